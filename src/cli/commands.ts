@@ -1,0 +1,16 @@
+import { validateCommand } from './validate.js';
+
+export interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Record<string, Command> = {
+  validate: validateCommand,
+};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: kubestead COMMAND [ARGS]\n\nCommands:\n${lines.join('\n')}\n\nRun 'kubestead COMMAND --help' for a command's options.\n`;
+}

@@ -65,21 +65,28 @@ function isPolicyDocument(raw: unknown): boolean {
 
 /** The source offset of the deepest node on the path: the key itself for a map entry. */
 function offsetOf(doc: Document, path: readonly (string | number)[]): number {
-  let node: Node | null = doc.contents;
-  let offset = node?.range?.[0] ?? 0;
+  let at: { node: Node | null; offset: number } | null = { node: doc.contents, offset: doc.contents?.range?.[0] ?? 0 };
+  let offset = at.offset;
   for (const part of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === part);
-      if (!pair) break;
-      offset = (pair.key as Node | null)?.range?.[0] ?? offset;
-      node = pair.value as Node | null;
-    } else if (isSeq(node) && typeof part === 'number') {
-      node = (node.items[part] as Node | undefined) ?? null;
-      if (!node) break;
-      offset = node.range?.[0] ?? offset;
-    } else break;
+    at = childOf(at.node, part);
+    if (!at) break;
+    offset = at.offset;
   }
   return offset;
+}
+
+function childOf(node: Node | null, part: string | number): { node: Node | null; offset: number } | null {
+  if (isMap(node)) {
+    const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === part);
+    const start = (pair?.key as Node | null | undefined)?.range?.[0];
+    return pair && start !== undefined ? { node: pair.value as Node | null, offset: start } : null;
+  }
+  if (isSeq(node) && typeof part === 'number') {
+    const item = node.items[part] as Node | undefined;
+    const start = item?.range?.[0];
+    return item && start !== undefined ? { node: item, offset: start } : null;
+  }
+  return null;
 }
 
 export async function loadPolicyFile(file: string): Promise<LoadResult> {

@@ -78,16 +78,17 @@ function offsetOf(doc: Document, path: readonly (string | number)[]): number {
 function childOf(node: Node | null, part: string | number): { node: Node | null; offset: number } | null {
   if (isMap(node)) {
     const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === part);
-    const start = (pair?.key as Node | null | undefined)?.range?.[0];
-    return pair && start !== undefined ? { node: pair.value as Node | null, offset: start } : null;
+    return pair ? located(pair.value as Node | null, startOf(pair.key)) : null;
   }
   if (isSeq(node) && typeof part === 'number') {
-    const item = node.items[part] as Node | undefined;
-    const start = item?.range?.[0];
-    return item && start !== undefined ? { node: item, offset: start } : null;
+    const item = (node.items[part] ?? null) as Node | null;
+    return item ? located(item, startOf(item)) : null;
   }
   return null;
 }
+
+const startOf = (node: unknown): number | undefined => (node as Node | null)?.range?.[0];
+const located = (node: Node | null, offset: number | undefined) => (offset === undefined ? null : { node, offset });
 
 export async function loadPolicyFile(file: string): Promise<LoadResult> {
   let text: string;

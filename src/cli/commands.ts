@@ -1,3 +1,6 @@
+import { compileCommand } from './compile.js';
+import { evalCommand } from './eval.js';
+import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
 export interface Command {
@@ -8,6 +11,9 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   validate: validateCommand,
+  compile: compileCommand,
+  eval: evalCommand,
+  test: testCommand,
 };
 
 export function usage(): string {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { rolloutPolicySchema, type RolloutPolicy, API_VERSION } from './schema.js';
 import { semanticIssues } from './semantic.js';
-import { fromZodIssues, formatPath, type PolicyIssue } from './issues.js';
+import { formatPath, fromZodIssues, type PolicyIssue } from './issues.js';
+import { issueLines, parseSource, readSource, type SourceFile } from './yaml.js';
 
 export interface LoadedPolicy {
   policy: RolloutPolicy;
@@ -33,69 +32,29 @@ function dedupe(issues: PolicyIssue[]): PolicyIssue[] {
   });
 }
 
-/** Loads every RolloutPolicy of a multi-document YAML text; documents of other API groups are skipped. */
-export function loadPolicies(text: string, file: string): LoadResult {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const result: LoadResult = { policies: [], errors: [] };
-  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
-  for (const doc of Array.isArray(documents) ? documents : []) {
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) result.errors.push(`${file}:${lineOf(error.pos[0])}: (yaml): ${error.message.split('\n')[0]}`);
-      continue;
-    }
-    const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (raw === null || raw === undefined || !isPolicyDocument(raw)) continue;
-    const line = lineOf(doc.contents?.range[0] ?? 0);
-    const { policy, issues } = parsePolicy(raw);
-    if (policy) result.policies.push({ policy, file, line });
-    const located = issues.map((issue) => ({ line: lineOf(offsetOf(doc, issue.path)), issue }));
-    located.sort((a, b) => a.line - b.line);
-    for (const { line: at, issue } of located) result.errors.push(`${file}:${at}: ${formatPath(issue.path)}: ${issue.message}`);
+/** Every RolloutPolicy of a parsed file; documents of other API groups are skipped. */
+export function policiesOf(source: SourceFile): LoadResult {
+  const result: LoadResult = { policies: [], errors: [...source.errors] };
+  for (const doc of source.documents) {
+    if (!isPolicyDocument(doc.raw)) continue;
+    const { policy, issues } = parsePolicy(doc.raw);
+    if (policy) result.policies.push({ policy, file: source.file, line: doc.line });
+    result.errors.push(...issueLines(source.file, doc, issues));
   }
   return result;
 }
 
 /** A document is ours unless it names another API group; a document with no apiVersion is ours (and an error). */
 function isPolicyDocument(raw: unknown): boolean {
-  if (typeof raw !== 'object' || Array.isArray(raw)) return true;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return true;
   const apiVersion = (raw as { apiVersion?: unknown }).apiVersion;
   return typeof apiVersion !== 'string' || apiVersion.split('/')[0] === API_VERSION.split('/')[0];
 }
 
-/** The source offset of the deepest node on the path: the key itself for a map entry. */
-function offsetOf(doc: Document, path: readonly (string | number)[]): number {
-  let at: { node: Node | null; offset: number } | null = { node: doc.contents, offset: doc.contents?.range?.[0] ?? 0 };
-  let offset = at.offset;
-  for (const part of path) {
-    at = childOf(at.node, part);
-    if (!at) break;
-    offset = at.offset;
-  }
-  return offset;
+export function loadPolicies(text: string, file: string): LoadResult {
+  return policiesOf(parseSource(text, file));
 }
 
-function childOf(node: Node | null, part: string | number): { node: Node | null; offset: number } | null {
-  if (isMap(node)) {
-    const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === part);
-    return pair ? located(pair.value as Node | null, startOf(pair.key)) : null;
-  }
-  if (isSeq(node) && typeof part === 'number') {
-    const item = (node.items[part] ?? null) as Node | null;
-    return item ? located(item, startOf(item)) : null;
-  }
-  return null;
-}
-
-const startOf = (node: unknown): number | undefined => (node as Node | null)?.range?.[0];
-const located = (node: Node | null, offset: number | undefined) => (offset === undefined ? null : { node, offset });
-
-export async function loadPolicyFile(file: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    return { policies: [], errors: [`${file}:0: (file): cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`] };
-  }
-  return loadPolicies(text, file);
+export async function loadPolicyFile(file: string, displayName = file): Promise<LoadResult> {
+  return policiesOf(await readSource(file, displayName));
 }

@@ -1,0 +1,63 @@
+import type { CompiledPolicy, RuleParams } from '../compile/compile.js';
+import { evaluateJsonata } from '../compile/jsonata-cache.js';
+import { parseSnapshot, SnapshotError, type FactSnapshot } from '../facts/snapshot.js';
+import type { Action, Decision, Reason } from './decision.js';
+import { formatMessage } from './messages.js';
+
+/**
+ * The decision for one tick: pure and deterministic. It reads no clock and does no I/O;
+ * everything that varies is in the snapshot. Throws SnapshotError for a malformed snapshot.
+ */
+export async function decide(compiled: CompiledPolicy, input: unknown): Promise<Decision> {
+  const parsed = parseSnapshot(input);
+  if (!parsed.snapshot) throw new SnapshotError(parsed.issues);
+  const snapshot = await withDerived(compiled, withMissingChecks(compiled, parsed.snapshot));
+  const { events } = await compiled.engine.run(snapshot);
+  const fired = events.map((e) => e.params as RuleParams).sort((a, b) => a.level - b.level);
+  return toDecision(fired, snapshot);
+}
+
+/** A check of the policy with no measurement counts as unavailable (DESIGN.md §4). */
+export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapshot): FactSnapshot {
+  const missing = compiled.spec.checks.filter((c) => !(c.name in snapshot.checks));
+  if (missing.length === 0) return snapshot;
+  const checks = { ...snapshot.checks };
+  for (const check of missing) {
+    checks[check.name] = {
+      status: 'unavailable', value: null, min: check.min ?? null, max: check.max ?? null,
+      provider: check.provider, query: check.query, error: 'no measurement',
+    };
+  }
+  return { ...snapshot, checks };
+}
+
+/**
+ * Computes the policy's derived facts the snapshot does not already carry (the facts gatherer
+ * computes them before the snapshot is frozen; fixtures may give them directly).
+ */
+export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
+  const todo = compiled.derived.filter((d) => !(d.name in snapshot.derived));
+  if (todo.length === 0) return snapshot;
+  const derived = { ...snapshot.derived };
+  for (const { name, expression } of todo) {
+    const result = await evaluateJsonata(expression, snapshot);
+    derived[name] = 'value' in result ? result.value : null;
+  }
+  return { ...snapshot, derived };
+}
+
+function toDecision(fired: RuleParams[], snapshot: FactSnapshot): Decision {
+  const step = snapshot.rollout.step;
+  const winner = fired[0];
+  if (!winner) {
+    // Unreachable with the built-in rules (every state matches one); never advance by default.
+    return { action: 'hold', reasons: [{ rule: 'no-decision', message: 'no rule applied; holding' }], step, nextStep: null };
+  }
+  const reasons = fired.map((params): Reason => {
+    const message = formatMessage(params, snapshot);
+    return params.check ? { rule: params.rule, check: params.check, message } : { rule: params.rule, message };
+  });
+  const last = step >= snapshot.rollout.stepCount - 1;
+  const action: Action = winner.action === 'advance' && last ? 'promote' : (winner.action as Action);
+  return { action, reasons, step, nextStep: action === 'advance' ? step + 1 : null };
+}

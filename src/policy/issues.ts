@@ -39,7 +39,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): PolicyIssue[
         return issue.keys.map((key, i) => ({ path: [...path, key], message: messages[i] ?? `unknown field "${key}"` }));
       }
       case 'invalid_type':
-        return [{ path, message: issue.input === undefined ? 'required field is missing' : `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}` }];
+        return [{ path, message: invalidTypeMessage(issue.expected, issue.input) }];
       case 'invalid_value':
         return [{ path, message: invalidValueMessage(issue.values, issue.input) }];
       case 'too_small':
@@ -49,6 +49,12 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): PolicyIssue[
         return [{ path, message: issue.message }];
     }
   });
+}
+
+function invalidTypeMessage(expected: string, input: unknown): string {
+  if (input === undefined) return 'required field is missing';
+  const what = typeof input === 'number' && expected === 'number' ? 'a finite number' : (EXPECTED[expected] ?? expected);
+  return `expected ${what}, got ${describeValue(input)}`;
 }
 
 function invalidValueMessage(values: readonly unknown[], input: unknown): string {

@@ -77,7 +77,10 @@ const trafficRoutingSchema = strict({
 }).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({
-  weight: z.number().gt(0, { error: 'a weight must be above 0' }).lte(100, { error: 'a weight must be at most 100' }).optional(),
+  weight: z.number()
+    .gt(0, { error: (iss) => `a weight must be above 0, got ${String(iss.input)}` })
+    .lte(100, { error: (iss) => `a weight must be at most 100, got ${String(iss.input)}` })
+    .optional(),
   soak: durationSchema.optional(),
   pause: strict({ duration: durationSchema.optional() }).optional(),
 }).superRefine((step, ctx) => {

@@ -49,10 +49,11 @@ function weightAt(spec: PolicySpec, index: number): number {
   return 0;
 }
 
-/** A value equal to a bound is in bounds; with both bounds, the middle. */
+/** A healthy value: the middle of two bounds, 0 under a lone max ≥ 0, else the bound itself (in bounds). */
 function inBounds(min: number | undefined, max: number | undefined): number {
   if (min !== undefined && max !== undefined) return (min + max) / 2;
-  return max ?? min ?? 0;
+  if (max !== undefined) return Math.min(0, max);
+  return min ?? 0;
 }
 
 /**

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { specSchema, API_VERSION, KIND } from './schema.js';
+import { policyStatusSchema } from './status.js';
+
+type JsonSchema = Record<string, unknown>;
+const PRESERVE = { 'x-kubernetes-preserve-unknown-fields': true };
+const DROPPED = new Set(['$schema', 'default', 'definitions', '$defs', 'propertyNames', 'id']);
+
+/**
+ * A zod JSON Schema made structural (apiextensions.k8s.io/v1): no additionalProperties:false
+ * (unknown fields are pruned by the API server; the controller's zod parse rejects them),
+ * nullable instead of null unions, and free-form nodes where a union or recursion cannot be said.
+ */
+export function toStructural(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toStructural);
+  if (node === null || typeof node !== 'object') return node;
+  const schema = node as JsonSchema;
+  if ('$ref' in schema) return { type: 'object', ...PRESERVE };
+  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+  if (union) return unionToStructural(union, schema);
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (DROPPED.has(key) || (key === 'additionalProperties' && value === false)) continue;
+    if (key === 'const') out.enum = [value];
+    else out[key] = key === 'properties' ? mapValues(value as JsonSchema, toStructural) : toStructural(value);
+  }
+  return out;
+}
+
+function unionToStructural(union: JsonSchema[], schema: JsonSchema): unknown {
+  const nonNull = union.filter((branch) => branch.type !== 'null' && !(branch.nullable === true && Object.keys(branch).length === 1));
+  const nullable = nonNull.length < union.length || schema.nullable === true;
+  if (nonNull.length === 1) return { ...(toStructural(nonNull[0]) as JsonSchema), ...(nullable ? { nullable: true } : {}) };
+  return { ...PRESERVE, ...(nullable ? { nullable: true } : {}) };
+}
+
+function mapValues(object: JsonSchema, fn: (value: unknown) => unknown): JsonSchema {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, fn(v)]));
+}
+
+const jsonSchema = (schema: z.ZodType) => toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
+
+/** CEL rules the API server checks before the controller sees the object. */
+function withValidations(spec: JsonSchema): JsonSchema {
+  const props = spec.properties as Record<string, JsonSchema>;
+  const step = (props.steps as { items: JsonSchema }).items;
+  step['x-kubernetes-validations'] = [{ rule: 'has(self.weight) != has(self.pause)', message: 'a step has exactly one of weight or pause' }];
+  const check = (props.checks as { items: JsonSchema }).items;
+  check['x-kubernetes-validations'] = [
+    { rule: 'has(self.min) || has(self.max)', message: 'a check needs at least one bound: min or max' },
+    { rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'min must not be above max' },
+  ];
+  return spec;
+}
+
+/** The CustomResourceDefinition of RolloutPolicy, generated from the zod schema (one source). */
+export function rolloutPolicyCrd(): JsonSchema {
+  const [group, version] = API_VERSION.split('/') as [string, string];
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `rolloutpolicies.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind: KIND, listKind: `${KIND}List`, plural: 'rolloutpolicies', singular: 'rolloutpolicy', shortNames: ['rp', 'rollpol'], categories: ['kubestead'] },
+      versions: [{
+        name: version,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+          { name: 'Step', type: 'integer', jsonPath: '.status.currentStep' },
+          { name: 'Weight', type: 'number', jsonPath: '.status.effectiveWeight' },
+          { name: 'Last decision', type: 'string', jsonPath: '.status.lastDecision.action' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            required: ['spec'],
+            properties: {
+              apiVersion: { type: 'string' },
+              kind: { type: 'string' },
+              metadata: { type: 'object' },
+              spec: withValidations(jsonSchema(specSchema) as JsonSchema),
+              status: jsonSchema(policyStatusSchema),
+            },
+          },
+        },
+      }],
+    },
+  };
+}

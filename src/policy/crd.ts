@@ -21,10 +21,14 @@ export function toStructural(node: unknown): unknown {
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (DROPPED.has(key) || (key === 'additionalProperties' && value === false)) continue;
-    if (key === 'const') out.enum = [value];
-    else out[key] = key === 'properties' ? mapValues(value as JsonSchema, toStructural) : toStructural(value);
+    Object.assign(out, structuralEntry(key, value));
   }
   return out;
+}
+
+function structuralEntry(key: string, value: unknown): JsonSchema {
+  if (key === 'const') return { enum: [value] };
+  return { [key]: key === 'properties' ? mapValues(value as JsonSchema, toStructural) : toStructural(value) };
 }
 
 function unionToStructural(union: JsonSchema[], schema: JsonSchema): unknown {

@@ -25,6 +25,7 @@ export default tseslint.config(
     rules: {
       'max-lines-per-function': 'off',
       'max-statements': 'off',
+      'max-params': 'off',
       'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -36,7 +36,9 @@ const rolloutFactsSchema = z.strictObject({
   soakSeconds: z.number().min(0).nullable(),
   canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
   stable: z.strictObject({ desiredReplicas: count, readyReplicas: count }),
-}).refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] });
+})
+  .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
+  .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, { error: 'a weight step needs soakSeconds', path: ['soakSeconds'] });
 
 /** FactSnapshot v1 (DESIGN.md §4): the whole input of decide, stored in every audit entry. */
 export const snapshotSchema = z.strictObject({

@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers.js';
+
+const run = promisify(execFile);
+
+/** Runs the real bin/kubestead; resolves with the exit code and both streams. */
+async function kubestead(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(resolve(ROOT, 'bin/kubestead'), args, { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('kubestead CLI', () => {
+  it('eval --json prints exactly the Decision of DESIGN.md §5', async () => {
+    const { code, stdout } = await kubestead('eval', 'fixtures/policies/checkout.yaml', '--facts', 'fixtures/snapshots/checkout-breach.json', '--json');
+    expect(code).toBe(0);
+    const decision = JSON.parse(stdout) as Record<string, unknown>;
+    expect(Object.keys(decision)).toEqual(['action', 'reasons', 'step', 'nextStep']);
+    expect(decision).toMatchObject({ action: 'rollback', step: 0, nextStep: null });
+    expect((decision.reasons as unknown[])[0]).toEqual({ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.034 is above max 0.01' });
+  });
+
+  it('eval prints a readable decision by default', async () => {
+    const { code, stdout } = await kubestead('eval', 'fixtures/policies/checkout.yaml', '--facts', 'fixtures/snapshots/checkout-breach.json');
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toBe('rollback (step 0)');
+    expect(stdout).toContain('check-breach [error-rate]: error-rate = 0.034 is above max 0.01');
+  });
+
+  it('test fixtures/ passes and ends with the count line', async () => {
+    const { code, stdout } = await kubestead('test', 'fixtures/');
+    expect(code).toBe(0);
+    const last = stdout.trimEnd().split('\n').at(-1);
+    expect(last).toMatch(/^\d+ passed, 0 failed$/);
+    expect(Number(last!.split(' ')[0])).toBeGreaterThanOrEqual(90);
+  });
+
+  it('test reports failed cases with what was expected and what came, exit 1', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/failing.test.yaml');
+    expect(code).toBe(1);
+    expect(stdout).toContain('✓ passes');
+    expect(stdout).toContain('✗ wrong action\n      expected: advance\n      got:      rollback (step 0)');
+    expect(stdout).toContain('check-breach [error-rate]: error-rate = 0.5 is above max 0.02');
+    expect(stdout).toContain('✗ right action, missing reason\n      expected: rollback [pod-health]');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 passed, 2 failed');
+  });
+
+  it('test gives exit 2 and the path for a bad inline snapshot', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-snapshot.test.yaml');
+    expect(code).toBe(2);
+    expect(stdout).toContain('test/fixtures/policytest/bad-snapshot.test.yaml:4: cases[0].facts.checks.error-rate.value: expected a finite number, got NaN');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('0 passed, 1 failed');
+  });
+
+  it('test gives exit 2 for a malformed test file', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-file.test.yaml');
+    expect(code).toBe(2);
+    expect(stdout).toContain('bad-file.test.yaml:5: cases[0].expect.action: expected one of "hold", "advance", "promote", "pause", "rollback", got "rollout"');
+  });
+
+  it.each([
+    ['validate of an invalid policy', ['validate', 'fixtures/invalid/bad-types.yaml'], /^fixtures\/invalid\/bad-types\.yaml:6: spec\.interval: /],
+    ['validate of broken YAML', ['validate', 'fixtures/invalid/bad-yaml.yaml'], /^fixtures\/invalid\/bad-yaml\.yaml:6: \(yaml\): /],
+    ['validate of a missing file', ['validate', 'nope.yaml'], /^nope\.yaml:0: \(file\): cannot read: ENOENT/],
+    ['eval of a snapshot with a missing field', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-missing-field.json'], /^test\/fixtures\/snapshot-missing-field\.json:4: rollout\.stepElapsedSeconds: required field is missing$/m],
+    ['eval of invalid JSON', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-bad.json'], /^test\/fixtures\/snapshot-bad\.json:3: \(yaml\): Unexpected , in flow map/],
+    ['eval with no --facts', ['eval', 'fixtures/policies/checkout.yaml'], /^kubestead eval: --facts SNAPSHOT is required/],
+    ['an unknown command', ['frobnicate'], /^kubestead: unknown command "frobnicate"/],
+    ['an unknown option', ['eval', 'x', '--fatcs', 'y'], /^kubestead eval: Unknown option '--fatcs'/],
+  ])('%s: exit 2, one clear line, no stack trace', async (_, args, pattern) => {
+    const { code, stderr } = await kubestead(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(pattern);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('validate of a valid file says so, exit 0', async () => {
+    const { code, stdout } = await kubestead('validate', 'fixtures/policies/cart-smi.yaml', 'fixtures/policies/web-nginx.yaml');
+    expect(code).toBe(0);
+    expect(stdout).toBe('fixtures/policies/cart-smi.yaml:3: shop/cart: valid\nfixtures/policies/web-nginx.yaml:3: frontend/web: valid\n');
+  });
+
+  it('compile prints the rule set as JSON', async () => {
+    const { code, stdout } = await kubestead('compile', 'fixtures/policies/checkout.yaml');
+    expect(code).toBe(0);
+    const compiled = JSON.parse(stdout) as { policy: string; rules: { name: string; priority: number }[]; derived: Record<string, string> };
+    expect(compiled.policy).toBe('shop/checkout');
+    expect(compiled.rules.map((r) => r.name)).toContain('check-breach:error-rate');
+    expect(compiled.rules.map((r) => r.name)).toContain('budget-burn-hold');
+    expect(compiled.derived).toEqual({ errorBudgetBurn: 'checks.`error-rate`.value / 0.001' });
+  });
+
+  it('--help works for every command', async () => {
+    for (const command of ['validate', 'compile', 'eval', 'test']) {
+      const { code, stdout } = await kubestead(command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^Usage: kubestead ${command}`));
+    }
+  });
+});

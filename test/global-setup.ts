@@ -1,0 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** CLI tests run the real bin/kubestead, which runs dist/: build it once, fresh, before any test. */
+export default function setup(): void {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}

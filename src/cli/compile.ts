@@ -8,8 +8,10 @@ export const compileCommand: Command = {
   summary: 'print the compiled rule set of a policy as JSON',
   help: `Usage: kubestead compile FILE [--name NAME]
 
-Prints the json-rules-engine rules the policy compiles to (built-in rules of rules/
-instantiated for its checks, then its custom rules), its derived facts and its hash.
+Prints what the policy compiles to: one json-rules-engine rule whose "any" holds a
+condition per reason (the built-in rules of rules/ instantiated for its checks, then its
+custom rules), the reasons table those conditions point into (rule, precedence level,
+action, message), its derived facts and its hash.
 --name picks one policy from a multi-document file. Exit codes: 0 ok, 2 bad input.`,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, { name: { type: 'string' } });
@@ -23,7 +25,8 @@ instantiated for its checks, then its custom rules), its derived facts and its h
     const output = {
       policy: `${compiled.policy.namespace}/${compiled.policy.name}`,
       hash: compiled.hash,
-      rules: compiled.rules,
+      rule: compiled.rule,
+      reasons: compiled.reasons,
       derived: Object.fromEntries(compiled.derived.map((d) => [d.name, d.text])),
     };
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

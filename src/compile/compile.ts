@@ -7,22 +7,34 @@ import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
 import { compileJsonata } from './jsonata-cache.js';
 import { instantiate, type Bindings } from './instantiate.js';
 import { resolvePath } from './path.js';
-import { ruleTemplates, type RuleTemplate } from './templates.js';
+import { ruleTemplates, type AnyReasonTemplate, type RuleTemplate } from './templates.js';
 
-/** What a fired rule carries to decide: enough to order it and to explain it. */
-export interface RuleParams {
+/** One reason a rule can give: its name, precedence, action and a message template with its bindings. */
+export interface CompiledReason {
   rule: string;
   level: number;
   action: string;
   message: string;
   check?: string;
-  [binding: string]: unknown;
+  bindings: Bindings;
+  /** Levels whose firing means this reason did not apply (rules/README.md). */
+  unlessFired?: number[];
 }
 
+/** A condition of the decision rule, tagged with the index of its reason in CompiledPolicy.reasons. */
+export type ReasonCondition = Record<string, unknown> & { reason: number };
+
+/**
+ * The whole rule set as one json-rules-engine rule whose `any` holds one condition per reason.
+ * All share one priority, so the engine evaluates every one and records which held; one rule
+ * instead of one per level (or per check) keeps a run short, since json-rules-engine copies a
+ * rule's conditions on every run. Precedence is the reasons' levels, applied by decide.
+ */
 export interface CompiledRule extends RuleProperties {
   name: string;
   priority: number;
-  event: { type: string; params: RuleParams };
+  conditions: TopLevelCondition & { any: ReasonCondition[] };
+  event: { type: string };
 }
 
 export interface CompiledPolicy {
@@ -30,7 +42,8 @@ export interface CompiledPolicy {
   hash: string;
   policy: { name: string; namespace: string };
   spec: PolicySpec;
-  rules: CompiledRule[];
+  rule: CompiledRule;
+  reasons: CompiledReason[];
   derived: { name: string; text: string; expression: jsonata.Expression }[];
   /** One engine per compiled policy, reused by every run (a new engine per run costs 1.6–2×). */
   engine: Engine;
@@ -42,17 +55,12 @@ export function compilePolicy(policy: RolloutPolicy): CompiledPolicy {
   const hash = specHash(policy);
   const hit = cache.get(hash);
   if (hit) return hit;
-  const rules = buildRules(policy.spec);
-  const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
-  for (const rule of rules) engine.addRule(rule);
+  const reasons: CompiledReason[] = [];
+  const rule = buildRule(policy.spec, reasons);
+  const engine = new Engine([rule], { allowUndefinedFacts: true, pathResolver: resolvePath });
   const derived = Object.entries(policy.spec.derived).map(([name, text]) => ({ name, text, expression: compileJsonata(text) }));
   const compiled: CompiledPolicy = {
-    hash,
-    policy: { name: policy.metadata.name, namespace: policy.metadata.namespace },
-    spec: policy.spec,
-    rules,
-    derived,
-    engine,
+    hash, policy: { name: policy.metadata.name, namespace: policy.metadata.namespace }, spec: policy.spec, rule, reasons, derived, engine,
   };
   cache.set(hash, compiled);
   return compiled;
@@ -72,34 +80,27 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-function buildRules(spec: PolicySpec): CompiledRule[] {
-  const policyBindings = {
+function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
+  const policyBindings: Bindings = {
     maxRestarts: spec.podHealth.maxRestarts,
     maxWarningEvents: spec.podHealth.maxWarningEvents,
     progressDeadlineSeconds: parseDuration(spec.podHealth.progressDeadline),
     onMetricUnavailable: spec.onMetricUnavailable,
-    checksInBounds: checksInBounds(spec.checks),
   };
-  return ruleTemplates().flatMap((template) =>
-    bindingsFor(template, spec).map((extra) => toRule(template, { ...policyBindings, ...extra })),
+  const builder = new RuleBuilder(spec, reasons);
+  const any = ruleTemplates().flatMap((template) =>
+    bindingsFor(template, spec).flatMap((extra) => builder.conditions(template, { ...policyBindings, ...extra })),
   );
+  return { name: 'kubestead-decision', priority: 1, conditions: { any } as CompiledRule['conditions'], event: { type: 'decision' } };
 }
 
-/** One set of bindings per instance the template asks for. */
+/** One set of bindings per rule the template makes. */
 function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
   switch (template.per) {
     case 'once':
       return [{}];
-    case 'policy':
-      return template.when && (spec.podHealth as Record<string, unknown>)[template.when] != null ? [{}] : [];
-    case 'check':
-      return spec.checks.map(checkBindings);
-    case 'check-max':
-      return spec.checks.filter((c) => c.max !== undefined).map(checkBindings);
-    case 'check-min':
-      return spec.checks.filter((c) => c.min !== undefined).map(checkBindings);
     case 'custom-rule':
-      return spec.rules.map((r) => ({ ruleName: r.name, then: r.then, when: 'fact' in r.when ? { all: [r.when] } : r.when }));
+      return spec.rules.map((r) => ({ ruleName: r.name, then: r.then, when: r.when }));
     default: {
       const unknown: never = template.per;
       throw new Error(`rule template ${template.name}: unknown "per" ${String(unknown)}`);
@@ -107,37 +108,59 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
   }
 }
 
-function checkBindings(check: CheckSpec): Bindings {
-  return { check: check.name, min: check.min ?? null, max: check.max ?? null };
+/** The checks an `any` entry is instantiated for: all of its kind, or none when it has no `of`. */
+function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | undefined)[] {
+  switch (entry.of) {
+    case undefined:
+      return [undefined];
+    case 'check':
+      return checks;
+    case 'check-max':
+      return checks.filter((c) => c.max !== undefined);
+    case 'check-min':
+      return checks.filter((c) => c.min !== undefined);
+    default: {
+      const unknown: never = entry.of;
+      throw new Error(`rule template: unknown "of" ${String(unknown)}`);
+    }
+  }
 }
 
-function toRule(template: RuleTemplate, bindings: Bindings): CompiledRule {
-  const name = String(instantiate(template.name, bindings));
-  const action = String(instantiate(template.action, bindings));
-  const check = typeof bindings.check === 'string' ? bindings.check : undefined;
-  const params: RuleParams = { ...messageBindings(template.message, bindings), rule: name, level: template.level, action, message: template.message };
-  if (check) params.check = check;
-  return {
-    name: check ? `${name}:${check}` : name,
-    priority: 10 - template.level,
-    conditions: instantiate(template.conditions, bindings) as TopLevelCondition,
-    event: { type: action, params },
-  };
+/** Instantiates templates into reason-tagged conditions, recording every reason they can give. */
+class RuleBuilder {
+  constructor(private readonly spec: PolicySpec, private readonly reasons: CompiledReason[]) {}
+
+  conditions(template: RuleTemplate, bindings: Bindings): ReasonCondition[] {
+    const name = String(instantiate(template.name, bindings));
+    const action = String(instantiate(template.action, bindings));
+    const base = { rule: name, level: template.level, action, unlessFired: template.unlessFired };
+    if (template.any) return this.anyConditions(template.any, base, bindings);
+    const reason = this.addReason({ ...base, message: template.message ?? '' }, bindings);
+    return [{ ...(instantiate(template.conditions, bindings) as Record<string, unknown>), reason }];
+  }
+
+  private anyConditions(entries: AnyReasonTemplate[], base: Omit<CompiledReason, 'message' | 'bindings'>, bindings: Bindings): ReasonCondition[] {
+    return entries
+      .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
+      .flatMap((entry) => checksOf(entry, this.spec.checks).map((check) => {
+        const local = check ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null } : bindings;
+        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message }, local);
+        return { ...(instantiate(entry.condition, local) as Record<string, unknown>), reason };
+      }));
+  }
+
+  private addReason(reason: Omit<CompiledReason, 'bindings'>, bindings: Bindings): number {
+    const check = typeof bindings.check === 'string' ? bindings.check : undefined;
+    const compiled: CompiledReason = { ...reason, message: String(instantiate(reason.message, {})), bindings: messageBindings(reason.message, bindings) };
+    if (check) compiled.check = check;
+    if (!compiled.unlessFired) delete compiled.unlessFired;
+    this.reasons.push(compiled);
+    return this.reasons.length - 1;
+  }
 }
 
-/** The scalar bindings the message names go to the event params; conditions stay in the rule. */
+/** The scalar bindings a message names; conditions and lists stay out. */
 function messageBindings(message: string, bindings: Bindings): Bindings {
   const named = new Set([...message.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
   return Object.fromEntries(Object.entries(bindings).filter(([k, v]) => named.has(k) && (v === null || typeof v !== 'object')));
-}
-
-/** Every check read and inside its bounds: the guard of the advance rule. */
-function checksInBounds(checks: CheckSpec[]): TopLevelCondition {
-  return {
-    all: checks.flatMap((check) => [
-      { fact: 'checks', path: `$.${check.name}.status`, operator: 'equal', value: 'ok' },
-      ...(check.max !== undefined ? [{ fact: 'checks', path: `$.${check.name}.value`, operator: 'lessThanInclusive', value: check.max }] : []),
-      ...(check.min !== undefined ? [{ fact: 'checks', path: `$.${check.name}.value`, operator: 'greaterThanInclusive', value: check.min }] : []),
-    ]),
-  };
 }

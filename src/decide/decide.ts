@@ -1,4 +1,5 @@
-import type { CompiledPolicy, RuleParams } from '../compile/compile.js';
+import { Fact, type RuleResult } from 'json-rules-engine';
+import type { CompiledPolicy, CompiledReason } from '../compile/compile.js';
 import { evaluateJsonata } from '../compile/jsonata-cache.js';
 import { parseSnapshot, SnapshotError, type FactSnapshot } from '../facts/snapshot.js';
 import type { Action, Decision, Reason } from './decision.js';
@@ -12,9 +13,9 @@ export async function decide(compiled: CompiledPolicy, input: unknown): Promise<
   const parsed = parseSnapshot(input);
   if (!parsed.snapshot) throw new SnapshotError(parsed.issues);
   const snapshot = await withDerived(compiled, withMissingChecks(compiled, parsed.snapshot));
-  const { events } = await compiled.engine.run(snapshot);
-  const fired = events.map((e) => e.params as RuleParams).sort((a, b) => a.level - b.level);
-  return toDecision(fired, snapshot);
+  const { results, failureResults } = await compiled.engine.run(engineFacts(snapshot));
+  const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result));
+  return toDecision(applied(fired), snapshot);
 }
 
 /** A check of the policy with no measurement counts as unavailable (DESIGN.md §4). */
@@ -46,16 +47,39 @@ export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapsh
   return { ...snapshot, derived };
 }
 
-function toDecision(fired: RuleParams[], snapshot: FactSnapshot): Decision {
+/** The snapshot's top-level facts as constant facts; uncached, since nothing is computed per run. */
+export function engineFacts(snapshot: FactSnapshot): Record<string, Fact> {
+  const facts: Record<string, Fact> = {};
+  for (const [id, value] of Object.entries(snapshot)) facts[id] = new Fact(id, value, { cache: false });
+  return facts;
+}
+
+/** The reasons whose conditions held in the decision rule's run. */
+function heldReasons(compiled: CompiledPolicy, result: RuleResult): CompiledReason[] {
+  const conditions = (result.conditions as { any?: { result?: boolean; reason: number }[] }).any ?? [];
+  return conditions.filter((c) => c.result === true).flatMap((c) => compiled.reasons[c.reason] ?? []);
+}
+
+/**
+ * The reasons that applied, by precedence: one is dropped when a level it names in unlessFired
+ * fired. The sort is stable, so within a level the reasons keep the policy's order (custom rules
+ * "by their own order", DESIGN.md §5).
+ */
+function applied(fired: CompiledReason[]): CompiledReason[] {
+  const levels = new Set(fired.map((r) => r.level));
+  return fired.filter((r) => !r.unlessFired?.some((level) => levels.has(level))).sort((a, b) => a.level - b.level);
+}
+
+function toDecision(fired: CompiledReason[], snapshot: FactSnapshot): Decision {
   const step = snapshot.rollout.step;
   const winner = fired[0];
   if (!winner) {
     // Unreachable with the built-in rules (every state matches one); never advance by default.
     return { action: 'hold', reasons: [{ rule: 'no-decision', message: 'no rule applied; holding' }], step, nextStep: null };
   }
-  const reasons = fired.map((params): Reason => {
-    const message = formatMessage(params, snapshot);
-    return params.check ? { rule: params.rule, check: params.check, message } : { rule: params.rule, message };
+  const reasons = fired.map((reason): Reason => {
+    const message = formatMessage(reason, snapshot);
+    return reason.check ? { rule: reason.rule, check: reason.check, message } : { rule: reason.rule, message };
   });
   const last = step >= snapshot.rollout.stepCount - 1;
   const action: Action = winner.action === 'advance' && last ? 'promote' : (winner.action as Action);

@@ -1,12 +1,14 @@
 import type { FactSnapshot } from '../facts/snapshot.js';
-import type { RuleParams } from '../compile/compile.js';
+import type { CompiledReason } from '../compile/compile.js';
 import { resolvePath } from '../compile/path.js';
 
-/** Fills `{name}` in a rule's message: from its params, then its check's measurement, then the snapshot. */
-export function formatMessage(params: RuleParams, snapshot: FactSnapshot): string {
-  const measurement = params.check ? snapshot.checks[params.check] : undefined;
-  return params.message.replace(/\{([\w.]+)\}/g, (whole, name: string) => {
-    const value = name in params ? params[name] : measurement && name in measurement ? measurement[name] : resolvePath(snapshot, `$.${name}`);
+/** Fills `{name}` in a reason's message: from its bindings, then its check's measurement, then the snapshot. */
+export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): string {
+  const measurement = reason.check ? snapshot.checks[reason.check] : undefined;
+  return reason.message.replace(/\{([\w.]+)\}/g, (whole, name: string) => {
+    const value = name in reason.bindings ? reason.bindings[name]
+      : measurement && name in measurement ? measurement[name]
+      : resolvePath(snapshot, `$.${name}`);
     return value === undefined ? whole : formatValue(value);
   });
 }

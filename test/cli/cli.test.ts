@@ -90,10 +90,17 @@ describe('kubestead CLI', () => {
   it('compile prints the rule set as JSON', async () => {
     const { code, stdout } = await kubestead('compile', 'fixtures/policies/checkout.yaml');
     expect(code).toBe(0);
-    const compiled = JSON.parse(stdout) as { policy: string; rules: { name: string; priority: number }[]; derived: Record<string, string> };
+    const compiled = JSON.parse(stdout) as {
+      policy: string;
+      rule: { conditions: { any: { reason: number }[] } };
+      reasons: { rule: string; level: number; action: string; check?: string; message: string }[];
+      derived: Record<string, string>;
+    };
     expect(compiled.policy).toBe('shop/checkout');
-    expect(compiled.rules.map((r) => r.name)).toContain('check-breach:error-rate');
-    expect(compiled.rules.map((r) => r.name)).toContain('budget-burn-hold');
+    expect(compiled.reasons).toContainEqual({ rule: 'check-breach', level: 2, action: 'rollback', check: 'error-rate', message: '{check} = {value} is above max {max}', bindings: { check: 'error-rate', max: 0.01 } });
+    expect(compiled.reasons).toContainEqual(expect.objectContaining({ rule: 'budget-burn-hold', level: 5, action: 'hold' }));
+    expect(compiled.reasons).toContainEqual(expect.objectContaining({ rule: 'metric-unavailable', check: 'apdex', action: 'rollback' }));
+    expect(compiled.rule.conditions.any.map((c) => c.reason)).toEqual(compiled.reasons.map((_, i) => i));
     expect(compiled.derived).toEqual({ errorBudgetBurn: 'checks.`error-rate`.value / 0.001' });
   });
 

@@ -82,3 +82,18 @@ describe('decide', () => {
     expect((error as SnapshotError).message).toContain(`${path}: `);
   });
 });
+
+describe('decide: every reason of one level', () => {
+  it('lists every breached check (max bounds first, then min bounds) and every unavailable one', async () => {
+    const web = compiledFixture('policies/web-nginx.yaml');
+    const decision = await decide(web, mergeSnapshot(defaultSnapshot(web.spec, 0), {
+      checks: { throughput: { value: 0 }, 'error-pct': { value: 2 } },
+    }));
+    expect(decision.reasons.filter((r) => r.rule === 'check-breach')).toEqual([
+      { rule: 'check-breach', check: 'error-pct', message: 'error-pct = 2 is above max 1.5' },
+      { rule: 'check-breach', check: 'throughput', message: 'throughput = 0 is below min 1' },
+    ]);
+    const unavailable = await decide(web, mergeSnapshot(defaultSnapshot(web.spec, 0), { checks: { throughput: null, 'error-pct': null } }));
+    expect(unavailable.reasons.filter((r) => r.rule === 'metric-unavailable').map((r) => r.check)).toEqual(['throughput', 'error-pct']);
+  });
+});

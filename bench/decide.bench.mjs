@@ -1,0 +1,137 @@
+// decide on 10,000 distinct snapshots of a five-check policy with three derived facts and two
+// custom rules, beside a hand-written plain-JS evaluation of the same thresholds (one run, one core).
+import { performance } from 'node:perf_hooks';
+import { loadPolicies } from '../dist/policy/load.js';
+import { compilePolicy } from '../dist/compile/compile.js';
+import { decide, engineFacts, withDerived, withMissingChecks } from '../dist/decide/decide.js';
+import { parseSnapshot } from '../dist/facts/snapshot.js';
+
+const CHECKS = [
+  { name: 'error-rate', max: 0.01 }, { name: 'p99', max: 0.8 }, { name: 'apdex', min: 0.9 },
+  { name: 'saturation', max: 0.9 }, { name: 'success', min: 0.99, max: 1 },
+];
+
+const POLICY = `apiVersion: kubestead.io/v1alpha1
+kind: RolloutPolicy
+metadata: {name: bench, namespace: bench}
+spec:
+  targetRef: {kind: Deployment, name: bench}
+  steps: [{weight: 5}, {weight: 25}, {pause: {}}, {weight: 50}]
+  providers: {prom: {prometheus: {address: "http://prom:9090"}}}
+  checks:
+${CHECKS.map((c) => `    - {name: ${c.name}, provider: prom, query: up${c.min !== undefined ? `, min: ${c.min}` : ''}${c.max !== undefined ? `, max: ${c.max}` : ''}}`).join('\n')}
+  derived:
+    burn: "checks.\`error-rate\`.value / 0.001"
+    headroom: "1 - checks.saturation.value"
+    requests: "rollout.canary.readyReplicas * 100"
+  rules:
+    - {name: burn-hold, when: {all: [{fact: derived, path: "$.burn", operator: greaterThan, value: 8}]}, then: hold}
+    - {name: headroom-pause, when: {any: [{fact: derived, path: "$.headroom", operator: lessThan, value: 0.05}, {fact: kube, path: "$.warningEvents", operator: greaterThan, value: 1}]}, then: pause}
+`;
+
+/** A small seeded PRNG, so every run measures the same 10,000 snapshots. */
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+}
+
+function snapshots(count) {
+  const random = prng(42);
+  return Array.from({ length: count }, (_, i) => ({
+    version: 1, time: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),
+    rollout: {
+      phase: 'Progressing', step: i % 4, stepCount: 4, manualPause: random() < 0.05, stepKind: i % 4 === 2 ? 'pause' : 'weight',
+      weight: [5, 25, 25, 50][i % 4], stepElapsedSeconds: Math.floor(random() * 600), soakSeconds: i % 4 === 2 ? null : 300,
+      canary: { desiredReplicas: 2, readyReplicas: random() < 0.97 ? 2 : 1, restarts: random() < 0.97 ? 0 : 5 },
+      stable: { desiredReplicas: 4, readyReplicas: 4 },
+    },
+    checks: Object.fromEntries(CHECKS.map((c) => [c.name, random() < 0.03
+      ? { status: 'unavailable', value: null, min: c.min ?? null, max: c.max ?? null, provider: 'prom', query: 'up', error: 'timeout after 5s' }
+      : { status: 'ok', value: valueFor(c, random), min: c.min ?? null, max: c.max ?? null, provider: 'prom', query: 'up', observedAt: '2026-11-26T10:00:00Z' }])),
+    derived: {}, kube: { warningEvents: random() < 0.95 ? 0 : 3, reasons: {} },
+    override: random() < 0.02 ? ['abort', 'pause', 'promote', 'resume'][Math.floor(random() * 4)] : null,
+  }));
+}
+
+function valueFor(check, random) {
+  const low = check.min ?? 0;
+  const high = check.max ?? 1;
+  return low + (high - low) * (random() * 1.1);
+}
+
+/** The same thresholds by hand: what the engine is measured against. */
+function plainDecide(s) {
+  const out = (c, m) => (c.max !== undefined && m.value > c.max) || (c.min !== undefined && m.value < c.min);
+  if (s.override === 'abort') return 'rollback';
+  if (CHECKS.some((c) => s.checks[c.name].status === 'ok' && out(c, s.checks[c.name]))) return 'rollback';
+  const r = s.rollout;
+  if (r.canary.restarts > 3 || (r.stepElapsedSeconds >= 600 && r.canary.readyReplicas < r.canary.desiredReplicas)) return 'rollback';
+  if (CHECKS.some((c) => s.checks[c.name].status !== 'ok')) return 'rollback';
+  const burn = s.checks['error-rate'].value / 0.001;
+  if (burn > 8) return 'hold';
+  if (1 - s.checks.saturation.value < 0.05 || s.kube.warningEvents > 1) return 'pause';
+  const resumed = s.override === 'resume' || s.override === 'promote';
+  if (s.override === 'pause' || (r.manualPause && !resumed) || (r.stepKind === 'pause' && !resumed)) return 'pause';
+  if (s.override === 'promote') return 'promote';
+  if (r.stepKind === 'weight' && r.stepElapsedSeconds < r.soakSeconds) return 'hold';
+  return r.step === r.stepCount - 1 ? 'promote' : 'advance';
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function run() {
+  const { policies, errors } = loadPolicies(POLICY, 'bench.yaml');
+  if (errors.length) throw new Error(errors.join('\n'));
+  const compiled = compilePolicy(policies[0].policy);
+  const inputs = snapshots(10_000);
+
+  for (const s of inputs.slice(0, 1000)) await decide(compiled, s); // warm-up
+  let agree = 0;
+  const engineStart = performance.now();
+  const decisions = [];
+  for (const s of inputs) decisions.push(await decide(compiled, s));
+  const engineMs = performance.now() - engineStart;
+
+  const plainStart = performance.now();
+  const plain = inputs.map(plainDecide);
+  const plainMs = performance.now() - plainStart;
+  decisions.forEach((d, i) => { if (d.action === plain[i]) agree += 1; });
+
+  const prepared = [];
+  for (const s of inputs) prepared.push(engineFacts(await withDerived(compiled, withMissingChecks(compiled, parseSnapshot(s).snapshot))));
+  const runTimes = [];
+  for (const s of prepared) {
+    const t = performance.now();
+    await compiled.engine.run(s);
+    runTimes.push((performance.now() - t) * 1000);
+  }
+
+  const engineRate = (inputs.length / engineMs) * 1000;
+  const plainRate = (inputs.length / plainMs) * 1000;
+  console.log(`decide (validate + derived + engine): ${engineRate.toFixed(0)} decisions/s, ${((engineMs * 1000) / inputs.length).toFixed(1)} µs each`);
+  console.log(`plain JS thresholds:                  ${plainRate.toFixed(0)} decisions/s`);
+  console.log(`ratio plain/decide:                   ${(plainRate / engineRate).toFixed(0)}×`);
+  console.log(`engine.run median:                    ${median(runTimes).toFixed(1)} µs (p90 ${[...runTimes].sort((a, b) => a - b)[Math.floor(runTimes.length * 0.9)].toFixed(1)} µs)`);
+  console.log(`actions agree with the plain version: ${agree}/${inputs.length}`);
+  const counts = {};
+  for (const d of decisions) counts[d.action] = (counts[d.action] ?? 0) + 1;
+  console.log(`actions: ${JSON.stringify(counts)}`);
+  await profile();
+}
+
+/** Where a decision's time goes: validation, derived facts, the engine (`node -e` it by hand). */
+export async function profile() {
+  const { policies } = loadPolicies(POLICY, 'bench.yaml');
+  const compiled = compilePolicy(policies[0].policy);
+  const inputs = snapshots(10_000);
+  const t0 = performance.now();
+  const parsed = inputs.map((s) => parseSnapshot(s).snapshot);
+  const t1 = performance.now();
+  const prepared = [];
+  for (const s of parsed) prepared.push(await withDerived(compiled, withMissingChecks(compiled, s)));
+  const t2 = performance.now();
+  for (const s of prepared) await compiled.engine.run(engineFacts(s));
+  const t3 = performance.now();
+  const us = (ms) => `${(ms / 10).toFixed(1)} µs`;
+  console.log(`per snapshot: validate ${us(t1 - t0)}, derived ${us(t2 - t1)}, engine ${us(t3 - t2)}`);
+}

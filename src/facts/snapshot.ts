@@ -64,6 +64,9 @@ export class SnapshotError extends Error {
 }
 
 export function parseSnapshot(raw: unknown): { snapshot: FactSnapshot; issues: [] } | { snapshot: null; issues: PolicyIssue[] } {
-  const parsed = snapshotSchema.safeParse(raw, { reportInput: true });
-  return parsed.success ? { snapshot: parsed.data, issues: [] } : { snapshot: null, issues: fromZodIssues(parsed.error.issues) };
+  const parsed = snapshotSchema.safeParse(raw);
+  if (parsed.success) return { snapshot: parsed.data, issues: [] };
+  // Parsed again to put the offending values in the messages; only the failing path pays for it.
+  const reported = snapshotSchema.safeParse(raw, { reportInput: true });
+  return { snapshot: null, issues: fromZodIssues(reported.error?.issues ?? parsed.error.issues) };
 }

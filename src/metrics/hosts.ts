@@ -57,7 +57,10 @@ const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
 export class HostPolicy {
   private readonly names: NamePattern[] = [];
+  /** Addresses and ranges listed: exempt from the special-address refusal. */
   private readonly explicit = new BlockList();
+  /** CIDR entries: an IP-literal URL host in them is allowed on any port. */
+  private readonly ranges = new BlockList();
   private readonly listed: boolean;
 
   constructor(allowedHosts?: readonly string[]) {
@@ -69,9 +72,10 @@ export class HostPolicy {
     const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(entry);
     if (cidr?.[1] && isIP(cidr[1])) {
       this.explicit.addSubnet(cidr[1], Number(cidr[2]), family(cidr[1]));
+      this.ranges.addSubnet(cidr[1], Number(cidr[2]), family(cidr[1]));
       return;
     }
-    const match = /^(\[[0-9a-f:.]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+    const match = isIP(entry) === 6 ? [entry, entry] : /^(\[[0-9a-f:.]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
     if (!match?.[1]) throw new Error(`allowedHosts: cannot read ${JSON.stringify(entry)}`);
     const host = normalizeAddress(match[1]);
     if (isIP(host)) this.explicit.addAddress(host, family(host));
@@ -92,7 +96,7 @@ export class HostPolicy {
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     const byName = this.names.some((p) =>
       (p.port === null || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host));
-    return byName || (isIP(host) !== 0 && this.explicit.check(host, family(host)));
+    return byName || (isIP(host) !== 0 && this.ranges.check(host, family(host)));
   }
 
   /** One resolved (or literal) address: refused when special and not explicitly allowed. */

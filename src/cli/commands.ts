@@ -1,4 +1,5 @@
 import { validateCommand } from './validate.js';
+import { queryCommand } from './query.js';
 
 export interface Command {
   summary: string;
@@ -8,6 +9,7 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   validate: validateCommand,
+  query: queryCommand,
 };
 
 export function usage(): string {

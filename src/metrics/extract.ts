@@ -35,11 +35,17 @@ export function describe(value: unknown): string {
  * that name what was found; `what` says where it was read.
  */
 export function finiteNumber(value: unknown, what: string): number {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? parseNumber(value.trim()) : undefined;
   if (number === undefined) throw new MetricError(`${what} is ${value === null ? 'null (no data)' : describe(value)}, not a number`);
   if (Number.isNaN(number)) throw new MetricError(`${what} is NaN (no data, or 0/0)`);
   if (!Number.isFinite(number)) throw new MetricError(`${what} is ${number > 0 ? '+Inf' : '-Inf'} (a division by zero?)`);
   return number;
+}
+
+/** Go's and Prometheus's spellings of infinity (`+Inf`, `-Inf`) as well as JavaScript's. */
+function parseNumber(text: string): number {
+  const inf = /^([+-]?)inf(inity)?$/i.exec(text);
+  return inf ? (inf[1] === '-' ? -Infinity : Infinity) : Number(text);
 }
 
 /** Applies a check's `value` jsonata expression to a provider's answer; the result must be one finite number. */

@@ -7,6 +7,11 @@ import { MetricError, type Sample } from './types.js';
 
 const ENDPOINTS = { US: 'https://api.newrelic.com/graphql', EU: 'https://api.eu.newrelic.com/graphql' } as const;
 
+/** The NerdGraph address of a region (or the spec's override). */
+export function newRelicAddress(spec: Pick<NewRelicSpec, 'region' | 'address'>): string {
+  return (spec.address ?? ENDPOINTS[spec.region]).replace(/\/+$/, '');
+}
+
 /** The NRQL travels as a GraphQL variable; only our own integer timeout is part of the document. */
 export function nerdGraphQuery(timeoutSeconds: number): string {
   return `query Kubestead($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql, timeout: ${timeoutSeconds}) { results } } } }`;
@@ -18,7 +23,7 @@ export function nerdGraphQuery(timeoutSeconds: number): string {
  * percentile() answers). A `value` jsonata expression sees the `nrql` object: `{results: [...]}`.
  */
 export function newRelicBackend(spec: NewRelicSpec): Backend {
-  const address = (spec.address ?? ENDPOINTS[spec.region]).replace(/\/+$/, '');
+  const address = newRelicAddress(spec);
   const budget = timeoutMs(spec.timeout);
   return {
     kind: 'newRelic',

@@ -32,7 +32,7 @@ describe('query templating', () => {
     ['upper case and spaces in Datadog', 'datadog', '{service:{{ target.name }}}', 'Check Out}{*', '{service:check_out___}'],
     ['a quote inside an escaped quote context', 'promql', 'up{a="\\"{{ target.name }}"}', 'b"', 'up{a="\\"b\\""}'],
     ['a quote in a PromQL comment does not open a string', 'promql', "# don't\nup{a=\"{{ target.name }}\"}", 'b"', "# don't\nup{a=\"b\\\"\"}"],
-  ] as const)('escapes %s', (_what, language, query, name, rendered) => {
+  ] as const)('escapes %s', (...[, language, query, name, rendered]) => {
     expect(renderQuery(query, values(name), language)).toBe(rendered);
   });
 

@@ -13,7 +13,14 @@ export interface Backend {
   readonly where: string;
   /** What makes two requests the same, besides the query: address, credentials' refs, window. */
   cacheKey(ctx: MeasureContext): string;
-  query(rendered: string, ctx: MeasureContext, http: HttpClient): Promise<Answer>;
+  query(rendered: string, ctx: MeasureContext, env: QueryEnv): Promise<Answer>;
+}
+
+/** What a backend gets besides the tick: the HTTP client, and where to declare derived credentials. */
+export interface QueryEnv {
+  http: HttpClient;
+  /** Declares a value made from a secret (a basic-auth header): it is scrubbed from errors like the secret. */
+  sensitive: (value: string) => void;
 }
 
 /** A duration of the spec in milliseconds (the schema guarantees the format). */

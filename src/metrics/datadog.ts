@@ -23,7 +23,7 @@ export function datadogBackend(spec: DatadogSpec): Backend {
     language: 'datadog',
     where: `datadog ${displayUrl(base)}`,
     cacheKey: (ctx) => `${specIdentity('datadog', spec, ctx)}\u0000${ctx.intervalSeconds}`,
-    async query(query, ctx, http) {
+    async query(query, ctx, { http }) {
       const [apiKey, appKey] = await Promise.all([
         ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef),
         ctx.secrets.read(ctx.policy.namespace, spec.appKeySecretRef),

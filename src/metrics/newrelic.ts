@@ -30,7 +30,7 @@ export function newRelicBackend(spec: NewRelicSpec): Backend {
     language: 'nrql',
     where: `newRelic ${displayUrl(address)}`,
     cacheKey: (ctx) => specIdentity('newRelic', spec, ctx),
-    async query(nrql, ctx, http) {
+    async query(nrql, ctx, { http }) {
       const apiKey = await ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef);
       const body = JSON.stringify({ query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))), variables: { accountId: spec.accountId, nrql } });
       const headers = { 'API-Key': apiKey, 'content-type': 'application/json', accept: 'application/json' };

@@ -18,8 +18,8 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
     language: 'promql',
     where: `prometheus ${displayUrl(base)}`,
     cacheKey: (ctx) => specIdentity('prometheus', spec, ctx),
-    async query(query, ctx, http) {
-      const [headers, ca] = await Promise.all([authHeaders(spec, ctx), spec.caSecretRef ? ctx.secrets.read(ctx.policy.namespace, spec.caSecretRef) : undefined]);
+    async query(query, ctx, { http, sensitive }) {
+      const [headers, ca] = await Promise.all([authHeaders(spec, ctx, sensitive), spec.caSecretRef ? ctx.secrets.read(ctx.policy.namespace, spec.caSecretRef) : undefined]);
       const form = new URLSearchParams({ query, time: (ctx.time.getTime() / 1000).toFixed(3), timeout: String(budget / 1000) });
       const res = await http.request(
         { url: new URL(`${base}/api/v1/query`), method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString(), ca },
@@ -30,14 +30,16 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
   };
 }
 
-async function authHeaders(spec: PrometheusSpec, ctx: MeasureContext): Promise<Record<string, string>> {
+async function authHeaders(spec: PrometheusSpec, ctx: MeasureContext, sensitive: (value: string) => void): Promise<Record<string, string>> {
   const read = (ref: Parameters<MeasureContext['secrets']['read']>[1]) => ctx.secrets.read(ctx.policy.namespace, ref);
   const headers: Record<string, string> = {};
   for (const header of spec.headers ?? []) headers[header.name.toLowerCase()] = await read(header.valueSecretRef);
   if (spec.bearerTokenSecretRef) headers.authorization = `Bearer ${await read(spec.bearerTokenSecretRef)}`;
   if (spec.basicAuth) {
     const password = await read(spec.basicAuth.passwordSecretRef);
-    headers.authorization = `Basic ${Buffer.from(`${spec.basicAuth.username}:${password}`).toString('base64')}`;
+    const encoded = Buffer.from(`${spec.basicAuth.username}:${password}`).toString('base64');
+    sensitive(encoded);
+    headers.authorization = `Basic ${encoded}`;
   }
   return headers;
 }

@@ -103,7 +103,8 @@ class BackendProvider implements MetricProvider {
     const started = performance.now();
     const seen: string[] = [];
     try {
-      const answer = await this.backend.query(query, { ...ctx, secrets: recordingReader(ctx.secrets, seen) }, this.runtime.http);
+      const env = { http: this.runtime.http, sensitive: (value: string) => void seen.push(value) };
+      const answer = await this.backend.query(query, { ...ctx, secrets: recordingReader(ctx.secrets, seen) }, env);
       const warnings = answer.warnings.map((w) => scrub(w, seen));
       const sample = 'error' in answer.sample ? { error: scrub(answer.sample.error, seen) } : answer.sample;
       ctx.logger?.debug({ provider: this.name, query, latencyMs: elapsed(started) }, 'metric query answered');

@@ -1,7 +1,7 @@
 import { parseDuration } from '../policy/duration.js';
 import type { ProviderKind } from '../policy/schema.js';
 import type { Answer } from './answer.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, HttpLimits } from './http.js';
 import type { QueryLanguage } from './template.js';
 import type { MeasureContext } from './types.js';
 
@@ -40,3 +40,8 @@ export function specIdentity(kind: ProviderKind, spec: object, ctx: MeasureConte
   return `${kind}\u0000${json.includes('SecretRef') ? ctx.policy.namespace : ''}\u0000${json}`;
 }
 
+
+/** The limits of one backend request: the provider's timeout, and the tick's cancellation. */
+export function limitsOf(budgetMs: number, ctx: MeasureContext): HttpLimits {
+  return { timeoutMs: budgetMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+}

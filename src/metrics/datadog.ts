@@ -1,6 +1,6 @@
 import type { DatadogSpec } from '../policy/schema.js';
 import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, strings, trySample, type Answer, type Obj } from './answer.js';
-import { displayUrl, specIdentity, timeoutMs, type Backend } from './backend.js';
+import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { finiteNumber } from './extract.js';
 import type { HttpResponse } from './http.js';
 import { MetricError, type Sample } from './types.js';
@@ -34,7 +34,7 @@ export function datadogBackend(spec: DatadogSpec): Backend {
       url.searchParams.set('to', String(to));
       url.searchParams.set('query', query);
       const headers = { 'DD-API-KEY': apiKey, 'DD-APPLICATION-KEY': appKey, accept: 'application/json' };
-      const res = await http.request({ url, method: 'GET', headers }, { timeoutMs: budget, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const res = await http.request({ url, method: 'GET', headers }, limitsOf(budget, ctx));
       return parseAnswer(res);
     },
   };

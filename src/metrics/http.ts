@@ -96,7 +96,7 @@ export class HttpClient {
     }
     const until = this.limitedUntil.get(url.origin);
     if (until !== undefined && until > Date.now()) {
-      throw new MetricError(`rate-limited: the backend asked not to be queried before ${new Date(until).toISOString()} (Retry-After); not sent`);
+      throw new MetricError(`rate-limited: the backend asked not to be queried before ${new Date(until).toISOString()}; not sent`);
     }
   }
 
@@ -139,6 +139,11 @@ export class HttpClient {
       this.agents.set(key, agent);
     }
     return agent;
+  }
+
+  /** Holds every request to the URL's origin back for `ms` (a rate limit the backend signalled in its body). */
+  holdOff(url: URL, ms: number): void {
+    this.limitedUntil.set(url.origin, Date.now() + ms);
   }
 
   /** Closes idle connections (tests, shutdown). */

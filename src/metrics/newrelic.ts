@@ -1,6 +1,6 @@
 import type { NewRelicSpec } from '../policy/schema.js';
 import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, trySample, type Answer, type Obj } from './answer.js';
-import { displayUrl, specIdentity, timeoutMs, type Backend } from './backend.js';
+import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { finiteNumber } from './extract.js';
 import type { HttpResponse } from './http.js';
 import { MetricError, type Sample } from './types.js';
@@ -34,21 +34,30 @@ export function newRelicBackend(spec: NewRelicSpec): Backend {
       const apiKey = await ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef);
       const body = JSON.stringify({ query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))), variables: { accountId: spec.accountId, nrql } });
       const headers = { 'API-Key': apiKey, 'content-type': 'application/json', accept: 'application/json' };
-      const res = await http.request({ url: new URL(address), method: 'POST', headers, body }, { timeoutMs: budget, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const url = new URL(address);
+      const res = await http.request({ url, method: 'POST', headers, body }, limitsOf(budget, ctx));
+      if (graphqlErrors(maybeJson(res)).rateLimited) http.holdOff(url, RATE_LIMIT_BACKOFF_MS);
       return parseAnswer(res, spec.accountId);
     },
   };
 }
 
-function graphqlErrors(doc: unknown): string[] {
-  if (!isObj(doc) || !Array.isArray(doc.errors)) return [];
-  return doc.errors.map((e) => (isObj(e) && typeof e.message === 'string' ? e.message : JSON.stringify(e)));
+/** NRQL's limit is per minute and NerdGraph sends no Retry-After: after TOO_MANY_REQUESTS, wait a minute. */
+const RATE_LIMIT_BACKOFF_MS = 60_000;
+
+function graphqlErrors(doc: unknown): { messages: string[]; rateLimited: boolean } {
+  if (!isObj(doc) || !Array.isArray(doc.errors)) return { messages: [], rateLimited: false };
+  const errors: unknown[] = doc.errors;
+  return {
+    messages: errors.map((e) => (isObj(e) && typeof e.message === 'string' ? e.message : JSON.stringify(e))),
+    rateLimited: errors.some((e) => isObj(e) && isObj(e.extensions) && e.extensions.errorClass === 'TOO_MANY_REQUESTS'),
+  };
 }
 
 export function parseAnswer(res: HttpResponse, accountId: number): Answer {
-  if (res.status !== 200) throw httpFailure(res, graphqlErrors(maybeJson(res)).join('; ') || undefined);
+  if (res.status !== 200) throw httpFailure(res, graphqlErrors(maybeJson(res)).messages.join('; ') || undefined);
   const doc = parseJson(res);
-  const errors = graphqlErrors(doc);
+  const errors = graphqlErrors(doc).messages;
   if (errors.length) throw new MetricError(`NerdGraph error: ${errors.join('; ')}`);
   const nrql = nrqlOf(doc, accountId);
   if (nrql.results === null || nrql.results === undefined) throw new MetricError('results: null (the NRQL query returned nothing)');

@@ -2,7 +2,7 @@ import type { PrometheusSpec } from '../policy/schema.js';
 import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, strings, trySample, type Answer, type Obj } from './answer.js';
 import { finiteNumber, describe } from './extract.js';
 import type { HttpResponse } from './http.js';
-import { displayUrl, specIdentity, timeoutMs, type Backend } from './backend.js';
+import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { MetricError, type MeasureContext, type Sample } from './types.js';
 
 /**
@@ -23,7 +23,7 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
       const form = new URLSearchParams({ query, time: (ctx.time.getTime() / 1000).toFixed(3), timeout: String(budget / 1000) });
       const res = await http.request(
         { url: new URL(`${base}/api/v1/query`), method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString(), ca },
-        { timeoutMs: budget, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+        limitsOf(budget, ctx),
       );
       return parseAnswer(res);
     },

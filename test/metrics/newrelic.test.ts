@@ -27,10 +27,10 @@ describe('New Relic NerdGraph (a local server answering as the documented API)',
   });
 
   const secrets = staticSecretReader({ 'newrelic/api-key': 'NRAK-TESTKEY0001' });
-  const measure = (name: string, extra: { value?: string; timeout?: string; name?: string } = {}) =>
+  const measure = (name: string, extra: { value?: string; timeout?: string; name?: string; runtime?: MetricsRuntime } = {}) =>
     createProvider('nr', {
       newRelic: { accountId: 1234567, region: 'US', address: `${server.url}/${name}`, apiKeySecretRef: { name: 'newrelic', key: 'api-key' }, timeout: extra.timeout ?? '2s' },
-    }, runtime).measure(check({ provider: 'nr', query: NRQL, min: 0.9, max: undefined, ...(extra.value ? { value: extra.value } : {}) }),
+    }, extra.runtime ?? runtime).measure(check({ provider: 'nr', query: NRQL, min: 0.9, max: undefined, ...(extra.value ? { value: extra.value } : {}) }),
       tickContext(extra.name ? { target: { name: extra.name, namespace: 'shop' } } : {}, secrets));
   const where = (name: string) => `newRelic ${server.url}/${name}`;
 
@@ -62,12 +62,23 @@ describe('New Relic NerdGraph (a local server answering as the documented API)',
     ['faceted', '2 rows returned where one was expected'],
     ['syntaxError', "NerdGraph error: NRDB query failed: Error parsing query: unexpected 'FORM' at line 1 position 18"],
     ['timeout', 'NerdGraph error: NRDB query timed out'],
-    ['rateLimited', 'NerdGraph error: Rate limit exceeded: 3000 queries per minute'],
     ['noAccount', 'no account 1234567 in the answer (is the key allowed to read it?)'],
     ['unauthorized', 'NerdGraph error: Unauthorized: invalid API key'],
     ['http-401', 'HTTP 401 Unauthorized: Unauthorized: invalid API key'],
   ])('%s → unavailable: %s', async (name, error) => {
     expect(await measure(name)).toMatchObject({ status: 'unavailable', value: null, error: `${where(name)}: ${error}` });
+  });
+
+  it('backs off for a minute after a TOO_MANY_REQUESTS error (3000 queries a minute)', async () => {
+    const own = createMetricsRuntime(); // the rate-limit memory is per origin: keep it from the other tests
+    const before = server.requests.length;
+    const first = await measure('rateLimited', { runtime: own });
+    const second = await measure('count', { runtime: own });
+    await own.http.close();
+    expect(first).toMatchObject({ status: 'unavailable', error: `${where('rateLimited')}: NerdGraph error: Rate limit exceeded: 3000 queries per minute` });
+    expect(second.status).toBe('unavailable');
+    expect(second.error).toMatch(/rate-limited: the backend asked not to be queried before .*; not sent$/);
+    expect(server.requests.length - before).toBe(1);
   });
 
   it('aborts a slow answer at the timeout', async () => {

@@ -10,6 +10,8 @@ export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 2;
 /** A retry is only worth it with at least this much of the budget left after the wait. */
 const MIN_ATTEMPT_MS = 100;
+/** The longest a backend's Retry-After may hold requests back: a wrong header must not silence a provider for days. */
+const MAX_HOLD_MS = 15 * 60_000;
 
 export interface HttpRequest {
   url: URL;
@@ -102,9 +104,9 @@ export class HttpClient {
 
   /** A number: wait that long and retry. A string: do not retry, with a note why (maybe empty). */
   private retryWait(result: Attempt, attempt: number, deadline: number, origin: string): number | string {
-    if (result.retryAfterMs !== null) this.limitedUntil.set(origin, Date.now() + result.retryAfterMs);
+    if (result.retryAfterMs !== null) this.limitedUntil.set(origin, Date.now() + Math.min(result.retryAfterMs, MAX_HOLD_MS));
     else if ('response' in result) this.limitedUntil.delete(origin);
-    if (!result.retryable || attempt >= MAX_ATTEMPTS || (result.retryable && 'error' in result && result.error.message.startsWith('timeout'))) return '';
+    if (!result.retryable || attempt >= MAX_ATTEMPTS) return '';
     const wait = result.retryAfterMs ?? 100 + Math.floor(this.random() * 200);
     const left = deadline - Date.now();
     if (wait + MIN_ATTEMPT_MS > left) {
@@ -143,7 +145,7 @@ export class HttpClient {
 
   /** Holds every request to the URL's origin back for `ms` (a rate limit the backend signalled in its body). */
   holdOff(url: URL, ms: number): void {
-    this.limitedUntil.set(url.origin, Date.now() + ms);
+    this.limitedUntil.set(url.origin, Date.now() + Math.min(ms, MAX_HOLD_MS));
   }
 
   /** Closes idle connections (tests, shutdown). */

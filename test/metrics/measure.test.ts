@@ -100,6 +100,24 @@ describe('measureChecks and the per-tick query cache', () => {
     expect(() => createProvider('x', {}, runtime)).toThrow(ProviderConfigError);
   });
 
+  it('a hung provider of one policy does not hold up the others', async () => {
+    const hung = await startServer(() => undefined);
+    const runtime = createMetricsRuntime();
+    const slowSpec = policySpec({ prom: { prometheus: { address: hung.url, timeout: '1s' } } }, [check({ provider: 'prom', query: 'vector(1)' })]);
+    const fastSpec = policySpec({ prom: prom() }, [check({ provider: 'prom', query: 'vector(2)' })]);
+    const started = Date.now();
+    let fastDone = 0;
+    const [slow, fast] = await Promise.all([
+      measureChecks(slowSpec, tickContext(), runtime),
+      measureChecks(fastSpec, tickContext(), runtime).then((r) => { fastDone = Date.now() - started; return r; }),
+    ]);
+    await runtime.http.close();
+    await hung.close();
+    expect(fast['error-rate']).toMatchObject({ status: 'ok', value: 2 });
+    expect(slow['error-rate']).toMatchObject({ status: 'unavailable', error: `prometheus ${hung.url}: timeout after 1s` });
+    expect(fastDone).toBeLessThan(500);
+  });
+
   it('measures nothing for a policy without checks', async () => {
     expect(await measureChecks(policySpec({}, []), tickContext(), createMetricsRuntime())).toEqual({});
   });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CheckSpec, ProviderKind, ProviderSpec } from '../policy/schema.js';
+import { PROVIDER_KINDS, type CheckSpec, type ProviderKind, type ProviderSpec } from '../policy/schema.js';
 import type { SecretReader } from '../secrets/reader.js';
 import type { Answer, Outcome } from './answer.js';
 import type { Backend } from './backend.js';
@@ -26,9 +26,11 @@ export function createMetricsRuntime(options: HttpClientOptions & QueryCacheOpti
 
 /** The provider kind of a spec; a spec with none (or several) is a policy error. */
 export function providerKind(spec: ProviderSpec): ProviderKind {
-  const kinds = (['prometheus', 'datadog', 'newRelic'] as const).filter((kind) => spec[kind] !== undefined);
+  const kinds = PROVIDER_KINDS.filter((kind) => spec[kind] !== undefined);
   if (kinds.length !== 1 || !kinds[0]) {
-    throw new ProviderConfigError(`a provider has exactly one kind of prometheus, datadog, newRelic; got ${kinds.join(' and ') || 'none'}`);
+    const unknown = Object.keys(spec).filter((key) => !(PROVIDER_KINDS as readonly string[]).includes(key));
+    const found = `${kinds.join(' and ') || 'none'}${unknown.length ? ` (${unknown.join(', ')} is no provider kind)` : ''}`;
+    throw new ProviderConfigError(`a provider has exactly one kind of ${PROVIDER_KINDS.join(', ')}; got ${found}`);
   }
   return kinds[0];
 }

@@ -74,6 +74,7 @@ function report(name: string, policy: RolloutPolicy, m: Measurement): string {
     `query:    ${m.query}`,
     `answer:   ${m.shape ?? '(none)'}${m.warnings?.length ? `; warnings: ${m.warnings.join('; ')}` : ''}`,
     `value:    ${value}`,
+    ...(m.observedAt ? [`at:       ${m.observedAt}`] : []),
     `bounds:   ${bounds(m)}`,
     `result:   ${result}`,
     `latency:  ${m.latencyMs} ms`,

@@ -4,6 +4,8 @@ import type { Outcome } from './answer.js';
 export interface QueryCacheOptions {
   /** Byte budget over the answers held (default 64 MiB). */
   maxBytes?: number;
+  /** Most entries held, whatever their size (default 10,000). */
+  maxEntries?: number;
   /** How long an answer is kept (default 2 min): keys carry the tick time, so only one tick reuses it. */
   ttlMs?: number;
 }
@@ -20,7 +22,7 @@ export class QueryCache {
   private readonly entries: LRUCache<string, Promise<Outcome>>;
 
   constructor(options: QueryCacheOptions = {}) {
-    this.entries = new LRUCache({ maxSize: options.maxBytes ?? 64 * 1024 * 1024, ttl: options.ttlMs ?? 120_000 });
+    this.entries = new LRUCache({ max: options.maxEntries ?? 10_000, maxSize: options.maxBytes ?? 64 * 1024 * 1024, ttl: options.ttlMs ?? 120_000 });
   }
 
   get(key: string, load: () => Promise<Outcome>): Promise<Outcome> {

@@ -110,7 +110,7 @@ class BackendProvider implements MetricProvider {
       const warnings = answer.warnings.map((w) => scrub(w, seen));
       const sample = 'error' in answer.sample ? { error: scrub(answer.sample.error, seen) } : answer.sample;
       ctx.logger?.debug({ provider: this.name, query, latencyMs: elapsed(started) }, 'metric query answered');
-      return { ok: true, answer: { ...answer, warnings, sample }, latencyMs: elapsed(started) };
+      return { ok: true, answer: { ...answer, warnings, sample, shape: scrub(answer.shape, seen) }, latencyMs: elapsed(started) };
     } catch (error) {
       const message = scrub(messageOf(error), seen);
       ctx.logger?.debug({ provider: this.name, query, error: message }, 'metric query failed');

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderQuery, type TemplateValues } from '../../src/metrics/template.js';
 
@@ -56,5 +57,44 @@ describe('query templating', () => {
   it('refuses a missing canary revision and unknown variables', () => {
     expect(() => renderQuery('up{rev="{{ rollout.canaryRevision }}"}', values('a', null), 'promql')).toThrow('{{ rollout.canaryRevision }} has no value yet');
     expect(() => renderQuery('up{a="{{ target.labels }}"}', values('a'), 'promql')).toThrow('unknown template variable "{{ target.labels }}"');
+  });
+});
+
+/** Reads a quoted literal starting at `start` (the opening quote) with backslash escapes; returns its value and where it ends. */
+function readLiteral(text: string, start: number): { value: string; end: number } {
+  const quote = text[start];
+  let value = '';
+  for (let i = start + 1; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === quote) return { value, end: i + 1 };
+    if (ch !== '\\') { value += ch; continue; }
+    const next = text[++i]!;
+    if (next === 'x') { value += String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)); i += 2; } else value += next;
+  }
+  throw new Error(`unterminated literal in ${text}`);
+}
+
+describe('no value breaks out of its literal (property)', () => {
+  it.each([
+    ['promql', 'up{app="', '"} > 0'],
+    ['promql', "up{app='", "'} > 0"],
+    ['nrql', "SELECT count(*) FROM T WHERE a = '", "' SINCE 1 minute ago"],
+    ['nrql', 'SELECT count(*) FROM T WHERE a = "', '" SINCE 1 minute ago'],
+  ] as const)('%s %s…%s', (language, before, after) => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (name) => {
+      const rendered = renderQuery(`${before}{{ target.name }}${after}`, values(name), language);
+      const literal = readLiteral(rendered, before.length - 1);
+      const decoded = language === 'nrql' ? literal.value.replace(/[\u0000-\u001f\u007f]/g, ' ') : literal.value; // eslint-disable-line no-control-regex
+      expect(rendered.slice(0, before.length)).toBe(before);
+      expect(rendered.slice(literal.end)).toBe(after.slice(1));
+      expect(decoded).toBe(language === 'nrql' ? name.replace(/[\u0000-\u001f\u007f]/g, ' ') : name); // eslint-disable-line no-control-regex
+    }), { numRuns: 500 });
+  });
+
+  it('a Datadog tag value holds only tag characters', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (name) => {
+      const rendered = renderQuery('avg:m{service:{{ target.name }}}', values(name), 'datadog');
+      expect(rendered).toMatch(/^avg:m\{service:[\p{L}\p{N}_\-:./]*\}$/u);
+    }), { numRuns: 500 });
   });
 });

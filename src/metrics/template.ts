@@ -22,7 +22,8 @@ interface Context {
 
 interface Language {
   quotes: string;
-  lineComments: readonly string[];
+  /** Comment openers and what closes them. */
+  comments: readonly (readonly [string, string])[];
   escape(value: string, ctx: Context, variable: string): string;
 }
 
@@ -49,7 +50,7 @@ function quoted(value: string, quote: string): string {
 
 const promql: Language = {
   quotes: '"\'`',
-  lineComments: ['#'],
+  comments: [['#', '\n']],
   escape(value, ctx, variable) {
     if (ctx.quote === null) return bare(value, /^[A-Za-z0-9_:]+$/, variable, 'PromQL');
     const literal = ctx.regex ? value.replace(RE2_META, '\\$&') : value;
@@ -60,13 +61,13 @@ const promql: Language = {
 
 const datadog: Language = {
   quotes: '',
-  lineComments: [],
+  comments: [],
   escape: (value) => value.toLowerCase().replace(/[^\p{L}\p{N}_\-:./]/gu, '_'),
 };
 
 const nrql: Language = {
   quotes: '\'"`',
-  lineComments: ['--', '//'],
+  comments: [['--', '\n'], ['//', '\n'], ['/*', '*/']],
   escape(value, ctx, variable) {
     if (ctx.quote === null) return bare(value, /^[A-Za-z0-9_]+$/, variable, 'NRQL');
     if (ctx.quote === '`') return noBacktick(value, variable);
@@ -76,12 +77,15 @@ const nrql: Language = {
 
 const LANGUAGES: Record<QueryLanguage, Language> = { promql, datadog, nrql };
 
-/** Follows the template text outside placeholders: inside which string (if any) are we? */
+/** Follows the template text outside placeholders: inside which string or comment (if any) are we? */
 class Scanner {
   private quote: string | null = null;
   private regex = false;
   private escaped = false;
-  private comment = false;
+  /** What ends the comment we are in (a newline, or the end of a block comment), or null outside comments. */
+  private comment: string | null = null;
+  private last = '';
+  /** The last two characters of code that are not white space (for `=~` before a string). */
   private recent = '';
 
   constructor(private readonly lang: Language) {}
@@ -91,21 +95,21 @@ class Scanner {
   }
 
   context(): Context {
-    return { quote: this.comment ? null : this.quote, regex: this.regex };
+    return { quote: this.comment !== null ? null : this.quote, regex: this.regex };
   }
 
   private step(ch: string): void {
-    if (this.comment) {
-      this.comment = ch !== '\n';
-    } else if (this.quote !== null) {
-      this.inString(ch);
-    } else if (this.lang.quotes.includes(ch)) {
-      this.quote = ch;
-      this.regex = this.recent === '=~' || this.recent === '!~';
-    } else {
-      const pair = this.recent.slice(-1) + ch;
-      this.comment = this.lang.lineComments.includes(ch) || this.lang.lineComments.includes(pair);
-      if (!/\s/.test(ch)) this.recent = pair;
+    const pair = this.last + ch;
+    this.last = ch;
+    if (this.comment !== null) this.inComment(ch, pair);
+    else if (this.quote !== null) this.inString(ch);
+    else this.inCode(ch, pair);
+  }
+
+  private inComment(ch: string, pair: string): void {
+    if (ch === this.comment || pair === this.comment) {
+      this.comment = null;
+      this.last = '';
     }
   }
 
@@ -113,6 +117,19 @@ class Scanner {
     if (this.escaped) this.escaped = false;
     else if (ch === '\\' && this.quote !== '`') this.escaped = true;
     else if (ch === this.quote) this.quote = null;
+  }
+
+  private inCode(ch: string, pair: string): void {
+    const opened = this.lang.comments.find(([open]) => open === ch || open === pair);
+    if (opened) {
+      this.comment = opened[1];
+      this.last = '';
+    } else if (this.lang.quotes.includes(ch)) {
+      this.quote = ch;
+      this.regex = this.recent === '=~' || this.recent === '!~';
+    } else if (!/\s/.test(ch)) {
+      this.recent = (this.recent + ch).slice(-2);
+    }
   }
 }
 

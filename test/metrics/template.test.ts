@@ -33,6 +33,9 @@ describe('query templating', () => {
     ['upper case and spaces in Datadog', 'datadog', '{service:{{ target.name }}}', 'Check Out}{*', '{service:check_out___}'],
     ['a quote inside an escaped quote context', 'promql', 'up{a="\\"{{ target.name }}"}', 'b"', 'up{a="\\"b\\""}'],
     ['a quote in a PromQL comment does not open a string', 'promql', "# don't\nup{a=\"{{ target.name }}\"}", 'b"', "# don't\nup{a=\"b\\\"\"}"],
+    ['a quote in an NRQL block comment does not open a string', 'nrql', "/* it's */ WHERE a = '{{ target.name }}'", "b'", "/* it's */ WHERE a = 'b\\''"],
+    ['a quote in an NRQL line comment does not open a string', 'nrql', "-- it's\nWHERE a = '{{ target.name }}'", "b'", "-- it's\nWHERE a = 'b\\''"],
+    ['a URL in an NRQL string is no comment', 'nrql', "WHERE u = 'http://x' AND a = '{{ target.name }}'", "b'", "WHERE u = 'http://x' AND a = 'b\\''"],
   ] as const)('escapes %s', (...[, language, query, name, rendered]) => {
     expect(renderQuery(query, values(name), language)).toBe(rendered);
   });
@@ -47,6 +50,7 @@ describe('query templating', () => {
   it.each([
     ['promql', 'rate({{ target.name }}_total[1m])', EVIL, /cannot be placed outside a quoted string in PromQL; quote it/],
     ['promql', 'up # {{ target.name }}', 'a\nvector(1)', /cannot be placed outside a quoted string/],
+    ['nrql', "/* ' */ WHERE a = {{ target.name }}", 'x OR true', /outside a quoted string in NRQL/],
     ['nrql', 'SELECT count(*) FROM Transaction WHERE appName = {{ target.name }}', 'x OR 1=1', /outside a quoted string in NRQL/],
     ['promql', 'up{a=`{{ target.name }}`}', 'a`} or vector(1)', /contains a backtick/],
     ['nrql', 'SELECT `{{ target.name }}` FROM T', 'a` FROM X', /contains a backtick/],

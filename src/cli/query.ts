@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadPolicyFile } from '../policy/load.js';
 import type { ProviderSpec, RolloutPolicy } from '../policy/schema.js';
-import { parseDuration } from '../policy/duration.js';
+import { measureContext } from '../metrics/measure.js';
 import { createMetricsRuntime, createProvider, providerKind } from '../metrics/provider.js';
 import type { Measurement } from '../metrics/types.js';
 import { envSecretReader } from '../secrets/env.js';
@@ -97,14 +97,8 @@ export const queryCommand: Command = {
     if (!providerSpec) throw new UsageError(`check "${checkName}" names provider "${check.provider}", which spec.providers does not have`);
     const runtime = createMetricsRuntime();
     const provider = createProvider(check.provider, withAddress(providerSpec, values['provider-url']), runtime);
-    const m = await provider.measure(check, {
-      time: parseTime(values.time),
-      target: { name: policy.spec.targetRef.name, namespace: policy.metadata.namespace },
-      policy: { name: policy.metadata.name, namespace: policy.metadata.namespace },
-      rollout: { canaryRevision: values['canary-revision'] ?? null },
-      intervalSeconds: parseDuration(policy.spec.interval) ?? 30,
-      secrets: envSecretReader(),
-    });
+    const ctx = measureContext(policy, { time: parseTime(values.time), canaryRevision: values['canary-revision'] ?? null, secrets: envSecretReader() });
+    const m = await provider.measure(check, ctx);
     await runtime.http.close();
     process.stdout.write(`${values.json ? JSON.stringify(m, null, 2) : report(checkName, policy, m)}\n`);
     return m.status === 'ok' && breach(checkName, m) === null ? 0 : 1;

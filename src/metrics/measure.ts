@@ -1,4 +1,5 @@
-import type { CheckSpec, PolicySpec } from '../policy/schema.js';
+import { parseDuration } from '../policy/duration.js';
+import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
 import { createProvider, type MetricsRuntime } from './provider.js';
 import type { MeasureContext, Measurement, MetricProvider } from './types.js';
 
@@ -50,4 +51,22 @@ export async function measureChecks(spec: PolicySpec, ctx: MeasureContext, runti
   const providers = providersOf(spec, runtime);
   const measured = await mapLimit(spec.checks, runtime.concurrency, (check) => measureOne(check, providers.get(check.provider), ctx));
   return Object.fromEntries(spec.checks.map((check, i) => [check.name, measured[i] as Measurement]));
+}
+
+/** The MeasureContext of a policy in a tick: target, policy and interval from the policy, the rest from the tick. */
+export function measureContext(
+  policy: Pick<RolloutPolicy, 'metadata' | 'spec'>,
+  tick: Pick<MeasureContext, 'time' | 'secrets' | 'signal' | 'logger'> & { canaryRevision: string | null },
+): MeasureContext {
+  const namespace = policy.metadata.namespace;
+  return {
+    time: tick.time,
+    target: { name: policy.spec.targetRef.name, namespace },
+    policy: { name: policy.metadata.name, namespace },
+    rollout: { canaryRevision: tick.canaryRevision },
+    intervalSeconds: parseDuration(policy.spec.interval) ?? 30,
+    secrets: tick.secrets,
+    ...(tick.signal ? { signal: tick.signal } : {}),
+    ...(tick.logger ? { logger: tick.logger } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureChecks } from '../../src/metrics/measure.js';
+import { measureChecks, measureContext } from '../../src/metrics/measure.js';
 import { createMetricsRuntime, createProvider } from '../../src/metrics/provider.js';
 import { ProviderConfigError } from '../../src/metrics/types.js';
 import type { ProviderSpec } from '../../src/policy/schema.js';
@@ -116,6 +116,15 @@ describe('measureChecks and the per-tick query cache', () => {
     expect(fast['error-rate']).toMatchObject({ status: 'ok', value: 2 });
     expect(slow['error-rate']).toMatchObject({ status: 'unavailable', error: `prometheus ${hung.url}: timeout after 1s` });
     expect(fastDone).toBeLessThan(500);
+  });
+
+  it('builds a tick context from a policy', () => {
+    const spec = { ...policySpec({}, []), interval: '1m30s' };
+    const secrets = staticSecretReader({});
+    expect(measureContext({ metadata: { name: 'checkout', namespace: 'shop' }, spec }, { time: TICK, canaryRevision: 'abc', secrets })).toEqual({
+      time: TICK, target: { name: 'checkout', namespace: 'shop' }, policy: { name: 'checkout', namespace: 'shop' },
+      rollout: { canaryRevision: 'abc' }, intervalSeconds: 90, secrets,
+    });
   });
 
   it('measures nothing for a policy without checks', async () => {

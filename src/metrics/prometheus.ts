@@ -78,6 +78,7 @@ function pick(data: Obj): Sample {
       if (!Array.isArray(result)) break;
       if (result.length === 0) throw new MetricError(EMPTY);
       if (result.length > 1) throw ambiguous(result.length, 'series', result.map((s) => labels(isObj(s) ? s.metric : undefined)));
+      if (isObj(result[0]) && result[0].histogram !== undefined) throw new MetricError('a native histogram sample was returned where a number was expected (use histogram_quantile, histogram_count, …)');
       return sample(isObj(result[0]) ? result[0].value : undefined);
     case 'matrix':
       throw new MetricError(`a range vector (matrix with ${count(data)} series) was returned where a scalar or one-series instant vector was expected`);

@@ -65,6 +65,10 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('[redacted]') : out), text);
 }
 
+/** Backend text in a message is kept short: a Measurement lands in every audit entry. */
+const MAX_MESSAGE = 500;
+export const clip = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
+
 const messageOf = (error: unknown): string =>
   error instanceof MetricError ? error.message : `${error instanceof Error ? error.name : 'error'}: ${error instanceof Error ? error.message : String(error)}`;
 
@@ -107,12 +111,12 @@ class BackendProvider implements MetricProvider {
     try {
       const env = { http: this.runtime.http, sensitive: (value: string) => void seen.push(value) };
       const answer = await this.backend.query(query, { ...ctx, secrets: recordingReader(ctx.secrets, seen) }, env);
-      const warnings = answer.warnings.map((w) => scrub(w, seen));
-      const sample = 'error' in answer.sample ? { error: scrub(answer.sample.error, seen) } : answer.sample;
+      const warnings = answer.warnings.slice(0, 10).map((w) => clip(scrub(w, seen)));
+      const sample = 'error' in answer.sample ? { error: clip(scrub(answer.sample.error, seen)) } : answer.sample;
       ctx.logger?.debug({ provider: this.name, query, latencyMs: elapsed(started) }, 'metric query answered');
       return { ok: true, answer: { ...answer, warnings, sample, shape: scrub(answer.shape, seen) }, latencyMs: elapsed(started) };
     } catch (error) {
-      const message = scrub(messageOf(error), seen);
+      const message = clip(scrub(messageOf(error), seen));
       ctx.logger?.debug({ provider: this.name, query, error: message }, 'metric query failed');
       return { ok: false, error: message, latencyMs: elapsed(started) };
     }

@@ -17,6 +17,8 @@ const routes: Record<string, Handler> = {
   '/exec-error': (_req, res) => json(res, 422, { status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory' }),
   '/unavailable': (_req, res) => json(res, 503, 'upstream connect error'),
   '/not-prometheus': (_req, res) => json(res, 200, { hello: 'world' }),
+  '/long-error': (_req, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'x'.repeat(100_000) }),
+  '/native-histogram': (_req, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, histogram: [1, { count: '3', sum: '1.5', buckets: [] }] }] } }),
   '/null-sample': (_req, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, null] }] } }),
   '/auth': (req, res) => json(res, 200, vector(req.headers.authorization === 'Bearer tok-123' && req.headers['x-scope-orgid'] === 'tenant-1' ? '1' : '0')),
   '/basic': (req, res) => json(res, 200, vector(req.headers.authorization === `Basic ${Buffer.from('kube:pw-456').toString('base64')}` ? '1' : '0')),
@@ -60,8 +62,15 @@ describe('Prometheus API answers', () => {
     ['/unavailable', 'HTTP 503 Service Unavailable after 2 attempts'],
     ['/not-prometheus', 'the answer is not a Prometheus API response (no "status")'],
     ['/null-sample', 'the sample is null (no data), not a number'],
+    ['/native-histogram', 'a native histogram sample was returned where a number was expected (use histogram_quantile, histogram_count, …)'],
   ])('%s is unavailable: %s', async (path, error) => {
     expect(await measure(path)).toMatchObject({ status: 'unavailable', value: null, error: `prometheus ${server.url}${path}: ${error}` });
+  });
+
+  it('keeps a long backend message short', async () => {
+    const m = await measure('/long-error');
+    expect(m.error).toMatch(/^prometheus .*: HTTP 400 Bad Request: error \(bad_data\): x+…$/);
+    expect(m.error!.length).toBeLessThan(600);
   });
 
   it('sends a bearer token and custom headers read from Secret refs', async () => {

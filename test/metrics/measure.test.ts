@@ -115,7 +115,7 @@ describe('measureChecks and the per-tick query cache', () => {
     await hung.close();
     expect(fast['error-rate']).toMatchObject({ status: 'ok', value: 2 });
     expect(slow['error-rate']).toMatchObject({ status: 'unavailable', error: `prometheus ${hung.url}: timeout after 1s` });
-    expect(fastDone).toBeLessThan(500);
+    expect(fastDone).toBeLessThan(900);
   });
 
   it('builds a tick context from a policy', () => {

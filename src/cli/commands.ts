@@ -2,6 +2,7 @@ import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
+import { queryCommand } from './query.js';
 
 export interface Command {
   summary: string;
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   compile: compileCommand,
   eval: evalCommand,
   test: testCommand,
+  query: queryCommand,
 };
 
 export function usage(): string {

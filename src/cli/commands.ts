@@ -1,3 +1,4 @@
+import { sandboxCommand } from './sandbox.js';
 import { validateCommand } from './validate.js';
 
 export interface Command {
@@ -8,6 +9,7 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   validate: validateCommand,
+  sandbox: sandboxCommand,
 };
 
 export function usage(): string {

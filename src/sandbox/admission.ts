@@ -1,0 +1,157 @@
+import { matchesLabelSelector } from './selectors.js';
+import type { StatusCause } from './status.js';
+import { isRecord, jsonEqual, type KObject } from './types.js';
+
+/** Defaults a built-in object in place, as the API server's defaulting does. */
+export type Defaulter = (object: KObject, old: KObject | undefined) => void;
+/** Validation of a built-in kind beyond ObjectMeta. */
+export type Validator = (object: KObject, old: KObject | undefined) => StatusCause[];
+
+type Obj = Record<string, unknown>;
+
+function obj(parent: Obj, key: string): Obj {
+  const value = parent[key];
+  if (isRecord(value)) return value;
+  const created: Obj = {};
+  parent[key] = created;
+  return created;
+}
+
+function defaultContainer(c: unknown): void {
+  if (!isRecord(c)) return;
+  const image = typeof c.image === 'string' ? c.image : '';
+  const tagged = /:[^/]+$/.test(image) && !image.endsWith(':latest');
+  c.imagePullPolicy ??= tagged ? 'IfNotPresent' : 'Always';
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
+}
+
+function defaultPodTemplate(template: Obj): void {
+  const spec = obj(template, 'spec');
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
+  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+}
+
+const defaultDeployment: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  spec.replicas ??= 1;
+  const strategy = obj(spec, 'strategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const ru = obj(strategy, 'rollingUpdate');
+    ru.maxUnavailable ??= '25%';
+    ru.maxSurge ??= '25%';
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+  defaultPodTemplate(obj(spec, 'template'));
+};
+
+const defaultReplicaSet: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  spec.replicas ??= 1;
+  defaultPodTemplate(obj(spec, 'template'));
+};
+
+let nextClusterIp = 1;
+const defaultService: Defaulter = (o, old) => {
+  const spec = obj(o, 'spec');
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  const oldSpec = old && isRecord(old.spec) ? old.spec : undefined;
+  if (spec.clusterIP === undefined) {
+    spec.clusterIP = oldSpec?.clusterIP ?? `10.96.${Math.floor(nextClusterIp / 250)}.${(nextClusterIp % 250) + 2}`;
+    if (!oldSpec) nextClusterIp++;
+  }
+  spec.clusterIPs ??= [spec.clusterIP];
+  spec.ipFamilies ??= ['IPv4'];
+  spec.ipFamilyPolicy ??= 'SingleStack';
+  spec.internalTrafficPolicy ??= 'Cluster';
+  if (Array.isArray(spec.ports)) for (const p of spec.ports) if (isRecord(p)) {
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+  }
+};
+
+const defaultSecret: Defaulter = (o) => {
+  o.type ??= 'Opaque';
+  if (isRecord(o.stringData)) {
+    const data = obj(o, 'data');
+    for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v as string)).toString('base64');
+    delete o.stringData;
+  }
+};
+
+const defaultNamespace: Defaulter = (o) => {
+  const name = o.metadata.name ?? '';
+  o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
+  obj(o, 'spec').finalizers ??= ['kubernetes'];
+  const status = obj(o, 'status');
+  status.phase ??= 'Active';
+};
+
+function required(causes: StatusCause[], field: string): void {
+  causes.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
+}
+
+function containerCauses(spec: Obj, path: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const containers = spec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) required(causes, `${path}.containers`);
+  else containers.forEach((c, i) => {
+    if (!isRecord(c) || typeof c.name !== 'string' || c.name === '') required(causes, `${path}.containers[${i}].name`);
+    if (!isRecord(c) || typeof c.image !== 'string' || c.image === '') required(causes, `${path}.containers[${i}].image`);
+  });
+  return causes;
+}
+
+/** Deployment and ReplicaSet: selector present, matching the template, immutable; replicas ≥ 0. */
+const validateWorkload: Validator = (o, old) => {
+  const causes: StatusCause[] = [];
+  const spec = isRecord(o.spec) ? o.spec : {};
+  const template = isRecord(spec.template) ? spec.template : {};
+  const labels = isRecord(template.metadata) ? (template.metadata.labels as Record<string, string> | undefined) : undefined;
+  if (!isRecord(spec.selector)) required(causes, 'spec.selector');
+  else if (!matchesLabelSelector(spec.selector, labels)) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
+  }
+  if (old && isRecord(old.spec) && !jsonEqual(old.spec.selector, spec.selector)) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
+  }
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
+  }
+  causes.push(...containerCauses(isRecord(template.spec) ? template.spec : {}, 'spec.template.spec'));
+  return causes;
+};
+
+const validateService: Validator = (o) => {
+  const spec = isRecord(o.spec) ? o.spec : {};
+  const causes: StatusCause[] = [];
+  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  ports.forEach((p, i) => {
+    if (!isRecord(p) || typeof p.port !== 'number') required(causes, `spec.ports[${i}].port`);
+  });
+  return causes;
+};
+
+export const DEFAULTERS: Record<string, Defaulter> = {
+  'apps/Deployment': defaultDeployment,
+  'apps/ReplicaSet': defaultReplicaSet,
+  '/Service': defaultService,
+  '/Secret': defaultSecret,
+  '/Namespace': defaultNamespace,
+};
+
+export const VALIDATORS: Record<string, Validator> = {
+  'apps/Deployment': validateWorkload,
+  'apps/ReplicaSet': validateWorkload,
+  '/Service': validateService,
+};

@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, badRequest, failure } from './status.js';
+
+/** The API server's request size limit (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readRaw(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? 'application/json';
+}
+
+const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml', 'text/yaml']);
+const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', '*/*', '']);
+
+/** A request body as JSON (from JSON or YAML); undefined when empty. 400 when malformed, 415 for other media types. */
+export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  const type = mediaType(contentType);
+  const text = raw.toString('utf8');
+  if (YAML_TYPES.has(type)) {
+    try {
+      return parseYaml(text) as unknown;
+    } catch (error) {
+      throw badRequest(`error converting YAML to JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  if (!JSON_TYPES.has(type)) {
+    throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,140 @@
+import type { Api, Caller } from './api.js';
+import { SYSTEM_USER } from './auth.js';
+import { groupResource, type ResourceType } from './registry.js';
+import type { StoreEvent } from './store.js';
+import { isRecord, type KObject } from './types.js';
+
+const SYSTEM: Caller = { user: SYSTEM_USER, system: true };
+
+interface Entry {
+  type: ResourceType;
+  object: KObject;
+}
+
+/**
+ * The garbage collector and namespace controller: background cascade to dependents of removed
+ * owners, the `orphan` and `foregroundDeletion` finalizers, and the emptying of terminating
+ * namespaces. Work is batched on the next turn of the event loop, as a controller would.
+ */
+export class GarbageCollector {
+  private readonly removedUids = new Set<string>();
+  private scheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+
+  constructor(private readonly api: Api) {
+    api.removalHooks.push((_type, last) => this.enqueueRemoved(last));
+    api.store.subscribe((event) => this.onEvent(event));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+  }
+
+  private enqueueRemoved(last: KObject): void {
+    if (last.metadata.uid) this.removedUids.add(last.metadata.uid);
+    this.schedule();
+  }
+
+  private onEvent(event: StoreEvent): void {
+    if (event.type === 'MODIFIED' && event.object.metadata.deletionTimestamp) {
+      this.schedule();
+    } else if (event.type === 'DELETED' && event.object.metadata.namespace) {
+      const ns = this.api.store.get('/namespaces', undefined, event.object.metadata.namespace);
+      if (ns?.metadata.deletionTimestamp) this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.run();
+    });
+  }
+
+  private all(): Entry[] {
+    const out: Entry[] = [];
+    for (const type of this.api.registry.all()) {
+      if (type.virtual) continue;
+      for (const object of this.api.store.list(groupResource(type))) out.push({ type, object });
+    }
+    return out;
+  }
+
+  private run(): void {
+    const removed = new Set(this.removedUids);
+    this.removedUids.clear();
+    const entries = this.all();
+    if (removed.size > 0) this.collectDependents(entries, removed);
+    for (const { type, object } of entries) {
+      if (!object.metadata.deletionTimestamp) continue;
+      if (type.resource === 'namespaces' && type.group === '') this.finishNamespace(type, object, entries);
+      else this.runFinalizers(type, object, entries);
+    }
+  }
+
+  private collectDependents(entries: Entry[], removed: Set<string>): void {
+    const live = new Set(entries.map((e) => e.object.metadata.uid));
+    for (const { type, object } of entries) {
+      const refs = object.metadata.ownerReferences ?? [];
+      if (!refs.some((r) => removed.has(r.uid))) continue;
+      const remaining = refs.filter((r) => !removed.has(r.uid) && live.has(r.uid));
+      if (remaining.length === 0) this.tryDelete(type, object);
+      else this.setOwners(type, object, remaining);
+    }
+  }
+
+  private dependents(entries: Entry[], uid: string | undefined): Entry[] {
+    return entries.filter((e) => (e.object.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
+  }
+
+  private runFinalizers(type: ResourceType, object: KObject, entries: Entry[]): void {
+    const finalizers = object.metadata.finalizers ?? [];
+    const deps = this.dependents(entries, object.metadata.uid);
+    if (finalizers.includes('orphan')) {
+      for (const d of deps) this.setOwners(d.type, d.object, (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== object.metadata.uid));
+      this.dropFinalizer(type, object, 'orphan');
+    } else if (finalizers.includes('foregroundDeletion')) {
+      for (const d of deps) if (!d.object.metadata.deletionTimestamp) this.tryDelete(d.type, d.object, 'Foreground');
+      if (deps.length === 0) this.dropFinalizer(type, object, 'foregroundDeletion');
+    }
+  }
+
+  private finishNamespace(type: ResourceType, ns: KObject, entries: Entry[]): void {
+    const name = ns.metadata.name;
+    const contents = entries.filter((e) => e.type.namespaced && e.object.metadata.namespace === name);
+    for (const e of contents) if (!e.object.metadata.deletionTimestamp) this.tryDelete(e.type, e.object);
+    if (contents.length > 0) return;
+    const spec = isRecord(ns.spec) ? ns.spec : {};
+    this.guard(() => this.api.update(type, undefined, name ?? '', { ...ns, spec: { ...spec, finalizers: [] } }, 'v1', undefined, SYSTEM));
+  }
+
+  private tryDelete(type: ResourceType, object: KObject, propagationPolicy = 'Background'): void {
+    this.guard(() => this.api.delete(type, object.metadata.namespace, object.metadata.name ?? '', { propagationPolicy, preconditions: { uid: object.metadata.uid } }));
+  }
+
+  private setOwners(type: ResourceType, object: KObject, owners: KObject['metadata']['ownerReferences']): void {
+    const metadata = { ...object.metadata, ownerReferences: owners };
+    if (owners?.length === 0) delete metadata.ownerReferences;
+    this.write(type, { ...object, metadata });
+  }
+
+  private dropFinalizer(type: ResourceType, object: KObject, finalizer: string): void {
+    this.write(type, { ...object, metadata: { ...object.metadata, finalizers: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer) } });
+  }
+
+  private write(type: ResourceType, object: KObject): void {
+    const version = (object.apiVersion ?? '').split('/').pop() ?? '';
+    this.guard(() => this.api.update(type, object.metadata.namespace, object.metadata.name ?? '', object, version, undefined, SYSTEM));
+  }
+
+  /** A failed step (a conflict with a client, an object already gone) is retried on the next event. */
+  private guard(step: () => unknown): void {
+    try {
+      step();
+    } catch {
+      // retried when the next change of the object schedules another pass
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { apiVersionOf, type ResourceType } from './registry.js';
+import { badRequest } from './status.js';
+import { isRecord, jsonEqual, type KObject } from './types.js';
+
+/** Helpers over stored objects that the API operations share. */
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function randomSuffix(length = 5): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return out;
+}
+
+export function newUid(): string {
+  return randomUUID();
+}
+
+/** The object as served at a version (CRD versions share storage; only apiVersion differs). */
+export function atVersion(object: KObject, type: ResourceType, version: string): KObject {
+  const apiVersion = apiVersionOf(type.group, version);
+  return object.apiVersion === apiVersion && object.kind === type.kind ? object : { ...object, apiVersion, kind: type.kind };
+}
+
+/** A request body as an object of the type: 400 for anything else. */
+export function checkBody(type: ResourceType, version: string, body: unknown): KObject {
+  if (!isRecord(body)) throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  const expected = apiVersionOf(type.group, version);
+  if (body.apiVersion !== undefined && body.apiVersion !== expected) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`);
+  }
+  if (body.kind !== undefined && body.kind !== type.kind) {
+    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${type.kind})`);
+  }
+  if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
+  return { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
+}
+
+/** Everything but metadata (and status when it is a subresource): what `generation` counts. */
+function specPart(object: KObject, type: ResourceType): Record<string, unknown> {
+  const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = object;
+  if (type.status) delete rest.status;
+  return rest;
+}
+
+export function specChanged(type: ResourceType, a: KObject, b: KObject): boolean {
+  return !jsonEqual(specPart(a, type), specPart(b, type));
+}
+
+/** True when a write would change nothing but resourceVersion. */
+export function sameObject(a: KObject, b: KObject): boolean {
+  const strip = (o: KObject): KObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return jsonEqual(strip(a), strip(b));
+}
+
+export function withResourceVersion(object: KObject, rv: number): KObject {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
+}
+
+export function sortKey(o: KObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
+
+export function hasFinalizers(o: KObject): boolean {
+  return (o.metadata.finalizers?.length ?? 0) > 0;
+}
+
+/** The continue token of a paged list: the key to start after. */
+export function encodeContinue(rv: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ rv, start: lastKey })).toString('base64url');
+}
+
+export function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as { rv?: unknown; start?: unknown };
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, start: parsed.start };
+  } catch {
+    // fall through to the error
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}

@@ -221,9 +221,9 @@ export class Api {
         throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
       }
     }
-    if (type.generation && specChanged(type, old, next)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
     const admitted = this.admit(type, version, next, old, opts);
+    if (type.generation && specChanged(type, old, admitted)) admitted.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (sameObject(admitted, old)) return atVersion(old, type, version);
     if (opts.dryRun) return admitted;
     if (admitted.metadata.deletionTimestamp && !hasFinalizers(admitted) && !this.namespacePending(type, admitted)) {

@@ -43,7 +43,7 @@ function flag(query: URLSearchParams, name: string): boolean {
 function writeOptions(query: URLSearchParams): WriteOptions {
   const dryRun = query.getAll('dryRun');
   if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
-  return { dryRun: dryRun.length > 0, fieldValidation: query.get('fieldValidation') ?? undefined, warnings: [] };
+  return { dryRun: dryRun.length > 0, fieldValidation: query.get('fieldValidation') ?? 'Warn', warnings: [] };
 }
 
 function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {

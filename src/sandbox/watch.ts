@@ -62,6 +62,7 @@ export class WatchHub {
     const matches: Selector = (o) => inScope(o) && labels(o) && fields(o);
     const backlog = this.backlog(req, gr, matches);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
     const send = (type: WatchEventType, object: unknown): void => {
       if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
     };

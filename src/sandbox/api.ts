@@ -1,5 +1,5 @@
 import { DEFAULTERS, VALIDATORS } from './admission.js';
-import type { UserInfo } from './auth.js';
+import { SYSTEM_USER, type UserInfo } from './auth.js';
 import { crdCauses, crdStatus, crdToType } from './crds.js';
 import { applyPatch } from './patching.js';
 import type { PatchType } from './patch.js';
@@ -53,6 +53,52 @@ function nameRule(type: ResourceType): NameRule {
   return type.resource === 'namespaces' || type.resource === 'services' ? 'label' : 'subdomain';
 }
 
+const SYSTEM: Caller = { user: SYSTEM_USER, system: true };
+
+/** Where an operation applies: the resource type, and the namespace, name, version, subresource. */
+export interface Target {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  /** The API version of the request (default: the type's first served version). */
+  version?: string;
+  sub?: Subresource;
+}
+
+interface Admission {
+  type: ResourceType;
+  version: string;
+  object: KObject;
+  old?: KObject;
+}
+
+function versionOf(t: Target): string {
+  return t.version ?? t.type.versions[0] ?? '';
+}
+
+function checkPreconditions(type: ResourceType, old: KObject, pre: DeleteOptions['preconditions'] = {}): void {
+  const name = old.metadata.name ?? '';
+  if (pre.uid && pre.uid !== old.metadata.uid) throw conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
+  if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
+    throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+  }
+}
+
+/** The finalizers a deletion leaves: the object's, plus `orphan` / `foregroundDeletion` for those policies. */
+function finalizersFor(old: KObject, policy: string | undefined): string[] {
+  const finalizers = [...(old.metadata.finalizers ?? [])];
+  if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+  if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+  return finalizers;
+}
+
+function checkNoNewFinalizers(type: ResourceType, old: KObject, next: KObject): void {
+  if (!old.metadata.deletionTimestamp) return;
+  const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
+  if (added.length === 0) return;
+  throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+}
+
 /** Listeners the API calls after it removed an object (garbage collection, namespaces). */
 export type RemovalHook = (type: ResourceType, last: KObject) => void;
 
@@ -96,68 +142,85 @@ export class Api {
     return { apiVersion, kind: type.listKind, metadata, items: items.map((o) => atVersion(o, type, version)) };
   }
 
-  create(type: ResourceType, namespace: string | undefined, body: unknown, version: string, caller: Caller, opts: WriteOptions = {}): KObject {
+  create(at: Target, body: unknown, caller: Caller, opts: WriteOptions = {}): KObject {
+    const { type } = at;
+    const version = versionOf(at);
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: create is not allowed`);
     const object = checkBody(type, version, clone(body));
-    this.placeNamespace(type, namespace, object);
-    const meta = object.metadata;
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
-    if (meta.name && this.find(type, meta.namespace, meta.name)) throw alreadyExists(type, meta.name);
-    Object.assign(meta, { uid: newUid(), creationTimestamp: this.now(), generation: type.generation ? 1 : undefined });
-    for (const key of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'] as const) delete meta[key];
-    if (!type.generation) delete meta.generation;
+    this.placeNamespace(type, at.namespace, object);
+    this.initMetadata(type, object);
     if (type.status && !caller.system) delete object.status;
-    const admitted = this.admit(type, version, object, undefined, opts);
+    const admitted = this.admit({ type, version, object }, opts);
     return opts.dryRun ? admitted : this.commit(type, admitted);
   }
 
-  update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, version: string, sub: Subresource, caller: Caller, opts: WriteOptions = {}): KObject {
+  private initMetadata(type: ResourceType, object: KObject): void {
+    const meta = object.metadata;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (meta.name && this.find(type, meta.namespace, meta.name)) throw alreadyExists(type, meta.name);
+    Object.assign(meta, { uid: newUid(), creationTimestamp: this.now(), generation: 1 });
+    for (const key of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'] as const) delete meta[key];
+    if (!type.generation) delete meta.generation;
+  }
+
+  update(ref: Target & { name: string }, body: unknown, caller: Caller, opts: WriteOptions = {}): KObject {
+    const { type, name } = ref;
+    const version = versionOf(ref);
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: update is not allowed`);
     const incoming = checkBody(type, version, clone(body));
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
     }
-    const old = this.find(type, namespace, name);
+    const old = this.find(type, ref.namespace, name);
     if (!old) {
-      if (type.createOnUpdate && sub === undefined) return this.create(type, namespace, { ...incoming, metadata: { ...incoming.metadata, name } }, version, caller, opts);
+      if (type.createOnUpdate && ref.sub === undefined) return this.create(ref, { ...incoming, metadata: { ...incoming.metadata, name } }, caller, opts);
       throw notFound(type, name);
     }
     const rv = incoming.metadata.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
       throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return this.write(type, version, old, this.prepare(type, old, incoming, sub), opts);
+    return this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts);
   }
 
-  patch(type: ResourceType, namespace: string | undefined, name: string, patch: { type: PatchType; body: unknown }, version: string, sub: Subresource, caller: Caller, opts: WriteOptions = {}): KObject {
+  patch(ref: Target & { name: string }, patch: { type: PatchType; body: unknown }, caller: Caller, opts: WriteOptions = {}): KObject {
+    const { type } = ref;
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: patch is not allowed`);
-    const old = this.find(type, namespace, name);
+    const old = this.find(type, ref.namespace, ref.name);
     if (!old) {
-      if (patch.type === 'apply' && sub === undefined) return this.create(type, namespace, applyPatch(type, {}, patch), version, caller, opts);
-      throw notFound(type, name);
+      if (patch.type === 'apply' && ref.sub === undefined) return this.create(ref, applyPatch(type, {}, patch), caller, opts);
+      throw notFound(type, ref.name);
     }
-    const patched = applyPatch(type, atVersion(old, type, version), patch);
-    return this.update(type, namespace, name, patched, version, sub, caller, opts);
+    const patched = applyPatch(type, atVersion(old, type, versionOf(ref)), patch);
+    return this.update(ref, patched, caller, opts);
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): { object: KObject; removed: boolean } {
+  /** The sandbox's controllers: create an object in its own namespace. */
+  createAsSystem(type: ResourceType, object: KObject): KObject {
+    return this.create({ type, namespace: object.metadata.namespace }, object, SYSTEM);
+  }
+
+  /** The sandbox's controllers: write an object (or its status) back at its own version. */
+  saveAsSystem(type: ResourceType, object: KObject, sub?: Subresource): KObject {
+    const version = (object.apiVersion ?? '').split('/').pop();
+    const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name ?? '', sub, version: version && type.versions.includes(version) ? version : undefined };
+    return this.update(ref, object, SYSTEM);
+  }
+
+  delete(ref: Target & { name: string }, opts: DeleteOptions = {}): { object: KObject; removed: boolean } {
+    const { type, name } = ref;
     if (type.virtual) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
-    const old = this.find(type, namespace, name);
+    const old = this.find(type, ref.namespace, name);
     if (!old) throw notFound(type, name);
-    const pre = opts.preconditions ?? {};
-    if (pre.uid && pre.uid !== old.metadata.uid) throw conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
-    if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-      throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
-    }
+    checkPreconditions(type, old, opts.preconditions);
     if (opts.dryRun) return { object: old, removed: false };
-    const finalizers = [...(old.metadata.finalizers ?? [])];
-    if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    if (finalizers.length === 0 && type.resource !== 'namespaces') return { object: this.removeNow(type, old), removed: true };
+    const finalizers = finalizersFor(old, opts.propagationPolicy);
+    const isNamespace = type.resource === 'namespaces' && type.group === '';
+    if (finalizers.length === 0 && !isNamespace) return { object: this.removeNow(type, old), removed: true };
     if (old.metadata.deletionTimestamp) return { object: old, removed: false };
     const marked: KObject = { ...old, metadata: { ...old.metadata, finalizers, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 } };
-    if (type.resource === 'namespaces') marked.status = { ...(isRecord(old.status) ? old.status : {}), phase: 'Terminating' };
-    if (marked.metadata.finalizers?.length === 0) delete marked.metadata.finalizers;
+    if (isNamespace) marked.status = { ...(isRecord(old.status) ? old.status : {}), phase: 'Terminating' };
+    if (finalizers.length === 0) delete marked.metadata.finalizers;
     return { object: this.commit(type, marked, old), removed: false };
   }
 
@@ -214,17 +277,13 @@ export class Api {
     return next;
   }
 
-  private write(type: ResourceType, version: string, old: KObject, next: KObject, opts: WriteOptions): KObject {
-    if (old.metadata.deletionTimestamp) {
-      const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-      if (added.length > 0) {
-        throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
-      }
-    }
+  private write(w: Admission, old: KObject, opts: WriteOptions): KObject {
+    const { type, object: next } = w;
+    checkNoNewFinalizers(type, old, next);
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
-    const admitted = this.admit(type, version, next, old, opts);
+    const admitted = this.admit({ ...w, old }, opts);
     if (type.generation && specChanged(type, old, admitted)) admitted.metadata.generation = (old.metadata.generation ?? 0) + 1;
-    if (sameObject(admitted, old)) return atVersion(old, type, version);
+    if (sameObject(admitted, old)) return atVersion(old, type, w.version);
     if (opts.dryRun) return admitted;
     if (admitted.metadata.deletionTimestamp && !hasFinalizers(admitted) && !this.namespacePending(type, admitted)) {
       return this.removeNow(type, admitted, old);
@@ -238,7 +297,8 @@ export class Api {
     return Array.isArray(spec.finalizers) && spec.finalizers.length > 0;
   }
 
-  private admit(type: ResourceType, version: string, object: KObject, old: KObject | undefined, opts: WriteOptions): KObject {
+  private admit(w: Admission, opts: WriteOptions): KObject {
+    const { type, version, object, old } = w;
     const key = `${type.group}/${type.kind}`;
     DEFAULTERS[key]?.(object, old);
     let result = object;

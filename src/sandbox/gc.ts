@@ -1,10 +1,7 @@
-import type { Api, Caller } from './api.js';
-import { SYSTEM_USER } from './auth.js';
+import type { Api } from './api.js';
 import { groupResource, type ResourceType } from './registry.js';
 import type { StoreEvent } from './store.js';
 import { isRecord, type KObject } from './types.js';
-
-const SYSTEM: Caller = { user: SYSTEM_USER, system: true };
 
 interface Entry {
   type: ResourceType;
@@ -107,11 +104,11 @@ export class GarbageCollector {
     for (const e of contents) if (!e.object.metadata.deletionTimestamp) this.tryDelete(e.type, e.object);
     if (contents.length > 0) return;
     const spec = isRecord(ns.spec) ? ns.spec : {};
-    this.guard(() => this.api.update(type, undefined, name ?? '', { ...ns, spec: { ...spec, finalizers: [] } }, 'v1', undefined, SYSTEM));
+    this.guard(() => this.api.saveAsSystem(type, { ...ns, spec: { ...spec, finalizers: [] } }));
   }
 
   private tryDelete(type: ResourceType, object: KObject, propagationPolicy = 'Background'): void {
-    this.guard(() => this.api.delete(type, object.metadata.namespace, object.metadata.name ?? '', { propagationPolicy, preconditions: { uid: object.metadata.uid } }));
+    this.guard(() => this.api.delete({ type, namespace: object.metadata.namespace, name: object.metadata.name ?? '' }, { propagationPolicy, preconditions: { uid: object.metadata.uid } }));
   }
 
   private setOwners(type: ResourceType, object: KObject, owners: KObject['metadata']['ownerReferences']): void {
@@ -125,8 +122,7 @@ export class GarbageCollector {
   }
 
   private write(type: ResourceType, object: KObject): void {
-    const version = (object.apiVersion ?? '').split('/').pop() ?? '';
-    this.guard(() => this.api.update(type, object.metadata.namespace, object.metadata.name ?? '', object, version, undefined, SYSTEM));
+    this.guard(() => this.api.saveAsSystem(type, object));
   }
 
   /** A failed step (a conflict with a client, an object already gone) is retried on the next event. */

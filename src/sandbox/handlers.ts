@@ -96,7 +96,7 @@ function create(api: Api, ex: Exchange): Reply {
   if (route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   if (type.virtual) return { code: 201, body: selfSubjectReview(ex.caller, api.now()) };
   const opts = writeOptions(ex.query);
-  return { code: 201, body: api.create(type, route.namespace, ex.body, route.version, ex.caller, opts), warnings: opts.warnings };
+  return { code: 201, body: api.create({ type, namespace: route.namespace, version: route.version }, ex.body, ex.caller, opts), warnings: opts.warnings };
 }
 
 function update(api: Api, ex: Exchange): Reply {
@@ -104,8 +104,8 @@ function update(api: Api, ex: Exchange): Reply {
   if (!route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   const opts = writeOptions(ex.query);
   const target = { type, namespace: route.namespace, name: route.name };
-  if (route.sub === 'scale') return { code: 200, body: updateScale(api, target, ex.body, ex.caller, opts) };
-  const body = api.update(type, route.namespace, route.name, ex.body, route.version, subOf(route), ex.caller, opts);
+  if (route.sub === 'scale') return { code: 200, body: updateScale(api, target, ex.body, { caller: ex.caller, opts }) };
+  const body = api.update({ ...target, version: route.version, sub: subOf(route) }, ex.body, ex.caller, opts);
   return { code: 200, body, warnings: opts.warnings };
 }
 
@@ -116,8 +116,8 @@ function patch(api: Api, ex: Exchange): Reply {
   if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
   const opts = writeOptions(ex.query);
   const target = { type, namespace: route.namespace, name: route.name };
-  if (route.sub === 'scale') return { code: 200, body: patchScale(api, target, { type: patchType, body: ex.body }, ex.caller, opts) };
-  const body = api.patch(type, route.namespace, route.name, { type: patchType, body: ex.body }, route.version, subOf(route), ex.caller, opts);
+  if (route.sub === 'scale') return { code: 200, body: patchScale(api, target, { type: patchType, body: ex.body }, { caller: ex.caller, opts }) };
+  const body = api.patch({ ...target, version: route.version, sub: subOf(route) }, { type: patchType, body: ex.body }, ex.caller, opts);
   return { code: 200, body, warnings: opts.warnings };
 }
 
@@ -127,10 +127,10 @@ function remove(api: Api, ex: Exchange): Reply {
   const opts = deleteOptions(ex.query, ex.body);
   if (!route.name) {
     const list = api.list(type, route.namespace, { labelSelector: ex.query.get('labelSelector') ?? undefined, fieldSelector: ex.query.get('fieldSelector') ?? undefined }, route.version);
-    for (const item of list.items as KObject[]) api.delete(type, item.metadata.namespace, item.metadata.name ?? '', opts);
+    for (const item of list.items as KObject[]) api.delete({ type, namespace: item.metadata.namespace, name: item.metadata.name ?? '' }, opts);
     return { code: 200, body: list };
   }
-  const { object, removed } = api.delete(type, route.namespace, route.name, opts);
+  const { object, removed } = api.delete({ type, namespace: route.namespace, name: route.name }, opts);
   const returnsObject = !type.builtin || type.resource === 'pods' || !removed;
   return { code: 200, body: returnsObject ? object : success({ name: route.name, group: type.group, kind: type.resource, uid: object.metadata.uid }) };
 }

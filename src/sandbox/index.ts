@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Server } from 'node:https';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Api } from './api.js';
-import { ADMIN_USER, newToken, SYSTEM_USER, TokenAuthenticator, type UserInfo } from './auth.js';
+import { ADMIN_USER, newToken, TokenAuthenticator, type UserInfo } from './auth.js';
 import { INITIAL_NAMESPACES, registerBuiltins } from './builtins.js';
 import { generateServingCerts } from './certs.js';
 import { Faults } from './faults.js';
@@ -73,11 +74,11 @@ function buildCore(options: SandboxOptions): { api: Api; hub: WatchHub; gc: Garb
   const store = new Store(options.historyLimit ?? 50_000);
   const api = new Api(registry, store);
   const namespaces = registry.get('', 'namespaces');
-  for (const name of INITIAL_NAMESPACES) if (namespaces) api.create(namespaces, undefined, { metadata: { name } }, 'v1', { user: SYSTEM_USER, system: true });
+  for (const name of INITIAL_NAMESPACES) if (namespaces) api.createAsSystem(namespaces, { metadata: { name } });
   return { api, hub: new WatchHub(store, options.bookmarkIntervalMs ?? 60_000), gc: new GarbageCollector(api) };
 }
 
-async function listen(server: import('node:https').Server, port: number): Promise<number> {
+async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

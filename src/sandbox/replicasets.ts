@@ -1,7 +1,6 @@
 import type { Api } from './api.js';
 import { isPodReady, newPod } from './pods.js';
 import type { ResourceType } from './registry.js';
-import { SYSTEM } from './rollout.js';
 import { isRecord, type KObject } from './types.js';
 
 function desired(rs: KObject): number {
@@ -23,18 +22,18 @@ export class ReplicaSetReconciler {
     let pods = this.podsOf(rs);
     const diff = desired(rs) - pods.length;
     for (let i = 0; i < diff; i++) {
-      const pod = this.api.create(this.types.pods, rs.metadata.namespace, newPod(rs, this.api.now()), 'v1', SYSTEM);
+      const pod = this.api.createAsSystem(this.types.pods, newPod(rs, this.api.now()));
       this.onPodCreated(pod);
     }
     if (diff < 0) {
       const order = [...pods].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
-      for (const pod of order.slice(0, -diff)) this.api.delete(this.types.pods, pod.metadata.namespace, pod.metadata.name ?? '');
+      for (const pod of order.slice(0, -diff)) this.api.delete({ type: this.types.pods, namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' });
     }
     if (diff !== 0) pods = this.podsOf(rs);
     const ready = pods.filter(isPodReady).length;
     const fresh = this.api.find(this.types.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs;
     const status: Record<string, unknown> = { replicas: pods.length, fullyLabeledReplicas: pods.length, observedGeneration: fresh.metadata.generation };
     if (ready > 0) Object.assign(status, { readyReplicas: ready, availableReplicas: ready });
-    this.api.update(this.types.replicasets, rs.metadata.namespace, rs.metadata.name ?? '', { ...fresh, status }, 'v1', 'status', SYSTEM);
+    this.api.saveAsSystem(this.types.replicasets, { ...fresh, status }, 'status');
   }
 }

@@ -70,7 +70,7 @@ export class DeploymentReconciler {
     const maxUnavailable = strategy.type === 'Recreate' ? 0 : resolveIntOrPercent(ru.maxUnavailable ?? '25%', replicas(d), false);
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
     const status = deploymentStatus(fresh, { desired: replicas(d), maxUnavailable, paused, newRs, all, created, now: this.api.now(), nowMs: this.clock() });
-    this.api.update(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '', { ...fresh, status }, 'v1', 'status', SYSTEM);
+    this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
   }
 
   private createReplicaSet(d: KObject, hash: string, existing: KObject[]): KObject {
@@ -93,7 +93,7 @@ export class DeploymentReconciler {
         template,
       },
     };
-    const stored = this.api.create(this.types.replicasets, d.metadata.namespace, rs, 'v1', SYSTEM);
+    const stored = this.api.createAsSystem(this.types.replicasets, rs);
     if (replicas(stored) > 0) this.scaledEvent(d, stored, 0, replicas(stored));
     return stored;
   }
@@ -103,13 +103,13 @@ export class DeploymentReconciler {
     if (from === to) return;
     const next = { ...rs, spec: { ...spec(rs), replicas: to } };
     next.metadata = { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(replicas(d)) } };
-    this.api.update(this.types.replicasets, rs.metadata.namespace, rs.metadata.name ?? '', next, 'v1', undefined, SYSTEM);
+    this.api.saveAsSystem(this.types.replicasets, next);
     this.scaledEvent(d, rs, from, to);
   }
 
   private scaledEvent(d: KObject, rs: KObject, from: number, to: number): void {
     const message = `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} from ${from} to ${to}`;
-    this.api.create(this.types.events, d.metadata.namespace, newEvent(d, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller' }, this.api.now()), 'v1', SYSTEM);
+    this.api.createAsSystem(this.types.events, newEvent(d, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller' }, this.api.now()));
   }
 
   private roll(d: KObject, newRs: KObject, olds: KObject[]): void {
@@ -158,7 +158,7 @@ export class DeploymentReconciler {
     const limit = typeof spec(d).revisionHistoryLimit === 'number' ? (spec(d).revisionHistoryLimit as number) : 10;
     const idle = all.filter((rs) => rs !== newRs && replicas(rs) === 0 && statusNum(rs, 'replicas') === 0).sort((a, b) => revision(a) - revision(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
-      this.api.delete(this.types.replicasets, rs.metadata.namespace, rs.metadata.name ?? '', { propagationPolicy: 'Background' });
+      this.api.delete({ type: this.types.replicasets, namespace: rs.metadata.namespace, name: rs.metadata.name ?? '' }, { propagationPolicy: 'Background' });
     }
   }
 
@@ -167,6 +167,6 @@ export class DeploymentReconciler {
     if (!rev || d.metadata.annotations?.[REVISION] === rev) return;
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
     const metadata = { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [REVISION]: rev } };
-    this.api.update(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '', { ...fresh, metadata }, 'v1', undefined, SYSTEM);
+    this.api.saveAsSystem(this.types.deployments, { ...fresh, metadata });
   }
 }

@@ -32,7 +32,7 @@ export interface ScaleTarget {
 }
 
 /** PUT …/scale: sets the replicas of the main object; the Scale's resourceVersion is a precondition. */
-export function updateScale(api: Api, target: ScaleTarget, body: unknown, caller: Caller, opts: WriteOptions = {}): KObject {
+export function updateScale(api: Api, target: ScaleTarget, body: unknown, by: { caller: Caller; opts?: WriteOptions }): KObject {
   const { type, namespace, name } = target;
   if (!type.scale) throw notFound(type, name);
   if (!isRecord(body) || (body.kind !== undefined && body.kind !== 'Scale')) throw badRequest('the body must be an autoscaling/v1 Scale');
@@ -50,11 +50,11 @@ export function updateScale(api: Api, target: ScaleTarget, body: unknown, caller
   setPath(next, type.scale.specReplicasPath, replicas);
   const version = type.versions[0] ?? '';
   const storageVersion = typeof old.apiVersion === 'string' ? old.apiVersion.split('/').pop() ?? version : version;
-  return toScale(type, api.update(type, namespace, name, next, type.versions.includes(storageVersion) ? storageVersion : version, undefined, caller, opts));
+  return toScale(type, api.update({ type, namespace, name, version: type.versions.includes(storageVersion) ? storageVersion : version }, next, by.caller, by.opts));
 }
 
-export function patchScale(api: Api, target: ScaleTarget, patch: { type: PatchType; body: unknown }, caller: Caller, opts: WriteOptions = {}): KObject {
+export function patchScale(api: Api, target: ScaleTarget, patch: { type: PatchType; body: unknown }, by: { caller: Caller; opts?: WriteOptions }): KObject {
   const current = toScale(target.type, api.get(target.type, target.namespace, target.name));
   const builtinScale = { ...target.type, builtin: true };
-  return updateScale(api, target, applyPatch(builtinScale, current, patch), caller, opts);
+  return updateScale(api, target, applyPatch(builtinScale, current, patch), by);
 }

@@ -2,7 +2,7 @@ import type { Api } from './api.js';
 import { crashedStatus, firstContainerName, newEvent, runningStatus, type PodBehaviour } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { ReplicaSetReconciler } from './replicasets.js';
-import { DeploymentReconciler, SYSTEM } from './rollout.js';
+import { DeploymentReconciler } from './rollout.js';
 import type { StoreEvent } from './store.js';
 import { isRecord, type KObject } from './types.js';
 
@@ -180,7 +180,7 @@ export class Workloads {
     const current = this.api.store.get('/pods', pod.metadata.namespace, pod.metadata.name ?? '');
     if (!current || current.metadata.uid !== pod.metadata.uid || current.metadata.deletionTimestamp) return undefined;
     const pods = typeOf(this.api, '', 'pods');
-    return this.api.update(pods, current.metadata.namespace, current.metadata.name ?? '', { ...current, status: next(current) }, 'v1', 'status', SYSTEM);
+    return this.api.saveAsSystem(pods, { ...current, status: next(current) }, 'status');
   }
 
   private crash(pod: KObject): void {
@@ -198,9 +198,9 @@ export class Workloads {
       .find((e) => e.reason === reason && isRecord(e.involvedObject) && e.involvedObject.uid === pod.metadata.uid);
     if (existing) {
       const count = typeof existing.count === 'number' ? existing.count + 1 : 2;
-      this.api.update(events, existing.metadata.namespace, existing.metadata.name ?? '', { ...existing, count, lastTimestamp: this.api.now(), message }, 'v1', undefined, SYSTEM);
+      this.api.saveAsSystem(events, { ...existing, count, lastTimestamp: this.api.now(), message });
       return;
     }
-    this.api.create(events, pod.metadata.namespace, newEvent(pod, { type: 'Warning', reason, message, component: 'kubelet', fieldPath }, this.api.now()), 'v1', SYSTEM);
+    this.api.createAsSystem(events, newEvent(pod, { type: 'Warning', reason, message, component: 'kubelet', fieldPath }, this.api.now()));
   }
 }

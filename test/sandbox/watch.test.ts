@@ -124,8 +124,8 @@ describe('makeInformer', () => {
     // drop the watch and change things in the same turn of the event loop: the informer is not watching
     sandbox.faults.dropWatches();
     const configmaps = sandbox.api.registry.get('', 'configmaps')!;
-    sandbox.api.delete(configmaps, 'inf', 'a');
-    sandbox.api.create(configmaps, 'inf', { metadata: { name: 'c' } }, 'v1', { user: { username: 'test', groups: [] } });
+    sandbox.api.delete({ type: configmaps, namespace: 'inf', name: 'a' });
+    sandbox.api.create({ type: configmaps, namespace: 'inf' }, { metadata: { name: 'c' } }, { user: { username: 'test', groups: [] } });
     await waitFor(() => names().join() === 'b,c' && names(), 5000, 'the relisted cache');
     expect(lists).toBe(2);
     expect(errors).toEqual([]);

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { startSandbox } from '../sandbox/index.js';
 import type { Command } from './commands.js';
 import { UsageError } from './usage-error.js';
 
@@ -10,22 +9,29 @@ interface SandboxArgs {
   readyDelayMs: number;
 }
 
+const SETTERS: Record<string, (out: SandboxArgs, value: string) => void> = {
+  '--port': (out, v) => (out.port = Number(v)),
+  '--kubeconfig': (out, v) => (out.kubeconfig = resolve(v)),
+  '--state': (out, v) => (out.state = resolve(v)),
+  '--ready-delay': (out, v) => (out.readyDelayMs = Number(v)),
+};
+
 function parseArgs(args: string[]): SandboxArgs {
   const out: SandboxArgs = { port: 0, kubeconfig: resolve('.kubestead', 'sandbox.kubeconfig'), readyDelayMs: 2000 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--port') out.port = Number(value());
-    else if (flag === '--kubeconfig') out.kubeconfig = resolve(value());
-    else if (flag === '--state') out.state = resolve(value());
-    else if (flag === '--ready-delay') out.readyDelayMs = Number(value());
-    else throw new UsageError(`unknown option ${arg}`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const setter = SETTERS[flag];
+    if (!setter) throw new UsageError(`unknown option ${arg}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
+    setter(out, value);
   }
+  return checkArgs(out);
+}
+
+function checkArgs(out: SandboxArgs): SandboxArgs {
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
   if (!Number.isFinite(out.readyDelayMs) || out.readyDelayMs < 0) throw new UsageError('--ready-delay must be a number of milliseconds');
   return out;
@@ -45,6 +51,7 @@ line that points kubectl and 'kubestead run' at it. Runs until Ctrl-C / SIGTERM.
   --ready-delay MS   how long new pods take to become ready (default 2000)`,
   async run(args) {
     const options = parseArgs(args);
+    const { startSandbox } = await import('../sandbox/index.js');
     const sandbox = await startSandbox({ port: options.port, kubeconfigPath: options.kubeconfig, statePath: options.state, workloads: { readyDelayMs: options.readyDelayMs } });
     process.stdout.write(`Sandbox cluster listening on ${sandbox.url}\nKubeconfig written to ${sandbox.kubeconfigPath}\n\nexport KUBECONFIG=${sandbox.kubeconfigPath}\n\nPress Ctrl-C to stop.\n`);
     const signal = await new Promise<NodeJS.Signals>((done) => {

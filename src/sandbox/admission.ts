@@ -17,11 +17,14 @@ function obj(parent: Obj, key: string): Obj {
   return created;
 }
 
+function pullPolicy(image: unknown): string {
+  const text = typeof image === 'string' ? image : '';
+  return /:[^/]+$/.test(text) && !text.endsWith(':latest') ? 'IfNotPresent' : 'Always';
+}
+
 function defaultContainer(c: unknown): void {
   if (!isRecord(c)) return;
-  const image = typeof c.image === 'string' ? c.image : '';
-  const tagged = /:[^/]+$/.test(image) && !image.endsWith(':latest');
-  c.imagePullPolicy ??= tagged ? 'IfNotPresent' : 'Always';
+  c.imagePullPolicy ??= pullPolicy(c.image);
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
@@ -61,23 +64,24 @@ const defaultReplicaSet: Defaulter = (o) => {
 };
 
 let nextClusterIp = 1;
+
+function allocateClusterIp(spec: Obj, old: KObject | undefined): void {
+  if (spec.clusterIP !== undefined) return;
+  const oldSpec = old && isRecord(old.spec) ? old.spec : undefined;
+  if (oldSpec?.clusterIP !== undefined) {
+    spec.clusterIP = oldSpec.clusterIP;
+    return;
+  }
+  spec.clusterIP = `10.96.${Math.floor(nextClusterIp / 250)}.${(nextClusterIp % 250) + 2}`;
+  nextClusterIp++;
+}
+
 const defaultService: Defaulter = (o, old) => {
   const spec = obj(o, 'spec');
-  spec.type ??= 'ClusterIP';
-  spec.sessionAffinity ??= 'None';
-  const oldSpec = old && isRecord(old.spec) ? old.spec : undefined;
-  if (spec.clusterIP === undefined) {
-    spec.clusterIP = oldSpec?.clusterIP ?? `10.96.${Math.floor(nextClusterIp / 250)}.${(nextClusterIp % 250) + 2}`;
-    if (!oldSpec) nextClusterIp++;
-  }
-  spec.clusterIPs ??= [spec.clusterIP];
-  spec.ipFamilies ??= ['IPv4'];
-  spec.ipFamilyPolicy ??= 'SingleStack';
-  spec.internalTrafficPolicy ??= 'Cluster';
-  if (Array.isArray(spec.ports)) for (const p of spec.ports) if (isRecord(p)) {
-    p.protocol ??= 'TCP';
-    p.targetPort ??= p.port;
-  }
+  allocateClusterIp(spec, old);
+  Object.assign(spec, { type: 'ClusterIP', sessionAffinity: 'None', clusterIPs: [spec.clusterIP], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ...spec });
+  const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
+  for (const p of ports) Object.assign(p, { protocol: 'TCP', targetPort: p.port, ...p });
 };
 
 const defaultSecret: Defaulter = (o) => {
@@ -112,16 +116,21 @@ function containerCauses(spec: Obj, path: string): StatusCause[] {
   return causes;
 }
 
-/** Deployment and ReplicaSet: selector present, matching the template, immutable; replicas ≥ 0. */
-const validateWorkload: Validator = (o, old) => {
+function selectorCauses(spec: Obj, template: Obj): StatusCause[] {
   const causes: StatusCause[] = [];
-  const spec = isRecord(o.spec) ? o.spec : {};
-  const template = isRecord(spec.template) ? spec.template : {};
   const labels = isRecord(template.metadata) ? (template.metadata.labels as Record<string, string> | undefined) : undefined;
   if (!isRecord(spec.selector)) required(causes, 'spec.selector');
   else if (!matchesLabelSelector(spec.selector, labels)) {
     causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
   }
+  return causes;
+}
+
+/** Deployment and ReplicaSet: selector present, matching the template, immutable; replicas ≥ 0. */
+const validateWorkload: Validator = (o, old) => {
+  const spec = isRecord(o.spec) ? o.spec : {};
+  const template = isRecord(spec.template) ? spec.template : {};
+  const causes = selectorCauses(spec, template);
   if (old && isRecord(old.spec) && !jsonEqual(old.spec.selector, spec.selector)) {
     causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
   }
@@ -135,7 +144,7 @@ const validateWorkload: Validator = (o, old) => {
 const validateService: Validator = (o) => {
   const spec = isRecord(o.spec) ? o.spec : {};
   const causes: StatusCause[] = [];
-  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  const ports: unknown[] = Array.isArray(spec.ports) ? spec.ports : [];
   ports.forEach((p, i) => {
     if (!isRecord(p) || typeof p.port !== 'number') required(causes, `spec.ports[${i}].port`);
   });

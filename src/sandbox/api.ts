@@ -13,7 +13,7 @@ import type { Store } from './store.js';
 import { clone, isRecord, type KObject } from './types.js';
 import { metadataCauses, type NameRule } from './validation.js';
 import {
-  atVersion, checkBody, decodeContinue, encodeContinue, hasFinalizers, newUid, randomSuffix, sameObject, sortKey, specChanged, withResourceVersion,
+  atVersion, checkBody, decodeContinue, storedVersion, encodeContinue, hasFinalizers, newUid, randomSuffix, sameObject, sortKey, specChanged, withResourceVersion,
 } from './objects.js';
 
 export interface Caller {
@@ -202,8 +202,7 @@ export class Api {
 
   /** The sandbox's controllers: write an object (or its status) back at its own version. */
   saveAsSystem(type: ResourceType, object: KObject, sub?: Subresource): KObject {
-    const version = (object.apiVersion ?? '').split('/').pop();
-    const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name ?? '', sub, version: version && type.versions.includes(version) ? version : undefined };
+    const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name ?? '', sub, version: storedVersion(type, object) };
     return this.update(ref, object, SYSTEM);
   }
 

@@ -74,27 +74,38 @@ export function crdCauses(crd: KObject): StatusCause[] {
   return causes;
 }
 
-/** The resource a (valid) CRD serves. */
-export function crdToType(crd: KObject): ResourceType {
-  const spec = specOf(crd);
-  const served = spec.versions.filter((v) => v.served);
-  const storage = spec.versions.find((v) => v.storage) ?? served[0];
+/** Served versions, the storage version first (the one clients get by default). */
+function servedVersions(spec: CrdSpec): string[] {
+  const served = spec.versions.filter((v) => v.served).map((v) => v.name);
+  const storage = spec.versions.find((v) => v.storage)?.name;
+  return storage && served.includes(storage) ? [storage, ...served.filter((n) => n !== storage)] : served;
+}
+
+function schemasOf(spec: CrdSpec): { schemas: Map<string, JsonSchema>; printerColumns: Map<string, PrinterColumn[]> } {
   const schemas = new Map<string, JsonSchema>();
   const printerColumns = new Map<string, PrinterColumn[]>();
   for (const v of spec.versions) {
     if (v.schema?.openAPIV3Schema) schemas.set(v.name, v.schema.openAPIV3Schema);
     printerColumns.set(v.name, v.additionalPrinterColumns ?? []);
   }
+  return { schemas, printerColumns };
+}
+
+/** The resource a (valid) CRD serves. */
+export function crdToType(crd: KObject): ResourceType {
+  const spec = specOf(crd);
+  const names = spec.names;
+  const storage = spec.versions.find((v) => v.storage);
   return {
     group: spec.group,
-    versions: [...(storage?.served ? [storage.name] : []), ...served.map((v) => v.name).filter((n) => n !== storage?.name)],
-    resource: spec.names.plural,
-    kind: spec.names.kind,
-    listKind: spec.names.listKind ?? `${spec.names.kind}List`,
-    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+    versions: servedVersions(spec),
+    resource: names.plural,
+    kind: names.kind,
+    listKind: names.listKind ?? `${names.kind}List`,
+    singular: names.singular ?? names.kind.toLowerCase(),
     namespaced: spec.scope === 'Namespaced',
-    shortNames: spec.names.shortNames ?? [],
-    categories: spec.names.categories ?? [],
+    shortNames: names.shortNames ?? [],
+    categories: names.categories ?? [],
     status: Boolean(storage?.subresources?.status),
     scale: storage?.subresources?.scale,
     generation: true,
@@ -102,8 +113,7 @@ export function crdToType(crd: KObject): ResourceType {
     createOnUpdate: false,
     builtin: false,
     virtual: false,
-    schemas,
-    printerColumns,
+    ...schemasOf(spec),
     crdName: crd.metadata.name,
   };
 }

@@ -34,20 +34,25 @@ function setCondition(conditions: Condition[], next: Omit<Condition, 'lastTransi
   return [...conditions.filter((c) => c.type !== next.type), condition];
 }
 
-function progressing(d: KObject, f: RolloutFacts, counts: Record<string, number>, prior: Condition | undefined): Omit<Condition, 'lastTransitionTime' | 'lastUpdateTime'> {
-  const rsName = f.newRs?.metadata.name ?? '';
-  if (f.paused) return { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' };
-  const complete = counts.updatedReplicas === f.desired && counts.replicas === f.desired && counts.availableReplicas === f.desired;
-  if (complete) return { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` };
-  if (f.created) return { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` };
+type ConditionCore = Omit<Condition, 'lastTransitionTime' | 'lastUpdateTime'>;
+
+function deadlineExceeded(d: KObject, f: RolloutFacts, prior: Condition | undefined): boolean {
+  if (!prior || prior.status !== 'True') return false;
   const spec = isRecord(d.spec) ? d.spec : {};
   const deadline = typeof spec.progressDeadlineSeconds === 'number' ? spec.progressDeadlineSeconds : 600;
+  return f.nowMs - Date.parse(prior.lastUpdateTime) > deadline * 1000;
+}
+
+function progressing(d: KObject, f: RolloutFacts, counts: Record<string, number>, prior: Condition | undefined): ConditionCore {
+  const rsName = f.newRs?.metadata.name ?? '';
+  const make = (status: string, reason: string, message: string): ConditionCore => ({ type: 'Progressing', status, reason, message });
+  if (f.paused) return make('Unknown', 'DeploymentPaused', 'Deployment is paused');
+  const complete = counts.updatedReplicas === f.desired && counts.replicas === f.desired && counts.availableReplicas === f.desired;
+  if (complete) return make('True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
+  if (f.created) return make('True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`);
   if (prior?.reason === 'ProgressDeadlineExceeded') return prior;
-  const since = prior ? Date.parse(prior.lastUpdateTime) : f.nowMs;
-  if (prior && prior.status === 'True' && f.nowMs - since > deadline * 1000) {
-    return { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` };
-  }
-  return { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
+  if (deadlineExceeded(d, f, prior)) return make('False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
+  return make('True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`);
 }
 
 /** The Deployment status a deployment controller writes for the current ReplicaSets. */

@@ -51,11 +51,11 @@ function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {
   const fromBody = isRecord(body) ? body : {};
   const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
   if (policy !== undefined && policy !== null) {
-    if (!['Orphan', 'Background', 'Foreground'].includes(String(policy))) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
-    options.propagationPolicy = String(policy);
+    if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+    options.propagationPolicy = policy;
   }
   if (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All')) options.dryRun = true;
-  if (isRecord(fromBody.preconditions)) options.preconditions = fromBody.preconditions as DeleteOptions['preconditions'];
+  if (isRecord(fromBody.preconditions)) options.preconditions = fromBody.preconditions;
   if (fromBody.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';
   return options;
 }

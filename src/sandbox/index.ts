@@ -88,22 +88,32 @@ async function listen(server: Server, port: number): Promise<number> {
   return address.port;
 }
 
+function authenticator(adminToken: string, users: Array<{ token: string; user: UserInfo }>): TokenAuthenticator {
+  const auth = new TokenAuthenticator();
+  auth.add(adminToken, ADMIN_USER);
+  for (const u of users) auth.add(u.token, u.user);
+  return auth;
+}
+
+async function kubeconfigLocation(path: string | undefined): Promise<{ tempDir?: string; kubeconfigPath: string }> {
+  if (path) return { kubeconfigPath: path };
+  const tempDir = await mkdtemp(join(tmpdir(), 'kubestead-sandbox-'));
+  return { tempDir, kubeconfigPath: join(tempDir, 'kubeconfig') };
+}
+
 /** Starts the sandbox cluster: an HTTPS Kubernetes API on a loopback port, with simulated workloads. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const certs = await generateServingCerts();
   const { api, hub, gc } = buildCore(options);
   if (options.statePath) await loadState(api, options.statePath);
   const token = options.token ?? newToken();
-  const auth = new TokenAuthenticator();
-  auth.add(token, ADMIN_USER);
-  for (const u of options.users ?? []) auth.add(u.token, u.user);
+  const auth = authenticator(token, options.users ?? []);
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
   const rbac = options.rbac ? new RbacAuthorizer(api) : undefined;
   const { server, releaseHanging } = createApiServer(certs, { api, hub, faults, auth, rbac, onError: options.onError });
   const port = await listen(server, options.port ?? 0);
   const url = `https://127.0.0.1:${port}`;
-  const tempDir = options.kubeconfigPath ? undefined : await mkdtemp(join(tmpdir(), 'kubestead-sandbox-'));
-  const kubeconfigPath = options.kubeconfigPath ?? join(tempDir ?? '', 'kubeconfig');
+  const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: certs.caCert, token });
   const workloads = options.workloads === false ? undefined : new Workloads(api, options.workloads ?? {});
   const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });

@@ -28,10 +28,10 @@ export function checkBody(type: ResourceType, version: string, body: unknown): K
   if (!isRecord(body)) throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   const expected = apiVersionOf(type.group, version);
   if (body.apiVersion !== undefined && body.apiVersion !== expected) {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`);
+    throw badRequest(`the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version (${expected})`);
   }
   if (body.kind !== undefined && body.kind !== type.kind) {
-    throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${type.kind})`);
+    throw badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`);
   }
   if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
   return { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
@@ -56,6 +56,12 @@ export function sameObject(a: KObject, b: KObject): boolean {
 
 export function withResourceVersion(object: KObject, rv: number): KObject {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
+}
+
+/** The served version an object was written at (or the type's default). */
+export function storedVersion(type: ResourceType, object: KObject): string | undefined {
+  const version = (object.apiVersion ?? '').split('/').pop();
+  return version && type.versions.includes(version) ? version : undefined;
 }
 
 export function sortKey(o: KObject): string {

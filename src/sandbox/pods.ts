@@ -41,8 +41,8 @@ export function newPod(rs: KObject, now: string): KObject {
   };
 }
 
-function condition(type: string, ok: boolean, now: string, reason?: string, message?: string): Obj {
-  return { type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+function condition(type: string, ok: boolean, now: string, why?: { reason: string; message: string }): Obj {
+  return { type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now, ...(why ?? {}) };
 }
 
 function containerId(pod: KObject, name: string, restart: number): string {
@@ -54,18 +54,18 @@ export type PodBehaviour = 'ready' | 'crashloop' | 'never-ready';
 /** The status of a started pod: all containers running and ready, or running but never ready. */
 export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
   const names = containersOf(pod).map((c) => String(c.name));
-  const unready = ready ? undefined : `containers with unready status: [${names.join(' ')}]`;
+  const unready = ready ? undefined : { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` };
   const status = isRecord(pod.status) ? pod.status : {};
   return {
     ...status,
     phase: 'Running',
     hostIP: HOST_IP,
-    podIP: (status.podIP as string | undefined) ?? `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`,
-    startTime: (status.startTime as string | undefined) ?? now,
+    podIP: (status.podIP) ?? `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`,
+    startTime: (status.startTime) ?? now,
     conditions: [
       condition('Initialized', true, now),
-      condition('Ready', ready, now, unready && 'ContainersNotReady', unready),
-      condition('ContainersReady', ready, now, unready && 'ContainersNotReady', unready),
+      condition('Ready', ready, now, unready),
+      condition('ContainersReady', ready, now, unready),
       condition('PodScheduled', true, now),
     ],
     containerStatuses: containersOf(pod).map((c) => ({
@@ -98,7 +98,8 @@ export function isPodReady(pod: KObject): boolean {
 }
 
 export function firstContainerName(pod: KObject): string {
-  return String(containersOf(pod)[0]?.name ?? 'app');
+  const name = containersOf(pod)[0]?.name;
+  return typeof name === 'string' ? name : 'app';
 }
 
 /** A core/v1 Event about an object, as the kubelet or a controller reports it. */

@@ -30,6 +30,16 @@ function revision(o: KObject): number {
   return Number(o.metadata.annotations?.[REVISION] ?? 0);
 }
 
+/** Recreate, or RollingUpdate with maxSurge / maxUnavailable resolved against spec.replicas. */
+function rollingParams(d: KObject): { recreate: boolean; maxSurge: number; maxUnavailable: number } {
+  const strategy = isRecord(spec(d).strategy) ? (spec(d).strategy as Obj) : {};
+  if (strategy.type === 'Recreate') return { recreate: true, maxSurge: 0, maxUnavailable: 0 };
+  const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const maxSurge = resolveIntOrPercent(ru.maxSurge ?? '25%', replicas(d), true);
+  const maxUnavailable = resolveIntOrPercent(ru.maxUnavailable ?? '25%', replicas(d), false);
+  return { recreate: false, maxSurge, maxUnavailable: maxSurge === 0 && maxUnavailable === 0 ? 1 : maxUnavailable };
+}
+
 export interface Types {
   deployments: ResourceType;
   replicasets: ResourceType;
@@ -47,29 +57,31 @@ export class DeploymentReconciler {
 
   reconcile(d: KObject): void {
     if (d.metadata.deletionTimestamp) return;
-    const template = spec(d).template;
-    const hash = podTemplateHash(template, Number((isRecord(d.status) ? d.status.collisionCount : 0) ?? 0));
+    const collisions = isRecord(d.status) && typeof d.status.collisionCount === 'number' ? d.status.collisionCount : 0;
+    const hash = podTemplateHash(spec(d).template, collisions);
     let all = this.ownedReplicaSets(d);
     let newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
     const paused = spec(d).paused === true;
-    let created = false;
-    if (!newRs && !paused) {
+    const created = !newRs && !paused;
+    if (created) {
       newRs = this.createReplicaSet(d, hash, all);
-      created = true;
       all = [...all, newRs];
     }
     if (!paused && newRs) {
-      this.roll(d, newRs, all.filter((rs) => rs !== newRs));
+      const current = newRs;
+      this.roll(d, current, all.filter((rs) => rs !== current));
       all = this.ownedReplicaSets(d);
       newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
       this.cleanup(d, all, newRs);
     }
     this.syncRevision(d, newRs);
-    const strategy = isRecord(spec(d).strategy) ? (spec(d).strategy as Obj) : {};
-    const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
-    const maxUnavailable = strategy.type === 'Recreate' ? 0 : resolveIntOrPercent(ru.maxUnavailable ?? '25%', replicas(d), false);
+    this.writeStatus(d, { paused, newRs, all, created });
+  }
+
+  private writeStatus(d: KObject, f: { paused: boolean; newRs: KObject | undefined; all: KObject[]; created: boolean }): void {
+    const { maxUnavailable } = rollingParams(d);
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
-    const status = deploymentStatus(fresh, { desired: replicas(d), maxUnavailable, paused, newRs, all, created, now: this.api.now(), nowMs: this.clock() });
+    const status = deploymentStatus(fresh, { ...f, desired: replicas(d), maxUnavailable, now: this.api.now(), nowMs: this.clock() });
     this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
   }
 
@@ -114,17 +126,13 @@ export class DeploymentReconciler {
 
   private roll(d: KObject, newRs: KObject, olds: KObject[]): void {
     const desired = replicas(d);
-    const strategy = isRecord(spec(d).strategy) ? (spec(d).strategy as Obj) : {};
-    if (strategy.type === 'Recreate') {
+    const { recreate, maxSurge, maxUnavailable } = rollingParams(d);
+    if (recreate) {
       const oldPods = olds.reduce((n, rs) => n + replicas(rs) + statusNum(rs, 'replicas'), 0);
       for (const rs of olds) this.scale(d, rs, 0);
       if (oldPods === 0) this.scale(d, newRs, desired);
       return;
     }
-    const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
-    const maxSurge = resolveIntOrPercent(ru.maxSurge ?? '25%', desired, true);
-    let maxUnavailable = resolveIntOrPercent(ru.maxUnavailable ?? '25%', desired, false);
-    if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
     const total = replicas(newRs) + olds.reduce((n, rs) => n + replicas(rs), 0);
     if (replicas(newRs) > desired) this.scale(d, newRs, desired);
     else if (replicas(newRs) < desired && total < desired + maxSurge) this.scale(d, newRs, Math.min(desired, replicas(newRs) + desired + maxSurge - total));

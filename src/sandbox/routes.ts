@@ -28,16 +28,20 @@ export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (['healthz', 'livez', 'readyz'].includes(parts[0] ?? '') && parts.length <= 2) return { kind: 'health' };
-  if (parts[0] === 'api') {
-    if (parts.length === 1) return { kind: 'legacy-root' };
-    return parts[1] === 'v1' ? resourceRoute('', 'v1', parts.slice(2)) : { kind: 'unknown' };
-  }
-  if (parts[0] === 'apis') {
-    if (parts.length === 1) return { kind: 'groups' };
-    if (parts.length === 2) return { kind: 'group', group: parts[1] ?? '' };
-    return resourceRoute(parts[1] ?? '', parts[2] ?? '', parts.slice(3));
-  }
+  if (parts[0] === 'api') return legacyRoute(parts);
+  if (parts[0] === 'apis') return groupRoute(parts);
   return { kind: 'unknown' };
+}
+
+function legacyRoute(parts: string[]): Route {
+  if (parts.length === 1) return { kind: 'legacy-root' };
+  return parts[1] === 'v1' ? resourceRoute('', 'v1', parts.slice(2)) : { kind: 'unknown' };
+}
+
+function groupRoute(parts: string[]): Route {
+  if (parts.length === 1) return { kind: 'groups' };
+  if (parts.length === 2) return { kind: 'group', group: parts[1] ?? '' };
+  return resourceRoute(parts[1] ?? '', parts[2] ?? '', parts.slice(3));
 }
 
 /** The verb RBAC and audit use for a request on a resource route. */

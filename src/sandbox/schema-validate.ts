@@ -129,22 +129,40 @@ function propertySchema(schema: JsonSchema, key: string): JsonSchema | undefined
 
 const EMBEDDED_KEYS = new Set(['apiVersion', 'kind', 'metadata']);
 
-function walkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Ctx): Record<string, unknown> {
+function childPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/** Keeps the fields the schema knows (validated), drops the rest (reported as unknown). */
+function pruneAndWalk(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Ctx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const embedded = schema['x-kubernetes-embedded-resource'] === true;
   for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
     const sub = propertySchema(schema, key);
-    if (sub === true || (schema['x-kubernetes-embedded-resource'] && EMBEDDED_KEYS.has(key))) out[key] = child;
-    else if (sub) out[key] = walk(sub, child, childPath, ctx);
-    else if (!ctx.probe) ctx.unknown.push(childPath);
+    if (sub === true || (embedded && EMBEDDED_KEYS.has(key))) out[key] = child;
+    else if (sub) out[key] = walk(sub, child, childPath(path, key), ctx);
+    else if (!ctx.probe) ctx.unknown.push(childPath(path, key));
   }
+  return out;
+}
+
+function applyDefaults(schema: JsonSchema, out: Record<string, unknown>, path: string, ctx: Ctx): void {
   for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-    if (out[key] === undefined && sub.default !== undefined) out[key] = walk(sub, clone(sub.default), path ? `${path}.${key}` : key, ctx);
+    if (out[key] === undefined && sub.default !== undefined) out[key] = walk(sub, clone(sub.default), childPath(path, key), ctx);
   }
-  for (const key of schema.required ?? []) if (out[key] === undefined) fail(ctx, path ? `${path}.${key}` : key, 'FieldValueRequired', 'Required value');
+}
+
+function objectBounds(schema: JsonSchema, out: Record<string, unknown>, path: string, ctx: Ctx): void {
+  for (const key of schema.required ?? []) if (out[key] === undefined) fail(ctx, childPath(path, key), 'FieldValueRequired', 'Required value');
   const count = Object.keys(out).length;
   if (schema.maxProperties !== undefined && count > schema.maxProperties) fail(ctx, path, 'FieldValueTooMany', `Too many: ${count}: must have at most ${schema.maxProperties} items`);
   if (schema.minProperties !== undefined && count < schema.minProperties) invalid(ctx, path, count, `should have at least ${schema.minProperties} properties`);
+}
+
+function walkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Ctx): Record<string, unknown> {
+  const out = pruneAndWalk(schema, value, path, ctx);
+  applyDefaults(schema, out, path, ctx);
+  objectBounds(schema, out, path, ctx);
   return out;
 }
 
@@ -174,22 +192,29 @@ function checkCombinators(schema: JsonSchema, value: unknown, path: string, ctx:
   if (schema.not && countValid([schema.not], value, path) === 1) invalid(ctx, path, value, 'must not validate the schema (not)');
 }
 
-function walk(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): unknown {
-  if (value === null) {
-    if (!schema.nullable && schema.type) fail(ctx, path, 'FieldValueTypeInvalid', `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`);
-    return value;
-  }
-  if (!checkType(schema, value, path, ctx)) return value;
+function checkScalar(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): void {
   if (schema.enum && !schema.enum.some((e) => jsonEqual(e, value))) {
     fail(ctx, path, 'FieldValueNotSupported', `Unsupported value: ${show(value)}: supported values: ${schema.enum.map(show).join(', ')}`);
   }
   checkCombinators(schema, value, path, ctx);
   if (typeof value === 'number') checkNumber(schema, value, path, ctx);
   if (typeof value === 'string') checkString(schema, value, path, ctx);
-  if (Array.isArray(value)) return walkArray(schema, value, path, ctx);
-  if (isRecord(value) && !schema['x-kubernetes-preserve-unknown-fields'] || (isRecord(value) && schema.properties)) {
-    return walkObject(schema, value, path, ctx);
+}
+
+/** An object whose fields are free (preserve-unknown-fields without properties) is kept as it is. */
+function isFreeForm(schema: JsonSchema): boolean {
+  return schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties && schema.additionalProperties === undefined;
+}
+
+function walk(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): unknown {
+  if (value === null) {
+    if (!schema.nullable && schema.type) fail(ctx, path, 'FieldValueTypeInvalid', `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`);
+    return value;
   }
+  if (!checkType(schema, value, path, ctx)) return value;
+  checkScalar(schema, value, path, ctx);
+  if (Array.isArray(value)) return walkArray(schema, value, path, ctx);
+  if (isRecord(value) && !isFreeForm(schema)) return walkObject(schema, value, path, ctx);
   return value;
 }
 

@@ -82,7 +82,7 @@ export function parseFieldSelector(text: string | null | undefined, kind: string
   }
   return (o) => reqs.every((r) => {
     const v = getPath(o, r.key);
-    return holds(r, v === undefined ? '' : String(v as string | number));
+    return holds(r, typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
   });
 }
 

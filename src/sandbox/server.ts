@@ -64,6 +64,15 @@ function openApi(deps: ServerDeps, pathname: string): unknown {
   return doc;
 }
 
+/** Answers with an injected fault, if one matches the request; true when it did. */
+function injectFault(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): boolean {
+  const fault = deps.faults.take(req.method ?? 'GET', req.url ?? '/');
+  if (!fault) return false;
+  if (fault.respond === 'hang') hang(res, fault, hanging);
+  else sendStatus(res, faultStatus(fault));
+  return true;
+}
+
 /** Holds a request without answering (a 'hang' fault) until the client gives up or the time passes. */
 function hang(res: ServerResponse, rule: FaultRule, hanging: Set<ServerResponse>): void {
   hanging.add(res);
@@ -91,12 +100,7 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://sandbox.local');
-  const fault = deps.faults.take(req.method ?? 'GET', `${url.pathname}${url.search}`);
-  if (fault) {
-    if (fault.respond === 'hang') hang(res, fault, hanging);
-    else sendStatus(res, faultStatus(fault));
-    return;
-  }
+  if (injectFault(deps, req, res, hanging)) return;
   const user = deps.auth.authenticate(req.headers.authorization);
   if (!user) {
     sendStatus(res, failure(401, 'Unauthorized', 'Unauthorized'));
@@ -125,7 +129,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 export interface SandboxServer {
   server: Server;
   /** Destroys requests held by 'hang' faults. */
-  releaseHanging(): void;
+  releaseHanging: () => void;
 }
 
 /** The HTTPS API server: faults, bearer-token auth, RBAC (optional), discovery, resources. Never throws out of a request. */

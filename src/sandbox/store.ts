@@ -116,7 +116,7 @@ export class Store {
   load(entries: Array<{ gr: GroupResource; object: KObject }>, rv: number): void {
     for (const { gr, object } of entries) {
       let map = this.objects.get(gr);
-      if (!map) this.objects.set(gr, (map = new Map()));
+      if (!map) this.objects.set(gr, (map = new Map<string, KObject>()));
       map.set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
     }
     this.rv = Math.max(this.rv, rv);

@@ -63,14 +63,15 @@ function mergeKeyedList(orig: unknown[], patch: unknown[], key: string): unknown
 
 function mergeList(field: string, orig: unknown, patch: unknown[]): unknown[] {
   if (patch.some((el) => isRecord(el) && el.$patch === 'replace')) return patch.filter((el) => !(isRecord(el) && el.$patch === 'replace')).map(strip);
-  const current = Array.isArray(orig) ? orig : [];
+  const current: unknown[] = Array.isArray(orig) ? (orig as unknown[]) : [];
   if (PRIMITIVE_MERGE.has(field)) return [...current, ...patch.filter((v) => !current.includes(v))];
   const key = mergeKeyFor(field, patch[0] ?? current[0]);
   return key ? mergeKeyedList(current, patch, key) : patch.map(strip);
 }
 
-function setElementOrder(list: unknown, order: unknown[], field: string): unknown {
-  if (!Array.isArray(list)) return list;
+function setElementOrder(value: unknown, order: unknown[], field: string): unknown {
+  if (!Array.isArray(value)) return value;
+  const list = value as unknown[];
   const key = mergeKeyFor(field, order[0]);
   const id = (x: unknown): unknown => (key && isRecord(x) ? x[key] : x);
   const wanted = order.map(id);

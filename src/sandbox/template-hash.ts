@@ -30,7 +30,7 @@ export function podTemplateHash(template: unknown, collisionCount = 0): string {
 /** maxSurge / maxUnavailable: an int, or a percentage of `total` rounded up (surge) or down (unavailable). */
 export function resolveIntOrPercent(value: unknown, total: number, roundUp: boolean): number {
   if (typeof value === 'number') return value;
-  const match = /^(\d+)%$/.exec(String(value ?? ''));
+  const match = /^(\d+)%$/.exec(typeof value === 'string' ? value : '');
   if (!match) return 0;
   const exact = (Number(match[1]) * total) / 100;
   return roundUp ? Math.ceil(exact) : Math.floor(exact);

@@ -108,7 +108,7 @@ export class WatchHub {
       return this.store.list(gr as never).filter(matches).map((o) => ['ADDED', o]);
     }
     if (!/^[0-9]+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
-    const events = this.store.eventsSince(gr as never, Number(rv));
+    const events = this.store.eventsSince(gr, Number(rv));
     if (!events) return 'gone';
     const out: Array<[WatchEventType, KObject]> = [];
     for (const e of events) {

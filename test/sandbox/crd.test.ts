@@ -1,7 +1,7 @@
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, raw, testSandbox, waitFor } from './support.js';
+import { causeFields, failureOf, namesOf, raw, testSandbox, waitFor } from './support.js';
 
 let sandbox: Sandbox;
 let ext: ApiextensionsV1Api;
@@ -56,11 +56,11 @@ describe('CustomResourceDefinitions', () => {
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
     expect(crd.status?.storedVersions).toEqual(['v1']);
     const discovery = await raw(sandbox, 'GET', '/apis/example.com/v1');
-    expect(discovery.body.resources.map((r: { name: string }) => r.name)).toEqual(['widgets', 'widgets/status', 'widgets/scale']);
+    expect(namesOf(discovery.body.resources)).toEqual(['widgets', 'widgets/status', 'widgets/scale']);
     const created = await custom.createNamespacedCustomObject({ ...W, body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 'small' } } });
     expect(created).toMatchObject({ metadata: { name: 'w1', generation: 1 }, spec: { size: 'small', replicas: 1 } });
     const list = await custom.listNamespacedCustomObject(W);
-    expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['w1']);
+    expect(namesOf(list.items)).toEqual(['w1']);
     const v2 = await custom.getNamespacedCustomObject({ ...W, version: 'v2', name: 'w1' });
     expect(v2.apiVersion).toBe('example.com/v2');
   });
@@ -70,8 +70,7 @@ describe('CustomResourceDefinitions', () => {
     expect(bad.code).toBe(422);
     expect(bad.body.reason).toBe('Invalid');
     expect(bad.body.details).toMatchObject({ name: 'bad', group: 'example.com', kind: 'Widget' });
-    const fields = bad.body.details.causes.map((c: { field: string; reason: string }) => `${c.field} ${c.reason}`).sort();
-    expect(fields).toEqual(['spec.labels.a FieldValueTypeInvalid', 'spec.replicas FieldValueInvalid', 'spec.size FieldValueNotSupported']);
+    expect(causeFields(bad.body)).toEqual(['spec.labels.a FieldValueTypeInvalid', 'spec.replicas FieldValueInvalid', 'spec.size FieldValueNotSupported']);
     expect(bad.body.message).toContain('Widget.example.com "bad" is invalid');
     const missing = await failureOf(custom.createNamespacedCustomObject({ ...W, body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'bad' }, spec: {} } }));
     expect(missing.body.details.causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.size' }]);

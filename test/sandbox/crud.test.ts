@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, raw, testSandbox } from './support.js';
+import { failureOf, namesOf, raw, testSandbox, type Body } from './support.js';
 
 let sandbox: Sandbox;
 let core: CoreV1Api;
@@ -165,11 +165,11 @@ describe('CRUD with the real client-node', () => {
     const version = await raw(sandbox, 'GET', '/version');
     expect(version.body.major).toBe('1');
     const groups = await raw(sandbox, 'GET', '/apis');
-    expect(groups.body.groups.map((g: { name: string }) => g.name)).toEqual(expect.arrayContaining(['apps', 'apiextensions.k8s.io', 'coordination.k8s.io', 'events.k8s.io', 'networking.k8s.io']));
+    expect(namesOf(groups.body.groups)).toEqual(expect.arrayContaining(['apps', 'apiextensions.k8s.io', 'coordination.k8s.io', 'events.k8s.io', 'networking.k8s.io']));
     const appsV1 = await raw(sandbox, 'GET', '/apis/apps/v1');
-    expect(appsV1.body.resources.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(['deployments', 'deployments/scale', 'deployments/status', 'replicasets']));
+    expect(namesOf(appsV1.body.resources)).toEqual(expect.arrayContaining(['deployments', 'deployments/scale', 'deployments/status', 'replicasets']));
     const core = await raw(sandbox, 'GET', '/api/v1');
-    const pods = core.body.resources.find((r: { name: string }) => r.name === 'pods');
+    const pods = (core.body.resources as Body[]).find((r: Body) => r.name === 'pods');
     expect(pods).toMatchObject({ namespaced: true, kind: 'Pod', verbs: ['delete', 'get', 'list', 'watch'] });
   });
 });

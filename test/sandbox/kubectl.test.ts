@@ -109,7 +109,7 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
     expect(await ok('apply', '-f', await file('w.yaml', widget('large')))).toContain('widget.example.com/w1 configured');
     const w = JSON.parse(await ok('get', 'widget', 'w1', '-n', 'kc', '-o', 'json'));
     expect(w.spec).toEqual({ size: 'large' });
-    expect(JSON.parse(w.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).spec).toEqual({ size: 'large' });
+    expect(JSON.parse(String(w.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).spec).toEqual({ size: 'large' });
     expect(w.metadata.generation).toBe(2);
   });
 

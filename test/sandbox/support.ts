@@ -1,4 +1,26 @@
 import { ApiException } from '@kubernetes/client-node';
+
+/** A JSON response body of arbitrary shape: read with property access; use the helpers below to map lists. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies of many kinds, asserted field by field
+export type Body = any;
+
+export interface StatusCauseBody {
+  reason: string;
+  message: string;
+  field?: string;
+}
+
+/** The `field reason` pairs of a Status's causes, sorted. */
+export function causeFields(status: Body): string[] {
+  const causes = (status as { details?: { causes?: StatusCauseBody[] } }).details?.causes ?? [];
+  return causes.map((c) => `${c.field ?? ''} ${c.reason}`).sort();
+}
+
+/** The `name` of each element of a list (or `metadata.name`, for objects). */
+export function namesOf(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return (list as Array<{ name?: string; metadata?: { name?: string } }>).map((e) => e.name ?? e.metadata?.name ?? '');
+}
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 /** A sandbox with short delays, for tests. */
@@ -17,20 +39,20 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 /** The HTTP status and parsed Status body of a failed client-node call. */
-export async function failureOf(call: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
+export async function failureOf(call: Promise<unknown>): Promise<{ code: number; body: Body }> {
   try {
     await call;
   } catch (error) {
     if (error instanceof ApiException) {
       const raw = (error as ApiException<unknown>).body;
       const body = typeof raw === 'string' ? JSON.parse(raw) : raw;
-      return { code: error.code, body: body as Record<string, any> };
+      return { code: error.code, body: body };
     }
     throw error;
   }
@@ -38,7 +60,7 @@ export async function failureOf(call: Promise<unknown>): Promise<{ code: number;
 }
 
 /** A raw HTTPS request to the sandbox (for what the typed clients cannot send). */
-export async function raw(sandbox: Sandbox, method: string, path: string, init: { body?: string; contentType?: string; token?: string | null } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function raw(sandbox: Sandbox, method: string, path: string, init: { body?: string; contentType?: string; token?: string | null } = {}): Promise<{ status: number; body: Body; headers: Headers }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};

@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { raw, testSandbox } from './support.js';
+import { causeFields, raw, testSandbox, type Body } from './support.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const crdDir = resolve(repoRoot, '..', 'shared', 'thirdparty-crds');
 
 let sandbox: Sandbox;
 
-async function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
+async function post(path: string, body: unknown): Promise<{ status: number; body: Body }> {
   return raw(sandbox, 'POST', path, { body: JSON.stringify(body), contentType: 'application/json' });
 }
 
@@ -50,7 +50,7 @@ describe('third-party router CRDs', () => {
     expect(ok.body.spec.http[0].route[1].weight).toBe(5);
     const bad = await post('/apis/networking.istio.io/v1/namespaces/mesh/virtualservices', { ...vs, metadata: { name: 'bad' }, spec: { ...vs.spec, http: [{ route: [{ destination: { host: 'x' }, weight: 'five' }] }] } });
     expect(bad.status).toBe(422);
-    expect(bad.body.details.causes.map((c: { field: string }) => c.field)).toContain('spec.http[0].route[0].weight');
+    expect(causeFields(bad.body)).toContain('spec.http[0].route[0].weight FieldValueTypeInvalid');
   });
 
   it('accepts a Gateway API HTTPRoute, applying the schema defaults', async () => {
@@ -64,7 +64,7 @@ describe('third-party router CRDs', () => {
     expect(ok.body.spec.rules[0].backendRefs[1]).toMatchObject({ name: 'checkout-canary', weight: 5, kind: 'Service', group: '' });
     const bad = await post('/apis/gateway.networking.k8s.io/v1/namespaces/mesh/httproutes', { ...route, metadata: { name: 'bad' }, spec: { rules: [{ backendRefs: [{ name: 'x', port: 80, weight: -1 }] }] } });
     expect(bad.status).toBe(422);
-    expect(bad.body.details.causes.map((c: { field: string }) => c.field)).toContain('spec.rules[0].backendRefs[0].weight');
+    expect(causeFields(bad.body)).toContain('spec.rules[0].backendRefs[0].weight FieldValueInvalid');
   });
 
   it('accepts an SMI TrafficSplit at both served versions and rejects one without backends', async () => {

@@ -1,7 +1,7 @@
 import { CoreV1Api, makeInformer, Watch, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { raw, testSandbox, waitFor } from './support.js';
+import { raw, testSandbox, waitFor, type Body } from './support.js';
 
 let sandbox: Sandbox;
 let core: CoreV1Api;
@@ -17,13 +17,13 @@ interface Seen {
   type: string;
   name?: string;
   rv?: string;
-  object: Record<string, any>;
+  object: Body;
 }
 
 async function watchFrom(path: string, query: Record<string, string | boolean>, seen: Seen[]): Promise<{ abort(): void; done: Promise<unknown> }> {
   let finish: (err: unknown) => void = () => undefined;
   const done = new Promise((resolve) => (finish = resolve));
-  const controller = await new Watch(sandbox.kubeConfig()).watch(path, query, (type, object: Record<string, any>) => {
+  const controller = await new Watch(sandbox.kubeConfig()).watch(path, query, (type, object: Body) => {
     seen.push({ type, name: object.metadata?.name, rv: object.metadata?.resourceVersion, object });
   }, (err) => finish(err ?? 'closed'));
   return { abort: () => controller.abort(), done };

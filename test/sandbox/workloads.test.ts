@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, testSandbox, waitFor } from './support.js';
+import { causeFields, failureOf, testSandbox, waitFor } from './support.js';
 
 let sandbox: Sandbox;
 let apps: AppsV1Api;
@@ -161,6 +161,6 @@ describe('simulated workloads', () => {
     }, 5000, 'a replacement pod');
     const bad = await failureOf(apps.createNamespacedDeployment({ namespace: ns, body: { metadata: { name: 'bad' }, spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'y' } }, spec: { containers: [] } } } } }));
     expect(bad.code).toBe(422);
-    expect(bad.body.details.causes.map((c: { field: string }) => c.field).sort()).toEqual(['spec.template.metadata.labels', 'spec.template.spec.containers']);
+    expect(causeFields(bad.body)).toEqual(['spec.template.metadata.labels FieldValueInvalid', 'spec.template.spec.containers FieldValueRequired']);
   });
 });

@@ -6,6 +6,7 @@ import type { Route } from './routes.js';
 import { patchScale, toScale, updateScale } from './scale.js';
 import { ApiError, badRequest, failure, methodNotAllowed, success } from './status.js';
 import { isRecord, type KObject } from './types.js';
+import { toTable, wantsTable } from './table.js';
 import type { WatchHub } from './watch.js';
 
 export type ResourceRoute = Extract<Route, { kind: 'resource' }>;
@@ -17,6 +18,7 @@ export interface Exchange {
   query: URLSearchParams;
   body: unknown;
   contentType: string | undefined;
+  accept?: string;
   caller: Caller;
   res: ServerResponse;
 }
@@ -64,23 +66,27 @@ function subOf(route: ResourceRoute): Subresource {
   return route.sub === 'status' ? 'status' : undefined;
 }
 
+function serveWatch(hub: WatchHub, ex: Exchange): Reply {
+  const { route, type, query } = ex;
+  const timeout = query.get('timeoutSeconds');
+  hub.serve(ex.res, {
+    type, version: route.version, namespace: route.namespace,
+    labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
+    resourceVersion: query.get('resourceVersion') ?? undefined,
+    allowWatchBookmarks: flag(query, 'allowWatchBookmarks'), sendInitialEvents: flag(query, 'sendInitialEvents'),
+    timeoutSeconds: timeout ? Number(timeout) : undefined,
+    present: wantsTable(ex.accept) ? (o) => toTable(type, route.version, o, query.get('includeObject')) : undefined,
+  });
+  return 'streamed';
+}
+
 function getOrWatch(api: Api, hub: WatchHub, ex: Exchange): Reply {
   const { route, type, query } = ex;
   if (route.name) {
     const object = api.get(type, route.namespace, route.name, route.version);
     return { code: 200, body: route.sub === 'scale' ? toScale(type, object) : object };
   }
-  if (flag(query, 'watch')) {
-    const timeout = query.get('timeoutSeconds');
-    hub.serve(ex.res, {
-      type, version: route.version, namespace: route.namespace,
-      labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
-      resourceVersion: query.get('resourceVersion') ?? undefined,
-      allowWatchBookmarks: flag(query, 'allowWatchBookmarks'), sendInitialEvents: flag(query, 'sendInitialEvents'),
-      timeoutSeconds: timeout ? Number(timeout) : undefined,
-    });
-    return 'streamed';
-  }
+  if (flag(query, 'watch')) return serveWatch(hub, ex);
   const limit = query.get('limit');
   return {
     code: 200,
@@ -135,6 +141,12 @@ function remove(api: Api, ex: Exchange): Reply {
   return { code: 200, body: returnsObject ? object : success({ name: route.name, group: type.group, kind: type.resource, uid: object.metadata.uid }) };
 }
 
+/** Server-side printing for `kubectl get`: the reply as a Table when the client asks for one. */
+function asTable(ex: Exchange, reply: Reply): Reply {
+  if (reply === 'streamed' || ex.route.sub || !wantsTable(ex.accept)) return reply;
+  return { ...reply, body: toTable(ex.type, ex.route.version, reply.body as KObject, ex.query.get('includeObject')) };
+}
+
 function selfSubjectReview(caller: Caller, now: string): KObject {
   return {
     kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1',
@@ -147,7 +159,7 @@ function selfSubjectReview(caller: Caller, now: string): KObject {
 export function handleResource(api: Api, hub: WatchHub, ex: Exchange): Reply {
   switch (ex.method) {
     case 'GET':
-    case 'HEAD': return getOrWatch(api, hub, ex);
+    case 'HEAD': return asTable(ex, getOrWatch(api, hub, ex));
     case 'POST': return create(api, ex);
     case 'PUT': return update(api, ex);
     case 'PATCH': return patch(api, ex);

@@ -95,7 +95,7 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
   const caller: Caller = { user };
   // A review (SelfSubjectReview) is answered from the caller alone: its body, protobuf from kubectl, is not read.
   const body = type.virtual ? undefined : parseBody(raw, req.headers['content-type']);
-  return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], caller, res });
+  return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res });
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): Promise<void> {

@@ -16,6 +16,8 @@ export interface WatchRequest {
   allowWatchBookmarks: boolean;
   sendInitialEvents: boolean;
   timeoutSeconds?: number;
+  /** What a client sees of each object (a Table row for `kubectl get -w`); the object itself by default. */
+  present?: (object: KObject) => unknown;
 }
 
 interface OpenWatch {
@@ -71,12 +73,13 @@ export class WatchHub {
       res.end();
       return;
     }
-    for (const [type, object] of backlog) send(type, atVersion(object, req.type, req.version));
+    const present = req.present ?? ((o: KObject) => o);
+    for (const [type, object] of backlog) send(type, present(atVersion(object, req.type, req.version)));
     const bookmark = (annotations?: Record<string, string>): void => {
       send('BOOKMARK', { kind: req.type.kind, apiVersion: apiVersionOf(req.type.group, req.version), metadata: { resourceVersion: String(this.store.resourceVersion), ...(annotations ? { annotations } : {}) } });
     };
     if (req.sendInitialEvents && req.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
-    this.stream(res, req, { gr, matches, send, bookmark });
+    this.stream(res, req, { gr, matches, send: (type, object) => send(type, type === 'BOOKMARK' ? object : present(object as KObject)), bookmark });
   }
 
   private stream(res: ServerResponse, req: WatchRequest, s: { gr: string; matches: Selector; send: (t: WatchEventType, o: unknown) => void; bookmark: () => void }): void {

@@ -148,6 +148,15 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
     expect(pods.items).toHaveLength(3);
   });
 
+  it('prints the server-side Table columns in get', async () => {
+    const deploy = (await ok('get', 'deployment', 'web', '-n', 'kc')).split('\n');
+    expect(deploy[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
+    expect(deploy[1]).toMatch(/^web\s+3\/3\s+3\s+3\s+\d+s$/);
+    const pods = (await ok('get', 'pods', '-n', 'kc', '--no-headers')).trim().split('\n');
+    expect(pods).toHaveLength(3);
+    for (const line of pods) expect(line).toMatch(/^web-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+\d+s$/);
+  });
+
   it('watches with get --watch, bounded by a timeout', async () => {
     await ok('create', 'configmap', 'seed', '-n', 'kc', '--dry-run=client', '-o', 'json').then((json) => file('seed.json', json)).then((p) => ok('create', '-f', p));
     const child = spawn(KUBECTL, ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'configmaps', '-n', 'kc', '--watch', '--output-watch-events', '-o', 'json', '--request-timeout=10s'], { env: { PATH: process.env.PATH ?? '', HOME: dir } });

@@ -30,8 +30,7 @@ export async function loadState(api: Api, path: string): Promise<boolean> {
   }
   const snapshot = JSON.parse(text) as Snapshot;
   if (snapshot.version !== 1 || !Array.isArray(snapshot.objects)) throw new Error(`${path}: not a sandbox state file`);
-  const fresh = snapshot.objects.filter((e) => !(e.gr === '/namespaces' && api.store.get(e.gr, undefined, e.object.metadata.name ?? '')));
-  for (const { gr } of fresh) api.store.dropResource(gr);
+  // the snapshot's objects replace those of the same name (the initial namespaces)
   api.store.load(snapshot.objects, snapshot.resourceVersion);
   for (const { object } of snapshot.objects.filter((e) => e.gr === 'apiextensions.k8s.io/customresourcedefinitions')) {
     api.registry.add(crdToType(object));

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, namesOf, raw, testSandbox, type Body } from './support.js';
+import { failureOf, namesOf, raw, testSandbox, waitFor, type Body } from './support.js';
 
 let sandbox: Sandbox;
 let core: CoreV1Api;
@@ -171,5 +171,34 @@ describe('CRUD with the real client-node', () => {
     const core = await raw(sandbox, 'GET', '/api/v1');
     const pods = (core.body.resources as Body[]).find((r: Body) => r.name === 'pods');
     expect(pods).toMatchObject({ namespaced: true, kind: 'Pod', verbs: ['delete', 'get', 'list', 'watch'] });
+  });
+});
+
+describe('namespaces', () => {
+  it('terminates a namespace: Terminating, no new content, contents deleted, then gone', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
+    await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
+    await core.createNamespacedSecret({ namespace: 'doomed', body: { metadata: { name: 's' }, stringData: { k: 'v' } } });
+    const ns = await core.readNamespace({ name: 'doomed' });
+    expect(ns.metadata?.labels?.['kubernetes.io/metadata.name']).toBe('doomed');
+    expect(ns.spec?.finalizers).toEqual(['kubernetes']);
+    await core.deleteNamespace({ name: 'doomed' });
+    const terminating = await core.readNamespace({ name: 'doomed' });
+    expect(terminating.status?.phase).toBe('Terminating');
+    const refused = await failureOf(core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } }));
+    expect(refused.code).toBe(403);
+    await waitFor(async () => (await failureOf(core.readNamespacedSecret({ name: 's', namespace: 'doomed' }))).code === 404, 5000, 'the secret to go');
+    const held = await core.readNamespacedConfigMap({ name: 'held', namespace: 'doomed' });
+    expect(held.metadata?.deletionTimestamp).toBeTruthy();
+    expect((await core.readNamespace({ name: 'doomed' })).status?.phase).toBe('Terminating');
+    await core.patchNamespacedConfigMap({ name: 'held', namespace: 'doomed', body: { metadata: { finalizers: null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await waitFor(async () => (await failureOf(core.readNamespace({ name: 'doomed' }))).code === 404, 5000, 'the namespace to go');
+  });
+
+  it('stores secrets from stringData as base64 data', async () => {
+    const s = await core.createNamespacedSecret({ namespace: 'crud', body: { metadata: { name: 'sec' }, stringData: { password: 'hunter2' } } });
+    expect(s.type).toBe('Opaque');
+    expect(s.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
+    expect(s.stringData).toBeUndefined();
   });
 });

@@ -81,6 +81,33 @@ describe('simulated workloads', () => {
     expect(scaling.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps a rolling update within maxSurge and maxUnavailable', async () => {
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    await apps.createNamespacedDeployment({ namespace: ns, body: deployment('surge', 4, 'app:1', { strategy }) });
+    await waitFor(async () => (await read('surge')).status?.readyReplicas === 4, 8000, 'surge ready');
+    const pods = (): Array<{ ready: boolean }> => sandbox.api.store.list('/pods', ns)
+      .filter((p) => p.metadata.labels?.app === 'surge' && !p.metadata.deletionTimestamp)
+      .map((p) => ({ ready: ((p.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') }));
+    let maxPods = 0;
+    let minReady = Infinity;
+    const unsubscribe = sandbox.api.store.subscribe(() => {
+      const now = pods();
+      maxPods = Math.max(maxPods, now.length);
+      minReady = Math.min(minReady, now.filter((p) => p.ready).length);
+    });
+    try {
+      await apps.patchNamespacedDeployment({ name: 'surge', namespace: ns, body: { spec: { template: { metadata: { annotations: { v: '2' } } } } } }, merge);
+      await waitFor(async () => {
+        const d = await read('surge');
+        return d.status?.updatedReplicas === 4 && d.status.readyReplicas === 4 && d.status.replicas === 4 && condition(d, 'Progressing')?.reason === 'NewReplicaSetAvailable';
+      }, 10_000, 'the surge rollout');
+    } finally {
+      unsubscribe();
+    }
+    expect(maxPods).toBe(5);
+    expect(minReady).toBe(4);
+  });
+
   it('does not roll a paused Deployment until it is resumed', async () => {
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('paused', 2) });
     await waitFor(async () => (await read('paused')).status?.readyReplicas === 2, 8000, 'paused ready');

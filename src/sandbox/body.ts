@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { decodeProtobuf } from './protobuf.js';
 import { ApiError, badRequest, failure } from './status.js';
 
 /** The API server's request size limit (3 MiB). */
@@ -28,10 +29,10 @@ const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json', 
 export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
   const type = mediaType(contentType);
-  const text = raw.toString('utf8');
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(raw);
   if (YAML_TYPES.has(type)) {
     try {
-      return parseYaml(text) as unknown;
+      return parseYaml(raw.toString('utf8')) as unknown;
     } catch (error) {
       throw badRequest(`error converting YAML to JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
@@ -40,7 +41,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
     throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`));
   }
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(raw.toString('utf8')) as unknown;
   } catch (error) {
     throw badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

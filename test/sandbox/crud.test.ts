@@ -149,6 +149,12 @@ describe('CRUD with the real client-node', () => {
     const noNamespace = await raw(sandbox, 'POST', '/api/v1/namespaces/nowhere/configmaps', { body: JSON.stringify(cm('x')) });
     expect(noNamespace.status).toBe(404);
     expect(noNamespace.body.message).toBe('namespaces "nowhere" not found');
+    // k8s\0 + runtime.Unknown{typeMeta: {apiVersion: 'v1', kind}}
+    const envelope = (kind: string): Buffer => Buffer.concat([Buffer.from('k8s\0', 'binary'), Buffer.from([0x0a, kind.length + 2 + 4, 0x0a, 2, ...Buffer.from('v1'), 0x12, kind.length, ...Buffer.from(kind)])]);
+    const protoKind = await raw(sandbox, 'POST', '/apis/coordination.k8s.io/v1/namespaces/crud/leases', { body: envelope('Lease'), contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(protoKind.status).toBe(415);
+    const protoBad = await raw(sandbox, 'POST', '/api/v1/namespaces/crud/configmaps', { body: 'not protobuf', contentType: 'application/vnd.kubernetes.protobuf' });
+    expect(protoBad.status).toBe(400);
     const health = await raw(sandbox, 'GET', '/readyz');
     expect(health.status).toBe(200);
   });

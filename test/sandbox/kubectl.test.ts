@@ -148,6 +148,23 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
     expect(pods.items).toHaveLength(3);
   });
 
+  it('accepts the protobuf bodies of the typed create commands', async () => {
+    await ok('create', 'namespace', 'typed');
+    await ok('create', 'configmap', 'c1', '-n', 'typed', '--from-literal=a=b');
+    await ok('create', 'secret', 'generic', 's1', '-n', 'typed', '--from-literal=pw=hunter2');
+    await ok('create', 'serviceaccount', 'bot', '-n', 'typed');
+    await ok('create', 'deployment', 'api', '-n', 'typed', '--image=api:1', '--replicas=2', '--port=8080');
+    await ok('expose', 'deployment', 'api', '-n', 'typed', '--port=80', '--target-port=8080');
+    expect(JSON.parse(await ok('get', 'configmap', 'c1', '-n', 'typed', '-o', 'json')).data).toEqual({ a: 'b' });
+    expect(JSON.parse(await ok('get', 'secret', 's1', '-n', 'typed', '-o', 'json')).data).toEqual({ pw: Buffer.from('hunter2').toString('base64') });
+    const d = JSON.parse(await ok('get', 'deployment', 'api', '-n', 'typed', '-o', 'json'));
+    expect(d.spec).toMatchObject({ replicas: 2, selector: { matchLabels: { app: 'api' } } });
+    expect(d.spec.template.spec.containers[0]).toMatchObject({ name: 'api', image: 'api:1', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    const svc = JSON.parse(await ok('get', 'service', 'api', '-n', 'typed', '-o', 'json'));
+    expect(svc.spec).toMatchObject({ selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }], type: 'ClusterIP' });
+    await ok('rollout', 'status', 'deployment/api', '-n', 'typed', '--timeout=15s');
+  });
+
   it('prints the server-side Table columns in get', async () => {
     const deploy = (await ok('get', 'deployment', 'web', '-n', 'kc')).split('\n');
     expect(deploy[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);

@@ -3,7 +3,7 @@ import { SYSTEM_USER, type UserInfo } from './auth.js';
 import { crdCauses, crdStatus, crdToType } from './crds.js';
 import { applyPatch } from './patching.js';
 import type { PatchType } from './patch.js';
-import { groupResource, type Registry, type ResourceType } from './registry.js';
+import { storageKey, type Registry, type ResourceType } from './registry.js';
 import { validateAgainstSchema } from './schema-validate.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -113,20 +113,20 @@ export class Api {
   }
 
   get(type: ResourceType, namespace: string | undefined, name: string, version = type.versions[0] ?? ''): KObject {
-    const object = this.store.get(groupResource(type), type.namespaced ? namespace : undefined, name);
+    const object = this.store.get(storageKey(type), type.namespaced ? namespace : undefined, name);
     if (!object) throw notFound(type, name);
     return atVersion(object, type, version);
   }
 
   find(type: ResourceType, namespace: string | undefined, name: string): KObject | undefined {
-    return this.store.get(groupResource(type), type.namespaced ? namespace : undefined, name);
+    return this.store.get(storageKey(type), type.namespaced ? namespace : undefined, name);
   }
 
   list(type: ResourceType, namespace: string | undefined, query: ListQuery = {}, version = type.versions[0] ?? ''): KObject {
     const labels = parseLabelSelector(query.labelSelector);
     const fields = parseFieldSelector(query.fieldSelector, type.kind);
     const rv = this.store.resourceVersion;
-    let items = this.store.list(groupResource(type), type.namespaced ? namespace : undefined).filter((o) => labels(o) && fields(o));
+    let items = this.store.list(storageKey(type), type.namespaced ? namespace : undefined).map((o) => atVersion(o, type, version)).filter((o) => labels(o) && fields(o));
     items.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
     if (query.continue) {
       const start = decodeContinue(query.continue).start;
@@ -139,7 +139,7 @@ export class Api {
       metadata.continue = encodeContinue(rv, sortKey(items[items.length - 1] as KObject));
     }
     const apiVersion = type.group ? `${type.group}/${version}` : version;
-    return { apiVersion, kind: type.listKind, metadata, items: items.map((o) => atVersion(o, type, version)) };
+    return { apiVersion, kind: type.listKind, metadata, items };
   }
 
   create(at: Target, body: unknown, caller: Caller, opts: WriteOptions = {}): KObject {
@@ -151,7 +151,7 @@ export class Api {
     this.initMetadata(type, object);
     if (type.status && !caller.system) delete object.status;
     const admitted = this.admit({ type, version, object }, opts);
-    return opts.dryRun ? admitted : this.commit(type, admitted);
+    return atVersion(opts.dryRun ? admitted : this.commit(type, admitted), type, version);
   }
 
   private initMetadata(type: ResourceType, object: KObject): void {
@@ -180,7 +180,7 @@ export class Api {
     if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
       throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts);
+    return atVersion(this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts), type, version);
   }
 
   patch(ref: Target & { name: string }, patch: { type: PatchType; body: unknown }, caller: Caller, opts: WriteOptions = {}): KObject {
@@ -226,7 +226,7 @@ export class Api {
   /** Removes an object now (its finalizers are done): DELETED event, then removal hooks. */
   removeNow(type: ResourceType, old: KObject, prev: KObject = old): KObject {
     const last = withResourceVersion(old, this.store.nextResourceVersion());
-    this.store.remove(groupResource(type), last, prev);
+    this.store.remove(storageKey(type), last, prev);
     if (`${type.group}/${type.kind}` === CRD_KEY) this.unregisterCrd(last);
     for (const hook of this.removalHooks) hook(type, last);
     return last;
@@ -236,9 +236,9 @@ export class Api {
     const spec = crd.spec as { group: string; names: { plural: string } };
     const type = this.registry.get(spec.group, spec.names.plural);
     if (!type || type.crdName !== crd.metadata.name) return;
-    for (const o of this.store.list(groupResource(type))) this.removeNow(type, o);
+    for (const o of this.store.list(storageKey(type))) this.removeNow(type, o);
     this.registry.remove(spec.group, spec.names.plural);
-    this.store.dropResource(groupResource(type));
+    this.store.dropResource(storageKey(type));
   }
 
   private placeNamespace(type: ResourceType, namespace: string | undefined, object: KObject): void {
@@ -324,7 +324,7 @@ export class Api {
 
   private commit(type: ResourceType, next: KObject, prev?: KObject): KObject {
     const stored = withResourceVersion(next, this.store.nextResourceVersion());
-    this.store.put(groupResource(type), stored, prev ? 'MODIFIED' : 'ADDED', prev);
+    this.store.put(storageKey(type), stored, prev ? 'MODIFIED' : 'ADDED', prev);
     if (`${type.group}/${type.kind}` === CRD_KEY) this.registry.add(crdToType(stored));
     return stored;
   }

@@ -1,3 +1,4 @@
+import { eventsCodec } from './events.js';
 import type { Registry, ResourceType } from './registry.js';
 
 interface BuiltinSpec {
@@ -14,6 +15,7 @@ interface BuiltinSpec {
   readOnly?: boolean;
   createOnUpdate?: boolean;
   virtual?: boolean;
+  shared?: Pick<ResourceType, 'storage' | 'codec'>;
 }
 
 const REPLICAS_SCALE = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
@@ -26,7 +28,7 @@ const SPECS: BuiltinSpec[] = [
   { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] },
   { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], status: true, readOnly: true },
   { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], createOnUpdate: true },
-  { group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], createOnUpdate: true },
+  { group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], createOnUpdate: true, shared: { storage: '/events', codec: eventsCodec } },
   { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, scale: true, generation: true },
   { group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'], status: true, scale: true, generation: true },
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
@@ -59,6 +61,7 @@ function toType(spec: BuiltinSpec): ResourceType {
     virtual: spec.virtual ?? false,
     schemas: new Map(),
     printerColumns: new Map(),
+    ...spec.shared,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Api } from './api.js';
-import { groupResource, type ResourceType } from './registry.js';
+import { storageKey, type ResourceType } from './registry.js';
 import type { StoreEvent } from './store.js';
 import { isRecord, type KObject } from './types.js';
 
@@ -53,8 +53,8 @@ export class GarbageCollector {
   private all(): Entry[] {
     const out: Entry[] = [];
     for (const type of this.api.registry.all()) {
-      if (type.virtual) continue;
-      for (const object of this.api.store.list(groupResource(type))) out.push({ type, object });
+      if (type.virtual || type.storage) continue;
+      for (const object of this.api.store.list(storageKey(type))) out.push({ type, object });
     }
     return out;
   }

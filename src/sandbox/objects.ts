@@ -20,7 +20,9 @@ export function newUid(): string {
 /** The object as served at a version (CRD versions share storage; only apiVersion differs). */
 export function atVersion(object: KObject, type: ResourceType, version: string): KObject {
   const apiVersion = apiVersionOf(type.group, version);
-  return object.apiVersion === apiVersion && object.kind === type.kind ? object : { ...object, apiVersion, kind: type.kind };
+  if (object.apiVersion === apiVersion && object.kind === type.kind) return object;
+  const shaped = type.codec ? type.codec.fromStorage(object) : object;
+  return { ...shaped, apiVersion, kind: type.kind };
 }
 
 /** A request body as an object of the type: 400 for anything else. */
@@ -34,7 +36,8 @@ export function checkBody(type: ResourceType, version: string, body: unknown): K
     throw badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`);
   }
   if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
-  return { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
+  const object: KObject = { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
+  return type.codec ? type.codec.toStorage(object) : object;
 }
 
 /** Everything but metadata (and status when it is a subresource): what `generation` counts. */

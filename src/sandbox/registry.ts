@@ -1,4 +1,5 @@
 import type { JsonSchema } from './schema-validate.js';
+import type { KObject } from './types.js';
 
 /** Where a resource keeps the replica numbers its `/scale` subresource shows. */
 export interface ScalePaths {
@@ -45,12 +46,20 @@ export interface ResourceType {
   printerColumns: Map<string, PrinterColumn[]>;
   /** The CRD that defined it. */
   crdName?: string;
+  /** Stored with another resource (events.k8s.io Events are core Events), converted by `codec`. */
+  storage?: GroupResource;
+  codec?: { toStorage(object: KObject): KObject; fromStorage(object: KObject): KObject };
 }
 
 export type GroupResource = `${string}/${string}`;
 
 export function groupResource(t: { group: string; resource: string }): GroupResource {
   return `${t.group}/${t.resource}`;
+}
+
+/** Where a type's objects are stored: its own group/resource, or the one it shares. */
+export function storageKey(t: ResourceType): GroupResource {
+  return t.storage ?? groupResource(t);
 }
 
 export function apiVersionOf(group: string, version: string): string {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { atVersion } from './objects.js';
-import { apiVersionOf, groupResource, type ResourceType } from './registry.js';
+import { apiVersionOf, storageKey, type ResourceType } from './registry.js';
 import { parseFieldSelector, parseLabelSelector, type Selector } from './selectors.js';
 import { badRequest, failure } from './status.js';
 import type { Store, StoreEvent } from './store.js';
@@ -57,11 +57,14 @@ export class WatchHub {
   }
 
   serve(res: ServerResponse, req: WatchRequest): void {
-    const gr = groupResource(req.type);
+    const gr = storageKey(req.type);
     const labels = parseLabelSelector(req.labelSelector);
     const fields = parseFieldSelector(req.fieldSelector, req.type.kind);
     const inScope = (o: KObject): boolean => !req.type.namespaced || req.namespace === undefined || o.metadata.namespace === req.namespace;
-    const matches: Selector = (o) => inScope(o) && labels(o) && fields(o);
+    const matches: Selector = (o) => {
+      const seen = atVersion(o, req.type, req.version);
+      return inScope(seen) && labels(seen) && fields(seen);
+    };
     const backlog = this.backlog(req, gr, matches);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();

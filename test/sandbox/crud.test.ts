@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { failureOf, namesOf, raw, testSandbox, waitFor, type Body } from './support.js';
@@ -206,5 +206,22 @@ describe('namespaces', () => {
     expect(s.type).toBe('Opaque');
     expect(s.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
     expect(s.stringData).toBeUndefined();
+  });
+});
+
+describe('events', () => {
+  it('shows the same Events through core/v1 and events.k8s.io/v1, with their field names', async () => {
+    const events = sandbox.kubeConfig().makeApiClient(EventsV1Api);
+    const created = await events.createNamespacedEvent({ namespace: 'crud', body: {
+      metadata: { name: 'ev1' }, eventTime: new Date('2026-11-26T10:00:00.000000Z'), reason: 'Advanced', type: 'Normal', note: 'step 1 → 2', action: 'Advance',
+      reportingController: 'kubestead.io/controller', reportingInstance: 'kubestead-0', regarding: { kind: 'Deployment', name: 'checkout', namespace: 'crud', apiVersion: 'apps/v1' },
+    } });
+    expect(created).toMatchObject({ note: 'step 1 → 2', regarding: { name: 'checkout' }, reportingController: 'kubestead.io/controller' });
+    const asCore = await core.readNamespacedEvent({ name: 'ev1', namespace: 'crud' });
+    expect(asCore).toMatchObject({ message: 'step 1 → 2', involvedObject: { kind: 'Deployment', name: 'checkout' }, reportingComponent: 'kubestead.io/controller', reason: 'Advanced' });
+    const byField = await core.listNamespacedEvent({ namespace: 'crud', fieldSelector: 'involvedObject.name=checkout' });
+    expect(byField.items.map((e) => e.metadata.name)).toEqual(['ev1']);
+    const byRegarding = await events.listNamespacedEvent({ namespace: 'crud', fieldSelector: 'regarding.name=checkout' });
+    expect(byRegarding.items.map((e) => e.note)).toEqual(['step 1 → 2']);
   });
 });

@@ -42,6 +42,14 @@ function flag(query: URLSearchParams, name: string): boolean {
   return v === '1' || v === 'true';
 }
 
+/** A non-negative integer query parameter, or undefined; 400 for anything else. */
+function count(query: URLSearchParams, name: string): number | undefined {
+  const text = query.get(name);
+  if (text === null || text === '') return undefined;
+  if (!/^[0-9]+$/.test(text)) throw badRequest(`${name}: Invalid value: "${text}": must be a non-negative integer`);
+  return Number(text);
+}
+
 function writeOptions(query: URLSearchParams): WriteOptions {
   const dryRun = query.getAll('dryRun');
   if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
@@ -68,13 +76,13 @@ function subOf(route: ResourceRoute): Subresource {
 
 function serveWatch(hub: WatchHub, ex: Exchange): Reply {
   const { route, type, query } = ex;
-  const timeout = query.get('timeoutSeconds');
+  const timeout = count(query, 'timeoutSeconds');
   hub.serve(ex.res, {
     type, version: route.version, namespace: route.namespace,
     labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
     resourceVersion: query.get('resourceVersion') ?? undefined,
     allowWatchBookmarks: flag(query, 'allowWatchBookmarks'), sendInitialEvents: flag(query, 'sendInitialEvents'),
-    timeoutSeconds: timeout ? Number(timeout) : undefined,
+    timeoutSeconds: timeout,
     present: wantsTable(ex.accept) ? (o) => toTable(type, route.version, o, query.get('includeObject')) : undefined,
   });
   return 'streamed';
@@ -87,12 +95,11 @@ function getOrWatch(api: Api, hub: WatchHub, ex: Exchange): Reply {
     return { code: 200, body: route.sub === 'scale' ? toScale(type, object) : object };
   }
   if (flag(query, 'watch')) return serveWatch(hub, ex);
-  const limit = query.get('limit');
   return {
     code: 200,
     body: api.list(type, route.namespace, {
       labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
-      limit: limit ? Number(limit) : undefined, continue: query.get('continue') ?? undefined,
+      limit: count(query, 'limit'), continue: query.get('continue') ?? undefined,
     }, route.version),
   };
 }

@@ -25,6 +25,34 @@ export function atVersion(object: KObject, type: ResourceType, version: string):
   return { ...shaped, apiVersion, kind: type.kind };
 }
 
+const META_STRINGS = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'];
+
+function decodeError(field: string, type: string): never {
+  throw badRequest(`json: cannot unmarshal into Go struct field ObjectMeta.metadata.${field} of type ${type}`);
+}
+
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isStringMap = (v: unknown): boolean => isRecord(v) && Object.values(v).every(isString);
+const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
+const isOwnerRefs = (v: unknown): boolean => Array.isArray(v) && v.every((r) => isRecord(r) && ['apiVersion', 'kind', 'name', 'uid'].every((k) => isString(r[k])));
+
+const META_TYPES: Array<[string[], (v: unknown) => boolean, string]> = [
+  [META_STRINGS, isString, 'string'],
+  [['labels', 'annotations'], isStringMap, 'map[string]string'],
+  [['finalizers'], isStringList, '[]string'],
+  [['ownerReferences'], isOwnerRefs, '[]v1.OwnerReference'],
+];
+
+/** The types ObjectMeta's decoder insists on (400, as a Go decoding error); null means absent. */
+function checkMetadataTypes(meta: Record<string, unknown>): void {
+  for (const [keys, ok, goType] of META_TYPES) {
+    for (const key of keys) {
+      if (meta[key] === null) delete meta[key];
+      else if (meta[key] !== undefined && !ok(meta[key])) decodeError(key, goType);
+    }
+  }
+}
+
 /** A request body as an object of the type: 400 for anything else. */
 export function checkBody(type: ResourceType, version: string, body: unknown): KObject {
   if (!isRecord(body)) throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
@@ -36,6 +64,7 @@ export function checkBody(type: ResourceType, version: string, body: unknown): K
     throw badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`);
   }
   if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
+  if (isRecord(body.metadata)) checkMetadataTypes(body.metadata);
   const object: KObject = { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
   return type.codec ? type.codec.toStorage(object) : object;
 }

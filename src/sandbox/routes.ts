@@ -24,8 +24,18 @@ function resourceRoute(group: string, version: string, rest: string[]): Route {
   return { ...base, resource: rest[0] ?? '', name: rest[1], sub: rest[2] };
 }
 
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseRoute(pathname: string): Route {
-  const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  const decoded = pathname.split('/').filter((p) => p !== '').map(decode);
+  if (decoded.some((p) => p === undefined)) return { kind: 'unknown' };
+  const parts = decoded as string[];
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (['healthz', 'livez', 'readyz'].includes(parts[0] ?? '') && parts.length <= 2) return { kind: 'health' };
   if (parts[0] === 'api') return legacyRoute(parts);

@@ -10,7 +10,7 @@ import { faultStatus, type FaultRule, type Faults } from './faults.js';
 import { handleResource, resolveType, type Reply } from './handlers.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { parseRoute, verbOf, type Route } from './routes.js';
-import { ApiError, failure, toApiError, type StatusBody } from './status.js';
+import { ApiError, badRequest, failure, toApiError, type StatusBody } from './status.js';
 import type { WatchHub } from './watch.js';
 
 export interface ServerDeps {
@@ -36,6 +36,15 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
 function sendStatus(res: ServerResponse, status: StatusBody): void {
   const retry = status.details?.retryAfterSeconds;
   send(res, status.code, status, retry !== undefined ? { 'Retry-After': String(retry) } : {});
+}
+
+/** The request target as a URL (origin-form; `//x` is a path, not a host). */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(`https://sandbox.local${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+  } catch {
+    throw badRequest(`invalid request target ${JSON.stringify(target)}`);
+  }
 }
 
 function notFoundPage(): ApiError {
@@ -91,15 +100,15 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
     const attrs = { verb: verbOf(method, route, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'), group: type.group, resource: type.resource, subresource: route.sub, namespace: route.namespace, name: route.name };
     if (!deps.rbac.allows(user, attrs)) throw deps.rbac.denial(user, attrs);
   }
-  const raw = method === 'GET' ? Buffer.alloc(0) : await readRaw(req);
+  const raw = await readRaw(req);
   const caller: Caller = { user };
-  // A review (SelfSubjectReview) is answered from the caller alone: its body, protobuf from kubectl, is not read.
-  const body = type.virtual ? undefined : parseBody(raw, req.headers['content-type']);
+  // A GET's body is ignored; a review (SelfSubjectReview) is answered from the caller alone.
+  const body = type.virtual || method === 'GET' ? undefined : parseBody(raw, req.headers['content-type']);
   return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res });
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): Promise<void> {
-  const url = new URL(req.url ?? '/', 'https://sandbox.local');
+  const url = requestUrl(req.url);
   if (injectFault(deps, req, res, hanging)) return;
   const user = deps.auth.authenticate(req.headers.authorization);
   if (!user) {

@@ -27,6 +27,15 @@ function ownerUid(o: KObject, kind: string): string | undefined {
   return (o.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === kind)?.uid;
 }
 
+/** A timer's work: a failure (the pod went away meanwhile) must not take the process down. */
+function safely(work: () => unknown): void {
+  try {
+    work();
+  } catch {
+    // the next change of the object starts another pass
+  }
+}
+
 /**
  * The simulated workloads: a deployment controller, a ReplicaSet controller, and a kubelet that
  * starts pods after a delay. Test hooks make a Deployment's new pods crash-loop or never become ready.
@@ -164,9 +173,9 @@ export class Workloads {
   private startPod(pod: KObject): void {
     const behaviour = this.behaviourOf(pod);
     const uid = pod.metadata.uid ?? '';
-    const start = setTimeout(() => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now())), this.readyDelayMs);
+    const start = setTimeout(() => safely(() => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now()))), this.readyDelayMs);
     const timers = [start];
-    if (behaviour === 'crashloop') timers.push(setInterval(() => this.crash(pod), this.crashIntervalMs));
+    if (behaviour === 'crashloop') timers.push(setInterval(() => safely(() => this.crash(pod)), this.crashIntervalMs));
     this.timers.set(uid, timers);
   }
 

@@ -66,6 +66,7 @@ export async function raw(sandbox: Sandbox, method: string, path: string, init: 
     const headers: Record<string, string> = {};
     if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? sandbox.token}`;
     if (init.contentType) headers['Content-Type'] = init.contentType;
+    if (init.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(init.body));
     const req = request(`${sandbox.url}${path}`, { method, ca: sandbox.caCert, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -83,6 +84,7 @@ export async function raw(sandbox: Sandbox, method: string, path: string, init: 
       });
     });
     req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path}: no answer in 10 s`)));
     if (init.body !== undefined) req.write(init.body);
     req.end();
   });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type ApiConstructor, type ApiType } from '@kubernetes/client-node';
 import { Api } from './api.js';
 import { ADMIN_USER, newToken, TokenAuthenticator, type UserInfo } from './auth.js';
 import { INITIAL_NAMESPACES, registerBuiltins } from './builtins.js';
@@ -63,6 +63,8 @@ export interface Sandbox {
   workloads: Workloads | undefined;
   /** A client-node KubeConfig pointing at the sandbox (admin token). */
   kubeConfig(): KubeConfig;
+  /** A client-node API client for the sandbox, e.g. `sandbox.client(AppsV1Api)`. */
+  client<T extends ApiType>(api: ApiConstructor<T>): T;
   /** A kubeconfig for another token user (RBAC), written beside the admin one; returns its path. */
   addUser(token: string, user: UserInfo): Promise<string>;
   close(): Promise<void>;
@@ -123,6 +125,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const kc = new KubeConfig();
       kc.loadFromString(kubeconfig);
       return kc;
+    },
+    client(apiType) {
+      const kc = new KubeConfig();
+      kc.loadFromString(kubeconfig);
+      return kc.makeApiClient(apiType);
     },
     async addUser(userToken, user) {
       auth.add(userToken, user);

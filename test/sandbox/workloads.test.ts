@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { causeFields, failureOf, testSandbox, waitFor } from './support.js';
+import { causeFields, failureOf, raw, testSandbox, waitFor } from './support.js';
 
 let sandbox: Sandbox;
 let apps: AppsV1Api;
@@ -189,5 +189,39 @@ describe('simulated workloads', () => {
     const bad = await failureOf(apps.createNamespacedDeployment({ namespace: ns, body: { metadata: { name: 'bad' }, spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'y' } }, spec: { containers: [] } } } } }));
     expect(bad.code).toBe(422);
     expect(causeFields(bad.body)).toEqual(['spec.template.metadata.labels FieldValueInvalid', 'spec.template.spec.containers FieldValueRequired']);
+  });
+});
+
+describe('foreground deletion and dry runs', () => {
+  it('keeps a Deployment deleted in the foreground until its ReplicaSets and pods are gone', async () => {
+    const local = sandbox.client(AppsV1Api);
+    await local.createNamespacedDeployment({ namespace: ns, body: deployment('fg', 2) });
+    await waitFor(async () => (await read('fg')).status?.readyReplicas === 2, 8000, 'fg ready');
+    const seen: string[] = [];
+    const unsubscribe = sandbox.api.store.subscribe((e) => {
+      if (e.gr === 'apps/deployments' && e.object.metadata.name === 'fg') seen.push(`${e.type}:${(e.object.metadata.finalizers ?? []).join(',')}`);
+      if (e.gr === '/pods' && e.type === 'DELETED' && e.object.metadata.labels?.app === 'fg') seen.push('pod-gone');
+    });
+    try {
+      const pending = await raw(sandbox, 'DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/fg?propagationPolicy=Foreground`);
+      // the answer is the object, marked: its dependents go first
+      expect(pending.status).toBe(200);
+      expect(pending.body.metadata.finalizers).toEqual(['foregroundDeletion']);
+      expect(pending.body.metadata.deletionTimestamp).toBeTruthy();
+      await waitFor(async () => (await failureOf(read('fg'))).code === 404, 5000, 'fg gone');
+    } finally {
+      unsubscribe();
+    }
+    expect(seen[0]).toBe('MODIFIED:foregroundDeletion');
+    expect(seen.filter((s) => s === 'pod-gone')).toHaveLength(2);
+    expect(seen.indexOf('pod-gone')).toBeLessThan(seen.indexOf('DELETED:'));
+  });
+
+  it('changes nothing on dryRun=All', async () => {
+    const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment('dry', 1), dryRun: 'All' });
+    expect(created.metadata?.name).toBe('dry');
+    expect((await failureOf(read('dry'))).code).toBe(404);
+    await apps.deleteNamespacedDeployment({ name: 'paused', namespace: ns, dryRun: 'All' });
+    expect((await read('paused')).metadata?.deletionTimestamp).toBeUndefined();
   });
 });

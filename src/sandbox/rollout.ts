@@ -1,12 +1,10 @@
-import type { Api, Caller } from './api.js';
-import { SYSTEM_USER } from './auth.js';
+import type { Api } from './api.js';
 import { deploymentStatus } from './deployment-status.js';
 import { newEvent } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { podTemplateHash, resolveIntOrPercent } from './template-hash.js';
 import { clone, isRecord, type KObject } from './types.js';
 
-export const SYSTEM: Caller = { user: SYSTEM_USER, system: true };
 const HASH = 'pod-template-hash';
 const REVISION = 'deployment.kubernetes.io/revision';
 
@@ -68,7 +66,7 @@ export class DeploymentReconciler {
       all = [...all, newRs];
     }
     if (!paused && newRs) {
-      const current = newRs;
+      const current = created ? newRs : this.bumpRevision(newRs, all);
       this.roll(d, current, all.filter((rs) => rs !== current));
       all = this.ownedReplicaSets(d);
       newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
@@ -83,6 +81,14 @@ export class DeploymentReconciler {
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
     const status = deploymentStatus(fresh, { ...f, desired: replicas(d), maxUnavailable, now: this.api.now(), nowMs: this.clock() });
     this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
+  }
+
+  /** A template that returns to an older ReplicaSet (a rollback) makes it the newest revision again. */
+  private bumpRevision(rs: KObject, all: KObject[]): KObject {
+    const newest = Math.max(0, ...all.map(revision));
+    if (revision(rs) >= newest) return rs;
+    const annotations = { ...(rs.metadata.annotations ?? {}), [REVISION]: String(newest + 1) };
+    return this.api.saveAsSystem(this.types.replicasets, { ...rs, metadata: { ...rs.metadata, annotations } });
   }
 
   private createReplicaSet(d: KObject, hash: string, existing: KObject[]): KObject {

@@ -81,6 +81,17 @@ describe('simulated workloads', () => {
     expect(scaling.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('rolls back to the old ReplicaSet, which becomes the newest revision', async () => {
+    await apps.patchNamespacedDeployment({ name: 'web', namespace: ns, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    const back = await waitFor(async () => {
+      const d = await read('web');
+      return d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '3' && d.status?.updatedReplicas === 3 && d.status.readyReplicas === 3 && d.status.replicas === 3 && d;
+    }, 8000, 'the rollback');
+    expect(condition(back, 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
+    const rs = (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items;
+    expect(rs.map((r) => `${r.spec?.template?.spec?.containers[0]?.image}:${r.spec?.replicas}:${r.metadata?.annotations?.['deployment.kubernetes.io/revision']}`).sort()).toEqual(['app:1:3:3', 'app:2:0:2']);
+  });
+
   it('keeps a rolling update within maxSurge and maxUnavailable', async () => {
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('surge', 4, 'app:1', { strategy }) });

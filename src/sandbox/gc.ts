@@ -9,28 +9,25 @@ interface Entry {
 }
 
 /**
- * The garbage collector and namespace controller: background cascade to dependents of removed
- * owners, the `orphan` and `foregroundDeletion` finalizers, and the emptying of terminating
- * namespaces. Work is batched on the next turn of the event loop, as a controller would.
+ * The garbage collector and namespace controller: background cascade to dependents whose owners
+ * are gone, the `orphan` and `foregroundDeletion` finalizers, and the emptying of terminating
+ * namespaces. Each pass looks at every object (so a failed step is simply done again by the next
+ * pass); passes are batched on the next turn of the event loop, as a controller's queue would.
  */
 export class GarbageCollector {
-  private readonly removedUids = new Set<string>();
   private scheduled: NodeJS.Immediate | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly api: Api) {
-    api.removalHooks.push((_type, last) => this.enqueueRemoved(last));
+    api.removalHooks.push(() => this.schedule());
     api.store.subscribe((event) => this.onEvent(event));
   }
 
   close(): void {
     this.closed = true;
     if (this.scheduled) clearImmediate(this.scheduled);
-  }
-
-  private enqueueRemoved(last: KObject): void {
-    if (last.metadata.uid) this.removedUids.add(last.metadata.uid);
-    this.schedule();
+    if (this.retry) clearTimeout(this.retry);
   }
 
   private onEvent(event: StoreEvent): void {
@@ -60,10 +57,8 @@ export class GarbageCollector {
   }
 
   private run(): void {
-    const removed = new Set(this.removedUids);
-    this.removedUids.clear();
     const entries = this.all();
-    if (removed.size > 0) this.collectDependents(entries, removed);
+    this.collectDependents(entries);
     for (const { type, object } of entries) {
       if (!object.metadata.deletionTimestamp) continue;
       if (type.resource === 'namespaces' && type.group === '') this.finishNamespace(type, object, entries);
@@ -71,12 +66,13 @@ export class GarbageCollector {
     }
   }
 
-  private collectDependents(entries: Entry[], removed: Set<string>): void {
+  /** Dependents whose owners are all gone are deleted; references to gone owners are dropped. */
+  private collectDependents(entries: Entry[]): void {
     const live = new Set(entries.map((e) => e.object.metadata.uid));
     for (const { type, object } of entries) {
       const refs = object.metadata.ownerReferences ?? [];
-      if (!refs.some((r) => removed.has(r.uid))) continue;
-      const remaining = refs.filter((r) => !removed.has(r.uid) && live.has(r.uid));
+      const remaining = refs.filter((r) => live.has(r.uid));
+      if (remaining.length === refs.length || object.metadata.deletionTimestamp) continue;
       if (remaining.length === 0) this.tryDelete(type, object);
       else this.setOwners(type, object, remaining);
     }
@@ -125,12 +121,17 @@ export class GarbageCollector {
     this.guard(() => this.api.saveAsSystem(type, object));
   }
 
-  /** A failed step (a conflict with a client, an object already gone) is retried on the next event. */
+  /** A failed step (a conflict with a client's write) is retried by another pass shortly. */
   private guard(step: () => unknown): void {
     try {
       step();
     } catch {
-      // retried when the next change of the object schedules another pass
+      if (this.retry || this.closed) return;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.schedule();
+      }, 200);
+      this.retry.unref();
     }
   }
 }

@@ -25,8 +25,25 @@ function mediaType(contentType: string | undefined): string {
 const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml', 'text/yaml']);
 const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', '*/*', '']);
 
+/** How deep a body may nest (the API server's JSON decoder stops at 10,000; this is enough for any object). */
+export const MAX_DEPTH = 1000;
+
+/** 400 for a body nested deeper than MAX_DEPTH, checked without recursion. */
+function checkDepth(value: unknown): unknown {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_DEPTH) throw badRequest(`json: exceeded max depth ${MAX_DEPTH}`);
+    level = level.flatMap((v): unknown[] => (v !== null && typeof v === 'object' ? Object.values(v) : []));
+  }
+  return value;
+}
+
 /** A request body as JSON (from JSON or YAML); undefined when empty. 400 when malformed, 415 for other media types. */
 export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  return checkDepth(decode(raw, contentType));
+}
+
+function decode(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
   const type = mediaType(contentType);
   if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(raw);

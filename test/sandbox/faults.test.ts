@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, raw, testSandbox } from './support.js';
+import { failureOf, raw, testSandbox, type Body } from './support.js';
 
 let sandbox: Sandbox;
 let core: CoreV1Api;
@@ -88,4 +88,37 @@ describe('RBAC-enforcing mode', () => {
       await rbac.close();
     }
   });
+
+  it('evaluates ClusterRoles, group subjects, resourceNames and subresources', async () => {
+    const rbac = await testSandbox({ workloads: false, rbac: true, users: [{ token: 'ctl', user: { username: 'system:serviceaccount:ops:kubestead', groups: ['system:serviceaccounts', 'rollouts'] } }] });
+    try {
+      const post = async (path: string, body: unknown): Promise<void> => {
+        const res = await raw(rbac, 'POST', path, { body: JSON.stringify(body) });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+      };
+      await post('/api/v1/namespaces', { metadata: { name: 'shop' } });
+      await post('/apis/apps/v1/namespaces/shop/deployments', { metadata: { name: 'checkout' }, spec: { selector: { matchLabels: { app: 'c' } }, template: { metadata: { labels: { app: 'c' } }, spec: { containers: [{ name: 'c', image: 'c' }] } } } });
+      await post('/apis/apps/v1/namespaces/shop/deployments', { metadata: { name: 'other' }, spec: { selector: { matchLabels: { app: 'o' } }, template: { metadata: { labels: { app: 'o' } }, spec: { containers: [{ name: 'c', image: 'c' }] } } } });
+      await post('/apis/rbac.authorization.k8s.io/v1/clusterroles', { metadata: { name: 'scaler' }, rules: [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['checkout'], verbs: ['get', 'patch', 'update'] },
+      ] });
+      await post('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { metadata: { name: 'rollouts-scale' }, subjects: [{ kind: 'Group', name: 'rollouts' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'scaler' } });
+      const as = (method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }> => raw(rbac, method, path, { token: 'ctl', body: body === undefined ? undefined : JSON.stringify(body), contentType: 'application/merge-patch+json' });
+      expect((await as('GET', '/apis/apps/v1/deployments')).status).toBe(200);
+      expect((await as('GET', '/apis/apps/v1/namespaces/shop/deployments?watch=1&timeoutSeconds=1')).status).toBe(200);
+      expect((await as('PATCH', '/apis/apps/v1/namespaces/shop/deployments/checkout/scale', { spec: { replicas: 3 } })).status).toBe(200);
+      const otherScale = await as('PATCH', '/apis/apps/v1/namespaces/shop/deployments/other/scale', { spec: { replicas: 3 } });
+      expect(otherScale.status).toBe(403);
+      expect(otherScale.body.message).toBe('deployments.apps "other" is forbidden: User "system:serviceaccount:ops:kubestead" cannot patch resource "deployments/scale" in API group "apps" in the namespace "shop"');
+      expect((await as('PATCH', '/apis/apps/v1/namespaces/shop/deployments/checkout', { spec: { replicas: 4 } })).status).toBe(403);
+      expect((await as('DELETE', '/apis/apps/v1/namespaces/shop/deployments/checkout')).status).toBe(403);
+      const secrets = await as('GET', '/api/v1/secrets');
+      expect(secrets.body.message).toBe('secrets is forbidden: User "system:serviceaccount:ops:kubestead" cannot list resource "secrets" in API group "" at the cluster scope');
+      expect((await as('GET', '/apis/apps/v1')).status).toBe(200);
+    } finally {
+      await rbac.close();
+    }
+  });
 });
+

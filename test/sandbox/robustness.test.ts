@@ -65,6 +65,13 @@ describe('bad input never crashes the sandbox', () => {
     }
   });
 
+  it('refuses bodies nested too deeply with 400', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const res = await raw(sandbox, 'POST', '/api/v1/namespaces/r/configmaps', { body: `{"metadata":{"name":"deep"},"data":${deep}}` });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('exceeded max depth');
+  });
+
   it('still serves and runs its controllers afterwards', async () => {
     await raw(sandbox, 'POST', '/apis/apps/v1/namespaces/r/deployments', { body: JSON.stringify({ metadata: { name: 'after' }, spec: { replicas: 2, selector: { matchLabels: { app: 'after' } }, template: { metadata: { labels: { app: 'after' } }, spec: { containers: [{ name: 'a', image: 'a' }] } } } }) });
     await waitFor(async () => (await raw(sandbox, 'GET', '/apis/apps/v1/namespaces/r/deployments/after')).body.status?.readyReplicas === 2, 8000, 'a ready Deployment');

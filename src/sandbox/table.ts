@@ -65,12 +65,29 @@ function servicePorts(o: KObject): string {
 }
 
 const str = (name: string, cell: (o: KObject) => unknown): Column => ({ name, type: 'string', cell });
+const wide = (name: string, cell: (o: KObject) => unknown): Column => ({ name, type: 'string', priority: 1, cell });
+
+function containerField(o: KObject, path: string, key: string): string {
+  const containers = (field(o, path) as Obj[] | undefined) ?? [];
+  return containers.map((c) => text(c[key])).join(',');
+}
+
+function selectorText(o: KObject): string {
+  const labels = (field(o, 'spec.selector.matchLabels') as Record<string, string> | undefined) ?? {};
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+}
 const int = (name: string, cell: (o: KObject) => unknown): Column => ({ name, type: 'integer', cell });
 
 const BUILTIN: Record<string, Column[]> = {
-  '/Pod': [str('Ready', podReady), str('Status', podStatus), int('Restarts', restarts)],
-  'apps/Deployment': [str('Ready', (o) => `${num(o, 'status.readyReplicas')}/${num(o, 'spec.replicas')}`), int('Up-to-date', (o) => num(o, 'status.updatedReplicas')), int('Available', (o) => num(o, 'status.availableReplicas'))],
-  'apps/ReplicaSet': [int('Desired', (o) => num(o, 'spec.replicas')), int('Current', (o) => num(o, 'status.replicas')), int('Ready', (o) => num(o, 'status.readyReplicas'))],
+  '/Pod': [str('Ready', podReady), str('Status', podStatus), int('Restarts', restarts), wide('IP', (o) => field(o, 'status.podIP') ?? '<none>'), wide('Node', (o) => field(o, 'spec.nodeName') ?? '<none>')],
+  'apps/Deployment': [
+    str('Ready', (o) => `${num(o, 'status.readyReplicas')}/${num(o, 'spec.replicas')}`), int('Up-to-date', (o) => num(o, 'status.updatedReplicas')), int('Available', (o) => num(o, 'status.availableReplicas')),
+    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')), wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')), wide('Selector', selectorText),
+  ],
+  'apps/ReplicaSet': [
+    int('Desired', (o) => num(o, 'spec.replicas')), int('Current', (o) => num(o, 'status.replicas')), int('Ready', (o) => num(o, 'status.readyReplicas')),
+    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')), wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')), wide('Selector', selectorText),
+  ],
   '/Namespace': [str('Status', (o) => field(o, 'status.phase') ?? 'Active')],
   '/ConfigMap': [int('Data', (o) => size(o.data) + size(o.binaryData))],
   '/Secret': [str('Type', (o) => o.type ?? 'Opaque'), int('Data', (o) => size(o.data))],
@@ -88,7 +105,8 @@ function columnsOf(type: ResourceType, version: string, now: number): Column[] {
   const custom = type.printerColumns.get(version) ?? [];
   const middle = type.builtin ? (BUILTIN[`${type.group}/${type.kind}`] ?? []) : customColumns(custom);
   const hasAge = custom.some((c) => c.name.toLowerCase() === 'age');
-  return [name, ...middle, ...(hasAge ? [] : [ageColumn])];
+  const main = middle.filter((c) => !c.priority);
+  return [name, ...main, ...(hasAge ? [] : [ageColumn]), ...middle.filter((c) => c.priority)];
 }
 
 /** True when the Accept header asks for a meta.k8s.io/v1 Table. */

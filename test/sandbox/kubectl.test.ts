@@ -172,6 +172,9 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
     const pods = (await ok('get', 'pods', '-n', 'kc', '--no-headers')).trim().split('\n');
     expect(pods).toHaveLength(3);
     for (const line of pods) expect(line).toMatch(/^web-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+\d+s$/);
+    const wide = (await ok('get', 'deployment', 'web', '-n', 'kc', '-o', 'wide')).split('\n');
+    expect(wide[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/);
+    expect(wide[1]).toMatch(/\s+app\s+app:2\s+app=web$/);
   });
 
   it('watches with get --watch, bounded by a timeout', async () => {

@@ -5,7 +5,8 @@ import { applyPatch } from './patching.js';
 import type { PatchType } from './patch.js';
 import { storageKey, type Registry, type ResourceType } from './registry.js';
 import { validateAgainstSchema } from './schema-validate.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { listObjects, type ListQuery } from './listing.js';
+import { checkNoNewFinalizers, checkPreconditions, finalizersFor } from './deletion.js';
 import {
   ApiError, alreadyExists, badRequest, conflict, failure, forbidden, invalid, methodNotAllowed, notFound, type StatusCause,
 } from './status.js';
@@ -13,7 +14,7 @@ import type { Store } from './store.js';
 import { clone, isRecord, type KObject } from './types.js';
 import { metadataCauses, type NameRule } from './validation.js';
 import {
-  atVersion, checkBody, decodeContinue, storedVersion, encodeContinue, hasFinalizers, newUid, randomSuffix, sameObject, sortKey, specChanged, withResourceVersion,
+  atVersion, checkBody, storedVersion, hasFinalizers, newUid, randomSuffix, sameObject, specChanged, withResourceVersion,
 } from './objects.js';
 
 export interface Caller {
@@ -35,12 +36,7 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-export interface ListQuery {
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-}
+export type { ListQuery } from './listing.js';
 
 export type Subresource = 'status' | undefined;
 
@@ -76,29 +72,6 @@ function versionOf(t: Target): string {
   return t.version ?? t.type.versions[0] ?? '';
 }
 
-function checkPreconditions(type: ResourceType, old: KObject, pre: DeleteOptions['preconditions'] = {}): void {
-  const name = old.metadata.name ?? '';
-  if (pre.uid && pre.uid !== old.metadata.uid) throw conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
-  if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-    throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
-  }
-}
-
-/** The finalizers a deletion leaves: the object's, plus `orphan` / `foregroundDeletion` for those policies. */
-function finalizersFor(old: KObject, policy: string | undefined): string[] {
-  const finalizers = [...(old.metadata.finalizers ?? [])];
-  if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-  if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-  return finalizers;
-}
-
-function checkNoNewFinalizers(type: ResourceType, old: KObject, next: KObject): void {
-  if (!old.metadata.deletionTimestamp) return;
-  const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-  if (added.length === 0) return;
-  throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
-}
-
 /** Listeners the API calls after it removed an object (garbage collection, namespaces). */
 export type RemovalHook = (type: ResourceType, last: KObject) => void;
 
@@ -123,23 +96,7 @@ export class Api {
   }
 
   list(type: ResourceType, namespace: string | undefined, query: ListQuery = {}, version = type.versions[0] ?? ''): KObject {
-    const labels = parseLabelSelector(query.labelSelector);
-    const fields = parseFieldSelector(query.fieldSelector, type.kind);
-    const rv = this.store.resourceVersion;
-    let items = this.store.list(storageKey(type), type.namespaced ? namespace : undefined).map((o) => atVersion(o, type, version)).filter((o) => labels(o) && fields(o));
-    items.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
-    if (query.continue) {
-      const start = decodeContinue(query.continue).start;
-      items = items.filter((o) => sortKey(o) > start);
-    }
-    const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
-    if (query.limit && query.limit > 0 && items.length > query.limit) {
-      metadata.remainingItemCount = items.length - query.limit;
-      items = items.slice(0, query.limit);
-      metadata.continue = encodeContinue(rv, sortKey(items[items.length - 1] as KObject));
-    }
-    const apiVersion = type.group ? `${type.group}/${version}` : version;
-    return { apiVersion, kind: type.listKind, metadata, items };
+    return listObjects(this.store, { type, namespace: type.namespaced ? namespace : undefined, version }, query);
   }
 
   create(at: Target, body: unknown, caller: Caller, opts: WriteOptions = {}): KObject {

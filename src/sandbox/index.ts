@@ -12,6 +12,7 @@ import { GarbageCollector } from './gc.js';
 import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { RbacAuthorizer } from './rbac.js';
 import { Registry } from './registry.js';
+import { RequestLog } from './request-log.js';
 import { createApiServer } from './server.js';
 import { loadState, saveState } from './state.js';
 import { Store } from './store.js';
@@ -21,6 +22,7 @@ import { Workloads, type WorkloadOptions } from './workloads.js';
 export type { FaultRule, FaultResponse } from './faults.js';
 export type { PodBehaviour, WorkloadOptions } from './workloads.js';
 export type { UserInfo } from './auth.js';
+export type { LoggedRequest, RequestLog } from './request-log.js';
 export type { KObject } from './types.js';
 export { Faults } from './faults.js';
 export { Workloads } from './workloads.js';
@@ -59,6 +61,8 @@ export interface Sandbox {
   /** The in-process API (what the server serves), for direct inspection in tests. */
   api: Api;
   faults: Faults;
+  /** The requests answered (the newest 10,000): count writes, retries, faults seen by a client. */
+  requests: RequestLog;
   /** The simulated workloads; undefined when turned off. */
   workloads: Workloads | undefined;
   /** A client-node KubeConfig pointing at the sandbox (admin token). */
@@ -112,7 +116,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const auth = authenticator(token, options.users ?? []);
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
   const rbac = options.rbac ? new RbacAuthorizer(api) : undefined;
-  const { server, releaseHanging } = createApiServer(certs, { api, hub, faults, auth, rbac, onError: options.onError });
+  const requests = new RequestLog();
+  const { server, releaseHanging } = createApiServer(certs, { api, hub, faults, auth, rbac, onError: options.onError, log: requests });
   const port = await listen(server, options.port ?? 0);
   const url = `https://127.0.0.1:${port}`;
   const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
@@ -120,7 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const workloads = options.workloads === false ? undefined : new Workloads(api, options.workloads ?? {});
   const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });
   return {
-    url, port, kubeconfigPath, kubeconfig, token, caCert: certs.caCert, api, faults, workloads,
+    url, port, kubeconfigPath, kubeconfig, token, caCert: certs.caCert, api, faults, requests, workloads,
     kubeConfig() {
       const kc = new KubeConfig();
       kc.loadFromString(kubeconfig);

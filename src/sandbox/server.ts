@@ -9,6 +9,7 @@ import { openApiGroupVersion, openApiRoot, parseOpenApiPath } from './openapi.js
 import { faultStatus, type FaultRule, type Faults } from './faults.js';
 import { handleResource, resolveType, type Reply } from './handlers.js';
 import type { RbacAuthorizer } from './rbac.js';
+import type { RequestLog } from './request-log.js';
 import { parseRoute, verbOf, type Route } from './routes.js';
 import { ApiError, badRequest, failure, toApiError, type StatusBody } from './status.js';
 import type { WatchHub } from './watch.js';
@@ -21,6 +22,14 @@ export interface ServerDeps {
   /** Set in RBAC-enforcing mode: non-admin users need a Role/ClusterRole binding. */
   rbac?: RbacAuthorizer;
   onError?: (error: unknown) => void;
+  /** Where answered requests are recorded. */
+  log?: RequestLog;
+}
+
+/** Requests held or answered by faults. */
+interface FaultState {
+  hanging: Set<ServerResponse>;
+  faulted: WeakSet<ServerResponse>;
 }
 
 function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -74,10 +83,11 @@ function openApi(deps: ServerDeps, pathname: string): unknown {
 }
 
 /** Answers with an injected fault, if one matches the request; true when it did. */
-function injectFault(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): boolean {
+function injectFault(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): boolean {
   const fault = deps.faults.take(req.method ?? 'GET', req.url ?? '/');
   if (!fault) return false;
-  if (fault.respond === 'hang') hang(res, fault, hanging);
+  state.faulted.add(res);
+  if (fault.respond === 'hang') hang(res, fault, state.hanging);
   else sendStatus(res, faultStatus(fault));
   return true;
 }
@@ -107,9 +117,9 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
   return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res });
 }
 
-async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, hanging: Set<ServerResponse>): Promise<void> {
+async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): Promise<void> {
   const url = requestUrl(req.url);
-  if (injectFault(deps, req, res, hanging)) return;
+  if (injectFault(deps, req, res, state)) return;
   const user = deps.auth.authenticate(req.headers.authorization);
   if (!user) {
     sendStatus(res, failure(401, 'Unauthorized', 'Unauthorized'));
@@ -135,6 +145,22 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   send(res, reply.code, reply.body, warnings.length ? { Warning: warnings } : {});
 }
 
+/** Logs the request when its answer is done (or its connection closed, for hangs and watches). */
+function record(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): void {
+  const time = Date.now();
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  res.once('close', () => deps.log?.add({
+    time,
+    method: req.method ?? 'GET',
+    path: q < 0 ? target : target.slice(0, q),
+    query: q < 0 ? '' : target.slice(q),
+    code: res.headersSent ? res.statusCode : 0,
+    user: deps.auth.authenticate(req.headers.authorization)?.username,
+    fault: state.faulted.has(res),
+  }));
+}
+
 export interface SandboxServer {
   server: Server;
   /** Destroys requests held by 'hang' faults. */
@@ -143,9 +169,11 @@ export interface SandboxServer {
 
 /** The HTTPS API server: faults, bearer-token auth, RBAC (optional), discovery, resources. Never throws out of a request. */
 export function createApiServer(certs: ServingCerts, deps: ServerDeps): SandboxServer {
-  const hanging = new Set<ServerResponse>();
+  const state: FaultState = { hanging: new Set(), faulted: new WeakSet() };
+  const hanging = state.hanging;
   const server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
-    handle(deps, req, res, hanging).catch((error: unknown) => {
+    if (deps.log) record(deps, req, res, state);
+    handle(deps, req, res, state).catch((error: unknown) => {
       const apiError = toApiError(error);
       if (apiError.code >= 500) deps.onError?.(error);
       if (res.headersSent) res.destroy();

@@ -29,6 +29,22 @@ describe('fault injection', () => {
     expect(sandbox.faults.pending()).toBe(0);
   });
 
+  it('records every answer in the request log, faults marked', async () => {
+    const since = Date.now();
+    sandbox.faults.inject({ method: 'GET', path: '/api/v1/namespaces/f/configmaps/c', respond: 503, times: 2 });
+    for (let i = 0; i < 3; i++) await core.readNamespacedConfigMap({ name: 'c', namespace: 'f' }).catch(() => undefined);
+    const log = sandbox.requests.list({ method: 'GET', path: '/api/v1/namespaces/f/configmaps/c', since });
+    expect(log.map((r) => `${r.code}${r.fault ? ' fault' : ''}`)).toEqual(['503 fault', '503 fault', '200']);
+    expect(log[2]!.user).toBe('kubestead-admin');
+  });
+
+  it('keeps failing for an outage (times: Infinity) until cleared', async () => {
+    sandbox.faults.inject({ path: '/api', respond: 503, times: Infinity });
+    for (let i = 0; i < 5; i++) expect((await failureOf(core.listNamespacedConfigMap({ namespace: 'f' }))).code).toBe(503);
+    sandbox.faults.clear();
+    expect((await core.listNamespacedConfigMap({ namespace: 'f' })).items).toHaveLength(1);
+  });
+
   it('sends Retry-After with a 429', async () => {
     sandbox.faults.inject({ path: /configmaps/, respond: 429, retryAfterSeconds: 7 });
     const res = await raw(sandbox, 'GET', '/api/v1/namespaces/f/configmaps');

@@ -65,6 +65,8 @@ export class Workloads {
     this.resync = setInterval(() => this.resyncProgressing(), options.resyncMs ?? 1000);
     this.resync.unref();
     for (const d of api.store.list('apps/deployments')) this.markDeployment(d);
+    // pods of a loaded state that had not started yet start now
+    for (const pod of api.store.list('/pods')) if (isRecord(pod.status) && pod.status.phase === 'Pending') this.startPod(pod);
   }
 
   /** New pods of this Deployment crash-loop: growing restart counts, BackOff Warning events. */

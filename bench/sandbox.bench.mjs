@@ -140,6 +140,11 @@ export async function run() {
   console.log(`memory (sandbox + client informers, one process): heapUsed ${mb(baseline.heapUsed)} → ${mb(loaded.heapUsed)} (+${mb(loaded.heapUsed - baseline.heapUsed)}), rss ${mb(baseline.rss)} → ${mb(loaded.rss)}`);
   console.log(`heap per stored object: ${((loaded.heapUsed - baseline.heapUsed) / stored.length / 1024).toFixed(2)} KiB; stored JSON ${mb(storedBytes)} (heap/JSON ratio ${((loaded.heapUsed - baseline.heapUsed) / storedBytes).toFixed(2)}x)`);
 
+  const deleting = performance.now();
+  const deleteDeploy = await timed(N, (i) => apps.deleteNamespacedDeployment({ name: `app-${i}`, namespace: 'bench' }));
+  await until(() => sandbox.api.store.list('/pods').length === 0 && sandbox.api.store.list('apps/replicasets').length === 0, 120_000, 'the cascade');
+  console.log(`delete Deployment      ${fmt(deleteDeploy)}; background cascade to ${N} ReplicaSets and ${N} pods done ${((performance.now() - deleting) / 1000).toFixed(2)} s after the first delete`);
+
   await deployInformer.stop();
   await widgetInformer.stop();
   agent.destroy();

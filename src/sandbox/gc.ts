@@ -90,7 +90,9 @@ export class GarbageCollector {
       this.dropFinalizer(type, object, 'orphan');
     } else if (finalizers.includes('foregroundDeletion')) {
       for (const d of deps) if (!d.object.metadata.deletionTimestamp) this.tryDelete(d.type, d.object, 'Foreground');
-      if (deps.length === 0) this.dropFinalizer(type, object, 'foregroundDeletion');
+      // only dependents that block their owner's deletion are waited for
+      const blocking = deps.filter((d) => (d.object.metadata.ownerReferences ?? []).some((r) => r.uid === object.metadata.uid && r.blockOwnerDeletion));
+      if (blocking.length === 0) this.dropFinalizer(type, object, 'foregroundDeletion');
     }
   }
 

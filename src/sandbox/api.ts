@@ -266,7 +266,7 @@ export class Api {
       causes.push(...checked.causes);
       this.unknownFields(checked.unknown, opts);
     }
-    if (key === CRD_KEY) causes.push(...crdCauses(object));
+    if (key === CRD_KEY) causes.push(...crdCauses(object, (group, plural) => this.registry.get(group, plural)?.builtin === true));
     if (causes.length > 0) throw invalid({ kind: type.kind, group: type.group, name: object.metadata.name ?? '' }, causes);
     if (key === CRD_KEY) result.status = crdStatus(result, this.now());
     return result;

@@ -59,8 +59,8 @@ function versionCauses(spec: Record<string, unknown>): StatusCause[] {
   return causes;
 }
 
-/** What the API server checks of a CRD: name = plural.group, names, scope, versions with schemas. */
-export function crdCauses(crd: KObject): StatusCause[] {
+/** What the API server checks of a CRD: name = plural.group, names, scope, versions with schemas; no built-in of that name. */
+export function crdCauses(crd: KObject, isBuiltin: (group: string, plural: string) => boolean = () => false): StatusCause[] {
   const spec = isRecord(crd.spec) ? crd.spec : {};
   const causes: StatusCause[] = [];
   if (typeof spec.group !== 'string' || spec.group === '') causes.push({ reason: 'FieldValueRequired', field: 'spec.group', message: 'Required value' });
@@ -70,6 +70,9 @@ export function crdCauses(crd: KObject): StatusCause[] {
   const expected = `${String(names.plural)}.${String(spec.group)}`;
   if (causes.length === 0 && crd.metadata.name !== expected) {
     causes.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${crd.metadata.name}": must be spec.names.plural+"."+spec.group` });
+  }
+  if (causes.length === 0 && isBuiltin(String(spec.group), String(names.plural))) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.names.plural', message: `Invalid value: "${String(names.plural)}": the built-in resource ${expected} exists` });
   }
   return causes;
 }

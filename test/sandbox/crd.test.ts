@@ -164,6 +164,8 @@ describe('CustomResourceDefinitions', () => {
     const bad = await failureOf(ext.createCustomResourceDefinition({ body: { metadata: { name: 'wrong.example.com' }, spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'gadgets', kind: 'Gadget' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] } } }));
     expect(bad.code).toBe(422);
     expect(bad.body.details.causes[0].field).toBe('metadata.name');
+    const builtin = await failureOf(ext.createCustomResourceDefinition({ body: { metadata: { name: 'deployments.apps' }, spec: { group: 'apps', scope: 'Namespaced', names: { plural: 'deployments', kind: 'Deployment' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] } } }));
+    expect(builtin.code).toBe(422);
     await ext.deleteCustomResourceDefinition({ name: 'realms.example.com' });
     const after = await raw(sandbox, 'GET', '/apis/example.com/v1/realms');
     expect(after.status).toBe(404);

@@ -151,7 +151,23 @@ const validateService: Validator = (o) => {
   return causes;
 };
 
+/** MicroTime fields are written with six fractional digits, as the API server formats them. */
+function microTime(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const parsed = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value);
+  if (!parsed) return value;
+  const date = new Date(`${parsed[1] ?? ''}${parsed[3] ?? 'Z'}`);
+  if (Number.isNaN(date.getTime())) return value;
+  return `${date.toISOString().slice(0, 19)}.${(parsed[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}
+
+const defaultLease: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  for (const key of ['acquireTime', 'renewTime']) if (spec[key] !== undefined) spec[key] = microTime(spec[key]);
+};
+
 export const DEFAULTERS: Record<string, Defaulter> = {
+  'coordination.k8s.io/Lease': defaultLease,
   'apps/Deployment': defaultDeployment,
   'apps/ReplicaSet': defaultReplicaSet,
   '/Service': defaultService,

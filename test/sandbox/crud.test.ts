@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { failureOf, namesOf, raw, testSandbox, waitFor, type Body } from './support.js';
@@ -223,5 +223,28 @@ describe('events', () => {
     expect(byField.items.map((e) => e.metadata.name)).toEqual(['ev1']);
     const byRegarding = await events.listNamespacedEvent({ namespace: 'crud', fieldSelector: 'regarding.name=checkout' });
     expect(byRegarding.items.map((e) => e.note)).toEqual(['step 1 → 2']);
+  });
+});
+
+describe('leases', () => {
+  it('lets exactly one of two candidates take a Lease, by optimistic concurrency', async () => {
+    const a = sandbox.client(CoordinationV1Api);
+    const b = sandbox.client(CoordinationV1Api);
+    const body = (holder: string): Parameters<CoordinationV1Api['createNamespacedLease']>[0]['body'] => ({
+      metadata: { name: 'kubestead-leader' },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: new Date(), renewTime: new Date() },
+    });
+    const results = await Promise.allSettled([a.createNamespacedLease({ namespace: 'crud', body: body('a') }), b.createNamespacedLease({ namespace: 'crud', body: body('b') })]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lease = await a.readNamespacedLease({ name: 'kubestead-leader', namespace: 'crud' });
+    // MicroTime, as the API server writes it: six fractional digits
+    expect(String(lease.spec?.renewTime as unknown)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    const holder = lease.spec!.holderIdentity!;
+    // both renew from the same read: the second write is stale
+    const renew = (api: CoordinationV1Api, who: string) => api.replaceNamespacedLease({ name: 'kubestead-leader', namespace: 'crud', body: { ...lease, spec: { ...lease.spec, holderIdentity: who, renewTime: new Date() } } });
+    await renew(holder === 'a' ? a : b, holder);
+    const stale = await failureOf(renew(holder === 'a' ? b : a, holder === 'a' ? 'b' : 'a'));
+    expect(stale.code).toBe(409);
+    expect((await a.readNamespacedLease({ name: 'kubestead-leader', namespace: 'crud' })).spec?.holderIdentity).toBe(holder);
   });
 });

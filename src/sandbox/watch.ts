@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { atVersion } from './objects.js';
-import { apiVersionOf, storageKey, type ResourceType } from './registry.js';
+import { apiVersionOf, storageKey, type GroupResource, type ResourceType } from './registry.js';
 import { parseFieldSelector, parseLabelSelector, type Selector } from './selectors.js';
 import { badRequest, failure } from './status.js';
 import type { Store, StoreEvent } from './store.js';
@@ -26,6 +26,9 @@ interface OpenWatch {
 }
 
 type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** How much a watch may have unsent before its client counts as gone. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /** The watch event a client of `req` sees for a store event (selector transitions included), if any. */
 function translate(event: StoreEvent, matches: Selector): WatchEventType | undefined {
@@ -69,7 +72,10 @@ export class WatchHub {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const send = (type: WatchEventType, object: unknown): void => {
-      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (res.writableEnded) return;
+      // a client that stops reading is cut off, as the API server drops a watcher that falls behind
+      if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
+      else res.write(`${JSON.stringify({ type, object })}\n`);
     };
     if (backlog === 'gone') {
       send('ERROR', failure(410, 'Expired', `too old resource version: ${req.resourceVersion ?? ''} (${this.store.oldestWatchable})`));
@@ -108,10 +114,10 @@ export class WatchHub {
   }
 
   /** Initial events: the current objects (no resourceVersion, or "0"), or the history after it. */
-  private backlog(req: WatchRequest, gr: `${string}/${string}`, matches: Selector): Array<[WatchEventType, KObject]> | 'gone' {
+  private backlog(req: WatchRequest, gr: GroupResource, matches: Selector): Array<[WatchEventType, KObject]> | 'gone' {
     const rv = req.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0' || req.sendInitialEvents) {
-      return this.store.list(gr as never).filter(matches).map((o) => ['ADDED', o]);
+      return this.store.list(gr).filter(matches).map((o) => ['ADDED', o]);
     }
     if (!/^[0-9]+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
     const events = this.store.eventsSince(gr, Number(rv));

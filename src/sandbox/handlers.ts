@@ -27,13 +27,18 @@ export type Reply = { code: number; body: unknown; warnings?: string[] } | 'stre
 
 const NOT_FOUND_PAGE = (path: string): ApiError => new ApiError(failure(404, 'NotFound', `the server could not find the requested resource (${path})`));
 
+function hasSubresource(type: ResourceType, sub: string): boolean {
+  if (sub === 'status') return type.status;
+  if (sub === 'scale') return type.scale !== undefined;
+  return sub === 'finalize' && type.group === '' && type.resource === 'namespaces';
+}
+
 /** The resource type a route names, checking scope: 404 for unknown resources and misplaced paths. */
 export function resolveType(api: Api, route: ResourceRoute): ResourceType {
   const type = api.registry.lookup(route.group, route.version, route.resource);
   if (!type) throw NOT_FOUND_PAGE(route.resource);
   if (route.namespace !== undefined && !type.namespaced) throw NOT_FOUND_PAGE(route.resource);
-  if (route.sub !== undefined && !['status', 'scale', 'finalize'].includes(route.sub)) throw NOT_FOUND_PAGE(`${route.resource}/${route.sub}`);
-  if ((route.sub === 'status' && !type.status) || (route.sub === 'scale' && !type.scale)) throw NOT_FOUND_PAGE(`${route.resource}/${route.sub}`);
+  if (route.sub !== undefined && !hasSubresource(type, route.sub)) throw NOT_FOUND_PAGE(`${route.resource}/${route.sub}`);
   return type;
 }
 

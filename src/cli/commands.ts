@@ -1,8 +1,9 @@
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { queryCommand } from './query.js';
+import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
-import { queryCommand } from './query.js';
 
 export interface Command {
   summary: string;
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   eval: evalCommand,
   test: testCommand,
   query: queryCommand,
+  sandbox: sandboxCommand,
 };
 
 export function usage(): string {

@@ -1,0 +1,182 @@
+import { matchesLabelSelector } from './selectors.js';
+import type { StatusCause } from './status.js';
+import { isRecord, jsonEqual, type KObject } from './types.js';
+
+/** Defaults a built-in object in place, as the API server's defaulting does. */
+export type Defaulter = (object: KObject, old: KObject | undefined) => void;
+/** Validation of a built-in kind beyond ObjectMeta. */
+export type Validator = (object: KObject, old: KObject | undefined) => StatusCause[];
+
+type Obj = Record<string, unknown>;
+
+function obj(parent: Obj, key: string): Obj {
+  const value = parent[key];
+  if (isRecord(value)) return value;
+  const created: Obj = {};
+  parent[key] = created;
+  return created;
+}
+
+function pullPolicy(image: unknown): string {
+  const text = typeof image === 'string' ? image : '';
+  return /:[^/]+$/.test(text) && !text.endsWith(':latest') ? 'IfNotPresent' : 'Always';
+}
+
+function defaultContainer(c: unknown): void {
+  if (!isRecord(c)) return;
+  c.imagePullPolicy ??= pullPolicy(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
+}
+
+function defaultPodTemplate(template: Obj): void {
+  const spec = obj(template, 'spec');
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
+  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+}
+
+const defaultDeployment: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  spec.replicas ??= 1;
+  const strategy = obj(spec, 'strategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const ru = obj(strategy, 'rollingUpdate');
+    ru.maxUnavailable ??= '25%';
+    ru.maxSurge ??= '25%';
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+  defaultPodTemplate(obj(spec, 'template'));
+};
+
+const defaultReplicaSet: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  spec.replicas ??= 1;
+  defaultPodTemplate(obj(spec, 'template'));
+};
+
+let nextClusterIp = 1;
+
+function allocateClusterIp(spec: Obj, old: KObject | undefined): void {
+  if (spec.clusterIP !== undefined) return;
+  const oldSpec = old && isRecord(old.spec) ? old.spec : undefined;
+  if (oldSpec?.clusterIP !== undefined) {
+    spec.clusterIP = oldSpec.clusterIP;
+    return;
+  }
+  spec.clusterIP = `10.96.${Math.floor(nextClusterIp / 250)}.${(nextClusterIp % 250) + 2}`;
+  nextClusterIp++;
+}
+
+const defaultService: Defaulter = (o, old) => {
+  const spec = obj(o, 'spec');
+  allocateClusterIp(spec, old);
+  Object.assign(spec, { type: 'ClusterIP', sessionAffinity: 'None', clusterIPs: [spec.clusterIP], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ...spec });
+  const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
+  for (const p of ports) Object.assign(p, { protocol: 'TCP', targetPort: p.port, ...p });
+};
+
+const defaultSecret: Defaulter = (o) => {
+  o.type ??= 'Opaque';
+  if (isRecord(o.stringData)) {
+    const data = obj(o, 'data');
+    for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v as string)).toString('base64');
+    delete o.stringData;
+  }
+};
+
+const defaultNamespace: Defaulter = (o) => {
+  const name = o.metadata.name ?? '';
+  o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
+  obj(o, 'spec').finalizers ??= ['kubernetes'];
+  const status = obj(o, 'status');
+  status.phase ??= 'Active';
+};
+
+function required(causes: StatusCause[], field: string): void {
+  causes.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
+}
+
+function containerCauses(spec: Obj, path: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const containers = spec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) required(causes, `${path}.containers`);
+  else containers.forEach((c, i) => {
+    if (!isRecord(c) || typeof c.name !== 'string' || c.name === '') required(causes, `${path}.containers[${i}].name`);
+    if (!isRecord(c) || typeof c.image !== 'string' || c.image === '') required(causes, `${path}.containers[${i}].image`);
+  });
+  return causes;
+}
+
+function selectorCauses(spec: Obj, template: Obj): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const labels = isRecord(template.metadata) ? (template.metadata.labels as Record<string, string> | undefined) : undefined;
+  if (!isRecord(spec.selector)) required(causes, 'spec.selector');
+  else if (!matchesLabelSelector(spec.selector, labels)) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
+  }
+  return causes;
+}
+
+/** Deployment and ReplicaSet: selector present, matching the template, immutable; replicas ≥ 0. */
+const validateWorkload: Validator = (o, old) => {
+  const spec = isRecord(o.spec) ? o.spec : {};
+  const template = isRecord(spec.template) ? spec.template : {};
+  const causes = selectorCauses(spec, template);
+  if (old && isRecord(old.spec) && !jsonEqual(old.spec.selector, spec.selector)) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
+  }
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
+  }
+  causes.push(...containerCauses(isRecord(template.spec) ? template.spec : {}, 'spec.template.spec'));
+  return causes;
+};
+
+const validateService: Validator = (o) => {
+  const spec = isRecord(o.spec) ? o.spec : {};
+  const causes: StatusCause[] = [];
+  const ports: unknown[] = Array.isArray(spec.ports) ? spec.ports : [];
+  ports.forEach((p, i) => {
+    if (!isRecord(p) || typeof p.port !== 'number') required(causes, `spec.ports[${i}].port`);
+  });
+  return causes;
+};
+
+/** MicroTime fields are written with six fractional digits, as the API server formats them. */
+function microTime(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const parsed = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value);
+  if (!parsed) return value;
+  const date = new Date(`${parsed[1] ?? ''}${parsed[3] ?? 'Z'}`);
+  if (Number.isNaN(date.getTime())) return value;
+  return `${date.toISOString().slice(0, 19)}.${(parsed[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}
+
+const defaultLease: Defaulter = (o) => {
+  const spec = obj(o, 'spec');
+  for (const key of ['acquireTime', 'renewTime']) if (spec[key] !== undefined) spec[key] = microTime(spec[key]);
+};
+
+export const DEFAULTERS: Record<string, Defaulter> = {
+  'coordination.k8s.io/Lease': defaultLease,
+  'apps/Deployment': defaultDeployment,
+  'apps/ReplicaSet': defaultReplicaSet,
+  '/Service': defaultService,
+  '/Secret': defaultSecret,
+  '/Namespace': defaultNamespace,
+};
+
+export const VALIDATORS: Record<string, Validator> = {
+  'apps/Deployment': validateWorkload,
+  'apps/ReplicaSet': validateWorkload,
+  '/Service': validateService,
+};

@@ -1,0 +1,156 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { Server } from 'node:https';
+import { join } from 'node:path';
+import { KubeConfig, type ApiConstructor, type ApiType } from '@kubernetes/client-node';
+import { Api } from './api.js';
+import { ADMIN_USER, newToken, TokenAuthenticator, type UserInfo } from './auth.js';
+import { INITIAL_NAMESPACES, registerBuiltins } from './builtins.js';
+import { generateServingCerts } from './certs.js';
+import { Faults } from './faults.js';
+import { GarbageCollector } from './gc.js';
+import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
+import { RbacAuthorizer } from './rbac.js';
+import { Registry } from './registry.js';
+import { RequestLog } from './request-log.js';
+import { createApiServer } from './server.js';
+import { loadState, saveState } from './state.js';
+import { Store } from './store.js';
+import { WatchHub } from './watch.js';
+import { Workloads, type WorkloadOptions } from './workloads.js';
+
+export type { FaultRule, FaultResponse } from './faults.js';
+export type { PodBehaviour, WorkloadOptions } from './workloads.js';
+export type { UserInfo } from './auth.js';
+export type { LoggedRequest, RequestLog } from './request-log.js';
+export type { KObject } from './types.js';
+export { Faults } from './faults.js';
+export { Workloads } from './workloads.js';
+export { Api } from './api.js';
+
+export interface SandboxOptions {
+  /** Loopback port; 0 (default) picks a free one. */
+  port?: number;
+  /** Where to write the kubeconfig (default: a new temporary folder, removed on close). */
+  kubeconfigPath?: string;
+  /** The admin bearer token (default: random). */
+  token?: string;
+  /** Simulated workloads (default on); `false` turns the controllers off. */
+  workloads?: WorkloadOptions | false;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK (default 60 s, as the API server). */
+  bookmarkIntervalMs?: number;
+  /** Watch history kept for resuming watches (events, default 50,000); older resourceVersions get 410. */
+  historyLimit?: number;
+  /** Load state from this file if it exists, and snapshot into it on close. */
+  statePath?: string;
+  /** Enforce RBAC for users other than system:masters (Role/ClusterRole + bindings). */
+  rbac?: boolean;
+  /** Extra token users (for RBAC tests). */
+  users?: Array<{ token: string; user: UserInfo }>;
+  /** Called with unexpected (500) errors of requests. */
+  onError?: (error: unknown) => void;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  kubeconfig: string;
+  token: string;
+  caCert: string;
+  /** The in-process API (what the server serves), for direct inspection in tests. */
+  api: Api;
+  faults: Faults;
+  /** The requests answered (the newest 10,000): count writes, retries, faults seen by a client. */
+  requests: RequestLog;
+  /** The simulated workloads; undefined when turned off. */
+  workloads: Workloads | undefined;
+  /** A client-node KubeConfig pointing at the sandbox (admin token). */
+  kubeConfig(): KubeConfig;
+  /** A client-node API client for the sandbox, e.g. `sandbox.client(AppsV1Api)`. */
+  client<T extends ApiType>(api: ApiConstructor<T>): T;
+  /** A kubeconfig for another token user (RBAC), written beside the admin one; returns its path. */
+  addUser(token: string, user: UserInfo): Promise<string>;
+  close(): Promise<void>;
+}
+
+function buildCore(options: SandboxOptions): { api: Api; hub: WatchHub; gc: GarbageCollector } {
+  const registry = new Registry();
+  registerBuiltins(registry);
+  const store = new Store(options.historyLimit ?? 50_000);
+  const api = new Api(registry, store);
+  const namespaces = registry.get('', 'namespaces');
+  for (const name of INITIAL_NAMESPACES) if (namespaces) api.createAsSystem(namespaces, { metadata: { name } });
+  return { api, hub: new WatchHub(store, options.bookmarkIntervalMs ?? 60_000), gc: new GarbageCollector(api) };
+}
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('sandbox: no port');
+  return address.port;
+}
+
+function authenticator(adminToken: string, users: Array<{ token: string; user: UserInfo }>): TokenAuthenticator {
+  const auth = new TokenAuthenticator();
+  auth.add(adminToken, ADMIN_USER);
+  for (const u of users) auth.add(u.token, u.user);
+  return auth;
+}
+
+async function kubeconfigLocation(path: string | undefined): Promise<{ tempDir?: string; kubeconfigPath: string }> {
+  if (path) return { kubeconfigPath: path };
+  const tempDir = await mkdtemp(join(tmpdir(), 'kubestead-sandbox-'));
+  return { tempDir, kubeconfigPath: join(tempDir, 'kubeconfig') };
+}
+
+/** Starts the sandbox cluster: an HTTPS Kubernetes API on a loopback port, with simulated workloads. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const certs = await generateServingCerts();
+  const { api, hub, gc } = buildCore(options);
+  if (options.statePath) await loadState(api, options.statePath);
+  const token = options.token ?? newToken();
+  const auth = authenticator(token, options.users ?? []);
+  const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
+  const rbac = options.rbac ? new RbacAuthorizer(api) : undefined;
+  const requests = new RequestLog();
+  const { server, releaseHanging } = createApiServer(certs, { api, hub, faults, auth, rbac, onError: options.onError, log: requests });
+  const port = await listen(server, options.port ?? 0);
+  const url = `https://127.0.0.1:${port}`;
+  const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
+  await writeKubeconfig(kubeconfigPath, { server: url, caCert: certs.caCert, token });
+  const workloads = options.workloads === false ? undefined : new Workloads(api, options.workloads ?? {});
+  const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });
+  return {
+    url, port, kubeconfigPath, kubeconfig, token, caCert: certs.caCert, api, faults, requests, workloads,
+    kubeConfig() {
+      const kc = new KubeConfig();
+      kc.loadFromString(kubeconfig);
+      return kc;
+    },
+    client(apiType) {
+      const kc = new KubeConfig();
+      kc.loadFromString(kubeconfig);
+      return kc.makeApiClient(apiType);
+    },
+    async addUser(userToken, user) {
+      auth.add(userToken, user);
+      const path = `${kubeconfigPath}.${user.username.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      await writeKubeconfig(path, { server: url, caCert: certs.caCert, token: userToken, user: user.username });
+      return path;
+    },
+    async close() {
+      workloads?.close();
+      gc.close();
+      hub.dropAll(true);
+      releaseHanging();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (options.statePath) await saveState(api, options.statePath);
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    },
+  };
+}

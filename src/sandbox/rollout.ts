@@ -1,0 +1,186 @@
+import type { Api } from './api.js';
+import { deploymentStatus } from './deployment-status.js';
+import { newEvent } from './pods.js';
+import type { ResourceType } from './registry.js';
+import { podTemplateHash, resolveIntOrPercent } from './template-hash.js';
+import { clone, isRecord, type KObject } from './types.js';
+
+const HASH = 'pod-template-hash';
+const REVISION = 'deployment.kubernetes.io/revision';
+
+type Obj = Record<string, unknown>;
+
+function spec(o: KObject): Obj {
+  return isRecord(o.spec) ? o.spec : {};
+}
+
+function replicas(o: KObject): number {
+  const r = spec(o).replicas;
+  return typeof r === 'number' ? r : 1;
+}
+
+function statusNum(o: KObject, key: string): number {
+  const v = isRecord(o.status) ? o.status[key] : undefined;
+  return typeof v === 'number' ? v : 0;
+}
+
+function revision(o: KObject): number {
+  return Number(o.metadata.annotations?.[REVISION] ?? 0);
+}
+
+/** Recreate, or RollingUpdate with maxSurge / maxUnavailable resolved against spec.replicas. */
+function rollingParams(d: KObject): { recreate: boolean; maxSurge: number; maxUnavailable: number } {
+  const strategy = isRecord(spec(d).strategy) ? (spec(d).strategy as Obj) : {};
+  if (strategy.type === 'Recreate') return { recreate: true, maxSurge: 0, maxUnavailable: 0 };
+  const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const maxSurge = resolveIntOrPercent(ru.maxSurge ?? '25%', replicas(d), true);
+  const maxUnavailable = resolveIntOrPercent(ru.maxUnavailable ?? '25%', replicas(d), false);
+  return { recreate: false, maxSurge, maxUnavailable: maxSurge === 0 && maxUnavailable === 0 ? 1 : maxUnavailable };
+}
+
+export interface Types {
+  deployments: ResourceType;
+  replicasets: ResourceType;
+  events: ResourceType;
+}
+
+/** One pass of the deployment controller over one Deployment (rolling update, Recreate, pause, status). */
+export class DeploymentReconciler {
+  constructor(private readonly api: Api, private readonly types: Types, private readonly clock: () => number) {}
+
+  ownedReplicaSets(d: KObject): KObject[] {
+    return this.api.store.list('apps/replicasets', d.metadata.namespace)
+      .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
+  }
+
+  reconcile(d: KObject): void {
+    if (d.metadata.deletionTimestamp) return;
+    const collisions = isRecord(d.status) && typeof d.status.collisionCount === 'number' ? d.status.collisionCount : 0;
+    const hash = podTemplateHash(spec(d).template, collisions);
+    let all = this.ownedReplicaSets(d);
+    let newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
+    const paused = spec(d).paused === true;
+    const created = !newRs && !paused;
+    if (created) {
+      newRs = this.createReplicaSet(d, hash, all);
+      all = [...all, newRs];
+    }
+    if (!paused && newRs) {
+      const current = created ? newRs : this.bumpRevision(newRs, all);
+      this.roll(d, current, all.filter((rs) => rs !== current));
+      all = this.ownedReplicaSets(d);
+      newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
+      this.cleanup(d, all, newRs);
+    }
+    this.syncRevision(d, newRs);
+    this.writeStatus(d, { paused, newRs, all, created });
+  }
+
+  private writeStatus(d: KObject, f: { paused: boolean; newRs: KObject | undefined; all: KObject[]; created: boolean }): void {
+    const { maxUnavailable } = rollingParams(d);
+    const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
+    const status = deploymentStatus(fresh, { ...f, desired: replicas(d), maxUnavailable, now: this.api.now(), nowMs: this.clock() });
+    this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
+  }
+
+  /** A template that returns to an older ReplicaSet (a rollback) makes it the newest revision again. */
+  private bumpRevision(rs: KObject, all: KObject[]): KObject {
+    const newest = Math.max(0, ...all.map(revision));
+    if (revision(rs) >= newest) return rs;
+    const annotations = { ...(rs.metadata.annotations ?? {}), [REVISION]: String(newest + 1) };
+    return this.api.saveAsSystem(this.types.replicasets, { ...rs, metadata: { ...rs.metadata, annotations } });
+  }
+
+  private createReplicaSet(d: KObject, hash: string, existing: KObject[]): KObject {
+    const template = clone(isRecord(spec(d).template) ? (spec(d).template as Obj) : {});
+    const meta = isRecord(template.metadata) ? template.metadata : {};
+    const labels = { ...((meta.labels as Record<string, string> | undefined) ?? {}), [HASH]: hash };
+    template.metadata = { ...meta, labels };
+    const selector = isRecord(spec(d).selector) ? (spec(d).selector as Obj) : {};
+    const rev = Math.max(0, ...existing.map(revision)) + 1;
+    const rs: KObject = {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, labels,
+        annotations: { [REVISION]: String(rev), 'deployment.kubernetes.io/desired-replicas': String(replicas(d)) },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      },
+      spec: {
+        replicas: existing.some((rs) => replicas(rs) > 0) ? 0 : replicas(d),
+        selector: { ...selector, matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash } },
+        template,
+      },
+    };
+    const stored = this.api.createAsSystem(this.types.replicasets, rs);
+    if (replicas(stored) > 0) this.scaledEvent(d, stored, 0, replicas(stored));
+    return stored;
+  }
+
+  private scale(d: KObject, rs: KObject, to: number): void {
+    const from = replicas(rs);
+    if (from === to) return;
+    const next = { ...rs, spec: { ...spec(rs), replicas: to } };
+    next.metadata = { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(replicas(d)) } };
+    this.api.saveAsSystem(this.types.replicasets, next);
+    this.scaledEvent(d, rs, from, to);
+  }
+
+  private scaledEvent(d: KObject, rs: KObject, from: number, to: number): void {
+    const message = `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} from ${from} to ${to}`;
+    this.api.createAsSystem(this.types.events, newEvent(d, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller' }, this.api.now()));
+  }
+
+  private roll(d: KObject, newRs: KObject, olds: KObject[]): void {
+    const desired = replicas(d);
+    const { recreate, maxSurge, maxUnavailable } = rollingParams(d);
+    if (recreate) {
+      const oldPods = olds.reduce((n, rs) => n + replicas(rs) + statusNum(rs, 'replicas'), 0);
+      for (const rs of olds) this.scale(d, rs, 0);
+      if (oldPods === 0) this.scale(d, newRs, desired);
+      return;
+    }
+    const total = replicas(newRs) + olds.reduce((n, rs) => n + replicas(rs), 0);
+    if (replicas(newRs) > desired) this.scale(d, newRs, desired);
+    else if (replicas(newRs) < desired && total < desired + maxSurge) this.scale(d, newRs, Math.min(desired, replicas(newRs) + desired + maxSurge - total));
+    this.scaleDownOld(d, this.api.find(this.types.replicasets, newRs.metadata.namespace, newRs.metadata.name ?? '') ?? newRs, olds, desired - maxUnavailable);
+  }
+
+  /** As rolling.go: first unhealthy old pods, then as many available ones as minAvailable allows. */
+  private scaleDownOld(d: KObject, newRs: KObject, olds: KObject[], minAvailable: number): void {
+    const live = olds.filter((rs) => replicas(rs) > 0).sort((a, b) => revision(a) - revision(b));
+    if (live.length === 0) return;
+    const all = [newRs, ...olds];
+    const allPods = all.reduce((n, rs) => n + replicas(rs), 0);
+    const newUnavailable = Math.max(0, replicas(newRs) - statusNum(newRs, 'availableReplicas'));
+    let budget = allPods - minAvailable - newUnavailable;
+    let available = all.reduce((n, rs) => n + Math.min(replicas(rs), statusNum(rs, 'availableReplicas')), 0);
+    for (const rs of live) {
+      if (budget <= 0) break;
+      const availableHere = Math.min(replicas(rs), statusNum(rs, 'availableReplicas'));
+      const unhealthy = replicas(rs) - availableHere;
+      const healthyDown = Math.max(0, Math.min(availableHere, available - minAvailable, budget - unhealthy));
+      const down = Math.min(budget, unhealthy + healthyDown);
+      if (down <= 0) continue;
+      this.scale(d, rs, replicas(rs) - down);
+      budget -= down;
+      available -= Math.max(0, down - unhealthy);
+    }
+  }
+
+  /** Old ReplicaSets at zero beyond revisionHistoryLimit are deleted, oldest first. */
+  private cleanup(d: KObject, all: KObject[], newRs: KObject | undefined): void {
+    const limit = typeof spec(d).revisionHistoryLimit === 'number' ? (spec(d).revisionHistoryLimit as number) : 10;
+    const idle = all.filter((rs) => rs !== newRs && replicas(rs) === 0 && statusNum(rs, 'replicas') === 0).sort((a, b) => revision(a) - revision(b));
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+      this.api.delete({ type: this.types.replicasets, namespace: rs.metadata.namespace, name: rs.metadata.name ?? '' }, { propagationPolicy: 'Background' });
+    }
+  }
+
+  private syncRevision(d: KObject, newRs: KObject | undefined): void {
+    const rev = newRs?.metadata.annotations?.[REVISION];
+    if (!rev || d.metadata.annotations?.[REVISION] === rev) return;
+    const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
+    const metadata = { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [REVISION]: rev } };
+    this.api.saveAsSystem(this.types.deployments, { ...fresh, metadata });
+  }
+}

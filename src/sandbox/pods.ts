@@ -56,11 +56,14 @@ export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
   const names = containersOf(pod).map((c) => String(c.name));
   const unready = ready ? undefined : { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` };
   const status = isRecord(pod.status) ? pod.status : {};
+  const podIP = typeof status.podIP === 'string' ? status.podIP : `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`;
   return {
     ...status,
     phase: 'Running',
     hostIP: HOST_IP,
-    podIP: (status.podIP) ?? `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`,
+    hostIPs: [{ ip: HOST_IP }],
+    podIP,
+    podIPs: [{ ip: podIP }],
     startTime: (status.startTime) ?? now,
     conditions: [
       condition('Initialized', true, now),

@@ -49,6 +49,7 @@ describe('watch with the real client-node', () => {
     expect(got.slice(0, 2)).toEqual(expected.slice(0, 2));
     expect(got.filter((g) => g.startsWith('ADDED live-')).sort()).toEqual(expected.slice(2).sort());
     expect(got[got.length - 1]).toBe('DELETED live-3');
+    expect(got).toHaveLength(expected.length + 1);
     const rvs = seen.map((e) => Number(e.rv));
     expect(rvs).toEqual([...rvs].sort((a, b) => a - b));
     expect(new Set(rvs).size).toBe(rvs.length);

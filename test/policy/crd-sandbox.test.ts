@@ -1,0 +1,57 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { crdYaml } from '../../src/policy/gen-crd.js';
+import { ROOT } from '../helpers.js';
+
+const GROUP = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
+type Policy = { metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
+
+/** The generated CRD, served by the sandbox's API server: the fixture policies are accepted as written. */
+describe('RolloutPolicy CRD in a cluster', () => {
+  let sandbox: Sandbox;
+  let objects: CustomObjectsApi;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ workloads: false });
+    await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+    objects = sandbox.client(CustomObjectsApi);
+    for (const namespace of ['shop', 'pay', 'web', 'frontend', 'default']) {
+      await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+    }
+  });
+  afterAll(() => sandbox?.close());
+
+  const fixtures = readdirSync(resolve(ROOT, 'fixtures/policies')).filter((f) => f.endsWith('.yaml'));
+
+  it.each(fixtures)('accepts %s and keeps its spec as written', async (file) => {
+    const policy = parse(readFileSync(resolve(ROOT, 'fixtures/policies', file), 'utf8')) as Policy;
+    const namespace = policy.metadata.namespace ?? 'default';
+    const created = (await objects.createNamespacedCustomObject({ ...GROUP, namespace, body: policy })) as Policy;
+    expect(created.spec).toEqual(policy.spec);
+    const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace, name: policy.metadata.name })) as Policy;
+    expect(read.spec).toEqual(policy.spec);
+  });
+
+  it.each([
+    ['a weight that is not a number', { weight: 'x' }, 'spec.steps[0].weight'],
+    ['a weight over 100', { weight: 150 }, 'spec.steps[0].weight'],
+    ['a malformed soak', { weight: 5, soak: '5x' }, 'spec.steps[0].soak'],
+  ])('rejects %s with 422 naming the field', async (_, step, field) => {
+    const body = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'bad' }, spec: { targetRef: { kind: 'Deployment', name: 'web' }, steps: [step] } };
+    const error = await objects.createNamespacedCustomObject({ ...GROUP, namespace: 'default', body }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiException);
+    expect((error as ApiException<string>).code).toBe(422);
+    expect(String((error as ApiException<string>).body)).toContain(field);
+  });
+
+  it('keeps status apart from spec (status subresource)', async () => {
+    const name = 'api';
+    await objects.patchNamespacedCustomObjectStatus({ ...GROUP, namespace: 'default', name, body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1 } }] });
+    const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace: 'default', name })) as Policy & { status: unknown };
+    expect(read.status).toEqual({ phase: 'Progressing', currentStep: 1 });
+  });
+});

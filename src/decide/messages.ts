@@ -13,7 +13,9 @@ export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): s
   });
 }
 
+/** Numbers to six significant digits; null (a manual pause's duration) as "∞". */
 function formatValue(value: unknown): string {
+  if (value === null) return '∞';
   if (typeof value === 'number') return String(Number(value.toPrecision(6)));
   return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -36,6 +36,13 @@ describe('decide', () => {
     expect(decision.reasons[0]?.rule).toBe(rule);
   });
 
+  it('a manual pause step lists no advance, however long it has waited', async () => {
+    const decision = await decide(checkout, facts({ rollout: { stepElapsedSeconds: 86_400 } }, 2));
+    expect(decision.action).toBe('pause');
+    expect(decision.reasons.map((r) => r.rule)).toEqual(['pause-step']);
+    expect(decision.reasons[0]?.message).toBe('step 2 is a pause step, paused 86400s of ∞s: waiting for resume or promote');
+  });
+
   it('advance names the next step; nothing else does', async () => {
     expect((await decide(checkout, facts({ rollout: { stepElapsedSeconds: 300 } }))).nextStep).toBe(1);
     expect((await decide(checkout, facts({ override: 'resume' }, 2))).nextStep).toBe(3);

@@ -66,6 +66,16 @@ describe.each(POLICIES)('decide properties: %s', (path) => {
     }), { numRuns: 500 });
   });
 
+  it('lists advance and soak only when the step time says so', async () => {
+    await fc.assert(fc.asyncProperty(snapshotFor(compiled), async (snapshot) => {
+      const rules = (await decide(compiled, snapshot)).reasons.map((r) => r.rule);
+      const { soakSeconds, stepElapsedSeconds, stepKind } = snapshot.rollout;
+      const timeIsUp = soakSeconds !== null && stepElapsedSeconds >= soakSeconds;
+      if (rules.includes('advance')) expect(timeIsUp || (stepKind === 'pause' && snapshot.override === 'resume')).toBe(true);
+      if (rules.includes('soak')) expect(stepKind === 'weight' && !timeIsUp).toBe(true);
+    }), { numRuns: 300 });
+  });
+
   it('rolls back on every breach, whatever else the snapshot says', async () => {
     await fc.assert(fc.asyncProperty(snapshotFor(compiled), async (snapshot) => {
       const breached = compiled.spec.checks.some((check) => {

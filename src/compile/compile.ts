@@ -19,6 +19,8 @@ export interface CompiledReason {
   bindings: Bindings;
   /** Levels whose firing means this reason did not apply (rules/README.md). */
   unlessFired?: number[];
+  /** For a condition on `$.*.FIELD contains VALUE`: one reason per check whose FIELD is VALUE. */
+  perCheck?: { field: string; value: unknown };
 }
 
 /** A condition of the decision rule, tagged with the index of its reason in CompiledPolicy.reasons. */
@@ -136,7 +138,7 @@ class RuleBuilder {
     const base = { rule: name, level: template.level, action, unlessFired: template.unlessFired };
     if (template.any) return this.anyConditions(template.any, base, bindings);
     const reason = this.addReason({ ...base, message: template.message ?? '' }, bindings);
-    return [{ ...(instantiate(template.conditions, bindings) as Record<string, unknown>), reason }];
+    return [{ ...flatten(instantiate(template.conditions, bindings)), reason }];
   }
 
   private anyConditions(entries: AnyReasonTemplate[], base: Omit<CompiledReason, 'message' | 'bindings'>, bindings: Bindings): ReasonCondition[] {
@@ -144,8 +146,9 @@ class RuleBuilder {
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
       .flatMap((entry) => checksOf(entry, this.spec.checks).map((check) => {
         const local = check ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null } : bindings;
-        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message }, local);
-        return { ...(instantiate(entry.condition, local) as Record<string, unknown>), reason };
+        const condition = flatten(instantiate(entry.condition, local));
+        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message, ...perCheckOf(condition) }, local);
+        return { ...condition, reason };
       }));
   }
 
@@ -157,6 +160,24 @@ class RuleBuilder {
     this.reasons.push(compiled);
     return this.reasons.length - 1;
   }
+}
+
+/** A condition over every check (`$.*.status contains "unavailable"`) is explained check by check. */
+function perCheckOf(condition: Record<string, unknown>): Pick<CompiledReason, 'perCheck'> {
+  const path = typeof condition.path === 'string' ? /^\$\.\*\.(\w+)$/.exec(condition.path) : null;
+  return condition.fact === 'checks' && path?.[1] && condition.operator === 'contains'
+    ? { perCheck: { field: path[1], value: condition.value } }
+    : {};
+}
+
+/** `{all: [x]}` and `{any: [x]}` are x: each level of nesting costs the engine as much as two conditions. */
+function flatten(condition: unknown): Record<string, unknown> {
+  const node = condition as Record<string, unknown>;
+  for (const operator of ['all', 'any']) {
+    const children = node[operator];
+    if (Array.isArray(children) && children.length === 1 && Object.keys(node).length === 1) return flatten(children[0]);
+  }
+  return node;
 }
 
 /** The scalar bindings a message names; conditions and lists stay out. */

@@ -14,22 +14,34 @@ export async function decide(compiled: CompiledPolicy, input: unknown): Promise<
   if (!parsed.snapshot) throw new SnapshotError(parsed.issues);
   const snapshot = await withDerived(compiled, withMissingChecks(compiled, parsed.snapshot));
   const { results, failureResults } = await compiled.engine.run(engineFacts(snapshot));
-  const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result));
+  const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result, snapshot));
   return toDecision(applied(fired), snapshot);
 }
 
-/** A check of the policy with no measurement counts as unavailable (DESIGN.md §4). */
+/**
+ * The policy's checks, in its order: one with no measurement counts as unavailable (DESIGN.md §4),
+ * and a measurement of a check the policy does not have is not the decision's business.
+ */
 export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapshot): FactSnapshot {
-  const missing = compiled.spec.checks.filter((c) => !(c.name in snapshot.checks));
-  if (missing.length === 0) return snapshot;
-  const checks = { ...snapshot.checks };
-  for (const check of missing) {
-    checks[check.name] = {
+  if (hasExactly(snapshot.checks, compiled.spec.checks)) return snapshot;
+  const checks: FactSnapshot['checks'] = {};
+  for (const check of compiled.spec.checks) {
+    checks[check.name] = snapshot.checks[check.name] ?? {
       status: 'unavailable', value: null, min: check.min ?? null, max: check.max ?? null,
       provider: check.provider, query: check.query, error: 'no measurement',
     };
   }
   return { ...snapshot, checks };
+}
+
+/** The snapshot measures exactly the policy's checks, in its order (the usual case: no copy needed). */
+function hasExactly(checks: FactSnapshot['checks'], policyChecks: CompiledPolicy['spec']['checks']): boolean {
+  let index = 0;
+  for (const name in checks) {
+    if (policyChecks[index]?.name !== name) return false;
+    index += 1;
+  }
+  return index === policyChecks.length;
 }
 
 /**
@@ -55,9 +67,18 @@ export function engineFacts(snapshot: FactSnapshot): Record<string, Fact> {
 }
 
 /** The reasons whose conditions held in the decision rule's run. */
-function heldReasons(compiled: CompiledPolicy, result: RuleResult): CompiledReason[] {
+function heldReasons(compiled: CompiledPolicy, result: RuleResult, snapshot: FactSnapshot): CompiledReason[] {
   const conditions = (result.conditions as { any?: { result?: boolean; reason: number }[] }).any ?? [];
-  return conditions.filter((c) => c.result === true).flatMap((c) => compiled.reasons[c.reason] ?? []);
+  return conditions.filter((c) => c.result === true).flatMap((c) => explained(compiled.reasons[c.reason], snapshot));
+}
+
+/** A reason over every check becomes one reason per check it is about, in the policy's order. */
+function explained(reason: CompiledReason | undefined, snapshot: FactSnapshot): CompiledReason[] {
+  if (!reason?.perCheck) return reason ? [reason] : [];
+  const { field, value } = reason.perCheck;
+  return Object.entries(snapshot.checks)
+    .filter(([, measurement]) => (measurement as Record<string, unknown>)[field] === value)
+    .map(([check]) => ({ ...reason, check }));
 }
 
 /**

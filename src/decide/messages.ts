@@ -6,7 +6,8 @@ import { resolvePath } from '../compile/path.js';
 export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): string {
   const measurement = reason.check ? snapshot.checks[reason.check] : undefined;
   return reason.message.replace(/\{([\w.]+)\}/g, (whole, name: string) => {
-    const value = name in reason.bindings ? reason.bindings[name]
+    const value = name === 'check' && reason.check ? reason.check
+      : name in reason.bindings ? reason.bindings[name]
       : measurement && name in measurement ? measurement[name]
       : resolvePath(snapshot, `$.${name}`);
     return value === undefined ? whole : formatValue(value);

@@ -99,7 +99,7 @@ describe('kubestead CLI', () => {
     expect(compiled.policy).toBe('shop/checkout');
     expect(compiled.reasons).toContainEqual({ rule: 'check-breach', level: 2, action: 'rollback', check: 'error-rate', message: '{check} = {value} is above max {max}', bindings: { check: 'error-rate', max: 0.01 } });
     expect(compiled.reasons).toContainEqual(expect.objectContaining({ rule: 'budget-burn-hold', level: 5, action: 'hold' }));
-    expect(compiled.reasons).toContainEqual(expect.objectContaining({ rule: 'metric-unavailable', check: 'apdex', action: 'rollback' }));
+    expect(compiled.reasons).toContainEqual(expect.objectContaining({ rule: 'metric-unavailable', action: 'rollback', perCheck: { field: 'status', value: 'unavailable' } }));
     expect(compiled.rule.conditions.any.map((c) => c.reason)).toEqual(compiled.reasons.map((_, i) => i));
     expect(compiled.derived).toEqual({ errorBudgetBurn: 'checks.`error-rate`.value / 0.001' });
   });

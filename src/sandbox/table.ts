@@ -95,15 +95,20 @@ const BUILTIN: Record<string, Column[]> = {
   '/Event': [str('Type', (o) => o.type), str('Reason', (o) => o.reason), str('Object', (o) => `${text(field(o, 'involvedObject.kind')).toLowerCase()}/${text(field(o, 'involvedObject.name'))}`), str('Message', (o) => o.message)],
 };
 
-function customColumns(columns: PrinterColumn[]): Column[] {
-  return columns.map((c) => ({ name: c.name, type: c.type, format: c.format, priority: c.priority ?? 0, cell: (o: KObject) => field(o, c.jsonPath.replace(/^\./, '')) ?? null }));
+/** A CRD's printer columns; a `date` column shows an age ("5m"), as the API server renders it. */
+function customColumns(columns: PrinterColumn[], now: number): Column[] {
+  return columns.map((c) => {
+    const value = (o: KObject) => field(o, c.jsonPath.replace(/^\./, '')) ?? null;
+    const cell = c.type === 'date' ? (o: KObject) => (value(o) === null ? null : age(value(o), now)) : value;
+    return { name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format, priority: c.priority ?? 0, cell };
+  });
 }
 
 function columnsOf(type: ResourceType, version: string, now: number): Column[] {
   const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
   const ageColumn = str('Age', (o) => age(o.metadata.creationTimestamp, now));
   const custom = type.printerColumns.get(version) ?? [];
-  const middle = type.builtin ? (BUILTIN[`${type.group}/${type.kind}`] ?? []) : customColumns(custom);
+  const middle = type.builtin ? (BUILTIN[`${type.group}/${type.kind}`] ?? []) : customColumns(custom, now);
   const hasAge = custom.some((c) => c.name.toLowerCase() === 'age');
   const main = middle.filter((c) => !c.priority);
   return [name, ...main, ...(hasAge ? [] : [ageColumn]), ...middle.filter((c) => c.priority)];

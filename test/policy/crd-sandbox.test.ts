@@ -1,5 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -7,6 +11,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { crdYaml } from '../../src/policy/gen-crd.js';
 import { ROOT } from '../helpers.js';
 
+const run = promisify(execFile);
 const GROUP = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
 type Policy = { metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
 
@@ -53,5 +58,31 @@ describe('RolloutPolicy CRD in a cluster', () => {
     await objects.patchNamespacedCustomObjectStatus({ ...GROUP, namespace: 'default', name, body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1 } }] });
     const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace: 'default', name })) as Policy & { status: unknown };
     expect(read.status).toEqual({ phase: 'Progressing', currentStep: 1 });
+  });
+});
+
+/** The same CRD through the real kubectl: apply from crds/ and fixtures/, then `get` shows the printer columns. */
+describe.skipIf(!existsSync('/usr/bin/kubectl') && process.env.CI !== 'true')('RolloutPolicy CRD with kubectl', () => {
+  let sandbox: Sandbox;
+  let home: string;
+  const kubectl = (...args: string[]) =>
+    run('/usr/bin/kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args], { env: { PATH: process.env.PATH ?? '', HOME: home }, timeout: 20_000 });
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ workloads: false });
+    home = await mkdtemp(join(tmpdir(), 'kubestead-kubectl-'));
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('applies the CRD and a policy, and lists it with Phase, Step, Weight, Last decision and Age', async () => {
+    expect((await kubectl('apply', '-f', resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'))).stdout).toContain('rolloutpolicies.kubestead.io created');
+    await kubectl('create', 'namespace', 'shop');
+    expect((await kubectl('apply', '-f', resolve(ROOT, 'fixtures/policies/checkout.yaml'))).stdout).toContain('rolloutpolicy.kubestead.io/checkout created');
+    const [header, row] = (await kubectl('get', 'rp', '-n', 'shop')).stdout.trim().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'STEP', 'WEIGHT', 'LAST DECISION', 'AGE']);
+    expect(row).toMatch(/^checkout\s+\d+s$/);
   });
 });

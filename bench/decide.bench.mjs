@@ -88,14 +88,21 @@ export async function run() {
   for (const s of inputs.slice(0, 1000)) await decide(compiled, s); // warm-up
   let agree = 0;
   const engineStart = performance.now();
-  const decisions = [];
-  for (const s of inputs) decisions.push(await decide(compiled, s));
+  const actions = []; // only the action is kept: holding 10,000 whole decisions would time the GC, not decide
+  for (const s of inputs) actions.push((await decide(compiled, s)).action);
   const engineMs = performance.now() - engineStart;
 
   const plainStart = performance.now();
   const plain = inputs.map(plainDecide);
   const plainMs = performance.now() - plainStart;
-  decisions.forEach((d, i) => { if (d.action === plain[i]) agree += 1; });
+  actions.forEach((action, i) => { if (action === plain[i]) agree += 1; });
+
+  const decideTimes = [];
+  for (const s of inputs) {
+    const t = performance.now();
+    await decide(compiled, s);
+    decideTimes.push((performance.now() - t) * 1000);
+  }
 
   const prepared = [];
   for (const s of inputs) prepared.push(engineFacts(await withDerived(compiled, withMissingChecks(compiled, parseSnapshot(s).snapshot))));
@@ -109,12 +116,13 @@ export async function run() {
   const engineRate = (inputs.length / engineMs) * 1000;
   const plainRate = (inputs.length / plainMs) * 1000;
   console.log(`decide (validate + derived + engine): ${engineRate.toFixed(0)} decisions/s, ${((engineMs * 1000) / inputs.length).toFixed(1)} µs each`);
+  console.log(`decide median latency:                ${median(decideTimes).toFixed(1)} µs (p90 ${[...decideTimes].sort((a, b) => a - b)[Math.floor(decideTimes.length * 0.9)].toFixed(1)} µs)`);
   console.log(`plain JS thresholds:                  ${plainRate.toFixed(0)} decisions/s`);
   console.log(`ratio plain/decide:                   ${(plainRate / engineRate).toFixed(0)}×`);
   console.log(`engine.run median:                    ${median(runTimes).toFixed(1)} µs (p90 ${[...runTimes].sort((a, b) => a - b)[Math.floor(runTimes.length * 0.9)].toFixed(1)} µs)`);
   console.log(`actions agree with the plain version: ${agree}/${inputs.length}`);
   const counts = {};
-  for (const d of decisions) counts[d.action] = (counts[d.action] ?? 0) + 1;
+  for (const action of actions) counts[action] = (counts[action] ?? 0) + 1;
   console.log(`actions: ${JSON.stringify(counts)}`);
   await profile();
 }
@@ -127,6 +135,13 @@ export async function profile() {
   const t0 = performance.now();
   const parsed = inputs.map((s) => parseSnapshot(s).snapshot);
   const t1 = performance.now();
+  const decideTimes = [];
+  for (const s of inputs) {
+    const t = performance.now();
+    await decide(compiled, s);
+    decideTimes.push((performance.now() - t) * 1000);
+  }
+
   const prepared = [];
   for (const s of parsed) prepared.push(await withDerived(compiled, withMissingChecks(compiled, s)));
   const t2 = performance.now();

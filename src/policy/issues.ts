@@ -21,8 +21,9 @@ const EXPECTED: Record<string, string> = {
   int: 'an integer', nan: 'NaN', null: 'null',
 };
 
+/** A value as an error shows it: strings quoted and cut at 60 characters. */
 export function describeValue(input: unknown): string {
-  if (typeof input === 'string') return JSON.stringify(input);
+  if (typeof input === 'string') return JSON.stringify(input.length > 60 ? `${input.slice(0, 59)}…` : input);
   if (typeof input === 'number' || typeof input === 'boolean' || input === null) return String(input);
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a map';
@@ -58,6 +59,7 @@ function invalidTypeMessage(expected: string, input: unknown): string {
 }
 
 function invalidValueMessage(values: readonly unknown[], input: unknown): string {
+  if (input === undefined) return 'required field is missing';
   const options = values.map((v) => JSON.stringify(v));
   const hint = typeof input === 'string' ? closest(input, values.map(String)) : undefined;
   const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;

@@ -70,6 +70,15 @@ describe('RolloutPolicy schema', () => {
     expect(policies[0]!.line).toBe(5);
   });
 
+  it('names a missing literal as missing and cuts long values in messages', () => {
+    const long = 'x'.repeat(200);
+    expect(errorsOf(BASE.replace('kind: Deployment, ', '').replace('query: up', `query: up, provider2: "${long}"`))).toEqual([
+      'p.yaml:5: spec.targetRef.kind: required field is missing',
+      `p.yaml:10: spec.checks[0].provider2: unknown field "provider2" (did you mean "provider"?)`,
+    ]);
+    expect(loadPolicies(`${long}\n`, 'junk.yaml').errors).toEqual([`junk.yaml:1: (document): expected a map, got "${'x'.repeat(59)}…"`]);
+  });
+
   it('rejects duplicate check names and custom rules that reuse a built-in name', () => {
     const spec = `${BASE}\n  - {name: errors, provider: prom, query: up, min: 0}\nrules:\n  - {name: soak, when: {fact: override, operator: equal, value: abort}, then: hold}`;
     expect(errorsOf(spec)).toEqual([

@@ -49,10 +49,10 @@ function hasExactly(checks: FactSnapshot['checks'], policyChecks: CompiledPolicy
  * computes them before the snapshot is frozen; fixtures may give them directly).
  */
 export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
-  const todo = compiled.derived.filter((d) => !(d.name in snapshot.derived));
-  if (todo.length === 0) return snapshot;
+  const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
+  if (missing.length === 0) return snapshot;
   const derived = { ...snapshot.derived };
-  for (const { name, expression } of todo) {
+  for (const { name, expression } of missing) {
     const result = await evaluateJsonata(expression, snapshot);
     derived[name] = 'value' in result ? result.value : null;
   }

@@ -78,7 +78,7 @@ class Reader {
     this.pos += length;
     return out;
   }
-  skip(wire: number): void {
+  skipField(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 2) this.bytes();
     else if (wire === 1 || wire === 5) this.pos += wire === 1 ? 8 : 4;
@@ -96,7 +96,7 @@ function fields(buf: Buffer, visit: (no: number, wire: number, r: Reader) => voi
 
 function timeOf(buf: Buffer): string | undefined {
   let seconds = 0;
-  fields(buf, (no, wire, r) => (no === 1 ? (seconds = Number(r.varint())) : r.skip(wire)));
+  fields(buf, (no, wire, r) => (no === 1 ? (seconds = Number(r.varint())) : r.skipField(wire)));
   return seconds ? new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
 }
 
@@ -106,7 +106,7 @@ function intOrString(buf: Buffer): number | string {
     if (no === 1) v.type = Number(r.varint());
     else if (no === 2) v.int = Number(BigInt.asIntN(32, r.varint()));
     else if (no === 3) v.str = r.bytes().toString('utf8');
-    else r.skip(wire);
+    else r.skipField(wire);
   });
   return v.type === 1 ? v.str : v.int;
 }
@@ -127,7 +127,7 @@ function scalar(kind: Scalar, wire: number, r: Reader): unknown {
 
 function fieldsOfQuantity(buf: Buffer): string {
   let text = '';
-  fields(buf, (no, wire, r) => (no === 1 ? (text = r.bytes().toString('utf8')) : r.skip(wire)));
+  fields(buf, (no, wire, r) => (no === 1 ? (text = r.bytes().toString('utf8')) : r.skipField(wire)));
   return text;
 }
 
@@ -137,7 +137,7 @@ function mapEntry(field: Field, buf: Buffer): [string, unknown] {
   fields(buf, (no, wire, r) => {
     if (no === 1) key = r.bytes().toString('utf8');
     else if (no === 2) value = scalar(field.map ?? 'string', wire, r);
-    else r.skip(wire);
+    else r.skipField(wire);
   });
   return [key, value];
 }
@@ -150,7 +150,7 @@ function message(schema: Message, buf: Buffer): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   fields(buf, (no, wire, r) => {
     const field = schema[no];
-    if (!field) return r.skip(wire);
+    if (!field) return r.skipField(wire);
     if (field.map) {
       const [k, v] = mapEntry(field, r.bytes());
       out[field.name] = { ...(out[field.name] as Record<string, unknown> | undefined), [k]: v };
@@ -170,9 +170,9 @@ export function decodeProtobuf(raw: Buffer): Record<string, unknown> {
   if (!raw.subarray(0, 4).equals(MAGIC)) throw badRequest('protobuf: the body does not start with the Kubernetes protobuf prefix');
   const envelope: { apiVersion: string; kind: string; raw: Buffer } = { apiVersion: '', kind: '', raw: Buffer.alloc(0) };
   fields(raw.subarray(4), (no, wire, r) => {
-    if (no === 1) fields(r.bytes(), (n, w, t) => (n === 1 ? (envelope.apiVersion = t.bytes().toString('utf8')) : n === 2 ? (envelope.kind = t.bytes().toString('utf8')) : t.skip(w)));
+    if (no === 1) fields(r.bytes(), (n, w, t) => (n === 1 ? (envelope.apiVersion = t.bytes().toString('utf8')) : n === 2 ? (envelope.kind = t.bytes().toString('utf8')) : t.skipField(w)));
     else if (no === 2) envelope.raw = r.bytes();
-    else r.skip(wire);
+    else r.skipField(wire);
   });
   const schema = KINDS[envelope.kind];
   if (!schema) {

@@ -42,6 +42,14 @@ export async function readSource(file: string, displayName = file): Promise<Sour
   }
 }
 
+/** The one document of a file (a snapshot, a test file), or the error lines that say why not. */
+export async function readOneDocument(file: string, what: string): Promise<{ doc: SourceDocument } | { errors: string[] }> {
+  const source = await readSource(file);
+  if (source.errors.length > 0) return { errors: source.errors };
+  const [doc, ...more] = source.documents;
+  return doc && more.length === 0 ? { doc } : { errors: [`${file}:0: (file): expected exactly one ${what} document`] };
+}
+
 /** `FILE:LINE: PATH: MESSAGE`, in line order. */
 export function issueLines(file: string, doc: SourceDocument, issues: readonly PolicyIssue[]): string[] {
   return issues

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../decide/decision.js';
 import { fromZodIssues } from '../policy/issues.js';
 import { strict } from '../policy/strict.js';
-import { issueLines, readSource, type SourceDocument } from '../policy/yaml.js';
+import { issueLines, readOneDocument, type SourceDocument } from '../policy/yaml.js';
 
 const caseSchema = strict({
   name: z.string().min(1),
@@ -21,10 +21,8 @@ export type TestFile = z.output<typeof testFileSchema>;
 export type TestCase = TestFile['cases'][number];
 
 export async function loadTestFile(file: string): Promise<{ test: TestFile; doc: SourceDocument } | { errors: string[] }> {
-  const source = await readSource(file);
-  if (source.errors.length > 0) return { errors: source.errors };
-  const [doc, ...more] = source.documents;
-  if (!doc || more.length > 0) return { errors: [`${file}:0: (file): expected exactly one test document`] };
-  const parsed = testFileSchema.safeParse(doc.raw, { reportInput: true });
-  return parsed.success ? { test: parsed.data, doc } : { errors: issueLines(file, doc, fromZodIssues(parsed.error.issues)) };
+  const read = await readOneDocument(file, 'test');
+  if ('errors' in read) return read;
+  const parsed = testFileSchema.safeParse(read.doc.raw, { reportInput: true });
+  return parsed.success ? { test: parsed.data, doc: read.doc } : { errors: issueLines(file, read.doc, fromZodIssues(parsed.error.issues)) };
 }

@@ -1,0 +1,33 @@
+/** The namespace and name of a RolloutPolicy: the unit of work of the queue. */
+export interface PolicyKey {
+  namespace: string;
+  name: string;
+}
+
+export const keyString = (key: PolicyKey): string => `${key.namespace}/${key.name}`;
+
+/** What a reconcile asks of the queue: come back after this long, or only on a change (null). */
+export interface ReconcileResult {
+  requeueAfterMs: number | null;
+}
+
+/**
+ * A failure that retrying cannot fix (an invalid spec): the queue does not retry it with backoff;
+ * the policy is reconciled again only when it changes. The reconciler has already written why to status.
+ */
+export class TerminalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
+/**
+ * One tick of one policy. The controller serialises calls per key, retries a rejection (other than
+ * a TerminalError) with per-key exponential backoff, and aborts the signal on shutdown or lost leadership.
+ */
+export interface Reconciler {
+  reconcile(key: PolicyKey, signal: AbortSignal): Promise<ReconcileResult>;
+  /** The policy is gone from the cache: drop whatever is kept for it. */
+  forget(key: PolicyKey): void;
+}

@@ -1,0 +1,51 @@
+import type { Decision } from '../decide/decision.js';
+import type { FactSnapshot } from '../facts/snapshot.js';
+
+/** Which RolloutPolicy a record belongs to (the generation the decision was made for). */
+export interface PolicyRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+}
+
+/**
+ * What happened, as the controller hands it to the recorders:
+ * - `decision`: a decision that changes something (advance, promote, pause, resume, rollback);
+ * - `override`: an override consumed from the policy's annotation, with its actor;
+ * - `breach`: the first breach of a check in a rollout;
+ * - `shadow`: what shadow mode would have done;
+ * - `event`: a controller event that matters (adoption, leader change, resumed after restart, drift).
+ */
+export type RecordKind = 'decision' | 'override' | 'breach' | 'shadow' | 'event';
+
+export interface DecisionRecord {
+  kind: RecordKind;
+  /** ISO-8601, from the controller's clock. */
+  time: string;
+  policy: PolicyRef;
+  decision: Decision;
+  /** The frozen snapshot the decision was made from (absent for some controller events). */
+  snapshot?: FactSnapshot;
+  /** Who overrode (from a SelfSubjectReview), for `override` records. */
+  actor?: string;
+  /** A one-line summary, as shown in Events: `rolled back: error-rate = 0.4 is above max 0.05`. */
+  message: string;
+  /** Controller identity (pod name or host and pid). */
+  controller: string;
+}
+
+/** Where a record was stored, when the store reports it (the audit chain's head and seq). */
+export interface RecordReceipt {
+  head?: string;
+  seq?: number;
+}
+
+/**
+ * The seam every record passes through before the actuation it describes (write-ahead). A recorder
+ * resolves only once the record is stored; it rejects when it cannot store it. The controller does
+ * not apply an advance or promote whose record was refused; pause and rollback go ahead regardless.
+ */
+export interface Recorder {
+  record(entry: DecisionRecord): Promise<RecordReceipt>;
+}

@@ -1,0 +1,24 @@
+import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { PolicyKey } from './reconciler.js';
+
+/** A RolloutPolicy as stored in the cluster: spec unparsed (the reconciler validates it), status as written. */
+export interface PolicyObject extends KubernetesObject {
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+/**
+ * What the reconciler reads, served from the informers' caches (never a list per tick). Every
+ * answer is a snapshot the caller must not mutate. Writes go to the API server, never here.
+ */
+export interface ClusterCache {
+  policy(key: PolicyKey): PolicyObject | undefined;
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  /** ReplicaSets of a namespace whose labels match every pair of `selector`. */
+  replicaSets(namespace: string, selector: Record<string, string>): V1ReplicaSet[];
+  pods(namespace: string, selector: Record<string, string>): V1Pod[];
+  /** Events of a namespace about the object of this kind and name. */
+  events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[];
+  /** True when every informer has listed and none is stale. */
+  synced(): boolean;
+}

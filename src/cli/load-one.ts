@@ -7,7 +7,7 @@ export async function loadOnePolicy(file: string, name?: string): Promise<{ poli
   if (errors.length > 0) return { errors };
   const matching = name ? policies.filter((p) => p.policy.metadata.name === name) : policies;
   if (matching.length === 1 && matching[0]) return { policy: matching[0].policy };
-  if (matching.length === 0) return { errors: [`${file}:0: (file): no RolloutPolicy${name ? ` named "${name}"` : ''} in this file`] };
+  if (matching.length === 0) return { errors: [`${file}: no RolloutPolicy${name ? ` named "${name}"` : ''} in this file`] };
   const names = matching.map((p) => p.policy.metadata.name).join(', ');
-  return { errors: [`${file}:0: (file): ${matching.length} policies (${names}); choose one with --name`] };
+  return { errors: [`${file}: ${matching.length} policies (${names}); choose one with --name`] };
 }

@@ -14,7 +14,7 @@ Exit codes: 0 all valid, 2 a file has a problem.`,
     let failed = false;
     for (const file of args) {
       const { policies, errors } = await loadPolicyFile(file);
-      if (policies.length === 0 && errors.length === 0) errors.push(`${file}:0: (file): no RolloutPolicy document in this file`);
+      if (policies.length === 0 && errors.length === 0) errors.push(`${file}: no RolloutPolicy document in this file`);
       for (const error of errors) process.stderr.write(`${error}\n`);
       for (const { policy, line } of policies) process.stdout.write(`${file}:${line}: ${policy.metadata.namespace}/${policy.metadata.name}: valid\n`);
       failed ||= errors.length > 0;

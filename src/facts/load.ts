@@ -1,3 +1,4 @@
+import { displayNameOf } from '../policy/read.js';
 import { issueLines, readOneDocument } from '../policy/yaml.js';
 import { parseSnapshot } from './snapshot.js';
 
@@ -6,5 +7,5 @@ export async function loadSnapshotFile(file: string): Promise<{ snapshot: unknow
   const read = await readOneDocument(file, 'snapshot');
   if ('errors' in read) return read;
   const parsed = parseSnapshot(read.doc.raw);
-  return parsed.snapshot ? { snapshot: read.doc.raw } : { errors: issueLines(file, read.doc, parsed.issues) };
+  return parsed.snapshot ? { snapshot: read.doc.raw } : { errors: issueLines(displayNameOf(file), read.doc, parsed.issues) };
 }

@@ -35,7 +35,7 @@ export async function runTestFile(file: string): Promise<FileResult> {
   if (test.expectErrors) return { file, cases: [compareErrors(test.expectErrors, errors)], errors: [] };
   const policy = policies[0];
   if (errors.length > 0 || !policy || policies.length > 1) {
-    return { file, cases: [], errors: errors.length ? errors : [`${test.policy}:0: (file): expected exactly one RolloutPolicy`] };
+    return { file, cases: [], errors: errors.length ? errors : [`${test.policy}: expected exactly one RolloutPolicy`] };
   }
   const compiled = compilePolicy(policy.policy);
   const cases: CaseResult[] = [];

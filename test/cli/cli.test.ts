@@ -68,8 +68,9 @@ describe('kubestead CLI', () => {
   it.each([
     ['validate of an invalid policy', ['validate', 'fixtures/invalid/bad-types.yaml'], /^fixtures\/invalid\/bad-types\.yaml:6: spec\.interval: /],
     ['validate of broken YAML', ['validate', 'fixtures/invalid/bad-yaml.yaml'], /^fixtures\/invalid\/bad-yaml\.yaml:6: \(yaml\): /],
-    ['validate of a missing file', ['validate', 'nope.yaml'], /^nope\.yaml:0: \(file\): cannot read: ENOENT/],
-    ['validate of a file with no policy', ['validate', 'test/fixtures/empty.yaml'], /^test\/fixtures\/empty\.yaml:0: \(file\): no RolloutPolicy document in this file$/m],
+    ['validate of a missing file', ['validate', 'nope.yaml'], /^nope\.yaml: cannot read: no such file$/m],
+    ['validate of a folder', ['validate', 'fixtures'], /^fixtures: cannot read: it is a folder, not a file$/m],
+    ['validate of a file with no policy', ['validate', 'test/fixtures/empty.yaml'], /^test\/fixtures\/empty\.yaml: no RolloutPolicy document in this file$/m],
     ['eval of a snapshot with a missing field', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-missing-field.json'], /^test\/fixtures\/snapshot-missing-field\.json:4: rollout\.stepElapsedSeconds: required field is missing$/m],
     ['eval of invalid JSON', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-bad.json'], /^test\/fixtures\/snapshot-bad\.json:3: \(yaml\): Unexpected , in flow map/],
     ['eval with no --facts', ['eval', 'fixtures/policies/checkout.yaml'], /^kubestead eval: --facts SNAPSHOT is required/],

@@ -36,6 +36,8 @@ export interface WriteOptions {
 
 export interface DeleteOptions {
   dryRun?: boolean;
+  /** Pods: how long they stay Terminating (default their spec.terminationGracePeriodSeconds; 0 removes at once). */
+  gracePeriodSeconds?: number;
   propagationPolicy?: string;
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -108,6 +110,8 @@ export type RemovalHook = (type: ResourceType, last: KObject) => void;
 /** The resource operations of the API server, over the registry and the store. */
 export class Api {
   removalHooks: RemovalHook[] = [];
+  /** Set when a kubelet finishes graceful deletions: deleted pods are Terminating for their grace period. */
+  gracefulPods = false;
 
   constructor(readonly registry: Registry, readonly store: Store, private readonly clock: () => Date = () => new Date()) {}
 
@@ -202,11 +206,28 @@ export class Api {
     if (!old) throw notFound(type, name);
     checkPreconditions(type, old, opts.preconditions);
     if (opts.dryRun) return { object: old, removed: false };
+    const grace = this.graceSeconds(type, old, opts);
+    if (grace > 0) return { object: old.metadata.deletionTimestamp ? old : this.commit(type, this.markTerminating(old, grace, opts), old), removed: false };
     const finalizers = finalizersFor(old, opts.propagationPolicy);
     const isNamespace = type.resource === 'namespaces' && type.group === '';
     if (finalizers.length === 0 && !isNamespace) return { object: this.removeNow(type, old), removed: true };
     if (old.metadata.deletionTimestamp) return { object: old, removed: false };
     return { object: this.commit(type, this.markDeleting(old, finalizers, isNamespace), old), removed: false };
+  }
+
+  /** A pod's graceful deletion period in seconds (0: none; other kinds never have one). */
+  private graceSeconds(type: ResourceType, old: KObject, opts: DeleteOptions): number {
+    if (!this.gracefulPods || type.group !== '' || type.resource !== 'pods') return 0;
+    const fromSpec = isRecord(old.spec) && typeof old.spec.terminationGracePeriodSeconds === 'number' ? old.spec.terminationGracePeriodSeconds : 30;
+    return opts.gracePeriodSeconds ?? fromSpec;
+  }
+
+  /** A pod being deleted gracefully: deletionTimestamp at the end of its grace period, as the API server sets it. */
+  private markTerminating(old: KObject, grace: number, opts: DeleteOptions): KObject {
+    const finalizers = finalizersFor(old, opts.propagationPolicy);
+    const deletionTimestamp = new Date(Date.parse(this.now()) + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const metadata = { ...old.metadata, deletionTimestamp, deletionGracePeriodSeconds: grace, ...(finalizers.length ? { finalizers } : {}) };
+    return { ...old, metadata };
   }
 
   /** The object once deletion has started: deletionTimestamp, the policy's finalizers, generation bumped. */

@@ -1,4 +1,5 @@
 import type { Api } from './api.js';
+import { randomIn, Timers, wallClock, type SandboxClock } from './clock.js';
 import { storageKey, type ResourceType } from './registry.js';
 import type { StoreEvent } from './store.js';
 import { newEvent } from './pods.js';
@@ -16,19 +17,18 @@ interface Entry {
  * pass); passes are batched on the next turn of the event loop, as a controller's queue would.
  */
 export class GarbageCollector {
-  private scheduled: NodeJS.Immediate | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private closed = false;
+  private scheduled = false;
+  private retrying = false;
+  private readonly timers: Timers;
 
-  constructor(private readonly api: Api) {
+  constructor(private readonly api: Api, clock: SandboxClock = wallClock, private readonly lagMs: readonly [number, number] = [0, 0]) {
+    this.timers = new Timers(clock);
     api.removalHooks.push(() => this.schedule());
     api.store.subscribe((event) => this.onEvent(event));
   }
 
   close(): void {
-    this.closed = true;
-    if (this.scheduled) clearImmediate(this.scheduled);
-    if (this.retry) clearTimeout(this.retry);
+    this.timers.close();
   }
 
   private onEvent(event: StoreEvent): void {
@@ -44,9 +44,10 @@ export class GarbageCollector {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = undefined;
+    if (this.scheduled || this.timers.closed) return;
+    this.scheduled = true;
+    this.timers.after(randomIn(this.lagMs), () => {
+      this.scheduled = false;
       this.run();
     });
   }
@@ -165,12 +166,12 @@ export class GarbageCollector {
     try {
       step();
     } catch {
-      if (this.retry || this.closed) return;
-      this.retry = setTimeout(() => {
-        this.retry = undefined;
+      if (this.retrying) return;
+      this.retrying = true;
+      this.timers.after(200, () => {
+        this.retrying = false;
         this.schedule();
-      }, 200);
-      this.retry.unref();
+      });
     }
   }
 }

@@ -61,14 +61,23 @@ function writeOptions(query: URLSearchParams): WriteOptions {
   return { dryRun: dryRun.length > 0, fieldValidation: query.get('fieldValidation') ?? 'Warn', warnings: [] };
 }
 
+function propagationPolicy(policy: unknown): string | undefined {
+  if (policy === undefined || policy === null) return undefined;
+  if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+  return policy;
+}
+
+function gracePeriod(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if ((typeof value !== 'number' && typeof value !== 'string') || !/^[0-9]+$/.test(String(value))) throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
+  return Number(value);
+}
+
 function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {
   const options: DeleteOptions = { dryRun: query.getAll('dryRun').includes('All') };
   const fromBody = isRecord(body) ? body : {};
-  const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
-  if (policy !== undefined && policy !== null) {
-    if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
-    options.propagationPolicy = policy;
-  }
+  options.propagationPolicy = propagationPolicy(query.get('propagationPolicy') ?? fromBody.propagationPolicy);
+  options.gracePeriodSeconds = gracePeriod(query.get('gracePeriodSeconds') ?? fromBody.gracePeriodSeconds);
   if (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All')) options.dryRun = true;
   if (isRecord(fromBody.preconditions)) options.preconditions = fromBody.preconditions;
   if (fromBody.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';

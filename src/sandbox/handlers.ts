@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { accessReview, type Authorize } from './access-review.js';
 import type { Api, Caller, DeleteOptions, Subresource, WriteOptions } from './api.js';
 import { patchTypeOf } from './patch.js';
 import type { ResourceType } from './registry.js';
@@ -21,6 +22,8 @@ export interface Exchange {
   accept?: string;
   caller: Caller;
   res: ServerResponse;
+  /** Decides access reviews (RBAC when enforced). */
+  authorize?: Authorize;
 }
 
 export type Reply = { code: number; body: unknown; warnings?: string[] } | 'streamed';
@@ -121,7 +124,7 @@ function getOrWatch(api: Api, hub: WatchHub, ex: Exchange): Reply {
 function create(api: Api, ex: Exchange): Reply {
   const { route, type } = ex;
   if (route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
-  if (type.virtual) return { code: 201, body: selfSubjectReview(ex.caller, api.now()) };
+  if (type.virtual) return { code: 201, body: review(api, ex) };
   const opts = writeOptions(ex.query);
   return { code: 201, body: api.create({ type, namespace: route.namespace, version: route.version }, ex.body, ex.caller, opts), warnings: opts.warnings };
 }
@@ -166,6 +169,16 @@ function remove(api: Api, ex: Exchange): Reply {
 function asTable(ex: Exchange, reply: Reply): Reply {
   if (reply === 'streamed' || ex.route.sub || !wantsTable(ex.accept)) return reply;
   return { ...reply, body: toTable(ex.type, ex.route.version, reply.body as KObject, ex.query.get('includeObject')) };
+}
+
+function review(api: Api, ex: Exchange): KObject {
+  switch (ex.type.kind) {
+    case 'SelfSubjectAccessReview':
+    case 'SubjectAccessReview':
+      return accessReview(ex.type.kind, ex.body, ex.caller, ex.authorize ?? (() => true));
+    default:
+      return selfSubjectReview(ex.caller, api.now());
+  }
 }
 
 function selfSubjectReview(caller: Caller, now: string): KObject {

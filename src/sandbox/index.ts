@@ -6,6 +6,7 @@ import { KubeConfig, type ApiConstructor, type ApiType } from '@kubernetes/clien
 import { Api } from './api.js';
 import { ADMIN_USER, newToken, TokenAuthenticator, type UserInfo } from './auth.js';
 import { INITIAL_NAMESPACES, registerBuiltins } from './builtins.js';
+import { DEFAULT_CLUSTER_ROLES } from './default-roles.js';
 import { generateServingCerts } from './certs.js';
 import { Faults } from './faults.js';
 import { INSTANT_TIMING, REALISTIC_TIMING, wallClock, type SandboxClock, type Timing } from './clock.js';
@@ -95,6 +96,8 @@ function buildCore(options: SandboxOptions, clock: SandboxClock, timing: Timing)
   const api = new Api(registry, store, () => new Date(clock.now()));
   const namespaces = registry.get('', 'namespaces');
   for (const name of INITIAL_NAMESPACES) if (namespaces) api.createAsSystem(namespaces, { metadata: { name } });
+  const clusterRoles = registry.get('rbac.authorization.k8s.io', 'clusterroles');
+  for (const role of DEFAULT_CLUSTER_ROLES) if (clusterRoles) api.createAsSystem(clusterRoles, role);
   const hub = new WatchHub(store, { clock, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, lifetimeMs: timing.watchLifetimeMs });
   return { api, hub, gc: new GarbageCollector(api, clock, timing.controllerLagMs) };
 }

@@ -180,10 +180,7 @@ export class Api {
     const { type } = ref;
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: patch is not allowed`);
     const old = this.find(type, ref.namespace, ref.name);
-    if (!old) {
-      if (patch.type === 'apply' && ref.sub === undefined) return this.create(ref, applyPatch(type, {}, patch), caller, opts);
-      throw notFound(type, ref.name);
-    }
+    if (!old) throw notFound(type, ref.name);
     const patched = applyPatch(type, atVersion(old, type, versionOf(ref)), patch);
     return this.update(ref, patched, caller, opts);
   }

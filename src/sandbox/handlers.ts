@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { accessReview, type Authorize } from './access-review.js';
 import type { Api, Caller, DeleteOptions, Subresource, WriteOptions } from './api.js';
 import { patchTypeOf } from './patch.js';
+import { SERVER_SIDE_APPLY_REFUSED } from './patching.js';
 import type { ResourceType } from './registry.js';
 import type { Route } from './routes.js';
 import { patchScale, toScale, updateScale } from './scale.js';
@@ -143,7 +144,8 @@ function patch(api: Api, ex: Exchange): Reply {
   const { route, type } = ex;
   if (!route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   const patchType = patchTypeOf(ex.contentType);
-  if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
+  if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
+  if (patchType === 'apply') throw new ApiError(failure(415, 'UnsupportedMediaType', SERVER_SIDE_APPLY_REFUSED));
   const opts = writeOptions(ex.query);
   const target = { type, namespace: route.namespace, name: route.name };
   if (route.sub === 'scale') return { code: 200, body: patchScale(api, target, { type: patchType, body: ex.body }, { caller: ex.caller, opts }) };

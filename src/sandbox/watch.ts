@@ -80,7 +80,7 @@ export class WatchHub {
   serve(res: ServerResponse, req: WatchRequest): void {
     const gr = storageKey(req.type);
     const labels = parseLabelSelector(req.labelSelector);
-    const fields = parseFieldSelector(req.fieldSelector, req.type.kind);
+    const fields = parseFieldSelector(req.fieldSelector, req.type.kind, req.type.group);
     const inScope = (o: KObject): boolean => !req.type.namespaced || req.namespace === undefined || o.metadata.namespace === req.namespace;
     const matches: Selector = (o) => {
       const seen = atVersion(o, req.type, req.version);

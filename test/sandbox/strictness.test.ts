@@ -1,4 +1,4 @@
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, V1MicroTime, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { kubectlFor, kubectlPresent, type Kubectl } from './kubectl-support.js';
@@ -198,6 +198,35 @@ describe('deletion of a custom resource', () => {
   });
 });
 
+describe('server-side apply', () => {
+  it('is refused with 415 and a message saying why, never applied as a merge patch', async () => {
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'original' }, data: { a: 'applied' } };
+    const failed = await failureOf(core.patchNamespacedConfigMap({ name: 'original', namespace: NS, body, fieldManager: 'kubestead' }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
+    expect(failed.code).toBe(415);
+    expect(failed.body.reason).toBe('UnsupportedMediaType');
+    expect(failed.body.message).toContain('the sandbox does not implement server-side apply');
+    const missing = await failureOf(core.patchNamespacedConfigMap({ name: 'never', namespace: NS, body: { ...body, metadata: { name: 'never' } }, fieldManager: 'kubestead' }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
+    expect(missing.code).toBe(415);
+    expect((await core.readNamespacedConfigMap({ name: 'original', namespace: NS })).data?.a).not.toBe('applied');
+  });
+});
+
+describe('Event field selectors', () => {
+  it('answers involvedObject.apiVersion, source and reportingComponent on core/v1, regarding.* and reportingController on events.k8s.io/v1', async () => {
+    const events = sandbox.client(EventsV1Api);
+    const regarding = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout', namespace: NS };
+    await events.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'sel1' }, regarding, reason: 'Advanced', type: 'Normal', note: 'x', eventTime: new V1MicroTime(), action: 'Advance', reportingController: 'kubestead.io/controller', reportingInstance: 'kubestead-0' } });
+    await core.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'sel2' }, involvedObject: { ...regarding, name: 'other' }, reason: 'BackOff', type: 'Warning', message: 'y', source: { component: 'kubelet' } } });
+    const names = (list: { items: Array<{ metadata?: { name?: string } }> }): string[] => list.items.map((e) => e.metadata?.name ?? '').filter((n) => n.startsWith('sel')).sort();
+    expect(names(await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.apiVersion=apps/v1' }))).toEqual(['sel1', 'sel2']);
+    expect(names(await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'source=kubelet' }))).toEqual(['sel2']);
+    expect(names(await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'reportingComponent=kubestead.io/controller' }))).toEqual(['sel1']);
+    expect(names(await events.listNamespacedEvent({ namespace: NS, fieldSelector: 'reportingController=kubestead.io/controller,regarding.apiVersion=apps/v1' }))).toEqual(['sel1']);
+    const unsupported = await failureOf(events.listNamespacedEvent({ namespace: NS, fieldSelector: 'source=kubelet' }));
+    expect([unsupported.code, unsupported.body.message]).toEqual([400, 'field label not supported: source']);
+  });
+});
+
 describe.skipIf(!kubectlPresent)('the same refusals through kubectl', () => {
   let kubectl: Kubectl;
   beforeAll(async () => {
@@ -227,6 +256,12 @@ spec:
   });
 
   // (kubectl create clears metadata.resourceVersion itself, so that row is client-node's alone)
+  it('kubectl apply --server-side is refused with the reason', async () => {
+    const ssa = await kubectl.run('apply', '--server-side', '-f', await kubectl.file('ssa.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: ${NS}}\ndata: {a: "1"}\n`));
+    expect(ssa.code).not.toBe(0);
+    expect(ssa.stderr).toContain('the sandbox does not implement server-side apply');
+  });
+
   it('kubectl create configmap over 1 MiB', async () => {
     const big = await kubectl.run('create', 'configmap', 'big', '-n', NS, `--from-file=big=${await kubectl.file('big.txt', 'x'.repeat(1024 * 1024 + 10))}`);
     expect(big.code).not.toBe(0);

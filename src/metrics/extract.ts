@@ -1,13 +1,13 @@
+import { describeValue } from '../policy/issues.js';
 import { compileJsonata, evaluateBounded, quoteExpression } from '../jsonata/bounded.js';
 import { MetricError, type Sample } from './types.js';
 
-/** Describes a non-number for an error message, briefly. */
+/** Describes a non-number for an error message, briefly: lists and maps by size and kind, anything else as validation errors show it. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object' && value !== null) return 'an object';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return describeValue(value);
 }
 
 /**

@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import type { PolicyIssue } from './issues.js';
+import { routingIssues } from '../routers/expressible.js';
 
 /** The only variables a query template may use (DESIGN.md §3). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -21,7 +22,7 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  */
 export function semanticIssues(spec: unknown): PolicyIssue[] {
   if (!isObj(spec)) return [];
-  return [...stepIssues(spec), ...checkIssues(spec), ...derivedIssues(spec), ...ruleIssues(spec)];
+  return [...stepIssues(spec), ...checkIssues(spec), ...derivedIssues(spec), ...ruleIssues(spec), ...routingIssues(spec)];
 }
 
 function stepIssues(spec: Obj): PolicyIssue[] {

@@ -1,5 +1,5 @@
-import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
-import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -88,7 +88,7 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     await stepThrough(sandbox, istio, started, ns, [0.5]);
     const live = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
     expect(live.spec).toEqual(splitVirtualService(5, 995));
-    expect(() => new VirtualService(live).validate()).not.toThrow();
+    expect(() => new VirtualService(live as IVirtualService).validate()).not.toThrow();
     expect(await started.router.getWeight()).toEqual({ weight: 0.5, detail: 'VirtualService istio-promote/checkout: route "http-primary" canary 5/1000 (0.5%)' });
     await stepThrough(sandbox, istio, started, ns, [5, 50]);
     await promote(sandbox, started, ns);
@@ -128,7 +128,7 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     expect(dr.spec).toEqual({ ...rule.spec, subsets: [
       { name: 'stable', labels: { 'kubestead.io/role': 'primary' } }, { name: 'canary', labels: { 'pod-template-hash': hash } }, { name: 'debug', labels: { debug: 'true' } },
     ] });
-    expect(() => new DestinationRule(dr).validate()).not.toThrow();
+    expect(() => new DestinationRule(dr as IDestinationRule).validate()).not.toThrow();
     await router.setWeight(0.5);
     const vs = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
     const expected = userVirtualService().spec;
@@ -146,7 +146,7 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     await createApp(sandbox, ns);
     const { ctx } = await createPolicy(sandbox, ns, { istio: { virtualService: { name: 'checkout' } } });
     const vs = userVirtualService();
-    vs.spec.http[0].route.push({ destination: { host: 'payments' }, weight: 10 });
+    (vs.spec.http[0].route as unknown[]).push({ destination: { host: 'payments' }, weight: 10 });
     await createCustom(sandbox, { ...VS, namespace: ns }, vs);
     expect(await createWeightedRouter('istio', ctx).prepare()).toEqual({
       reason: 'RouteMismatch',

@@ -1,6 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { TrafficRouter } from '../../src/routers/router.js';
+import { integerSplit } from '../../src/routers/split.js';
 import { createWeightedRouter, type WeightedKind } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { createApp, createPolicy, promotePrimary, startCanary, trackSelectors, type PolicyWorld } from './support.js';
@@ -44,12 +45,11 @@ export async function startScenario(sandbox: Sandbox, rut: RouterUnderTest, name
 
 /** Steps through `weights` as the actuator does: write, then read back the exact share and the live integers. */
 export async function stepThrough(sandbox: Sandbox, rut: RouterUnderTest, started: Started, namespace: string, weights: number[]): Promise<void> {
-  const totals: Record<number, number> = { 0.5: 1000, 5: 100, 50: 100, 0.1: 1000, 0.0001: 1000000 };
   for (const weight of weights) {
     await started.router.setWeight(weight);
     expect((await started.router.getWeight()).weight).toBe(weight);
-    const total = totals[weight] ?? 100;
-    expect(await rut.liveSplit(sandbox, namespace)).toEqual({ canary: (weight * total) / 100, primary: total - (weight * total) / 100 });
+    const { canary, primary } = integerSplit(weight)!;
+    expect(await rut.liveSplit(sandbox, namespace)).toEqual({ canary, primary });
   }
 }
 

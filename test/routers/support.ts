@@ -25,9 +25,15 @@ export function thirdPartyCrdsPresent(): boolean {
   return false;
 }
 
+/** The RolloutPolicy CRD (policies own what routers create). */
+export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {
+  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+}
+
+/** The RolloutPolicy CRD and the published router CRDs. */
 export async function installCrds(sandbox: Sandbox): Promise<void> {
   const crds = sandbox.client(ApiextensionsV1Api);
-  await crds.createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+  await installPolicyCrd(sandbox);
   for (const file of (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml'))) {
     for (const doc of parseAllDocuments(await readFile(join(CRD_DIR, file), 'utf8'))) {
       const crd = doc.toJS() as V1CustomResourceDefinition | null;
@@ -124,8 +130,8 @@ export async function getCustom(sandbox: Sandbox, ref: CustomRef): Promise<Body>
   return sandbox.client(CustomObjectsApi).getNamespacedCustomObject(ref);
 }
 
-export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'>, body: object): Promise<void> {
-  await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...ref, body });
+export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'>, body: unknown): Promise<void> {
+  await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...ref, body: body as object });
 }
 
 /** A hand edit: read, change, write back (as `kubectl edit` would). */

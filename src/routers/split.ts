@@ -52,3 +52,9 @@ export function percentText(weight: number): string {
   const decimals = decimalsOf(weight);
   return decimals === null ? String(weight) : weight.toFixed(decimals);
 }
+
+/** Canary pods enough to carry `weight` percent of what `stableReplicas` carry (a weighted router's need). */
+export function podsForWeight(weight: number, stableReplicas: number): number {
+  if (weight <= 0) return 0;
+  return Math.max(1, Math.ceil((stableReplicas * Math.min(weight, 100)) / 100));
+}

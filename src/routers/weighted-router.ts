@@ -3,7 +3,7 @@ import { inexpressibleWeight } from './expressible.js';
 import { routerClients, type RouterClients } from './kube.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
 import { canaryTemplateHash, ensureServices, isProblem, resolveUserService, serviceNames, type ServiceNames } from './services.js';
-import { integerSplit, type IntegerSplit } from './split.js';
+import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
 
 export type WeightedKind = Exclude<RouterKind, 'replicas'>;
 
@@ -71,9 +71,7 @@ export class WeightedRouter implements TrafficRouter {
   }
 
   canaryReplicas(weight: number, stableReplicas: number): number {
-    if (weight <= 0) return 0;
-    if (weight >= 100) return Math.max(1, stableReplicas);
-    return Math.max(1, Math.ceil((stableReplicas * weight) / 100));
+    return podsForWeight(weight, stableReplicas);
   }
 
   async setWeight(weight: number): Promise<void> {

@@ -57,6 +57,17 @@ export function withRuleSplit(spec: HttpRouteSpec, indexes: number[], split: Int
   return { ...spec, rules };
 }
 
+/** The split rules back to one backendRef, the user's Service (its weight left to the default). */
+export function withoutRuleSplit(spec: HttpRouteSpec, indexes: number[], env: Pick<RouteEnv, 'names' | 'target'>): HttpRouteSpec {
+  const rules = (spec.rules ?? []).map((rule, index) => {
+    const template = templateOf(rule.backendRefs ?? [], (ref) => roleOfRef(ref, env.names, env.target.namespace));
+    if (!indexes.includes(index) || !template) return rule;
+    const { weight: _weight, ...rest } = template;
+    return { ...rule, backendRefs: [{ ...rest, name: env.names.service }] };
+  });
+  return { ...spec, rules };
+}
+
 export class GatewayApiBackend implements RouteBackend {
   readonly kind = 'gatewayAPI' as const;
 
@@ -75,6 +86,14 @@ export class GatewayApiBackend implements RouteBackend {
     await readModifyWrite(() => this.mustRules(env), ({ route, indexes }): CustomObject<HttpRouteSpec> | undefined => {
       const spec = withRuleSplit(route.spec as HttpRouteSpec, indexes, split, env);
       return sameJson(spec, route.spec) ? undefined : { ...route, spec };
+    }, (next) => this.routes(env).replace(next));
+  }
+
+  async release(env: RouteEnv): Promise<void> {
+    await readModifyWrite(() => this.rules(env), (found): CustomObject<HttpRouteSpec> | undefined => {
+      if (isProblem(found)) return undefined;
+      const spec = withoutRuleSplit(found.route.spec as HttpRouteSpec, found.indexes, env);
+      return sameJson(spec, found.route.spec) ? undefined : { ...found.route, spec };
     }, (next) => this.routes(env).replace(next));
   }
 

@@ -101,6 +101,20 @@ export function withSplit(spec: VirtualServiceSpec, indexes: number[], split: In
   return { ...spec, http };
 }
 
+/** The routes at `indexes` back to one destination, the user's Service (as before Kubestead split them). */
+export function withoutSplit(spec: VirtualServiceSpec, indexes: number[], tracks: Tracks): VirtualServiceSpec {
+  const http = (spec.http ?? []).map((route, index) => {
+    const template = templateOf(route.route ?? [], (d) => roleOf(d, tracks));
+    if (!indexes.includes(index) || !template) return route;
+    const destination = { ...template.destination };
+    if (tracks.by === 'subset') delete destination.subset;
+    else destination.host = [tracks.names.service, ...(destination.host ?? '').split('.').slice(1)].join('.');
+    const { weight: _weight, ...rest } = template;
+    return { ...route, route: [{ ...rest, destination }] };
+  });
+  return { ...spec, http };
+}
+
 /** Each selected route's canary weight out of its total (a lone destination without a weight gets 100). */
 export function routeShares(spec: VirtualServiceSpec, indexes: number[], tracks: Tracks): RouteShare[] {
   const http = spec.http ?? [];

@@ -1,7 +1,7 @@
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
 import type { TrafficRoutingSpec } from '../policy/schema.js';
 import { describeShares } from './tracks.js';
-import { selectRoutes, routeShares, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from './istio-routes.js';
+import { selectRoutes, routeShares, withoutSplit, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from './istio-routes.js';
 import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from './kube.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { HASH_LABEL, isProblem, PRIMARY_ROLE, ROLE_LABEL } from './services.js';
@@ -43,6 +43,14 @@ export class IstioBackend implements RouteBackend {
       const spec = withSplit(vs.spec ?? {}, indexes, split, this.tracks(env));
       return sameJson(spec, vs.spec) ? undefined : { ...vs, spec };
     }, (next) => objects.replace(next));
+  }
+
+  async release(env: RouteEnv): Promise<void> {
+    await readModifyWrite(() => this.routes(env), (found): CustomObject<VirtualServiceSpec> | undefined => {
+      if (isProblem(found)) return undefined;
+      const spec = withoutSplit(found.vs.spec ?? {}, found.indexes, this.tracks(env));
+      return sameJson(spec, found.vs.spec) ? undefined : { ...found.vs, spec };
+    }, (next) => this.virtualServices(env).replace(next));
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {

@@ -115,6 +115,16 @@ export class NginxBackend implements RouteBackend {
     await deleteIfPresent(env.clients.networking.deleteNamespacedIngress({ name: this.canaryName(), namespace: env.target.namespace }));
   }
 
+  async release(env: RouteEnv): Promise<void> {
+    await this.afterFinalize(env);
+    const namespace = env.target.namespace;
+    await readModifyWrite(() => this.readUser(env), (user): V1Ingress | undefined => {
+      if (isProblem(user)) return undefined;
+      const next = withBackends(user, env.names, env.names.service, false);
+      return sameJson(next.spec, user.spec) ? undefined : next;
+    }, (body: V1Ingress) => env.clients.networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }));
+  }
+
   private canaryName(): string {
     return `${this.settings.ingress.name}-canary`;
   }

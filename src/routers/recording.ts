@@ -8,7 +8,8 @@ export type RouterCall =
   | { method: 'canaryReplicas'; weight: number; stableReplicas: number }
   | { method: 'setWeight'; weight: number }
   | { method: 'getWeight' }
-  | { method: 'finalize' };
+  | { method: 'finalize' }
+  | { method: 'release' };
 
 /**
  * A router for controller tests: it records every call and keeps "the live weight" in memory.
@@ -75,6 +76,12 @@ export class RecordingRouter implements TrafficRouter {
 
   finalize(): Promise<void> {
     return this.io({ method: 'finalize' }, () => {
+      this.live = 0;
+    });
+  }
+
+  release(): Promise<void> {
+    return this.io({ method: 'release' }, () => {
       this.live = 0;
     });
   }

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1ReplicaSet, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { isOwnedByKubestead, orMissing, ownedMetadata, readModifyWrite, sameJson, type RouterClients } from './kube.js';
+import { deleteIfPresent, isOwnedByKubestead, orMissing, ownedMetadata, readModifyWrite, sameJson, type RouterClients } from './kube.js';
 import type { RouterProblem, RouterTarget } from './router.js';
 
 /**
@@ -135,4 +135,13 @@ async function ensureService(clients: RouterClients, target: RouterTarget, wante
     return { ...current, spec: { ...current.spec, selector: wanted.selector, ports: wanted.ports } };
   }, (body) => clients.core.replaceNamespacedService({ name: wanted.name, namespace, body }));
   return null;
+}
+
+/** Deletes `<svc>-primary` and `<svc>-canary` where they are Kubestead's. */
+export async function deleteOwnedServices(clients: RouterClients, env: { target: RouterTarget; names: ServiceNames }): Promise<void> {
+  const namespace = env.target.namespace;
+  for (const name of [env.names.primary, env.names.canary]) {
+    const live = await orMissing(clients.core.readNamespacedService({ name, namespace }));
+    if (live && isOwnedByKubestead(live.metadata)) await deleteIfPresent(clients.core.deleteNamespacedService({ name, namespace }));
+  }
 }

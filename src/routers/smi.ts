@@ -72,6 +72,14 @@ export class SmiBackend implements RouteBackend {
     }, (next) => this.splits(env).replace(next));
   }
 
+  async release(env: RouteEnv): Promise<void> {
+    await readModifyWrite(() => this.split(env), (ts): CustomObject<TrafficSplitSpec> | undefined => {
+      if (isProblem(ts)) return undefined;
+      const backends = [{ service: env.names.service, weight: 100 }];
+      return sameJson(backends, ts.spec?.backends) ? undefined : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
+    }, (next) => this.splits(env).replace(next));
+  }
+
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
     const ts = await this.mustSplit(env);
     const share = shareOfRoute('backends', ts.spec?.backends ?? [], (b) => roleOfBackend(b, env.names), (b) => milliWeight(b.weight) / 1000);

@@ -2,7 +2,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { inexpressibleWeight } from './expressible.js';
 import { routerClients, type RouterClients } from './kube.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
-import { canaryTemplateHash, ensureServices, isProblem, resolveUserService, serviceNames, type ServiceNames } from './services.js';
+import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, resolveUserService, serviceNames, type ServiceNames } from './services.js';
 import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
 
 export type WeightedKind = Exclude<RouterKind, 'replicas'>;
@@ -29,6 +29,8 @@ export interface RouteBackend {
   readWeight(env: RouteEnv): Promise<RouterWeight>;
   /** End of a rollout, after all traffic is on primary: remove what was created for this rollout only. */
   afterFinalize?(env: RouteEnv): Promise<void>;
+  /** The policy is going: the user's objects send to the user's Service again. */
+  release(env: RouteEnv): Promise<void>;
 }
 
 /** A router object is missing or no longer points at the target: the actuator retries on a later tick. */
@@ -93,6 +95,12 @@ export class WeightedRouter implements TrafficRouter {
     const env = await this.resolved();
     await this.backend.setSplit(env, ALL_TO_PRIMARY);
     await this.backend.afterFinalize?.(env);
+  }
+
+  async release(): Promise<void> {
+    const env = await this.resolved();
+    await this.backend.release(env);
+    await deleteOwnedServices(this.clients, env);
   }
 
   private async resolve(): Promise<RouteEnv | RouterProblem> {

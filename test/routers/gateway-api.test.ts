@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox, type Body } from '../sandbox/support.js';
-import { driftIsCorrected, expectOwnedServices, promote, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
+import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
 
 const ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
@@ -100,5 +100,13 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
   it('sees a hand edit of the weights and corrects it', async () => {
     const ns = 'gw-drift';
     await driftIsCorrected(sandbox, gatewayAPI, await startScenario(sandbox, gatewayAPI, ns), ns);
+  });
+
+  it('gives the rule back to the user\'s Service when the policy goes', async () => {
+    const ns = 'gw-release';
+    const started = await startScenario(sandbox, gatewayAPI, ns);
+    const created = await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' });
+    await releaseMidway(sandbox, gatewayAPI, started, ns);
+    expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(created.spec);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox, type Body } from '../sandbox/support.js';
-import { driftIsCorrected, expectOwnedServices, promote, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
+import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, startCanary, thirdPartyCrdsPresent } from './support.js';
 
 const VS = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
@@ -152,5 +152,12 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
       reason: 'RouteMismatch',
       message: `VirtualService ${ns}/checkout route "http-primary" sends traffic to other hosts than Service checkout; Kubestead splits only routes to the target's Service`,
     });
+  });
+
+  it('gives the route back to the user\'s Service when the policy goes', async () => {
+    const ns = 'istio-release';
+    const started = await startScenario(sandbox, istio, ns);
+    await releaseMidway(sandbox, istio, started, ns);
+    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(userVirtualService().spec);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { failureOf, testSandbox } from '../sandbox/support.js';
-import { driftIsCorrected, expectOwnedServices, promote, rollBack, startScenario, stepThrough, type RouterUnderTest, type Started } from './scenario.js';
+import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest, type Started } from './scenario.js';
 import { createApp, createPolicy, installPolicyCrd } from './support.js';
 
 const CANARY = 'nginx.ingress.kubernetes.io/canary';
@@ -118,5 +118,15 @@ describe('ingress-nginx canary router', () => {
     await nginx.createUserObjects(sandbox, ns);
     await sandbox.client(NetworkingV1Api).createNamespacedIngress({ namespace: ns, body: { ...userIngress(), metadata: { name: 'checkout-canary' } } });
     expect(await createWeightedRouter('nginx', ctx).prepare()).toEqual({ reason: 'RouteConflict', message: `Ingress ${ns}/checkout-canary exists and is not Kubestead's` });
+  });
+
+  it('gives the Ingress back to the user\'s Service and deletes the canary Ingress when the policy goes', async () => {
+    const ns = 'nginx-release';
+    const started = await startScenario(sandbox, nginx, ns);
+    await releaseMidway(sandbox, nginx, started, ns);
+    expect((await failureOf(read(sandbox, ns, 'checkout-canary'))).code).toBe(404);
+    const user = await read(sandbox, ns, 'checkout');
+    expect(user.spec).toEqual(userIngress().spec);
+    expect(user.metadata?.annotations).toEqual(userIngress().metadata?.annotations);
   });
 });

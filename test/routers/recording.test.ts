@@ -12,7 +12,10 @@ describe('RecordingRouter', () => {
     expect(await router.getWeight()).toEqual({ weight: 0.5, detail: 'recording router: canary 5/1000 (0.5%)' });
     await router.finalize();
     expect(router.liveWeight).toBe(0);
-    expect(router.trace).toEqual(['prepare', 'canaryReplicas', 'canaryReplicas', 'canaryReplicas', 'setWeight(0.5)', 'getWeight', 'finalize']);
+    await router.setWeight(1);
+    await router.release();
+    expect(router.liveWeight).toBe(0);
+    expect(router.trace).toEqual(['prepare', 'canaryReplicas', 'canaryReplicas', 'canaryReplicas', 'setWeight(0.5)', 'getWeight', 'finalize', 'setWeight(1)', 'release']);
   });
 
   it('plays missing objects, drift, API failures and weights the router cannot give', async () => {

@@ -4,6 +4,7 @@ import type { TrafficRouter } from '../../src/routers/router.js';
 import { integerSplit } from '../../src/routers/split.js';
 import { createWeightedRouter, type WeightedKind } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { failureOf } from '../sandbox/support.js';
 import { createApp, createPolicy, promotePrimary, startCanary, trackSelectors, type PolicyWorld } from './support.js';
 
 /** What a router test tells the shared scenarios about its router. */
@@ -94,4 +95,15 @@ export async function expectOwnedServices(sandbox: Sandbox, started: Started, na
   const user = await core.readNamespacedService({ name: 'checkout', namespace });
   expect(user.metadata?.labels).toBeUndefined();
   expect(user.spec?.selector).toEqual({ app: 'checkout' });
+}
+
+/** release(): Kubestead's Services are gone (the user's stays); the caller checks the user's objects. */
+export async function releaseMidway(sandbox: Sandbox, rut: RouterUnderTest, started: Started, namespace: string): Promise<void> {
+  await stepThrough(sandbox, rut, started, namespace, [0.5]);
+  await started.router.release!();
+  const core = sandbox.client(CoreV1Api);
+  for (const name of ['checkout-primary', 'checkout-canary']) {
+    expect((await failureOf(core.readNamespacedService({ name, namespace }))).code).toBe(404);
+  }
+  expect((await core.readNamespacedService({ name: 'checkout', namespace })).spec?.selector).toEqual({ app: 'checkout' });
 }

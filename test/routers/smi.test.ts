@@ -3,7 +3,7 @@ import { milliWeight } from '../../src/routers/smi.js';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox, type Body } from '../sandbox/support.js';
-import { driftIsCorrected, expectOwnedServices, promote, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
+import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
 
 const SPLITS = { group: 'split.smi-spec.io', version: 'v1alpha2', plural: 'trafficsplits' };
@@ -98,5 +98,12 @@ describe.skipIf(!present)('SMI TrafficSplit router', () => {
     const live = await getCustom(sandbox, { ...SPLITS, namespace: ns, name: 'checkout' });
     expect(live.apiVersion).toBe('split.smi-spec.io/v1alpha2');
     expect(live.spec).toEqual(splitSpec(5, 995));
+  });
+
+  it('gives the split back to the apex Service when the policy goes', async () => {
+    const ns = 'smi-release';
+    const started = await startScenario(sandbox, smi, ns);
+    await releaseMidway(sandbox, smi, started, ns);
+    expect((await getCustom(sandbox, { ...SPLITS, namespace: ns, name: 'checkout' })).spec).toEqual(userSplit().spec);
   });
 });

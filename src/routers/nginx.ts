@@ -34,7 +34,7 @@ function retarget(backend: V1IngressBackend, service: string): V1IngressBackend 
   return { ...backend, service: { ...backend.service, name: service } };
 }
 
-/** The user's Ingress with the target's backends sent to `service`; null-free, other paths kept. */
+/** The Ingress with the backends that reach the target sent to `service`: all paths kept, or (`onlyTarget`) only those. */
 function withBackends(ingress: V1Ingress, names: ServiceNames, service: string, onlyTarget: boolean): V1Ingress {
   const mapPath = (path: V1HTTPIngressPath) => (isTargets(path.backend, names) ? { ...path, backend: retarget(path.backend, service) } : path);
   const rules = (ingress.spec?.rules ?? []).flatMap((rule): V1IngressRule[] => {

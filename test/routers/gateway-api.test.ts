@@ -1,6 +1,7 @@
 import { HTTPRoute, type IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWeightedRouter } from '../../src/routers/weighted.js';
+import { createWeightedRouter, RouterStateError } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox, type Body } from '../sandbox/support.js';
 import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
@@ -108,5 +109,22 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     const created = await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' });
     await releaseMidway(sandbox, gatewayAPI, started, ns);
     expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(created.spec);
+  });
+
+  it('retries a write that lost a race, surfaces other API failures, and says when the route is gone', async () => {
+    const ns = 'gw-faults';
+    const started = await startScenario(sandbox, gatewayAPI, ns);
+    const path = `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes/checkout`;
+    const fired = sandbox.faults.fired;
+    sandbox.faults.inject({ method: 'PUT', path, respond: 409, times: 1 });
+    await started.router.setWeight(0.5);
+    expect(sandbox.faults.fired).toBe(fired + 1);
+    expect(await gatewayAPI.liveSplit(sandbox, ns)).toEqual({ canary: 5, primary: 995 });
+    sandbox.faults.inject({ method: 'PUT', path, respond: 503, times: 1 });
+    await expect(started.router.setWeight(5)).rejects.toThrow();
+    expect((await started.router.getWeight()).weight).toBe(0.5);
+    await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject({ ...ROUTES, namespace: ns, name: 'checkout' });
+    await expect(started.router.getWeight()).rejects.toThrow(new RouterStateError({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` }));
+    expect(await started.router.prepare()).toEqual({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` });
   });
 });

@@ -58,6 +58,13 @@ export class IstioBackend implements RouteBackend {
     return describeShares(routeShares(vs.spec ?? {}, indexes, this.tracks(env)), this.where(env), env.names.service);
   }
 
+  async pinnedHash(env: RouteEnv): Promise<string | undefined> {
+    const rule = this.settings.destinationRule;
+    if (!rule) return undefined;
+    const dr = await new CustomObjects<DestinationRuleSpec>(env.clients.custom, DESTINATION_RULES, env.target.namespace).get(rule.name);
+    return dr?.spec?.subsets?.find((s: Subset) => s.name === rule.canarySubsetName)?.labels?.[HASH_LABEL];
+  }
+
   private tracks(env: RouteEnv): Tracks {
     const rule = this.settings.destinationRule;
     const { names, target } = env;

@@ -145,3 +145,9 @@ export async function deleteOwnedServices(clients: RouterClients, env: { target:
     if (live && isOwnedByKubestead(live.metadata)) await deleteIfPresent(clients.core.deleteNamespacedService({ name, namespace }));
   }
 }
+
+/** The pod-template-hash `<svc>-canary` selects now, if Kubestead's Service exists. */
+export async function pinnedServiceHash(clients: RouterClients, env: { target: RouterTarget; names: ServiceNames }): Promise<string | undefined> {
+  const live = await orMissing(clients.core.readNamespacedService({ name: env.names.canary, namespace: env.target.namespace }));
+  return isOwnedByKubestead(live?.metadata) ? live?.spec?.selector?.[HASH_LABEL] : undefined;
+}

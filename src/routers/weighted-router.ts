@@ -2,7 +2,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { inexpressibleWeight } from './expressible.js';
 import { routerClients, type RouterClients } from './kube.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
-import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, resolveUserService, serviceNames, type ServiceNames } from './services.js';
+import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, pinnedServiceHash, resolveUserService, serviceNames, type ServiceNames } from './services.js';
 import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
 
 export type WeightedKind = Exclude<RouterKind, 'replicas'>;
@@ -31,6 +31,8 @@ export interface RouteBackend {
   afterFinalize?(env: RouteEnv): Promise<void>;
   /** The policy is going: the user's objects send to the user's Service again. */
   release(env: RouteEnv): Promise<void>;
+  /** Where the router itself pins the canary track (Istio subsets), when it does not use Services. */
+  pinnedHash?(env: RouteEnv): Promise<string | undefined>;
 }
 
 /** A router object is missing or no longer points at the target: the actuator retries on a later tick. */
@@ -63,8 +65,9 @@ export class WeightedRouter implements TrafficRouter {
   async prepare(): Promise<RouterProblem | null> {
     const env = await this.resolve();
     if (isProblem(env)) return env;
-    const hash = await canaryTemplateHash(this.clients, this.ctx.target);
-    if (typeof hash !== 'string') return hash;
+    const newest = await canaryTemplateHash(this.clients, this.ctx.target);
+    if (typeof newest !== 'string') return newest;
+    const hash = await this.pinFor(env, newest);
     if (this.backend.usesServices()) {
       const problem = await ensureServices(this.clients, this.ctx.target, env.service, hash);
       if (problem) return problem;
@@ -101,6 +104,21 @@ export class WeightedRouter implements TrafficRouter {
     const env = await this.resolved();
     await this.backend.release(env);
     await deleteOwnedServices(this.clients, env);
+  }
+
+  /**
+   * The ReplicaSet the canary track selects: the newest one, except while the canary has traffic,
+   * when it stays on the one it has (its successor's pods may not be ready; the controller sets
+   * the weight to 0 first, and the next prepare() moves the track).
+   */
+  private async pinFor(env: RouteEnv, newest: string): Promise<string> {
+    const pinned = this.backend.usesServices() ? await pinnedServiceHash(this.clients, env) : await this.backend.pinnedHash?.(env);
+    if (pinned === undefined || pinned === newest) return newest;
+    const live = await this.backend.readWeight(env).catch((error: unknown) => {
+      if (error instanceof RouterStateError) return { weight: 0 };
+      throw error;
+    });
+    return live.weight > 0 ? pinned : newest;
   }
 
   private async resolve(): Promise<RouteEnv | RouterProblem> {

@@ -1,10 +1,11 @@
 import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
 import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox, type Body } from '../sandbox/support.js';
-import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
+import { driftIsCorrected, expectOwnedServices, newTemplateMidStep, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, startCanary, thirdPartyCrdsPresent } from './support.js';
 
 const VS = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
@@ -138,6 +139,8 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     ];
     expect(vs.spec).toEqual(expected);
     expect((await router.getWeight()).weight).toBe(0.5);
+    const canarySubsetHash = async (): Promise<unknown> => (await getCustom(sandbox, { ...DR, namespace: ns, name: 'checkout' })).spec.subsets[1].labels['pod-template-hash'];
+    await newTemplateMidStep(sandbox, { router, hash, ctx, owner: ctx.target.owner }, ns, canarySubsetHash);
     await rollBack({ router, hash, ctx, owner: ctx.target.owner });
   });
 
@@ -159,5 +162,12 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     const started = await startScenario(sandbox, istio, ns);
     await releaseMidway(sandbox, istio, started, ns);
     expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(userVirtualService().spec);
+  });
+
+  it('keeps the canary track on its ReplicaSet while it has traffic, and moves it once the weight is 0', async () => {
+    const ns = 'istio-new-template';
+    const started = await startScenario(sandbox, istio, ns);
+    const core = sandbox.client(CoreV1Api);
+    await newTemplateMidStep(sandbox, started, ns, async () => (await core.readNamespacedService({ name: 'checkout-canary', namespace: ns })).spec?.selector?.['pod-template-hash']);
   });
 });

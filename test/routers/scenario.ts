@@ -107,3 +107,17 @@ export async function releaseMidway(sandbox: Sandbox, rut: RouterUnderTest, star
   }
   expect((await core.readNamespacedService({ name: 'checkout', namespace })).spec?.selector).toEqual({ app: 'checkout' });
 }
+
+/**
+ * A new template while the canary has traffic: the canary track stays on its ReplicaSet until
+ * the weight is back at 0; then prepare() moves it to the new one.
+ */
+export async function newTemplateMidStep(sandbox: Sandbox, started: Started, namespace: string, pinned: () => Promise<unknown>): Promise<void> {
+  await started.router.setWeight(0.5);
+  const next = await startCanary(sandbox, namespace, 'shop/checkout:3');
+  expect(await started.router.prepare()).toBeNull();
+  expect(await pinned()).toBe(started.hash);
+  await started.router.setWeight(0);
+  expect(await started.router.prepare()).toBeNull();
+  expect(await pinned()).toBe(next);
+}

@@ -47,10 +47,11 @@ const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
 
 /**
  * The flow every weighted router shares (DESIGN §7). Call order, as the actuator does it:
- * prepare() on every tick before any weight change (it pins `<svc>-canary` to the current
- * canary ReplicaSet); setWeight(w > 0) only once the canary's pods are ready; on rollback
- * setWeight(0) and getWeight() reading 0 before the canary is scaled down; on promotion
- * setWeight(0) only once primary runs the new template and is ready; then finalize().
+ * prepare() once the primary Deployment is ready and then on every tick before any weight
+ * change (it pins `<svc>-canary` to the current canary ReplicaSet); setWeight(w > 0) only once
+ * the canary's pods are ready; on rollback setWeight(0) and getWeight() reading 0 before the
+ * canary is scaled down; on promotion setWeight(0) only once primary runs the new template and
+ * is ready; then finalize(). release() when the policy is deleted, before primary goes.
  */
 export class WeightedRouter implements TrafficRouter {
   readonly kind: WeightedKind;
@@ -68,11 +69,10 @@ export class WeightedRouter implements TrafficRouter {
     const newest = await canaryTemplateHash(this.clients, this.ctx.target);
     if (typeof newest !== 'string') return newest;
     const hash = await this.pinFor(env, newest);
-    if (this.backend.usesServices()) {
-      const problem = await ensureServices(this.clients, this.ctx.target, env.service, hash);
-      if (problem) return problem;
-    }
-    return this.backend.prepare(env, hash);
+    // The user's objects first: while they are missing or wrong, nothing is created.
+    const problem = await this.backend.prepare(env, hash);
+    if (problem || !this.backend.usesServices()) return problem;
+    return ensureServices(this.clients, this.ctx.target, env.service, hash);
   }
 
   canaryReplicas(weight: number, stableReplicas: number): number {

@@ -1,9 +1,9 @@
 import { HTTPRoute, type IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter, RouterStateError } from '../../src/routers/weighted.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { testSandbox, type Body } from '../sandbox/support.js';
+import { failureOf, testSandbox, type Body } from '../sandbox/support.js';
 import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
 
@@ -70,6 +70,7 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     route.spec.rules[0].backendRefs[0].name = 'checkout-v1';
     await createCustom(sandbox, { ...ROUTES, namespace: ns }, route);
     expect(await router.prepare()).toEqual({ reason: 'RouteMismatch', message: `HTTPRoute ${ns}/checkout has no rule with a backendRef to Service checkout` });
+    expect((await failureOf(sandbox.client(CoreV1Api).readNamespacedService({ name: 'checkout-primary', namespace: ns }))).code).toBe(404);
     await editCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' }, (live) => { live.spec.rules[0].backendRefs[0].name = 'checkout'; });
     expect(await router.prepare()).toBeNull();
   });

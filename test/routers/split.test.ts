@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../src/policy/load.js';
 import { inexpressibleWeight, routingIssues } from '../../src/routers/expressible.js';
 import { decimalsOf, describeShare, integerSplit, percentText, shareOf } from '../../src/routers/split.js';
 
@@ -77,5 +78,19 @@ describe('routingIssues', () => {
     expect(routingIssues({ trafficRouting: { nginx: { ingress: { name: 'a'.repeat(250) } } } })).toEqual([
       { path: ['spec', 'trafficRouting', 'nginx', 'ingress', 'name'], message: 'Ingress name is too long: Kubestead creates "<name>-canary", and an Ingress name has at most 253 characters' },
     ]);
+  });
+});
+
+describe('a policy read from the API', () => {
+  it('is refused with the same line when its router cannot give a step exactly', () => {
+    const raw = {
+      apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'p' },
+      spec: { targetRef: { kind: 'Deployment', name: 'web' }, steps: [{ weight: 0.0005 }, { weight: 5 }], trafficRouting: { smi: { trafficSplit: { name: 'web' } } } },
+    };
+    const parsed = parsePolicy(raw);
+    expect(parsed.policy).toBeNull();
+    expect(parsed.issues).toEqual([{ path: ['spec', 'steps', 0, 'weight'], message: inexpressibleWeight('smi', 0.0005) }]);
+    raw.spec.steps[0]!.weight = 0.001;
+    expect(parsePolicy(raw).issues).toEqual([]);
   });
 });

@@ -1,0 +1,154 @@
+import { appendFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock/clock.js';
+import type { DecisionRecord, PolicyRef, RecordReceipt, Recorder } from '../record/recorder.js';
+import { ChainBrokenError, PolicyChain } from './chain.js';
+import { draftOf, entryLine, type AuditEntry } from './entry.js';
+import { AuditUnavailableError, type AuditHealth } from './errors.js';
+import { PolicyLog } from './policy-log.js';
+import { SegmentStore } from './segments.js';
+
+export interface RetentionOptions {
+  /** Keep at most this many entries (whole segments are pruned, oldest first). */
+  maxEntries?: number;
+  /** Prune segments whose newest entry is older than this. */
+  maxAgeSeconds?: number;
+  /** Keep the chain after the policy is deleted (segments get no ownerReference). Default false. */
+  keepAfterDeletion?: boolean;
+}
+
+export interface AuditRecorderOptions {
+  retention?: RetentionOptions;
+  /** Also append every stored entry to this JSON Lines file (`kubestead run --audit-file`). */
+  auditFile?: string;
+  /** Roll a segment over before its data passes this many bytes (default 256 KiB; the API limit is 1 MiB). */
+  segmentBytes?: number;
+  /** The first wait before writing late records again (default 1 s, doubling up to 60 s). */
+  lateRetryMs?: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 256 * 1024;
+const MAX_LATE_RETRY_MS = 60_000;
+
+/** An advance or promote: refused when its entry cannot be stored (write-ahead). */
+export function gatesActuation(record: DecisionRecord): boolean {
+  return record.kind !== 'shadow' && (record.decision.action === 'advance' || record.decision.action === 'promote');
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The audit trail behind the controller's Recorder seam: every record becomes an entry of the
+ * policy's hash chain, kept in ConfigMaps next to the policy (docs/audit.md).
+ */
+export class AuditRecorder implements Recorder {
+  private readonly store: SegmentStore;
+  private readonly logs = new Map<string, PolicyLog>();
+  private readonly stopping = new AbortController();
+
+  constructor(kubeConfig: KubeConfig, private readonly clock: Clock, private readonly logger: Logger, private readonly options: AuditRecorderOptions = {}) {
+    this.store = new SegmentStore(kubeConfig, { keepAfterDeletion: options.retention?.keepAfterDeletion ?? false });
+  }
+
+  /**
+   * Resolves once the entry is stored (or was already: a repeat after a crash). For an advance or
+   * promote it rejects with AuditUnavailableError when the entry cannot be stored; any other record
+   * is then queued, written marked late when the store returns, and resolves with `{late: true}`.
+   */
+  record(record: DecisionRecord): Promise<RecordReceipt> {
+    const log = this.logFor(record.policy);
+    return log.exclusive(() => this.recordIn(log, record));
+  }
+
+  /** The audit trail's state for a policy's condition: store down, chain broken, backlog full. */
+  health(policy: Pick<PolicyRef, 'uid'>): AuditHealth {
+    const log = this.logs.get(policy.uid);
+    const lateQueued = log?.late.length ?? 0;
+    const healthy = { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored', lateQueued, backlog: 0 } as const;
+    if (!log?.storeError) return healthy;
+    const broken = log.storeError.startsWith('audit chain broken');
+    return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError, lateQueued, backlog: 0 };
+  }
+
+  /** Stops the late-flush loops (records still queued stay unwritten: the next leader has the chain). */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('audit recorder stopped'));
+    await Promise.all([...this.logs.values()].map((log) => log.flusher ?? Promise.resolve()));
+  }
+
+  private logFor(policy: PolicyRef): PolicyLog {
+    let log = this.logs.get(policy.uid);
+    if (!log) {
+      log = new PolicyLog(policy, new PolicyChain(policy, this.store, this.clock, this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES));
+      this.logs.set(policy.uid, log);
+    }
+    log.policy = policy;
+    return log;
+  }
+
+  private async recordIn(log: PolicyLog, record: DecisionRecord): Promise<RecordReceipt> {
+    try {
+      await this.flushLate(log);
+      const { entry, deduped } = await log.chain.append(draftOf(record, false));
+      log.storeError = null;
+      if (!deduped) await this.stored(entry);
+      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}) };
+    } catch (error) {
+      return this.unstored(log, record, error);
+    }
+  }
+
+  private unstored(log: PolicyLog, record: DecisionRecord, error: unknown): RecordReceipt {
+    log.storeError = error instanceof ChainBrokenError ? error.message : `audit store unavailable: ${reasonOf(error)}`;
+    const where = `${record.policy.namespace}/${record.policy.name}`;
+    if (gatesActuation(record)) {
+      this.logger.error({ policy: where, action: record.decision.action }, `audit entry not stored, ${record.decision.action} refused: ${log.storeError}`);
+      throw new AuditUnavailableError(`${where}: ${record.decision.action} not recorded: ${log.storeError}`);
+    }
+    log.late.push(draftOf(record, true));
+    this.logger.warn({ policy: where, action: record.decision.action, queued: log.late.length }, `audit entry queued, to be written late: ${log.storeError}`);
+    log.flusher ??= this.flushLoop(log);
+    return { late: true };
+  }
+
+  /** Writes the queued late records, oldest first; throws (keeping the rest) when the store fails. */
+  private async flushLate(log: PolicyLog): Promise<void> {
+    while (log.late.length > 0) {
+      const { entry, deduped } = await log.chain.append(log.late[0]!);
+      log.late.shift();
+      if (!deduped) await this.stored(entry);
+    }
+  }
+
+  private async flushLoop(log: PolicyLog): Promise<void> {
+    let delay = this.options.lateRetryMs ?? 1000;
+    while (log.late.length > 0) {
+      try {
+        await this.clock.sleep(delay * (0.5 + Math.random() / 2), this.stopping.signal);
+      } catch {
+        break;
+      }
+      try {
+        await log.exclusive(() => this.flushLate(log));
+        log.storeError = null;
+      } catch (error) {
+        log.storeError = error instanceof ChainBrokenError ? error.message : `audit store unavailable: ${reasonOf(error)}`;
+        delay = Math.min(delay * 2, MAX_LATE_RETRY_MS);
+      }
+    }
+    log.flusher = null;
+  }
+
+  /** After an entry is durable in the cluster: the optional file copy. */
+  private async stored(entry: AuditEntry): Promise<void> {
+    if (this.options.auditFile === undefined) return;
+    try {
+      await appendFile(this.options.auditFile, `${entryLine(entry)}\n`);
+    } catch (error) {
+      this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`);
+    }
+  }
+}

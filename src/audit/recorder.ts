@@ -8,6 +8,10 @@ import { draftOf, entryLine, type AuditEntry } from './entry.js';
 import { AuditUnavailableError, type AuditHealth } from './errors.js';
 import { PolicyLog } from './policy-log.js';
 import { SegmentStore } from './segments.js';
+import type { SecretReader } from '../secrets/reader.js';
+import { Deliveries } from './webhook/deliveries.js';
+import type { DeliveryOptions } from './webhook/deliverer.js';
+import type { Destination } from './webhook/destination.js';
 
 export interface RetentionOptions {
   /** Keep at most this many entries (whole segments are pruned, oldest first). */
@@ -26,6 +30,14 @@ export interface AuditRecorderOptions {
   segmentBytes?: number;
   /** The first wait before writing late records again (default 1 s, doubling up to 60 s). */
   lateRetryMs?: number;
+  /** The operator-wide SIEM destination (each policy's spec.audit.webhook is used as well). */
+  webhook?: Destination;
+  /** Batching, timeout and backoff of webhook delivery. */
+  delivery?: DeliveryOptions;
+  /** Undelivered entries past which advance and promote are refused (default 1000). */
+  backlogLimit?: number;
+  /** Reads webhook secrets (default: Secrets through the recorder's kubeconfig). */
+  secrets?: SecretReader;
 }
 
 const DEFAULT_SEGMENT_BYTES = 256 * 1024;
@@ -48,9 +60,15 @@ export class AuditRecorder implements Recorder {
   private readonly store: SegmentStore;
   private readonly logs = new Map<string, PolicyLog>();
   private readonly stopping = new AbortController();
+  private readonly deliveries: Deliveries;
 
   constructor(kubeConfig: KubeConfig, private readonly clock: Clock, private readonly logger: Logger, private readonly options: AuditRecorderOptions = {}) {
-    this.store = new SegmentStore(kubeConfig, { keepAfterDeletion: options.retention?.keepAfterDeletion ?? false });
+    const keepAfterDeletion = options.retention?.keepAfterDeletion ?? false;
+    this.store = new SegmentStore(kubeConfig, { keepAfterDeletion });
+    this.deliveries = new Deliveries(kubeConfig, this.store, {
+      clock, logger, signal: this.stopping.signal,
+      options: { ...options.delivery, webhook: options.webhook, secrets: options.secrets, keepAfterDeletion },
+    });
   }
 
   /**
@@ -67,10 +85,30 @@ export class AuditRecorder implements Recorder {
   health(policy: Pick<PolicyRef, 'uid'>): AuditHealth {
     const log = this.logs.get(policy.uid);
     const lateQueued = log?.late.length ?? 0;
-    const healthy = { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored', lateQueued, backlog: 0 } as const;
-    if (!log?.storeError) return healthy;
-    const broken = log.storeError.startsWith('audit chain broken');
-    return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError, lateQueued, backlog: 0 };
+    const backlog = this.deliveries.backlog(policy.uid);
+    if (log?.storeError) {
+      const broken = log.storeError.startsWith('audit chain broken');
+      return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError, lateQueued, backlog };
+    }
+    if (backlog > this.backlogLimit) {
+      const why = this.deliveries.errors(policy.uid)[0] ?? 'not acknowledged';
+      return { healthy: false, reason: 'AuditBacklogFull', message: `${backlog} audit entries not delivered to the SIEM (limit ${this.backlogLimit}): ${why}`, lateQueued, backlog };
+    }
+    return { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored and delivered', lateQueued, backlog };
+  }
+
+  /** Starts delivering what a policy's destinations have not acknowledged (a new leader calls it). */
+  deliverPending(policy: PolicyRef): Promise<void> {
+    return this.deliveries.wake(policy, -1);
+  }
+
+  /** Resolves when every delivery loop has caught up or stopped (for tests and shutdown). */
+  deliveriesIdle(): Promise<void> {
+    return this.deliveries.idle();
+  }
+
+  private get backlogLimit(): number {
+    return this.options.backlogLimit ?? 1000;
   }
 
   /** Stops the late-flush loops (records still queued stay unwritten: the next leader has the chain). */
@@ -90,15 +128,24 @@ export class AuditRecorder implements Recorder {
   }
 
   private async recordIn(log: PolicyLog, record: DecisionRecord): Promise<RecordReceipt> {
+    if (gatesActuation(record)) this.refuseOverBacklog(record);
     try {
       await this.flushLate(log);
       const { entry, deduped } = await log.chain.append(draftOf(record, false));
       log.storeError = null;
-      if (!deduped) await this.stored(entry);
+      if (!deduped) await this.stored(log, entry);
       return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}) };
     } catch (error) {
       return this.unstored(log, record, error);
     }
+  }
+
+  /** Advancing stops while a destination lags past the bound (safe actions continue). */
+  private refuseOverBacklog(record: DecisionRecord): void {
+    const health = this.health(record.policy);
+    if (health.reason !== 'AuditBacklogFull') return;
+    this.logger.error({ policy: `${record.policy.namespace}/${record.policy.name}`, backlog: health.backlog }, `${record.decision.action} refused: ${health.message}`);
+    throw new AuditUnavailableError(`${record.policy.namespace}/${record.policy.name}: ${record.decision.action} refused: ${health.message}`);
   }
 
   private unstored(log: PolicyLog, record: DecisionRecord, error: unknown): RecordReceipt {
@@ -119,7 +166,7 @@ export class AuditRecorder implements Recorder {
     while (log.late.length > 0) {
       const { entry, deduped } = await log.chain.append(log.late[0]!);
       log.late.shift();
-      if (!deduped) await this.stored(entry);
+      if (!deduped) await this.stored(log, entry);
     }
   }
 
@@ -142,8 +189,9 @@ export class AuditRecorder implements Recorder {
     log.flusher = null;
   }
 
-  /** After an entry is durable in the cluster: the optional file copy. */
-  private async stored(entry: AuditEntry): Promise<void> {
+  /** After an entry is durable in the cluster: the optional file copy, and delivery. */
+  private async stored(log: PolicyLog, entry: AuditEntry): Promise<void> {
+    this.deliveries.wake(log.policy, entry.seq).catch((error: unknown) => this.logger.warn(`audit delivery not started: ${reasonOf(error)}`));
     if (this.options.auditFile === undefined) return;
     try {
       await appendFile(this.options.auditFile, `${entryLine(entry)}\n`);

@@ -67,17 +67,22 @@ function contentFinding(line: ChainLine, policy: PolicyRef): Finding | null {
   return null;
 }
 
+function reordered(here: Entries[number], predecessor: Entries[number]): Finding {
+  return finding('reordered', here, `it follows seq ${predecessor.entry.seq}, which is at line ${predecessor.line}`);
+}
+
 /** Names what a broken link between entries i-1 and i means. */
 function linkFinding(entries: Entries, i: number, byHash: Map<string, number>): Finding {
   const here = entries[i]!;
   const prev = entries[i - 1]!;
   const next = entries[i + 1];
   const e = here.entry;
+  const at = byHash.get(e.prevHash);
+  if (at !== undefined && at > i) return reordered(here, entries[at]!);
   if (next && next.entry.prevHash === prev.entry.hash) return finding('inserted', here, `it does not belong between seq ${prev.entry.seq} and seq ${next.entry.seq}, which link to each other`);
   const before = entries[i - 2];
   if (before && e.prevHash === before.entry.hash) return finding('inserted', prev, `seq ${e.seq} links past it to seq ${before.entry.seq}`);
-  const at = byHash.get(e.prevHash);
-  if (at !== undefined) return finding('reordered', here, `it follows seq ${entries[at]!.entry.seq}, which is at line ${entries[at]!.line}, not seq ${prev.entry.seq}`);
+  if (at !== undefined) return reordered(here, entries[at]!);
   if (e.seq > prev.entry.seq + 1) return finding('missing', here, `entries seq ${prev.entry.seq + 1}..${e.seq - 1} are missing before it`);
   if (e.seq === prev.entry.seq + 1) return finding('modified', prev, `it was changed and re-hashed: seq ${e.seq} links to a different entry`);
   return finding('inserted', here, `its seq does not follow seq ${prev.entry.seq} and it links to no entry of the chain`);

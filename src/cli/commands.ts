@@ -1,3 +1,4 @@
+import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
 import { queryCommand } from './query.js';
@@ -18,6 +19,7 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  audit: auditCommand,
 };
 
 export function usage(): string {

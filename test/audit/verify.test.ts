@@ -63,6 +63,12 @@ describe('audit verify', () => {
     expect(verify(textOf(lines)).finding).toMatchObject({ problem: 'reordered', line: 3, seq: 5 });
   });
 
+  it('swap two neighbours: named as reordered', () => {
+    const lines = linesOf(text);
+    [lines[3], lines[4]] = [lines[4]!, lines[3]!];
+    expect(verify(textOf(lines)).finding).toMatchObject({ problem: 'reordered', line: 4, seq: 4 });
+  });
+
   it('insert a forged entry that links correctly: named as inserted', () => {
     const forged = sealEntry(draftOf(recordOf('advance', 1, 30), false), entries[3]!, '2026-11-26T10:30:00Z');
     const lines = linesOf(text);

@@ -10,6 +10,9 @@ import { PolicyLog } from './policy-log.js';
 import { SegmentStore } from './segments.js';
 import type { SecretReader } from '../secrets/reader.js';
 import { Deliveries } from './webhook/deliveries.js';
+import { buildReport } from './report/build.js';
+import { ReportStore } from './report/store.js';
+import { segmentLines } from './segments.js';
 import type { DeliveryOptions } from './webhook/deliverer.js';
 import type { Destination } from './webhook/destination.js';
 
@@ -61,10 +64,12 @@ export class AuditRecorder implements Recorder {
   private readonly logs = new Map<string, PolicyLog>();
   private readonly stopping = new AbortController();
   private readonly deliveries: Deliveries;
+  private readonly reports: ReportStore;
 
   constructor(kubeConfig: KubeConfig, private readonly clock: Clock, private readonly logger: Logger, private readonly options: AuditRecorderOptions = {}) {
     const keepAfterDeletion = options.retention?.keepAfterDeletion ?? false;
     this.store = new SegmentStore(kubeConfig, { keepAfterDeletion });
+    this.reports = new ReportStore(kubeConfig, keepAfterDeletion);
     this.deliveries = new Deliveries(kubeConfig, this.store, {
       clock, logger, signal: this.stopping.signal,
       options: { ...options.delivery, webhook: options.webhook, secrets: options.secrets, keepAfterDeletion },
@@ -133,8 +138,8 @@ export class AuditRecorder implements Recorder {
       await this.flushLate(log);
       const { entry, deduped } = await log.chain.append(draftOf(record, false));
       log.storeError = null;
-      if (!deduped) await this.stored(log, entry);
-      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}) };
+      const report = deduped ? undefined : await this.stored(log, entry);
+      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}), ...(report ? { report } : {}) };
     } catch (error) {
       return this.unstored(log, record, error);
     }
@@ -189,14 +194,23 @@ export class AuditRecorder implements Recorder {
     log.flusher = null;
   }
 
-  /** After an entry is durable in the cluster: the optional file copy, and delivery. */
-  private async stored(log: PolicyLog, entry: AuditEntry): Promise<void> {
+  /** After an entry is durable in the cluster: the file copy, delivery, and a rollback's report (its name). */
+  private async stored(log: PolicyLog, entry: AuditEntry): Promise<string | undefined> {
     this.deliveries.wake(log.policy, entry.seq).catch((error: unknown) => this.logger.warn(`audit delivery not started: ${reasonOf(error)}`));
-    if (this.options.auditFile === undefined) return;
+    if (this.options.auditFile !== undefined) {
+      await appendFile(this.options.auditFile, `${entryLine(entry)}\n`).catch((error: unknown) => this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`));
+    }
+    return entry.kind === 'decision' && entry.decision?.action === 'rollback' ? this.writeReport(entry) : undefined;
+  }
+
+  /** The rollback report, built from the chain; a failure is logged (the entry is stored, the rollback goes on). */
+  private async writeReport(rollback: AuditEntry): Promise<string | undefined> {
     try {
-      await appendFile(this.options.auditFile, `${entryLine(entry)}\n`);
+      const chain = segmentLines(await this.store.list(rollback.policy.namespace, rollback.policy.uid)).map((line) => JSON.parse(line) as AuditEntry);
+      return await this.reports.write(buildReport(chain, rollback));
     } catch (error) {
-      this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`);
+      this.logger.error({ policy: `${rollback.policy.namespace}/${rollback.policy.name}` }, `rollback report not written: ${reasonOf(error)}`);
+      return undefined;
     }
   }
 }

@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { ROOT } from '../helpers.js';
+import { kubestead } from './run-cli.js';
 import { auditSandbox, createPolicy } from './cluster.js';
 import { chainOf, recordOf } from './records.js';
-
-interface Run { code: number; stdout: string; stderr: string }
-
-/** Runs the real bin/kubestead, optionally with standard input and environment. */
-export function kubestead(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = execFile(resolve(ROOT, 'bin/kubestead'), args, { cwd: ROOT, env: { ...process.env, ...options.env } }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(options.input ?? '');
-  });
-}
 
 describe('kubestead audit verify', { timeout: 120_000 }, () => {
   let dir: string;

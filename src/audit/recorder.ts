@@ -13,6 +13,8 @@ import { Deliveries } from './webhook/deliveries.js';
 import { buildReport } from './report/build.js';
 import { ReportStore } from './report/store.js';
 import { segmentLines } from './segments.js';
+import { planPrune, pruneDraft } from './retention.js';
+import { isoNow } from '../clock/clock.js';
 import type { DeliveryOptions } from './webhook/deliverer.js';
 import type { Destination } from './webhook/destination.js';
 
@@ -139,6 +141,7 @@ export class AuditRecorder implements Recorder {
       const { entry, deduped } = await log.chain.append(draftOf(record, false));
       log.storeError = null;
       const report = deduped ? undefined : await this.stored(log, entry);
+      if (!deduped) await this.prune(log, record.controller);
       return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}), ...(report ? { report } : {}) };
     } catch (error) {
       return this.unstored(log, record, error);
@@ -192,6 +195,23 @@ export class AuditRecorder implements Recorder {
       }
     }
     log.flusher = null;
+  }
+
+  /** Lets retention remove old segments: the prune entry first (write-ahead), then the deletes. */
+  private async prune(log: PolicyLog, controller: string): Promise<void> {
+    const retention = this.options.retention ?? {};
+    if (retention.maxEntries === undefined && retention.maxAgeSeconds === undefined) return;
+    try {
+      const plan = planPrune(await log.chain.read(), retention, this.clock.now(), await this.deliveries.deliveredThrough(log.policy));
+      if (!plan) return;
+      const { entry, deduped } = await log.chain.append(pruneDraft(log.policy, plan, isoNow(this.clock), controller));
+      if (!deduped) await this.stored(log, entry);
+      for (const segment of plan.segments) await this.store.delete(segment);
+    } catch (error) {
+      this.logger.warn({ policy: `${log.policy.namespace}/${log.policy.name}` }, `audit retention: segments not pruned: ${reasonOf(error)}`);
+    } finally {
+      log.chain.invalidate();
+    }
   }
 
   /** After an entry is durable in the cluster: the file copy, delivery, and a rollback's report (its name). */

@@ -152,3 +152,64 @@ describe('AuditRecorder against the sandbox cluster', () => {
     }
   });
 });
+
+describe('retention', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await auditSandbox();
+  });
+  afterAll(() => sandbox?.close());
+  const chainLines = async (policy: PolicyRef) => readChainLines(sandbox.kubeConfig(), policy.namespace, policy.name);
+
+  it('by count: whole segments go, a prune entry says which, and the chain still verifies', async () => {
+    const policy = await createPolicy(sandbox, 'keep', 'by-count');
+    const r = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, { segmentBytes: 4000, retention: { maxEntries: 4 } });
+    for (let i = 0; i < 14; i += 1) await r.record(recordOf('advance', i % 4, i, { policy, revision: `r${i}` }));
+    const lines = await chainLines(policy);
+    const entries = lines.map((l) => JSON.parse(l) as { seq: number; kind: string; pruned?: { fromSeq: number; throughSeq: number } });
+    expect(entries[0]!.seq).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(14);
+    const prunes = entries.filter((e) => e.kind === 'prune');
+    expect(prunes.length).toBeGreaterThan(0);
+    expect(prunes.at(-1)!.pruned!.throughSeq).toBe(entries[0]!.seq - 1);
+    const result = verifyChain(parseChainText(lines.join('\n'), 'cluster'));
+    expect(result).toMatchObject({ ok: true });
+    expect(result.notes[0]).toMatch(/^starts at seq \d+: seq 0\.\.\d+ were pruned \(prune entry seq \d+\)$/);
+    expect(entries.filter((e) => e.kind === 'decision').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('by age, and never an entry the SIEM has not acknowledged', async () => {
+    const receiverDown = { status: 503 };
+    const { TestReceiver, newSecret } = await import('./receiver.js');
+    const { staticSecretReader } = await import('../../src/secrets/reader.js');
+    const receiver = new TestReceiver();
+    const url = await receiver.start();
+    let up = false;
+    receiver.behaviour = () => (up ? { status: 204 } : receiverDown);
+    const secret = newSecret();
+    const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+    const policy = await createPolicy(sandbox, 'keep', 'by-age');
+    const r = new AuditRecorder(sandbox.kubeConfig(), clock, silentLogger, {
+      segmentBytes: 4000, retention: { maxAgeSeconds: 3600, keepAfterDeletion: true },
+      webhook: { url, format: 'json', secretRef: { namespace: 'k', name: 's', key: 'k' } }, secrets: staticSecretReader({ 's/k': secret }),
+      delivery: { baseBackoffMs: 1, maxBackoffMs: 1 },
+    });
+    try {
+      for (let i = 0; i < 8; i += 1) await r.record(recordOf('advance', i % 4, i, { policy, revision: `r${i}` }));
+      expect((await chainLines(policy)).length).toBe(8);
+      expect((await segmentMaps(sandbox, policy))[0]!.metadata!.ownerReferences).toBeUndefined();
+      up = true;
+      await waitFor(async () => {
+        await clock.advance(10);
+        return receiver.entries().length === 8;
+      }, 8000, 'delivery');
+      await r.record(recordOf('advance', 0, 30, { policy, revision: 'late-one' }));
+      const lines = await chainLines(policy);
+      expect((JSON.parse(lines[0]!) as { seq: number }).seq).toBeGreaterThan(0);
+      expect(verifyChain(parseChainText(lines.join('\n'), 'cluster')).ok).toBe(true);
+    } finally {
+      await r.stop();
+      await receiver.close();
+    }
+  });
+});

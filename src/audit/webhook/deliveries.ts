@@ -24,6 +24,7 @@ interface PolicyDeliveries {
 /** Every policy's deliverers: the chain in the cluster is the outbox, one cursor per destination. */
 export class Deliveries {
   private readonly byPolicy = new Map<string, PolicyDeliveries>();
+  private readonly resolving = new Map<string, Promise<Map<string, Deliverer>>>();
   private readonly cursors: CursorStore;
   private readonly secrets: SecretReader;
 
@@ -45,8 +46,8 @@ export class Deliveries {
   }
 
   /** The lowest seq every destination has acknowledged (entries up to it may be pruned); null: no destination. */
-  deliveredThrough(uid: string): number | null {
-    const deliverers = [...(this.byPolicy.get(uid)?.deliverers.values() ?? [])];
+  async deliveredThrough(policy: PolicyRef): Promise<number | null> {
+    const deliverers = [...(await this.deliverersOf(policy)).values()];
     if (deliverers.length === 0) return null;
     return Math.min(...deliverers.map((d) => d.delivered ?? -1));
   }
@@ -60,9 +61,19 @@ export class Deliveries {
     await Promise.all([...this.byPolicy.values()].flatMap((p) => [...p.deliverers.values()].map((d) => d.idle())));
   }
 
-  private async deliverersOf(policy: PolicyRef): Promise<Map<string, Deliverer>> {
+  /** The policy's deliverers, resolved once per generation (concurrent callers share one resolution). */
+  private deliverersOf(policy: PolicyRef): Promise<Map<string, Deliverer>> {
     const known = this.byPolicy.get(policy.uid);
-    if (known && known.generation === policy.generation) return known.deliverers;
+    if (known && known.generation === policy.generation) return Promise.resolve(known.deliverers);
+    let resolving = this.resolving.get(policy.uid);
+    if (!resolving) {
+      resolving = this.resolve(policy, known).finally(() => this.resolving.delete(policy.uid));
+      this.resolving.set(policy.uid, resolving);
+    }
+    return resolving;
+  }
+
+  private async resolve(policy: PolicyRef, known: PolicyDeliveries | undefined): Promise<Map<string, Deliverer>> {
     const destinations = await this.destinationsOf(policy, known);
     const deliverers = new Map<string, Deliverer>();
     for (const destination of destinations) {

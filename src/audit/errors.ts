@@ -1,3 +1,5 @@
+import { ApiException } from '@kubernetes/client-node';
+
 /** The entry of an advance or promote could not be stored: the controller must not apply it. */
 export class AuditUnavailableError extends Error {
   constructor(message: string) {
@@ -18,4 +20,18 @@ export interface AuditHealth {
   lateQueued: number;
   /** Entries not yet delivered to the slowest webhook destination. */
   backlog: number;
+}
+
+/** One line for a failure: an API server answer as `HTTP 503: its message`, never the headers or a body dump. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiException) {
+    let message = '';
+    try {
+      message = (JSON.parse(String(error.body)) as { message?: string }).message ?? '';
+    } catch {
+      message = '';
+    }
+    return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

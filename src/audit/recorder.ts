@@ -5,7 +5,7 @@ import type { Clock } from '../clock/clock.js';
 import type { DecisionRecord, PolicyRef, RecordReceipt, Recorder } from '../record/recorder.js';
 import { ChainBrokenError, PolicyChain } from './chain.js';
 import { draftOf, entryLine, type AuditEntry } from './entry.js';
-import { AuditUnavailableError, type AuditHealth } from './errors.js';
+import { AuditUnavailableError, describeError, type AuditHealth } from './errors.js';
 import { PolicyLog } from './policy-log.js';
 import { SegmentStore } from './segments.js';
 import type { SecretReader } from '../secrets/reader.js';
@@ -53,9 +53,7 @@ export function gatesActuation(record: DecisionRecord): boolean {
   return record.kind !== 'shadow' && (record.decision.action === 'advance' || record.decision.action === 'promote');
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const reasonOf = describeError;
 
 /**
  * The audit trail behind the controller's Recorder seam: every record becomes an entry of the

@@ -30,7 +30,7 @@ describe('secrets never leave', () => {
   });
 
   it('through a whole rollout with a rollback, two destinations and a bad secret', async () => {
-    const [policyUrl, splunkUrl] = await Promise.all(receivers.map((r) => r.start()));
+    const [policyUrl, splunkUrl] = (await Promise.all(receivers.map((r) => r.start()))) as [string, string];
     const core = sandbox.client(CoreV1Api);
     const policy = await createPolicy(sandbox, 'vault', 'checkout', { webhook: { url: policyUrl, secretRef: { name: 'siem', key: 'hmac' } } });
     await core.createNamespace({ body: { metadata: { name: 'kubestead' } } });

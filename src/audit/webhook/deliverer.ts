@@ -3,6 +3,7 @@ import type { Clock } from '../../clock/clock.js';
 import type { PolicyRef } from '../../record/recorder.js';
 import type { SecretReader } from '../../secrets/reader.js';
 import type { AuditEntry } from '../entry.js';
+import { describeError } from '../errors.js';
 import { segmentLines, type SegmentStore } from '../segments.js';
 import { authorization, batchBody, bulkFailure } from './body.js';
 import type { CursorStore } from './cursor.js';
@@ -84,7 +85,7 @@ export class Deliverer {
         failures = 0;
         this.lastError = null;
       } catch (error) {
-        this.lastError = error instanceof Error ? error.message : String(error);
+        this.lastError = describeError(error);
         this.deps.logger.warn({ destination: describeDestination(this.destination), policy: `${this.policy.namespace}/${this.policy.name}` }, `audit delivery failed, will retry: ${this.lastError}`);
         const wait = (error instanceof DeliveryError ? error.retryAfterMs : null) ?? this.backoff(failures);
         failures += 1;

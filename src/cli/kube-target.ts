@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '../policy/duration.js';
-import { parseCommandArgs } from './args.js';
+import { describeError } from '../audit/errors.js';
+import { ChainNotFoundError } from '../audit/export.js';
 import { UsageError } from './usage-error.js';
 
 /** `NAME [-n NS]` of the commands that read a policy's objects from the cluster (current kubeconfig). */
@@ -14,7 +15,11 @@ export interface KubeTarget {
 export function kubeTarget(name: string | undefined, namespace: string | undefined): KubeTarget {
   if (!name) throw new UsageError('expected the RolloutPolicy NAME');
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  try {
+    kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new UsageError(`cannot load the kubeconfig: ${describeError(error)}`);
+  }
   const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
   return { kubeConfig, name, namespace: namespace ?? contextNamespace ?? 'default' };
 }
@@ -29,15 +34,17 @@ export function parseSince(text: string | undefined, now: number): Date | undefi
   return date;
 }
 
-/** The arguments of `audit` and `report`, in one place (so the parser can be switched). */
-export function parseAuditArgs(args: string[]) {
-  const { values, positionals } = parseCommandArgs(args, {
-    namespace: { type: 'string', short: 'n' },
-    since: { type: 'string' },
-    head: { type: 'string' },
-    policy: { type: 'string' },
-    partial: { type: 'boolean' },
-    format: { type: 'string' },
-  });
-  return { ...values, positionals };
+/**
+ * Runs a read from the cluster; a failure is bad input of one line (the kubeconfig, the cluster or
+ * the name is wrong), never a stack trace: `cannot read from the cluster: HTTP 403: …`.
+ */
+export async function fromCluster<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ChainNotFoundError) throw new UsageError(error.message);
+    throw new UsageError(`cannot read from the cluster: ${describeError(error)}`);
+  }
 }
+
+export const NAMESPACE_OPTION = { namespace: { type: 'string', short: 'n', value: 'NS', description: "the policy's namespace (default: the kubeconfig context's, else default)" } } as const;

@@ -1,18 +1,9 @@
 import { policyUid } from '../audit/export.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../audit/report/render.js';
 import { ReportStore } from '../audit/report/store.js';
-import type { Command } from './commands.js';
-import { kubeTarget, parseAuditArgs } from './kube-target.js';
+import { defineCommand } from './define.js';
+import { fromCluster, kubeTarget, NAMESPACE_OPTION } from './kube-target.js';
 import { UsageError } from './usage-error.js';
-
-const HELP = `Usage: kubestead report NAME [-n NS] [--format md|json|svg|html]
-
-Prints the newest rollback report of RolloutPolicy NAME, read from the cluster of the current
-kubeconfig: the timeline of the rollout's steps, the breach (query, value, bound, time), each
-check's values over the rollout against its bounds, and what was restored. --format svg prints
-the chart alone; html a page with the chart inline. Default: md.
-
-Exit codes: 0 printed, 1 no rollback report for the policy, 2 bad input.`;
 
 function formatOf(text: string | undefined): ReportFormat {
   const format = text ?? 'md';
@@ -20,17 +11,25 @@ function formatOf(text: string | undefined): ReportFormat {
   return format as ReportFormat;
 }
 
-export const reportCommand: Command = {
+export const reportCommand = defineCommand({
+  name: 'report',
   summary: 'print the newest rollback report of a policy',
-  help: HELP,
-  async run(args) {
-    const parsed = parseAuditArgs(args);
-    const [name, ...extra] = parsed.positionals;
+  usage: 'NAME [-n NS] [--format md|json|svg|html]',
+  description: `Prints the newest rollback report of RolloutPolicy NAME, read from the cluster of the
+current kubeconfig: the timeline of the rollout's steps, the breach (query, value, bound, time),
+each check's values over the rollout against its bounds, and what was restored. svg prints the
+chart alone; html a page with the chart inline.`,
+  options: { ...NAMESPACE_OPTION, format: { type: 'string', value: 'FORMAT', description: 'md (default), json, svg or html' } },
+  exitCodes: ['0  printed', '1  the policy has no rollback report'],
+  async run({ values, positionals }) {
+    const [name, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    const format = formatOf(parsed.format);
-    const target = kubeTarget(name, parsed.namespace);
-    const uid = await policyUid(target.kubeConfig, target.namespace, target.name);
-    const report = await new ReportStore(target.kubeConfig, true).latest(target.namespace, target.name, uid);
+    const format = formatOf(values.format);
+    const target = kubeTarget(name, values.namespace);
+    const report = await fromCluster(async () => {
+      const uid = await policyUid(target.kubeConfig, target.namespace, target.name);
+      return new ReportStore(target.kubeConfig, true).latest(target.namespace, target.name, uid);
+    });
     if (!report) {
       process.stderr.write(`kubestead report: no rollback report for RolloutPolicy ${target.namespace}/${target.name}\n`);
       return 1;
@@ -38,4 +37,4 @@ export const reportCommand: Command = {
     process.stdout.write(renderReport(report, format));
     return 0;
   },
-};
+});

@@ -49,15 +49,16 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
   });
 
   it.each([
-    [['empty.jsonl'], /^kubestead audit: .*empty\.jsonl: empty: no audit entries\n$/],
-    [['words.txt'], /^kubestead audit: .*words\.txt: not an audit chain in JSON Lines: line 1 is not valid JSON\n$/],
-    [['good.jsonl', '--policy', 'shop/payments'], /^kubestead audit: the file is the chain of shop\/checkout \(uid [^)]+\), not of shop\/payments\n$/],
-    [['missing.jsonl'], /^kubestead audit: cannot read .*missing\.jsonl: no such file\n$/],
+    [['empty.jsonl'], /^kubestead audit: .*empty\.jsonl: empty: no audit entries$/],
+    [['words.txt'], /^kubestead audit: .*words\.txt: not an audit chain in JSON Lines: line 1 is not valid JSON$/],
+    [['good.jsonl', '--policy', 'shop/payments'], /^kubestead audit: the file is the chain of shop\/checkout \(uid [^)]+\), not of shop\/payments$/],
+    [['missing.jsonl'], /^kubestead audit: cannot read .*missing\.jsonl: no such file$/],
   ])('bad input %j: exit 2, one clear line', async (args, message) => {
     const [name, ...rest] = args;
     const run = await kubestead(['audit', 'verify', file(name!), ...rest]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toBe(`${run.stderr.split('\n')[0]}\nRun 'kubestead help audit' for usage.\n`);
+    expect(run.stderr.split('\n')[0]).toMatch(message);
     expect(run.stdout).toBe('');
   });
 
@@ -91,6 +92,9 @@ describe('kubestead audit export', { timeout: 180_000 }, () => {
     expect(since.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 4, 5]);
     expect((await kubestead(['audit', 'verify', '-', '--partial'], { input: since.stdout })).code).toBe(0);
     const none = await kubestead(['audit', 'export', 'nothing', '-n', 'shop'], { env });
-    expect(none).toMatchObject({ code: 2, stderr: 'kubestead audit: no audit chain for RolloutPolicy shop/nothing\n' });
+    expect(none).toMatchObject({ code: 2, stderr: "kubestead audit: no audit chain for RolloutPolicy shop/nothing\nRun 'kubestead help audit' for usage.\n" });
+    const unreachable = await kubestead(['audit', 'export', 'exported', '-n', 'shop'], { env: { KUBECONFIG: '/nonexistent/kubeconfig' } });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr.split('\n')[0]).toMatch(/^kubestead audit: cannot read from the cluster: /);
   });
 });

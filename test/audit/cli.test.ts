@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/clock.js';
@@ -93,8 +93,10 @@ describe('kubestead audit export', { timeout: 180_000 }, () => {
     expect((await kubestead(['audit', 'verify', '-', '--partial'], { input: since.stdout })).code).toBe(0);
     const none = await kubestead(['audit', 'export', 'nothing', '-n', 'shop'], { env });
     expect(none).toMatchObject({ code: 2, stderr: "kubestead audit: no audit chain for RolloutPolicy shop/nothing\nRun 'kubestead help audit' for usage.\n" });
-    const unreachable = await kubestead(['audit', 'export', 'exported', '-n', 'shop'], { env: { KUBECONFIG: '/nonexistent/kubeconfig' } });
+    const dead = join(dirname(sandbox.kubeconfigPath), 'dead-kubeconfig');
+    await writeFile(dead, sandbox.kubeconfig.replace(sandbox.url, 'https://127.0.0.1:1'));
+    const unreachable = await kubestead(['audit', 'export', 'exported', '-n', 'shop'], { env: { KUBECONFIG: dead } });
     expect(unreachable.code).toBe(2);
-    expect(unreachable.stderr.split('\n')[0]).toMatch(/^kubestead audit: cannot read from the cluster: /);
+    expect(unreachable.stderr.split('\n')[0]).toMatch(/^kubestead audit: cannot read from the cluster: .*ECONNREFUSED/);
   });
 });

@@ -116,10 +116,17 @@ export class AuditRecorder implements Recorder {
     return this.options.backlogLimit ?? 1000;
   }
 
-  /** Stops the late-flush loops (records still queued stay unwritten: the next leader has the chain). */
+  /** Stops the late-flush and delivery loops (records still queued stay unwritten; the cursor says what was delivered). */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('audit recorder stopped'));
     await Promise.all([...this.logs.values()].map((log) => log.flusher ?? Promise.resolve()));
+    await this.deliveries.idle();
+  }
+
+  /** Forgets a deleted policy (its chain stays in the cluster, or goes with the policy by GC). */
+  forget(policy: Pick<PolicyRef, 'uid'>): void {
+    this.logs.delete(policy.uid);
+    this.deliveries.forget(policy.uid);
   }
 
   private logFor(policy: PolicyRef): PolicyLog {

@@ -147,7 +147,7 @@ export class Deliverer {
     const timer = new AbortController();
     this.deps.clock.sleep(timeoutMs, timer.signal).then(() => request.abort(new Error(`no answer in ${timeoutMs} ms`)), () => undefined);
     try {
-      const response = await fetch(this.destination.url, { method: 'POST', headers, body, signal: request.signal, redirect: 'error' });
+      const response = await fetch(this.destination.url, { method: 'POST', headers, body, signal: AbortSignal.any([request.signal, this.deps.signal]), redirect: 'error' });
       const answer = await response.text();
       if (!response.ok) throw new DeliveryError(`${describeDestination(this.destination)} answered ${response.status}`, retryAfterMs(response.headers.get('retry-after'), this.deps.clock.now()));
       const failed = bulkFailure(this.destination.format, answer);

@@ -57,6 +57,11 @@ export class Deliveries {
     return [...(this.byPolicy.get(uid)?.deliverers.values() ?? [])].flatMap((d) => (d.lastError ? [d.lastError] : []));
   }
 
+  /** Drops a policy's deliverers (a deleted policy); a loop still running goes on until caught up or stopped. */
+  forget(uid: string): void {
+    this.byPolicy.delete(uid);
+  }
+
   async idle(): Promise<void> {
     await Promise.all([...this.byPolicy.values()].flatMap((p) => [...p.deliverers.values()].map((d) => d.idle())));
   }

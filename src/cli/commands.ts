@@ -1,6 +1,8 @@
+import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
 import { queryCommand } from './query.js';
+import { reportCommand } from './report.js';
 import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
@@ -20,6 +22,8 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  audit: auditCommand,
+  report: reportCommand,
 };
 
 export function usage(): string {

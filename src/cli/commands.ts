@@ -2,6 +2,7 @@ import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
 import { queryCommand } from './query.js';
 import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
@@ -18,6 +19,7 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  status: statusCommand,
 };
 
 export function usage(): string {

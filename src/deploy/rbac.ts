@@ -25,7 +25,7 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
   },
   {
     apiGroups: ['kubestead.io'], resources: ['rolloutpolicies/finalizers'], verbs: ['update'],
-    why: 'setting blockOwnerDeletion owner references to a policy needs update on its finalizers where the OwnerReferencesPermissionEnforcement admission plugin is on',
+    why: 'clusters with the OwnerReferencesPermissionEnforcement admission plugin ask for it when an object created by the controller (primary Deployment, Services, audit ConfigMaps) gets an owner reference to its policy',
   },
   {
     apiGroups: ['apps'], resources: ['deployments'], verbs: [...READ, ...WRITE],

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { AppsV1Api, PolicyV1Api, RbacAuthorizationV1Api, type V1Deployment, type V1PodDisruptionBudget, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { DEPLOY_DIR, deployFiles } from '../../src/deploy/gen.js';
+import { DEPLOY_DIR, deployFiles, OPERATING_DOC } from '../../src/deploy/gen.js';
+import { rbacTable, withRbacTable } from '../../src/deploy/rbac-table.js';
 import { controllerObjects, IMAGE, NAME, NAMESPACE, type Manifest } from '../../src/deploy/manifest.js';
 import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/deploy/rbac.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -143,5 +144,39 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
     expect(deployment.spec?.replicas).toBe(2);
     const pdb = await sandbox.client(PolicyV1Api).readNamespacedPodDisruptionBudget({ name: NAME, namespace: NAMESPACE });
     expect(pdb.spec?.minAvailable).toBe(1);
+  });
+});
+
+describe('docs of the install', () => {
+  it('docs/operating.md lists the RBAC rules as src/deploy/rbac.ts declares them (`npm run gen` rewrites the table)', () => {
+    const doc = readFileSync(OPERATING_DOC, 'utf8');
+    expect(doc).toContain(rbacTable());
+    expect(withRbacTable(doc)).toBe(doc);
+    expect(() => withRbacTable('no markers')).toThrow('the RBAC markers are missing');
+  });
+
+  const dashboard = JSON.parse(readFileSync(resolve(DEPLOY_DIR, 'grafana-dashboard.json'), 'utf8')) as { uid: string; panels: Array<{ id: number; title: string; targets: Array<{ expr: string }> }> };
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  const used = [...new Set(exprs.flatMap((e) => [...e.matchAll(/\b(kubestead_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1]!)))].sort();
+
+  it('the Grafana dashboard has unique panels, each with a query on the data source variable', () => {
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    for (const panel of dashboard.panels) expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+    expect(JSON.stringify(dashboard)).toContain('"uid":"${datasource}"');
+    expect(used.length).toBeGreaterThanOrEqual(8);
+  });
+
+  // The metric names come from the controller (src/controller/metrics.ts, issue 9); until it is
+  // in this tree the dashboard is checked against the table of docs/operating.md only.
+  const controllerMetrics = resolve(ROOT, 'src/controller/metrics.ts');
+  it('the dashboard uses only metrics docs/operating.md lists', () => {
+    const documented = readFileSync(OPERATING_DOC, 'utf8').match(/`kubestead_[a-z_]+`/g)?.map((m) => m.slice(1, -1)) ?? [];
+    expect(used.filter((name) => !documented.includes(name))).toEqual([]);
+  });
+  it.skipIf(!existsSync(controllerMetrics))('the dashboard and the docs use only metrics the controller registers', () => {
+    const registered = [...readFileSync(controllerMetrics, 'utf8').matchAll(/name: '(kubestead_[a-z_]+)'/g)].map((m) => m[1]!);
+    const documented = readFileSync(OPERATING_DOC, 'utf8').match(/`kubestead_[a-z_]+`/g)?.map((m) => m.slice(1, -1)) ?? [];
+    expect(used.filter((name) => !registered.includes(name))).toEqual([]);
+    expect([...new Set(documented)].filter((name) => !registered.includes(name))).toEqual([]);
   });
 });

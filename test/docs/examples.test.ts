@@ -80,3 +80,21 @@ describe('the docs\' examples', () => {
     else expect(errors.join('\n')).toContain(expected);
   });
 });
+
+describe('docs/troubleshooting.md', () => {
+  /** Every source and fixture file's text, to look messages up in. */
+  const corpus = ['src', 'fixtures'].flatMap((dir) => readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(ts|ya?ml)$/.test(f))
+    .map((f) => readFileSync(resolve(ROOT, dir, f), 'utf8'))).join('\n');
+  const headings = readFileSync(resolve(ROOT, 'docs/troubleshooting.md'), 'utf8').split('\n').filter((l) => l.startsWith('### '));
+  const messages = headings.flatMap((h) => [...h.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+
+  it('has a section per message', () => {
+    expect(headings.length).toBeGreaterThanOrEqual(15);
+    expect(messages.length).toBeGreaterThanOrEqual(headings.length);
+  });
+
+  it.each(messages)('"%s" is a message the code or the fixtures really print', (message) => {
+    expect(corpus).toContain(message);
+  });
+});

@@ -4,6 +4,7 @@ import { evalCommand } from './eval.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
 import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
@@ -24,6 +25,7 @@ export const commands: Record<string, Command> = {
   sandbox: sandboxCommand,
   audit: auditCommand,
   report: reportCommand,
+  status: statusCommand,
 };
 
 export function usage(): string {

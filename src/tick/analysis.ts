@@ -1,4 +1,5 @@
 import { decide } from '../decide/decide.js';
+import type { Decision } from '../decide/decision.js';
 import { gatherFacts } from '../facts/gather.js';
 import { workloadState } from '../facts/workload.js';
 import { policyOf, targetOf, type Stop, type TickContext } from './context.js';
@@ -61,10 +62,23 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
   return undefined;
 }
 
+/**
+ * The controller never gives more weight to a canary that is not fully ready: an advance (or a
+ * promote that is not an override) waits as a hold. The progress deadline rolls a canary back that
+ * never gets ready.
+ */
+function waitForReadyCanary(decision: Decision, ctx: TickContext): Decision {
+  const { canary } = ctx.gathered?.snapshot.rollout ?? { canary: { desiredReplicas: 0, readyReplicas: 0 } };
+  const byTime = decision.action === 'advance' || (decision.action === 'promote' && ctx.override?.action !== 'promote');
+  if (!byTime || canary.readyReplicas >= canary.desiredReplicas) return decision;
+  const message = `canary ${canary.readyReplicas}/${canary.desiredReplicas} ready: the next step waits until every canary pod is ready`;
+  return { action: 'hold', reasons: [{ rule: 'canary-not-ready', message }], step: decision.step, nextStep: null };
+}
+
 /** Decide: the pure decision over the frozen snapshot. */
 export async function decideTick(ctx: TickContext): Promise<Stop | undefined> {
   if (!ctx.gathered || !ctx.compiled) return undefined;
-  ctx.decision = await decide(ctx.compiled, ctx.gathered.snapshot);
+  ctx.decision = waitForReadyCanary(await decide(ctx.compiled, ctx.gathered.snapshot), ctx);
   ctx.shared.deps.observer.decision(ctx.decision.action, policyOf(ctx).spec.mode);
   return undefined;
 }

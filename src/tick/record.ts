@@ -56,9 +56,20 @@ export async function recordEvent(ctx: TickContext, rule: string, message: strin
   }
 }
 
+/**
+ * The reasons for the action taken (decide lists every reason that applied, lower precedence
+ * too, e.g. the soak still running when a breach rolls back): those of rules with that action.
+ */
+export function winningReasons(ctx: TickContext, decision: Decision): Decision['reasons'] {
+  const actions = new Map((ctx.compiled?.reasons ?? []).map((r) => [r.rule, r.action]));
+  const wanted = decision.action === 'promote' ? ['promote', 'advance'] : [decision.action];
+  const winning = decision.reasons.filter((r) => wanted.includes(actions.get(r.rule) ?? ''));
+  return winning.length > 0 ? winning : decision.reasons;
+}
+
 /** The one-line summary of a decision, with its values: `rolled back: error-rate = 0.4 is above max 0.05`. */
 export function decisionMessage(ctx: TickContext, decision: Decision): string {
-  const why = decision.reasons.map((r) => r.message).join('; ');
+  const why = winningReasons(ctx, decision).map((r) => r.message).join('; ');
   const weight = decision.nextStep !== null && ctx.policy ? stepPlan(ctx.policy.spec, decision.nextStep).weight : null;
   switch (decision.action) {
     case 'advance': return `advanced to step ${decision.nextStep ?? '?'} (weight ${weight ?? '?'}%): ${why}`;

@@ -191,15 +191,26 @@ export class TickFixture {
   }
 
   /** Ticks, settles and moves the clock by `stepMs` until `done` holds on status (at most `max` ticks). */
-  async tickUntil(done: (s: PolicyStatus) => boolean, stepMs: number, max = 40): Promise<PolicyStatus> {
+  async tickUntil(done: (s: PolicyStatus) => boolean, stepMs: number, max = 40, settle = true): Promise<PolicyStatus> {
     for (let i = 0; i < max; i++) {
       await this.tick();
       const status = await this.status();
       if (done(status)) return status;
-      await this.settle();
+      if (settle) await this.settle();
       await this.clock.advance(stepMs);
     }
     throw new Error(`status never reached the expected state in ${max} ticks: ${JSON.stringify(await this.status())}`);
+  }
+
+  /** The target (4 replicas of app:1) adopted by a policy with `spec`, then `kubectl set image` to app:2 and one tick: step 0. */
+  async startCanary(spec: Record<string, unknown>, replicas = 4): Promise<PolicyStatus> {
+    await this.createDeployment('app', 'app:1', replicas);
+    await this.settle();
+    await this.applyPolicy(spec);
+    await this.adopt();
+    await this.setImage('app:2');
+    await this.tick();
+    return this.status();
   }
 
   /** Adopts the target: ticks until phase Idle. */

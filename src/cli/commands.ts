@@ -1,5 +1,6 @@
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
 import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
@@ -18,6 +19,10 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
 };
 
 export function usage(): string {

@@ -82,7 +82,7 @@ function startStatus(ctx: TickContext, revision: string): void {
 export async function followTemplate(ctx: TickContext): Promise<Stop | undefined> {
   const target = targetOf(ctx);
   const revision = templateHash(target.spec?.template);
-  const { phase, stableRevision, canaryRevision } = ctx.status;
+  const { phase, stableRevision, canaryRevision } = ctx.next;
   if (phase === 'Promoting' || revision === canaryRevision) return undefined;
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
   const restart = inRollout(phase);

@@ -107,3 +107,18 @@ describe('optimistic concurrency', () => {
     expect(policy.status).toMatchObject({ currentStep: 1 });
   });
 });
+
+describe('conflicts on /scale', () => {
+  it('a 409 on the canary scale is re-read and written once more', async () => {
+    const f = await fixture(sandbox);
+    await f.startCanary(spec());
+    await f.settle();
+    await f.clock.advance(60_000);
+    sandbox.faults.inject({ method: 'PATCH', path: new RegExp(`/namespaces/${f.namespace}/deployments/app/scale`), respond: 409 });
+    const fired = sandbox.faults.fired;
+    await f.tick();
+    expect(sandbox.faults.fired).toBe(fired + 1);
+    expect(await f.status()).toMatchObject({ currentStep: 1, canaryReplicas: 4 });
+    expect((await f.deployment('app')).spec?.replicas).toBe(4);
+  });
+});

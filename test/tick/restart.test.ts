@@ -103,3 +103,25 @@ describe('conflicts on /scale', () => {
     expect((await f.deployment('app')).spec?.replicas).toBe(4);
   });
 });
+
+describe('an override and a crash', () => {
+  it('an override consumed just before a crash is not applied again: its annotation is only removed', async () => {
+    const f = await env.fixture();
+    await f.startCanary(env.spec({ steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { pause: {} }, { weight: 50, soak: '1m' }] }));
+    await f.settle();
+    await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
+    const value = JSON.stringify({ action: 'resume', actor: 'bob', time: new Date(f.clock.now()).toISOString() });
+    await f.objects.patchNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app', body: { metadata: { annotations: { 'kubestead.io/override': value } } } }, MERGE);
+    f.build(throwingCrashHook('after-status'));
+    await f.clock.advance(10_000);
+    await expect(f.tick()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(await f.status()).toMatchObject({ currentStep: 2, lastOverride: { action: 'resume', actor: 'bob' } });
+    expect((await f.policy()).metadata?.annotations?.['kubestead.io/override']).toBe(value);
+    f.build();
+    await f.clock.advance(10_000);
+    await f.tick();
+    expect(await f.status()).toMatchObject({ phase: 'Paused', currentStep: 2 });
+    expect((await f.policy()).metadata?.annotations?.['kubestead.io/override']).toBeUndefined();
+    expect((await f.eventReasons()).filter((r) => r === 'Overridden')).toHaveLength(1);
+  });
+});

@@ -6,12 +6,14 @@ import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
+/** A `kubestead` command. Build one with defineCommand (src/cli/define.ts) to share the parser and help layout. */
 export interface Command {
   summary: string;
   help: string;
   run(args: string[]): Promise<number>;
 }
 
+/** Every command, by name, in the order `kubestead help` lists them: one line per command. */
 export const commands: Record<string, Command> = {
   validate: validateCommand,
   compile: compileCommand,
@@ -27,5 +29,14 @@ export const commands: Record<string, Command> = {
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: kubestead COMMAND [ARGS]\n\nCommands:\n${lines.join('\n')}\n\nRun 'kubestead COMMAND --help' for a command's options.\n`;
+  return [
+    'Usage: kubestead COMMAND [ARGS]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'kubestead help COMMAND' (or 'kubestead COMMAND --help') for a command's arguments, options and exit codes.",
+    "'kubestead --version' prints the version. A FILE argument of '-' reads standard input.",
+    '',
+  ].join('\n');
 }

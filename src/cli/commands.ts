@@ -1,6 +1,7 @@
 import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
 import { sandboxCommand } from './sandbox.js';
@@ -26,6 +27,10 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   report: reportCommand,
   status: statusCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
 };
 
 export function usage(): string {

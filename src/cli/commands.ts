@@ -1,6 +1,7 @@
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
 import { queryCommand } from './query.js';
+import { runCommand } from './run.js';
 import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
@@ -18,6 +19,7 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  run: runCommand,
 };
 
 export function usage(): string {

@@ -80,6 +80,11 @@ export class SupervisedInformer<T extends KubernetesObject> {
     return this.listed && this.running && this.staleMs() <= this.silentAfterMs;
   }
 
+  /** A watch is established (answered, not ended). */
+  watching(): boolean {
+    return this.watch.established;
+  }
+
   /** Milliseconds since the last sign of life (Infinity before the first list). */
   staleMs(): number {
     return this.options.clock.now() - this.lastContact;

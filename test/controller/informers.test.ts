@@ -13,13 +13,11 @@ import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from '.
 
 let sandbox: Sandbox;
 let apps: AppsV1Api;
-let core: CoreV1Api;
-let running: Informers[] = [];
+const running: Informers[] = [];
 
 beforeAll(async () => {
   sandbox = await sandboxWithCrd({ workloads: false, bookmarkIntervalMs: 600_000 });
   apps = sandbox.client(AppsV1Api);
-  core = sandbox.client(CoreV1Api);
   for (const ns of ['a', 'b', 'c', 'd', 'e']) await createNamespace(sandbox, ns);
 });
 afterAll(async () => sandbox.close());

@@ -1,5 +1,5 @@
 import {
-  IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, createConfiguration, wrapHttpLibrary,
+  IsomorphicFetchHttpLibrary, KubeConfig, Observable, ServerConfiguration, createConfiguration, wrapHttpLibrary,
   type ApiType, type ApiConstructor, type ConfigurationOptions, type RequestContext, type ResponseContext,
 } from '@kubernetes/client-node';
 
@@ -70,12 +70,11 @@ export class ObservedKubeConfig extends KubeConfig {
 /** Per-call options of a generated client that abort the request with `signal` (client-node 1.4 has no other way). */
 export function withSignal(signal: AbortSignal): ConfigurationOptions {
   const middleware = {
-    pre: (context: RequestContext): Promise<RequestContext> => {
+    pre: (context: RequestContext): Observable<RequestContext> => {
       context.setSignal(signal);
-      return Promise.resolve(context);
+      return new Observable(Promise.resolve(context));
     },
-    post: (context: ResponseContext): Promise<ResponseContext> => Promise.resolve(context),
+    post: (context: ResponseContext): Observable<ResponseContext> => new Observable(Promise.resolve(context)),
   };
-  // The ObjectParam API declares Observable middleware but wraps what it is given as Promise middleware.
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }

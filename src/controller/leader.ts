@@ -51,6 +51,8 @@ export class LeaderElector {
   private readonly renewMs: number;
   private readonly retryMs: number;
   private loop: Promise<void> | null = null;
+  /** Attempts to acquire or renew that have finished (succeeded or not). */
+  attempts = 0;
 
   constructor(private readonly options: LeaderOptions) {
     this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
@@ -87,9 +89,9 @@ export class LeaderElector {
       const attempt = new AbortController();
       const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(() => attempt.abort(new Error('lease request timed out')), () => attempt.abort());
       const ok = await this.tryAcquireOrRenew(attempt.signal);
-      attempt.abort();
-      await cutoff;
+      this.attempts += 1;
       if (ok) this.renewed();
+      await cutoff;
       if (this.stopping.signal.aborted) return;
     }
   }

@@ -73,6 +73,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.stopping.abort(new Error('informer stopped'));
     this.running = false;
     await this.store.stop();
+    this.watch.close();
   }
 
   /** Listed at least once, running, and heard from within the silence limit. */

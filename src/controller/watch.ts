@@ -25,6 +25,8 @@ const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 export class ObservedWatch extends Watch {
   /** Whether a watch is established (headers received, not ended): only such a watch can be silent. */
   established = false;
+  private closed = false;
+  private readonly live = new Set<AbortController>();
 
   constructor(config: KubeConfig, private readonly options: WatchOptions) {
     super(config);
@@ -34,10 +36,12 @@ export class ObservedWatch extends Watch {
     const query = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.options.timeoutSeconds };
     let abortedByCaller = false;
     let ended = false;
+    const slot: { handed?: AbortController } = {};
     const onDone: DoneCallback = (err) => {
       if (ended) return;
       ended = true;
       this.established = false;
+      if (slot.handed) this.live.delete(slot.handed);
       if (abortedByCaller) return;
       if (err === null || err === undefined) this.options.onContact();
       else this.options.observer?.('watch', codeOf(err));
@@ -49,11 +53,25 @@ export class ObservedWatch extends Watch {
       callback(phase, decode && OBJECT_EVENTS.has(phase) ? decode(object) : object, watchObj);
     };
     const controller = await super.watch(path, query, onLine, onDone);
-    if (!ended) {
+    const handed = callerAbort(controller, () => (abortedByCaller = true));
+    slot.handed = handed;
+    if (this.closed) handed.abort();
+    else if (!ended) {
       this.established = true;
+      this.live.add(handed);
       this.options.observer?.('watch', '200');
     }
-    return callerAbort(controller, () => (abortedByCaller = true));
+    return handed;
+  }
+
+  /**
+   * Ends every watch for good, also one whose request is still on its way: client-node's ListWatch.stop()
+   * only aborts a watch that has already answered, and one answering later would stay open.
+   */
+  close(): void {
+    this.closed = true;
+    for (const controller of this.live) controller.abort();
+    this.live.clear();
   }
 }
 

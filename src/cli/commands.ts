@@ -1,5 +1,6 @@
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
 import { sandboxCommand } from './sandbox.js';
@@ -20,6 +21,10 @@ export const commands: Record<string, Command> = {
   query: queryCommand,
   sandbox: sandboxCommand,
   run: runCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
 };
 
 export function usage(): string {

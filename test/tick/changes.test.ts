@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { waitFor } from '../sandbox/support.js';
+import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
+import { fixture, GROUP, imageOf, MERGE, tickSandbox } from './support.js';
+
+let sandbox: Sandbox;
+let prom: FakePrometheus;
+
+beforeAll(async () => {
+  sandbox = await tickSandbox();
+  prom = await startFakePrometheus(0.001);
+});
+afterAll(async () => {
+  await prom?.close();
+  await sandbox?.close();
+});
+
+/** The writes (not GET) of the namespace's objects since a time, as `METHOD path`. */
+function writesIn(namespace: string, since: number): string[] {
+  return sandbox.requests.list({ since }).filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`)).map((r) => `${r.method} ${r.path}`);
+}
+
+const spec = (extra: Record<string, unknown> = {}) => ({
+  interval: '10s',
+  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
+  providers: { prom: { prometheus: { address: prom.url } } },
+  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
+  ...extra,
+});
+
+describe('changes of the target and the policy', () => {
+  it('a new template during the canary restarts the analysis at step 0 and says so', async () => {
+    const f = await fixture(sandbox);
+    const first = await f.startCanary(spec());
+    await f.tickUntil((s) => s.currentStep === 1, 30_000);
+    await f.setImage('app:3');
+    await f.clock.advance(10_000);
+    await f.tick();
+    const status = await f.status();
+    expect(status).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryWeight: 20 });
+    expect(status.canaryRevision).not.toBe(first.canaryRevision);
+    const restarted = (await f.events('RolloutPolicy')).find((e) => e.reason === 'Restarted');
+    expect(restarted?.message).toContain('the analysis restarts at step 0');
+    expect(restarted?.message).toContain(`was ${first.canaryRevision ?? ''}`);
+    expect((await f.deployment('app')).spec?.replicas).toBe(1);
+  });
+
+  it('a change of the target replicas is a scale, not a release', async () => {
+    const f = await fixture(sandbox);
+    await f.createDeployment('app', 'app:1', 4);
+    await f.settle();
+    await f.applyPolicy(spec());
+    await f.adopt();
+    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 6 } } }, MERGE);
+    await f.tick();
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(6);
+    expect((await f.deployment('app')).spec?.replicas).toBe(0);
+    expect(await f.status()).toMatchObject({ phase: 'Idle' });
+    expect(await f.eventReasons()).toContain('Scaled');
+    // During a canary: primary takes the count, the target goes back to its canary count for it.
+    await f.settle();
+    await f.setImage('app:2');
+    await f.tick();
+    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 8 } } }, MERGE);
+    await f.clock.advance(10_000);
+    await f.tick();
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(8);
+    expect((await f.deployment('app')).spec?.replicas).toBe(2);
+    expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryReplicas: 2, effectiveWeight: 20 });
+  });
+
+  it('an idle policy costs no API write per tick', async () => {
+    const f = await fixture(sandbox);
+    await f.createDeployment('app', 'app:1', 2);
+    await f.settle();
+    await f.applyPolicy(spec());
+    await f.adopt();
+    await f.tick();
+    const since = Date.now();
+    for (let i = 0; i < 5; i++) {
+      await f.clock.advance(10_000);
+      await f.tick();
+    }
+    expect(f.observer.ticks).toBeGreaterThanOrEqual(5);
+    expect(writesIn(f.namespace, since)).toEqual([]);
+  });
+
+  it('deleting the policy hands the workload back: target at primary count, primary deleted, an Event says which template runs', async () => {
+    const f = await fixture(sandbox);
+    await f.startCanary(spec());
+    await f.settle();
+    await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+    for (let i = 0; i < 20; i++) {
+      const gone = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(() => false, () => true);
+      if (gone) break;
+      await f.tick();
+      await f.settle();
+    }
+    await waitFor(() => f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }).then(() => false, () => true), 5000, 'primary deleted');
+    const target = await f.deployment('app');
+    expect(target.spec?.replicas).toBe(4);
+    expect(imageOf(target)).toBe('app:2');
+    const handedBack = (await f.events('Deployment')).find((e) => e.reason === 'HandedBack');
+    expect(handedBack?.message).toContain('runs its own template (app=app:2) at 4 replicas');
+  });
+
+  it('shadow mode decides and records "would have" but changes no live object', async () => {
+    const f = await fixture(sandbox);
+    await f.createDeployment('app', 'app:1', 3);
+    await f.settle();
+    await f.applyPolicy(spec({ mode: 'shadow' }));
+    await f.tick();
+    expect(await f.status()).toMatchObject({ phase: 'Idle' });
+    await f.setImage('app:2');
+    await f.settle();
+    const since = Date.now();
+    const status = await f.tickUntil((s) => s.phase === 'Succeeded', 30_000);
+    expect(status.phase).toBe('Succeeded');
+    const reasons = await f.eventReasons();
+    expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'WouldAdvance', 'WouldPromote']));
+    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(/^would have advanced to step 1/);
+    expect(writesIn(f.namespace, since).filter((w) => !w.includes('/rolloutpolicies/') && !w.includes('/events'))).toEqual([]);
+    await expect(f.deployment('app-primary')).rejects.toThrow();
+    expect((await f.deployment('app')).spec?.replicas).toBe(3);
+    expect((await f.policy()).metadata?.finalizers ?? []).not.toContain('kubestead.io/finalizer');
+  });
+});

@@ -79,20 +79,6 @@ function podNamespace(): string | undefined {
   }
 }
 
-type Factory = (deps: OperatorDeps) => Reconciler;
-
-/** The reconcile tick (src/tick), loaded by name: it lives on its own branch until the two are merged. */
-async function tickReconcilerFactory(): Promise<Factory> {
-  const tickModule = '../tick/index.js';
-  try {
-    const loaded = (await import(tickModule)) as { createTickReconciler?: Factory };
-    if (loaded.createTickReconciler) return loaded.createTickReconciler;
-  } catch {
-    // fall through
-  }
-  throw new Error('this build has no reconcile tick (src/tick/index.ts)');
-}
-
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((done) => {
     process.once('SIGINT', () => done('SIGINT'));
@@ -107,8 +93,9 @@ export const runCommand: Command = {
     const options = parseRunArgs(args);
     const logger = createLogger({ level: options.logLevel });
     const kubeConfig = loadKubeConfig(options.kubeconfig);
-    const reconcilerFactory = await tickReconcilerFactory();
     const { startOperator } = await import('../controller/operator.js');
+    const { createTickReconciler } = await import('../tick/index.js');
+    const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
     const operator = await startOperator({
       kubeConfig, logger, reconcilerFactory, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
       leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,

@@ -30,7 +30,7 @@ export class OperatorProcess {
   /** Starts `kubestead run` against the sandbox on free ports; resolves once its first log line names them. */
   static async start(sandbox: Sandbox, extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess & { metricsPort: number; healthPort: number }> {
     const proc = new OperatorProcess(['--kubeconfig', sandbox.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', ...extra], env);
-    const first = await waitFor(() => proc.lines[0], 20_000, `the first log line (stderr: ${proc.raw.join('')})`);
+    const first = await waitFor(() => proc.lines[0], 60_000, `the first log line (stderr: ${proc.raw.join('')})`);
     return Object.assign(proc, { metricsPort: Number(first.metricsPort), healthPort: Number(first.healthPort) });
   }
 

@@ -66,6 +66,7 @@ describe.runIf(enabled)('restart safety and failover of real kubestead run proce
     expect(steps.indexOf('1 50')).toBeGreaterThanOrEqual(steps.lastIndexOf('0 25'));
     expect(imageOf(await getObject(sandbox, deploymentPath(namespace, 'checkout-primary')))).toBe('example/checkout:2');
     const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');
+    console.log(point, JSON.stringify(events));
     expect(events.filter((e) => e.startsWith('Promoted'))).toHaveLength(1);
     expect(events.filter((e) => e.startsWith('Advanced')).length).toBeLessThanOrEqual(2);
     expect(events.filter((e) => e.startsWith('Advanced')).length).toBeGreaterThanOrEqual(1);

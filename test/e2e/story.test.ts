@@ -42,11 +42,11 @@ describe.runIf(enabled)('the story as a user types it: sandbox, kubectl, kubeste
     await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', 'shop');
     const weights = new Set<number>();
     const succeeded = await waitFor(async () => {
-      const s = (await getObject(sandbox, '/apis/kubestead.io/v1alpha1/namespaces/shop/rolloutpolicies/checkout')).status;
+      const s = (await getObject(sandbox, '/apis/kubestead.io/v1alpha1/namespaces/shop/rolloutpolicies/checkout')).status as Record<string, unknown> | undefined;
       if (s?.phase === 'Progressing') weights.add(Number(s.canaryWeight));
       return s?.phase === 'Succeeded' ? s : undefined;
     }, 90_000, 'the release to succeed');
-    expect(succeeded.lastDecision?.action).toBe('promote');
+    expect((succeeded.lastDecision as { action?: string }).action).toBe('promote');
     expect([...weights].sort((a, b) => a - b)).toEqual([25, 50]);
     expect(imageOf(await getObject(sandbox, deploymentPath('shop', 'checkout-primary')))).toBe('example/checkout:2');
     expect((await getObject(sandbox, deploymentPath('shop', 'checkout'))).spec.replicas).toBe(0);
@@ -68,6 +68,12 @@ describe.runIf(enabled)('the story as a user types it: sandbox, kubectl, kubeste
     const onDeployment = await eventsAbout(sandbox, 'shop', 'Deployment', 'checkout');
     expect(onDeployment.find((e) => e.startsWith('RolledBack'))).toMatch(/errors = [\d.]+ is above max 0\.2/);
 
+    const metrics = await (await fetch(`http://127.0.0.1:${(operator as OperatorProcess & { metricsPort: number }).metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/kubestead_decisions_total\{action="rollback",mode="active"\} [1-9]/);
+    expect(metrics).toMatch(/kubestead_decisions_total\{action="promote",mode="active"\} 1/);
+    expect(metrics).toContain('kubestead_rollouts{phase="RolledBack"} 1');
+    expect(metrics).toMatch(/kubestead_measurement_duration_seconds_count\{provider="prom",status="ok"\} [1-9]/);
+    expect(metrics).toMatch(/kubestead_api_requests_total\{verb="patch",code="200"\} [1-9]/);
     operator.kill('SIGTERM');
     expect((await operator.exited).code).toBe(0);
   }, 240_000);

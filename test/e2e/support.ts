@@ -85,7 +85,7 @@ export async function status(sandbox: Sandbox, ns: string, name: string): Promis
 
 export async function waitForPhase(sandbox: Sandbox, ns: string, name: string, phase: string, timeoutMs = 60_000): Promise<Body> {
   return waitFor(async () => {
-    const s = await status(sandbox, ns, name);
+    const s: Record<string, unknown> = await status(sandbox, ns, name);
     return s.phase === phase ? s : undefined;
   }, timeoutMs, `phase ${phase} of ${ns}/${name}`);
 }

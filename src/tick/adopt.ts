@@ -52,5 +52,8 @@ async function createPrimary(ctx: TickContext): Promise<Stop> {
     if (isConflict(error)) return stop('primary already exists; reading it again', WAIT_MS);
     throw error;
   }
+  // A shadow policy switched to active had a virtual rollout in status: adoption starts afresh from the live state.
+  const { conditions, audit, report, lastOverride } = ctx.next;
+  ctx.next = { conditions, audit, report, lastOverride };
   return stop(`created ${ctx.primary.metadata?.name ?? ''}; waiting for it to be ready`, WAIT_MS);
 }

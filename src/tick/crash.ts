@@ -30,13 +30,10 @@ export function crashHookFromEnv(env: Readonly<Record<string, string | undefined
   };
 }
 
-/** An in-process hook for tests: throws a SimulatedCrash at `at`, once. */
-export function throwingCrashHook(at: CrashPoint): CrashHook {
-  let armed = true;
+/** An in-process hook for tests: throws a SimulatedCrash the `nth` time (1-based) the tick reaches `at`, once. */
+export function throwingCrashHook(at: CrashPoint, nth = 1): CrashHook {
+  let seen = 0;
   return (point) => {
-    if (armed && point === at) {
-      armed = false;
-      throw new SimulatedCrash(point);
-    }
+    if (point === at && ++seen === nth) throw new SimulatedCrash(point);
   };
 }

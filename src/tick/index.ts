@@ -3,6 +3,7 @@ import type { PolicyObject } from '../controller/cache.js';
 import type { OperatorDeps } from '../controller/deps.js';
 import { keyString, TerminalError, type PolicyKey, type ReconcileResult, type Reconciler } from '../controller/reconciler.js';
 import type { GatherRuntime } from '../facts/gather.js';
+import { API_VERSION, KIND } from '../policy/schema.js';
 import { createMetricsRuntime } from '../metrics/index.js';
 import { kubernetesSecretReader } from '../secrets/kubernetes.js';
 import { adopt } from './adopt.js';
@@ -38,8 +39,11 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['actuate', applyDecision],
 ];
 
-/** Status writes retried after a 409 (each attempt re-reads and re-decides). */
-const MAX_ATTEMPTS = 3;
+/**
+ * Ticks tried after a 409 on the status write (each attempt re-reads and re-decides); then the
+ * reconcile fails and the queue's backoff spaces the next try (a persistent conflict stays a few writes a minute).
+ */
+const MAX_ATTEMPTS = 2;
 
 export interface TickOptions {
   /** The crash hook (default: parsed once from KUBESTEAD_TEST_CRASH_AT, inert unless set). */
@@ -90,8 +94,10 @@ class TickReconciler implements Reconciler {
   }
 
   private async tick(key: PolicyKey, signal: AbortSignal, reread: boolean): Promise<ReconcileResult> {
-    const raw = await this.load(key, reread);
-    if (!raw) return { requeueAfterMs: null };
+    const loaded = await this.load(key, reread);
+    if (!loaded) return { requeueAfterMs: null };
+    // A list's items may come without apiVersion and kind; validation and the status PUT need them.
+    const raw: PolicyObject = { ...loaded, apiVersion: loaded.apiVersion ?? API_VERSION, kind: loaded.kind ?? KIND };
     const status = readStatus(raw.status);
     const ctx: TickContext = {
       key, signal, now: this.shared.deps.clock.now(), shared: this.shared, raw, status, next: structuredClone(status),

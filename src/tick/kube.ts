@@ -118,6 +118,17 @@ export class KubeClient {
    * uses), guarded by the resourceVersion of the scale just read. Returns the replicas read back.
    */
   async scale(namespace: string, name: string, replicas: number): Promise<number> {
+    try {
+      return await this.scaleOnce(namespace, name, replicas);
+    } catch (error) {
+      // The Deployment changed between read and write (its controller updates it often): read it
+      // again and write the same absolute count once more; a second conflict fails the tick.
+      if (!isConflict(error)) throw error;
+      return this.scaleOnce(namespace, name, replicas);
+    }
+  }
+
+  private async scaleOnce(namespace: string, name: string, replicas: number): Promise<number> {
     const current = await this.apps.readNamespacedDeploymentScale({ namespace, name });
     if (current.spec?.replicas === replicas) return replicas;
     const body = { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas } };

@@ -35,7 +35,11 @@ function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { m
 /** Stores a record through every recorder; the receipt (audit head) goes to status. */
 export async function store(ctx: TickContext, record: DecisionRecord): Promise<RecordReceipt> {
   const receipt = await recorderOf(ctx).record(record);
-  if (receipt.head !== undefined || receipt.seq !== undefined) ctx.next.audit = { ...ctx.next.audit, ...receipt };
+  const { head, seq } = receipt;
+  if (head !== undefined || seq !== undefined) ctx.next.audit = { ...ctx.next.audit, ...(head !== undefined ? { head } : {}), ...(seq !== undefined ? { seq } : {}) };
+  // A receipt may name a rollback report (the audit recorder's); status shows the newest.
+  const report = (receipt as { report?: unknown }).report;
+  if (typeof report === 'string') ctx.next.report = report;
   return receipt;
 }
 

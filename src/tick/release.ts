@@ -29,7 +29,7 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   if (isShadow(ctx) || !ctx.primary) return undefined;
   const live = targetOf(ctx).spec?.replicas ?? 1;
   const expected = ctx.status.canaryReplicas ?? 0;
-  if (live === expected || live === 0) return undefined;
+  if (live === expected || live === 0 || isOwnStart(ctx, live)) return undefined;
   const nextStep = (ctx.status.currentStep ?? 0) + 1;
   if (isNextStepCount(ctx, live, nextStep)) {
     await recordEvent(ctx, 'resumed', `resumed: step ${nextStep} was found applied (canary at ${live} replicas) after a restart; status catches up`);
@@ -49,6 +49,13 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
   await recordEvent(ctx, 'scaled', `scaled: the target's replicas changed ${change.from} → ${change.to}, a scale and not a release: primary now runs ${change.to}, the canary ${canary}`);
   noteApplied(ctx, await actuator.rescale(change.to, weight));
   ctx.primary = await ctx.shared.kube.readDeployment(ctx.key.namespace, primaryOf(ctx).metadata?.name ?? '');
+}
+
+/** A new template whose canary already has step 0's count: this controller started it before a crash kept it out of status. */
+function isOwnStart(ctx: TickContext, live: number): boolean {
+  const revision = templateHash(targetOf(ctx).spec?.template);
+  if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
+  return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(policyOf(ctx).spec, 0).weight);
 }
 
 /** Whether a live canary count is the one this controller gives the next step (its own advance, not yet in status). */

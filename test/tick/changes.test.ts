@@ -86,6 +86,19 @@ describe('changes of the target and the policy', () => {
     expect(writesIn(f.namespace, since)).toEqual([]);
   });
 
+  it('a progressing policy writes its status at most once a tick, and nothing else of the policy', async () => {
+    const f = await fixture(sandbox);
+    await f.startCanary(spec({ steps: [{ weight: 20, soak: '10m' }] }));
+    await f.settle();
+    for (let i = 0; i < 4; i++) {
+      const since = Date.now();
+      await f.clock.advance(10_000);
+      await f.tick();
+      const policyWrites = writesIn(f.namespace, since).filter((w) => w.includes('/rolloutpolicies/'));
+      expect(policyWrites).toEqual([`PUT /apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app/status`]);
+    }
+  });
+
   it('deleting the policy hands the workload back: target at primary count, primary deleted, an Event says which template runs', async () => {
     const f = await fixture(sandbox);
     await f.startCanary(spec());

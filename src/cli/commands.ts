@@ -4,6 +4,7 @@ import { evalCommand } from './eval.js';
 import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 import { sandboxCommand } from './sandbox.js';
 import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   report: reportCommand,
   status: statusCommand,
+  run: runCommand,
   promote: overrideCommand('promote'),
   abort: overrideCommand('abort'),
   pause: overrideCommand('pause'),

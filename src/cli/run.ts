@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { systemClock } from '../clock/clock.js';
 import type { OperatorDeps } from '../controller/deps.js';
 import { parseAddress } from '../controller/http.js';
 import type { Reconciler } from '../controller/reconciler.js';
@@ -41,18 +42,25 @@ export interface RunArgs {
   allowedHosts?: string[];
   logLevel: string;
   kubeconfig?: string;
+  auditFile?: string;
 }
 
 export function parseRunArgs(args: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs(args, {
-    namespace: { type: 'string', short: 'n' }, 'metrics-addr': { type: 'string' }, 'health-addr': { type: 'string' },
-    'leader-elect': { type: 'boolean' }, 'lease-namespace': { type: 'string' }, 'allowed-hosts': { type: 'string' },
-    'log-level': { type: 'string' }, kubeconfig: { type: 'string' },
+    namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch one namespace (default: all)' },
+    'metrics-addr': { type: 'string', value: 'ADDR', description: '/metrics listen address (default :8080; port 0 picks one)' },
+    'health-addr': { type: 'string', value: 'ADDR', description: '/healthz and /readyz listen address (default :8081)' },
+    'leader-elect': { type: 'boolean', description: 'elect a leader on a Lease before acting' },
+    'lease-namespace': { type: 'string', value: 'NS', description: 'namespace of the Lease' },
+    'allowed-hosts': { type: 'string', value: 'HOSTS', description: 'comma-separated allow-list of metric provider hosts' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'log level (default info)' },
+    'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
+    kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config or in-cluster)' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
     namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
-    leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig,
+    leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig, auditFile: values['audit-file'],
     allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean),
   };
   for (const [flag, text] of [['--metrics-addr', out.metricsAddr], ['--health-addr', out.healthAddr]] as const) {
@@ -95,14 +103,17 @@ export const runCommand: Command = {
     const kubeConfig = loadKubeConfig(options.kubeconfig);
     const { startOperator } = await import('../controller/operator.js');
     const { createTickReconciler } = await import('../tick/index.js');
+    const { AuditRecorder } = await import('../audit/index.js');
     const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
+    const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile });
     const operator = await startOperator({
-      kubeConfig, logger, reconcilerFactory, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
+      kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
       leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
     });
     const signal = await untilSignal();
     logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
     await operator.stop();
+    await recorder.stop();
     return 0;
   },
 };

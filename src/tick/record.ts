@@ -29,6 +29,7 @@ function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { m
     policy: { namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid ?? '', generation: generationOf(ctx) },
     ...(ctx.gathered ? { snapshot: ctx.gathered.snapshot } : {}),
     ...(actor !== undefined ? { actor } : {}),
+    ...(ctx.next.canaryRevision !== undefined ? { revision: ctx.next.canaryRevision } : {}),
   };
 }
 

@@ -2,8 +2,8 @@ import { ApiException, AuthenticationV1Api, CustomObjectsApi, KubeConfig, PatchS
 import type { Override } from '../facts/snapshot.js';
 import { OVERRIDE_ANNOTATION, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../tick/names.js';
 import { OVERRIDABLE_PHASES } from '../tick/overrides.js';
-import { parseCommandArgs } from './args.js';
 import type { Command } from './commands.js';
+import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
 
 const WHAT: Record<Override, string> = {
@@ -13,19 +13,13 @@ const WHAT: Record<Override, string> = {
   resume: 'lifts a pause; on a pause step it advances to the next step',
 };
 
-const help = (action: Override): string => `Usage: kubestead ${action} NAME [-n NAMESPACE] [--kubeconfig FILE]
-
-${action[0]!.toUpperCase()}${action.slice(1)}: ${WHAT[action]}.
+function description(action: Override): string {
+  return `${action[0]?.toUpperCase() ?? ''}${action.slice(1)}: ${WHAT[action]}.
 Sets the annotation ${OVERRIDE_ANNOTATION} on the RolloutPolicy NAME with the action, who asked (your
 user name, as the API server sees it: a SelfSubjectReview) and the time; the controller applies it on its
 next tick, records it in status and an Event, and removes the annotation. The spec is never edited, so a
-GitOps tool does not revert it. Also runs as \`kubectl kubestead ${action} …\`.
-
-Options:
-  -n, --namespace NS   the policy's namespace (default: the kubeconfig context's, else "default")
-  --kubeconfig FILE    the kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)
-
-Exit codes: 0 the override was set, 1 refused (the policy is not progressing, or is gone), 2 bad input.`;
+GitOps tool does not revert it. Also runs as \`kubectl kubestead ${action} …\`.`;
+}
 
 const PATH = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -80,11 +74,17 @@ function describeFailure(error: unknown): string {
 }
 
 export function overrideCommand(action: Override): Command {
-  return {
-    summary: `${action} a rollout in progress (${WHAT[action].split(/[,:(]/)[0]?.trim()})`,
-    help: help(action),
-    async run(args) {
-      const { values, positionals } = parseCommandArgs(args, { namespace: { type: 'string', short: 'n' }, kubeconfig: { type: 'string' } });
+  return defineCommand({
+    name: action,
+    summary: `${action} a rollout in progress (${WHAT[action].split(/[,:(]/)[0]?.trim() ?? ''})`,
+    usage: 'NAME [-n NAMESPACE] [--kubeconfig FILE]',
+    description: description(action),
+    options: {
+      namespace: { type: 'string', short: 'n', value: 'NS', description: "the policy's namespace (default: the kubeconfig context's, else \"default\")" },
+      kubeconfig: { type: 'string', value: 'FILE', description: 'the kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)' },
+    },
+    exitCodes: ['0  the override was set', '1  refused: the policy is not progressing, or is gone'],
+    async run({ values, positionals }) {
       if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected one RolloutPolicy NAME, got ${positionals.length}`);
       const kc = kubeConfig(values.kubeconfig);
       const namespace = values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
@@ -98,5 +98,5 @@ export function overrideCommand(action: Override): Command {
         return 1;
       }
     },
-  };
+  });
 }

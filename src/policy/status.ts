@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS } from '../decide/decision.js';
-import { OVERRIDES, PHASES } from '../facts/snapshot.js';
+import { ACTIONS, OVERRIDES, PHASES } from './vocabulary.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
 export const conditionStatusSchema = z.object({

@@ -108,12 +108,28 @@ function required(causes: StatusCause[], field: string): void {
 function containerCauses(spec: Obj, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
   const containers = spec.containers;
+  const seen = new Set<string>();
   if (!Array.isArray(containers) || containers.length === 0) required(causes, `${path}.containers`);
   else containers.forEach((c, i) => {
     if (!isRecord(c) || typeof c.name !== 'string' || c.name === '') required(causes, `${path}.containers[${i}].name`);
+    else if (seen.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', field: `${path}.containers[${i}].name`, message: `Duplicate value: ${JSON.stringify(c.name)}` });
+    else seen.add(c.name);
     if (!isRecord(c) || typeof c.image !== 'string' || c.image === '') required(causes, `${path}.containers[${i}].image`);
   });
   return causes;
+}
+
+function isZero(value: unknown): boolean {
+  return value === 0 || value === '0' || value === '0%';
+}
+
+/** A rolling update must be able to move: maxSurge and maxUnavailable not both 0. */
+function strategyCauses(spec: Obj): StatusCause[] {
+  const strategy = isRecord(spec.strategy) ? spec.strategy : {};
+  const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : undefined;
+  if (strategy.type === 'Recreate' && ru) return [{ reason: 'FieldValueForbidden', field: 'spec.strategy.rollingUpdate', message: 'Forbidden: may not be specified when strategy `type` is \'Recreate\'' }];
+  if (!ru || !isZero(ru.maxSurge) || !isZero(ru.maxUnavailable)) return [];
+  return [{ reason: 'FieldValueInvalid', field: 'spec.strategy.rollingUpdate.maxUnavailable', message: `Invalid value: ${JSON.stringify(String(ru.maxUnavailable))}: may not be 0 when \`maxSurge\` is 0` }];
 }
 
 function selectorCauses(spec: Obj, template: Obj): StatusCause[] {
@@ -138,6 +154,7 @@ const validateWorkload: Validator = (o, old) => {
     causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
   }
   causes.push(...containerCauses(isRecord(template.spec) ? template.spec : {}, 'spec.template.spec'));
+  if (o.kind === 'Deployment') causes.push(...strategyCauses(spec));
   return causes;
 };
 
@@ -151,23 +168,7 @@ const validateService: Validator = (o) => {
   return causes;
 };
 
-/** MicroTime fields are written with six fractional digits, as the API server formats them. */
-function microTime(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const parsed = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(value);
-  if (!parsed) return value;
-  const date = new Date(`${parsed[1] ?? ''}${parsed[3] ?? 'Z'}`);
-  if (Number.isNaN(date.getTime())) return value;
-  return `${date.toISOString().slice(0, 19)}.${(parsed[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
-}
-
-const defaultLease: Defaulter = (o) => {
-  const spec = obj(o, 'spec');
-  for (const key of ['acquireTime', 'renewTime']) if (spec[key] !== undefined) spec[key] = microTime(spec[key]);
-};
-
 export const DEFAULTERS: Record<string, Defaulter> = {
-  'coordination.k8s.io/Lease': defaultLease,
   'apps/Deployment': defaultDeployment,
   'apps/ReplicaSet': defaultReplicaSet,
   '/Service': defaultService,

@@ -1,6 +1,11 @@
 import { DEFAULTERS, VALIDATORS } from './admission.js';
+import { checkDecodable } from './decode-rules.js';
+import { eventCauses } from './event-rules.js';
+import { pruneBuiltin } from './known-fields.js';
+import { annotationSizeCauses, dataSizeCauses, MAX_STORED_BYTES, ownerReferenceCauses, storedBytes } from './meta-rules.js';
 import { SYSTEM_USER, type UserInfo } from './auth.js';
-import { crdCauses, crdStatus, crdToType } from './crds.js';
+import { celCauses } from './cel.js';
+import { crdCauses, crdStatus, crdToType, crdValidations } from './crds.js';
 import { applyPatch } from './patching.js';
 import type { PatchType } from './patch.js';
 import { storageKey, type Registry, type ResourceType } from './registry.js';
@@ -32,6 +37,8 @@ export interface WriteOptions {
 
 export interface DeleteOptions {
   dryRun?: boolean;
+  /** Pods: how long they stay Terminating (default their spec.terminationGracePeriodSeconds; 0 removes at once). */
+  gracePeriodSeconds?: number;
   propagationPolicy?: string;
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -68,6 +75,32 @@ interface Admission {
   old?: KObject;
 }
 
+/** Custom resources and CRDs refuse an update without resourceVersion; built-ins allow it. */
+function allowsUnconditionalUpdate(type: ResourceType): boolean {
+  return type.builtin && `${type.group}/${type.kind}` !== CRD_KEY;
+}
+
+/** ObjectMeta and kind rules beyond names and labels: owner references, sizes, Events. */
+function builtinCauses(w: Admission): StatusCause[] {
+  const { type, object, old } = w;
+  const causes = [...ownerReferenceCauses(object), ...annotationSizeCauses(object)];
+  if (!type.builtin) return causes;
+  if (type.group === '' && (type.kind === 'ConfigMap' || type.kind === 'Secret')) causes.push(...dataSizeCauses(type.kind, object));
+  if (type.kind === 'Event') causes.push(...eventCauses(object, { coreApi: type.group === '', create: old === undefined }));
+  return causes;
+}
+
+/** Optimistic concurrency: a stale resourceVersion is 409; none at all is 422 for kinds that need one. */
+function checkUpdateVersion(type: ResourceType, rv: string | undefined, old: KObject, caller: Caller): void {
+  const name = old.metadata.name ?? '';
+  if ((rv === undefined || rv === '') && !caller.system && !allowsUnconditionalUpdate(type)) {
+    throw invalid({ kind: type.kind, group: type.group, name }, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+  }
+  if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
+    throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+}
+
 function versionOf(t: Target): string {
   return t.version ?? t.type.versions[0] ?? '';
 }
@@ -78,6 +111,8 @@ export type RemovalHook = (type: ResourceType, last: KObject) => void;
 /** The resource operations of the API server, over the registry and the store. */
 export class Api {
   removalHooks: RemovalHook[] = [];
+  /** Set when a kubelet finishes graceful deletions: deleted pods are Terminating for their grace period. */
+  gracefulPods = false;
 
   constructor(readonly registry: Registry, readonly store: Store, private readonly clock: () => Date = () => new Date()) {}
 
@@ -104,6 +139,10 @@ export class Api {
     const version = versionOf(at);
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: create is not allowed`);
     const object = checkBody(type, version, clone(body));
+    checkDecodable(type, version, object);
+    if (object.metadata.resourceVersion && !caller.system) {
+      throw new ApiError(failure(500, 'InternalError', 'Internal error occurred: resourceVersion should not be set on objects to be created'));
+    }
     this.placeNamespace(type, at.namespace, object);
     this.initMetadata(type, object);
     if (type.status && !caller.system) delete object.status;
@@ -125,6 +164,7 @@ export class Api {
     const version = versionOf(ref);
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: update is not allowed`);
     const incoming = checkBody(type, version, clone(body));
+    checkDecodable(type, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -133,10 +173,7 @@ export class Api {
       if (type.createOnUpdate && ref.sub === undefined) return this.create(ref, { ...incoming, metadata: { ...incoming.metadata, name } }, caller, opts);
       throw notFound(type, name);
     }
-    const rv = incoming.metadata.resourceVersion;
-    if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
-      throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    }
+    checkUpdateVersion(type, incoming.metadata.resourceVersion, old, caller);
     return atVersion(this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts), type, version);
   }
 
@@ -144,10 +181,7 @@ export class Api {
     const { type } = ref;
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: patch is not allowed`);
     const old = this.find(type, ref.namespace, ref.name);
-    if (!old) {
-      if (patch.type === 'apply' && ref.sub === undefined) return this.create(ref, applyPatch(type, {}, patch), caller, opts);
-      throw notFound(type, ref.name);
-    }
+    if (!old) throw notFound(type, ref.name);
     const patched = applyPatch(type, atVersion(old, type, versionOf(ref)), patch);
     return this.update(ref, patched, caller, opts);
   }
@@ -170,14 +204,38 @@ export class Api {
     if (!old) throw notFound(type, name);
     checkPreconditions(type, old, opts.preconditions);
     if (opts.dryRun) return { object: old, removed: false };
+    const grace = this.graceSeconds(type, old, opts);
+    if (grace > 0) return { object: old.metadata.deletionTimestamp ? old : this.commit(type, this.markTerminating(old, grace, opts), old), removed: false };
     const finalizers = finalizersFor(old, opts.propagationPolicy);
     const isNamespace = type.resource === 'namespaces' && type.group === '';
     if (finalizers.length === 0 && !isNamespace) return { object: this.removeNow(type, old), removed: true };
     if (old.metadata.deletionTimestamp) return { object: old, removed: false };
+    return { object: this.commit(type, this.markDeleting(old, finalizers, isNamespace), old), removed: false };
+  }
+
+  /** A pod's graceful deletion period in seconds (0: none; other kinds never have one). */
+  private graceSeconds(type: ResourceType, old: KObject, opts: DeleteOptions): number {
+    if (!this.gracefulPods || type.group !== '' || type.resource !== 'pods') return 0;
+    const fromSpec = isRecord(old.spec) && typeof old.spec.terminationGracePeriodSeconds === 'number' ? old.spec.terminationGracePeriodSeconds : 30;
+    return opts.gracePeriodSeconds ?? fromSpec;
+  }
+
+  /** A pod being deleted gracefully: deletionTimestamp at the end of its grace period, as the API server sets it. */
+  private markTerminating(old: KObject, grace: number, opts: DeleteOptions): KObject {
+    const finalizers = finalizersFor(old, opts.propagationPolicy);
+    const deletionTimestamp = new Date(Date.parse(this.now()) + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const metadata = { ...old.metadata, deletionTimestamp, deletionGracePeriodSeconds: grace, ...(finalizers.length ? { finalizers } : {}) };
+    return { ...old, metadata };
+  }
+
+  /** The object once deletion has started: deletionTimestamp, the policy's finalizers, generation bumped. */
+  private markDeleting(old: KObject, finalizers: string[], isNamespace: boolean): KObject {
     const marked: KObject = { ...old, metadata: { ...old.metadata, finalizers, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 } };
+    // the API server bumps generation when deletion starts, so controllers see a change to act on
+    if (old.metadata.generation) marked.metadata.generation = old.metadata.generation + 1;
     if (isNamespace) marked.status = { ...(isRecord(old.status) ? old.status : {}), phase: 'Terminating' };
     if (finalizers.length === 0) delete marked.metadata.finalizers;
-    return { object: this.commit(type, marked, old), removed: false };
+    return marked;
   }
 
   /** Removes an object now (its finalizers are done): DELETED event, then removal hooks. */
@@ -254,22 +312,34 @@ export class Api {
   }
 
   private admit(w: Admission, opts: WriteOptions): KObject {
-    const { type, version, object, old } = w;
+    const { type, object, old } = w;
     const key = `${type.group}/${type.kind}`;
     DEFAULTERS[key]?.(object, old);
-    let result = object;
-    const causes: StatusCause[] = [...metadataCauses(object, nameRule(type)), ...(VALIDATORS[key]?.(object, old) ?? [])];
-    const schema = type.builtin ? undefined : type.schemas.get(version);
-    if (schema) {
-      const checked = validateAgainstSchema(schema, object);
-      result = checked.value as KObject;
-      causes.push(...checked.causes);
-      this.unknownFields(checked.unknown, opts);
-    }
-    if (key === CRD_KEY) causes.push(...crdCauses(object, (group, plural) => this.registry.get(group, plural)?.builtin === true));
+    if (type.builtin) this.unknownFields(pruneBuiltin(key, object), opts);
+    const causes: StatusCause[] = [...metadataCauses(object, nameRule(type)), ...builtinCauses(w), ...(VALIDATORS[key]?.(object, old) ?? [])];
+    const result = this.schemaCheck(w, causes, opts);
+    if (key === CRD_KEY) causes.push(...this.crdCauses(object, opts));
     if (causes.length > 0) throw invalid({ kind: type.kind, group: type.group, name: object.metadata.name ?? '' }, causes);
     if (key === CRD_KEY) result.status = crdStatus(result, this.now());
     return result;
+  }
+
+  /** A custom resource against its version's openAPIV3Schema (pruned, defaulted) and CEL rules. */
+  private schemaCheck(w: Admission, causes: StatusCause[], opts: WriteOptions): KObject {
+    const schema = w.type.builtin ? undefined : w.type.schemas.get(w.version);
+    if (!schema) return w.object;
+    const checked = validateAgainstSchema(schema, w.object);
+    causes.push(...checked.causes);
+    this.unknownFields(checked.unknown, opts);
+    const result = checked.value as KObject;
+    causes.push(...celCauses(w.type.validations?.get(w.version) ?? [], result, w.old));
+    return result;
+  }
+
+  /** A CRD's own rules; the CEL rules the sandbox cannot enforce are said in a Warning. */
+  private crdCauses(crd: KObject, opts: WriteOptions): StatusCause[] {
+    opts.warnings?.push(...crdValidations(crd).notEnforced);
+    return crdCauses(crd, (group, plural) => this.registry.get(group, plural)?.builtin === true);
   }
 
   private unknownFields(paths: string[], opts: WriteOptions): void {
@@ -280,6 +350,7 @@ export class Api {
   }
 
   private commit(type: ResourceType, next: KObject, prev?: KObject): KObject {
+    if (storedBytes(next) > MAX_STORED_BYTES) throw new ApiError(failure(500, 'InternalError', 'etcdserver: request is too large'));
     const stored = withResourceVersion(next, this.store.nextResourceVersion());
     this.store.put(storageKey(type), stored, prev ? 'MODIFIED' : 'ADDED', prev);
     if (`${type.group}/${type.kind}` === CRD_KEY) this.registry.add(crdToType(stored));

@@ -1,7 +1,9 @@
 import type { Api } from './api.js';
+import { randomIn, Timers, wallClock, type SandboxClock } from './clock.js';
 import { storageKey, type ResourceType } from './registry.js';
 import type { StoreEvent } from './store.js';
-import { isRecord, type KObject } from './types.js';
+import { newEvent } from './pods.js';
+import { isRecord, jsonEqual, type KObject, type OwnerReference } from './types.js';
 
 interface Entry {
   type: ResourceType;
@@ -15,23 +17,25 @@ interface Entry {
  * pass); passes are batched on the next turn of the event loop, as a controller's queue would.
  */
 export class GarbageCollector {
-  private scheduled: NodeJS.Immediate | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private closed = false;
+  private scheduled = false;
+  private retrying = false;
+  private readonly timers: Timers;
 
-  constructor(private readonly api: Api) {
+  constructor(private readonly api: Api, clock: SandboxClock = wallClock, private readonly lagMs: readonly [number, number] = [0, 0]) {
+    this.timers = new Timers(clock);
     api.removalHooks.push(() => this.schedule());
     api.store.subscribe((event) => this.onEvent(event));
   }
 
   close(): void {
-    this.closed = true;
-    if (this.scheduled) clearImmediate(this.scheduled);
-    if (this.retry) clearTimeout(this.retry);
+    this.timers.close();
   }
 
   private onEvent(event: StoreEvent): void {
-    if (event.type === 'MODIFIED' && event.object.metadata.deletionTimestamp) {
+    const refs = event.object.metadata.ownerReferences;
+    if (event.type !== 'DELETED' && refs?.length && !jsonEqual(refs, event.prev?.metadata.ownerReferences)) {
+      this.schedule();
+    } else if (event.type === 'MODIFIED' && event.object.metadata.deletionTimestamp) {
       this.schedule();
     } else if (event.type === 'DELETED' && event.object.metadata.namespace) {
       const ns = this.api.store.get('/namespaces', undefined, event.object.metadata.namespace);
@@ -40,9 +44,10 @@ export class GarbageCollector {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = undefined;
+    if (this.scheduled || this.timers.closed) return;
+    this.scheduled = true;
+    this.timers.after(randomIn(this.lagMs), () => {
+      this.scheduled = false;
       this.run();
     });
   }
@@ -66,16 +71,49 @@ export class GarbageCollector {
     }
   }
 
-  /** Dependents whose owners are all gone are deleted; references to gone owners are dropped. */
+  /**
+   * Dependents whose owners are all absent are deleted; references to absent owners are dropped.
+   * An owner is absent when no object of its kind, name and UID is in the dependent's namespace
+   * (a namespaced owner of a cluster-scoped dependent, or one in another namespace, never is).
+   */
   private collectDependents(entries: Entry[]): void {
-    const live = new Set(entries.map((e) => e.object.metadata.uid));
     for (const { type, object } of entries) {
       const refs = object.metadata.ownerReferences ?? [];
-      const remaining = refs.filter((r) => live.has(r.uid));
-      if (remaining.length === refs.length || object.metadata.deletionTimestamp) continue;
+      if (refs.length === 0 || object.metadata.deletionTimestamp) continue;
+      const remaining = refs.filter((r) => this.ownerPresent(type, object, r));
+      if (remaining.length === refs.length) continue;
       if (remaining.length === 0) this.tryDelete(type, object);
       else this.setOwners(type, object, remaining);
     }
+  }
+
+  private ownerPresent(type: ResourceType, dependent: KObject, ref: OwnerReference): boolean {
+    const ownerType = this.api.registry.byKind(ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] ?? '' : '', ref.kind);
+    // an owner of a kind the server does not serve cannot be looked up: the real collector retries, never deletes
+    if (!ownerType) return true;
+    const namespace = dependent.metadata.namespace;
+    if (ownerType.namespaced && !namespace) {
+      this.invalidNamespace(type, dependent, ref);
+      return false;
+    }
+    const owner = this.api.store.get(storageKey(ownerType), ownerType.namespaced ? namespace : undefined, ref.name);
+    if (owner?.metadata.uid === ref.uid) return true;
+    if (ownerType.namespaced && this.existsElsewhere(ownerType, ref)) this.invalidNamespace(type, dependent, ref);
+    return false;
+  }
+
+  private existsElsewhere(ownerType: ResourceType, ref: OwnerReference): boolean {
+    return this.api.store.list(storageKey(ownerType)).some((o) => o.metadata.uid === ref.uid);
+  }
+
+  /** The Warning the garbage collector records on a dependent whose owner is in another namespace. */
+  private invalidNamespace(type: ResourceType, dependent: KObject, ref: OwnerReference): void {
+    const events = this.api.registry.get('', 'events');
+    if (!events || !dependent.metadata.namespace) return;
+    const namespace = dependent.metadata.namespace;
+    const message = `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${namespace}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace ${JSON.stringify(namespace)}`;
+    const about = { ...dependent, apiVersion: dependent.apiVersion ?? type.versions[0], kind: type.kind };
+    this.guard(() => this.api.createAsSystem(events, newEvent(about, { type: 'Warning', reason: 'OwnerRefInvalidNamespace', message, component: 'garbage-collector-controller' }, this.api.now())));
   }
 
   private dependents(entries: Entry[], uid: string | undefined): Entry[] {
@@ -128,12 +166,12 @@ export class GarbageCollector {
     try {
       step();
     } catch {
-      if (this.retry || this.closed) return;
-      this.retry = setTimeout(() => {
-        this.retry = undefined;
+      if (this.retrying) return;
+      this.retrying = true;
+      this.timers.after(200, () => {
+        this.retrying = false;
         this.schedule();
-      }, 200);
-      this.retry.unref();
+      });
     }
   }
 }

@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { accessReview, type Authorize } from './access-review.js';
 import type { Api, Caller, DeleteOptions, Subresource, WriteOptions } from './api.js';
 import { patchTypeOf } from './patch.js';
+import { SERVER_SIDE_APPLY_REFUSED } from './patching.js';
 import type { ResourceType } from './registry.js';
 import type { Route } from './routes.js';
 import { patchScale, toScale, updateScale } from './scale.js';
@@ -21,6 +23,8 @@ export interface Exchange {
   accept?: string;
   caller: Caller;
   res: ServerResponse;
+  /** Decides access reviews (RBAC when enforced). */
+  authorize?: Authorize;
 }
 
 export type Reply = { code: number; body: unknown; warnings?: string[] } | 'streamed';
@@ -61,14 +65,23 @@ function writeOptions(query: URLSearchParams): WriteOptions {
   return { dryRun: dryRun.length > 0, fieldValidation: query.get('fieldValidation') ?? 'Warn', warnings: [] };
 }
 
+function propagationPolicy(policy: unknown): string | undefined {
+  if (policy === undefined || policy === null) return undefined;
+  if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+  return policy;
+}
+
+function gracePeriod(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if ((typeof value !== 'number' && typeof value !== 'string') || !/^[0-9]+$/.test(String(value))) throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
+  return Number(value);
+}
+
 function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {
   const options: DeleteOptions = { dryRun: query.getAll('dryRun').includes('All') };
   const fromBody = isRecord(body) ? body : {};
-  const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
-  if (policy !== undefined && policy !== null) {
-    if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
-    options.propagationPolicy = policy;
-  }
+  options.propagationPolicy = propagationPolicy(query.get('propagationPolicy') ?? fromBody.propagationPolicy);
+  options.gracePeriodSeconds = gracePeriod(query.get('gracePeriodSeconds') ?? fromBody.gracePeriodSeconds);
   if (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All')) options.dryRun = true;
   if (isRecord(fromBody.preconditions)) options.preconditions = fromBody.preconditions;
   if (fromBody.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = 'Orphan';
@@ -112,7 +125,7 @@ function getOrWatch(api: Api, hub: WatchHub, ex: Exchange): Reply {
 function create(api: Api, ex: Exchange): Reply {
   const { route, type } = ex;
   if (route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
-  if (type.virtual) return { code: 201, body: selfSubjectReview(ex.caller, api.now()) };
+  if (type.virtual) return { code: 201, body: review(api, ex) };
   const opts = writeOptions(ex.query);
   return { code: 201, body: api.create({ type, namespace: route.namespace, version: route.version }, ex.body, ex.caller, opts), warnings: opts.warnings };
 }
@@ -131,7 +144,8 @@ function patch(api: Api, ex: Exchange): Reply {
   const { route, type } = ex;
   if (!route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   const patchType = patchTypeOf(ex.contentType);
-  if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
+  if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
+  if (patchType === 'apply') throw new ApiError(failure(415, 'UnsupportedMediaType', SERVER_SIDE_APPLY_REFUSED));
   const opts = writeOptions(ex.query);
   const target = { type, namespace: route.namespace, name: route.name };
   if (route.sub === 'scale') return { code: 200, body: patchScale(api, target, { type: patchType, body: ex.body }, { caller: ex.caller, opts }) };
@@ -157,6 +171,16 @@ function remove(api: Api, ex: Exchange): Reply {
 function asTable(ex: Exchange, reply: Reply): Reply {
   if (reply === 'streamed' || ex.route.sub || !wantsTable(ex.accept)) return reply;
   return { ...reply, body: toTable(ex.type, ex.route.version, reply.body as KObject, ex.query.get('includeObject')) };
+}
+
+function review(api: Api, ex: Exchange): KObject {
+  switch (ex.type.kind) {
+    case 'SelfSubjectAccessReview':
+    case 'SubjectAccessReview':
+      return accessReview(ex.type.kind, ex.body, ex.caller, ex.authorize ?? (() => true));
+    default:
+      return selfSubjectReview(ex.caller, api.now());
+  }
 }
 
 function selfSubjectReview(caller: Caller, now: string): KObject {

@@ -6,8 +6,10 @@ import { KubeConfig, type ApiConstructor, type ApiType } from '@kubernetes/clien
 import { Api } from './api.js';
 import { ADMIN_USER, newToken, TokenAuthenticator, type UserInfo } from './auth.js';
 import { INITIAL_NAMESPACES, registerBuiltins } from './builtins.js';
+import { DEFAULT_CLUSTER_ROLES } from './default-roles.js';
 import { generateServingCerts } from './certs.js';
 import { Faults } from './faults.js';
+import { INSTANT_TIMING, REALISTIC_TIMING, wallClock, type SandboxClock, type Timing } from './clock.js';
 import { GarbageCollector } from './gc.js';
 import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { RbacAuthorizer } from './rbac.js';
@@ -24,6 +26,8 @@ export type { PodBehaviour, WorkloadOptions } from './workloads.js';
 export type { UserInfo } from './auth.js';
 export type { LoggedRequest, RequestLog } from './request-log.js';
 export type { KObject } from './types.js';
+export type { SandboxClock, Timing } from './clock.js';
+export { INSTANT_TIMING, REALISTIC_TIMING } from './clock.js';
 export { Faults } from './faults.js';
 export { Workloads } from './workloads.js';
 export { Api } from './api.js';
@@ -49,6 +53,13 @@ export interface SandboxOptions {
   users?: Array<{ token: string; user: UserInfo }>;
   /** Called with unexpected (500) errors of requests. */
   onError?: (error: unknown) => void;
+  /** The time source of every timer of the sandbox (default: wall time). */
+  clock?: SandboxClock;
+  /**
+   * How slow the sandbox is: controllers' lag, pod grace, watch lifetime. Default: REALISTIC_TIMING,
+   * merged with what is given; `false` makes it instant (no lag, pods removed at once, watches never closed).
+   */
+  timing?: Partial<Timing> | false;
 }
 
 export interface Sandbox {
@@ -74,14 +85,27 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-function buildCore(options: SandboxOptions): { api: Api; hub: WatchHub; gc: GarbageCollector } {
+function timingOf(options: SandboxOptions): Timing {
+  return options.timing === false ? INSTANT_TIMING : { ...REALISTIC_TIMING, ...options.timing };
+}
+
+function buildCore(options: SandboxOptions, clock: SandboxClock, timing: Timing): { api: Api; hub: WatchHub; gc: GarbageCollector } {
   const registry = new Registry();
   registerBuiltins(registry);
   const store = new Store(options.historyLimit ?? 50_000);
-  const api = new Api(registry, store);
+  const api = new Api(registry, store, () => new Date(clock.now()));
   const namespaces = registry.get('', 'namespaces');
   for (const name of INITIAL_NAMESPACES) if (namespaces) api.createAsSystem(namespaces, { metadata: { name } });
-  return { api, hub: new WatchHub(store, options.bookmarkIntervalMs ?? 60_000), gc: new GarbageCollector(api) };
+  const clusterRoles = registry.get('rbac.authorization.k8s.io', 'clusterroles');
+  for (const role of DEFAULT_CLUSTER_ROLES) if (clusterRoles) api.createAsSystem(clusterRoles, role);
+  const hub = new WatchHub(store, { clock, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, lifetimeMs: timing.watchLifetimeMs });
+  return { api, hub, gc: new GarbageCollector(api, clock, timing.controllerLagMs) };
+}
+
+function startWorkloads(api: Api, options: SandboxOptions, clock: SandboxClock, timing: Timing): Workloads | undefined {
+  if (options.workloads === false) return undefined;
+  api.gracefulPods = timing.podGraceMs > 0;
+  return new Workloads(api, options.workloads ?? {}, { clock, timing });
 }
 
 async function listen(server: Server, port: number): Promise<number> {
@@ -110,7 +134,9 @@ async function kubeconfigLocation(path: string | undefined): Promise<{ tempDir?:
 /** Starts the sandbox cluster: an HTTPS Kubernetes API on a loopback port, with simulated workloads. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const certs = await generateServingCerts();
-  const { api, hub, gc } = buildCore(options);
+  const clock = options.clock ?? wallClock;
+  const timing = timingOf(options);
+  const { api, hub, gc } = buildCore(options, clock, timing);
   if (options.statePath) await loadState(api, options.statePath);
   const token = options.token ?? newToken();
   const auth = authenticator(token, options.users ?? []);
@@ -122,7 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `https://127.0.0.1:${port}`;
   const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: certs.caCert, token });
-  const workloads = options.workloads === false ? undefined : new Workloads(api, options.workloads ?? {});
+  const workloads = startWorkloads(api, options, clock, timing);
   const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });
   return {
     url, port, kubeconfigPath, kubeconfig, token, caCert: certs.caCert, api, faults, requests, workloads,

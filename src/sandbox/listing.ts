@@ -21,7 +21,7 @@ function byKey(a: KObject, b: KObject): number {
 export function listObjects(store: Store, at: { type: ResourceType; namespace?: string; version: string }, query: ListQuery): KObject {
   const { type, version } = at;
   const labels = parseLabelSelector(query.labelSelector);
-  const fields = parseFieldSelector(query.fieldSelector, type.kind);
+  const fields = parseFieldSelector(query.fieldSelector, type.kind, type.group);
   const rv = store.resourceVersion;
   let items = store.list(storageKey(type), at.namespace).map((o) => atVersion(o, type, version)).filter((o) => labels(o) && fields(o)).sort(byKey);
   if (query.continue) {

@@ -13,7 +13,7 @@ function gvPath(group: string, version: string): string {
 }
 
 const QUERY = (name: string): Record<string, unknown> => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
 
 function operation(t: ResourceType, version: string, action: string, params: string[]): Record<string, unknown> {
   return {

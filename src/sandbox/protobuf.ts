@@ -40,7 +40,14 @@ const POD_SPEC: Message = { 2: f('containers', CONTAINER, { repeated: true }), 2
 const POD_TEMPLATE: Message = { 1: f('metadata', OBJECT_META, { keepZero: true }), 2: f('spec', POD_SPEC) };
 const ROLLING: Message = { 1: f('maxUnavailable', 'intOrString'), 2: f('maxSurge', 'intOrString') };
 
+const RESOURCE_ATTRIBUTES: Message = { 1: f('namespace', 'string'), 2: f('verb', 'string'), 3: f('group', 'string'), 4: f('version', 'string'), 5: f('resource', 'string'), 6: f('subresource', 'string'), 7: f('name', 'string') };
+const NON_RESOURCE_ATTRIBUTES: Message = { 1: f('path', 'string'), 2: f('verb', 'string') };
+
 const KINDS: Record<string, Message> = {
+  SelfSubjectAccessReview: { 1: f('metadata', OBJECT_META), 2: f('spec', { 1: f('resourceAttributes', RESOURCE_ATTRIBUTES), 2: f('nonResourceAttributes', NON_RESOURCE_ATTRIBUTES) }) },
+  SubjectAccessReview: { 1: f('metadata', OBJECT_META), 2: f('spec', {
+    1: f('resourceAttributes', RESOURCE_ATTRIBUTES), 2: f('nonResourceAttributes', NON_RESOURCE_ATTRIBUTES), 3: f('user', 'string'), 4: f('groups', 'string', { repeated: true }), 6: f('uid', 'string'),
+  }) },
   ServiceAccount: { 1: f('metadata', OBJECT_META) },
   Namespace: { 1: f('metadata', OBJECT_META), 2: f('spec', { 1: f('finalizers', 'string', { repeated: true }) }) },
   ConfigMap: { 1: f('metadata', OBJECT_META), 2: strMap('data'), 3: f('binaryData', 'bytes', { map: 'bytes' }), 4: f('immutable', 'bool') },

@@ -1,6 +1,7 @@
 import type { Api } from './api.js';
 import { isAdmin, type UserInfo } from './auth.js';
 import { forbidden, type ApiError } from './status.js';
+import { matchesLabelSelector } from './selectors.js';
 import { isRecord, type KObject } from './types.js';
 
 /** What a request asks to do, as RBAC sees it. */
@@ -18,6 +19,23 @@ interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
   resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+/** A request for a path outside the resource API (`/healthz`, `/metrics`). */
+export interface NonResource {
+  nonResourcePath: string;
+  verb: string;
+}
+
+/** Reviews every authenticated user may create, as the system:basic-user ClusterRole allows. */
+const ALWAYS_ALLOWED = new Set(['authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews']);
+
+function nonResourceAllows(rule: PolicyRule, a: NonResource): boolean {
+  const urls = rule.nonResourceURLs ?? [];
+  const verbs = rule.verbs ?? [];
+  const urlOk = urls.some((u) => u === '*' || u === a.nonResourcePath || (u.endsWith('*') && a.nonResourcePath.startsWith(u.slice(0, -1))));
+  return urlOk && (verbs.includes('*') || verbs.includes(a.verb));
 }
 
 interface Subject {
@@ -58,7 +76,18 @@ export class RbacAuthorizer {
     const role = ref.kind === 'ClusterRole'
       ? this.objects('clusterroles').find((r) => r.metadata.name === ref.name)
       : this.objects('roles', namespace).find((r) => r.metadata.name === ref.name);
+    if (role && ref.kind === 'ClusterRole' && isRecord(role.aggregationRule)) return this.aggregated(role.aggregationRule);
     return Array.isArray(role?.rules) ? (role.rules as PolicyRule[]) : [];
+  }
+
+  /** An aggregated ClusterRole (view, edit, admin) has the rules of every ClusterRole its selectors match (aggregated ones too). */
+  private aggregated(rule: Record<string, unknown>, depth = 0): PolicyRule[] {
+    const selectors = Array.isArray(rule.clusterRoleSelectors) ? rule.clusterRoleSelectors : [];
+    const members = this.objects('clusterroles').filter((r) => selectors.some((s) => matchesLabelSelector(s, r.metadata.labels)));
+    return members.flatMap((r) => {
+      if (isRecord(r.aggregationRule)) return depth < 5 ? this.aggregated(r.aggregationRule, depth + 1) : [];
+      return Array.isArray(r.rules) ? (r.rules as PolicyRule[]) : [];
+    });
   }
 
   private rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
@@ -68,9 +97,10 @@ export class RbacAuthorizer {
     return rules;
   }
 
-  allows(user: UserInfo, a: Attributes): boolean {
+  allows(user: UserInfo, a: Attributes | NonResource): boolean {
     if (isAdmin(user)) return true;
-    if (a.group === 'authentication.k8s.io' && a.resource === 'selfsubjectreviews') return true;
+    if ('nonResourcePath' in a) return this.rulesFor(user, undefined).some((r) => nonResourceAllows(r, a));
+    if (ALWAYS_ALLOWED.has(`${a.group}/${a.resource}`)) return true;
     return this.rulesFor(user, a.namespace).some((r) => ruleAllows(r, a));
   }
 

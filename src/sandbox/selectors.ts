@@ -64,26 +64,42 @@ export function parseLabelSelector(text: string | null | undefined): Selector {
 }
 
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
+const INVOLVED = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
+/** The selectable fields per group/Kind, as the API server's field label conversion lists them. */
 const KIND_FIELDS: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'status.phase', 'status.podIP'],
-  Event: ['involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type', 'regarding.kind', 'regarding.name', 'regarding.namespace', 'regarding.uid', 'source'],
-  Secret: ['type'],
-  Namespace: ['status.phase'],
+  '/Pod': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  '/Event': [...INVOLVED.map((f) => `involvedObject.${f}`), 'reason', 'reportingComponent', 'source', 'type'],
+  'events.k8s.io/Event': [...INVOLVED.map((f) => `regarding.${f}`), 'reason', 'reportingController', 'type'],
+  '/Secret': ['type'],
+  '/Namespace': ['status.phase'],
 };
 
-/** `metadata.name=x,metadata.namespace!=y`; only the fields the API server supports for the kind. */
-export function parseFieldSelector(text: string | null | undefined, kind: string): Selector {
+/** A field requirement `key=value` or `key!=value`; values may hold any character but `,` (apps/v1, kubestead.io/controller). */
+const FIELD_TERM = /^([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([^,]*)$/;
+
+function parseFieldTerm(term: string): Requirement {
+  const eq = FIELD_TERM.exec(term);
+  if (!eq) throw badRequest(`invalid selector: '${term}'; can't understand '${term}'`);
+  return { key: eq[1] ?? '', op: eq[2] === '!=' ? '!=' : '=', values: [eq[3] ?? ''] };
+}
+
+/** A field's value where it is not at its own path (`source` of a core Event is the reporting component). */
+const FIELD_PATHS: Record<string, string> = { source: 'source.component' };
+
+function fieldValue(o: KObject, key: string): string {
+  const v = getPath(o, FIELD_PATHS[key] ?? key);
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/** `metadata.name=x,metadata.namespace!=y`; only the fields the API server supports for the group and kind. */
+export function parseFieldSelector(text: string | null | undefined, kind: string, group = ''): Selector {
   if (!text) return () => true;
-  const allowed = [...COMMON_FIELDS, ...(KIND_FIELDS[kind] ?? [])];
-  const reqs = splitTerms(text).map(parseTerm);
+  const allowed = [...COMMON_FIELDS, ...(KIND_FIELDS[`${group}/${kind}`] ?? [])];
+  const reqs = splitTerms(text).map(parseFieldTerm);
   for (const r of reqs) {
-    if (r.op !== '=' && r.op !== '!=') throw badRequest(`invalid selector: '${text}'; can't understand '${r.key}'`);
     if (!allowed.includes(r.key)) throw badRequest(`field label not supported: ${r.key}`);
   }
-  return (o) => reqs.every((r) => {
-    const v = getPath(o, r.key);
-    return holds(r, typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
-  });
+  return (o) => reqs.every((r) => holds(r, fieldValue(o, r.key)));
 }
 
 /** A LabelSelector object (matchLabels + matchExpressions) as a predicate over labels. */

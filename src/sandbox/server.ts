@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { Authorize } from './access-review.js';
 import type { Api, Caller } from './api.js';
 import type { TokenAuthenticator, UserInfo } from './auth.js';
 import { parseBody, readRaw } from './body.js';
@@ -113,8 +114,9 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
   const raw = await readRaw(req);
   const caller: Caller = { user };
   // A GET's body is ignored; a review (SelfSubjectReview) is answered from the caller alone.
-  const body = type.virtual || method === 'GET' ? undefined : parseBody(raw, req.headers['content-type']);
-  return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res });
+  const body = type.resource === 'selfsubjectreviews' || method === 'GET' ? undefined : parseBody(raw, req.headers['content-type']);
+  const authorize: Authorize = (who, attrs) => deps.rbac?.allows(who, attrs) ?? true;
+  return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res, authorize });
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): Promise<void> {

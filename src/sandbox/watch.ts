@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { randomIn, Timers, wallClock, type SandboxClock } from './clock.js';
 import { atVersion } from './objects.js';
 import { apiVersionOf, storageKey, type GroupResource, type ResourceType } from './registry.js';
 import { parseFieldSelector, parseLabelSelector, type Selector } from './selectors.js';
@@ -40,10 +41,27 @@ function translate(event: StoreEvent, matches: Selector): WatchEventType | undef
 }
 
 /** Serves `?watch=1` streams: replay from a resourceVersion, live events, bookmarks, timeouts, 410. */
+export interface WatchTiming {
+  clock?: SandboxClock;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK. */
+  bookmarkIntervalMs: number;
+  /** A watch without timeoutSeconds is closed by the server after a random lifetime in this range; [0, 0] never. */
+  lifetimeMs?: readonly [number, number];
+}
+
 export class WatchHub {
   private readonly open = new Set<OpenWatch>();
+  private readonly timers: Timers;
 
-  constructor(private readonly store: Store, private readonly bookmarkIntervalMs: number) {}
+  constructor(private readonly store: Store, private readonly timing: WatchTiming) {
+    this.timers = new Timers(timing.clock ?? wallClock);
+  }
+
+  /** The server's time limit of one watch (ms), or 0 for none. */
+  private lifetime(req: WatchRequest): number {
+    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) return req.timeoutSeconds * 1000;
+    return randomIn(this.timing.lifetimeMs ?? [0, 0]);
+  }
 
   get count(): number {
     return this.open.size;
@@ -62,7 +80,7 @@ export class WatchHub {
   serve(res: ServerResponse, req: WatchRequest): void {
     const gr = storageKey(req.type);
     const labels = parseLabelSelector(req.labelSelector);
-    const fields = parseFieldSelector(req.fieldSelector, req.type.kind);
+    const fields = parseFieldSelector(req.fieldSelector, req.type.kind, req.type.group);
     const inScope = (o: KObject): boolean => !req.type.namespaced || req.namespace === undefined || o.metadata.namespace === req.namespace;
     const matches: Selector = (o) => {
       const seen = atVersion(o, req.type, req.version);
@@ -97,15 +115,17 @@ export class WatchHub {
       const type = translate(event, s.matches);
       if (type) s.send(type, atVersion(event.object, req.type, req.version));
     });
-    const timers: NodeJS.Timeout[] = [];
-    if (req.allowWatchBookmarks) timers.push(setInterval(() => s.bookmark(), this.bookmarkIntervalMs));
-    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) timers.push(setTimeout(() => watch.close(), req.timeoutSeconds * 1000));
+    const stop = new AbortController();
+    if (req.allowWatchBookmarks) this.timers.every(this.timing.bookmarkIntervalMs, () => s.bookmark(), stop.signal);
+    const lifetime = this.lifetime(req);
+    // the API server ends a watch cleanly when its time is up; the client lists or resumes and watches again
+    if (lifetime > 0) this.timers.after(lifetime, () => watch.close(), stop.signal);
     const watch: OpenWatch = {
       res,
       close: () => {
         if (!this.open.delete(watch)) return;
         unsubscribe();
-        for (const t of timers) clearTimeout(t);
+        stop.abort();
         if (!res.writableEnded) res.end();
       },
     };

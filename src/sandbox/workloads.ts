@@ -1,8 +1,9 @@
 import type { Api } from './api.js';
+import { randomIn, Timers, wallClock, type SandboxClock, type Timing } from './clock.js';
 import { crashedStatus, firstContainerName, newEvent, runningStatus, type PodBehaviour } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { ReplicaSetReconciler } from './replicasets.js';
-import { DeploymentReconciler } from './rollout.js';
+import { DeploymentReconciler } from './deployment-controller.js';
 import type { StoreEvent } from './store.js';
 import { isRecord, type KObject } from './types.js';
 
@@ -17,6 +18,12 @@ export interface WorkloadOptions {
   resyncMs?: number;
 }
 
+/** What the sandbox gives its workloads: its clock, and how slow to be. */
+export interface WorkloadContext {
+  clock?: SandboxClock;
+  timing?: Pick<Timing, 'controllerLagMs' | 'podGraceMs'>;
+}
+
 function typeOf(api: Api, group: string, resource: string): ResourceType {
   const type = api.registry.get(group, resource);
   if (!type) throw new Error(`built-in ${resource} missing`);
@@ -27,13 +34,9 @@ function ownerUid(o: KObject, kind: string): string | undefined {
   return (o.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === kind)?.uid;
 }
 
-/** A timer's work: a failure (the pod went away meanwhile) must not take the process down. */
-function safely(work: () => unknown): void {
-  try {
-    work();
-  } catch {
-    // the next change of the object starts another pass
-  }
+function terminationGraceMs(pod: KObject): number {
+  const seconds = isRecord(pod.spec) ? pod.spec.terminationGracePeriodSeconds : undefined;
+  return typeof seconds === 'number' ? seconds * 1000 : 30_000;
 }
 
 /**
@@ -45,25 +48,32 @@ export class Workloads {
   private readonly replicaSets: ReplicaSetReconciler;
   private readonly dirtyDeployments = new Set<string>();
   private readonly dirtyReplicaSets = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout[]>();
+  private readonly podTimers = new Map<string, AbortController>();
+  private readonly timers: Timers;
+  private readonly lagMs: readonly [number, number];
+  private readonly podGraceMs: number;
   private readonly behaviours = new Map<string, PodBehaviour>();
   private readonly imageBehaviours: Array<{ image: string | RegExp; behaviour: PodBehaviour }> = [];
-  private scheduled: NodeJS.Immediate | undefined;
-  private readonly resync: NodeJS.Timeout;
+  private scheduled = false;
   private readonly unsubscribe: () => void;
-  private closed = false;
   readonly readyDelayMs: number;
   readonly crashIntervalMs: number;
 
-  constructor(private readonly api: Api, options: WorkloadOptions = {}) {
+  constructor(private readonly api: Api, options: WorkloadOptions = {}, context: WorkloadContext = {}) {
     this.readyDelayMs = options.readyDelayMs ?? 1000;
+    const clock = context.clock ?? wallClock;
+    this.timers = new Timers(clock);
+    ({ controllerLagMs: this.lagMs, podGraceMs: this.podGraceMs } = { controllerLagMs: [0, 0] as const, podGraceMs: 0, ...context.timing });
     const replicasets = typeOf(api, 'apps', 'replicasets');
-    this.deployments = new DeploymentReconciler(api, { deployments: typeOf(api, 'apps', 'deployments'), replicasets, events: typeOf(api, '', 'events') }, () => Date.now());
-    this.replicaSets = new ReplicaSetReconciler(api, { replicasets, pods: typeOf(api, '', 'pods') }, (pod) => this.startPod(pod));
+    this.deployments = new DeploymentReconciler(api, { deployments: typeOf(api, 'apps', 'deployments'), replicasets, events: typeOf(api, '', 'events') }, () => clock.now());
+    this.replicaSets = new ReplicaSetReconciler(api, { replicasets, pods: typeOf(api, '', 'pods') }, {
+      onPodCreated: (pod) => this.startPod(pod),
+      requeueAfter: (rs, ms) => this.timers.after(ms, () => this.markReplicaSet(rs)),
+      nowMs: () => clock.now(),
+    });
     this.crashIntervalMs = options.crashIntervalMs ?? 2 * this.readyDelayMs;
     this.unsubscribe = api.store.subscribe((event) => this.onEvent(event));
-    this.resync = setInterval(() => this.resyncProgressing(), options.resyncMs ?? 1000);
-    this.resync.unref();
+    this.timers.every(options.resyncMs ?? 1000, () => this.resyncProgressing());
     for (const d of api.store.list('apps/deployments')) this.markDeployment(d);
     // pods of a loaded state that had not started yet start now
     for (const pod of api.store.list('/pods')) if (isRecord(pod.status) && pod.status.phase === 'Pending') this.startPod(pod);
@@ -90,12 +100,9 @@ export class Workloads {
   }
 
   close(): void {
-    this.closed = true;
     this.unsubscribe();
-    clearInterval(this.resync);
-    if (this.scheduled) clearImmediate(this.scheduled);
-    for (const list of this.timers.values()) list.forEach((t) => clearTimeout(t));
-    this.timers.clear();
+    this.timers.close();
+    this.podTimers.clear();
   }
 
   private onEvent(event: StoreEvent): void {
@@ -106,6 +113,7 @@ export class Workloads {
       this.markOwner(o, 'Deployment', 'apps/deployments', this.dirtyDeployments);
     } else if (event.gr === '/pods') {
       if (event.type === 'DELETED') this.stopPod(o);
+      else if (o.metadata.deletionTimestamp && !event.prev?.metadata.deletionTimestamp) this.terminate(o);
       this.markOwner(o, 'ReplicaSet', 'apps/replicasets', this.dirtyReplicaSets);
     } else return;
     this.schedule();
@@ -121,10 +129,17 @@ export class Workloads {
     if (ref && this.api.store.get(gr, o.metadata.namespace, ref.name)?.metadata.uid === ref.uid) into.add(`${o.metadata.namespace ?? ''}/${ref.name}`);
   }
 
+  private markReplicaSet(rs: KObject): void {
+    this.dirtyReplicaSets.add(`${rs.metadata.namespace ?? ''}/${rs.metadata.name ?? ''}`);
+    this.schedule();
+  }
+
+  /** The controllers act on what changed after a lag, batched, as a real controller's queue and resync do. */
   private schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = undefined;
+    if (this.scheduled || this.timers.closed) return;
+    this.scheduled = true;
+    this.timers.after(randomIn(this.lagMs), () => {
+      this.scheduled = false;
       this.drain();
     });
   }
@@ -174,17 +189,24 @@ export class Workloads {
 
   private startPod(pod: KObject): void {
     const behaviour = this.behaviourOf(pod);
-    const uid = pod.metadata.uid ?? '';
-    const start = setTimeout(() => safely(() => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now()))), this.readyDelayMs);
-    const timers = [start];
-    if (behaviour === 'crashloop') timers.push(setInterval(() => safely(() => this.crash(pod)), this.crashIntervalMs));
-    this.timers.set(uid, timers);
+    const stop = new AbortController();
+    this.podTimers.set(pod.metadata.uid ?? '', stop);
+    this.timers.after(this.readyDelayMs, () => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now())), stop.signal);
+    if (behaviour === 'crashloop') this.timers.every(this.crashIntervalMs, () => this.crash(pod), stop.signal);
   }
 
   private stopPod(pod: KObject): void {
     const uid = pod.metadata.uid ?? '';
-    for (const t of this.timers.get(uid) ?? []) clearTimeout(t);
-    this.timers.delete(uid);
+    this.podTimers.get(uid)?.abort();
+    this.podTimers.delete(uid);
+  }
+
+  /** The kubelet's part of a graceful deletion: the pod stops, then goes away after its grace period. */
+  private terminate(pod: KObject): void {
+    this.stopPod(pod);
+    const pods = typeOf(this.api, '', 'pods');
+    const ref = { type: pods, namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' };
+    this.timers.after(Math.min(this.podGraceMs, terminationGraceMs(pod)), () => this.api.delete(ref, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }));
   }
 
   private setPodStatus(pod: KObject, next: (current: KObject) => Record<string, unknown>): KObject | undefined {

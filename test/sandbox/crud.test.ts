@@ -1,4 +1,4 @@
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { failureOf, namesOf, raw, testSandbox, waitFor, type Body } from './support.js';
@@ -213,7 +213,7 @@ describe('events', () => {
   it('shows the same Events through core/v1 and events.k8s.io/v1, with their field names', async () => {
     const events = sandbox.kubeConfig().makeApiClient(EventsV1Api);
     const created = await events.createNamespacedEvent({ namespace: 'crud', body: {
-      metadata: { name: 'ev1' }, eventTime: new Date('2026-11-26T10:00:00.000000Z'), reason: 'Advanced', type: 'Normal', note: 'step 1 → 2', action: 'Advance',
+      metadata: { name: 'ev1' }, eventTime: new V1MicroTime('2026-11-26T10:00:00.000Z'), reason: 'Advanced', type: 'Normal', note: 'step 1 → 2', action: 'Advance',
       reportingController: 'kubestead.io/controller', reportingInstance: 'kubestead-0', regarding: { kind: 'Deployment', name: 'checkout', namespace: 'crud', apiVersion: 'apps/v1' },
     } });
     expect(created).toMatchObject({ note: 'step 1 → 2', regarding: { name: 'checkout' }, reportingController: 'kubestead.io/controller' });
@@ -232,7 +232,7 @@ describe('leases', () => {
     const b = sandbox.client(CoordinationV1Api);
     const body = (holder: string): Parameters<CoordinationV1Api['createNamespacedLease']>[0]['body'] => ({
       metadata: { name: 'kubestead-leader' },
-      spec: { holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: new Date(), renewTime: new Date() },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: new V1MicroTime(), renewTime: new V1MicroTime() },
     });
     const results = await Promise.allSettled([a.createNamespacedLease({ namespace: 'crud', body: body('a') }), b.createNamespacedLease({ namespace: 'crud', body: body('b') })]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -241,7 +241,7 @@ describe('leases', () => {
     expect(String(lease.spec?.renewTime as unknown)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     const holder = lease.spec!.holderIdentity!;
     // both renew from the same read: the second write is stale
-    const renew = (api: CoordinationV1Api, who: string) => api.replaceNamespacedLease({ name: 'kubestead-leader', namespace: 'crud', body: { ...lease, spec: { ...lease.spec, holderIdentity: who, renewTime: new Date() } } });
+    const renew = (api: CoordinationV1Api, who: string) => api.replaceNamespacedLease({ name: 'kubestead-leader', namespace: 'crud', body: { ...lease, spec: { ...lease.spec, holderIdentity: who, renewTime: new V1MicroTime() } } });
     await renew(holder === 'a' ? a : b, holder);
     const stale = await failureOf(renew(holder === 'a' ? b : a, holder === 'a' ? 'b' : 'a'));
     expect(stale.code).toBe(409);

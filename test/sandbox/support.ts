@@ -21,11 +21,19 @@ export function namesOf(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   return (list as Array<{ name?: string; metadata?: { name?: string } }>).map((e) => e.name ?? e.metadata?.name ?? '');
 }
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox, type SandboxOptions, type Timing } from '../../src/sandbox/index.js';
 
-/** A sandbox with short delays, for tests. */
+/**
+ * Realistic timing, shortened for tests: controllers lag 10–60 ms, pods terminate over 300 ms, and
+ * the server closes every watch after 2–5 s so that each client's re-watch path runs.
+ * `timing: false` (or a partial Timing) per test.
+ */
+export const TEST_TIMING: Timing = { controllerLagMs: [10, 60], podGraceMs: 300, watchLifetimeMs: [2000, 5000] };
+
+/** A sandbox with short delays and realistic (shortened) timing, for tests. */
 export function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  return startSandbox({ workloads: { readyDelayMs: 60, resyncMs: 100 }, bookmarkIntervalMs: 200, ...options });
+  const timing = options.timing === false ? false : { ...TEST_TIMING, ...options.timing };
+  return startSandbox({ workloads: { readyDelayMs: 60, resyncMs: 100 }, bookmarkIntervalMs: 200, ...options, timing });
 }
 
 /** Polls until `probe` returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -85,7 +85,7 @@ describe('simulated workloads', () => {
     await apps.patchNamespacedDeployment({ name: 'web', namespace: ns, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
     const back = await waitFor(async () => {
       const d = await read('web');
-      return d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '3' && d.status?.updatedReplicas === 3 && d.status.readyReplicas === 3 && d.status.replicas === 3 && d;
+      return d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '3' && d.status?.observedGeneration === d.metadata.generation && d.status?.updatedReplicas === 3 && d.status?.readyReplicas === 3 && d.status?.replicas === 3 && d;
     }, 8000, 'the rollback');
     expect(condition(back, 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
     const rs = (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items;
@@ -110,7 +110,8 @@ describe('simulated workloads', () => {
       await apps.patchNamespacedDeployment({ name: 'surge', namespace: ns, body: { spec: { template: { metadata: { annotations: { v: '2' } } } } } }, merge);
       await waitFor(async () => {
         const d = await read('surge');
-        return d.status?.updatedReplicas === 4 && d.status.readyReplicas === 4 && d.status.replicas === 4 && condition(d, 'Progressing')?.reason === 'NewReplicaSetAvailable';
+        // the status of the new generation, not the old one still shown while the controller lags
+        return d.status?.observedGeneration === d.metadata?.generation && d.status?.updatedReplicas === 4 && d.status?.readyReplicas === 4 && d.status?.replicas === 4 && condition(d, 'Progressing')?.reason === 'NewReplicaSetAvailable';
       }, 10_000, 'the surge rollout');
     } finally {
       unsubscribe();
@@ -134,7 +135,7 @@ describe('simulated workloads', () => {
     await apps.patchNamespacedDeployment({ name: 'paused', namespace: ns, body: { spec: { paused: false } } }, merge);
     await waitFor(async () => {
       const d = await read('paused');
-      return condition(d, 'Progressing')?.reason === 'NewReplicaSetAvailable' && d.status?.updatedReplicas === 2 && d.status.replicas === 2;
+      return d.status?.observedGeneration === d.metadata?.generation && condition(d, 'Progressing')?.reason === 'NewReplicaSetAvailable' && d.status?.updatedReplicas === 2 && d.status?.replicas === 2;
     }, 8000, 'the resumed rollout');
     expect((await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=paused' })).items).toHaveLength(2);
   });

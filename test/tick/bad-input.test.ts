@@ -1,33 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/controller/reconciler.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, tickSandbox } from './support.js';
+import { startFakePrometheus } from './fake-prometheus.js';
+import { scenario } from './scenario.js';
 
-let sandbox: Sandbox;
-let prom: FakePrometheus;
 
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
-});
+const env = scenario();
 
-const spec = (extra: Record<string, unknown> = {}) => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-  onMetricUnavailable: 'pause',
-  ...extra,
-});
+const spec = (extra: Record<string, unknown> = {}) => env.spec({ onMetricUnavailable: 'pause', ...extra });
 
 describe('bad input', () => {
   it('an invalid policy: Ready=False with validate\'s messages, one InvalidPolicy Event, a terminal error, no action', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 2);
     await f.applyPolicy(spec({ steps: [{ weight: 50 }, { weight: 20 }], checks: [{ name: 'errors', provider: 'nope', query: 'up', max: 1 }] }));
     await expect(f.tick()).rejects.toBeInstanceOf(TerminalError);
@@ -38,12 +21,12 @@ describe('bad input', () => {
     const since = Date.now();
     await expect(f.tick()).rejects.toBeInstanceOf(TerminalError);
     expect((await f.eventReasons()).filter((r) => r === 'InvalidPolicy')).toHaveLength(1);
-    expect(sandbox.requests.list({ since }).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(env.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET')).toEqual([]);
     await expect(f.deployment('app-primary')).rejects.toThrow();
   });
 
   it('a missing target: Ready=False TargetMissing, picked up once the Deployment appears', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.applyPolicy(spec());
     const result = await f.tick();
     expect(result.requeueAfterMs).toBe(10_000);
@@ -56,11 +39,8 @@ describe('bad input', () => {
   });
 
   it('a Deployment selected by two policies: the second is refused with a clear condition', async () => {
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 2);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 2);
     await f.applyPolicy(spec(), 'other');
     await f.tick('other');
     const ready = (await f.status('other')).conditions?.find((c) => c.type === 'Ready');
@@ -70,8 +50,8 @@ describe('bad input', () => {
   });
 
   it('a missing Secret makes the check unavailable with a message naming it, never an advance; the value never leaves', async () => {
-    const f = await fixture(sandbox);
-    await f.startCanary(spec({ providers: { prom: { prometheus: { address: prom.url, bearerTokenSecretRef: { name: 'prom-token', key: 'token' } } } } }));
+    const f = await env.fixture();
+    await f.startCanary(spec({ providers: { prom: { prometheus: { address: env.prom.url, bearerTokenSecretRef: { name: 'prom-token', key: 'token' } } } } }));
     await f.settle();
     await f.clock.advance(120_000);
     await f.tick();
@@ -84,7 +64,7 @@ describe('bad input', () => {
     await f.clock.advance(60_000);
     await f.tick();
     expect(await f.status()).toMatchObject({ phase: 'Progressing' });
-    expect(prom.server.requests.at(-1)?.headers.authorization).toBe(`Bearer ${token}`);
+    expect(env.prom.server.requests.at(-1)?.headers.authorization).toBe(`Bearer ${token}`);
     const shown = JSON.stringify([await f.policy(), await f.events('RolloutPolicy'), await f.events('Deployment')]);
     expect(shown).not.toContain(token);
   });
@@ -92,7 +72,7 @@ describe('bad input', () => {
   it('a provider answering garbage: unavailable with a message, never a crash, never an advance', async () => {
     const bad = await startFakePrometheus(0.001);
     try {
-      const f = await fixture(sandbox);
+      const f = await env.fixture();
       await f.startCanary(spec({ providers: { prom: { prometheus: { address: bad.url } } } }));
       await f.settle();
       bad.set('garbage');

@@ -1,37 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../sandbox/support.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, GROUP, imageOf, MERGE, tickSandbox } from './support.js';
+import { scenario } from './scenario.js';
+import { GROUP, imageOf, MERGE } from './support.js';
 
-let sandbox: Sandbox;
-let prom: FakePrometheus;
-
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
-});
+const env = scenario();
 
 /** The writes (not GET) of the namespace's objects since a time, as `METHOD path`. */
 function writesIn(namespace: string, since: number): string[] {
-  return sandbox.requests.list({ since }).filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`)).map((r) => `${r.method} ${r.path}`);
+  return env.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`)).map((r) => `${r.method} ${r.path}`);
 }
 
-const spec = (extra: Record<string, unknown> = {}) => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-  ...extra,
-});
+const spec = (extra: Record<string, unknown> = {}) => env.spec(extra);
 
 describe('changes of the target and the policy', () => {
   it('a new template during the canary restarts the analysis at step 0 and says so', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     const first = await f.startCanary(spec());
     await f.tickUntil((s) => s.currentStep === 1, 30_000);
     await f.setImage('app:3');
@@ -47,11 +30,8 @@ describe('changes of the target and the policy', () => {
   });
 
   it('a change of the target replicas is a scale, not a release', async () => {
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 4);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 4);
     await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 6 } } }, MERGE);
     await f.tick();
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(6);
@@ -71,11 +51,8 @@ describe('changes of the target and the policy', () => {
   });
 
   it('an idle policy costs no API write per tick', async () => {
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 2);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 2);
     await f.tick();
     const since = Date.now();
     for (let i = 0; i < 5; i++) {
@@ -87,7 +64,7 @@ describe('changes of the target and the policy', () => {
   });
 
   it('a progressing policy writes its status at most once a tick, and nothing else of the policy', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec({ steps: [{ weight: 20, soak: '10m' }] }));
     await f.settle();
     for (let i = 0; i < 4; i++) {
@@ -100,7 +77,7 @@ describe('changes of the target and the policy', () => {
   });
 
   it('deleting the policy hands the workload back: target at primary count, primary deleted, an Event says which template runs', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
@@ -119,7 +96,7 @@ describe('changes of the target and the policy', () => {
   });
 
   it('shadow mode decides and records "would have" but changes no live object', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 3);
     await f.settle();
     await f.applyPolicy(spec({ mode: 'shadow' }));

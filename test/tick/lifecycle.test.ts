@@ -1,30 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, imageOf, tickSandbox } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './scenario.js';
+import { imageOf } from './support.js';
 
-let sandbox: Sandbox;
-let prom: FakePrometheus;
+const env = scenario();
 
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
-});
-
-const spec = () => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-});
+const spec = (extra: Record<string, unknown> = {}) => env.spec(extra);
 
 describe('lifecycle', () => {
   it('adopts the target: primary from its template, target scaled to 0, phase Idle', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 4);
     await f.settle();
     await f.applyPolicy(spec());
@@ -43,11 +27,8 @@ describe('lifecycle', () => {
   });
 
   it('walks a good release through every step to Succeeded, primary on the new image', async () => {
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 4);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 4);
     await f.setImage('app:2');
     await f.tick();
     const started = await f.status();

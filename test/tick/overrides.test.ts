@@ -1,25 +1,17 @@
 import { execFile } from 'node:child_process';
 import { delimiter, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, imageOf, tickSandbox, type TickFixture } from './support.js';
+import { scenario } from './scenario.js';
+import { imageOf, type TickFixture } from './support.js';
 
 const run = promisify(execFile);
-let sandbox: Sandbox;
-let prom: FakePrometheus;
+const env = scenario();
 let aliceConfig: string;
 
 beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-  aliceConfig = await sandbox.addUser('alice-token-0123456789', { username: 'alice', groups: ['system:masters', 'system:authenticated'] });
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
+  aliceConfig = await env.sandbox.addUser('alice-token-0123456789', { username: 'alice', groups: ['system:masters', 'system:authenticated'] });
 });
 
 /** Runs a command as alice; `kubectl kubestead …` finds bin/kubectl-kubestead on PATH. */
@@ -35,12 +27,7 @@ async function asAlice(command: 'kubestead' | 'kubectl', args: string[]): Promis
   }
 }
 
-const spec = () => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-});
+const spec = () => env.spec({ steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { weight: 50, soak: '1m' }] });
 
 async function annotationOf(f: TickFixture): Promise<string | undefined> {
   return (await f.policy()).metadata?.annotations?.['kubestead.io/override'];
@@ -48,7 +35,7 @@ async function annotationOf(f: TickFixture): Promise<string | undefined> {
 
 describe('overrides', () => {
   it('a pause step waits for `kubestead resume`, and the actor is recorded', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
@@ -71,7 +58,7 @@ describe('overrides', () => {
   });
 
   it('promote through `kubectl kubestead` skips the remaining steps', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     const promoted = await asAlice('kubectl', ['kubestead', 'promote', 'app', '-n', f.namespace]);
@@ -86,7 +73,7 @@ describe('overrides', () => {
   });
 
   it('abort through `kubectl kubestead` rolls back at once', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     const aborted = await asAlice('kubectl', ['kubestead', 'abort', 'app', '-n', f.namespace]);
     expect(aborted.code, aborted.stderr).toBe(0);
@@ -100,7 +87,7 @@ describe('overrides', () => {
   });
 
   it('pause holds a weight step past its soak until resume', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     expect((await asAlice('kubestead', ['pause', 'app', '-n', f.namespace])).code).toBe(0);
@@ -117,11 +104,8 @@ describe('overrides', () => {
   });
 
   it('is refused with a clear message when the policy is not progressing', async () => {
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 2);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 2);
     const refused = await asAlice('kubestead', ['promote', 'app', '-n', f.namespace]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`promote refused: RolloutPolicy ${f.namespace}/app is Idle, not progressing`);

@@ -1,28 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PolicyStatus } from '../../src/policy/status.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
 import { SimulatedCrash, throwingCrashHook, type CrashPoint } from '../../src/tick/index.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, GROUP, imageOf, MERGE, tickSandbox, type TickFixture } from './support.js';
+import { scenario } from './scenario.js';
+import { GROUP, imageOf, MERGE, type TickFixture } from './support.js';
 
-let sandbox: Sandbox;
-let prom: FakePrometheus;
+const env = scenario();
 
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
-});
-
-const spec = () => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }, { weight: 80, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-});
+const spec = () => env.spec({ steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }, { weight: 80, soak: '1m' }] });
 
 /** Canary counts of 20, 50 and 80 % with 4 primary replicas. */
 const COUNTS = [1, 4, 16];
@@ -61,11 +45,8 @@ describe('restart safety (in-process: throw at a boundary, a fresh reconciler ti
   it.each<[CrashPoint, number]>([
     ['after-record', 1], ['after-record', 2], ['after-actuate', 1], ['after-actuate', 2], ['after-actuate', 4], ['after-status', 3], ['after-status', 6],
   ])('a crash %s (#%i): no step repeated or skipped, the release completes', async (point, nth) => {
-    const f = await fixture(sandbox, { crash: throwingCrashHook(point, nth) });
-    await f.createDeployment('app', 'app:1', 4);
-    await f.settle();
-    await f.applyPolicy(spec());
-    await f.adopt();
+    const f = await env.fixture({ crash: throwingCrashHook(point, nth) });
+    await f.adoptedBy(spec(), 4);
     await f.setImage('app:2');
     const { steps, crashes } = await release(f);
     expect(crashes).toBe(1);
@@ -80,21 +61,21 @@ describe('restart safety (in-process: throw at a boundary, a fresh reconciler ti
 
 describe('optimistic concurrency', () => {
   it('a 409 on the status write is re-read and re-decided: one advance, status right', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.clock.advance(60_000);
-    const fired = sandbox.faults.fired;
-    sandbox.faults.inject({ method: 'PUT', path: new RegExp(`/namespaces/${f.namespace}/rolloutpolicies/app/status`), respond: 409 });
+    const fired = env.sandbox.faults.fired;
+    env.sandbox.faults.inject({ method: 'PUT', path: new RegExp(`/namespaces/${f.namespace}/rolloutpolicies/app/status`), respond: 409 });
     await f.tick();
-    expect(sandbox.faults.fired).toBe(fired + 1);
+    expect(env.sandbox.faults.fired).toBe(fired + 1);
     expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 1, canaryReplicas: 4, effectiveWeight: 50 });
     expect((await f.deployment('app')).spec?.replicas).toBe(4);
     expect((await f.eventReasons()).filter((r) => r === 'Advanced')).toHaveLength(1);
   });
 
   it('another writer of the policy meanwhile: its change survives', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.cache.refresh();
@@ -110,15 +91,37 @@ describe('optimistic concurrency', () => {
 
 describe('conflicts on /scale', () => {
   it('a 409 on the canary scale is re-read and written once more', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.clock.advance(60_000);
-    sandbox.faults.inject({ method: 'PATCH', path: new RegExp(`/namespaces/${f.namespace}/deployments/app/scale`), respond: 409 });
-    const fired = sandbox.faults.fired;
+    env.sandbox.faults.inject({ method: 'PATCH', path: new RegExp(`/namespaces/${f.namespace}/deployments/app/scale`), respond: 409 });
+    const fired = env.sandbox.faults.fired;
     await f.tick();
-    expect(sandbox.faults.fired).toBe(fired + 1);
+    expect(env.sandbox.faults.fired).toBe(fired + 1);
     expect(await f.status()).toMatchObject({ currentStep: 1, canaryReplicas: 4 });
     expect((await f.deployment('app')).spec?.replicas).toBe(4);
+  });
+});
+
+describe('an override and a crash', () => {
+  it('an override consumed just before a crash is not applied again: its annotation is only removed', async () => {
+    const f = await env.fixture();
+    await f.startCanary(env.spec({ steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { pause: {} }, { weight: 50, soak: '1m' }] }));
+    await f.settle();
+    await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
+    const value = JSON.stringify({ action: 'resume', actor: 'bob', time: new Date(f.clock.now()).toISOString() });
+    await f.objects.patchNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app', body: { metadata: { annotations: { 'kubestead.io/override': value } } } }, MERGE);
+    f.build(throwingCrashHook('after-status'));
+    await f.clock.advance(10_000);
+    await expect(f.tick()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(await f.status()).toMatchObject({ currentStep: 2, lastOverride: { action: 'resume', actor: 'bob' } });
+    expect((await f.policy()).metadata?.annotations?.['kubestead.io/override']).toBe(value);
+    f.build();
+    await f.clock.advance(10_000);
+    await f.tick();
+    expect(await f.status()).toMatchObject({ phase: 'Paused', currentStep: 2 });
+    expect((await f.policy()).metadata?.annotations?.['kubestead.io/override']).toBeUndefined();
+    expect((await f.eventReasons()).filter((r) => r === 'Overridden')).toHaveLength(1);
   });
 });

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../sandbox/support.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, imageOf, tickSandbox, type TickFixture } from './support.js';
+import { checkedSpec, scenario } from './scenario.js';
+import { imageOf, type TickFixture } from './support.js';
 
-let sandbox: Sandbox;
+const env = scenario();
 const servers: FakePrometheus[] = [];
-
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-});
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  await sandbox?.close();
-});
+afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 async function prometheus(value: number): Promise<FakePrometheus> {
   const server = await startFakePrometheus(value);
@@ -21,13 +14,7 @@ async function prometheus(value: number): Promise<FakePrometheus> {
   return server;
 }
 
-const spec = (prom: FakePrometheus, extra: Record<string, unknown> = {}) => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-  ...extra,
-});
+const spec = (prom: FakePrometheus, extra: Record<string, unknown> = {}) => checkedSpec(prom.url, extra);
 
 async function expectRolledBack(f: TickFixture): Promise<void> {
   const status = await f.status();
@@ -43,7 +30,7 @@ async function expectRolledBack(f: TickFixture): Promise<void> {
 describe('rollback', () => {
   it('rolls back within one tick of a breach: canary 0, primary unchanged, an Event with the values', async () => {
     const prom = await prometheus(0.001);
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec(prom));
     await f.settle();
     prom.set(0.4);
@@ -69,7 +56,7 @@ describe('rollback', () => {
 
   it('rolls back when metrics are unavailable (the default)', async () => {
     const prom = await prometheus(0.001);
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec(prom));
     prom.set('down');
     await f.tick();
@@ -79,7 +66,7 @@ describe('rollback', () => {
 
   it('with onMetricUnavailable: pause, pauses while metrics are down and resumes by itself, the soak clock stopped meanwhile', async () => {
     const prom = await prometheus(0.001);
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     const started = await f.startCanary(spec(prom, { onMetricUnavailable: 'pause' }));
     await f.settle();
     await f.clock.advance(30_000);
@@ -107,12 +94,9 @@ describe('rollback', () => {
 
   it('rolls back a crash-looping canary', async () => {
     const prom = await prometheus(0.001);
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 4);
-    await f.settle();
-    await f.applyPolicy(spec(prom));
-    await f.adopt();
-    sandbox.workloads?.crashLoop(f.namespace, 'app');
+    const f = await env.fixture();
+    await f.adoptedBy(spec(prom), 4);
+    env.sandbox.workloads?.crashLoop(f.namespace, 'app');
     await f.setImage('app:2');
     await f.tick();
     await waitFor(async () => {
@@ -126,12 +110,9 @@ describe('rollback', () => {
 
   it('rolls back a canary that never becomes ready by the progress deadline, and never advances it meanwhile', async () => {
     const prom = await prometheus(0.001);
-    const f = await fixture(sandbox);
-    await f.createDeployment('app', 'app:1', 4);
-    await f.settle();
-    await f.applyPolicy(spec(prom, { podHealth: { progressDeadline: '3m' } }));
-    await f.adopt();
-    sandbox.workloads?.neverReady(f.namespace, 'app');
+    const f = await env.fixture();
+    await f.adoptedBy(spec(prom, { podHealth: { progressDeadline: '3m' } }), 4);
+    env.sandbox.workloads?.neverReady(f.namespace, 'app');
     await f.setImage('app:2');
     await f.tick();
     await f.clock.advance(90_000);

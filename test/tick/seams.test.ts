@@ -1,30 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DecisionRecord, Recorder } from '../../src/record/recorder.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
 import { kubernetesSecretReader } from '../../src/secrets/kubernetes.js';
 import { SecretUnavailableError } from '../../src/secrets/reader.js';
-import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
-import { fixture, GROUP, MERGE, tickSandbox } from './support.js';
+import { scenario } from './scenario.js';
+import { GROUP, MERGE } from './support.js';
 
-let sandbox: Sandbox;
-let prom: FakePrometheus;
+const env = scenario();
 
-beforeAll(async () => {
-  sandbox = await tickSandbox();
-  prom = await startFakePrometheus(0.001);
-});
-afterAll(async () => {
-  await prom?.close();
-  await sandbox?.close();
-});
-
-const spec = (extra: Record<string, unknown> = {}) => ({
-  interval: '10s',
-  steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
-  providers: { prom: { prometheus: { address: prom.url } } },
-  checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
-  ...extra,
-});
+const spec = (extra: Record<string, unknown> = {}) => env.spec(extra);
 
 /** An audit-like recorder: keeps records, answers with a head, and refuses while `refuse` is set. */
 class TestRecorder implements Recorder {
@@ -40,7 +23,7 @@ class TestRecorder implements Recorder {
 describe('the recorder seam (write-ahead)', () => {
   it('every decision reaches the operator recorder with its snapshot; the receipt is status.audit', async () => {
     const recorder = new TestRecorder();
-    const f = await fixture(sandbox, { recorder });
+    const f = await env.fixture({ recorder });
     await f.startCanary(spec());
     await f.settle();
     await f.clock.advance(60_000);
@@ -55,7 +38,7 @@ describe('the recorder seam (write-ahead)', () => {
 
   it('an advance whose record is refused is not applied; a rollback goes ahead', async () => {
     const recorder = new TestRecorder();
-    const f = await fixture(sandbox, { recorder });
+    const f = await env.fixture({ recorder });
     await f.startCanary(spec());
     await f.settle();
     recorder.refuse = true;
@@ -65,18 +48,18 @@ describe('the recorder seam (write-ahead)', () => {
     expect(held).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryReplicas: 1 });
     expect(held.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'RecordRefused' });
     expect((await f.deployment('app')).spec?.replicas).toBe(1);
-    prom.set(0.4);
+    env.prom.set(0.4);
     await f.clock.advance(10_000);
     await f.tick();
     expect(await f.status()).toMatchObject({ phase: 'RolledBack' });
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
-    prom.set(0.001);
+    env.prom.set(0.001);
   });
 });
 
 describe('routers', () => {
   it('a router kind this build does not have is Ready=False, never a fallback to replicas', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 2);
     await f.applyPolicy(spec({ trafficRouting: { istio: { virtualService: { name: 'app' } } } }));
     await f.tick();
@@ -85,7 +68,7 @@ describe('routers', () => {
   });
 
   it('a weight the replica split cannot give closely is shown: effectiveWeight and a WeightDrift condition', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.startCanary(spec({ steps: [{ weight: 5, soak: '1m' }] }));
     const status = await f.status();
     expect(status).toMatchObject({ canaryWeight: 5, effectiveWeight: 20 });
@@ -96,7 +79,7 @@ describe('routers', () => {
 
 describe('shadow to active', () => {
   it('takes over from the live state: the running template is adopted as stable', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 2);
     await f.settle();
     await f.applyPolicy(spec({ mode: 'shadow' }));
@@ -116,16 +99,16 @@ describe('shadow to active', () => {
 
 describe('the Kubernetes SecretReader', () => {
   it('GETs the named Secret once while cached, never lists; errors name the Secret and key, never a value', async () => {
-    const f = await fixture(sandbox);
+    const f = await env.fixture();
     await f.core.createNamespacedSecret({ namespace: f.namespace, body: { metadata: { name: 'creds' }, stringData: { token: 'v4lue-XYZ' } } });
-    const reader = kubernetesSecretReader(sandbox.kubeConfig(), { clock: f.clock, ttlMs: 30_000 });
+    const reader = kubernetesSecretReader(env.sandbox.kubeConfig(), { clock: f.clock, ttlMs: 30_000 });
     const since = Date.now();
     expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
     expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
     const missingKey = await reader.read(f.namespace, { name: 'creds', key: 'nope' }).catch((e: unknown) => e);
     expect(missingKey).toBeInstanceOf(SecretUnavailableError);
     expect((missingKey as Error).message).toBe(`secret ${f.namespace}/creds key "nope": no such key in the Secret`);
-    const reads = () => sandbox.requests.list({ since }).filter((r) => r.path.includes('/secrets'));
+    const reads = () => env.sandbox.requests.list({ since }).filter((r) => r.path.includes('/secrets'));
     expect(reads().map((r) => `${r.method} ${r.path}`)).toEqual([`GET /api/v1/namespaces/${f.namespace}/secrets/creds`]);
     await f.clock.advance(30_000);
     await reader.read(f.namespace, { name: 'creds', key: 'token' });

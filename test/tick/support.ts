@@ -204,13 +204,18 @@ export class TickFixture {
 
   /** The target (4 replicas of app:1) adopted by a policy with `spec`, then `kubectl set image` to app:2 and one tick: step 0. */
   async startCanary(spec: Record<string, unknown>, replicas = 4): Promise<PolicyStatus> {
-    await this.createDeployment('app', 'app:1', replicas);
-    await this.settle();
-    await this.applyPolicy(spec);
-    await this.adopt();
+    await this.adoptedBy(spec, replicas);
     await this.setImage('app:2');
     await this.tick();
     return this.status();
+  }
+
+  /** The target (`replicas` of app:1) created, ready, and adopted by a policy with `spec`. */
+  async adoptedBy(spec: Record<string, unknown>, replicas = 4): Promise<PolicyStatus> {
+    await this.createDeployment('app', 'app:1', replicas);
+    await this.settle();
+    await this.applyPolicy(spec);
+    return this.adopt();
   }
 
   /** Adopts the target: ticks until phase Idle. */

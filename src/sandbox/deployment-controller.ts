@@ -1,9 +1,10 @@
 import type { Api } from './api.js';
 import { deploymentStatus } from './deployment-status.js';
+import { DESIRED, isScalingEvent, MAX_REPLICAS, replicasOf, scaledSizes } from './proportional.js';
 import { newEvent } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { podTemplateHash, resolveIntOrPercent } from './template-hash.js';
-import { clone, isRecord, type KObject } from './types.js';
+import { clone, isRecord, jsonEqual, type KObject } from './types.js';
 
 const HASH = 'pod-template-hash';
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -14,10 +15,7 @@ function spec(o: KObject): Obj {
   return isRecord(o.spec) ? o.spec : {};
 }
 
-function replicas(o: KObject): number {
-  const r = spec(o).replicas;
-  return typeof r === 'number' ? r : 1;
-}
+const replicas = replicasOf;
 
 function statusNum(o: KObject, key: string): number {
   const v = isRecord(o.status) ? o.status[key] : undefined;
@@ -36,6 +34,11 @@ function rollingParams(d: KObject): { recreate: boolean; maxSurge: number; maxUn
   const maxSurge = resolveIntOrPercent(ru.maxSurge ?? '25%', replicas(d), true);
   const maxUnavailable = resolveIntOrPercent(ru.maxUnavailable ?? '25%', replicas(d), false);
   return { recreate: false, maxSurge, maxUnavailable: maxSurge === 0 && maxUnavailable === 0 ? 1 : maxUnavailable };
+}
+
+/** What a ReplicaSet was sized for: the Deployment's replicas, and that plus maxSurge. */
+function sizeAnnotations(d: KObject): Record<string, string> {
+  return { [DESIRED]: String(replicas(d)), [MAX_REPLICAS]: String(replicas(d) + rollingParams(d).maxSurge) };
 }
 
 export interface Types {
@@ -65,9 +68,13 @@ export class DeploymentReconciler {
       newRs = this.createReplicaSet(d, hash, all);
       all = [...all, newRs];
     }
-    if (!paused && newRs) {
-      const current = created ? newRs : this.bumpRevision(newRs, all);
+    if (paused || isScalingEvent(d, all)) {
+      this.scaleEvent(d, newRs, all.filter((rs) => rs !== newRs));
+    } else if (newRs) {
+      const current = created ? newRs : this.syncNewReplicaSet(d, this.bumpRevision(newRs, all));
       this.roll(d, current, all.filter((rs) => rs !== current));
+    }
+    if (!paused) {
       all = this.ownedReplicaSets(d);
       newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
       this.cleanup(d, all, newRs);
@@ -81,6 +88,21 @@ export class DeploymentReconciler {
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
     const status = deploymentStatus(fresh, { ...f, desired: replicas(d), maxUnavailable, now: this.api.now(), nowMs: this.clock() });
     this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
+  }
+
+  /** A scaling event or a paused Deployment: resize without rolling (the only active ReplicaSet, or proportionally). */
+  private scaleEvent(d: KObject, newRs: KObject | undefined, olds: KObject[]): void {
+    const { maxSurge } = rollingParams(d);
+    for (const [rs, size] of scaledSizes(d, newRs, olds, maxSurge)) this.scale(d, rs, size);
+  }
+
+  /** The new ReplicaSet follows the Deployment's minReadySeconds, as the controller keeps it. */
+  private syncNewReplicaSet(d: KObject, rs: KObject): KObject {
+    const minReady = spec(d).minReadySeconds;
+    if (spec(rs).minReadySeconds === minReady) return rs;
+    const next = { ...rs, spec: { ...spec(rs), minReadySeconds: minReady } };
+    if (minReady === undefined) delete next.spec.minReadySeconds;
+    return this.api.saveAsSystem(this.types.replicasets, next);
   }
 
   /** A template that returns to an older ReplicaSet (a rollback) makes it the newest revision again. */
@@ -102,11 +124,12 @@ export class DeploymentReconciler {
       apiVersion: 'apps/v1', kind: 'ReplicaSet',
       metadata: {
         name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, labels,
-        annotations: { [REVISION]: String(rev), 'deployment.kubernetes.io/desired-replicas': String(replicas(d)) },
+        annotations: { [REVISION]: String(rev), ...sizeAnnotations(d) },
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
       },
       spec: {
         replicas: existing.some((rs) => replicas(rs) > 0) ? 0 : replicas(d),
+        ...(typeof spec(d).minReadySeconds === 'number' ? { minReadySeconds: spec(d).minReadySeconds } : {}),
         selector: { ...selector, matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash } },
         template,
       },
@@ -118,11 +141,12 @@ export class DeploymentReconciler {
 
   private scale(d: KObject, rs: KObject, to: number): void {
     const from = replicas(rs);
-    if (from === to) return;
+    const annotations = { ...(rs.metadata.annotations ?? {}), ...sizeAnnotations(d) };
+    if (from === to && jsonEqual(annotations, rs.metadata.annotations)) return;
     const next = { ...rs, spec: { ...spec(rs), replicas: to } };
-    next.metadata = { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(replicas(d)) } };
+    next.metadata = { ...rs.metadata, annotations };
     this.api.saveAsSystem(this.types.replicasets, next);
-    this.scaledEvent(d, rs, from, to);
+    if (from !== to) this.scaledEvent(d, rs, from, to);
   }
 
   private scaledEvent(d: KObject, rs: KObject, from: number, to: number): void {

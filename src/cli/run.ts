@@ -5,30 +5,27 @@ import type { OperatorDeps } from '../controller/deps.js';
 import { parseAddress } from '../controller/http.js';
 import type { Reconciler } from '../controller/reconciler.js';
 import { createLogger } from '../log/logger.js';
-import { parseCommandArgs } from './args.js';
-import type { Command } from './commands.js';
+import type { OptionSpecs, ParsedArgs } from './args.js';
+import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
 
-const HELP = `Usage: kubestead run [--namespace NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect]
-                     [--allowed-hosts HOSTS] [--log-level LEVEL] [--kubeconfig PATH]
-
-Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
+const DESCRIPTION = `Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
 whenever a target's pod template changes. With no flags it uses the current kubeconfig (in a pod:
 the in-cluster service account) and watches all namespaces. Stops cleanly on SIGTERM or Ctrl-C:
-the ticks in flight finish and the Lease is released.
+the ticks in flight finish and the Lease is released. The first log line says which ports
+/metrics and the health endpoints listen on.`;
 
-Options:
-  -n, --namespace NS      watch and act in this namespace only (default: all)
-  --metrics-addr ADDR     [HOST]:PORT of /metrics (default :8080; port 0 picks a free one)
-  --health-addr ADDR      [HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)
-  --leader-elect          act only while holding the Lease kubestead-controller (for several replicas)
-  --lease-namespace NS    where that Lease lives (default: the pod's namespace, else --namespace, else default)
-  --allowed-hosts HOSTS   comma-separated metric provider hosts the operator may query (default: any
-                          host except link-local addresses); *.example.com allows subdomains
-  --log-level LEVEL       trace, debug, info (default), warn, error
-  --kubeconfig PATH       a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
-
-The first log line says which ports /metrics and the health endpoints listen on.`;
+const OPTIONS = {
+  namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch and act in this namespace only (default: all)' },
+  'metrics-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /metrics (default :8080; port 0 picks a free one)' },
+  'health-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)' },
+  'leader-elect': { type: 'boolean', description: 'act only while holding the Lease kubestead-controller (several replicas)' },
+  'lease-namespace': { type: 'string', value: 'NS', description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)" },
+  'allowed-hosts': { type: 'string', value: 'HOSTS', description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)' },
+  'log-level': { type: 'string', value: 'LEVEL', description: 'trace, debug, info (default), warn, error' },
+  'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
+  kubeconfig: { type: 'string', value: 'PATH', description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+} as const satisfies OptionSpecs;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -45,18 +42,7 @@ export interface RunArgs {
   auditFile?: string;
 }
 
-export function parseRunArgs(args: string[]): RunArgs {
-  const { values, positionals } = parseCommandArgs(args, {
-    namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch one namespace (default: all)' },
-    'metrics-addr': { type: 'string', value: 'ADDR', description: '/metrics listen address (default :8080; port 0 picks one)' },
-    'health-addr': { type: 'string', value: 'ADDR', description: '/healthz and /readyz listen address (default :8081)' },
-    'leader-elect': { type: 'boolean', description: 'elect a leader on a Lease before acting' },
-    'lease-namespace': { type: 'string', value: 'NS', description: 'namespace of the Lease' },
-    'allowed-hosts': { type: 'string', value: 'HOSTS', description: 'comma-separated allow-list of metric provider hosts' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'log level (default info)' },
-    'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
-    kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config or in-cluster)' },
-  });
+export function parseRunArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
     namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
@@ -94,9 +80,13 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export const runCommand: Command = {
+export const runCommand = defineCommand({
+  name: 'run',
   summary: 'run the operator (current kubeconfig, or in-cluster)',
-  help: HELP,
+  usage: '[-n NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect] [--allowed-hosts HOSTS] [--log-level LEVEL]',
+  description: DESCRIPTION,
+  options: OPTIONS,
+  exitCodes: ['0  stopped cleanly (SIGTERM or Ctrl-C)'],
   async run(args) {
     const options = parseRunArgs(args);
     const logger = createLogger({ level: options.logLevel });
@@ -116,4 +106,4 @@ export const runCommand: Command = {
     await recorder.stop();
     return 0;
   },
-};
+});

@@ -87,9 +87,9 @@ export const statusCommand: Command = {
   help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
-      namespace: { type: 'string', short: 'n', description: 'the policy namespace' },
-      watch: { type: 'boolean', short: 'w', description: 'keep showing changes' },
-      'no-color': { type: 'boolean', description: 'plain lines' },
+      namespace: { type: 'string', short: 'n', description: "the policy's namespace" },
+      watch: { type: 'boolean', short: 'w', description: 'keep watching' },
+      'no-color': { type: 'boolean', description: 'no colours' },
     });
     if (positionals.length !== 1) throw new UsageError('expected one policy NAME');
     const target = await connect(positionals[0]!, values.namespace);

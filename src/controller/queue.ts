@@ -10,7 +10,7 @@ export interface QueueOptions {
   logger: Logger;
   /** The policy's spec.interval in ms (undefined: not known); the longest a progressing policy waits between ticks. */
   intervalOf(key: PolicyKey): number | undefined;
-  /** Reconciles running at once (default 10). */
+  /** Reconciles running at once (default 32: a tick mostly waits on the API server and the metric providers). */
   maxInFlight?: number;
   /** Failure backoff: base doubling per failure up to max (default 1 s to 60 s). */
   backoffBaseMs?: number;
@@ -62,7 +62,7 @@ export class WorkQueue {
   private readonly random: () => number;
 
   constructor(private readonly options: QueueOptions) {
-    this.maxInFlight = options.maxInFlight ?? 10;
+    this.maxInFlight = options.maxInFlight ?? 32;
     this.random = options.random ?? Math.random;
   }
 

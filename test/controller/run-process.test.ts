@@ -34,7 +34,7 @@ describe('kubestead run (a real process)', () => {
   it('refuses bad flags with one clear line and exit 2', async () => {
     expect(await kubestead('run', '--metrics-addr', 'nope')).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-addr: expected [HOST]:PORT (0 picks a free port), got "nope"') as unknown });
     expect(await kubestead('run', '--log-level', 'loud')).toMatchObject({ code: 2, stderr: expect.stringContaining('--log-level: expected one of') as unknown });
-    expect(await kubestead('run', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") as unknown });
+    expect(await kubestead('run', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --bogus') as unknown });
     const help = await run(resolve(ROOT, 'bin/kubestead'), ['run', '--help'], { cwd: ROOT });
     expect(help.stdout).toContain('--leader-elect');
   }, 120_000);

@@ -6,6 +6,7 @@ import { loadPolicies } from '../dist/policy/load.js';
 import { compilePolicy } from '../dist/compile/compile.js';
 import { decide, engineFacts, withDerived, withMissingChecks } from '../dist/decide/decide.js';
 import { parseSnapshot } from '../dist/facts/snapshot.js';
+import { compileJsonata } from '../dist/jsonata/bounded.js';
 
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=32';
 
@@ -141,7 +142,34 @@ export async function measure() {
   const counts = {};
   for (const action of actions) counts[action] = (counts[action] ?? 0) + 1;
   console.log(`actions: ${JSON.stringify(counts)}`);
+  await budgetCost(compiled, inputs);
   await profile();
+}
+
+/**
+ * What the jsonata evaluation budget (time, depth, sequence: src/jsonata/bounded.ts) costs decide: the
+ * same policy with its derived facts compiled without a budget. Both run on the same 500 snapshots
+ * back to back, in alternating order, 20 times; the median of the 20 ratios is what a busy machine
+ * disturbs least.
+ */
+export async function budgetCost(compiled, inputs) {
+  const unbounded = { ...compiled, derived: compiled.derived.map((d) => ({ ...d, expression: compileJsonata(d.text, null) })) };
+  const ratios = [];
+  const spent = { bounded: 0, unbounded: 0 };
+  for (let round = 0; round < 20; round++) {
+    const slice = inputs.slice(round * 500, (round + 1) * 500);
+    const order = round % 2 ? [['unbounded', unbounded], ['bounded', compiled]] : [['bounded', compiled], ['unbounded', unbounded]];
+    const took = {};
+    for (const [name, policy] of order) {
+      const t = performance.now();
+      for (const s of slice) await decide(policy, s);
+      took[name] = performance.now() - t;
+      spent[name] += took[name];
+    }
+    ratios.push(took.bounded / took.unbounded);
+  }
+  const rate = (ms) => (10_000 / ms) * 1000;
+  console.log(`jsonata budget on / off:              ${rate(spent.bounded).toFixed(0)} / ${rate(spent.unbounded).toFixed(0)} decisions/s; median time ratio on/off ${median(ratios).toFixed(3)}`);
 }
 
 /** Where a decision's time goes: validation, derived facts, the engine; each phase timed per snapshot. */

@@ -1,16 +1,23 @@
+import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
+/** A `kubestead` command. Build one with defineCommand (src/cli/define.ts) to share the parser and help layout. */
 export interface Command {
   summary: string;
   help: string;
   run(args: string[]): Promise<number>;
 }
 
+/** Every command, by name, in the order `kubestead help` lists them: one line per command. */
 export const commands: Record<string, Command> = {
   validate: validateCommand,
   compile: compileCommand,
@@ -18,9 +25,26 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  audit: auditCommand,
+  report: reportCommand,
+  status: statusCommand,
+  run: runCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
 };
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: kubestead COMMAND [ARGS]\n\nCommands:\n${lines.join('\n')}\n\nRun 'kubestead COMMAND --help' for a command's options.\n`;
+  return [
+    'Usage: kubestead COMMAND [ARGS]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'kubestead help COMMAND' (or 'kubestead COMMAND --help') for a command's arguments, options and exit codes.",
+    "'kubestead --version' prints the version. A FILE argument of '-' reads standard input.",
+    '',
+  ].join('\n');
 }

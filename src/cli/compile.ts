@@ -1,22 +1,22 @@
 import { compilePolicy } from '../compile/compile.js';
-import type { Command } from './commands.js';
-import { parseCommandArgs } from './args.js';
-import { loadOnePolicy } from './load-one.js';
+import { defineCommand } from './define.js';
+import { loadOnePolicy, NAME_OPTION } from './load-one.js';
 import { UsageError } from './usage-error.js';
 
-export const compileCommand: Command = {
+export const compileCommand = defineCommand({
+  name: 'compile',
   summary: 'print the compiled rule set of a policy as JSON',
-  help: `Usage: kubestead compile FILE [--name NAME]
-
-Prints what the policy compiles to: one json-rules-engine rule whose "any" holds a
+  usage: 'FILE [--name NAME]',
+  description: `Prints what the policy compiles to: one json-rules-engine rule whose "any" holds a
 condition per reason (the built-in rules of rules/ instantiated for its checks, then its
 custom rules), the reasons table those conditions point into (rule, precedence level,
-action, message), its derived facts and its hash.
---name picks one policy from a multi-document file. Exit codes: 0 ok, 2 bad input.`,
-  async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { name: { type: 'string' } });
-    if (positionals.length !== 1 || !positionals[0]) throw new UsageError('expected exactly one FILE');
-    const loaded = await loadOnePolicy(positionals[0], values.name);
+action, message), its derived facts and its hash. FILE '-' reads standard input.`,
+  options: { name: NAME_OPTION },
+  exitCodes: ['0  printed'],
+  async run({ values, positionals }) {
+    const [file, ...extra] = positionals;
+    if (!file || extra.length) throw new UsageError('expected exactly one FILE');
+    const loaded = await loadOnePolicy(file, values.name);
     if ('errors' in loaded) {
       process.stderr.write(`${loaded.errors.join('\n')}\n`);
       return 2;
@@ -32,4 +32,4 @@ action, message), its derived facts and its hash.
     process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     return 0;
   },
-};
+});

@@ -2,36 +2,55 @@ import { compilePolicy } from '../compile/compile.js';
 import { decide } from '../decide/decide.js';
 import type { Decision } from '../decide/decision.js';
 import { loadSnapshotFile } from '../facts/load.js';
-import type { Command } from './commands.js';
-import { parseCommandArgs } from './args.js';
-import { loadOnePolicy } from './load-one.js';
+import { SnapshotError } from '../facts/snapshot.js';
+import { displayNameOf, STDIN } from '../policy/read.js';
+import { issueLines } from '../policy/yaml.js';
+import { defineCommand } from './define.js';
+import { loadOnePolicy, NAME_OPTION } from './load-one.js';
 import { UsageError } from './usage-error.js';
 
-export const evalCommand: Command = {
+export const evalCommand = defineCommand({
+  name: 'eval',
   summary: 'decide one fact snapshot with a policy',
-  help: `Usage: kubestead eval POLICY --facts SNAPSHOT [--json] [--name NAME]
-
-Runs the policy's decision on one FactSnapshot (JSON or YAML, DESIGN.md §4) and prints
+  usage: 'POLICY --facts SNAPSHOT [--json] [--name NAME]',
+  description: `Runs the policy's decision on one FactSnapshot (JSON or YAML, DESIGN.md §4) and prints
 the decision: the action, then every reason that applied, highest precedence first.
---json prints exactly the Decision object. Exit codes: 0 decided, 2 bad input.`,
-  async run(args) {
-    const { values, positionals } = parseCommandArgs(args, {
-      facts: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
-    });
-    if (positionals.length !== 1 || !positionals[0]) throw new UsageError('expected exactly one POLICY file');
-    if (!values.facts) throw new UsageError('--facts SNAPSHOT is required');
-    const loaded = await loadOnePolicy(positionals[0], values.name);
-    const snapshot = await loadSnapshotFile(values.facts);
-    const errors = [...('errors' in loaded ? loaded.errors : []), ...('errors' in snapshot ? snapshot.errors : [])];
+A snapshot that contradicts the policy (step count, step kind, weight, soak) is bad input.
+Either POLICY or SNAPSHOT may be '-', standard input.`,
+  options: {
+    facts: { type: 'string', value: 'SNAPSHOT', description: 'the FactSnapshot file to decide (required)' },
+    json: { type: 'boolean', description: 'print exactly the Decision object (DESIGN.md §5)' },
+    name: NAME_OPTION,
+  },
+  exitCodes: ['0  decided'],
+  async run({ values, positionals }) {
+    const { file, facts } = inputsOf(positionals, values.facts);
+    const loaded = await loadOnePolicy(file, values.name);
+    const snapshot = await loadSnapshotFile(facts);
     if ('errors' in loaded || 'errors' in snapshot) {
+      const errors = [...('errors' in loaded ? loaded.errors : []), ...('errors' in snapshot ? snapshot.errors : [])];
       process.stderr.write(`${errors.join('\n')}\n`);
       return 2;
     }
-    const decision = await decide(compilePolicy(loaded.policy), snapshot.snapshot);
-    process.stdout.write(values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
-    return 0;
+    try {
+      const decision = await decide(compilePolicy(loaded.policy), snapshot.snapshot);
+      process.stdout.write(values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof SnapshotError)) throw error;
+      process.stderr.write(`${issueLines(displayNameOf(facts), snapshot.doc, error.issues).join('\n')}\n`);
+      return 2;
+    }
   },
-};
+});
+
+function inputsOf(positionals: string[], facts: string | undefined): { file: string; facts: string } {
+  const [file, ...extra] = positionals;
+  if (!file || extra.length) throw new UsageError('expected exactly one POLICY file');
+  if (!facts) throw new UsageError('--facts SNAPSHOT is required');
+  if (file === STDIN && facts === STDIN) throw new UsageError("only one of POLICY and --facts can be '-' (standard input)");
+  return { file, facts };
+}
 
 export function formatDecision(decision: Decision): string {
   const next = decision.nextStep === null ? '' : ` → step ${decision.nextStep}`;

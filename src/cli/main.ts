@@ -1,30 +1,62 @@
-import { commands, usage } from './commands.js';
+import { readFileSync } from 'node:fs';
+import { closest } from '../policy/strict.js';
+import { scrubUserinfo } from '../policy/urls.js';
+import { EXIT } from './args.js';
+import { commands, usage, type Command } from './commands.js';
 import { UsageError } from './usage-error.js';
 
-/** Runs the `kubestead` command; returns the exit code (0 ok, 1 failed check or test, 2 bad input). */
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/** Runs the `kubestead` command; returns the exit code (0 ok, 1 failed check or test, 2 bad input, 3 a bug). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    process.stderr.write(usage());
+    return EXIT.badInput;
   }
+  if (HELP_FLAGS.has(name)) return printed(usage());
+  if (name === 'help') return help(rest);
+  if (name === '--version' || name === '-V' || name === 'version') return printed(`kubestead ${version()}\n`);
   const command = commands[name];
-  if (!command) {
-    process.stderr.write(`kubestead: unknown command "${name}"\n\n${usage()}`);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  if (!command) return unknownCommand(name);
+  if (rest.some((arg) => HELP_FLAGS.has(arg))) return printed(`${command.help}\n`);
+  return runCommand(name, command, rest);
+}
+
+async function runCommand(name: string, command: Command, args: string[]): Promise<number> {
   try {
-    return await command.run(rest);
+    return await command.run(args);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`kubestead ${name}: ${error.message}\n\n${command.help}\n`);
-      return 2;
+      process.stderr.write(`kubestead ${name}: ${scrubUserinfo(error.message)}\nRun 'kubestead help ${name}' for usage.\n`);
+      return EXIT.badInput;
     }
-    process.stderr.write(`kubestead ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
+    const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+    process.stderr.write(`kubestead ${name}: internal error (a bug in Kubestead; please report it with this output):\n${scrubUserinfo(detail)}\n`);
+    return EXIT.bug;
   }
+}
+
+function help(topics: string[]): number {
+  const [topic] = topics;
+  if (topic === undefined) return printed(usage());
+  const command = commands[topic];
+  return command ? printed(`${command.help}\n`) : unknownCommand(topic);
+}
+
+function unknownCommand(name: string): number {
+  const hint = closest(name, Object.keys(commands));
+  process.stderr.write(`kubestead: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; run 'kubestead help' for the list\n`);
+  return EXIT.badInput;
+}
+
+function printed(text: string): number {
+  process.stdout.write(text);
+  return EXIT.ok;
+}
+
+/** The package's version, from its package.json (beside dist/ and src/). */
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
 }

@@ -1,31 +1,23 @@
-import { parseArgs } from 'node:util';
+import { compilePolicy } from '../compile/compile.js';
+import { checkVerdict, type CheckVerdict } from '../decide/verdict.js';
 import { loadPolicyFile } from '../policy/load.js';
 import type { ProviderSpec, RolloutPolicy } from '../policy/schema.js';
+import { hasUserinfo, scrubUserinfo } from '../policy/urls.js';
 import { measureContext } from '../metrics/measure.js';
 import { createMetricsRuntime, createProvider, providerKind } from '../metrics/provider.js';
 import type { Measurement } from '../metrics/types.js';
 import { envSecretReader } from '../secrets/env.js';
-import type { Command } from './commands.js';
+import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
 
-const HELP = `Usage: kubestead query POLICY CHECK [--provider-url URL] [--time T] [--canary-revision REV] [--json]
-
-Runs one check of a RolloutPolicy file against its live provider, the way the operator would in
+const DESCRIPTION = `Runs one check of a RolloutPolicy file against its live provider, the way the operator would in
 a tick, and prints the rendered query, the shape of the answer, the value, the bounds and whether
-the value passes. The tool for authoring a check.
-
-Options:
-  --provider-url URL      use this address for the check's provider (a port-forward, say)
-  --time T                evaluate at T: an RFC 3339 time or Unix seconds (default: now)
-  --canary-revision REV   the value of {{ rollout.canaryRevision }} (default: none; a query using it is then unavailable)
-  --json                  print the Measurement as JSON
+the value passes, as decide judges it. The tool for authoring a check.
 
 Secrets: a provider's Secret refs are read from environment variables named
 KUBESTEAD_SECRET_<NAME>_<KEY>: the Secret's name and key, upper-cased, with every character other
 than A-Z and 0-9 turned into _. For example apiKeySecretRef {name: datadog, key: api-key} is read
-from KUBESTEAD_SECRET_DATADOG_API_KEY.
-
-Exit codes: 0 the value is within its bounds, 1 out of bounds or unavailable, 2 bad input.`;
+from KUBESTEAD_SECRET_DATADOG_API_KEY.`;
 
 function parseTime(text: string | undefined): Date {
   if (text === undefined || text === 'now') return new Date();
@@ -36,17 +28,10 @@ function parseTime(text: string | undefined): Date {
 
 function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec {
   if (url === undefined) return spec;
-  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--provider-url: expected an http(s) URL, got ${JSON.stringify(url)}`);
+  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--provider-url: expected an http(s) URL, got ${JSON.stringify(scrubUserinfo(url))}`);
+  if (hasUserinfo(url)) throw new UsageError('--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider');
   const kind = providerKind(spec);
   return { [kind]: { ...spec[kind], address: url } };
-}
-
-/** `error-rate = 0.034 is above max 0.01`, or null when within bounds (a bound is inclusive). */
-export function breach(name: string, m: Measurement): string | null {
-  if (m.value === null) return null;
-  if (m.max !== null && m.value > m.max) return `${name} = ${m.value} is above max ${m.max}`;
-  if (m.min !== null && m.value < m.min) return `${name} = ${m.value} is below min ${m.min}`;
-  return null;
 }
 
 function bounds(m: Measurement): string {
@@ -64,9 +49,10 @@ async function findPolicy(file: string, checkName: string): Promise<RolloutPolic
   return policy;
 }
 
-function report(name: string, policy: RolloutPolicy, m: Measurement): string {
-  const failed = m.status === 'ok' ? breach(name, m) : null;
-  const result = m.status !== 'ok' ? `UNAVAILABLE (onMetricUnavailable: ${policy.spec.onMetricUnavailable})` : failed ? `FAIL: ${failed}` : 'PASS';
+const RESULT: Record<CheckVerdict['verdict'], string> = { pass: 'PASS', fail: 'FAIL', unavailable: 'UNAVAILABLE' };
+
+function report(name: string, policy: RolloutPolicy, m: Measurement, verdict: CheckVerdict): string {
+  const result = verdict.verdict === 'pass' ? RESULT.pass : `${RESULT[verdict.verdict]}: ${verdict.message}`;
   const value = m.status === 'ok' ? `${m.value}${m.raw !== undefined ? ` (raw ${JSON.stringify(m.raw)})` : ''}` : `unavailable: ${m.error}`;
   return [
     `policy:   ${policy.metadata.namespace}/${policy.metadata.name}`,
@@ -81,14 +67,19 @@ function report(name: string, policy: RolloutPolicy, m: Measurement): string {
   ].join('\n');
 }
 
-export const queryCommand: Command = {
+export const queryCommand = defineCommand({
+  name: 'query',
   summary: 'run one check against its live provider and show the value',
-  help: HELP,
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args, allowPositionals: true,
-      options: { 'provider-url': { type: 'string' }, time: { type: 'string' }, 'canary-revision': { type: 'string' }, json: { type: 'boolean' } },
-    });
+  usage: 'POLICY CHECK [--provider-url URL] [--time T] [--canary-revision REV] [--json]',
+  description: DESCRIPTION,
+  options: {
+    'provider-url': { type: 'string', value: 'URL', description: "use this address for the check's provider (a port-forward, say)" },
+    time: { type: 'string', value: 'T', description: 'evaluate at T: an RFC 3339 time or Unix seconds (default: now)' },
+    'canary-revision': { type: 'string', value: 'REV', description: 'the value of {{ rollout.canaryRevision }} (default: none)' },
+    json: { type: 'boolean', description: 'print the Measurement as JSON' },
+  },
+  exitCodes: ['0  the value is within its bounds', '1  out of bounds or unavailable'],
+  async run({ values, positionals }) {
     const [file, checkName, ...extra] = positionals;
     if (!file || !checkName || extra.length) throw new UsageError('expected POLICY and CHECK');
     const policy = await findPolicy(file, checkName);
@@ -100,7 +91,8 @@ export const queryCommand: Command = {
     const ctx = measureContext(policy, { time: parseTime(values.time), canaryRevision: values['canary-revision'] ?? null, secrets: envSecretReader() });
     const m = await provider.measure(check, ctx);
     await runtime.http.close();
-    process.stdout.write(`${values.json ? JSON.stringify(m, null, 2) : report(checkName, policy, m)}\n`);
-    return m.status === 'ok' && breach(checkName, m) === null ? 0 : 1;
+    const verdict = await checkVerdict(compilePolicy(policy), checkName, m);
+    process.stdout.write(`${values.json ? JSON.stringify(m, null, 2) : report(checkName, policy, m, verdict)}\n`);
+    return verdict.verdict === 'pass' ? 0 : 1;
   },
-};
+});

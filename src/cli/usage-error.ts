@@ -1,2 +1,2 @@
-/** Bad arguments: printed with the command's help, exit 2. */
+/** Bad arguments: one line naming what is wrong, exit 2 (the help is one `kubestead help CMD` away). */
 export class UsageError extends Error {}

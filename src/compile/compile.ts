@@ -2,25 +2,28 @@ import { createHash } from 'node:crypto';
 import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type jsonata from 'jsonata';
 import { LRUCache } from 'lru-cache';
+import { compileJsonata } from '../jsonata/bounded.js';
 import { parseDuration } from '../policy/duration.js';
 import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
-import { compileJsonata } from './jsonata-cache.js';
+import { isAction, type Action } from '../policy/vocabulary.js';
 import { instantiate, type Bindings } from './instantiate.js';
+import type { LevelName } from './precedence.js';
 import { resolvePath } from './path.js';
 import { ruleTemplates, type AnyReasonTemplate, type RuleTemplate } from './templates.js';
 
 /** One reason a rule can give: its name, precedence, action and a message template with its bindings. */
 export interface CompiledReason {
   rule: string;
+  /** Its place in PRECEDENCE (src/compile/precedence.ts), from 1. */
   level: number;
-  action: string;
+  action: Action;
   message: string;
   check?: string;
   bindings: Bindings;
   /** Levels whose firing means this reason did not apply (rules/README.md). */
-  unlessFired?: number[];
-  /** For a condition on `$.*.FIELD contains VALUE`: one reason per check whose FIELD is VALUE. */
-  perCheck?: { field: string; value: unknown };
+  unlessFired?: LevelName[];
+  /** For a condition over every check: one reason per check whose field has the value. */
+  perCheck?: { field: 'status'; value: string };
 }
 
 /** A condition of the decision rule, tagged with the index of its reason in CompiledPolicy.reasons. */
@@ -102,7 +105,7 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
     case 'once':
       return [{}];
     case 'custom-rule':
-      return spec.rules.map((r) => ({ ruleName: r.name, then: r.then, when: r.when }));
+      return spec.rules.map((r) => ({ ruleName: r.name, then: r.then, when: r.when, message: r.message ?? `custom rule ${r.name} matched: ${r.then}` }));
     default: {
       const unknown: never = template.per;
       throw new Error(`rule template ${template.name}: unknown "per" ${String(unknown)}`);
@@ -134,10 +137,11 @@ class RuleBuilder {
 
   conditions(template: RuleTemplate, bindings: Bindings): ReasonCondition[] {
     const name = String(instantiate(template.name, bindings));
-    const action = String(instantiate(template.action, bindings));
+    const action = instantiate(template.action, bindings);
+    if (!isAction(action)) throw new Error(`rule template ${template.name}: action ${JSON.stringify(action)} is not an action`);
     const base = { rule: name, level: template.level, action, unlessFired: template.unlessFired };
     if (template.any) return this.anyConditions(template.any, base, bindings);
-    const reason = this.addReason({ ...base, message: template.message ?? '' }, bindings);
+    const reason = this.addReason({ ...base, message: String(instantiate(template.message ?? '', bindings)) }, bindings);
     return [{ ...flatten(instantiate(template.conditions, bindings)), reason }];
   }
 
@@ -147,27 +151,19 @@ class RuleBuilder {
       .flatMap((entry) => checksOf(entry, this.spec.checks).map((check) => {
         const local = check ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null } : bindings;
         const condition = flatten(instantiate(entry.condition, local));
-        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message, ...perCheckOf(condition) }, local);
+        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message, ...(entry.perCheck ? { perCheck: entry.perCheck } : {}) }, local);
         return { ...condition, reason };
       }));
   }
 
   private addReason(reason: Omit<CompiledReason, 'bindings'>, bindings: Bindings): number {
     const check = typeof bindings.check === 'string' ? bindings.check : undefined;
-    const compiled: CompiledReason = { ...reason, message: String(instantiate(reason.message, {})), bindings: messageBindings(reason.message, bindings) };
+    const compiled: CompiledReason = { ...reason, bindings: messageBindings(reason.message, bindings) };
     if (check) compiled.check = check;
     if (!compiled.unlessFired) delete compiled.unlessFired;
     this.reasons.push(compiled);
     return this.reasons.length - 1;
   }
-}
-
-/** A condition over every check (`$.*.status contains "unavailable"`) is explained check by check. */
-function perCheckOf(condition: Record<string, unknown>): Pick<CompiledReason, 'perCheck'> {
-  const path = typeof condition.path === 'string' ? /^\$\.\*\.(\w+)$/.exec(condition.path) : null;
-  return condition.fact === 'checks' && path?.[1] && condition.operator === 'contains'
-    ? { perCheck: { field: path[1], value: condition.value } }
-    : {};
 }
 
 /** `{all: [x]}` and `{any: [x]}` are x: each level of nesting costs the engine as much as two conditions. */
@@ -180,8 +176,11 @@ function flatten(condition: unknown): Record<string, unknown> {
   return node;
 }
 
+/** `{name}` or `{rollout.step}` in a reason's message, filled at decide time. */
+export const MESSAGE_PLACEHOLDER = /\{([\w.-]+)\}/g;
+
 /** The scalar bindings a message names; conditions and lists stay out. */
 function messageBindings(message: string, bindings: Bindings): Bindings {
-  const named = new Set([...message.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
+  const named = new Set([...message.matchAll(MESSAGE_PLACEHOLDER)].map((m) => m[1]));
   return Object.fromEntries(Object.entries(bindings).filter(([k, v]) => named.has(k) && (v === null || typeof v !== 'object')));
 }

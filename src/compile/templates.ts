@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DERIVED_UNAVAILABLE, LEVEL_NAMES, NO_DECISION, PRECEDENCE } from './precedence.js';
 
 export const RULE_TARGETS = ['once', 'custom-rule'] as const;
 export const EACH_TARGETS = ['check', 'check-max', 'check-min'] as const;
@@ -13,19 +14,22 @@ const anyReasonSchema = z.strictObject({
   if: z.string().optional(),
   condition: z.unknown(),
   message: z.string(),
+  /** A condition over every check (`$.*.status contains unavailable`) is explained by one reason per check whose field has the value. */
+  perCheck: z.strictObject({ field: z.enum(['status']), value: z.string() }).optional(),
 });
 
 const templateSchema = z.strictObject({
   name: z.string(),
   per: z.enum(RULE_TARGETS),
+  /** An action, or a placeholder filled from the policy (`{{then}}`, `{{onMetricUnavailable}}`), checked when compiled. */
   action: z.string(),
   conditions: z.unknown().optional(),
   message: z.string().optional(),
   any: z.array(anyReasonSchema).optional(),
-  unlessFired: z.array(z.number().int()).optional(),
-});
+  unlessFired: z.array(z.enum(LEVEL_NAMES)).optional(),
+}).refine((t) => (t.message === undefined) !== (t.any === undefined), { error: 'a template needs exactly one of "message" or "any"' });
 
-/** A built-in rule template of rules/, with its precedence level (the file's number). */
+/** A built-in rule template of rules/, with its precedence level (its place in PRECEDENCE, from 1). */
 export type RuleTemplate = z.output<typeof templateSchema> & { level: number };
 export type AnyReasonTemplate = z.output<typeof anyReasonSchema>;
 
@@ -37,17 +41,22 @@ let loaded: RuleTemplate[] | undefined;
 /** The built-in templates, read once, in precedence order. */
 export function ruleTemplates(dir = RULES_DIR): RuleTemplate[] {
   if (dir === RULES_DIR && loaded) return loaded;
-  const files = readdirSync(dir).filter((f) => /^\d+-.*\.json$/.test(f));
-  const templates = files.flatMap((file) => {
-    const level = Number.parseInt(file, 10);
+  const listed = new Set<string>(PRECEDENCE.map((level) => level.file));
+  const stray = readdirSync(dir).filter((f) => f.endsWith('.json') && !listed.has(f));
+  if (stray.length) throw new Error(`rules/: ${stray.join(', ')} not in the precedence list (src/compile/precedence.ts)`);
+  const templates = PRECEDENCE.flatMap(({ file }, index) => {
     const parsed = z.array(templateSchema).safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
     if (!parsed.success) throw new Error(`rules/${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return parsed.data.map((t) => ({ ...t, level }));
+    return parsed.data.map((t) => ({ ...t, level: index + 1 }));
   });
-  for (const t of templates) {
-    if ((t.message === undefined) === (t.any === undefined)) throw new Error(`rules: template ${t.name} needs exactly one of "message" or "any"`);
-  }
-  templates.sort((a, b) => a.level - b.level);
   if (dir === RULES_DIR) loaded = templates;
   return templates;
+}
+
+/** Every rule name the built-in rules can give a reason (a custom rule may not take one): read from rules/, not copied. */
+export function builtinRuleNames(): string[] {
+  const names = ruleTemplates()
+    .filter((t) => t.per === 'once')
+    .flatMap((t) => [t.name, ...(t.any ?? []).flatMap((entry) => (entry.rule ? [entry.rule] : []))]);
+  return [...new Set([...names, DERIVED_UNAVAILABLE, NO_DECISION])];
 }

@@ -1,8 +1,11 @@
 import { Fact, type RuleResult } from 'json-rules-engine';
 import type { CompiledPolicy, CompiledReason } from '../compile/compile.js';
-import { evaluateJsonata } from '../compile/jsonata-cache.js';
+import { DERIVED_UNAVAILABLE, levelName, levelOf, NO_DECISION } from '../compile/precedence.js';
+import { evaluateJsonata, quoteExpression } from '../jsonata/bounded.js';
 import { parseSnapshot, SnapshotError, type FactSnapshot } from '../facts/snapshot.js';
-import type { Action, Decision, Reason } from './decision.js';
+import type { Action } from '../policy/vocabulary.js';
+import { contradictions } from './consistency.js';
+import type { Decision, Reason } from './decision.js';
 import { formatMessage } from './messages.js';
 
 /**
@@ -12,10 +15,12 @@ import { formatMessage } from './messages.js';
 export async function decide(compiled: CompiledPolicy, input: unknown): Promise<Decision> {
   const parsed = parseSnapshot(input);
   if (!parsed.snapshot) throw new SnapshotError(parsed.issues);
-  const snapshot = await withDerived(compiled, withMissingChecks(compiled, parsed.snapshot));
+  const contradicting = contradictions(compiled.spec, parsed.snapshot);
+  if (contradicting.length > 0) throw new SnapshotError(contradicting);
+  const { snapshot, unavailable } = await derivedFacts(compiled, withMissingChecks(compiled, parsed.snapshot));
   const { results, failureResults } = await compiled.engine.run(engineFacts(snapshot));
   const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result, snapshot));
-  return toDecision(applied(fired), snapshot);
+  return toDecision(applied([...fired, ...unavailable]), snapshot);
 }
 
 /**
@@ -49,14 +54,33 @@ function hasExactly(checks: FactSnapshot['checks'], policyChecks: CompiledPolicy
  * computes them before the snapshot is frozen; fixtures may give them directly).
  */
 export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
+  return (await derivedFacts(compiled, snapshot)).snapshot;
+}
+
+/**
+ * The snapshot with its derived facts, and a reason for each one whose evaluation exceeded its budget
+ * (src/jsonata/bounded.ts): that fact is unavailable, and counts as an unavailable metric does
+ * (DESIGN.md §5 level 4). Any other error or a non-finite result gives null (docs/policy.md).
+ */
+export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
   const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
-  if (missing.length === 0) return snapshot;
+  if (missing.length === 0) return { snapshot, unavailable: [] };
   const derived = { ...snapshot.derived };
-  for (const { name, expression } of missing) {
+  const unavailable: CompiledReason[] = [];
+  for (const { name, text, expression } of missing) {
     const result = await evaluateJsonata(expression, snapshot);
     derived[name] = 'value' in result ? result.value : null;
+    if ('error' in result && result.exceeded) unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
   }
-  return { ...snapshot, derived };
+  return { snapshot: { ...snapshot, derived }, unavailable };
+}
+
+function derivedUnavailable(compiled: CompiledPolicy, name: string, error: string): CompiledReason {
+  const action = compiled.spec.onMetricUnavailable;
+  return {
+    rule: DERIVED_UNAVAILABLE, level: levelOf('metric-unavailable'), action,
+    message: `derived fact ${name} is unavailable: {error}; onMetricUnavailable: ${action}`, bindings: { error },
+  };
 }
 
 /** The snapshot's top-level facts as constant facts; uncached, since nothing is computed per run. */
@@ -87,7 +111,7 @@ function explained(reason: CompiledReason | undefined, snapshot: FactSnapshot): 
  * "by their own order", DESIGN.md §5).
  */
 function applied(fired: CompiledReason[]): CompiledReason[] {
-  const levels = new Set(fired.map((r) => r.level));
+  const levels = new Set(fired.map((r) => levelName(r.level)));
   return fired.filter((r) => !r.unlessFired?.some((level) => levels.has(level))).sort((a, b) => a.level - b.level);
 }
 
@@ -96,13 +120,13 @@ function toDecision(fired: CompiledReason[], snapshot: FactSnapshot): Decision {
   const winner = fired[0];
   if (!winner) {
     // Unreachable with the built-in rules (every state matches one); never advance by default.
-    return { action: 'hold', reasons: [{ rule: 'no-decision', message: 'no rule applied; holding' }], step, nextStep: null };
+    return { action: 'hold', reasons: [{ rule: NO_DECISION, message: 'no rule applied; holding' }], step, nextStep: null };
   }
   const reasons = fired.map((reason): Reason => {
     const message = formatMessage(reason, snapshot);
     return reason.check ? { rule: reason.rule, check: reason.check, message } : { rule: reason.rule, message };
   });
   const last = step >= snapshot.rollout.stepCount - 1;
-  const action: Action = winner.action === 'advance' && last ? 'promote' : (winner.action as Action);
+  const action: Action = winner.action === 'advance' && last ? 'promote' : winner.action;
   return { action, reasons, step, nextStep: action === 'advance' ? step + 1 : null };
 }

@@ -1,5 +1,7 @@
-export const ACTIONS = ['hold', 'advance', 'promote', 'pause', 'rollback'] as const;
-export type Action = (typeof ACTIONS)[number];
+import type { Action } from '../policy/vocabulary.js';
+
+/** Re-exported from the shared vocabulary (src/policy/vocabulary.ts), where they now live. */
+export { ACTIONS, type Action } from '../policy/vocabulary.js';
 
 export interface Reason {
   rule: string;

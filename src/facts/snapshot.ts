@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
+import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
 const count = z.number().int().min(0);
 
-export const OVERRIDES = ['promote', 'abort', 'pause', 'resume'] as const;
-export type Override = (typeof OVERRIDES)[number];
-export const PHASES = ['Idle', 'Progressing', 'Paused', 'Promoting', 'Succeeded', 'RolledBack', 'Failed'] as const;
-export type Phase = (typeof PHASES)[number];
+/** Re-exported from the shared vocabulary (src/policy/vocabulary.ts), where they now live. */
+export { OVERRIDES, PHASES, type Override, type Phase } from '../policy/vocabulary.js';
 
 const measurementSchema = z.looseObject({
   status: z.enum(['ok', 'unavailable']),

@@ -16,8 +16,7 @@ export interface Answer {
 
 export type Outcome = { ok: true; answer: Answer; latencyMs: number } | { ok: false; error: string; latencyMs: number };
 
-export type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isObj, type Obj } from '../policy/objects.js';
 
 /** Runs a default extraction, turning its MetricError into data. */
 export function trySample(pick: () => Sample): Sample | { error: string } {

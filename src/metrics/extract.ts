@@ -1,32 +1,13 @@
-import jsonata from 'jsonata';
-import { LRUCache } from 'lru-cache';
+import { describeValue } from '../policy/issues.js';
+import { compileJsonata, evaluateBounded, quoteExpression } from '../jsonata/bounded.js';
 import { MetricError, type Sample } from './types.js';
 
-type Expression = ReturnType<typeof jsonata>;
-
-/** Compiled `value` expressions, by their text: each is compiled once. */
-const compiled = new LRUCache<string, Expression>({ max: 1000 });
-
-function compile(text: string): Expression {
-  let expression = compiled.get(text);
-  if (!expression) {
-    try {
-      expression = jsonata(text);
-    } catch (error) {
-      throw new MetricError(`invalid value expression ${JSON.stringify(text)}: ${(error as Error).message}`);
-    }
-    compiled.set(text, expression);
-  }
-  return expression;
-}
-
-/** Describes a non-number for an error message, briefly. */
+/** Describes a non-number for an error message, briefly: lists and maps by size and kind, anything else as validation errors show it. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object' && value !== null) return 'an object';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return describeValue(value);
 }
 
 /**
@@ -48,19 +29,23 @@ function parseNumber(text: string): number {
   return inf ? (inf[1] === '-' ? -Infinity : Infinity) : Number(text);
 }
 
-/** Applies a check's `value` jsonata expression to a provider's answer; the result must be one finite number. */
+/**
+ * Applies a check's `value` jsonata expression to a provider's answer, within the evaluation budget
+ * (src/jsonata/bounded.ts); the result must be one finite number.
+ */
 export async function evaluateValue(text: string, input: unknown): Promise<Sample> {
-  let result: unknown;
+  const quoted = quoteExpression(text);
+  let expression;
   try {
-    result = (await compile(text).evaluate(input)) as unknown;
+    expression = compileJsonata(text);
   } catch (error) {
-    if (error instanceof MetricError) throw error;
-    throw new MetricError(`value expression ${JSON.stringify(text)} failed: ${(error as Error).message}`);
+    throw new MetricError(`invalid value expression ${quoted}: ${(error as Error).message}`);
   }
+  const outcome = await evaluateBounded(expression, input);
+  if (!('value' in outcome)) throw new MetricError(`value expression ${quoted} ${outcome.exceeded ? '' : 'failed: '}${outcome.error}`);
+  let result = outcome.value;
   if (Array.isArray(result) && result.length === 1) result = result[0] as unknown;
-  if (Array.isArray(result)) {
-    throw new MetricError(`value expression ${JSON.stringify(text)} gave ${result.length} values where one was expected`);
-  }
-  if (result === undefined) throw new MetricError(`value expression ${JSON.stringify(text)} matched nothing`);
-  return { value: finiteNumber(result, `value of ${JSON.stringify(text)}`), raw: result };
+  if (Array.isArray(result)) throw new MetricError(`value expression ${quoted} gave ${result.length} values where one was expected`);
+  if (result === undefined) throw new MetricError(`value expression ${quoted} matched nothing`);
+  return { value: finiteNumber(result, `value of ${quoted}`), raw: result };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { Agent, fetch, type Response } from 'undici';
+import { systemClock, type Clock } from '../clock/clock.js';
 import { HostDeniedError, HostPolicy } from './hosts.js';
 import { MetricError } from './types.js';
 
@@ -44,6 +44,8 @@ export interface HttpClientOptions {
   allowedHosts?: readonly string[];
   /** For jitter; tests pass a fixed one. */
   random?: () => number;
+  /** Deadlines, Retry-After holds and the waits between attempts (default: the system clock); tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 type Attempt =
@@ -63,22 +65,24 @@ export class HttpClient {
   /** Requests sent (attempts), for tests and benchmarks. */
   sent = 0;
   private readonly random: () => number;
+  private readonly clock: Clock;
   private readonly agents = new LRUCache<string, Agent>({ max: 16, dispose: (agent) => void agent.close() });
   private readonly limitedUntil = new LRUCache<string, number>({ max: 1000 });
 
   constructor(options: HttpClientOptions = {}) {
     this.hosts = new HostPolicy(options.allowedHosts);
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
   }
 
   async request(req: HttpRequest, limits: HttpLimits): Promise<HttpResponse> {
     this.admit(req.url);
-    const deadline = Date.now() + limits.timeoutMs;
+    const deadline = this.clock.now() + limits.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(req, deadline, limits);
       const wait = this.retryWait(result, attempt, deadline, req.url.origin);
       if (typeof wait === 'number') {
-        await sleep(wait, undefined, limits.signal ? { signal: limits.signal } : {}).catch(() => undefined);
+        await this.clock.sleep(wait, limits.signal).catch(() => undefined);
         continue;
       }
       if ('error' in result) {
@@ -97,18 +101,18 @@ export class HttpClient {
       throw new MetricError(`address refused: ${(error as Error).message}`);
     }
     const until = this.limitedUntil.get(url.origin);
-    if (until !== undefined && until > Date.now()) {
+    if (until !== undefined && until > this.clock.now()) {
       throw new MetricError(`rate-limited: the backend asked not to be queried before ${new Date(until).toISOString()}; not sent`);
     }
   }
 
   /** A number: wait that long and retry. A string: do not retry, with a note why (maybe empty). */
   private retryWait(result: Attempt, attempt: number, deadline: number, origin: string): number | string {
-    if (result.retryAfterMs !== null) this.limitedUntil.set(origin, Date.now() + Math.min(result.retryAfterMs, MAX_HOLD_MS));
+    if (result.retryAfterMs !== null) this.limitedUntil.set(origin, this.clock.now() + Math.min(result.retryAfterMs, MAX_HOLD_MS));
     else if ('response' in result) this.limitedUntil.delete(origin);
     if (!result.retryable || attempt >= MAX_ATTEMPTS) return '';
     const wait = result.retryAfterMs ?? 100 + Math.floor(this.random() * 200);
-    const left = deadline - Date.now();
+    const left = deadline - this.clock.now();
     if (wait + MIN_ATTEMPT_MS > left) {
       return result.retryAfterMs !== null ? ` (Retry-After ${seconds(wait)} is beyond the ${seconds(Math.max(left, 0))} left of the budget)` : ' (no time left to retry)';
     }
@@ -116,7 +120,7 @@ export class HttpClient {
   }
 
   private async attempt(req: HttpRequest, deadline: number, limits: HttpLimits): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(Math.max(deadline - Date.now(), 1));
+    const timeout = AbortSignal.timeout(Math.max(deadline - this.clock.now(), 1));
     const signal = limits.signal ? AbortSignal.any([timeout, limits.signal]) : timeout;
     this.sent++;
     try {
@@ -127,7 +131,7 @@ export class HttpClient {
       const body = await readCapped(res, limits.maxBytes ?? DEFAULT_MAX_BYTES);
       const retryable = res.status === 429 || res.status >= 500;
       const response = { status: res.status, statusText: res.statusText, contentType: res.headers.get('content-type') ?? '', body, attempts: 0 };
-      return { response, retryable, retryAfterMs: retryable ? retryAfterMs(res) : null };
+      return { response, retryable, retryAfterMs: retryable ? retryAfterMs(res, this.clock.now()) : null };
     } catch (error) {
       return { error: classify(error, timeout, limits), retryable: isNetworkError(error, timeout, limits), retryAfterMs: null };
     }
@@ -145,7 +149,7 @@ export class HttpClient {
 
   /** Holds every request to the URL's origin back for `ms` (a rate limit the backend signalled in its body). */
   holdOff(url: URL, ms: number): void {
-    this.limitedUntil.set(url.origin, Date.now() + Math.min(ms, MAX_HOLD_MS));
+    this.limitedUntil.set(url.origin, this.clock.now() + Math.min(ms, MAX_HOLD_MS));
   }
 
   /** Closes idle connections (tests, shutdown). */
@@ -173,13 +177,13 @@ function safeLocation(location: string): string {
 }
 
 /** Retry-After (seconds or an HTTP date), else Datadog's X-RateLimit-Reset (seconds) on a 429. */
-function retryAfterMs(res: Response): number | null {
+function retryAfterMs(res: Response, now: number): number | null {
   const header = res.headers.get('retry-after') ?? (res.status === 429 ? res.headers.get('x-ratelimit-reset') : null);
   if (header === null) return null;
   const secs = Number(header);
   if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
   const date = Date.parse(header);
-  return Number.isNaN(date) ? null : Math.max(date - Date.now(), 0);
+  return Number.isNaN(date) ? null : Math.max(date - now, 0);
 }
 
 async function readCapped(res: Response, maxBytes: number): Promise<string> {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { PROVIDER_KINDS, type CheckSpec, type ProviderKind, type ProviderSpec } from '../policy/schema.js';
+import { scrubUserinfo } from '../policy/urls.js';
 import type { SecretReader } from '../secrets/reader.js';
 import type { Answer, Outcome } from './answer.js';
 import type { Backend } from './backend.js';
@@ -61,8 +62,9 @@ function recordingReader(inner: SecretReader, seen: string[]): SecretReader {
   return { read: async (namespace, ref) => { const value = await inner.read(namespace, ref); seen.push(value); return value; } };
 }
 
+/** Every secret value read, and every URL's user:password@, out of a text. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('[redacted]') : out), text);
+  return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('[redacted]') : out), scrubUserinfo(text));
 }
 
 /** Backend text in a message is kept short: a Measurement lands in every audit entry. */
@@ -94,7 +96,7 @@ class BackendProvider implements MetricProvider {
     } catch (error) {
       const answer = outcome?.ok ? outcome.answer : undefined;
       const extra = answer ? { ...(answer.warnings.length ? { warnings: answer.warnings } : {}), shape: answer.shape } : {};
-      return { ...base, status: 'unavailable', error: `${this.backend.where}: ${messageOf(error)}`, ...extra, latencyMs: elapsed(started) };
+      return { ...base, status: 'unavailable', error: scrubUserinfo(`${this.backend.where}: ${messageOf(error)}`), ...extra, latencyMs: elapsed(started) };
     }
   }
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { describeValue } from './issues.js';
 import { strict } from './strict.js';
 
-/** The actions a custom rule may take (DESIGN.md §5, level 5). */
-export const RULE_ACTIONS = ['hold', 'pause', 'rollback'] as const;
+/** The actions a custom rule may take (DESIGN.md §5, level 5); kept here for old imports. */
+export { RULE_ACTIONS } from './vocabulary.js';
 
 /** The top-level facts of a FactSnapshot a custom rule may read. */
 export const RULE_FACTS = ['rollout', 'checks', 'derived', 'kube', 'override', 'time'] as const;
@@ -42,6 +43,9 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
       ctx.addIssue({ code: 'custom', path: ['operator'], message: 'a fact condition needs an operator' });
     } else if (forms[0] !== 'fact' && (c.operator !== undefined || c.path !== undefined || c.value !== undefined)) {
       ctx.addIssue({ code: 'custom', message: 'operator, path and value belong to a fact condition' });
+    } else if ((c.operator === 'in' || c.operator === 'notIn') && !Array.isArray(c.value)) {
+      // json-rules-engine's `in` on a string matches substrings: "not-abort-at-all" would be "in" "abort".
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} takes a list of values, like [abort, pause]; got ${describeValue(c.value)}` });
     }
   }),
 ) as z.ZodType<Condition>;

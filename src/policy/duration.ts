@@ -23,7 +23,26 @@ export function formatDuration(seconds: number): string {
   return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
 }
 
-export const durationSchema = z
+const DURATION_TEXT = z
   .string()
-  .regex(DURATION, { error: (iss) => `expected a duration like 30s, 5m or 1h30m, got ${JSON.stringify(iss.input)}` })
-  .refine((text) => (parseDuration(text) ?? 1) > 0, { error: 'a duration must be longer than 0s' });
+  .regex(DURATION, { error: (iss) => `expected a duration like 30s, 5m or 1h30m, got ${JSON.stringify(iss.input)}` });
+
+/** The allowed range of each duration of a policy, in seconds (docs/policy.md). */
+export const DURATION_BOUNDS = {
+  interval: { min: 1, max: 3600 },
+  soak: { min: 0, max: 24 * 3600 },
+  pause: { min: 0.001, max: 7 * 24 * 3600 },
+  timeout: { min: 0.1, max: 300 },
+  progressDeadline: { min: 10, max: 24 * 3600 },
+} as const;
+
+/** A duration within [min, max] seconds; `0s` only when min is 0. */
+export function boundedDuration(bounds: { min: number; max: number }) {
+  return DURATION_TEXT.superRefine((text, ctx) => {
+    const seconds = parseDuration(text);
+    if (seconds === null) return;
+    if (bounds.min > 0 && seconds === 0) ctx.addIssue({ code: 'custom', message: 'a duration must be longer than 0s' });
+    else if (seconds < bounds.min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(bounds.min)}, got ${JSON.stringify(text)}` });
+    else if (seconds > bounds.max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(bounds.max)}, got ${JSON.stringify(text)}` });
+  });
+}

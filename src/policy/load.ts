@@ -1,5 +1,6 @@
 import { rolloutPolicySchema, type RolloutPolicy, API_VERSION } from './schema.js';
 import { semanticIssues } from './semantic.js';
+import { isObj } from './objects.js';
 import { formatPath, fromZodIssues, type PolicyIssue } from './issues.js';
 import { issueLines, parseSource, readSource, type SourceFile } from './yaml.js';
 
@@ -18,7 +19,7 @@ export interface LoadResult {
 /** Parses a policy object (from a file or the API) into a RolloutPolicy, or every issue it has. */
 export function parsePolicy(raw: unknown): { policy: RolloutPolicy; issues: [] } | { policy: null; issues: PolicyIssue[] } {
   const parsed = rolloutPolicySchema.safeParse(raw, { reportInput: true });
-  const spec = typeof raw === 'object' && raw !== null ? (raw as { spec?: unknown }).spec : undefined;
+  const spec = isObj(raw) ? raw.spec : undefined;
   const issues = [...(parsed.success ? [] : fromZodIssues(parsed.error.issues)), ...semanticIssues(spec)];
   if (parsed.success && issues.length === 0) return { policy: parsed.data, issues: [] };
   return { policy: null, issues: dedupe(issues) };
@@ -46,8 +47,8 @@ export function policiesOf(source: SourceFile): LoadResult {
 
 /** A document is ours unless it names another API group; a document with no apiVersion is ours (and an error). */
 function isPolicyDocument(raw: unknown): boolean {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return true;
-  const apiVersion = (raw as { apiVersion?: unknown }).apiVersion;
+  if (!isObj(raw)) return true;
+  const apiVersion = raw.apiVersion;
   return typeof apiVersion !== 'string' || apiVersion.split('/')[0] === API_VERSION.split('/')[0];
 }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.js';
+import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
-import { conditionSchema, RULE_ACTIONS } from './conditions.js';
+import { conditionSchema } from './conditions.js';
+import { RULE_ACTIONS } from './vocabulary.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -17,7 +18,7 @@ export const dnsLabel = z.string().max(63).regex(DNS_LABEL, {
 
 export const secretRefSchema = strict({ name: name('Secret name'), key: z.string().min(1) });
 
-const timeout = durationSchema.default('5s');
+const timeout = boundedDuration(DURATION_BOUNDS.timeout).default('5s');
 
 const prometheusSchema = strict({
   address: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
@@ -65,15 +66,16 @@ const trafficRoutingSchema = strict({
   replicas: strict({}).optional(),
   istio: strict({
     virtualService: strict({ name: name('VirtualService name'), routes: z.array(z.string().min(1)).optional() }),
+    service: routerName.optional(),
     destinationRule: strict({
       name: name('DestinationRule name'),
       canarySubsetName: z.string().min(1),
       stableSubsetName: z.string().min(1),
     }).optional(),
   }).optional(),
-  gatewayAPI: strict({ httpRoute: routerName }).optional(),
-  smi: strict({ trafficSplit: routerName }).optional(),
-  nginx: strict({ ingress: routerName }).optional(),
+  gatewayAPI: strict({ httpRoute: routerName, service: routerName.optional() }).optional(),
+  smi: strict({ trafficSplit: routerName, service: routerName.optional() }).optional(),
+  nginx: strict({ ingress: routerName, service: routerName.optional() }).optional(),
 }).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({
@@ -81,8 +83,8 @@ const stepSchema = strict({
     .gt(0, { error: (iss) => `a weight must be above 0, got ${String(iss.input)}` })
     .lte(100, { error: (iss) => `a weight must be at most 100, got ${String(iss.input)}` })
     .optional(),
-  soak: durationSchema.optional(),
-  pause: strict({ duration: durationSchema.optional() }).optional(),
+  soak: boundedDuration(DURATION_BOUNDS.soak).optional(),
+  pause: strict({ duration: boundedDuration(DURATION_BOUNDS.pause).optional() }).optional(),
 }).superRefine((step, ctx) => {
   if ((step.weight === undefined) === (step.pause === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight" or "pause"' });
@@ -105,11 +107,13 @@ const ruleSchema = strict({
   name: dnsLabel,
   when: conditionSchema,
   then: z.enum(RULE_ACTIONS),
+  /** The reason's message; `{rollout.step}`, `{checks.error-rate.value}`, `{derived.burn}` are filled with the snapshot's values. */
+  message: z.string().min(1).max(500).optional(),
 });
 
 const podHealthSchema = strict({
   maxRestarts: z.number().int().min(0).default(3),
-  progressDeadline: durationSchema.default('10m'),
+  progressDeadline: boundedDuration(DURATION_BOUNDS.progressDeadline).default('10m'),
   maxWarningEvents: z.number().int().min(0).nullable().default(null),
 });
 
@@ -119,7 +123,7 @@ const auditSchema = strict({
 
 export const specSchema = strict({
   targetRef: strict({ kind: z.literal('Deployment'), name: name('Deployment name'), apiVersion: z.literal('apps/v1').optional() }),
-  interval: durationSchema.default('30s'),
+  interval: boundedDuration(DURATION_BOUNDS.interval).default('30s'),
   steps: z.array(stepSchema).min(1, { error: 'at least one step is needed' }),
   trafficRouting: trafficRoutingSchema.default({ replicas: {} }),
   providers: z.record(dnsLabel, providerSchema).default({}),

@@ -1,19 +1,14 @@
-import jsonata from 'jsonata';
+import { builtinRuleNames } from '../compile/templates.js';
+import { DURATION_BOUNDS, formatDuration, parseDuration } from './duration.js';
 import type { PolicyIssue } from './issues.js';
+import { isObj, list, type Obj } from './objects.js';
+import { referenceIssues, valueExpressionIssues } from './references.js';
+import { credentialIssues } from './urls.js';
+import { routingIssues } from '../routers/expressible.js';
 
 /** The only variables a query template may use (DESIGN.md §3). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
 export const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g;
-
-/** Rule names the built-in rules report; a custom rule may not take one. */
-export const BUILTIN_RULE_NAMES = [
-  'override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'manual-pause',
-  'pause-step', 'override-promote', 'soak', 'advance',
-] as const;
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
  * Cross-field rules the schema cannot say field by field. Runs on the raw spec, tolerant of wrong
@@ -21,7 +16,10 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  */
 export function semanticIssues(spec: unknown): PolicyIssue[] {
   if (!isObj(spec)) return [];
-  return [...stepIssues(spec), ...checkIssues(spec), ...derivedIssues(spec), ...ruleIssues(spec)];
+  return [
+    ...stepIssues(spec), ...checkIssues(spec), ...referenceIssues(spec), ...ruleIssues(spec), ...credentialIssues(spec), ...timeoutIssues(spec),
+    ...routingIssues(spec),
+  ];
 }
 
 function stepIssues(spec: Obj): PolicyIssue[] {
@@ -58,7 +56,7 @@ function checkIssues(spec: Obj): PolicyIssue[] {
     }
     issues.push(...boundIssues(check, at));
     if (typeof check.query === 'string') issues.push(...templateIssues(check.query, at('query')));
-    if (typeof check.value === 'string') issues.push(...jsonataIssues(check.value, at('value')));
+    if (typeof check.value === 'string') issues.push(...valueExpressionIssues(check.value, at('value')));
     return issues;
   });
 }
@@ -83,29 +81,12 @@ export function templateIssues(query: string, path: (string | number)[]): Policy
     }));
 }
 
-function jsonataIssues(expression: string, path: (string | number)[]): PolicyIssue[] {
-  try {
-    jsonata(expression);
-    return [];
-  } catch (error) {
-    const detail = error as { message?: string; position?: number };
-    return [{ path, message: `invalid jsonata expression: ${detail.message ?? String(error)}${detail.position !== undefined ? ` (at character ${detail.position})` : ''}` }];
-  }
-}
-
-function derivedIssues(spec: Obj): PolicyIssue[] {
-  if (!isObj(spec.derived)) return [];
-  return Object.entries(spec.derived).flatMap(([key, expression]) =>
-    typeof expression === 'string' ? jsonataIssues(expression, ['spec', 'derived', key]) : [],
-  );
-}
-
 function ruleIssues(spec: Obj): PolicyIssue[] {
   const seen = new Map<string, number>();
   return list(spec.rules).flatMap((rule, index) => {
     if (!isObj(rule) || typeof rule.name !== 'string') return [];
     const path = ['spec', 'rules', index, 'name'];
-    if ((BUILTIN_RULE_NAMES as readonly string[]).includes(rule.name)) {
+    if (builtinRuleNames().includes(rule.name)) {
       return [{ path, message: `"${rule.name}" is the name of a built-in rule; choose another` }];
     }
     const first = seen.get(rule.name);
@@ -113,4 +94,15 @@ function ruleIssues(spec: Obj): PolicyIssue[] {
     seen.set(rule.name, index);
     return [];
   });
+}
+
+/** A provider's timeout above the interval would let one tick's queries run into the next. */
+function timeoutIssues(spec: Obj): PolicyIssue[] {
+  const interval = parseDuration(typeof spec.interval === 'string' ? spec.interval : '30s');
+  if (interval === null || !isObj(spec.providers)) return [];
+  return Object.entries(spec.providers).flatMap(([name, provider]) => Object.entries(isObj(provider) ? provider : {}).flatMap(([kind, settings]) => {
+    const timeout = isObj(settings) && typeof settings.timeout === 'string' ? parseDuration(settings.timeout) : null;
+    if (timeout === null || timeout <= interval || timeout > DURATION_BOUNDS.timeout.max) return [];
+    return [{ path: ['spec', 'providers', name, kind, 'timeout'], message: `${formatDuration(timeout)} is above spec.interval ${formatDuration(interval)}: a query must end before the next tick` }];
+  }));
 }

@@ -7,6 +7,7 @@ import { SnapshotError } from '../facts/snapshot.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { issueLines, type SourceDocument } from '../policy/yaml.js';
 import { defaultSnapshot, mergeSnapshot } from './defaults.js';
+import { testFileIssues } from './typos.js';
 import { loadTestFile, type TestCase, type TestFile } from './testfile.js';
 
 export interface CaseResult {
@@ -35,8 +36,10 @@ export async function runTestFile(file: string): Promise<FileResult> {
   if (test.expectErrors) return { file, cases: [compareErrors(test.expectErrors, errors)], errors: [] };
   const policy = policies[0];
   if (errors.length > 0 || !policy || policies.length > 1) {
-    return { file, cases: [], errors: errors.length ? errors : [`${test.policy}:0: (file): expected exactly one RolloutPolicy`] };
+    return { file, cases: [], errors: errors.length ? errors : [`${test.policy}: expected exactly one RolloutPolicy`] };
   }
+  const typos = testFileIssues(test, policy.policy.spec);
+  if (typos.length > 0) return { file, cases: [], errors: issueLines(file, doc, typos) };
   const compiled = compilePolicy(policy.policy);
   const cases: CaseResult[] = [];
   for (const [index, testCase] of test.cases.entries()) cases.push(await runCase(compiled, testCase, { file, doc, index }));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ACTIONS } from '../decide/decision.js';
+import { ACTIONS } from '../policy/vocabulary.js';
 import { fromZodIssues } from '../policy/issues.js';
+import { displayNameOf } from '../policy/read.js';
 import { strict } from '../policy/strict.js';
 import { issueLines, readOneDocument, type SourceDocument } from '../policy/yaml.js';
 
@@ -24,5 +25,5 @@ export async function loadTestFile(file: string): Promise<{ test: TestFile; doc:
   const read = await readOneDocument(file, 'test');
   if ('errors' in read) return read;
   const parsed = testFileSchema.safeParse(read.doc.raw, { reportInput: true });
-  return parsed.success ? { test: parsed.data, doc: read.doc } : { errors: issueLines(file, read.doc, fromZodIssues(parsed.error.issues)) };
+  return parsed.success ? { test: parsed.data, doc: read.doc } : { errors: issueLines(displayNameOf(file), read.doc, fromZodIssues(parsed.error.issues)) };
 }

@@ -1,21 +1,7 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { kubestead as run } from './run-cli.js';
 
-const run = promisify(execFile);
-
-/** Runs the real bin/kubestead; resolves with the exit code and both streams. */
-async function kubestead(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(resolve(ROOT, 'bin/kubestead'), args, { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const kubestead = (...args: string[]) => run(args);
 
 describe('kubestead CLI', () => {
   it('eval --json prints exactly the Decision of DESIGN.md §5', async () => {
@@ -43,7 +29,7 @@ describe('kubestead CLI', () => {
   });
 
   it('test reports failed cases with what was expected and what came, exit 1', async () => {
-    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/failing.test.yaml');
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/failing.yaml');
     expect(code).toBe(1);
     expect(stdout).toContain('✓ passes');
     expect(stdout).toContain('✗ wrong action\n      expected: advance\n      got:      rollback (step 0)');
@@ -53,28 +39,47 @@ describe('kubestead CLI', () => {
   });
 
   it('test gives exit 2 and the path for a bad inline snapshot', async () => {
-    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-snapshot.test.yaml');
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-snapshot.yaml');
     expect(code).toBe(2);
-    expect(stdout).toContain('test/fixtures/policytest/bad-snapshot.test.yaml:4: cases[0].facts.checks.error-rate.value: expected a finite number, got NaN');
+    expect(stdout).toContain('test/fixtures/policytest/bad-snapshot.yaml:4: cases[0].facts.checks.error-rate.value: expected a finite number, got NaN');
     expect(stdout.trimEnd().split('\n').at(-1)).toBe('0 passed, 1 failed');
   });
 
-  it('test gives exit 2 for a malformed test file', async () => {
-    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-file.test.yaml');
+  it('test refuses typos in a test file: each is a line naming where, exit 2', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/typos.yaml');
     expect(code).toBe(2);
-    expect(stdout).toContain('bad-file.test.yaml:5: cases[0].expect.action: expected one of "hold", "advance", "promote", "pause", "rollback", got "rollout"');
+    const file = 'test/fixtures/policytest/typos.yaml';
+    expect(stdout).toContain([
+      `  ✗ ${file}:5: cases[0].facts.checks.error-rat: the policy has no check "error-rat" (did you mean "error-rate"?)`,
+      `  ✗ ${file}:7: cases[1].name: duplicate case name "a breach" (first at cases[0])`,
+      `  ✗ ${file}:9: cases[1].expect.reasons[0]: "overide-abort" is no check or rule of the policy (did you mean "override-abort"?)`,
+      `  ✗ ${file}:11: cases[2].facts.derived.burn: the policy has no derived fact "burn"`,
+    ].join('\n'));
+  });
+
+  it('test refuses a snapshot that contradicts the policy, naming the field, exit 2', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/contradicting.yaml');
+    expect(code).toBe(2);
+    expect(stdout).toContain('test/fixtures/policytest/contradicting.yaml:5: cases[0].facts.rollout.stepCount: is 99, but the policy has 2 step(s)');
+  });
+
+  it('test gives exit 2 for a malformed test file', async () => {
+    const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/bad-file.yaml');
+    expect(code).toBe(2);
+    expect(stdout).toContain('bad-file.yaml:5: cases[0].expect.action: expected one of "hold", "advance", "promote", "pause", "rollback", got "rollout"');
   });
 
   it.each([
     ['validate of an invalid policy', ['validate', 'fixtures/invalid/bad-types.yaml'], /^fixtures\/invalid\/bad-types\.yaml:6: spec\.interval: /],
     ['validate of broken YAML', ['validate', 'fixtures/invalid/bad-yaml.yaml'], /^fixtures\/invalid\/bad-yaml\.yaml:6: \(yaml\): /],
-    ['validate of a missing file', ['validate', 'nope.yaml'], /^nope\.yaml:0: \(file\): cannot read: ENOENT/],
-    ['validate of a file with no policy', ['validate', 'test/fixtures/empty.yaml'], /^test\/fixtures\/empty\.yaml:0: \(file\): no RolloutPolicy document in this file$/m],
+    ['validate of a missing file', ['validate', 'nope.yaml'], /^nope\.yaml: cannot read: no such file$/m],
+    ['validate of a folder', ['validate', 'fixtures'], /^fixtures: cannot read: it is a folder, not a file$/m],
+    ['validate of a file with no policy', ['validate', 'test/fixtures/empty.yaml'], /^test\/fixtures\/empty\.yaml: no RolloutPolicy document in this file$/m],
     ['eval of a snapshot with a missing field', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-missing-field.json'], /^test\/fixtures\/snapshot-missing-field\.json:4: rollout\.stepElapsedSeconds: required field is missing$/m],
     ['eval of invalid JSON', ['eval', 'fixtures/policies/checkout.yaml', '--facts', 'test/fixtures/snapshot-bad.json'], /^test\/fixtures\/snapshot-bad\.json:3: \(yaml\): Unexpected , in flow map/],
     ['eval with no --facts', ['eval', 'fixtures/policies/checkout.yaml'], /^kubestead eval: --facts SNAPSHOT is required/],
     ['an unknown command', ['frobnicate'], /^kubestead: unknown command "frobnicate"/],
-    ['an unknown option', ['eval', 'x', '--fatcs', 'y'], /^kubestead eval: Unknown option '--fatcs'/],
+    ['an unknown option', ['eval', 'x', '--fatcs', 'y'], /^kubestead eval: unknown option --fatcs \(did you mean --facts\?\)$/m],
   ])('%s: exit 2, one clear line, no stack trace', async (_, args, pattern) => {
     const { code, stderr } = await kubestead(...args);
     expect(code).toBe(2);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CompiledPolicy } from '../../src/compile/compile.js';
+import { stepFacts } from '../../src/decide/consistency.js';
 import { decide } from '../../src/decide/decide.js';
 import { OVERRIDES, PHASES, type FactSnapshot } from '../../src/facts/snapshot.js';
 import { compiledFixture } from '../helpers.js';
@@ -13,7 +14,7 @@ const measurement = fc.oneof(
   fc.record({ status: fc.constant('unavailable' as const), value: fc.constant(null), error: fc.constantFrom('timeout after 5s', 'empty result') }),
 );
 
-/** Any valid FactSnapshot for a policy: steps, kinds, checks (some missing), overrides, events. */
+/** Any valid FactSnapshot for a policy: steps (kind, weight and soak as the policy says), checks (some missing), overrides, events. */
 function snapshotFor(compiled: CompiledPolicy): fc.Arbitrary<FactSnapshot> {
   const stepCount = compiled.spec.steps.length;
   const checkEntries = compiled.spec.checks.map((check) =>
@@ -25,8 +26,7 @@ function snapshotFor(compiled: CompiledPolicy): fc.Arbitrary<FactSnapshot> {
     time: fc.constant('2026-11-26T10:00:00Z'),
     rollout: fc.record({
       phase: fc.constantFrom(...PHASES), step: fc.nat(stepCount - 1), stepCount: fc.constant(stepCount), manualPause: fc.boolean(),
-      stepKind: fc.constantFrom('weight' as const, 'pause' as const), weight: fc.double({ min: 0, max: 100, noNaN: true }),
-      stepElapsedSeconds: fc.nat(4000), soakSeconds: fc.option(fc.nat(1200), { nil: null }),
+      stepElapsedSeconds: fc.nat(4000),
       canary: fc.record({ desiredReplicas: fc.nat(5), readyReplicas: fc.nat(5), restarts: fc.nat(6) }),
       stable: fc.record({ desiredReplicas: fc.nat(5), readyReplicas: fc.nat(5) }),
     }),
@@ -34,7 +34,7 @@ function snapshotFor(compiled: CompiledPolicy): fc.Arbitrary<FactSnapshot> {
     derived: fc.constant({}),
     kube: fc.record({ warningEvents: fc.nat(5), reasons: fc.constant({}) }),
     override: fc.option(fc.constantFrom(...OVERRIDES), { nil: null }),
-  }).map((s) => (s.rollout.stepKind === 'weight' && s.rollout.soakSeconds === null ? { ...s, rollout: { ...s.rollout, soakSeconds: 300 } } : s)) as fc.Arbitrary<FactSnapshot>;
+  }).map((s) => ({ ...s, rollout: { ...s.rollout, ...stepFacts(compiled.spec, s.rollout.step) } })) as fc.Arbitrary<FactSnapshot>;
 }
 
 function outOfBoundsOrUnavailable(compiled: CompiledPolicy, snapshot: FactSnapshot): boolean {

@@ -89,9 +89,7 @@ describe('Datadog (a local server answering as the documented API)', () => {
   });
 
   it('aborts a slow answer at the timeout', async () => {
-    const started = Date.now();
     expect(await measure('slow', { timeout: '1s' })).toMatchObject({ status: 'unavailable', error: `${where('slow')}: timeout after 1s` });
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('refuses an oversized body', async () => {

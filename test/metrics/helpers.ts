@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { CheckSpec, PolicySpec, ProviderSpec } from '../../src/policy/schema.js';
 import { staticSecretReader, type SecretReader } from '../../src/secrets/reader.js';
 import type { MeasureContext } from '../../src/metrics/types.js';
@@ -52,8 +52,23 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(text);
 }
 
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
+/**
+ * A server that drops every connection as it comes (a network error for the client), holding its port
+ * until closed: unlike a port bound and released, no parallel test can take it in between.
+ */
+export async function droppingServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let connections = 0;
+  const server = createNetServer((socket) => { connections++; socket.destroy(); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, connections: () => connections, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * A port free a moment ago, for a child process that must be told its port (Prometheus): the caller
+ * retries with another when the child finds it taken (startPrometheus does).
+ */
+export async function unusedPort(): Promise<number> {
   const server = await startServer(() => undefined);
   await server.close();
   return server.port;

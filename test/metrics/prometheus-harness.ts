@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPort, startServer, type TestServer } from './helpers.js';
+import { startServer, unusedPort, type TestServer } from './helpers.js';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 export const IN_CI = process.env.CI === 'true';
@@ -25,11 +25,13 @@ export function prometheusTestsEnabled(): boolean {
  */
 export class Exporter {
   scrapes = 0;
+  /** Canary 5xx responses added per scrape (default 1); raise it to make the canary fail. */
+  canaryErrors = 1;
 
   text(): string {
     const n = ++this.scrapes;
     const lines = ['# TYPE http_requests_total counter'];
-    const requests: [string, string, number][] = [['canary', '200', 10], ['canary', '500', 1], ['stable', '200', 20], ['stable', '500', 0]];
+    const requests: [string, string, number][] = [['canary', '200', 10], ['canary', '500', this.canaryErrors], ['stable', '200', 20], ['stable', '500', 0]];
     for (const [track, code, per] of requests) lines.push(`http_requests_total{app="checkout",track="${track}",code="${code}"} ${per * n}`);
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const track of ['canary', 'stable']) {
@@ -79,30 +81,39 @@ export async function startPrometheus(): Promise<PrometheusHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-prom-'));
   const config = join(dir, 'prometheus.yml');
   await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${metrics.port}']}]\n`);
-  const port = await closedPort();
+  for (let attempt = 1; ; attempt++) {
+    const started = await startPrometheusProcess(config, dir);
+    const stop = async () => {
+      await started.stopPrometheus();
+      await metrics.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+    try {
+      await waitForData(started.url, started.child, started.log);
+      return { url: started.url, exporter, stopPrometheus: started.stopPrometheus, stop };
+    } catch (error) {
+      await started.stopPrometheus();
+      // Another process took the port between choosing it and Prometheus binding it: choose again.
+      if (attempt < 3 && /address already in use/.test(started.log())) continue;
+      await stop();
+      throw error;
+    }
+  }
+}
+
+async function startPrometheusProcess(config: string, dir: string): Promise<{ url: string; child: ChildProcess; log: () => string; stopPrometheus: () => Promise<void> }> {
+  const port = await unusedPort();
   const child = spawn(PROMETHEUS_BIN, [
     `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
   child.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-  const url = `http://127.0.0.1:${port}`;
   const stopPrometheus = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
   };
-  const stop = async () => {
-    await stopPrometheus();
-    await metrics.close();
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForData(url, child, () => log);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, exporter, stopPrometheus, stop };
+  return { url: `http://127.0.0.1:${port}`, child, log: () => log, stopPrometheus };
 }

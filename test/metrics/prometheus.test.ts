@@ -93,10 +93,8 @@ describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
     const hung = await startServer(() => undefined);
     try {
       const slow = createProvider('slow', { prometheus: { address: hung.url, timeout: '1s' } }, runtime);
-      const started = Date.now();
       const m = await slow.measure(check({ provider: 'slow', query: 'up' }), tickContext({ time: new Date() }));
       expect(m).toMatchObject({ status: 'unavailable', error: `prometheus ${hung.url}: timeout after 1s` });
-      expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await hung.close();
     }

@@ -5,7 +5,7 @@ import { measureChecks } from '../../src/metrics/measure.js';
 import { createMetricsRuntime } from '../../src/metrics/provider.js';
 import { envSecretReader, secretEnvName } from '../../src/secrets/env.js';
 import { staticSecretReader } from '../../src/secrets/reader.js';
-import { check, closedPort, json, policySpec, startServer, tickContext, type TestServer } from './helpers.js';
+import { check, droppingServer, json, policySpec, startServer, tickContext, type TestServer } from './helpers.js';
 
 const CANARY = 'kst-CANARY-7d1f3a9b2c';
 
@@ -41,12 +41,12 @@ describe('secrets never leave', () => {
     const logger = createLogger({ level: 'trace', stream });
     const secrets = staticSecretReader({ 'creds/token': CANARY, 'creds/password': CANARY, 'creds/api': CANARY, 'creds/app': CANARY });
     const token = { name: 'creds', key: 'token' };
-    const dead = await closedPort();
+    const dead = await droppingServer();
     const spec = policySpec({
       warn: { prometheus: { address: `${server.url}/prom-warn`, timeout: '2s', bearerTokenSecretRef: token } },
       error: { prometheus: { address: `${server.url}/prom-error`, timeout: '2s', headers: [{ name: 'Authorization', valueSecretRef: token }] } },
       html: { prometheus: { address: `${server.url}/prom-html`, timeout: '2s', basicAuth: { username: 'u', passwordSecretRef: { name: 'creds', key: 'password' } } } },
-      refused: { prometheus: { address: `http://127.0.0.1:${dead}`, timeout: '1s', bearerTokenSecretRef: token } },
+      refused: { prometheus: { address: dead.url, timeout: '1s', bearerTokenSecretRef: token } },
       dd: { datadog: { site: 'datadoghq.com', address: `${server.url}/dd`, apiKeySecretRef: { name: 'creds', key: 'api' }, appKeySecretRef: { name: 'creds', key: 'app' }, timeout: '2s' } },
       nr: { newRelic: { accountId: 1, region: 'US', address: `${server.url}/nr`, apiKeySecretRef: { name: 'creds', key: 'api' }, timeout: '2s' } },
       missing: { prometheus: { address: server.url, timeout: '2s', bearerTokenSecretRef: { name: 'creds', key: 'rotated-away' } } },
@@ -54,13 +54,14 @@ describe('secrets never leave', () => {
     const runtime = createMetricsRuntime();
     const results = await measureChecks(spec, tickContext({ logger }, secrets), runtime);
     await runtime.http.close();
+    await dead.close();
     logger.flush();
 
     expect(server.requests.some((r) => JSON.stringify(r.headers).includes(CANARY))).toBe(true); // it was really sent
     expect(results.warn).toMatchObject({ status: 'ok', warnings: ['token Bearer [redacted] is deprecated'] });
     expect(results.error!.error).toContain('bad credentials: [redacted]');
     expect(results.html!.error).toContain('the answer is not JSON');
-    expect(results.refused!.error).toMatch(/network error: connect ECONNREFUSED/);
+    expect(results.refused!.error).toMatch(/network error: /);
     expect(results.dd!.error).toContain('invalid key [redacted]');
     expect(results.nr!.error).toContain('NerdGraph error: key [redacted] has no access');
     expect(results.missing!.error).toContain('secret shop/creds key "rotated-away": not found');
@@ -68,6 +69,18 @@ describe('secrets never leave', () => {
     const everything = JSON.stringify(results) + lines.join('');
     expect(everything).not.toContain(CANARY);
     expect(everything).not.toContain(Buffer.from(`u:${CANARY}`).toString('base64'));
+  });
+
+  it('a password in a provider address (refused by validate) is scrubbed from the measurement all the same', async () => {
+    const dropping = await droppingServer();
+    const withUser = dropping.url.replace('http://', 'http://user:secretpw@');
+    const spec = policySpec({ prom: { prometheus: { address: withUser, timeout: '1s' } } }, [check({ provider: 'prom', query: 'up' })]);
+    const runtime = createMetricsRuntime();
+    const results = await measureChecks(spec, tickContext(), runtime);
+    await runtime.http.close();
+    await dropping.close();
+    expect(results['error-rate']).toMatchObject({ status: 'unavailable', error: expect.stringMatching(new RegExp(`^prometheus ${dropping.url}: network error`)) as unknown });
+    expect(JSON.stringify(results)).not.toContain('secretpw');
   });
 
   it('the env reader names the variable and the Secret, never a value', async () => {

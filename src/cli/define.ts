@@ -1,0 +1,24 @@
+import { helpText, parseCommandArgs, type OptionSpecs, type ParsedArgs } from './args.js';
+import type { Command } from './commands.js';
+
+/** What a command is: its arguments, its help, and what it does with parsed arguments. */
+export interface CommandSpec<O extends OptionSpecs> {
+  name: string;
+  summary: string;
+  /** After `kubestead NAME`: `POLICY --facts SNAPSHOT [--json]`. */
+  usage: string;
+  description: string;
+  options: O;
+  /** The exit codes other than 2 and 3 (which every command shares), as `0  all valid`. */
+  exitCodes: readonly string[];
+  run(args: ParsedArgs<O>): Promise<number>;
+}
+
+/** A Command (the registry's interface) from a spec: help in the shared layout, arguments parsed by the shared parser. */
+export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Command {
+  return {
+    summary: spec.summary,
+    help: helpText(spec.name, spec),
+    run: (args) => spec.run(parseCommandArgs(args, spec.options)),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * DESIGN.md §5 as code: the levels of precedence, highest first. The first level that applies
+ * decides the action, and every reason that applied is listed in this order. Each level's rule
+ * templates are in its file under rules/ (rules/README.md); a file there that this list does not
+ * name is an error, so the order can only be changed here.
+ */
+export const PRECEDENCE = [
+  { name: 'override-abort', file: 'override-abort.json' },
+  { name: 'check-breach', file: 'check-breach.json' },
+  { name: 'pod-health', file: 'pod-health.json' },
+  /** Also the level of `derived-unavailable`: a derived fact whose evaluation exceeded its budget. */
+  { name: 'metric-unavailable', file: 'metric-unavailable.json' },
+  { name: 'custom-rules', file: 'custom-rules.json' },
+  { name: 'pause', file: 'pause.json' },
+  { name: 'override-promote', file: 'override-promote.json' },
+  { name: 'soak', file: 'soak.json' },
+  { name: 'advance', file: 'advance.json' },
+] as const;
+
+export type LevelName = (typeof PRECEDENCE)[number]['name'];
+export const LEVEL_NAMES = PRECEDENCE.map((level) => level.name) as unknown as readonly [LevelName, ...LevelName[]];
+
+/** A level's number: 1 for the highest. */
+export function levelOf(name: LevelName): number {
+  return LEVEL_NAMES.indexOf(name) + 1;
+}
+
+/** The level named by a number. */
+export function levelName(level: number): LevelName | undefined {
+  return LEVEL_NAMES[level - 1];
+}
+
+/** Rules decide gives outside the engine's run (they have no template): a derived fact over its budget, and "no rule applied". */
+export const DERIVED_UNAVAILABLE = 'derived-unavailable';
+export const NO_DECISION = 'no-decision';

@@ -1,0 +1,23 @@
+/**
+ * The words every part of Kubestead shares: what a decision can do, the phases of a rollout and the
+ * overrides a person can give. A leaf module (it imports nothing), so that the policy schema, the
+ * snapshot, decide and the controller can all use it without import cycles between their folders.
+ */
+
+/** DESIGN.md §5. */
+export const ACTIONS = ['hold', 'advance', 'promote', 'pause', 'rollback'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The actions a custom rule (`then`) and `onMetricUnavailable` may take. */
+export const RULE_ACTIONS = ['hold', 'pause', 'rollback'] as const satisfies readonly Action[];
+export type RuleAction = (typeof RULE_ACTIONS)[number];
+
+/** DESIGN.md §3: RolloutPolicy status.phase. */
+export const PHASES = ['Idle', 'Progressing', 'Paused', 'Promoting', 'Succeeded', 'RolledBack', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** DESIGN.md §4: the overrides a snapshot's `override` may carry. */
+export const OVERRIDES = ['promote', 'abort', 'pause', 'resume'] as const;
+export type Override = (typeof OVERRIDES)[number];
+
+export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);

@@ -1,0 +1,45 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LEVEL_NAMES, levelOf, PRECEDENCE } from '../../src/compile/precedence.js';
+import { builtinRuleNames, ruleTemplates, RULES_DIR } from '../../src/compile/templates.js';
+import { compiledFixture } from '../helpers.js';
+
+/** A copy of rules/ to break on purpose. */
+function rulesCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kubestead-rules-'));
+  for (const file of readdirSync(RULES_DIR)) copyFileSync(join(RULES_DIR, file), join(dir, file));
+  return dir;
+}
+
+describe('precedence is a named list in code', () => {
+  it('is DESIGN.md §5, highest first, each level naming its file in rules/', () => {
+    expect(LEVEL_NAMES).toEqual(['override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'custom-rules', 'pause', 'override-promote', 'soak', 'advance']);
+    const files = readdirSync(RULES_DIR).filter((f) => f.endsWith('.json')).sort();
+    expect(PRECEDENCE.map((level) => level.file).sort()).toEqual(files);
+  });
+
+  it('gives each template its place in the list as its level', () => {
+    const levels = Object.fromEntries(ruleTemplates().map((t) => [t.name, t.level]));
+    expect(levels).toMatchObject({ 'override-abort': 1, 'check-breach': 2, 'metric-unavailable': levelOf('metric-unavailable'), advance: 9 });
+    const compiled = compiledFixture('policies/checkout.yaml');
+    expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual(['check-breach', 'metric-unavailable']);
+  });
+
+  it('refuses a rule file the list does not name', () => {
+    const dir = rulesCopy();
+    writeFileSync(join(dir, 'extra.json'), '[]');
+    expect(() => ruleTemplates(dir)).toThrow('rules/: extra.json not in the precedence list (src/compile/precedence.ts)');
+  });
+
+  it('refuses unlessFired naming no level', () => {
+    const dir = rulesCopy();
+    writeFileSync(join(dir, 'advance.json'), readFileSync(join(dir, 'advance.json'), 'utf8').replace('"metric-unavailable"', '"metric-unavailble"'));
+    expect(() => ruleTemplates(dir)).toThrow(/rules\/advance\.json: 0\.unlessFired\.1: /);
+  });
+
+  it('derives the built-in rule names from rules/, not a copy', () => {
+    expect(builtinRuleNames().sort()).toEqual(['advance', 'check-breach', 'derived-unavailable', 'manual-pause', 'metric-unavailable', 'no-decision', 'override-abort', 'override-promote', 'pause-step', 'pod-health', 'soak']);
+  });
+});

@@ -49,7 +49,15 @@ function containerId(pod: KObject, name: string, restart: number): string {
   return `containerd://${createHash('sha256').update(`${pod.metadata.uid ?? ''}/${name}/${restart}`).digest('hex')}`;
 }
 
-export type PodBehaviour = 'ready' | 'crashloop' | 'never-ready';
+export type PodBehaviour = 'ready' | 'crashloop' | 'never-ready' | 'image-pull-error' | 'oom-killed';
+
+/** Image tags that choose a pod's behaviour in every sandbox (docs/sandbox.md lists them). */
+export const IMAGE_TAG_BEHAVIOURS: Array<{ image: RegExp; behaviour: PodBehaviour }> = [
+  { image: /:crashloop$/, behaviour: 'crashloop' },
+  { image: /:unready$/, behaviour: 'never-ready' },
+  { image: /:errimagepull$/, behaviour: 'image-pull-error' },
+  { image: /:oomkilled$/, behaviour: 'oom-killed' },
+];
 
 /** The status of a started pod: all containers running and ready, or running but never ready. */
 export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
@@ -78,8 +86,21 @@ export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
   };
 }
 
-/** The status after one more crash: restartCount + 1, waiting in CrashLoopBackOff, last state terminated. */
-export function crashedStatus(pod: KObject, now: string): Obj {
+/** A pod whose image cannot be pulled: Pending, its containers waiting in ErrImagePull, then ImagePullBackOff. */
+export function pullFailedStatus(pod: KObject, now: string, backingOff: boolean): Obj {
+  const base = runningStatus(pod, false, now);
+  const reason = backingOff ? 'ImagePullBackOff' : 'ErrImagePull';
+  return {
+    ...base, phase: 'Pending', podIP: undefined, podIPs: undefined,
+    containerStatuses: containersOf(pod).map((c) => ({
+      name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0,
+      state: { waiting: { reason, message: backingOff ? `Back-off pulling image ${JSON.stringify(c.image)}` : `rpc error: code = NotFound desc = failed to pull and unpack image ${JSON.stringify(c.image)}: not found` } },
+    })),
+  };
+}
+
+/** The status after one more crash: restartCount + 1, waiting in CrashLoopBackOff, last state terminated (Error, or OOMKilled with 137). */
+export function crashedStatus(pod: KObject, now: string, oom = false): Obj {
   const base = runningStatus(pod, false, now);
   const previous = isRecord(pod.status) && Array.isArray(pod.status.containerStatuses) ? (pod.status.containerStatuses as Obj[]) : [];
   base.containerStatuses = (base.containerStatuses as Obj[]).map((cs, i) => {
@@ -88,7 +109,7 @@ export function crashedStatus(pod: KObject, now: string): Obj {
     return {
       ...cs, ready: false, started: false, restartCount: restarts, containerID: containerId(pod, String(cs.name), restarts),
       state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoff}s restarting failed container=${String(cs.name)} pod=${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${pod.metadata.uid ?? ''})` } },
-      lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now, containerID: containerId(pod, String(cs.name), restarts - 1) } },
+      lastState: { terminated: { exitCode: oom ? 137 : 1, reason: oom ? 'OOMKilled' : 'Error', startedAt: now, finishedAt: now, containerID: containerId(pod, String(cs.name), restarts - 1) } },
     };
   });
   return base;
@@ -98,6 +119,11 @@ export function isPodReady(pod: KObject): boolean {
   const status = isRecord(pod.status) ? pod.status : {};
   const conditions = Array.isArray(status.conditions) ? (status.conditions as Obj[]) : [];
   return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function firstContainerImage(pod: KObject): string {
+  const image = containersOf(pod)[0]?.image;
+  return typeof image === 'string' ? image : '';
 }
 
 export function firstContainerName(pod: KObject): string {

@@ -1,6 +1,6 @@
 import type { Api } from './api.js';
 import { randomIn, Timers, wallClock, type SandboxClock, type Timing } from './clock.js';
-import { crashedStatus, firstContainerName, newEvent, runningStatus, type PodBehaviour } from './pods.js';
+import { crashedStatus, firstContainerImage, firstContainerName, IMAGE_TAG_BEHAVIOURS, newEvent, pullFailedStatus, runningStatus, type PodBehaviour } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { ReplicaSetReconciler } from './replicasets.js';
 import { DeploymentReconciler } from './deployment-controller.js';
@@ -53,7 +53,7 @@ export class Workloads {
   private readonly lagMs: readonly [number, number];
   private readonly podGraceMs: number;
   private readonly behaviours = new Map<string, PodBehaviour>();
-  private readonly imageBehaviours: Array<{ image: string | RegExp; behaviour: PodBehaviour }> = [];
+  private readonly imageBehaviours: Array<{ image: string | RegExp; behaviour: PodBehaviour }> = [...IMAGE_TAG_BEHAVIOURS];
   private scheduled = false;
   private readonly unsubscribe: () => void;
   readonly readyDelayMs: number;
@@ -184,15 +184,52 @@ export class Workloads {
     if (byDeployment) return byDeployment;
     const spec = isRecord(pod.spec) ? pod.spec : {};
     const image = Array.isArray(spec.containers) && isRecord(spec.containers[0]) ? String(spec.containers[0].image) : '';
-    return this.imageBehaviours.find((b) => (typeof b.image === 'string' ? b.image === image : b.image.test(image)))?.behaviour ?? 'ready';
+    // the newest registration wins, so a test's own rule overrides the built-in image tags
+    return [...this.imageBehaviours].reverse().find((b) => (typeof b.image === 'string' ? b.image === image : b.image.test(image)))?.behaviour ?? 'ready';
   }
 
   private startPod(pod: KObject): void {
     const behaviour = this.behaviourOf(pod);
     const stop = new AbortController();
     this.podTimers.set(pod.metadata.uid ?? '', stop);
-    this.timers.after(this.readyDelayMs, () => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now())), stop.signal);
-    if (behaviour === 'crashloop') this.timers.every(this.crashIntervalMs, () => this.crash(pod), stop.signal);
+    const after = (work: () => void): void => this.timers.after(this.readyDelayMs, work, stop.signal);
+    const every = (work: () => void): void => this.timers.every(this.crashIntervalMs, work, stop.signal);
+    switch (behaviour) {
+      case 'ready':
+      case 'never-ready':
+        after(() => this.setPodStatus(pod, (p) => runningStatus(p, behaviour === 'ready', this.api.now())));
+        if (behaviour === 'never-ready') every(() => this.unhealthy(pod));
+        return;
+      case 'crashloop':
+      case 'oom-killed':
+        after(() => this.setPodStatus(pod, (p) => runningStatus(p, false, this.api.now())));
+        every(() => this.crash(pod, behaviour === 'oom-killed'));
+        return;
+      case 'image-pull-error':
+        after(() => this.pullFailed(pod, false));
+        every(() => this.pullFailed(pod, true));
+        return;
+      default: {
+        const never: never = behaviour;
+        throw new Error(`unknown pod behaviour ${String(never)}`);
+      }
+    }
+  }
+
+  /** The kubelet's readiness probe fails: Unhealthy Warnings on the pod. */
+  private unhealthy(pod: KObject): void {
+    const container = firstContainerName(pod);
+    this.recordWarning(pod, 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', `spec.containers{${container}}`);
+  }
+
+  /** The image cannot be pulled: ErrImagePull, then ImagePullBackOff, with Failed and BackOff Warnings. */
+  private pullFailed(pod: KObject, backingOff: boolean): void {
+    const updated = this.setPodStatus(pod, (p) => pullFailedStatus(p, this.api.now(), backingOff));
+    if (!updated) return;
+    const container = firstContainerName(updated);
+    const image = firstContainerImage(updated);
+    if (backingOff) this.recordWarning(updated, 'BackOff', `Back-off pulling image ${JSON.stringify(image)}`, `spec.containers{${container}}`);
+    else this.recordWarning(updated, 'Failed', 'Error: ErrImagePull', `spec.containers{${container}}`);
   }
 
   private stopPod(pod: KObject): void {
@@ -216,8 +253,8 @@ export class Workloads {
     return this.api.saveAsSystem(pods, { ...current, status: next(current) }, 'status');
   }
 
-  private crash(pod: KObject): void {
-    const updated = this.setPodStatus(pod, (p) => crashedStatus(p, this.api.now()));
+  private crash(pod: KObject, oom = false): void {
+    const updated = this.setPodStatus(pod, (p) => crashedStatus(p, this.api.now(), oom));
     if (!updated) return;
     const container = firstContainerName(updated);
     const message = `Back-off restarting failed container ${container} in pod ${updated.metadata.name ?? ''}_${updated.metadata.namespace ?? ''}(${updated.metadata.uid ?? ''})`;

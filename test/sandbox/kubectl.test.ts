@@ -90,7 +90,8 @@ spec:
 describe.skipIf(!present)('the real kubectl against the sandbox', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubestead-kubectl-'));
-    sandbox = await testSandbox({ kubeconfigPath: join(dir, 'kubeconfig') });
+    // kubectl get --watch ends when the server closes its watch (as on a cluster after 30–60 min): long enough here
+    sandbox = await testSandbox({ kubeconfigPath: join(dir, 'kubeconfig'), timing: { watchLifetimeMs: [30_000, 60_000] } });
     await ok('apply', '-f', await file('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: kc}\n'));
   });
   afterAll(async () => {

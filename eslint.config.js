@@ -20,6 +20,23 @@ export default tseslint.config(
       'max-statements': ['error', 25],
     },
   },
+  // The sandbox is a world apart: it imports nothing of the product, and only the CLI commands that
+  // start it import it (so its test hooks are never reachable from `kubestead run`).
+  {
+    files: ['src/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'src/sandbox imports nothing outside src/sandbox (node builtins and packages only)' }] }],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/^\\.\\.\\//]', message: 'src/sandbox imports nothing outside src/sandbox' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/sandbox/**', 'src/cli/sandbox.ts', 'src/cli/demo.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/sandbox', '**/sandbox/**'], message: 'only src/cli/sandbox.ts and src/cli/demo.ts may import the sandbox' }] }],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/sandbox\\//]', message: 'only src/cli/sandbox.ts and src/cli/demo.ts may import the sandbox' }],
+    },
+  },
   {
     files: ['test/**/*.ts', 'src/**/*.test.ts'],
     rules: {

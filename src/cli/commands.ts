@@ -1,7 +1,12 @@
+import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
 import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
@@ -20,6 +25,14 @@ export const commands: Record<string, Command> = {
   test: testCommand,
   query: queryCommand,
   sandbox: sandboxCommand,
+  audit: auditCommand,
+  report: reportCommand,
+  status: statusCommand,
+  run: runCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
 };
 
 export function usage(): string {

@@ -17,7 +17,7 @@ export interface ClusterCache {
   /** ReplicaSets of a namespace whose labels match every pair of `selector`. */
   replicaSets(namespace: string, selector: Record<string, string>): V1ReplicaSet[];
   pods(namespace: string, selector: Record<string, string>): V1Pod[];
-  /** Events of a namespace about the object of this kind and name. */
+  /** Warning Events of a namespace about the object of this kind and name (the informer keeps only type=Warning). */
   events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[];
   /** True when every informer has listed and none is stale. */
   synced(): boolean;

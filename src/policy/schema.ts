@@ -66,15 +66,16 @@ const trafficRoutingSchema = strict({
   replicas: strict({}).optional(),
   istio: strict({
     virtualService: strict({ name: name('VirtualService name'), routes: z.array(z.string().min(1)).optional() }),
+    service: routerName.optional(),
     destinationRule: strict({
       name: name('DestinationRule name'),
       canarySubsetName: z.string().min(1),
       stableSubsetName: z.string().min(1),
     }).optional(),
   }).optional(),
-  gatewayAPI: strict({ httpRoute: routerName }).optional(),
-  smi: strict({ trafficSplit: routerName }).optional(),
-  nginx: strict({ ingress: routerName }).optional(),
+  gatewayAPI: strict({ httpRoute: routerName, service: routerName.optional() }).optional(),
+  smi: strict({ trafficSplit: routerName, service: routerName.optional() }).optional(),
+  nginx: strict({ ingress: routerName, service: routerName.optional() }).optional(),
 }).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({

@@ -4,6 +4,7 @@ import type { PolicyIssue } from './issues.js';
 import { isObj, list, type Obj } from './objects.js';
 import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
+import { routingIssues } from '../routers/expressible.js';
 
 /** The only variables a query template may use (DESIGN.md §3). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -15,7 +16,10 @@ export const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g;
  */
 export function semanticIssues(spec: unknown): PolicyIssue[] {
   if (!isObj(spec)) return [];
-  return [...stepIssues(spec), ...checkIssues(spec), ...referenceIssues(spec), ...ruleIssues(spec), ...credentialIssues(spec), ...timeoutIssues(spec)];
+  return [
+    ...stepIssues(spec), ...checkIssues(spec), ...referenceIssues(spec), ...ruleIssues(spec), ...credentialIssues(spec), ...timeoutIssues(spec),
+    ...routingIssues(spec),
+  ];
 }
 
 function stepIssues(spec: Obj): PolicyIssue[] {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS, PHASES } from './vocabulary.js';
+import { ACTIONS, OVERRIDES, PHASES } from './vocabulary.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
 export const conditionStatusSchema = z.object({
@@ -26,6 +26,26 @@ export const policyStatusSchema = z.object({
     time: z.string(),
   }).optional(),
   audit: z.object({ head: z.string().optional(), seq: z.number().int().optional() }).optional(),
+  /** Extension: each check's measurement of the last tick (what `kubestead status` shows). */
+  checks: z.record(z.string(), z.object({
+    status: z.enum(['ok', 'unavailable']),
+    value: z.number().nullable(),
+    min: z.number().nullable(),
+    max: z.number().nullable(),
+    observedAt: z.string().optional(),
+    error: z.string().optional(),
+  })).optional(),
+  /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */
+  report: z.string().optional(),
+  /** Extension: true from an accepted `pause` override until `resume` or `promote`. */
+  manualPause: z.boolean().optional(),
+  /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
+  pausedSeconds: z.number().min(0).optional(),
+  pausedSince: z.string().optional(),
+  /** Extension: the last override consumed (its time also tells a consumed annotation from a new one). */
+  lastOverride: z.object({ action: z.enum(OVERRIDES), actor: z.string(), time: z.string() }).optional(),
+  /** Extension: the canary count Kubestead last gave the target (a different live count is a user's scale). */
+  canaryReplicas: z.number().int().min(0).optional(),
   conditions: z.array(conditionStatusSchema).optional(),
   observedGeneration: z.number().int().optional(),
 });

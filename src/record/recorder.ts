@@ -33,12 +33,20 @@ export interface DecisionRecord {
   message: string;
   /** Controller identity (pod name or host and pid). */
   controller: string;
+  /** The canary revision the decision is about (status.canaryRevision): part of the audit dedupe key. */
+  revision?: string;
 }
 
 /** Where a record was stored, when the store reports it (the audit chain's head and seq). */
 export interface RecordReceipt {
   head?: string;
   seq?: number;
+  /** The store was down: the record is queued and will be written, marked late, when it returns. */
+  late?: boolean;
+  /** The same action was already recorded (a repeat after a crash): no second entry was written. */
+  deduped?: boolean;
+  /** The name of the rollback report written for this record (for status.report). */
+  report?: string;
 }
 
 /**

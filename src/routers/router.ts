@@ -58,4 +58,10 @@ export interface TrafficRouter {
   inexpressible(weight: number): string | null;
   /** Ends a rollout: all traffic to primary, and what Kubestead created for it removed. */
   finalize(): Promise<void>;
+  /**
+   * Optional (weighted routers): the policy is going. The user's route objects send to the user's
+   * Service again and what Kubestead created beside them is deleted. Call it while the user's
+   * Service still reaches serving pods, before the primary Deployment is removed.
+   */
+  release?(): Promise<void>;
 }

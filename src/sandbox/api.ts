@@ -4,7 +4,8 @@ import { eventCauses } from './event-rules.js';
 import { pruneBuiltin } from './known-fields.js';
 import { annotationSizeCauses, dataSizeCauses, MAX_STORED_BYTES, ownerReferenceCauses, storedBytes } from './meta-rules.js';
 import { SYSTEM_USER, type UserInfo } from './auth.js';
-import { crdCauses, crdStatus, crdToType } from './crds.js';
+import { celCauses } from './cel.js';
+import { crdCauses, crdStatus, crdToType, crdValidations } from './crds.js';
 import { applyPatch } from './patching.js';
 import type { PatchType } from './patch.js';
 import { storageKey, type Registry, type ResourceType } from './registry.js';
@@ -311,23 +312,34 @@ export class Api {
   }
 
   private admit(w: Admission, opts: WriteOptions): KObject {
-    const { type, version, object, old } = w;
+    const { type, object, old } = w;
     const key = `${type.group}/${type.kind}`;
     DEFAULTERS[key]?.(object, old);
-    let result = object;
     if (type.builtin) this.unknownFields(pruneBuiltin(key, object), opts);
     const causes: StatusCause[] = [...metadataCauses(object, nameRule(type)), ...builtinCauses(w), ...(VALIDATORS[key]?.(object, old) ?? [])];
-    const schema = type.builtin ? undefined : type.schemas.get(version);
-    if (schema) {
-      const checked = validateAgainstSchema(schema, object);
-      result = checked.value as KObject;
-      causes.push(...checked.causes);
-      this.unknownFields(checked.unknown, opts);
-    }
-    if (key === CRD_KEY) causes.push(...crdCauses(object, (group, plural) => this.registry.get(group, plural)?.builtin === true));
+    const result = this.schemaCheck(w, causes, opts);
+    if (key === CRD_KEY) causes.push(...this.crdCauses(object, opts));
     if (causes.length > 0) throw invalid({ kind: type.kind, group: type.group, name: object.metadata.name ?? '' }, causes);
     if (key === CRD_KEY) result.status = crdStatus(result, this.now());
     return result;
+  }
+
+  /** A custom resource against its version's openAPIV3Schema (pruned, defaulted) and CEL rules. */
+  private schemaCheck(w: Admission, causes: StatusCause[], opts: WriteOptions): KObject {
+    const schema = w.type.builtin ? undefined : w.type.schemas.get(w.version);
+    if (!schema) return w.object;
+    const checked = validateAgainstSchema(schema, w.object);
+    causes.push(...checked.causes);
+    this.unknownFields(checked.unknown, opts);
+    const result = checked.value as KObject;
+    causes.push(...celCauses(w.type.validations?.get(w.version) ?? [], result, w.old));
+    return result;
+  }
+
+  /** A CRD's own rules; the CEL rules the sandbox cannot enforce are said in a Warning. */
+  private crdCauses(crd: KObject, opts: WriteOptions): StatusCause[] {
+    opts.warnings?.push(...crdValidations(crd).notEnforced);
+    return crdCauses(crd, (group, plural) => this.registry.get(group, plural)?.builtin === true);
   }
 
   private unknownFields(paths: string[], opts: WriteOptions): void {

@@ -1,3 +1,4 @@
+import { collectRules, type CelRule } from './cel.js';
 import type { PrinterColumn, ResourceType, ScalePaths } from './registry.js';
 import type { JsonSchema } from './schema-validate.js';
 import type { StatusCause } from './status.js';
@@ -59,13 +60,32 @@ function versionCauses(spec: Record<string, unknown>): StatusCause[] {
   return causes;
 }
 
+/** The CEL rules of each version, what does not compile (causes), and what cannot be enforced. */
+export function crdValidations(crd: KObject): { byVersion: Map<string, CelRule[]>; causes: StatusCause[]; notEnforced: string[] } {
+  const versions = isRecord(crd.spec) && Array.isArray(crd.spec.versions) ? (crd.spec.versions as CrdVersion[]) : [];
+  const byVersion = new Map<string, CelRule[]>();
+  const causes: StatusCause[] = [];
+  const notEnforced: string[] = [];
+  versions.forEach((v, i) => {
+    const schema = v.schema?.openAPIV3Schema;
+    if (!schema) return;
+    const { rules, errors } = collectRules(schema);
+    byVersion.set(v.name, rules);
+    for (const { rule, error } of errors) {
+      causes.push({ reason: 'FieldValueInvalid', field: `spec.versions[${i}].schema.openAPIV3Schema${rule.at.map((k) => (k === '*' ? '.items' : `.properties[${k}]`)).join('')}.x-kubernetes-validations`, message: `Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: ${error}` });
+    }
+    for (const rule of rules) if (rule.notEnforced) notEnforced.push(`version ${v.name}, ${rule.at.length ? rule.at.join('.') : '<root>'}: rule ${JSON.stringify(rule.rule)} ${rule.notEnforced}: NOT ENFORCED by the sandbox`);
+  });
+  return { byVersion, causes, notEnforced };
+}
+
 /** What the API server checks of a CRD: name = plural.group, names, scope, versions with schemas; no built-in of that name. */
 export function crdCauses(crd: KObject, isBuiltin: (group: string, plural: string) => boolean = () => false): StatusCause[] {
   const spec = isRecord(crd.spec) ? crd.spec : {};
   const causes: StatusCause[] = [];
   if (typeof spec.group !== 'string' || spec.group === '') causes.push({ reason: 'FieldValueRequired', field: 'spec.group', message: 'Required value' });
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push({ reason: 'FieldValueNotSupported', field: 'spec.scope', message: `Unsupported value: ${JSON.stringify(spec.scope)}: supported values: "Cluster", "Namespaced"` });
-  causes.push(...namesCauses(spec), ...versionCauses(spec));
+  causes.push(...namesCauses(spec), ...versionCauses(spec), ...crdValidations(crd).causes);
   const names = isRecord(spec.names) ? spec.names : {};
   const expected = `${String(names.plural)}.${String(spec.group)}`;
   if (causes.length === 0 && crd.metadata.name !== expected) {
@@ -117,6 +137,7 @@ export function crdToType(crd: KObject): ResourceType {
     builtin: false,
     virtual: false,
     ...schemasOf(spec),
+    validations: crdValidations(crd).byVersion,
     crdName: crd.metadata.name,
   };
 }
@@ -129,10 +150,14 @@ export function crdStatus(crd: KObject, now: string): Record<string, unknown> {
   const storage = spec.versions.find((v) => v.storage)?.name;
   const names = { ...spec.names, singular: spec.names.singular ?? spec.names.kind.toLowerCase(), listKind: spec.names.listKind ?? `${spec.names.kind}List` };
   const condition = (type: string, reason: string, message: string): Record<string, string> => ({ type, status: 'True', lastTransitionTime: now, reason, message });
+  const notEnforced = crdValidations(crd).notEnforced;
+  // a sandbox-only condition, so that a rule the sandbox cannot check is never silently ignored
+  const sandbox = notEnforced.length ? [{ ...condition('SandboxValidationNotEnforced', 'MissingCELLibrary', notEnforced.join('; ')) }] : [];
   return {
     conditions: [
       condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
       condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+      ...sandbox,
     ],
     acceptedNames: names,
     storedVersions: storage && !stored.includes(storage) ? [...stored, storage] : stored,

@@ -1,3 +1,4 @@
+import type { CelRule } from './cel.js';
 import type { JsonSchema } from './schema-validate.js';
 import type { KObject } from './types.js';
 
@@ -44,6 +45,8 @@ export interface ResourceType {
   /** openAPIV3Schema per version (CRDs). */
   schemas: Map<string, JsonSchema>;
   printerColumns: Map<string, PrinterColumn[]>;
+  /** x-kubernetes-validations (CEL) per version (CRDs). */
+  validations?: Map<string, CelRule[]>;
   /** The CRD that defined it. */
   crdName?: string;
   /** Stored with another resource (events.k8s.io Events are core Events), converted by `codec`. */

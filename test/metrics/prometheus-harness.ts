@@ -25,11 +25,13 @@ export function prometheusTestsEnabled(): boolean {
  */
 export class Exporter {
   scrapes = 0;
+  /** Canary 5xx responses added per scrape (default 1); raise it to make the canary fail. */
+  canaryErrors = 1;
 
   text(): string {
     const n = ++this.scrapes;
     const lines = ['# TYPE http_requests_total counter'];
-    const requests: [string, string, number][] = [['canary', '200', 10], ['canary', '500', 1], ['stable', '200', 20], ['stable', '500', 0]];
+    const requests: [string, string, number][] = [['canary', '200', 10], ['canary', '500', this.canaryErrors], ['stable', '200', 20], ['stable', '500', 0]];
     for (const [track, code, per] of requests) lines.push(`http_requests_total{app="checkout",track="${track}",code="${code}"} ${per * n}`);
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const track of ['canary', 'stable']) {

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The controller image: `kubestead run` on Node 24 LTS, production dependencies only, no shell.
+# test/deploy/production-install.test.ts repeats what this file does (without Docker) and runs it.
+
+# 1. Build dist/ with the dev dependencies (TypeScript). --ignore-scripts: `prepare` would build
+#    before the sources are copied.
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# 3. Runtime: distroless Node 24 (no shell, no package manager), user 65532 (nonroot).
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY rules ./rules
+COPY crds ./crds
+USER 65532:65532
+EXPOSE 8080 8081
+# bin/kubestead's shebang flag, given to node directly (distroless has no /usr/bin/env).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=32", "/app/bin/kubestead", "run"]

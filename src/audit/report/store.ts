@@ -1,0 +1,53 @@
+import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { isConflict, labelValue, MANAGED_BY, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
+import type { RollbackReport } from './build.js';
+import { reportMarkdown } from './render.js';
+import { chartSvg } from './svg.js';
+
+const SEQ_LABEL = 'kubestead.io/audit-seq';
+
+/** Rollback reports as ConfigMaps next to the chain (`<policy>-report-<uid8>-<seq>`): JSON, Markdown and SVG. */
+export class ReportStore {
+  private readonly core: CoreV1Api;
+
+  constructor(kubeConfig: KubeConfig, private readonly keepAfterDeletion: boolean) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /** Writes the report (once: a report of the same rollback already there is kept); returns its name. */
+  async write(report: RollbackReport): Promise<string> {
+    const { policy } = report;
+    const name = objectName(policy, 'report', String(report.rollback.seq));
+    const body: V1ConfigMap = {
+      metadata: {
+        name, namespace: policy.namespace,
+        labels: { ...MANAGED_BY, [ROLE_LABEL]: 'report', [UID_LABEL]: policy.uid, [POLICY_LABEL]: labelValue(policy.name), [SEQ_LABEL]: String(report.rollback.seq) },
+        ownerReferences: this.keepAfterDeletion ? undefined : [ownerOf(policy)],
+      },
+      data: { 'report.json': JSON.stringify(report), 'report.md': reportMarkdown(report), 'chart.svg': chartSvg(report) },
+    };
+    try {
+      await this.core.createNamespacedConfigMap({ namespace: policy.namespace, body });
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    return name;
+  }
+
+  /** The newest report of a policy name (of `uid` when given), or null. */
+  async latest(namespace: string, name: string, uid: string | null): Promise<RollbackReport | null> {
+    const selector = `${ROLE_LABEL}=report,${POLICY_LABEL}=${labelValue(name)}${uid ? `,${UID_LABEL}=${uid}` : ''}`;
+    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: selector });
+    const newest = list.items.sort((a, b) => creation(b) - creation(a) || seqOf(b) - seqOf(a))[0];
+    const json = newest?.data?.['report.json'];
+    return json ? (JSON.parse(json) as RollbackReport) : null;
+  }
+}
+
+function seqOf(map: V1ConfigMap): number {
+  return Number(map.metadata?.labels?.[SEQ_LABEL] ?? 0);
+}
+
+function creation(map: V1ConfigMap): number {
+  return map.metadata?.creationTimestamp?.getTime() ?? 0;
+}

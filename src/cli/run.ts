@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { OperatorDeps } from '../controller/deps.js';
+import { parseAddress } from '../controller/http.js';
+import type { Reconciler } from '../controller/reconciler.js';
+import { createLogger } from '../log/logger.js';
+import { parseCommandArgs } from './args.js';
+import type { Command } from './commands.js';
+import { UsageError } from './usage-error.js';
+
+const HELP = `Usage: kubestead run [--namespace NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect]
+                     [--allowed-hosts HOSTS] [--log-level LEVEL] [--kubeconfig PATH]
+
+Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
+whenever a target's pod template changes. With no flags it uses the current kubeconfig (in a pod:
+the in-cluster service account) and watches all namespaces. Stops cleanly on SIGTERM or Ctrl-C:
+the ticks in flight finish and the Lease is released.
+
+Options:
+  -n, --namespace NS      watch and act in this namespace only (default: all)
+  --metrics-addr ADDR     [HOST]:PORT of /metrics (default :8080; port 0 picks a free one)
+  --health-addr ADDR      [HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)
+  --leader-elect          act only while holding the Lease kubestead-controller (for several replicas)
+  --lease-namespace NS    where that Lease lives (default: the pod's namespace, else --namespace, else default)
+  --allowed-hosts HOSTS   comma-separated metric provider hosts the operator may query (default: any
+                          host except link-local addresses); *.example.com allows subdomains
+  --log-level LEVEL       trace, debug, info (default), warn, error
+  --kubeconfig PATH       a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+
+The first log line says which ports /metrics and the health endpoints listen on.`;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface RunArgs {
+  namespace?: string;
+  metricsAddr: string;
+  healthAddr: string;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  allowedHosts?: string[];
+  logLevel: string;
+  kubeconfig?: string;
+}
+
+export function parseRunArgs(args: string[]): RunArgs {
+  const { values, positionals } = parseCommandArgs(args, {
+    namespace: { type: 'string', short: 'n' }, 'metrics-addr': { type: 'string' }, 'health-addr': { type: 'string' },
+    'leader-elect': { type: 'boolean' }, 'lease-namespace': { type: 'string' }, 'allowed-hosts': { type: 'string' },
+    'log-level': { type: 'string' }, kubeconfig: { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const out: RunArgs = {
+    namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
+    leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig,
+    allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean),
+  };
+  for (const [flag, text] of [['--metrics-addr', out.metricsAddr], ['--health-addr', out.healthAddr]] as const) {
+    try { parseAddress(text, flag); } catch (error) { throw new UsageError((error as Error).message); }
+  }
+  if (!LEVELS.includes(out.logLevel)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(out.logLevel)}`);
+  if (out.allowedHosts?.length === 0) throw new UsageError('--allowed-hosts: expected at least one host');
+  return out;
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no cluster: set --kubeconfig or $KUBECONFIG, or run in a pod');
+  return kc;
+}
+
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+}
+
+export const runCommand: Command = {
+  summary: 'run the operator (current kubeconfig, or in-cluster)',
+  help: HELP,
+  async run(args) {
+    const options = parseRunArgs(args);
+    const logger = createLogger({ level: options.logLevel });
+    const kubeConfig = loadKubeConfig(options.kubeconfig);
+    const { startOperator } = await import('../controller/operator.js');
+    const { createTickReconciler } = await import('../tick/index.js');
+    const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
+    const operator = await startOperator({
+      kubeConfig, logger, reconcilerFactory, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
+      leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
+    });
+    const signal = await untilSignal();
+    logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
+    await operator.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,104 @@
+import type { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import { systemClock } from '../clock/clock.js';
+import { API_VERSION } from '../policy/schema.js';
+import { parseCommandArgs } from './args.js';
+import type { Command } from './commands.js';
+import { UsageError } from './usage-error.js';
+import { LiveView, renderPolicy, type PolicyView } from './view.js';
+
+const HELP = `Usage: kubestead status NAME [-n NAMESPACE] [--watch] [--no-color]
+
+Shows a RolloutPolicy's rollout from the cluster of the current kubeconfig (KUBECONFIG, or
+~/.kube/config; in a pod, the in-cluster config): phase, step, canary weight, the soak's
+progress, each check's last value against its bound, and the last decision with its reasons.
+
+  -n, --namespace NS  the policy's namespace (default: the context's namespace, or default)
+  -w, --watch         keep showing it, refreshed every second, until Ctrl-C (in place on a terminal)
+  --no-color          plain text (also when the output is not a terminal, or NO_COLOR is set)
+
+Exit codes: 0 shown, 2 bad arguments or the policy cannot be read.`;
+
+const [GROUP, VERSION] = API_VERSION.split('/') as [string, string];
+const REFRESH_MS = 1000;
+
+interface Target {
+  api: CustomObjectsApi;
+  isApiError: (error: unknown) => error is ApiException<unknown>;
+  name: string;
+  namespace: string;
+  server: string;
+}
+
+/** client-node is loaded here, not at start-up, so that the offline commands stay quick. */
+async function connect(name: string, namespace: string | undefined): Promise<Target> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  const context = kc.getContextObject(kc.getCurrentContext());
+  return {
+    api: kc.makeApiClient(k8s.CustomObjectsApi),
+    isApiError: (error): error is ApiException<unknown> => error instanceof k8s.ApiException,
+    name,
+    namespace: namespace ?? context?.namespace ?? 'default',
+    server: kc.getCurrentCluster()?.server ?? '(no cluster)',
+  };
+}
+
+/** The policy, or an error that says what could not be read and why (never a stack trace). */
+async function readPolicy(target: Target): Promise<PolicyView> {
+  try {
+    return (await target.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: target.namespace, name: target.name })) as PolicyView;
+  } catch (error) {
+    if (target.isApiError(error) && error.code === 404) throw new Error(`rolloutpolicy "${target.name}" not found in namespace "${target.namespace}"`);
+    const detail = target.isApiError(error) ? `HTTP ${error.code}${apiMessage(error)}` : (error as Error).message;
+    throw new Error(`cannot read rolloutpolicy ${target.namespace}/${target.name} from ${target.server}: ${detail}`);
+  }
+}
+
+function apiMessage(error: ApiException<unknown>): string {
+  try {
+    const body = typeof error.body === 'string' ? JSON.parse(error.body) as { message?: string } : error.body as { message?: string };
+    return body?.message ? `: ${body.message}` : '';
+  } catch {
+    return '';
+  }
+}
+
+async function watch(target: Target, color: boolean): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort(new Error('stopped'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const view = new LiveView(process.stdout);
+  try {
+    while (!stop.signal.aborted) {
+      const lines = await readPolicy(target).then((policy) => renderPolicy(policy, { color, now: systemClock.now() }), (error: Error) => [`${target.namespace}/${target.name}: ${error.message}`]);
+      view.show(lines);
+      await systemClock.sleep(REFRESH_MS, stop.signal).catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export const statusCommand: Command = {
+  summary: "show a policy's rollout: phase, step, weight, checks, last decision",
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      namespace: { type: 'string', short: 'n' },
+      watch: { type: 'boolean', short: 'w' },
+      'no-color': { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected one policy NAME');
+    const target = await connect(positionals[0]!, values.namespace);
+    const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    if (values.watch) {
+      await watch(target, color);
+      return 0;
+    }
+    process.stdout.write(`${renderPolicy(await readPolicy(target), { color, now: systemClock.now() }).join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,80 @@
+import {
+  IsomorphicFetchHttpLibrary, KubeConfig, Observable, ServerConfiguration, createConfiguration, wrapHttpLibrary,
+  type ApiType, type ApiConstructor, type ConfigurationOptions, type RequestContext, type ResponseContext,
+} from '@kubernetes/client-node';
+
+/** Told of every request the operator sends to the API server: its Kubernetes verb and HTTP code ('error' when none came). */
+export type RequestObserver = (verb: string, code: string) => void;
+
+const WRITE_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/** The Kubernetes verb of a request (get, list, watch, create, update, patch, delete, deletecollection). */
+export function kubeVerb(method: string, url: string): string {
+  const upper = method.toUpperCase();
+  const parsed = new URL(url, 'https://x');
+  if (upper === 'GET' && /^(1|true)$/.test(parsed.searchParams.get('watch') ?? '')) return 'watch';
+  const collection = isCollection(parsed.pathname);
+  if (upper === 'GET') return collection ? 'list' : 'get';
+  if (upper === 'DELETE' && collection) return 'deletecollection';
+  return WRITE_VERBS[upper] ?? upper.toLowerCase();
+}
+
+/** `/api/v1/namespaces/ns/pods` and `/apis/apps/v1/deployments` name collections; one more segment names an object. */
+function isCollection(path: string): boolean {
+  const segments = path.split('/').filter(Boolean);
+  const rest = segments[0] === 'api' ? segments.slice(2) : segments.slice(3);
+  if (rest[0] === 'namespaces' && rest.length >= 3) return rest.length === 3;
+  return rest.length === 1;
+}
+
+/**
+ * A KubeConfig whose API clients report every request (verb and code) to an observer: the generated
+ * clients of client-node 1.4 send through a configurable HttpLibrary, which is wrapped here. Watches
+ * do not go through it; the watch wrapper (watch.ts) reports those.
+ */
+export class ObservedKubeConfig extends KubeConfig {
+  constructor(source: KubeConfig, private readonly observer: RequestObserver) {
+    super();
+    this.loadFromOptions({ clusters: source.clusters, users: source.users, contexts: source.contexts, currentContext: source.currentContext });
+  }
+
+  override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
+    const cluster = this.getCurrentCluster();
+    if (!cluster) throw new Error('No active cluster!');
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this },
+      httpApi: wrapHttpLibrary({ send: (request) => this.send(request) }),
+    });
+    return new apiClientType(config);
+  }
+
+  /** Reports a watch request (sent by client-node's Watch, not through makeApiClient). */
+  observe(verb: string, code: string): void {
+    this.observer(verb, code);
+  }
+
+  private async send(request: RequestContext): Promise<ResponseContext> {
+    const verb = kubeVerb(request.getHttpMethod(), request.getUrl());
+    try {
+      const response = await new IsomorphicFetchHttpLibrary().send(request).toPromise();
+      this.observer(verb, String(response.httpStatusCode));
+      return response;
+    } catch (error) {
+      this.observer(verb, 'error');
+      throw error;
+    }
+  }
+}
+
+/** Per-call options of a generated client that abort the request with `signal` (client-node 1.4 has no other way). */
+export function withSignal(signal: AbortSignal): ConfigurationOptions {
+  const middleware = {
+    pre: (context: RequestContext): Observable<RequestContext> => {
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (context: ResponseContext): Observable<ResponseContext> => new Observable(Promise.resolve(context)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}

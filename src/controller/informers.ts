@@ -1,0 +1,60 @@
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi,
+  type CoreV1Event, type KubeConfig, type KubernetesListObject, type V1Deployment, type V1Pod, type V1ReplicaSet,
+} from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import type { PolicyObject } from './cache.js';
+import { SupervisedInformer, type SupervisionOptions } from './informer.js';
+
+export const POLICY_GROUP = 'kubestead.io';
+export const POLICY_VERSION = 'v1alpha1';
+export const POLICY_PLURAL = 'rolloutpolicies';
+
+/** Warning Events only: the tick counts them on canary pods; Normal Events (ours among them) would only cost memory. */
+export const EVENT_FIELD_SELECTOR = 'type=Warning';
+
+/** The five informers the controller runs, all namespaces or one. */
+export interface Informers {
+  policies: SupervisedInformer<PolicyObject>;
+  deployments: SupervisedInformer<V1Deployment>;
+  replicaSets: SupervisedInformer<V1ReplicaSet>;
+  pods: SupervisedInformer<V1Pod>;
+  events: SupervisedInformer<CoreV1Event>;
+}
+
+const scoped = (prefix: string, resource: string, namespace?: string): string =>
+  namespace ? `${prefix}/namespaces/${namespace}/${resource}` : `${prefix}/${resource}`;
+
+const decoder = (type: string) => (object: unknown): unknown => ObjectSerializer.deserialize(object, type) as unknown;
+
+export function createInformers(kubeConfig: KubeConfig, namespace: string | undefined, supervision: SupervisionOptions): Informers {
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const crd = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
+  const ns = namespace;
+  const listPolicies = async (): Promise<KubernetesListObject<PolicyObject>> =>
+    (ns ? await custom.listNamespacedCustomObject({ ...crd, namespace: ns }) : await custom.listClusterCustomObject(crd)) as KubernetesListObject<PolicyObject>;
+  return {
+    policies: new SupervisedInformer({ name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), list: listPolicies }, supervision),
+    deployments: new SupervisedInformer({
+      name: 'deployments', path: scoped('/apis/apps/v1', 'deployments', ns), decode: decoder('V1Deployment'),
+      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
+    }, supervision),
+    replicaSets: new SupervisedInformer({
+      name: 'replicasets', path: scoped('/apis/apps/v1', 'replicasets', ns), decode: decoder('V1ReplicaSet'),
+      list: () => (ns ? apps.listNamespacedReplicaSet({ namespace: ns }) : apps.listReplicaSetForAllNamespaces()),
+    }, supervision),
+    pods: new SupervisedInformer({
+      name: 'pods', path: scoped('/api/v1', 'pods', ns), decode: decoder('V1Pod'),
+      list: () => (ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces()),
+    }, supervision),
+    events: new SupervisedInformer({
+      name: 'events', path: scoped('/api/v1', 'events', ns), decode: decoder('CoreV1Event'), fieldSelector: EVENT_FIELD_SELECTOR,
+      list: () => (ns ? core.listNamespacedEvent({ namespace: ns, fieldSelector: EVENT_FIELD_SELECTOR }) : core.listEventForAllNamespaces({ fieldSelector: EVENT_FIELD_SELECTOR })),
+    }, supervision),
+  };
+}
+
+export const informerList = (informers: Informers): Array<SupervisedInformer<never>> =>
+  Object.values(informers) as Array<SupervisedInformer<never>>;

@@ -1,0 +1,121 @@
+import {
+  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api,
+  type KubeConfig, type V1ObjectMeta, type V1OwnerReference,
+} from '@kubernetes/client-node';
+
+/** The API clients a router uses, made once per router. */
+export interface RouterClients {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  networking: NetworkingV1Api;
+  custom: CustomObjectsApi;
+}
+
+export function routerClients(kubeConfig: KubeConfig): RouterClients {
+  return {
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    networking: kubeConfig.makeApiClient(NetworkingV1Api),
+    custom: kubeConfig.makeApiClient(CustomObjectsApi),
+  };
+}
+
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const KUBESTEAD = 'kubestead';
+
+/** Labels and owner of every object Kubestead creates beside the user's (garbage-collected with the policy). */
+export function ownedMetadata(name: string, namespace: string, owner: V1OwnerReference): V1ObjectMeta {
+  return { name, namespace, labels: { [MANAGED_BY]: KUBESTEAD }, ownerReferences: [owner] };
+}
+
+export function isOwnedByKubestead(meta: V1ObjectMeta | undefined): boolean {
+  return meta?.labels?.[MANAGED_BY] === KUBESTEAD;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
+}
+
+/** The object, or undefined when the API server answers 404. */
+export async function orMissing<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Deletes, treating "already gone" as done. */
+export async function deleteIfPresent(call: Promise<unknown>): Promise<void> {
+  await orMissing(call);
+}
+
+const CONFLICT_ATTEMPTS = 3;
+
+/**
+ * Read, change and write with the read's resourceVersion; on 409 (someone wrote in between) read
+ * again, a few times. `change` returns undefined when there is nothing to write.
+ */
+export async function readModifyWrite<R, W>(read: () => Promise<R>, change: (current: R) => W | undefined, write: (next: W) => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const next = change(await read());
+    if (next === undefined) return;
+    try {
+      await write(next);
+      return;
+    } catch (error) {
+      if (statusOf(error) !== 409 || attempt >= CONFLICT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** A namespaced custom resource type. */
+export interface CustomKind {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+}
+
+/** A custom object as read: metadata plus whatever the CRD holds, kept whole on write. */
+export interface CustomObject<Spec> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: V1ObjectMeta;
+  spec?: Spec;
+  [field: string]: unknown;
+}
+
+/** get / replace of one custom object by name, in one namespace. */
+export class CustomObjects<Spec> {
+  constructor(private readonly api: CustomObjectsApi, readonly type: CustomKind, readonly namespace: string) {}
+
+  async get(name: string): Promise<CustomObject<Spec> | undefined> {
+    const { group, version, plural } = this.type;
+    return orMissing(this.api.getNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name }) as Promise<CustomObject<Spec>>);
+  }
+
+  async replace(object: CustomObject<Spec>): Promise<CustomObject<Spec>> {
+    const { group, version, plural } = this.type;
+    const name = object.metadata.name ?? '';
+    return this.api.replaceNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name, body: object }) as Promise<CustomObject<Spec>>;
+  }
+}
+
+/** A deep copy of plain JSON data (what the API server returns). */
+export function copyJson<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Equal as JSON, whatever the order of object keys. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(sortedKeys(a)) === JSON.stringify(sortedKeys(b));
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortedKeys(v)]));
+}

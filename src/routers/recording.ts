@@ -1,0 +1,99 @@
+import { inexpressibleWeight } from './expressible.js';
+import type { RouterKind, RouterProblem, RouterWeight, TrafficRouter } from './router.js';
+import { describeShare, integerSplit, podsForWeight } from './split.js';
+
+/** One call a RecordingRouter received, in order. */
+export type RouterCall =
+  | { method: 'prepare' }
+  | { method: 'canaryReplicas'; weight: number; stableReplicas: number }
+  | { method: 'setWeight'; weight: number }
+  | { method: 'getWeight' }
+  | { method: 'finalize' }
+  | { method: 'release' };
+
+/**
+ * A router for controller tests: it records every call and keeps "the live weight" in memory.
+ * Tests make it misbehave as a cluster would: `problem` (objects missing), `drift(weight)` (a
+ * hand edit), `failNext(error)` (an API failure on the next write or read).
+ */
+export class RecordingRouter implements TrafficRouter {
+  readonly calls: RouterCall[] = [];
+  /** What prepare() answers; null once the router's objects "exist". */
+  problem: RouterProblem | null = null;
+  private live = 0;
+  private failures: Error[] = [];
+
+  constructor(readonly kind: RouterKind = 'istio') {}
+
+  /** The weight the "live objects" hold now. */
+  get liveWeight(): number {
+    return this.live;
+  }
+
+  /** Someone edits the weights by hand. */
+  drift(weight: number): void {
+    this.live = weight;
+  }
+
+  /** The next method that talks to the cluster throws `error`. */
+  failNext(error: Error): void {
+    this.failures.push(error);
+  }
+
+  /** The methods called, in order, e.g. `['prepare', 'setWeight(0.5)', 'getWeight']`. */
+  get trace(): string[] {
+    return this.calls.map((c) => ('weight' in c && c.method === 'setWeight' ? `setWeight(${c.weight})` : c.method));
+  }
+
+  prepare(): Promise<RouterProblem | null> {
+    return this.io({ method: 'prepare' }, () => this.problem);
+  }
+
+  canaryReplicas(weight: number, stableReplicas: number): number {
+    this.calls.push({ method: 'canaryReplicas', weight, stableReplicas });
+    return podsForWeight(weight, stableReplicas);
+  }
+
+  setWeight(weight: number): Promise<void> {
+    return this.io({ method: 'setWeight', weight }, () => {
+      const why = this.inexpressible(weight);
+      if (why !== null) throw new Error(why);
+      this.live = weight;
+    });
+  }
+
+  getWeight(): Promise<RouterWeight> {
+    return this.io({ method: 'getWeight' }, () => {
+      const split = integerSplit(this.live);
+      const detail = split ? describeShare(split.canary, split.total) : String(this.live);
+      return { weight: this.live, detail: `recording router: canary ${detail}` };
+    });
+  }
+
+  inexpressible(weight: number): string | null {
+    return inexpressibleWeight(this.kind, weight);
+  }
+
+  finalize(): Promise<void> {
+    return this.io({ method: 'finalize' }, () => {
+      this.live = 0;
+    });
+  }
+
+  release(): Promise<void> {
+    return this.io({ method: 'release' }, () => {
+      this.live = 0;
+    });
+  }
+
+  private io<T>(call: RouterCall, body: () => T): Promise<T> {
+    this.calls.push(call);
+    const failure = this.failures.shift();
+    if (failure) return Promise.reject(failure);
+    try {
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}

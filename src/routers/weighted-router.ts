@@ -1,0 +1,142 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { inexpressibleWeight } from './expressible.js';
+import { routerClients, type RouterClients } from './kube.js';
+import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
+import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, pinnedServiceHash, resolveUserService, serviceNames, type ServiceNames } from './services.js';
+import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
+
+export type WeightedKind = Exclude<RouterKind, 'replicas'>;
+
+/** What a router's own module works with, resolved once by the shared part. */
+export interface RouteEnv {
+  target: RouterTarget;
+  clients: RouterClients;
+  /** The user's Service, as read. */
+  service: V1Service;
+  /** Its name and the names of Kubestead's two beside it. */
+  names: ServiceNames;
+}
+
+/** The part of a weighted router that knows its object kind (VirtualService, HTTPRoute, …). */
+export interface RouteBackend {
+  readonly kind: WeightedKind;
+  /** Whether traffic goes to `<svc>-primary` / `<svc>-canary` (Istio subsets route by pod labels instead). */
+  usesServices(): boolean;
+  /** Checks the user's router objects and readies them; `hash` is the canary ReplicaSet's pod-template-hash. */
+  prepare(env: RouteEnv, hash: string): Promise<RouterProblem | null>;
+  /** Writes the two integer weights; throws RouterStateError when the objects are not there. */
+  setSplit(env: RouteEnv, split: IntegerSplit): Promise<void>;
+  readWeight(env: RouteEnv): Promise<RouterWeight>;
+  /** End of a rollout, after all traffic is on primary: remove what was created for this rollout only. */
+  afterFinalize?(env: RouteEnv): Promise<void>;
+  /** The policy is going: the user's objects send to the user's Service again. */
+  release(env: RouteEnv): Promise<void>;
+  /** Where the router itself pins the canary track (Istio subsets), when it does not use Services. */
+  pinnedHash?(env: RouteEnv): Promise<string | undefined>;
+}
+
+/** A router object is missing or no longer points at the target: the actuator retries on a later tick. */
+export class RouterStateError extends Error {
+  constructor(readonly problem: RouterProblem) {
+    super(problem.message);
+    this.name = 'RouterStateError';
+  }
+}
+
+const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
+
+/**
+ * The flow every weighted router shares (DESIGN §7). Call order, as the actuator does it:
+ * prepare() once the primary Deployment is ready and then on every tick before any weight
+ * change (it pins `<svc>-canary` to the current canary ReplicaSet); setWeight(w > 0) only once
+ * the canary's pods are ready; on rollback setWeight(0) and getWeight() reading 0 before the
+ * canary is scaled down; on promotion setWeight(0) only once primary runs the new template and
+ * is ready; then finalize(). release() when the policy is deleted, before primary goes.
+ */
+export class WeightedRouter implements TrafficRouter {
+  readonly kind: WeightedKind;
+  private readonly clients: RouterClients;
+  private env: RouteEnv | undefined;
+
+  constructor(private readonly backend: RouteBackend, private readonly ctx: RouterContext) {
+    this.kind = backend.kind;
+    this.clients = routerClients(ctx.kubeConfig);
+  }
+
+  async prepare(): Promise<RouterProblem | null> {
+    const env = await this.resolve();
+    if (isProblem(env)) return env;
+    const newest = await canaryTemplateHash(this.clients, this.ctx.target);
+    if (typeof newest !== 'string') return newest;
+    const hash = await this.pinFor(env, newest);
+    // The user's objects first: while they are missing or wrong, nothing is created.
+    const problem = await this.backend.prepare(env, hash);
+    if (problem || !this.backend.usesServices()) return problem;
+    return ensureServices(this.clients, this.ctx.target, env.service, hash);
+  }
+
+  canaryReplicas(weight: number, stableReplicas: number): number {
+    return podsForWeight(weight, stableReplicas);
+  }
+
+  async setWeight(weight: number): Promise<void> {
+    const why = this.inexpressible(weight);
+    const split = integerSplit(weight);
+    if (why !== null || split === null) throw new Error(why ?? `weight ${weight} cannot be split`);
+    await this.backend.setSplit(await this.resolved(), split);
+  }
+
+  async getWeight(): Promise<RouterWeight> {
+    return this.backend.readWeight(await this.resolved());
+  }
+
+  inexpressible(weight: number): string | null {
+    return inexpressibleWeight(this.kind, weight);
+  }
+
+  async finalize(): Promise<void> {
+    const env = await this.resolved();
+    await this.backend.setSplit(env, ALL_TO_PRIMARY);
+    await this.backend.afterFinalize?.(env);
+  }
+
+  async release(): Promise<void> {
+    const env = await this.resolved();
+    await this.backend.release(env);
+    await deleteOwnedServices(this.clients, env);
+  }
+
+  /**
+   * The ReplicaSet the canary track selects: the newest one, except while the canary has traffic,
+   * when it stays on the one it has (its successor's pods may not be ready; the controller sets
+   * the weight to 0 first, and the next prepare() moves the track).
+   */
+  private async pinFor(env: RouteEnv, newest: string): Promise<string> {
+    const pinned = this.backend.usesServices() ? await pinnedServiceHash(this.clients, env) : await this.backend.pinnedHash?.(env);
+    if (pinned === undefined || pinned === newest) return newest;
+    const live = await this.backend.readWeight(env).catch((error: unknown) => {
+      if (error instanceof RouterStateError) return { weight: 0 };
+      throw error;
+    });
+    return live.weight > 0 ? pinned : newest;
+  }
+
+  private async resolve(): Promise<RouteEnv | RouterProblem> {
+    const named = namedService(this.ctx.target, this.kind);
+    const service = await resolveUserService(this.clients, this.ctx.target, named);
+    if (isProblem(service)) return service;
+    this.env = { target: this.ctx.target, clients: this.clients, service, names: serviceNames(service.metadata?.name ?? '') };
+    return this.env;
+  }
+
+  private async resolved(): Promise<RouteEnv> {
+    if (this.env) return this.env;
+    const env = await this.resolve();
+    if (isProblem(env)) throw new RouterStateError(env);
+    return env;
+  }
+}
+
+function namedService(target: RouterTarget, kind: WeightedKind): string | undefined {
+  return target.spec.trafficRouting[kind]?.service?.name;
+}

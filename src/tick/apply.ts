@@ -1,0 +1,92 @@
+import type { Decision } from '../decide/decision.js';
+import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
+import { recordEvent } from './record.js';
+import { actuatorOf, enterStep, isShadow, verifyWeight } from './release.js';
+
+/** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
+const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
+
+function leavePause(ctx: TickContext): void {
+  const since = ctx.next.pausedSince;
+  if (since) ctx.next.pausedSeconds = Math.round(((ctx.next.pausedSeconds ?? 0) + (ctx.now - Date.parse(since)) / 1000) * 1000) / 1000;
+  ctx.next.pausedSince = undefined;
+}
+
+/** manualPause: set by a `pause` override, lifted by `resume` or `promote`. */
+function noteManualPause(ctx: TickContext): void {
+  const override = ctx.override?.action;
+  if (override === 'pause') ctx.next.manualPause = true;
+  if (override === 'resume' || override === 'promote') ctx.next.manualPause = false;
+}
+
+/** What status says after a decision (the position; weights and counts are filled from what is read back). */
+function nextPosition(ctx: TickContext, decision: Decision): void {
+  const next = ctx.next;
+  noteManualPause(ctx);
+  switch (decision.action) {
+    case 'advance':
+      enterStep(ctx, decision.nextStep ?? (next.currentStep ?? 0) + 1);
+      break;
+    case 'promote':
+      leavePause(ctx);
+      Object.assign(next, { phase: 'Promoting', manualPause: false });
+      break;
+    case 'pause':
+      next.phase = 'Paused';
+      if (stopsTheClock(decision) && !next.pausedSince) next.pausedSince = isoAt(ctx.now);
+      break;
+    case 'rollback':
+      leavePause(ctx);
+      Object.assign(next, { phase: 'RolledBack', canaryWeight: 0, manualPause: false });
+      break;
+    case 'hold':
+      leavePause(ctx);
+      next.phase = 'Progressing';
+      break;
+    default: {
+      const unknown: never = decision.action;
+      throw new Error(`unknown action ${String(unknown)}`);
+    }
+  }
+  if (decision.action !== 'hold') next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
+}
+
+/** The live change a decision asks for: traffic and replicas (promotion's second half is a later tick's). */
+async function actuate(ctx: TickContext, decision: Decision): Promise<void> {
+  const actuator = actuatorOf(ctx);
+  const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
+  if (decision.action === 'rollback') {
+    ctx.next.canaryReplicas = (await actuator.rollback()).canaryReplicas;
+  } else if (decision.action === 'promote') {
+    await actuator.startPromotion();
+  } else {
+    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one.
+    const weight = ctx.next.canaryWeight ?? 0;
+    if ((targetOf(ctx).spec?.replicas ?? 1) !== actuator.canaryReplicasFor(weight) || decision.action === 'advance') {
+      ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
+    }
+  }
+}
+
+/**
+ * Actuate and verify: applies the decision (shadow mode applies nothing and keeps the live counts
+ * in status), reads the weight back, and says when a pause lifted by itself.
+ */
+export async function applyDecision(ctx: TickContext): Promise<Stop | undefined> {
+  const decision = ctx.decision;
+  if (!decision) return undefined;
+  const wasPaused = ctx.status.phase === 'Paused';
+  nextPosition(ctx, decision);
+  if (wasPaused && ctx.next.phase === 'Progressing') {
+    const why = ctx.override ? `${ctx.override.action} by ${ctx.override.actor}` : decision.reasons.map((r) => r.message).join('; ');
+    await recordEvent(ctx, 'resumed', `resumed at step ${ctx.next.currentStep ?? 0}: ${why}`);
+  }
+  if (isShadow(ctx)) {
+    ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;
+    return undefined;
+  }
+  await actuate(ctx, decision);
+  ctx.shared.crash('after-actuate');
+  await verifyWeight(ctx);
+  return undefined;
+}

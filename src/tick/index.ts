@@ -1,0 +1,126 @@
+import { performance } from 'node:perf_hooks';
+import type { PolicyObject } from '../controller/cache.js';
+import type { OperatorDeps } from '../controller/deps.js';
+import { keyString, TerminalError, type PolicyKey, type ReconcileResult, type Reconciler } from '../controller/reconciler.js';
+import type { GatherRuntime } from '../facts/gather.js';
+import { API_VERSION, KIND } from '../policy/schema.js';
+import { createMetricsRuntime } from '../metrics/index.js';
+import { kubernetesSecretReader } from '../secrets/kubernetes.js';
+import { adopt } from './adopt.js';
+import { decideTick, gather, readOverrides } from './analysis.js';
+import { applyDecision } from './apply.js';
+import { crashHookFromEnv, type CrashHook } from './crash.js';
+import type { Phase, Stop, TickContext, TickShared } from './context.js';
+import { ensureFinalizer, handBack } from './finalizer.js';
+import { KubeClient } from './kube.js';
+import { validatePolicy } from './load.js';
+import { recordDecision } from './record.js';
+import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
+import { readStatus } from './status.js';
+import { resolveTarget } from './target.js';
+import { StatusConflict, writeStatus } from './write.js';
+
+export { crashHookFromEnv, throwingCrashHook, SimulatedCrash, CRASH_POINTS, type CrashPoint, type CrashHook } from './crash.js';
+
+/** One tick, in order; each phase may end it early, saying why (argo-rollouts' rolloutCanary). */
+const PHASES: ReadonlyArray<[string, Phase]> = [
+  ['validate', validatePolicy],
+  ['target', resolveTarget],
+  ['finalizer', ensureFinalizer],
+  ['adopt', adopt],
+  ['promotion', continuePromotion],
+  ['scale', followScale],
+  ['template', followTemplate],
+  ['overrides', readOverrides],
+  ['idle', idleGate],
+  ['gather', gather],
+  ['decide', decideTick],
+  ['record', recordDecision],
+  ['actuate', applyDecision],
+];
+
+/**
+ * Ticks tried after a 409 on the status write (each attempt re-reads and re-decides); then the
+ * reconcile fails and the queue's backoff spaces the next try (a persistent conflict stays a few writes a minute).
+ */
+const MAX_ATTEMPTS = 2;
+
+export interface TickOptions {
+  /** The crash hook (default: parsed once from KUBESTEAD_TEST_CRASH_AT, inert unless set). */
+  crash?: CrashHook;
+  /** The metrics runtime and Secret reader shared by every policy (default: built once here). */
+  gather?: GatherRuntime;
+}
+
+async function runPhases(ctx: TickContext): Promise<Stop | undefined> {
+  for (const [name, phase] of PHASES) {
+    const stopped = await phase(ctx);
+    if (stopped) {
+      ctx.log.debug({ phase: name, why: stopped.why }, 'tick ended early');
+      return stopped;
+    }
+  }
+  return undefined;
+}
+
+class TickReconciler implements Reconciler {
+  constructor(private readonly shared: TickShared) {}
+
+  async reconcile(key: PolicyKey, signal: AbortSignal): Promise<ReconcileResult> {
+    const started = performance.now();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.tick(key, signal, attempt > 1);
+        } catch (error) {
+          if (!(error instanceof StatusConflict) || attempt >= MAX_ATTEMPTS) throw error;
+          this.shared.deps.logger.info({ namespace: key.namespace, policy: key.name, attempt }, error.message);
+        }
+      }
+    } finally {
+      this.shared.deps.observer.tick(performance.now() - started);
+    }
+  }
+
+  forget(_key: PolicyKey): void {
+    // Nothing is kept per policy: status holds the state, and the write memory is an LRU.
+  }
+
+  /** The policy from the cache, or from the API after a conflict or when the cache missed our own write. */
+  private async load(key: PolicyKey, reread: boolean): Promise<PolicyObject | undefined> {
+    const cached = this.shared.deps.cache.policy(key);
+    if (cached && !reread && !this.shared.kube.isStale('policy', cached)) return cached;
+    return this.shared.kube.readPolicy(key.namespace, key.name);
+  }
+
+  private async tick(key: PolicyKey, signal: AbortSignal, reread: boolean): Promise<ReconcileResult> {
+    const loaded = await this.load(key, reread);
+    if (!loaded) return { requeueAfterMs: null };
+    // A list's items may come without apiVersion and kind; validation and the status PUT need them.
+    const raw: PolicyObject = { ...loaded, apiVersion: loaded.apiVersion ?? API_VERSION, kind: loaded.kind ?? KIND };
+    const status = readStatus(raw.status);
+    const ctx: TickContext = {
+      key, signal, now: this.shared.deps.clock.now(), shared: this.shared, raw, status, next: structuredClone(status),
+      log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
+    };
+    if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
+    const stopped = await runPhases(ctx);
+    await writeStatus(ctx);
+    if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
+    return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };
+  }
+}
+
+/**
+ * The reconcile tick of `kubestead run`: one per policy and interval, over the operator's shared
+ * caches, clock, recorder and observer. The metrics runtime (HTTP client, query cache) and the
+ * Secret reader are built here once and shared by every policy.
+ */
+export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
+  const gatherRuntime = options.gather ?? {
+    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts }),
+    secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
+    logger: deps.logger,
+  };
+  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv() });
+}

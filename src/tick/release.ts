@@ -1,0 +1,150 @@
+import { Actuator, type Applied } from '../actuate/actuator.js';
+import { imagesOf, rolledOut } from '../actuate/deployments.js';
+import { stepPlan } from '../facts/steps.js';
+import { alreadyShown, condition } from './conditions.js';
+import { isoAt, policyOf, primaryOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
+import { templateHash } from './names.js';
+import { recordEvent } from './record.js';
+
+const ACTIVE_PHASES: readonly string[] = ['Progressing', 'Paused'];
+export const inRollout = (phase: string | undefined): boolean => phase !== undefined && ACTIVE_PHASES.includes(phase);
+export const isShadow = (ctx: TickContext): boolean => policyOf(ctx).spec.mode === 'shadow';
+
+export function actuatorOf(ctx: TickContext): Actuator {
+  return new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target: targetOf(ctx), primary: primaryOf(ctx) });
+}
+
+/** Status after an actuation: what /scale read back. */
+function noteApplied(ctx: TickContext, applied: Applied): void {
+  ctx.next.canaryReplicas = applied.canaryReplicas;
+}
+
+/**
+ * A change of the target's replicas that Kubestead did not make is a scale, not a release: primary
+ * takes the new count, the target goes back to its canary count. A count that is exactly the next
+ * step's is this controller's own advance, applied before a crash kept it out of status: status
+ * catches up instead (no step repeated or skipped). A count of 0 is never read as a scale.
+ */
+export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
+  if (isShadow(ctx) || !ctx.primary) return undefined;
+  const live = targetOf(ctx).spec?.replicas ?? 1;
+  const expected = ctx.status.canaryReplicas ?? 0;
+  if (live === expected || live === 0 || isOwnStart(ctx, live)) return undefined;
+  const nextStep = (ctx.status.currentStep ?? 0) + 1;
+  if (isNextStepCount(ctx, live, nextStep)) {
+    await recordEvent(ctx, 'resumed', `resumed: step ${nextStep} was found applied (canary at ${live} replicas) after a restart; status catches up`);
+    enterStep(ctx, nextStep);
+    ctx.next.canaryReplicas = live;
+    return undefined;
+  }
+  await rescale(ctx, { from: expected, to: live });
+  return undefined;
+}
+
+/** A user's scale: primary takes the new count, the target goes back to its canary count for that count. */
+async function rescale(ctx: TickContext, change: { from: number; to: number }): Promise<void> {
+  const actuator = actuatorOf(ctx);
+  const weight = inRollout(ctx.status.phase) ? (ctx.status.canaryWeight ?? 0) : 0;
+  const canary = actuator.router.canaryReplicas(weight, change.to);
+  await recordEvent(ctx, 'scaled', `scaled: the target's replicas changed ${change.from} → ${change.to}, a scale and not a release: primary now runs ${change.to}, the canary ${canary}`);
+  noteApplied(ctx, await actuator.rescale(change.to, weight));
+  ctx.primary = await ctx.shared.kube.readDeployment(ctx.key.namespace, primaryOf(ctx).metadata?.name ?? '');
+}
+
+/** A new template whose canary already has step 0's count: this controller started it before a crash kept it out of status. */
+function isOwnStart(ctx: TickContext, live: number): boolean {
+  const revision = templateHash(targetOf(ctx).spec?.template);
+  if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
+  return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(policyOf(ctx).spec, 0).weight);
+}
+
+/** Whether a live canary count is the one this controller gives the next step (its own advance, not yet in status). */
+function isNextStepCount(ctx: TickContext, live: number, nextStep: number): boolean {
+  const spec = policyOf(ctx).spec;
+  if (!inRollout(ctx.status.phase) || nextStep >= spec.steps.length) return false;
+  return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(spec, nextStep).weight);
+}
+
+/** Status of a step just entered: its clock starts now, unpaused. */
+export function enterStep(ctx: TickContext, step: number): void {
+  Object.assign(ctx.next, {
+    phase: 'Progressing', currentStep: step, stepStartedAt: isoAt(ctx.now), pausedSeconds: 0, pausedSince: undefined,
+    manualPause: false, canaryWeight: stepPlan(policyOf(ctx).spec, step).weight,
+  });
+}
+
+/** Status fields of a canary that starts at step 0. */
+function startStatus(ctx: TickContext, revision: string): void {
+  const plan = stepPlan(policyOf(ctx).spec, 0);
+  Object.assign(ctx.next, {
+    phase: 'Progressing', currentStep: 0, canaryRevision: revision, stepStartedAt: isoAt(ctx.now), pausedSeconds: 0,
+    pausedSince: undefined, manualPause: false, canaryWeight: plan.weight, checks: undefined, lastDecision: undefined,
+  });
+}
+
+/**
+ * A new template of the target starts a canary at step 0; a new one during a canary restarts the
+ * analysis at step 0 and says so; the stable template again ends the canary.
+ */
+export async function followTemplate(ctx: TickContext): Promise<Stop | undefined> {
+  const target = targetOf(ctx);
+  const revision = templateHash(target.spec?.template);
+  const { phase, stableRevision, canaryRevision } = ctx.next;
+  if (phase === 'Promoting' || revision === canaryRevision) return undefined;
+  if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
+  const restart = inRollout(phase);
+  const images = imagesOf(target.spec?.template);
+  await recordEvent(ctx, restart ? 'restarted' : 'canary-started', restart
+    ? `new template during the canary (${images}, revision ${revision}, was ${canaryRevision ?? '?'}): the analysis restarts at step 0`
+    : `new template (${images}, revision ${revision}): canary starts at step 0`);
+  startStatus(ctx, revision);
+  if (isShadow(ctx)) return stop('shadow canary started at step 0', ctx.intervalMs);
+  const plan = stepPlan(policyOf(ctx).spec, 0);
+  noteApplied(ctx, await actuatorOf(ctx).setCanaryWeight(plan.weight, 0));
+  ctx.shared.crash('after-actuate');
+  await verifyWeight(ctx);
+  return stop(`canary started at step 0 (weight ${plan.weight}%)`, ctx.intervalMs);
+}
+
+/** The target's template is the stable one again (reverted by hand or by Git): the canary ends, primary untouched. */
+async function withdraw(ctx: TickContext): Promise<Stop> {
+  await recordEvent(ctx, 'canary-withdrawn', `the target's template is the stable revision ${ctx.status.stableRevision ?? ''} again: the canary ends`);
+  Object.assign(ctx.next, { phase: 'Idle', canaryWeight: 0, canaryRevision: undefined, pausedSince: undefined, manualPause: false });
+  if (!isShadow(ctx)) noteApplied(ctx, await actuatorOf(ctx).rollback());
+  if (!isShadow(ctx)) await verifyWeight(ctx);
+  return stop('canary withdrawn', ctx.intervalMs);
+}
+
+/** Promotion, second half: once primary has rolled out the canary's template, the canary goes to 0. */
+export async function continuePromotion(ctx: TickContext): Promise<Stop | undefined> {
+  if (ctx.status.phase !== 'Promoting') return undefined;
+  if (isShadow(ctx)) {
+    Object.assign(ctx.next, { phase: 'Succeeded', stableRevision: ctx.status.canaryRevision, canaryWeight: 0 });
+    return stop('shadow promotion complete', ctx.intervalMs);
+  }
+  const primary = primaryOf(ctx);
+  if (!rolledOut(primary)) return stop(`waiting for ${primary.metadata?.name ?? ''} to roll out the canary's template`, WAIT_MS);
+  await recordEvent(ctx, 'succeeded', `promotion complete: ${primary.metadata?.name ?? ''} runs ${imagesOf(primary.spec?.template)} at ${primary.spec?.replicas ?? 0} replicas`);
+  noteApplied(ctx, await actuatorOf(ctx).finishPromotion());
+  Object.assign(ctx.next, { phase: 'Succeeded', stableRevision: ctx.status.canaryRevision, canaryWeight: 0, pausedSince: undefined, manualPause: false });
+  await verifyWeight(ctx);
+  return stop('promoted', ctx.intervalMs);
+}
+
+/** Nothing to analyse outside a rollout: an idle policy reads its cache and writes nothing. */
+export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
+  return Promise.resolve(inRollout(ctx.next.phase) ? undefined : stop(`${ctx.next.phase ?? 'no phase'}: nothing to analyse`, ctx.intervalMs));
+}
+
+/** Verify: the weight read back from the live objects (never the one intended) goes to status. */
+export async function verifyWeight(ctx: TickContext): Promise<void> {
+  const live = await routerOf(ctx).getWeight();
+  ctx.next.effectiveWeight = Math.round(live.weight * 10_000) / 10_000;
+  const asked = ctx.next.canaryWeight ?? 0;
+  const far = asked > 0 && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
+  if (far) {
+    const message = `weight ${asked}% asked, ${routerOf(ctx).kind} routing gives ${ctx.next.effectiveWeight}% (${live.detail})`;
+    if (!alreadyShown(ctx, 'Degraded', 'WeightDrift', message)) await recordEvent(ctx, 'weight-drift', message);
+    condition(ctx, 'Degraded', true, { reason: 'WeightDrift', message });
+  }
+}

@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRecorder } from '../../src/audit/index.js';
+import { readChainLines } from '../../src/audit/export.js';
+import { buildReport, rolloutEntries } from '../../src/audit/report/build.js';
+import { renderReport, reportMarkdown } from '../../src/audit/report/render.js';
+import { chartSvg, label, valueRange, xmlEscape, yOf } from '../../src/audit/report/svg.js';
+import { draftOf, sealEntry, type AuditEntry } from '../../src/audit/entry.js';
+import { systemClock } from '../../src/clock/clock.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { DecisionRecord } from '../../src/record/recorder.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { kubestead } from './run-cli.js';
+import { auditSandbox, createPolicy } from './cluster.js';
+import { countColour, decodePng } from './png.js';
+import { POLICY, recordOf } from './records.js';
+
+/** A rollout of revision rev-b after a promoted rev-a: three advances, a breach, the rollback. */
+function rolloutRecords(policy = POLICY): DecisionRecord[] {
+  return [
+    recordOf('promote', 3, 0, { policy, revision: 'rev-a' }),
+    recordOf('advance', 0, 10, { policy }),
+    recordOf('advance', 1, 15, { policy }),
+    recordOf('advance', 2, 20, { policy }),
+    { ...recordOf('rollback', 3, 24, { policy }), kind: 'breach', message: 'first breach of error-rate' },
+    recordOf('rollback', 3, 25, { policy }),
+  ];
+}
+
+function sealed(records: DecisionRecord[]): AuditEntry[] {
+  const chain: AuditEntry[] = [];
+  for (const r of records) chain.push(sealEntry(draftOf(r, false), chain.at(-1) ?? null, r.time));
+  return chain;
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' });
+
+describe('rollback report', () => {
+  const chain = sealed(rolloutRecords());
+  const rollback = chain.at(-1)!;
+  const report = buildReport(chain, rollback);
+
+  it('covers the rollout that the rollback ended, back to the previous promote', () => {
+    expect(rolloutEntries(chain, rollback).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(report.timeline.map((t) => `${t.action}@${t.step}`)).toEqual(['advance@0', 'advance@1', 'advance@2', 'rollback@3', 'rollback@3']);
+    expect(report).toMatchObject({ revision: 'rev-b', startedAt: chain[1]!.time, rolledBackAt: rollback.time, rollback: { seq: 5, hash: rollback.hash } });
+  });
+
+  it('its values are those of the audit entries', () => {
+    const errorRate = report.checks['error-rate']!;
+    expect(errorRate.points.map((p) => p.value)).toEqual(chain.slice(1).map((e) => e.snapshot!.checks['error-rate']!.value));
+    expect(errorRate.points.map((p) => p.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(errorRate).toMatchObject({ max: 0.01, min: null, provider: 'prom', query: rollback.snapshot!.checks['error-rate']!.query });
+    expect(report.breach).toEqual({
+      check: 'error-rate', provider: 'prom', query: rollback.snapshot!.checks['error-rate']!.query, value: 0.034, min: null, max: 0.01,
+      observedAt: rollback.snapshot!.checks['error-rate']!.observedAt, message: 'error-rate = 0.034 is above max 0.01',
+    });
+    expect(report.restored).toBe('canary weight set to 0 (was 75% at step 3) and the canary scaled to 0 (had 1/1 ready); the stable version keeps all traffic (4/4 ready)');
+  });
+
+  it('Markdown: the breach, the timeline and each check', () => {
+    const md = reportMarkdown(report);
+    expect(md).toContain('# Rollback report: shop/checkout');
+    expect(md).toContain('- value: 0.034 at 2026-11-26T10:25:00.000Z');
+    expect(md).toContain('- bounds: max 0.01');
+    expect(md).toContain('| 5 | 2026-11-26T10:25:00.000Z | decision | rollback | 3 | 75 | rollback at step 3 |');
+    expect(md).toContain('### apdex (min 0.9)');
+  });
+
+  it('the SVG is a valid XML document: a panel per check, the values as a line, the bounds where they belong', () => {
+    const svg = chartSvg(report);
+    expect(XMLValidator.validate(svg)).toBe(true);
+    const doc = parser.parse(svg) as { svg: { g: Array<{ 'data-check': string; polyline: { points: string }; line: Array<{ class?: string; y1: string }> }> } };
+    expect(doc.svg.g.map((g) => g['data-check'])).toEqual(['apdex', 'error-rate']);
+    const errorPanel = doc.svg.g[1]!;
+    expect(errorPanel.polyline.points.split(' ')).toHaveLength(5);
+    const range = valueRange(report.checks['error-rate']!);
+    expect(errorPanel.line.find((l) => l.class === 'bound')!.y1).toBe(String(yOf(0.01, range, 30 + 240)));
+    expect(range[0]).toBeLessThan(0.002);
+    expect(range[1]).toBeGreaterThan(0.034);
+  });
+
+  it('escapes text; labels are short', () => {
+    expect(xmlEscape(`a<b & "c" 'd'>`)).toBe('a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;');
+    expect([label(0.0123456), label(1.5e-7), label(12345)]).toEqual(['0.0123', '1.5e-7', '12300']);
+    const html = renderReport(report, 'html');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+  });
+
+  it('renders in headless Chromium: the value line and the bound lines are on the screenshot', async (ctx) => {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+    if (!chromium) {
+      if (process.env.CI === 'true') throw new Error('chromium is missing: .ci/run installs the Debian package chromium');
+      console.warn('\n*** SKIPPED: no chromium (apt-get install chromium) — the SVG was not rendered ***\n');
+      ctx.skip();
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'report-svg-'));
+    try {
+      await writeFile(join(dir, 'chart.svg'), chartSvg(report));
+      await promisify(execFile)(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${join(dir, 'profile')}`, '--window-size=720,510', `--screenshot=${join(dir, 'shot.png')}`, `file://${join(dir, 'chart.svg')}`], { timeout: 90_000 });
+      const pixels = decodePng(await readFile(join(dir, 'shot.png')));
+      expect(pixels.width).toBe(720);
+      expect(countColour(pixels, [0x15, 0x65, 0xc0])).toBeGreaterThan(300);
+      expect(countColour(pixels, [0xc6, 0x28, 0x28])).toBeGreaterThan(300);
+      expect(countColour(pixels, [255, 255, 255], 0)).toBeGreaterThan(pixels.width * pixels.height * 0.5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('rollback report in the cluster', { timeout: 180_000 }, () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await auditSandbox();
+  });
+  afterAll(() => sandbox?.close());
+
+  it('a rollback writes its report next to the chain, named in the receipt; `kubestead report` prints it', async () => {
+    const policy = await createPolicy(sandbox, 'shop', 'reported');
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger);
+    let receipt = {};
+    for (const record of rolloutRecords(policy)) receipt = await recorder.record(record);
+    expect(receipt).toMatchObject({ seq: 5, report: `reported-report-${policy.uid.replace(/-/g, '').slice(0, 8)}-5` });
+    const map = await sandbox.client(CoreV1Api).readNamespacedConfigMap({ namespace: 'shop', name: (receipt as { report: string }).report });
+    expect(map.metadata!.ownerReferences![0]!.uid).toBe(policy.uid);
+    const chain = (await readChainLines(sandbox.kubeConfig(), 'shop', 'reported')).map((l) => JSON.parse(l) as AuditEntry);
+    const expected = buildReport(chain, chain.at(-1)!);
+    expect(JSON.parse(map.data!['report.json']!)).toEqual(expected);
+    const env = { KUBECONFIG: sandbox.kubeconfigPath };
+    const json = await kubestead(['report', 'reported', '-n', 'shop', '--format', 'json'], { env });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(expected);
+    const svg = await kubestead(['report', 'reported', '-n', 'shop', '--format', 'svg'], { env });
+    expect(XMLValidator.validate(svg.stdout)).toBe(true);
+    const none = await kubestead(['report', 'nothing', '-n', 'shop'], { env });
+    expect(none).toMatchObject({ code: 1, stderr: 'kubestead report: no rollback report for RolloutPolicy shop/nothing\n' });
+  });
+});

@@ -1,0 +1,160 @@
+import { execFile, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { LiveView, renderPolicy, type PolicyView } from '../../src/cli/view.js';
+import { crdYaml } from '../../src/policy/gen-crd.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { fixtureText, ROOT } from '../helpers.js';
+import { testSandbox, waitFor } from '../sandbox/support.js';
+
+const STARTED = '2026-11-26T10:00:00.000Z';
+const crdStatus = (parse(crdYaml()) as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { status: { properties: object } } } } }> } }).spec.versions[0]!.schema.openAPIV3Schema.properties.status;
+const statusKeepsChecks = 'checks' in crdStatus.properties;
+const at = (seconds: number) => Date.parse(STARTED) + seconds * 1000;
+const spec = { steps: [{ weight: 10, soak: '4s' }, { weight: 30, soak: '4s' }, { pause: {} }] };
+
+const progressing: PolicyView = {
+  metadata: { name: 'shop', namespace: 'shop' },
+  spec,
+  status: {
+    phase: 'Progressing', currentStep: 1, canaryWeight: 30, effectiveWeight: 33.3333, stepStartedAt: STARTED,
+    checks: {
+      'error-rate': { status: 'ok', value: 0.002, min: null, max: 0.05, observedAt: STARTED },
+      'latency-p99': { status: 'unavailable', value: null, min: null, max: 0.5, error: 'prometheus http://127.0.0.1:9: timeout after 2s' },
+    },
+    lastDecision: { action: 'hold', reasons: [{ rule: 'soak', message: 'soak 1s of 4s' }], time: STARTED },
+  },
+};
+
+describe('the status view', () => {
+  it('renders phase, step, weight, soak, each check against its bound and the last decision as plain lines', () => {
+    expect(renderPolicy(progressing, { color: false, now: at(1) })).toEqual([
+      'shop/shop  Progressing  step 2/3  weight 30% (effective 33.3333%)',
+      '  soak     [#####---------------] 1s of 4s',
+      '  error-rate   0.002     max 0.05      ok',
+      '  latency-p99  unavailable: prometheus http://127.0.0.1:9: timeout after 2s  max 0.5',
+      `  decision hold (${STARTED})`,
+      '    - soak 1s of 4s',
+    ]);
+  });
+
+  it('says which bound a value breaks, and colours only when asked', () => {
+    const rolledBack: PolicyView = {
+      metadata: { name: 'shop', namespace: 'shop' },
+      spec,
+      status: {
+        phase: 'RolledBack', currentStep: 0, canaryWeight: 0,
+        checks: { 'error-rate': { status: 'ok', value: 0.4, max: 0.05 }, apdex: { status: 'ok', value: 0.5, min: 0.9 } },
+        lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.4 is above max 0.05' }] },
+      },
+    };
+    const plain = renderPolicy(rolledBack, { color: false, now: at(0) });
+    expect(plain).toEqual([
+      'shop/shop  RolledBack  step 1/3  weight 0%',
+      '  error-rate  0.4       max 0.05      ABOVE MAX',
+      '  apdex       0.5       min 0.9       BELOW MIN',
+      '  decision rollback',
+      '    - error-rate = 0.4 is above max 0.05',
+    ]);
+    const colored = renderPolicy(rolledBack, { color: true, now: at(0) });
+    expect(colored[0]).toBe('shop/shop  \x1b[31mRolledBack\x1b[0m  step 1/3  weight 0%');
+    expect(colored.join('\n').replace(new RegExp(String.fromCharCode(27) + '\\[\\d+m', 'g'), '')).toBe(plain.join('\n'));
+  });
+
+  it('shows a manual pause step, and a policy with no status yet', () => {
+    const paused = { ...progressing, status: { ...progressing.status, currentStep: 2, checks: {}, lastDecision: undefined } };
+    expect(renderPolicy(paused, { color: false, now: at(100) })[1]).toBe('  pause    waiting for `kubestead resume` or `promote`');
+    expect(renderPolicy({ metadata: { name: 'new' } }, { color: false, now: 0 })).toEqual(['default/new  no status yet']);
+  });
+
+  it('a live view rewrites in place on a TTY, and prints changed blocks otherwise', () => {
+    const capture = (isTTY: boolean) => {
+      const stream = Object.assign(new PassThrough(), { isTTY });
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const view = new LiveView(stream);
+      view.show(['a', 'b']);
+      view.show(['a', 'b']);
+      view.show(['c']);
+      return () => text;
+    };
+    const tty = capture(true);
+    const plain = capture(false);
+    expect(tty()).toBe('a\nb\n\x1b[2F\x1b[Jc\n');
+    expect(plain()).toBe('a\nb\n\nc\n');
+  });
+});
+
+describe('kubestead status against the sandbox', () => {
+  let sandbox: Sandbox;
+  const GROUP = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace: 'shop' };
+
+  function kubestead(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((done) => {
+      execFile(process.execPath, [resolve(ROOT, 'bin/kubestead'), ...args], { env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath } }, (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  beforeAll(async () => {
+    sandbox = await testSandbox({ workloads: false });
+    await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+    await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: 'shop' } } });
+    await waitFor(() => sandbox.client(CustomObjectsApi).listNamespacedCustomObject(GROUP).then(() => true), 8000, 'the CRD to be served');
+    await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...GROUP, body: parse(fixtureText('policies/shop-demo.yaml')) as object });
+    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'add', path: '/status', value: { phase: 'RolledBack', currentStep: 0, canaryWeight: 0, effectiveWeight: 0, checks: { 'error-rate': { status: 'ok', value: 0.3, min: null, max: 0.05, observedAt: STARTED } }, lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' }], time: STARTED } } }] });
+  });
+  afterAll(() => sandbox?.close());
+
+  it('prints the view of a policy whose status the controller wrote', async () => {
+    const { code, stdout, stderr } = await kubestead('status', 'shop', '-n', 'shop');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const checkLines = statusKeepsChecks ? ['  error-rate  0.3       max 0.05      ABOVE MAX'] : [];
+    expect(stdout).toBe([
+      'shop/shop  RolledBack  step 1/3  weight 0%',
+      ...checkLines,
+      `  decision rollback (${STARTED})`,
+      '    - error-rate = 0.3 is above max 0.05',
+      '',
+    ].join('\n'));
+  });
+
+  // status.checks is an extension of the status schema that lands with the reconcile tick (issue-9-tick);
+  // until the CRD has it, the API server prunes it and the view above has no check lines.
+  it.skipIf(!statusKeepsChecks)('shows status.checks, which the CRD keeps', async () => {
+    const { stdout } = await kubestead('status', 'shop', '-n', 'shop');
+    expect(stdout).toContain('  error-rate  0.3       max 0.05      ABOVE MAX');
+  });
+
+  it('names a policy that does not exist, with exit 2 and no stack trace', async () => {
+    const { code, stdout, stderr } = await kubestead('status', 'nope', '-n', 'shop');
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: 'kubestead status: rolloutpolicy "nope" not found in namespace "shop"\n' });
+  });
+
+  it('refuses bad arguments with the help', async () => {
+    const { code, stderr } = await kubestead('status');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^kubestead status: expected one policy NAME\n\nUsage: kubestead status NAME/);
+  });
+
+  it('--watch prints a new block when the status changes, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin/kubestead'), 'status', 'shop', '-n', 'shop', '--watch'], { env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await waitFor(() => output.includes('RolledBack'), 15_000, 'the first view');
+      await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }] });
+      await waitFor(() => output.includes('shop/shop  Succeeded'), 15_000, 'the changed view');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(output.split('\n\n')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,172 @@
+import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock/manual.js';
+import { systemClock } from '../../src/clock/clock.js';
+import { Backoff } from '../../src/controller/backoff.js';
+import { InformerCache } from '../../src/controller/informer-cache.js';
+import { createInformers, informerList, type Informers } from '../../src/controller/informers.js';
+import type { SupervisionOptions } from '../../src/controller/informer.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { waitFor } from '../sandbox/support.js';
+import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from './support.js';
+
+let sandbox: Sandbox;
+let apps: AppsV1Api;
+const running: Informers[] = [];
+
+beforeAll(async () => {
+  sandbox = await sandboxWithCrd({ workloads: false, bookmarkIntervalMs: 600_000 });
+  apps = sandbox.client(AppsV1Api);
+  for (const ns of ['a', 'b', 'c', 'd', 'e']) await createNamespace(sandbox, ns);
+});
+afterAll(async () => sandbox.close());
+afterEach(async () => {
+  sandbox.faults.clear();
+  for (const informers of running.splice(0)) await Promise.all(informerList(informers).map((i) => i.stop()));
+});
+
+function start(options: Partial<SupervisionOptions> = {}, namespace?: string): InformerCache {
+  const informers = createInformers(sandbox.kubeConfig(), namespace, { kubeConfig: sandbox.kubeConfig(), clock: systemClock, logger: silentLogger, backoff: new Backoff(20, 100), ...options });
+  running.push(informers);
+  const cache = new InformerCache(informers);
+  for (const informer of informerList(informers)) informer.start();
+  return cache;
+}
+
+const allWatching = (cache: InformerCache): boolean => informerList(cache.informers).every((i) => i.watching());
+
+const deploymentNames = (cache: InformerCache, ns: string): string[] =>
+  cache.informers.deployments.store.list(ns).map((d: V1Deployment) => d.metadata!.name!).sort();
+
+describe('ClusterCache over supervised informers (real client-node against the sandbox)', () => {
+  it('serves policies, Deployments, ReplicaSets and pods by selector, and Warning Events by object, from indexes', async () => {
+    const cluster = await sandboxWithCrd();
+    try {
+      await createNamespace(cluster, 'a');
+      await createPolicy(cluster, 'a', 'web-policy', 'web');
+      const clusterApps = cluster.client(AppsV1Api);
+      const clusterCore = cluster.client(CoreV1Api);
+      await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('web') });
+      await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('other') });
+      const informers = createInformers(cluster.kubeConfig(), undefined, { kubeConfig: cluster.kubeConfig(), clock: systemClock, logger: silentLogger });
+      running.push(informers);
+      const cache = new InformerCache(informers);
+      for (const informer of informerList(informers)) informer.start();
+      await waitFor(() => cache.synced() && cache.pods('a', { app: 'web' }).length === 2 && cache.pods('a', { app: 'other' }).length === 2, 8000, 'informers synced with the pods');
+      expect(cache.policy({ namespace: 'a', name: 'web-policy' })?.metadata?.name).toBe('web-policy');
+      expect(cache.deployment('a', 'web')?.spec?.replicas).toBe(2);
+      const [rs] = cache.replicaSets('a', { app: 'web' });
+      const hash = rs!.metadata!.labels!['pod-template-hash']!;
+      expect(cache.replicaSets('a', { app: 'web', 'pod-template-hash': hash }).map((r) => r.metadata!.name)).toEqual([rs!.metadata!.name]);
+      expect(cache.replicaSets('a', { app: 'web', 'pod-template-hash': 'nope' })).toEqual([]);
+      expect(cache.replicaSets('b', { app: 'web' })).toEqual([]);
+      const webPods = cache.pods('a', { 'pod-template-hash': hash });
+      expect(webPods.map((p) => p.metadata!.labels!.app)).toEqual(['web', 'web']);
+      const podName = webPods[0]!.metadata!.name!;
+      const involved = { kind: 'Pod', name: podName, namespace: 'a' };
+      await clusterCore.createNamespacedEvent({ namespace: 'a', body: { metadata: { name: 'e1' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } });
+      await clusterCore.createNamespacedEvent({ namespace: 'a', body: { metadata: { name: 'e2' }, involvedObject: involved, reason: 'Pulled', type: 'Normal', message: 'ok' } });
+      const warning = await waitFor(() => cache.events('a', { kind: 'Pod', name: podName })[0]);
+      expect(warning.reason).toBe('BackOff');
+      // typed models, as the list returns them, also for objects that arrive by watch
+      expect(warning.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      expect(cache.deployment('a', 'web')?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      // which policies an object concerns: the target, its -primary, its ReplicaSets, pods and their Events
+      const policy = [{ namespace: 'a', name: 'web-policy' }];
+      expect(cache.policiesOfDeployment('a', 'web')).toEqual(policy);
+      expect(cache.policiesOfDeployment('a', 'web-primary')).toEqual(policy);
+      expect(cache.policiesOfReplicaSet('a', rs!.metadata!.name!)).toEqual(policy);
+      expect(cache.policiesOfPod('a', podName)).toEqual(policy);
+      expect(cache.policiesOfEvent(warning)).toEqual(policy);
+      expect(cache.policiesOfPod('a', cache.pods('a', { app: 'other' })[0]!.metadata!.name!)).toEqual([]);
+      // a new template: a second ReplicaSet and its pods appear in the index under their own hash
+      const web = await clusterApps.readNamespacedDeployment({ name: 'web', namespace: 'a' });
+      web.spec!.template.spec!.containers[0]!.image = 'example/app:2';
+      await clusterApps.replaceNamespacedDeployment({ name: 'web', namespace: 'a', body: web });
+      await waitFor(() => cache.replicaSets('a', { app: 'web' }).length === 2, 8000, 'the second ReplicaSet');
+      const fresh = cache.replicaSets('a', { app: 'web' }).find((r) => r.metadata!.labels!['pod-template-hash'] !== hash)!;
+      await waitFor(() => cache.pods('a', { 'pod-template-hash': fresh.metadata!.labels!['pod-template-hash']! }).length > 0, 8000, 'pods of the new ReplicaSet');
+    } finally {
+      for (const informers of running.splice(0)) await Promise.all(informerList(informers).map((i) => i.stop()));
+      await cluster.close();
+    }
+  });
+
+  it('asks for bookmarks and a server-side timeout on every watch', async () => {
+    sandbox.requests.clear();
+    const cache = start({ watchTimeoutSeconds: 123 });
+    await waitFor(() => cache.synced() && allWatching(cache));
+    sandbox.faults.dropWatches(); // the sandbox logs a watch when it ends
+    await waitFor(() => sandbox.requests.list({ method: 'GET' }).filter((r) => /watch=true/.test(r.query)).length >= 5);
+    const watches = sandbox.requests.list({ method: 'GET' }).filter((r) => /watch=true/.test(r.query));
+    for (const w of watches) {
+      expect(w.query).toContain('allowWatchBookmarks=true');
+      expect(w.query).toContain('timeoutSeconds=123');
+    }
+    expect(watches.find((w) => w.path === '/api/v1/events')?.query).toContain('fieldSelector=type%3DWarning');
+  });
+
+  it('restarts an informer whose re-watch failed (client-node gives up after one 503), and sees what changed meanwhile', async () => {
+    const cache = start();
+    await waitFor(() => cache.synced() && allWatching(cache));
+    const deployments = cache.informers.deployments;
+    sandbox.faults.inject({ method: 'GET', path: '/apis/apps/v1/deployments', respond: 503, times: 3 });
+    expect(sandbox.faults.dropWatches()).toBeGreaterThanOrEqual(5);
+    await waitFor(() => deployments.restarts >= 1, 8000, 'a restart');
+    await apps.createNamespacedDeployment({ namespace: 'b', body: deploymentBody('after-503') });
+    await waitFor(() => deploymentNames(cache, 'b').includes('after-503'), 8000, 'the new Deployment');
+    expect(sandbox.faults.pending()).toBe(0);
+    await waitFor(() => cache.synced());
+  });
+
+  it('restarts after an abrupt reset of every watch', async () => {
+    const cache = start();
+    await waitFor(() => cache.synced() && allWatching(cache));
+    sandbox.faults.inject({ method: 'GET', path: '/api/v1/pods', respond: 500, times: 1 });
+    sandbox.faults.dropWatches({ abrupt: true });
+    await apps.createNamespacedDeployment({ namespace: 'c', body: deploymentBody('after-reset') });
+    await waitFor(() => deploymentNames(cache, 'c').includes('after-reset'), 8000, 'the new Deployment');
+    await waitFor(() => cache.informers.pods.restarts >= 1, 8000, 'the pod informer restarted');
+    await waitFor(() => cache.synced());
+  });
+
+  it('relists after 410 Gone: objects created and deleted while it was away are right in the cache', async () => {
+    const clock = new ManualClock();
+    await apps.createNamespacedDeployment({ namespace: 'd', body: deploymentBody('doomed') });
+    const cache = start({ clock, backoff: new Backoff(5000, 5000) }, 'd');
+    await waitFor(() => deploymentNames(cache, 'd').includes('doomed') && allWatching(cache));
+    const deleted: string[] = [];
+    cache.informers.deployments.on('delete', (d) => deleted.push(d.metadata!.name!));
+    sandbox.faults.inject({ method: 'GET', path: '/apis/apps/v1/namespaces/d/deployments', respond: 503, times: 1 });
+    sandbox.faults.dropWatches();
+    await waitFor(() => sandbox.faults.pending() === 0, 5000, 'the failed re-watch');
+    // while the informer waits out its backoff: changes, then the history is compacted
+    await apps.deleteNamespacedDeployment({ name: 'doomed', namespace: 'd' });
+    await apps.createNamespacedDeployment({ namespace: 'd', body: deploymentBody('born') });
+    sandbox.faults.compact();
+    sandbox.requests.clear();
+    await clock.advance(5000);
+    await waitFor(() => deploymentNames(cache, 'd').join() === 'born', 8000, 'the relisted cache');
+    expect(deleted).toEqual(['doomed']);
+    const relists = sandbox.requests.list({ method: 'GET', path: '/apis/apps/v1/namespaces/d/deployments' }).filter((r) => !/watch=true/.test(r.query));
+    expect(relists.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('restarts a watch that stays silent (no event, no bookmark) past the limit, and reports it stale meanwhile', async () => {
+    const clock = new ManualClock();
+    const cache = start({ clock, silentAfterMs: 10_000, checkEveryMs: 60_000 }, 'e');
+    await waitFor(() => cache.synced());
+    const deployments = cache.informers.deployments;
+    await waitFor(() => allWatching(cache));
+    await clock.advance(10_500);
+    expect(deployments.staleMs()).toBeGreaterThan(10_000);
+    expect(cache.synced()).toBe(false);
+    expect(deployments.restarts).toBe(0);
+    await clock.advance(49_500);
+    await waitFor(() => deployments.restarts >= 1, 5000, 'the watchdog restart');
+    await apps.createNamespacedDeployment({ namespace: 'e', body: deploymentBody('after-silence') });
+    await waitFor(() => deploymentNames(cache, 'e').includes('after-silence'), 8000, 'the new Deployment');
+    expect(deployments.staleMs()).toBeLessThan(10_000);
+  });
+});

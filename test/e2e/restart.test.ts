@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { CRASH_POINTS } from '../../src/tick/index.js';
+import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
+import { raw, testSandbox, waitFor } from '../sandbox/support.js';
+import { OperatorProcess } from '../controller/process.js';
+import { apply, CRD_FILE, deploymentPath, eventsAbout, getObject, imageOf, kubectl, policyPath, policyYaml, waitForPhase, workloadYaml } from './support.js';
+
+const enabled = prometheusTestsEnabled();
+
+describe.runIf(enabled)('restart safety and failover of real kubestead run processes', () => {
+  let sandbox: Sandbox;
+  let prom: PrometheusHarness;
+  const processes: OperatorProcess[] = [];
+
+  beforeAll(async () => {
+    [sandbox, prom] = await Promise.all([testSandbox(), startPrometheus()]);
+    await kubectl(sandbox, 'apply', '-f', CRD_FILE);
+  });
+  afterEach(async () => {
+    for (const p of processes.splice(0)) await p.close();
+  });
+  afterAll(async () => {
+    await prom?.stop();
+    await sandbox?.close();
+  });
+
+  async function operator(namespace: string, extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> {
+    const proc = await OperatorProcess.start(sandbox, ['-n', namespace, ...extra], env);
+    processes.push(proc);
+    return proc;
+  }
+
+  /** A namespace with checkout adopted (phase Idle) by an operator that has stopped again. */
+  async function adopted(namespace: string): Promise<void> {
+    await apply(sandbox, workloadYaml(namespace, 'checkout', 'example/checkout:1'));
+    await apply(sandbox, policyYaml(namespace, 'checkout', prom.url));
+    const first = await operator(namespace);
+    await waitForPhase(sandbox, namespace, 'checkout', 'Idle', 30_000);
+    first.kill('SIGTERM');
+    await first.exited;
+  }
+
+  /** Polls the policy's status until Succeeded, noting each (step, weight) it passed through. */
+  async function followToSuccess(namespace: string): Promise<string[]> {
+    const seen: string[] = [];
+    await waitFor(async () => {
+      const s = (await getObject(sandbox, policyPath(namespace, 'checkout'))).status ?? {};
+      const mark = `${s.phase as string} ${String(s.currentStep)} ${String(s.canaryWeight)}`;
+      if (s.phase === 'Progressing' && seen[seen.length - 1] !== mark) seen.push(mark);
+      return s.phase === 'Succeeded';
+    }, 90_000, `${namespace}: the release to succeed`);
+    return seen;
+  }
+
+  it.each(crashPoints())('SIGKILL %s: a new process finishes the rollout, no step repeated or skipped', async (point) => {
+    const namespace = `crash-${point}`;
+    await adopted(namespace);
+    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
+    const doomed = await operator(namespace, [], { KUBESTEAD_TEST_CRASH_AT: point });
+    expect(await doomed.exited).toEqual({ code: 137, signal: null });
+    await operator(namespace);
+    const seen = await followToSuccess(namespace);
+    const steps = seen.map((m) => m.split(' ').slice(1).join(' '));
+    expect(steps.filter((s) => s !== 'undefined undefined')).toEqual(expect.arrayContaining(['1 50']));
+    expect(steps.indexOf('1 50')).toBeGreaterThanOrEqual(steps.lastIndexOf('0 25'));
+    expect(imageOf(await getObject(sandbox, deploymentPath(namespace, 'checkout-primary')))).toBe('example/checkout:2');
+    const primary = await getObject(sandbox, deploymentPath(namespace, 'checkout-primary'));
+    expect(primary.spec.replicas).toBe(4);
+    const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');
+    expect(events.filter((e) => e.startsWith('Promoted'))).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('Advanced'))).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('CanaryStarted'))).toHaveLength(1);
+    expect(events.filter((e) => /^(Scaled|WeightDrift)/.test(e))).toEqual([]);
+  }, 180_000);
+
+  it('leader failover: two processes; the leader is SIGKILLed mid-rollout; the other takes over within the lease duration and completes it', async () => {
+    const namespace = 'failover';
+    await adopted(namespace);
+    const leaseArgs = ['--leader-elect', '--lease-namespace', namespace];
+    const a = await operator(namespace, leaseArgs);
+    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/kubestead-controller`)).body?.spec?.holderIdentity === a.lines[0]!.identity, 20_000, 'a to lead');
+    const b = await operator(namespace, leaseArgs);
+    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
+    await waitFor(async () => (await getObject(sandbox, policyPath(namespace, 'checkout'))).status?.phase === 'Progressing', 30_000, 'the canary to start');
+    a.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/kubestead-controller`)).body?.spec?.holderIdentity === b.lines[0]!.identity, 40_000, 'b to take over');
+    // the lease duration (15 s) plus one retry period on b's side, measured on a loaded machine
+    expect(Date.now() - killedAt).toBeLessThan(15_000 + 2000 + 5000);
+    await followToSuccess(namespace);
+    const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');
+    expect(events.filter((e) => e.startsWith('Promoted'))).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('Advanced'))).toHaveLength(1);
+    expect(events.filter((e) => /^(Scaled|WeightDrift)/.test(e))).toEqual([]);
+    const primary = await getObject(sandbox, deploymentPath(namespace, 'checkout-primary'));
+    expect(imageOf(primary)).toBe('example/checkout:2');
+    expect(primary.spec.replicas).toBe(4);
+  }, 180_000);
+});
+
+function crashPoints(): string[] {
+  return [...CRASH_POINTS];
+}

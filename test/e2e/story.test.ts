@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
+import { testSandbox, waitFor } from '../sandbox/support.js';
+import { OperatorProcess } from '../controller/process.js';
+import { apply, CRD_FILE, deploymentPath, eventsAbout, getObject, imageOf, kubectl, policyYaml, waitForPhase, workloadYaml } from './support.js';
+
+const enabled = prometheusTestsEnabled();
+
+/** The canary's error ratio as Prometheus answers it now. */
+async function canaryErrorRatio(prom: PrometheusHarness): Promise<number> {
+  const query = encodeURIComponent('sum(rate(http_requests_total{app="checkout",track="canary",code="500"}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))');
+  const body = (await (await fetch(`${prom.url}/api/v1/query?query=${query}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+  return Number(body.data.result[0]?.value[1]);
+}
+
+describe.runIf(enabled)('the story as a user types it: sandbox, kubectl, kubestead run, real Prometheus', () => {
+  let sandbox: Sandbox;
+  let prom: PrometheusHarness;
+  let operator: OperatorProcess | undefined;
+
+  beforeAll(async () => {
+    [sandbox, prom] = await Promise.all([testSandbox(), startPrometheus()]);
+  });
+  afterAll(async () => {
+    await operator?.close();
+    await prom?.stop();
+    await sandbox?.close();
+  });
+
+  it('a good release walks every step to Succeeded; with the canary failing, the next release rolls back', async () => {
+    expect(await kubectl(sandbox, 'apply', '-f', CRD_FILE)).toContain('rolloutpolicies.kubestead.io created');
+    await apply(sandbox, workloadYaml('shop', 'checkout', 'example/checkout:1'));
+    operator = await OperatorProcess.start(sandbox, ['-n', 'shop']);
+    await apply(sandbox, policyYaml('shop', 'checkout', prom.url));
+    const idle = await waitForPhase(sandbox, 'shop', 'checkout', 'Idle', 30_000);
+    expect(idle.stableRevision).toBeTruthy();
+    const primary = await getObject(sandbox, deploymentPath('shop', 'checkout-primary'));
+    expect(imageOf(primary)).toBe('example/checkout:1');
+
+    // a good release
+    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', 'shop');
+    const weights = new Set<number>();
+    const succeeded = await waitFor(async () => {
+      const s = (await getObject(sandbox, '/apis/kubestead.io/v1alpha1/namespaces/shop/rolloutpolicies/checkout')).status as Record<string, unknown> | undefined;
+      if (s?.phase === 'Progressing') weights.add(Number(s.canaryWeight));
+      return s?.phase === 'Succeeded' ? s : undefined;
+    }, 90_000, 'the release to succeed');
+    expect((succeeded.lastDecision as { action?: string }).action).toBe('promote');
+    expect([...weights].sort((a, b) => a - b)).toEqual([25, 50]);
+    expect(imageOf(await getObject(sandbox, deploymentPath('shop', 'checkout-primary')))).toBe('example/checkout:2');
+    expect((await getObject(sandbox, deploymentPath('shop', 'checkout'))).spec.replicas).toBe(0);
+    const good = await eventsAbout(sandbox, 'shop', 'RolloutPolicy', 'checkout');
+    expect(good.filter((e) => e.startsWith('Advanced'))).toHaveLength(1);
+    expect(good.some((e) => e.startsWith('Promoted'))).toBe(true);
+
+    // the canary's error rate goes up in the exporter Prometheus scrapes; the next release rolls back
+    prom.exporter.canaryErrors = 40;
+    await waitFor(async () => (await canaryErrorRatio(prom)) > 0.2, 30_000, 'the breach visible in Prometheus');
+    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:3', '-n', 'shop');
+    const rolledBack = await waitForPhase(sandbox, 'shop', 'checkout', 'RolledBack', 60_000);
+    expect(rolledBack.lastDecision?.action).toBe('rollback');
+    expect(rolledBack.canaryWeight).toBe(0);
+    expect((await getObject(sandbox, deploymentPath('shop', 'checkout'))).spec.replicas).toBe(0);
+    expect(imageOf(await getObject(sandbox, deploymentPath('shop', 'checkout-primary')))).toBe('example/checkout:2');
+    const bad = await eventsAbout(sandbox, 'shop', 'RolloutPolicy', 'checkout');
+    expect(bad.find((e) => e.startsWith('RolledBack'))).toMatch(/errors = [\d.]+ is above max 0\.2/);
+    const onDeployment = await eventsAbout(sandbox, 'shop', 'Deployment', 'checkout');
+    expect(onDeployment.find((e) => e.startsWith('RolledBack'))).toMatch(/errors = [\d.]+ is above max 0\.2/);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${(operator as OperatorProcess & { metricsPort: number }).metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/kubestead_decisions_total\{action="rollback",mode="active"\} [1-9]/);
+    expect(metrics).toMatch(/kubestead_decisions_total\{action="promote",mode="active"\} 1/);
+    expect(metrics).toContain('kubestead_rollouts{phase="RolledBack"} 1');
+    expect(metrics).toMatch(/kubestead_measurement_duration_seconds_count\{provider="prom",status="ok"\} [1-9]/);
+    expect(metrics).toMatch(/kubestead_api_requests_total\{verb="patch",code="200"\} [1-9]/);
+    operator.kill('SIGTERM');
+    expect((await operator.exited).code).toBe(0);
+  }, 240_000);
+});

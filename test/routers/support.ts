@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi,
+  type V1CustomResourceDefinition, type V1OwnerReference,
+} from '@kubernetes/client-node';
+import { parse, parseAllDocuments } from 'yaml';
+import { crdYaml } from '../../src/policy/gen-crd.js';
+import { specSchema } from '../../src/policy/schema.js';
+import type { RouterContext } from '../../src/routers/router.js';
+import { systemClock } from '../../src/clock/clock.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { ROOT } from '../helpers.js';
+import { waitFor, type Body } from '../sandbox/support.js';
+
+/** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
+export const CRD_DIR = resolve(ROOT, '..', 'shared', 'thirdparty-crds');
+
+/** Whether router tests that need the third-party CRDs can run; loud when not, fatal in CI. */
+export function thirdPartyCrdsPresent(): boolean {
+  if (existsSync(CRD_DIR)) return true;
+  if (process.env.CI === 'true') throw new Error(`third-party router CRDs are missing: ${CRD_DIR} does not exist (CI=true)`);
+  console.warn(`\n!!! SKIPPING router tests: ${CRD_DIR} does not exist, so the Istio, Gateway API and SMI CRDs cannot be installed !!!\n`);
+  return false;
+}
+
+/** The RolloutPolicy CRD (policies own what routers create). */
+export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {
+  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+}
+
+/** The RolloutPolicy CRD and the published router CRDs. */
+export async function installCrds(sandbox: Sandbox): Promise<void> {
+  const crds = sandbox.client(ApiextensionsV1Api);
+  await installPolicyCrd(sandbox);
+  for (const file of (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(await readFile(join(CRD_DIR, file), 'utf8'))) {
+      const crd = doc.toJS() as V1CustomResourceDefinition | null;
+      if (crd?.kind === 'CustomResourceDefinition') await crds.createCustomResourceDefinition({ body: crd });
+    }
+  }
+}
+
+export const APP_LABELS = { app: 'checkout' };
+
+/**
+ * The user's app as Kubestead finds it once adopted: Deployment `checkout` (its pods are the
+ * canary), the user's Service `checkout`, and `checkout-primary` (made by the actuator).
+ */
+export async function createApp(sandbox: Sandbox, namespace: string): Promise<void> {
+  await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  const apps = sandbox.client(AppsV1Api);
+  const template = (labels: Record<string, string>, image: string) => ({
+    metadata: { labels }, spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+  });
+  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'checkout' }, spec: { replicas: 1, selector: { matchLabels: APP_LABELS }, template: template(APP_LABELS, 'shop/checkout:1') } } });
+  const primaryLabels = { ...APP_LABELS, 'kubestead.io/role': 'primary' };
+  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'checkout-primary' }, spec: { replicas: 2, selector: { matchLabels: primaryLabels }, template: template(primaryLabels, 'shop/checkout:1') } } });
+  await sandbox.client(CoreV1Api).createNamespacedService({ namespace, body: {
+    metadata: { name: 'checkout' },
+    spec: { selector: APP_LABELS, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+  } });
+  await canaryHash(sandbox, namespace);
+}
+
+/** The pod-template-hash of the canary Deployment's newest ReplicaSet (waits for it). */
+export async function canaryHash(sandbox: Sandbox, namespace: string, image?: string): Promise<string> {
+  const apps = sandbox.client(AppsV1Api);
+  return waitFor(async () => {
+    const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
+    const sets = (await apps.listNamespacedReplicaSet({ namespace })).items.filter((rs) => rs.metadata?.ownerReferences?.[0]?.uid === deployment.metadata?.uid);
+    const current = sets.find((rs) => rs.spec?.template?.spec?.containers[0]?.image === (image ?? deployment.spec?.template.spec?.containers[0]?.image));
+    return current?.metadata?.labels?.['pod-template-hash'];
+  }, 8000, 'the canary ReplicaSet');
+}
+
+/** A new template on the target: a canary starts. Returns the new ReplicaSet's hash. */
+export async function startCanary(sandbox: Sandbox, namespace: string, image: string): Promise<string> {
+  const apps = sandbox.client(AppsV1Api);
+  const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
+  const container = deployment.spec!.template.spec!.containers[0]!;
+  container.image = image;
+  await apps.replaceNamespacedDeployment({ name: 'checkout', namespace, body: deployment });
+  return canaryHash(sandbox, namespace, image);
+}
+
+/** Promotion copies the canary template to primary. */
+export async function promotePrimary(sandbox: Sandbox, namespace: string, image: string): Promise<void> {
+  const apps = sandbox.client(AppsV1Api);
+  const primary = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
+  primary.spec!.template.spec!.containers[0]!.image = image;
+  await apps.replaceNamespacedDeployment({ name: 'checkout-primary', namespace, body: primary });
+  await waitFor(async () => {
+    const d = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
+    return d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
+  }, 8000, 'primary to run the new template');
+}
+
+export interface PolicyWorld {
+  ctx: RouterContext;
+  owner: V1OwnerReference;
+}
+
+/** A RolloutPolicy in the cluster (the owner of what routers create) and the router context for it. */
+export async function createPolicy(sandbox: Sandbox, namespace: string, trafficRouting: Record<string, unknown>, name = 'checkout'): Promise<PolicyWorld> {
+  const spec = { targetRef: { kind: 'Deployment', name: 'checkout' }, steps: [{ weight: 0.5 }, { weight: 5 }, { weight: 50 }], trafficRouting };
+  const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({
+    group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace,
+    body: { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name }, spec },
+  })) as { metadata: { uid: string } };
+  const owner: V1OwnerReference = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false };
+  const ctx: RouterContext = {
+    target: { namespace, canary: 'checkout', primary: 'checkout-primary', owner, spec: specSchema.parse(spec) },
+    kubeConfig: sandbox.kubeConfig(),
+    clock: systemClock,
+  };
+  return { ctx, owner };
+}
+
+export interface CustomRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+export async function getCustom(sandbox: Sandbox, ref: CustomRef): Promise<Body> {
+  return sandbox.client(CustomObjectsApi).getNamespacedCustomObject(ref);
+}
+
+export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'>, body: unknown): Promise<void> {
+  await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...ref, body: body as object });
+}
+
+/** A hand edit: read, change, write back (as `kubectl edit` would). */
+export async function editCustom(sandbox: Sandbox, ref: CustomRef, change: (object: Body) => void): Promise<void> {
+  const object = await getCustom(sandbox, ref);
+  change(object);
+  await sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body: object });
+}
+
+/** The selectors of Kubestead's two Services. */
+export async function trackSelectors(sandbox: Sandbox, namespace: string): Promise<Record<string, unknown>> {
+  const core = sandbox.client(CoreV1Api);
+  const read = async (name: string) => (await core.readNamespacedService({ name, namespace })).spec?.selector;
+  return { primary: await read('checkout-primary'), canary: await read('checkout-canary') };
+}

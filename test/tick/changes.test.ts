@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../sandbox/support.js';
+import { scenario } from './scenario.js';
+import { GROUP, imageOf, MERGE } from './support.js';
+
+const env = scenario();
+
+/** The writes (not GET) of the namespace's objects since a time, as `METHOD path`. */
+function writesIn(namespace: string, since: number): string[] {
+  return env.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`)).map((r) => `${r.method} ${r.path}`);
+}
+
+const spec = (extra: Record<string, unknown> = {}) => env.spec(extra);
+
+describe('changes of the target and the policy', () => {
+  it('a new template during the canary restarts the analysis at step 0 and says so', async () => {
+    const f = await env.fixture();
+    const first = await f.startCanary(spec());
+    await f.tickUntil((s) => s.currentStep === 1, 30_000);
+    await f.setImage('app:3');
+    await f.clock.advance(10_000);
+    await f.tick();
+    const status = await f.status();
+    expect(status).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryWeight: 20 });
+    expect(status.canaryRevision).not.toBe(first.canaryRevision);
+    const restarted = (await f.events('RolloutPolicy')).find((e) => e.reason === 'Restarted');
+    expect(restarted?.message).toContain('the analysis restarts at step 0');
+    expect(restarted?.message).toContain(`was ${first.canaryRevision ?? ''}`);
+    expect((await f.deployment('app')).spec?.replicas).toBe(1);
+  });
+
+  it('a change of the target replicas is a scale, not a release', async () => {
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 4);
+    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 6 } } }, MERGE);
+    await f.tick();
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(6);
+    expect((await f.deployment('app')).spec?.replicas).toBe(0);
+    expect(await f.status()).toMatchObject({ phase: 'Idle' });
+    expect(await f.eventReasons()).toContain('Scaled');
+    // During a canary: primary takes the count, the target goes back to its canary count for it.
+    await f.settle();
+    await f.setImage('app:2');
+    await f.tick();
+    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 8 } } }, MERGE);
+    await f.clock.advance(10_000);
+    await f.tick();
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(8);
+    expect((await f.deployment('app')).spec?.replicas).toBe(2);
+    expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryReplicas: 2, effectiveWeight: 20 });
+  });
+
+  it('an idle policy costs no API write per tick', async () => {
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 2);
+    await f.tick();
+    const since = Date.now();
+    for (let i = 0; i < 5; i++) {
+      await f.clock.advance(10_000);
+      await f.tick();
+    }
+    expect(f.observer.ticks).toBeGreaterThanOrEqual(5);
+    expect(writesIn(f.namespace, since)).toEqual([]);
+  });
+
+  it('a progressing policy writes its status at most once a tick, and nothing else of the policy', async () => {
+    const f = await env.fixture();
+    await f.startCanary(spec({ steps: [{ weight: 20, soak: '10m' }] }));
+    await f.settle();
+    for (let i = 0; i < 4; i++) {
+      const since = Date.now();
+      await f.clock.advance(10_000);
+      await f.tick();
+      const policyWrites = writesIn(f.namespace, since).filter((w) => w.includes('/rolloutpolicies/'));
+      expect(policyWrites).toEqual([`PUT /apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app/status`]);
+    }
+  });
+
+  it('deleting the policy hands the workload back: target at primary count, primary deleted, an Event says which template runs', async () => {
+    const f = await env.fixture();
+    await f.startCanary(spec());
+    await f.settle();
+    await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+    for (let i = 0; i < 20; i++) {
+      const gone = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(() => false, () => true);
+      if (gone) break;
+      await f.tick();
+      await f.settle();
+    }
+    await waitFor(() => f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }).then(() => false, () => true), 5000, 'primary deleted');
+    const target = await f.deployment('app');
+    expect(target.spec?.replicas).toBe(4);
+    expect(imageOf(target)).toBe('app:2');
+    const handedBack = (await f.events('Deployment')).find((e) => e.reason === 'HandedBack');
+    expect(handedBack?.message).toContain('runs its own template (app=app:2) at 4 replicas');
+  });
+
+  it('shadow mode decides and records "would have" but changes no live object', async () => {
+    const f = await env.fixture();
+    await f.createDeployment('app', 'app:1', 3);
+    await f.settle();
+    await f.applyPolicy(spec({ mode: 'shadow' }));
+    await f.tick();
+    expect(await f.status()).toMatchObject({ phase: 'Idle' });
+    await f.setImage('app:2');
+    await f.settle();
+    const since = Date.now();
+    const status = await f.tickUntil((s) => s.phase === 'Succeeded', 30_000);
+    expect(status.phase).toBe('Succeeded');
+    const reasons = await f.eventReasons();
+    expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'WouldAdvance', 'WouldPromote']));
+    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(/^would have advanced to step 1/);
+    expect(writesIn(f.namespace, since).filter((w) => !w.includes('/rolloutpolicies/') && !w.includes('/events'))).toEqual([]);
+    await expect(f.deployment('app-primary')).rejects.toThrow();
+    expect((await f.deployment('app')).spec?.replicas).toBe(3);
+    expect((await f.policy()).metadata?.finalizers ?? []).not.toContain('kubestead.io/finalizer');
+  });
+});

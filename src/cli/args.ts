@@ -8,7 +8,8 @@ export interface OptionSpec {
   short?: string;
   /** The value's name in the help: `--facts SNAPSHOT`. */
   value?: string;
-  description: string;
+  /** Its line in the help page (an option without one is listed by name only). */
+  description?: string;
   multiple?: boolean;
 }
 
@@ -60,7 +61,7 @@ export const EXIT = { ok: 0, failed: 1, badInput: 2, bug: 3 } as const;
 export function helpText(name: string, spec: { usage: string; description: string; options: OptionSpecs; exitCodes: readonly string[] }): string {
   const optionLines = Object.entries(spec.options).map(([option, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${option}${o.value ? ` ${o.value}` : ''}`;
-    return `  ${flag.padEnd(30)} ${o.description}`;
+    return `  ${flag.padEnd(30)} ${o.description ?? ''}`.trimEnd();
   });
   optionLines.push(`  ${'-h, --help'.padEnd(30)} show this help`);
   return [

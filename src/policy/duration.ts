@@ -46,3 +46,6 @@ export function boundedDuration(bounds: { min: number; max: number }) {
     else if (seconds > bounds.max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(bounds.max)}, got ${JSON.stringify(text)}` });
   });
 }
+
+/** Any duration above 0s, with no upper bound: kept for old imports; policy fields use boundedDuration. */
+export const durationSchema = boundedDuration({ min: 0.001, max: Number.POSITIVE_INFINITY });

@@ -73,12 +73,12 @@ export async function readSource(file: string, displayName = displayNameOf(file)
 }
 
 /** The one document of a file (a snapshot, a test file), or the error lines that say why not. */
-export async function readOneDocument(file: string, kind: 'snapshot' | 'test'): Promise<{ doc: SourceDocument } | { errors: string[] }> {
+export async function readOneDocument(file: string, what: string, kind: InputKind = what === 'test' ? 'test' : 'snapshot'): Promise<{ doc: SourceDocument } | { errors: string[] }> {
   const source = await readSource(file, displayNameOf(file), kind);
   if (source.errors.length > 0) return { errors: source.errors };
   const [doc, ...more] = source.documents;
   if (doc && more.length === 0) return { doc };
-  return { errors: [`${source.file}: expected exactly one ${kind} document, found ${source.documents.length}`] };
+  return { errors: [`${source.file}: expected exactly one ${what} document, found ${source.documents.length}`] };
 }
 
 /** `FILE:LINE: PATH: MESSAGE`, in line order. */

@@ -1,7 +1,5 @@
-import { ApiException, AuthenticationV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Override } from '../facts/snapshot.js';
-import { OVERRIDE_ANNOTATION, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../tick/names.js';
-import { OVERRIDABLE_PHASES } from '../tick/overrides.js';
+import { OVERRIDE_ANNOTATION } from '../tick/names.js';
 import type { Command } from './commands.js';
 import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
@@ -21,58 +19,6 @@ next tick, records it in status and an Event, and removes the annotation. The sp
 GitOps tool does not revert it. Also runs as \`kubectl kubestead ${action} …\`.`;
 }
 
-const PATH = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-interface PolicyRead {
-  metadata?: { resourceVersion?: string; annotations?: Record<string, string> };
-  status?: { phase?: string };
-}
-
-/** A refusal with a message for the user (exit 1). */
-class Refused extends Error {}
-
-function kubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
-}
-
-/** The caller's user name, asked of the API server (not read from local config). */
-async function whoAmI(kc: KubeConfig): Promise<string> {
-  const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
-  const name = review.status?.userInfo?.username;
-  if (!name) throw new Refused('the API server did not say who you are (SelfSubjectReview without a user name)');
-  return name;
-}
-
-async function setOverride(kc: KubeConfig, target: { namespace: string; name: string }, action: Override): Promise<string> {
-  const objects = kc.makeApiClient(CustomObjectsApi);
-  const actor = await whoAmI(kc);
-  const policy = (await objects.getNamespacedCustomObject({ ...PATH, ...target }).catch((error: unknown) => {
-    if (error instanceof ApiException && error.code === 404) throw new Refused(`RolloutPolicy ${target.namespace}/${target.name} not found`);
-    throw error;
-  })) as PolicyRead;
-  const phase = policy.status?.phase;
-  if (!phase || !OVERRIDABLE_PHASES.includes(phase)) {
-    throw new Refused(`${action} refused: RolloutPolicy ${target.namespace}/${target.name} is ${phase ?? 'not adopted yet'}, not progressing (an override applies to a rollout in progress)`);
-  }
-  const value = JSON.stringify({ action, actor, time: new Date().toISOString() });
-  const body = { metadata: { resourceVersion: policy.metadata?.resourceVersion, annotations: { [OVERRIDE_ANNOTATION]: value } } };
-  await objects.patchNamespacedCustomObject({ ...PATH, ...target, body }, MERGE);
-  return actor;
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof ApiException) {
-    if (error.code === 409) return 'the policy changed while the override was being set; run the command again';
-    if (error.code === 403) return 'forbidden: your user may not read or annotate RolloutPolicies here (RBAC)';
-    return `the API server answered HTTP ${error.code}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 export function overrideCommand(action: Override): Command {
   return defineCommand({
     name: action,
@@ -86,6 +32,8 @@ export function overrideCommand(action: Override): Command {
     exitCodes: ['0  the override was set', '1  refused: the policy is not progressing, or is gone'],
     async run({ values, positionals }) {
       if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected one RolloutPolicy NAME, got ${positionals.length}`);
+      // Loaded only here: client-node is heavy, and every other command starts without it.
+      const { describeFailure, kubeConfig, Refused, setOverride } = await import('./override-api.js');
       const kc = kubeConfig(values.kubeconfig);
       const namespace = values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
       const target = { namespace, name: positionals[0] };

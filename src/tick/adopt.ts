@@ -3,7 +3,8 @@ import { Actuator } from '../actuate/actuator.js';
 import { imagesOf, primaryFrom, rolledOut } from '../actuate/deployments.js';
 import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { isConflict } from './kube.js';
-import { primaryName, templateHash } from './names.js';
+import { primaryName } from './names.js';
+import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 
 /** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */

@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { V1PodTemplateSpec } from '@kubernetes/client-node';
-import { canonicalJson } from '../compile/compile.js';
-
 /** Names and marks Kubestead puts on the objects it touches (the conventions shared by every module). */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubestead' } as const;
 export const ROLE_LABEL = 'kubestead.io/role';
@@ -13,11 +9,3 @@ export const POLICY_VERSION = 'v1alpha1';
 export const POLICY_PLURAL = 'rolloutpolicies';
 
 export const primaryName = (target: string): string => `${target}-primary`;
-
-/**
- * The revision of a pod template: a short hash of its canonical JSON. The target's template hash is
- * the canaryRevision; the template primary was copied from is the stableRevision.
- */
-export function templateHash(template: V1PodTemplateSpec | undefined): string {
-  return createHash('sha256').update(canonicalJson(template ?? {})).digest('hex').slice(0, 10);
-}

@@ -3,7 +3,7 @@ import { imagesOf, rolledOut } from '../actuate/deployments.js';
 import { stepPlan } from '../facts/steps.js';
 import { alreadyShown, condition } from './conditions.js';
 import { isoAt, policyOf, primaryOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
-import { templateHash } from './names.js';
+import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 
 const ACTIVE_PHASES: readonly string[] = ['Progressing', 'Paused'];

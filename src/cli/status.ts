@@ -1,22 +1,9 @@
 import type { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { systemClock } from '../clock/clock.js';
 import { API_VERSION } from '../policy/schema.js';
-import { parseCommandArgs } from './args.js';
-import type { Command } from './commands.js';
+import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
 import { LiveView, renderPolicy, type PolicyView } from './view.js';
-
-const HELP = `Usage: kubestead status NAME [-n NAMESPACE] [--watch] [--no-color]
-
-Shows a RolloutPolicy's rollout from the cluster of the current kubeconfig (KUBECONFIG, or
-~/.kube/config; in a pod, the in-cluster config): phase, step, canary weight, the soak's
-progress, each check's last value against its bound, and the last decision with its reasons.
-
-  -n, --namespace NS  the policy's namespace (default: the context's namespace, or default)
-  -w, --watch         keep showing it, refreshed every second, until Ctrl-C (in place on a terminal)
-  --no-color          plain text (also when the output is not a terminal, or NO_COLOR is set)
-
-Exit codes: 0 shown, 2 bad arguments or the policy cannot be read.`;
 
 const [GROUP, VERSION] = API_VERSION.split('/') as [string, string];
 const REFRESH_MS = 1000;
@@ -82,15 +69,21 @@ async function watch(target: Target, color: boolean): Promise<void> {
   }
 }
 
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
+  name: 'status',
   summary: "show a policy's rollout: phase, step, weight, checks, last decision",
-  help: HELP,
-  async run(args) {
-    const { values, positionals } = parseCommandArgs(args, {
-      namespace: { type: 'string', short: 'n', description: "the policy's namespace" },
-      watch: { type: 'boolean', short: 'w', description: 'keep watching' },
-      'no-color': { type: 'boolean', description: 'no colours' },
-    });
+  usage: 'NAME [-n NAMESPACE] [--watch] [--no-color]',
+  description: `Shows a RolloutPolicy's rollout from the cluster of the current kubeconfig (KUBECONFIG, or
+~/.kube/config; in a pod, the in-cluster config): phase, step, canary weight, the soak's
+progress, each check's last value against its bound, and the last decision with its reasons.
+Plain lines when the output is not a terminal, with --no-color, or when NO_COLOR is set.`,
+  options: {
+    namespace: { type: 'string', short: 'n', value: 'NAMESPACE', description: "the policy's namespace (default: the context's namespace, or default)" },
+    watch: { type: 'boolean', short: 'w', description: 'keep showing it, refreshed every second, until Ctrl-C (in place on a terminal)' },
+    'no-color': { type: 'boolean', description: 'plain text, no colours' },
+  },
+  exitCodes: ['0  shown', '2  also: the policy cannot be read (not found, no access, no cluster)'],
+  async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('expected one policy NAME');
     const target = await connect(positionals[0]!, values.namespace);
     const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -98,7 +91,12 @@ export const statusCommand: Command = {
       await watch(target, color);
       return 0;
     }
-    process.stdout.write(`${renderPolicy(await readPolicy(target), { color, now: systemClock.now() }).join('\n')}\n`);
+    const policy = await readPolicy(target).catch((error: Error) => error);
+    if (policy instanceof Error) {
+      process.stderr.write(`kubestead status: ${policy.message}\n`);
+      return 2;
+    }
+    process.stdout.write(`${renderPolicy(policy, { color, now: systemClock.now() }).join('\n')}\n`);
     return 0;
   },
-};
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_BOUNDS, formatDuration } from '../policy/duration.js';
 import { rolloutPolicySchema } from '../policy/schema.js';
 
 type Node = Record<string, unknown>;
@@ -95,9 +96,17 @@ function children(node: Node, path: string): Child[] {
   return node.type === 'object' && !isSecretRef(node) ? objectChildren(node, path) : [];
 }
 
+/** The range a duration field has (checked by a refinement, so not in the JSON schema), by its key. */
+function durationBounds(path: string): string[] {
+  const key = path.endsWith('.pause.duration') ? 'pause' : path.slice(path.lastIndexOf('.') + 1);
+  const bounds = (DURATION_BOUNDS as Record<string, { min: number; max: number }>)[key];
+  if (!bounds) return [];
+  return [bounds.min === 0 ? '≥ 0s' : `≥ ${formatDuration(bounds.min)}`, `≤ ${formatDuration(bounds.max)}`];
+}
+
 function* walk(node: Node, path: string, required: boolean): Generator<Field> {
   const description = typeof node.description === 'string' ? { description: node.description } : {};
-  yield { path, type: typeOf(node), required, ...description, ...('default' in node ? { default: node.default } : {}), bounds: boundsOf(node) };
+  yield { path, type: typeOf(node), required, ...description, ...('default' in node ? { default: node.default } : {}), bounds: typeOf(node).startsWith('duration') ? [...boundsOf(node), ...durationBounds(path)] : boundsOf(node) };
   for (const [childPath, child, childRequired] of children(node, path)) yield* walk(child, childPath, childRequired);
 }
 

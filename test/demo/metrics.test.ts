@@ -166,22 +166,22 @@ describe.skipIf(!prometheusTestsEnabled())('the real Prometheus and the built-in
     expect(real.kind).toBe('prometheus');
     traffic.set('canary', { errorRate: 0.1, latencySeconds: 0.3 });
     // Wait until both windows hold only the new behaviour: each source's error ratio reads 0.1.
-    const [errorQuery] = demoQueries(await demoPolicy());
-    const ratio = async (url: string, time: number) => {
-      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: errorQuery!.text, time: String(time) }).toString()}`);
+    const [errorQuery, latencyQuery] = demoQueries(await demoPolicy());
+    const valueOf = async (url: string, query: string, time: number) => {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query, time: String(time) }).toString()}`);
       const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
       return Number(body.data?.result?.[0]?.value[1]);
     };
     const at = await waitFor(async () => {
       const now = Math.floor(Date.now() / 1000) - 1;
-      const values = [await ratio(real.url, now), await ratio(builtIn.url, now)];
-      return values.every((v) => Math.abs(v - 0.1) < 0.002) ? now : undefined;
+      const [fromReal, exact] = [await valueOf(real.url, errorQuery!.text, now), await valueOf(builtIn.url, errorQuery!.text, now)];
+      return Math.abs(exact - 0.1) < 1e-9 && Math.abs(fromReal - 0.1) < 0.002 ? now : undefined;
     }, 30_000, 'both sources to see a full window of the new behaviour');
-    for (const [check, expected] of [['error-rate', 0.1], ['latency-p99', 0.25 + 0.25 * 0.99]] as const) {
-      const fromReal = JSON.parse((await query(check, real.url, at)).stdout) as { value: number };
-      const fromBuiltIn = JSON.parse((await query(check, builtIn.url, at)).stdout) as { value: number };
-      expect(fromBuiltIn.value, check).toBeCloseTo(expected, 6);
-      expect(Math.abs(fromReal.value - fromBuiltIn.value) / expected, `${check}: real ${fromReal.value}, built-in ${fromBuiltIn.value}`).toBeLessThan(0.05);
+    for (const [query, expected] of [[errorQuery!.text, 0.1], [latencyQuery!.text, 0.25 + 0.25 * 0.99]] as const) {
+      const fromReal = await valueOf(real.url, query, at);
+      const fromBuiltIn = await valueOf(builtIn.url, query, at);
+      expect(fromBuiltIn, query).toBeCloseTo(expected, 6);
+      expect(Math.abs(fromReal - fromBuiltIn) / expected, `${query}: real ${fromReal}, built-in ${fromBuiltIn}`).toBeLessThan(0.05);
     }
   }, 45_000);
 });

@@ -34,6 +34,7 @@ describe('docs/reference/policy.md (generated from the schema)', () => {
     expect(line('spec.providers.<name>.datadog.site')).toContain('`ddog-gov.com`');
     expect(line('spec.targetRef.name')).toContain('(required)');
     expect(line('spec.steps')).toContain('at least 1 item');
+    expect(line('spec.interval')).toContain('≥ 1s, ≤ 1h');
   });
 
   it.each([

@@ -93,10 +93,7 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   if (phase === 'Promoting' || revision === canaryRevision) return undefined;
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
   const restart = inRollout(phase);
-  const images = imagesOf(target.spec?.template);
-  await recordEvent(ctx, restart ? 'restarted' : 'canary-started', restart
-    ? `new template during the canary (${images}, revision ${revision}, was ${canaryRevision ?? '?'}): the analysis restarts at step 0`
-    : `new template (${images}, revision ${revision}): canary starts at step 0`);
+  await recordStart(ctx, { revision, was: canaryRevision, restart });
   startStatus(ctx, revision);
   if (isShadow(ctx)) return stop('shadow canary started at step 0', ctx.intervalMs);
   const plan = stepPlan(policyOf(ctx).spec, 0);
@@ -104,6 +101,23 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   ctx.shared.crash('after-actuate');
   await verifyWeight(ctx);
   return stop(`canary started at step 0 (weight ${plan.weight}%)`, ctx.intervalMs);
+}
+
+/**
+ * The record of a canary's start: restarted analysis, a new canary, or — when its canary already
+ * has step 0's count — this controller's own start, applied before a crash kept it out of status.
+ */
+async function recordStart(ctx: TickContext, start: { revision: string; was: string | undefined; restart: boolean }): Promise<void> {
+  const target = targetOf(ctx);
+  const images = imagesOf(target.spec?.template);
+  const live = target.spec?.replicas ?? 0;
+  if (!start.restart && !isShadow(ctx) && live > 0 && isOwnStart(ctx, live)) {
+    await recordEvent(ctx, 'resumed', `resumed: the canary of revision ${start.revision} was found started (${live} replicas) after a restart; status catches up`);
+    return;
+  }
+  await recordEvent(ctx, start.restart ? 'restarted' : 'canary-started', start.restart
+    ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the analysis restarts at step 0`
+    : `new template (${images}, revision ${start.revision}): canary starts at step 0`);
 }
 
 /** The target's template is the stable one again (reverted by hand or by Git): the canary ends, primary untouched. */

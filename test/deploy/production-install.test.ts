@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/commands.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
+import { installPolicyCrd } from '../routers/support.js';
 import { testSandbox, waitFor } from '../sandbox/support.js';
 
 const run = promisify(execFile);
@@ -75,7 +76,10 @@ describe('production install (what the Dockerfile builds)', () => {
     const hasRun = 'run' in commands;
     let sandbox: Sandbox;
     beforeAll(async () => {
-      if (hasRun) sandbox = await testSandbox();
+      if (!hasRun) return;
+      sandbox = await testSandbox();
+      // The operator is ready only once every informer has listed, its CRD's included.
+      await installPolicyCrd(sandbox);
     });
     afterAll(() => sandbox?.close());
 

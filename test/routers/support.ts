@@ -78,10 +78,13 @@ export async function canaryHash(sandbox: Sandbox, namespace: string, image?: st
 /** A new template on the target: a canary starts. Returns the new ReplicaSet's hash. */
 export async function startCanary(sandbox: Sandbox, namespace: string, image: string): Promise<string> {
   const apps = sandbox.client(AppsV1Api);
-  const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
-  const container = deployment.spec!.template.spec!.containers[0]!;
-  container.image = image;
-  await apps.replaceNamespacedDeployment({ name: 'checkout', namespace, body: deployment });
+  // The sandbox's Deployment controller writes status concurrently, as a real one does: a 409 means re-read and write again.
+  await waitFor(async () => {
+    const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
+    deployment.spec!.template.spec!.containers[0]!.image = image;
+    await apps.replaceNamespacedDeployment({ name: 'checkout', namespace, body: deployment });
+    return true;
+  }, 8000, 'the new template written');
   return canaryHash(sandbox, namespace, image);
 }
 

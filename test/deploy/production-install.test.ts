@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../src/cli/commands.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
 import { installPolicyCrd } from '../routers/support.js';
@@ -72,18 +71,15 @@ describe('production install (what the Dockerfile builds)', () => {
   });
 
   describe('`kubestead run` against the sandbox', () => {
-    // Needs `kubestead run` (the controller); skipped until that command exists.
-    const hasRun = 'run' in commands;
     let sandbox: Sandbox;
     beforeAll(async () => {
-      if (!hasRun) return;
       sandbox = await testSandbox();
       // The operator is ready only once every informer has listed, its CRD's included.
       await installPolicyCrd(sandbox);
     });
     afterAll(() => sandbox?.close());
 
-    it.skipIf(!hasRun)('starts, becomes ready and stops cleanly on SIGTERM', async () => {
+    it('starts, becomes ready and stops cleanly on SIGTERM', async () => {
       const child = spawn(process.execPath, [join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
         cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -74,9 +74,14 @@ export class Controller {
     this.options.queue.activate(this.options.cache.allPolicies());
   }
 
+  /** The operator is shutting down: stop waiting for the caches to sync (a pending wait would keep the process alive). */
+  stopActivating(): void {
+    this.activating?.abort();
+  }
+
   /** This replica must stop acting now: reconciles in flight are aborted. */
   deactivate(reason: string): void {
-    this.activating?.abort();
+    this.stopActivating();
     this.options.queue.deactivate(new Error(reason));
   }
 

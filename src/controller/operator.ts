@@ -142,6 +142,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     isLeader: () => (parts.elector ? parts.elector.isLeader() : true),
     ready: () => health.ready().every((c) => c.ok),
     stop: async () => {
+      parts.controller.stopActivating();
       await parts.queue.drain(options.tuning?.shutdownGraceMs ?? 30_000, new Error('operator shutting down'));
       await dispatching;
       await parts.elector?.stop();

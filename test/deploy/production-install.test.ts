@@ -70,6 +70,26 @@ describe('production install (what the Dockerfile builds)', () => {
     expect(JSON.parse(stdout)).toMatchObject({ policy: 'shop/checkout' });
   });
 
+  /** `kubestead run` from the install, against `sandbox`: its output, its health port once logged, and SIGTERM. */
+  function startRun(sandbox: Sandbox) {
+    const child = spawn(process.execPath, [join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
+      cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    return {
+      output: () => output,
+      healthPort: () => waitFor(() => /"healthPort":(\d+)/.exec(output)?.[1], 20_000, () => `the health port in the log:\n${output}`),
+      /** SIGTERM, then the exit code, or a note that it is still running 20 s later. */
+      async terminate(): Promise<number | null | string> {
+        child.kill('SIGTERM');
+        return Promise.race([exited, new Promise<string>((done) => setTimeout(() => done('still running 20 s after SIGTERM'), 20_000))]);
+      },
+    };
+  }
+
   describe('`kubestead run` against the sandbox', () => {
     let sandbox: Sandbox;
     beforeAll(async () => {
@@ -80,20 +100,33 @@ describe('production install (what the Dockerfile builds)', () => {
     afterAll(() => sandbox?.close());
 
     it('starts, becomes ready and stops cleanly on SIGTERM', async () => {
-      const child = spawn(process.execPath, [join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
-        cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      const run = startRun(sandbox);
       try {
-        const port = await waitFor(() => /health\w*"?\s*[:=]\s*"?(?:[\d.]*:)?(\d{2,5})/i.exec(output)?.[1], 20_000, `the health port in the log:\n${output}`);
-        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000, '/readyz 200');
+        const port = await run.healthPort();
+        let readyz = '';
+        await waitFor(async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+          readyz = await response.text();
+          return response.status === 200;
+        }, 40_000, () => `/readyz 200 (last answer: ${readyz})\n${run.output()}`);
       } finally {
-        child.kill('SIGTERM');
+        expect(await run.terminate(), run.output()).toBe(0);
       }
-      expect(await exited, output).toBe(0);
-    });
+    }, 90_000);
+  });
+
+  describe('`kubestead run` whose caches never sync (the RolloutPolicy CRD is not installed)', () => {
+    let sandbox: Sandbox;
+    beforeAll(async () => (sandbox = await testSandbox()));
+    afterAll(() => sandbox?.close());
+
+    it('is not ready, and still exits 0 on SIGTERM instead of waiting for the sync', async () => {
+      const run = startRun(sandbox);
+      const port = await run.healthPort();
+      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) });
+      expect(readyz.status).toBe(503);
+      expect(await readyz.text()).toMatch(/informer-policies/);
+      expect(await run.terminate(), run.output()).toBe(0);
+    }, 90_000);
   });
 });

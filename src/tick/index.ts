@@ -9,6 +9,7 @@ import { kubernetesSecretReader } from '../secrets/kubernetes.js';
 import { adopt } from './adopt.js';
 import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
+import { auditGate, showAuditHealth } from './audit.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
@@ -35,6 +36,7 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['idle', idleGate],
   ['gather', gather],
   ['decide', decideTick],
+  ['audit', auditGate],
   ['record', recordDecision],
   ['actuate', applyDecision],
 ];
@@ -105,6 +107,7 @@ class TickReconciler implements Reconciler {
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runPhases(ctx);
+    await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };

@@ -11,6 +11,7 @@ import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
 import { auditGate, showAuditHealth } from './audit.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
+import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { KubeClient } from './kube.js';
@@ -34,6 +35,7 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['template', followTemplate],
   ['overrides', readOverrides],
   ['idle', idleGate],
+  ['drift', correctDrift],
   ['gather', gather],
   ['decide', decideTick],
   ['audit', auditGate],

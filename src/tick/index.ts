@@ -15,7 +15,7 @@ import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { KubeClient } from './kube.js';
-import { validatePolicy } from './load.js';
+import { PolicyMemo, validatePolicy } from './load.js';
 import { recordDecision } from './record.js';
 import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
 import { readStatus } from './status.js';
@@ -86,8 +86,9 @@ class TickReconciler implements Reconciler {
     }
   }
 
-  forget(_key: PolicyKey): void {
-    // Nothing is kept per policy: status holds the state, and the write memory is an LRU.
+  forget(key: PolicyKey): void {
+    // Status holds the state, and the write memory is an LRU: only the validated spec is dropped.
+    this.shared.policies.forget(key.namespace, key.name);
   }
 
   /** The policy from the cache, or from the API after a conflict or when the cache missed our own write. */
@@ -127,5 +128,5 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
     secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
     logger: deps.logger,
   };
-  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv() });
+  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
 }

@@ -93,8 +93,9 @@ export class OperatorWorld {
     }, () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`, firstMs);
   }
 
-  async setImage(namespace: string, image: string): Promise<void> {
-    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment({ namespace, name: 'checkout', body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } }, STRATEGIC);
+  /** `kubectl set image deployment/checkout <container>=<image>`. */
+  async setImage(namespace: string, image: string, container = 'app'): Promise<void> {
+    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment({ namespace, name: 'checkout', body: { spec: { template: { spec: { containers: [{ name: container, image }] } } } } }, STRATEGIC);
   }
 
   /** Events Kubestead sent about the policy, oldest first: `Reason: message`. */

@@ -35,6 +35,8 @@ export interface ViewOptions {
   color: boolean;
   /** The time the soak progress is measured at (ms). */
   now: number;
+  /** A log entry rather than a live screen: no soak bar, no decision time (the demo's plain lines). */
+  log?: boolean;
 }
 
 function paint(text: string, tone: Tone | undefined, options: ViewOptions): string {
@@ -101,7 +103,7 @@ function checkLine(name: string, check: CheckView, width: number, options: ViewO
 function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
   const decision = policy.status?.lastDecision;
   if (!decision?.action) return [];
-  const time = decision.time ? ` ${paint(`(${decision.time})`, 'dim', options)}` : '';
+  const time = decision.time && !options.log ? ` ${paint(`(${decision.time})`, 'dim', options)}` : '';
   const tone: Tone | undefined = decision.action === 'rollback' ? 'bad' : decision.action === 'pause' ? 'warn' : undefined;
   const reasons = (decision.reasons ?? []).map((r) => `    - ${r.message ?? r.rule ?? ''}`);
   return [`  decision ${paint(decision.action, tone, options)}${time}`, ...reasons];
@@ -111,7 +113,7 @@ function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
 export function renderPolicy(policy: PolicyView, options: ViewOptions): string[] {
   const checks = Object.entries(policy.status?.checks ?? {});
   const width = Math.max(8, ...checks.map(([name]) => name.length));
-  const soak = soakLine(policy, options);
+  const soak = options.log ? null : soakLine(policy, options);
   return [
     headline(policy, options),
     ...(soak ? [soak] : []),

@@ -93,8 +93,9 @@ export class OperatorWorld {
     }, () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`, firstMs);
   }
 
-  async setImage(namespace: string, image: string): Promise<void> {
-    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment({ namespace, name: 'checkout', body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } }, STRATEGIC);
+  /** `kubectl set image deployment/checkout <container>=<image>`. */
+  async setImage(namespace: string, image: string, container = 'app'): Promise<void> {
+    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment({ namespace, name: 'checkout', body: { spec: { template: { spec: { containers: [{ name: container, image }] } } } } }, STRATEGIC);
   }
 
   /** Events Kubestead sent about the policy, oldest first: `Reason: message`. */
@@ -139,13 +140,16 @@ export async function createApp(sandbox: Sandbox, namespace: string): Promise<vo
   } });
 }
 
-/** The policy of every scenario: 0.5 % then 5 %, one minute each, one check on the stand-in Prometheus. */
+/**
+ * The policy of every scenario: 0.5 % then 60 %, two minutes each, one check on the stand-in
+ * Prometheus. 60 % needs a second canary pod: the step waits at 0.5 % until it is ready.
+ */
 export function policyOf(routerCase: RouterCase, prom: FakePrometheus): Manifest {
   return {
     apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'checkout' },
     spec: {
       targetRef: { kind: 'Deployment', name: 'checkout' }, interval: `${INTERVAL_MS / 1000}s`,
-      steps: [{ weight: 0.5, soak: `${SOAK_MS / 1000}s` }, { weight: 5, soak: `${SOAK_MS / 1000}s` }],
+      steps: [{ weight: 0.5, soak: `${SOAK_MS / 1000}s` }, { weight: 60, soak: `${SOAK_MS / 1000}s` }],
       providers: { prom: { prometheus: { address: prom.url } } },
       checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
       trafficRouting: routerCase.trafficRouting,

@@ -88,7 +88,7 @@ describe.runIf(enabled)('restart safety and failover of real kubestead run proce
     await a.exited;
     const lastRenewal = Date.parse(String((await raw(sandbox, 'GET', leasePath)).body?.spec?.renewTime));
     const taken = await waitFor(async () => {
-      const lease = (await raw(sandbox, 'GET', leasePath)).body?.spec;
+      const lease = (await raw(sandbox, 'GET', leasePath)).body?.spec as { holderIdentity?: string; acquireTime?: string } | undefined;
       return lease?.holderIdentity === b.lines[0]!.identity && lease;
     }, 40_000, 'b to take over');
     // By the lease's own times, not the test's (a loaded machine delays the test's polling): b took

@@ -12,6 +12,7 @@ import { applyDecision } from './apply.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
+import { reportForbidden } from './forbidden.js';
 import { KubeClient } from './kube.js';
 import { validatePolicy } from './load.js';
 import { recordDecision } from './record.js';
@@ -104,7 +105,7 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
-    const stopped = await runPhases(ctx);
+    const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };

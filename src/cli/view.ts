@@ -12,6 +12,7 @@ export interface PolicyView {
     stepStartedAt?: string;
     lastDecision?: { action?: string; reasons?: Array<{ rule?: string; check?: string; message?: string }>; time?: string };
     checks?: Record<string, CheckView>;
+    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
   };
 }
 
@@ -109,6 +110,12 @@ function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
   return [`  decision ${paint(decision.action, tone, options)}${time}`, ...reasons];
 }
 
+/** `  degraded Forbidden: HTTP 403: …` while the Degraded condition is True. */
+function degradedLines(policy: PolicyView, options: ViewOptions): string[] {
+  const degraded = policy.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+  return degraded ? [`  degraded ${paint(`${degraded.reason ?? ''}: ${degraded.message ?? ''}`, 'bad', options)}`] : [];
+}
+
 /** What `kubestead status` and the demo show for a policy: phase, step, weight, soak, checks, last decision. */
 export function renderPolicy(policy: PolicyView, options: ViewOptions): string[] {
   const checks = Object.entries(policy.status?.checks ?? {});
@@ -119,6 +126,7 @@ export function renderPolicy(policy: PolicyView, options: ViewOptions): string[]
     ...(soak ? [soak] : []),
     ...checks.map(([name, check]) => checkLine(name, check, width, options)),
     ...decisionLines(policy, options),
+    ...degradedLines(policy, options),
   ];
 }
 

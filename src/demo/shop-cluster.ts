@@ -32,9 +32,13 @@ export async function readDemoPolicy(metricsUrl: string): Promise<DemoPolicyObje
   return policy;
 }
 
+/** The RolloutPolicy CRD, as `kubectl apply -f crds/` installs it. */
+export async function installPolicyCrd(kubeConfig: KubeConfig): Promise<void> {
+  await kubeConfig.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+}
+
 /** The `shop` app as a user has it before installing Kubestead: a Deployment of 4 pods and its Service. */
 export async function createShop(kubeConfig: KubeConfig): Promise<void> {
-  await kubeConfig.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: SHOP.namespace } } });
   await kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({

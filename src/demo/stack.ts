@@ -16,7 +16,7 @@ import { ShopTraffic } from './exporter.js';
 import { startShopExporter } from './exporter-server.js';
 import type { LocalServer } from './http.js';
 import { startMetricsSource, type MetricsSource } from './prometheus.js';
-import { createShop, DEMO_POLICY_FILE } from './shop-cluster.js';
+import { createShop, DEMO_POLICY_FILE, installPolicyCrd } from './shop-cluster.js';
 
 /** The cluster the demo runs in (the sandbox; started by the CLI, the one place that may import it). */
 export interface DemoCluster {
@@ -97,6 +97,7 @@ export async function startDemoStack(clock: Clock, prometheus: string | undefine
     const exporter = closers.add(await startShopExporter(traffic), (e) => e.close());
     const metrics = closers.add(await startMetricsSource({ policy, traffic, exporterUrl: exporter.url, clock, prometheus }), (m) => m.close());
     const kubeConfig = cluster.kubeConfig();
+    await installPolicyCrd(kubeConfig);
     await createShop(kubeConfig);
     const log = closers.add(createWriteStream(files.controllerLog), (l) => new Promise((resolve) => l.end(resolve)));
     const stopController = closers.add(await startController(kubeConfig, clock, files, log), (stop) => stop());

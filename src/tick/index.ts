@@ -14,6 +14,7 @@ import { crashHookFromEnv, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
+import { reportForbidden } from './forbidden.js';
 import { KubeClient } from './kube.js';
 import { PolicyMemo, validatePolicy } from './load.js';
 import { recordDecision } from './record.js';
@@ -109,7 +110,7 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
-    const stopped = await runPhases(ctx);
+    const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);

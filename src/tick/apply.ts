@@ -65,7 +65,9 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
   } else {
     // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one.
     const weight = ctx.next.canaryWeight ?? 0;
-    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance';
+    // A weighted router gives the traffic only once the canary is ready: a later tick catches up.
+    const trafficGiven = actuator.router.kind === 'replicas' || ctx.status.effectiveWeight === weight;
+    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && trafficGiven && decision.action !== 'advance';
     if (unchanged) return false;
     ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
   }

@@ -117,7 +117,7 @@ async function apiCounts(port) {
 /** Sleeps until the next multiple of the interval on the wall clock: the metrics cache's windows start there. */
 async function alignToInterval() {
   const ms = INTERVAL_S * 1000;
-  await new Promise((r) => setTimeout(r, ms - (Date.now() % ms) + 50));
+  await new Promise((r) => setTimeout(r, ms - (Date.now() % ms) + 100));
 }
 
 /** Records each tick (its start and duration) while `on`. */
@@ -143,28 +143,56 @@ function tickRecorder() {
   return rec;
 }
 
-/** One measured window: ticks, event-loop delay and API requests over `seconds`; `during` runs at its middle. */
+/**
+ * The longest stretch the loop was held by this process's own work: each 10 ms timer's lateness,
+ * capped by the CPU the process used meanwhile (all its threads: an upper bound). On a machine
+ * whose load exceeds its cores, the event-loop delay also counts the time the OS ran others.
+ */
+function cpuBoundStall() {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const used = process.cpuUsage(lastCpu);
+    max = Math.max(max, Math.min(now - last - 10, (used.user + used.system) / 1000));
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 10);
+  return () => { clearInterval(timer); return max; };
+}
+
+const sleepUntil = (at) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+
+/**
+ * One measured window of whole intervals (aligned to the metrics cache's windows): ticks, event-loop
+ * delay, CPU and API requests over `seconds`; `during` runs at its middle.
+ */
 async function measure(rec, operator, provider, seconds, during) {
   await alignToInterval();
+  const start = Date.now();
   const before = await apiCounts(operator.metricsPort);
   provider.state.requests = 0;
   provider.state.queries.clear();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   rec.reset();
   const cpu = process.cpuUsage();
+  const ownStall = cpuBoundStall();
   loop.enable();
   rec.on = true;
-  await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
+  await sleepUntil(start + (seconds * 1000) / 2);
   during?.();
-  await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
+  // Ends just before the next window begins: the provider requests counted are those of whole windows.
+  await sleepUntil(start + seconds * 1000 - 150);
   rec.on = false;
   loop.disable();
   const used = process.cpuUsage(cpu);
+  const ownStallMs = ownStall();
   const after = await apiCounts(operator.metricsPort);
   const gaps = [...rec.starts.values()].flatMap((t) => t.slice(1).map((v, i) => v - t[i]));
   return {
     cpuMs: (used.user + used.system) / 1000, ticks: [...rec.ticks], gaps, ticked: rec.starts.size, stallMs: loop.max / 1e6, stallP99Ms: loop.percentile(99) / 1e6,
-    requests: after.all - before.all, writes: after.writes - before.writes,
+    ownStallMs, requests: after.all - before.all, writes: after.writes - before.writes,
     providerRequests: provider.state.requests, distinctQueries: provider.state.queries.size, intervals: seconds / INTERVAL_S,
   };
 }
@@ -184,7 +212,8 @@ function report(label, m) {
   console.log(`controller CPU: ${(m.cpuMs / m.ticks.length).toFixed(2)} ms per tick, ${((100 * m.cpuMs) / (m.intervals * INTERVAL_S * 1000)).toFixed(0)} % of one core; load average now ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`);
   target(`every policy ticked within its interval (${label})`, m.ticked === N && late === 0,
     `${m.ticked}/${N} policies ticked; longest gap between two ticks of a policy ${(Math.max(...m.gaps) / 1000).toFixed(2)} s; ${late}/${m.gaps.length} gaps over interval + 10 % jitter + 1 s`);
-  target(`longest event-loop stall ≤ 25 ms (${label})`, m.stallMs <= 25, `${m.stallMs.toFixed(1)} ms`);
+  target(`longest event-loop stall ≤ 25 ms (${label})`, m.stallMs <= 25,
+    `${m.stallMs.toFixed(1)} ms (of it this process's own CPU at most ${m.ownStallMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
   const perInterval = m.providerRequests / m.intervals;
   target(`provider requests = distinct queries (${label})`, m.distinctQueries === 0 || perInterval <= m.distinctQueries,
     `${perInterval.toFixed(1)} requests per interval against ${m.distinctQueries} distinct queries (ratio ${(perInterval / Math.max(1, m.distinctQueries)).toFixed(2)})`);

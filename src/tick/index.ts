@@ -121,11 +121,12 @@ class TickReconciler implements Reconciler {
 /**
  * The reconcile tick of `kubestead run`: one per policy and interval, over the operator's shared
  * caches, clock, recorder and observer. The metrics runtime (HTTP client, query cache) and the
- * Secret reader are built here once and shared by every policy.
+ * Secret reader are built here once and shared by every policy; both run on the operator's clock
+ * (a provider's Retry-After is waited out on it, so tests drive it).
  */
 export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
   const gatherRuntime = options.gather ?? {
-    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts }),
+    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
     secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
     logger: deps.logger,
   };

@@ -1,35 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { CRASH_POINTS } from '../../src/tick/index.js';
-import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
-import { raw, testSandbox, waitFor } from '../sandbox/support.js';
-import { OperatorProcess } from '../controller/process.js';
-import { apply, CRD_FILE, deploymentPath, eventsAbout, getObject, imageOf, kubectl, policyPath, policyYaml, waitForPhase, workloadYaml } from './support.js';
+import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
+import { raw, waitFor } from '../sandbox/support.js';
+import type { OperatorProcess } from '../controller/process.js';
+import { apply, deploymentPath, eventsAbout, getObject, imageOf, kubectl, operatorCluster, policyPath, policyYaml, waitForPhase, workloadYaml } from './support.js';
 
 const enabled = prometheusTestsEnabled();
 
 describe.runIf(enabled)('restart safety and failover of real kubestead run processes', () => {
+  const cluster = operatorCluster();
+  const operator = (namespace: string, extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> => cluster.operator(namespace, extra, env);
   let sandbox: Sandbox;
   let prom: PrometheusHarness;
-  const processes: OperatorProcess[] = [];
-
-  beforeAll(async () => {
-    [sandbox, prom] = await Promise.all([testSandbox(), startPrometheus()]);
-    await kubectl(sandbox, 'apply', '-f', CRD_FILE);
+  beforeAll(() => {
+    ({ sandbox, prom } = cluster);
   });
-  afterEach(async () => {
-    for (const p of processes.splice(0)) await p.close();
-  });
-  afterAll(async () => {
-    await prom?.stop();
-    await sandbox?.close();
-  });
-
-  async function operator(namespace: string, extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> {
-    const proc = await OperatorProcess.start(sandbox, ['-n', namespace, ...extra], env);
-    processes.push(proc);
-    return proc;
-  }
+  afterEach(() => cluster.closeProcesses());
 
   /** A namespace with checkout adopted (phase Idle) by an operator that has stopped again. */
   async function adopted(namespace: string): Promise<void> {

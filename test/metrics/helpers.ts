@@ -64,16 +64,6 @@ export async function droppingServer(): Promise<{ url: string; connections: () =
   return { url: `http://127.0.0.1:${port}`, connections: () => connections, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-/**
- * A port free a moment ago, for a child process that must be told its port (Prometheus): the caller
- * retries with another when the child finds it taken (startPrometheus does).
- */
-export async function unusedPort(): Promise<number> {
-  const server = await startServer(() => undefined);
-  await server.close();
-  return server.port;
-}
-
 export const TICK = new Date('2026-11-26T10:00:00Z');
 
 export function tickContext(overrides: Partial<MeasureContext> = {}, secrets: SecretReader = staticSecretReader({})): MeasureContext {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, unusedPort, type TestServer } from './helpers.js';
+import { startServer, type TestServer } from './helpers.js';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 export const IN_CI = process.env.CI === 'true';
@@ -81,30 +81,46 @@ export async function startPrometheus(): Promise<PrometheusHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-prom-'));
   const config = join(dir, 'prometheus.yml');
   await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${metrics.port}']}]\n`);
-  for (let attempt = 1; ; attempt++) {
-    const started = await startPrometheusProcess(config, dir);
-    const stop = async () => {
-      await started.stopPrometheus();
-      await metrics.close();
-      await rm(dir, { recursive: true, force: true });
-    };
-    try {
-      await waitForData(started.url, started.child, started.log);
-      return { url: started.url, exporter, stopPrometheus: started.stopPrometheus, stop };
-    } catch (error) {
-      await started.stopPrometheus();
-      // Another process took the port between choosing it and Prometheus binding it: choose again.
-      if (attempt < 3 && /address already in use/.test(started.log())) continue;
-      await stop();
-      throw error;
-    }
+  const started = await startPrometheusProcess(config, dir);
+  const stop = async () => {
+    await started.stopPrometheus();
+    await metrics.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForData(started.url, started.child, started.log);
+    return { url: started.url, exporter, stopPrometheus: started.stopPrometheus, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
+const LISTENING = /msg="Listening on" address=127\.0\.0\.1:(\d+)/;
+
+/** The port Prometheus bound (it listens on port 0 and logs the address it got), or why it has none. */
+function listeningPort(child: ChildProcess, log: () => string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onData = (): void => {
+      const port = LISTENING.exec(log())?.[1];
+      if (port) done(() => resolve(Number(port)));
+    };
+    const onExit = (): void => done(() => reject(new Error(`prometheus exited before listening:\n${log()}`)));
+    const done = (settle: () => void): void => {
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      settle();
+    };
+    // after the harness's own listener, which appends the chunk to the log
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 async function startPrometheusProcess(config: string, dir: string): Promise<{ url: string; child: ChildProcess; log: () => string; stopPrometheus: () => Promise<void> }> {
-  const port = await unusedPort();
+  // Port 0: Prometheus binds a free port itself and holds it (no port chosen here and released, which a parallel test could take).
   const child = spawn(PROMETHEUS_BIN, [
-    `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+    `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=info',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
@@ -115,5 +131,11 @@ async function startPrometheusProcess(config: string, dir: string): Promise<{ ur
     child.kill('SIGKILL');
     await exited;
   };
-  return { url: `http://127.0.0.1:${port}`, child, log: () => log, stopPrometheus };
+  try {
+    const port = await listeningPort(child, () => log);
+    return { url: `http://127.0.0.1:${port}`, child, log: () => log, stopPrometheus };
+  } catch (error) {
+    await stopPrometheus();
+    throw error;
+  }
 }

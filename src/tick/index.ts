@@ -9,6 +9,7 @@ import { kubernetesSecretReader } from '../secrets/kubernetes.js';
 import { adopt } from './adopt.js';
 import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
+import { recordBreaches } from './breach.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
@@ -35,6 +36,7 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['idle', idleGate],
   ['gather', gather],
   ['decide', decideTick],
+  ['breach', recordBreaches],
   ['record', recordDecision],
   ['actuate', applyDecision],
 ];

@@ -21,7 +21,7 @@ function recorderOf(ctx: TickContext): Recorder {
   return fanOutRecorder([new EventRecorder(kube, subjects(ctx), deps.identity), deps.recorder], (i) => (i === 0 ? 'events' : 'recorder'));
 }
 
-function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
+export function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
   const { message, actor } = said;
   const meta = ctx.raw.metadata ?? {};
   return {

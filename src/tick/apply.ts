@@ -1,5 +1,6 @@
 import type { Decision } from '../decide/decision.js';
 import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
+import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import { actuatorOf, enterStep, isShadow, verifyWeight } from './release.js';
 
@@ -63,11 +64,11 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
   } else if (decision.action === 'promote') {
     await actuator.startPromotion();
   } else {
-    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one.
+    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
+    // and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
     const weight = ctx.next.canaryWeight ?? 0;
-    // A weighted router gives the traffic only once the canary is ready: a later tick catches up.
-    const trafficGiven = actuator.router.kind === 'replicas' || ctx.status.effectiveWeight === weight;
-    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && trafficGiven && decision.action !== 'advance';
+    const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
+    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
     if (unchanged) return false;
     ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
   }

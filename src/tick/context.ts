@@ -7,7 +7,7 @@ import type { PolicyKey } from '../controller/reconciler.js';
 import type { Decision } from '../decide/decision.js';
 import type { GatherRuntime, Gathered } from '../facts/gather.js';
 import type { RolloutPolicy } from '../policy/schema.js';
-import type { RecordReceipt } from '../record/recorder.js';
+import type { RecordReceipt, RecorderHealth } from '../record/recorder.js';
 import type { TrafficRouter } from '../routers/router.js';
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from './kube.js';
@@ -50,6 +50,8 @@ export interface TickContext {
   gathered?: Gathered;
   decision?: Decision;
   receipt?: RecordReceipt;
+  /** The recorder's health as read this tick (before an advance or promote). */
+  auditHealth?: RecorderHealth;
   /** The policy's interval in ms (the requeue of a healthy tick). */
   intervalMs: number;
   /** The override annotation is to be removed once status is written (consumed, refused or stale). */

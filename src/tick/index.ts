@@ -9,10 +9,13 @@ import { kubernetesSecretReader } from '../secrets/kubernetes.js';
 import { adopt } from './adopt.js';
 import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
+import { auditGate, showAuditHealth } from './audit.js';
 import { recordBreaches } from './breach.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
+import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
+import { reportForbidden } from './forbidden.js';
 import { KubeClient } from './kube.js';
 import { PolicyMemo, validatePolicy } from './load.js';
 import { recordDecision } from './record.js';
@@ -34,9 +37,11 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['template', followTemplate],
   ['overrides', readOverrides],
   ['idle', idleGate],
+  ['drift', correctDrift],
   ['gather', gather],
   ['decide', decideTick],
   ['breach', recordBreaches],
+  ['audit', auditGate],
   ['record', recordDecision],
   ['actuate', applyDecision],
 ];
@@ -107,7 +112,8 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
-    const stopped = await runPhases(ctx);
+    const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };

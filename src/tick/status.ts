@@ -4,7 +4,7 @@ import type { PolicyStatus } from '../policy/status.js';
 /** RolloutPolicy status as the tick reads and writes it (DESIGN.md §3 plus the documented extensions). */
 export type RolloutStatus = PolicyStatus;
 export type Condition = NonNullable<PolicyStatus['conditions']>[number];
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded';
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

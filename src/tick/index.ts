@@ -10,6 +10,7 @@ import { adopt } from './adopt.js';
 import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
 import { auditGate, showAuditHealth } from './audit.js';
+import { recordBreaches } from './breach.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
@@ -39,6 +40,7 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['drift', correctDrift],
   ['gather', gather],
   ['decide', decideTick],
+  ['breach', recordBreaches],
   ['audit', auditGate],
   ['record', recordDecision],
   ['actuate', applyDecision],

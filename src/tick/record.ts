@@ -24,7 +24,7 @@ function recorderOf(ctx: TickContext): Recorder {
 /** The policy a record of this tick is about (the generation the decision was made for). */
 export const policyRefOf = (ctx: TickContext): PolicyRef => ({ namespace: ctx.key.namespace, name: ctx.key.name, uid: ctx.raw.metadata?.uid ?? '', generation: generationOf(ctx) });
 
-function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
+export function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
   const { message, actor } = said;
   return {
     kind, time: isoAt(ctx.now), decision, message, controller: ctx.shared.deps.identity,

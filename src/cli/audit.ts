@@ -28,7 +28,8 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function summary(result: VerifyResult): string {
+/** What `kubestead audit verify` prints: `OK ns/name: N entries, seq A..B, head H` (and notes), or `FAIL …`. */
+export function verifySummary(result: VerifyResult): string {
   const policy = `${result.policy.namespace}/${result.policy.name}`;
   if (result.finding) return `FAIL ${policy}: ${result.finding.message}\n`;
   const notes = result.notes.map((n) => `  note: ${n}\n`).join('');
@@ -49,7 +50,7 @@ async function verify({ values, positionals }: Args): Promise<number> {
   if (!file || extra.length) throw new UsageError('expected one FILE (or - for standard input)');
   if (values.head !== undefined && !/^[0-9a-f]{64}$/.test(values.head)) throw new UsageError(`--head: expected a 64-digit hex SHA-256, got ${JSON.stringify(values.head)}`);
   const result = verifyText(await readInput(file), file === '-' ? '(stdin)' : file, values);
-  process.stdout.write(summary(result));
+  process.stdout.write(verifySummary(result));
   return result.ok ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 import { auditCommand } from './audit.js';
 import { compileCommand } from './compile.js';
+import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { overrideCommand } from './override.js';
 import { queryCommand } from './query.js';
@@ -19,6 +20,7 @@ export interface Command {
 
 /** Every command, by name, in the order `kubestead help` lists them: one line per command. */
 export const commands: Record<string, Command> = {
+  demo: demoCommand,
   validate: validateCommand,
   compile: compileCommand,
   eval: evalCommand,

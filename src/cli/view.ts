@@ -12,6 +12,7 @@ export interface PolicyView {
     stepStartedAt?: string;
     lastDecision?: { action?: string; reasons?: Array<{ rule?: string; check?: string; message?: string }>; time?: string };
     checks?: Record<string, CheckView>;
+    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
   };
 }
 
@@ -35,6 +36,8 @@ export interface ViewOptions {
   color: boolean;
   /** The time the soak progress is measured at (ms). */
   now: number;
+  /** A log entry rather than a live screen: no soak bar, no decision time (the demo's plain lines). */
+  log?: boolean;
 }
 
 function paint(text: string, tone: Tone | undefined, options: ViewOptions): string {
@@ -101,22 +104,29 @@ function checkLine(name: string, check: CheckView, width: number, options: ViewO
 function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
   const decision = policy.status?.lastDecision;
   if (!decision?.action) return [];
-  const time = decision.time ? ` ${paint(`(${decision.time})`, 'dim', options)}` : '';
+  const time = decision.time && !options.log ? ` ${paint(`(${decision.time})`, 'dim', options)}` : '';
   const tone: Tone | undefined = decision.action === 'rollback' ? 'bad' : decision.action === 'pause' ? 'warn' : undefined;
   const reasons = (decision.reasons ?? []).map((r) => `    - ${r.message ?? r.rule ?? ''}`);
   return [`  decision ${paint(decision.action, tone, options)}${time}`, ...reasons];
+}
+
+/** `  degraded Forbidden: HTTP 403: …` while the Degraded condition is True. */
+function degradedLines(policy: PolicyView, options: ViewOptions): string[] {
+  const degraded = policy.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+  return degraded ? [`  degraded ${paint(`${degraded.reason ?? ''}: ${degraded.message ?? ''}`, 'bad', options)}`] : [];
 }
 
 /** What `kubestead status` and the demo show for a policy: phase, step, weight, soak, checks, last decision. */
 export function renderPolicy(policy: PolicyView, options: ViewOptions): string[] {
   const checks = Object.entries(policy.status?.checks ?? {});
   const width = Math.max(8, ...checks.map(([name]) => name.length));
-  const soak = soakLine(policy, options);
+  const soak = options.log ? null : soakLine(policy, options);
   return [
     headline(policy, options),
     ...(soak ? [soak] : []),
     ...checks.map(([name, check]) => checkLine(name, check, width, options)),
     ...decisionLines(policy, options),
+    ...degradedLines(policy, options),
   ];
 }
 

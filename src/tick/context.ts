@@ -11,6 +11,7 @@ import type { RecordReceipt, RecorderHealth } from '../record/recorder.js';
 import type { TrafficRouter } from '../routers/router.js';
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from './kube.js';
+import type { PolicyMemo } from './load.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 
@@ -20,6 +21,8 @@ export interface TickShared {
   kube: KubeClient;
   gather: GatherRuntime;
   crash: CrashHook;
+  /** Each policy's validated and compiled spec, until it changes. */
+  policies: PolicyMemo;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock/clock.js';
+import { isoNow, type Clock } from '../clock/clock.js';
 import { parseDuration } from '../policy/duration.js';
-import type { PolicyRef, Recorder } from '../record/recorder.js';
+import type { DecisionRecord, PolicyRef, Recorder } from '../record/recorder.js';
 import type { PolicyObject } from './cache.js';
 import type { TickObserver } from './deps.js';
 import { keyOf, type InformerCache } from './informer-cache.js';
@@ -32,6 +32,17 @@ export interface ControllerOptions {
   relatedDelayMs?: number;
   /** Told on activation to resume what it left undone (SIEM delivery), and of each deleted policy. */
   recorder?: Recorder;
+}
+
+/** The controller event of a replica that won the Lease, for the policy's audit chain. */
+function leaderChange(ref: PolicyRef, policy: PolicyObject, identity: string, time: string): DecisionRecord {
+  const status = (policy.status ?? {}) as { currentStep?: number; canaryRevision?: string };
+  const message = `${identity} became the leader`;
+  return {
+    kind: 'event', time, policy: ref, message, controller: identity,
+    decision: { action: 'hold', reasons: [{ rule: 'leader-change', message }], step: status.currentStep ?? 0, nextStep: null },
+    ...(status.canaryRevision !== undefined ? { revision: status.canaryRevision } : {}),
+  };
 }
 
 /** A policy object as the recorder's reference to it. */
@@ -66,7 +77,7 @@ export class Controller {
   }
 
   /** This replica may act: once the cache has synced, every policy is due at once. */
-  async activate(isLeader: () => boolean): Promise<void> {
+  async activate(isLeader: () => boolean, newLeader?: string): Promise<void> {
     this.activating?.abort();
     const activating = new AbortController();
     this.activating = activating;
@@ -80,18 +91,23 @@ export class Controller {
     if (!isLeader() || activating.signal.aborted) return;
     this.options.logger.info({ policies: this.options.cache.allPolicies().length }, 'caches synced; reconciling every policy');
     this.options.queue.activate(this.options.cache.allPolicies());
-    this.resumeRecorder();
+    this.resumeRecorder(newLeader);
   }
 
-  /** A new leader (or a restarted process) delivers what the previous one left undelivered: the chain is the outbox. */
-  private resumeRecorder(): void {
-    const { recorder, cache, logger } = this.options;
-    if (!recorder?.deliverPending) return;
+  /**
+   * A new leader records the leader change on every policy's chain; it (or a restarted process)
+   * then delivers what the previous one left undelivered: the chain is the outbox.
+   */
+  private resumeRecorder(newLeader: string | undefined): void {
+    const { recorder, cache, logger, clock } = this.options;
+    if (!recorder) return;
     for (const key of cache.allPolicies()) {
       const policy = cache.policy(key);
       if (!policy?.metadata?.uid) continue;
-      recorder.deliverPending(policyRef(policy)).catch((error: unknown) =>
-        logger.warn({ namespace: key.namespace, policy: key.name }, `audit delivery not resumed: ${(error as Error).message}`));
+      const ref = policyRef(policy);
+      const recorded = newLeader === undefined ? Promise.resolve() : recorder.record(leaderChange(ref, policy, newLeader, isoNow(clock)));
+      recorded.then(() => recorder.deliverPending?.(ref)).catch((error: unknown) =>
+        logger.warn({ namespace: key.namespace, policy: key.name }, `audit: leader change not recorded or delivery not resumed: ${(error as Error).message}`));
     }
   }
 

@@ -100,7 +100,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   parts.elector = options.leaderElect ? new LeaderElector({
     kubeConfig, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
     leaseDurationMs: tuning.leaseDurationMs, renewDeadlineMs: tuning.renewDeadlineMs, retryPeriodMs: tuning.retryPeriodMs,
-    onStartedLeading: () => void parts.controller.activate(leader),
+    onStartedLeading: () => void parts.controller.activate(leader, identity),
     onStoppedLeading: (reason) => parts.controller.deactivate(`lost leadership: ${reason}`),
   }) : null;
   return parts;

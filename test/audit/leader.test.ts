@@ -1,6 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/audit/index.js';
+import type { AuditEntry } from '../../src/audit/entry.js';
 import { POLICY_API } from '../../src/audit/export.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { ManualClock } from '../../src/clock/manual.js';
@@ -78,10 +79,15 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     await a.stop();
     up = true;
     await runUntil(clock, () => opB.isLeader(), 'b to take over');
-    await waitFor(() => receiver.entries().length === 3, 8000, 'the entries from the new leader');
-    expect(receiver.entries().map((e) => e.seq)).toEqual([0, 1, 2]);
+    // a's three records and the two leader changes (a's, then b's), all delivered by b
+    await waitFor(() => receiver.entries().length === 5, 8000, 'the entries from the new leader');
+    expect(receiver.entries().map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
     await b.deliveriesIdle();
     expect(b.health(policy).backlog).toBe(0);
+    const entries = receiver.entries() as unknown as AuditEntry[];
+    const leaders = entries.filter((e) => e.decision?.reasons[0]?.rule === 'leader-change').map((e) => [e.kind, e.controller, e.message]);
+    expect(leaders).toEqual([['event', 'replica-a', 'replica-a became the leader'], ['event', 'replica-b', 'replica-b became the leader']]);
+    expect(entries.at(-1)!.controller).toBe('replica-b');
   }, 60_000);
 
   it('a deleted policy: the recorder forgets it (its delivery backlog is no longer held)', async () => {
@@ -93,7 +99,8 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     const op = await operator(clock, 'replica-c', audit);
     await runUntil(clock, () => op.isLeader(), 'c to lead');
     await audit.record(recordOf('advance', 0, 1, { policy }));
-    await waitFor(() => audit.health(policy).backlog === 1, 8000, 'a backlog of one');
+    // the leader change and the advance, neither delivered
+    await waitFor(() => audit.health(policy).backlog === 2, 8000, 'a backlog of two');
     await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject({ ...POLICY_API, namespace: 'lead', name: 'gone' });
     await waitFor(() => audit.health(policy).backlog === 0, 8000, 'the policy forgotten');
     up = true;

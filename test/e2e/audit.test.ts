@@ -9,7 +9,7 @@ import { raw, waitFor } from '../sandbox/support.js';
 import { apply, eventsAbout, kubectl, operatorCluster, policyYaml, status, waitForPhase, workloadYaml } from './support.js';
 
 const enabled = prometheusTestsEnabled();
-const NS = 'audited';
+const ERROR_RATIO = 'sum(rate(http_requests_total{app="checkout",track="canary",code="500"}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))';
 
 /** What Prometheus answers now for `query` at `time` (ISO): the value as the controller parses it. */
 async function promValue(prom: PrometheusHarness, query: string, time: string): Promise<number> {
@@ -19,14 +19,16 @@ async function promValue(prom: PrometheusHarness, query: string, time: string): 
   return Number(body.data.result[0]?.value[1]);
 }
 
+type Status = { phase?: string; canaryRevision?: string; stableRevision?: string; audit?: { head: string; seq: number }; conditions?: Array<{ type: string }> };
+
 /**
- * One policy's chain through everything that can happen to a controller: a SIGKILL at every
- * boundary of a tick, a leader change mid-rollout, a rollback after a kill; real `kubestead run`
- * processes, the real Prometheus, the real CLI to export and verify.
+ * Two policies' chains through everything that can happen to a controller, side by side: a SIGKILL
+ * at every boundary of a tick (one release), a leader change mid-rollout and then a rollback after
+ * a kill (the other); real `kubestead run` processes, the real Prometheus, the real CLI to export
+ * and verify.
  */
-describe.runIf(enabled)('an audited rollout in the sandbox: kills, a leader change, a rollback, one chain', () => {
+describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change, a rollback', () => {
   const cluster = operatorCluster();
-  const operator = (extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> => cluster.operator(NS, extra, env);
   let sandbox: Sandbox;
   let prom: PrometheusHarness;
   beforeAll(() => {
@@ -38,104 +40,112 @@ describe.runIf(enabled)('an audited rollout in the sandbox: kills, a leader chan
     expect((await proc.exited).code).toBe(0);
   }
 
-  async function setImage(image: string): Promise<void> {
-    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', `app=${image}`, '-n', NS);
+  const statusOf = async (ns: string): Promise<Status> => (await status(sandbox, ns, 'checkout')) as Status;
+  const setImage = (ns: string, image: string) => kubectl(sandbox, 'set', 'image', 'deployment/checkout', `app=${image}`, '-n', ns);
+
+  /** Runs a process until the policy reaches `phase` (for the revision changed since `before`, when given), then stops it. */
+  async function runUntil(ns: string, phase: string, extra: string[] = []): Promise<void> {
+    const proc = await cluster.operator(ns, extra);
+    await waitForPhase(sandbox, ns, 'checkout', phase, 60_000);
+    await stopped(proc);
+  }
+
+  /** A new release, and the status once its canary has started (its revision differs from the one before). */
+  async function release(ns: string, image: string): Promise<() => Promise<Status | undefined>> {
+    const before = await statusOf(ns);
+    await setImage(ns, image);
+    return async () => {
+      const s = await statusOf(ns);
+      return s.phase === 'Progressing' && s.canaryRevision !== before.canaryRevision ? s : undefined;
+    };
+  }
+
+  async function adopted(ns: string): Promise<void> {
+    await apply(sandbox, workloadYaml(ns, 'checkout', 'example/checkout:1'));
+    await apply(sandbox, policyYaml(ns, 'checkout', prom.url));
+    await runUntil(ns, 'Idle');
   }
 
   /** Exports the chain with the CLI and verifies it against status.audit.head; returns its entries. */
-  async function exportedChain(): Promise<AuditEntry[]> {
+  async function exportedChain(ns: string): Promise<AuditEntry[]> {
     const env = { KUBECONFIG: sandbox.kubeconfigPath };
-    const exported = await kubestead(['audit', 'export', 'checkout', '-n', NS], { env });
+    const exported = await kubestead(['audit', 'export', 'checkout', '-n', ns], { env });
     expect(exported).toMatchObject({ code: 0, stderr: '' });
-    const head = ((await status(sandbox, NS, 'checkout')).audit as { head: string; seq: number });
-    const verified = await kubestead(['audit', 'verify', '-', '--head', head.head, '--policy', `${NS}/checkout`], { input: exported.stdout });
+    const head = (await statusOf(ns)).audit!;
+    const verified = await kubestead(['audit', 'verify', '-', '--head', head.head, '--policy', `${ns}/checkout`], { input: exported.stdout });
     expect(verified.stderr).toBe('');
-    expect(verified).toMatchObject({ code: 0, stdout: `OK ${NS}/checkout: ${head.seq + 1} entries, seq 0..${head.seq}, head ${head.head}\n` });
+    expect(verified).toMatchObject({ code: 0, stdout: `OK ${ns}/checkout: ${head.seq + 1} entries, seq 0..${head.seq}, head ${head.head}\n` });
     const entries = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEntry);
     expect(entries.map((e) => e.seq)).toEqual([...entries.keys()]);
     return entries;
   }
 
-  /** Every decision entry holds the values Prometheus answered: the same query at the same time gives the same number. */
-  async function expectFactsFromPrometheus(entries: AuditEntry[]): Promise<void> {
+  /** Every decision entry holds the values Prometheus answered (the same query at the same time gives the same number), once; Events say the same. */
+  async function expectDecisions(ns: string, entries: AuditEntry[], expected: string[]): Promise<void> {
     const decisions = entries.filter((e) => e.kind === 'decision');
+    const revisions = [...new Set(decisions.map((e) => e.revision))];
+    expect(decisions.map((e) => `${e.decision!.action} ${revisions.indexOf(e.revision)}`)).toEqual(expected);
     for (const entry of decisions) {
       const check = entry.snapshot!.checks.errors!;
       expect(check.status, `seq ${entry.seq}`).toBe('ok');
-      expect(check.query).toContain('track="canary"');
+      expect(check.query).toBe(ERROR_RATIO);
       expect(await promValue(prom, check.query, check.observedAt ?? entry.snapshot!.time), `seq ${entry.seq} ${entry.decision!.action}`).toBe(check.value);
     }
+    // Events are at-least-once (a process killed after creating one creates it again); the chain holds each decision once
+    const reasons: Record<string, string> = { advance: 'Advanced', promote: 'Promoted', rollback: 'RolledBack' };
+    const events = await eventsAbout(sandbox, ns, 'RolloutPolicy', 'checkout');
+    expect(new Set(events.filter((e) => /^(Advanced|Promoted|RolledBack):/.test(e)))).toEqual(new Set(decisions.map((e) => `${reasons[e.decision!.action]}: ${e.message}`)));
+    const final = await statusOf(ns);
+    expect(final.audit).toEqual({ head: entries.at(-1)!.hash, seq: entries.at(-1)!.seq });
+    expect(final.conditions?.find((c) => c.type === 'AuditHealthy')).toMatchObject({ status: 'True', reason: 'AuditHealthy' });
   }
 
-  it('kills at every boundary and a leader change: Succeeded twice, then a rollback; the chain verifies, no gap, each decision once with Prometheus\'s values', async () => {
-    await apply(sandbox, workloadYaml(NS, 'checkout', 'example/checkout:1'));
-    await apply(sandbox, policyYaml(NS, 'checkout', prom.url));
-    await stopped(await (async () => {
-      const first = await operator();
-      await waitForPhase(sandbox, NS, 'checkout', 'Idle', 30_000);
-      return first;
-    })());
-
-    // a release, the controller SIGKILLed at each boundary of a tick in turn, then one that finishes it
-    await setImage('example/checkout:2');
+  /** A release during which the controller is SIGKILLed at each boundary of a tick in turn, then one that finishes it. */
+  async function killedAtEveryBoundary(ns: string): Promise<void> {
+    await adopted(ns);
+    await release(ns, 'example/checkout:2');
     for (const point of CRASH_POINTS) {
-      const doomed = await operator([], { KUBESTEAD_TEST_CRASH_AT: point });
+      const doomed = await cluster.operator(ns, [], { KUBESTEAD_TEST_CRASH_AT: point });
       expect(await doomed.exited, point).toEqual({ code: 137, signal: null });
     }
-    await stopped(await (async () => {
-      const finisher = await operator();
-      await waitForPhase(sandbox, NS, 'checkout', 'Succeeded', 60_000);
-      return finisher;
-    })());
-    const afterKills = await exportedChain();
+    await runUntil(ns, 'Succeeded');
+  }
 
-    // a release during which the leader is SIGKILLed: the other replica finishes it, the chain runs on
-    const leaseArgs = ['--leader-elect', '--lease-namespace', NS];
-    const a = await operator(leaseArgs);
-    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kubestead-controller`)).body?.spec?.holderIdentity === a.lines[0]!.identity, 20_000, 'a to lead');
-    const b = await operator(leaseArgs);
-    const before = await status(sandbox, NS, 'checkout');
-    await setImage('example/checkout:3');
-    const started = await waitFor(async () => {
-      const s = (await status(sandbox, NS, 'checkout')) as { phase?: string; canaryRevision?: string };
-      return s.phase === 'Progressing' && s.canaryRevision !== before.canaryRevision ? s : undefined;
-    }, 30_000, 'the canary of checkout:3 under a');
+  /** A release whose leader is SIGKILLed mid-rollout (the other replica finishes it); then, once `breachAllowed`, a failing canary rolled back across a kill. */
+  async function leaderChangeThenRollback(ns: string, breachAllowed: Promise<void>): Promise<AuditEntry[]> {
+    await adopted(ns);
+    const leaseArgs = ['--leader-elect', '--lease-namespace', ns];
+    const a = await cluster.operator(ns, leaseArgs);
+    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/kubestead-controller`)).body?.spec?.holderIdentity === a.lines[0]!.identity, 20_000, 'a to lead');
+    const b = await cluster.operator(ns, leaseArgs);
+    const started = await waitFor(await release(ns, 'example/checkout:3'), 30_000, 'the canary of checkout:3 under a');
     a.kill('SIGKILL');
     await waitFor(async () => {
-      const s = await status(sandbox, NS, 'checkout');
+      const s = await statusOf(ns);
       return s.phase === 'Succeeded' && s.stableRevision === started.canaryRevision;
     }, 60_000, 'b to finish checkout:3');
     await stopped(b);
-
-    // the canary fails: a controller killed just after storing the rollback entry, the next one completes it
+    const beforeRollback = await exportedChain(ns);
+    await breachAllowed;
     prom.exporter.canaryErrors = 40;
-    await waitFor(async () => (await promValue(prom, 'sum(rate(http_requests_total{app="checkout",track="canary",code="500"}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))', new Date().toISOString())) > 0.2, 30_000, 'the breach in Prometheus');
-    await setImage('example/checkout:4');
-    const doomed = await operator([], { KUBESTEAD_TEST_CRASH_AT: 'after-record' });
+    await waitFor(async () => (await promValue(prom, ERROR_RATIO, new Date().toISOString())) > 0.2, 30_000, 'the breach in Prometheus');
+    await setImage(ns, 'example/checkout:4');
+    const doomed = await cluster.operator(ns, [], { KUBESTEAD_TEST_CRASH_AT: 'after-record' });
     expect(await doomed.exited).toEqual({ code: 137, signal: null });
-    await stopped(await (async () => {
-      const last = await operator();
-      await waitForPhase(sandbox, NS, 'checkout', 'RolledBack', 30_000);
-      return last;
-    })());
+    await runUntil(ns, 'RolledBack');
+    return beforeRollback;
+  }
 
-    const entries = await exportedChain();
-    expect(entries.slice(0, afterKills.length)).toEqual(afterKills);
-    const actions = entries.filter((e) => e.kind === 'decision').map((e) => `${e.decision!.action} ${e.revision}`);
-    const revisions = [...new Set(entries.filter((e) => e.kind === 'decision').map((e) => e.revision))];
-    expect(revisions).toHaveLength(3);
-    const [r2, r3, r4] = revisions;
-    expect(actions).toEqual([`advance ${r2}`, `promote ${r2}`, `advance ${r3}`, `promote ${r3}`, `rollback ${r4}`]);
-    await expectFactsFromPrometheus(entries);
-    const rollback = entries.find((e) => e.decision?.action === 'rollback')!;
-    expect(rollback.snapshot!.checks.errors!.value).toBeGreaterThan(0.2);
-    const events = await eventsAbout(sandbox, NS, 'RolloutPolicy', 'checkout');
-    // Events are at-least-once (a process killed after creating one creates it again); the chain holds each decision once
-    const reasons = { advance: 'Advanced', promote: 'Promoted', rollback: 'RolledBack' } as Record<string, string>;
-    const decided = entries.filter((e) => e.kind === 'decision').map((e) => `${reasons[e.decision!.action]}: ${e.message}`);
-    expect(new Set(events.filter((e) => /^(Advanced|Promoted|RolledBack):/.test(e)))).toEqual(new Set(decided));
-    const final = (await status(sandbox, NS, 'checkout')) as { audit?: unknown; conditions: Array<{ type: string }> };
-    expect(final.audit).toEqual({ head: entries.at(-1)!.hash, seq: entries.at(-1)!.seq });
-    expect(final.conditions.find((c) => c.type === 'AuditHealthy')).toMatchObject({ status: 'True', reason: 'AuditHealthy' });
-  }, 240_000);
+  it('each chain verifies against status.audit.head, has no seq gap, and holds each decision once with the values Prometheus answered', async () => {
+    const killed = killedAtEveryBoundary('killed');
+    const failover = leaderChangeThenRollback('failover', killed.catch(() => undefined));
+    await Promise.all([killed, failover]);
+
+    await expectDecisions('killed', await exportedChain('killed'), ['advance 0', 'promote 0']);
+    const entries = await exportedChain('failover');
+    const beforeRollback = await failover;
+    expect(entries.slice(0, beforeRollback.length)).toEqual(beforeRollback);
+    await expectDecisions('failover', entries, ['advance 0', 'promote 0', 'rollback 1']);
+    expect(entries.find((e) => e.decision?.action === 'rollback')!.snapshot!.checks.errors!.value).toBeGreaterThan(0.2);
+  }, 300_000);
 });

@@ -15,7 +15,7 @@ const CHECKS = [
   { name: 'saturation', max: 0.9 }, { name: 'success', min: 0.99, max: 1 },
 ];
 
-const POLICY = `apiVersion: kubestead.io/v1alpha1
+export const POLICY = `apiVersion: kubestead.io/v1alpha1
 kind: RolloutPolicy
 metadata: {name: bench, namespace: bench}
 spec:
@@ -39,7 +39,7 @@ function prng(seed) {
   return () => ((s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 2 ** 32);
 }
 
-function snapshots(count) {
+export function snapshots(count) {
   const random = prng(42);
   return Array.from({ length: count }, (_, i) => ({
     version: 1, time: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),

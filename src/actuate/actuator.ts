@@ -50,10 +50,21 @@ export class Actuator {
     return { canaryReplicas, weightSet: true };
   }
 
-  /** Rollback: traffic and canary pods to 0 at once; primary untouched. */
+  /**
+   * Rollback: traffic to 0 first, read back as 0 (a weighted router then ends the rollout: nginx's
+   * canary Ingress goes), and only then the canary pods to 0; primary untouched.
+   */
   async rollback(): Promise<Applied> {
-    const [, canaryReplicas] = await Promise.all([this.router.setWeight(0), this.kube.scale(this.at.namespace, this.targetName, 0)]);
+    await this.router.setWeight(0);
+    if (this.router.kind !== 'replicas') await this.endTraffic();
+    const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, 0);
     return { canaryReplicas, weightSet: true };
+  }
+
+  private async endTraffic(): Promise<void> {
+    const live = await this.router.getWeight();
+    if (live.weight !== 0) throw new Error(`rollback: the canary still gets ${live.weight}% after its weight was set to 0 (${live.detail}); it is not scaled down until that reads 0`);
+    await this.router.finalize();
   }
 
   /** Promotion, first half: primary gets the canary's template (its rollout is awaited by later ticks). */

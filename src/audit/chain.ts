@@ -74,6 +74,11 @@ export class PolicyChain {
     return this.state;
   }
 
+  /** The newest entry as last read or written (undefined when not read, or after invalidate). */
+  knownHead(): AuditEntry | undefined {
+    return this.state?.tail.at(-1);
+  }
+
   /** Forgets what was read: the next call re-reads the chain. */
   invalidate(): void {
     this.state = null;
@@ -83,7 +88,11 @@ export class PolicyChain {
   async append(draft: EntryDraft): Promise<{ entry: AuditEntry; deduped: boolean }> {
     for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt += 1) {
       const state = await this.readOrForget();
-      if (state.broken) throw new ChainBrokenError(state.broken);
+      if (state.broken) {
+        // Read again on the next attempt: a repaired chain is then written to again.
+        this.invalidate();
+        throw new ChainBrokenError(state.broken);
+      }
       const duplicate = duplicateOf(state.tail, draft);
       if (duplicate) return { entry: state.tail.at(-1)!, deduped: true };
       const entry = sealEntry(draft, state.tail.at(-1) ?? null, isoNow(this.clock));

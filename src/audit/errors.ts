@@ -20,6 +20,8 @@ export interface AuditHealth {
   lateQueued: number;
   /** Entries not yet delivered to the slowest webhook destination. */
   backlog: number;
+  /** The newest entry this recorder stored or read (absent until it has). */
+  head?: { head: string; seq: number };
 }
 
 /** One line for a failure: an API server answer as `HTTP 503: its message`, never the headers or a body dump. */

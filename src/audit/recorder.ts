@@ -89,17 +89,43 @@ export class AuditRecorder implements Recorder {
   /** The audit trail's state for a policy's condition: store down, chain broken, backlog full. */
   health(policy: Pick<PolicyRef, 'uid'>): AuditHealth {
     const log = this.logs.get(policy.uid);
-    const lateQueued = log?.late.length ?? 0;
-    const backlog = this.deliveries.backlog(policy.uid);
+    const newest = log?.chain.knownHead();
+    const known = { lateQueued: log?.late.length ?? 0, backlog: this.deliveries.backlog(policy.uid), ...(newest ? { head: { head: newest.hash, seq: newest.seq } } : {}) };
+    return { ...this.condition(log, known.backlog, policy.uid), ...known };
+  }
+
+  private condition(log: PolicyLog | undefined, backlog: number, uid: string): Pick<AuditHealth, 'healthy' | 'reason' | 'message'> {
     if (log?.storeError) {
       const broken = log.storeError.startsWith('audit chain broken');
-      return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError, lateQueued, backlog };
+      return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError };
     }
     if (backlog > this.backlogLimit) {
-      const why = this.deliveries.errors(policy.uid)[0] ?? 'not acknowledged';
-      return { healthy: false, reason: 'AuditBacklogFull', message: `${backlog} audit entries not delivered to the SIEM (limit ${this.backlogLimit}): ${why}`, lateQueued, backlog };
+      const why = this.deliveries.errors(uid)[0] ?? 'not acknowledged';
+      return { healthy: false, reason: 'AuditBacklogFull', message: `${backlog} audit entries not delivered to the SIEM (limit ${this.backlogLimit}): ${why}` };
     }
-    return { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored and delivered', lateQueued, backlog };
+    return { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored and delivered' };
+  }
+
+  /**
+   * health(), after reading the stored chain anew and verifying it (one list of its segments): a
+   * corrupt or foreign segment is found before an advance, and a repair or the store's return lifts it.
+   */
+  async checkHealth(policy: PolicyRef): Promise<AuditHealth> {
+    const log = this.logFor(policy);
+    await log.exclusive(() => this.reread(log));
+    return this.health(policy);
+  }
+
+  private async reread(log: PolicyLog): Promise<void> {
+    log.chain.invalidate();
+    try {
+      const state = await log.chain.read();
+      if (state.broken) log.storeError = new ChainBrokenError(state.broken).message;
+      else if (log.late.length === 0) log.storeError = null;
+    } catch (error) {
+      log.chain.invalidate();
+      log.storeError = `audit store unavailable: ${reasonOf(error)}`;
+    }
   }
 
   /** Starts delivering what a policy's destinations have not acknowledged (a new leader calls it). */

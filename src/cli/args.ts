@@ -44,7 +44,7 @@ function explain(error: unknown, options: OptionSpecs): string {
   const message = (error as Error).message;
   const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const names = Object.keys(options).map((name) => `--${name}`);
+    const names = [...Object.keys(options), 'help'].map((name) => `--${name}`);
     const hint = closest(option.replace(/=.*/, ''), names);
     return `unknown option ${option}${hint ? ` (did you mean ${hint}?)` : ''}`;
   }

@@ -83,8 +83,12 @@ function reuseAgents(config: KubeConfig): void {
   const original = target.createAgent.bind(config);
   const agents = new Map<string, Agent>();
   target.createAgent = (cluster, options) => {
-    const parts = [cluster?.server, cluster?.proxyUrl, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername];
-    const key = createHash('sha256').update(JSON.stringify(parts, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v))).digest('hex');
+    // Hashed as they are (no base64 or JSON of the certificates): this runs for every request.
+    const hash = createHash('sha1');
+    for (const part of [cluster?.server, cluster?.proxyUrl, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername].flat()) {
+      hash.update(Buffer.isBuffer(part) ? part : (JSON.stringify(part) ?? '')).update('\u0000');
+    }
+    const key = hash.digest('hex');
     let agent = agents.get(key);
     if (!agent) {
       if (agents.size >= 4) agents.clear();

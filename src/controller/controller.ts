@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock/clock.js';
 import { parseDuration } from '../policy/duration.js';
+import type { PolicyRef, Recorder } from '../record/recorder.js';
 import type { PolicyObject } from './cache.js';
 import type { TickObserver } from './deps.js';
 import { keyOf, type InformerCache } from './informer-cache.js';
@@ -29,7 +30,14 @@ export interface ControllerOptions {
   observer: TickObserver;
   /** A burst of events about one policy's objects becomes one reconcile this much later (default 1 s). */
   relatedDelayMs?: number;
+  /** Told on activation to resume what it left undone (SIEM delivery), and of each deleted policy. */
+  recorder?: Recorder;
 }
+
+/** A policy object as the recorder's reference to it. */
+const policyRef = (policy: PolicyObject): PolicyRef => ({
+  namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '', uid: policy.metadata?.uid ?? '', generation: policy.metadata?.generation ?? 0,
+});
 
 /**
  * Turns informer events into queue entries: a change of a policy (not of its status) reconciles it and
@@ -72,6 +80,19 @@ export class Controller {
     if (!isLeader() || activating.signal.aborted) return;
     this.options.logger.info({ policies: this.options.cache.allPolicies().length }, 'caches synced; reconciling every policy');
     this.options.queue.activate(this.options.cache.allPolicies());
+    this.resumeRecorder();
+  }
+
+  /** A new leader (or a restarted process) delivers what the previous one left undelivered: the chain is the outbox. */
+  private resumeRecorder(): void {
+    const { recorder, cache, logger } = this.options;
+    if (!recorder?.deliverPending) return;
+    for (const key of cache.allPolicies()) {
+      const policy = cache.policy(key);
+      if (!policy?.metadata?.uid) continue;
+      recorder.deliverPending(policyRef(policy)).catch((error: unknown) =>
+        logger.warn({ namespace: key.namespace, policy: key.name }, `audit delivery not resumed: ${(error as Error).message}`));
+    }
   }
 
   /** The operator is shutting down: stop waiting for the caches to sync (a pending wait would keep the process alive). */
@@ -98,6 +119,7 @@ export class Controller {
     this.marks.delete(keyString(key));
     this.options.queue.forget(key);
     this.options.observer.phase(keyString(key), null);
+    if (policy.metadata?.uid) this.options.recorder?.forget?.({ uid: policy.metadata.uid });
   }
 
   private enqueue(keys: PolicyKey[], delayMs: number, change: boolean): void {

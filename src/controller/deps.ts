@@ -11,6 +11,8 @@ export interface TickObserver {
   tick(durationMs: number): void;
   measurement(provider: string, status: 'ok' | 'unavailable', durationMs: number): void;
   phase(key: string, phase: string | null): void;
+  /** Optional: a policy's audit trail as the recorder reports it (reason PascalCase; backlog: undelivered entries). */
+  audit?(key: string, health: { healthy: boolean; reason: string; backlog: number }): void;
 }
 
 /** Everything a reconciler needs from the process around it, built once by `kubestead run`. */

@@ -4,6 +4,8 @@ import type { TickObserver } from './deps.js';
 
 const TICK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+type AuditState = { healthy: boolean; reason: string; backlog: number };
+
 /** What the loop reports besides the tick: informers, leadership, the queue. Read when /metrics is scraped. */
 export interface LoopState {
   informers(): Array<{ name: string; staleMs: number; synced: boolean }>;
@@ -23,6 +25,7 @@ export class OperatorMetrics implements TickObserver {
   private readonly reconciles = new Histogram({ name: 'kubestead_reconcile_duration_seconds', help: 'Duration of one reconcile as the work queue saw it, by outcome (ok, error, terminal)', labelNames: ['outcome'], buckets: TICK_BUCKETS, registers: [this.registry] });
   private readonly apiRequests = new Counter({ name: 'kubestead_api_requests_total', help: 'Requests to the Kubernetes API server by verb and HTTP code (error: no answer)', labelNames: ['verb', 'code'], registers: [this.registry] });
   private readonly phases = new Map<string, string>();
+  private readonly audits = new Map<string, AuditState>();
 
   constructor(private readonly loop: LoopState) {
     collectDefaultMetrics({ register: this.registry });
@@ -42,8 +45,14 @@ export class OperatorMetrics implements TickObserver {
   }
 
   phase(key: string, phase: string | null): void {
-    if (phase === null) this.phases.delete(key);
-    else this.phases.set(key, phase);
+    if (phase === null) {
+      this.phases.delete(key);
+      this.audits.delete(key);
+    } else this.phases.set(key, phase);
+  }
+
+  audit(key: string, health: AuditState): void {
+    this.audits.set(key, health);
   }
 
   apiRequest(verb: string, code: string): void {
@@ -64,6 +73,15 @@ export class OperatorMetrics implements TickObserver {
       const counts = new Map<string, number>();
       for (const phase of phases.values()) counts.set(phase, (counts.get(phase) ?? 0) + 1);
       for (const [phase, count] of counts) this.set({ phase }, count);
+    } });
+    const audits = this.audits;
+    new Gauge({ name: 'kubestead_audit_unhealthy_policies', help: 'Policies whose audit trail cannot be kept (advancing stops), by reason: AuditStoreUnavailable, AuditChainBroken, AuditBacklogFull', labelNames: ['reason'], registers, collect() {
+      this.reset();
+      for (const reason of ['AuditStoreUnavailable', 'AuditChainBroken', 'AuditBacklogFull']) this.set({ reason }, 0);
+      for (const audit of audits.values()) if (!audit.healthy) this.inc({ reason: audit.reason });
+    } });
+    new Gauge({ name: 'kubestead_audit_backlog_entries', help: 'Audit entries not yet acknowledged by a SIEM destination, summed over policies (the slowest destination of each)', registers, collect() {
+      this.set([...audits.values()].reduce((sum, a) => sum + a.backlog, 0));
     } });
     new Gauge({ name: 'kubestead_informer_staleness_seconds', help: 'Seconds since an informer last heard from the API server (an event, a bookmark, a list)', labelNames: ['informer'], registers, collect() {
       for (const i of loop.informers()) this.set({ informer: i.name }, Number.isFinite(i.staleMs) ? i.staleMs / 1000 : -1);

@@ -89,13 +89,14 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
   const supervision = { kubeConfig, clock, logger, observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code), watchTimeoutSeconds: tuning.watchTimeoutSeconds, silentAfterMs: tuning.silentAfterMs };
   parts.cache = new InformerCache(createInformers(kubeConfig, options.namespace, supervision));
-  const deps: OperatorDeps = { cache: parts.cache, kubeConfig, clock, logger, recorder: options.recorder ?? logRecorder(logger), observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
+  const recorder = options.recorder ?? logRecorder(logger);
+  const deps: OperatorDeps = { cache: parts.cache, kubeConfig, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
   parts.queue = new WorkQueue({
     clock, logger, reconciler: options.reconcilerFactory(deps), maxInFlight: tuning.maxInFlight, backoffMaxMs: tuning.backoffMaxMs,
     intervalOf: (key) => intervalMs(parts.cache.policy(key)),
     onDone: (_key, outcome, durationMs) => parts.metrics.reconciled(outcome, durationMs),
   });
-  parts.controller = new Controller({ cache: parts.cache, queue: parts.queue, clock, logger, observer: parts.metrics, relatedDelayMs: tuning.relatedDelayMs });
+  parts.controller = new Controller({ cache: parts.cache, queue: parts.queue, clock, logger, observer: parts.metrics, relatedDelayMs: tuning.relatedDelayMs, recorder });
   parts.elector = options.leaderElect ? new LeaderElector({
     kubeConfig, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
     leaseDurationMs: tuning.leaseDurationMs, renewDeadlineMs: tuning.renewDeadlineMs, retryPeriodMs: tuning.retryPeriodMs,

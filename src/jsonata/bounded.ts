@@ -34,9 +34,51 @@ export function compileJsonata(text: string, budget: Readonly<JsonataBudget> | n
   let expression = compiled.get(key);
   if (!expression) {
     expression = budget ? jsonata(text, { timeout: budget.timeoutMs, stack: budget.depth, sequence: budget.sequence }) : jsonata(text);
+    if (budget) cappedSequences.set(expression, sequenceFactoryHook(budget.sequence));
     compiled.set(key, expression);
   }
   return expression;
+}
+
+/**
+ * jsonata's own sequence cap (its `sequence` option) gives every sequence it builds a new closure as
+ * its own `push`: that made a derived fact three times as slow and decide 40 µs slower
+ * (docs/decisions.md, "Performance"). The same cap is kept with one shared `push` per cap: an
+ * evaluate-entry hook swaps the evaluation's sequence factory at its first node and is unset again
+ * before evaluate returns (an evaluation runs synchronously up to that first node, so no other
+ * evaluation sees the hook). The range and `$append` caps stay jsonata's: they read the option once.
+ */
+type EntryHook = (node: unknown, input: unknown, environment: { base?: { createSequence?: unknown } }) => void;
+// jsonata binds hooks by symbol; its typings say string.
+const EVALUATE_ENTRY = Symbol.for('jsonata.__evaluate_entry') as unknown as string;
+const cappedSequences = new WeakMap<jsonata.Expression, EntryHook>();
+
+function sequenceFactoryHook(cap: number): EntryHook {
+  function push(this: unknown[], ...items: unknown[]): number {
+    if (this.length + items.length > cap) throw Object.assign(new Error(`sequence longer than ${cap}`), { code: 'D2015', value: cap });
+    return Array.prototype.push.apply(this, items);
+  }
+  // jsonata's contract: a fresh sequence, holding the one argument when given one.
+  function createSequence(...initial: unknown[]): unknown[] {
+    const sequence = Object.assign([] as unknown[], { push, sequence: true });
+    if (initial.length === 1) sequence.push(initial[0]);
+    return sequence;
+  }
+  return (_node, _input, environment) => {
+    if (environment.base) environment.base.createSequence = createSequence;
+  };
+}
+
+/** Starts an evaluation: with the shared-push sequence cap when the expression has a budget. */
+function startEvaluation(expression: jsonata.Expression, input: unknown): Promise<unknown> {
+  const hook = cappedSequences.get(expression);
+  if (!hook) return expression.evaluate(input) as Promise<unknown>;
+  expression.assign(EVALUATE_ENTRY, hook);
+  try {
+    return expression.evaluate(input) as Promise<unknown>;
+  } finally {
+    expression.assign(EVALUATE_ENTRY, undefined);
+  }
 }
 
 const BUDGET_ERRORS: Record<string, (value: unknown) => string> = {
@@ -49,7 +91,7 @@ const BUDGET_ERRORS: Record<string, (value: unknown) => string> = {
 /** Evaluates a compiled expression; never throws. An exceeded budget is an error with `exceeded: true`. */
 export async function evaluateBounded(expression: jsonata.Expression, input: unknown): Promise<JsonataOutcome> {
   try {
-    return { value: (await expression.evaluate(input)) as unknown };
+    return { value: await startEvaluation(expression, input) };
   } catch (error) {
     const detail = error as { code?: string; value?: unknown; message?: string };
     const budget = detail.code === undefined ? undefined : BUDGET_ERRORS[detail.code];

@@ -6,14 +6,15 @@ export interface QueryCacheOptions {
   maxBytes?: number;
   /** Most entries held, whatever their size (default 10,000). */
   maxEntries?: number;
-  /** How long an answer is kept (default 2 min): keys carry the tick time, so only one tick reuses it. */
+  /** How long an answer is kept when the caller names no TTL (default 2 min). */
   ttlMs?: number;
 }
 
 /**
- * Dedupes backend requests: keyed by (provider identity, rendered query, tick time), it holds the
- * in-flight promise first and the outcome after, so identical queries from many policies in one
- * tick reach the backend once — failures included (no retry storm against a backend that is down).
+ * Dedupes backend requests: keyed by (provider identity, rendered query, evaluation window), it
+ * holds the in-flight promise first and the outcome after, so identical queries from many policies
+ * in one window reach the backend once — concurrent ones coalesced, failures included (no retry
+ * storm against a backend that is down). An entry lives as long as its window (the policy interval).
  */
 export class QueryCache {
   /** Backend requests started (misses) and answers shared (hits). */
@@ -25,7 +26,7 @@ export class QueryCache {
     this.entries = new LRUCache({ max: options.maxEntries ?? 10_000, maxSize: options.maxBytes ?? 64 * 1024 * 1024, ttl: options.ttlMs ?? 120_000 });
   }
 
-  get(key: string, load: () => Promise<Outcome>): Promise<Outcome> {
+  get(key: string, load: () => Promise<Outcome>, ttlMs?: number): Promise<Outcome> {
     const cached = this.entries.get(key);
     if (cached) {
       this.hits++;
@@ -33,10 +34,11 @@ export class QueryCache {
     }
     this.loads++;
     const pending = load();
-    this.entries.set(key, pending, { size: 1 });
+    const ttl = ttlMs === undefined ? {} : { ttl: ttlMs };
+    this.entries.set(key, pending, { size: 1, ...ttl });
     void pending.then((outcome) => {
       const size = outcome.ok ? Math.max(outcome.answer.bytes, 1) : 1;
-      if (this.entries.peek(key) === pending) this.entries.set(key, pending, { size });
+      if (this.entries.peek(key) === pending) this.entries.set(key, pending, { size, ...ttl });
     });
     return pending;
   }

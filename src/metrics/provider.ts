@@ -87,8 +87,9 @@ class BackendProvider implements MetricProvider {
     let outcome: Outcome | undefined;
     try {
       base.query = renderQuery(check.query, templateValues(ctx), this.backend.language);
-      const key = `${this.backend.cacheKey(ctx)}\u0000${base.query}\u0000${ctx.time.getTime()}`;
-      outcome = await this.runtime.cache.get(key, () => this.load(base.query, ctx));
+      const window = evaluationWindow(ctx);
+      const key = `${this.backend.cacheKey(ctx)}\u0000${base.query}\u0000${window.index}`;
+      outcome = await this.runtime.cache.get(key, () => this.load(base.query, ctx), window.ttlMs);
       if (!outcome.ok) throw new MetricError(outcome.error);
       const sample = await this.extract(check, outcome.answer);
       const { warnings, shape } = outcome.answer;
@@ -123,6 +124,16 @@ class BackendProvider implements MetricProvider {
       return { ok: false, error: message, latencyMs: elapsed(started) };
     }
   }
+}
+
+/**
+ * The evaluation window of a tick: its interval, counted from the epoch. Every tick of every policy
+ * that falls in the same window shares one answer per provider and query (the first one evaluated in
+ * it); one policy ticks at most once per interval, so each of its regular ticks asks afresh.
+ */
+export function evaluationWindow(ctx: Pick<MeasureContext, 'time' | 'intervalSeconds'>): { index: string; ttlMs: number } {
+  const intervalMs = Math.max(1, Math.round(ctx.intervalSeconds * 1000));
+  return { index: `${intervalMs}@${Math.floor(ctx.time.getTime() / intervalMs)}`, ttlMs: intervalMs };
 }
 
 const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
-import { RULE_ACTIONS } from './vocabulary.js';
+import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -117,8 +117,19 @@ const podHealthSchema = strict({
   maxWarningEvents: z.number().int().min(0).nullable().default(null),
 });
 
+const webhookSchema = strict({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  format: z.enum(WEBHOOK_FORMATS).default('json'),
+  secretRef: secretRefSchema,
+  tokenSecretRef: secretRefSchema.optional(),
+}).superRefine((webhook, ctx) => {
+  if (webhook.format === 'splunk' && !webhook.tokenSecretRef) {
+    ctx.addIssue({ code: 'custom', path: ['tokenSecretRef'], message: 'format splunk needs tokenSecretRef: the Secret holding the HEC token' });
+  }
+});
+
 const auditSchema = strict({
-  webhook: strict({ url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), secretRef: secretRefSchema }).optional(),
+  webhook: webhookSchema.optional(),
 });
 
 export const specSchema = strict({

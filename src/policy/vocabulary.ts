@@ -20,4 +20,8 @@ export type Phase = (typeof PHASES)[number];
 export const OVERRIDES = ['promote', 'abort', 'pause', 'resume'] as const;
 export type Override = (typeof OVERRIDES)[number];
 
+/** The body formats of a SIEM webhook (docs/audit.md): plain JSON, Splunk HEC, Elasticsearch bulk. */
+export const WEBHOOK_FORMATS = ['json', 'splunk', 'elasticsearch'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
 export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);

@@ -13,7 +13,7 @@ export interface EventSink {
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
 }
 
-const WARNING_REASONS = new Set(['RolledBack', 'InvalidPolicy', 'TargetMissing', 'TargetClaimed', 'WeightDrift', 'RouterUnavailable', 'RecordRefused', 'OverrideRefused', 'WouldRollBack']);
+const WARNING_REASONS = new Set(['RolledBack', 'InvalidPolicy', 'TargetMissing', 'TargetClaimed', 'WeightDrift', 'RouterUnavailable', 'RecordRefused', 'OverrideRefused', 'WouldRollBack', 'AuditChainBroken', 'AuditStoreUnavailable', 'AuditBacklogFull']);
 
 const pascal = (text: string): string => text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 

@@ -56,4 +56,27 @@ export interface RecordReceipt {
  */
 export interface Recorder {
   record(entry: DecisionRecord): Promise<RecordReceipt>;
+  /**
+   * Optional: whether the recorder can store a policy's records now (store reachable, chain intact,
+   * SIEM backlog within its bound). The tick shows it as the AuditHealthy condition and does not
+   * apply an advance or promote while it is unhealthy. Absent: always healthy.
+   */
+  checkHealth?(policy: PolicyRef): Promise<RecorderHealth>;
+  /** Optional: the health last known, without reading the store (cheap; every tick asks). */
+  health?(policy: PolicyRef): RecorderHealth;
+  /** Optional: resumes work a previous leader or process left undone (SIEM delivery); called on becoming leader. */
+  deliverPending?(policy: PolicyRef): Promise<void>;
+  /** Optional: drops what is kept in memory for a deleted policy (what is stored stays). */
+  forget?(policy: Pick<PolicyRef, 'uid'>): void;
+}
+
+/** A recorder's state for one policy, as a condition shows it (reason PascalCase). */
+export interface RecorderHealth {
+  healthy: boolean;
+  reason: string;
+  message: string;
+  /** Entries a SIEM destination has not acknowledged yet (the slowest one). */
+  backlog?: number;
+  /** The newest stored entry the recorder knows of (a late entry written between ticks shows in status.audit). */
+  head?: { head: string; seq: number };
 }

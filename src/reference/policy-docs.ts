@@ -113,5 +113,7 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.audit': { description: 'Where decisions go besides the in-cluster audit log.' },
   'spec.audit.webhook': { description: 'A SIEM endpoint that receives every audit entry, signed, at least once.', example: 'webhook: {url: "https://siem.example/kubestead", secretRef: {name: siem, key: hmac}}' },
   'spec.audit.webhook.url': { description: 'The endpoint, http(s).', example: 'url: "https://siem.example/kubestead"' },
-  'spec.audit.webhook.secretRef': SECRET('the HMAC-SHA256 signing key'),
+  'spec.audit.webhook.format': { description: 'The body format: `json` (`{"source":"kubestead","entries":[…]}`), `splunk` (HEC events, one per entry) or `elasticsearch` (`_bulk` NDJSON, the entry hash as `_id`).', example: 'format: splunk' },
+  'spec.audit.webhook.secretRef': { description: 'Secret holding the Standard Webhooks signing secret (`whsec_…`; two separated by a space while rotating), read when a batch is sent; its value never appears in a log, event, status, entry or error.', example: '{name: siem, key: hmac}' },
+  'spec.audit.webhook.tokenSecretRef': { description: 'Secret holding the Splunk HEC token (required for `splunk`) or the Elasticsearch API key, sent as `Authorization: Splunk …` / `ApiKey …`.', example: '{name: siem, key: hec-token}' },
 };

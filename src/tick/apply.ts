@@ -1,5 +1,6 @@
 import type { Decision } from '../decide/decision.js';
 import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
+import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import { actuatorOf, enterStep, isShadow, verifyWeight } from './release.js';
 
@@ -51,8 +52,11 @@ function nextPosition(ctx: TickContext, decision: Decision): void {
   if (decision.action !== 'hold') next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
 }
 
-/** The live change a decision asks for: traffic and replicas (promotion's second half is a later tick's). */
-async function actuate(ctx: TickContext, decision: Decision): Promise<void> {
+/**
+ * The live change a decision asks for: traffic and replicas (promotion's second half is a later
+ * tick's). False when there was nothing to change (a hold or pause at the weight already given).
+ */
+async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
   const actuator = actuatorOf(ctx);
   const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
   if (decision.action === 'rollback') {
@@ -60,12 +64,15 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<void> {
   } else if (decision.action === 'promote') {
     await actuator.startPromotion();
   } else {
-    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one.
+    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
+    // and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
     const weight = ctx.next.canaryWeight ?? 0;
-    if ((targetOf(ctx).spec?.replicas ?? 1) !== actuator.canaryReplicasFor(weight) || decision.action === 'advance') {
-      ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
-    }
+    const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
+    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
+    if (unchanged) return false;
+    ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
   }
+  return true;
 }
 
 /**
@@ -85,8 +92,8 @@ export async function applyDecision(ctx: TickContext): Promise<Stop | undefined>
     ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;
     return undefined;
   }
-  await actuate(ctx, decision);
+  const changed = await actuate(ctx, decision);
   ctx.shared.crash('after-actuate');
-  await verifyWeight(ctx);
+  await verifyWeight(ctx, changed);
   return undefined;
 }

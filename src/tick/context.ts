@@ -7,10 +7,11 @@ import type { PolicyKey } from '../controller/reconciler.js';
 import type { Decision } from '../decide/decision.js';
 import type { GatherRuntime, Gathered } from '../facts/gather.js';
 import type { RolloutPolicy } from '../policy/schema.js';
-import type { RecordReceipt } from '../record/recorder.js';
+import type { RecordReceipt, RecorderHealth } from '../record/recorder.js';
 import type { TrafficRouter } from '../routers/router.js';
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from './kube.js';
+import type { PolicyMemo } from './load.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 
@@ -20,6 +21,8 @@ export interface TickShared {
   kube: KubeClient;
   gather: GatherRuntime;
   crash: CrashHook;
+  /** Each policy's validated and compiled spec, until it changes. */
+  policies: PolicyMemo;
 }
 
 /**
@@ -47,6 +50,8 @@ export interface TickContext {
   gathered?: Gathered;
   decision?: Decision;
   receipt?: RecordReceipt;
+  /** The recorder's health as read this tick (before an advance or promote). */
+  auditHealth?: RecorderHealth;
   /** The policy's interval in ms (the requeue of a healthy tick). */
   intervalMs: number;
   /** The override annotation is to be removed once status is written (consumed, refused or stale). */

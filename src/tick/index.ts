@@ -9,12 +9,14 @@ import { kubernetesSecretReader } from '../secrets/kubernetes.js';
 import { adopt } from './adopt.js';
 import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
+import { auditGate, showAuditHealth } from './audit.js';
 import { crashHookFromEnv, type CrashHook } from './crash.js';
+import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { reportForbidden } from './forbidden.js';
 import { KubeClient } from './kube.js';
-import { validatePolicy } from './load.js';
+import { PolicyMemo, validatePolicy } from './load.js';
 import { recordDecision } from './record.js';
 import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
 import { readStatus } from './status.js';
@@ -34,8 +36,10 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
   ['template', followTemplate],
   ['overrides', readOverrides],
   ['idle', idleGate],
+  ['drift', correctDrift],
   ['gather', gather],
   ['decide', decideTick],
+  ['audit', auditGate],
   ['record', recordDecision],
   ['actuate', applyDecision],
 ];
@@ -83,8 +87,9 @@ class TickReconciler implements Reconciler {
     }
   }
 
-  forget(_key: PolicyKey): void {
-    // Nothing is kept per policy: status holds the state, and the write memory is an LRU.
+  forget(key: PolicyKey): void {
+    // Status holds the state, and the write memory is an LRU: only the validated spec is dropped.
+    this.shared.policies.forget(key.namespace, key.name);
   }
 
   /** The policy from the cache, or from the API after a conflict or when the cache missed our own write. */
@@ -106,6 +111,7 @@ class TickReconciler implements Reconciler {
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };
@@ -115,13 +121,14 @@ class TickReconciler implements Reconciler {
 /**
  * The reconcile tick of `kubestead run`: one per policy and interval, over the operator's shared
  * caches, clock, recorder and observer. The metrics runtime (HTTP client, query cache) and the
- * Secret reader are built here once and shared by every policy.
+ * Secret reader are built here once and shared by every policy; both run on the operator's clock
+ * (a provider's Retry-After is waited out on it, so tests drive it).
  */
 export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
   const gatherRuntime = options.gather ?? {
-    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts }),
+    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
     secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
     logger: deps.logger,
   };
-  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv() });
+  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
 }

@@ -3,12 +3,12 @@ import type { Decision } from '../decide/decision.js';
 import { stepPlan } from '../facts/steps.js';
 import { EventRecorder } from '../record/events.js';
 import { fanOutRecorder } from '../record/fanout.js';
-import type { DecisionRecord, RecordKind, RecordReceipt, Recorder } from '../record/recorder.js';
+import type { DecisionRecord, PolicyRef, RecordKind, RecordReceipt, Recorder } from '../record/recorder.js';
 import { condition } from './conditions.js';
 import { generationOf, isoAt, stop, type Stop, type TickContext } from './context.js';
 import { POLICY_GROUP, POLICY_VERSION } from './names.js';
 
-function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
+export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
   const meta = ctx.raw.metadata ?? {};
   const policy = { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: 'RolloutPolicy', namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid, resourceVersion: meta.resourceVersion };
   const t = ctx.target?.metadata;
@@ -21,12 +21,14 @@ function recorderOf(ctx: TickContext): Recorder {
   return fanOutRecorder([new EventRecorder(kube, subjects(ctx), deps.identity), deps.recorder], (i) => (i === 0 ? 'events' : 'recorder'));
 }
 
+/** The policy a record of this tick is about (the generation the decision was made for). */
+export const policyRefOf = (ctx: TickContext): PolicyRef => ({ namespace: ctx.key.namespace, name: ctx.key.name, uid: ctx.raw.metadata?.uid ?? '', generation: generationOf(ctx) });
+
 function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
   const { message, actor } = said;
-  const meta = ctx.raw.metadata ?? {};
   return {
     kind, time: isoAt(ctx.now), decision, message, controller: ctx.shared.deps.identity,
-    policy: { namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid ?? '', generation: generationOf(ctx) },
+    policy: policyRefOf(ctx),
     ...(ctx.gathered ? { snapshot: ctx.gathered.snapshot } : {}),
     ...(actor !== undefined ? { actor } : {}),
     ...(ctx.next.canaryRevision !== undefined ? { revision: ctx.next.canaryRevision } : {}),

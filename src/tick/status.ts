@@ -1,10 +1,10 @@
-import { canonicalJson } from '../compile/compile.js';
+import { isDeepStrictEqual } from 'node:util';
 import type { PolicyStatus } from '../policy/status.js';
 
 /** RolloutPolicy status as the tick reads and writes it (DESIGN.md §3 plus the documented extensions). */
 export type RolloutStatus = PolicyStatus;
 export type Condition = NonNullable<PolicyStatus['conditions']>[number];
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded';
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -29,9 +29,24 @@ export function conditionOf(status: RolloutStatus, type: ConditionType): Conditi
   return status.conditions?.find((c) => c.type === type);
 }
 
-/** True when two statuses show the same thing (key order aside). */
+/** True when two statuses are the same (key order aside; both compacted: no undefined fields). */
 export function sameStatus(a: RolloutStatus, b: RolloutStatus): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  return isDeepStrictEqual(a, b);
+}
+
+/**
+ * A status without what only says "checked again": the sample time of each check. A tick whose
+ * checks read the same values as before shows nothing new, and writes nothing.
+ */
+function shownPart(status: RolloutStatus): RolloutStatus {
+  if (!status.checks) return status;
+  const checks = Object.fromEntries(Object.entries(status.checks).map(([name, { observedAt: _checkedAgain, ...shown }]) => [name, shown]));
+  return { ...status, checks };
+}
+
+/** True when two statuses show the same thing: key order and the checks' sample times aside. */
+export function sameShown(a: RolloutStatus, b: RolloutStatus): boolean {
+  return sameStatus(shownPart(a), shownPart(b));
 }
 
 /** Removes fields set to undefined (a PUT must not carry them; JSON would drop them anyway). */

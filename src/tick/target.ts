@@ -1,5 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { PolicySpec } from '../policy/schema.js';
 import { createRouter } from '../routers/factory.js';
+import type { TrafficRouter } from '../routers/router.js';
 import { alreadyShown, condition } from './conditions.js';
 import { policyOf, stop, type Stop, type TickContext } from './context.js';
 import { MANAGED_BY, primaryName } from './names.js';
@@ -10,6 +12,14 @@ export async function freshDeployment(ctx: TickContext, name: string): Promise<V
   const cached = ctx.shared.deps.cache.deployment(ctx.key.namespace, name);
   if (cached && !ctx.shared.kube.isStale('deployment', cached)) return cached;
   return cached ? ctx.shared.kube.readDeployment(ctx.key.namespace, name) : undefined;
+}
+
+/** The policy's router for its target `name` (the objects it creates are owned by the policy). */
+export function routerFor(ctx: TickContext, spec: PolicySpec, name: string): TrafficRouter {
+  const meta = ctx.raw.metadata ?? {};
+  const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: ctx.key.name, uid: meta.uid ?? '', controller: false, blockOwnerDeletion: false };
+  const target = { namespace: ctx.key.namespace, canary: name, primary: primaryName(name), owner, spec };
+  return createRouter({ target, kubeConfig: ctx.shared.deps.kubeConfig, clock: ctx.shared.deps.clock });
 }
 
 /** Ready=False with an Event, sent once per reason and message. */
@@ -55,9 +65,7 @@ export async function resolveTarget(ctx: TickContext): Promise<Stop | undefined>
     ctx.primary = undefined;
     return notReady(ctx, 'TargetClaimed', claimed, ctx.intervalMs);
   }
-  const meta = ctx.raw.metadata ?? {};
-  const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: ctx.key.name, uid: meta.uid ?? '', controller: false, blockOwnerDeletion: false };
-  ctx.router = createRouter({ target: { namespace, canary: name, primary: primaryName(name), owner, spec }, kubeConfig: ctx.shared.deps.kubeConfig, clock: ctx.shared.deps.clock });
+  ctx.router = routerFor(ctx, spec, name);
   const problem = await ctx.router.prepare();
   if (problem) return notReady(ctx, problem.reason, problem.message, ctx.intervalMs);
   condition(ctx, 'Ready', true, { reason: 'Ready', message: `target Deployment ${namespace}/${name} and ${ctx.router.kind} routing found` });

@@ -3,7 +3,7 @@ import { condition } from './conditions.js';
 import type { TickContext } from './context.js';
 import { isConflict } from './kube.js';
 import { OVERRIDE_ANNOTATION } from './names.js';
-import { compact, sameStatus, type RolloutStatus } from './status.js';
+import { compact, sameShown, type RolloutStatus } from './status.js';
 
 /** A status write refused because the policy changed since it was read: the tick is re-read and re-decided. */
 export class StatusConflict extends Error {
@@ -42,14 +42,15 @@ function settle(ctx: TickContext): RolloutStatus {
 }
 
 /**
- * The status phase: one write of the status subresource, only when something shown changed,
+ * The status phase: one write of the status subresource, only when something shown changed
+ * (a check's new sample time alone is not: it would cost every progressing policy a write a tick),
  * guarded by the resourceVersion read at the start of the tick (409 → StatusConflict). Then the
  * consumed override annotation is removed (a merge patch, guarded the same way).
  */
 export async function writeStatus(ctx: TickContext): Promise<void> {
   const next = settle(ctx);
   const { kube, deps, crash } = ctx.shared;
-  if (!sameStatus(next, compact(ctx.status))) {
+  if (!sameShown(next, compact(ctx.status))) {
     try {
       ctx.raw = await kube.writePolicyStatus(ctx.raw, next);
     } catch (error) {

@@ -8,7 +8,7 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver does with the next request: answer, fail, or ingest and never answer. */
-export type Behaviour = { status: number; retryAfter?: string } | 'hang-after-ingest';
+export type Behaviour = { status: number; retryAfter?: string; body?: string } | 'hang-after-ingest';
 
 /** A local SIEM stand-in on a loopback port: records every request; its behaviour is set by the test. */
 export class TestReceiver {
@@ -51,7 +51,7 @@ export class TestReceiver {
       return;
     }
     if (behaviour.status < 300) this.ingested.push(request);
-    res.writeHead(behaviour.status, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {}).end();
+    res.writeHead(behaviour.status, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {}).end(behaviour.body);
   }
 }
 

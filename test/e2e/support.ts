@@ -3,9 +3,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { OperatorProcess } from '../controller/process.js';
 import { ROOT } from '../helpers.js';
-import { raw, waitFor, type Body } from '../sandbox/support.js';
+import { startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
+import { raw, testSandbox, waitFor, type Body } from '../sandbox/support.js';
 
 const exec = promisify(execFile);
 
@@ -99,4 +102,41 @@ export async function eventsAbout(sandbox: Sandbox, ns: string, kind: string, na
     .filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name)
     .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
     .map((e) => `${e.reason as string}: ${e.message as string}`);
+}
+
+/**
+ * The sandbox (CRD applied) and the real Prometheus for one test file, with `kubestead run`
+ * processes it starts and kills at the end (SIGKILL).
+ */
+export function operatorCluster(): {
+  readonly sandbox: Sandbox;
+  readonly prom: PrometheusHarness;
+  operator(namespace: string, extra?: string[], env?: Record<string, string>): Promise<OperatorProcess>;
+  closeProcesses(): Promise<void>;
+} {
+  let sandbox: Sandbox | undefined;
+  let prom: PrometheusHarness | undefined;
+  const processes: OperatorProcess[] = [];
+  const closeProcesses = async (): Promise<void> => {
+    for (const p of processes.splice(0)) await p.close();
+  };
+  beforeAll(async () => {
+    [sandbox, prom] = await Promise.all([testSandbox(), startPrometheus()]);
+    await kubectl(sandbox, 'apply', '-f', CRD_FILE);
+  });
+  afterAll(async () => {
+    await closeProcesses();
+    await prom?.stop();
+    await sandbox?.close();
+  });
+  return {
+    get sandbox() { if (!sandbox) throw new Error('used outside its tests'); return sandbox; },
+    get prom() { if (!prom) throw new Error('used outside its tests'); return prom; },
+    async operator(namespace, extra = [], env = {}) {
+      const proc = await OperatorProcess.start(sandbox!, ['-n', namespace, ...extra], env);
+      processes.push(proc);
+      return proc;
+    },
+    closeProcesses,
+  };
 }

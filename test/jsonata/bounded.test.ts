@@ -20,6 +20,14 @@ describe('every jsonata evaluation has a budget', () => {
     await expect(evaluateBounded(compileJsonata(text), {})).resolves.toEqual({ error, exceeded: true });
   });
 
+  it('a path that flattens more values than the cap ends in a named error (the cap on every sequence, not only ranges)', async () => {
+    const rows = Array.from({ length: 400 }, () => ({ b: Array.from({ length: 400 }, (_, i) => i) }));
+    await expect(evaluateBounded(compileJsonata('$count(a.b)'), { a: rows })).resolves.toEqual({
+      error: `exceeded its sequence cap of ${JSONATA_BUDGET.sequence} items`, exceeded: true,
+    });
+    await expect(evaluateBounded(compileJsonata('$count(a.b)'), { a: rows.slice(0, 200) })).resolves.toEqual({ value: 80_000 });
+  });
+
   it('leaves ordinary expressions alone', async () => {
     await expect(evaluateBounded(compileJsonata('$sum([1..1000])'), {})).resolves.toEqual({ value: 500_500 });
     await expect(evaluateBounded(compileJsonata('($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20))'), {})).resolves.toEqual({ value: 20 });

@@ -42,6 +42,23 @@ describe('measureChecks and the per-tick query cache', () => {
     await runtime.http.close();
   });
 
+  it('shares an answer across policies ticking at different moments of one interval, and asks again in the next', async () => {
+    const runtime = createMetricsRuntime();
+    const before = server.requests.length;
+    const spec = policySpec({ prom: prom() }, [check({ provider: 'prom', query: 'vector(5)' })]);
+    const at = (ms: number) => tickContext({ time: new Date(TICK.getTime() + ms), intervalSeconds: 10, policy: { name: `p${ms}`, namespace: 'shop' } });
+    // TICK is a multiple of 10 s: 0 … 9.999 s is one window, 10 s starts the next.
+    const first = await Promise.all([0, 1_500, 4_000, 9_999].map((ms) => measureChecks(spec, at(ms), runtime)));
+    expect(server.requests.length - before).toBe(1);
+    for (const r of first) expect(r['error-rate']).toMatchObject({ status: 'ok', value: 5 });
+    await measureChecks(spec, at(10_000), runtime);
+    expect(server.requests.length - before).toBe(2);
+    // A policy with another interval evaluates in windows of its own.
+    await measureChecks(spec, tickContext({ time: TICK, intervalSeconds: 30 }), runtime);
+    expect(server.requests.length - before).toBe(3);
+    await runtime.http.close();
+  });
+
   it('shares a failure too: a down backend gets one request and one retry, not one per policy', async () => {
     const runtime = createMetricsRuntime();
     const before = server.requests.length;

@@ -1,79 +1,74 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock/clock.js';
+import { describe, expect, it } from 'vitest';
 import { loadPolicies } from '../../src/policy/load.js';
-import { createWeightedRouter, type WeightedKind } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
-import { getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
+import { createObject, readObject, type Manifest } from './cases.js';
+import { operatorWorld } from './operator.js';
+import { thirdPartyCrdsPresent } from './support.js';
 
 const markdown = readFileSync(resolve(ROOT, 'docs/routing.md'), 'utf8');
 
-/** The YAML documents of the ```yaml blocks under each `## ` heading of docs/routing.md. */
-function yamlBySection(text: string): Map<string, Record<string, unknown>[]> {
-  const sections = new Map<string, Record<string, unknown>[]>();
-  for (const part of text.split(/^## /m).slice(1)) {
+/** The YAML documents of the ```yaml blocks under each `## ` or `### ` heading of docs/routing.md. */
+function yamlBySection(text: string): Map<string, Manifest[]> {
+  const sections = new Map<string, Manifest[]>();
+  for (const part of text.split(/^#{2,3} /m).slice(1)) {
     const title = part.slice(0, part.indexOf('\n')).trim();
     const blocks = [...part.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
-    sections.set(title, blocks.flatMap((block) => parseAllDocuments(block).map((d) => d.toJS() as Record<string, unknown>)));
+    sections.set(title, blocks.flatMap((block) => parseAllDocuments(block).map((d) => d.toJS() as Manifest)));
   }
   return sections;
 }
 
 const sections = yamlBySection(markdown);
-const ROUTERS: Array<[string, WeightedKind]> = [['Istio', 'istio'], ['Gateway API', 'gatewayAPI'], ["SMI (Linkerd's SMI extension)", 'smi'], ['ingress-nginx', 'nginx']];
-
-function inNamespace(doc: Record<string, unknown>, namespace: string): KubernetesObject {
-  const copy = structuredClone(doc) as KubernetesObject;
-  copy.metadata = { ...copy.metadata, namespace };
-  return copy;
-}
-
-describe.skipIf(!thirdPartyCrdsPresent())('docs/routing.md examples, applied to the sandbox', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await testSandbox();
-    await installCrds(sandbox);
-  });
-  afterAll(() => sandbox?.close());
-
-  it('has the app and one complete example per router', () => {
-    expect(sections.get('The app in every example')?.map((d) => d.kind)).toEqual(['Deployment', 'Service']);
-    for (const [title] of ROUTERS) expect(sections.get(title)?.at(-1)?.kind, title).toBe('RolloutPolicy');
-  });
-
-  it.each(ROUTERS)('%s: the objects are accepted, the policy validates, and the router splits at its first step', async (title, kind) => {
-    const namespace = `docs-${kind.toLowerCase()}`;
-    const client = KubernetesObjectApi.makeApiClient(sandbox.kubeConfig());
-    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    const docs = [...(sections.get('The app in every example') ?? []), ...(sections.get(title) ?? [])];
-    const created: Record<string, KubernetesObject> = {};
-    for (const doc of docs) created[String(doc.kind)] = await client.create(inNamespace(doc, namespace));
-    const policyDoc = inNamespace(docs.at(-1)!, namespace);
-    const { policies, errors } = loadPolicies(JSON.stringify(policyDoc), 'routing.md');
-    expect(errors).toEqual([]);
-    const policy = created.RolloutPolicy!;
-    const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: policy.metadata!.name!, uid: policy.metadata!.uid!, controller: false, blockOwnerDeletion: false };
-    const spec = policies[0]!.policy.spec;
-    const router = createWeightedRouter(kind, { target: { namespace, canary: 'checkout', primary: 'checkout-primary', owner, spec }, kubeConfig: sandbox.kubeConfig(), clock: systemClock });
-    // prepare() passes once the Deployment's first ReplicaSet exists.
-    await waitFor(async () => (await router.prepare()) === null, 8000, 'prepare() to pass');
-    const first = spec.steps[0]!.weight!;
-    await router.setWeight(first);
-    expect((await router.getWeight()).weight).toBe(first);
-    if (kind === 'istio') {
-      const vs = await getCustom(sandbox, { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace, name: 'checkout' });
-      expect({ route: vs.spec.http[0].route }).toEqual(istioSnippet());
-    }
-  });
-});
+const APP = 'The app in every example';
+const ROUTERS = ['Istio', 'With a DestinationRule', 'Gateway API', "SMI (Linkerd's SMI extension)", 'ingress-nginx'];
+const VS = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', name: 'checkout' };
 
 /** The route the Istio section shows for the 0.5 % step. */
 function istioSnippet(): unknown {
   const match = /At the 0\.5 % step the route reads:\n\n```\n([\s\S]*?)```/.exec(markdown);
   return parse(match?.[1] ?? '') as unknown;
 }
+
+const present = thirdPartyCrdsPresent();
+
+describe('docs/routing.md examples', () => {
+  it('has the app and one complete example per router, each ending with its policy', () => {
+    expect(sections.get(APP)?.map((d) => d.kind)).toEqual(['Deployment', 'Service']);
+    for (const title of ROUTERS) expect(sections.get(title)?.at(-1)?.kind, title).toBe('RolloutPolicy');
+  });
+
+  it.each(ROUTERS)('%s: the policy validates as `kubestead validate` reads it', (title) => {
+    const policy = sections.get(title)!.at(-1)!;
+    const { policies, errors } = loadPolicies(JSON.stringify(policy), 'routing.md');
+    expect(errors).toEqual([]);
+    expect(policies).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!present)('docs/routing.md examples, applied to the sandbox and run by the operator', () => {
+  const world = operatorWorld();
+
+  it.each(ROUTERS)('%s: adopted, and a new image is routed its first step\'s exact share', async (title) => {
+    const w = world();
+    const ns = `docs-${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/-$/, '')}`;
+    await w.sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+    const docs = [...(sections.get(APP) ?? []), ...(sections.get(title) ?? [])];
+    for (const doc of docs) await createObject(w.sandbox, ns, doc);
+    const ready = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
+    expect(ready.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const first = (docs.at(-1)!.spec as { steps: Array<{ weight: number }> }).steps[0]!.weight;
+    await w.setImage(ns, 'registry.example/shop/checkout:1.5.0', 'checkout');
+    const started = await w.until(ns, `the first step at ${first} %`, (s) => s.currentStep === 0 && s.effectiveWeight === first);
+    expect(started).toMatchObject({ phase: 'Progressing', canaryWeight: first });
+    const route = title.includes('Istio') || title.includes('DestinationRule') ? (await readObject(w.sandbox, ns, VS)).spec.http[0].route : undefined;
+    if (title === 'Istio') expect({ route }).toEqual(istioSnippet());
+    if (title === 'With a DestinationRule') {
+      const subset = (name: string, weight: number) => ({ destination: { host: 'checkout', port: { number: 80 }, subset: name }, weight });
+      expect(route).toEqual([subset('stable', 995), subset('canary', 5)]);
+    }
+  }, 60_000);
+});

@@ -127,10 +127,10 @@ describe('simulated workloads', () => {
     await apps.patchNamespacedDeployment({ name: 'paused', namespace: ns, body: { spec: { template: { metadata: { labels: { app: 'paused', v: '2' } } } } } }, merge);
     const held = await waitFor(async () => {
       const d = await read('paused');
-      return condition(d, 'Progressing')?.reason === 'DeploymentPaused' && d;
+      // the controller has seen the new template (observedGeneration) and still holds it: no new ReplicaSet
+      return condition(d, 'Progressing')?.reason === 'DeploymentPaused' && d.status?.observedGeneration === d.metadata?.generation && d;
     }, 5000, 'DeploymentPaused');
     expect(condition(held, 'Progressing')?.status).toBe('Unknown');
-    await new Promise((r) => setTimeout(r, 300));
     expect((await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=paused' })).items).toHaveLength(1);
     await apps.patchNamespacedDeployment({ name: 'paused', namespace: ns, body: { spec: { paused: false } } }, merge);
     await waitFor(async () => {

@@ -63,16 +63,28 @@ describe('changes of the target and the policy', () => {
     expect(writesIn(f.namespace, since)).toEqual([]);
   });
 
-  it('a progressing policy writes its status at most once a tick, and nothing else of the policy', async () => {
+  it('a progressing policy writes its status at most once a tick, only when something shown changed, and nothing else of the policy', async () => {
     const f = await env.fixture();
     await f.startCanary(spec({ steps: [{ weight: 20, soak: '10m' }] }));
     await f.settle();
-    for (let i = 0; i < 4; i++) {
+    const statusPut = `PUT /apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app/status`;
+    const tickWrites = async (): Promise<string[]> => {
       const since = Date.now();
       await f.clock.advance(10_000);
       await f.tick();
-      const policyWrites = writesIn(f.namespace, since).filter((w) => w.includes('/rolloutpolicies/'));
-      expect(policyWrites).toEqual([`PUT /apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app/status`]);
+      return writesIn(f.namespace, since).filter((w) => w.includes('/rolloutpolicies/'));
+    };
+    // The first tick after the start shows the check's value for the first time.
+    expect(await tickWrites()).toEqual([statusPut]);
+    // Holding with the same value: only the sample time is new, and that alone is not written.
+    for (let i = 0; i < 3; i++) expect(await tickWrites()).toEqual([]);
+    try {
+      env.prom.set(0.002);
+      expect(await tickWrites()).toEqual([statusPut]);
+      expect((await f.status()).checks?.errors).toMatchObject({ status: 'ok', value: 0.002 });
+      expect(await tickWrites()).toEqual([]);
+    } finally {
+      env.prom.set(0.001);
     }
   });
 

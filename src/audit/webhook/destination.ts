@@ -5,8 +5,9 @@ import type { PolicyRef } from '../../record/recorder.js';
 import { SecretUnavailableError, type SecretReader } from '../../secrets/reader.js';
 import { POLICY_API } from '../export.js';
 
-export const WEBHOOK_FORMATS = ['json', 'splunk', 'elasticsearch'] as const;
-export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+import type { WebhookFormat } from '../../policy/vocabulary.js';
+
+export { WEBHOOK_FORMATS, type WebhookFormat } from '../../policy/vocabulary.js';
 
 export interface NamespacedSecretRef {
   namespace: string;
@@ -35,11 +36,15 @@ export function describeDestination(destination: Pick<Destination, 'url'>): stri
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-/** The policy's spec.audit.webhook as a destination (JSON format; the Secret in the policy's namespace). */
+/** The policy's spec.audit.webhook as a destination (JSON unless it says otherwise; the Secrets in the policy's namespace). */
 export function policyDestination(policy: PolicyRef, audit: PolicySpec['audit']): Destination | null {
   const webhook = audit?.webhook;
   if (!webhook) return null;
-  return { url: webhook.url, format: 'json', secretRef: { namespace: policy.namespace, ...webhook.secretRef } };
+  const { namespace } = policy;
+  return {
+    url: webhook.url, format: webhook.format ?? 'json', secretRef: { namespace, ...webhook.secretRef },
+    ...(webhook.tokenSecretRef ? { tokenSecretRef: { namespace, ...webhook.tokenSecretRef } } : {}),
+  };
 }
 
 /** Reads a policy's spec.audit from the cluster (the Recorder seam carries no spec). */

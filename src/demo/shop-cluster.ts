@@ -79,6 +79,11 @@ export class DemoPolicyApi {
     await this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: policy.metadata.namespace, body: policy });
   }
 
+  /** A merge patch of the policy's spec (as `kubectl patch --type=merge` does). */
+  async patchSpec(spec: Record<string, unknown>): Promise<void> {
+    await this.api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: SHOP.namespace, name: SHOP.name, body: { spec } }, MERGE);
+  }
+
   async read(): Promise<DemoPolicyState> {
     return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: SHOP.namespace, name: SHOP.name })) as DemoPolicyState;
   }

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadPolicies } from '../../src/policy/load.js';
 import { ROOT } from '../helpers.js';
+import { blocksOf, markdownFiles } from './blocks.js';
 
 /**
  * Every runnable example of the docs runs here: each `bin/kubestead validate|test|eval|compile`
@@ -12,28 +13,6 @@ import { ROOT } from '../helpers.js';
  * that holds a RolloutPolicy (valid, or, when its first line is `# expect: TEXT`, refused with
  * an error containing TEXT).
  */
-interface Block { file: string; line: number; lang: string; text: string }
-
-function markdownFiles(): string[] {
-  const docs = readdirSync(resolve(ROOT, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f));
-  return ['README.md', 'deploy/README.md', ...docs].sort();
-}
-
-function blocksOf(file: string): Block[] {
-  const lines = readFileSync(resolve(ROOT, file), 'utf8').split('\n');
-  const blocks: Block[] = [];
-  let open: { lang: string; line: number; indent: string; body: string[] } | undefined;
-  lines.forEach((line, i) => {
-    const fence = /^(\s*)```(\w*)\s*$/.exec(line);
-    if (fence && !open) open = { lang: fence[2] ?? '', line: i + 1, indent: fence[1] ?? '', body: [] };
-    else if (fence && open) {
-      blocks.push({ file, line: open.line, lang: open.lang, text: open.body.map((l) => l.slice(open!.indent.length)).join('\n') });
-      open = undefined;
-    } else open?.body.push(line);
-  });
-  return blocks;
-}
-
 const blocks = markdownFiles().flatMap(blocksOf);
 const RUNNABLE = /^bin\/kubestead (validate|test|eval|compile)\b/;
 

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { ChainInputError, parseChainText } from '../audit/parse.js';
-import { readChainLines } from '../audit/export.js';
 import { verifyChain, type VerifyResult } from '../audit/verify.js';
 import { readErrorInWords } from '../policy/read.js';
 import type { ParsedArgs } from './args.js';
@@ -57,8 +56,9 @@ async function verify({ values, positionals }: Args): Promise<number> {
 async function exportChain({ values, positionals }: Args): Promise<number> {
   const [name, ...extra] = positionals.slice(1);
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const target = kubeTarget(name, values.namespace);
+  const target = await kubeTarget(name, values.namespace);
   const since = parseSince(values.since, Date.now());
+  const { readChainLines } = await import('../audit/export.js');
   const lines = await fromCluster(() => readChainLines(target.kubeConfig, target.namespace, target.name, since));
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
   return 0;

@@ -1,8 +1,9 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '../policy/duration.js';
-import { describeError } from '../audit/errors.js';
-import { ChainNotFoundError } from '../audit/export.js';
 import { UsageError } from './usage-error.js';
+
+// @kubernetes/client-node costs about 1.5 s of CPU to load: it is imported when a command reaches
+// the cluster, so that `kubestead validate`, `test` or `--version` never pay for it.
 
 /** `NAME [-n NS]` of the commands that read a policy's objects from the cluster (current kubeconfig). */
 export interface KubeTarget {
@@ -12,8 +13,10 @@ export interface KubeTarget {
 }
 
 /** The current kubeconfig, and the namespace: -n, else the context's, else default. */
-export function kubeTarget(name: string | undefined, namespace: string | undefined): KubeTarget {
+export async function kubeTarget(name: string | undefined, namespace: string | undefined): Promise<KubeTarget> {
   if (!name) throw new UsageError('expected the RolloutPolicy NAME');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { describeError } = await import('../audit/errors.js');
   const kubeConfig = new KubeConfig();
   try {
     kubeConfig.loadFromDefault();
@@ -42,6 +45,7 @@ export async function fromCluster<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    const [{ ChainNotFoundError }, { describeError }] = await Promise.all([import('../audit/export.js'), import('../audit/errors.js')]);
     if (error instanceof ChainNotFoundError) throw new UsageError(error.message);
     throw new UsageError(`cannot read from the cluster: ${describeError(error)}`);
   }

@@ -1,6 +1,4 @@
-import { policyUid } from '../audit/export.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../audit/report/render.js';
-import { ReportStore } from '../audit/report/store.js';
 import { defineCommand } from './define.js';
 import { fromCluster, kubeTarget, NAMESPACE_OPTION } from './kube-target.js';
 import { UsageError } from './usage-error.js';
@@ -25,7 +23,8 @@ chart alone; html a page with the chart inline.`,
     const [name, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const format = formatOf(values.format);
-    const target = kubeTarget(name, values.namespace);
+    const target = await kubeTarget(name, values.namespace);
+    const [{ policyUid }, { ReportStore }] = await Promise.all([import('../audit/export.js'), import('../audit/report/store.js')]);
     const report = await fromCluster(async () => {
       const uid = await policyUid(target.kubeConfig, target.namespace, target.name);
       return new ReportStore(target.kubeConfig, true).latest(target.namespace, target.name, uid);

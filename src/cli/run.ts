@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../clock/clock.js';
 import type { OperatorDeps } from '../controller/deps.js';
 import { parseAddress } from '../controller/http.js';
@@ -57,7 +57,8 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>
   return out;
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
@@ -90,7 +91,7 @@ export const runCommand = defineCommand({
   async run(args) {
     const options = parseRunArgs(args);
     const logger = createLogger({ level: options.logLevel });
-    const kubeConfig = loadKubeConfig(options.kubeconfig);
+    const kubeConfig = await loadKubeConfig(options.kubeconfig);
     const { startOperator } = await import('../controller/operator.js');
     const { createTickReconciler } = await import('../tick/index.js');
     const { AuditRecorder } = await import('../audit/index.js');

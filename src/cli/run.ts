@@ -4,9 +4,11 @@ import { systemClock } from '../clock/clock.js';
 import type { OperatorDeps } from '../controller/deps.js';
 import { parseAddress } from '../controller/http.js';
 import type { Reconciler } from '../controller/reconciler.js';
+import type { Destination } from '../audit/webhook/destination.js';
 import { createLogger } from '../log/logger.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
+import { WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
 import { UsageError } from './usage-error.js';
 
 const DESCRIPTION = `Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
@@ -15,7 +17,7 @@ the in-cluster service account) and watches all namespaces. Stops cleanly on SIG
 the ticks in flight finish and the Lease is released. The first log line says which ports
 /metrics and the health endpoints listen on.`;
 
-const OPTIONS = {
+export const RUN_OPTIONS = {
   namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch and act in this namespace only (default: all)' },
   'metrics-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /metrics (default :8080; port 0 picks a free one)' },
   'health-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)' },
@@ -25,6 +27,7 @@ const OPTIONS = {
   'log-level': { type: 'string', value: 'LEVEL', description: 'trace, debug, info (default), warn, error' },
   'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
   kubeconfig: { type: 'string', value: 'PATH', description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  ...WEBHOOK_OPTIONS,
 } as const satisfies OptionSpecs;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -40,14 +43,16 @@ export interface RunArgs {
   logLevel: string;
   kubeconfig?: string;
   auditFile?: string;
+  /** The operator-wide SIEM destination (--audit-webhook …). */
+  webhook?: Destination;
 }
 
-export function parseRunArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): RunArgs {
+export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
     namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
     leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig, auditFile: values['audit-file'],
-    allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean),
+    allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean), webhook: webhookFromFlags(values),
   };
   for (const [flag, text] of [['--metrics-addr', out.metricsAddr], ['--health-addr', out.healthAddr]] as const) {
     try { parseAddress(text, flag); } catch (error) { throw new UsageError((error as Error).message); }
@@ -86,7 +91,7 @@ export const runCommand = defineCommand({
   summary: 'run the operator (current kubeconfig, or in-cluster)',
   usage: '[-n NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect] [--allowed-hosts HOSTS] [--log-level LEVEL]',
   description: DESCRIPTION,
-  options: OPTIONS,
+  options: RUN_OPTIONS,
   exitCodes: ['0  stopped cleanly (SIGTERM or Ctrl-C)'],
   async run(args) {
     const options = parseRunArgs(args);
@@ -96,7 +101,7 @@ export const runCommand = defineCommand({
     const { createTickReconciler } = await import('../tick/index.js');
     const { AuditRecorder } = await import('../audit/index.js');
     const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
-    const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile });
+    const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile, webhook: options.webhook });
     const operator = await startOperator({
       kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
       leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppsV1Api, PolicyV1Api, RbacAuthorizationV1Api, type V1Deployment, type V1PodDisruptionBudget, type V1Service } from '@kubernetes/client-node';
@@ -13,6 +13,7 @@ import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/deploy/rbac.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
 import { testSandbox } from '../sandbox/support.js';
+import { blocksOf } from '../docs/blocks.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const hasKubectl = existsSync(KUBECTL);
@@ -118,6 +119,22 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
 
   it('kubectl is installed when CI=true', () => {
     expect(hasKubectl, `${KUBECTL} is required in CI`).toBe(true);
+  });
+
+  it("docs/operating.md's overlay builds: the image from the user's registry, --allowed-hosts added to the args", async () => {
+    const block = blocksOf('docs/operating.md').find((b) => b.lang === 'yaml' && b.text.startsWith('# overlays/prod/kustomization.yaml'));
+    expect(block, 'the overlay example in docs/operating.md').toBeDefined();
+    const overlay = join(home, 'overlays/prod');
+    await mkdir(overlay, { recursive: true });
+    await symlink(DEPLOY_DIR, join(home, 'deploy'));
+    await writeFile(join(overlay, 'kustomization.yaml'), block?.text ?? '');
+    const built = await kubectl(['kustomize', overlay], home);
+    expect(built.code, built.stderr).toBe(0);
+    const deployment = parseDocs(built.stdout).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
+    const container = deployment.spec?.template.spec?.containers[0];
+    expect(container?.image).toMatch(/^registry\.example\.com\/kubestead:/);
+    expect(container?.args?.at(-1)).toBe('--allowed-hosts=*.monitoring.svc,prometheus.example.com:9090');
+    expect(parseDocs(built.stdout)).toHaveLength(controllerObjects().length);
   });
 
   it('`kubectl kustomize deploy/` builds the same objects as the one file', async () => {

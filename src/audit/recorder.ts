@@ -173,7 +173,7 @@ export class AuditRecorder implements Recorder {
       log.storeError = null;
       const report = deduped ? undefined : await this.stored(log, entry);
       if (!deduped) await this.prune(log, record.controller);
-      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true } : {}), ...(report ? { report } : {}) };
+      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true, storedMessage: entry.message } : {}), ...(report ? { report } : {}) };
     } catch (error) {
       return this.unstored(log, record, error);
     }

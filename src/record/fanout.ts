@@ -9,17 +9,27 @@ export class RecordRefusedError extends Error {
 }
 
 /**
- * Several recorders as one: each gets every record, all at once; the record is stored only when
- * every one stored it (a refusal by any is a refusal). Receipts merge, later recorders' fields winning.
+ * Several recorders as one, in order: each is told a record only once the ones before it stored it,
+ * so that the durable store goes first and an Event never announces a decision the audit chain
+ * lacks (a process killed between the two leaves a stored entry, never an Event alone). The first
+ * refusal is the refusal. Receipts merge, later recorders' fields winning.
  */
 export function fanOutRecorder(recorders: readonly Recorder[], describe: (index: number) => string = (i) => `recorder ${i}`): Recorder {
   return {
     async record(entry: DecisionRecord): Promise<RecordReceipt> {
-      const results = await Promise.allSettled(recorders.map((r) => r.record(entry)));
-      const failures = results.flatMap((result, i) =>
-        result.status === 'rejected' ? [`${describe(i)}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`] : []);
-      if (failures.length > 0) throw new RecordRefusedError(failures);
-      return Object.assign({}, ...results.map((r) => (r.status === 'fulfilled' ? r.value : {}))) as RecordReceipt;
+      const receipts: RecordReceipt[] = [];
+      let told = entry;
+      for (const [i, recorder] of recorders.entries()) {
+        try {
+          const receipt = await recorder.record(told);
+          receipts.push(receipt);
+          // A repeat of a stored record (after a crash) is announced with the stored values, not the repeat's.
+          if (receipt.deduped && receipt.storedMessage !== undefined) told = { ...told, message: receipt.storedMessage };
+        } catch (error) {
+          throw new RecordRefusedError([`${describe(i)}: ${error instanceof Error ? error.message : String(error)}`]);
+        }
+      }
+      return Object.assign({}, ...receipts) as RecordReceipt;
     },
   };
 }

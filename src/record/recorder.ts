@@ -45,6 +45,8 @@ export interface RecordReceipt {
   late?: boolean;
   /** The same action was already recorded (a repeat after a crash): no second entry was written. */
   deduped?: boolean;
+  /** With deduped: the message of the record already stored (its values, not the repeat's). */
+  storedMessage?: string;
   /** The name of the rollback report written for this record (for status.report). */
   report?: string;
 }

@@ -15,10 +15,10 @@ export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?
   return t ? { policy, target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: t.namespace, name: t.name, uid: t.uid } } : { policy };
 }
 
-/** The tick's recorder: Events on the policy and the Deployment, then every recorder of the operator (the audit chain). */
+/** The tick's recorder: the operator's recorder (the audit chain, write-ahead) first, then Events on the policy and the Deployment. */
 function recorderOf(ctx: TickContext): Recorder {
   const { kube, deps } = ctx.shared;
-  return fanOutRecorder([new EventRecorder(kube, subjects(ctx), deps.identity), deps.recorder], (i) => (i === 0 ? 'events' : 'recorder'));
+  return fanOutRecorder([deps.recorder, new EventRecorder(kube, subjects(ctx), deps.identity)], (i) => (i === 0 ? 'recorder' : 'events'));
 }
 
 /** The policy a record of this tick is about (the generation the decision was made for). */

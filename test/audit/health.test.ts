@@ -78,7 +78,8 @@ describe('audit health in the tick', () => {
     const [after] = await segmentMaps(env.sandbox, await policyRef(f));
     expect(after!.data!['chain.jsonl']).toBe(tampered);
     expect(after!.metadata!.resourceVersion).toBe(written.metadata!.resourceVersion);
-    expect(recorder.health(await policyRef(f))).toMatchObject({ healthy: false, lateQueued: 1 });
+    // Two late entries wait for the chain: the check's first breach and the rollback it caused.
+    expect(recorder.health(await policyRef(f))).toMatchObject({ healthy: false, lateQueued: 2 });
 
     await core.replaceNamespacedConfigMap({ name: map!.metadata!.name!, namespace: f.namespace, body: { ...after!, data: { 'chain.jsonl': original } } });
     await waitFor(() => recorder.health({ uid: after!.metadata!.labels!['kubestead.io/audit-uid']! }).lateQueued === 0, 10_000, 'the late rollback entry');
@@ -89,7 +90,9 @@ describe('audit health in the tick', () => {
     expect(await metrics.registry.metrics()).toContain('kubestead_audit_unhealthy_policies{reason="AuditChainBroken"} 0');
     const lines = await readChainLines(env.sandbox.kubeConfig(), f.namespace, 'app');
     expect(verifyChain(parseChainText(lines.join('\n'), 'cluster'))).toMatchObject({ ok: true, lastHash: repaired.audit?.head });
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ late: true, decision: { action: 'rollback' } });
+    expect(lines.slice(-2).map((line) => JSON.parse(line) as unknown)).toMatchObject([
+      { late: true, kind: 'breach' }, { late: true, decision: { action: 'rollback' } },
+    ]);
   }, 60_000);
 
   it('a foreign segment labelled as the chain is found before an advance, and nothing is written over it', async () => {

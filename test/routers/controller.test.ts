@@ -149,6 +149,8 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
     const prom = await stubPrometheus();
     try {
       await createApp(w.sandbox, ns);
+      // The user's app runs (its ReplicaSet exists) before they write a policy for it: the route is what is missing.
+      await waitFor(async () => (await w.sandbox.client(AppsV1Api).listNamespacedReplicaSet({ namespace: ns })).items.length > 0, 10_000, 'the ReplicaSet of checkout');
       await createPolicy(w.sandbox, ns, policyOf(rc, prom));
       const waiting = await w.until(ns, 'Ready=False', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
       expect(waiting.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'RouteMissing', message: rc.missing(ns), observedGeneration: 1 });

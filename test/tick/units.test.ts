@@ -87,6 +87,16 @@ describe('recorders', () => {
     const refused = await fanOutRecorder([ok, refusing], (i) => ['events', 'audit'][i] ?? '?').record(record).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RecordRefusedError);
     expect((refused as Error).message).toBe('record refused: audit: disk full');
+    // In order: a recorder after a refusing one is not told (no Event for an entry the audit chain refused).
+    seen.length = 0;
+    await fanOutRecorder([refusing, ok]).record(record).catch(() => undefined);
+    expect(seen).toEqual([]);
+    // A repeat the store already held is announced with the stored message, not the repeat's values.
+    const told: string[] = [];
+    const stored = { record: () => Promise.resolve({ deduped: true, storedMessage: 'rolled back: errors = 0.3 is above max 0.05' }) };
+    const events = { record: (e: DecisionRecord) => { told.push(e.message); return Promise.resolve({}); } };
+    await fanOutRecorder([stored, events]).record(record);
+    expect(told).toEqual(['rolled back: errors = 0.3 is above max 0.05']);
   });
 
   it.each([

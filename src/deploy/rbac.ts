@@ -28,8 +28,8 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     why: 'clusters with the OwnerReferencesPermissionEnforcement admission plugin ask for it when an object created by the controller (primary Deployment, Services, audit ConfigMaps) gets an owner reference to its policy',
   },
   {
-    apiGroups: ['apps'], resources: ['deployments'], verbs: [...READ, ...WRITE],
-    why: 'src/actuate creates, updates and finally deletes `<target>-primary`; the informer watches targets for template changes; hand-back on policy deletion patches the target',
+    apiGroups: ['apps'], resources: ['deployments'], verbs: [...READ, 'create', 'update', 'delete'],
+    why: 'src/actuate creates, updates (a replace with the resourceVersion read) and finally deletes `<target>-primary`; the informer watches targets for template changes; replica counts go through /scale (next rule)',
   },
   {
     apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'],

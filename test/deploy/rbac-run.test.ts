@@ -52,7 +52,7 @@ describe('the controller with exactly the shipped RBAC', () => {
 
   it('completes a canary as the ServiceAccount (leader election as shipped)', async () => {
     const kubeconfig = await sandbox.addUser('kubestead-sa-token-0123456789', { username: SERVICE_ACCOUNT, groups: ['system:serviceaccounts', 'system:serviceaccounts:kubestead-system', 'system:authenticated'] });
-    const { stdout: whoami } = await exec(KUBECTL, ['auth', 'can-i', 'patch', 'deployments', '-n', 'shop'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const { stdout: whoami } = await exec(KUBECTL, ['auth', 'can-i', 'update', 'deployments', '-n', 'shop'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
     expect(whoami.trim()).toBe('yes');
     await createShop(sandbox.kubeConfig());
     const policies = new DemoPolicyApi(sandbox.kubeConfig());

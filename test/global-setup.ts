@@ -2,8 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** CLI tests run the real bin/kubestead, which runs dist/: build it once, fresh, before any test. */
+/**
+ * CLI tests run the real bin/kubestead, which runs dist/: build it once, fresh, before any test —
+ * unless the caller built it already (KUBESTEAD_DIST_BUILT=1: .ci/run's two side-by-side runs share one build).
+ */
 export default function setup(): void {
+  if (process.env.KUBESTEAD_DIST_BUILT === '1') return;
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }

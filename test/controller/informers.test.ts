@@ -53,7 +53,8 @@ describe('ClusterCache over supervised informers (real client-node against the s
       running.push(informers);
       const cache = new InformerCache(informers);
       for (const informer of informerList(informers)) informer.start();
-      await waitFor(() => cache.synced() && cache.pods('a', { app: 'web' }).length === 2 && cache.pods('a', { app: 'other' }).length === 2, 8000, 'informers synced with the pods');
+      // each informer has its own watch: pods may arrive before their ReplicaSet, so wait for both
+      await waitFor(() => cache.synced() && cache.replicaSets('a', { app: 'web' }).length === 1 && cache.pods('a', { app: 'web' }).length === 2 && cache.pods('a', { app: 'other' }).length === 2, 8000, 'informers synced with the ReplicaSets and pods');
       expect(cache.policy({ namespace: 'a', name: 'web-policy' })?.metadata?.name).toBe('web-policy');
       expect(cache.deployment('a', 'web')?.spec?.replicas).toBe(2);
       const [rs] = cache.replicaSets('a', { app: 'web' });

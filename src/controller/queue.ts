@@ -64,6 +64,7 @@ export class WorkQueue {
   private slotsUsed = 0;
   private active = false;
   private stopped = false;
+  private asleep = false;
   private wakeUp: AbortController = new AbortController();
   private readonly maxInFlight: number;
   private readonly random: () => number;
@@ -132,6 +133,16 @@ export class WorkQueue {
   /** When `key` is next due (ms on the clock), or null: running, parked or unknown. */
   dueAt(key: PolicyKey): number | null {
     return this.states.get(keyString(key))?.dueAt ?? null;
+  }
+
+  /**
+   * The dispatch loop waits and nothing is due now: every request so far has been started or
+   * scheduled. What a test waits for before asserting that nothing more started.
+   */
+  get idle(): boolean {
+    if (!this.asleep) return false;
+    const top = this.heap.peek();
+    return !this.active || this.slotsUsed >= this.maxInFlight || top === undefined || top.at > this.options.clock.now();
   }
 
   isParked(key: PolicyKey): boolean {
@@ -253,6 +264,7 @@ export class WorkQueue {
   }
 
   private wake(): void {
+    this.asleep = false;
     if (!this.wakeUp.signal.aborted) this.wakeUp.abort(WOKEN);
   }
 
@@ -263,11 +275,10 @@ export class WorkQueue {
     const top = this.heap.peek();
     const canDispatch = this.active && this.slotsUsed < this.maxInFlight && top !== undefined;
     const signal = this.wakeUp.signal;
-    if (canDispatch) {
-      await this.options.clock.sleep(Math.max(0, top.at - this.options.clock.now()), signal).catch(() => undefined);
-      return;
-    }
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.asleep = true;
+    if (canDispatch) await this.options.clock.sleep(Math.max(0, top.at - this.options.clock.now()), signal).catch(() => undefined);
+    else await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.asleep = false;
   }
 }
 

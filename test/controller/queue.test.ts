@@ -34,6 +34,10 @@ afterEach(async () => {
   }
 });
 
+/** Waits until the queue has acted on everything asked of it so far: no reconcile settling, the loop asleep, nothing due. */
+const settled = (f: Fixture, inFlight = f.queue.inFlight): Promise<true> =>
+  waitFor(() => f.queue.inFlight === inFlight && f.queue.idle, 4000, 'the queue idle');
+
 /** The delay after which `k` is next due, or null. */
 const dueIn = (f: Fixture, k: PolicyKey): number | null => {
   const at = f.queue.dueAt(k);
@@ -47,12 +51,12 @@ describe('work queue', () => {
     await waitFor(() => f.reconciler.calls.length === 1);
     f.queue.add(key('a'));
     f.queue.add(key('a'));
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 1);
     expect(f.reconciler.calls).toHaveLength(1);
     f.reconciler.calls[0]!.finish({ requeueAfterMs: null });
     await waitFor(() => f.reconciler.calls.length === 2);
     f.reconciler.calls[1]!.finish({ requeueAfterMs: null });
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 0);
     expect(f.reconciler.calls).toHaveLength(2);
     expect(f.reconciler.maxRunningPerKey).toBe(1);
   });
@@ -94,7 +98,7 @@ describe('work queue', () => {
     expect(f.queue.dueAt(key('bad'))).toBeNull();
     f.queue.add(key('bad'), 0, false);
     await f.clock.advance(120_000);
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 0);
     expect(reconciler.calls).toHaveLength(1);
     reconciler.behave('ns/bad', { requeueAfterMs: null });
     f.queue.add(key('bad'), 0, true);
@@ -123,7 +127,7 @@ describe('work queue', () => {
     const f = fixture(reconciler, { maxInFlight: 5 });
     for (let i = 0; i < 30; i++) f.queue.add(key(`p${i}`));
     await waitFor(() => reconciler.calls.length === 5);
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 5);
     expect(reconciler.calls).toHaveLength(5);
     reconciler.calls[0]!.finish({ requeueAfterMs: null });
     await waitFor(() => reconciler.calls.length === 6);
@@ -169,7 +173,7 @@ describe('work queue', () => {
     expect(f.queue.size).toBe(0);
     expect(reconciler.forgotten).toEqual(['ns/gone']);
     await f.clock.advance(10_000);
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 0);
     expect(reconciler.calls).toHaveLength(1);
   });
 
@@ -193,7 +197,7 @@ describe('work queue', () => {
     expect(reconciler.calls[0]!.signal.aborted).toBe(true);
     reconciler.calls[0]!.finish(new Error('aborted'));
     f.queue.add(key('b'));
-    await new Promise((r) => setTimeout(r, 50));
+    await settled(f, 0);
     expect(reconciler.calls).toHaveLength(1);
     expect(reconciler.forgotten).toContain('ns/a');
     f.queue.activate([key('b')]);
@@ -208,7 +212,7 @@ describe('work queue', () => {
     await waitFor(() => reconciler.calls.length === 1);
     let drained = false;
     const draining = f.queue.drain(5000, new Error('shutting down')).then(() => (drained = true));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => f.clock.waiting > 0); // drain sleeps out its grace period: it waits for the reconcile
     expect(drained).toBe(false);
     reconciler.calls[0]!.finish({ requeueAfterMs: 1000 });
     await draining;

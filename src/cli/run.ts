@@ -64,10 +64,12 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
 
 async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node');
+  const { reuseAgents } = await import('../controller/api-requests.js');
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) throw new Error('no cluster: set --kubeconfig or $KUBECONFIG, or run in a pod');
+  reuseAgents(kc); // the audit recorder's clients too: a TLS handshake per request costs CPU and memory
   return kc;
 }
 

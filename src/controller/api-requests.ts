@@ -76,9 +76,12 @@ type AgentFactory = (cluster: Cluster | null, options: AgentOptions) => Agent;
  * client-node 1.4 makes a new https.Agent for every request (KubeConfig's private createAgent), so
  * every request pays a full TLS handshake, and building each TLS context blocks the event loop
  * (measured: most of the controller's CPU with 100 policies). This keeps one keep-alive agent per
- * distinct set of TLS options (a rotated client certificate gets a new one).
+ * distinct set of TLS options (a rotated client certificate gets a new one). Every KubeConfig of a
+ * long-running process needs it: measured with 25 GETs a second for 40 s, a fresh agent per request
+ * cost 3.1 ms of CPU a request and grew the RSS from 130 to 279 MiB (OpenSSL's per-connection
+ * memory, fragmenting malloc's arenas); reused, 0.56 ms and a flat 130 MiB.
  */
-function reuseAgents(config: KubeConfig): void {
+export function reuseAgents(config: KubeConfig): void {
   const target = config as unknown as { createAgent: AgentFactory };
   const original = target.createAgent.bind(config);
   const agents = new Map<string, Agent>();

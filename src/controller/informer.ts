@@ -15,6 +15,8 @@ export interface InformerSpec<T extends KubernetesObject> {
   fieldSelector?: string;
   /** Turns a watched object into the shape the list returns (see ObservedWatch). */
   decode?: (object: unknown) => unknown;
+  /** What the cache keeps of each object, listed or watched (default: all of it). */
+  keep?: (object: T) => T;
 }
 
 export interface SupervisionOptions {
@@ -54,7 +56,9 @@ export class SupervisedInformer<T extends KubernetesObject> {
     const timeoutSeconds = options.watchTimeoutSeconds ?? 300;
     this.silentAfterMs = options.silentAfterMs ?? timeoutSeconds * 1000 + 60_000;
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
-    this.watch = new ObservedWatch(options.kubeConfig, { timeoutSeconds, onContact: () => this.contact(), observer: options.observer, decode: spec.decode });
+    const { decode, keep } = spec;
+    const decodeAndKeep = keep ? (object: unknown): unknown => keep((decode ? decode(object) : object) as T) : decode;
+    this.watch = new ObservedWatch(options.kubeConfig, { timeoutSeconds, onContact: () => this.contact(), observer: options.observer, decode: decodeAndKeep });
     this.store = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
     this.store.on('error', (err: unknown) => this.failed(err));
   }
@@ -93,6 +97,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   private async list(): Promise<KubernetesListObject<T>> {
     const list = await this.spec.list();
+    if (this.spec.keep) list.items = list.items.map(this.spec.keep);
     this.listed = true;
     this.contact();
     return list;

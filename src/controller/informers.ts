@@ -1,6 +1,6 @@
 import {
   AppsV1Api, CoreV1Api, CustomObjectsApi,
-  type CoreV1Event, type KubeConfig, type KubernetesListObject, type V1Deployment, type V1Pod, type V1ReplicaSet,
+  type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Pod, type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { PolicyObject } from './cache.js';
@@ -27,6 +27,22 @@ const scoped = (prefix: string, resource: string, namespace?: string): string =>
 
 const decoder = (type: string) => (object: unknown): unknown => ObjectSerializer.deserialize(object, type) as unknown;
 
+/*
+ * What the cache keeps. A thousand policies mean thousands of pods and ReplicaSets held for as long as
+ * the process runs, and the controller reads little of them: no object keeps its managedFields (on a
+ * real API server often the largest part of the metadata), a pod keeps its metadata and status (owner,
+ * labels, deletion, readiness, restarts; never its spec), a ReplicaSet everything but its pod template
+ * (its owner, labels, revision and counts are what is read). Writes never start from a cached object:
+ * they read the object first.
+ */
+const withoutManagedFields = <T extends KubernetesObject>(object: T): T =>
+  object.metadata?.managedFields ? { ...object, metadata: { ...object.metadata, managedFields: undefined } } : object;
+
+export const podForCache = (pod: V1Pod): V1Pod => withoutManagedFields({ apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, status: pod.status });
+
+export const replicaSetForCache = (rs: V1ReplicaSet): V1ReplicaSet =>
+  withoutManagedFields(rs.spec?.template ? { ...rs, spec: { ...rs.spec, template: undefined } } : rs);
+
 export function createInformers(kubeConfig: KubeConfig, namespace: string | undefined, supervision: SupervisionOptions): Informers {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -36,21 +52,21 @@ export function createInformers(kubeConfig: KubeConfig, namespace: string | unde
   const listPolicies = async (): Promise<KubernetesListObject<PolicyObject>> =>
     (ns ? await custom.listNamespacedCustomObject({ ...crd, namespace: ns }) : await custom.listClusterCustomObject(crd)) as KubernetesListObject<PolicyObject>;
   return {
-    policies: new SupervisedInformer({ name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), list: listPolicies }, supervision),
+    policies: new SupervisedInformer({ name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), list: listPolicies, keep: withoutManagedFields }, supervision),
     deployments: new SupervisedInformer({
-      name: 'deployments', path: scoped('/apis/apps/v1', 'deployments', ns), decode: decoder('V1Deployment'),
+      name: 'deployments', path: scoped('/apis/apps/v1', 'deployments', ns), decode: decoder('V1Deployment'), keep: withoutManagedFields,
       list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
     }, supervision),
     replicaSets: new SupervisedInformer({
-      name: 'replicasets', path: scoped('/apis/apps/v1', 'replicasets', ns), decode: decoder('V1ReplicaSet'),
+      name: 'replicasets', path: scoped('/apis/apps/v1', 'replicasets', ns), decode: decoder('V1ReplicaSet'), keep: replicaSetForCache,
       list: () => (ns ? apps.listNamespacedReplicaSet({ namespace: ns }) : apps.listReplicaSetForAllNamespaces()),
     }, supervision),
     pods: new SupervisedInformer({
-      name: 'pods', path: scoped('/api/v1', 'pods', ns), decode: decoder('V1Pod'),
+      name: 'pods', path: scoped('/api/v1', 'pods', ns), decode: decoder('V1Pod'), keep: podForCache,
       list: () => (ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces()),
     }, supervision),
     events: new SupervisedInformer({
-      name: 'events', path: scoped('/api/v1', 'events', ns), decode: decoder('CoreV1Event'), fieldSelector: EVENT_FIELD_SELECTOR,
+      name: 'events', path: scoped('/api/v1', 'events', ns), decode: decoder('CoreV1Event'), fieldSelector: EVENT_FIELD_SELECTOR, keep: withoutManagedFields,
       list: () => (ns ? core.listNamespacedEvent({ namespace: ns, fieldSelector: EVENT_FIELD_SELECTOR }) : core.listEventForAllNamespaces({ fieldSelector: EVENT_FIELD_SELECTOR })),
     }, supervision),
   };

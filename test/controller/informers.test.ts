@@ -1,10 +1,10 @@
-import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock/manual.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { Backoff } from '../../src/controller/backoff.js';
 import { InformerCache } from '../../src/controller/informer-cache.js';
-import { createInformers, informerList, type Informers } from '../../src/controller/informers.js';
+import { createInformers, informerList, podForCache, replicaSetForCache, type Informers } from '../../src/controller/informers.js';
 import type { SupervisionOptions } from '../../src/controller/informer.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -39,6 +39,16 @@ const allWatching = (cache: InformerCache): boolean => informerList(cache.inform
 const deploymentNames = (cache: InformerCache, ns: string): string[] =>
   cache.informers.deployments.store.list(ns).map((d: V1Deployment) => d.metadata!.name!).sort();
 
+/** The cache keeps what the controller reads: a pod's metadata and status, a ReplicaSet without its template. */
+function expectKeptForCache(rs: V1ReplicaSet, pods: V1Pod[]): void {
+  expect(rs.spec?.template).toBeUndefined();
+  expect(rs.spec?.selector?.matchLabels?.app).toBe('web');
+  expect(rs.metadata?.labels?.['pod-template-hash']).toBeTruthy();
+  expect(pods.map((pod) => pod.spec)).toEqual(pods.map(() => undefined));
+  expect(pods.map((pod) => pod.metadata!.ownerReferences![0]!.uid)).toEqual(pods.map(() => rs.metadata!.uid));
+  expect(pods.every((pod) => pod.status!.phase)).toBe(true);
+}
+
 describe('ClusterCache over supervised informers (real client-node against the sandbox)', () => {
   it('serves policies, Deployments, ReplicaSets and pods by selector, and Warning Events by object, from indexes', async () => {
     const cluster = await sandboxWithCrd();
@@ -64,6 +74,7 @@ describe('ClusterCache over supervised informers (real client-node against the s
       expect(cache.replicaSets('b', { app: 'web' })).toEqual([]);
       const webPods = cache.pods('a', { 'pod-template-hash': hash });
       expect(webPods.map((p) => p.metadata!.labels!.app)).toEqual(['web', 'web']);
+      expectKeptForCache(rs!, webPods);
       const podName = webPods[0]!.metadata!.name!;
       const involved = { kind: 'Pod', name: podName, namespace: 'a' };
       await clusterCore.createNamespacedEvent({ namespace: 'a', body: { metadata: { name: 'e1' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } });
@@ -87,7 +98,11 @@ describe('ClusterCache over supervised informers (real client-node against the s
       await clusterApps.replaceNamespacedDeployment({ name: 'web', namespace: 'a', body: web });
       await waitFor(() => cache.replicaSets('a', { app: 'web' }).length === 2, 8000, 'the second ReplicaSet');
       const fresh = cache.replicaSets('a', { app: 'web' }).find((r) => r.metadata!.labels!['pod-template-hash'] !== hash)!;
-      await waitFor(() => cache.pods('a', { 'pod-template-hash': fresh.metadata!.labels!['pod-template-hash']! }).length > 0, 8000, 'pods of the new ReplicaSet');
+      const freshPods = await waitFor(() => {
+        const pods = cache.pods('a', { 'pod-template-hash': fresh.metadata!.labels!['pod-template-hash']! });
+        return pods.length > 0 && pods;
+      }, 8000, 'pods of the new ReplicaSet');
+      expectKeptForCache(fresh, freshPods); // the same for objects that arrive by watch
     } finally {
       for (const informers of running.splice(0)) await Promise.all(informerList(informers).map((i) => i.stop()));
       await cluster.close();
@@ -169,5 +184,22 @@ describe('ClusterCache over supervised informers (real client-node against the s
     await apps.createNamespacedDeployment({ namespace: 'e', body: deploymentBody('after-silence') });
     await waitFor(() => deploymentNames(cache, 'e').includes('after-silence'), 8000, 'the new Deployment');
     expect(deployments.staleMs()).toBeLessThan(10_000);
+  });
+});
+
+describe('what the cache keeps of an object', () => {
+  const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+  const metadata = { name: 'web-1', namespace: 'a', labels: { app: 'web' }, managedFields };
+
+  it('a pod: its metadata without managedFields, and its status; not its spec', () => {
+    const kept = podForCache({ apiVersion: 'v1', kind: 'Pod', metadata, spec: { containers: [{ name: 'app', image: 'app:1' }] }, status: { phase: 'Running' } });
+    expect(kept).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'a', labels: { app: 'web' }, managedFields: undefined }, status: { phase: 'Running' } });
+  });
+
+  it('a ReplicaSet: all but its pod template and managedFields', () => {
+    const selector = { matchLabels: { app: 'web' } };
+    const kept = replicaSetForCache({ metadata, spec: { replicas: 2, selector, template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } } }, status: { replicas: 2 } });
+    expect(kept).toEqual({ metadata: { ...metadata, managedFields: undefined }, spec: { replicas: 2, selector, template: undefined }, status: { replicas: 2 } });
+    expect(metadata.managedFields).toBe(managedFields); // the object given is not changed
   });
 });

@@ -43,31 +43,56 @@ export const podForCache = (pod: V1Pod): V1Pod => withoutManagedFields({ apiVers
 export const replicaSetForCache = (rs: V1ReplicaSet): V1ReplicaSet =>
   withoutManagedFields(rs.spec?.template ? { ...rs, spec: { ...rs.spec, template: undefined } } : rs);
 
+/** Objects per list page: one page's body at a time, not a whole cluster's pods in one response. */
+export const LIST_PAGE_SIZE = 500;
+
+type Page = { limit: number; _continue?: string };
+
+/**
+ * A list in pages of LIST_PAGE_SIZE (limit and continue, as client-go's pager does), joined: the
+ * pages share the first one's resourceVersion, which the watch starts from. An expired continue
+ * token fails the list; the informer restarts and lists again.
+ */
+async function allPages<T extends KubernetesObject>(listPage: (page: Page) => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
+  const first = await listPage({ limit: LIST_PAGE_SIZE });
+  const items = [...first.items];
+  for (let token = first.metadata?._continue; token;) {
+    const next = await listPage({ limit: LIST_PAGE_SIZE, _continue: token });
+    items.push(...next.items);
+    token = next.metadata?._continue;
+  }
+  return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
+}
+
 export function createInformers(kubeConfig: KubeConfig, namespace: string | undefined, supervision: SupervisionOptions): Informers {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const crd = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
   const ns = namespace;
-  const listPolicies = async (): Promise<KubernetesListObject<PolicyObject>> =>
-    (ns ? await custom.listNamespacedCustomObject({ ...crd, namespace: ns }) : await custom.listClusterCustomObject(crd)) as KubernetesListObject<PolicyObject>;
+  const listPolicies = (page: Page): Promise<KubernetesListObject<PolicyObject>> =>
+    (ns ? custom.listNamespacedCustomObject({ ...crd, namespace: ns, ...page }) : custom.listClusterCustomObject({ ...crd, ...page })) as Promise<KubernetesListObject<PolicyObject>>;
+  const warnings = { fieldSelector: EVENT_FIELD_SELECTOR };
   return {
-    policies: new SupervisedInformer({ name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), list: listPolicies, keep: withoutManagedFields }, supervision),
+    policies: new SupervisedInformer({
+      name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), keep: withoutManagedFields,
+      list: () => allPages(listPolicies),
+    }, supervision),
     deployments: new SupervisedInformer({
       name: 'deployments', path: scoped('/apis/apps/v1', 'deployments', ns), decode: decoder('V1Deployment'), keep: withoutManagedFields,
-      list: () => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
+      list: () => allPages((page) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...page }) : apps.listDeploymentForAllNamespaces(page))),
     }, supervision),
     replicaSets: new SupervisedInformer({
       name: 'replicasets', path: scoped('/apis/apps/v1', 'replicasets', ns), decode: decoder('V1ReplicaSet'), keep: replicaSetForCache,
-      list: () => (ns ? apps.listNamespacedReplicaSet({ namespace: ns }) : apps.listReplicaSetForAllNamespaces()),
+      list: () => allPages((page) => (ns ? apps.listNamespacedReplicaSet({ namespace: ns, ...page }) : apps.listReplicaSetForAllNamespaces(page))),
     }, supervision),
     pods: new SupervisedInformer({
       name: 'pods', path: scoped('/api/v1', 'pods', ns), decode: decoder('V1Pod'), keep: podForCache,
-      list: () => (ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces()),
+      list: () => allPages((page) => (ns ? core.listNamespacedPod({ namespace: ns, ...page }) : core.listPodForAllNamespaces(page))),
     }, supervision),
     events: new SupervisedInformer({
       name: 'events', path: scoped('/api/v1', 'events', ns), decode: decoder('CoreV1Event'), fieldSelector: EVENT_FIELD_SELECTOR, keep: withoutManagedFields,
-      list: () => (ns ? core.listNamespacedEvent({ namespace: ns, fieldSelector: EVENT_FIELD_SELECTOR }) : core.listEventForAllNamespaces({ fieldSelector: EVENT_FIELD_SELECTOR })),
+      list: () => allPages((page) => (ns ? core.listNamespacedEvent({ namespace: ns, ...warnings, ...page }) : core.listEventForAllNamespaces({ ...warnings, ...page }))),
     }, supervision),
   };
 }

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/clock/manual.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { Backoff } from '../../src/controller/backoff.js';
 import { InformerCache } from '../../src/controller/informer-cache.js';
-import { createInformers, informerList, podForCache, replicaSetForCache, type Informers } from '../../src/controller/informers.js';
+import { createInformers, informerList, LIST_PAGE_SIZE, podForCache, replicaSetForCache, type Informers } from '../../src/controller/informers.js';
 import type { SupervisionOptions } from '../../src/controller/informer.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -167,6 +167,24 @@ describe('ClusterCache over supervised informers (real client-node against the s
     expect(deleted).toEqual(['doomed']);
     const relists = sandbox.requests.list({ method: 'GET', path: '/apis/apps/v1/namespaces/d/deployments' }).filter((r) => !/watch=true/.test(r.query));
     expect(relists.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it(`lists in pages of ${LIST_PAGE_SIZE} (limit and continue) into one cache, and watches on from there`, async () => {
+    const core = sandbox.client(CoreV1Api);
+    const involved = { kind: 'Pod', name: 'busy', namespace: 'e' };
+    const count = LIST_PAGE_SIZE * 2 + 10;
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: `w${i + j}` }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } })));
+    }
+    sandbox.requests.clear();
+    const cache = start({}, 'e');
+    await waitFor(() => cache.synced() && allWatching(cache));
+    expect(cache.events('e', { kind: 'Pod', name: 'busy' })).toHaveLength(count);
+    const lists = sandbox.requests.list({ method: 'GET', path: '/api/v1/namespaces/e/events' }).filter((r) => !/watch=true/.test(r.query));
+    expect(lists.map((r) => new URLSearchParams(r.query).get('limit'))).toEqual(['500', '500', '500']);
+    expect(lists.map((r) => new URLSearchParams(r.query).has('continue'))).toEqual([false, true, true]);
+    await core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: 'after' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'again' } });
+    await waitFor(() => cache.events('e', { kind: 'Pod', name: 'busy' }).length === count + 1, 8000, 'the event created after the list');
   });
 
   it('restarts a watch that stays silent (no event, no bookmark) past the limit, and reports it stale meanwhile', async () => {

@@ -24,6 +24,14 @@ function runtimeCopies(): Array<[string, string]> {
   });
 }
 
+/** How the image starts node: ENTRYPOINT's flags before the script, and the runtime stage's ENV. */
+function imageCommand(): { flags: string[]; env: Record<string, string> } {
+  const runtime = dockerfile.split(/^FROM /m).at(-1) ?? '';
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[];
+  const env = Object.fromEntries([...runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, name = '', value = '']) => [name, value]));
+  return { flags: entrypoint.slice(1, entrypoint.indexOf('/app/bin/kubestead')), env };
+}
+
 const DEV_ONLY = ['typescript', 'vitest', 'eslint', 'typescript-eslint', 'fast-check', '@eslint/js'];
 
 /** The image's install without Docker: the runtime stage's files and `npm ci --omit=dev` in a temporary folder. */
@@ -43,6 +51,8 @@ describe('production install (what the Dockerfile builds)', () => {
     expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-\S+:nonroot$/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);
+    // the controller's settings (docs/operator.md, "Scale"), with which startRun runs it below
+    expect(imageCommand()).toEqual({ flags: ['--optimize-for-size'], env: { NODE_ENV: 'production', MALLOC_ARENA_MAX: '1' } });
     expect(runtimeCopies().map(([, target]) => target).sort()).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'rules']);
   });
 
@@ -72,8 +82,9 @@ describe('production install (what the Dockerfile builds)', () => {
 
   /** `kubestead run` from the install, against `sandbox`: its output, its health port once logged, and SIGTERM. */
   function startRun(sandbox: Sandbox) {
-    const child = spawn(process.execPath, [join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
-      cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
+    const image = imageCommand();
+    const child = spawn(process.execPath, [...image.flags, join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
+      cwd: app, env: { ...image.env, PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

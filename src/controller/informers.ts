@@ -48,6 +48,10 @@ export const LIST_PAGE_SIZE = 500;
 
 type Page = { limit: number; _continue?: string };
 
+/** The continue token of a list page: `_continue` in client-node's typed lists, `continue` in a custom resource's plain JSON. */
+const continueOf = (list: KubernetesListObject<KubernetesObject>): string | undefined =>
+  list.metadata?._continue ?? (list.metadata as { continue?: string } | undefined)?.continue;
+
 /**
  * A list in pages of LIST_PAGE_SIZE (limit and continue, as client-go's pager does), joined: the
  * pages share the first one's resourceVersion, which the watch starts from. An expired continue
@@ -56,10 +60,10 @@ type Page = { limit: number; _continue?: string };
 async function allPages<T extends KubernetesObject>(listPage: (page: Page) => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
   const first = await listPage({ limit: LIST_PAGE_SIZE });
   const items = [...first.items];
-  for (let token = first.metadata?._continue; token;) {
+  for (let token = continueOf(first); token;) {
     const next = await listPage({ limit: LIST_PAGE_SIZE, _continue: token });
     items.push(...next.items);
-    token = next.metadata?._continue;
+    token = continueOf(next);
   }
   return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
 }

@@ -39,6 +39,11 @@ const allWatching = (cache: InformerCache): boolean => informerList(cache.inform
 const deploymentNames = (cache: InformerCache, ns: string): string[] =>
   cache.informers.deployments.store.list(ns).map((d: V1Deployment) => d.metadata!.name!).sort();
 
+/** Creates `count` objects, 50 at a time. */
+async function inBatches(count: number, create: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => create(i + j)));
+}
+
 /** The cache keeps what the controller reads: a pod's metadata and status, a ReplicaSet without its template. */
 function expectKeptForCache(rs: V1ReplicaSet, pods: V1Pod[]): void {
   expect(rs.spec?.template).toBeUndefined();
@@ -169,20 +174,21 @@ describe('ClusterCache over supervised informers (real client-node against the s
     expect(relists.length).toBeGreaterThanOrEqual(1);
   });
 
-  it(`lists in pages of ${LIST_PAGE_SIZE} (limit and continue) into one cache, and watches on from there`, async () => {
+  it(`lists in pages of ${LIST_PAGE_SIZE} (limit and continue) into one cache, typed lists and custom resources alike, and watches on from there`, async () => {
     const core = sandbox.client(CoreV1Api);
     const involved = { kind: 'Pod', name: 'busy', namespace: 'e' };
     const count = LIST_PAGE_SIZE * 2 + 10;
-    for (let i = 0; i < count; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: `w${i + j}` }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } })));
-    }
+    await inBatches(count, (i) => core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: `w${i}` }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } }));
+    await inBatches(LIST_PAGE_SIZE + 1, (i) => createPolicy(sandbox, 'e', `p${i}`, `app${i}`));
     sandbox.requests.clear();
     const cache = start({}, 'e');
     await waitFor(() => cache.synced() && allWatching(cache));
     expect(cache.events('e', { kind: 'Pod', name: 'busy' })).toHaveLength(count);
-    const lists = sandbox.requests.list({ method: 'GET', path: '/api/v1/namespaces/e/events' }).filter((r) => !/watch=true/.test(r.query));
-    expect(lists.map((r) => new URLSearchParams(r.query).get('limit'))).toEqual(['500', '500', '500']);
-    expect(lists.map((r) => new URLSearchParams(r.query).has('continue'))).toEqual([false, true, true]);
+    expect(cache.informers.policies.store.list('e')).toHaveLength(LIST_PAGE_SIZE + 1);
+    const pages = (path: string): Array<[string | null, boolean]> => sandbox.requests.list({ method: 'GET', path }).filter((r) => !/watch=true/.test(r.query))
+      .map((r) => [new URLSearchParams(r.query).get('limit'), new URLSearchParams(r.query).has('continue')]);
+    expect(pages('/api/v1/namespaces/e/events')).toEqual([['500', false], ['500', true], ['500', true]]);
+    expect(pages('/apis/kubestead.io/v1alpha1/namespaces/e/rolloutpolicies')).toEqual([['500', false], ['500', true]]);
     await core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: 'after' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'again' } });
     await waitFor(() => cache.events('e', { kind: 'Pod', name: 'busy' }).length === count + 1, 8000, 'the event created after the list');
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Agent, AgentOptions } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import {
   IsomorphicFetchHttpLibrary, KubeConfig, Observable, ServerConfiguration, createConfiguration, wrapHttpLibrary,
   type ApiType, type ApiConstructor, type Cluster, type ConfigurationOptions, type RequestContext, type ResponseContext,
@@ -95,11 +96,21 @@ export function reuseAgents(config: KubeConfig): void {
     let agent = agents.get(key);
     if (!agent) {
       if (agents.size >= 4) agents.clear();
-      agent = original(cluster, { ...options, keepAlive: true });
+      agent = original(cluster, { ...options, keepAlive: true, ...sharedTlsContext(cluster, options) });
       agents.set(key, agent);
     }
     return agent;
   };
+}
+
+/**
+ * One TLS context for all of an agent's connections. Without it, every new connection builds its
+ * own from the CA and client certificate (tls.connect's default), and the first seconds of a
+ * controller with a thousand policies open many at once. Not for a proxy's agent.
+ */
+function sharedTlsContext(cluster: Cluster | null, options: AgentOptions): Pick<AgentOptions, 'secureContext'> {
+  if (cluster?.proxyUrl || !cluster?.server.startsWith('https:')) return {};
+  return { secureContext: createSecureContext({ ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase }) };
 }
 
 /** Per-call options of a generated client that abort the request with `signal` (client-node 1.4 has no other way). */

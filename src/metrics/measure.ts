@@ -1,3 +1,4 @@
+import { mapLimit } from '../async/map-limit.js';
 import { parseDuration } from '../policy/duration.js';
 import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
 import { createProvider, type MetricsRuntime } from './provider.js';
@@ -5,20 +6,6 @@ import type { MeasureContext, Measurement, MetricProvider } from './types.js';
 
 function unavailable(check: CheckSpec, error: string): Measurement {
   return { status: 'unavailable', value: null, min: check.min ?? null, max: check.max ?? null, provider: check.provider, query: '', error, latencyMs: 0 };
-}
-
-/** Runs `work` over `items` with at most `limit` at once, keeping the order of results. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 function providersOf(spec: PolicySpec, runtime: MetricsRuntime): Map<string, MetricProvider | string> {

@@ -7,7 +7,7 @@ import { systemClock } from '../../src/clock/clock.js';
 import { ManualClock } from '../../src/clock/manual.js';
 import { startOperator, type RunningOperator } from '../../src/controller/operator.js';
 import { silentLogger } from '../../src/log/logger.js';
-import type { PolicyRef } from '../../src/record/recorder.js';
+import type { PolicyRef, Recorder } from '../../src/record/recorder.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { staticSecretReader } from '../../src/secrets/reader.js';
 import { waitFor } from '../sandbox/support.js';
@@ -104,5 +104,30 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject({ ...POLICY_API, namespace: 'lead', name: 'gone' });
     await waitFor(() => audit.health(policy).backlog === 0, 8000, 'the policy forgotten');
     up = true;
+  }, 60_000);
+
+  it('a new leader resumes the trail of many policies a few at a time (a burst would open a connection each), and of every one', async () => {
+    const policies = await Promise.all(Array.from({ length: 40 }, (_, i) => createPolicy(sandbox, 'many', `app-${i}`)));
+    const [leaderChanges, resumed] = [new Set<string>(), new Set<string>()];
+    let [running, mostAtOnce] = [0, 0];
+    const slowly = async <T>(work: () => T): Promise<T> => {
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((r) => setTimeout(r, 5)); // as long as a read of the API server: the calls overlap
+      running -= 1;
+      return work();
+    };
+    const counting: Recorder = {
+      record: (entry) => slowly(() => { leaderChanges.add(entry.policy.uid); return {}; }),
+      deliverPending: (policy) => slowly(() => { resumed.add(policy.uid); }),
+    };
+    const op = await startOperator({
+      kubeConfig: sandbox.kubeConfig(), logger: silentLogger, namespace: 'many', clock: new ManualClock(), identity: 'replica-d', leaderElect: true, leaseNamespace: 'many',
+      recorder: counting, reconcilerFactory: () => new RecordingReconciler({ requeueAfterMs: 10_000 }), tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
+    });
+    stops.push(() => op.stop());
+    await waitFor(() => resumed.size === policies.length, 8000, 'every policy resumed');
+    expect([...leaderChanges].sort()).toEqual(policies.map((p) => p.uid).sort());
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(8);
   }, 60_000);
 });

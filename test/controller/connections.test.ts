@@ -1,7 +1,7 @@
 import type { Agent } from 'node:https';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reuseAgents } from '../../src/controller/api-requests.js';
+import { CONNECTION_LIMITS, reuseAgents } from '../../src/controller/api-requests.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { testSandbox } from '../sandbox/support.js';
 
@@ -18,8 +18,8 @@ async function agentOf(config: KubeConfig): Promise<Agent> {
   return options.agent as Agent;
 }
 
-const socketsTo = (agent: Agent): number =>
-  [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].reduce((n, list) => n + (list?.length ?? 0), 0);
+const count = (lists: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(lists).reduce((n, list) => n + (list?.length ?? 0), 0);
+const socketsTo = (agent: Agent): number => count(agent.sockets) + count(agent.freeSockets);
 
 describe('connections to the API server (client-node 1.4 makes a new agent for every request)', () => {
   it('without reuseAgents: a new agent, so a new TLS connection, for every request', async () => {
@@ -40,6 +40,26 @@ describe('connections to the API server (client-node 1.4 makes a new agent for e
     expect(socketsTo(agent)).toBe(1);
     await Promise.all(Array.from({ length: 5 }, () => core.readNamespace({ name: 'default' })));
     expect(socketsTo(agent)).toBeLessThanOrEqual(5);
+    agent.destroy();
+  });
+
+  it('with reuseAgents: a burst of 200 requests queues for at most 64 connections, and at most 16 stay open idle', async () => {
+    const config = sandbox.kubeConfig();
+    reuseAgents(config);
+    const agent = await agentOf(config);
+    const core = config.makeApiClient(CoreV1Api);
+    let done = false;
+    const burst = Promise.all(Array.from({ length: 200 }, () => core.readNamespace({ name: 'default' }))).finally(() => { done = true; });
+    let [mostOpen, mostQueued] = [0, 0];
+    while (!done) {
+      mostOpen = Math.max(mostOpen, count(agent.sockets));
+      mostQueued = Math.max(mostQueued, count(agent.requests));
+      await new Promise((r) => setImmediate(r));
+    }
+    await burst;
+    expect(mostOpen).toBe(CONNECTION_LIMITS.maxSockets);
+    expect(mostQueued).toBeGreaterThan(0);
+    expect(count(agent.freeSockets)).toBeLessThanOrEqual(CONNECTION_LIMITS.maxFreeSockets);
     agent.destroy();
   });
 });

@@ -2,13 +2,13 @@
 # The controller image: `kubestead run` on Node 24 LTS, production dependencies only, no shell.
 # test/deploy/production-install.test.ts repeats what this file does (without Docker) and runs it.
 
-# 1. Build dist/ with the dev dependencies (TypeScript). --ignore-scripts: `prepare` would build
-#    before the sources are copied.
+# 1. Build dist/ with the dev dependencies (TypeScript, and rolldown for dist/bundle/, which
+#    bin/kubestead runs). --ignore-scripts: `prepare` would build before the sources are copied.
 FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json rolldown.config.mjs ./
 COPY src ./src
 RUN npm run build
 
@@ -37,5 +37,6 @@ USER 65532:65532
 EXPOSE 8080 8081
 # --optimize-for-size instead of bin/kubestead's 32 MiB semi-space (which speeds up bulk `test` and
 # `eval`): at 1,000 policies it took the RSS from 322 to 257 MiB for 1.8 instead of 1.2 ms of CPU a
-# tick. node is called directly: distroless has no /usr/bin/env for the shebang.
+# tick (before the bundle; docs/operator.md has today's figures). node is called directly:
+# distroless has no /usr/bin/env for the shebang.
 ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "/app/bin/kubestead", "run"]

@@ -3,11 +3,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * CLI tests run the real bin/kubestead, which runs dist/: build it once, fresh, before any test —
+ * CLI tests run the real bin/kubestead, which runs dist/bundle/: build dist/ and the bundle once, fresh, before any test —
  * unless the caller built it already (KUBESTEAD_DIST_BUILT=1: .ci/run's two side-by-side runs share one build).
  */
 export default function setup(): void {
   if (process.env.KUBESTEAD_DIST_BUILT === '1') return;
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve(root, 'node_modules/rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }

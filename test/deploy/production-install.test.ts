@@ -1,4 +1,5 @@
 import { spawn, execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,7 @@ describe('production install (what the Dockerfile builds)', () => {
   it('the Dockerfile builds on Node 24, installs with `npm ci --omit=dev`, runs as non-root `kubestead run` without a shell', () => {
     expect(dockerfile).toMatch(/^FROM node:24[-.\w]* AS build$/m);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(dockerfile).toMatch(/^COPY tsconfig\.json tsconfig\.build\.json rolldown\.config\.mjs \.\/$/m); // `npm run build` bundles too
     expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-\S+:nonroot$/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);
@@ -72,6 +74,16 @@ describe('production install (what the Dockerfile builds)', () => {
     const script = `for (const m of ${JSON.stringify(modules)}) await import('./dist/' + m);\nconsole.log('loaded ' + ${modules.length});`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app });
     expect(stdout.trim()).toBe(`loaded ${modules.length}`);
+  });
+
+  it('bin/kubestead runs dist/bundle/: tree-shaken (client-node\'s unused API classes left out), importing nothing from node_modules but node-fetch', () => {
+    expect(readFileSync(join(app, 'bin/kubestead'), 'utf8')).toMatch(/^import \{ main \} from '\.\.\/dist\/bundle\/kubestead\.js';$/m);
+    const chunks = readdirSync(join(app, 'dist/bundle')).filter((f) => f.endsWith('.js'));
+    const code = chunks.map((f) => readFileSync(join(app, 'dist/bundle', f), 'utf8')).join('\n');
+    const packages = new Set([...code.matchAll(/^import [^;]*? from "([^".][^"]*)";$/gm)].map(([, name]) => name).filter((name) => !name?.startsWith('node:') && !builtinModules.includes(name ?? '')));
+    expect([...packages]).toEqual(['node-fetch']);
+    expect(code).toMatch(/\bObjectAppsV1Api = class\b/);
+    expect(code).not.toMatch(/\bObjectStorageV1Api\b/);
   });
 
   it('compiles a policy from the repository (rules/ are where dist/ looks for them)', async () => {

@@ -11,5 +11,5 @@ export default defineConfig({
   // Loaded from node_modules as before: node-fetch 2 (client-node's HTTP client) calls url.parse,
   // whose deprecation warning Node prints for code outside node_modules.
   external: ['node-fetch'],
-  output: { dir: 'dist/bundle', format: 'esm', cleanDir: true },
+  output: { dir: 'dist/bundle', format: 'esm', cleanDir: true, charset: 'ascii', comments: { legal: true, annotation: false, jsdoc: false } },
 });

@@ -54,7 +54,8 @@ function nextPosition(ctx: TickContext, decision: Decision): void {
 
 /**
  * The live change a decision asks for: traffic and replicas (promotion's second half is a later
- * tick's). False when there was nothing to change (a hold or pause at the weight already given).
+ * tick's). False when no weight was written: a hold or pause at the weight already given, or a
+ * weighted router's canary still getting ready for its step's weight.
  */
 async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
   const actuator = actuatorOf(ctx);
@@ -70,7 +71,9 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
     const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
     const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
     if (unchanged) return false;
-    ctx.next.canaryReplicas = (await actuator.setCanaryWeight(weight, ready)).canaryReplicas;
+    const applied = await actuator.setCanaryWeight(weight, ready);
+    ctx.next.canaryReplicas = applied.canaryReplicas;
+    return applied.weightSet;
   }
   return true;
 }

@@ -8,7 +8,7 @@ import type { Decision } from '../decide/decision.js';
 import type { GatherRuntime, Gathered } from '../facts/gather.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { RecordReceipt, RecorderHealth } from '../record/recorder.js';
-import type { TrafficRouter } from '../routers/router.js';
+import type { RouterWeight, TrafficRouter } from '../routers/router.js';
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from './kube.js';
 import type { PolicyMemo } from './load.js';
@@ -46,6 +46,8 @@ export interface TickContext {
   target?: V1Deployment;
   primary?: V1Deployment;
   router?: TrafficRouter;
+  /** A weighted router's weight as the drift phase read it (or set it back) this tick: what a tick that writes no weight stands by. */
+  routerWeight?: RouterWeight;
   override?: PendingOverride;
   gathered?: Gathered;
   decision?: Decision;

@@ -11,17 +11,21 @@ export const shownWeight = (weight: number): number => Math.round(weight * 10_00
  * caught up with). Anything else is someone's hand edit: it is recorded as a WeightDrift reason
  * (an Event and a record through every recorder, the audit chain included, with the values seen
  * and wanted) and written back before the tick decides. The replica split has no weights to edit:
- * a hand scale is followScale's.
+ * a hand scale is followScale's. A tick that then writes no weight stands by this read (verifyWeight):
+ * an edit landing later in the tick, while the checks are measured, is the next tick's drift, never
+ * taken into status as the weight to keep.
  */
 export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> {
   const router = routerOf(ctx);
   const last = ctx.status.effectiveWeight;
   if (router.kind === 'replicas' || isShadow(ctx) || last === undefined) return undefined;
   const live = await router.getWeight();
+  ctx.routerWeight = live;
   const seen = shownWeight(live.weight);
   if (seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0)) return undefined;
   await recordEvent(ctx, 'weight-drift', `weight drift at step ${ctx.status.currentStep ?? 0}: ${router.kind} routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`);
   await router.setWeight(last);
-  ctx.next.effectiveWeight = shownWeight((await router.getWeight()).weight);
+  ctx.routerWeight = await router.getWeight();
+  ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;
 }

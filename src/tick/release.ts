@@ -153,12 +153,14 @@ export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
 }
 
 /**
- * The replica split as the Deployments this tick read show it (the cache, or the API when the cache
- * had not seen our own last write): a tick that changed nothing need not read them again, twice, from
- * the API. Other routers' objects are not cached: they are always read back (a hand edit is drift).
+ * The weight of a tick that wrote none, as this tick already read it: a weighted router's as the drift
+ * phase read it (an edit since then is the next tick's drift, not a weight to keep), the replica
+ * split as the Deployments this tick read show it (the cache, or the API when the cache had not seen
+ * our own last write), so they need not be read again, twice, from the API.
  */
 function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
-  if (routerOf(ctx).kind !== 'replicas' || !ctx.primary) return undefined;
+  if (routerOf(ctx).kind !== 'replicas') return ctx.routerWeight;
+  if (!ctx.primary) return undefined;
   const canary = targetOf(ctx).spec?.replicas ?? 0;
   const stable = primaryOf(ctx).spec?.replicas ?? 0;
   return { weight: replicaShare(canary, stable), detail: `replicas: ${canary} canary, ${stable} primary` };
@@ -166,7 +168,7 @@ function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
 
 /**
  * Verify: the weight read back from the live objects (never the one intended) goes to status.
- * `changed: false` (this tick wrote nothing) lets the replica split be read from what the tick read.
+ * `changed: false` (this tick wrote no weight) lets it be taken from what the tick read (unchangedWeight).
  */
 export async function verifyWeight(ctx: TickContext, changed = true): Promise<void> {
   const live = (changed ? undefined : unchangedWeight(ctx)) ?? await routerOf(ctx).getWeight();

@@ -4,6 +4,7 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 import { waitFor, type Body } from '../sandbox/support.js';
 import { CANARY_INGRESS, canaryIngressOf, CASES, createObject, DESTINATION_RULE, readObject, type RouterCase } from './cases.js';
 import { createApp, createPolicy, operatorWorld, policyOf, SOAK_MS, stubPrometheus, type OperatorWorld } from './operator.js';
+import type { FakePrometheus } from '../tick/fake-prometheus.js';
 import { thirdPartyCrdsPresent } from './support.js';
 
 const present = thirdPartyCrdsPresent();
@@ -70,11 +71,24 @@ class LiveObjects {
   }
 }
 
+/** The app, the router's objects and the policy, as a user creates them; returns once the policy adopted the app. */
+async function adoptedApp(world: OperatorWorld, ns: string, rc: RouterCase, prom: FakePrometheus): Promise<LiveObjects> {
+  await createApp(world.sandbox, ns);
+  const created: Body[] = [];
+  for (const object of rc.objects()) created.push(await createObject(world.sandbox, ns, object));
+  await createPolicy(world.sandbox, ns, policyOf(rc, prom));
+  await world.until(ns, 'adopted', (s) => s.phase === 'Idle');
+  return new LiveObjects(world.sandbox, ns, rc, created[0]);
+}
+
 const atHalfPercent = (s: { phase?: string; currentStep?: number; effectiveWeight?: number }) => s.phase === 'Progressing' && s.currentStep === 0 && s.effectiveWeight === 0.5;
 
-/** Someone edits the weights to 30/70 mid-step: the next tick records WeightDrift (Event and record) and writes 0.5 % back. */
-async function driftIsCorrected(world: OperatorWorld, ns: string, rc: RouterCase, live: LiveObjects): Promise<void> {
-  await rc.handEdit(world.sandbox, ns, 30, 70);
+/**
+ * Someone edits the weights to 30/70 mid-step (`edit` does it, between ticks or during one): the
+ * next tick records WeightDrift (Event and record) and writes 0.5 % back.
+ */
+async function driftIsCorrected(world: OperatorWorld, ns: string, rc: RouterCase, live: LiveObjects, edit: () => Promise<void>): Promise<void> {
+  await edit();
   let events: string[] = [];
   const drift = await world.advanceUntil(async () => {
     events = await world.events(ns);
@@ -98,12 +112,7 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
     const ns = `op-${slug(rc.name)}`;
     const prom = await stubPrometheus();
     try {
-      await createApp(w.sandbox, ns);
-      const created: Body[] = [];
-      for (const object of rc.objects()) created.push(await createObject(w.sandbox, ns, object));
-      const live = new LiveObjects(w.sandbox, ns, rc, created[0]);
-      await createPolicy(w.sandbox, ns, policyOf(rc, prom));
-      await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
+      const live = await adoptedApp(w, ns, rc, prom);
       await live.expectSplit(0, 100);
       await live.expectWorkloads(0, 'shop/checkout:1');
 
@@ -128,7 +137,7 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
       await w.until(ns, 'the next canary at 0.5 %', atHalfPercent);
       await live.expectSplit(5, 995);
       await live.expectTracks(await live.hashOf('shop/checkout:3'));
-      await driftIsCorrected(w, ns, rc, live);
+      await driftIsCorrected(w, ns, rc, live, () => rc.handEdit(w.sandbox, ns, 30, 70));
       prom.set(0.4);
       const rolledBack = await w.advanceUntilStatus(ns, 'RolledBack', (s) => s.phase === 'RolledBack');
       expect(rolledBack).toMatchObject({ canaryWeight: 0, effectiveWeight: 0, lastDecision: { action: 'rollback' } });
@@ -168,6 +177,31 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
       const adopted = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
       expect(adopted.effectiveWeight).toBe(0);
       expect((await apps.readNamespacedDeployment({ name: 'checkout', namespace: ns })).spec?.replicas).toBe(0);
+    } finally {
+      await prom.close();
+    }
+  }, 60_000);
+
+  // The tick read the weight (no drift), then measured its checks while the edit landed: the read-back
+  // at its end must not take 30 % as the weight it stands by, or no later tick would see drift.
+  const smi = CASES.find((rc) => rc.name === 'smi')!;
+  it('a hand edit that lands mid-tick, while the checks are measured, is drift on the next tick, not the new weight', async () => {
+    const w = world();
+    const ns = 'op-mid-tick';
+    const prom = await stubPrometheus();
+    try {
+      const live = await adoptedApp(w, ns, smi, prom);
+      await w.setImage(ns, 'shop/checkout:2');
+      await w.until(ns, 'the canary at 0.5 %', atHalfPercent);
+      let edited = false;
+      await driftIsCorrected(w, ns, smi, live, () => {
+        prom.beforeNextAnswer(async () => {
+          await smi.handEdit(w.sandbox, ns, 30, 70);
+          edited = true;
+        });
+        return Promise.resolve();
+      });
+      expect(edited).toBe(true);
     } finally {
       await prom.close();
     }

@@ -8,12 +8,18 @@ export interface FakePrometheus {
   server: TestServer;
   url: string;
   set(value: number | 'garbage' | 'down'): void;
+  /** Runs `action` when the next query arrives, before it is answered (something happening mid-tick). */
+  beforeNextAnswer(action: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
 export async function startFakePrometheus(initial: number): Promise<FakePrometheus> {
   let value: number | 'garbage' | 'down' = initial;
-  const server = await startServer((_req, res) => {
+  let before: (() => Promise<void>) | undefined;
+  const server = await startServer(async (_req, res) => {
+    const action = before;
+    before = undefined;
+    await action?.();
     if (value === 'down') return json(res, 503, { status: 'error', errorType: 'unavailable', error: 'down for the test' });
     if (value === 'garbage') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -22,5 +28,5 @@ export async function startFakePrometheus(initial: number): Promise<FakePromethe
     }
     json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] } });
   });
-  return { server, url: server.url, set: (v) => { value = v; }, close: () => server.close() };
+  return { server, url: server.url, set: (v) => { value = v; }, beforeNextAnswer: (action) => { before = action; }, close: () => server.close() };
 }

@@ -1,20 +1,22 @@
 // The controller under load: N active policies (default 1,000; BENCH_POLICIES) at 10 s intervals,
 // each a canary in progress on its own Deployment in the sandbox cluster (a separate process, so
 // that this process is the controller alone), checks answered by a local Prometheus stand-in.
-// Two windows are measured, all policies idle (adopted, no canary) and all progressing (a canary
-// holding in a 1 h soak, its check's value changed once half-way), each reporting tick duration
-// p50/p99, the longest event-loop stall, API requests and writes per tick, provider requests against
-// distinct queries, and whether every tick came within its interval. Then the RSS of `kubestead run`
-// as the image runs it (Dockerfile's ENV and node flags), in a process of its own taking over every
-// policy; BENCH_COMPARE_FLAGS="none|--flag VAR=value" measures other settings beside it. Each of the
-// issue's targets is printed PASS or FAIL, the stall also for that process (from its own /metrics).
+// Two windows are measured in this process, all policies idle (adopted, no canary) and all
+// progressing (a canary holding in a 1 h soak, its check's value changed once half-way), each
+// reporting tick duration p50/p99, API requests and writes per tick, provider requests against
+// distinct queries, and whether every tick came within its interval. After each, `kubestead run` as
+// the image runs it (Dockerfile's ENV and node flags) takes over every policy in a process of its
+// own: the stall targets are measured there (bench/loop-probe.mjs, loaded into it, samples its
+// event loop at 1 ms), and the RSS target in the progressing one. This process's own stall (the
+// harness beside the operator, Node's default flags) is printed too. BENCH_COMPARE_FLAGS=
+// "none|--flag VAR=value" measures other settings beside the shipped one. Each target prints PASS or FAIL.
 // BENCH_WINDOW_S / BENCH_IDLE_WINDOW_S set the windows.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
@@ -213,13 +215,15 @@ const procStatus = async (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+)
  * objects would otherwise count): it takes over every policy, and once it has ticked each about
  * three times, its RSS is sampled every second for two intervals (the most taken, no forced GC).
  * Half-way, `change` gives every check a new value, so each policy has one thing new to show. Its
- * longest event-loop stall over those two intervals comes from its own /metrics (prom-client's
- * `nodejs_eventloop_lag_max_seconds`: the most since the previous scrape).
+ * longest event-loop stall over those two intervals comes from bench/loop-probe.mjs (1 ms
+ * resolution); its own `nodejs_eventloop_lag_max_seconds` (10 ms) is reported beside it.
  */
 async function controllerProcess(kubeconfig, command, change) {
   const env = { ...process.env };
   const flags = command.filter((token) => { const assignment = /^([A-Z_]+)=(.*)$/.exec(token); if (assignment) env[assignment[1]] = assignment[2]; return !assignment; });
-  const args = [...flags, join(ROOT, 'bin/kubestead'), 'run', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-level', 'info'];
+  const probeFile = join(await mkdtemp(join(tmpdir(), 'kubestead-probe-')), 'stalls');
+  env.BENCH_LOOP_PROBE_FILE = probeFile;
+  const args = [...flags, '--import', pathToFileURL(join(ROOT, 'bench/loop-probe.mjs')).href, join(ROOT, 'bin/kubestead'), 'run', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-level', 'info'];
   // its log goes to stderr: read until the first line names the metrics port, then only warnings
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'], env });
   try {
@@ -244,6 +248,7 @@ async function controllerProcess(kubeconfig, command, change) {
     };
     await until(async () => (await scrape()).reconciles >= 3 * N, 600_000, 'the controller process ticking every policy three times');
     const [cpuBefore, before] = [await cpuMsOf(child.pid), await scrape()];
+    const windowStart = Date.now();
     const samples = [];
     for (let i = 0; i < 2 * INTERVAL_S; i++) {
       if (i === INTERVAL_S) change();
@@ -252,9 +257,12 @@ async function controllerProcess(kubeconfig, command, change) {
     }
     const cpuMs = (await cpuMsOf(child.pid)) - cpuBefore;
     const after = await scrape();
+    const windowEnd = Date.now();
     const ticks = after.reconciles - before.reconciles;
+    const stalls = (await readFile(probeFile, 'utf8')).trim().split('\n').map((line) => line.split(' ').map(Number))
+      .filter(([at]) => at > windowStart && at <= windowEnd).map(([, ms]) => ms);
     return {
-      max: Math.max(...samples), last: samples.at(-1), samples: samples.length, peak: await procStatus(child.pid, 'VmHWM'), heap: after.heap, stallMs: after.stallMs,
+      max: Math.max(...samples), last: samples.at(-1), samples: samples.length, peak: await procStatus(child.pid, 'VmHWM'), heap: after.heap, stallMs: Math.max(...stalls), stallSeconds: stalls.length, promStallMs: after.stallMs,
       cpu: `${(cpuMs / ticks).toFixed(2)} ms of CPU a tick, ${((100 * cpuMs) / (samples.length * 1000)).toFixed(0)} % of a core`,
       command: [...command.filter((t) => !flags.includes(t)), 'node', ...flags, 'bin/kubestead run'].join(' '),
     };
@@ -263,6 +271,7 @@ async function controllerProcess(kubeconfig, command, change) {
       child.kill('SIGTERM');
       await new Promise((r) => child.on('exit', r));
     }
+    await rm(dirname(probeFile), { recursive: true, force: true });
   }
 }
 
@@ -281,7 +290,7 @@ async function measure(rec, operator, provider, seconds, during) {
   const before = await apiCounts(operator.metricsPort);
   provider.state.requests = 0;
   provider.state.queries.clear();
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   rec.reset();
   const cpu = process.cpuUsage();
   const ownStall = cpuBoundStall();
@@ -310,6 +319,12 @@ function target(name, ok, figures) {
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${figures}`);
 }
 
+/** The stall target, on `kubestead run` as shipped (controllerProcess's measurement). */
+function stallTarget(label, m) {
+  target(`longest event-loop stall ≤ 25 ms (\`kubestead run\` as shipped, ${label})`, m.stallMs <= 25,
+    `${m.stallMs.toFixed(1)} ms over ${m.stallSeconds} s at 1 ms resolution (its nodejs_eventloop_lag_max_seconds, at prom-client's 10 ms, read ${m.promStallMs.toFixed(1)} ms; RSS ${m.max.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
+}
+
 function report(label, m) {
   const late = m.gaps.filter((g) => g > INTERVAL_S * 1000 * 1.1 + 1000).length;
   const due = N * m.intervals;
@@ -319,8 +334,8 @@ function report(label, m) {
   console.log(`controller CPU: ${(m.cpuMs / m.ticks.length).toFixed(2)} ms per tick, ${((100 * m.cpuMs) / (m.intervals * INTERVAL_S * 1000)).toFixed(0)} % of one core; load average now ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`);
   target(`every policy ticked within its interval (${label})`, m.ticked === N && late === 0,
     `${m.ticked}/${N} policies ticked; longest gap between two ticks of a policy ${(Math.max(...m.gaps) / 1000).toFixed(2)} s; ${late}/${m.gaps.length} gaps over interval + 10 % jitter + 1 s`);
-  target(`longest event-loop stall ≤ 25 ms (${label})`, m.stallMs <= 25,
-    `${m.stallMs.toFixed(1)} ms (of it this process's own CPU at most ${m.ownStallMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
+  // The stall targets are the shipped process's (controllerProcess): this one also runs the harness, with Node's default flags.
+  console.log(`longest event-loop stall of this process (the operator beside the bench's harness): ${m.stallMs.toFixed(1)} ms (of it this process's own CPU at most ${m.ownStallMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
   const perInterval = m.providerRequests / m.intervals;
   target(`provider requests = distinct queries (${label})`, m.distinctQueries === 0 || perInterval <= m.distinctQueries,
     `${perInterval.toFixed(1)} requests per interval against ${m.distinctQueries} distinct queries (ratio ${(perInterval / Math.max(1, m.distinctQueries)).toFixed(2)})`);
@@ -339,7 +354,8 @@ export async function run() {
     const t0 = Date.now();
     await populate(kc, provider);
     console.log(`populated ${N} Deployments and policies in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const operator = await startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
+    const start = () => startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
+    let operator = await start();
     const t1 = Date.now();
     await until(async () => (await phases(kc)).Idle === N, 900_000, 'every policy adopted');
     console.log(`adopted ${N} in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
@@ -347,6 +363,10 @@ export async function run() {
     const idle = await measure(rec, operator, provider, IDLE_WINDOW_S);
     report('idle', idle);
     target('0 API writes for idle policies', idle.writes === 0, `${idle.writes} writes in ${idle.ticks.length} ticks`);
+    await operator.stop();
+    const shippedIdle = await controllerProcess(sandbox.kubeconfig, await shippedCommand(), () => undefined);
+    stallTarget('idle', shippedIdle);
+    operator = await start();
 
     const patch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     await parallel(N, (i) => kc.apps.patchNamespacedDeployment({ name: `app-${i}`, namespace: NS, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } } }, patch));
@@ -372,8 +392,7 @@ export async function run() {
       console.log(`compare: ${describeRss(m)}`);
     }
     target('controller RSS ≤ 200 MiB', own.max <= 200, `${describeRss(own)}; on its own, all ${N} policies progressing, no forced GC`);
-    target('longest event-loop stall ≤ 25 ms (`kubestead run` as shipped, progressing, every check changing half-way)', own.stallMs <= 25,
-      `${own.stallMs.toFixed(1)} ms over ${own.samples} s (load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
+    stallTarget('progressing, every check changing half-way', own);
     console.log(`\n${results.every(Boolean) ? 'all targets met' : `${results.filter((r) => !r).length} of ${results.length} targets missed`}`);
   } finally {
     await provider.close();

@@ -51,6 +51,14 @@ const FINISHED = new Error('reconcile finished');
 const JITTER = 0.1;
 
 /**
+ * A new leader's first ticks: 10 ms apart (100 a second), closer when that would not fit in the
+ * policy's interval, so that a thousand policies tick evenly over each interval instead of at once.
+ */
+const ACTIVATION_SPACING_MS = 10;
+/** The interval of a policy whose spec is not in the cache (DESIGN: spec.interval defaults to 30 s). */
+const DEFAULT_INTERVAL_MS = 30_000;
+
+/**
  * The work queue: one reconcile at a time per policy, at most `maxInFlight` in all, each policy due at
  * its own time (its interval, a requeue-after, or a backoff after a failure), dispatched in due order.
  * A TerminalError parks the policy until it changes. The dispatcher yields to the event loop after
@@ -105,10 +113,17 @@ export class WorkQueue {
     this.options.reconciler.forget(key);
   }
 
-  /** Starts dispatching (this replica leads); `keys` are due at once. */
+  /**
+   * Starts dispatching (this replica leads). The first ticks of `keys` are spaced out, the first at
+   * once: ticks due at one instant would stay bunched, one burst every interval, for as long as the
+   * process runs (each policy requeues from the end of its own tick).
+   */
   activate(keys: PolicyKey[]): void {
     this.active = true;
-    for (const key of keys) this.add(key, 0, true);
+    keys.forEach((key, i) => {
+      const spacingMs = Math.min(ACTIVATION_SPACING_MS, (this.options.intervalOf(key) ?? DEFAULT_INTERVAL_MS) / keys.length);
+      this.add(key, Math.floor(i * spacingMs), true);
+    });
     this.wake();
   }
 

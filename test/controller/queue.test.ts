@@ -188,6 +188,21 @@ describe('work queue', () => {
     expect(f.queue.dueAt(key('gone'))).toBeNull();
   });
 
+  it('a new leader spaces the first ticks 10 ms apart (closer when that would not fit in the interval), the first at once', async () => {
+    const few = fixture(new RecordingReconciler('manual'));
+    few.queue.activate(['a', 'b', 'c'].map(key));
+    await waitFor(() => few.reconciler.calls.length === 1);
+    expect(few.reconciler.calls[0]!.key).toBe('ns/a');
+    expect([dueIn(few, key('b')), dueIn(few, key('c'))]).toEqual([10, 20]);
+
+    // 2,000 policies at a 10 s interval: 5 ms apart, the last one due within the interval.
+    const many = fixture(new RecordingReconciler('manual'), { maxInFlight: 1 });
+    const keys = Array.from({ length: 2000 }, (_, i) => key(`p${i}`));
+    many.queue.activate(keys);
+    await waitFor(() => many.reconciler.calls.length === 1);
+    expect([dueIn(many, keys[1]!), dueIn(many, keys[2]!), dueIn(many, keys[1999]!)]).toEqual([5, 10, 9995]);
+  });
+
   it('on deactivation aborts what runs and ignores new work until activated again', async () => {
     const reconciler = new RecordingReconciler('manual');
     const f = fixture(reconciler);

@@ -54,7 +54,7 @@ describe('production install (what the Dockerfile builds)', () => {
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);
     // the controller's settings (docs/operator.md, "Scale"), with which startRun runs it below
-    expect(imageCommand()).toEqual({ flags: ['--optimize-for-size', '--no-maglev'], env: { NODE_ENV: 'production', MALLOC_ARENA_MAX: '1' } });
+    expect(imageCommand()).toEqual({ flags: ['--max-semi-space-size=2', '--heap-growing-percent=30', '--no-memory-reducer', '--no-maglev'], env: { NODE_ENV: 'production', MALLOC_ARENA_MAX: '1' } });
     expect(runtimeCopies().map(([, target]) => target).sort()).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'rules']);
   });
 

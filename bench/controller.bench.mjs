@@ -26,6 +26,7 @@ import { startOperator } from '../dist/controller/operator.js';
 import { createTickReconciler } from '../dist/tick/index.js';
 import { createLogger } from '../dist/log/logger.js';
 import { reuseAgents } from '../dist/controller/api-requests.js';
+import { shippedCommand } from './image.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_POLICIES ?? 1000);
@@ -188,18 +189,6 @@ function forwardWarnings(stream) {
       if (level >= 40) process.stderr.write(`kubestead run: ${line}\n`);
     }
   });
-}
-
-/**
- * How the image runs the controller (Dockerfile): its ENV lines and ENTRYPOINT's node flags, as
- * `VAR=value` and `--flag` tokens; BENCH_NODE_FLAGS (the same tokens) replaces them.
- */
-async function shippedCommand() {
-  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
-  const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
-  const env = [...dockerfile.matchAll(/^ENV (\w+=\S+)$/gm)].map((m) => m[1]).filter((e) => !e.startsWith('NODE_ENV='));
-  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)[1]);
-  return [...env, ...entrypoint.slice(1).filter((arg) => arg.startsWith('--'))];
 }
 
 /** CPU time (user + system) a process has used, from /proc (clock ticks of 10 ms). */

@@ -7,11 +7,12 @@ import { compilePolicy } from '../dist/compile/compile.js';
 import { decide, engineFacts, withDerived, withMissingChecks } from '../dist/decide/decide.js';
 import { parseSnapshot } from '../dist/facts/snapshot.js';
 import { compileJsonata } from '../dist/jsonata/bounded.js';
+import { shippedCommand } from './image.mjs';
 
-/** Each run after the first, in a process of its own: the flags bin/kubestead runs with, and the controller image's. */
-const FLAGGED_RUNS = [
+/** Each run after the first, in a process of its own: the flags bin/kubestead runs with, and the controller image's (its Dockerfile). */
+const flaggedRuns = async () => [
   { flags: ['--max-semi-space-size=32'], label: "bin/kubestead's setting: validate, test, eval" },
-  { flags: ['--max-semi-space-size=2', '--heap-growing-percent=30', '--no-memory-reducer', '--no-maglev'], label: "the controller image's setting: short pauses in a small process (Dockerfile, docs/operator.md)" },
+  { flags: (await shippedCommand()).filter((token) => token.startsWith('--')), label: "the controller image's setting: short pauses in a small process (Dockerfile, docs/operator.md)" },
 ];
 
 const CHECKS = [
@@ -96,7 +97,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 export async function run() {
   console.log('### Node defaults');
   await measure();
-  for (const { flags, label } of FLAGGED_RUNS) {
+  for (const { flags, label } of await flaggedRuns()) {
     console.log(`\n### ${flags.join(' ')} (${label})`);
     const child = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', `const m = await import(${JSON.stringify(import.meta.url)}); await m.measure();`], { stdio: 'inherit' });
     if (child.status !== 0) throw new Error(`the ${flags.join(' ')} run failed`);

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock/manual.js';
 import { systemClock } from '../../src/clock/clock.js';
@@ -98,9 +98,9 @@ describe('ClusterCache over supervised informers (real client-node against the s
       expect(cache.policiesOfEvent(warning)).toEqual(policy);
       expect(cache.policiesOfPod('a', cache.pods('a', { app: 'other' })[0]!.metadata!.name!)).toEqual([]);
       // a new template: a second ReplicaSet and its pods appear in the index under their own hash
-      const web = await clusterApps.readNamespacedDeployment({ name: 'web', namespace: 'a' });
-      web.spec!.template.spec!.containers[0]!.image = 'example/app:2';
-      await clusterApps.replaceNamespacedDeployment({ name: 'web', namespace: 'a', body: web });
+      // as `kubectl set image` sends it: a patch, which the Deployment controller's own status writes cannot conflict with
+      const image = { spec: { template: { spec: { containers: [{ name: 'app', image: 'example/app:2' }] } } } };
+      await clusterApps.patchNamespacedDeployment({ name: 'web', namespace: 'a', body: image }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
       await waitFor(() => cache.replicaSets('a', { app: 'web' }).length === 2, 8000, 'the second ReplicaSet');
       const fresh = cache.replicaSets('a', { app: 'web' }).find((r) => r.metadata!.labels!['pod-template-hash'] !== hash)!;
       const freshPods = await waitFor(() => {

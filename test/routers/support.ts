@@ -12,7 +12,7 @@ import type { RouterContext } from '../../src/routers/router.js';
 import { systemClock } from '../../src/clock/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
-import { waitFor, type Body } from '../sandbox/support.js';
+import { waitFor, writeAgainOnConflict, type Body } from '../sandbox/support.js';
 
 /** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
 export const CRD_DIR = resolve(ROOT, '..', 'shared', 'thirdparty-crds');
@@ -78,22 +78,22 @@ export async function canaryHash(sandbox: Sandbox, namespace: string, image?: st
 /** A new template on the target: a canary starts. Returns the new ReplicaSet's hash. */
 export async function startCanary(sandbox: Sandbox, namespace: string, image: string): Promise<string> {
   const apps = sandbox.client(AppsV1Api);
-  // The sandbox's Deployment controller writes status concurrently, as a real one does: a 409 means re-read and write again.
-  await waitFor(async () => {
+  await writeAgainOnConflict(async () => {
     const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
     deployment.spec!.template.spec!.containers[0]!.image = image;
     await apps.replaceNamespacedDeployment({ name: 'checkout', namespace, body: deployment });
-    return true;
-  }, 8000, 'the new template written');
+  });
   return canaryHash(sandbox, namespace, image);
 }
 
 /** Promotion copies the canary template to primary. */
 export async function promotePrimary(sandbox: Sandbox, namespace: string, image: string): Promise<void> {
   const apps = sandbox.client(AppsV1Api);
-  const primary = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
-  primary.spec!.template.spec!.containers[0]!.image = image;
-  await apps.replaceNamespacedDeployment({ name: 'checkout-primary', namespace, body: primary });
+  await writeAgainOnConflict(async () => {
+    const primary = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
+    primary.spec!.template.spec!.containers[0]!.image = image;
+    await apps.replaceNamespacedDeployment({ name: 'checkout-primary', namespace, body: primary });
+  });
   await waitFor(async () => {
     const d = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
     return d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
@@ -137,11 +137,13 @@ export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'
   await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...ref, body: body as object });
 }
 
-/** A hand edit: read, change, write back (as `kubectl edit` would). */
+/** A hand edit: read, change, write back (as `kubectl edit` would, and again after a conflict). */
 export async function editCustom(sandbox: Sandbox, ref: CustomRef, change: (object: Body) => void): Promise<void> {
-  const object = await getCustom(sandbox, ref);
-  change(object);
-  await sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body: object });
+  await writeAgainOnConflict(async () => {
+    const object = await getCustom(sandbox, ref);
+    change(object);
+    await sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body: object });
+  });
 }
 
 /** The selectors of Kubestead's two Services. */

@@ -1,5 +1,6 @@
 import { ApiException, AuthenticationV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Override } from '../facts/snapshot.js';
+import { CONFLICT_ATTEMPTS, readModifyWrite } from '../routers/kube.js';
 import { OVERRIDE_ANNOTATION, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../tick/names.js';
 import { OVERRIDABLE_PHASES } from '../tick/overrides.js';
 
@@ -30,26 +31,35 @@ async function whoAmI(kc: KubeConfig): Promise<string> {
   return name;
 }
 
+/**
+ * Annotates the policy with the override, on the resourceVersion whose phase was checked. The
+ * operator writes status every few seconds: a 409 means read again, check the phase again, and
+ * write again (a few times), not a failure the user must retry by hand.
+ */
 export async function setOverride(kc: KubeConfig, target: { namespace: string; name: string }, action: Override): Promise<string> {
   const objects = kc.makeApiClient(CustomObjectsApi);
   const actor = await whoAmI(kc);
-  const policy = (await objects.getNamespacedCustomObject({ ...PATH, ...target }).catch((error: unknown) => {
+  await readModifyWrite(() => readPolicy(objects, target), (policy) => {
+    const phase = policy.status?.phase;
+    if (!phase || !OVERRIDABLE_PHASES.includes(phase)) {
+      throw new Refused(`${action} refused: RolloutPolicy ${target.namespace}/${target.name} is ${phase ?? 'not adopted yet'}, not progressing (an override applies to a rollout in progress)`);
+    }
+    const value = JSON.stringify({ action, actor, time: new Date().toISOString() });
+    return { metadata: { resourceVersion: policy.metadata?.resourceVersion, annotations: { [OVERRIDE_ANNOTATION]: value } } };
+  }, (body) => objects.patchNamespacedCustomObject({ ...PATH, ...target, body }, MERGE));
+  return actor;
+}
+
+async function readPolicy(objects: CustomObjectsApi, target: { namespace: string; name: string }): Promise<PolicyRead> {
+  return (await objects.getNamespacedCustomObject({ ...PATH, ...target }).catch((error: unknown) => {
     if (error instanceof ApiException && error.code === 404) throw new Refused(`RolloutPolicy ${target.namespace}/${target.name} not found`);
     throw error;
   })) as PolicyRead;
-  const phase = policy.status?.phase;
-  if (!phase || !OVERRIDABLE_PHASES.includes(phase)) {
-    throw new Refused(`${action} refused: RolloutPolicy ${target.namespace}/${target.name} is ${phase ?? 'not adopted yet'}, not progressing (an override applies to a rollout in progress)`);
-  }
-  const value = JSON.stringify({ action, actor, time: new Date().toISOString() });
-  const body = { metadata: { resourceVersion: policy.metadata?.resourceVersion, annotations: { [OVERRIDE_ANNOTATION]: value } } };
-  await objects.patchNamespacedCustomObject({ ...PATH, ...target, body }, MERGE);
-  return actor;
 }
 
 export function describeFailure(error: unknown): string {
   if (error instanceof ApiException) {
-    if (error.code === 409) return 'the policy changed while the override was being set; run the command again';
+    if (error.code === 409) return `the policy kept changing while the override was being set (${CONFLICT_ATTEMPTS} tries); run the command again`;
     if (error.code === 403) return 'forbidden: your user may not read or annotate RolloutPolicies here (RBAC)';
     return `the API server answered HTTP ${error.code}`;
   }

@@ -51,19 +51,20 @@ export async function deleteIfPresent(call: Promise<unknown>): Promise<void> {
   await orMissing(call);
 }
 
-const CONFLICT_ATTEMPTS = 3;
+export const CONFLICT_ATTEMPTS = 3;
 
 /**
  * Read, change and write with the read's resourceVersion; on 409 (someone wrote in between) read
- * again, a few times. `change` returns undefined when there is nothing to write.
+ * again, a few times. `change` returns undefined when there is nothing to write. Returns the object
+ * as it then stands: the API server's answer to the write, or the read when nothing was written.
  */
-export async function readModifyWrite<R, W>(read: () => Promise<R>, change: (current: R) => W | undefined, write: (next: W) => Promise<unknown>): Promise<void> {
+export async function readModifyWrite<R, W, S>(read: () => Promise<R>, change: (current: R) => W | undefined, write: (next: W) => Promise<S>): Promise<R | S> {
   for (let attempt = 1; ; attempt++) {
-    const next = change(await read());
-    if (next === undefined) return;
+    const current = await read();
+    const next = change(current);
+    if (next === undefined) return current;
     try {
-      await write(next);
-      return;
+      return await write(next);
     } catch (error) {
       if (statusOf(error) !== 409 || attempt >= CONFLICT_ATTEMPTS) throw error;
     }

@@ -20,6 +20,15 @@ interface ActiveRule extends FaultRule {
   left: number;
 }
 
+/** Which requests a rule matches: a method (any when absent) and a path prefix or a pattern over path + query. */
+type RequestMatch = Pick<FaultRule, 'method' | 'path'>;
+
+function matches(rule: RequestMatch, method: string, pathAndQuery: string): boolean {
+  if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) return false;
+  const path = pathAndQuery.split('?')[0] ?? '';
+  return typeof rule.path === 'string' ? path === rule.path || path.startsWith(`${rule.path.replace(/\/$/, '')}/`) : rule.path.test(pathAndQuery);
+}
+
 const REASONS: Record<number, [string, string]> = {
   409: ['Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)'],
   429: ['TooManyRequests', 'Too many requests, please try again later. (injected fault)'],
@@ -36,6 +45,7 @@ export function faultStatus(rule: FaultRule): StatusBody {
 /** Test hooks for failing requests, dropping watches and compacting history. */
 export class Faults {
   private rules: ActiveRule[] = [];
+  private interleaved: Array<{ match: RequestMatch; action: () => Promise<void> }> = [];
   /** How many requests a fault answered, for assertions. */
   fired = 0;
 
@@ -55,8 +65,25 @@ export class Faults {
     this.hooks.compact();
   }
 
+  /**
+   * Another client's write between a request and its answer: the next request matching `match` is
+   * served, then `action` runs (an edit through the API, say), and only then is the answer sent.
+   */
+  interleave(match: RequestMatch, action: () => Promise<void>): void {
+    this.interleaved.push({ match, action });
+  }
+
+  /** The interleaved action for this request, if one matches (taken once). */
+  takeInterleaved(method: string, pathAndQuery: string): (() => Promise<void>) | undefined {
+    const found = this.interleaved.find((i) => matches(i.match, method, pathAndQuery));
+    if (!found) return undefined;
+    this.interleaved = this.interleaved.filter((i) => i !== found);
+    return found.action;
+  }
+
   clear(): void {
     this.rules = [];
+    this.interleaved = [];
   }
 
   pending(): number {
@@ -65,11 +92,7 @@ export class Faults {
 
   /** The fault for this request, if one matches (and counts it). */
   take(method: string, pathAndQuery: string): FaultRule | undefined {
-    const path = pathAndQuery.split('?')[0] ?? '';
-    const rule = this.rules.find((r) => {
-      if (r.method && r.method.toUpperCase() !== method.toUpperCase()) return false;
-      return typeof r.path === 'string' ? path === r.path || path.startsWith(`${r.path.replace(/\/$/, '')}/`) : r.path.test(pathAndQuery);
-    });
+    const rule = this.rules.find((r) => matches(r, method, pathAndQuery));
     if (!rule) return undefined;
     rule.left -= 1;
     if (rule.left <= 0) this.rules = this.rules.filter((r) => r !== rule);

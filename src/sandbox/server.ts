@@ -116,7 +116,10 @@ async function serveResource(deps: ServerDeps, req: IncomingMessage, res: Server
   // A GET's body is ignored; a review (SelfSubjectReview) is answered from the caller alone.
   const body = type.resource === 'selfsubjectreviews' || method === 'GET' ? undefined : parseBody(raw, req.headers['content-type']);
   const authorize: Authorize = (who, attrs) => deps.rbac?.allows(who, attrs) ?? true;
-  return handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res, authorize });
+  const interleaved = deps.faults.takeInterleaved(method, req.url ?? '/');
+  const reply = handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res, authorize });
+  if (reply !== 'streamed') await interleaved?.();
+  return reply;
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): Promise<void> {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { delimiter, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 import { scenario } from './scenario.js';
@@ -55,6 +56,27 @@ describe('overrides', () => {
     expect(overridden?.message).toBe('resume by alice');
     // A spec never edited: the generation did not move.
     expect((await f.policy()).metadata?.generation).toBe(1);
+  });
+
+  it('a write to the policy between the command\'s read and its write (a 409) is read again, checked again and set', async () => {
+    const f = await env.fixture();
+    await f.startCanary(spec());
+    await f.settle();
+    await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
+    // someone else (the operator's status write, a label by hand) changes the policy right after the command read it
+    let labelled = false;
+    env.sandbox.faults.interleave({ method: 'GET', path: `/apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app` }, async () => {
+      await env.sandbox.client(CustomObjectsApi).patchNamespacedCustomObject(
+        { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace: f.namespace, name: 'app', body: { metadata: { labels: { team: 'shop' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      labelled = true;
+    });
+    const resumed = await asAlice('kubestead', ['resume', 'app', '-n', f.namespace]);
+    expect(labelled).toBe(true);
+    expect(resumed).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse((await annotationOf(f)) ?? '{}')).toMatchObject({ action: 'resume', actor: 'alice' });
+    expect((await f.policy()).metadata?.labels?.team).toBe('shop');
   });
 
   it('promote through `kubectl kubestead` skips the remaining steps', async () => {

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { TrafficRouter } from '../routers/router.js';
+import type { RouterWeight, TrafficRouter } from '../routers/router.js';
 import type { KubeClient } from '../tick/kube.js';
 import { primaryTemplate } from './deployments.js';
 
@@ -9,6 +9,8 @@ export interface Applied {
   canaryReplicas: number;
   /** False while a weighted router waits for the canary to be ready before it gets traffic. */
   weightSet: boolean;
+  /** The canary's share as a weighted router's write left it (the API server's answer); unset otherwise. */
+  weight?: RouterWeight;
 }
 
 export interface ActuatorTarget {
@@ -46,8 +48,7 @@ export class Actuator {
     const wanted = this.canaryReplicasFor(weight);
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
     if (this.router.kind !== 'replicas' && canaryReady < wanted) return { canaryReplicas, weightSet: false };
-    await this.router.setWeight(weight);
-    return { canaryReplicas, weightSet: true };
+    return { canaryReplicas, weightSet: true, weight: await this.router.setWeight(weight) };
   }
 
   /**
@@ -55,14 +56,15 @@ export class Actuator {
    * canary Ingress goes), and only then the canary pods to 0; primary untouched.
    */
   async rollback(): Promise<Applied> {
-    await this.router.setWeight(0);
-    if (this.router.kind !== 'replicas') await this.endTraffic();
+    const written = await this.router.setWeight(0);
+    if (this.router.kind !== 'replicas') await this.endTraffic(written);
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, 0);
     return { canaryReplicas, weightSet: true };
   }
 
-  private async endTraffic(): Promise<void> {
-    const live = await this.router.getWeight();
+  /** `written`: the share the write of 0 left, as the API server answered it. */
+  private async endTraffic(written: RouterWeight | undefined): Promise<void> {
+    const live = written ?? await this.router.getWeight();
     if (live.weight !== 0) throw new Error(`rollback: the canary still gets ${live.weight}% after its weight was set to 0 (${live.detail}); it is not scaled down until that reads 0`);
     await this.router.finalize();
   }

@@ -68,6 +68,12 @@ export function withoutRuleSplit(spec: HttpRouteSpec, indexes: number[], env: Pi
   return { ...spec, rules };
 }
 
+/** The HTTPRoute and which of its rules carry the split. */
+interface SelectedRules {
+  route: CustomObject<HttpRouteSpec>;
+  indexes: number[];
+}
+
 export class GatewayApiBackend implements RouteBackend {
   readonly kind = 'gatewayAPI' as const;
 
@@ -82,11 +88,12 @@ export class GatewayApiBackend implements RouteBackend {
     return isProblem(found) ? found : null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<void> {
-    await readModifyWrite(() => this.mustRules(env), ({ route, indexes }): CustomObject<HttpRouteSpec> | undefined => {
+  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
+    const written = await readModifyWrite(() => this.mustRules(env), ({ route, indexes }): SelectedRules | undefined => {
       const spec = withRuleSplit(route.spec as HttpRouteSpec, indexes, split, env);
-      return sameJson(spec, route.spec) ? undefined : { ...route, spec };
-    }, (next) => this.routes(env).replace(next));
+      return sameJson(spec, route.spec) ? undefined : { route: { ...route, spec }, indexes };
+    }, async (next) => ({ route: await this.routes(env).replace(next.route), indexes: next.indexes }));
+    return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
@@ -98,7 +105,10 @@ export class GatewayApiBackend implements RouteBackend {
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    const { route, indexes } = await this.mustRules(env);
+    return this.shareIn(env, await this.mustRules(env));
+  }
+
+  private shareIn(env: RouteEnv, { route, indexes }: SelectedRules): RouterWeight {
     const rules = route.spec?.rules ?? [];
     const roleOf = (ref: BackendRef) => roleOfRef(ref, env.names, env.target.namespace);
     // An unset weight is 1 (the CRD's default).
@@ -114,14 +124,14 @@ export class GatewayApiBackend implements RouteBackend {
     return new CustomObjects(env.clients.custom, HTTP_ROUTES, env.target.namespace);
   }
 
-  private async rules(env: RouteEnv): Promise<{ route: CustomObject<HttpRouteSpec>; indexes: number[] } | RouterProblem> {
+  private async rules(env: RouteEnv): Promise<SelectedRules | RouterProblem> {
     const route = await this.routes(env).get(this.settings.httpRoute.name);
     if (!route) return { reason: 'RouteMissing', message: `${this.where(env)} does not exist` };
     const indexes = selectRules(route.spec ?? {}, env.names, env.target.namespace, this.where(env));
     return Array.isArray(indexes) ? { route, indexes } : indexes;
   }
 
-  private async mustRules(env: RouteEnv): Promise<{ route: CustomObject<HttpRouteSpec>; indexes: number[] }> {
+  private async mustRules(env: RouteEnv): Promise<SelectedRules> {
     const found = await this.rules(env);
     if (isProblem(found)) throw new RouterStateError(found);
     return found;

@@ -22,6 +22,12 @@ type IstioSettings = NonNullable<TrafficRoutingSpec['istio']>;
 type DestinationRuleSpec = NonNullable<IDestinationRule['spec']>;
 type Subset = NonNullable<DestinationRuleSpec['subsets']>[number];
 
+/** The VirtualService and which of its HTTP routes carry the split. */
+interface SelectedRoutes {
+  vs: CustomObject<VirtualServiceSpec>;
+  indexes: number[];
+}
+
 export class IstioBackend implements RouteBackend {
   readonly kind = 'istio' as const;
 
@@ -37,12 +43,13 @@ export class IstioBackend implements RouteBackend {
     return this.settings.destinationRule ? this.prepareSubsets(env, hash) : null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<void> {
+  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const objects = this.virtualServices(env);
-    await readModifyWrite(() => this.mustRoutes(env), ({ vs, indexes }): CustomObject<VirtualServiceSpec> | undefined => {
+    const written = await readModifyWrite(() => this.mustRoutes(env), ({ vs, indexes }): SelectedRoutes | undefined => {
       const spec = withSplit(vs.spec ?? {}, indexes, split, this.tracks(env));
-      return sameJson(spec, vs.spec) ? undefined : { ...vs, spec };
-    }, (next) => objects.replace(next));
+      return sameJson(spec, vs.spec) ? undefined : { vs: { ...vs, spec }, indexes };
+    }, async (next) => ({ vs: await objects.replace(next.vs), indexes: next.indexes }));
+    return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
@@ -54,7 +61,10 @@ export class IstioBackend implements RouteBackend {
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    const { vs, indexes } = await this.mustRoutes(env);
+    return this.shareIn(env, await this.mustRoutes(env));
+  }
+
+  private shareIn(env: RouteEnv, { vs, indexes }: SelectedRoutes): RouterWeight {
     return describeShares(routeShares(vs.spec ?? {}, indexes, this.tracks(env)), this.where(env), env.names.service);
   }
 
@@ -81,14 +91,14 @@ export class IstioBackend implements RouteBackend {
     return new CustomObjects(env.clients.custom, VIRTUAL_SERVICES, env.target.namespace);
   }
 
-  private async routes(env: RouteEnv): Promise<{ vs: CustomObject<VirtualServiceSpec>; indexes: number[] } | RouterProblem> {
+  private async routes(env: RouteEnv): Promise<SelectedRoutes | RouterProblem> {
     const vs = await this.virtualServices(env).get(this.settings.virtualService.name);
     if (!vs) return { reason: 'RouteMissing', message: `${this.where(env)} does not exist` };
     const indexes = selectRoutes(vs.spec ?? {}, this.settings.virtualService.routes, this.tracks(env), this.where(env));
     return Array.isArray(indexes) ? { vs, indexes } : indexes;
   }
 
-  private async mustRoutes(env: RouteEnv): Promise<{ vs: CustomObject<VirtualServiceSpec>; indexes: number[] }> {
+  private async mustRoutes(env: RouteEnv): Promise<SelectedRoutes> {
     const routes = await this.routes(env);
     if (isProblem(routes)) throw new RouterStateError(routes);
     return routes;

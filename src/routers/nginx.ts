@@ -81,7 +81,7 @@ export class NginxBackend implements RouteBackend {
     return null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<void> {
+  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const { networking } = env.clients;
     const namespace = env.target.namespace;
     await readModifyWrite(() => this.mustUser(env), (user) => {
@@ -90,18 +90,22 @@ export class NginxBackend implements RouteBackend {
     }, (body: V1Ingress) => networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }));
     const user = await this.mustUser(env);
     const wanted = canaryIngress(user, env, split);
-    await readModifyWrite(() => this.readCanary(env), (live): V1Ingress | undefined => {
+    const canary = await readModifyWrite(() => this.readCanary(env), (live): V1Ingress | undefined => {
       if (!live) return split.canary === 0 ? undefined : wanted;
       const same = sameJson(live.spec, wanted.spec) && sameJson(live.metadata?.annotations, wanted.metadata?.annotations);
       return same ? undefined : { ...live, metadata: { ...live.metadata, annotations: wanted.metadata?.annotations }, spec: wanted.spec };
     }, (body: V1Ingress) => (body.metadata?.resourceVersion
       ? networking.replaceNamespacedIngress({ name: this.canaryName(), namespace, body })
       : networking.createNamespacedIngress({ namespace, body })));
+    return this.shareIn(env, canary);
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
     await this.mustUser(env);
-    const canary = await this.readCanary(env);
+    return this.shareIn(env, await this.readCanary(env));
+  }
+
+  private shareIn(env: RouteEnv, canary: V1Ingress | undefined): RouterWeight {
     const where = `Ingress ${env.target.namespace}/${this.canaryName()}`;
     const annotations = canary?.metadata?.annotations ?? {};
     if (!canary || annotations[CANARY] !== 'true') return { weight: 0, detail: `${where}: ${canary ? 'not a canary' : 'absent'}, canary 0%` };

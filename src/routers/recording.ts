@@ -54,20 +54,18 @@ export class RecordingRouter implements TrafficRouter {
     return podsForWeight(weight, stableReplicas);
   }
 
-  setWeight(weight: number): Promise<void> {
+  /** As a weighted router: the share the write left; as the replica split: nothing written here. */
+  setWeight(weight: number): Promise<RouterWeight | undefined> {
     return this.io({ method: 'setWeight', weight }, () => {
       const why = this.inexpressible(weight);
       if (why !== null) throw new Error(why);
       this.live = weight;
+      return this.kind === 'replicas' ? undefined : this.liveShare();
     });
   }
 
   getWeight(): Promise<RouterWeight> {
-    return this.io({ method: 'getWeight' }, () => {
-      const split = integerSplit(this.live);
-      const detail = split ? describeShare(split.canary, split.total) : String(this.live);
-      return { weight: this.live, detail: `recording router: canary ${detail}` };
-    });
+    return this.io({ method: 'getWeight' }, () => this.liveShare());
   }
 
   inexpressible(weight: number): string | null {
@@ -84,6 +82,12 @@ export class RecordingRouter implements TrafficRouter {
     return this.io({ method: 'release' }, () => {
       this.live = 0;
     });
+  }
+
+  private liveShare(): RouterWeight {
+    const split = integerSplit(this.live);
+    const detail = split ? describeShare(split.canary, split.total) : String(this.live);
+    return { weight: this.live, detail: `recording router: canary ${detail}` };
   }
 
   private io<T>(call: RouterCall, body: () => T): Promise<T> {

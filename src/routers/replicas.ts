@@ -43,8 +43,8 @@ export class ReplicaRouter implements TrafficRouter {
     return nearestCanaryCount(weight, stableReplicas);
   }
 
-  setWeight(_weight: number): Promise<void> {
-    return Promise.resolve();
+  setWeight(_weight: number): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
 
   async getWeight(): Promise<RouterWeight> {

@@ -50,8 +50,12 @@ export interface TrafficRouter {
    * split gives the count nearest the share; a weighted router only needs enough canary pods.
    */
   canaryReplicas(weight: number, stableReplicas: number): number;
-  /** Sends `weight` percent of traffic to the canary (0 = all to primary). */
-  setWeight(weight: number): Promise<void>;
+  /**
+   * Sends `weight` percent of traffic to the canary (0 = all to primary). A weighted router returns
+   * the share as its write left it, from the API server's answer (not a later read, which could take
+   * a hand edit made in between as the weight); the replica split writes nothing here (undefined).
+   */
+  setWeight(weight: number): Promise<RouterWeight | undefined>;
   /** Reads the live objects. */
   getWeight(): Promise<RouterWeight>;
   /** Why `weight` cannot be given exactly by this router, or null (validate and the controller refuse it). */

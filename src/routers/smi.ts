@@ -64,12 +64,13 @@ export class SmiBackend implements RouteBackend {
     return isProblem(found) ? found : null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<void> {
+  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const { names } = env;
-    await readModifyWrite(() => this.mustSplit(env), (ts) => {
+    const written = await readModifyWrite(() => this.mustSplit(env), (ts) => {
       const backends = [{ service: names.primary, weight: split.primary }, { service: names.canary, weight: split.canary }];
       return sameJson(backends, ts.spec?.backends) ? undefined : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
     }, (next) => this.splits(env).replace(next));
+    return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
@@ -81,7 +82,10 @@ export class SmiBackend implements RouteBackend {
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    const ts = await this.mustSplit(env);
+    return this.shareIn(env, await this.mustSplit(env));
+  }
+
+  private shareIn(env: RouteEnv, ts: CustomObject<TrafficSplitSpec>): RouterWeight {
     const share = shareOfRoute('backends', ts.spec?.backends ?? [], (b) => roleOfBackend(b, env.names), (b) => milliWeight(b.weight) / 1000);
     return describeShares([share], this.where(env), env.names.service);
   }

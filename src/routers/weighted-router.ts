@@ -24,8 +24,12 @@ export interface RouteBackend {
   usesServices(): boolean;
   /** Checks the user's router objects and readies them; `hash` is the canary ReplicaSet's pod-template-hash. */
   prepare(env: RouteEnv, hash: string): Promise<RouterProblem | null>;
-  /** Writes the two integer weights; throws RouterStateError when the objects are not there. */
-  setSplit(env: RouteEnv, split: IntegerSplit): Promise<void>;
+  /**
+   * Writes the two integer weights and returns the canary's share as the write left them (the
+   * written object, or the one read when it already held them); throws RouterStateError when the
+   * objects are not there.
+   */
+  setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight>;
   readWeight(env: RouteEnv): Promise<RouterWeight>;
   /** End of a rollout, after all traffic is on primary: remove what was created for this rollout only. */
   afterFinalize?(env: RouteEnv): Promise<void>;
@@ -79,11 +83,11 @@ export class WeightedRouter implements TrafficRouter {
     return podsForWeight(weight, stableReplicas);
   }
 
-  async setWeight(weight: number): Promise<void> {
+  async setWeight(weight: number): Promise<RouterWeight> {
     const why = this.inexpressible(weight);
     const split = integerSplit(weight);
     if (why !== null || split === null) throw new Error(why ?? `weight ${weight} cannot be split`);
-    await this.backend.setSplit(await this.resolved(), split);
+    return this.backend.setSplit(await this.resolved(), split);
   }
 
   async getWeight(): Promise<RouterWeight> {

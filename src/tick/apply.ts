@@ -2,7 +2,8 @@ import type { Decision } from '../decide/decision.js';
 import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
 import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
-import { actuatorOf, enterStep, isShadow, verifyWeight } from './release.js';
+import type { RouterWeight } from '../routers/router.js';
+import { actuatorOf, enterStep, isShadow, unchangedWeight, verifyWeight } from './release.js';
 
 /** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
 const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
@@ -54,28 +55,36 @@ function nextPosition(ctx: TickContext, decision: Decision): void {
 
 /**
  * The live change a decision asks for: traffic and replicas (promotion's second half is a later
- * tick's). False when no weight was written: a hold or pause at the weight already given, or a
- * weighted router's canary still getting ready for its step's weight.
+ * tick's). Returns the canary's share when it is known without another read: the answer to a
+ * weighted router's write, or, when no weight was written (a hold or pause at the weight already
+ * given, or a weighted router's canary still getting ready for its step's weight), what this tick read.
  */
-async function actuate(ctx: TickContext, decision: Decision): Promise<boolean> {
+async function actuate(ctx: TickContext, decision: Decision): Promise<RouterWeight | undefined> {
+  if (decision.action === 'rollback') {
+    ctx.next.canaryReplicas = (await actuatorOf(ctx).rollback()).canaryReplicas;
+    return undefined;
+  }
+  if (decision.action === 'promote') {
+    await actuatorOf(ctx).startPromotion();
+    return undefined;
+  }
+  return giveStepWeight(ctx, decision);
+}
+
+/**
+ * advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
+ * and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
+ */
+async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<RouterWeight | undefined> {
   const actuator = actuatorOf(ctx);
   const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
-  if (decision.action === 'rollback') {
-    ctx.next.canaryReplicas = (await actuator.rollback()).canaryReplicas;
-  } else if (decision.action === 'promote') {
-    await actuator.startPromotion();
-  } else {
-    // advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
-    // and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
-    const weight = ctx.next.canaryWeight ?? 0;
-    const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
-    const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
-    if (unchanged) return false;
-    const applied = await actuator.setCanaryWeight(weight, ready);
-    ctx.next.canaryReplicas = applied.canaryReplicas;
-    return applied.weightSet;
-  }
-  return true;
+  const weight = ctx.next.canaryWeight ?? 0;
+  const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
+  const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
+  if (unchanged) return unchangedWeight(ctx);
+  const applied = await actuator.setCanaryWeight(weight, ready);
+  ctx.next.canaryReplicas = applied.canaryReplicas;
+  return applied.weightSet ? applied.weight : unchangedWeight(ctx);
 }
 
 /**
@@ -95,8 +104,8 @@ export async function applyDecision(ctx: TickContext): Promise<Stop | undefined>
     ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;
     return undefined;
   }
-  const changed = await actuate(ctx, decision);
+  const known = await actuate(ctx, decision);
   ctx.shared.crash('after-actuate');
-  await verifyWeight(ctx, changed);
+  await verifyWeight(ctx, known);
   return undefined;
 }

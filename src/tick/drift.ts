@@ -24,8 +24,7 @@ export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> 
   const seen = shownWeight(live.weight);
   if (seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0)) return undefined;
   await recordEvent(ctx, 'weight-drift', `weight drift at step ${ctx.status.currentStep ?? 0}: ${router.kind} routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`);
-  await router.setWeight(last);
-  ctx.routerWeight = await router.getWeight();
+  ctx.routerWeight = (await router.setWeight(last)) ?? await router.getWeight();
   ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;
 }

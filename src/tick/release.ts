@@ -99,9 +99,10 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   startStatus(ctx, revision);
   if (isShadow(ctx)) return stop('shadow canary started at step 0', ctx.intervalMs);
   const plan = stepPlan(policyOf(ctx).spec, 0);
-  noteApplied(ctx, await actuatorOf(ctx).setCanaryWeight(plan.weight, 0));
+  const applied = await actuatorOf(ctx).setCanaryWeight(plan.weight, 0);
+  noteApplied(ctx, applied);
   ctx.shared.crash('after-actuate');
-  await verifyWeight(ctx);
+  await verifyWeight(ctx, applied.weight);
   return stop(`canary started at step 0 (weight ${plan.weight}%)`, ctx.intervalMs);
 }
 
@@ -158,7 +159,7 @@ export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
  * split as the Deployments this tick read show it (the cache, or the API when the cache had not seen
  * our own last write), so they need not be read again, twice, from the API.
  */
-function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
+export function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
   if (routerOf(ctx).kind !== 'replicas') return ctx.routerWeight;
   if (!ctx.primary) return undefined;
   const canary = targetOf(ctx).spec?.replicas ?? 0;
@@ -167,11 +168,12 @@ function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
 }
 
 /**
- * Verify: the weight read back from the live objects (never the one intended) goes to status.
- * `changed: false` (this tick wrote no weight) lets it be taken from what the tick read (unchangedWeight).
+ * Verify: the live weight (never the one intended) goes to status: `known` when this tick already
+ * has it (the answer to its own write, or what it read when it wrote no weight: unchangedWeight),
+ * otherwise read back from the live objects.
  */
-export async function verifyWeight(ctx: TickContext, changed = true): Promise<void> {
-  const live = (changed ? undefined : unchangedWeight(ctx)) ?? await routerOf(ctx).getWeight();
+export async function verifyWeight(ctx: TickContext, known?: RouterWeight): Promise<void> {
+  const live = known ?? await routerOf(ctx).getWeight();
   ctx.next.effectiveWeight = Math.round(live.weight * 10_000) / 10_000;
   const asked = ctx.next.canaryWeight ?? 0;
   // A weighted router gives the step's share exactly or keeps the last one while the canary's pods get ready (drift.ts).

@@ -206,4 +206,26 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
       await prom.close();
     }
   }, 60_000);
+
+  // The edit lands between the tick's write of 5/995 and the answer to it: a read after the write
+  // would see 30 % and take it as the weight; the answer to the write is what status must show.
+  it('a hand edit that lands right after the tick writes the weight is drift on the next tick, not the new weight', async () => {
+    const w = world();
+    const ns = 'op-after-write';
+    const prom = await stubPrometheus();
+    try {
+      const live = await adoptedApp(w, ns, smi, prom);
+      let edited = false;
+      w.sandbox.faults.interleave({ method: 'PUT', path: `/apis/split.smi-spec.io/v1alpha2/namespaces/${ns}/trafficsplits/checkout` }, async () => {
+        await smi.handEdit(w.sandbox, ns, 30, 70);
+        edited = true;
+      });
+      await w.setImage(ns, 'shop/checkout:2');
+      await w.until(ns, 'the canary at 0.5 %, as the answer to the write gave it', atHalfPercent);
+      expect(edited).toBe(true);
+      await driftIsCorrected(w, ns, smi, live, () => Promise.resolve());
+    } finally {
+      await prom.close();
+    }
+  }, 60_000);
 });

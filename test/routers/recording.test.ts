@@ -8,7 +8,7 @@ describe('RecordingRouter', () => {
     expect(router.canaryReplicas(0.5, 4)).toBe(1);
     expect(router.canaryReplicas(50, 4)).toBe(2);
     expect(router.canaryReplicas(0, 4)).toBe(0);
-    await router.setWeight(0.5);
+    expect(await router.setWeight(0.5)).toEqual({ weight: 0.5, detail: 'recording router: canary 5/1000 (0.5%)' });
     expect(await router.getWeight()).toEqual({ weight: 0.5, detail: 'recording router: canary 5/1000 (0.5%)' });
     await router.finalize();
     expect(router.liveWeight).toBe(0);

@@ -47,8 +47,23 @@ export class OperatorWorld {
     await this.clock.advance(100);
   }
 
+  /**
+   * Stops the operator. A tick still in flight may wait on the clock (the metrics client's retry
+   * after a closed stand-in Prometheus, say), and so does the shutdown grace: the clock moves
+   * until the operator is down, or stop() would wait for a time that never comes.
+   */
   async stop(): Promise<void> {
-    await this.op?.stop();
+    const op = this.op;
+    if (!op) return;
+    let stopped = false;
+    const stopping = op.stop().then(() => {
+      stopped = true;
+    });
+    await waitFor(async () => {
+      if (!stopped) await this.clock.advance(500);
+      return stopped;
+    }, 20_000, 'the operator to stop');
+    await stopping;
   }
 
   /** The policy interval passes: every requeued policy ticks. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * The sandbox's own time source (structurally the same as the product's Clock, declared here so
  * that the sandbox imports nothing from the product): tests may pass a manual clock.
@@ -44,7 +45,11 @@ export function randomIn([min, max]: readonly [number, number]): number {
 export class Timers {
   private readonly closing = new AbortController();
 
-  constructor(readonly clock: SandboxClock) {}
+  constructor(readonly clock: SandboxClock) {
+    // Every pending timer listens on `closing` (one per pod starting or terminating: a thousand when a
+    // thousand Deployments scale) and removes its listener when it fires: many listeners, no leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   /** Runs `work` after `ms` unless the timers close or `signal` aborts first. */
   after(ms: number, work: () => void, signal?: AbortSignal): void {

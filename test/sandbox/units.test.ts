@@ -1,4 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { Timers, wallClock } from '../../src/sandbox/clock.js';
 import { jsonPatch, mergePatch } from '../../src/sandbox/patch.js';
 import { validateAgainstSchema, type JsonSchema } from '../../src/sandbox/schema-validate.js';
 import { matchesLabelSelector, parseFieldSelector, parseLabelSelector, selectorString } from '../../src/sandbox/selectors.js';
@@ -6,6 +8,7 @@ import { strategicMergePatch } from '../../src/sandbox/strategic.js';
 import { podTemplateHash, resolveIntOrPercent } from '../../src/sandbox/template-hash.js';
 import { ApiError } from '../../src/sandbox/status.js';
 import type { KObject } from '../../src/sandbox/types.js';
+import { waitFor } from './support.js';
 
 const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KObject => ({ metadata: { name: 'n', namespace: 'ns', labels }, ...extra });
 
@@ -184,5 +187,27 @@ describe('pod-template-hash and rollout numbers', () => {
     ['bogus', 4, true, 0],
   ] as const)('%s of %i (round up %s) = %i', (value, total, up, expected) => {
     expect(resolveIntOrPercent(value, total, up)).toBe(expected);
+  });
+});
+
+describe('sandbox timers', () => {
+  it('holds a thousand pending timers without a listener warning, runs them, and removes their listeners', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const timers = new Timers(wallClock);
+      let ran = 0;
+      for (let i = 0; i < 1000; i++) timers.after(1, () => { ran += 1; });
+      await waitFor(() => ran === 1000, 8000, 'every timer to run');
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+      const signal = (timers as unknown as { closing: AbortController }).closing.signal;
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      timers.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

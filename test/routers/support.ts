@@ -12,7 +12,8 @@ import type { RouterContext } from '../../src/routers/router.js';
 import { systemClock } from '../../src/clock/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { ROOT } from '../helpers.js';
-import { waitFor, writeAgainOnConflict, type Body } from '../sandbox/support.js';
+import { waitFor, type Body } from '../sandbox/support.js';
+import { readModifyWrite } from '../../src/routers/kube.js';
 
 /** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
 export const CRD_DIR = resolve(ROOT, '..', 'shared', 'thirdparty-crds');
@@ -77,23 +78,25 @@ export async function canaryHash(sandbox: Sandbox, namespace: string, image?: st
 
 /** A new template on the target: a canary starts. Returns the new ReplicaSet's hash. */
 export async function startCanary(sandbox: Sandbox, namespace: string, image: string): Promise<string> {
-  const apps = sandbox.client(AppsV1Api);
-  await writeAgainOnConflict(async () => {
-    const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
-    deployment.spec!.template.spec!.containers[0]!.image = image;
-    await apps.replaceNamespacedDeployment({ name: 'checkout', namespace, body: deployment });
-  });
+  await setImage(sandbox.client(AppsV1Api), namespace, 'checkout', image);
   return canaryHash(sandbox, namespace, image);
+}
+
+/**
+ * A Deployment's image by read, change and replace, read again on a 409: the sandbox's Deployment
+ * controller writes status concurrently, as a real one does.
+ */
+async function setImage(apps: AppsV1Api, namespace: string, name: string, image: string): Promise<void> {
+  await readModifyWrite(() => apps.readNamespacedDeployment({ name, namespace }), (deployment) => {
+    deployment.spec!.template.spec!.containers[0]!.image = image;
+    return deployment;
+  }, (body) => apps.replaceNamespacedDeployment({ name, namespace, body }));
 }
 
 /** Promotion copies the canary template to primary. */
 export async function promotePrimary(sandbox: Sandbox, namespace: string, image: string): Promise<void> {
   const apps = sandbox.client(AppsV1Api);
-  await writeAgainOnConflict(async () => {
-    const primary = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
-    primary.spec!.template.spec!.containers[0]!.image = image;
-    await apps.replaceNamespacedDeployment({ name: 'checkout-primary', namespace, body: primary });
-  });
+  await setImage(apps, namespace, 'checkout-primary', image);
   await waitFor(async () => {
     const d = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
     return d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
@@ -139,11 +142,10 @@ export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'
 
 /** A hand edit: read, change, write back (as `kubectl edit` would, and again after a conflict). */
 export async function editCustom(sandbox: Sandbox, ref: CustomRef, change: (object: Body) => void): Promise<void> {
-  await writeAgainOnConflict(async () => {
-    const object = await getCustom(sandbox, ref);
+  await readModifyWrite(() => getCustom(sandbox, ref) as Promise<object>, (object) => {
     change(object);
-    await sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body: object });
-  });
+    return object;
+  }, (body) => sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body }));
 }
 
 /** The selectors of Kubestead's two Services. */

@@ -52,23 +52,6 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
   }
 }
 
-/**
- * A read-change-write, done again when it meets a 409: the sandbox's controllers write status
- * concurrently, as a real cluster's do, and a person whose `kubectl edit` conflicts edits again.
- * Any other failure is thrown at once.
- */
-export async function writeAgainOnConflict(readChangeWrite: () => Promise<unknown>, attempts = 20): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await readChangeWrite();
-      return;
-    } catch (error) {
-      const conflict = error instanceof ApiException && (error as ApiException<unknown>).code === 409;
-      if (!conflict || attempt >= attempts) throw error;
-    }
-  }
-}
-
 /** The HTTP status and parsed Status body of a failed client-node call. */
 export async function failureOf(call: Promise<unknown>): Promise<{ code: number; body: Body }> {
   try {

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi,
   type V1CustomResourceDefinition, type V1OwnerReference,
@@ -11,20 +10,15 @@ import { specSchema } from '../../src/policy/schema.js';
 import type { RouterContext } from '../../src/routers/router.js';
 import { systemClock } from '../../src/clock/clock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
-import { ROOT } from '../helpers.js';
+import { THIRD_PARTY, thirdPartyPresent } from '../support/third-party.js';
 import { waitFor, type Body } from '../sandbox/support.js';
 import { readModifyWrite } from '../../src/routers/kube.js';
 
 /** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
-export const CRD_DIR = resolve(ROOT, '..', 'shared', 'thirdparty-crds');
+export const CRD_DIR = THIRD_PARTY.crds.dir;
 
 /** Whether router tests that need the third-party CRDs can run; loud when not, fatal in CI. */
-export function thirdPartyCrdsPresent(): boolean {
-  if (existsSync(CRD_DIR)) return true;
-  if (process.env.CI === 'true') throw new Error(`third-party router CRDs are missing: ${CRD_DIR} does not exist (CI=true)`);
-  console.warn(`\n!!! SKIPPING router tests: ${CRD_DIR} does not exist, so the Istio, Gateway API and SMI CRDs cannot be installed !!!\n`);
-  return false;
-}
+export const thirdPartyCrdsPresent = (): boolean => thirdPartyPresent('crds', 'router tests');
 
 /** The RolloutPolicy CRD (policies own what routers create). */
 export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {

@@ -1,4 +1,4 @@
-import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { RouterProblem } from './router.js';
 import type { ServiceNames } from './services.js';
 import type { IntegerSplit } from './split.js';
@@ -28,13 +28,16 @@ export function serviceOfHost(host: string | undefined, namespace: string): stri
 }
 
 function roleOf(dest: RouteDestination, tracks: Tracks): Role {
-  const service = serviceOfHost(dest.destination.host, tracks.namespace);
+  // The CRD requires a destination; the published types leave it optional: without one it is not ours.
+  if (!dest.destination) return 'other';
+  const { host, subset } = dest.destination;
+  const service = serviceOfHost(host, tracks.namespace);
   const { names } = tracks;
   if (tracks.by === 'subset') {
     if (service !== names.service) return 'other';
-    if (dest.destination.subset === undefined) return 'unsplit';
-    if (dest.destination.subset === tracks.stable) return 'primary';
-    return dest.destination.subset === tracks.canary ? 'canary' : 'other';
+    if (subset === undefined) return 'unsplit';
+    if (subset === tracks.stable) return 'primary';
+    return subset === tracks.canary ? 'canary' : 'other';
   }
   if (service === names.primary) return 'primary';
   if (service === names.canary) return 'canary';

@@ -1,4 +1,4 @@
-import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { TrafficRoutingSpec } from '../policy/schema.js';
 import { describeShares } from './tracks.js';
 import { selectRoutes, routeShares, withoutSplit, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from './istio-routes.js';
@@ -115,7 +115,7 @@ export class IstioBackend implements RouteBackend {
       problem = subsetProblem(dr, env, where, [rule.stableSubsetName, rule.canarySubsetName]);
       if (problem || !dr) return undefined;
       const labels: Record<string, Record<string, string>> = { [rule.stableSubsetName]: { [ROLE_LABEL]: PRIMARY_ROLE }, [rule.canarySubsetName]: { [HASH_LABEL]: hash } };
-      const subsets = (dr.spec?.subsets ?? []).map((s: Subset) => (labels[s.name] ? { ...s, labels: labels[s.name] } : s));
+      const subsets = (dr.spec?.subsets ?? []).map((s: Subset) => (s.name !== undefined && labels[s.name] ? { ...s, labels: labels[s.name] } : s));
       return sameJson(subsets, dr.spec?.subsets) ? undefined : { ...dr, spec: { ...(dr.spec as DestinationRuleSpec), subsets } };
     }, (next) => objects.replace(next));
     return problem;

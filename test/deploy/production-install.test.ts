@@ -49,7 +49,8 @@ describe('production install (what the Dockerfile builds)', () => {
   it('the Dockerfile builds on Node 24, installs with `npm ci --omit=dev`, runs as non-root `kubestead run` without a shell', () => {
     expect(dockerfile).toMatch(/^FROM node:24[-.\w]* AS build$/m);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
-    expect(dockerfile).toMatch(/^COPY tsconfig\.json tsconfig\.build\.json rolldown\.config\.mjs \.\/$/m); // `npm run build` bundles too
+    expect(dockerfile).toMatch(/^COPY tsconfig\.json tsconfig\.build\.json \.\/$/m);
+    expect(dockerfile).toMatch(/^COPY scripts \.\/scripts$/m); // `npm run build` bundles too (scripts/bundle.mjs)
     expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-\S+:nonroot$/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);

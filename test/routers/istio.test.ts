@@ -1,5 +1,5 @@
-import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
-import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/routers/weighted.js';
@@ -61,6 +61,12 @@ const istio: RouterUnderTest = {
 
 const present = thirdPartyCrdsPresent();
 
+/**
+ * The object as the published models validate it: their last release for Node 20 has Istio's
+ * v1beta1 classes, whose schema is v1's (Istio promoted the API to v1 unchanged).
+ */
+const asV1beta1 = (object: Body): Body => ({ ...object, apiVersion: 'networking.istio.io/v1beta1' });
+
 describe.skipIf(!present)('Istio VirtualService router', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
@@ -89,7 +95,7 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     await stepThrough(sandbox, istio, started, ns, [0.5]);
     const live = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
     expect(live.spec).toEqual(splitVirtualService(5, 995));
-    expect(() => new VirtualService(live as IVirtualService).validate()).not.toThrow();
+    expect(() => new VirtualService(asV1beta1(live) as IVirtualService).validate()).not.toThrow();
     expect(await started.router.getWeight()).toEqual({ weight: 0.5, detail: 'VirtualService istio-promote/checkout: route "http-primary" canary 5/1000 (0.5%)' });
     await stepThrough(sandbox, istio, started, ns, [5, 50]);
     await promote(sandbox, started, ns);
@@ -129,7 +135,7 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     expect(dr.spec).toEqual({ ...rule.spec, subsets: [
       { name: 'stable', labels: { 'kubestead.io/role': 'primary' } }, { name: 'canary', labels: { 'pod-template-hash': hash } }, { name: 'debug', labels: { debug: 'true' } },
     ] });
-    expect(() => new DestinationRule(dr as IDestinationRule).validate()).not.toThrow();
+    expect(() => new DestinationRule(asV1beta1(dr) as IDestinationRule).validate()).not.toThrow();
     await router.setWeight(0.5);
     const vs = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
     const expected = userVirtualService().spec;

@@ -25,7 +25,7 @@ describe('Istio hosts and routes', () => {
       { destination: { host: 'checkout-primary.shop.svc.cluster.local', port: { number: 80 } }, headers: { response: { add: { 'x-a': '1' } } }, weight: 999 },
       { destination: { host: 'checkout-canary.shop.svc.cluster.local', port: { number: 80 } }, headers: { response: { add: { 'x-a': '1' } } }, weight: 1 },
     ]);
-    expect(spec.http?.[0]?.route?.[0]?.destination.host).toBe('checkout.shop.svc.cluster.local');
+    expect(spec.http?.[0]?.route?.[0]?.destination?.host).toBe('checkout.shop.svc.cluster.local');
   });
 
   it('splits every route to the Service when none are named, and leaves routes to other hosts alone', () => {

@@ -5,13 +5,23 @@
 // source and one non-Latin-1 character makes a chunk a two-byte string (client-node's: 12.3 MiB).
 // Chunks stay two folders below the repository root, as dist/cli/ is: rules/, crds/ and
 // package.json are found from import.meta.url.
-import { defineConfig } from 'rolldown';
+//
+// Run through rolldown's API rather than its CLI: the CLI prints a line per chunk (about 40) at
+// every log level; here only warnings and errors are printed.
+import { rolldown } from 'rolldown';
 
-export default defineConfig({
+const input = {
   input: { kubestead: 'dist/cli/main.js' },
   platform: 'node',
   // Loaded from node_modules as before: node-fetch 2 (client-node's HTTP client) calls url.parse,
   // whose deprecation warning Node prints for code outside node_modules.
   external: ['node-fetch'],
-  output: { dir: 'dist/bundle', format: 'esm', cleanDir: true, charset: 'ascii', comments: { legal: true, annotation: false, jsdoc: false } },
-});
+};
+const output = { dir: 'dist/bundle', format: 'esm', cleanDir: true, charset: 'ascii', comments: { legal: true, annotation: false, jsdoc: false } };
+
+const build = await rolldown(input);
+try {
+  await build.write(output);
+} finally {
+  await build.close();
+}

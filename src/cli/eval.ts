@@ -4,6 +4,7 @@ import type { Decision } from '../decide/decision.js';
 import { loadSnapshotFile } from '../facts/load.js';
 import { SnapshotError } from '../facts/snapshot.js';
 import { displayNameOf, STDIN } from '../policy/read.js';
+import { stepLabel } from '../policy/vocabulary.js';
 import { issueLines } from '../policy/yaml.js';
 import { defineCommand } from './define.js';
 import { loadOnePolicy, NAME_OPTION } from './load-one.js';
@@ -34,7 +35,7 @@ Either POLICY or SNAPSHOT may be '-', standard input.`,
     }
     try {
       const decision = await decide(compilePolicy(loaded.policy), snapshot.snapshot);
-      process.stdout.write(values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
+      process.stdout.write(values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, loaded.policy.spec.steps.length));
       return 0;
     } catch (error) {
       if (!(error instanceof SnapshotError)) throw error;
@@ -52,9 +53,10 @@ function inputsOf(positionals: string[], facts: string | undefined): { file: str
   return { file, facts };
 }
 
-export function formatDecision(decision: Decision): string {
-  const next = decision.nextStep === null ? '' : ` → step ${decision.nextStep}`;
-  const lines = [`${decision.action} (step ${decision.step}${next})`];
+/** `advance (step 1/3 → step 2/3)`, then a line per reason. */
+export function formatDecision(decision: Decision, stepCount?: number): string {
+  const next = decision.nextStep === null ? '' : ` → step ${stepLabel(decision.nextStep, stepCount)}`;
+  const lines = [`${decision.action} (step ${stepLabel(decision.step, stepCount)}${next})`];
   for (const reason of decision.reasons) lines.push(`  ${reason.rule}${reason.check ? ` [${reason.check}]` : ''}: ${reason.message}`);
   return `${lines.join('\n')}\n`;
 }

@@ -87,7 +87,7 @@ function formatFileResult(result: FileResult): string {
 function formatCase(c: CaseResult): string[] {
   if (c.passed) return [`  ✓ ${c.name}`];
   const lines = [`  ✗ ${c.name}`, `      expected: ${c.expected}`];
-  if (c.decision) lines.push(`      got:      ${formatDecision(c.decision).trimEnd().split('\n').join('\n                ')}`);
+  if (c.decision) lines.push(`      got:      ${formatDecision(c.decision, c.stepCount).trimEnd().split('\n').join('\n                ')}`);
   for (const problem of c.problems ?? []) lines.push(`      ${problem}`);
   return lines;
 }

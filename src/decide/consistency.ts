@@ -2,6 +2,7 @@ import type { FactSnapshot } from '../facts/snapshot.js';
 import { parseDuration } from '../policy/duration.js';
 import type { PolicyIssue } from '../policy/issues.js';
 import type { PolicySpec } from '../policy/schema.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 /** What the policy says of a step: its kind, its traffic weight and its soak (null for a manual pause). */
 export interface StepFacts {
@@ -41,7 +42,7 @@ export function contradictions(spec: PolicySpec, snapshot: FactSnapshot): Policy
     return [{ path: ['rollout', 'stepCount'], message: `is ${rollout.stepCount}, but the policy has ${spec.steps.length} step(s)` }];
   }
   const expected = stepFacts(spec, rollout.step);
-  const what = `step ${rollout.step} of the policy`;
+  const what = `step ${stepLabel(rollout.step, spec.steps.length)} of the policy`;
   const issues: PolicyIssue[] = [];
   if (rollout.stepKind !== expected.stepKind) {
     issues.push({ path: ['rollout', 'stepKind'], message: `is ${show(rollout.stepKind)}, but ${what} is a ${expected.stepKind} step` });

@@ -75,7 +75,7 @@ export function rolloutPolicyCrd(): JsonSchema {
         subresources: { status: {} },
         additionalPrinterColumns: [
           { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-          { name: 'Step', type: 'integer', jsonPath: '.status.currentStep' },
+          { name: 'Step', type: 'string', jsonPath: '.status.step' },
           { name: 'Weight', type: 'number', jsonPath: '.status.effectiveWeight' },
           { name: 'Last decision', type: 'string', jsonPath: '.status.lastDecision.action' },
           { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

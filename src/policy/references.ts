@@ -3,6 +3,7 @@ import { analyse, type RootPath } from '../jsonata/analysis.js';
 import { factPathProblem, type PolicyNames } from './fact-paths.js';
 import type { PolicyIssue } from './issues.js';
 import { isObj, list, type Obj } from './objects.js';
+import { STEP_PLACEHOLDER } from './vocabulary.js';
 
 type Path = (string | number)[];
 
@@ -90,6 +91,7 @@ function pathSegments(path: unknown): string[] {
 function messageIssues(message: unknown, path: Path, names: PolicyNames): PolicyIssue[] {
   if (typeof message !== 'string') return [];
   return [...message.matchAll(/\{([\w.-]+)\}/g)].flatMap(([, placeholder = '']) => {
+    if (placeholder === STEP_PLACEHOLDER) return [];
     const problem = factPathProblem(placeholder.split('.'), names);
     return problem ? [{ path, message: `{${placeholder}}: ${problem}` }] : [];
   });

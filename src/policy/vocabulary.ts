@@ -25,3 +25,16 @@ export const WEBHOOK_FORMATS = ['json', 'splunk', 'elasticsearch'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);
+
+/**
+ * A step as people read it, everywhere (status.step, Events, logs, `kubestead status`, the demo,
+ * reports, decision messages): counted from 1, of the policy's step count — `2/3` is the second of
+ * three. Data (status.currentStep, the snapshot's rollout.step, a decision's step) holds the
+ * 0-based index into spec.steps; only this function turns one into the other.
+ */
+export function stepLabel(index: number, count?: number): string {
+  return count === undefined ? String(index + 1) : `${index + 1}/${count}`;
+}
+
+/** `{step}` in a rule's message: the snapshot's step as people read it (`2/3`), not `{rollout.step}`'s index. */
+export const STEP_PLACEHOLDER = 'step';

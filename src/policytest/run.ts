@@ -16,6 +16,8 @@ export interface CaseResult {
   /** What was expected, as a person reads it. */
   expected: string;
   decision?: Decision;
+  /** The policy's step count, for showing the decision's steps as people read them. */
+  stepCount?: number;
   /** Why the case could not run, or the error lines that differ. */
   problems?: string[];
 }
@@ -67,7 +69,7 @@ async function runCase(compiled: CompiledPolicy, testCase: TestCase, source: Cas
     const decision = await decide(compiled, facts.snapshot);
     const names = new Set(decision.reasons.flatMap((r) => (r.check ? [r.rule, r.check] : [r.rule])));
     const passed = decision.action === testCase.expect.action && testCase.expect.reasons.every((r) => names.has(r));
-    return { name: testCase.name, passed, expected, decision };
+    return { name: testCase.name, passed, expected, decision, stepCount: compiled.spec.steps.length };
   } catch (error) {
     if (!(error instanceof SnapshotError)) throw error;
     const prefix = ['cases', source.index, 'facts'];

@@ -103,7 +103,7 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.rules[].name': { description: 'The rule\'s name in decision reasons.', example: 'name: low-traffic-hold' },
   'spec.rules[].when': { description: 'A json-rules-engine condition over the facts (`rollout`, `checks`, `derived`, `kube`).', example: 'when: {all: [{fact: derived, path: "$.requests", operator: lessThan, value: 50}]}' },
   'spec.rules[].then': { description: 'The action when the condition holds.', example: 'then: hold' },
-  'spec.rules[].message': { description: 'The reason\'s message in decisions, status and Events (default: the rule\'s name and action); `{rollout.step}`, `{checks.error-rate.value}`, `{derived.burn}` are filled with the snapshot\'s values.', example: 'message: "only {derived.requests} requests at step {rollout.step}: holding"' },
+  'spec.rules[].message': { description: 'The reason\'s message in decisions, status and Events (default: the rule\'s name and action); `{checks.error-rate.value}`, `{derived.burn}` and any snapshot path are filled with the snapshot\'s values, and `{step}` with the step as people read it (`2/3`).', example: 'message: "only {derived.requests} requests at step {step}: holding"' },
   'spec.onMetricUnavailable': { description: 'What a check that cannot be measured does: `rollback`, or `pause` that lifts by itself when the metric comes back (the soak clock stops meanwhile).', example: 'onMetricUnavailable: pause' },
   'spec.mode': { description: '`shadow` gathers facts, decides and records every tick but changes nothing: a dry run next to a release process you already have.', example: 'mode: shadow' },
   'spec.podHealth': { description: 'Canary pod health, judged besides the metric checks.' },

@@ -4,6 +4,7 @@ import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import type { RouterWeight } from '../routers/router.js';
 import { actuatorOf, enterStep, isShadow, unchangedWeight, verifyWeight } from './release.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 /** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
 const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
@@ -98,7 +99,7 @@ export async function applyDecision(ctx: TickContext): Promise<Stop | undefined>
   nextPosition(ctx, decision);
   if (wasPaused && ctx.next.phase === 'Progressing') {
     const why = ctx.override ? `${ctx.override.action} by ${ctx.override.actor}` : decision.reasons.map((r) => r.message).join('; ');
-    await recordEvent(ctx, 'resumed', `resumed at step ${ctx.next.currentStep ?? 0}: ${why}`);
+    await recordEvent(ctx, 'resumed', `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, ctx.policy?.spec.steps.length)}: ${why}`);
   }
   if (isShadow(ctx)) {
     ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;

@@ -1,6 +1,7 @@
-import { routerOf, type Stop, type TickContext } from './context.js';
+import { policyOf, routerOf, type Stop, type TickContext } from './context.js';
 import { recordEvent } from './record.js';
 import { isShadow } from './release.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 /** A share as status shows it (effectiveWeight): at most 4 decimal places. */
 export const shownWeight = (weight: number): number => Math.round(weight * 10_000) / 10_000;
@@ -23,7 +24,7 @@ export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> 
   ctx.routerWeight = live;
   const seen = shownWeight(live.weight);
   if (seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0)) return undefined;
-  await recordEvent(ctx, 'weight-drift', `weight drift at step ${ctx.status.currentStep ?? 0}: ${router.kind} routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`);
+  await recordEvent(ctx, 'weight-drift', `weight drift at step ${stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length)}: ${router.kind} routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`);
   ctx.routerWeight = (await router.setWeight(last)) ?? await router.getWeight();
   ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;

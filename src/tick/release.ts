@@ -7,6 +7,7 @@ import { alreadyShown, condition } from './conditions.js';
 import { isoAt, policyOf, primaryOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 const ACTIVE_PHASES: readonly string[] = ['Progressing', 'Paused'];
 export const inRollout = (phase: string | undefined): boolean => phase !== undefined && ACTIVE_PHASES.includes(phase);
@@ -34,7 +35,7 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   if (live === expected || live === 0 || isOwnStart(ctx, live)) return undefined;
   const nextStep = (ctx.status.currentStep ?? 0) + 1;
   if (isNextStepCount(ctx, live, nextStep)) {
-    await recordEvent(ctx, 'resumed', `resumed: step ${nextStep} was found applied (canary at ${live} replicas) after a restart; status catches up`);
+    await recordEvent(ctx, 'resumed', `resumed: step ${stepLabel(nextStep, ctx.policy?.spec.steps.length)} was found applied (canary at ${live} replicas) after a restart; status catches up`);
     enterStep(ctx, nextStep);
     ctx.next.canaryReplicas = live;
     return undefined;
@@ -97,13 +98,13 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   const restart = inRollout(phase);
   await recordStart(ctx, { revision, was: canaryRevision, restart });
   startStatus(ctx, revision);
-  if (isShadow(ctx)) return stop('shadow canary started at step 0', ctx.intervalMs);
+  if (isShadow(ctx)) return stop('shadow canary started at its first step', ctx.intervalMs);
   const plan = stepPlan(policyOf(ctx).spec, 0);
   const applied = await actuatorOf(ctx).setCanaryWeight(plan.weight, 0);
   noteApplied(ctx, applied);
   ctx.shared.crash('after-actuate');
   await verifyWeight(ctx, applied.weight);
-  return stop(`canary started at step 0 (weight ${plan.weight}%)`, ctx.intervalMs);
+  return stop(`canary started at its first step (weight ${plan.weight}%)`, ctx.intervalMs);
 }
 
 /**
@@ -118,9 +119,10 @@ async function recordStart(ctx: TickContext, start: { revision: string; was: str
     await recordEvent(ctx, 'resumed', `resumed: the canary of revision ${start.revision} was found started (${live} replicas) after a restart; status catches up`);
     return;
   }
+  const first = stepLabel(0, policyOf(ctx).spec.steps.length);
   await recordEvent(ctx, start.restart ? 'restarted' : 'canary-started', start.restart
-    ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the analysis restarts at step 0`
-    : `new template (${images}, revision ${start.revision}): canary starts at step 0`);
+    ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the analysis restarts at step ${first}`
+    : `new template (${images}, revision ${start.revision}): canary starts at step ${first}`);
 }
 
 /** The target's template is the stable one again (reverted by hand or by Git): the canary ends, primary untouched. */

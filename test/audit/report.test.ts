@@ -62,7 +62,7 @@ describe('rollback report', () => {
       check: 'error-rate', provider: 'prom', query: rollback.snapshot!.checks['error-rate']!.query, value: 0.034, min: null, max: 0.01,
       observedAt: rollback.snapshot!.checks['error-rate']!.observedAt, message: 'error-rate = 0.034 is above max 0.01',
     });
-    expect(report.restored).toBe('canary weight set to 0 (was 75% at step 3) and the canary scaled to 0 (had 1/1 ready); the stable version keeps all traffic (4/4 ready)');
+    expect(report.restored).toBe('canary weight set to 0 (was 75% at step 4/4) and the canary scaled to 0 (had 1/1 ready); the stable version keeps all traffic (4/4 ready)');
   });
 
   it('Markdown: the breach, the timeline and each check', () => {
@@ -70,7 +70,7 @@ describe('rollback report', () => {
     expect(md).toContain('# Rollback report: shop/checkout');
     expect(md).toContain('- value: 0.034 at 2026-11-26T10:25:00.000Z');
     expect(md).toContain('- bounds: max 0.01');
-    expect(md).toContain('| 5 | 2026-11-26T10:25:00.000Z | decision | rollback | 3 | 75 | rollback at step 3 |');
+    expect(md).toContain('| 5 | 2026-11-26T10:25:00.000Z | decision | rollback | 4/4 | 75 | rollback at step 3 |');
     expect(md).toContain('### apdex (min 0.9)');
   });
 

@@ -16,7 +16,7 @@ describe('kubestead CLI', () => {
   it('eval prints a readable decision by default', async () => {
     const { code, stdout } = await kubestead('eval', 'fixtures/policies/checkout.yaml', '--facts', 'fixtures/snapshots/checkout-breach.json');
     expect(code).toBe(0);
-    expect(stdout.split('\n')[0]).toBe('rollback (step 0)');
+    expect(stdout.split('\n')[0]).toBe('rollback (step 1/4)');
     expect(stdout).toContain('check-breach [error-rate]: error-rate = 0.034 is above max 0.01');
   });
 
@@ -32,7 +32,7 @@ describe('kubestead CLI', () => {
     const { code, stdout } = await kubestead('test', 'test/fixtures/policytest/failing.yaml');
     expect(code).toBe(1);
     expect(stdout).toContain('✓ passes');
-    expect(stdout).toContain('✗ wrong action\n      expected: advance\n      got:      rollback (step 0)');
+    expect(stdout).toContain('✗ wrong action\n      expected: advance\n      got:      rollback (step 1/2)');
     expect(stdout).toContain('check-breach [error-rate]: error-rate = 0.5 is above max 0.02');
     expect(stdout).toContain('✗ right action, missing reason\n      expected: rollback [pod-health]');
     expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 passed, 2 failed');

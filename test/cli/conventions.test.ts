@@ -127,7 +127,7 @@ describe('test', () => {
     const snapshot = JSON.parse(printed.stdout) as { rollout: Record<string, unknown> };
     expect(snapshot.rollout).toMatchObject({ step: 1, stepCount: 4, stepKind: 'weight', weight: 25, soakSeconds: 600, stepElapsedSeconds: 0 });
     const decided = await kubestead(['eval', CHECKOUT, '--facts', '-'], printed.stdout);
-    expect(decided.stdout.split('\n')[0]).toBe('hold (step 1)');
+    expect(decided.stdout.split('\n')[0]).toBe('hold (step 2/4)');
   });
 });
 
@@ -139,7 +139,7 @@ describe('bounded evaluation through the CLI', () => {
     writeFileSync(snapshot, (await kubestead(['test', '--print-default-snapshot', file])).stdout);
     const { code, stdout } = await kubestead(['eval', file, '--facts', snapshot]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`rollback (step 0)\n  derived-unavailable: derived fact slow is unavailable: "${slow}" exceeded its time budget of 200 ms`);
+    expect(stdout).toContain(`rollback (step 1/1)\n  derived-unavailable: derived fact slow is unavailable: "${slow}" exceeded its time budget of 200 ms`);
   });
 
   it('validate gives one line for a recursive derived fact, and eval refuses the policy', async () => {

@@ -40,7 +40,7 @@ describe('decide', () => {
     const decision = await decide(checkout, facts({ rollout: { stepElapsedSeconds: 86_400 } }, 2));
     expect(decision.action).toBe('pause');
     expect(decision.reasons.map((r) => r.rule)).toEqual(['pause-step']);
-    expect(decision.reasons[0]?.message).toBe('step 2 is a pause step, paused 86400s of ∞s: waiting for resume or promote');
+    expect(decision.reasons[0]?.message).toBe('step 3/4 is a pause step, paused 86400s of ∞s: waiting for resume or promote');
   });
 
   it('advance names the next step; nothing else does', async () => {

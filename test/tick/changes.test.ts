@@ -24,7 +24,7 @@ describe('changes of the target and the policy', () => {
     expect(status).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryWeight: 20 });
     expect(status.canaryRevision).not.toBe(first.canaryRevision);
     const restarted = (await f.events('RolloutPolicy')).find((e) => e.reason === 'Restarted');
-    expect(restarted?.message).toContain('the analysis restarts at step 0');
+    expect(restarted?.message).toMatch(/the analysis restarts at step 1\/\d+$/);
     expect(restarted?.message).toContain(`was ${first.canaryRevision ?? ''}`);
     expect((await f.deployment('app')).spec?.replicas).toBe(1);
   });
@@ -121,7 +121,7 @@ describe('changes of the target and the policy', () => {
     expect(status.phase).toBe('Succeeded');
     const reasons = await f.eventReasons();
     expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'WouldAdvance', 'WouldPromote']));
-    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(/^would have advanced to step 1/);
+    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(/^would have advanced to step 2\//);
     expect(writesIn(f.namespace, since).filter((w) => !w.includes('/rolloutpolicies/') && !w.includes('/events'))).toEqual([]);
     await expect(f.deployment('app-primary')).rejects.toThrow();
     expect((await f.deployment('app')).spec?.replicas).toBe(3);

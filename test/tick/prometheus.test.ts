@@ -41,7 +41,7 @@ describe.runIf(prometheusTestsEnabled())('with the real Prometheus', () => {
     expect(imageOf(await f.deployment('app-primary'))).toBe('app:2');
     const advanced = (await f.events('RolloutPolicy')).filter((e) => e.reason === 'Advanced').map((e) => e.message);
     expect(advanced).toHaveLength(1);
-    expect(advanced[0]).toMatch(/^advanced to step 1 \(weight 50%\): step 0 soaked \d+(\.\d+)?s of 5s with every check in bounds$/);
+    expect(advanced[0]).toMatch(/^advanced to step 2\/2 \(weight 50%\): step 1\/2 soaked \d+(\.\d+)?s of 5s with every check in bounds$/);
   });
 
   it('a breach rolls back within one tick: canary 0, primary unchanged, an Event with the value', async () => {

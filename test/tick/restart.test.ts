@@ -55,7 +55,7 @@ describe('restart safety (in-process: throw at a boundary, a fresh reconciler ti
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(4);
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
     const advanced = (await f.events('RolloutPolicy')).filter((e) => e.reason === 'Advanced' || e.reason === 'Resumed').map((e) => e.message ?? '');
-    for (const step of [1, 2]) expect(advanced.filter((m) => m.includes(`step ${step} `) || m.includes(`step ${step} (`)).length).toBeGreaterThanOrEqual(1);
+    for (const step of ['2/3', '3/3']) expect(advanced.filter((m) => m.includes(`step ${step} `) || m.includes(`step ${step} (`)).length).toBeGreaterThanOrEqual(1);
   });
 });
 

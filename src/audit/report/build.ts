@@ -1,5 +1,6 @@
 import type { PolicyRef } from '../../record/recorder.js';
 import type { AuditEntry } from '../entry.js';
+import { stepLabel } from '../../policy/vocabulary.js';
 
 /** One point of a check over the rollout: the value a provider answered, with the entry it is from. */
 export interface CheckPoint {
@@ -22,6 +23,7 @@ export interface TimelineItem {
   time: string;
   kind: string;
   action: string;
+  /** The 0-based index of the step (the Markdown shows it as people read it, `2/3`). */
   step: number;
   weight: number | null;
   message: string;
@@ -47,6 +49,8 @@ export interface RollbackReport {
   startedAt: string;
   rolledBackAt: string;
   rollback: { seq: number; hash: string; reasons: string[] };
+  /** The policy's step count when it rolled back (null: the rollback entry has no snapshot). */
+  stepCount: number | null;
   timeline: TimelineItem[];
   breach: Breach | null;
   checks: Record<string, CheckSeries>;
@@ -89,7 +93,7 @@ function breachOf(rollback: AuditEntry): Breach | null {
 function restoredBy(rollback: AuditEntry): string {
   const rollout = rollback.snapshot?.rollout;
   if (!rollout) return 'canary weight set to 0 and the canary scaled to 0; the stable version keeps all traffic';
-  return `canary weight set to 0 (was ${rollout.weight}% at step ${rollout.step}) and the canary scaled to 0 (had ${rollout.canary.readyReplicas}/${rollout.canary.desiredReplicas} ready); the stable version keeps all traffic (${rollout.stable.readyReplicas}/${rollout.stable.desiredReplicas} ready)`;
+  return `canary weight set to 0 (was ${rollout.weight}% at step ${stepLabel(rollout.step, rollout.stepCount)}) and the canary scaled to 0 (had ${rollout.canary.readyReplicas}/${rollout.canary.desiredReplicas} ready); the stable version keeps all traffic (${rollout.stable.readyReplicas}/${rollout.stable.desiredReplicas} ready)`;
 }
 
 /** Builds the report of the rollout that `rollback` ended, from the chain that holds it. */
@@ -102,6 +106,7 @@ export function buildReport(chain: AuditEntry[], rollback: AuditEntry): Rollback
     startedAt: entries[0]!.time,
     rolledBackAt: rollback.time,
     rollback: { seq: rollback.seq, hash: rollback.hash, reasons: rollback.decision?.reasons.map((r) => r.message) ?? [] },
+    stepCount: rollback.snapshot?.rollout.stepCount ?? null,
     timeline: entries.map((e) => ({
       seq: e.seq, time: e.time, kind: e.kind, action: e.decision?.action ?? e.kind, step: e.decision?.step ?? 0,
       weight: e.snapshot?.rollout.weight ?? null, message: e.message, late: e.late === true,

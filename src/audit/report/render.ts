@@ -1,6 +1,7 @@
 import { formatDuration } from '../../policy/duration.js';
 import type { RollbackReport } from './build.js';
 import { chartSvg, xmlEscape } from './svg.js';
+import { stepLabel } from '../../policy/vocabulary.js';
 
 export const REPORT_FORMATS = ['md', 'json', 'svg', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -27,7 +28,7 @@ export function reportMarkdown(report: RollbackReport): string {
       `- value: ${breach.value} at ${breach.observedAt ?? '(no time)'}`, `- bounds: ${bounds(breach.min, breach.max)}`, '');
   }
   lines.push('## Timeline', '', '| seq | time | kind | action | step | weight | message |', '|---|---|---|---|---|---|---|',
-    ...report.timeline.map((t) => `| ${t.seq} | ${t.time} | ${t.kind} | ${t.action}${t.late ? ' (late)' : ''} | ${t.step} | ${t.weight ?? ''} | ${cell(t.message)} |`), '');
+    ...report.timeline.map((t) => `| ${t.seq} | ${t.time} | ${t.kind} | ${t.action}${t.late ? ' (late)' : ''} | ${stepLabel(t.step, report.stepCount ?? undefined)} | ${t.weight ?? ''} | ${cell(t.message)} |`), '');
   lines.push('## Checks over the rollout', '');
   for (const [name, series] of Object.entries(report.checks)) {
     lines.push(`### ${name} (${bounds(series.min, series.max)})`, '', '| time | value | seq |', '|---|---|---|',

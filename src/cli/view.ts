@@ -1,9 +1,10 @@
 import { formatDuration, parseDuration } from '../policy/duration.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 /** The fields of a RolloutPolicy the view reads (from the cluster: anything may be missing). */
 export interface PolicyView {
   metadata: { name?: string; namespace?: string };
-  spec?: { steps?: Array<{ weight?: number; soak?: string; pause?: { duration?: string } }> };
+  spec?: { interval?: string; steps?: Array<{ weight?: number; soak?: string; pause?: { duration?: string } }> };
   status?: {
     phase?: string;
     currentStep?: number;
@@ -16,15 +17,23 @@ export interface PolicyView {
   };
 }
 
-/** `status.checks.<name>`: the last tick's measurement of a check. */
+/** `status.checks.<name>`: a check's reading as of the last tick, and since when it reads so. */
 export interface CheckView {
   status?: string;
   value?: number | null;
   min?: number | null;
   max?: number | null;
-  observedAt?: string;
+  unchangedSince?: string;
   error?: string;
 }
+
+/**
+ * The controller as its leader Lease shows it: status is not written when a reading repeats, so
+ * whether the checks are being measured now is told by whether a controller is alive.
+ */
+export type ControllerSeen =
+  | { lease: string; holder: string; renewedAt: number; durationSeconds: number }
+  | { lease: string; unreadable: string };
 
 type Tone = 'good' | 'bad' | 'warn' | 'dim';
 const COLORS: Record<Tone, string> = { good: '\x1b[32m', bad: '\x1b[31m', warn: '\x1b[33m', dim: '\x1b[2m' };
@@ -36,8 +45,10 @@ export interface ViewOptions {
   color: boolean;
   /** The time the soak progress is measured at (ms). */
   now: number;
-  /** A log entry rather than a live screen: no soak bar, no decision time (the demo's plain lines). */
+  /** A log entry rather than a live screen: no soak bar, no decision time, no ages (the demo's plain lines). */
   log?: boolean;
+  /** The controller's leader Lease, read beside the policy (`kubestead status`). */
+  controller?: ControllerSeen;
 }
 
 function paint(text: string, tone: Tone | undefined, options: ViewOptions): string {
@@ -49,7 +60,7 @@ const num = (value: number | null | undefined): string => (value === null || val
 function headline(policy: PolicyView, options: ViewOptions): string {
   const { status = {} } = policy;
   const steps = policy.spec?.steps?.length;
-  const step = status.currentStep === undefined ? '' : `  step ${status.currentStep + 1}${steps ? `/${steps}` : ''}`;
+  const step = status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}`;
   const effective = status.effectiveWeight !== undefined && status.effectiveWeight !== status.canaryWeight ? ` (effective ${num(status.effectiveWeight)}%)` : '';
   const weight = status.canaryWeight === undefined ? '' : `  weight ${num(status.canaryWeight)}%${effective}`;
   const phase = status.phase ?? 'no status yet';
@@ -84,6 +95,31 @@ function soakLine(policy: PolicyView, options: ViewOptions): string | null {
   return `  ${step.pause ? 'pause' : 'soak '}    ${bar} ${formatDuration(Math.min(elapsed, total))} of ${formatDuration(total)}`;
 }
 
+const secondsSince = (iso: string | undefined, now: number): number | null => {
+  const at = Date.parse(iso ?? '');
+  return Number.isNaN(at) ? null : Math.max(0, Math.round((now - at) / 1000));
+};
+
+/** An age in whole seconds: `0s`, `13s`, `2m5s`. */
+const age = (seconds: number): string => (seconds < 1 ? '0s' : formatDuration(seconds));
+
+/**
+ * How old the latest measurement is. Checks are measured every interval while a controller leads;
+ * status keeps only when a reading changed, so the age comes from the interval and the leader Lease.
+ */
+function measuredLine(policy: PolicyView, options: ViewOptions): string | null {
+  const seen = options.controller;
+  const phase = policy.status?.phase;
+  if (!seen || options.log || (phase !== 'Progressing' && phase !== 'Paused')) return null;
+  const every = policy.spec?.interval ?? '30s';
+  if ('unreadable' in seen) return `  checks   measured every ${every} while a controller runs (its lease ${seen.lease}: ${seen.unreadable})`;
+  const renewed = Math.max(0, Math.round((options.now - seen.renewedAt) / 1000));
+  if (renewed > seen.durationSeconds) {
+    return `  checks   ${paint('not measured now', 'bad', options)}: no controller leads (lease ${seen.lease} of ${seen.holder} expired, renewed ${age(renewed)} ago)`;
+  }
+  return `  checks   measured every ${every}, the latest at most ${every} ago (${seen.holder} leads; lease renewed ${age(renewed)} ago)`;
+}
+
 function verdictOf(value: number, check: CheckView): string {
   if (isNumber(check.max) && value > check.max) return 'ABOVE MAX';
   if (isNumber(check.min) && value < check.min) return 'BELOW MIN';
@@ -98,7 +134,9 @@ function checkLine(name: string, check: CheckView, width: number, options: ViewO
     return `${label}  ${paint(`unavailable${check.error ? `: ${check.error}` : ''}`, 'warn', options)}  ${bounds}`;
   }
   const verdict = verdictOf(check.value, check);
-  return `${label}  ${num(check.value).padEnd(8)}  ${bounds.padEnd(12)}  ${paint(verdict, verdict === 'ok' ? 'good' : 'bad', options)}`;
+  const since = options.log ? null : secondsSince(check.unchangedSince, options.now);
+  const unchanged = since === null ? '' : `  ${paint(`unchanged ${age(since)}`, 'dim', options)}`;
+  return `${label}  ${num(check.value).padEnd(8)}  ${bounds.padEnd(12)}  ${paint(verdict, verdict === 'ok' ? 'good' : 'bad', options)}${unchanged}`;
 }
 
 function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
@@ -121,9 +159,11 @@ export function renderPolicy(policy: PolicyView, options: ViewOptions): string[]
   const checks = Object.entries(policy.status?.checks ?? {});
   const width = Math.max(8, ...checks.map(([name]) => name.length));
   const soak = options.log ? null : soakLine(policy, options);
+  const measured = measuredLine(policy, options);
   return [
     headline(policy, options),
     ...(soak ? [soak] : []),
+    ...(measured ? [measured] : []),
     ...checks.map(([name, check]) => checkLine(name, check, width, options)),
     ...decisionLines(policy, options),
     ...degradedLines(policy, options),

@@ -1,6 +1,7 @@
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock/clock.js';
+import { LEADER_LEASE } from '../tick/names.js';
 import { withSignal } from './api-requests.js';
 
 export interface LeaderOptions {
@@ -56,7 +57,7 @@ export class LeaderElector {
 
   constructor(private readonly options: LeaderOptions) {
     this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.name = options.name ?? 'kubestead-controller';
+    this.name = options.name ?? LEADER_LEASE;
     this.leaseMs = options.leaseDurationMs ?? 15_000;
     this.renewMs = options.renewDeadlineMs ?? 10_000;
     this.retryMs = options.retryPeriodMs ?? 2000;

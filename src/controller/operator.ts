@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { createLogger } from '../log/logger.js';
+import { nullRecorder } from '../record/fanout.js';
 import type { Recorder } from '../record/recorder.js';
 import { ObservedKubeConfig } from './api-requests.js';
 import { Controller, intervalMs } from './controller.js';
@@ -47,7 +48,7 @@ export interface OperatorOptions {
   /** In Events, records and the Lease (default: host name and pid; in a pod the host name is the pod's name). */
   identity?: string;
   reconcilerFactory(deps: OperatorDeps): Reconciler;
-  /** Default: a recorder that writes each record to the log. */
+  /** Where records are stored before they are acted on (default: nowhere; the tick logs each one either way). */
   recorder?: Recorder;
   tuning?: OperatorTuning;
 }
@@ -60,14 +61,6 @@ export interface RunningOperator {
   /** Finishes the reconciles in flight, releases the Lease, stops the informers and servers. */
   stop(): Promise<void>;
 }
-
-/** Until a real recorder is given: each record is one log line. */
-const logRecorder = (logger: Logger): Recorder => ({
-  record(entry) {
-    logger.info({ namespace: entry.policy.namespace, policy: entry.policy.name, kind: entry.kind, action: entry.decision.action }, entry.message);
-    return Promise.resolve({});
-  },
-});
 
 interface Parts {
   metrics: OperatorMetrics;
@@ -89,7 +82,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
   const supervision = { kubeConfig, clock, logger, observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code), watchTimeoutSeconds: tuning.watchTimeoutSeconds, silentAfterMs: tuning.silentAfterMs };
   parts.cache = new InformerCache(createInformers(kubeConfig, options.namespace, supervision));
-  const recorder = options.recorder ?? logRecorder(logger);
+  const recorder = options.recorder ?? nullRecorder;
   const deps: OperatorDeps = { cache: parts.cache, kubeConfig, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
   parts.queue = new WorkQueue({
     clock, logger, reconciler: options.reconcilerFactory(deps), maxInFlight: tuning.maxInFlight, backoffMaxMs: tuning.backoffMaxMs,

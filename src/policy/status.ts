@@ -14,7 +14,10 @@ export const conditionStatusSchema = z.object({
 /** RolloutPolicy status (DESIGN.md §3): all a restarted controller needs to resume. */
 export const policyStatusSchema = z.object({
   phase: z.enum(PHASES).optional(),
+  /** The 0-based index into spec.steps of the step in progress (or the last one reached). */
   currentStep: z.number().int().min(0).optional(),
+  /** Extension: currentStep as people read it, `2/3` (the printer column Step; docs/architecture.md). */
+  step: z.string().optional(),
   canaryWeight: z.number().min(0).max(100).optional(),
   effectiveWeight: z.number().min(0).max(100).optional(),
   stepStartedAt: z.string().optional(),
@@ -26,13 +29,17 @@ export const policyStatusSchema = z.object({
     time: z.string(),
   }).optional(),
   audit: z.object({ head: z.string().optional(), seq: z.number().int().optional() }).optional(),
-  /** Extension: each check's measurement of the last tick (what `kubestead status` shows). */
+  /**
+   * Extension: each check's reading, as of the last tick (what `kubestead status` shows). The checks
+   * are measured every interval, but status is written only when something shown changes: so the
+   * time kept is when the reading last changed (`unchangedSince`), not when it was last taken.
+   */
   checks: z.record(z.string(), z.object({
     status: z.enum(['ok', 'unavailable']),
     value: z.number().nullable(),
     min: z.number().nullable(),
     max: z.number().nullable(),
-    observedAt: z.string().optional(),
+    unchangedSince: z.string().optional(),
     error: z.string().optional(),
   })).optional(),
   /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */

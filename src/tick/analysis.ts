@@ -1,8 +1,9 @@
+import { isDeepStrictEqual } from 'node:util';
 import { decide } from '../decide/decide.js';
 import type { Decision } from '../decide/decision.js';
 import { gatherFacts } from '../facts/gather.js';
 import { workloadState } from '../facts/workload.js';
-import { policyOf, targetOf, type Stop, type TickContext } from './context.js';
+import { isoAt, policyOf, targetOf, type Stop, type TickContext } from './context.js';
 import { alreadyConsumed, OVERRIDABLE_PHASES, readOverride } from './overrides.js';
 import { recordEvent } from './record.js';
 import type { RolloutStatus } from './status.js';
@@ -56,10 +57,20 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
   const checks: NonNullable<RolloutStatus['checks']> = {};
   for (const [name, m] of Object.entries(ctx.gathered.measurements)) {
     deps.observer.measurement(m.provider, m.status, m.latencyMs);
-    checks[name] = { status: m.status, value: m.value, min: m.min, max: m.max, ...(m.observedAt ? { observedAt: m.observedAt } : {}), ...(m.error ? { error: m.error } : {}) };
+    const reading = { status: m.status, value: m.value, min: m.min, max: m.max, ...(m.error ? { error: m.error } : {}) };
+    checks[name] = { ...reading, unchangedSince: unchangedSince(ctx.status.checks?.[name], reading, m.observedAt ?? isoAt(ctx.now)) };
   }
   ctx.next.checks = checks;
   return undefined;
+}
+
+type CheckStatus = NonNullable<RolloutStatus['checks']>[string];
+
+/** When a check's reading last changed: kept while each measurement reads the same, else this one's time. */
+function unchangedSince(before: CheckStatus | undefined, reading: Omit<CheckStatus, 'unchangedSince'>, measuredAt: string): string {
+  if (!before?.unchangedSince) return measuredAt;
+  const { unchangedSince: since, ...was } = before;
+  return isDeepStrictEqual(was, reading) ? since : measuredAt;
 }
 
 /**
@@ -80,6 +91,8 @@ export async function decideTick(ctx: TickContext): Promise<Stop | undefined> {
   if (!ctx.gathered || !ctx.compiled) return undefined;
   ctx.decision = waitForReadyCanary(await decide(ctx.compiled, ctx.gathered.snapshot), ctx);
   ctx.shared.deps.observer.decision(ctx.decision.action, policyOf(ctx).spec.mode);
+  // Every tick's decision, at debug: a decision that changes something is also logged at info, once, as it is recorded.
+  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ action: ctx.decision.action, reasons: ctx.decision.reasons.map((r) => r.message) }, 'decided');
   return undefined;
 }
 

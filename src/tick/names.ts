@@ -7,5 +7,9 @@ export const CONTROLLER_NAME = 'kubestead.io/controller';
 export const POLICY_GROUP = 'kubestead.io';
 export const POLICY_VERSION = 'v1alpha1';
 export const POLICY_PLURAL = 'rolloutpolicies';
+/** The Lease the replicas of `kubestead run --leader-elect` hold; `kubestead status` reads it too. */
+export const LEADER_LEASE = 'kubestead-controller';
+/** Where the shipped manifest runs the controller, and so its Lease. */
+export const CONTROLLER_NAMESPACE = 'kubestead-system';
 
 export const primaryName = (target: string): string => `${target}-primary`;

@@ -3,10 +3,12 @@ import type { Decision } from '../decide/decision.js';
 import { stepPlan } from '../facts/steps.js';
 import { EventRecorder } from '../record/events.js';
 import { fanOutRecorder } from '../record/fanout.js';
+import { logRecorder } from '../record/log.js';
 import type { DecisionRecord, PolicyRef, RecordKind, RecordReceipt, Recorder } from '../record/recorder.js';
 import { condition } from './conditions.js';
 import { generationOf, isoAt, stop, type Stop, type TickContext } from './context.js';
 import { POLICY_GROUP, POLICY_VERSION } from './names.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
   const meta = ctx.raw.metadata ?? {};
@@ -15,10 +17,16 @@ export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?
   return t ? { policy, target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: t.namespace, name: t.name, uid: t.uid } } : { policy };
 }
 
-/** The tick's recorder: the operator's recorder (the audit chain, write-ahead) first, then Events on the policy and the Deployment. */
+const RECORDERS = ['recorder', 'log', 'events'];
+
+/**
+ * The tick's recorder: the operator's recorder (the audit chain, write-ahead) first, then the
+ * controller's log, then Events on the policy and the Deployment.
+ */
 function recorderOf(ctx: TickContext): Recorder {
   const { kube, deps } = ctx.shared;
-  return fanOutRecorder([deps.recorder, new EventRecorder(kube, subjects(ctx), deps.identity)], (i) => (i === 0 ? 'recorder' : 'events'));
+  const log = logRecorder(deps.logger, ctx.policy?.spec.steps.length);
+  return fanOutRecorder([deps.recorder, log, new EventRecorder(kube, subjects(ctx), deps.identity)], (i) => RECORDERS[i] ?? 'recorder');
 }
 
 /** The policy a record of this tick is about (the generation the decision was made for). */
@@ -79,7 +87,7 @@ export function decisionMessage(ctx: TickContext, decision: Decision): string {
   const why = winningReasons(ctx, decision).map((r) => r.message).join('; ');
   const weight = decision.nextStep !== null && ctx.policy ? stepPlan(ctx.policy.spec, decision.nextStep).weight : null;
   switch (decision.action) {
-    case 'advance': return `advanced to step ${decision.nextStep ?? '?'} (weight ${weight ?? '?'}%): ${why}`;
+    case 'advance': return `advanced to step ${decision.nextStep === null ? '?' : stepLabel(decision.nextStep, ctx.policy?.spec.steps.length)} (weight ${weight ?? '?'}%): ${why}`;
     case 'promote': return `promoted: ${why}`;
     case 'pause': return `paused: ${why}`;
     case 'rollback': return `rolled back: ${why}`;

@@ -34,21 +34,6 @@ export function sameStatus(a: RolloutStatus, b: RolloutStatus): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-/**
- * A status without what only says "checked again": the sample time of each check. A tick whose
- * checks read the same values as before shows nothing new, and writes nothing.
- */
-function shownPart(status: RolloutStatus): RolloutStatus {
-  if (!status.checks) return status;
-  const checks = Object.fromEntries(Object.entries(status.checks).map(([name, { observedAt: _checkedAgain, ...shown }]) => [name, shown]));
-  return { ...status, checks };
-}
-
-/** True when two statuses show the same thing: key order and the checks' sample times aside. */
-export function sameShown(a: RolloutStatus, b: RolloutStatus): boolean {
-  return sameStatus(shownPart(a), shownPart(b));
-}
-
 /** Removes fields set to undefined (a PUT must not carry them; JSON would drop them anyway). */
 export function compact(status: RolloutStatus): RolloutStatus {
   return JSON.parse(JSON.stringify(status)) as RolloutStatus;

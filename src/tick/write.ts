@@ -3,7 +3,8 @@ import { condition } from './conditions.js';
 import type { TickContext } from './context.js';
 import { isConflict } from './kube.js';
 import { OVERRIDE_ANNOTATION } from './names.js';
-import { compact, sameShown, type RolloutStatus } from './status.js';
+import { compact, sameStatus, type RolloutStatus } from './status.js';
+import { stepLabel } from '../policy/vocabulary.js';
 
 /** A status write refused because the policy changed since it was read: the tick is re-read and re-decided. */
 export class StatusConflict extends Error {
@@ -15,7 +16,7 @@ export class StatusConflict extends Error {
 
 function phaseMessage(s: RolloutStatus, steps: number): string {
   const { currentStep = 0, canaryWeight = 0, effectiveWeight = 0, canaryRevision = '', stableRevision = 'unknown' } = s;
-  const where = `step ${currentStep} of ${steps}, canary weight ${canaryWeight}% asked, ${effectiveWeight}% given`;
+  const where = `step ${stepLabel(currentStep, steps)}, canary weight ${canaryWeight}% asked, ${effectiveWeight}% given`;
   const messages: Record<string, string> = {
     Idle: `no canary; stable revision ${stableRevision}`,
     Progressing: `canary ${canaryRevision} at ${where}`,
@@ -38,19 +39,20 @@ function settle(ctx: TickContext): RolloutStatus {
   if (ctx.policy && ctx.next.phase) progressingCondition(ctx);
   if (!ctx.degraded && ctx.policy && ctx.next.phase) condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });
   ctx.next.observedGeneration = ctx.raw.metadata?.generation ?? 0;
+  if (ctx.policy && ctx.next.currentStep !== undefined) ctx.next.step = stepLabel(ctx.next.currentStep, ctx.policy.spec.steps.length);
   return compact(ctx.next);
 }
 
 /**
  * The status phase: one write of the status subresource, only when something shown changed
- * (a check's new sample time alone is not: it would cost every progressing policy a write a tick),
+ * (a check read again with the same result is not: status.checks keeps when a reading changed),
  * guarded by the resourceVersion read at the start of the tick (409 → StatusConflict). Then the
  * consumed override annotation is removed (a merge patch, guarded the same way).
  */
 export async function writeStatus(ctx: TickContext): Promise<void> {
   const next = settle(ctx);
   const { kube, deps, crash } = ctx.shared;
-  if (!sameShown(next, compact(ctx.status))) {
+  if (!sameStatus(next, compact(ctx.status))) {
     try {
       ctx.raw = await kube.writePolicyStatus(ctx.raw, next);
     } catch (error) {

@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LiveView, renderPolicy, type PolicyView } from '../../src/cli/view.js';
+import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/cli/view.js';
 import { crdYaml } from '../../src/policy/gen-crd.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { fixtureText, ROOT } from '../helpers.js';
@@ -20,7 +20,7 @@ const progressing: PolicyView = {
   status: {
     phase: 'Progressing', currentStep: 1, canaryWeight: 30, effectiveWeight: 33.3333, stepStartedAt: STARTED,
     checks: {
-      'error-rate': { status: 'ok', value: 0.002, min: null, max: 0.05, observedAt: STARTED },
+      'error-rate': { status: 'ok', value: 0.002, min: null, max: 0.05, unchangedSince: STARTED },
       'latency-p99': { status: 'unavailable', value: null, min: null, max: 0.5, error: 'prometheus http://127.0.0.1:9: timeout after 2s' },
     },
     lastDecision: { action: 'hold', reasons: [{ rule: 'soak', message: 'soak 1s of 4s' }], time: STARTED },
@@ -32,11 +32,25 @@ describe('the status view', () => {
     expect(renderPolicy(progressing, { color: false, now: at(1) })).toEqual([
       'shop/shop  Progressing  step 2/3  weight 30% (effective 33.3333%)',
       '  soak     [#####---------------] 1s of 4s',
-      '  error-rate   0.002     max 0.05      ok',
+      '  error-rate   0.002     max 0.05      ok  unchanged 1s',
       '  latency-p99  unavailable: prometheus http://127.0.0.1:9: timeout after 2s  max 0.5',
       `  decision hold (${STARTED})`,
       '    - soak 1s of 4s',
     ]);
+  });
+
+  it('tells how old the latest measurement is from the leader Lease, since status keeps only when a reading changed', () => {
+    const lease = 'kubestead-system/kubestead-controller';
+    const spec2s = { ...progressing, spec: { ...spec, interval: '2s' } };
+    const line = (controller: ControllerSeen, policy: PolicyView = spec2s) => renderPolicy(policy, { color: false, now: at(75), controller })[2];
+    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(74), durationSeconds: 15 })).toBe('  checks   measured every 2s, the latest at most 2s ago (kubestead-7d9f leads; lease renewed 1s ago)');
+    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(40), durationSeconds: 15 })).toBe('  checks   not measured now: no controller leads (lease kubestead-system/kubestead-controller of kubestead-7d9f expired, renewed 35s ago)');
+    expect(line({ lease, unreadable: 'HTTP 403: forbidden' })).toBe('  checks   measured every 2s while a controller runs (its lease kubestead-system/kubestead-controller: HTTP 403: forbidden)');
+    // The reading has not changed for 75 s: said as such, not as a measurement 75 s old.
+    expect(renderPolicy(spec2s, { color: false, now: at(75) })[2]).toBe('  error-rate   0.002     max 0.05      ok  unchanged 1m15s');
+    // Not progressing: nothing is being measured, and no line says it is.
+    expect(renderPolicy({ ...spec2s, status: { ...spec2s.status, phase: 'Succeeded' } }, { color: false, now: at(75), controller: { lease, unreadable: 'x' } })
+      .some((l) => l.includes('measured'))).toBe(false);
   });
 
   it('says which bound a value breaks, and colours only when asked', () => {
@@ -104,7 +118,7 @@ describe('kubestead status against the sandbox', () => {
     await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: 'shop' } } });
     await waitFor(() => sandbox.client(CustomObjectsApi).listNamespacedCustomObject(GROUP).then(() => true), 8000, 'the CRD to be served');
     await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...GROUP, body: parse(fixtureText('policies/shop-demo.yaml')) as object });
-    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'add', path: '/status', value: { phase: 'RolledBack', currentStep: 0, canaryWeight: 0, effectiveWeight: 0, checks: { 'error-rate': { status: 'ok', value: 0.3, min: null, max: 0.05, observedAt: STARTED } }, lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' }], time: STARTED } } }] });
+    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'add', path: '/status', value: { phase: 'RolledBack', currentStep: 0, canaryWeight: 0, effectiveWeight: 0, checks: { 'error-rate': { status: 'ok', value: 0.3, min: null, max: 0.05 } }, lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' }], time: STARTED } } }] });
   });
   afterAll(() => sandbox?.close());
 
@@ -154,5 +168,20 @@ describe('kubestead status against the sandbox', () => {
     }
     expect(await exited).toBe(0);
     expect(output.split('\n\n')).toHaveLength(2);
+  });
+
+  it('reads the leader Lease to tell whether the checks of a progressing policy are being measured', async () => {
+    const policy = parse(fixtureText('policies/shop-demo.yaml')) as { metadata: { name: string } };
+    policy.metadata.name = 'web';
+    await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...GROUP, body: policy });
+    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'web', body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1, canaryWeight: 50 } }] });
+    const unreadable = await kubestead('status', 'web', '-n', 'shop');
+    expect(unreadable.stdout).toContain('  checks   measured every 1s while a controller runs (its lease kubestead-system/kubestead-controller: not found; a controller without --leader-elect has none)\n');
+    await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: 'ops' } } });
+    await sandbox.client(CoordinationV1Api).createNamespacedLease({ namespace: 'ops', body: {
+      metadata: { name: 'kubestead-controller' }, spec: { holderIdentity: 'kubestead-7d9f', leaseDurationSeconds: 15, renewTime: new V1MicroTime() },
+    } });
+    const live = await kubestead('status', 'web', '-n', 'shop', '--lease-namespace', 'ops');
+    expect(live.stdout).toMatch(/^ {2}checks {3}measured every 1s, the latest at most 1s ago \(kubestead-7d9f leads; lease renewed [0-9]s ago\)$/m);
   });
 });

@@ -6,6 +6,32 @@ import { OperatorProcess } from '../controller/process.js';
 import { apply, CRD_FILE, deploymentPath, eventsAbout, getObject, imageOf, kubectl, policyYaml, waitForPhase, workloadYaml } from './support.js';
 
 const enabled = prometheusTestsEnabled();
+const TOKEN = 'kubestead-canary-token-7f3a9c';
+
+/**
+ * `kubectl logs` of the controller: each action of the two releases once, at info, with the
+ * policy, step, reasons and the values that decided; no tick that changed nothing; no secret.
+ */
+function expectActionsLogged(operator: OperatorProcess): void {
+  const actions = operator.lines.filter((l) => l.record !== undefined);
+  expect(actions.every((l) => l.level === 30 && l.namespace === 'shop' && l.policy === 'checkout')).toBe(true);
+  expect(actions.map((l) => l.action)).toEqual([
+    'adopted', 'canary-started', 'advance', 'promote', 'succeeded', // the good release
+    'canary-started', 'rollback', 'rollback', // the bad one: its first breach, then the rollback decision
+  ]);
+  expect(actions.map((l) => l.record)).toEqual(['event', 'event', 'decision', 'decision', 'event', 'event', 'breach', 'decision']);
+  const advance = actions.find((l) => l.action === 'advance')!;
+  expect(advance).toMatchObject({ step: '1/2', reasons: ['advance'], values: { errors: { status: 'ok', max: 0.2, min: null } } });
+  expect((advance.values as Record<string, { value: number }>).errors!.value).toBeLessThanOrEqual(0.2);
+  expect(advance.msg).toMatch(/^advanced to step 2\/2 \(weight 50%\): step 1\/2 soaked [\d.]+s of 3s with every check in bounds$/);
+  const rollback = actions[actions.length - 1]!;
+  expect(rollback).toMatchObject({ step: '1/2', reasons: expect.arrayContaining(['check-breach [errors]']) as unknown });
+  const errors = (rollback.values as Record<string, { value: number; max: number; status: string }>).errors!;
+  expect(errors).toMatchObject({ status: 'ok', max: 0.2 });
+  expect(errors.value).toBeGreaterThan(0.2);
+  expect(rollback.msg).toContain(`rolled back: errors = ${Number(errors.value.toPrecision(6))} is above max 0.2`);
+  expect(operator.raw.join('\n')).not.toContain(TOKEN);
+}
 
 /** The canary's error ratio as Prometheus answers it now. */
 async function canaryErrorRatio(prom: PrometheusHarness): Promise<number> {
@@ -31,8 +57,10 @@ describe.runIf(enabled)('the story as a user types it: sandbox, kubectl, kubeste
   it('a good release walks every step to Succeeded; with the canary failing, the next release rolls back', async () => {
     expect(await kubectl(sandbox, 'apply', '-f', CRD_FILE)).toContain('rolloutpolicies.kubestead.io created');
     await apply(sandbox, workloadYaml('shop', 'checkout', 'example/checkout:1'));
+    // The provider reads a bearer token from a Secret (Prometheus ignores it): the log must never show it.
+    await apply(sandbox, `apiVersion: v1\nkind: Secret\nmetadata: {name: prom-auth, namespace: shop}\nstringData: {token: ${TOKEN}}\n`);
     operator = await OperatorProcess.start(sandbox, ['-n', 'shop']);
-    await apply(sandbox, policyYaml('shop', 'checkout', prom.url));
+    await apply(sandbox, policyYaml('shop', 'checkout', prom.url).replace(`address: "${prom.url}"`, `address: "${prom.url}", bearerTokenSecretRef: {name: prom-auth, key: token}`));
     const idle = await waitForPhase(sandbox, 'shop', 'checkout', 'Idle', 30_000);
     expect(idle.stableRevision).toBeTruthy();
     const primary = await getObject(sandbox, deploymentPath('shop', 'checkout-primary'));
@@ -76,5 +104,6 @@ describe.runIf(enabled)('the story as a user types it: sandbox, kubectl, kubeste
     expect(metrics).toMatch(/kubestead_api_requests_total\{verb="patch",code="200"\} [1-9]/);
     operator.kill('SIGTERM');
     expect((await operator.exited).code).toBe(0);
+    expectActionsLogged(operator);
   }, 240_000);
 });

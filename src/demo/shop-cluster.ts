@@ -37,7 +37,7 @@ export async function installPolicyCrd(kubeConfig: KubeConfig): Promise<void> {
   await kubeConfig.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
 }
 
-/** The `shop` app as a user has it before installing Kubestead: a Deployment of 4 pods and its Service. */
+/** The `shop` app as a user has it before installing Kubestead: a Deployment of 3 pods and its Service. */
 export async function createShop(kubeConfig: KubeConfig): Promise<void> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: SHOP.namespace } } });
@@ -46,7 +46,7 @@ export async function createShop(kubeConfig: KubeConfig): Promise<void> {
     body: {
       metadata: { name: SHOP.name, labels: LABELS },
       spec: {
-        replicas: 4,
+        replicas: 3,
         selector: { matchLabels: LABELS },
         template: { metadata: { labels: LABELS }, spec: { containers: [{ name: 'shop', image: `${SHOP.image}:1`, ports: [{ containerPort: 8080 }] }] } },
       },

@@ -34,7 +34,7 @@ describe('`kubestead demo` (not a TTY: plain lines, as CI runs it)', () => {
     expect(summary, stdout).not.toBeNull();
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(summary![0]);
     expect(stdout).toMatch(/^demo: metrics: (the real Prometheus \(\S+\) at http:\/\/127\.0\.0\.1:\d+|no prometheus on PATH, so the built-in source at http:\/\/127\.0\.0\.1:\d+)/m);
-    for (const weight of [10, 30, 60]) expect(stdout).toMatch(new RegExp(`^\\[ *[\\d.]+s\\] shop/shop  Progressing  step \\d/3  weight ${weight}%`, 'm'));
+    for (const weight of [25, 50, 75]) expect(stdout).toMatch(new RegExp(`^\\[ *[\\d.]+s\\] shop/shop  Progressing  step \\d/3  weight ${weight}%`, 'm'));
     expect(stdout).toMatch(/^\[ *[\d.]+s\] shop\/shop {2}Succeeded/m);
     expect(stdout).toMatch(/^\[ *[\d.]+s\] shop\/shop {2}RolledBack {2}step 1\/3 {2}weight 0%/m);
     expect(stdout).not.toContain('\x1b[');
@@ -79,7 +79,7 @@ describe('`kubestead demo` (not a TTY: plain lines, as CI runs it)', () => {
 const rolledBackAtStep1 = {
   status: { phase: 'RolledBack', currentStep: 0, lastDecision: { action: 'rollback', time: '', reasons: [
     { rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' },
-    { rule: 'soak', message: 'soaking step 0 at weight 10%: 1s of 4s' },
+    { rule: 'soak', message: 'soaking step 1/3 at weight 25%: 1s of 4s' },
   ] } },
   stepsSeen: [0],
 };

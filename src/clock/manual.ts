@@ -36,6 +36,11 @@ export class ManualClock implements Clock {
     return this.sleepers.length;
   }
 
+  /** When the earliest sleeper is due (undefined: none sleeps): tells one wait from another. */
+  get nextWake(): number | undefined {
+    return this.sleepers.length === 0 ? undefined : Math.min(...this.sleepers.map((s) => s.at));
+  }
+
   /** Moves time forward and wakes every sleeper that is due; yields so that woken code runs. */
   async advance(ms: number): Promise<void> {
     this.current += ms;

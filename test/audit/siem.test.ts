@@ -130,10 +130,13 @@ describe('SIEM delivery against a local receiver', () => {
     await startReceiver();
     receiver.behaviour = (_request, index) => (index === 0 ? { status: 429, retryAfter: '30' } : { status: 204 });
     const clock = new ManualClock(Date.now());
+    const start = clock.now();
     const policy = await createPolicy(sandbox, 'siem', 'retry-after');
     const r = recorder({ delivery: { baseBackoffMs: 10, maxBackoffMs: 10, timeoutMs: 60_000 } }, clock);
     await r.record(recordOf('advance', 0, 0, { policy }));
-    await waitFor(() => receiver.requests.length === 1 && clock.waiting === 1, 8000, 'the 429 and the wait');
+    // The only sleeper is the Retry-After wait (due in 30 s), not the request's timeout (60 s), which
+    // is the only sleeper while the 429 is on its way: moving the clock then would put the wait later.
+    await waitFor(() => receiver.requests.length === 1 && clock.waiting === 1 && clock.nextWake === start + 30_000, 8000, 'the 429 and the wait');
     await clock.advance(29_000);
     expect(receiver.requests).toHaveLength(1);
     await clock.advance(1000);

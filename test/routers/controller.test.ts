@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { waitFor, type Body } from '../sandbox/support.js';
 import { CANARY_INGRESS, canaryIngressOf, CASES, createObject, DESTINATION_RULE, readObject, type RouterCase } from './cases.js';
-import { createApp, createPolicy, operatorWorld, policyOf, SOAK_MS, stubPrometheus, type OperatorWorld } from './operator.js';
+import { createApp, createPolicy, operatorWorld, policyOf, SOAK_MS, type OperatorWorld } from './operator.js';
 import type { FakePrometheus } from '../tick/fake-prometheus.js';
 import { thirdPartyCrdsPresent } from './support.js';
 
@@ -94,7 +94,7 @@ async function driftIsCorrected(world: OperatorWorld, ns: string, rc: RouterCase
     events = await world.events(ns);
     return events.find((e) => e.startsWith('WeightDrift:'));
   }, () => `the WeightDrift Event; events: ${events.join(' | ')}`);
-  expect(drift).toContain(`weight drift at step 0: ${rc.trafficRouting.istio ? 'istio' : Object.keys(rc.trafficRouting)[0]!} routing gave the canary 30% (`);
+  expect(drift).toContain(`weight drift at step 1/2: ${rc.trafficRouting.istio ? 'istio' : Object.keys(rc.trafficRouting)[0]!} routing gave the canary 30% (`);
   expect(drift).toContain('30/100 (30%)');
   expect(drift).toContain('), 0.5% wanted; set back to 0.5%');
   const record = world.records.find((r) => r.policy.namespace === ns && r.decision.reasons[0]?.rule === 'weight-drift');
@@ -110,76 +110,68 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
   it.each(CASES.map((rc) => ({ name: rc.name, rc })))('$name: one canary to Succeeded and one to RolledBack, each through the 0.5 % step', async ({ rc }) => {
     const w = world();
     const ns = `op-${slug(rc.name)}`;
-    const prom = await stubPrometheus();
-    try {
-      const live = await adoptedApp(w, ns, rc, prom);
-      await live.expectSplit(0, 100);
-      await live.expectWorkloads(0, 'shop/checkout:1');
+    const prom = await w.prometheus();
+    const live = await adoptedApp(w, ns, rc, prom);
+    await live.expectSplit(0, 100);
+    await live.expectWorkloads(0, 'shop/checkout:1');
 
-      // A good release: 0.5 %, 5 %, promoted.
-      await w.setImage(ns, 'shop/checkout:2');
-      const half = await w.until(ns, 'the canary at 0.5 %', atHalfPercent);
-      expect(half.canaryWeight).toBe(0.5);
-      await live.expectSplit(5, 995);
-      await live.expectTracks(await live.hashOf('shop/checkout:2'));
-      await live.expectWorkloads(1, 'shop/checkout:1');
-      const step1 = await w.advanceUntilStatus(ns, 'step 1 at 60 %', (s) => s.currentStep === 1 && s.effectiveWeight === 60, SOAK_MS);
-      expect(step1.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
-      await live.expectSplit(60, 40);
-      await live.expectWorkloads(2, 'shop/checkout:1');
-      const succeeded = await w.advanceUntilStatus(ns, 'Succeeded', (s) => s.phase === 'Succeeded', SOAK_MS);
-      expect(succeeded).toMatchObject({ canaryWeight: 0, effectiveWeight: 0 });
-      await live.expectSplit(0, 100);
-      await live.expectWorkloads(0, 'shop/checkout:2');
+    // A good release: 0.5 %, 5 %, promoted.
+    await w.setImage(ns, 'shop/checkout:2');
+    const half = await w.until(ns, 'the canary at 0.5 %', atHalfPercent);
+    expect(half.canaryWeight).toBe(0.5);
+    await live.expectSplit(5, 995);
+    await live.expectTracks(await live.hashOf('shop/checkout:2'));
+    await live.expectWorkloads(1, 'shop/checkout:1');
+    const step1 = await w.advanceUntilStatus(ns, 'step 1 at 60 %', (s) => s.currentStep === 1 && s.effectiveWeight === 60, SOAK_MS);
+    expect(step1.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+    await live.expectSplit(60, 40);
+    await live.expectWorkloads(2, 'shop/checkout:1');
+    const succeeded = await w.advanceUntilStatus(ns, 'Succeeded', (s) => s.phase === 'Succeeded', SOAK_MS);
+    expect(succeeded).toMatchObject({ canaryWeight: 0, effectiveWeight: 0 });
+    await live.expectSplit(0, 100);
+    await live.expectWorkloads(0, 'shop/checkout:2');
 
-      // A bad release: 0.5 %, a hand edit corrected, the check breached, rolled back.
-      await w.setImage(ns, 'shop/checkout:3');
-      await w.until(ns, 'the next canary at 0.5 %', atHalfPercent);
-      await live.expectSplit(5, 995);
-      await live.expectTracks(await live.hashOf('shop/checkout:3'));
-      await driftIsCorrected(w, ns, rc, live, () => rc.handEdit(w.sandbox, ns, 30, 70));
-      prom.set(0.4);
-      const rolledBack = await w.advanceUntilStatus(ns, 'RolledBack', (s) => s.phase === 'RolledBack');
-      expect(rolledBack).toMatchObject({ canaryWeight: 0, effectiveWeight: 0, lastDecision: { action: 'rollback' } });
-      await live.expectSplit(0, 100);
-      await live.expectWorkloads(0, 'shop/checkout:2');
-      const reasons = (await w.events(ns)).map((e) => e.slice(0, e.indexOf(':')));
-      expect(reasons).toEqual(expect.arrayContaining(['Adopted', 'CanaryStarted', 'Advanced', 'Promoted', 'Succeeded', 'RolledBack']));
-      // Waiting for the second canary pod at 60 % is no drift: the one WeightDrift is the hand edit's.
-      expect(reasons.filter((r) => r === 'WeightDrift')).toHaveLength(1);
-    } finally {
-      await prom.close();
-    }
+    // A bad release: 0.5 %, a hand edit corrected, the check breached, rolled back.
+    await w.setImage(ns, 'shop/checkout:3');
+    await w.until(ns, 'the next canary at 0.5 %', atHalfPercent);
+    await live.expectSplit(5, 995);
+    await live.expectTracks(await live.hashOf('shop/checkout:3'));
+    await driftIsCorrected(w, ns, rc, live, () => rc.handEdit(w.sandbox, ns, 30, 70));
+    prom.set(0.4);
+    const rolledBack = await w.advanceUntilStatus(ns, 'RolledBack', (s) => s.phase === 'RolledBack');
+    expect(rolledBack).toMatchObject({ canaryWeight: 0, effectiveWeight: 0, lastDecision: { action: 'rollback' } });
+    await live.expectSplit(0, 100);
+    await live.expectWorkloads(0, 'shop/checkout:2');
+    const reasons = (await w.events(ns)).map((e) => e.slice(0, e.indexOf(':')));
+    expect(reasons).toEqual(expect.arrayContaining(['Adopted', 'CanaryStarted', 'Advanced', 'Promoted', 'Succeeded', 'RolledBack']));
+    // Waiting for the second canary pod at 60 % is no drift: the one WeightDrift is the hand edit's.
+    expect(reasons.filter((r) => r === 'WeightDrift')).toHaveLength(1);
   }, 120_000);
 
   it.each(CASES.map((rc) => ({ name: rc.name, rc })))('$name: without its route object the policy is Ready=False and does nothing; the next interval after it appears, it proceeds', async ({ rc }) => {
     const w = world();
     const ns = `missing-${slug(rc.name)}`;
-    const prom = await stubPrometheus();
-    try {
-      await createApp(w.sandbox, ns);
-      // The user's app runs (its ReplicaSet exists) before they write a policy for it: the route is what is missing.
-      await waitFor(async () => (await w.sandbox.client(AppsV1Api).listNamespacedReplicaSet({ namespace: ns })).items.length > 0, 10_000, 'the ReplicaSet of checkout');
-      await createPolicy(w.sandbox, ns, policyOf(rc, prom));
-      const waiting = await w.until(ns, 'Ready=False', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
-      expect(waiting.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'RouteMissing', message: rc.missing(ns), observedGeneration: 1 });
-      expect(waiting.phase).toBeUndefined();
-      expect(await w.events(ns)).toEqual([`RouteMissing: ${rc.missing(ns)}`]);
-      const apps = w.sandbox.client(AppsV1Api);
-      const core = w.sandbox.client(CoreV1Api);
-      expect((await apps.readNamespacedDeployment({ name: 'checkout', namespace: ns })).spec?.replicas).toBe(2);
-      expect((await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata?.name)).toEqual(['checkout']);
-      expect((await core.listNamespacedService({ namespace: ns })).items.map((d) => d.metadata?.name)).toEqual(['checkout']);
+    const prom = await w.prometheus();
+    await createApp(w.sandbox, ns);
+    // The user's app runs (its ReplicaSet exists) before they write a policy for it: the route is what is missing.
+    await waitFor(async () => (await w.sandbox.client(AppsV1Api).listNamespacedReplicaSet({ namespace: ns })).items.length > 0, 10_000, 'the ReplicaSet of checkout');
+    await createPolicy(w.sandbox, ns, policyOf(rc, prom));
+    const waiting = await w.until(ns, 'Ready=False', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'False') ?? false);
+    expect(waiting.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'RouteMissing', message: rc.missing(ns), observedGeneration: 1 });
+    expect(waiting.phase).toBeUndefined();
+    expect(await w.events(ns)).toEqual([`RouteMissing: ${rc.missing(ns)}`]);
+    const apps = w.sandbox.client(AppsV1Api);
+    const core = w.sandbox.client(CoreV1Api);
+    expect((await apps.readNamespacedDeployment({ name: 'checkout', namespace: ns })).spec?.replicas).toBe(2);
+    expect((await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata?.name)).toEqual(['checkout']);
+    expect((await core.listNamespacedService({ namespace: ns })).items.map((d) => d.metadata?.name)).toEqual(['checkout']);
 
-      // Route kinds are not watched: the policy's requeue interval finds the object.
-      for (const object of rc.objects()) await createObject(w.sandbox, ns, object);
-      await w.advanceUntilStatus(ns, 'Ready=True', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
-      const adopted = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
-      expect(adopted.effectiveWeight).toBe(0);
-      expect((await apps.readNamespacedDeployment({ name: 'checkout', namespace: ns })).spec?.replicas).toBe(0);
-    } finally {
-      await prom.close();
-    }
+    // Route kinds are not watched: the policy's requeue interval finds the object.
+    for (const object of rc.objects()) await createObject(w.sandbox, ns, object);
+    await w.advanceUntilStatus(ns, 'Ready=True', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    const adopted = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
+    expect(adopted.effectiveWeight).toBe(0);
+    expect((await apps.readNamespacedDeployment({ name: 'checkout', namespace: ns })).spec?.replicas).toBe(0);
   }, 60_000);
 
   // The tick read the weight (no drift), then measured its checks while the edit landed: the read-back
@@ -188,23 +180,19 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
   it('a hand edit that lands mid-tick, while the checks are measured, is drift on the next tick, not the new weight', async () => {
     const w = world();
     const ns = 'op-mid-tick';
-    const prom = await stubPrometheus();
-    try {
-      const live = await adoptedApp(w, ns, smi, prom);
-      await w.setImage(ns, 'shop/checkout:2');
-      await w.until(ns, 'the canary at 0.5 %', atHalfPercent);
-      let edited = false;
-      await driftIsCorrected(w, ns, smi, live, () => {
-        prom.beforeNextAnswer(async () => {
-          await smi.handEdit(w.sandbox, ns, 30, 70);
-          edited = true;
-        });
-        return Promise.resolve();
+    const prom = await w.prometheus();
+    const live = await adoptedApp(w, ns, smi, prom);
+    await w.setImage(ns, 'shop/checkout:2');
+    await w.until(ns, 'the canary at 0.5 %', atHalfPercent);
+    let edited = false;
+    await driftIsCorrected(w, ns, smi, live, () => {
+      prom.beforeNextAnswer(async () => {
+        await smi.handEdit(w.sandbox, ns, 30, 70);
+        edited = true;
       });
-      expect(edited).toBe(true);
-    } finally {
-      await prom.close();
-    }
+      return Promise.resolve();
+    });
+    expect(edited).toBe(true);
   }, 60_000);
 
   // The edit lands between the tick's write of 5/995 and the answer to it: a read after the write
@@ -212,20 +200,16 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
   it('a hand edit that lands right after the tick writes the weight is drift on the next tick, not the new weight', async () => {
     const w = world();
     const ns = 'op-after-write';
-    const prom = await stubPrometheus();
-    try {
-      const live = await adoptedApp(w, ns, smi, prom);
-      let edited = false;
-      w.sandbox.faults.interleave({ method: 'PUT', path: `/apis/split.smi-spec.io/v1alpha2/namespaces/${ns}/trafficsplits/checkout` }, async () => {
-        await smi.handEdit(w.sandbox, ns, 30, 70);
-        edited = true;
-      });
-      await w.setImage(ns, 'shop/checkout:2');
-      await w.until(ns, 'the canary at 0.5 %, as the answer to the write gave it', atHalfPercent);
-      expect(edited).toBe(true);
-      await driftIsCorrected(w, ns, smi, live, () => Promise.resolve());
-    } finally {
-      await prom.close();
-    }
+    const prom = await w.prometheus();
+    const live = await adoptedApp(w, ns, smi, prom);
+    let edited = false;
+    w.sandbox.faults.interleave({ method: 'PUT', path: `/apis/split.smi-spec.io/v1alpha2/namespaces/${ns}/trafficsplits/checkout` }, async () => {
+      await smi.handEdit(w.sandbox, ns, 30, 70);
+      edited = true;
+    });
+    await w.setImage(ns, 'shop/checkout:2');
+    await w.until(ns, 'the canary at 0.5 %, as the answer to the write gave it', atHalfPercent);
+    expect(edited).toBe(true);
+    await driftIsCorrected(w, ns, smi, live, () => Promise.resolve());
   }, 60_000);
 });

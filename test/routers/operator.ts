@@ -28,6 +28,7 @@ export class OperatorWorld {
   readonly clock = new ManualClock(Date.now());
   readonly records: DecisionRecord[] = [];
   private op: RunningOperator | undefined;
+  private readonly stubs: FakePrometheus[] = [];
 
   constructor(readonly sandbox: Sandbox) {}
 
@@ -64,6 +65,19 @@ export class OperatorWorld {
       return stopped;
     }, 20_000, 'the operator to stop');
     await stopping;
+    await Promise.all(this.stubs.splice(0).map((stub) => stub.close()));
+  }
+
+  /**
+   * A stand-in Prometheus for one scenario (answers 0.001 until told otherwise). It stays up until
+   * the operator stops: every policy of the file keeps ticking on each move of the shared clock, and
+   * one whose Prometheus was gone would fail its query, wait on this clock for the retry and roll
+   * back in the middle of a later scenario.
+   */
+  async prometheus(): Promise<FakePrometheus> {
+    const stub = await startFakePrometheus(0.001);
+    this.stubs.push(stub);
+    return stub;
   }
 
   /** The policy interval passes: every requeued policy ticks. */
@@ -175,6 +189,3 @@ export function policyOf(routerCase: RouterCase, prom: FakePrometheus): Manifest
 export async function createPolicy(sandbox: Sandbox, namespace: string, body: Manifest): Promise<void> {
   await createObject(sandbox, namespace, body);
 }
-
-/** A stand-in Prometheus per scenario (answers 0.001 until told otherwise). */
-export const stubPrometheus = (): Promise<FakePrometheus> => startFakePrometheus(0.001);

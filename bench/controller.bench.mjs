@@ -15,8 +15,8 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
@@ -27,8 +27,8 @@ import { createTickReconciler } from '../dist/tick/index.js';
 import { createLogger } from '../dist/log/logger.js';
 import { reuseAgents } from '../dist/controller/api-requests.js';
 import { shippedCommand } from './image.mjs';
+import { forwardWarnings, percentile, ROOT, startSandboxProcess } from './support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_POLICIES ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
 const IDLE_WINDOW_S = Number(process.env.BENCH_IDLE_WINDOW_S ?? 30);
@@ -39,18 +39,6 @@ const POLICY = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpol
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
-
-async function startSandboxProcess() {
-  const dir = await mkdtemp(join(tmpdir(), 'kubestead-bench-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/kubestead'), 'sandbox', '--kubeconfig', kubeconfig, '--ready-delay', '50'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((done, fail) => {
-    let out = '';
-    child.stdout.on('data', (c) => { out += c; if (out.includes('Kubeconfig written')) done(); });
-    child.on('exit', (code) => fail(new Error(`sandbox exited ${code}`)));
-  });
-  return { kubeconfig, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('exit', r)); await rm(dir, { recursive: true, force: true }); } };
-}
 
 /** A Prometheus stand-in: counts requests and distinct queries; every answer is `state.value` (0.01 until changed). */
 async function startProvider() {
@@ -82,11 +70,6 @@ async function until(probe, timeoutMs, what) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-}
-
-function percentile(samples, q) {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
 async function populate(kc, provider) {
@@ -175,20 +158,6 @@ function memoryBreakdown() {
   const m = process.memoryUsage();
   const spaces = getHeapSpaceStatistics().filter((s) => s.space_size > 2 ** 20).map((s) => `${s.space_name.replace(/_space$/, '')} ${mib(s.space_used_size)}/${mib(s.space_size)}`);
   return `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB committed [${spaces.join(', ')}]; external ${mib(m.external)} MiB; outside the heap ${mib(m.rss - m.heapTotal)} MiB`;
-}
-
-/** Passes on the lines of a JSON log at level warn (40) or above, and anything that is not JSON (a crash). */
-function forwardWarnings(stream) {
-  let rest = '';
-  stream.on('data', (chunk) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop();
-    for (const line of lines) {
-      let level = 100;
-      try { level = JSON.parse(line).level ?? 100; } catch { /* not a log line */ }
-      if (level >= 40) process.stderr.write(`kubestead run: ${line}\n`);
-    }
-  });
 }
 
 /** CPU time (user + system) a process has used, from /proc (clock ticks of 10 ms). */

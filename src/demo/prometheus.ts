@@ -41,11 +41,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `binary` scraping the exporter every second, in a temporary data folder; waits until it answers. */
-export async function startRealPrometheus(binary: string, exporterUrl: string, clock: Clock): Promise<MetricsSource> {
+/** Starts `binary` scraping the exporters every second, in a temporary data folder; waits until it answers. */
+export async function startRealPrometheus(binary: string, exporterUrls: readonly string[], clock: Clock): Promise<MetricsSource> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-demo-prom-'));
   const config = join(dir, 'prometheus.yml');
-  await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: shop\n    static_configs: [{targets: ['${new URL(exporterUrl).host}']}]\n`);
+  const targets = exporterUrls.map((url) => `'${new URL(url).host}'`).join(', ');
+  await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: shop\n    static_configs: [{targets: [${targets}]}]\n`);
   const port = await freePort();
   const child = spawn(binary, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
@@ -68,7 +69,7 @@ export async function startRealPrometheus(binary: string, exporterUrl: string, c
 
 /** The real Prometheus when one is on PATH, otherwise the built-in source; says which. */
 export async function startMetricsSource(options: { policy: RolloutPolicy; traffic: ShopTraffic; exporterUrl: string; clock: Clock; prometheus?: string | undefined }): Promise<MetricsSource> {
-  if (options.prometheus) return startRealPrometheus(options.prometheus, options.exporterUrl, options.clock);
+  if (options.prometheus) return startRealPrometheus(options.prometheus, [options.exporterUrl], options.clock);
   const server = await startBuiltInPrometheus(options.policy, options.traffic, options.clock);
   return { kind: 'built-in', url: server.url, description: `metrics: no prometheus on PATH, so the built-in source at ${server.url} answers the demo policy's queries`, close: () => server.close() };
 }

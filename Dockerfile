@@ -4,16 +4,21 @@
 
 # 1. Build dist/ with the dev dependencies (TypeScript, and rolldown for dist/bundle/, which
 #    bin/kubestead runs). --ignore-scripts: `prepare` would build before the sources are copied.
+#    The sandbox package (packages/sandbox) is built too, for the types src/ needs of it; it never
+#    reaches the image.
 FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY packages/sandbox/package.json ./packages/sandbox/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
+COPY packages ./packages
 COPY src ./src
 RUN npm run build
 
-# 2. Production dependencies only.
+# 2. Production dependencies only: without packages/, and the sandbox package is a development
+#    dependency, so neither it nor its libraries (@bufbuild/cel, selfsigned) are installed.
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

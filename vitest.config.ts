@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests run the sandbox package from its sources (the CLI, built, loads packages/sandbox/dist).
+  resolve: { alias: { '@kubestead/sandbox': fileURLToPath(new URL('packages/sandbox/src/index.ts', import.meta.url)) } },
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

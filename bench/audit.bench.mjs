@@ -2,13 +2,13 @@
 // an entry (canonical JSON + SHA-256 + link), storing it in the sandbox cluster (a ConfigMap write),
 // and the throughput of `audit export` (reading the chain back) and `audit verify`.
 import { performance } from 'node:perf_hooks';
-import { draftOf, sealEntry, entryLine } from '../dist/audit/entry.js';
-import { parseChainText } from '../dist/audit/parse.js';
-import { verifyChain } from '../dist/audit/verify.js';
-import { readChainLines } from '../dist/audit/export.js';
-import { AuditRecorder } from '../dist/audit/recorder.js';
-import { systemClock } from '../dist/clock/clock.js';
-import { silentLogger } from '../dist/log/logger.js';
+import { draftOf, sealEntry, entryLine } from '../dist/pipeline/record/audit/entry.js';
+import { parseChainText } from '../dist/pipeline/record/audit/parse.js';
+import { verifyChain } from '../dist/pipeline/record/audit/verify.js';
+import { readChainLines } from '../dist/pipeline/record/audit/export.js';
+import { AuditRecorder } from '../dist/pipeline/record/audit/recorder.js';
+import { systemClock } from '../dist/lib/clock/clock.js';
+import { silentLogger } from '../dist/lib/log/logger.js';
 import { startSandbox } from '../dist/sandbox/index.js';
 import { CoreV1Api } from '@kubernetes/client-node';
 

@@ -22,10 +22,10 @@ import { promisify } from 'node:util';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { startOperator } from '../dist/controller/operator.js';
-import { createTickReconciler } from '../dist/tick/index.js';
-import { createLogger } from '../dist/log/logger.js';
-import { reuseAgents } from '../dist/controller/api-requests.js';
+import { startOperator } from '../dist/runtime/controller/operator.js';
+import { createTickReconciler } from '../dist/runtime/tick/index.js';
+import { createLogger } from '../dist/lib/log/logger.js';
+import { reuseAgents } from '../dist/adapters/kube/requests.js';
 import { shippedCommand } from './image.mjs';
 import { forwardWarnings, percentile, ROOT, startSandboxProcess } from './support.mjs';
 

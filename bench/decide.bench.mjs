@@ -2,11 +2,11 @@
 // custom rules, beside a hand-written plain-JS evaluation of the same thresholds (one run, one core).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { loadPolicies } from '../dist/policy/load.js';
-import { compilePolicy } from '../dist/compile/compile.js';
-import { decide, engineFacts, withDerived, withMissingChecks } from '../dist/decide/decide.js';
-import { parseSnapshot } from '../dist/facts/snapshot.js';
-import { compileJsonata } from '../dist/jsonata/bounded.js';
+import { loadPolicies } from '../dist/pipeline/policy/load.js';
+import { compilePolicy } from '../dist/pipeline/compile/compile.js';
+import { decide, engineFacts, withDerived, withMissingChecks } from '../dist/pipeline/decide/decide.js';
+import { parseSnapshot } from '../dist/pipeline/facts/snapshot.js';
+import { compileJsonata } from '../dist/lib/jsonata/bounded.js';
 import { shippedCommand } from './image.mjs';
 
 /** Each run after the first, in a process of its own: the flags bin/kubestead runs with, and the controller image's (its Dockerfile). */
@@ -154,7 +154,7 @@ export async function measure() {
 }
 
 /**
- * What the jsonata evaluation budget (time, depth, sequence: src/jsonata/bounded.ts) costs decide: the
+ * What the jsonata evaluation budget (time, depth, sequence: src/lib/jsonata/bounded.ts) costs decide: the
  * same policy with its derived facts compiled without a budget. Both run on the same 500 snapshots
  * back to back, in alternating order, 20 times; the median of the 20 ratios is what a busy machine
  * disturbs least.

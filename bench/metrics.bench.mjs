@@ -2,9 +2,9 @@
 // A local Prometheus-shaped server on 127.0.0.1 answers every query; nothing leaves the machine.
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createMetricsRuntime, createProvider } from '../dist/metrics/provider.js';
-import { measureChecks } from '../dist/metrics/measure.js';
-import { staticSecretReader } from '../dist/secrets/reader.js';
+import { createMetricsRuntime, createProvider } from '../dist/adapters/providers/provider.js';
+import { measureChecks } from '../dist/adapters/providers/measure.js';
+import { staticSecretReader } from '../dist/adapters/secrets/reader.js';
 
 const POLICIES = 1000;
 const DISTINCT = 10;

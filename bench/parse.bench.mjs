@@ -2,7 +2,7 @@
 // parser, and the yaml package's own duplicate-key check (quadratic) beside ours at 8k keys.
 import { performance } from 'node:perf_hooks';
 import { parseAllDocuments } from 'yaml';
-import { loadPolicies } from '../dist/policy/load.js';
+import { loadPolicies } from '../dist/pipeline/policy/load.js';
 
 function policyWithLabels(count) {
   const labels = Array.from({ length: count }, (_, i) => `    label-${i}: value`).join('\n');

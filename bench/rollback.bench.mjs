@@ -13,10 +13,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { systemClock } from '../dist/clock/clock.js';
-import { HEALTHY, ShopTraffic } from '../dist/demo/exporter.js';
-import { startShopExporter } from '../dist/demo/exporter-server.js';
-import { prometheusOnPath, startRealPrometheus } from '../dist/demo/prometheus.js';
+import { systemClock } from '../dist/lib/clock/clock.js';
+import { HEALTHY, ShopTraffic } from '../dist/tools/demo/exporter.js';
+import { startShopExporter } from '../dist/tools/demo/exporter-server.js';
+import { prometheusOnPath, startRealPrometheus } from '../dist/tools/demo/prometheus.js';
 import { forwardWarnings, percentile, ROOT, startSandboxProcess } from './support.mjs';
 
 const TRIALS = Number(process.env.BENCH_ROLLBACK_TRIALS ?? 20);

@@ -9,6 +9,5 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   if (process.env.KUBESTEAD_DIST_BUILT === '1') return;
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, [resolve(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compilePolicy, type CompiledPolicy } from '../src/compile/compile.js';
-import { loadPolicies } from '../src/policy/load.js';
+import { compilePolicy, type CompiledPolicy } from '../src/pipeline/compile/compile.js';
+import { loadPolicies } from '../src/pipeline/policy/load.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

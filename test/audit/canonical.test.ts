@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, sha256Hex } from '../../src/audit/canonical.js';
+import { canonicalJson, sha256Hex } from '../../src/pipeline/record/audit/canonical.js';
 
 /** Appendix B of RFC 8785: IEEE 754 bit patterns and their canonical text. */
 const NUMBERS: Array<[string, string]> = [

@@ -1,10 +1,10 @@
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { crdYaml } from '../../src/policy/gen-crd.js';
-import type { PolicyRef } from '../../src/record/recorder.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { POLICY_API } from '../../src/audit/export.js';
-import { testSandbox } from '../sandbox/support.js';
+import { crdYaml } from '../../src/tools/gen/crd.js';
+import type { PolicyRef } from '../../src/pipeline/record/recorder.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { POLICY_API } from '../../src/pipeline/record/audit/export.js';
+import { testSandbox } from '../support/sandbox.js';
 
 /** A sandbox with the RolloutPolicy CRD, no simulated workloads. */
 export async function auditSandbox(): Promise<Sandbox> {

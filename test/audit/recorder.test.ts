@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from '../../src/audit/index.js';
-import { readChainLines } from '../../src/audit/export.js';
-import { parseChainText } from '../../src/audit/parse.js';
-import { verifyChain } from '../../src/audit/verify.js';
-import { ManualClock } from '../../src/clock/manual.js';
-import { systemClock, type Clock } from '../../src/clock/clock.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { PolicyRef } from '../../src/record/recorder.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { waitFor } from '../sandbox/support.js';
+import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from '../../src/pipeline/record/audit/index.js';
+import { readChainLines } from '../../src/pipeline/record/audit/export.js';
+import { parseChainText } from '../../src/pipeline/record/audit/parse.js';
+import { verifyChain } from '../../src/pipeline/record/audit/verify.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import { systemClock, type Clock } from '../../src/lib/clock/clock.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import type { PolicyRef } from '../../src/pipeline/record/recorder.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { waitFor } from '../support/wait.js';
 import { auditSandbox, createPolicy, segmentMaps } from './cluster.js';
 import { recordOf } from './records.js';
 
@@ -181,7 +181,7 @@ describe('retention', () => {
   it('by age, and never an entry the SIEM has not acknowledged', async () => {
     const receiverDown = { status: 503 };
     const { TestReceiver, newSecret } = await import('./receiver.js');
-    const { staticSecretReader } = await import('../../src/secrets/reader.js');
+    const { staticSecretReader } = await import('../../src/adapters/secrets/reader.js');
     const receiver = new TestReceiver();
     const url = await receiver.start();
     let up = false;

@@ -1,7 +1,7 @@
-import type { Action } from '../../src/decide/decision.js';
-import type { FactSnapshot } from '../../src/facts/snapshot.js';
-import type { DecisionRecord, PolicyRef } from '../../src/record/recorder.js';
-import { draftOf, entryLine, sealEntry, type AuditEntry } from '../../src/audit/entry.js';
+import type { Action } from '../../src/pipeline/decide/decision.js';
+import type { FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
+import type { DecisionRecord, PolicyRef } from '../../src/pipeline/record/recorder.js';
+import { draftOf, entryLine, sealEntry, type AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 
 export const POLICY: PolicyRef = { namespace: 'shop', name: 'checkout', uid: '6f1c2a9e-0000-4000-8000-000000000001', generation: 3 };
 

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../../src/audit/index.js';
-import { systemClock } from '../../src/clock/clock.js';
-import { createLogger } from '../../src/log/logger.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { waitFor } from '../sandbox/support.js';
+import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import { createLogger } from '../../src/lib/log/logger.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { waitFor } from '../support/wait.js';
 import { auditSandbox, createPolicy } from './cluster.js';
 import { recordOf } from './records.js';
 import { newSecret, TestReceiver } from './receiver.js';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { draftOf, entryHash, entryLine, sealEntry, type AuditEntry } from '../../src/audit/entry.js';
-import { ChainInputError, parseChainText } from '../../src/audit/parse.js';
-import { verifyChain, type VerifyOptions } from '../../src/audit/verify.js';
+import { draftOf, entryHash, entryLine, sealEntry, type AuditEntry } from '../../src/pipeline/record/audit/entry.js';
+import { ChainInputError, parseChainText } from '../../src/pipeline/record/audit/parse.js';
+import { verifyChain, type VerifyOptions } from '../../src/pipeline/record/audit/verify.js';
 import { chainOf, POLICY, recordOf } from './records.js';
 
 const verify = (text: string, options: VerifyOptions = {}) => verifyChain(parseChainText(text, 'chain.jsonl'), options);

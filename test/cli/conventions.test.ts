@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { commands } from '../../src/cli/commands.js';
-import { main } from '../../src/cli/main.js';
+import { commands } from '../../src/tools/cli/commands.js';
+import { main } from '../../src/tools/cli/main.js';
 import { policyYaml, ROOT } from '../helpers.js';
 import { kubestead } from './run-cli.js';
 

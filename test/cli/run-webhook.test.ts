@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandArgs } from '../../src/cli/args.js';
-import { parseRunArgs, RUN_OPTIONS } from '../../src/cli/run.js';
+import { parseCommandArgs } from '../../src/tools/cli/args.js';
+import { parseRunArgs, RUN_OPTIONS } from '../../src/tools/cli/run.js';
 import { kubestead } from './run-cli.js';
 
 const parse = (args: string[]) => parseRunArgs(parseCommandArgs(args, RUN_OPTIONS));

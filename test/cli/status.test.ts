@@ -4,11 +4,12 @@ import { PassThrough } from 'node:stream';
 import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/cli/view.js';
-import { crdYaml } from '../../src/policy/gen-crd.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/tools/cli/view.js';
+import { crdYaml } from '../../src/tools/gen/crd.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { fixtureText, ROOT } from '../helpers.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
+import { testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const STARTED = '2026-11-26T10:00:00.000Z';
 const at = (seconds: number) => Date.parse(STARTED) + seconds * 1000;

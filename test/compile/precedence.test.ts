@@ -2,8 +2,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LEVEL_NAMES, levelOf, PRECEDENCE } from '../../src/compile/precedence.js';
-import { builtinRuleNames, ruleTemplates, RULES_DIR } from '../../src/compile/templates.js';
+import { LEVEL_NAMES, levelOf, PRECEDENCE } from '../../src/pipeline/compile/precedence.js';
+import { builtinRuleNames, ruleTemplates, RULES_DIR } from '../../src/pipeline/compile/templates.js';
 import { compiledFixture } from '../helpers.js';
 
 /** A copy of rules/ to break on purpose. */
@@ -30,7 +30,7 @@ describe('precedence is a named list in code', () => {
   it('refuses a rule file the list does not name', () => {
     const dir = rulesCopy();
     writeFileSync(join(dir, 'extra.json'), '[]');
-    expect(() => ruleTemplates(dir)).toThrow('rules/: extra.json not in the precedence list (src/compile/precedence.ts)');
+    expect(() => ruleTemplates(dir)).toThrow('rules/: extra.json not in the precedence list (src/pipeline/compile/precedence.ts)');
   });
 
   it('refuses unlessFired naming no level', () => {

@@ -1,9 +1,9 @@
 import type { Agent } from 'node:https';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_LIMITS, reuseAgents } from '../../src/controller/api-requests.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { testSandbox } from '../sandbox/support.js';
+import { CONNECTION_LIMITS, reuseAgents } from '../../src/adapters/kube/requests.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { testSandbox } from '../support/sandbox.js';
 
 let sandbox: Sandbox;
 

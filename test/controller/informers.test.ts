@@ -1,14 +1,14 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/manual.js';
-import { systemClock } from '../../src/clock/clock.js';
-import { Backoff } from '../../src/controller/backoff.js';
-import { InformerCache } from '../../src/controller/informer-cache.js';
-import { createInformers, informerList, LIST_PAGE_SIZE, podForCache, replicaSetForCache, type Informers } from '../../src/controller/informers.js';
-import type { SupervisionOptions } from '../../src/controller/informer.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { waitFor } from '../sandbox/support.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import { Backoff } from '../../src/runtime/controller/backoff.js';
+import { InformerCache } from '../../src/runtime/controller/informer-cache.js';
+import { createInformers, informerList, LIST_PAGE_SIZE, podForCache, replicaSetForCache, type Informers } from '../../src/runtime/controller/informers.js';
+import type { SupervisionOptions } from '../../src/runtime/controller/informer.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { waitFor } from '../support/wait.js';
 import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from './support.js';
 
 let sandbox: Sandbox;

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/manual.js';
-import { LeaderElector } from '../../src/controller/leader.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { raw, testSandbox, waitFor } from '../sandbox/support.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import { LeaderElector } from '../../src/runtime/controller/leader.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { raw, testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { CuttableProxy } from './support.js';
 
 let sandbox: Sandbox;

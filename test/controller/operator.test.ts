@@ -1,11 +1,12 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/manual.js';
-import type { OperatorDeps } from '../../src/controller/deps.js';
-import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/controller/operator.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import type { OperatorDeps } from '../../src/runtime/controller/deps.js';
+import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/runtime/controller/operator.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { RecordingReconciler } from './recording-reconciler.js';
 import { createDeployment, createNamespace, createPolicy, CuttableProxy, POLICY, sandboxWithCrd } from './support.js';
 

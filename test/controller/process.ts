@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 
 /** One JSON log line of the operator. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };

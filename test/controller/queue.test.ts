@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/manual.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { WorkQueue, type QueueOptions } from '../../src/controller/queue.js';
-import { TerminalError, type PolicyKey } from '../../src/controller/reconciler.js';
-import { waitFor } from '../sandbox/support.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import { WorkQueue, type QueueOptions } from '../../src/runtime/controller/queue.js';
+import { TerminalError, type PolicyKey } from '../../src/runtime/controller/reconciler.js';
+import { waitFor } from '../support/wait.js';
 import { RecordingReconciler } from './recording-reconciler.js';
 
 const key = (name: string): PolicyKey => ({ namespace: 'ns', name });

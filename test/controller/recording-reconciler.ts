@@ -1,4 +1,4 @@
-import { keyString, type PolicyKey, type Reconciler, type ReconcileResult } from '../../src/controller/reconciler.js';
+import { keyString, type PolicyKey, type Reconciler, type ReconcileResult } from '../../src/runtime/controller/reconciler.js';
 
 export interface Call {
   key: string;

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
-import { raw, waitFor } from '../sandbox/support.js';
+import { raw } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { OperatorProcess } from './process.js';
 import { sandboxWithCrd } from './support.js';
 

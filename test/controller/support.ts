@@ -3,9 +3,10 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
+import type { Sandbox, SandboxOptions } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
-import { raw, testSandbox, waitFor } from '../sandbox/support.js';
+import { raw, testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 export const POLICY = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
 

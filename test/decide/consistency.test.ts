@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/decide/decide.js';
-import { SnapshotError } from '../../src/facts/snapshot.js';
-import { defaultSnapshot, mergeSnapshot } from '../../src/policytest/defaults.js';
+import { decide } from '../../src/pipeline/decide/decide.js';
+import { SnapshotError } from '../../src/pipeline/facts/snapshot.js';
+import { defaultSnapshot, mergeSnapshot } from '../../src/tools/policytest/defaults.js';
 import { compiledFixture } from '../helpers.js';
 
 // checkout: steps 5 (5m), 25 (10m), pause {}, 50.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/decide/decide.js';
-import { SnapshotError, type FactSnapshot } from '../../src/facts/snapshot.js';
-import { defaultSnapshot, mergeSnapshot } from '../../src/policytest/defaults.js';
+import { decide } from '../../src/pipeline/decide/decide.js';
+import { SnapshotError, type FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
+import { defaultSnapshot, mergeSnapshot } from '../../src/tools/policytest/defaults.js';
 import { compiledFixture, fixtureJson } from '../helpers.js';
 
 const checkout = compiledFixture('policies/checkout.yaml');

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CompiledPolicy } from '../../src/compile/compile.js';
-import { stepFacts } from '../../src/decide/consistency.js';
-import { decide } from '../../src/decide/decide.js';
-import { OVERRIDES, PHASES, type FactSnapshot } from '../../src/facts/snapshot.js';
+import type { CompiledPolicy } from '../../src/pipeline/compile/compile.js';
+import { stepFacts } from '../../src/pipeline/decide/consistency.js';
+import { decide } from '../../src/pipeline/decide/decide.js';
+import { OVERRIDES, PHASES, type FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
 import { compiledFixture } from '../helpers.js';
 
 const POLICIES = ['policies/checkout.yaml', 'policies/payments-istio.yaml', 'policies/web-nginx.yaml', 'policies/cart-smi.yaml'];

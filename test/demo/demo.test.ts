@@ -4,12 +4,12 @@ import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { closingSummary, demoSucceeded } from '../../src/cli/demo.js';
-import { LiveDisplay, PlainDisplay } from '../../src/demo/display.js';
-import type { Evidence } from '../../src/demo/evidence.js';
-import type { StoryOutcome } from '../../src/demo/story.js';
+import { closingSummary, demoSucceeded } from '../../src/tools/cli/demo.js';
+import { LiveDisplay, PlainDisplay } from '../../src/tools/demo/display.js';
+import type { Evidence } from '../../src/tools/demo/evidence.js';
+import type { StoryOutcome } from '../../src/tools/demo/story.js';
 import { ROOT } from '../helpers.js';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const BIN = resolve(ROOT, 'bin/kubestead');

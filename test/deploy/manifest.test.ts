@@ -6,13 +6,13 @@ import { join, resolve } from 'node:path';
 import { AppsV1Api, PolicyV1Api, RbacAuthorizationV1Api, type V1Deployment, type V1PodDisruptionBudget, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { DEPLOY_DIR, deployFiles, OPERATING_DOC } from '../../src/deploy/gen.js';
-import { rbacTable, withRbacTable } from '../../src/deploy/rbac-table.js';
-import { controllerObjects, IMAGE, NAME, NAMESPACE, type Manifest } from '../../src/deploy/manifest.js';
-import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/deploy/rbac.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { DEPLOY_DIR, deployFiles, OPERATING_DOC } from '../../src/tools/gen/deploy.js';
+import { rbacTable, withRbacTable } from '../../src/tools/deploy/rbac-table.js';
+import { controllerObjects, IMAGE, NAME, NAMESPACE, type Manifest } from '../../src/tools/deploy/manifest.js';
+import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/tools/deploy/rbac.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
-import { testSandbox } from '../sandbox/support.js';
+import { testSandbox } from '../support/sandbox.js';
 import { blocksOf } from '../docs/blocks.js';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -165,7 +165,7 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
 });
 
 describe('docs of the install', () => {
-  it('docs/operating.md lists the RBAC rules as src/deploy/rbac.ts declares them (`npm run gen` rewrites the table)', () => {
+  it('docs/operating.md lists the RBAC rules as src/tools/deploy/rbac.ts declares them (`npm run gen` rewrites the table)', () => {
     const doc = readFileSync(OPERATING_DOC, 'utf8');
     expect(doc).toContain(rbacTable());
     expect(withRbacTable(doc)).toBe(doc);
@@ -183,9 +183,9 @@ describe('docs of the install', () => {
     expect(used.length).toBeGreaterThanOrEqual(8);
   });
 
-  // The metric names come from the controller (src/controller/metrics.ts, issue 9); until it is
+  // The metric names come from the controller (src/runtime/controller/telemetry.ts, issue 9); until it is
   // in this tree the dashboard is checked against the table of docs/operating.md only.
-  const controllerMetrics = resolve(ROOT, 'src/controller/metrics.ts');
+  const controllerMetrics = resolve(ROOT, 'src/runtime/controller/telemetry.ts');
   it('the dashboard uses only metrics docs/operating.md lists', () => {
     const documented = readFileSync(OPERATING_DOC, 'utf8').match(/`kubestead_[a-z_]+`/g)?.map((m) => m.slice(1, -1)) ?? [];
     expect(used.filter((name) => !documented.includes(name))).toEqual([]);

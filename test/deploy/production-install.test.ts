@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
 import { installPolicyCrd } from '../routers/support.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
+import { testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
@@ -34,6 +35,8 @@ function imageCommand(): { flags: string[]; env: Record<string, string> } {
 }
 
 const DEV_ONLY = ['typescript', 'vitest', 'eslint', 'typescript-eslint', 'fast-check', '@eslint/js'];
+const SANDBOX_MARK = 'class WatchHub';
+
 
 /** The image's install without Docker: the runtime stage's files and `npm ci --omit=dev` in a temporary folder. */
 describe('production install (what the Dockerfile builds)', () => {
@@ -51,6 +54,7 @@ describe('production install (what the Dockerfile builds)', () => {
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
     expect(dockerfile).toMatch(/^COPY tsconfig\.json tsconfig\.build\.json \.\/$/m);
     expect(dockerfile).toMatch(/^COPY scripts \.\/scripts$/m); // `npm run build` bundles too (scripts/bundle.mjs)
+    expect(dockerfile).toMatch(/^COPY packages \.\/packages$/m); // the sandbox package, for its types, in the build stage only
     expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-\S+:nonroot$/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);
@@ -61,6 +65,17 @@ describe('production install (what the Dockerfile builds)', () => {
 
   it('has no development dependency installed', () => {
     for (const name of DEV_ONLY) expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
+  });
+
+  it('has neither the sandbox nor its libraries, and `kubestead sandbox` says in one line how to get it', async () => {
+    for (const name of ['@kubestead/sandbox', '@bufbuild/cel', 'selfsigned']) expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
+    expect(existsSync(join(app, 'packages'))).toBe(false);
+    const code = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist', f), 'utf8')).join('\n');
+    // The sandbox's own code (its watch hub), by a name only it has.
+    expect(readFileSync(resolve(ROOT, 'packages/sandbox/src/watch.ts'), 'utf8')).toContain(SANDBOX_MARK);
+    expect(code).not.toContain(SANDBOX_MARK);
+    const sandbox = await run(process.execPath, [join(app, 'bin/kubestead'), 'sandbox'], { cwd: app }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(sandbox).toMatchObject({ code: 2, stdout: '', stderr: 'kubestead sandbox: the sandbox cluster is not installed here (a production install leaves it out): run it from a clone of the repository after `npm ci`\n' });
   });
 
   it('`kubestead --help` works from it', async () => {

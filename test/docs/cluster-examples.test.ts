@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock/clock.js';
-import { PlainDisplay } from '../../src/demo/display.js';
-import { HEALTHY } from '../../src/demo/exporter.js';
-import { demoQueries } from '../../src/demo/metrics-source.js';
-import { DemoPolicyApi, releaseShop } from '../../src/demo/shop-cluster.js';
-import { startDemoStack, type DemoStack } from '../../src/demo/stack.js';
-import { playStory } from '../../src/demo/story.js';
-import { parseSnapshot } from '../../src/facts/snapshot.js';
-import { readSandboxUsers } from '../../src/cli/sandbox-users.js';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import { PlainDisplay } from '../../src/tools/demo/display.js';
+import { HEALTHY } from '../../src/tools/demo/exporter.js';
+import { demoQueries } from '../../src/tools/demo/metrics-source.js';
+import { DemoPolicyApi, releaseShop } from '../../src/tools/demo/shop-cluster.js';
+import { startDemoStack, type DemoStack } from '../../src/tools/demo/stack.js';
+import { playStory } from '../../src/tools/demo/story.js';
+import { parseSnapshot } from '../../src/pipeline/facts/snapshot.js';
+import { readSandboxUsers } from '../../src/tools/cli/sandbox-users.js';
+import { startSandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 import { blocksOf, markdownFiles } from './blocks.js';
 
 /**
@@ -28,7 +28,7 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
   [/^(bin\/)?kubestead (validate|test|eval|compile)\b/, 'test/docs/examples.test.ts'],
   [/^npm (ci && bin\/kubestead demo|test)\b/, 'test/demo/demo.test.ts and .ci/run'],
   [/^kubestead run\b/, 'test/controller/run-process.test.ts, test/deploy/production-install.test.ts, test/deploy/rbac-run.test.ts (long-running)'],
-  [/^bin\/kubestead sandbox\b|^export KUBECONFIG=|^kubectl apply -f deployment\.yaml/, 'test/sandbox/cli.test.ts (the sandbox walk-through, long-running)'],
+  [/^bin\/kubestead sandbox\b|^export KUBECONFIG=|^kubectl apply -f deployment\.yaml/, 'packages/sandbox/test/cli.test.ts (the sandbox walk-through, long-running)'],
   [/^kubestead audit verify received\.jsonl/, 'test/audit/docs-receiver.test.ts (the SIEM receiver of docs/audit.md)'],
 ];
 

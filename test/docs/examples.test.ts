@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadPolicies } from '../../src/policy/load.js';
+import { loadPolicies } from '../../src/pipeline/policy/load.js';
 import { ROOT } from '../helpers.js';
 import { blocksOf, markdownFiles } from './blocks.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { runTestFile } from '../../src/policytest/run.js';
+import { runTestFile } from '../../src/tools/policytest/run.js';
 import { ROOT } from '../helpers.js';
 import { blocksOf, markdownFiles } from './blocks.js';
 

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { CRASH_POINTS } from '../../src/tick/index.js';
+import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { CRASH_POINTS } from '../../src/runtime/tick/index.js';
 import { kubestead } from '../audit/run-cli.js';
 import type { OperatorProcess } from '../controller/process.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
-import { raw, waitFor } from '../sandbox/support.js';
+import { raw } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { apply, eventsAbout, kubectl, operatorCluster, policyYaml, status, waitForPhase, workloadYaml } from './support.js';
 
 const enabled = prometheusTestsEnabled();

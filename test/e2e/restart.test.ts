@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { CRASH_POINTS } from '../../src/tick/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { CRASH_POINTS } from '../../src/runtime/tick/index.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
-import { raw, waitFor } from '../sandbox/support.js';
+import { raw } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import type { OperatorProcess } from '../controller/process.js';
 import { apply, deploymentPath, eventsAbout, getObject, imageOf, kubectl, operatorCluster, policyPath, policyYaml, waitForPhase, workloadYaml } from './support.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
+import { testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { OperatorProcess } from '../controller/process.js';
 import { apply, CRD_FILE, deploymentPath, eventsAbout, getObject, imageOf, kubectl, policyYaml, waitForPhase, workloadYaml } from './support.js';
 

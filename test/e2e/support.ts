@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { OperatorProcess } from '../controller/process.js';
 import { ROOT } from '../helpers.js';
 import { startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
-import { raw, testSandbox, waitFor, type Body } from '../sandbox/support.js';
+import { raw, testSandbox, type Body } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 const exec = promisify(execFile);
 

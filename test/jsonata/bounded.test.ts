@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compilePolicy } from '../../src/compile/compile.js';
-import { decide } from '../../src/decide/decide.js';
-import { compileJsonata, evaluateBounded, JSONATA_BUDGET } from '../../src/jsonata/bounded.js';
-import { evaluateValue } from '../../src/metrics/extract.js';
-import { parsePolicy } from '../../src/policy/load.js';
-import { defaultSnapshot } from '../../src/policytest/defaults.js';
+import { compilePolicy } from '../../src/pipeline/compile/compile.js';
+import { decide } from '../../src/pipeline/decide/decide.js';
+import { compileJsonata, evaluateBounded, JSONATA_BUDGET } from '../../src/lib/jsonata/bounded.js';
+import { evaluateValue } from '../../src/adapters/providers/extract.js';
+import { parsePolicy } from '../../src/pipeline/policy/load.js';
+import { defaultSnapshot } from '../../src/tools/policytest/defaults.js';
 
 const ENDLESS = '($f := function($n){ $f($n+1) }; $f(0))';
 const DEEP = '($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))';

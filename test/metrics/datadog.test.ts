@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { datadogAddress } from '../../src/metrics/datadog.js';
-import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/metrics/provider.js';
-import { DATADOG_SITES } from '../../src/policy/schema.js';
-import { staticSecretReader } from '../../src/secrets/reader.js';
+import { datadogAddress } from '../../src/adapters/providers/datadog.js';
+import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/adapters/providers/provider.js';
+import { DATADOG_SITES } from '../../src/pipeline/policy/schema.js';
+import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
 import { datadog } from './fixtures/datadog.js';
 import { check, json, startServer, TICK, tickContext, type TestServer } from './helpers.js';
 

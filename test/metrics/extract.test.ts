@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateValue, finiteNumber } from '../../src/metrics/extract.js';
+import { evaluateValue, finiteNumber } from '../../src/adapters/providers/extract.js';
 
 describe('finite numbers only', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import type { CheckSpec, PolicySpec, ProviderSpec } from '../../src/policy/schema.js';
-import { staticSecretReader, type SecretReader } from '../../src/secrets/reader.js';
-import type { MeasureContext } from '../../src/metrics/types.js';
+import type { CheckSpec, PolicySpec, ProviderSpec } from '../../src/pipeline/policy/schema.js';
+import { staticSecretReader, type SecretReader } from '../../src/adapters/secrets/reader.js';
+import type { MeasureContext } from '../../src/adapters/providers/types.js';
 
 export interface RecordedRequest {
   method: string;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/metrics/http.js';
-import { HostPolicy } from '../../src/metrics/hosts.js';
-import { ManualClock } from '../../src/clock/manual.js';
-import { waitFor } from '../sandbox/support.js';
+import { HttpClient } from '../../src/adapters/providers/http.js';
+import { HostPolicy } from '../../src/adapters/providers/hosts.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import { waitFor } from '../support/wait.js';
 import { droppingServer, json, startServer, type TestServer } from './helpers.js';
 
 const servers: TestServer[] = [];

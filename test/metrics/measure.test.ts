@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureChecks, measureContext } from '../../src/metrics/measure.js';
-import { createMetricsRuntime, createProvider } from '../../src/metrics/provider.js';
-import { ProviderConfigError } from '../../src/metrics/types.js';
-import type { ProviderSpec } from '../../src/policy/schema.js';
-import { staticSecretReader } from '../../src/secrets/reader.js';
+import { measureChecks, measureContext } from '../../src/adapters/providers/measure.js';
+import { createMetricsRuntime, createProvider } from '../../src/adapters/providers/provider.js';
+import { ProviderConfigError } from '../../src/adapters/providers/types.js';
+import type { ProviderSpec } from '../../src/pipeline/policy/schema.js';
+import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
 import { check, json, policySpec, startServer, TICK, tickContext, type TestServer } from './helpers.js';
 
 /** A Prometheus-shaped server whose answer is the number in the query (`vector(3)` → 3), after a short delay. */

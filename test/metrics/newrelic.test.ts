@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newRelicAddress } from '../../src/metrics/newrelic.js';
-import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/metrics/provider.js';
-import { staticSecretReader } from '../../src/secrets/reader.js';
+import { newRelicAddress } from '../../src/adapters/providers/newrelic.js';
+import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/adapters/providers/provider.js';
+import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
 import { newRelic } from './fixtures/newrelic.js';
 import { check, json, startServer, tickContext, type TestServer } from './helpers.js';
 

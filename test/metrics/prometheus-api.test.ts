@@ -1,9 +1,9 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/metrics/provider.js';
-import type { PrometheusSpec } from '../../src/policy/schema.js';
-import { staticSecretReader } from '../../src/secrets/reader.js';
+import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/adapters/providers/provider.js';
+import type { PrometheusSpec } from '../../src/pipeline/policy/schema.js';
+import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
 import { check, json, startServer, TICK, tickContext, type Handler, type TestServer } from './helpers.js';
 
 // Answers in the shape of the Prometheus HTTP API (https://prometheus.io/docs/prometheus/latest/querying/api/),

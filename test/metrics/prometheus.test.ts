@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { queryCommand } from '../../src/cli/query.js';
-import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/metrics/provider.js';
-import type { MetricProvider } from '../../src/metrics/types.js';
+import { queryCommand } from '../../src/tools/cli/query.js';
+import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/adapters/providers/provider.js';
+import type { MetricProvider } from '../../src/adapters/providers/types.js';
 import { check, startServer, tickContext } from './helpers.js';
 import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from './prometheus-harness.js';
 

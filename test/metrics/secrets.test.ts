@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log/logger.js';
-import { measureChecks } from '../../src/metrics/measure.js';
-import { createMetricsRuntime } from '../../src/metrics/provider.js';
-import { envSecretReader, secretEnvName } from '../../src/secrets/env.js';
-import { staticSecretReader } from '../../src/secrets/reader.js';
+import { createLogger } from '../../src/lib/log/logger.js';
+import { measureChecks } from '../../src/adapters/providers/measure.js';
+import { createMetricsRuntime } from '../../src/adapters/providers/provider.js';
+import { envSecretReader, secretEnvName } from '../../src/adapters/secrets/env.js';
+import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
 import { check, droppingServer, json, policySpec, startServer, tickContext, type TestServer } from './helpers.js';
 
 const CANARY = 'kst-CANARY-7d1f3a9b2c';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderQuery, type TemplateValues } from '../../src/metrics/template.js';
+import { renderQuery, type TemplateValues } from '../../src/adapters/providers/template.js';
 
 const values = (name: string, canaryRevision: string | null = '7f9c6d'): TemplateValues => ({
   'target.name': name, 'target.namespace': 'shop', 'policy.name': 'checkout', 'rollout.canaryRevision': canaryRevision,

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { crdYaml } from '../../src/policy/gen-crd.js';
+import { startSandbox, type Sandbox } from '@kubestead/sandbox';
+import { crdYaml } from '../../src/tools/gen/crd.js';
 import { ROOT } from '../helpers.js';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { rolloutPolicyCrd } from '../../src/policy/crd.js';
-import { CRD_FILE, crdYaml } from '../../src/policy/gen-crd.js';
+import { rolloutPolicyCrd } from '../../src/pipeline/policy/crd.js';
+import { CRD_FILE, crdYaml } from '../../src/tools/gen/crd.js';
 
 type Schema = Record<string, unknown>;
 

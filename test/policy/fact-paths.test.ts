@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { compilePolicy } from '../../src/compile/compile.js';
-import { decide } from '../../src/decide/decide.js';
-import { snapshotSchema } from '../../src/facts/snapshot.js';
-import { MEASUREMENT_SHAPE, SNAPSHOT_SHAPE, type FactShape } from '../../src/policy/fact-paths.js';
-import { loadPolicies } from '../../src/policy/load.js';
-import { defaultSnapshot, mergeSnapshot } from '../../src/policytest/defaults.js';
+import { compilePolicy } from '../../src/pipeline/compile/compile.js';
+import { decide } from '../../src/pipeline/decide/decide.js';
+import { snapshotSchema } from '../../src/pipeline/facts/snapshot.js';
+import { MEASUREMENT_SHAPE, SNAPSHOT_SHAPE, type FactShape } from '../../src/pipeline/policy/fact-paths.js';
+import { loadPolicies } from '../../src/pipeline/policy/load.js';
+import { defaultSnapshot, mergeSnapshot } from '../../src/tools/policytest/defaults.js';
 import { policyYaml } from '../helpers.js';
 
 /** The field names of a zod object schema, at a path (optional/nullable/default unwrapped). */

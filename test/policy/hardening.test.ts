@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicies, loadPolicyFile } from '../../src/policy/load.js';
-import { MAX_BYTES, readCapped } from '../../src/policy/read.js';
+import { loadPolicies, loadPolicyFile } from '../../src/pipeline/policy/load.js';
+import { MAX_BYTES, readCapped } from '../../src/pipeline/policy/read.js';
 import { policyYaml } from '../helpers.js';
 
 const BASE = `targetRef: {kind: Deployment, name: web}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadPolicies } from '../../src/policy/load.js';
-import { parseDuration, formatDuration } from '../../src/policy/duration.js';
+import { loadPolicies } from '../../src/pipeline/policy/load.js';
+import { parseDuration, formatDuration } from '../../src/pipeline/policy/duration.js';
 import { policyYaml } from '../helpers.js';
 
 const BASE = `targetRef: {kind: Deployment, name: web}

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { boundsOf, policyFields, typeOf } from '../../src/reference/fields.js';
-import { POLICY_REFERENCE_FILE } from '../../src/reference/gen.js';
-import { POLICY_DOCS } from '../../src/reference/policy-docs.js';
-import { MISSING, policyReference } from '../../src/reference/policy-reference.js';
+import { boundsOf, policyFields, typeOf } from '../../src/tools/reference/fields.js';
+import { POLICY_REFERENCE_FILE } from '../../src/tools/gen/reference.js';
+import { POLICY_DOCS } from '../../src/tools/reference/policy-docs.js';
+import { MISSING, policyReference } from '../../src/tools/reference/policy-reference.js';
 
 describe('docs/reference/policy.md (generated from the schema)', () => {
   const fields = policyFields();

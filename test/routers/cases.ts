@@ -1,6 +1,6 @@
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import type { Body } from '../sandbox/support.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import type { Body } from '../support/sandbox.js';
 
 /**
  * One weighted router as a user sets it up: the route objects as the router's own docs write

@@ -1,7 +1,8 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { waitFor, type Body } from '../sandbox/support.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { type Body } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { CANARY_INGRESS, canaryIngressOf, CASES, createObject, DESTINATION_RULE, readObject, type RouterCase } from './cases.js';
 import { createApp, createPolicy, operatorWorld, policyOf, SOAK_MS, type OperatorWorld } from './operator.js';
 import type { FakePrometheus } from '../tick/fake-prometheus.js';

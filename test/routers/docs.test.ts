@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadPolicies } from '../../src/policy/load.js';
+import { loadPolicies } from '../../src/pipeline/policy/load.js';
 import { ROOT } from '../helpers.js';
 import { createObject, readObject, type Manifest } from './cases.js';
 import { operatorWorld } from './operator.js';

@@ -1,9 +1,9 @@
 import { HTTPRoute, type IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWeightedRouter, RouterStateError } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, testSandbox, type Body } from '../sandbox/support.js';
+import { createWeightedRouter, RouterStateError } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { failureOf, testSandbox, type Body } from '../support/sandbox.js';
 import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
 

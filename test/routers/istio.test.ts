@@ -2,9 +2,9 @@ import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio
 import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWeightedRouter } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { testSandbox, type Body } from '../sandbox/support.js';
+import { createWeightedRouter } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { testSandbox, type Body } from '../support/sandbox.js';
 import { driftIsCorrected, expectOwnedServices, newTemplateMidStep, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, startCanary, thirdPartyCrdsPresent } from './support.js';
 

@@ -1,8 +1,8 @@
 import { NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWeightedRouter } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, testSandbox } from '../sandbox/support.js';
+import { createWeightedRouter } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { failureOf, testSandbox } from '../support/sandbox.js';
 import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest, type Started } from './scenario.js';
 import { createApp, createPolicy, installPolicyCrd } from './support.js';
 

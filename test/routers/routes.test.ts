@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { roleOfRef, selectRules } from '../../src/routers/gateway-api.js';
-import { routeShares, selectRoutes, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from '../../src/routers/istio-routes.js';
-import { serviceNames } from '../../src/routers/services.js';
-import { describeShares } from '../../src/routers/tracks.js';
+import { roleOfRef, selectRules } from '../../src/adapters/routers/gateway-api.js';
+import { routeShares, selectRoutes, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from '../../src/adapters/routers/istio-routes.js';
+import { serviceNames } from '../../src/adapters/routers/services.js';
+import { describeShares } from '../../src/adapters/routers/tracks.js';
 
 const names = serviceNames('checkout');
 const byService: Tracks = { by: 'service', names, namespace: 'shop' };

@@ -1,10 +1,10 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import type { TrafficRouter } from '../../src/routers/router.js';
-import { integerSplit } from '../../src/routers/split.js';
-import { createWeightedRouter, type WeightedKind } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf } from '../sandbox/support.js';
+import type { TrafficRouter } from '../../src/adapters/routers/router.js';
+import { integerSplit } from '../../src/adapters/routers/split.js';
+import { createWeightedRouter, type WeightedKind } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { failureOf } from '../support/sandbox.js';
 import { createApp, createPolicy, promotePrimary, startCanary, trackSelectors, type PolicyWorld } from './support.js';
 
 /** What a router test tells the shared scenarios about its router. */

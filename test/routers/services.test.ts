@@ -1,8 +1,9 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWeightedRouter } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { failureOf, testSandbox, waitFor } from '../sandbox/support.js';
+import { createWeightedRouter } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { failureOf, testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 import { createApp, createPolicy, installPolicyCrd } from './support.js';
 
 /** Which Service is the user's, and Kubestead's own two, with the nginx router (no CRDs needed). */

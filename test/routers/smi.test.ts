@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { milliWeight } from '../../src/routers/smi.js';
-import { createWeightedRouter } from '../../src/routers/weighted.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { testSandbox, type Body } from '../sandbox/support.js';
+import { milliWeight } from '../../src/adapters/routers/smi.js';
+import { createWeightedRouter } from '../../src/adapters/routers/weighted.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { testSandbox, type Body } from '../support/sandbox.js';
 import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
 import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
 

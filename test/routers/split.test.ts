@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
-import { inexpressibleWeight, routingIssues } from '../../src/routers/expressible.js';
-import { decimalsOf, describeShare, integerSplit, percentText, shareOf } from '../../src/routers/split.js';
+import { parsePolicy } from '../../src/pipeline/policy/load.js';
+import { inexpressibleWeight, routingIssues } from '../../src/adapters/routers/expressible.js';
+import { decimalsOf, describeShare, integerSplit, percentText, shareOf } from '../../src/adapters/routers/split.js';
 
 describe('integerSplit', () => {
   it.each([

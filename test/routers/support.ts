@@ -5,14 +5,15 @@ import {
   type V1CustomResourceDefinition, type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
-import { crdYaml } from '../../src/policy/gen-crd.js';
-import { specSchema } from '../../src/policy/schema.js';
-import type { RouterContext } from '../../src/routers/router.js';
-import { systemClock } from '../../src/clock/clock.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { crdYaml } from '../../src/tools/gen/crd.js';
+import { specSchema } from '../../src/pipeline/policy/schema.js';
+import type { RouterContext } from '../../src/adapters/routers/router.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { THIRD_PARTY, thirdPartyPresent } from '../support/third-party.js';
-import { waitFor, type Body } from '../sandbox/support.js';
-import { readModifyWrite } from '../../src/routers/kube.js';
+import { type Body } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+import { readModifyWrite } from '../../src/adapters/routers/kube.js';
 
 /** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
 export const CRD_DIR = THIRD_PARTY.crds.dir;

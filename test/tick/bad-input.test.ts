@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalError } from '../../src/controller/reconciler.js';
+import { TerminalError } from '../../src/runtime/controller/reconciler.js';
 import { startFakePrometheus } from './fake-prometheus.js';
 import { scenario } from './scenario.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../../src/audit/index.js';
-import { readChainLines } from '../../src/audit/export.js';
-import { systemClock } from '../../src/clock/clock.js';
-import type { Decision } from '../../src/decide/decision.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { DecisionRecord, Recorder } from '../../src/record/recorder.js';
-import { firstBreaches } from '../../src/tick/breach.js';
+import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
+import { readChainLines } from '../../src/pipeline/record/audit/export.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import type { Decision } from '../../src/pipeline/decide/decision.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import type { DecisionRecord, Recorder } from '../../src/pipeline/record/recorder.js';
+import { firstBreaches } from '../../src/runtime/tick/breach.js';
 import { scenario } from './scenario.js';
 
 const env = scenario();

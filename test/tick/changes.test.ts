@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
 import { GROUP, imageOf, MERGE } from './support.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTickReconciler } from '../../src/tick/index.js';
+import { createTickReconciler } from '../../src/runtime/tick/index.js';
 import { json, startServer, type TestServer } from '../metrics/helpers.js';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 import { checkedSpec, scenario } from './scenario.js';
 
 const env = scenario();

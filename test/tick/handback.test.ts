@@ -1,6 +1,6 @@
 import { NetworkingV1Api, type V1Deployment, type V1Ingress, type V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { failureOf } from '../sandbox/support.js';
+import { failureOf } from '../support/sandbox.js';
 import { scenario } from './scenario.js';
 import { GROUP, imageOf, type TickFixture } from './support.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from '../metrics/prometheus-harness.js';
 import { fixture, imageOf, tickSandbox } from './support.js';
 

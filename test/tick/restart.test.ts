@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyStatus } from '../../src/policy/status.js';
-import { SimulatedCrash, throwingCrashHook, type CrashPoint } from '../../src/tick/index.js';
+import type { PolicyStatus } from '../../src/pipeline/policy/status.js';
+import { SimulatedCrash, throwingCrashHook, type CrashPoint } from '../../src/runtime/tick/index.js';
 import { scenario } from './scenario.js';
 import { GROUP, imageOf, MERGE, type TickFixture } from './support.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../sandbox/support.js';
+import { waitFor } from '../support/wait.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
 import { checkedSpec, scenario } from './scenario.js';
 import { imageOf, type TickFixture } from './support.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '@kubestead/sandbox';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
 import { fixture, tickSandbox, type FixtureOptions, type TickFixture } from './support.js';
 

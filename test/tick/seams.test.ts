@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionRecord, Recorder } from '../../src/record/recorder.js';
-import { kubernetesSecretReader } from '../../src/secrets/kubernetes.js';
-import { SecretUnavailableError } from '../../src/secrets/reader.js';
+import type { DecisionRecord, Recorder } from '../../src/pipeline/record/recorder.js';
+import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js';
+import { SecretUnavailableError } from '../../src/adapters/secrets/reader.js';
 import { scenario } from './scenario.js';
 import { GROUP, MERGE } from './support.js';
 

@@ -3,21 +3,22 @@ import {
   type CoreV1Event, type V1CustomResourceDefinition, type V1Deployment, type V1Pod, type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { rolledOut } from '../../src/actuate/deployments.js';
-import { ManualClock } from '../../src/clock/manual.js';
-import type { ClusterCache, PolicyObject } from '../../src/controller/cache.js';
-import type { OperatorDeps, TickObserver } from '../../src/controller/deps.js';
-import type { Reconciler, ReconcileResult } from '../../src/controller/reconciler.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { createMetricsRuntime } from '../../src/metrics/index.js';
-import { crdYaml } from '../../src/policy/gen-crd.js';
-import type { PolicyStatus } from '../../src/policy/status.js';
-import { nullRecorder } from '../../src/record/fanout.js';
-import type { Recorder } from '../../src/record/recorder.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { kubernetesSecretReader } from '../../src/secrets/kubernetes.js';
-import { createTickReconciler, type CrashHook } from '../../src/tick/index.js';
-import { testSandbox, waitFor } from '../sandbox/support.js';
+import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
+import { ManualClock } from '../../src/lib/clock/manual.js';
+import type { ClusterCache, PolicyObject } from '../../src/runtime/controller/cache.js';
+import type { OperatorDeps, TickObserver } from '../../src/runtime/controller/deps.js';
+import type { Reconciler, ReconcileResult } from '../../src/runtime/controller/reconciler.js';
+import { silentLogger } from '../../src/lib/log/logger.js';
+import { createMetricsRuntime } from '../../src/adapters/providers/index.js';
+import { crdYaml } from '../../src/tools/gen/crd.js';
+import type { PolicyStatus } from '../../src/pipeline/policy/status.js';
+import { nullRecorder } from '../../src/pipeline/record/fanout.js';
+import type { Recorder } from '../../src/pipeline/record/recorder.js';
+import type { Sandbox } from '@kubestead/sandbox';
+import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js';
+import { createTickReconciler, type CrashHook } from '../../src/runtime/tick/index.js';
+import { testSandbox } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
 
 export const GROUP = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
 export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CRASH_POINTS, crashHookFromEnv, SimulatedCrash, throwingCrashHook } from '../../src/tick/crash.js';
-import { stepElapsedSeconds } from '../../src/tick/analysis.js';
-import { readOverride } from '../../src/tick/overrides.js';
-import { nearestCanaryCount, replicaShare } from '../../src/routers/replicas.js';
-import { eventReason } from '../../src/record/events.js';
-import { fanOutRecorder, RecordRefusedError } from '../../src/record/fanout.js';
-import type { DecisionRecord } from '../../src/record/recorder.js';
-import { stepPlan } from '../../src/facts/steps.js';
-import type { PolicySpec } from '../../src/policy/schema.js';
+import { CRASH_POINTS, crashHookFromEnv, SimulatedCrash, throwingCrashHook } from '../../src/runtime/tick/crash.js';
+import { stepElapsedSeconds } from '../../src/runtime/tick/analysis.js';
+import { readOverride } from '../../src/runtime/tick/overrides.js';
+import { nearestCanaryCount, replicaShare } from '../../src/adapters/routers/replicas.js';
+import { eventReason } from '../../src/pipeline/record/events.js';
+import { fanOutRecorder, RecordRefusedError } from '../../src/pipeline/record/fanout.js';
+import type { DecisionRecord } from '../../src/pipeline/record/recorder.js';
+import { stepPlan } from '../../src/pipeline/facts/steps.js';
+import type { PolicySpec } from '../../src/pipeline/policy/schema.js';
 
 describe('the replica split', () => {
   it.each([

@@ -1,0 +1,143 @@
+import {
+  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
+  type CoreV1Event, type KubeConfig, type V1Deployment,
+} from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
+import type { PolicyObject } from '../../runtime/controller/cache.js';
+import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from './names.js';
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** The HTTP status of a failed API call, or undefined for other errors. */
+export function statusCode(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+export const isConflict = (error: unknown): boolean => statusCode(error) === 409;
+export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
+
+/** A failed call in one line (no body dump, no credentials): `GET deployment shop/x: 503`. */
+export function describeApiError(what: string, error: unknown): string {
+  const code = statusCode(error);
+  return `${what}: ${code !== undefined ? `HTTP ${code}` : error instanceof Error ? error.message : String(error)}`;
+}
+
+/**
+ * Every API call the tick makes, each a direct request (never the cache): the writes carry the
+ * resourceVersion they were computed from, so that a concurrent change answers 409 instead of
+ * being overwritten.
+ */
+export class KubeClient {
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  /**
+   * Read-your-writes: the resourceVersion each of our writes replaced. An informer cache that still
+   * shows it has not seen our write, and acting on it would repeat an action (argo-rollouts #720).
+   */
+  private readonly replaced = new LRUCache<string, string>({ max: 20_000 });
+
+  constructor(kubeConfig: KubeConfig) {
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  private policyPath(namespace: string, name: string) {
+    return { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL, namespace, name };
+  }
+
+  private noteWrite(id: string, before: string | undefined, after: { metadata?: { resourceVersion?: string } } | undefined): void {
+    if (before !== undefined && after?.metadata?.resourceVersion !== before) this.replaced.set(id, before);
+  }
+
+  /** Whether a cached object is older than one of our own writes (then read it from the API instead). */
+  isStale(kind: 'policy' | 'deployment', object: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } }): boolean {
+    const { namespace = '', name = '', resourceVersion } = object.metadata ?? {};
+    return resourceVersion !== undefined && this.replaced.get(`${kind}/${namespace}/${name}`) === resourceVersion;
+  }
+
+  async readPolicy(namespace: string, name: string): Promise<PolicyObject | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject(this.policyPath(namespace, name))) as PolicyObject;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Replaces the status subresource; 409 when the policy changed since `policy` was read. */
+  async writePolicyStatus(policy: PolicyObject, status: Record<string, unknown>): Promise<PolicyObject> {
+    const { namespace = '', name = '' } = policy.metadata ?? {};
+    const body = { apiVersion: policy.apiVersion, kind: policy.kind, metadata: policy.metadata, status };
+    const written = (await this.custom.replaceNamespacedCustomObjectStatus({ ...this.policyPath(namespace, name), body })) as PolicyObject;
+    this.noteWrite(`policy/${namespace}/${name}`, policy.metadata?.resourceVersion, written);
+    return written;
+  }
+
+  /** A merge patch of the policy's metadata (finalizers, annotations), guarded by its resourceVersion. */
+  async patchPolicyMetadata(policy: PolicyObject, metadata: Record<string, unknown>): Promise<PolicyObject> {
+    const { namespace = '', name = '', resourceVersion } = policy.metadata ?? {};
+    const body = { metadata: { ...metadata, resourceVersion } };
+    const written = (await this.custom.patchNamespacedCustomObject({ ...this.policyPath(namespace, name), body }, MERGE)) as PolicyObject;
+    this.noteWrite(`policy/${namespace}/${name}`, resourceVersion, written);
+    return written;
+  }
+
+  async readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    try {
+      return await this.apps.readNamespacedDeployment({ namespace, name });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  createDeployment(namespace: string, body: V1Deployment): Promise<V1Deployment> {
+    return this.apps.createNamespacedDeployment({ namespace, body });
+  }
+
+  /** Replaces a Deployment (its metadata.resourceVersion guards the write). */
+  async replaceDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+    const { namespace = '', name = '', resourceVersion } = deployment.metadata ?? {};
+    const written = await this.apps.replaceNamespacedDeployment({ namespace, name, body: deployment });
+    this.noteWrite(`deployment/${namespace}/${name}`, resourceVersion, written);
+    return written;
+  }
+
+  async deleteDeployment(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    try {
+      await this.apps.deleteNamespacedDeployment({ namespace, name, body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' } });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * Sets a Deployment's replicas through its /scale subresource (what an HPA or `kubectl scale`
+   * uses), guarded by the resourceVersion of the scale just read. Returns the replicas read back.
+   */
+  async scale(namespace: string, name: string, replicas: number): Promise<number> {
+    try {
+      return await this.scaleOnce(namespace, name, replicas);
+    } catch (error) {
+      // The Deployment changed between read and write (its controller updates it often): read it
+      // again and write the same absolute count once more; a second conflict fails the tick.
+      if (!isConflict(error)) throw error;
+      return this.scaleOnce(namespace, name, replicas);
+    }
+  }
+
+  private async scaleOnce(namespace: string, name: string, replicas: number): Promise<number> {
+    const current = await this.apps.readNamespacedDeploymentScale({ namespace, name });
+    if (current.spec?.replicas === replicas) return replicas;
+    const body = { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas } };
+    const written = await this.apps.patchNamespacedDeploymentScale({ namespace, name, body }, MERGE);
+    this.noteWrite(`deployment/${namespace}/${name}`, current.metadata?.resourceVersion, written);
+    return written.spec?.replicas ?? 0;
+  }
+
+  async createEvent(namespace: string, event: CoreV1Event): Promise<void> {
+    await this.core.createNamespacedEvent({ namespace, body: event });
+  }
+}

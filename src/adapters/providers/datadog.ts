@@ -1,0 +1,88 @@
+import type { DatadogSpec } from '../../pipeline/policy/schema.js';
+import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, strings, trySample, type Answer, type Obj } from './answer.js';
+import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
+import { finiteNumber } from './extract.js';
+import type { HttpResponse } from './http.js';
+import { MetricError, type Sample } from './types.js';
+
+/** The API address of a Datadog site: `datadoghq.eu` → `https://api.datadoghq.eu`. */
+export function datadogAddress(spec: Pick<DatadogSpec, 'site' | 'address'>): string {
+  return (spec.address ?? `https://api.${spec.site}`).replace(/\/+$/, '');
+}
+
+/**
+ * Datadog metrics queries: GET /api/v1/query over a window of one interval ending at the tick.
+ * The default value is the last non-null point of the single series. A `value` jsonata expression
+ * sees the whole response body (`{status, res_type, series, from_date, to_date, query}`).
+ */
+export function datadogBackend(spec: DatadogSpec): Backend {
+  const base = datadogAddress(spec);
+  const budget = timeoutMs(spec.timeout);
+  return {
+    kind: 'datadog',
+    language: 'datadog',
+    where: `datadog ${displayUrl(base)}`,
+    cacheKey: (ctx) => `${specIdentity('datadog', spec, ctx)}\u0000${ctx.intervalSeconds}`,
+    async query(query, ctx, { http }) {
+      const [apiKey, appKey] = await Promise.all([
+        ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef),
+        ctx.secrets.read(ctx.policy.namespace, spec.appKeySecretRef),
+      ]);
+      const to = Math.floor(ctx.time.getTime() / 1000);
+      const url = new URL(`${base}/api/v1/query`);
+      url.searchParams.set('from', String(to - Math.max(Math.round(ctx.intervalSeconds), 1)));
+      url.searchParams.set('to', String(to));
+      url.searchParams.set('query', query);
+      const headers = { 'DD-API-KEY': apiKey, 'DD-APPLICATION-KEY': appKey, accept: 'application/json' };
+      const res = await http.request({ url, method: 'GET', headers }, limitsOf(budget, ctx));
+      return parseAnswer(res);
+    },
+  };
+}
+
+const HINTS: Record<number, string> = {
+  401: 'check the API key and the site',
+  403: 'check the API and application keys, their scopes and the site',
+  429: 'rate limit reached',
+};
+
+export function parseAnswer(res: HttpResponse): Answer {
+  if (res.status !== 200) {
+    const errors = strings(isObj(maybeJson(res)) ? (maybeJson(res) as Obj).errors : undefined);
+    throw httpFailure(res, [...errors, HINTS[res.status]].filter(Boolean).join('; ') || undefined);
+  }
+  const doc = parseJson(res);
+  if (!isObj(doc)) throw new MetricError('the answer is not a Datadog query response');
+  const errors = [...strings(doc.errors), ...(typeof doc.error === 'string' && doc.error ? [doc.error] : [])];
+  if (errors.length || doc.status === 'error') throw new MetricError(`Datadog error: ${errors.join('; ') || 'status "error"'}`);
+  if (!Array.isArray(doc.series)) throw new MetricError('the answer has no "series" list');
+  const series: unknown[] = doc.series;
+  return { doc, sample: trySample(() => pick(series)), shape: shapeOf(series), warnings: [], bytes: res.body.length };
+}
+
+function points(series: unknown): unknown[] {
+  return isObj(series) && Array.isArray(series.pointlist) ? series.pointlist : [];
+}
+
+function shapeOf(series: unknown[]): string {
+  const detail = series.length === 1 ? (() => {
+    const list = points(series[0]);
+    const nulls = list.filter((p) => !Array.isArray(p) || p[1] === null).length;
+    return `, ${list.length} points${nulls ? ` (${nulls} null)` : ''}`;
+  })() : '';
+  return `time_series with ${series.length} series${detail}`;
+}
+
+function pick(series: unknown[]): Sample {
+  if (series.length === 0) throw new MetricError(EMPTY);
+  if (series.length > 1) throw ambiguous(series.length, 'series', series.map((s) => (isObj(s) && typeof s.scope === 'string' ? s.scope : '?')));
+  const list = points(series[0]);
+  for (let i = list.length - 1; i >= 0; i--) {
+    const point = list[i];
+    if (!Array.isArray(point) || point[1] === null || point[1] === undefined) continue;
+    const [ts, raw] = point as [unknown, unknown];
+    const observedAt = typeof ts === 'number' ? new Date(ts).toISOString() : undefined;
+    return { value: finiteNumber(raw, 'the last non-null point'), raw: point, ...(observedAt ? { observedAt } : {}) };
+  }
+  throw new MetricError(list.length ? `no data: all ${list.length} points of the series are null` : 'no data: the series has no points in the window');
+}

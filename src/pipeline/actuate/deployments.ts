@@ -1,0 +1,56 @@
+import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { MANAGED_BY, primaryName, ROLE_LABEL } from '../../adapters/kube/names.js';
+
+/** Annotations of the target that belong to it alone and are not copied to its primary. */
+const NOT_COPIED = /^(deployment\.kubernetes\.io\/|kubectl\.kubernetes\.io\/last-applied-configuration$)/;
+
+const withRole = (labels: Record<string, string> | undefined): Record<string, string> => ({ ...(labels ?? {}), [ROLE_LABEL]: 'primary' });
+
+/** A pod template for primary: the target's, with `kubestead.io/role: primary` on its labels. */
+export function primaryTemplate(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
+  const copy = structuredClone(template ?? {});
+  copy.metadata = { ...(copy.metadata ?? {}), labels: withRole(copy.metadata?.labels) };
+  return copy;
+}
+
+/**
+ * `<target>-primary`: a copy of the target's spec with the role label on selector and template, its
+ * replica count, the managed-by label and an ownerReference to the policy. Only spec and chosen
+ * metadata are copied: a read object's resourceVersion, uid, managedFields, creationTimestamp and
+ * status would make the create fail or lie.
+ */
+export function primaryFrom(target: V1Deployment, owner: V1OwnerReference): V1Deployment {
+  const meta = target.metadata ?? {};
+  const spec = structuredClone(target.spec ?? { selector: {}, template: {} });
+  const annotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([key]) => !NOT_COPIED.test(key)));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: primaryName(meta.name ?? ''),
+      namespace: meta.namespace,
+      labels: { ...withRole(meta.labels), ...MANAGED_BY },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+      ownerReferences: [owner],
+    },
+    spec: {
+      ...spec,
+      replicas: target.spec?.replicas ?? 1,
+      selector: { ...spec.selector, matchLabels: withRole(spec.selector.matchLabels) },
+      template: primaryTemplate(target.spec?.template),
+    },
+  };
+}
+
+/** A Deployment whose controller has rolled out its current spec, every replica updated and ready. */
+export function rolledOut(d: V1Deployment | undefined): boolean {
+  if (!d) return false;
+  const want = d.spec?.replicas ?? 1;
+  const { observedGeneration = 0, updatedReplicas = 0, readyReplicas = 0, replicas = 0 } = d.status ?? {};
+  return observedGeneration >= (d.metadata?.generation ?? 0) && [updatedReplicas, readyReplicas, replicas].every((n) => n === want);
+}
+
+/** The images of a template's containers, for messages (`app=shop:1.4`). */
+export function imagesOf(template: V1PodTemplateSpec | undefined): string {
+  return (template?.spec?.containers ?? []).map((c) => `${c.name}=${c.image ?? '?'}`).join(', ');
+}

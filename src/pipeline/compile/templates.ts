@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DERIVED_UNAVAILABLE, LEVEL_NAMES, NO_DECISION, PRECEDENCE } from './precedence.js';
+import { fromRoot } from '../../lib/root.js';
+
+export const RULE_TARGETS = ['once', 'custom-rule'] as const;
+export const EACH_TARGETS = ['check', 'check-max', 'check-min'] as const;
+
+/** One reason of an `any` template: a condition and what it means when it holds. */
+const anyReasonSchema = z.strictObject({
+  rule: z.string().optional(),
+  of: z.enum(EACH_TARGETS).optional(),
+  if: z.string().optional(),
+  condition: z.unknown(),
+  message: z.string(),
+  /** A condition over every check (`$.*.status contains unavailable`) is explained by one reason per check whose field has the value. */
+  perCheck: z.strictObject({ field: z.enum(['status']), value: z.string() }).optional(),
+});
+
+const templateSchema = z.strictObject({
+  name: z.string(),
+  per: z.enum(RULE_TARGETS),
+  /** An action, or a placeholder filled from the policy (`{{then}}`, `{{onMetricUnavailable}}`), checked when compiled. */
+  action: z.string(),
+  conditions: z.unknown().optional(),
+  message: z.string().optional(),
+  any: z.array(anyReasonSchema).optional(),
+  unlessFired: z.array(z.enum(LEVEL_NAMES)).optional(),
+}).refine((t) => (t.message === undefined) !== (t.any === undefined), { error: 'a template needs exactly one of "message" or "any"' });
+
+/** A built-in rule template of rules/, with its precedence level (its place in PRECEDENCE, from 1). */
+export type RuleTemplate = z.output<typeof templateSchema> & { level: number };
+export type AnyReasonTemplate = z.output<typeof anyReasonSchema>;
+
+/** rules/ sits at the package root, beside dist/ and src/. */
+export const RULES_DIR = fromRoot('rules');
+
+let loaded: RuleTemplate[] | undefined;
+
+/** The built-in templates, read once, in precedence order. */
+export function ruleTemplates(dir = RULES_DIR): RuleTemplate[] {
+  if (dir === RULES_DIR && loaded) return loaded;
+  const listed = new Set<string>(PRECEDENCE.map((level) => level.file));
+  const stray = readdirSync(dir).filter((f) => f.endsWith('.json') && !listed.has(f));
+  if (stray.length) throw new Error(`rules/: ${stray.join(', ')} not in the precedence list (src/pipeline/compile/precedence.ts)`);
+  const templates = PRECEDENCE.flatMap(({ file }, index) => {
+    const parsed = z.array(templateSchema).safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    if (!parsed.success) throw new Error(`rules/${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data.map((t) => ({ ...t, level: index + 1 }));
+  });
+  if (dir === RULES_DIR) loaded = templates;
+  return templates;
+}
+
+/** Every rule name the built-in rules can give a reason (a custom rule may not take one): read from rules/, not copied. */
+export function builtinRuleNames(): string[] {
+  const names = ruleTemplates()
+    .filter((t) => t.per === 'once')
+    .flatMap((t) => [t.name, ...(t.any ?? []).flatMap((entry) => (entry.rule ? [entry.rule] : []))]);
+  return [...new Set([...names, DERIVED_UNAVAILABLE, NO_DECISION])];
+}

@@ -1,0 +1,108 @@
+import { builtinRuleNames } from '../compile/templates.js';
+import { DURATION_BOUNDS, formatDuration, parseDuration } from './duration.js';
+import type { PolicyIssue } from './issues.js';
+import { isObj, list, type Obj } from './objects.js';
+import { referenceIssues, valueExpressionIssues } from './references.js';
+import { credentialIssues } from './urls.js';
+import { routingIssues } from '../../adapters/routers/expressible.js';
+
+/** The only variables a query template may use (DESIGN.md §3). */
+export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
+export const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g;
+
+/**
+ * Cross-field rules the schema cannot say field by field. Runs on the raw spec, tolerant of wrong
+ * types (the schema reports those), so that one pass reports every problem of a file.
+ */
+export function semanticIssues(spec: unknown): PolicyIssue[] {
+  if (!isObj(spec)) return [];
+  return [
+    ...stepIssues(spec), ...checkIssues(spec), ...referenceIssues(spec), ...ruleIssues(spec), ...credentialIssues(spec), ...timeoutIssues(spec),
+    ...routingIssues(spec),
+  ];
+}
+
+function stepIssues(spec: Obj): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  let previous: { weight: number; index: number } | undefined;
+  list(spec.steps).forEach((step, index) => {
+    if (!isObj(step) || typeof step.weight !== 'number') return;
+    if (previous && step.weight <= previous.weight) {
+      issues.push({
+        path: ['spec', 'steps', index, 'weight'],
+        message: `weights must ascend: ${step.weight} is not above ${previous.weight} (steps[${previous.index}])`,
+      });
+    }
+    previous = { weight: step.weight, index };
+  });
+  return issues;
+}
+
+function checkIssues(spec: Obj): PolicyIssue[] {
+  const providers = isObj(spec.providers) ? Object.keys(spec.providers) : [];
+  const seen = new Map<string, number>();
+  return list(spec.checks).flatMap((check, index) => {
+    if (!isObj(check)) return [];
+    const at = (...rest: (string | number)[]) => ['spec', 'checks', index, ...rest];
+    const issues: PolicyIssue[] = [];
+    if (typeof check.name === 'string') {
+      const first = seen.get(check.name);
+      if (first !== undefined) issues.push({ path: at('name'), message: `duplicate check name "${check.name}" (first at checks[${first}])` });
+      else seen.set(check.name, index);
+    }
+    if (typeof check.provider === 'string' && !providers.includes(check.provider)) {
+      const known = providers.length ? `; providers are ${providers.join(', ')}` : '; spec.providers is empty';
+      issues.push({ path: at('provider'), message: `unknown provider "${check.provider}"${known}` });
+    }
+    issues.push(...boundIssues(check, at));
+    if (typeof check.query === 'string') issues.push(...templateIssues(check.query, at('query')));
+    if (typeof check.value === 'string') issues.push(...valueExpressionIssues(check.value, at('value')));
+    return issues;
+  });
+}
+
+function boundIssues(check: Obj, at: (...rest: string[]) => (string | number)[]): PolicyIssue[] {
+  if (check.min === undefined && check.max === undefined) {
+    return [{ path: at(), message: 'a check needs at least one bound: min or max' }];
+  }
+  if (typeof check.min === 'number' && typeof check.max === 'number' && check.min > check.max) {
+    return [{ path: at('min'), message: `min ${check.min} is above max ${check.max}` }];
+  }
+  return [];
+}
+
+export function templateIssues(query: string, path: (string | number)[]): PolicyIssue[] {
+  return [...query.matchAll(TEMPLATE)]
+    .map((m) => m[1] ?? '')
+    .filter((variable) => !(TEMPLATE_VARIABLES as readonly string[]).includes(variable))
+    .map((variable) => ({
+      path,
+      message: `unknown template variable "{{ ${variable} }}"; the variables are ${TEMPLATE_VARIABLES.join(', ')}`,
+    }));
+}
+
+function ruleIssues(spec: Obj): PolicyIssue[] {
+  const seen = new Map<string, number>();
+  return list(spec.rules).flatMap((rule, index) => {
+    if (!isObj(rule) || typeof rule.name !== 'string') return [];
+    const path = ['spec', 'rules', index, 'name'];
+    if (builtinRuleNames().includes(rule.name)) {
+      return [{ path, message: `"${rule.name}" is the name of a built-in rule; choose another` }];
+    }
+    const first = seen.get(rule.name);
+    if (first !== undefined) return [{ path, message: `duplicate rule name "${rule.name}" (first at rules[${first}])` }];
+    seen.set(rule.name, index);
+    return [];
+  });
+}
+
+/** A provider's timeout above the interval would let one tick's queries run into the next. */
+function timeoutIssues(spec: Obj): PolicyIssue[] {
+  const interval = parseDuration(typeof spec.interval === 'string' ? spec.interval : '30s');
+  if (interval === null || !isObj(spec.providers)) return [];
+  return Object.entries(spec.providers).flatMap(([name, provider]) => Object.entries(isObj(provider) ? provider : {}).flatMap(([kind, settings]) => {
+    const timeout = isObj(settings) && typeof settings.timeout === 'string' ? parseDuration(settings.timeout) : null;
+    if (timeout === null || timeout <= interval || timeout > DURATION_BOUNDS.timeout.max) return [];
+    return [{ path: ['spec', 'providers', name, kind, 'timeout'], message: `${formatDuration(timeout)} is above spec.interval ${formatDuration(interval)}: a query must end before the next tick` }];
+  }));
+}

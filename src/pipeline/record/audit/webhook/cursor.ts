@@ -1,0 +1,70 @@
+import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { PolicyRef } from '../../recorder.js';
+import { isConflict, isNotFound, labelValue, MANAGED_BY, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
+
+/** How far a destination has acknowledged the chain: the last delivered entry. */
+export interface Cursor {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The delivery cursors of a policy, one key per destination, in one ConfigMap beside the chain:
+ * whichever replica leads next resumes from there.
+ */
+export class CursorStore {
+  private readonly core: CoreV1Api;
+
+  constructor(kubeConfig: KubeConfig, private readonly keepAfterDeletion: boolean) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  async read(policy: PolicyRef, key: string): Promise<Cursor | null> {
+    const map = await this.readMap(policy);
+    const text = map?.data?.[key];
+    return text ? (JSON.parse(text) as Cursor) : null;
+  }
+
+  /** Moves the destination's cursor forward (never back), re-reading on a conflict. */
+  async advance(policy: PolicyRef, key: string, cursor: Cursor): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      const map = await this.readMap(policy);
+      const current = map?.data?.[key] ? (JSON.parse(map.data[key]) as Cursor) : null;
+      if (current && current.seq >= cursor.seq) return;
+      try {
+        await this.write(policy, map, { ...map?.data, [key]: JSON.stringify(cursor) });
+        return;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
+    throw new Error(`delivery cursor of ${policy.namespace}/${policy.name}: still conflicting`);
+  }
+
+  private async readMap(policy: PolicyRef): Promise<V1ConfigMap | null> {
+    try {
+      return await this.core.readNamespacedConfigMap({ name: objectName(policy, 'audit-cursor'), namespace: policy.namespace });
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async write(policy: PolicyRef, map: V1ConfigMap | null, data: Record<string, string>): Promise<void> {
+    if (map) {
+      await this.core.replaceNamespacedConfigMap({ name: map.metadata!.name!, namespace: policy.namespace, body: { ...map, data } });
+      return;
+    }
+    await this.core.createNamespacedConfigMap({
+      namespace: policy.namespace,
+      body: {
+        metadata: {
+          name: objectName(policy, 'audit-cursor'), namespace: policy.namespace,
+          labels: { ...MANAGED_BY, [ROLE_LABEL]: 'cursor', [UID_LABEL]: policy.uid, [POLICY_LABEL]: labelValue(policy.name) },
+          ownerReferences: this.keepAfterDeletion ? undefined : [ownerOf(policy)],
+        },
+        data,
+      },
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Clock } from '../../lib/clock/clock.js';
+import type { Action } from '../../pipeline/decide/decision.js';
+import type { Recorder } from '../../pipeline/record/recorder.js';
+import type { ClusterCache } from './cache.js';
+
+/** What the tick reports to /metrics (prom-client behind it); every method is cheap and never throws. */
+export interface TickObserver {
+  decision(action: Action, mode: 'active' | 'shadow'): void;
+  tick(durationMs: number): void;
+  measurement(provider: string, status: 'ok' | 'unavailable', durationMs: number): void;
+  phase(key: string, phase: string | null): void;
+  /** Optional: a policy's audit trail as the recorder reports it (reason PascalCase; backlog: undelivered entries). */
+  audit?(key: string, health: { healthy: boolean; reason: string; backlog: number }): void;
+}
+
+/** Everything a reconciler needs from the process around it, built once by `kubestead run`. */
+export interface OperatorDeps {
+  cache: ClusterCache;
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  logger: Logger;
+  recorder: Recorder;
+  observer: TickObserver;
+  /** The controller's identity (pod name, or host and pid), in Events, records and the Lease. */
+  identity: string;
+  /** The operator's allow-list of metric provider hosts; undefined: any host but link-local. */
+  allowedHosts?: readonly string[];
+}

@@ -1,0 +1,148 @@
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../lib/clock/clock.js';
+import { createLogger } from '../../lib/log/logger.js';
+import { nullRecorder } from '../../pipeline/record/fanout.js';
+import type { Recorder } from '../../pipeline/record/recorder.js';
+import { ObservedKubeConfig } from '../../adapters/kube/requests.js';
+import { Controller, intervalMs } from './controller.js';
+import type { OperatorDeps } from './deps.js';
+import { parseAddress, serveHealth, serveMetrics, type Check, type RunningServer } from './http.js';
+import { InformerCache } from './informer-cache.js';
+import { createInformers, informerList } from './informers.js';
+import { LeaderElector } from './leader.js';
+import { OperatorMetrics } from './telemetry.js';
+import { WorkQueue } from './queue.js';
+import type { Reconciler } from './reconciler.js';
+
+/** Tuning that tests and the benchmark set; the defaults are the documented ones. */
+export interface OperatorTuning {
+  maxInFlight?: number;
+  watchTimeoutSeconds?: number;
+  silentAfterMs?: number;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** How long a shutdown waits for the reconciles in flight (default 30 s). */
+  shutdownGraceMs?: number;
+  relatedDelayMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Watch and act in this namespace only (default: all). */
+  namespace?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Act only while holding the Lease (default false: act at once). */
+  leaderElect?: boolean;
+  /** Where the Lease lives (default: `namespace`, else `default`). */
+  leaseNamespace?: string;
+  /** `[HOST]:PORT` of /metrics (default 127.0.0.1:0: a free loopback port). */
+  metricsAddr?: string;
+  /** `[HOST]:PORT` of /healthz and /readyz (default 127.0.0.1:0). */
+  healthAddr?: string;
+  allowedHosts?: readonly string[];
+  /** In Events, records and the Lease (default: host name and pid; in a pod the host name is the pod's name). */
+  identity?: string;
+  reconcilerFactory(deps: OperatorDeps): Reconciler;
+  /** Where records are stored before they are acted on (default: nowhere; the tick logs each one either way). */
+  recorder?: Recorder;
+  tuning?: OperatorTuning;
+}
+
+export interface RunningOperator {
+  metricsPort: number;
+  healthPort: number;
+  isLeader(): boolean;
+  ready(): boolean;
+  /** Finishes the reconciles in flight, releases the Lease, stops the informers and servers. */
+  stop(): Promise<void>;
+}
+
+interface Parts {
+  metrics: OperatorMetrics;
+  cache: InformerCache;
+  queue: WorkQueue;
+  controller: Controller;
+  elector: LeaderElector | null;
+}
+
+function build(options: OperatorOptions, clock: Clock, logger: Logger, identity: string): Parts {
+  const tuning = options.tuning ?? {};
+  const parts = {} as Parts;
+  const leader = (): boolean => (parts.elector ? parts.elector.isLeader() : true);
+  parts.metrics = new OperatorMetrics({
+    informers: () => informerList(parts.cache.informers).map((i) => ({ name: i.spec.name, staleMs: i.staleMs(), synced: i.synced() })),
+    isLeader: leader,
+    queue: () => ({ policies: parts.queue.size, inFlight: parts.queue.inFlight }),
+  });
+  const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
+  const supervision = { kubeConfig, clock, logger, observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code), watchTimeoutSeconds: tuning.watchTimeoutSeconds, silentAfterMs: tuning.silentAfterMs };
+  parts.cache = new InformerCache(createInformers(kubeConfig, options.namespace, supervision));
+  const recorder = options.recorder ?? nullRecorder;
+  const deps: OperatorDeps = { cache: parts.cache, kubeConfig, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
+  parts.queue = new WorkQueue({
+    clock, logger, reconciler: options.reconcilerFactory(deps), maxInFlight: tuning.maxInFlight, backoffMaxMs: tuning.backoffMaxMs,
+    intervalOf: (key) => intervalMs(parts.cache.policy(key)),
+    onDone: (_key, outcome, durationMs) => parts.metrics.reconciled(outcome, durationMs),
+  });
+  parts.controller = new Controller({ cache: parts.cache, queue: parts.queue, clock, logger, observer: parts.metrics, relatedDelayMs: tuning.relatedDelayMs, recorder });
+  parts.elector = options.leaderElect ? new LeaderElector({
+    kubeConfig, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
+    leaseDurationMs: tuning.leaseDurationMs, renewDeadlineMs: tuning.renewDeadlineMs, retryPeriodMs: tuning.retryPeriodMs,
+    onStartedLeading: () => void parts.controller.activate(leader, identity),
+    onStoppedLeading: (reason) => parts.controller.deactivate(`lost leadership: ${reason}`),
+  }) : null;
+  return parts;
+}
+
+function healthChecks(parts: Parts): { live(): Check[]; ready(): Check[] } {
+  return {
+    live: () => [{ name: 'dispatcher', ok: true }],
+    ready: () => [
+      ...informerList(parts.cache.informers).map((i) => ({ name: `informer-${i.spec.name}`, ok: i.synced() })),
+      { name: 'leader-election', ok: parts.elector ? parts.elector.healthy() : true },
+    ],
+  };
+}
+
+/** Starts the operator: informers, the work queue, leader election (when asked), /metrics, /healthz and /readyz. */
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger();
+  const identity = options.identity ?? `${hostname()}_${process.pid}`;
+  const parts = build(options, clock, logger, identity);
+  const health = healthChecks(parts);
+  const servers: RunningServer[] = [];
+  try {
+    servers.push(await serveMetrics(parseAddress(options.metricsAddr ?? '127.0.0.1:0', 'metrics address'), parts.metrics.registry));
+    servers.push(await serveHealth(parseAddress(options.healthAddr ?? '127.0.0.1:0', 'health address'), health));
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw error;
+  }
+  const [metricsServer, healthServer] = servers as [RunningServer, RunningServer];
+  logger.info({ metricsPort: metricsServer.port, healthPort: healthServer.port, namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect ?? false, identity }, 'kubestead operator started');
+  for (const informer of informerList(parts.cache.informers)) informer.start();
+  const dispatching = parts.queue.run();
+  if (parts.elector) parts.elector.start();
+  else void parts.controller.activate(() => true);
+  return {
+    metricsPort: metricsServer.port,
+    healthPort: healthServer.port,
+    isLeader: () => (parts.elector ? parts.elector.isLeader() : true),
+    ready: () => health.ready().every((c) => c.ok),
+    stop: async () => {
+      parts.controller.stopActivating();
+      await parts.queue.drain(options.tuning?.shutdownGraceMs ?? 30_000, new Error('operator shutting down'));
+      await dispatching;
+      await parts.elector?.stop();
+      await Promise.all(informerList(parts.cache.informers).map((i) => i.stop()));
+      await Promise.all(servers.map((s) => s.close()));
+      logger.info({ identity }, 'kubestead operator stopped');
+    },
+  };
+}

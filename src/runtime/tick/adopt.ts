@@ -1,0 +1,60 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { Actuator } from '../../pipeline/actuate/actuator.js';
+import { imagesOf, primaryFrom, rolledOut } from '../../pipeline/actuate/deployments.js';
+import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
+import { isConflict } from '../../adapters/kube/client.js';
+import { primaryName } from '../../adapters/kube/names.js';
+import { templateHash } from './revision.js';
+import { recordEvent } from './record.js';
+
+/** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */
+function idleStatus(ctx: TickContext, canaryReplicas: number): void {
+  const target = targetOf(ctx);
+  const { conditions, audit, report, lastOverride } = ctx.next;
+  ctx.next = { conditions, audit, report, lastOverride, phase: 'Idle', stableRevision: templateHash(target.spec?.template), canaryWeight: 0, canaryReplicas };
+}
+
+/**
+ * Adoption: `<target>-primary` is created from the target's template and, once it is ready, the
+ * target is scaled to 0; from then on the target's pods are the canary. In shadow mode nothing is
+ * created: the policy only notes the running template as stable.
+ */
+export async function adopt(ctx: TickContext): Promise<Stop | undefined> {
+  if (policyOf(ctx).spec.mode === 'shadow') {
+    if (!ctx.status.phase) idleStatus(ctx, targetOf(ctx).spec?.replicas ?? 1);
+    return undefined;
+  }
+  const adopted = ctx.primary !== undefined && ctx.status.phase !== undefined && ctx.status.stableRevision !== undefined;
+  if (adopted) return undefined;
+  return ctx.primary ? takeOver(ctx, ctx.primary) : createPrimary(ctx);
+}
+
+/** Primary exists: once it is ready, the target goes to 0 and the policy is Idle. */
+async function takeOver(ctx: TickContext, primary: V1Deployment): Promise<Stop> {
+  const target = targetOf(ctx);
+  const name = target.metadata?.name ?? '';
+  if (!rolledOut(primary)) return stop(`waiting for ${primaryName(name)} to be ready`, WAIT_MS);
+  const actuator = new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target, primary });
+  await recordEvent(ctx, 'adopted', `adopted Deployment ${ctx.key.namespace}/${name}: ${primaryName(name)} runs ${imagesOf(target.spec?.template)} at ${actuator.stableReplicas} replicas; the target's own pods are the canary from now on`);
+  const applied = await actuator.rollback();
+  idleStatus(ctx, applied.canaryReplicas);
+  ctx.next.effectiveWeight = 0;
+  return stop('adopted', ctx.intervalMs);
+}
+
+async function createPrimary(ctx: TickContext): Promise<Stop> {
+  const target = targetOf(ctx);
+  const meta = ctx.raw.metadata ?? {};
+  const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: ctx.key.name, uid: meta.uid ?? '', controller: false, blockOwnerDeletion: false };
+  try {
+    ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primaryFrom(target, owner));
+  } catch (error) {
+    // Created meanwhile (by this policy before a restart, or by another): the next tick reads whose it is.
+    if (isConflict(error)) return stop('primary already exists; reading it again', WAIT_MS);
+    throw error;
+  }
+  // A shadow policy switched to active had a virtual rollout in status: adoption starts afresh from the live state.
+  const { conditions, audit, report, lastOverride } = ctx.next;
+  ctx.next = { conditions, audit, report, lastOverride };
+  return stop(`created ${ctx.primary.metadata?.name ?? ''}; waiting for it to be ready`, WAIT_MS);
+}

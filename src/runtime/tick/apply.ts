@@ -1,0 +1,112 @@
+import type { Decision } from '../../pipeline/decide/decision.js';
+import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
+import { shownWeight } from './drift.js';
+import { recordEvent } from './record.js';
+import type { RouterWeight } from '../../adapters/routers/router.js';
+import { actuatorOf, enterStep, isShadow, unchangedWeight, verifyWeight } from './release.js';
+import { stepLabel } from '../../pipeline/policy/vocabulary.js';
+
+/** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
+const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
+
+function leavePause(ctx: TickContext): void {
+  const since = ctx.next.pausedSince;
+  if (since) ctx.next.pausedSeconds = Math.round(((ctx.next.pausedSeconds ?? 0) + (ctx.now - Date.parse(since)) / 1000) * 1000) / 1000;
+  ctx.next.pausedSince = undefined;
+}
+
+/** manualPause: set by a `pause` override, lifted by `resume` or `promote`. */
+function noteManualPause(ctx: TickContext): void {
+  const override = ctx.override?.action;
+  if (override === 'pause') ctx.next.manualPause = true;
+  if (override === 'resume' || override === 'promote') ctx.next.manualPause = false;
+}
+
+/** What status says after a decision (the position; weights and counts are filled from what is read back). */
+function nextPosition(ctx: TickContext, decision: Decision): void {
+  const next = ctx.next;
+  noteManualPause(ctx);
+  switch (decision.action) {
+    case 'advance':
+      enterStep(ctx, decision.nextStep ?? (next.currentStep ?? 0) + 1);
+      break;
+    case 'promote':
+      leavePause(ctx);
+      Object.assign(next, { phase: 'Promoting', manualPause: false });
+      break;
+    case 'pause':
+      next.phase = 'Paused';
+      if (stopsTheClock(decision) && !next.pausedSince) next.pausedSince = isoAt(ctx.now);
+      break;
+    case 'rollback':
+      leavePause(ctx);
+      Object.assign(next, { phase: 'RolledBack', canaryWeight: 0, manualPause: false });
+      break;
+    case 'hold':
+      leavePause(ctx);
+      next.phase = 'Progressing';
+      break;
+    default: {
+      const unknown: never = decision.action;
+      throw new Error(`unknown action ${String(unknown)}`);
+    }
+  }
+  if (decision.action !== 'hold') next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
+}
+
+/**
+ * The live change a decision asks for: traffic and replicas (promotion's second half is a later
+ * tick's). Returns the canary's share when it is known without another read: the answer to a
+ * weighted router's write, or, when no weight was written (a hold or pause at the weight already
+ * given, or a weighted router's canary still getting ready for its step's weight), what this tick read.
+ */
+async function actuate(ctx: TickContext, decision: Decision): Promise<RouterWeight | undefined> {
+  if (decision.action === 'rollback') {
+    ctx.next.canaryReplicas = (await actuatorOf(ctx).rollback()).canaryReplicas;
+    return undefined;
+  }
+  if (decision.action === 'promote') {
+    await actuatorOf(ctx).startPromotion();
+    return undefined;
+  }
+  return giveStepWeight(ctx, decision);
+}
+
+/**
+ * advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
+ * and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
+ */
+async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<RouterWeight | undefined> {
+  const actuator = actuatorOf(ctx);
+  const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
+  const weight = ctx.next.canaryWeight ?? 0;
+  const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
+  const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
+  if (unchanged) return unchangedWeight(ctx);
+  const applied = await actuator.setCanaryWeight(weight, ready);
+  ctx.next.canaryReplicas = applied.canaryReplicas;
+  return applied.weightSet ? applied.weight : unchangedWeight(ctx);
+}
+
+/**
+ * Actuate and verify: applies the decision (shadow mode applies nothing and keeps the live counts
+ * in status), reads the weight back, and says when a pause lifted by itself.
+ */
+export async function applyDecision(ctx: TickContext): Promise<Stop | undefined> {
+  const decision = ctx.decision;
+  if (!decision) return undefined;
+  const wasPaused = ctx.status.phase === 'Paused';
+  nextPosition(ctx, decision);
+  if (wasPaused && ctx.next.phase === 'Progressing') {
+    const why = ctx.override ? `${ctx.override.action} by ${ctx.override.actor}` : decision.reasons.map((r) => r.message).join('; ');
+    await recordEvent(ctx, 'resumed', `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, ctx.policy?.spec.steps.length)}: ${why}`);
+  }
+  if (isShadow(ctx)) {
+    ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;
+    return undefined;
+  }
+  const known = await actuate(ctx, decision);
+  ctx.shared.crash('after-actuate');
+  await verifyWeight(ctx, known);
+  return undefined;
+}

@@ -1,0 +1,104 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { CompiledPolicy } from '../../pipeline/compile/compile.js';
+import type { PolicyObject } from '../controller/cache.js';
+import type { OperatorDeps } from '../controller/deps.js';
+import type { PolicyKey } from '../controller/reconciler.js';
+import type { Decision } from '../../pipeline/decide/decision.js';
+import type { GatherRuntime, Gathered } from '../../pipeline/facts/gather.js';
+import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
+import type { RecordReceipt, RecorderHealth } from '../../pipeline/record/recorder.js';
+import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.js';
+import type { CrashHook } from './crash.js';
+import type { KubeClient } from '../../adapters/kube/client.js';
+import type { PolicyMemo } from './load.js';
+import type { PendingOverride } from './overrides.js';
+import type { RolloutStatus } from './status.js';
+
+/** What every tick of the process shares, built once by createTickReconciler. */
+export interface TickShared {
+  deps: OperatorDeps;
+  kube: KubeClient;
+  gather: GatherRuntime;
+  crash: CrashHook;
+  /** Each policy's validated and compiled spec, until it changes. */
+  policies: PolicyMemo;
+}
+
+/**
+ * One tick of one policy: everything read, decided and applied, passed from phase to phase
+ * (argo-rollouts' rolloutContext). `status` is what was read; `next` is what will be written, and
+ * only when it differs.
+ */
+export interface TickContext {
+  key: PolicyKey;
+  signal: AbortSignal;
+  /** The tick's time (ms), read once: every phase sees the same instant. */
+  now: number;
+  shared: TickShared;
+  log: Logger;
+  /** The policy as read; its resourceVersion guards every write to it. */
+  raw: PolicyObject;
+  status: RolloutStatus;
+  next: RolloutStatus;
+  policy?: RolloutPolicy;
+  compiled?: CompiledPolicy;
+  target?: V1Deployment;
+  primary?: V1Deployment;
+  router?: TrafficRouter;
+  /** A weighted router's weight as the drift phase read it (or set it back) this tick: what a tick that writes no weight stands by. */
+  routerWeight?: RouterWeight;
+  override?: PendingOverride;
+  gathered?: Gathered;
+  decision?: Decision;
+  receipt?: RecordReceipt;
+  /** The recorder's health as read this tick (before an advance or promote). */
+  auditHealth?: RecorderHealth;
+  /** The policy's interval in ms (the requeue of a healthy tick). */
+  intervalMs: number;
+  /** The override annotation is to be removed once status is written (consumed, refused or stale). */
+  removeOverride?: boolean;
+  /** Something this tick set the Degraded condition (a later phase must not clear it). */
+  degraded?: boolean;
+}
+
+/** Why a phase ended the tick early, and when to come back (null: on the next change only). */
+export interface Stop {
+  why: string;
+  requeueAfterMs: number | null;
+  /** The spec cannot work as written: no retry until it changes. */
+  terminal?: boolean;
+}
+
+export type Phase = (ctx: TickContext) => Promise<Stop | undefined>;
+
+/** How soon a tick that waits for the cluster (pods becoming ready) looks again. */
+export const WAIT_MS = 2_000;
+
+export const stop = (why: string, requeueAfterMs: number | null, terminal = false): Stop => ({ why, requeueAfterMs, ...(terminal ? { terminal } : {}) });
+
+export const isoAt = (ms: number): string => new Date(ms).toISOString();
+
+/** The tick's policy, once the load phase has validated it (a phase after it may rely on it). */
+export function policyOf(ctx: TickContext): RolloutPolicy {
+  if (!ctx.policy) throw new Error('tick: policy used before it was validated');
+  return ctx.policy;
+}
+
+export function targetOf(ctx: TickContext): V1Deployment {
+  if (!ctx.target) throw new Error('tick: target used before it was resolved');
+  return ctx.target;
+}
+
+export function routerOf(ctx: TickContext): TrafficRouter {
+  if (!ctx.router) throw new Error('tick: router used before it was prepared');
+  return ctx.router;
+}
+
+export function primaryOf(ctx: TickContext): V1Deployment {
+  if (!ctx.primary) throw new Error('tick: primary used before adoption');
+  return ctx.primary;
+}
+
+export const namespaceOf = (ctx: TickContext): string => ctx.key.namespace;
+export const generationOf = (ctx: TickContext): number => ctx.raw.metadata?.generation ?? 0;

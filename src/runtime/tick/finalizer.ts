@@ -1,0 +1,85 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { imagesOf, rolledOut } from '../../pipeline/actuate/deployments.js';
+import { RouterStateError } from '../../adapters/routers/weighted-router.js';
+import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
+import { FINALIZER, primaryName } from '../../adapters/kube/names.js';
+import { recordEvent } from './record.js';
+import { freshDeployment, routerFor } from './target.js';
+
+const replicasOf = (d: V1Deployment): number => d.spec?.replicas ?? 1;
+const finalizersOf = (ctx: TickContext): string[] => ctx.raw.metadata?.finalizers ?? [];
+
+/** Active policies carry the finalizer, so that deleting one hands the workload back first. */
+export async function ensureFinalizer(ctx: TickContext): Promise<Stop | undefined> {
+  if (ctx.policy?.spec.mode === 'shadow' || finalizersOf(ctx).includes(FINALIZER)) return undefined;
+  ctx.raw = await ctx.shared.kube.patchPolicyMetadata(ctx.raw, { finalizers: [...finalizersOf(ctx), FINALIZER] });
+  return undefined;
+}
+
+const ownedBy = (primary: V1Deployment, uid: string | undefined): boolean =>
+  primary.metadata?.ownerReferences?.some((r) => r.kind === 'RolloutPolicy' && r.uid === uid) ?? false;
+
+/** The target's name, read loosely: a policy being deleted may be invalid, and still hands back. */
+function targetName(ctx: TickContext): string | undefined {
+  const spec = ctx.raw.spec as { targetRef?: { name?: unknown } } | undefined;
+  return typeof spec?.targetRef?.name === 'string' ? spec.targetRef.name : undefined;
+}
+
+/**
+ * Deletion of the policy hands the workload back: the target is scaled to primary's count and,
+ * once it is ready, the router releases the user's routing, primary is deleted and the finalizer
+ * removed; an Event says which template runs.
+ */
+export async function handBack(ctx: TickContext): Promise<Stop> {
+  if (!finalizersOf(ctx).includes(FINALIZER)) return stop('being deleted', null);
+  const name = targetName(ctx);
+  if (name) {
+    const waiting = await restoreTarget(ctx, name);
+    if (waiting) return waiting;
+  }
+  ctx.raw = await ctx.shared.kube.patchPolicyMetadata(ctx.raw, { finalizers: finalizersOf(ctx).filter((f) => f !== FINALIZER) });
+  return stop('handed back; finalizer removed', null);
+}
+
+/**
+ * The target back at primary's count and ready, then the routing released and primary deleted; a
+ * Stop while the target is not ready yet. Without a primary of ours (never adopted, or deleted
+ * before a restart) the routing is still released: a router may have set it up before adoption.
+ */
+async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | undefined> {
+  const target = await freshDeployment(ctx, name);
+  const primary = await freshDeployment(ctx, primaryName(name));
+  ctx.target = target;
+  if (!target || !primary || !ownedBy(primary, ctx.raw.metadata?.uid)) {
+    await releaseRouting(ctx, name);
+    return undefined;
+  }
+  const want = replicasOf(primary);
+  if (replicasOf(target) !== want) {
+    await ctx.shared.kube.scale(ctx.key.namespace, name, want);
+    return stop(`handing back: ${name} scaled to ${want}; waiting for it to be ready`, WAIT_MS);
+  }
+  if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
+  await releaseRouting(ctx, name);
+  await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
+  await recordEvent(ctx, 'handed-back', `handed back: Deployment ${ctx.key.namespace}/${name} runs its own template (${imagesOf(target.spec?.template)}) at ${want} replicas; ${primaryName(name)} deleted`);
+  return undefined;
+}
+
+/**
+ * A weighted router's objects go back to the user: their routes send to the user's Service again
+ * and what Kubestead created beside them is deleted — while primary still serves, before it goes.
+ * A policy that no longer validates cannot name its router: what Kubestead created is owned by the
+ * policy and goes with it. Routing objects the user already removed leave nothing to release.
+ */
+async function releaseRouting(ctx: TickContext, name: string): Promise<void> {
+  const validated = ctx.shared.policies.validate(ctx.raw);
+  if (!('policy' in validated)) return;
+  const router = routerFor(ctx, validated.policy.spec, name);
+  try {
+    await router.release?.();
+  } catch (error) {
+    if (!(error instanceof RouterStateError)) throw error;
+    ctx.log.info({ router: router.kind, why: error.message }, 'nothing of the routing to release');
+  }
+}

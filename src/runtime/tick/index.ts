@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks';
+import type { PolicyObject } from '../controller/cache.js';
+import type { OperatorDeps } from '../controller/deps.js';
+import { keyString, TerminalError, type PolicyKey, type ReconcileResult, type Reconciler } from '../controller/reconciler.js';
+import type { GatherRuntime } from '../../pipeline/facts/gather.js';
+import { API_VERSION, KIND } from '../../pipeline/policy/schema.js';
+import { createMetricsRuntime } from '../../adapters/providers/index.js';
+import { kubernetesSecretReader } from '../../adapters/secrets/kubernetes.js';
+import { adopt } from './adopt.js';
+import { decideTick, gather, readOverrides } from './analysis.js';
+import { applyDecision } from './apply.js';
+import { auditGate, showAuditHealth } from './audit.js';
+import { recordBreaches } from './breach.js';
+import { crashHookFromEnv, type CrashHook } from './crash.js';
+import { correctDrift } from './drift.js';
+import type { Phase, Stop, TickContext, TickShared } from './context.js';
+import { ensureFinalizer, handBack } from './finalizer.js';
+import { reportForbidden } from './forbidden.js';
+import { KubeClient } from '../../adapters/kube/client.js';
+import { PolicyMemo, validatePolicy } from './load.js';
+import { recordDecision } from './record.js';
+import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
+import { readStatus } from './status.js';
+import { resolveTarget } from './target.js';
+import { StatusConflict, writeStatus } from './write.js';
+
+export { crashHookFromEnv, throwingCrashHook, SimulatedCrash, CRASH_POINTS, type CrashPoint, type CrashHook } from './crash.js';
+
+/** One tick, in order; each phase may end it early, saying why (argo-rollouts' rolloutCanary). */
+const PHASES: ReadonlyArray<[string, Phase]> = [
+  ['validate', validatePolicy],
+  ['target', resolveTarget],
+  ['finalizer', ensureFinalizer],
+  ['adopt', adopt],
+  ['promotion', continuePromotion],
+  ['scale', followScale],
+  ['template', followTemplate],
+  ['overrides', readOverrides],
+  ['idle', idleGate],
+  ['drift', correctDrift],
+  ['gather', gather],
+  ['decide', decideTick],
+  ['breach', recordBreaches],
+  ['audit', auditGate],
+  ['record', recordDecision],
+  ['actuate', applyDecision],
+];
+
+/**
+ * Ticks tried after a 409 on the status write (each attempt re-reads and re-decides); then the
+ * reconcile fails and the queue's backoff spaces the next try (a persistent conflict stays a few writes a minute).
+ */
+const MAX_ATTEMPTS = 2;
+
+export interface TickOptions {
+  /** The crash hook (default: parsed once from KUBESTEAD_TEST_CRASH_AT, inert unless set). */
+  crash?: CrashHook;
+  /** The metrics runtime and Secret reader shared by every policy (default: built once here). */
+  gather?: GatherRuntime;
+}
+
+async function runPhases(ctx: TickContext): Promise<Stop | undefined> {
+  for (const [name, phase] of PHASES) {
+    const stopped = await phase(ctx);
+    if (stopped) {
+      ctx.log.debug({ phase: name, why: stopped.why }, 'tick ended early');
+      return stopped;
+    }
+  }
+  return undefined;
+}
+
+class TickReconciler implements Reconciler {
+  constructor(private readonly shared: TickShared) {}
+
+  async reconcile(key: PolicyKey, signal: AbortSignal): Promise<ReconcileResult> {
+    const started = performance.now();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.tick(key, signal, attempt > 1);
+        } catch (error) {
+          if (!(error instanceof StatusConflict) || attempt >= MAX_ATTEMPTS) throw error;
+          this.shared.deps.logger.info({ namespace: key.namespace, policy: key.name, attempt }, error.message);
+        }
+      }
+    } finally {
+      this.shared.deps.observer.tick(performance.now() - started);
+    }
+  }
+
+  forget(key: PolicyKey): void {
+    // Status holds the state, and the write memory is an LRU: only the validated spec is dropped.
+    this.shared.policies.forget(key.namespace, key.name);
+  }
+
+  /** The policy from the cache, or from the API after a conflict or when the cache missed our own write. */
+  private async load(key: PolicyKey, reread: boolean): Promise<PolicyObject | undefined> {
+    const cached = this.shared.deps.cache.policy(key);
+    if (cached && !reread && !this.shared.kube.isStale('policy', cached)) return cached;
+    return this.shared.kube.readPolicy(key.namespace, key.name);
+  }
+
+  private async tick(key: PolicyKey, signal: AbortSignal, reread: boolean): Promise<ReconcileResult> {
+    const loaded = await this.load(key, reread);
+    if (!loaded) return { requeueAfterMs: null };
+    // A list's items may come without apiVersion and kind; validation and the status PUT need them.
+    const raw: PolicyObject = { ...loaded, apiVersion: loaded.apiVersion ?? API_VERSION, kind: loaded.kind ?? KIND };
+    const status = readStatus(raw.status);
+    const ctx: TickContext = {
+      key, signal, now: this.shared.deps.clock.now(), shared: this.shared, raw, status, next: structuredClone(status),
+      log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
+    };
+    if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
+    const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    await showAuditHealth(ctx);
+    await writeStatus(ctx);
+    if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
+    return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };
+  }
+}
+
+/**
+ * The reconcile tick of `kubestead run`: one per policy and interval, over the operator's shared
+ * caches, clock, recorder and observer. The metrics runtime (HTTP client, query cache) and the
+ * Secret reader are built here once and shared by every policy; both run on the operator's clock
+ * (a provider's Retry-After is waited out on it, so tests drive it).
+ */
+export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
+  const gatherRuntime = options.gather ?? {
+    metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
+    secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
+    logger: deps.logger,
+  };
+  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
+}

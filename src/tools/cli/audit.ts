@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { ChainInputError, parseChainText } from '../../pipeline/record/audit/parse.js';
+import { verifyChain, type VerifyResult } from '../../pipeline/record/audit/verify.js';
+import { readErrorInWords } from '../../pipeline/policy/read.js';
+import type { ParsedArgs } from './args.js';
+import { defineCommand } from './define.js';
+import { fromCluster, kubeTarget, NAMESPACE_OPTION, parseSince } from './kube-target.js';
+import { UsageError } from './usage-error.js';
+
+const OPTIONS = {
+  ...NAMESPACE_OPTION,
+  since: { type: 'string', value: 'T', description: 'export: entries from T on (an RFC 3339 time, or a duration back from now: 2h)' },
+  head: { type: 'string', value: 'HASH', description: "verify: the policy's status.audit.head; a cut tail is found too" },
+  policy: { type: 'string', value: 'NS/NAME', description: 'verify: the chain must be this policy\'s' },
+  partial: { type: 'boolean', description: 'verify: the file starts mid-chain (an export --since); its first link is not checked' },
+} as const;
+type Args = ParsedArgs<typeof OPTIONS>;
+
+async function readInput(file: string): Promise<string> {
+  if (file !== '-') {
+    return readFile(file, 'utf8').catch((error: unknown) => {
+      throw new UsageError(`cannot read ${file}: ${readErrorInWords(error)}`);
+    });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** What `kubestead audit verify` prints: `OK ns/name: N entries, seq A..B, head H` (and notes), or `FAIL …`. */
+export function verifySummary(result: VerifyResult): string {
+  const policy = `${result.policy.namespace}/${result.policy.name}`;
+  if (result.finding) return `FAIL ${policy}: ${result.finding.message}\n`;
+  const notes = result.notes.map((n) => `  note: ${n}\n`).join('');
+  return `OK ${policy}: ${result.entries} entries, seq ${result.firstSeq}..${result.lastSeq}, head ${result.lastHash}\n${notes}`;
+}
+
+function verifyText(text: string, source: string, values: Args['values']): VerifyResult {
+  try {
+    return verifyChain(parseChainText(text, source), { head: values.head, policy: values.policy, partial: values.partial });
+  } catch (error) {
+    if (error instanceof ChainInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function verify({ values, positionals }: Args): Promise<number> {
+  const [file, ...extra] = positionals.slice(1);
+  if (!file || extra.length) throw new UsageError('expected one FILE (or - for standard input)');
+  if (values.head !== undefined && !/^[0-9a-f]{64}$/.test(values.head)) throw new UsageError(`--head: expected a 64-digit hex SHA-256, got ${JSON.stringify(values.head)}`);
+  const result = verifyText(await readInput(file), file === '-' ? '(stdin)' : file, values);
+  process.stdout.write(verifySummary(result));
+  return result.ok ? 0 : 1;
+}
+
+async function exportChain({ values, positionals }: Args): Promise<number> {
+  const [name, ...extra] = positionals.slice(1);
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const target = await kubeTarget(name, values.namespace);
+  const since = parseSince(values.since, Date.now());
+  const { readChainLines } = await import('../../pipeline/record/audit/export.js');
+  const lines = await fromCluster(() => readChainLines(target.kubeConfig, target.namespace, target.name, since));
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  return 0;
+}
+
+export const auditCommand = defineCommand({
+  name: 'audit',
+  summary: 'export a policy\'s audit chain, or verify one',
+  usage: 'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH] [--policy NS/NAME] [--partial]',
+  description: `export  prints the audit chain of RolloutPolicy NAME as JSON Lines, oldest entry first, read
+        from the cluster of the current kubeconfig.
+verify  recomputes every entry's hash and every link of a chain (a file, or - for standard
+        input) and names the first bad entry: modified, missing, reordered or inserted; with
+        --head, truncated. docs/audit.md has the entry format.`,
+  options: OPTIONS,
+  exitCodes: ['0  exported; or the chain holds', '1  the chain does not hold (the first bad entry is named)'],
+  async run(args) {
+    switch (args.positionals[0]) {
+      case 'export': return exportChain(args);
+      case 'verify': return verify(args);
+      default: throw new UsageError(`expected "export" or "verify", got ${JSON.stringify(args.positionals[0] ?? '')}`);
+    }
+  },
+});

@@ -1,0 +1,52 @@
+import { auditCommand } from './audit.js';
+import { compileCommand } from './compile.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
+import { overrideCommand } from './override.js';
+import { queryCommand } from './query.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
+import { sandboxCommand } from './sandbox.js';
+import { statusCommand } from './status.js';
+import { testCommand } from './test.js';
+import { validateCommand } from './validate.js';
+
+/** A `kubestead` command. Build one with defineCommand (src/tools/cli/define.ts) to share the parser and help layout. */
+export interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Every command, by name, in the order `kubestead help` lists them: one line per command. */
+export const commands: Record<string, Command> = {
+  demo: demoCommand,
+  validate: validateCommand,
+  compile: compileCommand,
+  eval: evalCommand,
+  test: testCommand,
+  query: queryCommand,
+  sandbox: sandboxCommand,
+  audit: auditCommand,
+  report: reportCommand,
+  status: statusCommand,
+  run: runCommand,
+  promote: overrideCommand('promote'),
+  abort: overrideCommand('abort'),
+  pause: overrideCommand('pause'),
+  resume: overrideCommand('resume'),
+};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [
+    'Usage: kubestead COMMAND [ARGS]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'kubestead help COMMAND' (or 'kubestead COMMAND --help') for a command's arguments, options and exit codes.",
+    "'kubestead --version' prints the version. A FILE argument of '-' reads standard input.",
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { systemClock } from '../../lib/clock/clock.js';
+import type { OperatorDeps } from '../../runtime/controller/deps.js';
+import { parseAddress } from '../../runtime/controller/http.js';
+import type { Reconciler } from '../../runtime/controller/reconciler.js';
+import type { Destination } from '../../pipeline/record/audit/webhook/destination.js';
+import { createLogger } from '../../lib/log/logger.js';
+import type { OptionSpecs, ParsedArgs } from './args.js';
+import { defineCommand } from './define.js';
+import { WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
+import { UsageError } from './usage-error.js';
+
+const DESCRIPTION = `Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
+whenever a target's pod template changes. With no flags it uses the current kubeconfig (in a pod:
+the in-cluster service account) and watches all namespaces. Stops cleanly on SIGTERM or Ctrl-C:
+the ticks in flight finish and the Lease is released. The first log line says which ports
+/metrics and the health endpoints listen on.`;
+
+export const RUN_OPTIONS = {
+  namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch and act in this namespace only (default: all)' },
+  'metrics-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /metrics (default :8080; port 0 picks a free one)' },
+  'health-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)' },
+  'leader-elect': { type: 'boolean', description: 'act only while holding the Lease kubestead-controller (several replicas)' },
+  'lease-namespace': { type: 'string', value: 'NS', description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)" },
+  'allowed-hosts': { type: 'string', value: 'HOSTS', description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)' },
+  'log-level': { type: 'string', value: 'LEVEL', description: 'trace, debug, info (default), warn, error' },
+  'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
+  kubeconfig: { type: 'string', value: 'PATH', description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  ...WEBHOOK_OPTIONS,
+} as const satisfies OptionSpecs;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface RunArgs {
+  namespace?: string;
+  metricsAddr: string;
+  healthAddr: string;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  allowedHosts?: string[];
+  logLevel: string;
+  kubeconfig?: string;
+  auditFile?: string;
+  /** The operator-wide SIEM destination (--audit-webhook …). */
+  webhook?: Destination;
+}
+
+export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const out: RunArgs = {
+    namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
+    leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig, auditFile: values['audit-file'],
+    allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean), webhook: webhookFromFlags(values),
+  };
+  for (const [flag, text] of [['--metrics-addr', out.metricsAddr], ['--health-addr', out.healthAddr]] as const) {
+    try { parseAddress(text, flag); } catch (error) { throw new UsageError((error as Error).message); }
+  }
+  if (!LEVELS.includes(out.logLevel)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(out.logLevel)}`);
+  if (out.allowedHosts?.length === 0) throw new UsageError('--allowed-hosts: expected at least one host');
+  return out;
+}
+
+async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { reuseAgents } = await import('../../adapters/kube/requests.js');
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no cluster: set --kubeconfig or $KUBECONFIG, or run in a pod');
+  reuseAgents(kc); // the audit recorder's clients too: a TLS handshake per request costs CPU and memory
+  return kc;
+}
+
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+}
+
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: 'run the operator (current kubeconfig, or in-cluster)',
+  usage: '[-n NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect] [--allowed-hosts HOSTS] [--log-level LEVEL]',
+  description: DESCRIPTION,
+  options: RUN_OPTIONS,
+  exitCodes: ['0  stopped cleanly (SIGTERM or Ctrl-C)'],
+  async run(args) {
+    const options = parseRunArgs(args);
+    const logger = createLogger({ level: options.logLevel });
+    const kubeConfig = await loadKubeConfig(options.kubeconfig);
+    const { startOperator } = await import('../../runtime/controller/operator.js');
+    const { createTickReconciler } = await import('../../runtime/tick/index.js');
+    const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
+    const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
+    const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile, webhook: options.webhook });
+    const operator = await startOperator({
+      kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
+      leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
+    });
+    const signal = await untilSignal();
+    logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
+    await operator.stop();
+    await recorder.stop();
+    return 0;
+  },
+});

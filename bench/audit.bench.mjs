@@ -9,7 +9,8 @@ import { readChainLines } from '../dist/pipeline/record/audit/export.js';
 import { AuditRecorder } from '../dist/pipeline/record/audit/recorder.js';
 import { systemClock } from '../dist/lib/clock/clock.js';
 import { silentLogger } from '../dist/lib/log/logger.js';
-import { startSandbox } from '../dist/sandbox/index.js';
+import { kubeClients } from '../dist/adapters/kube/clients.js';
+import { startSandbox } from '@kubestead/sandbox';
 import { CoreV1Api } from '@kubernetes/client-node';
 
 const CHECKS = ['error-rate', 'p99', 'apdex', 'saturation', 'success'];
@@ -67,7 +68,7 @@ export async function run() {
     const perStoredPlain = plain.ms / count;
     console.log(`store (sandbox ConfigMap) ${(storeMs / stored).toFixed(2)} ms/entry = ${Math.round(storeMs / stored / perStoredPlain)}× JSON.stringify (an HTTPS round trip to an in-process API server)`);
     const exportStart = performance.now();
-    const exportLines = await readChainLines(sandbox.kubeConfig(), 'bench', 'checkout');
+    const exportLines = await readChainLines(kubeClients(sandbox.kubeConfig()), 'bench', 'checkout');
     const exportMs = performance.now() - exportStart;
     if (exportLines.length !== stored) throw new Error(`exported ${exportLines.length} of ${stored}`);
     console.log(`export (list + concat)   ${Math.round(stored / (exportMs / 1000))} entries/s = ${(exportMs / (perStoredPlain * stored)).toFixed(1)}× the time of JSON.stringify`);

@@ -5,7 +5,7 @@ import { AppsV1Api, ApiextensionsV1Api, CustomObjectsApi, CoreV1Api, makeInforme
 import { Agent, request } from 'node:https';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startSandbox } from '../dist/sandbox/index.js';
+import { startSandbox } from '@kubestead/sandbox';
 
 /** A GET over one kept-alive TLS connection: the server's own latency, without client-node's overhead. */
 function rawGet(sandbox, agent, path) {

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { crdYaml } from '../../src/tools/gen/crd.js';
 import type { PolicyRef } from '../../src/pipeline/record/recorder.js';
 import type { Sandbox } from '@kubestead/sandbox';
-import { POLICY_API } from '../../src/pipeline/record/audit/export.js';
+import { POLICY_RESOURCE } from '../../src/adapters/kube/names.js';
 import { testSandbox } from '../support/sandbox.js';
 
 /** A sandbox with the RolloutPolicy CRD, no simulated workloads. */
@@ -20,7 +20,7 @@ export async function createPolicy(sandbox: Sandbox, namespace: string, name: st
     apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name, namespace },
     spec: { targetRef: { kind: 'Deployment', name }, steps: [{ weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 75 }], ...(audit ? { audit } : {}) },
   };
-  const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...POLICY_API, namespace, body })) as { metadata: { uid: string; generation: number } };
+  const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...POLICY_RESOURCE, namespace, body })) as { metadata: { uid: string; generation: number } };
   return { namespace, name, uid: created.metadata.uid, generation: created.metadata.generation };
 }
 

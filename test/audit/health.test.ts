@@ -13,6 +13,7 @@ import { scenario } from '../tick/scenario.js';
 import type { TickFixture } from '../tick/support.js';
 import { segmentMaps } from './cluster.js';
 import { recordOf } from './records.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 const env = scenario();
 const recorders: AuditRecorder[] = [];
@@ -88,7 +89,7 @@ describe('audit health in the tick', () => {
     expect(condition(repaired, 'AuditHealthy')).toMatchObject({ status: 'True', reason: 'AuditHealthy' });
     expect((await f.events('RolloutPolicy')).filter((e) => e.reason === 'AuditRecovered')).toHaveLength(1);
     expect(await metrics.registry.metrics()).toContain('kubestead_audit_unhealthy_policies{reason="AuditChainBroken"} 0');
-    const lines = await readChainLines(env.sandbox.kubeConfig(), f.namespace, 'app');
+    const lines = await readChainLines(kubeClients(env.sandbox.kubeConfig()), f.namespace, 'app');
     expect(verifyChain(parseChainText(lines.join('\n'), 'cluster'))).toMatchObject({ ok: true, lastHash: repaired.audit?.head });
     expect(lines.slice(-2).map((line) => JSON.parse(line) as unknown)).toMatchObject([
       { late: true, kind: 'breach' }, { late: true, decision: { action: 'rollback' } },

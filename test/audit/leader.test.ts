@@ -2,7 +2,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
-import { POLICY_API } from '../../src/pipeline/record/audit/export.js';
+import { policyPath } from '../../src/adapters/kube/names.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { ManualClock } from '../../src/lib/clock/manual.js';
 import { startOperator, type RunningOperator } from '../../src/runtime/controller/operator.js';
@@ -101,7 +101,7 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     await audit.record(recordOf('advance', 0, 1, { policy }));
     // the leader change and the advance, neither delivered
     await waitFor(() => audit.health(policy).backlog === 2, 8000, 'a backlog of two');
-    await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject({ ...POLICY_API, namespace: 'lead', name: 'gone' });
+    await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject(policyPath('lead', 'gone'));
     await waitFor(() => audit.health(policy).backlog === 0, 8000, 'the policy forgotten');
     up = true;
   }, 60_000);

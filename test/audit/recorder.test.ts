@@ -15,6 +15,7 @@ import type { Sandbox } from '@kubestead/sandbox';
 import { waitFor } from '../support/wait.js';
 import { auditSandbox, createPolicy, segmentMaps } from './cluster.js';
 import { recordOf } from './records.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 describe('AuditRecorder against the sandbox cluster', () => {
   let sandbox: Sandbox;
@@ -25,7 +26,7 @@ describe('AuditRecorder against the sandbox cluster', () => {
     return made;
   };
   const chainOf = async (policy: PolicyRef) => {
-    const lines = await readChainLines(sandbox.kubeConfig(), policy.namespace, policy.name);
+    const lines = await readChainLines(kubeClients(sandbox.kubeConfig()), policy.namespace, policy.name);
     return { lines, result: verifyChain(parseChainText(lines.join('\n'), 'cluster')), entries: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   };
 
@@ -159,7 +160,7 @@ describe('retention', () => {
     sandbox = await auditSandbox();
   });
   afterAll(() => sandbox?.close());
-  const chainLines = async (policy: PolicyRef) => readChainLines(sandbox.kubeConfig(), policy.namespace, policy.name);
+  const chainLines = async (policy: PolicyRef) => readChainLines(kubeClients(sandbox.kubeConfig()), policy.namespace, policy.name);
 
   it('by count: whole segments go, a prune entry says which, and the chain still verifies', async () => {
     const policy = await createPolicy(sandbox, 'keep', 'by-count');

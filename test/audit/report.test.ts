@@ -21,6 +21,7 @@ import { kubestead } from './run-cli.js';
 import { auditSandbox, createPolicy } from './cluster.js';
 import { countColour, decodePng } from './png.js';
 import { POLICY, recordOf } from './records.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 /** A rollout of revision rev-b after a promoted rev-a: three advances, a breach, the rollback. */
 function rolloutRecords(policy = POLICY): DecisionRecord[] {
@@ -133,7 +134,7 @@ describe('rollback report in the cluster', { timeout: 180_000 }, () => {
     expect(receipt).toMatchObject({ seq: 5, report: `reported-report-${policy.uid.replace(/-/g, '').slice(0, 8)}-5` });
     const map = await sandbox.client(CoreV1Api).readNamespacedConfigMap({ namespace: 'shop', name: (receipt as { report: string }).report });
     expect(map.metadata!.ownerReferences![0]!.uid).toBe(policy.uid);
-    const chain = (await readChainLines(sandbox.kubeConfig(), 'shop', 'reported')).map((l) => JSON.parse(l) as AuditEntry);
+    const chain = (await readChainLines(kubeClients(sandbox.kubeConfig()), 'shop', 'reported')).map((l) => JSON.parse(l) as AuditEntry);
     const expected = buildReport(chain, chain.at(-1)!);
     expect(JSON.parse(map.data!['report.json']!)).toEqual(expected);
     const env = { KUBECONFIG: sandbox.kubeconfigPath };

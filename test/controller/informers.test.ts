@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/lib/log/logger.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { waitFor } from '../support/wait.js';
 import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from './support.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 let sandbox: Sandbox;
 let apps: AppsV1Api;
@@ -27,7 +28,7 @@ afterEach(async () => {
 });
 
 function start(options: Partial<SupervisionOptions> = {}, namespace?: string): InformerCache {
-  const informers = createInformers(sandbox.kubeConfig(), namespace, { kubeConfig: sandbox.kubeConfig(), clock: systemClock, logger: silentLogger, backoff: new Backoff(20, 100), ...options });
+  const informers = createInformers(kubeClients(sandbox.kubeConfig()), namespace, { kubeConfig: sandbox.kubeConfig(), clock: systemClock, logger: silentLogger, backoff: new Backoff(20, 100), ...options });
   running.push(informers);
   const cache = new InformerCache(informers);
   for (const informer of informerList(informers)) informer.start();
@@ -64,7 +65,7 @@ describe('ClusterCache over supervised informers (real client-node against the s
       const clusterCore = cluster.client(CoreV1Api);
       await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('web') });
       await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('other') });
-      const informers = createInformers(cluster.kubeConfig(), undefined, { kubeConfig: cluster.kubeConfig(), clock: systemClock, logger: silentLogger });
+      const informers = createInformers(kubeClients(cluster.kubeConfig()), undefined, { kubeConfig: cluster.kubeConfig(), clock: systemClock, logger: silentLogger });
       running.push(informers);
       const cache = new InformerCache(informers);
       for (const informer of informerList(informers)) informer.start();

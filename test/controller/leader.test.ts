@@ -1,3 +1,4 @@
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock/manual.js';
 import { LeaderElector } from '../../src/runtime/controller/leader.js';
@@ -26,7 +27,7 @@ afterEach(async () => {
 function candidate(clock: ManualClock, identity: string, lease: string, kubeConfig = sandbox.kubeConfig()): Candidate {
   const log: string[] = [];
   const elector = new LeaderElector({
-    kubeConfig, clock, logger: silentLogger, identity, namespace: 'default', name: lease,
+    leases: kubeConfig.makeApiClient(CoordinationV1Api), clock, logger: silentLogger, identity, namespace: 'default', name: lease,
     onStartedLeading: () => log.push('started'), onStoppedLeading: (reason) => log.push(`stopped: ${reason}`),
   });
   cleanup.push(async () => {

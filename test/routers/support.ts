@@ -13,7 +13,8 @@ import type { Sandbox } from '@kubestead/sandbox';
 import { THIRD_PARTY, thirdPartyPresent } from '../support/third-party.js';
 import { type Body } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
-import { readModifyWrite } from '../../src/adapters/routers/kube.js';
+import { readModifyWrite } from '../../src/adapters/kube/objects.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 /** The published CRDs of Istio, Gateway API and SMI, kept beside the repository (never copied in). */
 export const CRD_DIR = THIRD_PARTY.crds.dir;
@@ -113,7 +114,7 @@ export async function createPolicy(sandbox: Sandbox, namespace: string, trafficR
   const owner: V1OwnerReference = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false };
   const ctx: RouterContext = {
     target: { namespace, canary: 'checkout', primary: 'checkout-primary', owner, spec: specSchema.parse(spec) },
-    kubeConfig: sandbox.kubeConfig(),
+    clients: kubeClients(sandbox.kubeConfig()),
     clock: systemClock,
   };
   return { ctx, owner };

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/lib/log/logger.js';
 import type { DecisionRecord, Recorder } from '../../src/pipeline/record/recorder.js';
 import { firstBreaches } from '../../src/runtime/tick/breach.js';
 import { scenario } from './scenario.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 const env = scenario();
 
@@ -70,7 +71,7 @@ describe('a first breach of a check is a record', () => {
       } finally {
         env.prom.set(0.001);
       }
-      const entries = (await readChainLines(env.sandbox.kubeConfig(), f.namespace, 'app')).map((line) => JSON.parse(line) as { kind: string; message: string });
+      const entries = (await readChainLines(kubeClients(env.sandbox.kubeConfig()), f.namespace, 'app')).map((line) => JSON.parse(line) as { kind: string; message: string });
       expect(entries.filter((e) => e.kind === 'breach').map((e) => e.message)).toEqual(['first breach: errors = 0.4 is above max 0.05']);
       expect(entries.map((e) => e.kind).slice(-2)).toEqual(['breach', 'decision']);
     } finally {

@@ -4,6 +4,7 @@ import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js
 import { SecretUnavailableError } from '../../src/adapters/secrets/reader.js';
 import { scenario } from './scenario.js';
 import { GROUP, MERGE } from './support.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 const env = scenario();
 
@@ -103,7 +104,7 @@ describe('the Kubernetes SecretReader', () => {
   it('GETs the named Secret once while cached, never lists; errors name the Secret and key, never a value', async () => {
     const f = await env.fixture();
     await f.core.createNamespacedSecret({ namespace: f.namespace, body: { metadata: { name: 'creds' }, stringData: { token: 'v4lue-XYZ' } } });
-    const reader = kubernetesSecretReader(env.sandbox.kubeConfig(), { clock: f.clock, ttlMs: 30_000 });
+    const reader = kubernetesSecretReader(kubeClients(env.sandbox.kubeConfig()), { clock: f.clock, ttlMs: 30_000 });
     const since = Date.now();
     expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
     expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');

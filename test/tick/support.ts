@@ -19,6 +19,7 @@ import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js
 import { createTickReconciler, type CrashHook } from '../../src/runtime/tick/index.js';
 import { testSandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { kubeClients } from '../../src/adapters/kube/clients.js';
 
 export const GROUP = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
 export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -122,7 +123,7 @@ export class TickFixture {
     this.core = sandbox.client(CoreV1Api);
     this.objects = sandbox.client(CustomObjectsApi);
     this.deps = {
-      cache: this.cache, kubeConfig: sandbox.kubeConfig(), clock: this.clock, logger: silentLogger,
+      cache: this.cache, clients: kubeClients(sandbox.kubeConfig()), clock: this.clock, logger: silentLogger,
       recorder: options.recorder ?? nullRecorder, observer: this.observer, identity: 'test-controller',
     };
     this.reconciler = this.build(options.crash);
@@ -130,7 +131,7 @@ export class TickFixture {
 
   /** A fresh reconciler (a restarted controller): nothing carried over but the cluster. */
   build(crash?: CrashHook): Reconciler {
-    const secrets = kubernetesSecretReader(this.deps.kubeConfig, { clock: this.clock });
+    const secrets = kubernetesSecretReader(this.deps.clients, { clock: this.clock });
     this.reconciler = createTickReconciler(this.deps, { crash: crash ?? (() => undefined), gather: { metrics: this.metrics, secrets } });
     return this.reconciler;
   }

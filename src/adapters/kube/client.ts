@@ -1,26 +1,13 @@
 import {
-  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type CoreV1Event, type KubeConfig, type V1Deployment,
+  PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type CoreV1Event, type CustomObjectsApi, type V1Deployment,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from '../../runtime/controller/cache.js';
-import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from './names.js';
+import type { KubeClients } from './clients.js';
+import { isConflict, isNotFound } from './errors.js';
+import { policyPath } from './names.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** The HTTP status of a failed API call, or undefined for other errors. */
-export function statusCode(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
-
-export const isConflict = (error: unknown): boolean => statusCode(error) === 409;
-export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
-
-/** A failed call in one line (no body dump, no credentials): `GET deployment shop/x: 503`. */
-export function describeApiError(what: string, error: unknown): string {
-  const code = statusCode(error);
-  return `${what}: ${code !== undefined ? `HTTP ${code}` : error instanceof Error ? error.message : String(error)}`;
-}
 
 /**
  * Every API call the tick makes, each a direct request (never the cache): the writes carry the
@@ -37,14 +24,14 @@ export class KubeClient {
    */
   private readonly replaced = new LRUCache<string, string>({ max: 20_000 });
 
-  constructor(kubeConfig: KubeConfig) {
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(clients: KubeClients) {
+    this.apps = clients.apps;
+    this.core = clients.core;
+    this.custom = clients.custom;
   }
 
   private policyPath(namespace: string, name: string) {
-    return { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL, namespace, name };
+    return policyPath(namespace, name);
   }
 
   private noteWrite(id: string, before: string | undefined, after: { metadata?: { resourceVersion?: string } } | undefined): void {

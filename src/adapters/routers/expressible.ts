@@ -1,6 +1,7 @@
 import type { PolicyIssue } from '../../pipeline/policy/issues.js';
 import type { RouterKind } from '../../pipeline/policy/schema.js';
 import { decimalsOf, integerSplit, MAX_DECIMALS, percentText } from './split.js';
+import { canaryName } from '../kube/names.js';
 
 /**
  * Which weights and settings a router can really carry out. Pure (no I/O): `kubestead validate`
@@ -116,6 +117,6 @@ function istioIssues(settings: Obj, at: At): PolicyIssue[] {
 
 function nginxIssues(settings: Obj, at: At): PolicyIssue[] {
   const ingress = nameOf(settings.ingress);
-  if (ingress === undefined || `${ingress}-canary`.length <= OBJECT_NAME_MAX) return [];
+  if (ingress === undefined || canaryName(ingress).length <= OBJECT_NAME_MAX) return [];
   return [{ path: at('ingress', 'name'), message: `Ingress name is too long: Kubestead creates "<name>-canary", and an Ingress name has at most ${OBJECT_NAME_MAX} characters` }];
 }

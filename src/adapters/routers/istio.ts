@@ -2,7 +2,7 @@ import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio
 import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
 import { describeShares } from './tracks.js';
 import { selectRoutes, routeShares, withoutSplit, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from './istio-routes.js';
-import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from './kube.js';
+import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { HASH_LABEL, isProblem, PRIMARY_ROLE, ROLE_LABEL } from './services.js';
 import type { IntegerSplit } from './split.js';

@@ -1,10 +1,12 @@
 import type { V1HTTPIngressPath, V1Ingress, V1IngressBackend, V1IngressRule } from '@kubernetes/client-node';
 import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
-import { deleteIfPresent, isOwnedByKubestead, orMissing, ownedMetadata, readModifyWrite, sameJson } from './kube.js';
+import { deleteIfPresent, orMissing } from '../kube/errors.js';
+import { readModifyWrite, sameJson } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { isProblem, type ServiceNames } from './services.js';
 import { describeShare, shareOf, type IntegerSplit } from './split.js';
 import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
+import { canaryName, isOwnedByKubestead, ownedMetadata } from '../kube/names.js';
 
 /**
  * ingress-nginx canary: the user's Ingress sends the target's paths to `<svc>-primary`, and a
@@ -55,7 +57,7 @@ export function targetBackends(ingress: V1Ingress, names: ServiceNames): number 
 
 /** The `<ingress>-canary` Ingress for a split: a copy of the user's target paths, to `<svc>-canary`. */
 export function canaryIngress(user: V1Ingress, env: RouteEnv, split: IntegerSplit): V1Ingress {
-  const name = `${user.metadata?.name ?? ''}-canary`;
+  const name = canaryName(user.metadata?.name ?? '');
   const copied = Object.fromEntries(Object.entries(user.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
   const annotations = { ...copied, [CANARY]: 'true', [CANARY_WEIGHT]: String(split.canary), [CANARY_WEIGHT_TOTAL]: String(split.total) };
   const spec = withBackends(user, env.names, env.names.canary, true).spec;
@@ -130,7 +132,7 @@ export class NginxBackend implements RouteBackend {
   }
 
   private canaryName(): string {
-    return `${this.settings.ingress.name}-canary`;
+    return canaryName(this.settings.ingress.name);
   }
 
   private async readCanary(env: RouteEnv): Promise<V1Ingress | undefined> {

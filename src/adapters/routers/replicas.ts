@@ -1,4 +1,4 @@
-import { AppsV1Api } from '@kubernetes/client-node';
+import type { AppsV1Api } from '@kubernetes/client-node';
 import type { RouterContext, RouterProblem, RouterWeight, TrafficRouter } from './router.js';
 
 /** The canary never gets more than this many times the stable count (a weight near 100 asks for an unbounded count). */
@@ -32,7 +32,7 @@ export class ReplicaRouter implements TrafficRouter {
   private readonly apps: AppsV1Api;
 
   constructor(private readonly ctx: RouterContext) {
-    this.apps = ctx.kubeConfig.makeApiClient(AppsV1Api);
+    this.apps = ctx.clients.apps;
   }
 
   prepare(): Promise<RouterProblem | null> {

@@ -1,4 +1,5 @@
-import type { KubeConfig, V1OwnerReference } from '@kubernetes/client-node';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { KubeClients } from '../kube/clients.js';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { PolicySpec, RouterKind } from '../../pipeline/policy/schema.js';
 
@@ -18,7 +19,8 @@ export interface RouterTarget {
 
 export interface RouterContext {
   target: RouterTarget;
-  kubeConfig: KubeConfig;
+  /** The process's API clients (made once, shared by every router). */
+  clients: KubeClients;
   clock: Clock;
 }
 

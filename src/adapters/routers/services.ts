@@ -1,6 +1,9 @@
 import type { V1Deployment, V1ReplicaSet, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { deleteIfPresent, isOwnedByKubestead, orMissing, ownedMetadata, readModifyWrite, sameJson, type RouterClients } from './kube.js';
+import type { KubeClients } from '../kube/clients.js';
+import { deleteIfPresent, orMissing } from '../kube/errors.js';
+import { readModifyWrite, sameJson } from '../kube/objects.js';
 import type { RouterProblem, RouterTarget } from './router.js';
+import { canaryName, isOwnedByKubestead, ownedMetadata, primaryName } from '../kube/names.js';
 
 /**
  * The Services Kubestead creates and owns beside the user's: `<svc>-primary` selects the primary
@@ -21,14 +24,14 @@ export interface ServiceNames {
 }
 
 export function serviceNames(service: string): ServiceNames {
-  return { service, primary: `${service}-primary`, canary: `${service}-canary` };
+  return { service, primary: primaryName(service), canary: canaryName(service) };
 }
 
 export function isProblem(value: object): value is RouterProblem {
   return 'reason' in value && 'message' in value;
 }
 
-async function readTarget(clients: RouterClients, target: RouterTarget): Promise<V1Deployment | RouterProblem> {
+async function readTarget(clients: KubeClients, target: RouterTarget): Promise<V1Deployment | RouterProblem> {
   const deployment = await orMissing(clients.apps.readNamespacedDeployment({ name: target.canary, namespace: target.namespace }));
   return deployment ?? { reason: 'TargetMissing', message: `Deployment ${target.namespace}/${target.canary} does not exist` };
 }
@@ -46,7 +49,7 @@ function selectorText(selector: Record<string, string> | undefined): string {
  * The user's Service of the target: the one named in the policy, or else the one Service that
  * selects the target's pods. Kubestead's own Services are never candidates.
  */
-export async function resolveUserService(clients: RouterClients, target: RouterTarget, named: string | undefined): Promise<V1Service | RouterProblem> {
+export async function resolveUserService(clients: KubeClients, target: RouterTarget, named: string | undefined): Promise<V1Service | RouterProblem> {
   const deployment = await readTarget(clients, target);
   if (isProblem(deployment)) return deployment;
   const labels = deployment.spec?.template.metadata?.labels ?? {};
@@ -60,7 +63,7 @@ export async function resolveUserService(clients: RouterClients, target: RouterT
   return { reason: 'ServiceAmbiguous', message: `several Services select the pods of ${where} (${names}); name one in the policy's trafficRouting service` };
 }
 
-async function namedService(clients: RouterClients, target: RouterTarget, named: string, labels: Record<string, string>): Promise<V1Service | RouterProblem> {
+async function namedService(clients: KubeClients, target: RouterTarget, named: string, labels: Record<string, string>): Promise<V1Service | RouterProblem> {
   const service = await orMissing(clients.core.readNamespacedService({ name: named, namespace: target.namespace }));
   if (!service) return { reason: 'ServiceMissing', message: `Service ${target.namespace}/${named} named by the policy does not exist` };
   if (!selects(service.spec?.selector, labels)) {
@@ -74,7 +77,7 @@ function revisionOf(rs: V1ReplicaSet): number {
 }
 
 /** The pod-template-hash of the target's current ReplicaSet: the label that tells canary pods apart. */
-export async function canaryTemplateHash(clients: RouterClients, target: RouterTarget): Promise<string | RouterProblem> {
+export async function canaryTemplateHash(clients: KubeClients, target: RouterTarget): Promise<string | RouterProblem> {
   const deployment = await readTarget(clients, target);
   if (isProblem(deployment)) return deployment;
   const matchLabels = deployment.spec?.selector.matchLabels ?? {};
@@ -109,7 +112,7 @@ function wantedServices(user: V1Service, names: ServiceNames, hash: string): Wan
 }
 
 /** Creates `<svc>-primary` and `<svc>-canary`, or brings their selectors and ports up to date. */
-export async function ensureServices(clients: RouterClients, target: RouterTarget, user: V1Service, hash: string): Promise<RouterProblem | null> {
+export async function ensureServices(clients: KubeClients, target: RouterTarget, user: V1Service, hash: string): Promise<RouterProblem | null> {
   const names = serviceNames(user.metadata?.name ?? '');
   for (const wanted of wantedServices(user, names, hash)) {
     const problem = await ensureService(clients, target, wanted);
@@ -118,7 +121,7 @@ export async function ensureServices(clients: RouterClients, target: RouterTarge
   return null;
 }
 
-async function ensureService(clients: RouterClients, target: RouterTarget, wanted: WantedService): Promise<RouterProblem | null> {
+async function ensureService(clients: KubeClients, target: RouterTarget, wanted: WantedService): Promise<RouterProblem | null> {
   const { namespace } = target;
   const read = () => orMissing(clients.core.readNamespacedService({ name: wanted.name, namespace }));
   const live = await read();
@@ -138,7 +141,7 @@ async function ensureService(clients: RouterClients, target: RouterTarget, wante
 }
 
 /** Deletes `<svc>-primary` and `<svc>-canary` where they are Kubestead's. */
-export async function deleteOwnedServices(clients: RouterClients, env: { target: RouterTarget; names: ServiceNames }): Promise<void> {
+export async function deleteOwnedServices(clients: KubeClients, env: { target: RouterTarget; names: ServiceNames }): Promise<void> {
   const namespace = env.target.namespace;
   for (const name of [env.names.primary, env.names.canary]) {
     const live = await orMissing(clients.core.readNamespacedService({ name, namespace }));
@@ -147,7 +150,7 @@ export async function deleteOwnedServices(clients: RouterClients, env: { target:
 }
 
 /** The pod-template-hash `<svc>-canary` selects now, if Kubestead's Service exists. */
-export async function pinnedServiceHash(clients: RouterClients, env: { target: RouterTarget; names: ServiceNames }): Promise<string | undefined> {
+export async function pinnedServiceHash(clients: KubeClients, env: { target: RouterTarget; names: ServiceNames }): Promise<string | undefined> {
   const live = await orMissing(clients.core.readNamespacedService({ name: env.names.canary, namespace: env.target.namespace }));
   return isOwnedByKubestead(live?.metadata) ? live?.spec?.selector?.[HASH_LABEL] : undefined;
 }

@@ -1,5 +1,5 @@
 import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
-import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from './kube.js';
+import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { isProblem, type ServiceNames } from './services.js';
 import type { IntegerSplit } from './split.js';

@@ -1,6 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { inexpressibleWeight } from './expressible.js';
-import { routerClients, type RouterClients } from './kube.js';
+import type { KubeClients } from '../kube/clients.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
 import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, pinnedServiceHash, resolveUserService, serviceNames, type ServiceNames } from './services.js';
 import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
@@ -10,7 +10,7 @@ export type WeightedKind = Exclude<RouterKind, 'replicas'>;
 /** What a router's own module works with, resolved once by the shared part. */
 export interface RouteEnv {
   target: RouterTarget;
-  clients: RouterClients;
+  clients: KubeClients;
   /** The user's Service, as read. */
   service: V1Service;
   /** Its name and the names of Kubestead's two beside it. */
@@ -59,12 +59,12 @@ const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
  */
 export class WeightedRouter implements TrafficRouter {
   readonly kind: WeightedKind;
-  private readonly clients: RouterClients;
+  private readonly clients: KubeClients;
   private env: RouteEnv | undefined;
 
   constructor(private readonly backend: RouteBackend, private readonly ctx: RouterContext) {
     this.kind = backend.kind;
-    this.clients = routerClients(ctx.kubeConfig);
+    this.clients = ctx.clients;
   }
 
   async prepare(): Promise<RouterProblem | null> {

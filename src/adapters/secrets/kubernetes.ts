@@ -1,4 +1,5 @@
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
+import type { KubeClients } from '../kube/clients.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { SecretRef } from '../../pipeline/policy/schema.js';
@@ -31,8 +32,8 @@ function failureReason(error: unknown): string {
  * briefly (never a list or watch of Secrets). Errors name the Secret and key, never a value, and
  * never carry the API's answer (which could echo data).
  */
-export function kubernetesSecretReader(kubeConfig: KubeConfig, options: KubernetesSecretReaderOptions): SecretReader {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+export function kubernetesSecretReader(clients: KubeClients, options: KubernetesSecretReaderOptions): SecretReader {
+  const { core } = clients;
   const ttlMs = options.ttlMs ?? 30_000;
   const cache = new LRUCache<string, Entry>({ max: options.maxEntries ?? 1000 });
 

@@ -1,9 +1,9 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { Action } from '../../pipeline/decide/decision.js';
 import type { Recorder } from '../../pipeline/record/recorder.js';
 import type { ClusterCache } from './cache.js';
+import { type KubeClients } from '../../adapters/kube/clients.js';
 
 /** What the tick reports to /metrics (prom-client behind it); every method is cheap and never throws. */
 export interface TickObserver {
@@ -18,7 +18,8 @@ export interface TickObserver {
 /** Everything a reconciler needs from the process around it, built once by `kubestead run`. */
 export interface OperatorDeps {
   cache: ClusterCache;
-  kubeConfig: KubeConfig;
+  /** The process's API clients, made once: the tick, its routers and the Secret reader share them. */
+  clients: KubeClients;
   clock: Clock;
   logger: Logger;
   recorder: Recorder;

@@ -3,8 +3,8 @@ import type { ClusterCache, PolicyObject } from './cache.js';
 import { informerList, type Informers } from './informers.js';
 import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-index.js';
 import type { PolicyKey } from './reconciler.js';
+import { targetOfPrimary } from '../../adapters/kube/names.js';
 
-export const PRIMARY_SUFFIX = '-primary';
 
 /** The Deployment a policy targets (spec.targetRef.name), read defensively: the spec is not validated here. */
 export function targetName(policy: PolicyObject): string | undefined {
@@ -79,7 +79,8 @@ export class InformerCache implements ClusterCache {
 
   /** The policies whose target is this Deployment, or whose `<target>-primary` it is. */
   policiesOfDeployment(namespace: string, name: string): PolicyKey[] {
-    const names = name.endsWith(PRIMARY_SUFFIX) ? [name, name.slice(0, -PRIMARY_SUFFIX.length)] : [name];
+    const target = targetOfPrimary(name);
+    const names = target === undefined ? [name] : [name, target];
     return names.flatMap((n) => this.policyIndex.lookup([targetKey(namespace, n)]).map(keyOf));
   }
 

@@ -1,14 +1,12 @@
-import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi,
-  type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Pod, type V1ReplicaSet,
+import type {
+  CoreV1Event, KubernetesListObject, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { PolicyObject } from './cache.js';
 import { SupervisedInformer, type SupervisionOptions } from './informer.js';
+import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
+import { type KubeClients } from '../../adapters/kube/clients.js';
 
-export const POLICY_GROUP = 'kubestead.io';
-export const POLICY_VERSION = 'v1alpha1';
-export const POLICY_PLURAL = 'rolloutpolicies';
 
 /** Warning Events only: the tick counts them on canary pods; Normal Events (ours among them) would only cost memory. */
 export const EVENT_FIELD_SELECTOR = 'type=Warning';
@@ -68,18 +66,17 @@ async function allPages<T extends KubernetesObject>(listPage: (page: Page) => Pr
   return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
 }
 
-export function createInformers(kubeConfig: KubeConfig, namespace: string | undefined, supervision: SupervisionOptions): Informers {
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const crd = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
+export function createInformers(clients: KubeClients, namespace: string | undefined, supervision: SupervisionOptions): Informers {
+  const { apps, core, custom } = clients;
+  const { group, version, plural } = POLICY_RESOURCE;
+  const crd = { group, version, plural };
   const ns = namespace;
   const listPolicies = (page: Page): Promise<KubernetesListObject<PolicyObject>> =>
     (ns ? custom.listNamespacedCustomObject({ ...crd, namespace: ns, ...page }) : custom.listClusterCustomObject({ ...crd, ...page })) as Promise<KubernetesListObject<PolicyObject>>;
   const warnings = { fieldSelector: EVENT_FIELD_SELECTOR };
   return {
     policies: new SupervisedInformer({
-      name: 'policies', path: scoped(`/apis/${POLICY_GROUP}/${POLICY_VERSION}`, POLICY_PLURAL, ns), keep: withoutManagedFields,
+      name: 'policies', path: scoped(`/apis/${group}/${version}`, plural, ns), keep: withoutManagedFields,
       list: () => allPages(listPolicies),
     }, supervision),
     deployments: new SupervisedInformer({

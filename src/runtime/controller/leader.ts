@@ -1,11 +1,12 @@
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { LEADER_LEASE } from '../../adapters/kube/names.js';
 import { withSignal } from '../../adapters/kube/requests.js';
 
 export interface LeaderOptions {
-  kubeConfig: KubeConfig;
+  /** The process's coordination.k8s.io client. */
+  leases: CoordinationV1Api;
   clock: Clock;
   logger: Logger;
   identity: string;
@@ -56,7 +57,7 @@ export class LeaderElector {
   attempts = 0;
 
   constructor(private readonly options: LeaderOptions) {
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = options.leases;
     this.name = options.name ?? LEADER_LEASE;
     this.leaseMs = options.leaseDurationMs ?? 15_000;
     this.renewMs = options.renewDeadlineMs ?? 10_000;

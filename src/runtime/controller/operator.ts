@@ -15,6 +15,7 @@ import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './telemetry.js';
 import { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
+import { kubeClients } from '../../adapters/kube/clients.js';
 
 /** Tuning that tests and the benchmark set; the defaults are the documented ones. */
 export interface OperatorTuning {
@@ -81,9 +82,10 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   });
   const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
   const supervision = { kubeConfig, clock, logger, observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code), watchTimeoutSeconds: tuning.watchTimeoutSeconds, silentAfterMs: tuning.silentAfterMs };
-  parts.cache = new InformerCache(createInformers(kubeConfig, options.namespace, supervision));
+  const clients = kubeClients(kubeConfig);
+  parts.cache = new InformerCache(createInformers(clients, options.namespace, supervision));
   const recorder = options.recorder ?? nullRecorder;
-  const deps: OperatorDeps = { cache: parts.cache, kubeConfig, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
+  const deps: OperatorDeps = { cache: parts.cache, clients, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
   parts.queue = new WorkQueue({
     clock, logger, reconciler: options.reconcilerFactory(deps), maxInFlight: tuning.maxInFlight, backoffMaxMs: tuning.backoffMaxMs,
     intervalOf: (key) => intervalMs(parts.cache.policy(key)),
@@ -91,7 +93,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   });
   parts.controller = new Controller({ cache: parts.cache, queue: parts.queue, clock, logger, observer: parts.metrics, relatedDelayMs: tuning.relatedDelayMs, recorder });
   parts.elector = options.leaderElect ? new LeaderElector({
-    kubeConfig, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
+    leases: clients.coordination, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
     leaseDurationMs: tuning.leaseDurationMs, renewDeadlineMs: tuning.renewDeadlineMs, retryPeriodMs: tuning.retryPeriodMs,
     onStartedLeading: () => void parts.controller.activate(leader, identity),
     onStoppedLeading: (reason) => parts.controller.deactivate(`lost leadership: ${reason}`),

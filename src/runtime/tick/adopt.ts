@@ -2,8 +2,8 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { Actuator } from '../../pipeline/actuate/actuator.js';
 import { imagesOf, primaryFrom, rolledOut } from '../../pipeline/actuate/deployments.js';
 import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
-import { isConflict } from '../../adapters/kube/client.js';
-import { primaryName } from '../../adapters/kube/names.js';
+import { isConflict } from '../../adapters/kube/errors.js';
+import { policyOwner, primaryName } from '../../adapters/kube/names.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 
@@ -45,7 +45,7 @@ async function takeOver(ctx: TickContext, primary: V1Deployment): Promise<Stop> 
 async function createPrimary(ctx: TickContext): Promise<Stop> {
   const target = targetOf(ctx);
   const meta = ctx.raw.metadata ?? {};
-  const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: ctx.key.name, uid: meta.uid ?? '', controller: false, blockOwnerDeletion: false };
+  const owner = policyOwner(ctx.key.name, meta.uid ?? '');
   try {
     ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primaryFrom(target, owner));
   } catch (error) {

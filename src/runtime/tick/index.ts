@@ -129,8 +129,8 @@ class TickReconciler implements Reconciler {
 export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
   const gatherRuntime = options.gather ?? {
     metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
-    secrets: kubernetesSecretReader(deps.kubeConfig, { clock: deps.clock }),
+    secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
     logger: deps.logger,
   };
-  return new TickReconciler({ deps, kube: new KubeClient(deps.kubeConfig), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
+  return new TickReconciler({ deps, kube: new KubeClient(deps.clients), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
 }

@@ -7,12 +7,12 @@ import { logRecorder } from '../../pipeline/record/log.js';
 import type { DecisionRecord, PolicyRef, RecordKind, RecordReceipt, Recorder } from '../../pipeline/record/recorder.js';
 import { condition } from './conditions.js';
 import { generationOf, isoAt, stop, type Stop, type TickContext } from './context.js';
-import { POLICY_GROUP, POLICY_VERSION } from '../../adapters/kube/names.js';
+import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 
 export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
   const meta = ctx.raw.metadata ?? {};
-  const policy = { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: 'RolloutPolicy', namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid, resourceVersion: meta.resourceVersion };
+  const policy = { apiVersion: POLICY_RESOURCE.apiVersion, kind: POLICY_RESOURCE.kind, namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid, resourceVersion: meta.resourceVersion };
   const t = ctx.target?.metadata;
   return t ? { policy, target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: t.namespace, name: t.name, uid: t.uid } } : { policy };
 }

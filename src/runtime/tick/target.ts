@@ -4,7 +4,7 @@ import { createRouter } from '../../adapters/routers/factory.js';
 import type { TrafficRouter } from '../../adapters/routers/router.js';
 import { alreadyShown, condition } from './conditions.js';
 import { policyOf, stop, type Stop, type TickContext } from './context.js';
-import { MANAGED_BY, primaryName } from '../../adapters/kube/names.js';
+import { isOwnedByKubestead, policyOwner, primaryName } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 
 /** A Deployment from the cache, or from the API when the cache has not seen our own last write yet. */
@@ -17,9 +17,9 @@ export async function freshDeployment(ctx: TickContext, name: string): Promise<V
 /** The policy's router for its target `name` (the objects it creates are owned by the policy). */
 export function routerFor(ctx: TickContext, spec: PolicySpec, name: string): TrafficRouter {
   const meta = ctx.raw.metadata ?? {};
-  const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: ctx.key.name, uid: meta.uid ?? '', controller: false, blockOwnerDeletion: false };
+  const owner = policyOwner(ctx.key.name, meta.uid ?? '');
   const target = { namespace: ctx.key.namespace, canary: name, primary: primaryName(name), owner, spec };
-  return createRouter({ target, kubeConfig: ctx.shared.deps.kubeConfig, clock: ctx.shared.deps.clock });
+  return createRouter({ target, clients: ctx.shared.deps.clients, clock: ctx.shared.deps.clock });
 }
 
 /** Ready=False with an Event, sent once per reason and message. */
@@ -43,7 +43,7 @@ function claimProblem(ctx: TickContext, primary: V1Deployment): string | null {
   if (owner && owner.uid !== ctx.raw.metadata?.uid) {
     return `Deployment ${ns}/${target} is already managed by RolloutPolicy ${ns}/${owner.name}; a Deployment can have one policy`;
   }
-  const managed = primary.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
+  const managed = isOwnedByKubestead(primary.metadata);
   if (!owner && !managed) return `Deployment ${ns}/${primaryName(target)} exists and was not made by Kubestead; rename it or remove it`;
   return null;
 }

@@ -6,6 +6,7 @@ import type { ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { fromCluster, kubeTarget, NAMESPACE_OPTION, parseSince } from './kube-target.js';
 import { UsageError } from './usage-error.js';
+import { kubeClients } from '../../adapters/kube/clients.js';
 
 const OPTIONS = {
   ...NAMESPACE_OPTION,
@@ -59,7 +60,7 @@ async function exportChain({ values, positionals }: Args): Promise<number> {
   const target = await kubeTarget(name, values.namespace);
   const since = parseSince(values.since, Date.now());
   const { readChainLines } = await import('../../pipeline/record/audit/export.js');
-  const lines = await fromCluster(() => readChainLines(target.kubeConfig, target.namespace, target.name, since));
+  const lines = await fromCluster(() => readChainLines(kubeClients(target.kubeConfig), target.namespace, target.name, since));
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
   return 0;
 }

@@ -1,11 +1,11 @@
 import { ApiException, AuthenticationV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Override } from '../../pipeline/facts/snapshot.js';
-import { CONFLICT_ATTEMPTS, readModifyWrite } from '../../adapters/routers/kube.js';
-import { OVERRIDE_ANNOTATION, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../../adapters/kube/names.js';
+import { CONFLICT_ATTEMPTS, readModifyWrite } from '../../adapters/kube/objects.js';
+import { OVERRIDE_ANNOTATION, POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { OVERRIDABLE_PHASES } from '../../runtime/tick/overrides.js';
 
 /** The API calls of `kubestead promote|abort|pause|resume`. */
-const PATH = { group: POLICY_GROUP, version: POLICY_VERSION, plural: POLICY_PLURAL };
+const PATH = { group: POLICY_RESOURCE.group, version: POLICY_RESOURCE.version, plural: POLICY_RESOURCE.plural };
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 interface PolicyRead {

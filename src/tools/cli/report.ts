@@ -2,6 +2,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../pipeline/
 import { defineCommand } from './define.js';
 import { fromCluster, kubeTarget, NAMESPACE_OPTION } from './kube-target.js';
 import { UsageError } from './usage-error.js';
+import { kubeClients } from '../../adapters/kube/clients.js';
 
 function formatOf(text: string | undefined): ReportFormat {
   const format = text ?? 'md';
@@ -26,8 +27,8 @@ chart alone; html a page with the chart inline.`,
     const target = await kubeTarget(name, values.namespace);
     const [{ policyUid }, { ReportStore }] = await Promise.all([import('../../pipeline/record/audit/export.js'), import('../../pipeline/record/audit/report/store.js')]);
     const report = await fromCluster(async () => {
-      const uid = await policyUid(target.kubeConfig, target.namespace, target.name);
-      return new ReportStore(target.kubeConfig, true).latest(target.namespace, target.name, uid);
+      const uid = await policyUid(kubeClients(target.kubeConfig), target.namespace, target.name);
+      return new ReportStore(kubeClients(target.kubeConfig), true).latest(target.namespace, target.name, uid);
     });
     if (!report) {
       process.stderr.write(`kubestead report: no rollback report for RolloutPolicy ${target.namespace}/${target.name}\n`);

@@ -1,12 +1,10 @@
 import type { ApiException, CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { systemClock } from '../../lib/clock/clock.js';
-import { API_VERSION } from '../../pipeline/policy/schema.js';
-import { CONTROLLER_NAMESPACE, LEADER_LEASE } from '../../adapters/kube/names.js';
+import { CONTROLLER_NAMESPACE, LEADER_LEASE, policyPath } from '../../adapters/kube/names.js';
 import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
 import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from './view.js';
 
-const [GROUP, VERSION] = API_VERSION.split('/') as [string, string];
 const REFRESH_MS = 1000;
 
 interface Target {
@@ -39,7 +37,7 @@ async function connect(name: string, namespace: string | undefined, leaseNamespa
 /** The policy, or an error that says what could not be read and why (never a stack trace). */
 async function readPolicy(target: Target): Promise<PolicyView> {
   try {
-    return (await target.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: target.namespace, name: target.name })) as PolicyView;
+    return (await target.api.getNamespacedCustomObject(policyPath(target.namespace, target.name))) as PolicyView;
   } catch (error) {
     if (target.isApiError(error) && error.code === 404) throw new Error(`rolloutpolicy "${target.name}" not found in namespace "${target.namespace}"`);
     const detail = target.isApiError(error) ? `HTTP ${error.code}${apiMessage(error)}` : (error as Error).message;

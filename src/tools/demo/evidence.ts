@@ -8,6 +8,7 @@ import { ReportStore } from '../../pipeline/record/audit/report/store.js';
 import { verifySummary } from '../cli/audit.js';
 import { DemoPolicyApi, SHOP } from './shop-cluster.js';
 import type { DemoFiles } from './stack.js';
+import { kubeClients } from '../../adapters/kube/clients.js';
 
 /** What the demo verified after the releases: the audit file, the chain in the cluster, the report. */
 export interface Evidence {
@@ -20,8 +21,8 @@ export interface Evidence {
 const POLICY = `${SHOP.namespace}/${SHOP.name}`;
 
 async function writeReport(kubeConfig: KubeConfig, files: DemoFiles): Promise<string | undefined> {
-  const uid = await policyUid(kubeConfig, SHOP.namespace, SHOP.name);
-  const report = await new ReportStore(kubeConfig, true).latest(SHOP.namespace, SHOP.name, uid);
+  const uid = await policyUid(kubeClients(kubeConfig), SHOP.namespace, SHOP.name);
+  const report = await new ReportStore(kubeClients(kubeConfig), true).latest(SHOP.namespace, SHOP.name, uid);
   if (!report) return undefined;
   const file = join(files.dir, 'rollback-report.md');
   await writeFile(file, renderReport(report, 'md'));
@@ -42,7 +43,7 @@ export async function gatherEvidence(kubeConfig: KubeConfig, files: DemoFiles, s
   const file = verifyChain(parseChainText(await readFile(files.auditLog, 'utf8'), files.auditLog), options);
   say(verifySummary(file).trimEnd());
   say(`demo: $ kubestead audit export ${SHOP.name} -n ${SHOP.namespace} | kubestead audit verify -${headFlag}`);
-  const cluster = verifyChain(parseChainText((await readChainLines(kubeConfig, SHOP.namespace, SHOP.name)).join('\n'), '(cluster)'), options);
+  const cluster = verifyChain(parseChainText((await readChainLines(kubeClients(kubeConfig), SHOP.namespace, SHOP.name)).join('\n'), '(cluster)'), options);
   say(verifySummary(cluster).trimEnd());
   const reportFile = status?.report ? await writeReport(kubeConfig, files) : undefined;
   return { file, cluster, report: status?.report && reportFile ? { configMap: status.report, file: reportFile } : undefined };

@@ -6,7 +6,7 @@ import {
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { crdYaml } from '../gen/crd.js';
-import { API_VERSION } from '../../pipeline/policy/schema.js';
+import { POLICY_RESOURCE, policyPath } from '../../adapters/kube/names.js';
 import { PACKAGE_ROOT } from '../../lib/root.js';
 import type { PolicyView } from '../cli/view.js';
 
@@ -14,7 +14,6 @@ import type { PolicyView } from '../cli/view.js';
 export const DEMO_POLICY_FILE = join(PACKAGE_ROOT, 'fixtures', 'policies', 'shop-demo.yaml');
 export const SHOP = { namespace: 'shop', name: 'shop', image: 'kubestead.example/shop' } as const;
 
-const [GROUP, VERSION] = API_VERSION.split('/') as [string, string];
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const LABELS = { app: SHOP.name };
 
@@ -76,15 +75,15 @@ export class DemoPolicyApi {
   }
 
   async apply(policy: DemoPolicyObject): Promise<void> {
-    await this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: policy.metadata.namespace, body: policy });
+    await this.api.createNamespacedCustomObject({ ...POLICY_RESOURCE, namespace: policy.metadata.namespace, body: policy });
   }
 
   /** A merge patch of the policy's spec (as `kubectl patch --type=merge` does). */
   async patchSpec(spec: Record<string, unknown>): Promise<void> {
-    await this.api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: SHOP.namespace, name: SHOP.name, body: { spec } }, MERGE);
+    await this.api.patchNamespacedCustomObject({ ...policyPath(SHOP.namespace, SHOP.name), body: { spec } }, MERGE);
   }
 
   async read(): Promise<DemoPolicyState> {
-    return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'rolloutpolicies', namespace: SHOP.namespace, name: SHOP.name })) as DemoPolicyState;
+    return (await this.api.getNamespacedCustomObject(policyPath(SHOP.namespace, SHOP.name))) as DemoPolicyState;
   }
 }

@@ -3,8 +3,9 @@ import { isoNow } from '../../../lib/clock/clock.js';
 import type { PolicyRef } from '../recorder.js';
 import { entryLine, sealEntry, type AuditEntry, type EntryDraft } from './entry.js';
 import { ChainInputError, parseChainText } from './parse.js';
-import { isConflict, segmentLines, type Segment, type SegmentStore } from './segments.js';
+import { segmentLines, type Segment, type SegmentStore } from './segments.js';
 import { verifyChain } from './verify.js';
+import { isConflict } from '../../../adapters/kube/errors.js';
 
 /** The chain in the cluster does not verify (a corrupt or foreign segment): nothing is written to it. */
 export class ChainBrokenError extends Error {

@@ -1,5 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeClients } from '../../../adapters/kube/clients.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../lib/clock/clock.js';
 import type { DecisionRecord, PolicyRef, RecordReceipt, Recorder } from '../recorder.js';
@@ -68,9 +69,10 @@ export class AuditRecorder implements Recorder {
 
   constructor(kubeConfig: KubeConfig, private readonly clock: Clock, private readonly logger: Logger, private readonly options: AuditRecorderOptions = {}) {
     const keepAfterDeletion = options.retention?.keepAfterDeletion ?? false;
-    this.store = new SegmentStore(kubeConfig, { keepAfterDeletion });
-    this.reports = new ReportStore(kubeConfig, keepAfterDeletion);
-    this.deliveries = new Deliveries(kubeConfig, this.store, {
+    const clients = kubeClients(kubeConfig);
+    this.store = new SegmentStore(clients, { keepAfterDeletion });
+    this.reports = new ReportStore(clients, keepAfterDeletion);
+    this.deliveries = new Deliveries(clients, this.store, {
       clock, logger, signal: this.stopping.signal,
       options: { ...options.delivery, webhook: options.webhook, secrets: options.secrets, keepAfterDeletion },
     });

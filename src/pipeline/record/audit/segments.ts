@@ -1,8 +1,9 @@
-import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap, type V1OwnerReference } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap, V1OwnerReference } from '@kubernetes/client-node';
+import type { KubeClients } from '../../../adapters/kube/clients.js';
 import type { PolicyRef } from '../recorder.js';
 import type { AuditEntry } from './entry.js';
+import { MANAGED_BY, policyOwner } from '../../../adapters/kube/names.js';
 
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubestead' } as const;
 export const UID_LABEL = 'kubestead.io/audit-uid';
 export const POLICY_LABEL = 'kubestead.io/audit-policy';
 export const ROLE_LABEL = 'kubestead.io/audit';
@@ -38,15 +39,6 @@ export function segmentName(policy: PolicyRef, index: number): string {
   return objectName(policy, 'audit', String(index).padStart(6, '0'));
 }
 
-/** HTTP 409 from the API server: a conflict on update, or AlreadyExists on create. */
-export function isConflict(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 409;
-}
-
-export function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
-}
-
 function toSegment(map: V1ConfigMap): Segment {
   const text = map.data?.[DATA_KEY] ?? '';
   const meta = map.metadata ?? {};
@@ -71,8 +63,8 @@ export interface SegmentOptions {
 export class SegmentStore {
   private readonly core: CoreV1Api;
 
-  constructor(kubeConfig: KubeConfig, private readonly options: SegmentOptions) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  constructor(clients: KubeClients, private readonly options: SegmentOptions) {
+    this.core = clients.core;
   }
 
   /** Every segment of the policy's chain (by uid), oldest first. */
@@ -122,7 +114,7 @@ export class SegmentStore {
 }
 
 export function ownerOf(policy: PolicyRef): V1OwnerReference {
-  return { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: policy.name, uid: policy.uid, controller: false, blockOwnerDeletion: false };
+  return policyOwner(policy.name, policy.uid);
 }
 
 /** The entries of segments, parsed (the caller verifies them). */

@@ -1,8 +1,11 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { isConflict, labelValue, MANAGED_BY, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
+import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeClients } from '../../../../adapters/kube/clients.js';
+import { labelValue, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
 import type { RollbackReport } from './build.js';
 import { reportMarkdown } from './render.js';
 import { chartSvg } from './svg.js';
+import { MANAGED_BY } from '../../../../adapters/kube/names.js';
+import { isConflict } from '../../../../adapters/kube/errors.js';
 
 const SEQ_LABEL = 'kubestead.io/audit-seq';
 
@@ -10,8 +13,8 @@ const SEQ_LABEL = 'kubestead.io/audit-seq';
 export class ReportStore {
   private readonly core: CoreV1Api;
 
-  constructor(kubeConfig: KubeConfig, private readonly keepAfterDeletion: boolean) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  constructor(clients: KubeClients, private readonly keepAfterDeletion: boolean) {
+    this.core = clients.core;
   }
 
   /** Writes the report (once: a report of the same rollback already there is kept); returns its name. */

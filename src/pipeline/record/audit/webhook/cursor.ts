@@ -1,6 +1,9 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeClients } from '../../../../adapters/kube/clients.js';
 import type { PolicyRef } from '../../recorder.js';
-import { isConflict, isNotFound, labelValue, MANAGED_BY, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
+import { labelValue, objectName, ownerOf, POLICY_LABEL, ROLE_LABEL, UID_LABEL } from '../segments.js';
+import { MANAGED_BY } from '../../../../adapters/kube/names.js';
+import { isConflict, isNotFound } from '../../../../adapters/kube/errors.js';
 
 /** How far a destination has acknowledged the chain: the last delivered entry. */
 export interface Cursor {
@@ -15,8 +18,8 @@ export interface Cursor {
 export class CursorStore {
   private readonly core: CoreV1Api;
 
-  constructor(kubeConfig: KubeConfig, private readonly keepAfterDeletion: boolean) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  constructor(clients: KubeClients, private readonly keepAfterDeletion: boolean) {
+    this.core = clients.core;
   }
 
   async read(policy: PolicyRef, key: string): Promise<Cursor | null> {

@@ -1,4 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClients } from '../../../../adapters/kube/clients.js';
+import { kubernetesSecretReader } from '../../../../adapters/secrets/kubernetes.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../../lib/clock/clock.js';
 import type { PolicyRef } from '../../recorder.js';
@@ -6,7 +7,7 @@ import type { SecretReader } from '../../../../adapters/secrets/reader.js';
 import type { SegmentStore } from '../segments.js';
 import { CursorStore } from './cursor.js';
 import { Deliverer, type DeliveryOptions } from './deliverer.js';
-import { destinationKey, kubeSecretReader, policyDestination, readPolicyAudit, type Destination } from './destination.js';
+import { destinationKey, policyDestination, readPolicyAudit, type Destination } from './destination.js';
 
 export interface DeliveriesOptions extends DeliveryOptions {
   /** The operator-wide destination, for every policy (in addition to its own spec.audit.webhook). */
@@ -28,9 +29,9 @@ export class Deliveries {
   private readonly cursors: CursorStore;
   private readonly secrets: SecretReader;
 
-  constructor(private readonly kubeConfig: KubeConfig, private readonly segments: SegmentStore, private readonly deps: { clock: Clock; logger: Logger; signal: AbortSignal; options: DeliveriesOptions }) {
-    this.cursors = new CursorStore(kubeConfig, deps.options.keepAfterDeletion);
-    this.secrets = deps.options.secrets ?? kubeSecretReader(kubeConfig);
+  constructor(private readonly clients: KubeClients, private readonly segments: SegmentStore, private readonly deps: { clock: Clock; logger: Logger; signal: AbortSignal; options: DeliveriesOptions }) {
+    this.cursors = new CursorStore(clients, deps.options.keepAfterDeletion);
+    this.secrets = deps.options.secrets ?? kubernetesSecretReader(clients, { clock: deps.clock });
   }
 
   /** The chain of `policy` has grown to `headSeq` (-1: unknown): deliver what each destination lacks. */
@@ -92,7 +93,7 @@ export class Deliveries {
   private async destinationsOf(policy: PolicyRef, known: PolicyDeliveries | undefined): Promise<Destination[]> {
     let own: Destination | null;
     try {
-      own = policyDestination(policy, await readPolicyAudit(this.kubeConfig, policy));
+      own = policyDestination(policy, await readPolicyAudit(this.clients, policy));
     } catch (error) {
       if (known) return [...known.deliverers.values()].map((d) => d.destination);
       this.deps.logger.warn({ policy: `${policy.namespace}/${policy.name}` }, `cannot read spec.audit of the policy: ${(error as Error).message}`);

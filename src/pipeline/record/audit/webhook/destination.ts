@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClients } from '../../../../adapters/kube/clients.js';
 import type { PolicySpec } from '../../../policy/schema.js';
 import type { PolicyRef } from '../../recorder.js';
-import { SecretUnavailableError, type SecretReader } from '../../../../adapters/secrets/reader.js';
-import { POLICY_API } from '../export.js';
 
 import type { WebhookFormat } from '../../../policy/vocabulary.js';
+import { policyPath } from '../../../../adapters/kube/names.js';
 
 export { WEBHOOK_FORMATS, type WebhookFormat } from '../../../policy/vocabulary.js';
 
@@ -48,25 +47,7 @@ export function policyDestination(policy: PolicyRef, audit: PolicySpec['audit'])
 }
 
 /** Reads a policy's spec.audit from the cluster (the Recorder seam carries no spec). */
-export async function readPolicyAudit(kubeConfig: KubeConfig, policy: PolicyRef): Promise<PolicySpec['audit']> {
-  const object = (await kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...POLICY_API, namespace: policy.namespace, name: policy.name })) as { spec?: { audit?: PolicySpec['audit'] } };
+export async function readPolicyAudit(clients: KubeClients, policy: PolicyRef): Promise<PolicySpec['audit']> {
+  const object = (await clients.custom.getNamespacedCustomObject(policyPath(policy.namespace, policy.name))) as { spec?: { audit?: PolicySpec['audit'] } };
   return object.spec?.audit;
-}
-
-/** A SecretReader over the Kubernetes API (one key of one Secret); errors never carry the value. */
-export function kubeSecretReader(kubeConfig: KubeConfig): SecretReader {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  return {
-    async read(namespace, ref) {
-      let data: Record<string, string> | undefined;
-      try {
-        data = (await core.readNamespacedSecret({ name: ref.name, namespace })).data;
-      } catch (error) {
-        throw new SecretUnavailableError(namespace, ref, `cannot be read (${(error as { code?: number }).code ?? 'no answer'})`);
-      }
-      const encoded = data?.[ref.key];
-      if (encoded === undefined) throw new SecretUnavailableError(namespace, ref, 'no such key');
-      return Buffer.from(encoded, 'base64').toString('utf8');
-    },
-  };
 }

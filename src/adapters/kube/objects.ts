@@ -1,55 +1,5 @@
-import {
-  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api,
-  type KubeConfig, type V1ObjectMeta, type V1OwnerReference,
-} from '@kubernetes/client-node';
-
-/** The API clients a router uses, made once per router. */
-export interface RouterClients {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  networking: NetworkingV1Api;
-  custom: CustomObjectsApi;
-}
-
-export function routerClients(kubeConfig: KubeConfig): RouterClients {
-  return {
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    networking: kubeConfig.makeApiClient(NetworkingV1Api),
-    custom: kubeConfig.makeApiClient(CustomObjectsApi),
-  };
-}
-
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const KUBESTEAD = 'kubestead';
-
-/** Labels and owner of every object Kubestead creates beside the user's (garbage-collected with the policy). */
-export function ownedMetadata(name: string, namespace: string, owner: V1OwnerReference): V1ObjectMeta {
-  return { name, namespace, labels: { [MANAGED_BY]: KUBESTEAD }, ownerReferences: [owner] };
-}
-
-export function isOwnedByKubestead(meta: V1ObjectMeta | undefined): boolean {
-  return meta?.labels?.[MANAGED_BY] === KUBESTEAD;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
-}
-
-/** The object, or undefined when the API server answers 404. */
-export async function orMissing<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (statusOf(error) === 404) return undefined;
-    throw error;
-  }
-}
-
-/** Deletes, treating "already gone" as done. */
-export async function deleteIfPresent(call: Promise<unknown>): Promise<void> {
-  await orMissing(call);
-}
+import type { CustomObjectsApi, V1ObjectMeta } from '@kubernetes/client-node';
+import { isConflict, orMissing } from './errors.js';
 
 export const CONFLICT_ATTEMPTS = 3;
 
@@ -66,7 +16,7 @@ export async function readModifyWrite<R, W, S>(read: () => Promise<R>, change: (
     try {
       return await write(next);
     } catch (error) {
-      if (statusOf(error) !== 409 || attempt >= CONFLICT_ATTEMPTS) throw error;
+      if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
     }
   }
 }

@@ -20,6 +20,14 @@ describe('kubestead CLI', () => {
     expect(stdout).toContain('check-breach [error-rate]: error-rate = 0.034 is above max 0.01');
   });
 
+  it('eval holds a snapshot whose canary is not fully ready, naming its readiness (the same rule the controller runs)', async () => {
+    const { code, stdout } = await kubestead('eval', 'fixtures/policies/checkout.yaml', '--facts', 'fixtures/snapshots/checkout-canary-not-ready.json', '--json');
+    expect(code).toBe(0);
+    const decision = JSON.parse(stdout) as { action: string; reasons: Array<{ rule: string; message: string }> };
+    expect(decision.action).toBe('hold');
+    expect(decision.reasons[0]).toEqual({ rule: 'canary-not-ready', message: 'canary 1/2 ready: the next step waits until every canary pod is ready' });
+  });
+
   it('test fixtures/ passes and ends with the count line', async () => {
     const { code, stdout } = await kubestead('test', 'fixtures/');
     expect(code).toBe(0);

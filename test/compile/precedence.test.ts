@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LEVEL_NAMES, levelOf, PRECEDENCE } from '../../src/pipeline/compile/precedence.js';
-import { builtinRuleNames, ruleTemplates, RULES_DIR } from '../../src/pipeline/compile/templates.js';
+import { ruleTemplates, RULES_DIR } from '../../src/pipeline/compile/templates.js';
+import { BUILTIN_RULES } from '../../src/pipeline/policy/vocabulary.js';
 import { compiledFixture } from '../helpers.js';
 
 /** A copy of rules/ to break on purpose. */
@@ -14,15 +15,15 @@ function rulesCopy(): string {
 }
 
 describe('precedence is a named list in code', () => {
-  it('is DESIGN.md §5, highest first, each level naming its file in rules/', () => {
-    expect(LEVEL_NAMES).toEqual(['override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'custom-rules', 'pause', 'override-promote', 'soak', 'advance']);
+  it('is the precedence of docs/decisions.md, highest first, each level naming its file in rules/', () => {
+    expect(LEVEL_NAMES).toEqual(['override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'custom-rules', 'pause', 'override-promote', 'soak', 'canary-not-ready', 'advance']);
     const files = readdirSync(RULES_DIR).filter((f) => f.endsWith('.json')).sort();
     expect(PRECEDENCE.map((level) => level.file).sort()).toEqual(files);
   });
 
   it('gives each template its place in the list as its level', () => {
     const levels = Object.fromEntries(ruleTemplates().map((t) => [t.name, t.level]));
-    expect(levels).toMatchObject({ 'override-abort': 1, 'check-breach': 2, 'metric-unavailable': levelOf('metric-unavailable'), advance: 9 });
+    expect(levels).toMatchObject({ 'override-abort': 1, 'check-breach': 2, 'metric-unavailable': levelOf('metric-unavailable'), 'canary-not-ready': 9, advance: 10 });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual(['check-breach', 'metric-unavailable']);
   });
@@ -39,7 +40,14 @@ describe('precedence is a named list in code', () => {
     expect(() => ruleTemplates(dir)).toThrow(/rules\/advance\.json: 0\.unlessFired\.1: /);
   });
 
-  it('derives the built-in rule names from rules/, not a copy', () => {
-    expect(builtinRuleNames().sort()).toEqual(['advance', 'check-breach', 'derived-unavailable', 'manual-pause', 'metric-unavailable', 'no-decision', 'override-abort', 'override-promote', 'pause-step', 'pod-health', 'soak']);
+  it('the built-in rule names validation knows are exactly those rules/ gives', () => {
+    expect(ruleTemplates().length).toBeGreaterThan(0); // loading them checks their names against BUILTIN_RULES
+    expect([...BUILTIN_RULES].sort()).toEqual(['advance', 'canary-not-ready', 'check-breach', 'derived-unavailable', 'manual-pause', 'metric-unavailable', 'no-decision', 'override-abort', 'override-promote', 'pause-step', 'pod-health', 'soak']);
+  });
+
+  it('refuses templates whose rule names differ from the vocabulary', () => {
+    const dir = rulesCopy();
+    writeFileSync(join(dir, 'soak.json'), readFileSync(join(dir, 'soak.json'), 'utf8').replace('"name": "soak"', '"name": "soaking"'));
+    expect(() => ruleTemplates(dir)).toThrow(/^rules\/: the built-in rules give .*soaking.*; BUILTIN_RULES \(src\/pipeline\/policy\/vocabulary\.ts\) says /);
   });
 });

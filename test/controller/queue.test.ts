@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock/manual.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import { WorkQueue, type QueueOptions } from '../../src/runtime/controller/queue.js';
-import { TerminalError, type PolicyKey } from '../../src/runtime/controller/reconciler.js';
+import { TerminalError } from '../../src/runtime/controller/reconciler.js';
 import { waitFor } from '../support/wait.js';
 import { RecordingReconciler } from './recording-reconciler.js';
+import { type PolicyKey } from '../../src/adapters/kube/names.js';
 
 const key = (name: string): PolicyKey => ({ namespace: 'ns', name });
 

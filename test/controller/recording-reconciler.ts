@@ -1,4 +1,5 @@
-import { keyString, type PolicyKey, type Reconciler, type ReconcileResult } from '../../src/runtime/controller/reconciler.js';
+import { type Reconciler, type ReconcileResult } from '../../src/runtime/controller/reconciler.js';
+import { keyString, type PolicyKey } from '../../src/adapters/kube/names.js';
 
 export interface Call {
   key: string;

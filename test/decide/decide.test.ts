@@ -36,6 +36,28 @@ describe('decide', () => {
     expect(decision.reasons[0]?.rule).toBe(rule);
   });
 
+  // The canary's readiness is a rule like any other: offline tests, eval and the controller agree.
+  const notReady = { canary: { desiredReplicas: 2, readyReplicas: 1 } };
+  it.each([
+    ['soak over, checks in bounds: the next step waits', { rollout: { ...notReady, stepElapsedSeconds: 300 } }, 0, 'hold', 'canary-not-ready'],
+    ['the last step over: promotion waits', { rollout: { ...notReady, stepElapsedSeconds: 300 } }, 3, 'hold', 'canary-not-ready'],
+    ['a resume on a pause step waits too', { rollout: notReady, override: 'resume' }, 2, 'hold', 'canary-not-ready'],
+    ['still soaking: the soak is the reason', { rollout: { ...notReady, stepElapsedSeconds: 1 } }, 0, 'hold', 'soak'],
+    ['a breach still rolls back', { rollout: notReady, checks: { 'error-rate': { value: 0.5 } } }, 0, 'rollback', 'check-breach'],
+    ['a promote override still promotes', { rollout: notReady, override: 'promote' }, 0, 'promote', 'override-promote'],
+    ['every pod ready: it advances', { rollout: { canary: { desiredReplicas: 2, readyReplicas: 2 }, stepElapsedSeconds: 300 } }, 0, 'advance', 'advance'],
+  ])('a canary not fully ready, %s', async (_, partial, step, action, rule) => {
+    const decision = await decide(checkout, facts(partial, step));
+    expect(decision.action).toBe(action);
+    expect(decision.reasons[0]?.rule).toBe(rule);
+  });
+
+  it('names the readiness in the reason', async () => {
+    const decision = await decide(checkout, facts({ rollout: { ...notReady, stepElapsedSeconds: 300 } }));
+    expect(decision).toMatchObject({ action: 'hold', step: 0, nextStep: null });
+    expect(decision.reasons[0]).toEqual({ rule: 'canary-not-ready', message: 'canary 1/2 ready: the next step waits until every canary pod is ready' });
+  });
+
   it('a manual pause step lists no advance, however long it has waited', async () => {
     const decision = await decide(checkout, facts({ rollout: { stepElapsedSeconds: 86_400 } }, 2));
     expect(decision.action).toBe('pause');

@@ -5,7 +5,7 @@ import {
 import { parse } from 'yaml';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
 import { ManualClock } from '../../src/lib/clock/manual.js';
-import type { ClusterCache, PolicyObject } from '../../src/runtime/controller/cache.js';
+import type { ClusterCache, PolicyObject } from '../../src/adapters/kube/cache.js';
 import type { OperatorDeps, TickObserver } from '../../src/runtime/controller/deps.js';
 import type { Reconciler, ReconcileResult } from '../../src/runtime/controller/reconciler.js';
 import { silentLogger } from '../../src/lib/log/logger.js';

@@ -2,7 +2,7 @@ import {
   PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type CoreV1Event, type CustomObjectsApi, type V1Deployment,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
-import type { PolicyObject } from '../../runtime/controller/cache.js';
+import type { PolicyObject } from './cache.js';
 import type { KubeClients } from './clients.js';
 import { isConflict, isNotFound } from './errors.js';
 import { policyPath } from './names.js';

@@ -16,6 +16,15 @@ export function policyOwner(name: string, uid: string): V1OwnerReference {
   return { apiVersion: API_VERSION, kind: KIND, name, uid, controller: false, blockOwnerDeletion: false };
 }
 
+
+/** The namespace and name of a RolloutPolicy: the unit of work of the queue. */
+export interface PolicyKey {
+  namespace: string;
+  name: string;
+}
+
+export const keyString = (key: PolicyKey): string => `${key.namespace}/${key.name}`;
+
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = { [MANAGED_BY_LABEL]: 'kubestead' } as const;
 export const ROLE_LABEL = 'kubestead.io/role';

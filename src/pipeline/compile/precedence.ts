@@ -14,6 +14,8 @@ export const PRECEDENCE = [
   { name: 'pause', file: 'pause.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
+  /** The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready canary. */
+  { name: 'canary-not-ready', file: 'canary-not-ready.json' },
   { name: 'advance', file: 'advance.json' },
 ] as const;
 

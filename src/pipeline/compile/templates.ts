@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DERIVED_UNAVAILABLE, LEVEL_NAMES, NO_DECISION, PRECEDENCE } from './precedence.js';
 import { fromRoot } from '../../lib/root.js';
+import { BUILTIN_RULES } from '../policy/vocabulary.js';
 
 export const RULE_TARGETS = ['once', 'custom-rule'] as const;
 export const EACH_TARGETS = ['check', 'check-max', 'check-min'] as const;
@@ -49,14 +50,19 @@ export function ruleTemplates(dir = RULES_DIR): RuleTemplate[] {
     if (!parsed.success) throw new Error(`rules/${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return parsed.data.map((t) => ({ ...t, level: index + 1 }));
   });
+  checkRuleNames(templates);
   if (dir === RULES_DIR) loaded = templates;
   return templates;
 }
 
-/** Every rule name the built-in rules can give a reason (a custom rule may not take one): read from rules/, not copied. */
-export function builtinRuleNames(): string[] {
-  const names = ruleTemplates()
+/** The templates give exactly the names of BUILTIN_RULES (the vocabulary validation checks custom rules against). */
+function checkRuleNames(templates: RuleTemplate[]): void {
+  const given = templates
     .filter((t) => t.per === 'once')
     .flatMap((t) => [t.name, ...(t.any ?? []).flatMap((entry) => (entry.rule ? [entry.rule] : []))]);
-  return [...new Set([...names, DERIVED_UNAVAILABLE, NO_DECISION])];
+  const names = [...new Set([...given, DERIVED_UNAVAILABLE, NO_DECISION])];
+  const declared: readonly string[] = BUILTIN_RULES;
+  if (names.length !== declared.length || names.some((name, i) => name !== declared[i])) {
+    throw new Error(`rules/: the built-in rules give ${names.join(', ')}; BUILTIN_RULES (src/pipeline/policy/vocabulary.ts) says ${declared.join(', ')}`);
+  }
 }

@@ -1,7 +1,7 @@
 import { Fact, type RuleResult } from 'json-rules-engine';
 import type { CompiledPolicy, CompiledReason } from '../compile/compile.js';
-import { DERIVED_UNAVAILABLE, levelName, levelOf, NO_DECISION } from '../compile/precedence.js';
-import { evaluateJsonata, quoteExpression } from '../../lib/jsonata/bounded.js';
+import { levelName, NO_DECISION } from '../compile/precedence.js';
+import { derivedFacts } from '../facts/derived.js';
 import { parseSnapshot, SnapshotError, type FactSnapshot } from '../facts/snapshot.js';
 import type { Action } from '../policy/vocabulary.js';
 import { contradictions } from './consistency.js';
@@ -47,40 +47,6 @@ function hasExactly(checks: FactSnapshot['checks'], policyChecks: CompiledPolicy
     index += 1;
   }
   return index === policyChecks.length;
-}
-
-/**
- * Computes the policy's derived facts the snapshot does not already carry (the facts gatherer
- * computes them before the snapshot is frozen; fixtures may give them directly).
- */
-export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
-  return (await derivedFacts(compiled, snapshot)).snapshot;
-}
-
-/**
- * The snapshot with its derived facts, and a reason for each one whose evaluation exceeded its budget
- * (src/lib/jsonata/bounded.ts): that fact is unavailable, and counts as an unavailable metric does
- * (DESIGN.md §5 level 4). Any other error or a non-finite result gives null (docs/policy.md).
- */
-export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
-  const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
-  if (missing.length === 0) return { snapshot, unavailable: [] };
-  const derived = { ...snapshot.derived };
-  const unavailable: CompiledReason[] = [];
-  for (const { name, text, expression } of missing) {
-    const result = await evaluateJsonata(expression, snapshot);
-    derived[name] = 'value' in result ? result.value : null;
-    if ('error' in result && result.exceeded) unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
-  }
-  return { snapshot: { ...snapshot, derived }, unavailable };
-}
-
-function derivedUnavailable(compiled: CompiledPolicy, name: string, error: string): CompiledReason {
-  const action = compiled.spec.onMetricUnavailable;
-  return {
-    rule: DERIVED_UNAVAILABLE, level: levelOf('metric-unavailable'), action,
-    message: `derived fact ${name} is unavailable: {error}; onMetricUnavailable: ${action}`, bindings: { error },
-  };
 }
 
 /** The snapshot's top-level facts as constant facts; uncached, since nothing is computed per run. */

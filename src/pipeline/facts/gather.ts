@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../compile/compile.js';
-import { withDerived } from '../decide/decide.js';
+import { withDerived } from './derived.js';
 import { measureChecks, measureContext, type MetricsRuntime, type Measurement } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { ClusterCache } from '../../runtime/controller/cache.js';
+import type { ClusterCache } from '../../adapters/kube/cache.js';
 
 /** The live replica state the snapshot's `rollout.canary`, `rollout.stable` and `kube` come from. */
 export interface WorkloadState {

@@ -1,10 +1,10 @@
-import { builtinRuleNames } from '../compile/templates.js';
 import { DURATION_BOUNDS, formatDuration, parseDuration } from './duration.js';
 import type { PolicyIssue } from './issues.js';
 import { isObj, list, type Obj } from './objects.js';
 import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
 import { routingIssues } from '../../adapters/routers/expressible.js';
+import { BUILTIN_RULES } from './vocabulary.js';
 
 /** The only variables a query template may use (DESIGN.md §3). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -86,7 +86,7 @@ function ruleIssues(spec: Obj): PolicyIssue[] {
   return list(spec.rules).flatMap((rule, index) => {
     if (!isObj(rule) || typeof rule.name !== 'string') return [];
     const path = ['spec', 'rules', index, 'name'];
-    if (builtinRuleNames().includes(rule.name)) {
+    if ((BUILTIN_RULES as readonly unknown[]).includes(rule.name)) {
       return [{ path, message: `"${rule.name}" is the name of a built-in rule; choose another` }];
     }
     const first = seen.get(rule.name);

@@ -12,6 +12,16 @@ export type Action = (typeof ACTIONS)[number];
 export const RULE_ACTIONS = ['hold', 'pause', 'rollback'] as const satisfies readonly Action[];
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
+/**
+ * Every rule name a built-in rule can give a reason (rules/, in precedence order, and the two decide
+ * gives outside the engine): a custom rule may not take one. The compiler checks, as it loads
+ * rules/, that its templates give exactly these.
+ */
+export const BUILTIN_RULES = [
+  'override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'manual-pause', 'pause-step', 'override-promote', 'soak',
+  'canary-not-ready', 'advance', 'derived-unavailable', 'no-decision',
+] as const;
+
 /** DESIGN.md §3: RolloutPolicy status.phase. */
 export const PHASES = ['Idle', 'Progressing', 'Paused', 'Promoting', 'Succeeded', 'RolledBack', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];

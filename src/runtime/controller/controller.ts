@@ -4,11 +4,11 @@ import { mapLimit } from '../../lib/async/map-limit.js';
 import { isoNow, type Clock } from '../../lib/clock/clock.js';
 import { parseDuration } from '../../pipeline/policy/duration.js';
 import type { DecisionRecord, PolicyRef, Recorder } from '../../pipeline/record/recorder.js';
-import type { PolicyObject } from './cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import type { TickObserver } from './deps.js';
 import { keyOf, type InformerCache } from './informer-cache.js';
 import type { WorkQueue } from './queue.js';
-import { keyString, type PolicyKey } from './reconciler.js';
+import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
 /** What of a policy counts as a change (a new tick, and a terminal failure lifted): not its status, which we write. */
 function changeMark(policy: PolicyObject): string {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { Action } from '../../pipeline/decide/decision.js';
 import type { Recorder } from '../../pipeline/record/recorder.js';
-import type { ClusterCache } from './cache.js';
+import type { ClusterCache } from '../../adapters/kube/cache.js';
 import { type KubeClients } from '../../adapters/kube/clients.js';
 
 /** What the tick reports to /metrics (prom-client behind it); every method is cheap and never throws. */

@@ -1,9 +1,8 @@
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { ClusterCache, PolicyObject } from './cache.js';
+import type { ClusterCache, PolicyObject } from '../../adapters/kube/cache.js';
 import { informerList, type Informers } from './informers.js';
 import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-index.js';
-import type { PolicyKey } from './reconciler.js';
-import { targetOfPrimary } from '../../adapters/kube/names.js';
+import { type PolicyKey, targetOfPrimary } from '../../adapters/kube/names.js';
 
 
 /** The Deployment a policy targets (spec.targetRef.name), read defensively: the spec is not validated here. */

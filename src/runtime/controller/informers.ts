@@ -2,7 +2,7 @@ import type {
   CoreV1Event, KubernetesListObject, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
-import type { PolicyObject } from './cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { SupervisedInformer, type SupervisionOptions } from './informer.js';
 import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { type KubeClients } from '../../adapters/kube/clients.js';

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { backoffDelay } from './backoff.js';
-import { keyString, TerminalError, type PolicyKey, type Reconciler, type ReconcileResult } from './reconciler.js';
+import { TerminalError, type Reconciler, type ReconcileResult } from './reconciler.js';
 import { TimerHeap } from './timer-heap.js';
+import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
 export interface QueueOptions {
   clock: Clock;

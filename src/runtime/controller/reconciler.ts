@@ -1,10 +1,4 @@
-/** The namespace and name of a RolloutPolicy: the unit of work of the queue. */
-export interface PolicyKey {
-  namespace: string;
-  name: string;
-}
-
-export const keyString = (key: PolicyKey): string => `${key.namespace}/${key.name}`;
+import type { PolicyKey } from '../../adapters/kube/names.js';
 
 /** What a reconcile asks of the queue: come back after this long, or only on a change (null). */
 export interface ReconcileResult {

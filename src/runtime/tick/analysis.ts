@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
 import { decide } from '../../pipeline/decide/decide.js';
-import type { Decision } from '../../pipeline/decide/decision.js';
 import { gatherFacts } from '../../pipeline/facts/gather.js';
 import { workloadState } from '../../pipeline/facts/workload.js';
 import { isoAt, policyOf, targetOf, type Stop, type TickContext } from './context.js';
@@ -73,23 +72,10 @@ function unchangedSince(before: CheckStatus | undefined, reading: Omit<CheckStat
   return isDeepStrictEqual(was, reading) ? since : measuredAt;
 }
 
-/**
- * The controller never gives more weight to a canary that is not fully ready: an advance (or a
- * promote that is not an override) waits as a hold. The progress deadline rolls a canary back that
- * never gets ready.
- */
-function waitForReadyCanary(decision: Decision, ctx: TickContext): Decision {
-  const { canary } = ctx.gathered?.snapshot.rollout ?? { canary: { desiredReplicas: 0, readyReplicas: 0 } };
-  const byTime = decision.action === 'advance' || (decision.action === 'promote' && ctx.override?.action !== 'promote');
-  if (!byTime || canary.readyReplicas >= canary.desiredReplicas) return decision;
-  const message = `canary ${canary.readyReplicas}/${canary.desiredReplicas} ready: the next step waits until every canary pod is ready`;
-  return { action: 'hold', reasons: [{ rule: 'canary-not-ready', message }], step: decision.step, nextStep: null };
-}
-
 /** Decide: the pure decision over the frozen snapshot. */
 export async function decideTick(ctx: TickContext): Promise<Stop | undefined> {
   if (!ctx.gathered || !ctx.compiled) return undefined;
-  ctx.decision = waitForReadyCanary(await decide(ctx.compiled, ctx.gathered.snapshot), ctx);
+  ctx.decision = await decide(ctx.compiled, ctx.gathered.snapshot);
   ctx.shared.deps.observer.decision(ctx.decision.action, policyOf(ctx).spec.mode);
   // Every tick's decision, at debug: a decision that changes something is also logged at info, once, as it is recorded.
   if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ action: ctx.decision.action, reasons: ctx.decision.reasons.map((r) => r.message) }, 'decided');

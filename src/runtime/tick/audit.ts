@@ -1,4 +1,3 @@
-import { keyString } from '../controller/reconciler.js';
 import type { Decision } from '../../pipeline/decide/decision.js';
 import { EventRecorder } from '../../pipeline/record/events.js';
 import type { RecorderHealth } from '../../pipeline/record/recorder.js';
@@ -6,6 +5,7 @@ import { condition } from './conditions.js';
 import { isoAt, stop, type Stop, type TickContext } from './context.js';
 import { policyRefOf, subjects } from './record.js';
 import { conditionOf } from './status.js';
+import { keyString } from '../../adapters/kube/names.js';
 
 const HEALTHY_REASON = 'AuditHealthy';
 

@@ -1,9 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../../pipeline/compile/compile.js';
-import type { PolicyObject } from '../controller/cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import type { OperatorDeps } from '../controller/deps.js';
-import type { PolicyKey } from '../controller/reconciler.js';
 import type { Decision } from '../../pipeline/decide/decision.js';
 import type { GatherRuntime, Gathered } from '../../pipeline/facts/gather.js';
 import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
@@ -14,6 +13,7 @@ import type { KubeClient } from '../../adapters/kube/client.js';
 import type { PolicyMemo } from './load.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
+import { type PolicyKey } from '../../adapters/kube/names.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
 export interface TickShared {

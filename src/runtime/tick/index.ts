@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { PolicyObject } from '../controller/cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import type { OperatorDeps } from '../controller/deps.js';
-import { keyString, TerminalError, type PolicyKey, type ReconcileResult, type Reconciler } from '../controller/reconciler.js';
+import { TerminalError, type ReconcileResult, type Reconciler } from '../controller/reconciler.js';
 import type { GatherRuntime } from '../../pipeline/facts/gather.js';
 import { API_VERSION, KIND } from '../../pipeline/policy/schema.js';
 import { createMetricsRuntime } from '../../adapters/providers/index.js';
@@ -23,6 +23,7 @@ import { continuePromotion, followScale, followTemplate, idleGate } from './rele
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
 import { StatusConflict, writeStatus } from './write.js';
+import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
 export { crashHookFromEnv, throwingCrashHook, SimulatedCrash, CRASH_POINTS, type CrashPoint, type CrashHook } from './crash.js';
 

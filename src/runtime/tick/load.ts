@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { compilePolicy, type CompiledPolicy } from '../../pipeline/compile/compile.js';
-import type { PolicyObject } from '../controller/cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { parseDuration } from '../../pipeline/policy/duration.js';
 import { formatPath, type PolicyIssue } from '../../pipeline/policy/issues.js';
 import { parsePolicy } from '../../pipeline/policy/load.js';

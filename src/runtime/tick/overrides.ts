@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OVERRIDES, type Override } from '../../pipeline/facts/snapshot.js';
-import type { PolicyObject } from '../controller/cache.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import type { RolloutStatus } from './status.js';
 

@@ -1,8 +1,7 @@
-import { keyString } from '../controller/reconciler.js';
 import { condition } from './conditions.js';
 import type { TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
-import { OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
+import { keyString, OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import { compact, sameStatus, type RolloutStatus } from './status.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 

@@ -1,4 +1,4 @@
-import { builtinRuleNames } from '../../pipeline/compile/templates.js';
+import { BUILTIN_RULES } from '../../pipeline/policy/vocabulary.js';
 import type { PolicyIssue } from '../../pipeline/policy/issues.js';
 import { isObj } from '../../pipeline/policy/objects.js';
 import type { PolicySpec } from '../../pipeline/policy/schema.js';
@@ -12,7 +12,7 @@ import type { TestFile } from './testfile.js';
  */
 export function testFileIssues(test: TestFile, spec: PolicySpec): PolicyIssue[] {
   const checks = spec.checks.map((c) => c.name);
-  const reasons = [...checks, ...builtinRuleNames(), ...spec.rules.map((r) => r.name)];
+  const reasons = [...checks, ...BUILTIN_RULES, ...spec.rules.map((r) => r.name)];
   const firstByName = new Map<string, number>();
   return test.cases.flatMap((testCase, index) => {
     const at = (...rest: (string | number)[]) => ['cases', index, ...rest];

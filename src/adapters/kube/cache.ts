@@ -1,5 +1,5 @@
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { PolicyKey } from './reconciler.js';
+import type { PolicyKey } from './names.js';
 
 /** A RolloutPolicy as stored in the cluster: spec unparsed (the reconciler validates it), status as written. */
 export interface PolicyObject extends KubernetesObject {

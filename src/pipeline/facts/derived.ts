@@ -1,0 +1,38 @@
+import type { CompiledPolicy, CompiledReason } from '../compile/compile.js';
+import { DERIVED_UNAVAILABLE, levelOf } from '../compile/precedence.js';
+import { evaluateJsonata, quoteExpression } from '../../lib/jsonata/bounded.js';
+import type { FactSnapshot } from './snapshot.js';
+
+/**
+ * Computes the policy's derived facts the snapshot does not already carry (the facts gatherer
+ * computes them before the snapshot is frozen; fixtures may give them directly).
+ */
+export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
+  return (await derivedFacts(compiled, snapshot)).snapshot;
+}
+
+/**
+ * The snapshot with its derived facts, and a reason for each one whose evaluation exceeded its budget
+ * (src/lib/jsonata/bounded.ts): that fact is unavailable, and counts as an unavailable metric does
+ * (DESIGN.md §5 level 4). Any other error or a non-finite result gives null (docs/policy.md).
+ */
+export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
+  const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
+  if (missing.length === 0) return { snapshot, unavailable: [] };
+  const derived = { ...snapshot.derived };
+  const unavailable: CompiledReason[] = [];
+  for (const { name, text, expression } of missing) {
+    const result = await evaluateJsonata(expression, snapshot);
+    derived[name] = 'value' in result ? result.value : null;
+    if ('error' in result && result.exceeded) unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
+  }
+  return { snapshot: { ...snapshot, derived }, unavailable };
+}
+
+function derivedUnavailable(compiled: CompiledPolicy, name: string, error: string): CompiledReason {
+  const action = compiled.spec.onMetricUnavailable;
+  return {
+    rule: DERIVED_UNAVAILABLE, level: levelOf('metric-unavailable'), action,
+    message: `derived fact ${name} is unavailable: {error}; onMetricUnavailable: ${action}`, bindings: { error },
+  };
+}

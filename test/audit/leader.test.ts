@@ -4,7 +4,7 @@ import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 import { policyPath } from '../../src/adapters/kube/names.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startOperator, type RunningOperator } from '../../src/runtime/controller/operator.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { PolicyRef, Recorder } from '../../src/pipeline/record/recorder.js';

@@ -7,7 +7,7 @@ import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from 
 import { readChainLines } from '../../src/pipeline/record/audit/export.js';
 import { parseChainText } from '../../src/pipeline/record/audit/parse.js';
 import { verifyChain } from '../../src/pipeline/record/audit/verify.js';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { systemClock, type Clock } from '../../src/lib/clock/clock.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { PolicyRef } from '../../src/pipeline/record/recorder.js';

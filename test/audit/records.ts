@@ -1,4 +1,4 @@
-import type { Action } from '../../src/pipeline/decide/decision.js';
+import type { Action } from '../../src/pipeline/policy/vocabulary.js';
 import type { FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
 import type { DecisionRecord, PolicyRef } from '../../src/pipeline/record/recorder.js';
 import { draftOf, entryLine, sealEntry, type AuditEntry } from '../../src/pipeline/record/audit/entry.js';

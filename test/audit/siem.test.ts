@@ -5,7 +5,7 @@ import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from 
 import { authorization, batchBody, bulkFailure } from '../../src/pipeline/record/audit/webhook/body.js';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 import { systemClock, type Clock } from '../../src/lib/clock/clock.js';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { PolicyRef } from '../../src/pipeline/record/recorder.js';
 import type { Sandbox } from '@kubestead/sandbox';

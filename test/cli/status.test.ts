@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/tools/cli/view.js';
+import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/tools/view/policy-view.js';
 import { crdYaml } from '../../src/tools/gen/crd.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { fixtureText, ROOT } from '../helpers.js';

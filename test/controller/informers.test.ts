@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { Backoff } from '../../src/runtime/controller/backoff.js';
 import { InformerCache } from '../../src/runtime/controller/informer-cache.js';

@@ -1,6 +1,6 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { LeaderElector } from '../../src/runtime/controller/leader.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { Sandbox } from '@kubestead/sandbox';

@@ -1,6 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import type { OperatorDeps } from '../../src/runtime/controller/deps.js';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/runtime/controller/operator.js';
 import { silentLogger } from '../../src/lib/log/logger.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import { WorkQueue, type QueueOptions } from '../../src/runtime/controller/queue.js';
 import { TerminalError } from '../../src/runtime/controller/reconciler.js';

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { CompiledPolicy } from '../../src/pipeline/compile/compile.js';
 import { stepFacts } from '../../src/pipeline/decide/consistency.js';
 import { decide } from '../../src/pipeline/decide/decide.js';
-import { OVERRIDES, PHASES, type FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
+import type { FactSnapshot } from '../../src/pipeline/facts/snapshot.js';
+import { OVERRIDES, PHASES } from '../../src/pipeline/policy/vocabulary.js';
 import { compiledFixture } from '../helpers.js';
 
 const POLICIES = ['policies/checkout.yaml', 'policies/payments-istio.yaml', 'policies/web-nginx.yaml', 'policies/cart-smi.yaml'];

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { HEALTHY, ShopTraffic } from '../../src/tools/demo/exporter.js';
 import { startShopExporter } from '../../src/tools/demo/exporter-server.js';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 import type { Sandbox } from '@kubestead/sandbox';
-import { CRASH_POINTS } from '../../src/runtime/tick/index.js';
+import { CRASH_POINTS } from '../../src/runtime/tick/crash.js';
 import { kubestead } from '../audit/run-cli.js';
 import type { OperatorProcess } from '../controller/process.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
@@ -106,7 +106,7 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
     await adopted(ns);
     await release(ns, 'example/checkout:2');
     for (const point of CRASH_POINTS) {
-      const doomed = await cluster.operator(ns, [], { KUBESTEAD_TEST_CRASH_AT: point });
+      const doomed = await cluster.operator(ns, [], point);
       expect(await doomed.exited, point).toEqual({ code: 137, signal: null });
     }
     await runUntil(ns, 'Succeeded');
@@ -131,7 +131,7 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
     prom.exporter.canaryErrors = 40;
     await waitFor(async () => (await promValue(prom, ERROR_RATIO, new Date().toISOString())) > 0.2, 30_000, 'the breach in Prometheus');
     await setImage(ns, 'example/checkout:4');
-    const doomed = await cluster.operator(ns, [], { KUBESTEAD_TEST_CRASH_AT: 'after-record' });
+    const doomed = await cluster.operator(ns, [], 'after-record');
     expect(await doomed.exited).toEqual({ code: 137, signal: null });
     await runUntil(ns, 'RolledBack');
     return beforeRollback;

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '@kubestead/sandbox';
-import { CRASH_POINTS } from '../../src/runtime/tick/index.js';
+import { CRASH_POINTS } from '../../src/runtime/tick/crash.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
 import { raw } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -11,7 +11,7 @@ const enabled = prometheusTestsEnabled();
 
 describe.runIf(enabled)('restart safety and failover of real kubestead run processes', () => {
   const cluster = operatorCluster();
-  const operator = (namespace: string, extra: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> => cluster.operator(namespace, extra, env);
+  const operator = (namespace: string, extra: string[] = [], crashAt?: string): Promise<OperatorProcess> => cluster.operator(namespace, extra, crashAt);
   let sandbox: Sandbox;
   let prom: PrometheusHarness;
   beforeAll(() => {
@@ -45,7 +45,7 @@ describe.runIf(enabled)('restart safety and failover of real kubestead run proce
     const namespace = `crash-${point}`;
     await adopted(namespace);
     await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
-    const doomed = await operator(namespace, [], { KUBESTEAD_TEST_CRASH_AT: point });
+    const doomed = await operator(namespace, [], point);
     expect(await doomed.exited).toEqual({ code: 137, signal: null });
     await operator(namespace);
     const seen = await followToSuccess(namespace);

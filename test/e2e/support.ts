@@ -112,7 +112,8 @@ export async function eventsAbout(sandbox: Sandbox, ns: string, kind: string, na
 export function operatorCluster(): {
   readonly sandbox: Sandbox;
   readonly prom: PrometheusHarness;
-  operator(namespace: string, extra?: string[], env?: Record<string, string>): Promise<OperatorProcess>;
+  /** `crashAt`: `POINT[:NTH]`, the process exits 137 at that tick boundary (test/support/crashing-run.mjs). */
+  operator(namespace: string, extra?: string[], crashAt?: string): Promise<OperatorProcess>;
   closeProcesses(): Promise<void>;
 } {
   let sandbox: Sandbox | undefined;
@@ -133,8 +134,8 @@ export function operatorCluster(): {
   return {
     get sandbox() { if (!sandbox) throw new Error('used outside its tests'); return sandbox; },
     get prom() { if (!prom) throw new Error('used outside its tests'); return prom; },
-    async operator(namespace, extra = [], env = {}) {
-      const proc = await OperatorProcess.start(sandbox!, ['-n', namespace, ...extra], env);
+    async operator(namespace, extra = [], crashAt) {
+      const proc = await OperatorProcess.start(sandbox!, ['-n', namespace, ...extra], {}, crashAt);
       processes.push(proc);
       return proc;
     },

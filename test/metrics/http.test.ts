@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/adapters/providers/http.js';
 import { HostPolicy } from '../../src/adapters/providers/hosts.js';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait.js';
 import { droppingServer, json, startServer, type TestServer } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startOperator, type RunningOperator } from '../../src/runtime/controller/operator.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { PolicyStatus } from '../../src/pipeline/policy/status.js';

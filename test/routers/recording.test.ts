@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordingRouter } from '../../src/adapters/routers/recording.js';
+import { RecordingRouter } from '../support/recording-router.js';
 
 describe('RecordingRouter', () => {
   it('records calls in order and keeps the live weight', async () => {

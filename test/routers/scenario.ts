@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { TrafficRouter } from '../../src/adapters/routers/router.js';
-import { integerSplit } from '../../src/adapters/routers/split.js';
+import { integerSplit } from '../../src/pipeline/policy/weights.js';
 import { createWeightedRouter, type WeightedKind } from '../../src/adapters/routers/weighted.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { failureOf } from '../support/sandbox.js';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/pipeline/policy/load.js';
-import { inexpressibleWeight, routingIssues } from '../../src/adapters/routers/expressible.js';
-import { decimalsOf, describeShare, integerSplit, percentText, shareOf } from '../../src/adapters/routers/split.js';
+import { inexpressibleWeight, routingIssues } from '../../src/pipeline/policy/routing.js';
+import { decimalsOf, describeShare, integerSplit, percentText, shareOf } from '../../src/pipeline/policy/weights.js';
 
 describe('integerSplit', () => {
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyStatus } from '../../src/pipeline/policy/status.js';
-import { SimulatedCrash, throwingCrashHook, type CrashPoint } from '../../src/runtime/tick/index.js';
+import type { CrashPoint } from '../../src/runtime/tick/crash.js';
+import { SimulatedCrash, throwingCrashHook } from '../support/crash.js';
 import { scenario } from './scenario.js';
 import { GROUP, imageOf, MERGE, type TickFixture } from './support.js';
 

@@ -4,7 +4,7 @@ import {
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
-import { ManualClock } from '../../src/lib/clock/manual.js';
+import { ManualClock } from '../support/manual-clock.js';
 import type { ClusterCache, PolicyObject } from '../../src/adapters/kube/cache.js';
 import type { OperatorDeps, TickObserver } from '../../src/runtime/controller/deps.js';
 import type { Reconciler, ReconcileResult } from '../../src/runtime/controller/reconciler.js';
@@ -16,7 +16,8 @@ import { nullRecorder } from '../../src/pipeline/record/fanout.js';
 import type { Recorder } from '../../src/pipeline/record/recorder.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js';
-import { createTickReconciler, type CrashHook } from '../../src/runtime/tick/index.js';
+import type { CrashHook } from '../../src/runtime/tick/crash.js';
+import { createTickReconciler } from '../../src/runtime/tick/index.js';
 import { testSandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';

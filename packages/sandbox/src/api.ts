@@ -11,7 +11,7 @@ import type { PatchType } from './patch.js';
 import { storageKey, type Registry, type ResourceType } from './registry.js';
 import { validateAgainstSchema } from './schema-validate.js';
 import { listObjects, type ListQuery } from './listing.js';
-import { checkNoNewFinalizers, checkPreconditions, finalizersFor } from './deletion.js';
+import { checkNoNewFinalizers, checkPreconditions, type DeleteOptions, finalizersFor } from './deletion.js';
 import {
   ApiError, alreadyExists, badRequest, conflict, failure, forbidden, invalid, methodNotAllowed, notFound, type StatusCause,
 } from './status.js';
@@ -35,15 +35,8 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
-export interface DeleteOptions {
-  dryRun?: boolean;
-  /** Pods: how long they stay Terminating (default their spec.terminationGracePeriodSeconds; 0 removes at once). */
-  gracePeriodSeconds?: number;
-  propagationPolicy?: string;
-  preconditions?: { uid?: string; resourceVersion?: string };
-}
-
 export type { ListQuery } from './listing.js';
+
 
 export type Subresource = 'status' | undefined;
 

@@ -1,7 +1,15 @@
-import type { DeleteOptions } from './api.js';
 import type { ResourceType } from './registry.js';
 import { conflict, invalid } from './status.js';
 import type { KObject } from './types.js';
+
+/** The options of a DELETE (query and body), as the API server reads them. */
+export interface DeleteOptions {
+  dryRun?: boolean;
+  /** Pods: how long they stay Terminating (default their spec.terminationGracePeriodSeconds; 0 removes at once). */
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
 
 /** The rules of deletion the API server applies: preconditions, policy finalizers, no new finalizers. */
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { accessReview, type Authorize } from './access-review.js';
-import type { Api, Caller, DeleteOptions, Subresource, WriteOptions } from './api.js';
+import type { Api, Caller, Subresource, WriteOptions } from './api.js';
+import type { DeleteOptions } from './deletion.js';
 import { patchTypeOf } from './patch.js';
 import { SERVER_SIDE_APPLY_REFUSED } from './patching.js';
 import type { ResourceType } from './registry.js';

@@ -36,16 +36,6 @@ export const LEADER_LEASE = 'kubestead-controller';
 /** Where the shipped manifest runs the controller, and so its Lease. */
 export const CONTROLLER_NAMESPACE = 'kubestead-system';
 
-const PRIMARY_SUFFIX = '-primary';
-const CANARY_SUFFIX = '-canary';
-
-/** `<target>-primary`: the Deployment (and, with a weighted router, the Service) of the stable version. */
-export const primaryName = (target: string): string => `${target}${PRIMARY_SUFFIX}`;
-/** `<svc>-canary`: the Service of the canary's pods a weighted router sends to. */
-export const canaryName = (service: string): string => `${service}${CANARY_SUFFIX}`;
-/** The target a `<target>-primary` name belongs to, or undefined for another name. */
-export const targetOfPrimary = (name: string): string | undefined => (name.endsWith(PRIMARY_SUFFIX) ? name.slice(0, -PRIMARY_SUFFIX.length) : undefined);
-
 /** Labels and owner of every object Kubestead creates beside the user's. */
 export function ownedMetadata(name: string, namespace: string, owner: V1OwnerReference): V1ObjectMeta {
   return { name, namespace, labels: { ...MANAGED_BY }, ownerReferences: [owner] };

@@ -1,7 +1,7 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { RouterProblem } from './router.js';
 import type { ServiceNames } from './services.js';
-import type { IntegerSplit } from './split.js';
+import type { IntegerSplit } from '../../pipeline/policy/weights.js';
 import { coverage, shareOfRoute, templateOf, type Role, type RouteShare } from './tracks.js';
 
 /**

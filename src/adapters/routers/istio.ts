@@ -5,7 +5,7 @@ import { selectRoutes, routeShares, withoutSplit, serviceOfHost, withSplit, type
 import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { HASH_LABEL, isProblem, PRIMARY_ROLE, ROLE_LABEL } from './services.js';
-import type { IntegerSplit } from './split.js';
+import type { IntegerSplit } from '../../pipeline/policy/weights.js';
 import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
 
 /**

@@ -4,9 +4,10 @@ import { deleteIfPresent, orMissing } from '../kube/errors.js';
 import { readModifyWrite, sameJson } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { isProblem, type ServiceNames } from './services.js';
-import { describeShare, shareOf, type IntegerSplit } from './split.js';
+import { describeShare, shareOf, type IntegerSplit } from '../../pipeline/policy/weights.js';
 import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
-import { canaryName, isOwnedByKubestead, ownedMetadata } from '../kube/names.js';
+import { isOwnedByKubestead, ownedMetadata } from '../kube/names.js';
+import { canaryName } from '../../pipeline/policy/vocabulary.js';
 
 /**
  * ingress-nginx canary: the user's Ingress sends the target's paths to `<svc>-primary`, and a

@@ -3,7 +3,8 @@ import type { KubeClients } from '../kube/clients.js';
 import { deleteIfPresent, orMissing } from '../kube/errors.js';
 import { readModifyWrite, sameJson } from '../kube/objects.js';
 import type { RouterProblem, RouterTarget } from './router.js';
-import { canaryName, isOwnedByKubestead, ownedMetadata, primaryName } from '../kube/names.js';
+import { isOwnedByKubestead, ownedMetadata } from '../kube/names.js';
+import { canaryName, primaryName } from '../../pipeline/policy/vocabulary.js';
 
 /**
  * The Services Kubestead creates and owns beside the user's: `<svc>-primary` selects the primary

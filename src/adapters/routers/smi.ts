@@ -2,7 +2,7 @@ import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
 import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { isProblem, type ServiceNames } from './services.js';
-import type { IntegerSplit } from './split.js';
+import type { IntegerSplit } from '../../pipeline/policy/weights.js';
 import { coverage, describeShares, shareOfRoute, type Role } from './tracks.js';
 import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
 

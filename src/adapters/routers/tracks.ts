@@ -1,4 +1,4 @@
-import { describeShare, shareOf } from './split.js';
+import { describeShare, shareOf } from '../../pipeline/policy/weights.js';
 
 /**
  * What one destination of a route is to Kubestead: the primary or canary track, the user's Service

@@ -1,9 +1,9 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { inexpressibleWeight } from './expressible.js';
+import { inexpressibleWeight } from '../../pipeline/policy/routing.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
 import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, pinnedServiceHash, resolveUserService, serviceNames, type ServiceNames } from './services.js';
-import { integerSplit, podsForWeight, type IntegerSplit } from './split.js';
+import { integerSplit, podsForWeight, type IntegerSplit } from '../../pipeline/policy/weights.js';
 
 export type WeightedKind = Exclude<RouterKind, 'replicas'>;
 

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { MANAGED_BY, primaryName, ROLE_LABEL } from '../../adapters/kube/names.js';
+import { MANAGED_BY, ROLE_LABEL } from '../../adapters/kube/names.js';
+import { primaryName } from '../policy/vocabulary.js';
 
 /** Annotations of the target that belong to it alone and are not copied to its primary. */
 const NOT_COPIED = /^(deployment\.kubernetes\.io\/|kubectl\.kubernetes\.io\/last-applied-configuration$)/;

@@ -1,8 +1,5 @@
 import type { Action } from '../policy/vocabulary.js';
 
-/** Re-exported from the shared vocabulary (src/pipeline/policy/vocabulary.ts), where they now live. */
-export { ACTIONS, type Action } from '../policy/vocabulary.js';
-
 export interface Reason {
   rule: string;
   check?: string;

@@ -4,7 +4,8 @@ import { withDerived } from './derived.js';
 import { measureChecks, measureContext, type MetricsRuntime, type Measurement } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
-import type { FactSnapshot, Override, Phase } from './snapshot.js';
+import type { FactSnapshot } from './snapshot.js';
+import type { Override, Phase } from '../policy/vocabulary.js';
 import { stepPlan } from './steps.js';
 import type { WorkloadState } from './workload.js';
 

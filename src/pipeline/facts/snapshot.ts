@@ -6,8 +6,6 @@ import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
 const count = z.number().int().min(0);
 
-/** Re-exported from the shared vocabulary (src/pipeline/policy/vocabulary.ts), where they now live. */
-export { OVERRIDES, PHASES, type Override, type Phase } from '../policy/vocabulary.js';
 
 const measurementSchema = z.looseObject({
   status: z.enum(['ok', 'unavailable']),

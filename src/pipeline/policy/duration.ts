@@ -47,5 +47,3 @@ export function boundedDuration(bounds: { min: number; max: number }) {
   });
 }
 
-/** Any duration above 0s, with no upper bound: kept for old imports; policy fields use boundedDuration. */
-export const durationSchema = boundedDuration({ min: 0.001, max: Number.POSITIVE_INFINITY });

@@ -3,7 +3,7 @@ import type { PolicyIssue } from './issues.js';
 import { isObj, list, type Obj } from './objects.js';
 import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
-import { routingIssues } from '../../adapters/routers/expressible.js';
+import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
 
 /** The only variables a query template may use (DESIGN.md §3). */

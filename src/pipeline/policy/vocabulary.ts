@@ -48,3 +48,13 @@ export function stepLabel(index: number, count?: number): string {
 
 /** `{step}` in a rule's message: the snapshot's step as people read it (`2/3`), not `{rollout.step}`'s index. */
 export const STEP_PLACEHOLDER = 'step';
+
+const PRIMARY_SUFFIX = '-primary';
+const CANARY_SUFFIX = '-canary';
+
+/** `<target>-primary`: the Deployment (and, with a weighted router, the Service) of the stable version. */
+export const primaryName = (target: string): string => `${target}${PRIMARY_SUFFIX}`;
+/** `<svc>-canary`: the Service of the canary's pods a weighted router sends to. */
+export const canaryName = (service: string): string => `${service}${CANARY_SUFFIX}`;
+/** The target a `<target>-primary` name belongs to, or undefined for another name. */
+export const targetOfPrimary = (name: string): string | undefined => (name.endsWith(PRIMARY_SUFFIX) ? name.slice(0, -PRIMARY_SUFFIX.length) : undefined);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
-import type { Action } from '../../pipeline/decide/decision.js';
+import type { Action } from '../../pipeline/policy/vocabulary.js';
 import type { Recorder } from '../../pipeline/record/recorder.js';
 import type { ClusterCache } from '../../adapters/kube/cache.js';
 import { type KubeClients } from '../../adapters/kube/clients.js';

@@ -2,7 +2,8 @@ import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet }
 import type { ClusterCache, PolicyObject } from '../../adapters/kube/cache.js';
 import { informerList, type Informers } from './informers.js';
 import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-index.js';
-import { type PolicyKey, targetOfPrimary } from '../../adapters/kube/names.js';
+import { type PolicyKey } from '../../adapters/kube/names.js';
+import { targetOfPrimary } from '../../pipeline/policy/vocabulary.js';
 
 
 /** The Deployment a policy targets (spec.targetRef.name), read defensively: the spec is not validated here. */

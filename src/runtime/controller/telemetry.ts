@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Action } from '../../pipeline/decide/decision.js';
+import type { Action } from '../../pipeline/policy/vocabulary.js';
 import type { TickObserver } from './deps.js';
 
 const TICK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

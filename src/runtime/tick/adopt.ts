@@ -3,9 +3,10 @@ import { Actuator } from '../../pipeline/actuate/actuator.js';
 import { imagesOf, primaryFrom, rolledOut } from '../../pipeline/actuate/deployments.js';
 import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
-import { policyOwner, primaryName } from '../../adapters/kube/names.js';
+import { policyOwner } from '../../adapters/kube/names.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
 
 /** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */
 function idleStatus(ctx: TickContext, canaryReplicas: number): void {

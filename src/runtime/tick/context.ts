@@ -10,7 +10,7 @@ import type { RecordReceipt, RecorderHealth } from '../../pipeline/record/record
 import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.js';
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
-import type { PolicyMemo } from './load.js';
+import type { PolicyMemo } from './policy-memo.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 import { type PolicyKey } from '../../adapters/kube/names.js';

@@ -2,9 +2,10 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { imagesOf, rolledOut } from '../../pipeline/actuate/deployments.js';
 import { RouterStateError } from '../../adapters/routers/weighted-router.js';
 import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
-import { FINALIZER, primaryName } from '../../adapters/kube/names.js';
+import { FINALIZER } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 import { freshDeployment, routerFor } from './target.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
 
 const replicasOf = (d: V1Deployment): number => d.spec?.replicas ?? 1;
 const finalizersOf = (ctx: TickContext): string[] => ctx.raw.metadata?.finalizers ?? [];

@@ -11,13 +11,14 @@ import { decideTick, gather, readOverrides } from './analysis.js';
 import { applyDecision } from './apply.js';
 import { auditGate, showAuditHealth } from './audit.js';
 import { recordBreaches } from './breach.js';
-import { crashHookFromEnv, type CrashHook } from './crash.js';
+import { noCrash, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
 import type { Phase, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { reportForbidden } from './forbidden.js';
 import { KubeClient } from '../../adapters/kube/client.js';
-import { PolicyMemo, validatePolicy } from './load.js';
+import { validatePolicy } from './load.js';
+import { PolicyMemo } from './policy-memo.js';
 import { recordDecision } from './record.js';
 import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
 import { readStatus } from './status.js';
@@ -25,7 +26,6 @@ import { resolveTarget } from './target.js';
 import { StatusConflict, writeStatus } from './write.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
-export { crashHookFromEnv, throwingCrashHook, SimulatedCrash, CRASH_POINTS, type CrashPoint, type CrashHook } from './crash.js';
 
 /** One tick, in order; each phase may end it early, saying why (argo-rollouts' rolloutCanary). */
 const PHASES: ReadonlyArray<[string, Phase]> = [
@@ -54,7 +54,7 @@ const PHASES: ReadonlyArray<[string, Phase]> = [
 const MAX_ATTEMPTS = 2;
 
 export interface TickOptions {
-  /** The crash hook (default: parsed once from KUBESTEAD_TEST_CRASH_AT, inert unless set). */
+  /** A hook called at the tick's actuation boundaries (crash.ts; default: none). */
   crash?: CrashHook;
   /** The metrics runtime and Secret reader shared by every policy (default: built once here). */
   gather?: GatherRuntime;
@@ -133,5 +133,5 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
     secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
     logger: deps.logger,
   };
-  return new TickReconciler({ deps, kube: new KubeClient(deps.clients), gather: gatherRuntime, crash: options.crash ?? crashHookFromEnv(), policies: new PolicyMemo() });
+  return new TickReconciler({ deps, kube: new KubeClient(deps.clients), gather: gatherRuntime, crash: options.crash ?? noCrash, policies: new PolicyMemo() });
 }

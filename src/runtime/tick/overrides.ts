@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OVERRIDES, type Override } from '../../pipeline/facts/snapshot.js';
+import { OVERRIDES, type Override } from '../../pipeline/policy/vocabulary.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import type { RolloutStatus } from './status.js';

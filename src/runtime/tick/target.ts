@@ -4,8 +4,9 @@ import { createRouter } from '../../adapters/routers/factory.js';
 import type { TrafficRouter } from '../../adapters/routers/router.js';
 import { alreadyShown, condition } from './conditions.js';
 import { policyOf, stop, type Stop, type TickContext } from './context.js';
-import { isOwnedByKubestead, policyOwner, primaryName } from '../../adapters/kube/names.js';
+import { isOwnedByKubestead, policyOwner } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
 
 /** A Deployment from the cache, or from the API when the cache has not seen our own last write yet. */
 export async function freshDeployment(ctx: TickContext, name: string): Promise<V1Deployment | undefined> {

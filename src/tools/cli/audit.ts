@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ChainInputError, parseChainText } from '../../pipeline/record/audit/parse.js';
-import { verifyChain, type VerifyResult } from '../../pipeline/record/audit/verify.js';
+import { verifyChain, type VerifyResult, verifySummary } from '../../pipeline/record/audit/verify.js';
 import { readErrorInWords } from '../../pipeline/policy/read.js';
 import type { ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { fromCluster, kubeTarget, NAMESPACE_OPTION, parseSince } from './kube-target.js';
 import { UsageError } from './usage-error.js';
 import { kubeClients } from '../../adapters/kube/clients.js';
+import { systemClock } from '../../lib/clock/clock.js';
 
 const OPTIONS = {
   ...NAMESPACE_OPTION,
@@ -29,12 +30,6 @@ async function readInput(file: string): Promise<string> {
 }
 
 /** What `kubestead audit verify` prints: `OK ns/name: N entries, seq A..B, head H` (and notes), or `FAIL …`. */
-export function verifySummary(result: VerifyResult): string {
-  const policy = `${result.policy.namespace}/${result.policy.name}`;
-  if (result.finding) return `FAIL ${policy}: ${result.finding.message}\n`;
-  const notes = result.notes.map((n) => `  note: ${n}\n`).join('');
-  return `OK ${policy}: ${result.entries} entries, seq ${result.firstSeq}..${result.lastSeq}, head ${result.lastHash}\n${notes}`;
-}
 
 function verifyText(text: string, source: string, values: Args['values']): VerifyResult {
   try {
@@ -58,7 +53,7 @@ async function exportChain({ values, positionals }: Args): Promise<number> {
   const [name, ...extra] = positionals.slice(1);
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const target = await kubeTarget(name, values.namespace);
-  const since = parseSince(values.since, Date.now());
+  const since = parseSince(values.since, systemClock.now());
   const { readChainLines } = await import('../../pipeline/record/audit/export.js');
   const lines = await fromCluster(() => readChainLines(kubeClients(target.kubeConfig), target.namespace, target.name, since));
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));

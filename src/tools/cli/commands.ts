@@ -10,13 +10,7 @@ import { sandboxCommand } from './sandbox.js';
 import { statusCommand } from './status.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
-
-/** A `kubestead` command. Build one with defineCommand (src/tools/cli/define.ts) to share the parser and help layout. */
-export interface Command {
-  summary: string;
-  help: string;
-  run(args: string[]): Promise<number>;
-}
+import type { Command } from './define.js';
 
 /** Every command, by name, in the order `kubestead help` lists them: one line per command. */
 export const commands: Record<string, Command> = {

@@ -1,5 +1,11 @@
 import { helpText, parseCommandArgs, type OptionSpecs, type ParsedArgs } from './args.js';
-import type { Command } from './commands.js';
+
+/** A `kubestead` command, as the registry (commands.ts) lists it. Build one with defineCommand. */
+export interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
 
 /** What a command is: its arguments, its help, and what it does with parsed arguments. */
 export interface CommandSpec<O extends OptionSpecs> {

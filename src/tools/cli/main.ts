@@ -2,7 +2,8 @@ import { packageVersion } from '../../lib/root.js';
 import { closest } from '../../pipeline/policy/strict.js';
 import { scrubUserinfo } from '../../pipeline/policy/urls.js';
 import { EXIT } from './args.js';
-import { commands, usage, type Command } from './commands.js';
+import { commands, usage } from './commands.js';
+import type { Command } from './define.js';
 import { CommandUnavailable, UsageError } from './usage-error.js';
 
 const HELP_FLAGS = new Set(['--help', '-h']);

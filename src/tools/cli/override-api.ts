@@ -1,8 +1,9 @@
 import { ApiException, AuthenticationV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Override } from '../../pipeline/facts/snapshot.js';
+import type { Override } from '../../pipeline/policy/vocabulary.js';
 import { CONFLICT_ATTEMPTS, readModifyWrite } from '../../adapters/kube/objects.js';
 import { OVERRIDE_ANNOTATION, POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { OVERRIDABLE_PHASES } from '../../runtime/tick/overrides.js';
+import { systemClock } from '../../lib/clock/clock.js';
 
 /** The API calls of `kubestead promote|abort|pause|resume`. */
 const PATH = { group: POLICY_RESOURCE.group, version: POLICY_RESOURCE.version, plural: POLICY_RESOURCE.plural };
@@ -44,7 +45,7 @@ export async function setOverride(kc: KubeConfig, target: { namespace: string; n
     if (!phase || !OVERRIDABLE_PHASES.includes(phase)) {
       throw new Refused(`${action} refused: RolloutPolicy ${target.namespace}/${target.name} is ${phase ?? 'not adopted yet'}, not progressing (an override applies to a rollout in progress)`);
     }
-    const value = JSON.stringify({ action, actor, time: new Date().toISOString() });
+    const value = JSON.stringify({ action, actor, time: new Date(systemClock.now()).toISOString() });
     return { metadata: { resourceVersion: policy.metadata?.resourceVersion, annotations: { [OVERRIDE_ANNOTATION]: value } } };
   }, (body) => objects.patchNamespacedCustomObject({ ...PATH, ...target, body }, MERGE));
   return actor;

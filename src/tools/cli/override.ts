@@ -1,7 +1,6 @@
-import type { Override } from '../../pipeline/facts/snapshot.js';
+import type { Override } from '../../pipeline/policy/vocabulary.js';
 import { OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
-import type { Command } from './commands.js';
-import { defineCommand } from './define.js';
+import { defineCommand, type Command } from './define.js';
 import { UsageError } from './usage-error.js';
 
 const WHAT: Record<Override, string> = {

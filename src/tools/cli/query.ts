@@ -9,6 +9,7 @@ import type { Measurement } from '../../adapters/providers/types.js';
 import { envSecretReader } from '../../adapters/secrets/env.js';
 import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
+import { systemClock } from '../../lib/clock/clock.js';
 
 const DESCRIPTION = `Runs one check of a RolloutPolicy file against its live provider, the way the operator would in
 a tick, and prints the rendered query, the shape of the answer, the value, the bounds and whether
@@ -20,7 +21,7 @@ than A-Z and 0-9 turned into _. For example apiKeySecretRef {name: datadog, key:
 from KUBESTEAD_SECRET_DATADOG_API_KEY.`;
 
 function parseTime(text: string | undefined): Date {
-  if (text === undefined || text === 'now') return new Date();
+  if (text === undefined || text === 'now') return new Date(systemClock.now());
   const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : new Date(text);
   if (Number.isNaN(date.getTime())) throw new UsageError(`--time: expected an RFC 3339 time or Unix seconds, got ${JSON.stringify(text)}`);
   return date;

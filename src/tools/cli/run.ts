@@ -4,6 +4,7 @@ import { systemClock } from '../../lib/clock/clock.js';
 import type { OperatorDeps } from '../../runtime/controller/deps.js';
 import { parseAddress } from '../../runtime/controller/http.js';
 import type { Reconciler } from '../../runtime/controller/reconciler.js';
+import type { TickOptions } from '../../runtime/tick/index.js';
 import type { Destination } from '../../pipeline/record/audit/webhook/destination.js';
 import { createLogger } from '../../lib/log/logger.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
@@ -95,23 +96,29 @@ export const runCommand = defineCommand({
   description: DESCRIPTION,
   options: RUN_OPTIONS,
   exitCodes: ['0  stopped cleanly (SIGTERM or Ctrl-C)'],
-  async run(args) {
-    const options = parseRunArgs(args);
-    const logger = createLogger({ level: options.logLevel });
-    const kubeConfig = await loadKubeConfig(options.kubeconfig);
-    const { startOperator } = await import('../../runtime/controller/operator.js');
-    const { createTickReconciler } = await import('../../runtime/tick/index.js');
-    const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
-    const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps);
-    const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile, webhook: options.webhook });
-    const operator = await startOperator({
-      kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
-      leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
-    });
-    const signal = await untilSignal();
-    logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
-    await operator.stop();
-    await recorder.stop();
-    return 0;
-  },
+  run: (args) => runOperator(args),
 });
+
+/**
+ * `kubestead run` with the tick's options (an embedding program may pass its own, e.g. a hook at
+ * the tick's boundaries; the command passes none). Runs until SIGTERM or SIGINT.
+ */
+export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: TickOptions = {}): Promise<number> {
+  const options = parseRunArgs(args);
+  const logger = createLogger({ level: options.logLevel });
+  const kubeConfig = await loadKubeConfig(options.kubeconfig);
+  const { startOperator } = await import('../../runtime/controller/operator.js');
+  const { createTickReconciler } = await import('../../runtime/tick/index.js');
+  const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
+  const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, tick);
+  const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile, webhook: options.webhook });
+  const operator = await startOperator({
+    kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
+    leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
+  });
+  const signal = await untilSignal();
+  logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
+  await operator.stop();
+  await recorder.stop();
+  return 0;
+}

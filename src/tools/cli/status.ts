@@ -3,7 +3,7 @@ import { systemClock } from '../../lib/clock/clock.js';
 import { CONTROLLER_NAMESPACE, LEADER_LEASE, policyPath } from '../../adapters/kube/names.js';
 import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
-import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from './view.js';
+import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../view/policy-view.js';
 
 const REFRESH_MS = 1000;
 

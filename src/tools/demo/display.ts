@@ -1,4 +1,4 @@
-import { LiveView, renderPolicy, type PolicyView } from '../cli/view.js';
+import { LiveView, renderPolicy, type PolicyView } from '../view/policy-view.js';
 
 /** Where the demo writes: its notes, and the policy as it changes. */
 export interface DemoDisplay {

@@ -5,10 +5,10 @@ import { parseChainText, verifyChain, type VerifyResult } from '../../pipeline/r
 import { policyUid, readChainLines } from '../../pipeline/record/audit/export.js';
 import { renderReport } from '../../pipeline/record/audit/report/render.js';
 import { ReportStore } from '../../pipeline/record/audit/report/store.js';
-import { verifySummary } from '../cli/audit.js';
 import { DemoPolicyApi, SHOP } from './shop-cluster.js';
 import type { DemoFiles } from './stack.js';
 import { kubeClients } from '../../adapters/kube/clients.js';
+import { verifySummary } from '../../pipeline/record/audit/verify.js';
 
 /** What the demo verified after the releases: the audit file, the chain in the cluster, the report. */
 export interface Evidence {

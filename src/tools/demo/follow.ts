@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock/clock.js';
-import type { PolicyView } from '../cli/view.js';
+import type { PolicyView } from '../view/policy-view.js';
 import type { DemoDisplay } from './display.js';
 import type { DemoPolicyApi, DemoPolicyState } from './shop-cluster.js';
 

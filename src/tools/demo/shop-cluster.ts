@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { crdYaml } from '../gen/crd.js';
 import { POLICY_RESOURCE, policyPath } from '../../adapters/kube/names.js';
 import { PACKAGE_ROOT } from '../../lib/root.js';
-import type { PolicyView } from '../cli/view.js';
+import type { PolicyView } from '../view/policy-view.js';
 
 /** The policy the demo applies (fixtures/policies/shop-demo.yaml): its namespace and name are the shop's. */
 export const DEMO_POLICY_FILE = join(PACKAGE_ROOT, 'fixtures', 'policies', 'shop-demo.yaml');

@@ -139,3 +139,11 @@ export function verifyChain(lines: ChainLine[], options: VerifyOptions = {}): Ve
   }
   return result(entries, tailFinding(entries, options.head, byHash, notes));
 }
+
+/** The verdict of a verification in one line (then its notes): `OK shop/web: 9 entries, seq 0..8, head …`. */
+export function verifySummary(result: VerifyResult): string {
+  const policy = `${result.policy.namespace}/${result.policy.name}`;
+  if (result.finding) return `FAIL ${policy}: ${result.finding.message}\n`;
+  const notes = result.notes.map((n) => `  note: ${n}\n`).join('');
+  return `OK ${policy}: ${result.entries} entries, seq ${result.firstSeq}..${result.lastSeq}, head ${result.lastHash}\n${notes}`;
+}

@@ -1,7 +1,7 @@
-import type { PolicyIssue } from '../../pipeline/policy/issues.js';
-import type { RouterKind } from '../../pipeline/policy/schema.js';
-import { decimalsOf, integerSplit, MAX_DECIMALS, percentText } from './split.js';
-import { canaryName } from '../kube/names.js';
+import type { PolicyIssue } from './issues.js';
+import type { RouterKind } from './schema.js';
+import { decimalsOf, integerSplit, MAX_DECIMALS, percentText } from './weights.js';
+import { canaryName } from './vocabulary.js';
 
 /**
  * Which weights and settings a router can really carry out. Pure (no I/O): `kubestead validate`

@@ -1,6 +1,6 @@
-import { inexpressibleWeight } from './expressible.js';
-import type { RouterKind, RouterProblem, RouterWeight, TrafficRouter } from './router.js';
-import { describeShare, integerSplit, podsForWeight } from './split.js';
+import { inexpressibleWeight } from '../../src/pipeline/policy/routing.js';
+import type { RouterKind, RouterProblem, RouterWeight, TrafficRouter } from '../../src/adapters/routers/router.js';
+import { describeShare, integerSplit, podsForWeight } from '../../src/pipeline/policy/weights.js';
 
 /** One call a RecordingRouter received, in order. */
 export type RouterCall =

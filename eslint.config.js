@@ -19,7 +19,7 @@ const LAYERS = {
   'pipeline/compile': ['lib', 'pipeline/policy'],
   'pipeline/facts': ['lib', 'pipeline/policy', 'pipeline/compile', 'adapters/kube', 'adapters/secrets', 'adapters/providers'],
   'pipeline/decide': ['lib', 'pipeline/policy', 'pipeline/compile', 'pipeline/facts'],
-  'pipeline/actuate': ['lib', 'pipeline/policy', 'adapters/kube', 'adapters/routers'],
+  'pipeline/actuate': ['lib', 'pipeline/policy', 'pipeline/facts', 'pipeline/decide', 'adapters/kube', 'adapters/routers'],
   'pipeline/record': ['lib', 'pipeline/policy', 'pipeline/facts', 'pipeline/decide', 'adapters/kube', 'adapters/secrets'],
   'runtime/controller': BELOW_RUNTIME,
   'runtime/tick': [...BELOW_RUNTIME, 'runtime/controller'],

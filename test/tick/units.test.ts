@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedCrash, throwingCrashHook } from '../support/crash.js';
-import { stepElapsedSeconds } from '../../src/runtime/tick/analysis.js';
+import { stepElapsedSeconds } from '../../src/runtime/tick/gather.js';
 import { readOverride } from '../../src/runtime/tick/overrides.js';
 import { nearestCanaryCount, replicaShare } from '../../src/adapters/routers/replicas.js';
 import { eventReason } from '../../src/pipeline/record/events.js';

@@ -7,12 +7,13 @@ import { policyOwner } from '../../adapters/kube/names.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
+import { adopted } from '../../pipeline/actuate/transitions.js';
 
 /** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */
 function idleStatus(ctx: TickContext, canaryReplicas: number): void {
   const target = targetOf(ctx);
   const { conditions, audit, report, lastOverride } = ctx.next;
-  ctx.next = { conditions, audit, report, lastOverride, phase: 'Idle', stableRevision: templateHash(target.spec?.template), canaryWeight: 0, canaryReplicas };
+  ctx.next = { conditions, audit, report, lastOverride, ...adopted(templateHash(target.spec?.template), canaryReplicas) };
 }
 
 /**

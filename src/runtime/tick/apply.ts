@@ -1,57 +1,17 @@
 import type { Decision } from '../../pipeline/decide/decision.js';
-import { isoAt, targetOf, type Stop, type TickContext } from './context.js';
+import { isoAt, policyOf, targetOf, type Stop, type TickContext, actuatorOf, isShadow } from './context.js';
 import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import type { RouterWeight } from '../../adapters/routers/router.js';
-import { actuatorOf, enterStep, isShadow, unchangedWeight, verifyWeight } from './release.js';
+import { unchangedWeight, verifyWeight } from './verify.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
-
-/** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
-const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
-
-function leavePause(ctx: TickContext): void {
-  const since = ctx.next.pausedSince;
-  if (since) ctx.next.pausedSeconds = Math.round(((ctx.next.pausedSeconds ?? 0) + (ctx.now - Date.parse(since)) / 1000) * 1000) / 1000;
-  ctx.next.pausedSince = undefined;
-}
-
-/** manualPause: set by a `pause` override, lifted by `resume` or `promote`. */
-function noteManualPause(ctx: TickContext): void {
-  const override = ctx.override?.action;
-  if (override === 'pause') ctx.next.manualPause = true;
-  if (override === 'resume' || override === 'promote') ctx.next.manualPause = false;
-}
-
+import { decided } from '../../pipeline/actuate/transitions.js';
+import { stepPlan } from '../../pipeline/facts/steps.js';
 /** What status says after a decision (the position; weights and counts are filled from what is read back). */
 function nextPosition(ctx: TickContext, decision: Decision): void {
-  const next = ctx.next;
-  noteManualPause(ctx);
-  switch (decision.action) {
-    case 'advance':
-      enterStep(ctx, decision.nextStep ?? (next.currentStep ?? 0) + 1);
-      break;
-    case 'promote':
-      leavePause(ctx);
-      Object.assign(next, { phase: 'Promoting', manualPause: false });
-      break;
-    case 'pause':
-      next.phase = 'Paused';
-      if (stopsTheClock(decision) && !next.pausedSince) next.pausedSince = isoAt(ctx.now);
-      break;
-    case 'rollback':
-      leavePause(ctx);
-      Object.assign(next, { phase: 'RolledBack', canaryWeight: 0, manualPause: false });
-      break;
-    case 'hold':
-      leavePause(ctx);
-      next.phase = 'Progressing';
-      break;
-    default: {
-      const unknown: never = decision.action;
-      throw new Error(`unknown action ${String(unknown)}`);
-    }
-  }
-  if (decision.action !== 'hold') next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
+  const spec = policyOf(ctx).spec;
+  Object.assign(ctx.next, decided(ctx.next, decision, { nowMs: ctx.now, override: ctx.override?.action, weightOf: (step) => stepPlan(spec, step).weight }));
+  if (decision.action !== 'hold') ctx.next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
 }
 
 /**

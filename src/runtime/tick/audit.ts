@@ -12,7 +12,7 @@ const HEALTHY_REASON = 'AuditHealthy';
 const gated = (decision: Decision | undefined): decision is Decision => decision?.action === 'advance' || decision?.action === 'promote';
 
 /**
- * The audit gate, before the record phase: an advance or promote is not applied (nor recorded, nor
+ * The audit gate, before the record stage: an advance or promote is not applied (nor recorded, nor
  * announced by an Event) while the recorder says it cannot keep the trail: store down, chain broken
  * (a corrupt or foreign segment), SIEM backlog past its bound. Pause and rollback pass: safety first.
  */

@@ -13,7 +13,8 @@ import type { KubeClient } from '../../adapters/kube/client.js';
 import type { PolicyMemo } from './policy-memo.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
-import { type PolicyKey } from '../../adapters/kube/names.js';
+import type { PolicyKey } from '../../adapters/kube/names.js';
+import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
 export interface TickShared {
@@ -26,7 +27,7 @@ export interface TickShared {
 }
 
 /**
- * One tick of one policy: everything read, decided and applied, passed from phase to phase
+ * One tick of one policy: everything read, decided and applied, passed from stage to stage
  * (argo-rollouts' rolloutContext). `status` is what was read; `next` is what will be written, and
  * only when it differs.
  */
@@ -46,7 +47,7 @@ export interface TickContext {
   target?: V1Deployment;
   primary?: V1Deployment;
   router?: TrafficRouter;
-  /** A weighted router's weight as the drift phase read it (or set it back) this tick: what a tick that writes no weight stands by. */
+  /** A weighted router's weight as the drift stage read it (or set it back) this tick: what a tick that writes no weight stands by. */
   routerWeight?: RouterWeight;
   override?: PendingOverride;
   gathered?: Gathered;
@@ -58,11 +59,11 @@ export interface TickContext {
   intervalMs: number;
   /** The override annotation is to be removed once status is written (consumed, refused or stale). */
   removeOverride?: boolean;
-  /** Something this tick set the Degraded condition (a later phase must not clear it). */
+  /** Something this tick set the Degraded condition (a later stage must not clear it). */
   degraded?: boolean;
 }
 
-/** Why a phase ended the tick early, and when to come back (null: on the next change only). */
+/** Why a stage ended the tick early, and when to come back (null: on the next change only). */
 export interface Stop {
   why: string;
   requeueAfterMs: number | null;
@@ -70,7 +71,8 @@ export interface Stop {
   terminal?: boolean;
 }
 
-export type Phase = (ctx: TickContext) => Promise<Stop | undefined>;
+/** One stage of a tick (index.ts lists them in order); it may end the tick early, saying why. */
+export type Stage = (ctx: TickContext) => Promise<Stop | undefined>;
 
 /** How soon a tick that waits for the cluster (pods becoming ready) looks again. */
 export const WAIT_MS = 2_000;
@@ -79,7 +81,7 @@ export const stop = (why: string, requeueAfterMs: number | null, terminal = fals
 
 export const isoAt = (ms: number): string => new Date(ms).toISOString();
 
-/** The tick's policy, once the load phase has validated it (a phase after it may rely on it). */
+/** The tick's policy, once the validate stage has checked it (a stage after it may rely on it). */
 export function policyOf(ctx: TickContext): RolloutPolicy {
   if (!ctx.policy) throw new Error('tick: policy used before it was validated');
   return ctx.policy;
@@ -102,3 +104,18 @@ export function primaryOf(ctx: TickContext): V1Deployment {
 
 export const namespaceOf = (ctx: TickContext): string => ctx.key.namespace;
 export const generationOf = (ctx: TickContext): number => ctx.raw.metadata?.generation ?? 0;
+
+const ACTIVE_PHASES: readonly string[] = ['Progressing', 'Paused'];
+
+export const inRollout = (phase: string | undefined): boolean => phase !== undefined && ACTIVE_PHASES.includes(phase);
+
+export const isShadow = (ctx: TickContext): boolean => policyOf(ctx).spec.mode === 'shadow';
+
+export function actuatorOf(ctx: TickContext): Actuator {
+  return new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target: targetOf(ctx), primary: primaryOf(ctx) });
+}
+
+/** Status after an actuation: what /scale read back. */
+export function noteApplied(ctx: TickContext, applied: Applied): void {
+  ctx.next.canaryReplicas = applied.canaryReplicas;
+}

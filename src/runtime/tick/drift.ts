@@ -1,8 +1,6 @@
-import { policyOf, routerOf, type Stop, type TickContext } from './context.js';
+import { policyOf, routerOf, type Stop, type TickContext, isShadow } from './context.js';
 import { recordEvent } from './record.js';
-import { isShadow } from './release.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
-
 /** A share as status shows it (effectiveWeight): at most 4 decimal places. */
 export const shownWeight = (weight: number): number => Math.round(weight * 10_000) / 10_000;
 

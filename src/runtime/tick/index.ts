@@ -7,28 +7,30 @@ import { API_VERSION, KIND } from '../../pipeline/policy/schema.js';
 import { createMetricsRuntime } from '../../adapters/providers/index.js';
 import { kubernetesSecretReader } from '../../adapters/secrets/kubernetes.js';
 import { adopt } from './adopt.js';
-import { decideTick, gather, readOverrides } from './analysis.js';
+import { decideTick } from './decide.js';
+import { gather, idleGate } from './gather.js';
+import { readOverrides } from './override-stage.js';
 import { applyDecision } from './apply.js';
 import { auditGate, showAuditHealth } from './audit.js';
 import { recordBreaches } from './breach.js';
 import { noCrash, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
-import type { Phase, Stop, TickContext, TickShared } from './context.js';
+import type { Stage, Stop, TickContext, TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { reportForbidden } from './forbidden.js';
 import { KubeClient } from '../../adapters/kube/client.js';
 import { validatePolicy } from './load.js';
 import { PolicyMemo } from './policy-memo.js';
 import { recordDecision } from './record.js';
-import { continuePromotion, followScale, followTemplate, idleGate } from './release.js';
+import { continuePromotion } from './promotion.js';
+import { followScale, followTemplate } from './target-changes.js';
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
 import { StatusConflict, writeStatus } from './write.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
-
-/** One tick, in order; each phase may end it early, saying why (argo-rollouts' rolloutCanary). */
-const PHASES: ReadonlyArray<[string, Phase]> = [
+/** The stages of one tick, in order; each may end it early, saying why (argo-rollouts' rolloutCanary). */
+const STAGES: ReadonlyArray<[string, Stage]> = [
   ['validate', validatePolicy],
   ['target', resolveTarget],
   ['finalizer', ensureFinalizer],
@@ -60,11 +62,11 @@ export interface TickOptions {
   gather?: GatherRuntime;
 }
 
-async function runPhases(ctx: TickContext): Promise<Stop | undefined> {
-  for (const [name, phase] of PHASES) {
-    const stopped = await phase(ctx);
+async function runStages(ctx: TickContext): Promise<Stop | undefined> {
+  for (const [name, stage] of STAGES) {
+    const stopped = await stage(ctx);
     if (stopped) {
-      ctx.log.debug({ phase: name, why: stopped.why }, 'tick ended early');
+      ctx.log.debug({ stage: name, why: stopped.why }, 'tick ended early');
       return stopped;
     }
   }
@@ -113,7 +115,7 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
-    const stopped = await runPhases(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);

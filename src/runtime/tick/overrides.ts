@@ -3,7 +3,6 @@ import { OVERRIDES, type Override } from '../../pipeline/policy/vocabulary.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import type { RolloutStatus } from './status.js';
-
 /** The value of the `kubestead.io/override` annotation (conventions): action, actor, time. */
 export const overrideSchema = z.strictObject({
   action: z.enum(OVERRIDES),

@@ -43,7 +43,7 @@ function settle(ctx: TickContext): RolloutStatus {
 }
 
 /**
- * The status phase: one write of the status subresource, only when something shown changed
+ * The status stage: one write of the status subresource, only when something shown changed
  * (a check read again with the same result is not: status.checks keeps when a reading changed),
  * guarded by the resourceVersion read at the start of the tick (409 → StatusConflict). Then the
  * consumed override annotation is removed (a merge patch, guarded the same way).

@@ -1,26 +1,11 @@
-import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
-import { imagesOf, rolledOut } from '../../pipeline/actuate/deployments.js';
+import { imagesOf } from '../../pipeline/actuate/deployments.js';
 import { stepPlan } from '../../pipeline/facts/steps.js';
-import { replicaShare } from '../../adapters/routers/replicas.js';
-import type { RouterWeight } from '../../adapters/routers/router.js';
-import { alreadyShown, condition } from './conditions.js';
-import { isoAt, policyOf, primaryOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
+import { actuatorOf, inRollout, isoAt, isShadow, noteApplied, policyOf, primaryOf, stop, type Stop, targetOf, type TickContext } from './context.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
-
-const ACTIVE_PHASES: readonly string[] = ['Progressing', 'Paused'];
-export const inRollout = (phase: string | undefined): boolean => phase !== undefined && ACTIVE_PHASES.includes(phase);
-export const isShadow = (ctx: TickContext): boolean => policyOf(ctx).spec.mode === 'shadow';
-
-export function actuatorOf(ctx: TickContext): Actuator {
-  return new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target: targetOf(ctx), primary: primaryOf(ctx) });
-}
-
-/** Status after an actuation: what /scale read back. */
-function noteApplied(ctx: TickContext, applied: Applied): void {
-  ctx.next.canaryReplicas = applied.canaryReplicas;
-}
+import { canaryStarted, steppedTo, withdrawn } from '../../pipeline/actuate/transitions.js';
+import { verifyWeight } from './verify.js';
 
 /**
  * A change of the target's replicas that Kubestead did not make is a scale, not a release: primary
@@ -36,7 +21,7 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   const nextStep = (ctx.status.currentStep ?? 0) + 1;
   if (isNextStepCount(ctx, live, nextStep)) {
     await recordEvent(ctx, 'resumed', `resumed: step ${stepLabel(nextStep, ctx.policy?.spec.steps.length)} was found applied (canary at ${live} replicas) after a restart; status catches up`);
-    enterStep(ctx, nextStep);
+    Object.assign(ctx.next, steppedTo(nextStep, stepPlan(policyOf(ctx).spec, nextStep).weight, isoAt(ctx.now)));
     ctx.next.canaryReplicas = live;
     return undefined;
   }
@@ -68,23 +53,6 @@ function isNextStepCount(ctx: TickContext, live: number, nextStep: number): bool
   return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(spec, nextStep).weight);
 }
 
-/** Status of a step just entered: its clock starts now, unpaused. */
-export function enterStep(ctx: TickContext, step: number): void {
-  Object.assign(ctx.next, {
-    phase: 'Progressing', currentStep: step, stepStartedAt: isoAt(ctx.now), pausedSeconds: 0, pausedSince: undefined,
-    manualPause: false, canaryWeight: stepPlan(policyOf(ctx).spec, step).weight,
-  });
-}
-
-/** Status fields of a canary that starts at step 0. */
-function startStatus(ctx: TickContext, revision: string): void {
-  const plan = stepPlan(policyOf(ctx).spec, 0);
-  Object.assign(ctx.next, {
-    phase: 'Progressing', currentStep: 0, canaryRevision: revision, stepStartedAt: isoAt(ctx.now), pausedSeconds: 0,
-    pausedSince: undefined, manualPause: false, canaryWeight: plan.weight, checks: undefined, lastDecision: undefined,
-  });
-}
-
 /**
  * A new template of the target starts a canary at step 0; a new one during a canary restarts the
  * analysis at step 0 and says so; the stable template again ends the canary.
@@ -97,9 +65,9 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
   const restart = inRollout(phase);
   await recordStart(ctx, { revision, was: canaryRevision, restart });
-  startStatus(ctx, revision);
-  if (isShadow(ctx)) return stop('shadow canary started at its first step', ctx.intervalMs);
   const plan = stepPlan(policyOf(ctx).spec, 0);
+  Object.assign(ctx.next, canaryStarted(revision, plan.weight, isoAt(ctx.now)));
+  if (isShadow(ctx)) return stop('shadow canary started at its first step', ctx.intervalMs);
   const applied = await actuatorOf(ctx).setCanaryWeight(plan.weight, 0);
   noteApplied(ctx, applied);
   ctx.shared.crash('after-actuate');
@@ -128,61 +96,8 @@ async function recordStart(ctx: TickContext, start: { revision: string; was: str
 /** The target's template is the stable one again (reverted by hand or by Git): the canary ends, primary untouched. */
 async function withdraw(ctx: TickContext): Promise<Stop> {
   await recordEvent(ctx, 'canary-withdrawn', `the target's template is the stable revision ${ctx.status.stableRevision ?? ''} again: the canary ends`);
-  Object.assign(ctx.next, { phase: 'Idle', canaryWeight: 0, canaryRevision: undefined, pausedSince: undefined, manualPause: false });
+  Object.assign(ctx.next, withdrawn());
   if (!isShadow(ctx)) noteApplied(ctx, await actuatorOf(ctx).rollback());
   if (!isShadow(ctx)) await verifyWeight(ctx);
   return stop('canary withdrawn', ctx.intervalMs);
-}
-
-/** Promotion, second half: once primary has rolled out the canary's template, the canary goes to 0. */
-export async function continuePromotion(ctx: TickContext): Promise<Stop | undefined> {
-  if (ctx.status.phase !== 'Promoting') return undefined;
-  if (isShadow(ctx)) {
-    Object.assign(ctx.next, { phase: 'Succeeded', stableRevision: ctx.status.canaryRevision, canaryWeight: 0 });
-    return stop('shadow promotion complete', ctx.intervalMs);
-  }
-  const primary = primaryOf(ctx);
-  if (!rolledOut(primary)) return stop(`waiting for ${primary.metadata?.name ?? ''} to roll out the canary's template`, WAIT_MS);
-  await recordEvent(ctx, 'succeeded', `promotion complete: ${primary.metadata?.name ?? ''} runs ${imagesOf(primary.spec?.template)} at ${primary.spec?.replicas ?? 0} replicas`);
-  noteApplied(ctx, await actuatorOf(ctx).finishPromotion());
-  Object.assign(ctx.next, { phase: 'Succeeded', stableRevision: ctx.status.canaryRevision, canaryWeight: 0, pausedSince: undefined, manualPause: false });
-  await verifyWeight(ctx);
-  return stop('promoted', ctx.intervalMs);
-}
-
-/** Nothing to analyse outside a rollout: an idle policy reads its cache and writes nothing. */
-export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
-  return Promise.resolve(inRollout(ctx.next.phase) ? undefined : stop(`${ctx.next.phase ?? 'no phase'}: nothing to analyse`, ctx.intervalMs));
-}
-
-/**
- * The weight of a tick that wrote none, as this tick already read it: a weighted router's as the drift
- * phase read it (an edit since then is the next tick's drift, not a weight to keep), the replica
- * split as the Deployments this tick read show it (the cache, or the API when the cache had not seen
- * our own last write), so they need not be read again, twice, from the API.
- */
-export function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
-  if (routerOf(ctx).kind !== 'replicas') return ctx.routerWeight;
-  if (!ctx.primary) return undefined;
-  const canary = targetOf(ctx).spec?.replicas ?? 0;
-  const stable = primaryOf(ctx).spec?.replicas ?? 0;
-  return { weight: replicaShare(canary, stable), detail: `replicas: ${canary} canary, ${stable} primary` };
-}
-
-/**
- * Verify: the live weight (never the one intended) goes to status: `known` when this tick already
- * has it (the answer to its own write, or what it read when it wrote no weight: unchangedWeight),
- * otherwise read back from the live objects.
- */
-export async function verifyWeight(ctx: TickContext, known?: RouterWeight): Promise<void> {
-  const live = known ?? await routerOf(ctx).getWeight();
-  ctx.next.effectiveWeight = Math.round(live.weight * 10_000) / 10_000;
-  const asked = ctx.next.canaryWeight ?? 0;
-  // A weighted router gives the step's share exactly or keeps the last one while the canary's pods get ready (drift.ts).
-  const far = asked > 0 && routerOf(ctx).kind === 'replicas' && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
-  if (far) {
-    const message = `weight ${asked}% asked, ${routerOf(ctx).kind} routing gives ${ctx.next.effectiveWeight}% (${live.detail})`;
-    if (!alreadyShown(ctx, 'Degraded', 'WeightDrift', message)) await recordEvent(ctx, 'weight-drift', message);
-    condition(ctx, 'Degraded', true, { reason: 'WeightDrift', message });
-  }
 }

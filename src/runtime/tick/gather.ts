@@ -1,10 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { decide } from '../../pipeline/decide/decide.js';
 import { gatherFacts } from '../../pipeline/facts/gather.js';
 import { workloadState } from '../../pipeline/facts/workload.js';
-import { isoAt, policyOf, targetOf, type Stop, type TickContext } from './context.js';
-import { alreadyConsumed, OVERRIDABLE_PHASES, readOverride } from './overrides.js';
-import { recordEvent } from './record.js';
+import { inRollout, isoAt, policyOf, type Stop, stop, targetOf, type TickContext } from './context.js';
 import type { RolloutStatus } from './status.js';
 
 /** Seconds the current step has soaked at `now`: since stepStartedAt, paused time excluded. */
@@ -13,30 +10,6 @@ export function stepElapsedSeconds(status: RolloutStatus, now: number): number {
   const pausedNow = status.pausedSince ? now - Date.parse(status.pausedSince) : 0;
   const elapsed = (now - started - (status.pausedSeconds ?? 0) * 1000 - pausedNow) / 1000;
   return Math.max(0, Math.round(elapsed * 1000) / 1000);
-}
-
-/**
- * Reads the override annotation. One for a rollout in progress becomes the snapshot's override; one
- * already consumed (a restart between status and its removal), an invalid one, or one for a policy
- * that is not progressing is only removed, the last two with a Warning Event saying why.
- */
-export async function readOverrides(ctx: TickContext): Promise<Stop | undefined> {
-  const read = readOverride(ctx.raw);
-  if (read.kind === 'none') return undefined;
-  ctx.removeOverride = true;
-  if (read.kind === 'invalid') {
-    await recordEvent(ctx, 'override-refused', `override refused: ${read.message}`);
-    return undefined;
-  }
-  const { override } = read;
-  if (alreadyConsumed(ctx.status, override)) return undefined;
-  if (!OVERRIDABLE_PHASES.includes(ctx.next.phase ?? '')) {
-    await recordEvent(ctx, 'override-refused', `override ${override.action} by ${override.actor} refused: the policy is ${ctx.next.phase ?? 'not adopted'}, not progressing`);
-    return undefined;
-  }
-  ctx.override = override;
-  ctx.next.lastOverride = override;
-  return undefined;
 }
 
 /** Gather and freeze: the tick's FactSnapshot, and each check's measurement in status.checks. */
@@ -72,13 +45,7 @@ function unchangedSince(before: CheckStatus | undefined, reading: Omit<CheckStat
   return isDeepStrictEqual(was, reading) ? since : measuredAt;
 }
 
-/** Decide: the pure decision over the frozen snapshot. */
-export async function decideTick(ctx: TickContext): Promise<Stop | undefined> {
-  if (!ctx.gathered || !ctx.compiled) return undefined;
-  ctx.decision = await decide(ctx.compiled, ctx.gathered.snapshot);
-  ctx.shared.deps.observer.decision(ctx.decision.action, policyOf(ctx).spec.mode);
-  // Every tick's decision, at debug: a decision that changes something is also logged at info, once, as it is recorded.
-  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ action: ctx.decision.action, reasons: ctx.decision.reasons.map((r) => r.message) }, 'decided');
-  return undefined;
+/** Nothing to analyse outside a rollout: an idle policy reads its cache and writes nothing. */
+export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
+  return Promise.resolve(inRollout(ctx.next.phase) ? undefined : stop(`${ctx.next.phase ?? 'no phase'}: nothing to analyse`, ctx.intervalMs));
 }
-

@@ -2,7 +2,7 @@ import { TEMPLATE, TEMPLATE_VARIABLES } from '../../pipeline/policy/semantic.js'
 import { MetricError, type MeasureContext } from './types.js';
 
 /**
- * Query templating (DESIGN.md §3) with escaping for the language the value lands in:
+ * Query templating (docs/architecture.md, "The policy") with escaping for the language the value lands in:
  * - PromQL: inside "…" or '…' the value is escaped as a string literal (and as an RE2 literal after
  *   `=~`/`!~`); inside `…` (raw) a backtick is refused; outside a string only [A-Za-z0-9_:] may appear.
  * - Datadog: the value becomes a tag value the way Datadog normalises tags at intake (lower case;

@@ -50,7 +50,7 @@ export class RouterStateError extends Error {
 const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
 
 /**
- * The flow every weighted router shares (DESIGN §7). Call order, as the actuator does it:
+ * The flow every weighted router shares (docs/architecture.md, "Traffic and lifecycle"). Call order, as the actuator does it:
  * prepare() once the primary Deployment is ready and then on every tick before any weight
  * change (it pins `<svc>-canary` to the current canary ReplicaSet); setWeight(w > 0) only once
  * the canary's pods are ready; on rollback setWeight(0) and getWeight() reading 0 before the

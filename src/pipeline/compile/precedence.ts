@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §5 as code: the levels of precedence, highest first. The first level that applies
+ * docs/decisions.md, "Precedence" as code: the levels of precedence, highest first. The first level that applies
  * decides the action, and every reason that applied is listed in this order. Each level's rule
  * templates are in its file under rules/ (rules/README.md); a file there that this list does not
  * name is an error, so the order can only be changed here.

@@ -11,7 +11,7 @@ export interface StepFacts {
   soakSeconds: number | null;
 }
 
-/** Default soak of a weight step (DESIGN.md §3). */
+/** Default soak of a weight step (docs/architecture.md, "The policy"). */
 export const DEFAULT_SOAK = '5m';
 
 export function stepFacts(spec: PolicySpec, index: number): StepFacts {
@@ -33,7 +33,7 @@ function weightAt(spec: PolicySpec, index: number): number {
 const show = (value: string | number | null): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 /**
- * Where a snapshot contradicts its policy (DESIGN.md §4: step count, step kind, weight, soak): such a
+ * Where a snapshot contradicts its policy (docs/architecture.md, "FactSnapshot v1": step count, step kind, weight, soak): such a
  * snapshot is bad input, never decided (a `stepCount: 99` on a three-step policy would advance past its end).
  */
 export function contradictions(spec: PolicySpec, snapshot: FactSnapshot): PolicyIssue[] {

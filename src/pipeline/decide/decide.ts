@@ -24,7 +24,7 @@ export async function decide(compiled: CompiledPolicy, input: unknown): Promise<
 }
 
 /**
- * The policy's checks, in its order: one with no measurement counts as unavailable (DESIGN.md §4),
+ * The policy's checks, in its order: one with no measurement counts as unavailable (docs/architecture.md, "FactSnapshot v1"),
  * and a measurement of a check the policy does not have is not the decision's business.
  */
 export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapshot): FactSnapshot {
@@ -74,7 +74,7 @@ function explained(reason: CompiledReason | undefined, snapshot: FactSnapshot): 
 /**
  * The reasons that applied, by precedence: one is dropped when a level it names in unlessFired
  * fired. The sort is stable, so within a level the reasons keep the policy's order (custom rules
- * "by their own order", DESIGN.md §5).
+ * "by their own order", docs/decisions.md, "Precedence").
  */
 function applied(fired: CompiledReason[]): CompiledReason[] {
   const levels = new Set(fired.map((r) => levelName(r.level)));

@@ -6,7 +6,7 @@ export interface Reason {
   message: string;
 }
 
-/** DESIGN.md §5. */
+/** docs/decisions.md, "Precedence". */
 export interface Decision {
   action: Action;
   reasons: Reason[];

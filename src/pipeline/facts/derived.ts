@@ -14,7 +14,7 @@ export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapsh
 /**
  * The snapshot with its derived facts, and a reason for each one whose evaluation exceeded its budget
  * (src/lib/jsonata/bounded.ts): that fact is unavailable, and counts as an unavailable metric does
- * (DESIGN.md §5 level 4). Any other error or a non-finite result gives null (docs/policy.md).
+ * (docs/decisions.md, "Precedence" level 4). Any other error or a non-finite result gives null (docs/policy.md).
  */
 export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
   const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));

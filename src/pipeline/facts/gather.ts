@@ -42,7 +42,7 @@ export interface Gathered {
   measurements: Record<string, Measurement>;
 }
 
-/** The snapshot's entry of a measurement: the DESIGN.md §4 fields, plus warnings for the audit log. */
+/** The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, plus warnings for the audit log. */
 function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
   return {
     status: m.status, value: m.value, min: m.min, max: m.max, provider: m.provider, query: m.query,

@@ -37,7 +37,7 @@ const rolloutFactsSchema = z.strictObject({
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, { error: 'a weight step needs soakSeconds', path: ['soakSeconds'] });
 
-/** FactSnapshot v1 (DESIGN.md §4): the whole input of decide, stored in every audit entry. */
+/** FactSnapshot v1 (docs/architecture.md, "FactSnapshot v1"): the whole input of decide, stored in every audit entry. */
 export const snapshotSchema = z.strictObject({
   version: z.literal(1),
   time: z.iso.datetime({ offset: true }),

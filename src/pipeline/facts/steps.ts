@@ -1,7 +1,7 @@
 import { parseDuration } from '../policy/duration.js';
 import type { PolicySpec } from '../policy/schema.js';
 
-/** Default soak of a weight step (DESIGN.md §3). */
+/** Default soak of a weight step (docs/architecture.md, "The policy"). */
 const DEFAULT_SOAK = '5m';
 
 /** What a step asks for: its kind, the canary weight it holds, and its soak or pause duration. */

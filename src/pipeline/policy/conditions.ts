@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeValue } from './issues.js';
 import { strict } from './strict.js';
 
-/** The actions a custom rule may take (DESIGN.md §5, level 5); kept here for old imports. */
+/** The actions a custom rule may take (docs/decisions.md, "Precedence", level 5); kept here for old imports. */
 export { RULE_ACTIONS } from './vocabulary.js';
 
 /** The top-level facts of a FactSnapshot a custom rule may read. */

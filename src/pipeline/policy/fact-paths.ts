@@ -1,7 +1,7 @@
 import { closest } from './strict.js';
 
 /**
- * The shape of a FactSnapshot (DESIGN.md §4) as far as a path into it can be checked: a leaf, a map
+ * The shape of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") as far as a path into it can be checked: a leaf, a map
  * of known fields, the policy's checks or derived names, or anything (a map of any keys). A test
  * keeps it equal to the zod schema of src/pipeline/facts/snapshot.ts.
  */

@@ -21,7 +21,7 @@ const OBJECT_NAME_MAX = 253;
 function limitOf(kind: RouterKind): DecimalLimit | null {
   switch (kind) {
     case 'replicas':
-      // The replica split gives the pod count nearest the share; status shows what it gives (DESIGN §7).
+      // The replica split gives the pod count nearest the share; status shows what it gives (docs/architecture.md, "Traffic and lifecycle").
       return null;
     case 'istio':
       return { maxDecimals: 7, because: 'VirtualService weights are 32-bit integers' };

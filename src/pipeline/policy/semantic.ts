@@ -6,7 +6,7 @@ import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
 
-/** The only variables a query template may use (DESIGN.md §3). */
+/** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
 export const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g;
 

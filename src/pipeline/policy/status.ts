@@ -11,7 +11,7 @@ export const conditionStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
 });
 
-/** RolloutPolicy status (DESIGN.md §3): all a restarted controller needs to resume. */
+/** RolloutPolicy status (docs/architecture.md, "The policy"): all a restarted controller needs to resume. */
 export const policyStatusSchema = z.object({
   phase: z.enum(PHASES).optional(),
   /** The 0-based index into spec.steps of the step in progress (or the last one reached). */

@@ -4,7 +4,7 @@
  * snapshot, decide and the controller can all use it without import cycles between their folders.
  */
 
-/** DESIGN.md §5. */
+/** docs/decisions.md, "Precedence". */
 export const ACTIONS = ['hold', 'advance', 'promote', 'pause', 'rollback'] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -22,11 +22,11 @@ export const BUILTIN_RULES = [
   'canary-not-ready', 'advance', 'derived-unavailable', 'no-decision',
 ] as const;
 
-/** DESIGN.md §3: RolloutPolicy status.phase. */
+/** docs/architecture.md, "The policy": RolloutPolicy status.phase. */
 export const PHASES = ['Idle', 'Progressing', 'Paused', 'Promoting', 'Succeeded', 'RolledBack', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** DESIGN.md §4: the overrides a snapshot's `override` may carry. */
+/** docs/architecture.md, "FactSnapshot v1": the overrides a snapshot's `override` may carry. */
 export const OVERRIDES = ['promote', 'abort', 'pause', 'resume'] as const;
 export type Override = (typeof OVERRIDES)[number];
 

@@ -21,7 +21,7 @@ const ACTION_REASONS = { advance: 'Advanced', promote: 'Promoted', pause: 'Pause
 const SHADOW_REASONS = { advance: 'WouldAdvance', promote: 'WouldPromote', pause: 'WouldPause', rollback: 'WouldRollBack', hold: 'WouldHold' } as const;
 
 /**
- * The Event reason of a record (PascalCase, DESIGN.md conventions): a decision by its action, an
+ * The Event reason of a record (PascalCase, as Kubernetes conventions have them): a decision by its action, an
  * override as Overridden, shadow as Would…, a controller event by its first reason's rule
  * (`adopted` → Adopted).
  */

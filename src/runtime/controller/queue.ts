@@ -56,7 +56,7 @@ const JITTER = 0.1;
  * policy's interval, so that a thousand policies tick evenly over each interval instead of at once.
  */
 const ACTIVATION_SPACING_MS = 10;
-/** The interval of a policy whose spec is not in the cache (DESIGN: spec.interval defaults to 30 s). */
+/** The interval of a policy whose spec is not in the cache (spec.interval defaults to 30 s: docs/reference/policy.md). */
 const DEFAULT_INTERVAL_MS = 30_000;
 
 /**

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { PolicyStatus } from '../../pipeline/policy/status.js';
 
-/** RolloutPolicy status as the tick reads and writes it (DESIGN.md §3 plus the documented extensions). */
+/** RolloutPolicy status as the tick reads and writes it (docs/architecture.md, "The policy" plus the documented extensions). */
 export type RolloutStatus = PolicyStatus;
 export type Condition = NonNullable<PolicyStatus['conditions']>[number];
 export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy';

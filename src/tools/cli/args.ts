@@ -54,7 +54,7 @@ function explain(error: unknown, options: OptionSpecs): string {
   return message;
 }
 
-/** Exit codes every command shares (DESIGN.md §6, plus 3 for a bug). */
+/** Exit codes every command shares (docs/architecture.md, "The command", plus 3 for a bug). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2, bug: 3 } as const;
 
 /** The help page of a command, in the one layout every command shares. */

@@ -14,13 +14,13 @@ export const evalCommand = defineCommand({
   name: 'eval',
   summary: 'decide one fact snapshot with a policy',
   usage: 'POLICY --facts SNAPSHOT [--json] [--name NAME]',
-  description: `Runs the policy's decision on one FactSnapshot (JSON or YAML, DESIGN.md §4) and prints
+  description: `Runs the policy's decision on one FactSnapshot (JSON or YAML, docs/architecture.md, "FactSnapshot v1") and prints
 the decision: the action, then every reason that applied, highest precedence first.
 A snapshot that contradicts the policy (step count, step kind, weight, soak) is bad input.
 Either POLICY or SNAPSHOT may be '-', standard input.`,
   options: {
     facts: { type: 'string', value: 'SNAPSHOT', description: 'the FactSnapshot file to decide (required)' },
-    json: { type: 'boolean', description: 'print exactly the Decision object (DESIGN.md §5)' },
+    json: { type: 'boolean', description: 'print exactly the Decision object (docs/decisions.md, "Precedence")' },
     name: NAME_OPTION,
   },
   exitCodes: ['0  decided'],

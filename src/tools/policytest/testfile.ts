@@ -11,7 +11,7 @@ const caseSchema = strict({
   expect: strict({ action: z.enum(ACTIONS), reasons: z.array(z.string().min(1)).default([]) }),
 });
 
-/** A policy test file (`*.test.yaml`, DESIGN.md §6): cases, or the exact error lines of an invalid policy. */
+/** A policy test file (`*.test.yaml`, docs/architecture.md, "The command"): cases, or the exact error lines of an invalid policy. */
 const testFileSchema = strict({
   policy: z.string().min(1),
   cases: z.array(caseSchema).default([]),

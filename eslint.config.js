@@ -7,8 +7,19 @@ import tseslint from 'typescript-eslint';
  * adapters they drive; the runtime imports everything below it; tools/ imports anything. An
  * import against it fails lint; scripts/imports.mjs (also in `npm run lint`) fails on any cycle.
  */
-const BELOW_RUNTIME = ['lib', 'pipeline/policy', 'pipeline/compile', 'pipeline/facts', 'pipeline/decide', 'pipeline/actuate', 'pipeline/record',
-  'adapters/kube', 'adapters/secrets', 'adapters/providers', 'adapters/routers'];
+const BELOW_RUNTIME = [
+  'lib',
+  'pipeline/policy',
+  'pipeline/compile',
+  'pipeline/facts',
+  'pipeline/decide',
+  'pipeline/actuate',
+  'pipeline/record',
+  'adapters/kube',
+  'adapters/secrets',
+  'adapters/providers',
+  'adapters/routers',
+];
 const LAYERS = {
   lib: [],
   'pipeline/policy': ['lib'],
@@ -17,10 +28,31 @@ const LAYERS = {
   'adapters/providers': ['lib', 'pipeline/policy', 'adapters/secrets'],
   'adapters/routers': ['lib', 'pipeline/policy', 'adapters/kube'],
   'pipeline/compile': ['lib', 'pipeline/policy'],
-  'pipeline/facts': ['lib', 'pipeline/policy', 'pipeline/compile', 'adapters/kube', 'adapters/secrets', 'adapters/providers'],
+  'pipeline/facts': [
+    'lib',
+    'pipeline/policy',
+    'pipeline/compile',
+    'adapters/kube',
+    'adapters/secrets',
+    'adapters/providers',
+  ],
   'pipeline/decide': ['lib', 'pipeline/policy', 'pipeline/compile', 'pipeline/facts'],
-  'pipeline/actuate': ['lib', 'pipeline/policy', 'pipeline/facts', 'pipeline/decide', 'adapters/kube', 'adapters/routers'],
-  'pipeline/record': ['lib', 'pipeline/policy', 'pipeline/facts', 'pipeline/decide', 'adapters/kube', 'adapters/secrets'],
+  'pipeline/actuate': [
+    'lib',
+    'pipeline/policy',
+    'pipeline/facts',
+    'pipeline/decide',
+    'adapters/kube',
+    'adapters/routers',
+  ],
+  'pipeline/record': [
+    'lib',
+    'pipeline/policy',
+    'pipeline/facts',
+    'pipeline/decide',
+    'adapters/kube',
+    'adapters/secrets',
+  ],
   'runtime/controller': BELOW_RUNTIME,
   'runtime/tick': [...BELOW_RUNTIME, 'runtime/controller'],
 };
@@ -37,16 +69,38 @@ function reaching(from, folder) {
 const layering = Object.entries(LAYERS).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],
   rules: {
-    'no-restricted-imports': ['error', { patterns: [
-      ...FOLDERS.filter((other) => other !== folder && !allowed.includes(other) && !allowed.includes(other.split('/')[0]))
-        .flatMap((other) => reaching(folder, other).map((regex) => ({ regex, message: `src/${folder} may not import src/${other} (the layering: eslint.config.js, docs/architecture.md)` }))),
-      { group: ['@kubestead/sandbox'], message: `only ${SANDBOX_ONLY_IN} loads the sandbox package` },
-    ] }],
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...FOLDERS.filter(
+            (other) => other !== folder && !allowed.includes(other) && !allowed.includes(other.split('/')[0]),
+          ).flatMap((other) =>
+            reaching(folder, other).map((regex) => ({
+              regex,
+              message: `src/${folder} may not import src/${other} (the layering: eslint.config.js, docs/architecture.md)`,
+            })),
+          ),
+          { group: ['@kubestead/sandbox'], message: `only ${SANDBOX_ONLY_IN} loads the sandbox package` },
+        ],
+      },
+    ],
   },
 }));
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/**/*.mjs', 'scripts/**/*.mjs', 'test/**/*.mjs', 'eslint.config.js', 'vitest.config.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/**/*.mjs',
+      'scripts/**/*.mjs',
+      'test/**/*.mjs',
+      'eslint.config.js',
+      'vitest.config.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -68,17 +122,32 @@ export default tseslint.config(
   {
     files: ['src/tools/**/*.ts'],
     ignores: [SANDBOX_ONLY_IN],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@kubestead/sandbox'], message: `only ${SANDBOX_ONLY_IN} loads the sandbox package` }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@kubestead/sandbox'], message: `only ${SANDBOX_ONLY_IN} loads the sandbox package` }] },
+      ],
+    },
   },
   // Time comes from the injected clock: nothing else reads the wall clock or sets a timer.
   {
     files: ['src/**/*.ts'],
     ignores: ['src/lib/clock/**'],
     rules: {
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'read the time from the injected Clock (src/lib/clock), not Date.now()' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'read the time from the injected Clock (src/lib/clock), not new Date()' },
-        { selector: "CallExpression[callee.name='setTimeout']", message: 'wait with the injected Clock (clock.sleep), not setTimeout' },
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'read the time from the injected Clock (src/lib/clock), not Date.now()',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'read the time from the injected Clock (src/lib/clock), not new Date()',
+        },
+        {
+          selector: "CallExpression[callee.name='setTimeout']",
+          message: 'wait with the injected Clock (clock.sleep), not setTimeout',
+        },
       ],
     },
   },
@@ -86,7 +155,17 @@ export default tseslint.config(
   {
     files: ['packages/sandbox/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./){2,}', message: 'the sandbox package imports nothing outside packages/sandbox (node builtins and packages only)' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./){2,}',
+              message: 'the sandbox package imports nothing outside packages/sandbox (node builtins and packages only)',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // Tests run the sandbox package from its sources (the CLI, built, loads packages/sandbox/dist).
-  resolve: { alias: { '@kubestead/sandbox': fileURLToPath(new URL('packages/sandbox/src/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: { '@kubestead/sandbox': fileURLToPath(new URL('packages/sandbox/src/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -20,13 +20,50 @@ const POLICY = { namespace: 'bench', name: 'checkout', uid: '00000000-0000-4000-
 function recordOf(i) {
   const time = new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString();
   return {
-    kind: 'decision', time, policy: POLICY, revision: `rev-${i}`, controller: 'kubestead-0', message: `advance at step ${i % 4}`,
-    decision: { action: 'advance', step: i % 4, nextStep: (i % 4) + 1, reasons: [{ rule: 'soak-elapsed', message: 'soak of 300s elapsed, all checks in bounds' }] },
+    kind: 'decision',
+    time,
+    policy: POLICY,
+    revision: `rev-${i}`,
+    controller: 'kubestead-0',
+    message: `advance at step ${i % 4}`,
+    decision: {
+      action: 'advance',
+      step: i % 4,
+      nextStep: (i % 4) + 1,
+      reasons: [{ rule: 'soak-elapsed', message: 'soak of 300s elapsed, all checks in bounds' }],
+    },
     snapshot: {
-      version: 1, time,
-      rollout: { phase: 'Progressing', step: i % 4, stepCount: 4, manualPause: false, stepKind: 'weight', weight: 25, stepElapsedSeconds: 301, soakSeconds: 300, canary: { desiredReplicas: 2, readyReplicas: 2, restarts: 0 }, stable: { desiredReplicas: 4, readyReplicas: 4 } },
-      checks: Object.fromEntries(CHECKS.map((name, k) => [name, { status: 'ok', value: 0.001 * (i % 97) + k / 10, min: null, max: 0.9, provider: 'prom', query: `sum(rate(http_requests_total{app="checkout",track="canary",check="${name}"}[2m]))`, observedAt: time }])),
-      derived: { burn: i / 7 }, kube: { warningEvents: 0, reasons: {} }, override: null,
+      version: 1,
+      time,
+      rollout: {
+        phase: 'Progressing',
+        step: i % 4,
+        stepCount: 4,
+        manualPause: false,
+        stepKind: 'weight',
+        weight: 25,
+        stepElapsedSeconds: 301,
+        soakSeconds: 300,
+        canary: { desiredReplicas: 2, readyReplicas: 2, restarts: 0 },
+        stable: { desiredReplicas: 4, readyReplicas: 4 },
+      },
+      checks: Object.fromEntries(
+        CHECKS.map((name, k) => [
+          name,
+          {
+            status: 'ok',
+            value: 0.001 * (i % 97) + k / 10,
+            min: null,
+            max: 0.9,
+            provider: 'prom',
+            query: `sum(rate(http_requests_total{app="checkout",track="canary",check="${name}"}[2m]))`,
+            observedAt: time,
+          },
+        ]),
+      ),
+      derived: { burn: i / 7 },
+      kube: { warningEvents: 0, reasons: {} },
+      override: null,
     },
   };
 }
@@ -53,9 +90,13 @@ export async function run() {
   if (!verified.result.ok) throw new Error('the bench chain does not verify');
   const bytes = plain.result.reduce((n, s) => n + s.length, 0) / count;
   console.log(`${count} entries of ${Math.round(bytes)} bytes (a five-check snapshot each)`);
-  console.log(`JSON.stringify           ${(plain.ms * 1000 / count).toFixed(1)} µs/entry (the baseline)`);
-  console.log(`entry (canonical+SHA-256) ${(sealed.ms * 1000 / count).toFixed(1)} µs/entry = ${(sealed.ms / plain.ms).toFixed(1)}× JSON.stringify`);
-  console.log(`verify                   ${Math.round(count / (verified.ms / 1000))} entries/s = ${(verified.ms / plain.ms).toFixed(1)}× the time of JSON.stringify`);
+  console.log(`JSON.stringify           ${((plain.ms * 1000) / count).toFixed(1)} µs/entry (the baseline)`);
+  console.log(
+    `entry (canonical+SHA-256) ${((sealed.ms * 1000) / count).toFixed(1)} µs/entry = ${(sealed.ms / plain.ms).toFixed(1)}× JSON.stringify`,
+  );
+  console.log(
+    `verify                   ${Math.round(count / (verified.ms / 1000))} entries/s = ${(verified.ms / plain.ms).toFixed(1)}× the time of JSON.stringify`,
+  );
 
   const sandbox = await startSandbox({ workloads: false });
   try {
@@ -66,12 +107,16 @@ export async function run() {
     for (let i = 0; i < stored; i += 1) await recorder.record(recordOf(i));
     const storeMs = performance.now() - start;
     const perStoredPlain = plain.ms / count;
-    console.log(`store (sandbox ConfigMap) ${(storeMs / stored).toFixed(2)} ms/entry = ${Math.round(storeMs / stored / perStoredPlain)}× JSON.stringify (an HTTPS round trip to an in-process API server)`);
+    console.log(
+      `store (sandbox ConfigMap) ${(storeMs / stored).toFixed(2)} ms/entry = ${Math.round(storeMs / stored / perStoredPlain)}× JSON.stringify (an HTTPS round trip to an in-process API server)`,
+    );
     const exportStart = performance.now();
     const exportLines = await readChainLines(kubeClients(sandbox.kubeConfig()), 'bench', 'checkout');
     const exportMs = performance.now() - exportStart;
     if (exportLines.length !== stored) throw new Error(`exported ${exportLines.length} of ${stored}`);
-    console.log(`export (list + concat)   ${Math.round(stored / (exportMs / 1000))} entries/s = ${(exportMs / (perStoredPlain * stored)).toFixed(1)}× the time of JSON.stringify`);
+    console.log(
+      `export (list + concat)   ${Math.round(stored / (exportMs / 1000))} entries/s = ${(exportMs / (perStoredPlain * stored)).toFixed(1)}× the time of JSON.stringify`,
+    );
     await recorder.stop();
   } finally {
     await sandbox.close();

@@ -21,7 +21,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { startOperator } from '../dist/runtime/controller/operator.js';
 import { createTickReconciler } from '../dist/runtime/tick/index.js';
 import { createLogger } from '../dist/lib/log/logger.js';
@@ -50,7 +57,12 @@ async function startProvider() {
       state.requests += 1;
       state.queries.add(new URLSearchParams(body).get('query'));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, state.value] }] } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, state.value] }] },
+        }),
+      );
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -59,9 +71,11 @@ async function startProvider() {
 
 async function parallel(count, fn, concurrency = 16) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
 }
 
 async function until(probe, timeoutMs, what) {
@@ -73,17 +87,46 @@ async function until(probe, timeoutMs, what) {
 }
 
 async function populate(kc, provider) {
-  await promisify(execFile)('kubectl', ['apply', '-f', join(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml')], { env: { ...process.env, KUBECONFIG: kc.kubeconfigPath } });
+  await promisify(execFile)('kubectl', ['apply', '-f', join(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml')], {
+    env: { ...process.env, KUBECONFIG: kc.kubeconfigPath },
+  });
   await kc.core.createNamespace({ body: { metadata: { name: NS } } });
   await parallel(N, async (i) => {
     const labels = { app: `app-${i}` };
-    await kc.apps.createNamespacedDeployment({ namespace: NS, body: { metadata: { name: `app-${i}`, labels }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'app:1' }] } } } } });
-    await kc.custom.createNamespacedCustomObject({ ...POLICY, namespace: NS, body: {
-      apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: `app-${i}` },
-      spec: { targetRef: { kind: 'Deployment', name: `app-${i}` }, interval: `${INTERVAL_S}s`, steps: [{ weight: 50, soak: '1h' }],
-        providers: { prom: { prometheus: { address: provider.url } } },
-        checks: [{ name: 'errors', provider: 'prom', query: `sum(rate(errors_total{shard="${i % DISTINCT_QUERIES}"}[1m]))`, max: 1 }] },
-    } });
+    await kc.apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: `app-${i}`, labels },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
+        },
+      },
+    });
+    await kc.custom.createNamespacedCustomObject({
+      ...POLICY,
+      namespace: NS,
+      body: {
+        apiVersion: 'kubestead.io/v1alpha1',
+        kind: 'RolloutPolicy',
+        metadata: { name: `app-${i}` },
+        spec: {
+          targetRef: { kind: 'Deployment', name: `app-${i}` },
+          interval: `${INTERVAL_S}s`,
+          steps: [{ weight: 50, soak: '1h' }],
+          providers: { prom: { prometheus: { address: provider.url } } },
+          checks: [
+            {
+              name: 'errors',
+              provider: 'prom',
+              query: `sum(rate(errors_total{shard="${i % DISTINCT_QUERIES}"}[1m]))`,
+              max: 1,
+            },
+          ],
+        },
+      },
+    });
   });
 }
 
@@ -118,7 +161,9 @@ function tickRecorder() {
     return {
       async reconcile(key, signal) {
         const t0 = performance.now();
-        try { return await inner.reconcile(key, signal); } finally {
+        try {
+          return await inner.reconcile(key, signal);
+        } finally {
           if (rec.on) {
             rec.ticks.push(performance.now() - t0);
             const id = `${key.namespace}/${key.name}`;
@@ -129,7 +174,10 @@ function tickRecorder() {
       forget: (key) => inner.forget(key),
     };
   };
-  rec.reset = () => { rec.ticks = []; rec.starts = new Map(); };
+  rec.reset = () => {
+    rec.ticks = [];
+    rec.starts = new Map();
+  };
   return rec;
 }
 
@@ -149,14 +197,19 @@ function cpuBoundStall() {
     last = now;
     lastCpu = process.cpuUsage();
   }, 10);
-  return () => { clearInterval(timer); return max; };
+  return () => {
+    clearInterval(timer);
+    return max;
+  };
 }
 
 /** Where the RSS is: V8's heap (used of committed, by space) and what lives outside it. */
 function memoryBreakdown() {
   const mib = (bytes) => (bytes / 2 ** 20).toFixed(0);
   const m = process.memoryUsage();
-  const spaces = getHeapSpaceStatistics().filter((s) => s.space_size > 2 ** 20).map((s) => `${s.space_name.replace(/_space$/, '')} ${mib(s.space_used_size)}/${mib(s.space_size)}`);
+  const spaces = getHeapSpaceStatistics()
+    .filter((s) => s.space_size > 2 ** 20)
+    .map((s) => `${s.space_name.replace(/_space$/, '')} ${mib(s.space_used_size)}/${mib(s.space_size)}`);
   return `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB committed [${spaces.join(', ')}]; external ${mib(m.external)} MiB; outside the heap ${mib(m.rss - m.heapTotal)} MiB`;
 }
 
@@ -166,7 +219,8 @@ const cpuMsOf = async (pid) => {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
 
-const procStatus = async (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const procStatus = async (pid, field) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /**
  * `kubestead run` as a user runs it, in a process of its own (the bench's harness and its client
@@ -178,10 +232,28 @@ const procStatus = async (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+)
  */
 async function controllerProcess(kubeconfig, command, change) {
   const env = { ...process.env };
-  const flags = command.filter((token) => { const assignment = /^([A-Z_]+)=(.*)$/.exec(token); if (assignment) env[assignment[1]] = assignment[2]; return !assignment; });
+  const flags = command.filter((token) => {
+    const assignment = /^([A-Z_]+)=(.*)$/.exec(token);
+    if (assignment) env[assignment[1]] = assignment[2];
+    return !assignment;
+  });
   const probeFile = join(await mkdtemp(join(tmpdir(), 'kubestead-probe-')), 'stalls');
   env.BENCH_LOOP_PROBE_FILE = probeFile;
-  const args = [...flags, '--import', pathToFileURL(join(ROOT, 'bench/loop-probe.mjs')).href, join(ROOT, 'bin/kubestead'), 'run', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-level', 'info'];
+  const args = [
+    ...flags,
+    '--import',
+    pathToFileURL(join(ROOT, 'bench/loop-probe.mjs')).href,
+    join(ROOT, 'bin/kubestead'),
+    'run',
+    '--kubeconfig',
+    kubeconfig,
+    '--metrics-addr',
+    '127.0.0.1:0',
+    '--health-addr',
+    '127.0.0.1:0',
+    '--log-level',
+    'info',
+  ];
   // its log goes to stderr: read until the first line names the metrics port, then only warnings
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'], env });
   try {
@@ -190,7 +262,11 @@ async function controllerProcess(kubeconfig, command, change) {
       const onLog = (chunk) => {
         log += chunk;
         const port = /"metricsPort":(\d+)/.exec(log);
-        if (port) { child.stderr.off('data', onLog); forwardWarnings(child.stderr); done(Number(port[1])); }
+        if (port) {
+          child.stderr.off('data', onLog);
+          forwardWarnings(child.stderr);
+          done(Number(port[1]));
+        }
       };
       child.stderr.on('data', onLog);
       child.on('exit', (code) => fail(new Error(`kubestead run exited ${code}: ${log}`)));
@@ -199,12 +275,22 @@ async function controllerProcess(kubeconfig, command, change) {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => new Response(''))).text();
       const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
       return {
-        reconciles: [...text.matchAll(/^kubestead_reconcile_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0),
+        reconciles: [...text.matchAll(/^kubestead_reconcile_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce(
+          (sum, m) => sum + Number(m[1]),
+          0,
+        ),
         stallMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
-        heap: { used: value('nodejs_heap_size_used_bytes') / 2 ** 20, total: value('nodejs_heap_size_total_bytes') / 2 ** 20 },
+        heap: {
+          used: value('nodejs_heap_size_used_bytes') / 2 ** 20,
+          total: value('nodejs_heap_size_total_bytes') / 2 ** 20,
+        },
       };
     };
-    await until(async () => (await scrape()).reconciles >= 3 * N, 600_000, 'the controller process ticking every policy three times');
+    await until(
+      async () => (await scrape()).reconciles >= 3 * N,
+      600_000,
+      'the controller process ticking every policy three times',
+    );
     const [cpuBefore, before] = [await cpuMsOf(child.pid), await scrape()];
     const windowStart = Date.now();
     const samples = [];
@@ -217,10 +303,21 @@ async function controllerProcess(kubeconfig, command, change) {
     const after = await scrape();
     const windowEnd = Date.now();
     const ticks = after.reconciles - before.reconciles;
-    const stalls = (await readFile(probeFile, 'utf8')).trim().split('\n').map((line) => line.split(' ').map(Number))
-      .filter(([at]) => at > windowStart && at <= windowEnd).map(([, ms]) => ms);
+    const stalls = (await readFile(probeFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ').map(Number))
+      .filter(([at]) => at > windowStart && at <= windowEnd)
+      .map(([, ms]) => ms);
     return {
-      max: Math.max(...samples), last: samples.at(-1), samples: samples.length, peak: await procStatus(child.pid, 'VmHWM'), heap: after.heap, stallMs: Math.max(...stalls), stallSeconds: stalls.length, promStallMs: after.stallMs,
+      max: Math.max(...samples),
+      last: samples.at(-1),
+      samples: samples.length,
+      peak: await procStatus(child.pid, 'VmHWM'),
+      heap: after.heap,
+      stallMs: Math.max(...stalls),
+      stallSeconds: stalls.length,
+      promStallMs: after.stallMs,
       cpu: `${(cpuMs / ticks).toFixed(2)} ms of CPU a tick, ${((100 * cpuMs) / (samples.length * 1000)).toFixed(0)} % of a core`,
       command: [...command.filter((t) => !flags.includes(t)), 'node', ...flags, 'bin/kubestead run'].join(' '),
     };
@@ -265,9 +362,18 @@ async function measure(rec, operator, provider, seconds, during) {
   const after = await apiCounts(operator.metricsPort);
   const gaps = [...rec.starts.values()].flatMap((t) => t.slice(1).map((v, i) => v - t[i]));
   return {
-    cpuMs: (used.user + used.system) / 1000, ticks: [...rec.ticks], gaps, ticked: rec.starts.size, stallMs: loop.max / 1e6, stallP99Ms: loop.percentile(99) / 1e6,
-    ownStallMs, requests: after.all - before.all, writes: after.writes - before.writes,
-    providerRequests: provider.state.requests, distinctQueries: provider.state.queries.size, intervals: seconds / INTERVAL_S,
+    cpuMs: (used.user + used.system) / 1000,
+    ticks: [...rec.ticks],
+    gaps,
+    ticked: rec.starts.size,
+    stallMs: loop.max / 1e6,
+    stallP99Ms: loop.percentile(99) / 1e6,
+    ownStallMs,
+    requests: after.all - before.all,
+    writes: after.writes - before.writes,
+    providerRequests: provider.state.requests,
+    distinctQueries: provider.state.queries.size,
+    intervals: seconds / INTERVAL_S,
   };
 }
 
@@ -279,29 +385,48 @@ function target(name, ok, figures) {
 
 /** The stall target, on `kubestead run` as shipped (controllerProcess's measurement). */
 function stallTarget(label, m) {
-  target(`longest event-loop stall ≤ 25 ms (\`kubestead run\` as shipped, ${label})`, m.stallMs <= 25,
-    `${m.stallMs.toFixed(1)} ms over ${m.stallSeconds} s at 1 ms resolution (its nodejs_eventloop_lag_max_seconds, at prom-client's 10 ms, read ${m.promStallMs.toFixed(1)} ms; RSS ${m.max.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
+  target(
+    `longest event-loop stall ≤ 25 ms (\`kubestead run\` as shipped, ${label})`,
+    m.stallMs <= 25,
+    `${m.stallMs.toFixed(1)} ms over ${m.stallSeconds} s at 1 ms resolution (its nodejs_eventloop_lag_max_seconds, at prom-client's 10 ms, read ${m.promStallMs.toFixed(1)} ms; RSS ${m.max.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`,
+  );
 }
 
 /** A window shorter than an interval has no policy that ticked twice: no gap to show, rather than -Infinity. */
 function longestGap(gaps) {
-  return gaps.length ? `longest gap between two ticks of a policy ${(Math.max(...gaps) / 1000).toFixed(2)} s` : 'no policy ticked twice in the window';
+  return gaps.length
+    ? `longest gap between two ticks of a policy ${(Math.max(...gaps) / 1000).toFixed(2)} s`
+    : 'no policy ticked twice in the window';
 }
 
 function report(label, m) {
   const late = m.gaps.filter((g) => g > INTERVAL_S * 1000 * 1.1 + 1000).length;
   const due = N * m.intervals;
   console.log(`\n### ${label} (${m.intervals * INTERVAL_S} s)`);
-  console.log(`ticks: ${m.ticks.length} (${(m.ticks.length / due).toFixed(2)} of the ${due} due); duration p50=${percentile(m.ticks, 0.5).toFixed(1)} ms p99=${percentile(m.ticks, 0.99).toFixed(1)} ms max=${Math.max(...m.ticks).toFixed(1)} ms`);
-  console.log(`API requests per tick: ${(m.requests / m.ticks.length).toFixed(2)}; writes: ${m.writes} (${(m.writes / m.ticks.length).toFixed(3)} per tick); event-loop delay p99 ${m.stallP99Ms.toFixed(1)} ms`);
-  console.log(`controller CPU: ${(m.cpuMs / m.ticks.length).toFixed(2)} ms per tick, ${((100 * m.cpuMs) / (m.intervals * INTERVAL_S * 1000)).toFixed(0)} % of one core; load average now ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`);
-  target(`every policy ticked within its interval (${label})`, m.ticked === N && late === 0,
-    `${m.ticked}/${N} policies ticked; ${longestGap(m.gaps)}; ${late}/${m.gaps.length} gaps over interval + 10 % jitter + 1 s`);
+  console.log(
+    `ticks: ${m.ticks.length} (${(m.ticks.length / due).toFixed(2)} of the ${due} due); duration p50=${percentile(m.ticks, 0.5).toFixed(1)} ms p99=${percentile(m.ticks, 0.99).toFixed(1)} ms max=${Math.max(...m.ticks).toFixed(1)} ms`,
+  );
+  console.log(
+    `API requests per tick: ${(m.requests / m.ticks.length).toFixed(2)}; writes: ${m.writes} (${(m.writes / m.ticks.length).toFixed(3)} per tick); event-loop delay p99 ${m.stallP99Ms.toFixed(1)} ms`,
+  );
+  console.log(
+    `controller CPU: ${(m.cpuMs / m.ticks.length).toFixed(2)} ms per tick, ${((100 * m.cpuMs) / (m.intervals * INTERVAL_S * 1000)).toFixed(0)} % of one core; load average now ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
+  );
+  target(
+    `every policy ticked within its interval (${label})`,
+    m.ticked === N && late === 0,
+    `${m.ticked}/${N} policies ticked; ${longestGap(m.gaps)}; ${late}/${m.gaps.length} gaps over interval + 10 % jitter + 1 s`,
+  );
   // The stall targets are the shipped process's (controllerProcess): this one also runs the harness, with Node's default flags.
-  console.log(`longest event-loop stall of this process (the operator beside the bench's harness): ${m.stallMs.toFixed(1)} ms (of it this process's own CPU at most ${m.ownStallMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`);
+  console.log(
+    `longest event-loop stall of this process (the operator beside the bench's harness): ${m.stallMs.toFixed(1)} ms (of it this process's own CPU at most ${m.ownStallMs.toFixed(1)} ms; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`,
+  );
   const perInterval = m.providerRequests / m.intervals;
-  target(`provider requests = distinct queries (${label})`, m.distinctQueries === 0 || perInterval <= m.distinctQueries,
-    `${perInterval.toFixed(1)} requests per interval against ${m.distinctQueries} distinct queries (ratio ${(perInterval / Math.max(1, m.distinctQueries)).toFixed(2)})`);
+  target(
+    `provider requests = distinct queries (${label})`,
+    m.distinctQueries === 0 || perInterval <= m.distinctQueries,
+    `${perInterval.toFixed(1)} requests per interval against ${m.distinctQueries} distinct queries (ratio ${(perInterval / Math.max(1, m.distinctQueries)).toFixed(2)})`,
+  );
 }
 
 export async function run() {
@@ -310,14 +435,24 @@ export async function run() {
   const config = new KubeConfig();
   config.loadFromFile(sandbox.kubeconfig);
   reuseAgents(config); // the harness's own requests: a TLS handshake each would load this process
-  const kc = { kubeconfigPath: sandbox.kubeconfig, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi) };
+  const kc = {
+    kubeconfigPath: sandbox.kubeconfig,
+    apps: config.makeApiClient(AppsV1Api),
+    core: config.makeApiClient(CoreV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+  };
   const rec = tickRecorder();
-  console.log(`${N} policies at ${INTERVAL_S} s intervals, ${DISTINCT_QUERIES} distinct queries; ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${cpus().length} cores`);
+  console.log(
+    `${N} policies at ${INTERVAL_S} s intervals, ${DISTINCT_QUERIES} distinct queries; ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, ${cpus().length} cores`,
+  );
   try {
     const t0 = Date.now();
     await populate(kc, provider);
     console.log(`populated ${N} Deployments and policies in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const start = () => startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
+    const start = () =>
+      startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
     let operator = await start();
     const t1 = Date.now();
     await until(async () => (await phases(kc)).Idle === N, 900_000, 'every policy adopted');
@@ -332,31 +467,60 @@ export async function run() {
     operator = await start();
 
     const patch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-    await parallel(N, (i) => kc.apps.patchNamespacedDeployment({ name: `app-${i}`, namespace: NS, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } } }, patch));
+    await parallel(N, (i) =>
+      kc.apps.patchNamespacedDeployment(
+        {
+          name: `app-${i}`,
+          namespace: NS,
+          body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } },
+        },
+        patch,
+      ),
+    );
     const t2 = Date.now();
     await until(async () => (await phases(kc)).Progressing === N, 900_000, 'every canary started');
     console.log(`started ${N} canaries in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
     // Two intervals: every check has been shown once in status, and the caches have caught up.
     await new Promise((r) => setTimeout(r, 2 * INTERVAL_S * 1000));
     // Half-way, every check's value changes once: each policy shows it once (one write), then holds again (none).
-    const progressing = await measure(rec, operator, provider, WINDOW_S, () => { provider.state.value = '0.02'; });
+    const progressing = await measure(rec, operator, provider, WINDOW_S, () => {
+      provider.state.value = '0.02';
+    });
     report('progressing', progressing);
-    target('≤ 1 status write per tick, only when something shown changed (progressing)', progressing.writes <= N && progressing.writes <= progressing.ticks.length,
-      `${progressing.writes} writes in ${progressing.ticks.length} ticks for ${N} shown changes (one value change per policy)`);
+    target(
+      '≤ 1 status write per tick, only when something shown changed (progressing)',
+      progressing.writes <= N && progressing.writes <= progressing.ticks.length,
+      `${progressing.writes} writes in ${progressing.ticks.length} ticks for ${N} shown changes (one value change per policy)`,
+    );
     gc();
-    console.log(`this process after a full GC (controller and bench together): RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ${memoryBreakdown()}`);
+    console.log(
+      `this process after a full GC (controller and bench together): RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ${memoryBreakdown()}`,
+    );
     await operator.stop();
     let value = 0.02;
-    const change = () => { value += 0.001; provider.state.value = value.toFixed(3); };
+    const change = () => {
+      value += 0.001;
+      provider.state.value = value.toFixed(3);
+    };
     const own = await controllerProcess(sandbox.kubeconfig, await shippedCommand(), change);
     // BENCH_COMPARE_FLAGS="A|B": the same measurement with other tokens, for comparison only ("none": Node's defaults).
     for (const other of (process.env.BENCH_COMPARE_FLAGS ?? '').split('|').filter(Boolean)) {
-      const m = await controllerProcess(sandbox.kubeconfig, other === 'none' ? [] : other.split(' ').filter(Boolean), change);
+      const m = await controllerProcess(
+        sandbox.kubeconfig,
+        other === 'none' ? [] : other.split(' ').filter(Boolean),
+        change,
+      );
       console.log(`compare: ${describeRss(m)}`);
     }
-    target('controller RSS ≤ 200 MiB', own.max <= 200, `${describeRss(own)}; on its own, all ${N} policies progressing, no forced GC`);
+    target(
+      'controller RSS ≤ 200 MiB',
+      own.max <= 200,
+      `${describeRss(own)}; on its own, all ${N} policies progressing, no forced GC`,
+    );
     stallTarget('progressing, every check changing half-way', own);
-    console.log(`\n${results.every(Boolean) ? 'all targets met' : `${results.filter((r) => !r).length} of ${results.length} targets missed`}`);
+    console.log(
+      `\n${results.every(Boolean) ? 'all targets met' : `${results.filter((r) => !r).length} of ${results.length} targets missed`}`,
+    );
   } finally {
     await provider.close();
     await sandbox.stop();

@@ -12,12 +12,18 @@ import { shippedCommand } from './image.mjs';
 /** Each run after the first, in a process of its own: the flags bin/kubestead runs with, and the controller image's (its Dockerfile). */
 const flaggedRuns = async () => [
   { flags: ['--max-semi-space-size=32'], label: "bin/kubestead's setting: validate, test, eval" },
-  { flags: (await shippedCommand()).filter((token) => token.startsWith('--')), label: "the controller image's setting: short pauses in a small process (Dockerfile, docs/operator.md)" },
+  {
+    flags: (await shippedCommand()).filter((token) => token.startsWith('--')),
+    label: "the controller image's setting: short pauses in a small process (Dockerfile, docs/operator.md)",
+  },
 ];
 
 const CHECKS = [
-  { name: 'error-rate', max: 0.01 }, { name: 'p99', max: 0.8 }, { name: 'apdex', min: 0.9 },
-  { name: 'saturation', max: 0.9 }, { name: 'success', min: 0.99, max: 1 },
+  { name: 'error-rate', max: 0.01 },
+  { name: 'p99', max: 0.8 },
+  { name: 'apdex', min: 0.9 },
+  { name: 'saturation', max: 0.9 },
+  { name: 'success', min: 0.99, max: 1 },
 ];
 
 export const POLICY = `apiVersion: kubestead.io/v1alpha1
@@ -41,23 +47,52 @@ ${CHECKS.map((c) => `    - {name: ${c.name}, provider: prom, query: up${c.min !=
 /** A small seeded PRNG, so every run measures the same 10,000 snapshots. */
 function prng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 1 | s) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
 export function snapshots(count) {
   const random = prng(42);
   return Array.from({ length: count }, (_, i) => ({
-    version: 1, time: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),
+    version: 1,
+    time: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),
     rollout: {
-      phase: 'Progressing', step: i % 4, stepCount: 4, manualPause: random() < 0.05, stepKind: i % 4 === 2 ? 'pause' : 'weight',
-      weight: [5, 25, 25, 50][i % 4], stepElapsedSeconds: Math.floor(random() * 600), soakSeconds: i % 4 === 2 ? null : 300,
+      phase: 'Progressing',
+      step: i % 4,
+      stepCount: 4,
+      manualPause: random() < 0.05,
+      stepKind: i % 4 === 2 ? 'pause' : 'weight',
+      weight: [5, 25, 25, 50][i % 4],
+      stepElapsedSeconds: Math.floor(random() * 600),
+      soakSeconds: i % 4 === 2 ? null : 300,
       canary: { desiredReplicas: 2, readyReplicas: random() < 0.97 ? 2 : 1, restarts: random() < 0.97 ? 0 : 5 },
       stable: { desiredReplicas: 4, readyReplicas: 4 },
     },
-    checks: Object.fromEntries(CHECKS.map((c) => [c.name, random() < 0.03
-      ? { status: 'unavailable', value: null, min: c.min ?? null, max: c.max ?? null, provider: 'prom', query: 'up', error: 'timeout after 5s' }
-      : { status: 'ok', value: valueFor(c, random), min: c.min ?? null, max: c.max ?? null, provider: 'prom', query: 'up', observedAt: '2026-11-26T10:00:00Z' }])),
-    derived: {}, kube: { warningEvents: random() < 0.95 ? 0 : 3, reasons: {} },
+    checks: Object.fromEntries(
+      CHECKS.map((c) => [
+        c.name,
+        random() < 0.03
+          ? {
+              status: 'unavailable',
+              value: null,
+              min: c.min ?? null,
+              max: c.max ?? null,
+              provider: 'prom',
+              query: 'up',
+              error: 'timeout after 5s',
+            }
+          : {
+              status: 'ok',
+              value: valueFor(c, random),
+              min: c.min ?? null,
+              max: c.max ?? null,
+              provider: 'prom',
+              query: 'up',
+              observedAt: '2026-11-26T10:00:00Z',
+            },
+      ]),
+    ),
+    derived: {},
+    kube: { warningEvents: random() < 0.95 ? 0 : 3, reasons: {} },
     override: random() < 0.02 ? ['abort', 'pause', 'promote', 'resume'][Math.floor(random() * 4)] : null,
   }));
 }
@@ -74,7 +109,8 @@ function plainDecide(s) {
   if (s.override === 'abort') return 'rollback';
   if (CHECKS.some((c) => s.checks[c.name].status === 'ok' && out(c, s.checks[c.name]))) return 'rollback';
   const r = s.rollout;
-  if (r.canary.restarts > 3 || (r.stepElapsedSeconds >= 600 && r.canary.readyReplicas < r.canary.desiredReplicas)) return 'rollback';
+  if (r.canary.restarts > 3 || (r.stepElapsedSeconds >= 600 && r.canary.readyReplicas < r.canary.desiredReplicas))
+    return 'rollback';
   if (CHECKS.some((c) => s.checks[c.name].status !== 'ok')) return 'rollback';
   const burn = s.checks['error-rate'].value / 0.001;
   if (burn > 8) return 'hold';
@@ -99,7 +135,16 @@ export async function run() {
   await measure();
   for (const { flags, label } of await flaggedRuns()) {
     console.log(`\n### ${flags.join(' ')} (${label})`);
-    const child = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', `const m = await import(${JSON.stringify(import.meta.url)}); await m.measure();`], { stdio: 'inherit' });
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...flags,
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(import.meta.url)}); await m.measure();`,
+      ],
+      { stdio: 'inherit' },
+    );
     if (child.status !== 0) throw new Error(`the ${flags.join(' ')} run failed`);
   }
 }
@@ -120,7 +165,9 @@ export async function measure() {
   const plainStart = performance.now();
   const plain = inputs.map(plainDecide);
   const plainMs = performance.now() - plainStart;
-  actions.forEach((action, i) => { if (action === plain[i]) agree += 1; });
+  actions.forEach((action, i) => {
+    if (action === plain[i]) agree += 1;
+  });
 
   const decideTimes = [];
   for (const s of inputs) {
@@ -130,7 +177,8 @@ export async function measure() {
   }
 
   const prepared = [];
-  for (const s of inputs) prepared.push(engineFacts(await withDerived(compiled, withMissingChecks(compiled, parseSnapshot(s).snapshot))));
+  for (const s of inputs)
+    prepared.push(engineFacts(await withDerived(compiled, withMissingChecks(compiled, parseSnapshot(s).snapshot))));
   const runTimes = [];
   for (const s of prepared) {
     const t = performance.now();
@@ -140,11 +188,17 @@ export async function measure() {
 
   const engineRate = (inputs.length / engineMs) * 1000;
   const plainRate = (inputs.length / plainMs) * 1000;
-  console.log(`decide (validate + derived + engine): ${engineRate.toFixed(0)} decisions/s, ${((engineMs * 1000) / inputs.length).toFixed(1)} µs each`);
-  console.log(`decide median latency:                ${median(decideTimes).toFixed(1)} µs (p90 ${[...decideTimes].sort((a, b) => a - b)[Math.floor(decideTimes.length * 0.9)].toFixed(1)} µs)`);
+  console.log(
+    `decide (validate + derived + engine): ${engineRate.toFixed(0)} decisions/s, ${((engineMs * 1000) / inputs.length).toFixed(1)} µs each`,
+  );
+  console.log(
+    `decide median latency:                ${median(decideTimes).toFixed(1)} µs (p90 ${[...decideTimes].sort((a, b) => a - b)[Math.floor(decideTimes.length * 0.9)].toFixed(1)} µs)`,
+  );
   console.log(`plain JS thresholds:                  ${plainRate.toFixed(0)} decisions/s`);
   console.log(`ratio plain/decide:                   ${(plainRate / engineRate).toFixed(0)}×`);
-  console.log(`engine.run median:                    ${median(runTimes).toFixed(1)} µs (p90 ${[...runTimes].sort((a, b) => a - b)[Math.floor(runTimes.length * 0.9)].toFixed(1)} µs)`);
+  console.log(
+    `engine.run median:                    ${median(runTimes).toFixed(1)} µs (p90 ${[...runTimes].sort((a, b) => a - b)[Math.floor(runTimes.length * 0.9)].toFixed(1)} µs)`,
+  );
   console.log(`actions agree with the plain version: ${agree}/${inputs.length}`);
   const counts = {};
   for (const action of actions) counts[action] = (counts[action] ?? 0) + 1;
@@ -160,12 +214,24 @@ export async function measure() {
  * disturbs least.
  */
 export async function budgetCost(compiled, inputs) {
-  const unbounded = { ...compiled, derived: compiled.derived.map((d) => ({ ...d, expression: compileJsonata(d.text, null) })) };
+  const unbounded = {
+    ...compiled,
+    derived: compiled.derived.map((d) => ({ ...d, expression: compileJsonata(d.text, null) })),
+  };
   const ratios = [];
   const spent = { bounded: 0, unbounded: 0 };
   for (let round = 0; round < 20; round++) {
     const slice = inputs.slice(round * 500, (round + 1) * 500);
-    const order = round % 2 ? [['unbounded', unbounded], ['bounded', compiled]] : [['bounded', compiled], ['unbounded', unbounded]];
+    const order =
+      round % 2
+        ? [
+            ['unbounded', unbounded],
+            ['bounded', compiled],
+          ]
+        : [
+            ['bounded', compiled],
+            ['unbounded', unbounded],
+          ];
     const took = {};
     for (const [name, policy] of order) {
       const t = performance.now();
@@ -176,7 +242,9 @@ export async function budgetCost(compiled, inputs) {
     ratios.push(took.bounded / took.unbounded);
   }
   const rate = (ms) => (10_000 / ms) * 1000;
-  console.log(`jsonata budget on / off:              ${rate(spent.bounded).toFixed(0)} / ${rate(spent.unbounded).toFixed(0)} decisions/s; median time ratio on/off ${median(ratios).toFixed(3)}`);
+  console.log(
+    `jsonata budget on / off:              ${rate(spent.bounded).toFixed(0)} / ${rate(spent.unbounded).toFixed(0)} decisions/s; median time ratio on/off ${median(ratios).toFixed(3)}`,
+  );
 }
 
 /** Where a decision's time goes: validation, derived facts, the engine; each phase timed per snapshot. */

@@ -22,24 +22,50 @@ function startServer() {
       const value = /vector\((\d+)\)/.exec(query)?.[1] ?? '0';
       const time = Number(new URLSearchParams(body).get('time') ?? 0);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { app: 'checkout' }, value: [time, value] }] } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: { app: 'checkout' }, value: [time, value] }] },
+        }),
+      );
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}`, count: () => requests })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${server.address().port}`, count: () => requests }),
+    ),
+  );
 }
 
 function spec(url, p) {
-  const checks = [0, 1].map((c) => ({ name: `c${c}`, provider: 'prom', query: `sum(rate(http_requests_total{app="{{ target.name }}"}[2m])) * 0 + vector(${(p + c * 3) % DISTINCT})`, max: 100 }));
+  const checks = [0, 1].map((c) => ({
+    name: `c${c}`,
+    provider: 'prom',
+    query: `sum(rate(http_requests_total{app="{{ target.name }}"}[2m])) * 0 + vector(${(p + c * 3) % DISTINCT})`,
+    max: 100,
+  }));
   return {
-    targetRef: { kind: 'Deployment', name: 'checkout' }, interval: '30s', steps: [{ weight: 10 }], trafficRouting: { replicas: {} },
-    providers: { prom: { prometheus: { address: url, timeout: '5s' } } }, checks, derived: {}, rules: [],
-    onMetricUnavailable: 'rollback', mode: 'active', podHealth: { maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null },
+    targetRef: { kind: 'Deployment', name: 'checkout' },
+    interval: '30s',
+    steps: [{ weight: 10 }],
+    trafficRouting: { replicas: {} },
+    providers: { prom: { prometheus: { address: url, timeout: '5s' } } },
+    checks,
+    derived: {},
+    rules: [],
+    onMetricUnavailable: 'rollback',
+    mode: 'active',
+    podHealth: { maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null },
   };
 }
 
 const ctx = (time, p = 0) => ({
-  time, target: { name: 'checkout', namespace: 'shop' }, policy: { name: `p${p}`, namespace: 'shop' },
-  rollout: { canaryRevision: 'abc' }, intervalSeconds: 30, secrets: staticSecretReader({}),
+  time,
+  target: { name: 'checkout', namespace: 'shop' },
+  policy: { name: `p${p}`, namespace: 'shop' },
+  rollout: { canaryRevision: 'abc' },
+  intervalSeconds: 30,
+  secrets: staticSecretReader({}),
 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
@@ -64,15 +90,22 @@ export async function run() {
   }
   console.log(`${POLICIES} policies × 2 checks, ${DISTINCT} distinct queries, ${TICKS} ticks`);
   console.log(`  backend requests per tick: ${perTick.join(', ')}  (expected ${DISTINCT} each)`);
-  console.log(`  tick wall time (${POLICIES * 2} measurements): median ${fmt(median(wall))}, ${fmt(median(wall) / (POLICIES * 2))} per measurement`);
-  if (perTick.some((n) => n !== DISTINCT)) throw new Error(`expected ${DISTINCT} requests per tick, got ${perTick.join(', ')}`);
+  console.log(
+    `  tick wall time (${POLICIES * 2} measurements): median ${fmt(median(wall))}, ${fmt(median(wall) / (POLICIES * 2))} per measurement`,
+  );
+  if (perTick.some((n) => n !== DISTINCT))
+    throw new Error(`expected ${DISTINCT} requests per tick, got ${perTick.join(', ')}`);
 
   // Raw HTTP: the same POST with Node's fetch (keep-alive), body read and parsed; one at a time.
   const body = new URLSearchParams({ query: 'vector(1)', time: '1795687200' }).toString();
   const raw = [];
   for (let i = 0; i < SEQUENTIAL + 50; i++) {
     const started = performance.now();
-    const res = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const res = await fetch(`${url}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     JSON.parse(await res.text());
     if (i >= 50) raw.push(performance.now() - started);
   }
@@ -95,7 +128,9 @@ export async function run() {
 
   const overhead = median(full) - median(raw);
   console.log(`  raw HTTP request (fetch + JSON.parse), median of ${SEQUENTIAL}: ${fmt(median(raw))}`);
-  console.log(`  measure() with a backend request, median of ${SEQUENTIAL}: ${fmt(median(full))}  → overhead ${fmt(overhead)} per measurement (${((overhead / median(raw)) * 100).toFixed(0)} % of the raw request)`);
+  console.log(
+    `  measure() with a backend request, median of ${SEQUENTIAL}: ${fmt(median(full))}  → overhead ${fmt(overhead)} per measurement (${((overhead / median(raw)) * 100).toFixed(0)} % of the raw request)`,
+  );
   console.log(`  measure() answered from the tick cache: ${fmt(hit)} per measurement`);
 
   await runtime.http.close();

@@ -22,6 +22,8 @@ export async function run() {
   const small = policyWithLabels(8_192);
   const ours8k = time(() => loadPolicies(small, 'small.yaml'));
   const quadratic8k = time(() => parseAllDocuments(small, { uniqueKeys: true }));
-  console.log(`8k keys, validate: ${ours8k.toFixed(0)} ms; the yaml package's duplicate-key check alone: ${quadratic8k.toFixed(0)} ms (${(quadratic8k / ours8k).toFixed(1)}× ours)`);
+  console.log(
+    `8k keys, validate: ${ours8k.toFixed(0)} ms; the yaml package's duplicate-key check alone: ${quadratic8k.toFixed(0)} ms (${(quadratic8k / ours8k).toFixed(1)}× ours)`,
+  );
   console.log(`64k / 8k validate time: ${(ours64k / ours8k).toFixed(1)}× for 8× the keys (linear)`);
 }

@@ -12,13 +12,27 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export async function startSandboxProcess(extra = ['--ready-delay', '50']) {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [join(ROOT, 'bin/kubestead'), 'sandbox', '--kubeconfig', kubeconfig, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/kubestead'), 'sandbox', '--kubeconfig', kubeconfig, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((done, fail) => {
     let out = '';
-    child.stdout.on('data', (c) => { out += c; if (out.includes('Kubeconfig written')) done(); });
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes('Kubeconfig written')) done();
+    });
     child.on('exit', (code) => fail(new Error(`sandbox exited ${code}`)));
   });
-  return { kubeconfig, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('exit', r)); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    kubeconfig,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The q-quantile of `samples` (nearest rank). */
@@ -35,7 +49,11 @@ export function forwardWarnings(stream, prefix = 'kubestead run') {
     rest = lines.pop();
     for (const line of lines) {
       let level = 100;
-      try { level = JSON.parse(line).level ?? 100; } catch { /* not a log line */ }
+      try {
+        level = JSON.parse(line).level ?? 100;
+      } catch {
+        /* not a log line */
+      }
       if (level >= 40) process.stderr.write(`${prefix}: ${line}\n`);
     }
   });

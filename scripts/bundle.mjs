@@ -17,7 +17,13 @@ const input = {
   // whose deprecation warning Node prints for code outside node_modules.
   external: ['node-fetch', '@kubestead/sandbox'],
 };
-const output = { dir: 'dist/bundle', format: 'esm', cleanDir: true, charset: 'ascii', comments: { legal: true, annotation: false, jsdoc: false } };
+const output = {
+  dir: 'dist/bundle',
+  format: 'esm',
+  cleanDir: true,
+  charset: 'ascii',
+  comments: { legal: true, annotation: false, jsdoc: false },
+};
 
 const build = await rolldown(input);
 try {

@@ -58,7 +58,11 @@ function cycles(edges) {
 }
 
 /** The folder a file belongs to for the folder graph: src/<kind>/<folder>, or packages/<name>. */
-const folderOf = (file) => file.split('/').slice(0, file.startsWith('packages/') ? 2 : 3).join('/');
+const folderOf = (file) =>
+  file
+    .split('/')
+    .slice(0, file.startsWith('packages/') ? 2 : 3)
+    .join('/');
 
 const packages = readdirSync(join(root, 'packages')).map((name) => join('packages', name, 'src'));
 const files = ['src', ...packages].flatMap(sources);

@@ -25,6 +25,10 @@ export function compiledFixture(path: string): CompiledPolicy {
 
 /** Policy YAML around a spec body, for schema tests. */
 export function policyYaml(spec: string): string {
-  const indented = spec.trim().split('\n').map((line) => `  ${line}`).join('\n');
+  const indented = spec
+    .trim()
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
   return `apiVersion: kubestead.io/v1alpha1\nkind: RolloutPolicy\nmetadata: {name: t, namespace: ns}\nspec:\n${indented}\n`;
 }

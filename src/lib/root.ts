@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 function findRoot(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'kubestead') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'kubestead')
+      return dir;
     if (dirname(dir) === dir) throw new Error(`no package.json of kubestead above ${fileURLToPath(import.meta.url)}`);
   }
 }

@@ -51,7 +51,10 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
   it.each([
     [['empty.jsonl'], /^kubestead audit: .*empty\.jsonl: empty: no audit entries$/],
     [['words.txt'], /^kubestead audit: .*words\.txt: not an audit chain in JSON Lines: line 1 is not valid JSON$/],
-    [['good.jsonl', '--policy', 'shop/payments'], /^kubestead audit: the file is the chain of shop\/checkout \(uid [^)]+\), not of shop\/payments$/],
+    [
+      ['good.jsonl', '--policy', 'shop/payments'],
+      /^kubestead audit: the file is the chain of shop\/checkout \(uid [^)]+\), not of shop\/payments$/,
+    ],
     [['missing.jsonl'], /^kubestead audit: cannot read .*missing\.jsonl: no such file$/],
   ])('bad input %j: exit 2, one clear line', async (args, message) => {
     const [name, ...rest] = args;
@@ -66,7 +69,9 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
     const run = await kubestead(['audit', 'verify', file('good.jsonl'), '--head', 'xyz']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--head: expected a 64-digit hex SHA-256, got "xyz"');
-    expect((await kubestead(['audit', 'frobnicate'])).stderr).toContain('expected "export" or "verify", got "frobnicate"');
+    expect((await kubestead(['audit', 'frobnicate'])).stderr).toContain(
+      'expected "export" or "verify", got "frobnicate"',
+    );
   });
 });
 
@@ -81,18 +86,33 @@ describe('kubestead audit export', { timeout: 180_000 }, () => {
     const policy = await createPolicy(sandbox, 'shop', 'exported');
     const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, { segmentBytes: 5000 });
     let head = '';
-    for (let i = 0; i < 6; i += 1) head = (await recorder.record(recordOf(i === 5 ? 'rollback' : 'advance', i % 4, i, { policy, revision: `r${i}` }))).head!;
+    for (let i = 0; i < 6; i += 1)
+      head = (
+        await recorder.record(recordOf(i === 5 ? 'rollback' : 'advance', i % 4, i, { policy, revision: `r${i}` }))
+      ).head!;
     const env = { KUBECONFIG: sandbox.kubeconfigPath };
     const exported = await kubestead(['audit', 'export', 'exported', '-n', 'shop'], { env });
     expect(exported.code).toBe(0);
     expect(exported.stdout.trimEnd().split('\n')).toHaveLength(6);
-    const verified = await kubestead(['audit', 'verify', '-', '--head', head, '--policy', 'shop/exported'], { input: exported.stdout });
+    const verified = await kubestead(['audit', 'verify', '-', '--head', head, '--policy', 'shop/exported'], {
+      input: exported.stdout,
+    });
     expect(verified).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK shop\/exported: 6 entries/) });
-    const since = await kubestead(['audit', 'export', 'exported', '-n', 'shop', '--since', '2026-11-26T10:03:00Z'], { env });
-    expect(since.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 4, 5]);
+    const since = await kubestead(['audit', 'export', 'exported', '-n', 'shop', '--since', '2026-11-26T10:03:00Z'], {
+      env,
+    });
+    expect(
+      since.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([3, 4, 5]);
     expect((await kubestead(['audit', 'verify', '-', '--partial'], { input: since.stdout })).code).toBe(0);
     const none = await kubestead(['audit', 'export', 'nothing', '-n', 'shop'], { env });
-    expect(none).toMatchObject({ code: 2, stderr: "kubestead audit: no audit chain for RolloutPolicy shop/nothing\nRun 'kubestead help audit' for usage.\n" });
+    expect(none).toMatchObject({
+      code: 2,
+      stderr: "kubestead audit: no audit chain for RolloutPolicy shop/nothing\nRun 'kubestead help audit' for usage.\n",
+    });
     const dead = join(dirname(sandbox.kubeconfigPath), 'dead-kubeconfig');
     await writeFile(dead, sandbox.kubeconfig.replace(sandbox.url, 'https://127.0.0.1:1'));
     const unreachable = await kubestead(['audit', 'export', 'exported', '-n', 'shop'], { env: { KUBECONFIG: dead } });

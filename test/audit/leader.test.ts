@@ -46,8 +46,16 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
 
   async function operator(clock: ManualClock, identity: string, audit: AuditRecorder): Promise<RunningOperator> {
     const op = await startOperator({
-      kubeConfig: sandbox.kubeConfig(), logger: silentLogger, namespace: 'lead', clock, identity, leaderElect: true, leaseNamespace: 'lead',
-      recorder: audit, reconcilerFactory: () => new RecordingReconciler({ requeueAfterMs: 10_000 }), tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
+      kubeConfig: sandbox.kubeConfig(),
+      logger: silentLogger,
+      namespace: 'lead',
+      clock,
+      identity,
+      leaderElect: true,
+      leaseNamespace: 'lead',
+      recorder: audit,
+      reconcilerFactory: () => new RecordingReconciler({ requeueAfterMs: 10_000 }),
+      tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
     });
     stops.push(() => op.stop());
     return op;
@@ -55,12 +63,16 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
 
   /** Moves the operators' clock in lease-sized steps until `until` holds. */
   async function runUntil(clock: ManualClock, until: () => boolean, what: string): Promise<void> {
-    await waitFor(async () => {
-      if (until()) return true;
-      await clock.advance(500);
-      await new Promise((r) => setTimeout(r, 15));
-      return until();
-    }, 20_000, what);
+    await waitFor(
+      async () => {
+        if (until()) return true;
+        await clock.advance(500);
+        await new Promise((r) => setTimeout(r, 15));
+        return until();
+      },
+      20_000,
+      what,
+    );
   }
 
   it('entries the old leader stored but could not deliver reach the SIEM from the new leader, in order, with no new record', async () => {
@@ -72,7 +84,8 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     const opA = await operator(clock, 'replica-a', a);
     await waitFor(() => opA.isLeader(), 8000, 'a to lead');
     const opB = await operator(clock, 'replica-b', b);
-    for (let i = 0; i < 3; i += 1) await a.record(recordOf('advance', i, i, { policy, revision: `r${i}`, controller: 'replica-a' }));
+    for (let i = 0; i < 3; i += 1)
+      await a.record(recordOf('advance', i, i, { policy, revision: `r${i}`, controller: 'replica-a' }));
     await waitFor(() => receiver.requests.length >= 2, 8000, 'failing delivery attempts');
     expect(receiver.entries()).toEqual([]);
     await opA.stop();
@@ -85,8 +98,13 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
     await b.deliveriesIdle();
     expect(b.health(policy).backlog).toBe(0);
     const entries = receiver.entries() as unknown as AuditEntry[];
-    const leaders = entries.filter((e) => e.decision?.reasons[0]?.rule === 'leader-change').map((e) => [e.kind, e.controller, e.message]);
-    expect(leaders).toEqual([['event', 'replica-a', 'replica-a became the leader'], ['event', 'replica-b', 'replica-b became the leader']]);
+    const leaders = entries
+      .filter((e) => e.decision?.reasons[0]?.rule === 'leader-change')
+      .map((e) => [e.kind, e.controller, e.message]);
+    expect(leaders).toEqual([
+      ['event', 'replica-a', 'replica-a became the leader'],
+      ['event', 'replica-b', 'replica-b became the leader'],
+    ]);
     expect(entries.at(-1)!.controller).toBe('replica-b');
   }, 60_000);
 
@@ -117,12 +135,27 @@ describe('the operator and the audit recorder: a new leader resumes delivery, a 
       return work();
     };
     const counting: Recorder = {
-      record: (entry) => slowly(() => { leaderChanges.add(entry.policy.uid); return {}; }),
-      deliverPending: (policy) => slowly(() => { resumed.add(policy.uid); }),
+      record: (entry) =>
+        slowly(() => {
+          leaderChanges.add(entry.policy.uid);
+          return {};
+        }),
+      deliverPending: (policy) =>
+        slowly(() => {
+          resumed.add(policy.uid);
+        }),
     };
     const op = await startOperator({
-      kubeConfig: sandbox.kubeConfig(), logger: silentLogger, namespace: 'many', clock: new ManualClock(), identity: 'replica-d', leaderElect: true, leaseNamespace: 'many',
-      recorder: counting, reconcilerFactory: () => new RecordingReconciler({ requeueAfterMs: 10_000 }), tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
+      kubeConfig: sandbox.kubeConfig(),
+      logger: silentLogger,
+      namespace: 'many',
+      clock: new ManualClock(),
+      identity: 'replica-d',
+      leaderElect: true,
+      leaseNamespace: 'many',
+      recorder: counting,
+      reconcilerFactory: () => new RecordingReconciler({ requeueAfterMs: 10_000 }),
+      tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
     });
     stops.push(() => op.stop());
     await waitFor(() => resumed.size === policies.length, 8000, 'every policy resumed');

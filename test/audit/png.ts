@@ -35,7 +35,9 @@ function unfilter(raw: Buffer, width: number, height: number, channels: number):
 export function decodePng(file: Buffer): Pixels {
   if (file.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('not a PNG');
   let offset = 8;
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const idat: Buffer[] = [];
   while (offset < file.length) {
     const length = file.readUInt32BE(offset);
@@ -59,7 +61,13 @@ export function decodePng(file: Buffer): Pixels {
 export function countColour(pixels: Pixels, rgb: [number, number, number], tolerance = 40): number {
   let count = 0;
   for (let i = 0; i < pixels.data.length; i += pixels.channels) {
-    if (Math.abs(pixels.data[i]! - rgb[0]) + Math.abs(pixels.data[i + 1]! - rgb[1]) + Math.abs(pixels.data[i + 2]! - rgb[2]) <= tolerance) count += 1;
+    if (
+      Math.abs(pixels.data[i]! - rgb[0]) +
+        Math.abs(pixels.data[i + 1]! - rgb[1]) +
+        Math.abs(pixels.data[i + 2]! - rgb[2]) <=
+      tolerance
+    )
+      count += 1;
   }
   return count;
 }

@@ -32,7 +32,9 @@ export class TestReceiver {
   /** Every entry ingested, after dedupe by hash, in arrival order. */
   entries(): Array<{ seq: number; hash: string }> {
     const seen = new Map<string, { seq: number; hash: string }>();
-    for (const r of this.ingested) for (const e of (JSON.parse(r.body) as { entries: Array<{ seq: number; hash: string }> }).entries) if (!seen.has(e.hash)) seen.set(e.hash, e);
+    for (const r of this.ingested)
+      for (const e of (JSON.parse(r.body) as { entries: Array<{ seq: number; hash: string }> }).entries)
+        if (!seen.has(e.hash)) seen.set(e.hash, e);
     return [...seen.values()];
   }
 
@@ -51,7 +53,9 @@ export class TestReceiver {
       return;
     }
     if (behaviour.status < 300) this.ingested.push(request);
-    res.writeHead(behaviour.status, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {}).end(behaviour.body);
+    res
+      .writeHead(behaviour.status, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {})
+      .end(behaviour.body);
   }
 }
 

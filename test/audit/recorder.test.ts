@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from '../../src/pipeline/record/audit/index.js';
+import {
+  AuditRecorder,
+  AuditUnavailableError,
+  type AuditRecorderOptions,
+} from '../../src/pipeline/record/audit/index.js';
 import { readChainLines } from '../../src/pipeline/record/audit/export.js';
 import { parseChainText } from '../../src/pipeline/record/audit/parse.js';
 import { verifyChain } from '../../src/pipeline/record/audit/verify.js';
@@ -27,7 +31,11 @@ describe('AuditRecorder against the sandbox cluster', () => {
   };
   const chainOf = async (policy: PolicyRef) => {
     const lines = await readChainLines(kubeClients(sandbox.kubeConfig()), policy.namespace, policy.name);
-    return { lines, result: verifyChain(parseChainText(lines.join('\n'), 'cluster')), entries: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+    return {
+      lines,
+      result: verifyChain(parseChainText(lines.join('\n'), 'cluster')),
+      entries: lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   };
 
   beforeAll(async () => {
@@ -53,14 +61,30 @@ describe('AuditRecorder against the sandbox cluster', () => {
     expect(entries[2]!.prevHash).toBe(r1.head);
     expect(entries[2]!.snapshot).toEqual(recordOf('rollback', 2, 3, { policy }).snapshot);
     const [segment] = await segmentMaps(sandbox, policy);
-    expect(segment!.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kubestead', 'kubestead.io/audit-policy': 'checkout' });
-    expect(segment!.metadata!.ownerReferences).toEqual([{ apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: 'checkout', uid: policy.uid, controller: false, blockOwnerDeletion: false }]);
+    expect(segment!.metadata!.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'kubestead',
+      'kubestead.io/audit-policy': 'checkout',
+    });
+    expect(segment!.metadata!.ownerReferences).toEqual([
+      {
+        apiVersion: 'kubestead.io/v1alpha1',
+        kind: 'RolloutPolicy',
+        name: 'checkout',
+        uid: policy.uid,
+        controller: false,
+        blockOwnerDeletion: false,
+      },
+    ]);
   });
 
   it('the same action recorded again (a crash between storing and applying) makes no second entry', async () => {
     const policy = await createPolicy(sandbox, 'shop', 'dedupe');
     const before = await recorder().record(recordOf('advance', 0, 1, { policy }));
-    await recorder().record({ ...recordOf('advance', 0, 1, { policy }), kind: 'event', message: 'resumed after a restart' });
+    await recorder().record({
+      ...recordOf('advance', 0, 1, { policy }),
+      kind: 'event',
+      message: 'resumed after a restart',
+    });
     const again = await recorder().record(recordOf('advance', 0, 2, { policy }));
     expect(again).toMatchObject({ deduped: true, seq: 1 });
     const next = await recorder().record(recordOf('advance', 0, 3, { policy, revision: 'rev-c' }));
@@ -73,7 +97,8 @@ describe('AuditRecorder against the sandbox cluster', () => {
   it('a pause, a resume and the same pause again are three entries', async () => {
     const policy = await createPolicy(sandbox, 'shop', 'pauses');
     const r = recorder();
-    for (const [i, action] of (['pause', 'advance', 'pause'] as const).entries()) await r.record(recordOf(action, 1, i, { policy }));
+    for (const [i, action] of (['pause', 'advance', 'pause'] as const).entries())
+      await r.record(recordOf(action, 1, i, { policy }));
     expect((await chainOf(policy)).entries).toHaveLength(3);
   });
 
@@ -92,10 +117,12 @@ describe('AuditRecorder against the sandbox cluster', () => {
     const policy = await createPolicy(sandbox, 'shop', 'race');
     sandbox.faults.inject({ method: 'PUT', path: `/api/v1/namespaces/shop/configmaps`, respond: 409, times: 3 });
     const [a, b] = [recorder({ segmentBytes: 8000 }), recorder({ segmentBytes: 8000 })];
-    await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [
-      a.record(recordOf('advance', i % 4, i, { policy, revision: `a-${i}`, controller: 'replica-a' })),
-      b.record(recordOf('advance', i % 4, i, { policy, revision: `b-${i}`, controller: 'replica-b' })),
-    ]));
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [
+        a.record(recordOf('advance', i % 4, i, { policy, revision: `a-${i}`, controller: 'replica-a' })),
+        b.record(recordOf('advance', i % 4, i, { policy, revision: `b-${i}`, controller: 'replica-b' })),
+      ]),
+    );
     const { result, entries } = await chainOf(policy);
     expect(result).toMatchObject({ ok: true, entries: 16 });
     expect(entries.map((e) => e.seq)).toEqual([...Array(16).keys()]);
@@ -112,12 +139,18 @@ describe('AuditRecorder against the sandbox cluster', () => {
     await expect(r.record(recordOf('advance', 1, 2, { policy }))).rejects.toThrow(AuditUnavailableError);
     expect(await r.record(recordOf('rollback', 1, 3, { policy }))).toEqual({ late: true });
     expect(r.health(policy)).toMatchObject({ healthy: false, reason: 'AuditStoreUnavailable', lateQueued: 1 });
-    await expect(r.record(recordOf('promote', 1, 4, { policy }))).rejects.toThrow(/promote not recorded: audit store unavailable/);
+    await expect(r.record(recordOf('promote', 1, 4, { policy }))).rejects.toThrow(
+      /promote not recorded: audit store unavailable/,
+    );
     sandbox.faults.clear();
-    await waitFor(async () => {
-      await clock.advance(2000);
-      return r.health(policy).lateQueued === 0;
-    }, 8000, 'the late entry');
+    await waitFor(
+      async () => {
+        await clock.advance(2000);
+        return r.health(policy).lateQueued === 0;
+      },
+      8000,
+      'the late entry',
+    );
     const { result, entries } = await chainOf(policy);
     expect(result).toMatchObject({ ok: true, entries: 2 });
     expect(entries[1]).toMatchObject({ late: true, decision: { action: 'rollback' } });
@@ -130,9 +163,15 @@ describe('AuditRecorder against the sandbox cluster', () => {
     await recorder().record(recordOf('advance', 1, 2, { policy }));
     const [map] = await segmentMaps(sandbox, policy);
     const tampered = map!.data!['chain.jsonl']!.replace('"step":1', '"step":3');
-    await sandbox.client(CoreV1Api).replaceNamespacedConfigMap({ name: map!.metadata!.name!, namespace: 'shop', body: { ...map!, data: { 'chain.jsonl': tampered } } });
+    await sandbox.client(CoreV1Api).replaceNamespacedConfigMap({
+      name: map!.metadata!.name!,
+      namespace: 'shop',
+      body: { ...map!, data: { 'chain.jsonl': tampered } },
+    });
     const r = recorder();
-    await expect(r.record(recordOf('advance', 2, 3, { policy }))).rejects.toThrow(`audit chain broken: ConfigMap shop/${map!.metadata!.name} line 2: (seq 1): modified: its content does not match its hash`);
+    await expect(r.record(recordOf('advance', 2, 3, { policy }))).rejects.toThrow(
+      `audit chain broken: ConfigMap shop/${map!.metadata!.name} line 2: (seq 1): modified: its content does not match its hash`,
+    );
     expect(await r.record(recordOf('rollback', 2, 4, { policy }))).toEqual({ late: true });
     expect(r.health(policy)).toMatchObject({ healthy: false, reason: 'AuditChainBroken' });
     const [after] = await segmentMaps(sandbox, policy);
@@ -160,14 +199,20 @@ describe('retention', () => {
     sandbox = await auditSandbox();
   });
   afterAll(() => sandbox?.close());
-  const chainLines = async (policy: PolicyRef) => readChainLines(kubeClients(sandbox.kubeConfig()), policy.namespace, policy.name);
+  const chainLines = async (policy: PolicyRef) =>
+    readChainLines(kubeClients(sandbox.kubeConfig()), policy.namespace, policy.name);
 
   it('by count: whole segments go, a prune entry says which, and the chain still verifies', async () => {
     const policy = await createPolicy(sandbox, 'keep', 'by-count');
-    const r = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, { segmentBytes: 4000, retention: { maxEntries: 4 } });
+    const r = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, {
+      segmentBytes: 4000,
+      retention: { maxEntries: 4 },
+    });
     for (let i = 0; i < 14; i += 1) await r.record(recordOf('advance', i % 4, i, { policy, revision: `r${i}` }));
     const lines = await chainLines(policy);
-    const entries = lines.map((l) => JSON.parse(l) as { seq: number; kind: string; pruned?: { fromSeq: number; throughSeq: number } });
+    const entries = lines.map(
+      (l) => JSON.parse(l) as { seq: number; kind: string; pruned?: { fromSeq: number; throughSeq: number } },
+    );
     expect(entries[0]!.seq).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(14);
     const prunes = entries.filter((e) => e.kind === 'prune');
@@ -191,8 +236,10 @@ describe('retention', () => {
     const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
     const policy = await createPolicy(sandbox, 'keep', 'by-age');
     const r = new AuditRecorder(sandbox.kubeConfig(), clock, silentLogger, {
-      segmentBytes: 4000, retention: { maxAgeSeconds: 3600, keepAfterDeletion: true },
-      webhook: { url, format: 'json', secretRef: { namespace: 'k', name: 's', key: 'k' } }, secrets: staticSecretReader({ 's/k': secret }),
+      segmentBytes: 4000,
+      retention: { maxAgeSeconds: 3600, keepAfterDeletion: true },
+      webhook: { url, format: 'json', secretRef: { namespace: 'k', name: 's', key: 'k' } },
+      secrets: staticSecretReader({ 's/k': secret }),
       delivery: { baseBackoffMs: 1, maxBackoffMs: 1 },
     });
     try {
@@ -200,10 +247,14 @@ describe('retention', () => {
       expect((await chainLines(policy)).length).toBe(8);
       expect((await segmentMaps(sandbox, policy))[0]!.metadata!.ownerReferences).toBeUndefined();
       up = true;
-      await waitFor(async () => {
-        await clock.advance(10);
-        return receiver.entries().length === 8;
-      }, 8000, 'delivery');
+      await waitFor(
+        async () => {
+          await clock.advance(10);
+          return receiver.entries().length === 8;
+        },
+        8000,
+        'delivery',
+      );
       await r.record(recordOf('advance', 0, 30, { policy, revision: 'late-one' }));
       const lines = await chainLines(policy);
       expect((JSON.parse(lines[0]!) as { seq: number }).seq).toBeGreaterThan(0);

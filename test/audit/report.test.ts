@@ -50,20 +50,46 @@ describe('rollback report', () => {
 
   it('covers the rollout that the rollback ended, back to the previous promote', () => {
     expect(rolloutEntries(chain, rollback).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(report.timeline.map((t) => `${t.action}@${t.step}`)).toEqual(['advance@0', 'advance@1', 'advance@2', 'rollback@3', 'rollback@3']);
-    expect(report).toMatchObject({ revision: 'rev-b', startedAt: chain[1]!.time, rolledBackAt: rollback.time, rollback: { seq: 5, hash: rollback.hash } });
+    expect(report.timeline.map((t) => `${t.action}@${t.step}`)).toEqual([
+      'advance@0',
+      'advance@1',
+      'advance@2',
+      'rollback@3',
+      'rollback@3',
+    ]);
+    expect(report).toMatchObject({
+      revision: 'rev-b',
+      startedAt: chain[1]!.time,
+      rolledBackAt: rollback.time,
+      rollback: { seq: 5, hash: rollback.hash },
+    });
   });
 
   it('its values are those of the audit entries', () => {
     const errorRate = report.checks['error-rate']!;
-    expect(errorRate.points.map((p) => p.value)).toEqual(chain.slice(1).map((e) => e.snapshot!.checks['error-rate']!.value));
+    expect(errorRate.points.map((p) => p.value)).toEqual(
+      chain.slice(1).map((e) => e.snapshot!.checks['error-rate']!.value),
+    );
     expect(errorRate.points.map((p) => p.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(errorRate).toMatchObject({ max: 0.01, min: null, provider: 'prom', query: rollback.snapshot!.checks['error-rate']!.query });
-    expect(report.breach).toEqual({
-      check: 'error-rate', provider: 'prom', query: rollback.snapshot!.checks['error-rate']!.query, value: 0.034, min: null, max: 0.01,
-      observedAt: rollback.snapshot!.checks['error-rate']!.observedAt, message: 'error-rate = 0.034 is above max 0.01',
+    expect(errorRate).toMatchObject({
+      max: 0.01,
+      min: null,
+      provider: 'prom',
+      query: rollback.snapshot!.checks['error-rate']!.query,
     });
-    expect(report.restored).toBe('canary weight set to 0 (was 75% at step 4/4) and the canary scaled to 0 (had 1/1 ready); the stable version keeps all traffic (4/4 ready)');
+    expect(report.breach).toEqual({
+      check: 'error-rate',
+      provider: 'prom',
+      query: rollback.snapshot!.checks['error-rate']!.query,
+      value: 0.034,
+      min: null,
+      max: 0.01,
+      observedAt: rollback.snapshot!.checks['error-rate']!.observedAt,
+      message: 'error-rate = 0.034 is above max 0.01',
+    });
+    expect(report.restored).toBe(
+      'canary weight set to 0 (was 75% at step 4/4) and the canary scaled to 0 (had 1/1 ready); the stable version keeps all traffic (4/4 ready)',
+    );
   });
 
   it('Markdown: the breach, the timeline and each check', () => {
@@ -78,7 +104,11 @@ describe('rollback report', () => {
   it('the SVG is a valid XML document: a panel per check, the values as a line, the bounds where they belong', () => {
     const svg = chartSvg(report);
     expect(XMLValidator.validate(svg)).toBe(true);
-    const doc = parser.parse(svg) as { svg: { g: Array<{ 'data-check': string; polyline: { points: string }; line: Array<{ class?: string; y1: string }> }> } };
+    const doc = parser.parse(svg) as {
+      svg: {
+        g: Array<{ 'data-check': string; polyline: { points: string }; line: Array<{ class?: string; y1: string }> }>;
+      };
+    };
     expect(doc.svg.g.map((g) => g['data-check'])).toEqual(['apdex', 'error-rate']);
     const errorPanel = doc.svg.g[1]!;
     expect(errorPanel.polyline.points.split(' ')).toHaveLength(5);
@@ -99,7 +129,8 @@ describe('rollback report', () => {
   it('renders in headless Chromium: the value line and the bound lines are on the screenshot', async (ctx) => {
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
     if (!chromium) {
-      if (process.env.CI === 'true') throw new Error('chromium is missing: .ci/run installs the Debian package chromium');
+      if (process.env.CI === 'true')
+        throw new Error('chromium is missing: .ci/run installs the Debian package chromium');
       console.warn('\n*** SKIPPED: no chromium (apt-get install chromium) — the SVG was not rendered ***\n');
       ctx.skip();
       return;
@@ -107,7 +138,20 @@ describe('rollback report', () => {
     const dir = await mkdtemp(join(tmpdir(), 'report-svg-'));
     try {
       await writeFile(join(dir, 'chart.svg'), chartSvg(report));
-      await promisify(execFile)(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${join(dir, 'profile')}`, '--window-size=720,510', `--screenshot=${join(dir, 'shot.png')}`, `file://${join(dir, 'chart.svg')}`], { timeout: 90_000 });
+      await promisify(execFile)(
+        chromium,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--hide-scrollbars',
+          `--user-data-dir=${join(dir, 'profile')}`,
+          '--window-size=720,510',
+          `--screenshot=${join(dir, 'shot.png')}`,
+          `file://${join(dir, 'chart.svg')}`,
+        ],
+        { timeout: 90_000 },
+      );
       const pixels = decodePng(await readFile(join(dir, 'shot.png')));
       expect(pixels.width).toBe(720);
       expect(countColour(pixels, [0x15, 0x65, 0xc0])).toBeGreaterThan(300);
@@ -132,9 +176,13 @@ describe('rollback report in the cluster', { timeout: 180_000 }, () => {
     let receipt = {};
     for (const record of rolloutRecords(policy)) receipt = await recorder.record(record);
     expect(receipt).toMatchObject({ seq: 5, report: `reported-report-${policy.uid.replace(/-/g, '').slice(0, 8)}-5` });
-    const map = await sandbox.client(CoreV1Api).readNamespacedConfigMap({ namespace: 'shop', name: (receipt as { report: string }).report });
+    const map = await sandbox
+      .client(CoreV1Api)
+      .readNamespacedConfigMap({ namespace: 'shop', name: (receipt as { report: string }).report });
     expect(map.metadata!.ownerReferences![0]!.uid).toBe(policy.uid);
-    const chain = (await readChainLines(kubeClients(sandbox.kubeConfig()), 'shop', 'reported')).map((l) => JSON.parse(l) as AuditEntry);
+    const chain = (await readChainLines(kubeClients(sandbox.kubeConfig()), 'shop', 'reported')).map(
+      (l) => JSON.parse(l) as AuditEntry,
+    );
     const expected = buildReport(chain, chain.at(-1)!);
     expect(JSON.parse(map.data!['report.json']!)).toEqual(expected);
     const env = { KUBECONFIG: sandbox.kubeconfigPath };
@@ -144,6 +192,9 @@ describe('rollback report in the cluster', { timeout: 180_000 }, () => {
     const svg = await kubestead(['report', 'reported', '-n', 'shop', '--format', 'svg'], { env });
     expect(XMLValidator.validate(svg.stdout)).toBe(true);
     const none = await kubestead(['report', 'nothing', '-n', 'shop'], { env });
-    expect(none).toMatchObject({ code: 1, stderr: 'kubestead report: no rollback report for RolloutPolicy shop/nothing\n' });
+    expect(none).toMatchObject({
+      code: 1,
+      stderr: 'kubestead report: no rollback report for RolloutPolicy shop/nothing\n',
+    });
   });
 });

@@ -1,7 +1,11 @@
 import { Webhook } from 'standardwebhooks';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder, AuditUnavailableError, type AuditRecorderOptions } from '../../src/pipeline/record/audit/index.js';
+import {
+  AuditRecorder,
+  AuditUnavailableError,
+  type AuditRecorderOptions,
+} from '../../src/pipeline/record/audit/index.js';
 import { authorization, batchBody, bulkFailure } from '../../src/pipeline/record/audit/webhook/body.js';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 import { systemClock, type Clock } from '../../src/lib/clock/clock.js';
@@ -27,17 +31,20 @@ describe('SIEM delivery against a local receiver', () => {
     const made = new AuditRecorder(sandbox.kubeConfig(), clock, silentLogger, {
       webhook: { url, format: 'json', secretRef: { namespace: 'kubestead', name: 'siem', key: 'hmac' } },
       secrets: staticSecretReader({ 'kubestead/siem/hmac': secret }),
-      delivery: FAST, ...options,
+      delivery: FAST,
+      ...options,
     });
     recorders.push(made);
     return made;
   };
   const record = async (r: AuditRecorder, policy: PolicyRef, count: number, from = 0): Promise<string> => {
     let head = '';
-    for (let i = from; i < from + count; i += 1) head = (await r.record(recordOf('advance', i % 4, i, { policy, revision: `r${i}` }))).head!;
+    for (let i = from; i < from + count; i += 1)
+      head = (await r.record(recordOf('advance', i % 4, i, { policy, revision: `r${i}` }))).head!;
     return head;
   };
-  const verifySignature = (request: { headers: Record<string, unknown>; body: string }) => new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
+  const verifySignature = (request: { headers: Record<string, unknown>; body: string }) =>
+    new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
 
   beforeAll(async () => {
     sandbox = await auditSandbox();
@@ -69,8 +76,13 @@ describe('SIEM delivery against a local receiver', () => {
       const batch = verifySignature(request) as { entries: AuditEntry[] };
       expect(request.headers['webhook-id']).toBe(batch.entries.at(-1)!.hash);
     }
-    const cursor = await sandbox.client(CoreV1Api).readNamespacedConfigMap({ namespace: 'siem', name: `down-then-up-audit-cursor-${policy.uid.replace(/-/g, '').slice(0, 8)}` });
-    expect(Object.values(cursor.data!).map((v) => JSON.parse(v) as { seq: number })).toEqual([expect.objectContaining({ seq: 6 })]);
+    const cursor = await sandbox.client(CoreV1Api).readNamespacedConfigMap({
+      namespace: 'siem',
+      name: `down-then-up-audit-cursor-${policy.uid.replace(/-/g, '').slice(0, 8)}`,
+    });
+    expect(Object.values(cursor.data!).map((v) => JSON.parse(v) as { seq: number })).toEqual([
+      expect.objectContaining({ seq: 6 }),
+    ]);
   });
 
   it('a receiver that times out after ingesting gets the same webhook-id again', async () => {
@@ -106,7 +118,9 @@ describe('SIEM delivery against a local receiver', () => {
     await waitFor(() => receiver.entries().length === 5, 8000, 'the rest');
     await second.deliveriesIdle();
     expect(receiver.entries().map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
-    const resent = receiver.requests.slice(before).flatMap((q) => (JSON.parse(q.body) as { entries: AuditEntry[] }).entries.map((e) => e.seq));
+    const resent = receiver.requests
+      .slice(before)
+      .flatMap((q) => (JSON.parse(q.body) as { entries: AuditEntry[] }).entries.map((e) => e.seq));
     expect(resent).toEqual([2, 3, 4]);
   });
 
@@ -117,9 +131,21 @@ describe('SIEM delivery against a local receiver', () => {
     const policy = await createPolicy(sandbox, 'siem', 'backlog');
     const r = recorder({ backlogLimit: 2 });
     await record(r, policy, 3);
-    await waitFor(() => r.health(policy).reason === 'AuditBacklogFull' && r.health(policy).message.endsWith('answered 503'), 8000, 'the backlog bound');
-    expect(r.health(policy)).toMatchObject({ healthy: false, backlog: 3, message: expect.stringMatching(/^3 audit entries not delivered to the SIEM \(limit 2\): http:\/\/127\.0\.0\.1:\d+\/ingest answered 503$/) });
-    await expect(r.record(recordOf('advance', 3, 10, { policy, revision: 'x' }))).rejects.toThrow(AuditUnavailableError);
+    await waitFor(
+      () => r.health(policy).reason === 'AuditBacklogFull' && r.health(policy).message.endsWith('answered 503'),
+      8000,
+      'the backlog bound',
+    );
+    expect(r.health(policy)).toMatchObject({
+      healthy: false,
+      backlog: 3,
+      message: expect.stringMatching(
+        /^3 audit entries not delivered to the SIEM \(limit 2\): http:\/\/127\.0\.0\.1:\d+\/ingest answered 503$/,
+      ),
+    });
+    await expect(r.record(recordOf('advance', 3, 10, { policy, revision: 'x' }))).rejects.toThrow(
+      AuditUnavailableError,
+    );
     expect((await r.record(recordOf('rollback', 3, 11, { policy }))).seq).toBe(3);
     up = true;
     await waitFor(() => r.health(policy).healthy, 8000, 'the backlog drained');
@@ -136,7 +162,11 @@ describe('SIEM delivery against a local receiver', () => {
     await r.record(recordOf('advance', 0, 0, { policy }));
     // The only sleeper is the Retry-After wait (due in 30 s), not the request's timeout (60 s), which
     // is the only sleeper while the 429 is on its way: moving the clock then would put the wait later.
-    await waitFor(() => receiver.requests.length === 1 && clock.waiting === 1 && clock.nextWake === start + 30_000, 8000, 'the 429 and the wait');
+    await waitFor(
+      () => receiver.requests.length === 1 && clock.waiting === 1 && clock.nextWake === start + 30_000,
+      8000,
+      'the 429 and the wait',
+    );
     await clock.advance(29_000);
     expect(receiver.requests).toHaveLength(1);
     await clock.advance(1000);
@@ -154,21 +184,36 @@ describe('SIEM body formats', () => {
   });
 
   it('Splunk HEC: one event per entry, time in epoch seconds', () => {
-    const events = batchBody('splunk', entries).body.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = batchBody('splunk', entries)
+      .body.split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events).toHaveLength(3);
-    expect(events[0]).toEqual({ time: Date.parse(entries[0]!.time) / 1000, host: entries[0]!.controller, source: 'kubestead', sourcetype: 'kubestead:audit', event: entries[0] });
+    expect(events[0]).toEqual({
+      time: Date.parse(entries[0]!.time) / 1000,
+      host: entries[0]!.controller,
+      source: 'kubestead',
+      sourcetype: 'kubestead:audit',
+      event: entries[0],
+    });
     expect(authorization('splunk', 't0k')).toEqual({ authorization: 'Splunk t0k' });
   });
 
   it('Elasticsearch bulk: create with the entry hash as _id; a 409 item counts as delivered', () => {
     const { body, contentType } = batchBody('elasticsearch', entries);
     expect(contentType).toBe('application/x-ndjson');
-    const lines = body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ create: { _id: entries[0]!.hash } });
     expect(lines[1]).toEqual(entries[0]);
     expect(body.endsWith('\n')).toBe(true);
-    expect(bulkFailure('elasticsearch', '{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":409}}]}')).toBeNull();
-    expect(bulkFailure('elasticsearch', '{"errors":true,"items":[{"create":{"status":429}}]}')).toBe('1 _bulk items failed (status 429)');
+    expect(
+      bulkFailure('elasticsearch', '{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":409}}]}'),
+    ).toBeNull();
+    expect(bulkFailure('elasticsearch', '{"errors":true,"items":[{"create":{"status":429}}]}')).toBe(
+      '1 _bulk items failed (status 429)',
+    );
     expect(bulkFailure('elasticsearch', 'oops')).toBe('the _bulk answer is not JSON');
   });
 });

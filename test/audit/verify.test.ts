@@ -19,7 +19,14 @@ describe('audit verify', () => {
   const head = entries.at(-1)!.hash;
 
   it('an untouched export verifies, with and without the head', () => {
-    expect(verify(text)).toMatchObject({ ok: true, entries: 8, firstSeq: 0, lastSeq: 7, lastHash: head, finding: null });
+    expect(verify(text)).toMatchObject({
+      ok: true,
+      entries: 8,
+      firstSeq: 0,
+      lastSeq: 7,
+      lastHash: head,
+      finding: null,
+    });
     expect(verify(text, { head }).ok).toBe(true);
     expect(verify(text, { policy: 'shop/checkout' }).ok).toBe(true);
   });
@@ -28,7 +35,9 @@ describe('audit verify', () => {
     const lines = linesOf(text);
     lines[3] = lines[3]!.replace('"step":3', '"step":2');
     expect(verify(textOf(lines)).finding).toMatchObject({ problem: 'modified', line: 4, seq: 3 });
-    expect(verify(textOf(lines)).finding?.message).toBe('line 4 (seq 3): modified: its content does not match its hash');
+    expect(verify(textOf(lines)).finding?.message).toBe(
+      'line 4 (seq 3): modified: its content does not match its hash',
+    );
   });
 
   it('a value changed and the entry re-hashed: named by the next link', () => {
@@ -112,7 +121,11 @@ describe('audit verify', () => {
   it('a garbled line among good ones is a modification, not bad input', () => {
     const lines = linesOf(text);
     lines[2] = lines[2]!.slice(0, 40);
-    expect(verify(textOf(lines)).finding).toMatchObject({ problem: 'modified', line: 3, message: 'line 3: modified: not valid JSON' });
+    expect(verify(textOf(lines)).finding).toMatchObject({
+      problem: 'modified',
+      line: 3,
+      message: 'line 3: modified: not valid JSON',
+    });
   });
 
   describe('bad input', () => {
@@ -120,19 +133,30 @@ describe('audit verify', () => {
       ['', 'chain.jsonl: empty: no audit entries'],
       ['\n\n', 'chain.jsonl: empty: no audit entries'],
       ['hello world\n', 'chain.jsonl: not an audit chain in JSON Lines: line 1 is not valid JSON'],
-      ['{"a":1}\n{"b":2}\n', 'chain.jsonl: not an audit chain in JSON Lines: line 1 is not an audit entry (no valid "seq")'],
+      [
+        '{"a":1}\n{"b":2}\n',
+        'chain.jsonl: not an audit chain in JSON Lines: line 1 is not an audit entry (no valid "seq")',
+      ],
       ['[1,2,3]\n', 'chain.jsonl: not an audit chain in JSON Lines: line 1 is not an audit entry (not a JSON object)'],
     ])('%j → %s', (input, message) => {
       expect(() => verify(input)).toThrow(new ChainInputError(message));
     });
 
-    it('another policy\'s chain', () => {
-      expect(() => verify(text, { policy: 'shop/payments' })).toThrow(`the file is the chain of shop/checkout (uid ${POLICY.uid}), not of shop/payments`);
+    it("another policy's chain", () => {
+      expect(() => verify(text, { policy: 'shop/payments' })).toThrow(
+        `the file is the chain of shop/checkout (uid ${POLICY.uid}), not of shop/payments`,
+      );
     });
 
-    it('two policies\' chains in one file', () => {
-      const other = sealEntry(draftOf(recordOf('advance', 0, 1, { policy: { ...POLICY, name: 'payments', uid: 'uid-2' } }), false), null, 'x');
-      expect(() => verify(`${text}${entryLine(other)}\n`)).toThrow(/^line 9: an entry of another policy's chain, shop\/payments \(uid uid-2\)/);
+    it("two policies' chains in one file", () => {
+      const other = sealEntry(
+        draftOf(recordOf('advance', 0, 1, { policy: { ...POLICY, name: 'payments', uid: 'uid-2' } }), false),
+        null,
+        'x',
+      );
+      expect(() => verify(`${text}${entryLine(other)}\n`)).toThrow(
+        /^line 9: an entry of another policy's chain, shop\/payments \(uid uid-2\)/,
+      );
     });
   });
 
@@ -144,35 +168,46 @@ describe('audit verify', () => {
       fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), to: fc.nat() }),
       fc.record({ kind: fc.constant('truncate' as const), keep: fc.nat() }),
     );
-    fc.assert(fc.property(mutation, (m) => {
-      const lines = linesOf(text);
-      let mutated: string;
-      switch (m.kind) {
-        case 'flip': {
-          const bytes = Buffer.from(text.trimEnd());
-          const at = m.at % bytes.length;
-          bytes[at] = bytes[at]! ^ (1 << m.bit);
-          mutated = `${bytes.toString('latin1')}\n`;
-          break;
+    fc.assert(
+      fc.property(mutation, (m) => {
+        const lines = linesOf(text);
+        let mutated: string;
+        switch (m.kind) {
+          case 'flip': {
+            const bytes = Buffer.from(text.trimEnd());
+            const at = m.at % bytes.length;
+            bytes[at] = bytes[at]! ^ (1 << m.bit);
+            mutated = `${bytes.toString('latin1')}\n`;
+            break;
+          }
+          case 'delete':
+            lines.splice(m.at % lines.length, 1);
+            mutated = textOf(lines);
+            break;
+          case 'swap': {
+            const [a, b] = [m.at % lines.length, m.to % lines.length];
+            fc.pre(a !== b);
+            [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+            mutated = textOf(lines);
+            break;
+          }
+          case 'duplicate':
+            lines.splice(m.to % (lines.length + 1), 0, lines[m.at % lines.length]!);
+            mutated = textOf(lines);
+            break;
+          case 'truncate':
+            mutated = textOf(lines.slice(0, m.keep % lines.length));
+            break;
         }
-        case 'delete': lines.splice(m.at % lines.length, 1); mutated = textOf(lines); break;
-        case 'swap': {
-          const [a, b] = [m.at % lines.length, m.to % lines.length];
-          fc.pre(a !== b);
-          [lines[a], lines[b]] = [lines[b]!, lines[a]!];
-          mutated = textOf(lines);
-          break;
+        let caught: boolean;
+        try {
+          caught = !verify(mutated, { head }).ok;
+        } catch (error) {
+          caught = error instanceof ChainInputError;
         }
-        case 'duplicate': lines.splice(m.to % (lines.length + 1), 0, lines[m.at % lines.length]!); mutated = textOf(lines); break;
-        case 'truncate': mutated = textOf(lines.slice(0, m.keep % lines.length)); break;
-      }
-      let caught: boolean;
-      try {
-        caught = !verify(mutated, { head }).ok;
-      } catch (error) {
-        caught = error instanceof ChainInputError;
-      }
-      expect(caught).toBe(true);
-    }), { numRuns: 1500 });
+        expect(caught).toBe(true);
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

@@ -29,14 +29,17 @@ async function inProcess(args: string[]): Promise<{ code: number; stderr: string
 }
 
 describe('standard input', () => {
-  it("validate - reads the policy from stdin and calls it (stdin)", async () => {
+  it('validate - reads the policy from stdin and calls it (stdin)', async () => {
     const { code, stdout } = await kubestead(['validate', '-'], readFileSync(resolve(ROOT, CHECKOUT), 'utf8'));
     expect(code).toBe(0);
     expect(stdout).toMatch(/^\(stdin\):\d+: shop\/checkout: valid$/m);
   });
 
   it('eval --facts - reads the snapshot from stdin; errors name (stdin)', async () => {
-    const ok = await kubestead(['eval', CHECKOUT, '--facts', '-', '--json'], readFileSync(resolve(ROOT, SNAPSHOT), 'utf8'));
+    const ok = await kubestead(
+      ['eval', CHECKOUT, '--facts', '-', '--json'],
+      readFileSync(resolve(ROOT, SNAPSHOT), 'utf8'),
+    );
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ action: 'rollback' });
     const bad = await kubestead(['eval', CHECKOUT, '--facts', '-'], '{"version": 1}');
@@ -47,16 +50,30 @@ describe('standard input', () => {
   it('refuses stdin for both files', async () => {
     const { code, stderr } = await kubestead(['eval', '-', '--facts', '-']);
     expect(code).toBe(2);
-    expect(stderr).toBe("kubestead eval: only one of POLICY and --facts can be '-' (standard input)\nRun 'kubestead help eval' for usage.\n");
+    expect(stderr).toBe(
+      "kubestead eval: only one of POLICY and --facts can be '-' (standard input)\nRun 'kubestead help eval' for usage.\n",
+    );
   });
 });
 
 describe('bad input: one line (and a pointer to help), never a page of usage', () => {
   it.each([
-    ['an unknown option, with a suggestion', ['validate', '--strcit', CHECKOUT], 'kubestead validate: unknown option --strcit\n'],
+    [
+      'an unknown option, with a suggestion',
+      ['validate', '--strcit', CHECKOUT],
+      'kubestead validate: unknown option --strcit\n',
+    ],
     ['an option missing its value', ['eval', CHECKOUT, '--facts'], 'kubestead eval: --facts needs a value\n'],
-    ['a flag given a value', ['eval', CHECKOUT, '--facts', SNAPSHOT, '--json=yes'], 'kubestead eval: --json takes no value\n'],
-    ['a mistyped command', ['vaildate', CHECKOUT], 'kubestead: unknown command "vaildate" (did you mean "validate"?); run \'kubestead help\' for the list\n'],
+    [
+      'a flag given a value',
+      ['eval', CHECKOUT, '--facts', SNAPSHOT, '--json=yes'],
+      'kubestead eval: --json takes no value\n',
+    ],
+    [
+      'a mistyped command',
+      ['vaildate', CHECKOUT],
+      'kubestead: unknown command "vaildate" (did you mean "validate"?); run \'kubestead help\' for the list\n',
+    ],
   ])('%s', async (_, args, first) => {
     const { code, stderr, stdout } = await kubestead(args);
     expect(code).toBe(2);
@@ -70,26 +87,36 @@ describe('bad input: one line (and a pointer to help), never a page of usage', (
 describe('every command follows the conventions', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each(Object.keys(commands))('%s: an unknown flag is one line with a suggestion and the pointer to help, exit 2, no page of usage', async (name) => {
-    const { code, stderr, stdout } = await inProcess([name, '--halp']);
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toBe(`kubestead ${name}: unknown option --halp (did you mean --help?)\nRun 'kubestead help ${name}' for usage.\n`);
-  });
+  it.each(Object.keys(commands))(
+    '%s: an unknown flag is one line with a suggestion and the pointer to help, exit 2, no page of usage',
+    async (name) => {
+      const { code, stderr, stdout } = await inProcess([name, '--halp']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        `kubestead ${name}: unknown option --halp (did you mean --help?)\nRun 'kubestead help ${name}' for usage.\n`,
+      );
+    },
+  );
 });
 
 describe('help and version', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each(Object.keys(commands))('kubestead help %s prints the same page as --help, in the one layout with exit codes', async (name) => {
-    const viaHelp = await inProcess(['help', name]);
-    const viaFlag = await inProcess([name, '--help']);
-    expect(viaHelp.code).toBe(0);
-    expect(viaFlag.code).toBe(0);
-    expect(viaHelp.stdout).toBe(viaFlag.stdout);
-    expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: kubestead ${name}`));
-    expect(viaHelp.stdout).toMatch(/\n\nOptions:\n( {2}.*\n)* {2}-h, --help {21}show this help\n\nExit codes:\n {2}0 {2}.+\n( {2}.*\n)* {2}2 {2}bad input .*\n {2}3 {2}internal error: a bug in Kubestead .*\n$/);
-  });
+  it.each(Object.keys(commands))(
+    'kubestead help %s prints the same page as --help, in the one layout with exit codes',
+    async (name) => {
+      const viaHelp = await inProcess(['help', name]);
+      const viaFlag = await inProcess([name, '--help']);
+      expect(viaHelp.code).toBe(0);
+      expect(viaFlag.code).toBe(0);
+      expect(viaHelp.stdout).toBe(viaFlag.stdout);
+      expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: kubestead ${name}`));
+      expect(viaHelp.stdout).toMatch(
+        /\n\nOptions:\n( {2}.*\n)* {2}-h, --help {21}show this help\n\nExit codes:\n {2}0 {2}.+\n( {2}.*\n)* {2}2 {2}bad input .*\n {2}3 {2}internal error: a bug in Kubestead .*\n$/,
+      );
+    },
+  );
 
   it('the real bin/kubestead prints the same help page', async () => {
     const [viaHelp, viaFlag] = await Promise.all([kubestead(['help', 'eval']), kubestead(['eval', '--help'])]);
@@ -125,7 +152,14 @@ describe('test', () => {
     const printed = await kubestead(['test', '--print-default-snapshot', CHECKOUT, '--step', '1']);
     expect(printed.code).toBe(0);
     const snapshot = JSON.parse(printed.stdout) as { rollout: Record<string, unknown> };
-    expect(snapshot.rollout).toMatchObject({ step: 1, stepCount: 4, stepKind: 'weight', weight: 25, soakSeconds: 600, stepElapsedSeconds: 0 });
+    expect(snapshot.rollout).toMatchObject({
+      step: 1,
+      stepCount: 4,
+      stepKind: 'weight',
+      weight: 25,
+      soakSeconds: 600,
+      stepElapsedSeconds: 0,
+    });
     const decided = await kubestead(['eval', CHECKOUT, '--facts', '-'], printed.stdout);
     expect(decided.stdout.split('\n')[0]).toBe('hold (step 2/4)');
   });
@@ -134,16 +168,24 @@ describe('test', () => {
 describe('bounded evaluation through the CLI', () => {
   it('eval ends when a derived fact runs past its time budget: unavailable, naming the expression', async () => {
     const slow = '$sum([1..99999].($sum([1..99999])))';
-    const file = policyFile('slow.yaml', `targetRef: {kind: Deployment, name: web}\nsteps: [{weight: 10}]\nderived: {slow: "${slow}"}`);
+    const file = policyFile(
+      'slow.yaml',
+      `targetRef: {kind: Deployment, name: web}\nsteps: [{weight: 10}]\nderived: {slow: "${slow}"}`,
+    );
     const snapshot = join(dir, 'snapshot.json');
     writeFileSync(snapshot, (await kubestead(['test', '--print-default-snapshot', file])).stdout);
     const { code, stdout } = await kubestead(['eval', file, '--facts', snapshot]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`rollback (step 1/1)\n  derived-unavailable: derived fact slow is unavailable: "${slow}" exceeded its time budget of 200 ms`);
+    expect(stdout).toContain(
+      `rollback (step 1/1)\n  derived-unavailable: derived fact slow is unavailable: "${slow}" exceeded its time budget of 200 ms`,
+    );
   });
 
   it('validate gives one line for a recursive derived fact, and eval refuses the policy', async () => {
-    const file = policyFile('loop.yaml', 'targetRef: {kind: Deployment, name: web}\nsteps: [{weight: 10}]\nderived: {loop: "($f := function($n){ $f($n+1) }; $f(0))"}');
+    const file = policyFile(
+      'loop.yaml',
+      'targetRef: {kind: Deployment, name: web}\nsteps: [{weight: 10}]\nderived: {loop: "($f := function($n){ $f($n+1) }; $f(0))"}',
+    );
     const { code, stderr } = await kubestead(['eval', file, '--facts', SNAPSHOT]);
     expect(code).toBe(2);
     expect(stderr).toContain(`${file}:7: spec.derived.loop: function $f calls itself`);
@@ -157,11 +199,17 @@ describe('a bug is not bad input', () => {
   });
 
   it('says it is a bug, shows the stack, exit 3', async () => {
-    commands.boom = { summary: 'fails', help: 'Usage: kubestead boom', run: () => Promise.reject(new TypeError('cannot read x of undefined')) };
+    commands.boom = {
+      summary: 'fails',
+      help: 'Usage: kubestead boom',
+      run: () => Promise.reject(new TypeError('cannot read x of undefined')),
+    };
     const written: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     await expect(main(['boom'])).resolves.toBe(3);
     const text = written.join('');
-    expect(text).toMatch(/^kubestead boom: internal error \(a bug in Kubestead; please report it with this output\):\nTypeError: cannot read x of undefined\n\s+at /);
+    expect(text).toMatch(
+      /^kubestead boom: internal error \(a bug in Kubestead; please report it with this output\):\nTypeError: cannot read x of undefined\n\s+at /,
+    );
   });
 });

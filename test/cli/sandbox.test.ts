@@ -21,7 +21,20 @@ describe('kubestead sandbox', () => {
   it('prints the export line, serves the kubeconfig it wrote, saves --state and stops on SIGTERM', async () => {
     const kubeconfig = join(dir, 'sb.kubeconfig');
     const state = join(dir, 'state.json');
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'kubestead'), 'sandbox', '--kubeconfig', kubeconfig, '--state', state, '--ready-delay', '50'], { cwd: dir });
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'kubestead'),
+        'sandbox',
+        '--kubeconfig',
+        kubeconfig,
+        '--state',
+        state,
+        '--ready-delay',
+        '50',
+      ],
+      { cwd: dir },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
@@ -33,12 +46,17 @@ describe('kubestead sandbox', () => {
       kc.loadFromFile(kubeconfig);
       expect(kc.getCurrentCluster()?.caData).toBeTruthy();
       const core = kc.makeApiClient(CoreV1Api);
-      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept' }, data: { a: '1' } } });
+      await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'kept' }, data: { a: '1' } },
+      });
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-    const saved = JSON.parse(await readFile(state, 'utf8')) as { objects: Array<{ object: { metadata: { name: string } } }> };
+    const saved = JSON.parse(await readFile(state, 'utf8')) as {
+      objects: Array<{ object: { metadata: { name: string } } }>;
+    };
     expect(saved.objects.map((o) => o.object.metadata.name)).toContain('kept');
 
     // the state file seeds a new sandbox
@@ -47,7 +65,10 @@ describe('kubestead sandbox', () => {
       const core = again.kubeConfig().makeApiClient(CoreV1Api);
       const cm = await core.readNamespacedConfigMap({ name: 'kept', namespace: 'default' });
       expect(cm.data).toEqual({ a: '1' });
-      const created = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'newer' } } });
+      const created = await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'newer' } },
+      });
       expect(Number(created.metadata?.resourceVersion)).toBeGreaterThan(Number(cm.metadata?.resourceVersion));
     } finally {
       await again.close();
@@ -64,7 +85,10 @@ describe('kubestead sandbox', () => {
     await writeFile(file, 'users:\n  - {name: alice, groups: dev}\n');
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => { errors.push(String(chunk)); return true; });
+    process.stderr.write = (chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    };
     try {
       expect(await main(['sandbox', '--rbac', file])).toBe(2);
     } finally {
@@ -76,7 +100,11 @@ describe('kubestead sandbox', () => {
   it('--rbac enforces RBAC for the users of the file, each with a kubeconfig', async () => {
     const users = join(dir, 'users.yaml');
     await writeFile(users, 'users:\n  - name: alice\n    groups: [developers]\n    token: alice-token-123\n');
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'kubestead'), 'sandbox', '--kubeconfig', join(dir, 'rbac.kubeconfig'), '--rbac', users], { cwd: dir });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'kubestead'), 'sandbox', '--kubeconfig', join(dir, 'rbac.kubeconfig'), '--rbac', users],
+      { cwd: dir },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
@@ -87,11 +115,16 @@ describe('kubestead sandbox', () => {
       expect(out).not.toContain('alice-token-123');
       const kc = new KubeConfig();
       kc.loadFromFile(path!);
-      const denied = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'default' }).catch((e: unknown) => e);
+      const denied = await kc
+        .makeApiClient(CoreV1Api)
+        .listNamespacedConfigMap({ namespace: 'default' })
+        .catch((e: unknown) => e);
       expect((denied as { code?: number }).code).toBe(403);
       const admin = new KubeConfig();
       admin.loadFromFile(join(dir, 'rbac.kubeconfig'));
-      await expect(admin.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'default' })).resolves.toBeDefined();
+      await expect(
+        admin.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'default' }),
+      ).resolves.toBeDefined();
     } finally {
       child.kill('SIGTERM');
     }

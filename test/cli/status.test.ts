@@ -1,7 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  V1MicroTime,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LiveView, renderPolicy, type ControllerSeen, type PolicyView } from '../../src/tools/view/policy-view.js';
@@ -19,10 +26,20 @@ const progressing: PolicyView = {
   metadata: { name: 'shop', namespace: 'shop' },
   spec,
   status: {
-    phase: 'Progressing', currentStep: 1, canaryWeight: 30, effectiveWeight: 33.3333, stepStartedAt: STARTED,
+    phase: 'Progressing',
+    currentStep: 1,
+    canaryWeight: 30,
+    effectiveWeight: 33.3333,
+    stepStartedAt: STARTED,
     checks: {
       'error-rate': { status: 'ok', value: 0.002, min: null, max: 0.05, unchangedSince: STARTED },
-      'latency-p99': { status: 'unavailable', value: null, min: null, max: 0.5, error: 'prometheus http://127.0.0.1:9: timeout after 2s' },
+      'latency-p99': {
+        status: 'unavailable',
+        value: null,
+        min: null,
+        max: 0.5,
+        error: 'prometheus http://127.0.0.1:9: timeout after 2s',
+      },
     },
     lastDecision: { action: 'hold', reasons: [{ rule: 'soak', message: 'soak 1s of 4s' }], time: STARTED },
   },
@@ -43,15 +60,28 @@ describe('the status view', () => {
   it('tells how old the latest measurement is from the leader Lease, since status keeps only when a reading changed', () => {
     const lease = 'kubestead-system/kubestead-controller';
     const spec2s = { ...progressing, spec: { ...spec, interval: '2s' } };
-    const line = (controller: ControllerSeen, policy: PolicyView = spec2s) => renderPolicy(policy, { color: false, now: at(75), controller })[2];
-    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(74), durationSeconds: 15 })).toBe('  checks   measured every 2s, the latest at most 2s ago (kubestead-7d9f leads; lease renewed 1s ago)');
-    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(40), durationSeconds: 15 })).toBe('  checks   not measured now: no controller leads (lease kubestead-system/kubestead-controller of kubestead-7d9f expired, renewed 35s ago)');
-    expect(line({ lease, unreadable: 'HTTP 403: forbidden' })).toBe('  checks   measured every 2s while a controller runs (its lease kubestead-system/kubestead-controller: HTTP 403: forbidden)');
+    const line = (controller: ControllerSeen, policy: PolicyView = spec2s) =>
+      renderPolicy(policy, { color: false, now: at(75), controller })[2];
+    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(74), durationSeconds: 15 })).toBe(
+      '  checks   measured every 2s, the latest at most 2s ago (kubestead-7d9f leads; lease renewed 1s ago)',
+    );
+    expect(line({ lease, holder: 'kubestead-7d9f', renewedAt: at(40), durationSeconds: 15 })).toBe(
+      '  checks   not measured now: no controller leads (lease kubestead-system/kubestead-controller of kubestead-7d9f expired, renewed 35s ago)',
+    );
+    expect(line({ lease, unreadable: 'HTTP 403: forbidden' })).toBe(
+      '  checks   measured every 2s while a controller runs (its lease kubestead-system/kubestead-controller: HTTP 403: forbidden)',
+    );
     // The reading has not changed for 75 s: said as such, not as a measurement 75 s old.
-    expect(renderPolicy(spec2s, { color: false, now: at(75) })[2]).toBe('  error-rate   0.002     max 0.05      ok  unchanged 1m15s');
+    expect(renderPolicy(spec2s, { color: false, now: at(75) })[2]).toBe(
+      '  error-rate   0.002     max 0.05      ok  unchanged 1m15s',
+    );
     // Not progressing: nothing is being measured, and no line says it is.
-    expect(renderPolicy({ ...spec2s, status: { ...spec2s.status, phase: 'Succeeded' } }, { color: false, now: at(75), controller: { lease, unreadable: 'x' } })
-      .some((l) => l.includes('measured'))).toBe(false);
+    expect(
+      renderPolicy(
+        { ...spec2s, status: { ...spec2s.status, phase: 'Succeeded' } },
+        { color: false, now: at(75), controller: { lease, unreadable: 'x' } },
+      ).some((l) => l.includes('measured')),
+    ).toBe(false);
   });
 
   it('says which bound a value breaks, and colours only when asked', () => {
@@ -59,9 +89,17 @@ describe('the status view', () => {
       metadata: { name: 'shop', namespace: 'shop' },
       spec,
       status: {
-        phase: 'RolledBack', currentStep: 0, canaryWeight: 0,
-        checks: { 'error-rate': { status: 'ok', value: 0.4, max: 0.05 }, apdex: { status: 'ok', value: 0.5, min: 0.9 } },
-        lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.4 is above max 0.05' }] },
+        phase: 'RolledBack',
+        currentStep: 0,
+        canaryWeight: 0,
+        checks: {
+          'error-rate': { status: 'ok', value: 0.4, max: 0.05 },
+          apdex: { status: 'ok', value: 0.5, min: 0.9 },
+        },
+        lastDecision: {
+          action: 'rollback',
+          reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.4 is above max 0.05' }],
+        },
       },
     };
     const plain = renderPolicy(rolledBack, { color: false, now: at(0) });
@@ -74,13 +112,22 @@ describe('the status view', () => {
     ]);
     const colored = renderPolicy(rolledBack, { color: true, now: at(0) });
     expect(colored[0]).toBe('shop/shop  \x1b[31mRolledBack\x1b[0m  step 1/3  weight 0%');
-    expect(colored.join('\n').replace(new RegExp(String.fromCharCode(27) + '\\[\\d+m', 'g'), '')).toBe(plain.join('\n'));
+    expect(colored.join('\n').replace(new RegExp(String.fromCharCode(27) + '\\[\\d+m', 'g'), '')).toBe(
+      plain.join('\n'),
+    );
   });
 
   it('shows a manual pause step, and a policy with no status yet', () => {
-    const paused = { ...progressing, status: { ...progressing.status, currentStep: 2, checks: {}, lastDecision: undefined } };
-    expect(renderPolicy(paused, { color: false, now: at(100) })[1]).toBe('  pause    waiting for `kubestead resume` or `promote`');
-    expect(renderPolicy({ metadata: { name: 'new' } }, { color: false, now: 0 })).toEqual(['default/new  no status yet']);
+    const paused = {
+      ...progressing,
+      status: { ...progressing.status, currentStep: 2, checks: {}, lastDecision: undefined },
+    };
+    expect(renderPolicy(paused, { color: false, now: at(100) })[1]).toBe(
+      '  pause    waiting for `kubestead resume` or `promote`',
+    );
+    expect(renderPolicy({ metadata: { name: 'new' } }, { color: false, now: 0 })).toEqual([
+      'default/new  no status yet',
+    ]);
   });
 
   it('a live view rewrites in place on a TTY, and prints changed blocks otherwise', () => {
@@ -107,19 +154,57 @@ describe('kubestead status against the sandbox', () => {
 
   function kubestead(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((done) => {
-      execFile(process.execPath, [resolve(ROOT, 'bin/kubestead'), ...args], { env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath } }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [resolve(ROOT, 'bin/kubestead'), ...args],
+        { env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath } },
+        (error, stdout, stderr) => {
+          done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
   beforeAll(async () => {
     sandbox = await testSandbox({ workloads: false });
-    await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+    await sandbox
+      .client(ApiextensionsV1Api)
+      .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
     await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: 'shop' } } });
-    await waitFor(() => sandbox.client(CustomObjectsApi).listNamespacedCustomObject(GROUP).then(() => true), 8000, 'the CRD to be served');
-    await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...GROUP, body: parse(fixtureText('policies/shop-demo.yaml')) as object });
-    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'add', path: '/status', value: { phase: 'RolledBack', currentStep: 0, canaryWeight: 0, effectiveWeight: 0, checks: { 'error-rate': { status: 'ok', value: 0.3, min: null, max: 0.05 } }, lastDecision: { action: 'rollback', reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' }], time: STARTED } } }] });
+    await waitFor(
+      () =>
+        sandbox
+          .client(CustomObjectsApi)
+          .listNamespacedCustomObject(GROUP)
+          .then(() => true),
+      8000,
+      'the CRD to be served',
+    );
+    await sandbox
+      .client(CustomObjectsApi)
+      .createNamespacedCustomObject({ ...GROUP, body: parse(fixtureText('policies/shop-demo.yaml')) as object });
+    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({
+      ...GROUP,
+      name: 'shop',
+      body: [
+        {
+          op: 'add',
+          path: '/status',
+          value: {
+            phase: 'RolledBack',
+            currentStep: 0,
+            canaryWeight: 0,
+            effectiveWeight: 0,
+            checks: { 'error-rate': { status: 'ok', value: 0.3, min: null, max: 0.05 } },
+            lastDecision: {
+              action: 'rollback',
+              reasons: [{ rule: 'check-breach', check: 'error-rate', message: 'error-rate = 0.3 is above max 0.05' }],
+              time: STARTED,
+            },
+          },
+        },
+      ],
+    });
   });
   afterAll(() => sandbox?.close());
 
@@ -128,13 +213,15 @@ describe('kubestead status against the sandbox', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const checkLines = ['  error-rate  0.3       max 0.05      ABOVE MAX'];
-    expect(stdout).toBe([
-      'shop/shop  RolledBack  step 1/3  weight 0%',
-      ...checkLines,
-      `  decision rollback (${STARTED})`,
-      '    - error-rate = 0.3 is above max 0.05',
-      '',
-    ].join('\n'));
+    expect(stdout).toBe(
+      [
+        'shop/shop  RolledBack  step 1/3  weight 0%',
+        ...checkLines,
+        `  decision rollback (${STARTED})`,
+        '    - error-rate = 0.3 is above max 0.05',
+        '',
+      ].join('\n'),
+    );
   });
 
   // status.checks is an extension of the status schema that lands with the reconcile tick (issue-9-tick);
@@ -146,7 +233,11 @@ describe('kubestead status against the sandbox', () => {
 
   it('names a policy that does not exist, with exit 2 and no stack trace', async () => {
     const { code, stdout, stderr } = await kubestead('status', 'nope', '-n', 'shop');
-    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: 'kubestead status: rolloutpolicy "nope" not found in namespace "shop"\n' });
+    expect({ code, stdout, stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'kubestead status: rolloutpolicy "nope" not found in namespace "shop"\n',
+    });
   });
 
   it('refuses bad arguments with the help', async () => {
@@ -156,13 +247,20 @@ describe('kubestead status against the sandbox', () => {
   });
 
   it('--watch prints a new block when the status changes, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [resolve(ROOT, 'bin/kubestead'), 'status', 'shop', '-n', 'shop', '--watch'], { env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin/kubestead'), 'status', 'shop', '-n', 'shop', '--watch'], {
+      env: { PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     try {
       await waitFor(() => output.includes('RolledBack'), 15_000, 'the first view');
-      await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'shop', body: [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }] });
+      await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({
+        ...GROUP,
+        name: 'shop',
+        body: [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }],
+      });
       await waitFor(() => output.includes('shop/shop  Succeeded'), 15_000, 'the changed view');
     } finally {
       child.kill('SIGINT');
@@ -175,14 +273,26 @@ describe('kubestead status against the sandbox', () => {
     const policy = parse(fixtureText('policies/shop-demo.yaml')) as { metadata: { name: string } };
     policy.metadata.name = 'web';
     await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...GROUP, body: policy });
-    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({ ...GROUP, name: 'web', body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1, canaryWeight: 50 } }] });
+    await sandbox.client(CustomObjectsApi).patchNamespacedCustomObjectStatus({
+      ...GROUP,
+      name: 'web',
+      body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1, canaryWeight: 50 } }],
+    });
     const unreadable = await kubestead('status', 'web', '-n', 'shop');
-    expect(unreadable.stdout).toContain('  checks   measured every 1s while a controller runs (its lease kubestead-system/kubestead-controller: not found; a controller without --leader-elect has none)\n');
+    expect(unreadable.stdout).toContain(
+      '  checks   measured every 1s while a controller runs (its lease kubestead-system/kubestead-controller: not found; a controller without --leader-elect has none)\n',
+    );
     await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: 'ops' } } });
-    await sandbox.client(CoordinationV1Api).createNamespacedLease({ namespace: 'ops', body: {
-      metadata: { name: 'kubestead-controller' }, spec: { holderIdentity: 'kubestead-7d9f', leaseDurationSeconds: 15, renewTime: new V1MicroTime() },
-    } });
+    await sandbox.client(CoordinationV1Api).createNamespacedLease({
+      namespace: 'ops',
+      body: {
+        metadata: { name: 'kubestead-controller' },
+        spec: { holderIdentity: 'kubestead-7d9f', leaseDurationSeconds: 15, renewTime: new V1MicroTime() },
+      },
+    });
     const live = await kubestead('status', 'web', '-n', 'shop', '--lease-namespace', 'ops');
-    expect(live.stdout).toMatch(/^ {2}checks {3}measured every 1s, the latest at most 1s ago \(kubestead-7d9f leads; lease renewed [0-9]s ago\)$/m);
+    expect(live.stdout).toMatch(
+      /^ {2}checks {3}measured every 1s, the latest at most 1s ago \(kubestead-7d9f leads; lease renewed [0-9]s ago\)$/m,
+    );
   });
 });

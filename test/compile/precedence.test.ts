@@ -16,38 +16,83 @@ function rulesCopy(): string {
 
 describe('precedence is a named list in code', () => {
   it('is the precedence of docs/decisions.md, highest first, each level naming its file in rules/', () => {
-    expect(LEVEL_NAMES).toEqual(['override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'custom-rules', 'pause', 'override-promote', 'soak', 'canary-not-ready', 'advance']);
-    const files = readdirSync(RULES_DIR).filter((f) => f.endsWith('.json')).sort();
+    expect(LEVEL_NAMES).toEqual([
+      'override-abort',
+      'check-breach',
+      'pod-health',
+      'metric-unavailable',
+      'custom-rules',
+      'pause',
+      'override-promote',
+      'soak',
+      'canary-not-ready',
+      'advance',
+    ]);
+    const files = readdirSync(RULES_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(PRECEDENCE.map((level) => level.file).sort()).toEqual(files);
   });
 
   it('gives each template its place in the list as its level', () => {
     const levels = Object.fromEntries(ruleTemplates().map((t) => [t.name, t.level]));
-    expect(levels).toMatchObject({ 'override-abort': 1, 'check-breach': 2, 'metric-unavailable': levelOf('metric-unavailable'), 'canary-not-ready': 9, advance: 10 });
+    expect(levels).toMatchObject({
+      'override-abort': 1,
+      'check-breach': 2,
+      'metric-unavailable': levelOf('metric-unavailable'),
+      'canary-not-ready': 9,
+      advance: 10,
+    });
     const compiled = compiledFixture('policies/checkout.yaml');
-    expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual(['check-breach', 'metric-unavailable']);
+    expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
+      'check-breach',
+      'metric-unavailable',
+    ]);
   });
 
   it('refuses a rule file the list does not name', () => {
     const dir = rulesCopy();
     writeFileSync(join(dir, 'extra.json'), '[]');
-    expect(() => ruleTemplates(dir)).toThrow('rules/: extra.json not in the precedence list (src/pipeline/compile/precedence.ts)');
+    expect(() => ruleTemplates(dir)).toThrow(
+      'rules/: extra.json not in the precedence list (src/pipeline/compile/precedence.ts)',
+    );
   });
 
   it('refuses unlessFired naming no level', () => {
     const dir = rulesCopy();
-    writeFileSync(join(dir, 'advance.json'), readFileSync(join(dir, 'advance.json'), 'utf8').replace('"metric-unavailable"', '"metric-unavailble"'));
+    writeFileSync(
+      join(dir, 'advance.json'),
+      readFileSync(join(dir, 'advance.json'), 'utf8').replace('"metric-unavailable"', '"metric-unavailble"'),
+    );
     expect(() => ruleTemplates(dir)).toThrow(/rules\/advance\.json: 0\.unlessFired\.1: /);
   });
 
   it('the built-in rule names validation knows are exactly those rules/ gives', () => {
     expect(ruleTemplates().length).toBeGreaterThan(0); // loading them checks their names against BUILTIN_RULES
-    expect([...BUILTIN_RULES].sort()).toEqual(['advance', 'canary-not-ready', 'check-breach', 'derived-unavailable', 'manual-pause', 'metric-unavailable', 'no-decision', 'override-abort', 'override-promote', 'pause-step', 'pod-health', 'soak']);
+    expect([...BUILTIN_RULES].sort()).toEqual([
+      'advance',
+      'canary-not-ready',
+      'check-breach',
+      'derived-unavailable',
+      'manual-pause',
+      'metric-unavailable',
+      'no-decision',
+      'override-abort',
+      'override-promote',
+      'pause-step',
+      'pod-health',
+      'soak',
+    ]);
   });
 
   it('refuses templates whose rule names differ from the vocabulary', () => {
     const dir = rulesCopy();
-    writeFileSync(join(dir, 'soak.json'), readFileSync(join(dir, 'soak.json'), 'utf8').replace('"name": "soak"', '"name": "soaking"'));
-    expect(() => ruleTemplates(dir)).toThrow(/^rules\/: the built-in rules give .*soaking.*; BUILTIN_RULES \(src\/pipeline\/policy\/vocabulary\.ts\) says /);
+    writeFileSync(
+      join(dir, 'soak.json'),
+      readFileSync(join(dir, 'soak.json'), 'utf8').replace('"name": "soak"', '"name": "soaking"'),
+    );
+    expect(() => ruleTemplates(dir)).toThrow(
+      /^rules\/: the built-in rules give .*soaking.*; BUILTIN_RULES \(src\/pipeline\/policy\/vocabulary\.ts\) says /,
+    );
   });
 });

@@ -18,7 +18,8 @@ async function agentOf(config: KubeConfig): Promise<Agent> {
   return options.agent as Agent;
 }
 
-const count = (lists: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(lists).reduce((n, list) => n + (list?.length ?? 0), 0);
+const count = (lists: NodeJS.ReadOnlyDict<unknown[]>): number =>
+  Object.values(lists).reduce((n, list) => n + (list?.length ?? 0), 0);
 const socketsTo = (agent: Agent): number => count(agent.sockets) + count(agent.freeSockets);
 
 describe('connections to the API server (client-node 1.4 makes a new agent for every request)', () => {
@@ -49,7 +50,11 @@ describe('connections to the API server (client-node 1.4 makes a new agent for e
     const agent = await agentOf(config);
     const core = config.makeApiClient(CoreV1Api);
     let done = false;
-    const burst = Promise.all(Array.from({ length: 200 }, () => core.readNamespace({ name: 'default' }))).finally(() => { done = true; });
+    const burst = Promise.all(Array.from({ length: 200 }, () => core.readNamespace({ name: 'default' }))).finally(
+      () => {
+        done = true;
+      },
+    );
     let [mostOpen, mostQueued] = [0, 0];
     while (!done) {
       mostOpen = Math.max(mostOpen, count(agent.sockets));

@@ -1,10 +1,25 @@
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+  type V1Pod,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { Backoff } from '../../src/runtime/controller/backoff.js';
 import { InformerCache } from '../../src/runtime/controller/informer-cache.js';
-import { createInformers, informerList, LIST_PAGE_SIZE, podForCache, replicaSetForCache, type Informers } from '../../src/runtime/controller/informers.js';
+import {
+  createInformers,
+  informerList,
+  LIST_PAGE_SIZE,
+  podForCache,
+  replicaSetForCache,
+  type Informers,
+} from '../../src/runtime/controller/informers.js';
 import type { SupervisionOptions } from '../../src/runtime/controller/informer.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
 import type { Sandbox } from '@kubestead/sandbox';
@@ -28,7 +43,13 @@ afterEach(async () => {
 });
 
 function start(options: Partial<SupervisionOptions> = {}, namespace?: string): InformerCache {
-  const informers = createInformers(kubeClients(sandbox.kubeConfig()), namespace, { kubeConfig: sandbox.kubeConfig(), clock: systemClock, logger: silentLogger, backoff: new Backoff(20, 100), ...options });
+  const informers = createInformers(kubeClients(sandbox.kubeConfig()), namespace, {
+    kubeConfig: sandbox.kubeConfig(),
+    clock: systemClock,
+    logger: silentLogger,
+    backoff: new Backoff(20, 100),
+    ...options,
+  });
   running.push(informers);
   const cache = new InformerCache(informers);
   for (const informer of informerList(informers)) informer.start();
@@ -38,11 +59,15 @@ function start(options: Partial<SupervisionOptions> = {}, namespace?: string): I
 const allWatching = (cache: InformerCache): boolean => informerList(cache.informers).every((i) => i.watching());
 
 const deploymentNames = (cache: InformerCache, ns: string): string[] =>
-  cache.informers.deployments.store.list(ns).map((d: V1Deployment) => d.metadata!.name!).sort();
+  cache.informers.deployments.store
+    .list(ns)
+    .map((d: V1Deployment) => d.metadata!.name!)
+    .sort();
 
 /** Creates `count` objects, 50 at a time. */
 async function inBatches(count: number, create: (i: number) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => create(i + j)));
+  for (let i = 0; i < count; i += 50)
+    await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => create(i + j)));
 }
 
 /** The cache keeps what the controller reads: a pod's metadata and status, a ReplicaSet without its template. */
@@ -65,17 +90,31 @@ describe('ClusterCache over supervised informers (real client-node against the s
       const clusterCore = cluster.client(CoreV1Api);
       await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('web') });
       await clusterApps.createNamespacedDeployment({ namespace: 'a', body: deploymentBody('other') });
-      const informers = createInformers(kubeClients(cluster.kubeConfig()), undefined, { kubeConfig: cluster.kubeConfig(), clock: systemClock, logger: silentLogger });
+      const informers = createInformers(kubeClients(cluster.kubeConfig()), undefined, {
+        kubeConfig: cluster.kubeConfig(),
+        clock: systemClock,
+        logger: silentLogger,
+      });
       running.push(informers);
       const cache = new InformerCache(informers);
       for (const informer of informerList(informers)) informer.start();
       // each informer has its own watch: pods may arrive before their ReplicaSet, so wait for both
-      await waitFor(() => cache.synced() && cache.replicaSets('a', { app: 'web' }).length === 1 && cache.pods('a', { app: 'web' }).length === 2 && cache.pods('a', { app: 'other' }).length === 2, 8000, 'informers synced with the ReplicaSets and pods');
+      await waitFor(
+        () =>
+          cache.synced() &&
+          cache.replicaSets('a', { app: 'web' }).length === 1 &&
+          cache.pods('a', { app: 'web' }).length === 2 &&
+          cache.pods('a', { app: 'other' }).length === 2,
+        8000,
+        'informers synced with the ReplicaSets and pods',
+      );
       expect(cache.policy({ namespace: 'a', name: 'web-policy' })?.metadata?.name).toBe('web-policy');
       expect(cache.deployment('a', 'web')?.spec?.replicas).toBe(2);
       const [rs] = cache.replicaSets('a', { app: 'web' });
       const hash = rs!.metadata!.labels!['pod-template-hash']!;
-      expect(cache.replicaSets('a', { app: 'web', 'pod-template-hash': hash }).map((r) => r.metadata!.name)).toEqual([rs!.metadata!.name]);
+      expect(cache.replicaSets('a', { app: 'web', 'pod-template-hash': hash }).map((r) => r.metadata!.name)).toEqual([
+        rs!.metadata!.name,
+      ]);
       expect(cache.replicaSets('a', { app: 'web', 'pod-template-hash': 'nope' })).toEqual([]);
       expect(cache.replicaSets('b', { app: 'web' })).toEqual([]);
       const webPods = cache.pods('a', { 'pod-template-hash': hash });
@@ -83,8 +122,20 @@ describe('ClusterCache over supervised informers (real client-node against the s
       expectKeptForCache(rs!, webPods);
       const podName = webPods[0]!.metadata!.name!;
       const involved = { kind: 'Pod', name: podName, namespace: 'a' };
-      await clusterCore.createNamespacedEvent({ namespace: 'a', body: { metadata: { name: 'e1' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } });
-      await clusterCore.createNamespacedEvent({ namespace: 'a', body: { metadata: { name: 'e2' }, involvedObject: involved, reason: 'Pulled', type: 'Normal', message: 'ok' } });
+      await clusterCore.createNamespacedEvent({
+        namespace: 'a',
+        body: {
+          metadata: { name: 'e1' },
+          involvedObject: involved,
+          reason: 'BackOff',
+          type: 'Warning',
+          message: 'crash',
+        },
+      });
+      await clusterCore.createNamespacedEvent({
+        namespace: 'a',
+        body: { metadata: { name: 'e2' }, involvedObject: involved, reason: 'Pulled', type: 'Normal', message: 'ok' },
+      });
       const warning = await waitFor(() => cache.events('a', { kind: 'Pod', name: podName })[0]);
       expect(warning.reason).toBe('BackOff');
       // typed models, as the list returns them, also for objects that arrive by watch
@@ -101,13 +152,22 @@ describe('ClusterCache over supervised informers (real client-node against the s
       // a new template: a second ReplicaSet and its pods appear in the index under their own hash
       // as `kubectl set image` sends it: a patch, which the Deployment controller's own status writes cannot conflict with
       const image = { spec: { template: { spec: { containers: [{ name: 'app', image: 'example/app:2' }] } } } };
-      await clusterApps.patchNamespacedDeployment({ name: 'web', namespace: 'a', body: image }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+      await clusterApps.patchNamespacedDeployment(
+        { name: 'web', namespace: 'a', body: image },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
       await waitFor(() => cache.replicaSets('a', { app: 'web' }).length === 2, 8000, 'the second ReplicaSet');
-      const fresh = cache.replicaSets('a', { app: 'web' }).find((r) => r.metadata!.labels!['pod-template-hash'] !== hash)!;
-      const freshPods = await waitFor(() => {
-        const pods = cache.pods('a', { 'pod-template-hash': fresh.metadata!.labels!['pod-template-hash']! });
-        return pods.length > 0 && pods;
-      }, 8000, 'pods of the new ReplicaSet');
+      const fresh = cache
+        .replicaSets('a', { app: 'web' })
+        .find((r) => r.metadata!.labels!['pod-template-hash'] !== hash)!;
+      const freshPods = await waitFor(
+        () => {
+          const pods = cache.pods('a', { 'pod-template-hash': fresh.metadata!.labels!['pod-template-hash']! });
+          return pods.length > 0 && pods;
+        },
+        8000,
+        'pods of the new ReplicaSet',
+      );
       expectKeptForCache(fresh, freshPods); // the same for objects that arrive by watch
     } finally {
       for (const informers of running.splice(0)) await Promise.all(informerList(informers).map((i) => i.stop()));
@@ -171,7 +231,9 @@ describe('ClusterCache over supervised informers (real client-node against the s
     await clock.advance(5000);
     await waitFor(() => deploymentNames(cache, 'd').join() === 'born', 8000, 'the relisted cache');
     expect(deleted).toEqual(['doomed']);
-    const relists = sandbox.requests.list({ method: 'GET', path: '/apis/apps/v1/namespaces/d/deployments' }).filter((r) => !/watch=true/.test(r.query));
+    const relists = sandbox.requests
+      .list({ method: 'GET', path: '/apis/apps/v1/namespaces/d/deployments' })
+      .filter((r) => !/watch=true/.test(r.query));
     expect(relists.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -179,19 +241,53 @@ describe('ClusterCache over supervised informers (real client-node against the s
     const core = sandbox.client(CoreV1Api);
     const involved = { kind: 'Pod', name: 'busy', namespace: 'e' };
     const count = LIST_PAGE_SIZE * 2 + 10;
-    await inBatches(count, (i) => core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: `w${i}` }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'crash' } }));
+    await inBatches(count, (i) =>
+      core.createNamespacedEvent({
+        namespace: 'e',
+        body: {
+          metadata: { name: `w${i}` },
+          involvedObject: involved,
+          reason: 'BackOff',
+          type: 'Warning',
+          message: 'crash',
+        },
+      }),
+    );
     await inBatches(LIST_PAGE_SIZE + 1, (i) => createPolicy(sandbox, 'e', `p${i}`, `app${i}`));
     sandbox.requests.clear();
     const cache = start({}, 'e');
     await waitFor(() => cache.synced() && allWatching(cache));
     expect(cache.events('e', { kind: 'Pod', name: 'busy' })).toHaveLength(count);
     expect(cache.informers.policies.store.list('e')).toHaveLength(LIST_PAGE_SIZE + 1);
-    const pages = (path: string): Array<[string | null, boolean]> => sandbox.requests.list({ method: 'GET', path }).filter((r) => !/watch=true/.test(r.query))
-      .map((r) => [new URLSearchParams(r.query).get('limit'), new URLSearchParams(r.query).has('continue')]);
-    expect(pages('/api/v1/namespaces/e/events')).toEqual([['500', false], ['500', true], ['500', true]]);
-    expect(pages('/apis/kubestead.io/v1alpha1/namespaces/e/rolloutpolicies')).toEqual([['500', false], ['500', true]]);
-    await core.createNamespacedEvent({ namespace: 'e', body: { metadata: { name: 'after' }, involvedObject: involved, reason: 'BackOff', type: 'Warning', message: 'again' } });
-    await waitFor(() => cache.events('e', { kind: 'Pod', name: 'busy' }).length === count + 1, 8000, 'the event created after the list');
+    const pages = (path: string): Array<[string | null, boolean]> =>
+      sandbox.requests
+        .list({ method: 'GET', path })
+        .filter((r) => !/watch=true/.test(r.query))
+        .map((r) => [new URLSearchParams(r.query).get('limit'), new URLSearchParams(r.query).has('continue')]);
+    expect(pages('/api/v1/namespaces/e/events')).toEqual([
+      ['500', false],
+      ['500', true],
+      ['500', true],
+    ]);
+    expect(pages('/apis/kubestead.io/v1alpha1/namespaces/e/rolloutpolicies')).toEqual([
+      ['500', false],
+      ['500', true],
+    ]);
+    await core.createNamespacedEvent({
+      namespace: 'e',
+      body: {
+        metadata: { name: 'after' },
+        involvedObject: involved,
+        reason: 'BackOff',
+        type: 'Warning',
+        message: 'again',
+      },
+    });
+    await waitFor(
+      () => cache.events('e', { kind: 'Pod', name: 'busy' }).length === count + 1,
+      8000,
+      'the event created after the list',
+    );
   });
 
   it('restarts a watch that stays silent (no event, no bookmark) past the limit, and reports it stale meanwhile', async () => {
@@ -213,18 +309,39 @@ describe('ClusterCache over supervised informers (real client-node against the s
 });
 
 describe('what the cache keeps of an object', () => {
-  const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+  const managedFields = [
+    { manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } },
+  ];
   const metadata = { name: 'web-1', namespace: 'a', labels: { app: 'web' }, managedFields };
 
   it('a pod: its metadata without managedFields, and its status; not its spec', () => {
-    const kept = podForCache({ apiVersion: 'v1', kind: 'Pod', metadata, spec: { containers: [{ name: 'app', image: 'app:1' }] }, status: { phase: 'Running' } });
-    expect(kept).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'a', labels: { app: 'web' }, managedFields: undefined }, status: { phase: 'Running' } });
+    const kept = podForCache({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata,
+      spec: { containers: [{ name: 'app', image: 'app:1' }] },
+      status: { phase: 'Running' },
+    });
+    expect(kept).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-1', namespace: 'a', labels: { app: 'web' }, managedFields: undefined },
+      status: { phase: 'Running' },
+    });
   });
 
   it('a ReplicaSet: all but its pod template and managedFields', () => {
     const selector = { matchLabels: { app: 'web' } };
-    const kept = replicaSetForCache({ metadata, spec: { replicas: 2, selector, template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } } }, status: { replicas: 2 } });
-    expect(kept).toEqual({ metadata: { ...metadata, managedFields: undefined }, spec: { replicas: 2, selector, template: undefined }, status: { replicas: 2 } });
+    const kept = replicaSetForCache({
+      metadata,
+      spec: { replicas: 2, selector, template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } } },
+      status: { replicas: 2 },
+    });
+    expect(kept).toEqual({
+      metadata: { ...metadata, managedFields: undefined },
+      spec: { replicas: 2, selector, template: undefined },
+      status: { replicas: 2 },
+    });
     expect(metadata.managedFields).toBe(managedFields); // the object given is not changed
   });
 });

@@ -27,8 +27,14 @@ afterEach(async () => {
 function candidate(clock: ManualClock, identity: string, lease: string, kubeConfig = sandbox.kubeConfig()): Candidate {
   const log: string[] = [];
   const elector = new LeaderElector({
-    leases: kubeConfig.makeApiClient(CoordinationV1Api), clock, logger: silentLogger, identity, namespace: 'default', name: lease,
-    onStartedLeading: () => log.push('started'), onStoppedLeading: (reason) => log.push(`stopped: ${reason}`),
+    leases: kubeConfig.makeApiClient(CoordinationV1Api),
+    clock,
+    logger: silentLogger,
+    identity,
+    namespace: 'default',
+    name: lease,
+    onStartedLeading: () => log.push('started'),
+    onStoppedLeading: (reason) => log.push(`stopped: ${reason}`),
   });
   cleanup.push(async () => {
     const stopping = elector.stop();
@@ -45,7 +51,11 @@ async function step(clock: ManualClock, ms: number, candidates: Candidate[]): Pr
   await clock.advance(ms);
   const dueAfter = Math.floor((clock.now() - start(clock)) / 2000);
   const expected = dueAfter - dueBefore;
-  await waitFor(() => candidates.every((c, i) => c.elector.attempts >= (before[i] ?? 0) + expected), 5000, 'the attempts due');
+  await waitFor(
+    () => candidates.every((c, i) => c.elector.attempts >= (before[i] ?? 0) + expected),
+    5000,
+    'the attempts due',
+  );
 }
 
 const starts = new WeakMap<ManualClock, number>();
@@ -104,7 +114,9 @@ describe('leader election on a Lease (real client-node, sandbox, ManualClock)', 
     for (let elapsed = 0; elapsed < 30_000; elapsed += 500) {
       await step(clock, 500, [a, b]);
       expect(a.elector.isLeader() && b.elector.isLeader()).toBe(false);
-      timeline.push(`${clock.now() - lastRenew} ${a.elector.isLeader() ? 'a' : '-'}${b.elector.isLeader() ? 'b' : '-'}`);
+      timeline.push(
+        `${clock.now() - lastRenew} ${a.elector.isLeader() ? 'a' : '-'}${b.elector.isLeader() ? 'b' : '-'}`,
+      );
     }
     const aStopped = timeline.find((t) => t.endsWith('--'))!;
     const bStarted = timeline.find((t) => t.endsWith('-b'))!;

@@ -22,11 +22,19 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function operator(reconciler: RecordingReconciler, options: Partial<OperatorOptions> = {}): Promise<{ op: RunningOperator; deps: () => OperatorDeps }> {
+async function operator(
+  reconciler: RecordingReconciler,
+  options: Partial<OperatorOptions> = {},
+): Promise<{ op: RunningOperator; deps: () => OperatorDeps }> {
   let captured: OperatorDeps | undefined;
   const op = await startOperator({
-    kubeConfig: sandbox.kubeConfig(), logger: silentLogger, tuning: { relatedDelayMs: 0, shutdownGraceMs: 2000 },
-    reconcilerFactory: (deps) => { captured = deps; return reconciler; },
+    kubeConfig: sandbox.kubeConfig(),
+    logger: silentLogger,
+    tuning: { relatedDelayMs: 0, shutdownGraceMs: 2000 },
+    reconcilerFactory: (deps) => {
+      captured = deps;
+      return reconciler;
+    },
     ...options,
   });
   cleanup.push(() => op.stop());
@@ -46,9 +54,23 @@ describe('startOperator against the sandbox (real client-node, recording reconci
     await createPolicy(sandbox, 'op', 'p2', 'web2');
     const reconciler = new RecordingReconciler();
     await operator(reconciler, { namespace: 'op' });
-    await waitFor(() => reconciler.callsOf('op/p1').length === 1 && reconciler.callsOf('op/p2').length === 1, 8000, 'the first reconciles');
-    await objects().patchNamespacedCustomObjectStatus({ ...POLICY, namespace: 'op', name: 'p1', body: [{ op: 'add', path: '/status', value: { phase: 'Idle' } }] });
-    await objects().patchNamespacedCustomObject({ ...POLICY, namespace: 'op', name: 'p2', body: [{ op: 'replace', path: '/spec/interval', value: '20s' }] });
+    await waitFor(
+      () => reconciler.callsOf('op/p1').length === 1 && reconciler.callsOf('op/p2').length === 1,
+      8000,
+      'the first reconciles',
+    );
+    await objects().patchNamespacedCustomObjectStatus({
+      ...POLICY,
+      namespace: 'op',
+      name: 'p1',
+      body: [{ op: 'add', path: '/status', value: { phase: 'Idle' } }],
+    });
+    await objects().patchNamespacedCustomObject({
+      ...POLICY,
+      namespace: 'op',
+      name: 'p2',
+      body: [{ op: 'replace', path: '/spec/interval', value: '20s' }],
+    });
     await waitFor(() => reconciler.callsOf('op/p2').length === 2, 8000, 'the reconcile of the changed spec');
     expect(reconciler.callsOf('op/p1')).toHaveLength(1);
     await objects().deleteNamespacedCustomObject({ ...POLICY, namespace: 'op', name: 'p1' });
@@ -63,7 +85,11 @@ describe('startOperator against the sandbox (real client-node, recording reconci
     await createDeployment(sandbox, 'rel', 'unrelated');
     await createDeployment(sandbox, 'rel', 'web');
     // the Deployment, then its ReplicaSet and pods as the sandbox's workloads create them and make them ready
-    await waitFor(() => reconciler.callsOf('rel/web-policy').length >= 3, 8000, 'reconciles for the target and its pods');
+    await waitFor(
+      () => reconciler.callsOf('rel/web-policy').length >= 3,
+      8000,
+      'reconciles for the target and its pods',
+    );
     const before = reconciler.callsOf('rel/web-policy').length;
     await createDeployment(sandbox, 'rel', 'web-primary', { app: 'web', 'kubestead.io/role': 'primary' });
     await waitFor(() => reconciler.callsOf('rel/web-policy').length > before, 8000, 'a reconcile for the -primary');
@@ -113,7 +139,11 @@ describe('startOperator against the sandbox (real client-node, recording reconci
   it('is not ready while an informer cannot list (no CRD installed), and says which', async () => {
     const bare = await testSandbox({ workloads: false });
     cleanup.push(() => bare.close());
-    const op = await startOperator({ kubeConfig: bare.kubeConfig(), logger: silentLogger, reconcilerFactory: () => new RecordingReconciler() });
+    const op = await startOperator({
+      kubeConfig: bare.kubeConfig(),
+      logger: silentLogger,
+      reconcilerFactory: () => new RecordingReconciler(),
+    });
     cleanup.push(() => op.stop());
     await waitFor(async () => (await get(op.healthPort, '/readyz')).body.includes('[+]informer-deployments ok'), 8000);
     const ready = await get(op.healthPort, '/readyz');
@@ -125,19 +155,38 @@ describe('startOperator against the sandbox (real client-node, recording reconci
 });
 
 describe('two operators in one process with leader election (ManualClock, real Lease)', () => {
-  async function pair(namespace: string, lease: string, first: { kubeConfig?: ReturnType<Sandbox['kubeConfig']>; manual?: boolean } = {}) {
+  async function pair(
+    namespace: string,
+    lease: string,
+    first: { kubeConfig?: ReturnType<Sandbox['kubeConfig']>; manual?: boolean } = {},
+  ) {
     const clock = new ManualClock();
     const a = new RecordingReconciler(first.manual ? 'manual' : { requeueAfterMs: 10_000 });
     const b = new RecordingReconciler({ requeueAfterMs: 10_000 });
-    const common = { namespace, clock, leaderElect: true, leaseNamespace: namespace, tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 } };
-    const opA = await operator(a, { ...common, identity: `${lease}-a`, kubeConfig: first.kubeConfig ?? sandbox.kubeConfig() });
+    const common = {
+      namespace,
+      clock,
+      leaderElect: true,
+      leaseNamespace: namespace,
+      tuning: { relatedDelayMs: 0, shutdownGraceMs: 0 },
+    };
+    const opA = await operator(a, {
+      ...common,
+      identity: `${lease}-a`,
+      kubeConfig: first.kubeConfig ?? sandbox.kubeConfig(),
+    });
     await waitFor(() => opA.op.isLeader(), 8000, 'the first operator to lead');
     const opB = await operator(b, { ...common, identity: `${lease}-b` });
     return { clock, a, b, opA: opA.op, opB: opB.op };
   }
 
   /** Advances the clock in 500 ms steps, checking at each that never both lead, until `until` holds. */
-  async function runUntil(clock: ManualClock, ops: RunningOperator[], until: () => boolean, maxMs: number): Promise<number> {
+  async function runUntil(
+    clock: ManualClock,
+    ops: RunningOperator[],
+    until: () => boolean,
+    maxMs: number,
+  ): Promise<number> {
     for (let elapsed = 0; elapsed <= maxMs; elapsed += 500) {
       if (until()) return elapsed;
       expect(ops.filter((o) => o.isLeader()).length).toBeLessThanOrEqual(1);
@@ -165,7 +214,10 @@ describe('two operators in one process with leader election (ManualClock, real L
     await createPolicy(sandbox, 'cut', 'p', 'web');
     const proxy = await new CuttableProxy(sandbox.port).listen();
     cleanup.push(() => proxy.close());
-    const { clock, a, b, opA, opB } = await pair('cut', 'cut-lease', { kubeConfig: proxy.kubeConfig(sandbox), manual: true });
+    const { clock, a, b, opA, opB } = await pair('cut', 'cut-lease', {
+      kubeConfig: proxy.kubeConfig(sandbox),
+      manual: true,
+    });
     await waitFor(() => a.calls.length === 1, 8000);
     proxy.cutOff();
     const stoppedAfter = await runUntil(clock, [opA, opB], () => a.calls[0]!.signal.aborted, 12_000);
@@ -176,5 +228,3 @@ describe('two operators in one process with leader election (ManualClock, real L
     a.calls[0]!.finish(new Error('aborted'));
   });
 });
-
-

@@ -16,8 +16,15 @@ export class OperatorProcess {
 
   /** `crashAt` (`POINT[:NTH]`): the test entry point instead, which exits 137 at that tick boundary (test/support/crashing-run.mjs). */
   constructor(args: string[], env: Record<string, string> = {}, crashAt?: string) {
-    const command = crashAt === undefined ? [resolve(ROOT, 'bin/kubestead'), 'run'] : [resolve(ROOT, 'test/support/crashing-run.mjs'), crashAt];
-    this.child = spawn(process.execPath, [...command, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command =
+      crashAt === undefined
+        ? [resolve(ROOT, 'bin/kubestead'), 'run']
+        : [resolve(ROOT, 'test/support/crashing-run.mjs'), crashAt];
+    this.child = spawn(process.execPath, [...command, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffered = '';
     this.child.stderr?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -30,8 +37,25 @@ export class OperatorProcess {
   }
 
   /** Starts `kubestead run` against the sandbox on free ports; resolves once its first log line names them. */
-  static async start(sandbox: Sandbox, extra: string[] = [], env: Record<string, string> = {}, crashAt?: string): Promise<OperatorProcess & { metricsPort: number; healthPort: number }> {
-    const proc = new OperatorProcess(['--kubeconfig', sandbox.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', ...extra], env, crashAt);
+  static async start(
+    sandbox: Sandbox,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+    crashAt?: string,
+  ): Promise<OperatorProcess & { metricsPort: number; healthPort: number }> {
+    const proc = new OperatorProcess(
+      [
+        '--kubeconfig',
+        sandbox.kubeconfigPath,
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--health-addr',
+        '127.0.0.1:0',
+        ...extra,
+      ],
+      env,
+      crashAt,
+    );
     const first = await waitFor(() => proc.lines[0], 60_000, `the first log line (stderr: ${proc.raw.join('')})`);
     return Object.assign(proc, { metricsPort: Number(first.metricsPort), healthPort: Number(first.healthPort) });
   }

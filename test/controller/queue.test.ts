@@ -20,7 +20,14 @@ const open: Fixture[] = [];
 
 function fixture(reconciler = new RecordingReconciler(), options: Partial<QueueOptions> = {}): Fixture {
   const clock = new ManualClock();
-  const queue = new WorkQueue({ clock, reconciler, logger: silentLogger, intervalOf: () => 10_000, random: () => 0.5, ...options });
+  const queue = new WorkQueue({
+    clock,
+    reconciler,
+    logger: silentLogger,
+    intervalOf: () => 10_000,
+    random: () => 0.5,
+    ...options,
+  });
   const f = { clock, reconciler, queue, loop: queue.run() };
   open.push(f);
   queue.activate([]);
@@ -67,7 +74,11 @@ describe('work queue', () => {
     const delays: Array<number | null> = [];
     f.queue.add(key('a'));
     for (let attempt = 1; attempt <= 6; attempt++) {
-      await waitFor(() => f.reconciler.calls.length === attempt && f.queue.dueAt(key('a')) !== null, 4000, `attempt ${attempt}`);
+      await waitFor(
+        () => f.reconciler.calls.length === attempt && f.queue.dueAt(key('a')) !== null,
+        4000,
+        `attempt ${attempt}`,
+      );
       const delay = dueIn(f, key('a'));
       delays.push(delay);
       await f.clock.advance(delay ?? 0);
@@ -114,7 +125,9 @@ describe('work queue', () => {
     reconciler.behave('ns/long', { requeueAfterMs: 60_000 });
     reconciler.behave('ns/idle', { requeueAfterMs: null });
     for (const name of ['short', 'long', 'idle']) f.queue.add(key(name));
-    await waitFor(() => reconciler.calls.length === 3 && dueIn(f, key('short')) !== null && dueIn(f, key('long')) !== null);
+    await waitFor(
+      () => reconciler.calls.length === 3 && dueIn(f, key('short')) !== null && dueIn(f, key('long')) !== null,
+    );
     expect(dueIn(f, key('short'))).toBe(4000 + 200);
     expect(dueIn(f, key('long'))).toBe(10_000 + 500);
     expect(dueIn(f, key('idle'))).toBeNull();
@@ -138,12 +151,21 @@ describe('work queue', () => {
   it('a slow policy delays no other: the others keep their interval, and the slow one is aborted at the timeout', async () => {
     const reconciler = new RecordingReconciler({ requeueAfterMs: 1000 });
     reconciler.behave('ns/slow', 'manual');
-    const f = fixture(reconciler, { maxInFlight: 2, reconcileTimeoutMs: 30_000, intervalOf: () => 1000, random: () => 0 });
+    const f = fixture(reconciler, {
+      maxInFlight: 2,
+      reconcileTimeoutMs: 30_000,
+      intervalOf: () => 1000,
+      random: () => 0,
+    });
     f.queue.add(key('slow'));
     await waitFor(() => reconciler.callsOf('ns/slow').length === 1);
     for (const name of ['a', 'b', 'c']) f.queue.add(key(name));
     for (let second = 1; second <= 5; second++) {
-      await waitFor(() => ['a', 'b', 'c'].every((n) => reconciler.callsOf(`ns/${n}`).length === second), 4000, `tick ${second}`);
+      await waitFor(
+        () => ['a', 'b', 'c'].every((n) => reconciler.callsOf(`ns/${n}`).length === second),
+        4000,
+        `tick ${second}`,
+      );
       await f.clock.advance(1000);
     }
     const slow = reconciler.callsOf('ns/slow')[0]!;

@@ -39,7 +39,9 @@ export class RecordingReconciler implements Reconciler {
     this.enter(id);
     return new Promise<ReconcileResult>((resolve, reject) => {
       const call: Call = {
-        key: id, signal, done: false,
+        key: id,
+        signal,
+        done: false,
         finish: (result) => {
           if (call.done) return;
           call.done = true;

@@ -14,9 +14,16 @@ export const POLICY = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rol
 export async function sandboxWithCrd(options: SandboxOptions = {}): Promise<Sandbox> {
   const sandbox = await testSandbox(options);
   const crd = parse(readFileSync(resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'), 'utf8')) as unknown;
-  const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), contentType: 'application/json' });
+  const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+    body: JSON.stringify(crd),
+    contentType: 'application/json',
+  });
   if (created.status !== 201) throw new Error(`CRD not created: ${created.status} ${JSON.stringify(created.body)}`);
-  await waitFor(async () => (await raw(sandbox, 'GET', '/apis/kubestead.io/v1alpha1/rolloutpolicies')).status === 200, 5000, 'the CRD to be served');
+  await waitFor(
+    async () => (await raw(sandbox, 'GET', '/apis/kubestead.io/v1alpha1/rolloutpolicies')).status === 200,
+    5000,
+    'the CRD to be served',
+  );
   return sandbox;
 }
 
@@ -26,23 +33,45 @@ export async function createNamespace(sandbox: Sandbox, name: string): Promise<v
 
 export function policyBody(name: string, target: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name },
-    spec: { targetRef: { kind: 'Deployment', name: target }, interval: '10s', steps: [{ weight: 10 }, { weight: 50 }], ...extra },
+    apiVersion: 'kubestead.io/v1alpha1',
+    kind: 'RolloutPolicy',
+    metadata: { name },
+    spec: {
+      targetRef: { kind: 'Deployment', name: target },
+      interval: '10s',
+      steps: [{ weight: 10 }, { weight: 50 }],
+      ...extra,
+    },
   };
 }
 
 export async function createPolicy(sandbox: Sandbox, namespace: string, name: string, target: string): Promise<void> {
-  await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({ ...POLICY, namespace, body: policyBody(name, target) });
+  await sandbox
+    .client(CustomObjectsApi)
+    .createNamespacedCustomObject({ ...POLICY, namespace, body: policyBody(name, target) });
 }
 
-export function deploymentBody(name: string, labels: Record<string, string> = { app: name }, replicas = 2): V1Deployment {
+export function deploymentBody(
+  name: string,
+  labels: Record<string, string> = { app: name },
+  replicas = 2,
+): V1Deployment {
   return {
     metadata: { name, labels },
-    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example/app:1' }] } } },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example/app:1' }] } },
+    },
   };
 }
 
-export async function createDeployment(sandbox: Sandbox, namespace: string, name: string, labels?: Record<string, string>): Promise<void> {
+export async function createDeployment(
+  sandbox: Sandbox,
+  namespace: string,
+  name: string,
+  labels?: Record<string, string>,
+): Promise<void> {
   await sandbox.client(AppsV1Api).createNamespacedDeployment({ namespace, body: deploymentBody(name, labels) });
 }
 
@@ -58,12 +87,18 @@ export class CuttableProxy {
 
   constructor(private readonly target: number) {
     this.server = createServer((client) => {
-      if (this.cut) { client.destroy(); return; }
+      if (this.cut) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(this.target, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
@@ -82,7 +117,9 @@ export class CuttableProxy {
     const cluster = kc.getCurrentCluster()!;
     kc.loadFromOptions({
       clusters: [{ ...cluster, server: `https://127.0.0.1:${this.port}` }],
-      users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext,
+      users: kc.users,
+      contexts: kc.contexts,
+      currentContext: kc.currentContext,
     });
     return kc;
   }

@@ -26,8 +26,21 @@ async function demoPolicy(): Promise<RolloutPolicy> {
 
 /** `kubestead query` (the real CLI and metrics provider) against a source, at a time. */
 async function query(check: string, url: string, timeSeconds: number): Promise<{ code: number; stdout: string }> {
-  const args = [resolve(ROOT, 'bin/kubestead'), 'query', POLICY_FILE, check, '--provider-url', url, '--time', String(timeSeconds), '--json'];
-  return run(process.execPath, args, { cwd: ROOT }).then((r) => ({ code: 0, stdout: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }));
+  const args = [
+    resolve(ROOT, 'bin/kubestead'),
+    'query',
+    POLICY_FILE,
+    check,
+    '--provider-url',
+    url,
+    '--time',
+    String(timeSeconds),
+    '--json',
+  ];
+  return run(process.execPath, args, { cwd: ROOT }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
 }
 
 describe('histogramQuantile (as Prometheus interpolates)', () => {
@@ -49,10 +62,12 @@ describe('the shop traffic and its exporter', () => {
   const clock = new ManualClock();
   const traffic = new ShopTraffic(clock);
   let exporter: LocalServer;
-  beforeAll(async () => { exporter = await startShopExporter(traffic); });
+  beforeAll(async () => {
+    exporter = await startShopExporter(traffic);
+  });
   afterAll(() => exporter?.close());
 
-  it('counts the exact integral of each track\'s behaviour', async () => {
+  it("counts the exact integral of each track's behaviour", async () => {
     const t0 = clock.now();
     await clock.advance(10_000);
     traffic.set('canary', { errorRate: 0.2, latencySeconds: 0.8 });
@@ -79,11 +94,24 @@ describe('the shop traffic and its exporter', () => {
   });
 
   it('changes a track through PUT /tracks/{track}, and refuses bad input with one clear message', async () => {
-    const put = (track: string, body: string) => fetch(`${exporter.url}/tracks/${track}`, { method: 'PUT', body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
-    expect(await put('canary', '{"errorRate":0}')).toEqual({ status: 200, body: { requestsPerSecond: 50, errorRate: 0, latencySeconds: 0.8 } });
+    const put = (track: string, body: string) =>
+      fetch(`${exporter.url}/tracks/${track}`, { method: 'PUT', body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, unknown>,
+      }));
+    expect(await put('canary', '{"errorRate":0}')).toEqual({
+      status: 200,
+      body: { requestsPerSecond: 50, errorRate: 0, latencySeconds: 0.8 },
+    });
     expect(traffic.behaviour('canary').errorRate).toBe(0);
-    expect(await put('canary', '{"errorRate":2}')).toEqual({ status: 400, body: { error: 'errorRate must be a number from 0 to 1, got 2' } });
-    expect(await put('canary', '{"errors":1}')).toEqual({ status: 400, body: { error: 'unknown field "errors"; the fields are requestsPerSecond, errorRate, latencySeconds' } });
+    expect(await put('canary', '{"errorRate":2}')).toEqual({
+      status: 400,
+      body: { error: 'errorRate must be a number from 0 to 1, got 2' },
+    });
+    expect(await put('canary', '{"errors":1}')).toEqual({
+      status: 400,
+      body: { error: 'unknown field "errors"; the fields are requestsPerSecond, errorRate, latencySeconds' },
+    });
     expect(await put('canary', 'nope')).toEqual({ status: 400, body: { error: 'the body is not JSON' } });
     expect((await put('blue', '{}')).status).toBe(404);
     expect(await (await fetch(`${exporter.url}/tracks`)).json()).toMatchObject({ primary: HEALTHY });
@@ -102,7 +130,7 @@ describe('the built-in metrics source', () => {
   });
   afterAll(() => source?.close());
 
-  it('knows exactly the demo policy\'s queries, as the provider renders them', () => {
+  it("knows exactly the demo policy's queries, as the provider renders them", () => {
     expect(demoQueries(policy).map((q) => q.text)).toEqual([
       'sum(rate(http_requests_total{app="shop",track="canary",code=~"5.."}[10s])) / sum(rate(http_requests_total{app="shop",track="canary"}[10s]))',
       'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{app="shop",track="canary"}[10s])))',
@@ -112,7 +140,10 @@ describe('the built-in metrics source', () => {
   });
 
   it('answers `kubestead query` (the real provider) with the healthy values, then the breach the demo drives', async () => {
-    const healthy = JSON.parse((await query('error-rate', source.url, clock.now() / 1000)).stdout) as { status: string; value: number };
+    const healthy = JSON.parse((await query('error-rate', source.url, clock.now() / 1000)).stdout) as {
+      status: string;
+      value: number;
+    };
     expect(healthy).toMatchObject({ status: 'ok', value: HEALTHY.errorRate });
     const latency = await query('latency-p99', source.url, clock.now() / 1000);
     expect(latency.code).toBe(0);
@@ -128,7 +159,11 @@ describe('the built-in metrics source', () => {
   it('refuses other queries as Prometheus does (400 bad_data)', async () => {
     const res = await fetch(`${source.url}/api/v1/query?query=up`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ status: 'error', errorType: 'bad_data', error: 'the built-in demo metrics source answers only the demo policy\'s queries; got: up' });
+    expect(await res.json()).toEqual({
+      status: 'error',
+      errorType: 'bad_data',
+      error: "the built-in demo metrics source answers only the demo policy's queries; got: up",
+    });
   });
 });
 
@@ -136,10 +171,18 @@ describe('choosing the metrics source', () => {
   it('finds prometheus on PATH, or says the built-in one is used', async () => {
     expect(prometheusOnPath('/nonexistent')).toBeUndefined();
     const traffic = new ShopTraffic(systemClock);
-    const source = await startMetricsSource({ policy: await demoPolicy(), traffic, exporterUrl: 'http://127.0.0.1:1', clock: systemClock, prometheus: prometheusOnPath('/nonexistent') });
+    const source = await startMetricsSource({
+      policy: await demoPolicy(),
+      traffic,
+      exporterUrl: 'http://127.0.0.1:1',
+      clock: systemClock,
+      prometheus: prometheusOnPath('/nonexistent'),
+    });
     try {
       expect(source.kind).toBe('built-in');
-      expect(source.description).toBe(`metrics: no prometheus on PATH, so the built-in source at ${source.url} answers the demo policy's queries`);
+      expect(source.description).toBe(
+        `metrics: no prometheus on PATH, so the built-in source at ${source.url} answers the demo policy's queries`,
+      );
     } finally {
       await source.close();
     }
@@ -154,7 +197,13 @@ describe.skipIf(!prometheusTestsEnabled())('the real Prometheus and the built-in
   beforeAll(async () => {
     exporter = await startShopExporter(traffic);
     builtIn = await startBuiltInPrometheus(await demoPolicy(), traffic, systemClock);
-    real = await startMetricsSource({ policy: await demoPolicy(), traffic, exporterUrl: exporter.url, clock: systemClock, prometheus: PROMETHEUS_BIN });
+    real = await startMetricsSource({
+      policy: await demoPolicy(),
+      traffic,
+      exporterUrl: exporter.url,
+      clock: systemClock,
+      prometheus: PROMETHEUS_BIN,
+    });
   }, 60_000);
   afterAll(async () => {
     await real?.close();
@@ -172,16 +221,29 @@ describe.skipIf(!prometheusTestsEnabled())('the real Prometheus and the built-in
       const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
       return Number(body.data?.result?.[0]?.value[1]);
     };
-    const at = await waitFor(async () => {
-      const now = Math.floor(Date.now() / 1000) - 1;
-      const [fromReal, exact] = [await valueOf(real.url, errorQuery!.text, now), await valueOf(builtIn.url, errorQuery!.text, now)];
-      return Math.abs(exact - 0.1) < 1e-9 && Math.abs(fromReal - 0.1) < 0.002 ? now : undefined;
-    }, 30_000, 'both sources to see a full window of the new behaviour');
-    for (const [query, expected] of [[errorQuery!.text, 0.1], [latencyQuery!.text, 0.25 + 0.25 * 0.99]] as const) {
+    const at = await waitFor(
+      async () => {
+        const now = Math.floor(Date.now() / 1000) - 1;
+        const [fromReal, exact] = [
+          await valueOf(real.url, errorQuery!.text, now),
+          await valueOf(builtIn.url, errorQuery!.text, now),
+        ];
+        return Math.abs(exact - 0.1) < 1e-9 && Math.abs(fromReal - 0.1) < 0.002 ? now : undefined;
+      },
+      30_000,
+      'both sources to see a full window of the new behaviour',
+    );
+    for (const [query, expected] of [
+      [errorQuery!.text, 0.1],
+      [latencyQuery!.text, 0.25 + 0.25 * 0.99],
+    ] as const) {
       const fromReal = await valueOf(real.url, query, at);
       const fromBuiltIn = await valueOf(builtIn.url, query, at);
       expect(fromBuiltIn, query).toBeCloseTo(expected, 6);
-      expect(Math.abs(fromReal - fromBuiltIn) / expected, `${query}: real ${fromReal}, built-in ${fromBuiltIn}`).toBeLessThan(0.05);
+      expect(
+        Math.abs(fromReal - fromBuiltIn) / expected,
+        `${query}: real ${fromReal}, built-in ${fromBuiltIn}`,
+      ).toBeLessThan(0.05);
     }
   }, 45_000);
 });

@@ -3,7 +3,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AppsV1Api, PolicyV1Api, RbacAuthorizationV1Api, type V1Deployment, type V1PodDisruptionBudget, type V1Service } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
+  type V1Deployment,
+  type V1PodDisruptionBudget,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOY_DIR, deployFiles, OPERATING_DOC } from '../../src/tools/gen/deploy.js';
@@ -20,30 +27,55 @@ const hasKubectl = existsSync(KUBECTL);
 
 function kubectl(args: string[], home: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((done) => {
-    execFile(KUBECTL, args, { timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home }, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      done({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
-    });
+    execFile(
+      KUBECTL,
+      args,
+      { timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        done({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
+      },
+    );
   });
 }
 
 const key = (o: Manifest): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const byKey = (objects: Manifest[]): Map<string, Manifest> => new Map(objects.map((o) => [key(o), o]));
-const parseDocs = (text: string): Manifest[] => parseAllDocuments(text).map((d) => d.toJSON() as Manifest).filter((o) => o !== null);
+const parseDocs = (text: string): Manifest[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJSON() as Manifest)
+    .filter((o) => o !== null);
 const find = (kind: string): Manifest => controllerObjects().find((o) => o.kind === kind)!;
 
 describe('deploy/ (generated)', () => {
   it('the committed files are what `npm run gen` writes (run it after a change)', () => {
-    for (const [file, text] of deployFiles()) expect(readFileSync(resolve(DEPLOY_DIR, file), 'utf8'), `deploy/${file}`).toBe(text);
-    const generatedBase = [...deployFiles().keys()].filter((f) => f.startsWith('base/')).map((f) => f.slice(5)).sort();
+    for (const [file, text] of deployFiles())
+      expect(readFileSync(resolve(DEPLOY_DIR, file), 'utf8'), `deploy/${file}`).toBe(text);
+    const generatedBase = [...deployFiles().keys()]
+      .filter((f) => f.startsWith('base/'))
+      .map((f) => f.slice(5))
+      .sort();
     expect(readdirSync(resolve(DEPLOY_DIR, 'base')).sort()).toEqual(generatedBase);
   });
 
   it('the one file holds every object once, namespaced ones in kubestead-system', () => {
     const objects = parseDocs(readFileSync(resolve(DEPLOY_DIR, 'kubestead-controller.yaml'), 'utf8'));
     expect(objects).toEqual(controllerObjects());
-    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(objects.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'CustomResourceDefinition',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Deployment',
+      'Service',
+      'PodDisruptionBudget',
+    ]);
     expect(new Set(objects.map(key)).size).toBe(objects.length);
-    for (const o of objects) if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) expect(o.metadata.namespace, key(o)).toBe(NAMESPACE);
+    for (const o of objects)
+      if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+        expect(o.metadata.namespace, key(o)).toBe(NAMESPACE);
   });
 
   it('the image tag is the package version', () => {
@@ -59,12 +91,15 @@ describe('deploy/ (generated)', () => {
       expect(rule.why.length, rule.resources.join()).toBeGreaterThan(20);
       if (rule.resources.includes('secrets')) expect(rule.verbs).toEqual(['get']);
     }
-    const grants = (resource: string, verb: string) => CLUSTER_RULES.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
+    const grants = (resource: string, verb: string) =>
+      CLUSTER_RULES.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
     expect(grants('rolloutpolicies/status', 'patch')).toBe(true);
     expect(grants('deployments/scale', 'patch')).toBe(true);
     expect(grants('leases', 'update')).toBe(false);
     expect(grants('selfsubjectreviews', 'create')).toBe(false);
-    expect(NAMESPACE_RULES).toEqual([expect.objectContaining({ resources: ['leases'], verbs: ['get', 'create', 'update'] })]);
+    expect(NAMESPACE_RULES).toEqual([
+      expect.objectContaining({ resources: ['leases'], verbs: ['get', 'create', 'update'] }),
+    ]);
     const role = find('ClusterRole') as Manifest & { rules: unknown[] };
     expect(role.rules).toHaveLength(CLUSTER_RULES.length);
     expect(JSON.stringify(role.rules)).not.toContain('why');
@@ -79,9 +114,16 @@ describe('deploy/ (generated)', () => {
     expect(pod.serviceAccountName).toBe(NAME);
     expect(container.args).toContain('--leader-elect');
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(container.securityContext?.capabilities?.add).toBeUndefined();
-    for (const volume of pod.volumes ?? []) expect(Object.keys(volume).sort(), volume.name).toEqual(['emptyDir', 'name']);
+    for (const volume of pod.volumes ?? [])
+      expect(Object.keys(volume).sort(), volume.name).toEqual(['emptyDir', 'name']);
     expect(find('Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
@@ -122,7 +164,9 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
   });
 
   it("docs/operating.md's overlay builds: the image from the user's registry, --allowed-hosts added to the args", async () => {
-    const block = blocksOf('docs/operating.md').find((b) => b.lang === 'yaml' && b.text.startsWith('# overlays/prod/kustomization.yaml'));
+    const block = blocksOf('docs/operating.md').find(
+      (b) => b.lang === 'yaml' && b.text.startsWith('# overlays/prod/kustomization.yaml'),
+    );
     expect(block, 'the overlay example in docs/operating.md').toBeDefined();
     const overlay = join(home, 'overlays/prod');
     await mkdir(overlay, { recursive: true });
@@ -147,7 +191,15 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
   });
 
   it('`kubectl apply -f deploy/kubestead-controller.yaml` succeeds against the sandbox, and again (idempotent)', async () => {
-    const args = ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(home, 'cache'), 'apply', '-f', resolve(DEPLOY_DIR, 'kubestead-controller.yaml')];
+    const args = [
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      '--cache-dir',
+      join(home, 'cache'),
+      'apply',
+      '-f',
+      resolve(DEPLOY_DIR, 'kubestead-controller.yaml'),
+    ];
     const first = await kubectl(args, home);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`deployment.apps/${NAME} created`);
@@ -156,10 +208,14 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`deployment.apps/${NAME} unchanged`);
     const role = await sandbox.client(RbacAuthorizationV1Api).readClusterRole({ name: NAME });
-    expect(role.rules).toEqual(CLUSTER_RULES.map(({ apiGroups, resources, verbs }) => ({ apiGroups, resources, verbs })));
+    expect(role.rules).toEqual(
+      CLUSTER_RULES.map(({ apiGroups, resources, verbs }) => ({ apiGroups, resources, verbs })),
+    );
     const deployment = await sandbox.client(AppsV1Api).readNamespacedDeployment({ name: NAME, namespace: NAMESPACE });
     expect(deployment.spec?.replicas).toBe(2);
-    const pdb = await sandbox.client(PolicyV1Api).readNamespacedPodDisruptionBudget({ name: NAME, namespace: NAMESPACE });
+    const pdb = await sandbox
+      .client(PolicyV1Api)
+      .readNamespacedPodDisruptionBudget({ name: NAME, namespace: NAMESPACE });
     expect(pdb.spec?.minAvailable).toBe(1);
   });
 });
@@ -172,9 +228,16 @@ describe('docs of the install', () => {
     expect(() => withRbacTable('no markers')).toThrow('the RBAC markers are missing');
   });
 
-  const dashboard = JSON.parse(readFileSync(resolve(DEPLOY_DIR, 'grafana-dashboard.json'), 'utf8')) as { uid: string; panels: Array<{ id: number; title: string; targets: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readFileSync(resolve(DEPLOY_DIR, 'grafana-dashboard.json'), 'utf8')) as {
+    uid: string;
+    panels: Array<{ id: number; title: string; targets: Array<{ expr: string }> }>;
+  };
   const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
-  const used = [...new Set(exprs.flatMap((e) => [...e.matchAll(/\b(kubestead_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1]!)))].sort();
+  const used = [
+    ...new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\b(kubestead_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1]!)),
+    ),
+  ].sort();
 
   it('the Grafana dashboard has unique panels, each with a query on the data source variable', () => {
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
@@ -187,12 +250,20 @@ describe('docs of the install', () => {
   // in this tree the dashboard is checked against the table of docs/operating.md only.
   const controllerMetrics = resolve(ROOT, 'src/runtime/controller/telemetry.ts');
   it('the dashboard uses only metrics docs/operating.md lists', () => {
-    const documented = readFileSync(OPERATING_DOC, 'utf8').match(/`kubestead_[a-z_]+`/g)?.map((m) => m.slice(1, -1)) ?? [];
+    const documented =
+      readFileSync(OPERATING_DOC, 'utf8')
+        .match(/`kubestead_[a-z_]+`/g)
+        ?.map((m) => m.slice(1, -1)) ?? [];
     expect(used.filter((name) => !documented.includes(name))).toEqual([]);
   });
   it('the dashboard and the docs use only metrics the controller registers', () => {
-    const registered = [...readFileSync(controllerMetrics, 'utf8').matchAll(/name: '(kubestead_[a-z_]+)'/g)].map((m) => m[1]!);
-    const documented = readFileSync(OPERATING_DOC, 'utf8').match(/`kubestead_[a-z_]+`/g)?.map((m) => m.slice(1, -1)) ?? [];
+    const registered = [...readFileSync(controllerMetrics, 'utf8').matchAll(/name: '(kubestead_[a-z_]+)'/g)].map(
+      (m) => m[1]!,
+    );
+    const documented =
+      readFileSync(OPERATING_DOC, 'utf8')
+        .match(/`kubestead_[a-z_]+`/g)
+        ?.map((m) => m.slice(1, -1)) ?? [];
     expect(used.filter((name) => !registered.includes(name))).toEqual([]);
     expect([...new Set(documented)].filter((name) => !registered.includes(name))).toEqual([]);
   });

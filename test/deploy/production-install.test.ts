@@ -30,22 +30,27 @@ function runtimeCopies(): Array<[string, string]> {
 function imageCommand(): { flags: string[]; env: Record<string, string> } {
   const runtime = dockerfile.split(/^FROM /m).at(-1) ?? '';
   const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[];
-  const env = Object.fromEntries([...runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, name = '', value = '']) => [name, value]));
+  const env = Object.fromEntries(
+    [...runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, name = '', value = '']) => [name, value]),
+  );
   return { flags: entrypoint.slice(1, entrypoint.indexOf('/app/bin/kubestead')), env };
 }
 
 const DEV_ONLY = ['typescript', 'vitest', 'eslint', 'typescript-eslint', 'fast-check', '@eslint/js'];
 const SANDBOX_MARK = 'class WatchHub';
 
-
 /** The image's install without Docker: the runtime stage's files and `npm ci --omit=dev` in a temporary folder. */
 describe('production install (what the Dockerfile builds)', () => {
   let app: string;
   beforeAll(async () => {
     app = await mkdtemp(join(tmpdir(), 'kubestead-prod-'));
-    for (const [source, target] of runtimeCopies()) if (source !== 'node_modules') cpSync(resolve(ROOT, source), resolve(app, target), { recursive: true });
+    for (const [source, target] of runtimeCopies())
+      if (source !== 'node_modules') cpSync(resolve(ROOT, source), resolve(app, target), { recursive: true });
     cpSync(resolve(ROOT, 'package-lock.json'), resolve(app, 'package-lock.json'));
-    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 120_000 });
+    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: app,
+      timeout: 120_000,
+    });
   }, 150_000);
   afterAll(() => rm(app, { recursive: true, force: true }));
 
@@ -59,8 +64,15 @@ describe('production install (what the Dockerfile builds)', () => {
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"\/app\/bin\/kubestead", "run"\]$/m);
     // the controller's settings (docs/operator.md, "Scale"), with which startRun runs it below
-    expect(imageCommand()).toEqual({ flags: ['--max-semi-space-size=2', '--heap-growing-percent=30', '--no-memory-reducer', '--no-maglev'], env: { NODE_ENV: 'production', MALLOC_ARENA_MAX: '1' } });
-    expect(runtimeCopies().map(([, target]) => target).sort()).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'rules']);
+    expect(imageCommand()).toEqual({
+      flags: ['--max-semi-space-size=2', '--heap-growing-percent=30', '--no-memory-reducer', '--no-maglev'],
+      env: { NODE_ENV: 'production', MALLOC_ARENA_MAX: '1' },
+    });
+    expect(
+      runtimeCopies()
+        .map(([, target]) => target)
+        .sort(),
+    ).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'rules']);
   });
 
   it('has no development dependency installed', () => {
@@ -68,16 +80,27 @@ describe('production install (what the Dockerfile builds)', () => {
   });
 
   it('has neither the sandbox nor its libraries, and `kubestead sandbox` says in one line how to get it', async () => {
-    for (const name of ['@kubestead/sandbox', '@bufbuild/cel', 'selfsigned']) expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
+    for (const name of ['@kubestead/sandbox', '@bufbuild/cel', 'selfsigned'])
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
     expect(existsSync(join(app, 'packages'))).toBe(false);
-    const code = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist', f), 'utf8')).join('\n');
+    const code = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(app, 'dist', f), 'utf8'))
+      .join('\n');
     // The sandbox's own code (its watch hub), by a name only it has.
     expect(readFileSync(resolve(ROOT, 'packages/sandbox/src/watch.ts'), 'utf8')).toContain(SANDBOX_MARK);
     expect(code).not.toContain(SANDBOX_MARK);
     // No test hook ships: nothing in the code reads a variable that could crash the controller.
     expect(code).not.toMatch(/KUBESTEAD_TEST|process\.exit\(137\)/);
-    const sandbox = await run(process.execPath, [join(app, 'bin/kubestead'), 'sandbox'], { cwd: app }).catch((error: { code: number; stdout: string; stderr: string }) => error);
-    expect(sandbox).toMatchObject({ code: 2, stdout: '', stderr: 'kubestead sandbox: the sandbox cluster is not installed here (a production install leaves it out): run it from a clone of the repository after `npm ci`\n' });
+    const sandbox = await run(process.execPath, [join(app, 'bin/kubestead'), 'sandbox'], { cwd: app }).catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(sandbox).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'kubestead sandbox: the sandbox cluster is not installed here (a production install leaves it out): run it from a clone of the repository after `npm ci`\n',
+    });
   });
 
   it('`kubestead --help` works from it', async () => {
@@ -87,18 +110,26 @@ describe('production install (what the Dockerfile builds)', () => {
   });
 
   it('every module of dist/ loads with the production dependencies only', async () => {
-    const modules = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    const modules = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.js'),
+    );
     expect(modules.length).toBeGreaterThan(50);
     const script = `for (const m of ${JSON.stringify(modules)}) await import('./dist/' + m);\nconsole.log('loaded ' + ${modules.length});`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app });
     expect(stdout.trim()).toBe(`loaded ${modules.length}`);
   });
 
-  it('bin/kubestead runs dist/bundle/: tree-shaken (client-node\'s unused API classes left out), importing nothing from node_modules but node-fetch', () => {
-    expect(readFileSync(join(app, 'bin/kubestead'), 'utf8')).toMatch(/^import \{ main \} from '\.\.\/dist\/bundle\/kubestead\.js';$/m);
+  it("bin/kubestead runs dist/bundle/: tree-shaken (client-node's unused API classes left out), importing nothing from node_modules but node-fetch", () => {
+    expect(readFileSync(join(app, 'bin/kubestead'), 'utf8')).toMatch(
+      /^import \{ main \} from '\.\.\/dist\/bundle\/kubestead\.js';$/m,
+    );
     const chunks = readdirSync(join(app, 'dist/bundle')).filter((f) => f.endsWith('.js'));
     const code = chunks.map((f) => readFileSync(join(app, 'dist/bundle', f), 'utf8')).join('\n');
-    const packages = new Set([...code.matchAll(/^import [^;]*? from "([^".][^"]*)";$/gm)].map(([, name]) => name).filter((name) => !name?.startsWith('node:') && !builtinModules.includes(name ?? '')));
+    const packages = new Set(
+      [...code.matchAll(/^import [^;]*? from "([^".][^"]*)";$/gm)]
+        .map(([, name]) => name)
+        .filter((name) => !name?.startsWith('node:') && !builtinModules.includes(name ?? '')),
+    );
     expect([...packages]).toEqual(['node-fetch']);
     expect(code).toMatch(/\bObjectAppsV1Api = class\b/);
     expect(code).not.toMatch(/\bObjectStorageV1Api\b/);
@@ -113,20 +144,34 @@ describe('production install (what the Dockerfile builds)', () => {
   /** `kubestead run` from the install, against `sandbox`: its output, its health port once logged, and SIGTERM. */
   function startRun(sandbox: Sandbox) {
     const image = imageCommand();
-    const child = spawn(process.execPath, [...image.flags, join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'], {
-      cwd: app, env: { ...image.env, PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...image.flags, join(app, 'bin/kubestead'), 'run', '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0'],
+      {
+        cwd: app,
+        env: { ...image.env, PATH: process.env.PATH ?? '', KUBECONFIG: sandbox.kubeconfigPath },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     return {
       output: () => output,
-      healthPort: () => waitFor(() => /"healthPort":(\d+)/.exec(output)?.[1], 20_000, () => `the health port in the log:\n${output}`),
+      healthPort: () =>
+        waitFor(
+          () => /"healthPort":(\d+)/.exec(output)?.[1],
+          20_000,
+          () => `the health port in the log:\n${output}`,
+        ),
       /** SIGTERM, then the exit code, or a note that it is still running 20 s later. */
       async terminate(): Promise<number | null | string> {
         child.kill('SIGTERM');
-        return Promise.race([exited, new Promise<string>((done) => setTimeout(() => done('still running 20 s after SIGTERM'), 20_000))]);
+        return Promise.race([
+          exited,
+          new Promise<string>((done) => setTimeout(() => done('still running 20 s after SIGTERM'), 20_000)),
+        ]);
       },
     };
   }
@@ -145,11 +190,15 @@ describe('production install (what the Dockerfile builds)', () => {
       try {
         const port = await run.healthPort();
         let readyz = '';
-        await waitFor(async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
-          readyz = await response.text();
-          return response.status === 200;
-        }, 40_000, () => `/readyz 200 (last answer: ${readyz})\n${run.output()}`);
+        await waitFor(
+          async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+            readyz = await response.text();
+            return response.status === 200;
+          },
+          40_000,
+          () => `/readyz 200 (last answer: ${readyz})\n${run.output()}`,
+        );
       } finally {
         expect(await run.terminate(), run.output()).toBe(0);
       }

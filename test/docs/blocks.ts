@@ -3,11 +3,18 @@ import { join, resolve } from 'node:path';
 import { ROOT } from '../helpers.js';
 
 /** A fenced code block of a Markdown file: its language and text, and the line of its opening fence. */
-export interface Block { file: string; line: number; lang: string; text: string }
+export interface Block {
+  file: string;
+  line: number;
+  lang: string;
+  text: string;
+}
 
 /** The Markdown files whose examples are run: the README, deploy/README.md and docs/. */
 export function markdownFiles(): string[] {
-  const docs = readdirSync(resolve(ROOT, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f));
+  const docs = readdirSync(resolve(ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f));
   return ['README.md', 'deploy/README.md', ...docs].sort();
 }
 
@@ -20,7 +27,12 @@ export function blocksOf(file: string): Block[] {
     const fence = /^(\s*)```(\w*)(?:\s.*)?$/.exec(line);
     if (fence && !open) open = { lang: fence[2] ?? '', line: i + 1, indent: fence[1] ?? '', body: [] };
     else if (fence && open) {
-      blocks.push({ file, line: open.line, lang: open.lang, text: open.body.map((l) => l.slice(open!.indent.length)).join('\n') });
+      blocks.push({
+        file,
+        line: open.line,
+        lang: open.lang,
+        text: open.body.map((l) => l.slice(open!.indent.length)).join('\n'),
+      });
       open = undefined;
     } else open?.body.push(line);
   });

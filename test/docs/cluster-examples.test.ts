@@ -27,8 +27,14 @@ import { blocksOf, markdownFiles } from './blocks.js';
 const RUN_ELSEWHERE: Array<[RegExp, string]> = [
   [/^(bin\/)?kubestead (validate|test|eval|compile)\b/, 'test/docs/examples.test.ts'],
   [/^npm (ci && bin\/kubestead demo|test)\b/, 'test/demo/demo.test.ts and .ci/run'],
-  [/^kubestead run\b/, 'test/controller/run-process.test.ts, test/deploy/production-install.test.ts, test/deploy/rbac-run.test.ts (long-running)'],
-  [/^bin\/kubestead sandbox\b|^export KUBECONFIG=|^kubectl apply -f deployment\.yaml/, 'packages/sandbox/test/cli.test.ts (the sandbox walk-through, long-running)'],
+  [
+    /^kubestead run\b/,
+    'test/controller/run-process.test.ts, test/deploy/production-install.test.ts, test/deploy/rbac-run.test.ts (long-running)',
+  ],
+  [
+    /^bin\/kubestead sandbox\b|^export KUBECONFIG=|^kubectl apply -f deployment\.yaml/,
+    'packages/sandbox/test/cli.test.ts (the sandbox walk-through, long-running)',
+  ],
   [/^kubestead audit verify received\.jsonl/, 'test/audit/docs-receiver.test.ts (the SIEM receiver of docs/audit.md)'],
 ];
 
@@ -37,10 +43,14 @@ let release = 10;
 
 /** Every check of the demo policy in bounds, as the demo's metrics source answers now (the bad build out of the window). */
 async function canaryHealthy(stack: DemoStack): Promise<boolean> {
-  const values = await Promise.all(demoQueries(stack.policy).map(async ({ text }) => {
-    const body = await (await fetch(`${stack.metrics.url}/api/v1/query?${new URLSearchParams({ query: text }).toString()}`)).json() as { data: { result: Array<{ value: [number, string] }> } };
-    return Number(body.data.result[0]?.value[1]);
-  }));
+  const values = await Promise.all(
+    demoQueries(stack.policy).map(async ({ text }) => {
+      const body = (await (
+        await fetch(`${stack.metrics.url}/api/v1/query?${new URLSearchParams({ query: text }).toString()}`)
+      ).json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return Number(body.data.result[0]?.value[1]);
+    }),
+  );
   return values.every((value, i) => value <= (stack.policy.spec.checks[i]?.max ?? Infinity));
 }
 
@@ -56,16 +66,29 @@ async function rolloutFor(stack: DemoStack, action: string): Promise<void> {
   }
   stack.traffic.set('canary', HEALTHY);
   await waitFor(() => canaryHealthy(stack), 30_000, 'the bad build out of the metrics window');
-  await policies.patchSpec({ steps: [{ weight: 10, soak: '10m' }, { weight: 30, soak: '10m' }, { weight: 60, soak: '10m' }] });
+  await policies.patchSpec({
+    steps: [
+      { weight: 10, soak: '10m' },
+      { weight: 30, soak: '10m' },
+      { weight: 60, soak: '10m' },
+    ],
+  });
   const since = Date.now();
   await releaseShop(stack.kubeConfig, String(release++));
-  await waitFor(async () => {
-    const status = (await policies.read()).status;
-    return status?.phase === 'Progressing' && Date.parse(status.stepStartedAt ?? '') >= since - 1000;
-  }, 60_000, `a release in progress for ${action}`);
+  await waitFor(
+    async () => {
+      const status = (await policies.read()).status;
+      return status?.phase === 'Progressing' && Date.parse(status.stepStartedAt ?? '') >= since - 1000;
+    },
+    60_000,
+    `a release in progress for ${action}`,
+  );
 }
 
-interface Example { where: string; line: string }
+interface Example {
+  where: string;
+  line: string;
+}
 
 const shellLines: Example[] = markdownFiles()
   .flatMap(blocksOf)
@@ -85,7 +108,11 @@ function workspace(): { cwd: string; path: string } {
   return { cwd, path: `${path}:${process.env.PATH ?? ''}` };
 }
 
-function shell(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function shell(
+  line: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile('bash', ['-o', 'pipefail', '-c', line], { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -93,13 +120,15 @@ function shell(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ cod
   });
 }
 
-describe('the docs\' cluster examples, run against the sandbox after the demo', () => {
+describe("the docs' cluster examples, run against the sandbox after the demo", () => {
   let stack: DemoStack;
   const { cwd, path } = workspace();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    stack = await startDemoStack(systemClock, undefined, (kubeconfigPath) => startSandbox({ kubeconfigPath, timing: false, workloads: { readyDelayMs: 100 } }));
+    stack = await startDemoStack(systemClock, undefined, (kubeconfigPath) =>
+      startSandbox({ kubeconfigPath, timing: false, workloads: { readyDelayMs: 100 } }),
+    );
     await playStory(stack, new PlainDisplay(new PassThrough(), 0), systemClock);
     env = { ...process.env, PATH: path, KUBECONFIG: stack.files.kubeconfig };
   }, 120_000);
@@ -107,17 +136,37 @@ describe('the docs\' cluster examples, run against the sandbox after the demo', 
 
   it('finds them: audit export and verify, report, status, overrides, the install', () => {
     const text = runHere.map((e) => e.line).join('\n');
-    for (const command of ['kubestead audit export', 'kubestead report', 'kubestead promote', 'kubectl apply -f deploy/kubestead-controller.yaml']) expect(text).toContain(command);
+    for (const command of [
+      'kubestead audit export',
+      'kubestead report',
+      'kubestead promote',
+      'kubectl apply -f deploy/kubestead-controller.yaml',
+    ])
+      expect(text).toContain(command);
   });
 
-  it.each(runHere.map((e) => [e.where, e] as const))('%s runs', async (_, { line }) => {
-    const override = OVERRIDE.exec(line)?.[1];
-    if (override) await rolloutFor(stack, override);
-    const { code, stdout, stderr } = await shell(line.replace(/\bcheckout\b/g, 'shop'), cwd, env);
-    expect(code, `${line}\n${stdout}\n${stderr}`).toBe(0);
-    if (!/>\s*\S+$/.test(line)) expect(stdout.trim(), line).not.toBe('');
-    if (override) await waitFor(async () => (await new DemoPolicyApi(stack.kubeConfig).read() as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.['kubestead.io/override'] === undefined, 30_000, `the ${override} override consumed`);
-  }, 90_000);
+  it.each(runHere.map((e) => [e.where, e] as const))(
+    '%s runs',
+    async (_, { line }) => {
+      const override = OVERRIDE.exec(line)?.[1];
+      if (override) await rolloutFor(stack, override);
+      const { code, stdout, stderr } = await shell(line.replace(/\bcheckout\b/g, 'shop'), cwd, env);
+      expect(code, `${line}\n${stdout}\n${stderr}`).toBe(0);
+      if (!/>\s*\S+$/.test(line)) expect(stdout.trim(), line).not.toBe('');
+      if (override)
+        await waitFor(
+          async () =>
+            (
+              (await new DemoPolicyApi(stack.kubeConfig).read()) as {
+                metadata: { annotations?: Record<string, string> };
+              }
+            ).metadata.annotations?.['kubestead.io/override'] === undefined,
+          30_000,
+          `the ${override} override consumed`,
+        );
+    },
+    90_000,
+  );
 
   it('what they wrote is what the docs say: the exported chain verifies, the chart is SVG, the page HTML', () => {
     expect(readFileSync(join(cwd, 'shop.jsonl'), 'utf8').trimEnd().split('\n').length).toBeGreaterThan(5);
@@ -126,19 +175,22 @@ describe('the docs\' cluster examples, run against the sandbox after the demo', 
   });
 });
 
-describe('the docs\' other data examples', () => {
+describe("the docs' other data examples", () => {
   const blocks = markdownFiles().flatMap(blocksOf);
 
   it('the FactSnapshot of docs/architecture.md parses as one', () => {
     const snapshots = blocks.filter((b) => b.lang === 'json' && b.text.includes('"version": 1'));
     expect(snapshots.length).toBeGreaterThanOrEqual(1);
-    for (const block of snapshots) expect(parseSnapshot(JSON.parse(block.text)).issues, `${block.file}:${block.line}`).toEqual([]);
+    for (const block of snapshots)
+      expect(parseSnapshot(JSON.parse(block.text)).issues, `${block.file}:${block.line}`).toEqual([]);
   });
 
   it('the users file of docs/sandbox.md reads as `kubestead sandbox --rbac` reads it', async () => {
     const block = blocks.find((b) => b.file === 'docs/sandbox.md' && b.lang === 'yaml' && b.text.startsWith('users:'));
     const file = join(mkdtempSync(join(tmpdir(), 'kubestead-users-')), 'users.yaml');
     await import('node:fs/promises').then((fs) => fs.writeFile(file, block!.text));
-    expect(await readSandboxUsers(file)).toEqual([{ token: 'alice-secret-token', user: { username: 'alice', groups: ['developers'] } }]);
+    expect(await readSandboxUsers(file)).toEqual([
+      { token: 'alice-secret-token', user: { username: 'alice', groups: ['developers'] } },
+    ]);
   });
 });

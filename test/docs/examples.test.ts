@@ -26,10 +26,11 @@ const commands = blocks
     return { where, command: command.trim(), exit: exit === undefined ? 0 : Number(exit) };
   });
 
-const isPolicy = (text: string): boolean => parseAllDocuments(text).some((d) => {
-  const doc = d.toJSON() as { kind?: unknown; apiVersion?: unknown } | null;
-  return doc?.kind === 'RolloutPolicy' && String(doc.apiVersion).startsWith('kubestead.io/');
-});
+const isPolicy = (text: string): boolean =>
+  parseAllDocuments(text).some((d) => {
+    const doc = d.toJSON() as { kind?: unknown; apiVersion?: unknown } | null;
+    return doc?.kind === 'RolloutPolicy' && String(doc.apiVersion).startsWith('kubestead.io/');
+  });
 const policies = blocks.filter((b) => b.lang === 'yaml' && isPolicy(b.text));
 
 function run(command: string): Promise<{ code: number; output: string }> {
@@ -41,7 +42,7 @@ function run(command: string): Promise<{ code: number; output: string }> {
   });
 }
 
-describe('the docs\' examples', () => {
+describe("the docs' examples", () => {
   it('finds the runnable examples', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
     expect(policies.length).toBeGreaterThanOrEqual(3);
@@ -52,20 +53,29 @@ describe('the docs\' examples', () => {
     expect(code, `${command}\n${output}`).toBe(exit);
   });
 
-  it.each(policies.map((b) => [`${b.file}:${b.line}`, b] as const))('the policy at %s validates as the docs say', (_, block) => {
-    const expected = /^# expect: (.+)$/m.exec(block.text.split('\n')[0] ?? '')?.[1];
-    const { errors } = loadPolicies(block.text, relative(ROOT, resolve(ROOT, block.file)));
-    if (expected === undefined) expect(errors).toEqual([]);
-    else expect(errors.join('\n')).toContain(expected);
-  });
+  it.each(policies.map((b) => [`${b.file}:${b.line}`, b] as const))(
+    'the policy at %s validates as the docs say',
+    (_, block) => {
+      const expected = /^# expect: (.+)$/m.exec(block.text.split('\n')[0] ?? '')?.[1];
+      const { errors } = loadPolicies(block.text, relative(ROOT, resolve(ROOT, block.file)));
+      if (expected === undefined) expect(errors).toEqual([]);
+      else expect(errors.join('\n')).toContain(expected);
+    },
+  );
 });
 
 describe('docs/troubleshooting.md', () => {
   /** Every source and fixture file's text, to look messages up in. */
-  const corpus = ['src', 'fixtures'].flatMap((dir) => readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.(ts|ya?ml)$/.test(f))
-    .map((f) => readFileSync(resolve(ROOT, dir, f), 'utf8'))).join('\n');
-  const headings = readFileSync(resolve(ROOT, 'docs/troubleshooting.md'), 'utf8').split('\n').filter((l) => l.startsWith('### '));
+  const corpus = ['src', 'fixtures']
+    .flatMap((dir) =>
+      readdirSync(resolve(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(ts|ya?ml)$/.test(f))
+        .map((f) => readFileSync(resolve(ROOT, dir, f), 'utf8')),
+    )
+    .join('\n');
+  const headings = readFileSync(resolve(ROOT, 'docs/troubleshooting.md'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('### '));
   const messages = headings.flatMap((h) => [...h.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 
   it('has a section per message', () => {

@@ -13,13 +13,15 @@ import { blocksOf, markdownFiles } from './blocks.js';
  * tests/ (so `../policies/…` and `../snapshots/…` resolve), a file of expected errors beside the
  * invalid policies it names. Every case must pass.
  */
-const testFiles = markdownFiles().flatMap(blocksOf).filter((b) => {
-  if (b.lang !== 'yaml') return false;
-  const docs = parseAllDocuments(b.text);
-  if (!Array.isArray(docs) || docs.length !== 1) return false;
-  const doc = docs[0]?.toJS() as Record<string, unknown> | null;
-  return typeof doc?.policy === 'string' && ('cases' in doc || 'expectErrors' in doc);
-});
+const testFiles = markdownFiles()
+  .flatMap(blocksOf)
+  .filter((b) => {
+    if (b.lang !== 'yaml') return false;
+    const docs = parseAllDocuments(b.text);
+    if (!Array.isArray(docs) || docs.length !== 1) return false;
+    const doc = docs[0]?.toJS() as Record<string, unknown> | null;
+    return typeof doc?.policy === 'string' && ('cases' in doc || 'expectErrors' in doc);
+  });
 const expectsErrors = (text: string): boolean => /^expectErrors:/m.test(text);
 
 describe('policy test files in the docs', () => {
@@ -30,7 +32,8 @@ describe('policy test files in the docs', () => {
     for (const folder of ['policies', 'snapshots']) symlinkSync(resolve(ROOT, 'fixtures', folder), join(root, folder));
     mkdirSync(join(root, 'tests'));
     mkdirSync(join(root, 'invalid'));
-    for (const file of readdirSync(resolve(ROOT, 'fixtures/invalid'))) symlinkSync(resolve(ROOT, 'fixtures/invalid', file), join(root, 'invalid', file));
+    for (const file of readdirSync(resolve(ROOT, 'fixtures/invalid')))
+      symlinkSync(resolve(ROOT, 'fixtures/invalid', file), join(root, 'invalid', file));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -39,12 +42,15 @@ describe('policy test files in the docs', () => {
     expect(testFiles.filter((b) => expectsErrors(b.text))).toHaveLength(1);
   });
 
-  it.each(testFiles.map((b, i) => [`${b.file}:${b.line}`, b, i] as const))('%s runs as written and passes', async (_where, block, index) => {
-    const file = join(root, expectsErrors(block.text) ? 'invalid' : 'tests', `doc-${index}.test.yaml`);
-    writeFileSync(file, block.text);
-    const result = await runTestFile(file);
-    expect(result.errors).toEqual([]);
-    expect(result.cases.length).toBeGreaterThan(0);
-    expect(result.cases.filter((c) => !c.passed)).toEqual([]);
-  });
+  it.each(testFiles.map((b, i) => [`${b.file}:${b.line}`, b, i] as const))(
+    '%s runs as written and passes',
+    async (_where, block, index) => {
+      const file = join(root, expectsErrors(block.text) ? 'invalid' : 'tests', `doc-${index}.test.yaml`);
+      writeFileSync(file, block.text);
+      const result = await runTestFile(file);
+      expect(result.errors).toEqual([]);
+      expect(result.cases.length).toBeGreaterThan(0);
+      expect(result.cases.filter((c) => !c.passed)).toEqual([]);
+    },
+  );
 });

@@ -7,10 +7,20 @@ import type { OperatorProcess } from '../controller/process.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
 import { raw } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
-import { apply, eventsAbout, kubectl, operatorCluster, policyYaml, status, waitForPhase, workloadYaml } from './support.js';
+import {
+  apply,
+  eventsAbout,
+  kubectl,
+  operatorCluster,
+  policyYaml,
+  status,
+  waitForPhase,
+  workloadYaml,
+} from './support.js';
 
 const enabled = prometheusTestsEnabled();
-const ERROR_RATIO = 'sum(rate(http_requests_total{app="checkout",track="canary",code="500"}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))';
+const ERROR_RATIO =
+  'sum(rate(http_requests_total{app="checkout",track="canary",code="500"}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))';
 
 /** What Prometheus answers now for `query` at `time` (ISO): the value as the controller parses it. */
 async function promValue(prom: PrometheusHarness, query: string, time: string): Promise<number> {
@@ -20,7 +30,13 @@ async function promValue(prom: PrometheusHarness, query: string, time: string): 
   return Number(body.data.result[0]?.value[1]);
 }
 
-type Status = { phase?: string; canaryRevision?: string; stableRevision?: string; audit?: { head: string; seq: number }; conditions?: Array<{ type: string }> };
+type Status = {
+  phase?: string;
+  canaryRevision?: string;
+  stableRevision?: string;
+  audit?: { head: string; seq: number };
+  conditions?: Array<{ type: string }>;
+};
 
 /**
  * Two policies' chains through everything that can happen to a controller, side by side: a SIGKILL
@@ -42,7 +58,8 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
   }
 
   const statusOf = async (ns: string): Promise<Status> => (await status(sandbox, ns, 'checkout')) as Status;
-  const setImage = (ns: string, image: string) => kubectl(sandbox, 'set', 'image', 'deployment/checkout', `app=${image}`, '-n', ns);
+  const setImage = (ns: string, image: string) =>
+    kubectl(sandbox, 'set', 'image', 'deployment/checkout', `app=${image}`, '-n', ns);
 
   /** Runs a process until the policy reaches `phase` (for the revision changed since `before`, when given), then stops it. */
   async function runUntil(ns: string, phase: string, extra: string[] = []): Promise<void> {
@@ -73,10 +90,18 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
     const exported = await kubestead(['audit', 'export', 'checkout', '-n', ns], { env });
     expect(exported).toMatchObject({ code: 0, stderr: '' });
     const head = (await statusOf(ns)).audit!;
-    const verified = await kubestead(['audit', 'verify', '-', '--head', head.head, '--policy', `${ns}/checkout`], { input: exported.stdout });
+    const verified = await kubestead(['audit', 'verify', '-', '--head', head.head, '--policy', `${ns}/checkout`], {
+      input: exported.stdout,
+    });
     expect(verified.stderr).toBe('');
-    expect(verified).toMatchObject({ code: 0, stdout: `OK ${ns}/checkout: ${head.seq + 1} entries, seq 0..${head.seq}, head ${head.head}\n` });
-    const entries = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+    expect(verified).toMatchObject({
+      code: 0,
+      stdout: `OK ${ns}/checkout: ${head.seq + 1} entries, seq 0..${head.seq}, head ${head.head}\n`,
+    });
+    const entries = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
     expect(entries.map((e) => e.seq)).toEqual([...entries.keys()]);
     return entries;
   }
@@ -90,15 +115,23 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
       const check = entry.snapshot!.checks.errors!;
       expect(check.status, `seq ${entry.seq}`).toBe('ok');
       expect(check.query).toBe(ERROR_RATIO);
-      expect(await promValue(prom, check.query, check.observedAt ?? entry.snapshot!.time), `seq ${entry.seq} ${entry.decision!.action}`).toBe(check.value);
+      expect(
+        await promValue(prom, check.query, check.observedAt ?? entry.snapshot!.time),
+        `seq ${entry.seq} ${entry.decision!.action}`,
+      ).toBe(check.value);
     }
     // Events are at-least-once (a process killed after creating one creates it again); the chain holds each decision once
     const reasons: Record<string, string> = { advance: 'Advanced', promote: 'Promoted', rollback: 'RolledBack' };
     const events = await eventsAbout(sandbox, ns, 'RolloutPolicy', 'checkout');
-    expect(new Set(events.filter((e) => /^(Advanced|Promoted|RolledBack):/.test(e)))).toEqual(new Set(decisions.map((e) => `${reasons[e.decision!.action]}: ${e.message}`)));
+    expect(new Set(events.filter((e) => /^(Advanced|Promoted|RolledBack):/.test(e)))).toEqual(
+      new Set(decisions.map((e) => `${reasons[e.decision!.action]}: ${e.message}`)),
+    );
     const final = await statusOf(ns);
     expect(final.audit).toEqual({ head: entries.at(-1)!.hash, seq: entries.at(-1)!.seq });
-    expect(final.conditions?.find((c) => c.type === 'AuditHealthy')).toMatchObject({ status: 'True', reason: 'AuditHealthy' });
+    expect(final.conditions?.find((c) => c.type === 'AuditHealthy')).toMatchObject({
+      status: 'True',
+      reason: 'AuditHealthy',
+    });
   }
 
   /** A release during which the controller is SIGKILLed at each boundary of a tick in turn, then one that finishes it. */
@@ -117,19 +150,33 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
     await adopted(ns);
     const leaseArgs = ['--leader-elect', '--lease-namespace', ns];
     const a = await cluster.operator(ns, leaseArgs);
-    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/kubestead-controller`)).body?.spec?.holderIdentity === a.lines[0]!.identity, 20_000, 'a to lead');
+    await waitFor(
+      async () =>
+        (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/kubestead-controller`)).body
+          ?.spec?.holderIdentity === a.lines[0]!.identity,
+      20_000,
+      'a to lead',
+    );
     const b = await cluster.operator(ns, leaseArgs);
     const started = await waitFor(await release(ns, 'example/checkout:3'), 30_000, 'the canary of checkout:3 under a');
     a.kill('SIGKILL');
-    await waitFor(async () => {
-      const s = await statusOf(ns);
-      return s.phase === 'Succeeded' && s.stableRevision === started.canaryRevision;
-    }, 60_000, 'b to finish checkout:3');
+    await waitFor(
+      async () => {
+        const s = await statusOf(ns);
+        return s.phase === 'Succeeded' && s.stableRevision === started.canaryRevision;
+      },
+      60_000,
+      'b to finish checkout:3',
+    );
     await stopped(b);
     const beforeRollback = await exportedChain(ns);
     await breachAllowed;
     prom.exporter.canaryErrors = 40;
-    await waitFor(async () => (await promValue(prom, ERROR_RATIO, new Date().toISOString())) > 0.2, 30_000, 'the breach in Prometheus');
+    await waitFor(
+      async () => (await promValue(prom, ERROR_RATIO, new Date().toISOString())) > 0.2,
+      30_000,
+      'the breach in Prometheus',
+    );
     await setImage(ns, 'example/checkout:4');
     const doomed = await cluster.operator(ns, [], 'after-record');
     expect(await doomed.exited).toEqual({ code: 137, signal: null });
@@ -139,7 +186,10 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
 
   it('each chain verifies against status.audit.head, has no seq gap, and holds each decision once with the values Prometheus answered', async () => {
     const killed = killedAtEveryBoundary('killed');
-    const failover = leaderChangeThenRollback('failover', killed.catch(() => undefined));
+    const failover = leaderChangeThenRollback(
+      'failover',
+      killed.catch(() => undefined),
+    );
     await Promise.all([killed, failover]);
 
     await expectDecisions('killed', await exportedChain('killed'), ['advance 0', 'promote 0']);

@@ -5,13 +5,26 @@ import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prome
 import { raw } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 import type { OperatorProcess } from '../controller/process.js';
-import { apply, deploymentPath, eventsAbout, getObject, imageOf, kubectl, operatorCluster, policyPath, policyYaml, waitForPhase, workloadYaml } from './support.js';
+import {
+  apply,
+  deploymentPath,
+  eventsAbout,
+  getObject,
+  imageOf,
+  kubectl,
+  operatorCluster,
+  policyPath,
+  policyYaml,
+  waitForPhase,
+  workloadYaml,
+} from './support.js';
 
 const enabled = prometheusTestsEnabled();
 
 describe.runIf(enabled)('restart safety and failover of real kubestead run processes', () => {
   const cluster = operatorCluster();
-  const operator = (namespace: string, extra: string[] = [], crashAt?: string): Promise<OperatorProcess> => cluster.operator(namespace, extra, crashAt);
+  const operator = (namespace: string, extra: string[] = [], crashAt?: string): Promise<OperatorProcess> =>
+    cluster.operator(namespace, extra, crashAt);
   let sandbox: Sandbox;
   let prom: PrometheusHarness;
   beforeAll(() => {
@@ -32,53 +45,78 @@ describe.runIf(enabled)('restart safety and failover of real kubestead run proce
   /** Polls the policy's status until Succeeded, noting each (step, weight) it passed through. */
   async function followToSuccess(namespace: string): Promise<string[]> {
     const seen: string[] = [];
-    await waitFor(async () => {
-      const s = (await getObject(sandbox, policyPath(namespace, 'checkout'))).status ?? {};
-      const mark = `${s.phase as string} ${String(s.currentStep)} ${String(s.canaryWeight)}`;
-      if (s.phase === 'Progressing' && seen[seen.length - 1] !== mark) seen.push(mark);
-      return s.phase === 'Succeeded';
-    }, 90_000, `${namespace}: the release to succeed`);
+    await waitFor(
+      async () => {
+        const s = (await getObject(sandbox, policyPath(namespace, 'checkout'))).status ?? {};
+        const mark = `${s.phase as string} ${String(s.currentStep)} ${String(s.canaryWeight)}`;
+        if (s.phase === 'Progressing' && seen[seen.length - 1] !== mark) seen.push(mark);
+        return s.phase === 'Succeeded';
+      },
+      90_000,
+      `${namespace}: the release to succeed`,
+    );
     return seen;
   }
 
-  it.each(crashPoints())('SIGKILL %s: a new process finishes the rollout, no step repeated or skipped', async (point) => {
-    const namespace = `crash-${point}`;
-    await adopted(namespace);
-    await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
-    const doomed = await operator(namespace, [], point);
-    expect(await doomed.exited).toEqual({ code: 137, signal: null });
-    await operator(namespace);
-    const seen = await followToSuccess(namespace);
-    const steps = seen.map((m) => m.split(' ').slice(1).join(' '));
-    expect(steps.filter((s) => s !== 'undefined undefined')).toEqual(expect.arrayContaining(['1 50']));
-    expect(steps.indexOf('1 50')).toBeGreaterThanOrEqual(steps.lastIndexOf('0 25'));
-    expect(imageOf(await getObject(sandbox, deploymentPath(namespace, 'checkout-primary')))).toBe('example/checkout:2');
-    const primary = await getObject(sandbox, deploymentPath(namespace, 'checkout-primary'));
-    expect(primary.spec.replicas).toBe(4);
-    const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');
-    expect(events.filter((e) => e.startsWith('Promoted'))).toHaveLength(1);
-    expect(events.filter((e) => e.startsWith('Advanced'))).toHaveLength(1);
-    expect(events.filter((e) => e.startsWith('CanaryStarted'))).toHaveLength(1);
-    expect(events.filter((e) => /^(Scaled|WeightDrift)/.test(e))).toEqual([]);
-  }, 180_000);
+  it.each(crashPoints())(
+    'SIGKILL %s: a new process finishes the rollout, no step repeated or skipped',
+    async (point) => {
+      const namespace = `crash-${point}`;
+      await adopted(namespace);
+      await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
+      const doomed = await operator(namespace, [], point);
+      expect(await doomed.exited).toEqual({ code: 137, signal: null });
+      await operator(namespace);
+      const seen = await followToSuccess(namespace);
+      const steps = seen.map((m) => m.split(' ').slice(1).join(' '));
+      expect(steps.filter((s) => s !== 'undefined undefined')).toEqual(expect.arrayContaining(['1 50']));
+      expect(steps.indexOf('1 50')).toBeGreaterThanOrEqual(steps.lastIndexOf('0 25'));
+      expect(imageOf(await getObject(sandbox, deploymentPath(namespace, 'checkout-primary')))).toBe(
+        'example/checkout:2',
+      );
+      const primary = await getObject(sandbox, deploymentPath(namespace, 'checkout-primary'));
+      expect(primary.spec.replicas).toBe(4);
+      const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');
+      expect(events.filter((e) => e.startsWith('Promoted'))).toHaveLength(1);
+      expect(events.filter((e) => e.startsWith('Advanced'))).toHaveLength(1);
+      expect(events.filter((e) => e.startsWith('CanaryStarted'))).toHaveLength(1);
+      expect(events.filter((e) => /^(Scaled|WeightDrift)/.test(e))).toEqual([]);
+    },
+    180_000,
+  );
 
   it('leader failover: two processes; the leader is SIGKILLed mid-rollout; the other takes over within the lease duration and completes it', async () => {
     const namespace = 'failover';
     await adopted(namespace);
     const leaseArgs = ['--leader-elect', '--lease-namespace', namespace];
     const a = await operator(namespace, leaseArgs);
-    await waitFor(async () => (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/kubestead-controller`)).body?.spec?.holderIdentity === a.lines[0]!.identity, 20_000, 'a to lead');
+    await waitFor(
+      async () =>
+        (await raw(sandbox, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/kubestead-controller`))
+          .body?.spec?.holderIdentity === a.lines[0]!.identity,
+      20_000,
+      'a to lead',
+    );
     const b = await operator(namespace, leaseArgs);
     await kubectl(sandbox, 'set', 'image', 'deployment/checkout', 'app=example/checkout:2', '-n', namespace);
-    await waitFor(async () => (await getObject(sandbox, policyPath(namespace, 'checkout'))).status?.phase === 'Progressing', 30_000, 'the canary to start');
+    await waitFor(
+      async () => (await getObject(sandbox, policyPath(namespace, 'checkout'))).status?.phase === 'Progressing',
+      30_000,
+      'the canary to start',
+    );
     const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/kubestead-controller`;
     a.kill('SIGKILL');
     await a.exited;
     const lastRenewal = Date.parse(String((await raw(sandbox, 'GET', leasePath)).body?.spec?.renewTime));
-    const taken = await waitFor(async () => {
-      const lease = (await raw(sandbox, 'GET', leasePath)).body?.spec as { holderIdentity?: string; acquireTime?: string } | undefined;
-      return lease?.holderIdentity === b.lines[0]!.identity && lease;
-    }, 40_000, 'b to take over');
+    const taken = await waitFor(
+      async () => {
+        const lease = (await raw(sandbox, 'GET', leasePath)).body?.spec as
+          { holderIdentity?: string; acquireTime?: string } | undefined;
+        return lease?.holderIdentity === b.lines[0]!.identity && lease;
+      },
+      40_000,
+      'b to take over',
+    );
     // By the lease's own times, not the test's (a loaded machine delays the test's polling): b took
     // the lease once a's had expired (15 s after its last renewal), within a retry period (2 s) and
     // a margin for scheduling.

@@ -15,7 +15,10 @@ const exec = promisify(execFile);
 
 /** The real kubectl against the sandbox. */
 export async function kubectl(sandbox: Sandbox, ...args: string[]): Promise<string> {
-  const { stdout } = await exec('kubectl', args, { env: { ...process.env, KUBECONFIG: sandbox.kubeconfigPath }, cwd: ROOT });
+  const { stdout } = await exec('kubectl', args, {
+    env: { ...process.env, KUBECONFIG: sandbox.kubeconfigPath },
+    cwd: ROOT,
+  });
   return stdout;
 }
 
@@ -80,18 +83,30 @@ export async function getObject(sandbox: Sandbox, path: string): Promise<Body> {
   return res.body;
 }
 
-export const policyPath = (ns: string, name: string): string => `/apis/kubestead.io/v1alpha1/namespaces/${ns}/rolloutpolicies/${name}`;
-export const deploymentPath = (ns: string, name: string): string => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+export const policyPath = (ns: string, name: string): string =>
+  `/apis/kubestead.io/v1alpha1/namespaces/${ns}/rolloutpolicies/${name}`;
+export const deploymentPath = (ns: string, name: string): string =>
+  `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
 
 export async function status(sandbox: Sandbox, ns: string, name: string): Promise<Body> {
   return (await getObject(sandbox, policyPath(ns, name))).status ?? {};
 }
 
-export async function waitForPhase(sandbox: Sandbox, ns: string, name: string, phase: string, timeoutMs = 60_000): Promise<Body> {
-  return waitFor(async () => {
-    const s: Record<string, unknown> = await status(sandbox, ns, name);
-    return s.phase === phase ? s : undefined;
-  }, timeoutMs, `phase ${phase} of ${ns}/${name}`);
+export async function waitForPhase(
+  sandbox: Sandbox,
+  ns: string,
+  name: string,
+  phase: string,
+  timeoutMs = 60_000,
+): Promise<Body> {
+  return waitFor(
+    async () => {
+      const s: Record<string, unknown> = await status(sandbox, ns, name);
+      return s.phase === phase ? s : undefined;
+    },
+    timeoutMs,
+    `phase ${phase} of ${ns}/${name}`,
+  );
 }
 
 export const imageOf = (deployment: Body): string => deployment.spec.template.spec.containers[0].image as string;
@@ -132,8 +147,14 @@ export function operatorCluster(): {
     await sandbox?.close();
   });
   return {
-    get sandbox() { if (!sandbox) throw new Error('used outside its tests'); return sandbox; },
-    get prom() { if (!prom) throw new Error('used outside its tests'); return prom; },
+    get sandbox() {
+      if (!sandbox) throw new Error('used outside its tests');
+      return sandbox;
+    },
+    get prom() {
+      if (!prom) throw new Error('used outside its tests');
+      return prom;
+    },
     async operator(namespace, extra = [], crashAt) {
       const proc = await OperatorProcess.start(sandbox!, ['-n', namespace, ...extra], {}, crashAt);
       processes.push(proc);

@@ -3,7 +3,12 @@ import { evaluateValue, finiteNumber } from '../../src/adapters/providers/extrac
 
 describe('finite numbers only', () => {
   it.each([
-    [0.25, 0.25], ['0.25', 0.25], [' 3 ', 3], ['1e-3', 0.001], [0, 0], ['-2', -2],
+    [0.25, 0.25],
+    ['0.25', 0.25],
+    [' 3 ', 3],
+    ['1e-3', 0.001],
+    [0, 0],
+    ['-2', -2],
   ])('%j → %d', (input, expected) => {
     expect(finiteNumber(input, 'x')).toBe(expected);
   });

@@ -27,7 +27,12 @@ export async function startServer(handler: Handler, server: Server = createServe
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const recorded = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(recorded);
       void Promise.resolve(handler(recorded, res)).catch((error: unknown) => {
         res.statusCode = 599;
@@ -42,7 +47,11 @@ export async function startServer(handler: Handler, server: Server = createServe
     url: `${scheme}://127.0.0.1:${port}`,
     port,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -58,15 +67,25 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
  */
 export async function droppingServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
   let connections = 0;
-  const server = createNetServer((socket) => { connections++; socket.destroy(); });
+  const server = createNetServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, connections: () => connections, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 export const TICK = new Date('2026-11-26T10:00:00Z');
 
-export function tickContext(overrides: Partial<MeasureContext> = {}, secrets: SecretReader = staticSecretReader({})): MeasureContext {
+export function tickContext(
+  overrides: Partial<MeasureContext> = {},
+  secrets: SecretReader = staticSecretReader({}),
+): MeasureContext {
   return {
     time: TICK,
     target: { name: 'checkout', namespace: 'shop' },

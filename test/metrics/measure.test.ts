@@ -20,7 +20,10 @@ describe('measureChecks and the per-tick query cache', () => {
       if (req.url.pathname.startsWith('/down')) return json(res, 503, 'down');
       const query = new URLSearchParams(req.body).get('query') ?? '';
       const value = /vector\((\d+)\)/.exec(query)?.[1] ?? 'NaN';
-      json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [TICK.getTime() / 1000, value] }] } });
+      json(res, 200, {
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [TICK.getTime() / 1000, value] }] },
+      });
     });
   });
   afterAll(async () => server.close());
@@ -31,12 +34,24 @@ describe('measureChecks and the per-tick query cache', () => {
     const runtime = createMetricsRuntime();
     const before = server.requests.length;
     const specs = Array.from({ length: 100 }, (_, p) =>
-      policySpec({ prom: prom() }, [0, 1, 2].map((c) => check({ name: `c${c}`, provider: 'prom', query: `vector(${(p + c) % 10})` }))));
-    const results = await Promise.all(specs.map((spec, p) => measureChecks(spec, tickContext({ policy: { name: `p${p}`, namespace: 'shop' } }), runtime)));
+      policySpec(
+        { prom: prom() },
+        [0, 1, 2].map((c) => check({ name: `c${c}`, provider: 'prom', query: `vector(${(p + c) % 10})` })),
+      ),
+    );
+    const results = await Promise.all(
+      specs.map((spec, p) =>
+        measureChecks(spec, tickContext({ policy: { name: `p${p}`, namespace: 'shop' } }), runtime),
+      ),
+    );
     expect(server.requests.length - before).toBe(10);
     expect(runtime.cache.loads).toBe(10);
     expect(runtime.cache.hits).toBe(290);
-    expect(results[7]).toMatchObject({ c0: { status: 'ok', value: 7 }, c1: { status: 'ok', value: 8 }, c2: { status: 'ok', value: 9 } });
+    expect(results[7]).toMatchObject({
+      c0: { status: 'ok', value: 7 },
+      c1: { status: 'ok', value: 8 },
+      c2: { status: 'ok', value: 9 },
+    });
     await measureChecks(specs[0]!, tickContext({ time: new Date(TICK.getTime() + 30_000) }), runtime);
     expect(server.requests.length - before).toBe(13); // a new tick asks again
     await runtime.http.close();
@@ -46,7 +61,12 @@ describe('measureChecks and the per-tick query cache', () => {
     const runtime = createMetricsRuntime();
     const before = server.requests.length;
     const spec = policySpec({ prom: prom() }, [check({ provider: 'prom', query: 'vector(5)' })]);
-    const at = (ms: number) => tickContext({ time: new Date(TICK.getTime() + ms), intervalSeconds: 10, policy: { name: `p${ms}`, namespace: 'shop' } });
+    const at = (ms: number) =>
+      tickContext({
+        time: new Date(TICK.getTime() + ms),
+        intervalSeconds: 10,
+        policy: { name: `p${ms}`, namespace: 'shop' },
+      });
     // TICK is a multiple of 10 s: 0 … 9.999 s is one window, 10 s starts the next.
     const first = await Promise.all([0, 1_500, 4_000, 9_999].map((ms) => measureChecks(spec, at(ms), runtime)));
     expect(server.requests.length - before).toBe(1);
@@ -65,7 +85,11 @@ describe('measureChecks and the per-tick query cache', () => {
     const spec = policySpec({ prom: prom('/down') }, [check({ provider: 'prom', query: 'vector(1)' })]);
     const results = await Promise.all(Array.from({ length: 50 }, () => measureChecks(spec, tickContext(), runtime)));
     expect(server.requests.length - before).toBe(2);
-    for (const r of results) expect(r['error-rate']).toMatchObject({ status: 'unavailable', error: `prometheus ${server.url}/down: HTTP 503 Service Unavailable after 2 attempts` });
+    for (const r of results)
+      expect(r['error-rate']).toMatchObject({
+        status: 'unavailable',
+        error: `prometheus ${server.url}/down: HTTP 503 Service Unavailable after 2 attempts`,
+      });
     await runtime.http.close();
   });
 
@@ -73,8 +97,13 @@ describe('measureChecks and the per-tick query cache', () => {
     const runtime = createMetricsRuntime();
     const before = server.requests.length;
     const secrets = staticSecretReader({ 'prom/token': 't' });
-    const withToken: ProviderSpec = { prometheus: { address: server.url, timeout: '2s', bearerTokenSecretRef: { name: 'prom', key: 'token' } } };
-    const spec = policySpec({ a: withToken, b: prom('/other') }, [check({ name: 'a', provider: 'a', query: 'vector(1)' }), check({ name: 'b', provider: 'b', query: 'vector(1)' })]);
+    const withToken: ProviderSpec = {
+      prometheus: { address: server.url, timeout: '2s', bearerTokenSecretRef: { name: 'prom', key: 'token' } },
+    };
+    const spec = policySpec({ a: withToken, b: prom('/other') }, [
+      check({ name: 'a', provider: 'a', query: 'vector(1)' }),
+      check({ name: 'b', provider: 'b', query: 'vector(1)' }),
+    ]);
     await measureChecks(spec, tickContext({ policy: { name: 'x', namespace: 'one' } }, secrets), runtime);
     await measureChecks(spec, tickContext({ policy: { name: 'x', namespace: 'two' } }, secrets), runtime);
     expect(server.requests.length - before).toBe(3); // a in one, a in two, b once
@@ -88,15 +117,21 @@ describe('measureChecks and the per-tick query cache', () => {
       check({ name: 'plain', provider: 'prom', query: 'vector(4)' }),
       check({ name: 'doubled', provider: 'prom', query: 'vector(4)', value: '$number(result[0].value[1]) * 2' }),
     ]);
-    expect(await measureChecks(spec, tickContext(), runtime)).toMatchObject({ plain: { value: 4 }, doubled: { value: 8 } });
+    expect(await measureChecks(spec, tickContext(), runtime)).toMatchObject({
+      plain: { value: 4 },
+      doubled: { value: 8 },
+    });
     expect(server.requests.length - before).toBe(1);
     await runtime.http.close();
   });
 
-  it('bounds the concurrency of a policy\'s checks', async () => {
+  it("bounds the concurrency of a policy's checks", async () => {
     const runtime = createMetricsRuntime({ concurrency: 2 });
     maxInFlight = 0;
-    const spec = policySpec({ prom: prom() }, Array.from({ length: 8 }, (_, i) => check({ name: `c${i}`, provider: 'prom', query: `vector(${i}) + 0 * ${i}` })));
+    const spec = policySpec(
+      { prom: prom() },
+      Array.from({ length: 8 }, (_, i) => check({ name: `c${i}`, provider: 'prom', query: `vector(${i}) + 0 * ${i}` })),
+    );
     const results = await measureChecks(spec, tickContext(), runtime);
     expect(Object.keys(results)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
     expect(maxInFlight).toBe(2);
@@ -105,41 +140,94 @@ describe('measureChecks and the per-tick query cache', () => {
 
   it('turns a missing provider and a provider of no known kind into unavailable policy errors', async () => {
     const runtime = createMetricsRuntime();
-    const spec = policySpec({ empty: {}, both: { ...prom(), datadog: { site: 'datadoghq.com', apiKeySecretRef: { name: 'a', key: 'b' }, appKeySecretRef: { name: 'a', key: 'c' }, timeout: '5s' } } }, [
-      check({ name: 'a', provider: 'empty' }),
-      check({ name: 'b', provider: 'both' }),
-      check({ name: 'c', provider: 'nowhere', min: 1, max: undefined }),
-    ]);
+    const spec = policySpec(
+      {
+        empty: {},
+        both: {
+          ...prom(),
+          datadog: {
+            site: 'datadoghq.com',
+            apiKeySecretRef: { name: 'a', key: 'b' },
+            appKeySecretRef: { name: 'a', key: 'c' },
+            timeout: '5s',
+          },
+        },
+      },
+      [
+        check({ name: 'a', provider: 'empty' }),
+        check({ name: 'b', provider: 'both' }),
+        check({ name: 'c', provider: 'nowhere', min: 1, max: undefined }),
+      ],
+    );
     const results = await measureChecks(spec, tickContext(), runtime);
-    expect(results.a).toMatchObject({ status: 'unavailable', value: null, provider: 'empty', error: 'policy error: provider "empty": a provider has exactly one kind of prometheus, datadog, newRelic; got none' });
-    expect(results.b).toMatchObject({ status: 'unavailable', error: 'policy error: provider "both": a provider has exactly one kind of prometheus, datadog, newRelic; got prometheus and datadog' });
-    expect(results.c).toEqual({ status: 'unavailable', value: null, min: 1, max: null, provider: 'nowhere', query: '', error: 'policy error: unknown provider "nowhere"', latencyMs: 0 });
+    expect(results.a).toMatchObject({
+      status: 'unavailable',
+      value: null,
+      provider: 'empty',
+      error:
+        'policy error: provider "empty": a provider has exactly one kind of prometheus, datadog, newRelic; got none',
+    });
+    expect(results.b).toMatchObject({
+      status: 'unavailable',
+      error:
+        'policy error: provider "both": a provider has exactly one kind of prometheus, datadog, newRelic; got prometheus and datadog',
+    });
+    expect(results.c).toEqual({
+      status: 'unavailable',
+      value: null,
+      min: 1,
+      max: null,
+      provider: 'nowhere',
+      query: '',
+      error: 'policy error: unknown provider "nowhere"',
+      latencyMs: 0,
+    });
     expect(() => createProvider('x', {}, runtime)).toThrow(ProviderConfigError);
   });
 
   it('a hung provider of one policy does not hold up the others', async () => {
     const hung = await startServer(() => undefined);
     const runtime = createMetricsRuntime();
-    const slowSpec = policySpec({ prom: { prometheus: { address: hung.url, timeout: '1s' } } }, [check({ provider: 'prom', query: 'vector(1)' })]);
+    const slowSpec = policySpec({ prom: { prometheus: { address: hung.url, timeout: '1s' } } }, [
+      check({ provider: 'prom', query: 'vector(1)' }),
+    ]);
     const fastSpec = policySpec({ prom: prom() }, [check({ provider: 'prom', query: 'vector(2)' })]);
     const finished: string[] = [];
     const [slow, fast] = await Promise.all([
-      measureChecks(slowSpec, tickContext(), runtime).then((r) => { finished.push('slow'); return r; }),
-      measureChecks(fastSpec, tickContext(), runtime).then((r) => { finished.push('fast'); return r; }),
+      measureChecks(slowSpec, tickContext(), runtime).then((r) => {
+        finished.push('slow');
+        return r;
+      }),
+      measureChecks(fastSpec, tickContext(), runtime).then((r) => {
+        finished.push('fast');
+        return r;
+      }),
     ]);
     await runtime.http.close();
     await hung.close();
     expect(fast['error-rate']).toMatchObject({ status: 'ok', value: 2 });
-    expect(slow['error-rate']).toMatchObject({ status: 'unavailable', error: `prometheus ${hung.url}: timeout after 1s` });
+    expect(slow['error-rate']).toMatchObject({
+      status: 'unavailable',
+      error: `prometheus ${hung.url}: timeout after 1s`,
+    });
     expect(finished).toEqual(['fast', 'slow']);
   });
 
   it('builds a tick context from a policy', () => {
     const spec = { ...policySpec({}, []), interval: '1m30s' };
     const secrets = staticSecretReader({});
-    expect(measureContext({ metadata: { name: 'checkout', namespace: 'shop' }, spec }, { time: TICK, canaryRevision: 'abc', secrets })).toEqual({
-      time: TICK, target: { name: 'checkout', namespace: 'shop' }, policy: { name: 'checkout', namespace: 'shop' },
-      rollout: { canaryRevision: 'abc' }, intervalSeconds: 90, secrets,
+    expect(
+      measureContext(
+        { metadata: { name: 'checkout', namespace: 'shop' }, spec },
+        { time: TICK, canaryRevision: 'abc', secrets },
+      ),
+    ).toEqual({
+      time: TICK,
+      target: { name: 'checkout', namespace: 'shop' },
+      policy: { name: 'checkout', namespace: 'shop' },
+      rollout: { canaryRevision: 'abc' },
+      intervalSeconds: 90,
+      secrets,
     });
   });
 

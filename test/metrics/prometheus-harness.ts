@@ -14,7 +14,9 @@ export const IN_CI = process.env.CI === 'true';
  */
 export function prometheusTestsEnabled(): boolean {
   if (existsSync(PROMETHEUS_BIN) || IN_CI) return true;
-  console.warn(`\n!!!!!!!!\n!!! ${PROMETHEUS_BIN} not found: the real-Prometheus tests are SKIPPED.\n!!! Install the Debian package "prometheus" (CI does; there a missing binary fails the run).\n!!!!!!!!\n`);
+  console.warn(
+    `\n!!!!!!!!\n!!! ${PROMETHEUS_BIN} not found: the real-Prometheus tests are SKIPPED.\n!!! Install the Debian package "prometheus" (CI does; there a missing binary fails the run).\n!!!!!!!!\n`,
+  );
   return false;
 }
 
@@ -31,11 +33,22 @@ export class Exporter {
   text(): string {
     const n = ++this.scrapes;
     const lines = ['# TYPE http_requests_total counter'];
-    const requests: [string, string, number][] = [['canary', '200', 10], ['canary', '500', this.canaryErrors], ['stable', '200', 20], ['stable', '500', 0]];
-    for (const [track, code, per] of requests) lines.push(`http_requests_total{app="checkout",track="${track}",code="${code}"} ${per * n}`);
+    const requests: [string, string, number][] = [
+      ['canary', '200', 10],
+      ['canary', '500', this.canaryErrors],
+      ['stable', '200', 20],
+      ['stable', '500', 0],
+    ];
+    for (const [track, code, per] of requests)
+      lines.push(`http_requests_total{app="checkout",track="${track}",code="${code}"} ${per * n}`);
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const track of ['canary', 'stable']) {
-      for (const [le, per] of [['0.1', 5], ['0.5', 9], ['1', 10], ['+Inf', 10]] as const) {
+      for (const [le, per] of [
+        ['0.1', 5],
+        ['0.5', 9],
+        ['1', 10],
+        ['+Inf', 10],
+      ] as const) {
         lines.push(`http_request_duration_seconds_bucket{app="checkout",track="${track}",le="${le}"} ${per * n}`);
       }
       lines.push(`http_request_duration_seconds_sum{app="checkout",track="${track}"} ${3 * n}`);
@@ -75,12 +88,19 @@ async function waitForData(url: string, child: ChildProcess, log: () => string):
 
 /** Starts the exporter and /usr/bin/prometheus (1 s scrape, temporary data dir) on loopback ports; waits for data. */
 export async function startPrometheus(): Promise<PrometheusHarness> {
-  if (!existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} not found; CI installs the Debian package "prometheus" (.ci/run)`);
+  if (!existsSync(PROMETHEUS_BIN))
+    throw new Error(`${PROMETHEUS_BIN} not found; CI installs the Debian package "prometheus" (.ci/run)`);
   const exporter = new Exporter();
-  const metrics: TestServer = await startServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(exporter.text()); });
+  const metrics: TestServer = await startServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(exporter.text());
+  });
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-prom-'));
   const config = join(dir, 'prometheus.yml');
-  await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${metrics.port}']}]\n`);
+  await writeFile(
+    config,
+    `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: exporter\n    static_configs: [{targets: ['127.0.0.1:${metrics.port}']}]\n`,
+  );
   const started = await startPrometheusProcess(config, dir);
   const stop = async () => {
     await started.stopPrometheus();
@@ -117,14 +137,28 @@ function listeningPort(child: ChildProcess, log: () => string): Promise<number> 
   });
 }
 
-async function startPrometheusProcess(config: string, dir: string): Promise<{ url: string; child: ChildProcess; log: () => string; stopPrometheus: () => Promise<void> }> {
+async function startPrometheusProcess(
+  config: string,
+  dir: string,
+): Promise<{ url: string; child: ChildProcess; log: () => string; stopPrometheus: () => Promise<void> }> {
   // Port 0: Prometheus binds a free port itself and holds it (no port chosen here and released, which a parallel test could take).
-  const child = spawn(PROMETHEUS_BIN, [
-    `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=info',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=info',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
   const stopPrometheus = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));

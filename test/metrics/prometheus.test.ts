@@ -8,7 +8,8 @@ import type { MetricProvider } from '../../src/adapters/providers/types.js';
 import { check, startServer, tickContext } from './helpers.js';
 import { prometheusTestsEnabled, startPrometheus, type PrometheusHarness } from './prometheus-harness.js';
 
-const RATIO = 'sum(rate(http_requests_total{app="{{ target.name }}",track="canary",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="{{ target.name }}",track="canary"}[5s]))';
+const RATIO =
+  'sum(rate(http_requests_total{app="{{ target.name }}",track="canary",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="{{ target.name }}",track="canary"}[5s]))';
 
 describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
   let prom: PrometheusHarness;
@@ -43,7 +44,9 @@ describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
   });
 
   it('measures a histogram quantile', async () => {
-    const m = await measure('histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{track="canary"}[5s])))');
+    const m = await measure(
+      'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{track="canary"}[5s])))',
+    );
     expect(m.status).toBe('ok');
     expect(m.value).toBeCloseTo(0.5, 6);
   });
@@ -53,17 +56,35 @@ describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
   });
 
   it('takes a value expression over the data object', async () => {
-    const m = await measure('sum by (track) (rate(http_requests_total{code="200"}[5s]))', { value: 'result[metric.track="stable"].value[1]' });
+    const m = await measure('sum by (track) (rate(http_requests_total{code="200"}[5s]))', {
+      value: 'result[metric.track="stable"].value[1]',
+    });
     expect(m.status).toBe('ok');
     expect(m.value).toBeGreaterThan(0);
   });
 
   it.each([
-    ['a query with no data', 'sum(rate(http_requests_total{app="nothing-here"}[5s]))', 'empty result: the query matched no series'],
+    [
+      'a query with no data',
+      'sum(rate(http_requests_total{app="nothing-here"}[5s]))',
+      'empty result: the query matched no series',
+    ],
     ['0/0', 'sum(rate(idle_total[5s])) / sum(rate(idle_total[5s]))', 'the sample is NaN (no data, or 0/0)'],
-    ['a division by zero', 'sum(rate(http_requests_total{track="canary"}[5s])) / sum(rate(idle_total[5s]))', 'the sample is +Inf (a division by zero?)'],
-    ['a negative division by zero', '-sum(rate(http_requests_total{track="canary"}[5s])) / sum(rate(idle_total[5s]))', 'the sample is -Inf (a division by zero?)'],
-    ['a range vector', 'http_requests_total{track="canary",code="200"}[5s]', 'a range vector (matrix with 1 series) was returned where a scalar or one-series instant vector was expected'],
+    [
+      'a division by zero',
+      'sum(rate(http_requests_total{track="canary"}[5s])) / sum(rate(idle_total[5s]))',
+      'the sample is +Inf (a division by zero?)',
+    ],
+    [
+      'a negative division by zero',
+      '-sum(rate(http_requests_total{track="canary"}[5s])) / sum(rate(idle_total[5s]))',
+      'the sample is -Inf (a division by zero?)',
+    ],
+    [
+      'a range vector',
+      'http_requests_total{track="canary",code="200"}[5s]',
+      'a range vector (matrix with 1 series) was returned where a scalar or one-series instant vector was expected',
+    ],
     ['a string', '"hello"', 'a string ("hello") was returned where a number was expected'],
   ])('%s is unavailable, never a pass', async (_what, query, error) => {
     const m = await measure(query);
@@ -73,18 +94,26 @@ describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
   it('several series are ambiguous, whatever their order', async () => {
     const m = await measure('sum by (track) (rate(http_requests_total[5s]))');
     expect(m.status).toBe('unavailable');
-    expect([`${where}: 2 series returned where one was expected: {track="canary"}, {track="stable"}`, `${where}: 2 series returned where one was expected: {track="stable"}, {track="canary"}`]).toContain(m.error);
+    expect([
+      `${where}: 2 series returned where one was expected: {track="canary"}, {track="stable"}`,
+      `${where}: 2 series returned where one was expected: {track="stable"}, {track="canary"}`,
+    ]).toContain(m.error);
   });
 
   it('reports a syntax error with the parser message', async () => {
     const m = await measure('sum(rate(http_requests_total[5s])');
     expect(m.status).toBe('unavailable');
-    expect(m.error).toMatch(new RegExp(`^${where.replace(/[.]/g, '\\.')}: HTTP 400 Bad Request: error \\(bad_data\\): .*parse error`));
+    expect(m.error).toMatch(
+      new RegExp(`^${where.replace(/[.]/g, '\\.')}: HTTP 400 Bad Request: error \\(bad_data\\): .*parse error`),
+    );
   });
 
   it('renders an injection attempt as one escaped literal: no vector(1) pass', async () => {
     const ctx = tickContext({ time: new Date(), target: { name: 'x"} or vector(1) #', namespace: 'shop' } });
-    const m = await provider.measure(check({ provider: 'prom', query: 'sum(rate(http_requests_total{app="{{ target.name }}"}[5s]))' }), ctx);
+    const m = await provider.measure(
+      check({ provider: 'prom', query: 'sum(rate(http_requests_total{app="{{ target.name }}"}[5s]))' }),
+      ctx,
+    );
     expect(m.query).toBe('sum(rate(http_requests_total{app="x\\"} or vector(1) #"}[5s]))');
     expect(m).toMatchObject({ status: 'unavailable', error: `${where}: empty result: the query matched no series` });
   });
@@ -103,7 +132,9 @@ describe.skipIf(!prometheusTestsEnabled())('a real Prometheus', () => {
   it('kubestead query runs a check of a policy file against it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kubestead-query-'));
     const file = join(dir, 'policy.yaml');
-    await writeFile(file, `apiVersion: kubestead.io/v1alpha1
+    await writeFile(
+      file,
+      `apiVersion: kubestead.io/v1alpha1
 kind: RolloutPolicy
 metadata: {name: checkout, namespace: shop}
 spec:
@@ -120,12 +151,23 @@ spec:
       provider: prom
       query: histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{app="{{ target.name }}",track="canary"}[5s])))
       max: 1
-`);
+`,
+    );
     const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { out.push(String(chunk)); return true; });
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
     try {
       const failing = await queryCommand.run([file, 'error-rate', '--provider-url', prom.url]);
-      const passing = await queryCommand.run([file, 'p90', '--provider-url', prom.url, '--time', String(Date.now() / 1000)]);
+      const passing = await queryCommand.run([
+        file,
+        'p90',
+        '--provider-url',
+        prom.url,
+        '--time',
+        String(Date.now() / 1000),
+      ]);
       expect(failing).toBe(1);
       expect(passing).toBe(0);
     } finally {
@@ -151,7 +193,11 @@ spec:
     try {
       const stopped = createProvider('prom', { prometheus: { address: prom.url, timeout: '5s' } }, fresh);
       const m = await stopped.measure(check({ provider: 'prom', query: RATIO }), tickContext({ time: new Date() }));
-      expect(m).toMatchObject({ status: 'unavailable', value: null, error: `${where}: network error: connect ECONNREFUSED 127.0.0.1:${port} after 2 attempts` });
+      expect(m).toMatchObject({
+        status: 'unavailable',
+        value: null,
+        error: `${where}: network error: connect ECONNREFUSED 127.0.0.1:${port} after 2 attempts`,
+      });
     } finally {
       await fresh.http.close();
     }

@@ -14,10 +14,15 @@ describe('secrets never leave', () => {
   beforeAll(async () => {
     // A hostile or careless backend that echoes the credentials it got into every kind of answer.
     server = await startServer((req, res) => {
-      const echoed = `${String(req.headers.authorization ?? '')} ${String(req.headers['dd-api-key'] ?? '')} ${String(req.headers['api-key'] ?? '')}`.trim();
+      const echoed =
+        `${String(req.headers.authorization ?? '')} ${String(req.headers['dd-api-key'] ?? '')} ${String(req.headers['api-key'] ?? '')}`.trim();
       switch (req.url.pathname.split('/')[1]) {
         case 'prom-warn':
-          return json(res, 200, { status: 'success', warnings: [`token ${echoed} is deprecated`], data: { resultType: 'scalar', result: [1, '1'] } });
+          return json(res, 200, {
+            status: 'success',
+            warnings: [`token ${echoed} is deprecated`],
+            data: { resultType: 'scalar', result: [1, '1'] },
+          });
         case 'prom-error':
           return json(res, 400, { status: 'error', errorType: 'bad_data', error: `bad credentials: ${echoed}` });
         case 'prom-html':
@@ -37,20 +42,69 @@ describe('secrets never leave', () => {
 
   it('appears in no log line, error or measurement', async () => {
     const lines: string[] = [];
-    const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const logger = createLogger({ level: 'trace', stream });
-    const secrets = staticSecretReader({ 'creds/token': CANARY, 'creds/password': CANARY, 'creds/api': CANARY, 'creds/app': CANARY });
+    const secrets = staticSecretReader({
+      'creds/token': CANARY,
+      'creds/password': CANARY,
+      'creds/api': CANARY,
+      'creds/app': CANARY,
+    });
     const token = { name: 'creds', key: 'token' };
     const dead = await droppingServer();
-    const spec = policySpec({
-      warn: { prometheus: { address: `${server.url}/prom-warn`, timeout: '2s', bearerTokenSecretRef: token } },
-      error: { prometheus: { address: `${server.url}/prom-error`, timeout: '2s', headers: [{ name: 'Authorization', valueSecretRef: token }] } },
-      html: { prometheus: { address: `${server.url}/prom-html`, timeout: '2s', basicAuth: { username: 'u', passwordSecretRef: { name: 'creds', key: 'password' } } } },
-      refused: { prometheus: { address: dead.url, timeout: '1s', bearerTokenSecretRef: token } },
-      dd: { datadog: { site: 'datadoghq.com', address: `${server.url}/dd`, apiKeySecretRef: { name: 'creds', key: 'api' }, appKeySecretRef: { name: 'creds', key: 'app' }, timeout: '2s' } },
-      nr: { newRelic: { accountId: 1, region: 'US', address: `${server.url}/nr`, apiKeySecretRef: { name: 'creds', key: 'api' }, timeout: '2s' } },
-      missing: { prometheus: { address: server.url, timeout: '2s', bearerTokenSecretRef: { name: 'creds', key: 'rotated-away' } } },
-    }, ['warn', 'error', 'html', 'refused', 'dd', 'nr', 'missing'].map((p) => check({ name: p, provider: p, query: 'up' })));
+    const spec = policySpec(
+      {
+        warn: { prometheus: { address: `${server.url}/prom-warn`, timeout: '2s', bearerTokenSecretRef: token } },
+        error: {
+          prometheus: {
+            address: `${server.url}/prom-error`,
+            timeout: '2s',
+            headers: [{ name: 'Authorization', valueSecretRef: token }],
+          },
+        },
+        html: {
+          prometheus: {
+            address: `${server.url}/prom-html`,
+            timeout: '2s',
+            basicAuth: { username: 'u', passwordSecretRef: { name: 'creds', key: 'password' } },
+          },
+        },
+        refused: { prometheus: { address: dead.url, timeout: '1s', bearerTokenSecretRef: token } },
+        dd: {
+          datadog: {
+            site: 'datadoghq.com',
+            address: `${server.url}/dd`,
+            apiKeySecretRef: { name: 'creds', key: 'api' },
+            appKeySecretRef: { name: 'creds', key: 'app' },
+            timeout: '2s',
+          },
+        },
+        nr: {
+          newRelic: {
+            accountId: 1,
+            region: 'US',
+            address: `${server.url}/nr`,
+            apiKeySecretRef: { name: 'creds', key: 'api' },
+            timeout: '2s',
+          },
+        },
+        missing: {
+          prometheus: {
+            address: server.url,
+            timeout: '2s',
+            bearerTokenSecretRef: { name: 'creds', key: 'rotated-away' },
+          },
+        },
+      },
+      ['warn', 'error', 'html', 'refused', 'dd', 'nr', 'missing'].map((p) =>
+        check({ name: p, provider: p, query: 'up' }),
+      ),
+    );
     const runtime = createMetricsRuntime();
     const results = await measureChecks(spec, tickContext({ logger }, secrets), runtime);
     await runtime.http.close();
@@ -74,12 +128,17 @@ describe('secrets never leave', () => {
   it('a password in a provider address (refused by validate) is scrubbed from the measurement all the same', async () => {
     const dropping = await droppingServer();
     const withUser = dropping.url.replace('http://', 'http://user:secretpw@');
-    const spec = policySpec({ prom: { prometheus: { address: withUser, timeout: '1s' } } }, [check({ provider: 'prom', query: 'up' })]);
+    const spec = policySpec({ prom: { prometheus: { address: withUser, timeout: '1s' } } }, [
+      check({ provider: 'prom', query: 'up' }),
+    ]);
     const runtime = createMetricsRuntime();
     const results = await measureChecks(spec, tickContext(), runtime);
     await runtime.http.close();
     await dropping.close();
-    expect(results['error-rate']).toMatchObject({ status: 'unavailable', error: expect.stringMatching(new RegExp(`^prometheus ${dropping.url}: network error`)) as unknown });
+    expect(results['error-rate']).toMatchObject({
+      status: 'unavailable',
+      error: expect.stringMatching(new RegExp(`^prometheus ${dropping.url}: network error`)) as unknown,
+    });
     expect(JSON.stringify(results)).not.toContain('secretpw');
   });
 
@@ -88,7 +147,9 @@ describe('secrets never leave', () => {
     expect(secretEnvName(ref)).toBe('KUBESTEAD_SECRET_DATADOG_API_KEY');
     expect(secretEnvName({ name: 'my.secret', key: 'ca.crt' })).toBe('KUBESTEAD_SECRET_MY_SECRET_CA_CRT');
     await expect(envSecretReader({ KUBESTEAD_SECRET_DATADOG_API_KEY: CANARY }).read('shop', ref)).resolves.toBe(CANARY);
-    await expect(envSecretReader({}).read('shop', ref)).rejects.toThrow('secret shop/datadog key "api-key": not set (environment variable KUBESTEAD_SECRET_DATADOG_API_KEY)');
+    await expect(envSecretReader({}).read('shop', ref)).rejects.toThrow(
+      'secret shop/datadog key "api-key": not set (environment variable KUBESTEAD_SECRET_DATADOG_API_KEY)',
+    );
   });
 
   it('the static reader prefers the namespaced entry', async () => {

@@ -4,7 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startSandbox, type Sandbox } from '@kubestead/sandbox';
@@ -22,10 +28,15 @@ describe('RolloutPolicy CRD in a cluster', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox({ workloads: false });
-    await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+    await sandbox
+      .client(ApiextensionsV1Api)
+      .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
     objects = sandbox.client(CustomObjectsApi);
     for (const namespace of ['shop', 'pay', 'web', 'frontend', 'default']) {
-      await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+      await sandbox
+        .client(CoreV1Api)
+        .createNamespace({ body: { metadata: { name: namespace } } })
+        .catch(() => undefined);
     }
   });
   afterAll(() => sandbox?.close());
@@ -37,7 +48,11 @@ describe('RolloutPolicy CRD in a cluster', () => {
     const namespace = policy.metadata.namespace ?? 'default';
     const created = (await objects.createNamespacedCustomObject({ ...GROUP, namespace, body: policy })) as Policy;
     expect(created.spec).toEqual(policy.spec);
-    const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace, name: policy.metadata.name })) as Policy;
+    const read = (await objects.getNamespacedCustomObject({
+      ...GROUP,
+      namespace,
+      name: policy.metadata.name,
+    })) as Policy;
     expect(read.spec).toEqual(policy.spec);
   });
 
@@ -46,8 +61,15 @@ describe('RolloutPolicy CRD in a cluster', () => {
     ['a weight over 100', { weight: 150 }, 'spec.steps[0].weight'],
     ['a malformed soak', { weight: 5, soak: '5x' }, 'spec.steps[0].soak'],
   ])('rejects %s with 422 naming the field', async (_, step, field) => {
-    const body = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'bad' }, spec: { targetRef: { kind: 'Deployment', name: 'web' }, steps: [step] } };
-    const error = await objects.createNamespacedCustomObject({ ...GROUP, namespace: 'default', body }).catch((e: unknown) => e);
+    const body = {
+      apiVersion: 'kubestead.io/v1alpha1',
+      kind: 'RolloutPolicy',
+      metadata: { name: 'bad' },
+      spec: { targetRef: { kind: 'Deployment', name: 'web' }, steps: [step] },
+    };
+    const error = await objects
+      .createNamespacedCustomObject({ ...GROUP, namespace: 'default', body })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiException);
     expect((error as ApiException<string>).code).toBe(422);
     expect(String((error as ApiException<string>).body)).toContain(field);
@@ -55,8 +77,15 @@ describe('RolloutPolicy CRD in a cluster', () => {
 
   it('keeps status apart from spec (status subresource)', async () => {
     const name = 'api';
-    await objects.patchNamespacedCustomObjectStatus({ ...GROUP, namespace: 'default', name, body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1 } }] });
-    const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace: 'default', name })) as Policy & { status: unknown };
+    await objects.patchNamespacedCustomObjectStatus({
+      ...GROUP,
+      namespace: 'default',
+      name,
+      body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', currentStep: 1 } }],
+    });
+    const read = (await objects.getNamespacedCustomObject({ ...GROUP, namespace: 'default', name })) as Policy & {
+      status: unknown;
+    };
     expect(read.status).toEqual({ phase: 'Progressing', currentStep: 1 });
   });
 });
@@ -66,7 +95,10 @@ describe.skipIf(!existsSync('/usr/bin/kubectl') && process.env.CI !== 'true')('R
   let sandbox: Sandbox;
   let home: string;
   const kubectl = (...args: string[]) =>
-    run('/usr/bin/kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args], { env: { PATH: process.env.PATH ?? '', HOME: home }, timeout: 20_000 });
+    run('/usr/bin/kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+      timeout: 20_000,
+    });
 
   beforeAll(async () => {
     sandbox = await startSandbox({ workloads: false });
@@ -78,9 +110,13 @@ describe.skipIf(!existsSync('/usr/bin/kubectl') && process.env.CI !== 'true')('R
   });
 
   it('applies the CRD and a policy, and lists it with Phase, Step, Weight, Last decision and Age', async () => {
-    expect((await kubectl('apply', '-f', resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'))).stdout).toContain('rolloutpolicies.kubestead.io created');
+    expect((await kubectl('apply', '-f', resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'))).stdout).toContain(
+      'rolloutpolicies.kubestead.io created',
+    );
     await kubectl('create', 'namespace', 'shop');
-    expect((await kubectl('apply', '-f', resolve(ROOT, 'fixtures/policies/checkout.yaml'))).stdout).toContain('rolloutpolicy.kubestead.io/checkout created');
+    expect((await kubectl('apply', '-f', resolve(ROOT, 'fixtures/policies/checkout.yaml'))).stdout).toContain(
+      'rolloutpolicy.kubestead.io/checkout created',
+    );
     const [header, row] = (await kubectl('get', 'rp', '-n', 'shop')).stdout.trim().split('\n');
     expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'STEP', 'WEIGHT', 'LAST DECISION', 'AGE']);
     expect(row).toMatch(/^checkout\s+\d+s$/);

@@ -29,19 +29,38 @@ describe('RolloutPolicy CRD', () => {
     for (const [path, node] of nodes(schema)) {
       const free = node['x-kubernetes-preserve-unknown-fields'] === true;
       expect(free || typeof node.type === 'string', `${path} has a type`).toBe(true);
-      for (const banned of ['anyOf', 'oneOf', 'allOf', '$ref', 'default', 'const']) expect(node, `${path}.${banned}`).not.toHaveProperty(banned);
+      for (const banned of ['anyOf', 'oneOf', 'allOf', '$ref', 'default', 'const'])
+        expect(node, `${path}.${banned}`).not.toHaveProperty(banned);
       expect(node.additionalProperties, `${path}.additionalProperties`).not.toBe(false);
-      if (node.properties && node.additionalProperties) throw new Error(`${path}: properties and additionalProperties together`);
+      if (node.properties && node.additionalProperties)
+        throw new Error(`${path}: properties and additionalProperties together`);
     }
   });
 
   it('has every field of the spec, the status subresource and the printer columns', () => {
     const spec = (schema.properties as Record<string, Schema>).spec!;
-    expect(Object.keys(spec.properties as Schema).sort()).toEqual(
-      ['audit', 'checks', 'derived', 'interval', 'mode', 'onMetricUnavailable', 'podHealth', 'providers', 'rules', 'steps', 'targetRef', 'trafficRouting'],
-    );
+    expect(Object.keys(spec.properties as Schema).sort()).toEqual([
+      'audit',
+      'checks',
+      'derived',
+      'interval',
+      'mode',
+      'onMetricUnavailable',
+      'podHealth',
+      'providers',
+      'rules',
+      'steps',
+      'targetRef',
+      'trafficRouting',
+    ]);
     expect(version.subresources).toEqual({ status: {} });
-    expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual(['Phase', 'Step', 'Weight', 'Last decision', 'Age']);
+    expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual([
+      'Phase',
+      'Step',
+      'Weight',
+      'Last decision',
+      'Age',
+    ]);
     expect(crd.spec.group).toBe('kubestead.io');
     expect(crd.spec.names.plural).toBe('rolloutpolicies');
     expect(rolloutPolicyCrd()).toEqual(parse(crdYaml()));

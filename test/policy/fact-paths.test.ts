@@ -21,11 +21,14 @@ function keysAt(schema: z.ZodType, path: string[]): string[] {
 const shapeKeys = (shape: FactShape): string[] => (typeof shape === 'object' ? Object.keys(shape).sort() : []);
 
 describe('the fact paths validate checks against are the snapshot schema', () => {
-  it.each([[[]], [['rollout']], [['rollout', 'canary']], [['rollout', 'stable']], [['kube']]])('at %j', (path: string[]) => {
-    let shape: FactShape = SNAPSHOT_SHAPE;
-    for (const key of path) shape = (shape as Record<string, FactShape>)[key]!;
-    expect(shapeKeys(shape)).toEqual(keysAt(snapshotSchema, path));
-  });
+  it.each([[[]], [['rollout']], [['rollout', 'canary']], [['rollout', 'stable']], [['kube']]])(
+    'at %j',
+    (path: string[]) => {
+      let shape: FactShape = SNAPSHOT_SHAPE;
+      for (const key of path) shape = (shape as Record<string, FactShape>)[key]!;
+      expect(shapeKeys(shape)).toEqual(keysAt(snapshotSchema, path));
+    },
+  );
 
   it('a measurement: every field of the schema', () => {
     const measurement = (snapshotSchema.shape.checks as unknown as { valueType: z.ZodObject }).valueType;
@@ -48,8 +51,14 @@ rules:
     const { policies, errors } = loadPolicies(yaml, 'p.yaml');
     expect(errors).toEqual([]);
     const compiled = compilePolicy(policies[0]!.policy);
-    const decision = await decide(compiled, mergeSnapshot(defaultSnapshot(compiled.spec, 0), { checks: { 'request-rate': { value: 12.5 } } }));
+    const decision = await decide(
+      compiled,
+      mergeSnapshot(defaultSnapshot(compiled.spec, 0), { checks: { 'request-rate': { value: 12.5 } } }),
+    );
     expect(decision.action).toBe('hold');
-    expect(decision.reasons[0]).toEqual({ rule: 'low-traffic', message: 'only 12.5 requests/s at 10% (check 12.5); waiting for 50' });
+    expect(decision.reasons[0]).toEqual({
+      rule: 'low-traffic',
+      message: 'only 12.5 requests/s at 10% (check 12.5); waiting for 50',
+    });
   });
 });

@@ -24,7 +24,7 @@ describe('docs/reference/policy.md (generated from the schema)', () => {
     expect(leaves.filter((f) => !POLICY_DOCS[f.path]?.example).map((f) => f.path)).toEqual([]);
   });
 
-  it('shows the schema\'s defaults and bounds', () => {
+  it("shows the schema's defaults and bounds", () => {
     const text = policyReference();
     const line = (path: string) => text.split('\n').find((l) => l.startsWith(`| \`${path}\` |`)) ?? '';
     expect(line('spec.interval')).toContain('`"30s"`');

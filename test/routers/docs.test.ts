@@ -17,7 +17,10 @@ function yamlBySection(text: string): Map<string, Manifest[]> {
   for (const part of text.split(/^#{2,3} /m).slice(1)) {
     const title = part.slice(0, part.indexOf('\n')).trim();
     const blocks = [...part.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
-    sections.set(title, blocks.flatMap((block) => parseAllDocuments(block).map((d) => d.toJS() as Manifest)));
+    sections.set(
+      title,
+      blocks.flatMap((block) => parseAllDocuments(block).map((d) => d.toJS() as Manifest)),
+    );
   }
   return sections;
 }
@@ -52,23 +55,40 @@ describe('docs/routing.md examples', () => {
 describe.skipIf(!present)('docs/routing.md examples, applied to the sandbox and run by the operator', () => {
   const world = operatorWorld();
 
-  it.each(ROUTERS)('%s: adopted, and a new image is routed its first step\'s exact share', async (title) => {
-    const w = world();
-    const ns = `docs-${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/-$/, '')}`;
-    await w.sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
-    const docs = [...(sections.get(APP) ?? []), ...(sections.get(title) ?? [])];
-    for (const doc of docs) await createObject(w.sandbox, ns, doc);
-    const ready = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
-    expect(ready.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
-    const first = (docs.at(-1)!.spec as { steps: Array<{ weight: number }> }).steps[0]!.weight;
-    await w.setImage(ns, 'registry.example/shop/checkout:1.5.0', 'checkout');
-    const started = await w.until(ns, `the first step at ${first} %`, (s) => s.currentStep === 0 && s.effectiveWeight === first);
-    expect(started).toMatchObject({ phase: 'Progressing', canaryWeight: first });
-    const route = title.includes('Istio') || title.includes('DestinationRule') ? (await readObject(w.sandbox, ns, VS)).spec.http[0].route : undefined;
-    if (title === 'Istio') expect({ route }).toEqual(istioSnippet());
-    if (title === 'With a DestinationRule') {
-      const subset = (name: string, weight: number) => ({ destination: { host: 'checkout', port: { number: 80 }, subset: name }, weight });
-      expect(route).toEqual([subset('stable', 995), subset('canary', 5)]);
-    }
-  }, 60_000);
+  it.each(ROUTERS)(
+    "%s: adopted, and a new image is routed its first step's exact share",
+    async (title) => {
+      const w = world();
+      const ns = `docs-${title
+        .toLowerCase()
+        .replace(/[^a-z]+/g, '-')
+        .replace(/-$/, '')}`;
+      await w.sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+      const docs = [...(sections.get(APP) ?? []), ...(sections.get(title) ?? [])];
+      for (const doc of docs) await createObject(w.sandbox, ns, doc);
+      const ready = await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
+      expect(ready.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      const first = (docs.at(-1)!.spec as { steps: Array<{ weight: number }> }).steps[0]!.weight;
+      await w.setImage(ns, 'registry.example/shop/checkout:1.5.0', 'checkout');
+      const started = await w.until(
+        ns,
+        `the first step at ${first} %`,
+        (s) => s.currentStep === 0 && s.effectiveWeight === first,
+      );
+      expect(started).toMatchObject({ phase: 'Progressing', canaryWeight: first });
+      const route =
+        title.includes('Istio') || title.includes('DestinationRule')
+          ? (await readObject(w.sandbox, ns, VS)).spec.http[0].route
+          : undefined;
+      if (title === 'Istio') expect({ route }).toEqual(istioSnippet());
+      if (title === 'With a DestinationRule') {
+        const subset = (name: string, weight: number) => ({
+          destination: { host: 'checkout', port: { number: 80 }, subset: name },
+          weight,
+        });
+        expect(route).toEqual([subset('stable', 995), subset('canary', 5)]);
+      }
+    },
+    60_000,
+  );
 });

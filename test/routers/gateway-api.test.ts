@@ -4,25 +4,49 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter, RouterStateError } from '../../src/adapters/routers/weighted.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { failureOf, testSandbox, type Body } from '../support/sandbox.js';
-import { driftIsCorrected, expectOwnedServices, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
-import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, thirdPartyCrdsPresent } from './support.js';
+import {
+  driftIsCorrected,
+  expectOwnedServices,
+  promote,
+  releaseMidway,
+  rollBack,
+  startScenario,
+  stepThrough,
+  type RouterUnderTest,
+} from './scenario.js';
+import {
+  createApp,
+  createCustom,
+  createPolicy,
+  editCustom,
+  getCustom,
+  installCrds,
+  thirdPartyCrdsPresent,
+} from './support.js';
 
 const ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
 
 /** An HTTPRoute as Envoy Gateway's traffic-splitting task writes one, plus a rule to another backend. */
 function userRoute(): Body {
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'checkout' },
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'checkout' },
     spec: {
       parentRefs: [{ name: 'eg' }],
       hostnames: ['shop.example.com'],
       rules: [
         {
           matches: [{ path: { type: 'PathPrefix', value: '/checkout' } }],
-          filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-shop', value: 'checkout' }] } }],
+          filters: [
+            { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-shop', value: 'checkout' }] } },
+          ],
           backendRefs: [{ name: 'checkout', port: 80 }],
         },
-        { matches: [{ path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ name: 'static', port: 8080 }] },
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/static' } }],
+          backendRefs: [{ name: 'static', port: 8080 }],
+        },
       ],
     },
   };
@@ -32,7 +56,10 @@ function userRoute(): Body {
 function splitSpec(created: Body, canary: number, primary: number): Body {
   const spec = structuredClone(created.spec);
   const ref = spec.rules[0].backendRefs[0];
-  spec.rules[0].backendRefs = [{ ...ref, name: 'checkout-primary', weight: primary }, { ...ref, name: 'checkout-canary', weight: canary }];
+  spec.rules[0].backendRefs = [
+    { ...ref, name: 'checkout-primary', weight: primary },
+    { ...ref, name: 'checkout-canary', weight: canary },
+  ];
   return spec;
 }
 
@@ -41,13 +68,15 @@ const gatewayAPI: RouterUnderTest = {
   trafficRouting: { gatewayAPI: { httpRoute: { name: 'checkout' } } },
   createUserObjects: (sandbox, namespace) => createCustom(sandbox, { ...ROUTES, namespace }, userRoute()),
   async liveSplit(sandbox, namespace) {
-    const [primary, canary] = (await getCustom(sandbox, { ...ROUTES, namespace, name: 'checkout' })).spec.rules[0].backendRefs;
+    const [primary, canary] = (await getCustom(sandbox, { ...ROUTES, namespace, name: 'checkout' })).spec.rules[0]
+      .backendRefs;
     return { canary: canary.weight, primary: primary.weight };
   },
-  handEdit: (sandbox, namespace, canary, primary) => editCustom(sandbox, { ...ROUTES, namespace, name: 'checkout' }, (route) => {
-    route.spec.rules[0].backendRefs[0].weight = primary;
-    route.spec.rules[0].backendRefs[1].weight = canary;
-  }),
+  handEdit: (sandbox, namespace, canary, primary) =>
+    editCustom(sandbox, { ...ROUTES, namespace, name: 'checkout' }, (route) => {
+      route.spec.rules[0].backendRefs[0].weight = primary;
+      route.spec.rules[0].backendRefs[1].weight = canary;
+    }),
 };
 
 const present = thirdPartyCrdsPresent();
@@ -65,13 +94,24 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     await createApp(sandbox, ns);
     const { ctx } = await createPolicy(sandbox, ns, gatewayAPI.trafficRouting);
     const router = createWeightedRouter('gatewayAPI', ctx);
-    expect(await router.prepare()).toEqual({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` });
+    expect(await router.prepare()).toEqual({
+      reason: 'RouteMissing',
+      message: `HTTPRoute ${ns}/checkout does not exist`,
+    });
     const route = userRoute();
     route.spec.rules[0].backendRefs[0].name = 'checkout-v1';
     await createCustom(sandbox, { ...ROUTES, namespace: ns }, route);
-    expect(await router.prepare()).toEqual({ reason: 'RouteMismatch', message: `HTTPRoute ${ns}/checkout has no rule with a backendRef to Service checkout` });
-    expect((await failureOf(sandbox.client(CoreV1Api).readNamespacedService({ name: 'checkout-primary', namespace: ns }))).code).toBe(404);
-    await editCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' }, (live) => { live.spec.rules[0].backendRefs[0].name = 'checkout'; });
+    expect(await router.prepare()).toEqual({
+      reason: 'RouteMismatch',
+      message: `HTTPRoute ${ns}/checkout has no rule with a backendRef to Service checkout`,
+    });
+    expect(
+      (await failureOf(sandbox.client(CoreV1Api).readNamespacedService({ name: 'checkout-primary', namespace: ns })))
+        .code,
+    ).toBe(404);
+    await editCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' }, (live) => {
+      live.spec.rules[0].backendRefs[0].name = 'checkout';
+    });
     expect(await router.prepare()).toBeNull();
   });
 
@@ -87,7 +127,9 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     expect((await started.router.getWeight()).detail).toBe(`HTTPRoute ${ns}/checkout: rules[0] canary 5/1000 (0.5%)`);
     await stepThrough(sandbox, gatewayAPI, started, ns, [5, 50, 0.0001]);
     await promote(sandbox, started, ns);
-    expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(splitSpec(created, 0, 100));
+    expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(
+      splitSpec(created, 0, 100),
+    );
   });
 
   it('rolls a canary back from 0.5% to weight 0', async () => {
@@ -96,7 +138,9 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     const created = await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' });
     await stepThrough(sandbox, gatewayAPI, started, ns, [0.5]);
     await rollBack(started);
-    expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(splitSpec(created, 0, 100));
+    expect((await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' })).spec).toEqual(
+      splitSpec(created, 0, 100),
+    );
   });
 
   it('sees a hand edit of the weights and corrects it', async () => {
@@ -104,7 +148,7 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     await driftIsCorrected(sandbox, gatewayAPI, await startScenario(sandbox, gatewayAPI, ns), ns);
   });
 
-  it('gives the rule back to the user\'s Service when the policy goes', async () => {
+  it("gives the rule back to the user's Service when the policy goes", async () => {
     const ns = 'gw-release';
     const started = await startScenario(sandbox, gatewayAPI, ns);
     const created = await getCustom(sandbox, { ...ROUTES, namespace: ns, name: 'checkout' });
@@ -125,7 +169,12 @@ describe.skipIf(!present)('Gateway API HTTPRoute router', () => {
     await expect(started.router.setWeight(5)).rejects.toThrow();
     expect((await started.router.getWeight()).weight).toBe(0.5);
     await sandbox.client(CustomObjectsApi).deleteNamespacedCustomObject({ ...ROUTES, namespace: ns, name: 'checkout' });
-    await expect(started.router.getWeight()).rejects.toThrow(new RouterStateError({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` }));
-    expect(await started.router.prepare()).toEqual({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` });
+    await expect(started.router.getWeight()).rejects.toThrow(
+      new RouterStateError({ reason: 'RouteMissing', message: `HTTPRoute ${ns}/checkout does not exist` }),
+    );
+    expect(await started.router.prepare()).toEqual({
+      reason: 'RouteMissing',
+      message: `HTTPRoute ${ns}/checkout does not exist`,
+    });
   });
 });

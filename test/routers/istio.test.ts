@@ -1,12 +1,37 @@
-import { DestinationRule, type IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
-import { VirtualService, type IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import {
+  DestinationRule,
+  type IDestinationRule,
+} from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import {
+  VirtualService,
+  type IVirtualService,
+} from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter } from '../../src/adapters/routers/weighted.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { testSandbox, type Body } from '../support/sandbox.js';
-import { driftIsCorrected, expectOwnedServices, newTemplateMidStep, promote, releaseMidway, rollBack, startScenario, stepThrough, type RouterUnderTest } from './scenario.js';
-import { createApp, createCustom, createPolicy, editCustom, getCustom, installCrds, startCanary, thirdPartyCrdsPresent } from './support.js';
+import {
+  driftIsCorrected,
+  expectOwnedServices,
+  newTemplateMidStep,
+  promote,
+  releaseMidway,
+  rollBack,
+  startScenario,
+  stepThrough,
+  type RouterUnderTest,
+} from './scenario.js';
+import {
+  createApp,
+  createCustom,
+  createPolicy,
+  editCustom,
+  getCustom,
+  installCrds,
+  startCanary,
+  thirdPartyCrdsPresent,
+} from './support.js';
 
 const VS = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
 const DR = { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules' };
@@ -14,7 +39,9 @@ const DR = { group: 'networking.istio.io', version: 'v1', plural: 'destinationru
 /** The user's VirtualService, as Istio's traffic-shifting task writes one, with a second route Kubestead must not touch. */
 function userVirtualService(): Body {
   return {
-    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'checkout' },
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'checkout' },
     spec: {
       hosts: ['checkout'],
       http: [
@@ -53,10 +80,11 @@ const istio: RouterUnderTest = {
     const [primary, canary] = vs.spec.http[0].route;
     return { canary: canary.weight, primary: primary.weight };
   },
-  handEdit: (sandbox, namespace, canary, primary) => editCustom(sandbox, { ...VS, namespace, name: 'checkout' }, (vs) => {
-    vs.spec.http[0].route[0].weight = primary;
-    vs.spec.http[0].route[1].weight = canary;
-  }),
+  handEdit: (sandbox, namespace, canary, primary) =>
+    editCustom(sandbox, { ...VS, namespace, name: 'checkout' }, (vs) => {
+      vs.spec.http[0].route[0].weight = primary;
+      vs.spec.http[0].route[1].weight = canary;
+    }),
 };
 
 const present = thirdPartyCrdsPresent();
@@ -79,12 +107,21 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     await createApp(sandbox, 'istio-missing');
     const { ctx } = await createPolicy(sandbox, 'istio-missing', istio.trafficRouting);
     const router = createWeightedRouter('istio', ctx);
-    expect(await router.prepare()).toEqual({ reason: 'RouteMissing', message: 'VirtualService istio-missing/checkout does not exist' });
+    expect(await router.prepare()).toEqual({
+      reason: 'RouteMissing',
+      message: 'VirtualService istio-missing/checkout does not exist',
+    });
     const vs = userVirtualService();
     vs.spec.http[0].name = 'http-main';
     await createCustom(sandbox, { ...VS, namespace: 'istio-missing' }, vs);
-    expect(await router.prepare()).toEqual({ reason: 'RouteMissing', message: 'VirtualService istio-missing/checkout has no HTTP route named "http-primary" (routes: http-main, legacy)' });
-    await editCustom(sandbox, { ...VS, namespace: 'istio-missing', name: 'checkout' }, (live) => { live.spec.http[0].name = 'http-primary'; });
+    expect(await router.prepare()).toEqual({
+      reason: 'RouteMissing',
+      message:
+        'VirtualService istio-missing/checkout has no HTTP route named "http-primary" (routes: http-main, legacy)',
+    });
+    await editCustom(sandbox, { ...VS, namespace: 'istio-missing', name: 'checkout' }, (live) => {
+      live.spec.http[0].name = 'http-primary';
+    });
     expect(await router.prepare()).toBeNull();
   });
 
@@ -96,10 +133,15 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     const live = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
     expect(live.spec).toEqual(splitVirtualService(5, 995));
     expect(() => new VirtualService(asV1beta1(live) as IVirtualService).validate()).not.toThrow();
-    expect(await started.router.getWeight()).toEqual({ weight: 0.5, detail: 'VirtualService istio-promote/checkout: route "http-primary" canary 5/1000 (0.5%)' });
+    expect(await started.router.getWeight()).toEqual({
+      weight: 0.5,
+      detail: 'VirtualService istio-promote/checkout: route "http-primary" canary 5/1000 (0.5%)',
+    });
     await stepThrough(sandbox, istio, started, ns, [5, 50]);
     await promote(sandbox, started, ns);
-    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(splitVirtualService(0, 100));
+    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(
+      splitVirtualService(0, 100),
+    );
   });
 
   it('rolls a canary back from 0.5% to weight 0 on the live object', async () => {
@@ -107,7 +149,9 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     const started = await startScenario(sandbox, istio, ns);
     await stepThrough(sandbox, istio, started, ns, [0.1, 0.5]);
     await rollBack(started);
-    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(splitVirtualService(0, 100));
+    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(
+      splitVirtualService(0, 100),
+    );
   });
 
   it('sees a hand edit of the weights and corrects it', async () => {
@@ -119,22 +163,45 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
   it('with a DestinationRule, splits every HTTP route to the Service by subsets whose labels Kubestead sets', async () => {
     const ns = 'istio-subsets';
     await createApp(sandbox, ns);
-    const routing = { istio: { virtualService: { name: 'checkout' }, destinationRule: { name: 'checkout', stableSubsetName: 'stable', canarySubsetName: 'canary' } } };
+    const routing = {
+      istio: {
+        virtualService: { name: 'checkout' },
+        destinationRule: { name: 'checkout', stableSubsetName: 'stable', canarySubsetName: 'canary' },
+      },
+    };
     const { ctx } = await createPolicy(sandbox, ns, routing);
     const router = createWeightedRouter('istio', ctx);
     await createCustom(sandbox, { ...VS, namespace: ns }, userVirtualService());
-    expect(await router.prepare()).toEqual({ reason: 'RouteMissing', message: `DestinationRule ${ns}/checkout does not exist` });
-    const rule = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'checkout' }, spec: {
-      host: 'checkout', trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } },
-      subsets: [{ name: 'stable', labels: { version: 'v1' } }, { name: 'canary', labels: { version: 'v2' } }, { name: 'debug', labels: { debug: 'true' } }],
-    } };
+    expect(await router.prepare()).toEqual({
+      reason: 'RouteMissing',
+      message: `DestinationRule ${ns}/checkout does not exist`,
+    });
+    const rule = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'checkout' },
+      spec: {
+        host: 'checkout',
+        trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } },
+        subsets: [
+          { name: 'stable', labels: { version: 'v1' } },
+          { name: 'canary', labels: { version: 'v2' } },
+          { name: 'debug', labels: { debug: 'true' } },
+        ],
+      },
+    };
     await createCustom(sandbox, { ...DR, namespace: ns }, rule);
     const hash = await startCanary(sandbox, ns, 'shop/checkout:2');
     expect(await router.prepare()).toBeNull();
     const dr = await getCustom(sandbox, { ...DR, namespace: ns, name: 'checkout' });
-    expect(dr.spec).toEqual({ ...rule.spec, subsets: [
-      { name: 'stable', labels: { 'kubestead.io/role': 'primary' } }, { name: 'canary', labels: { 'pod-template-hash': hash } }, { name: 'debug', labels: { debug: 'true' } },
-    ] });
+    expect(dr.spec).toEqual({
+      ...rule.spec,
+      subsets: [
+        { name: 'stable', labels: { 'kubestead.io/role': 'primary' } },
+        { name: 'canary', labels: { 'pod-template-hash': hash } },
+        { name: 'debug', labels: { debug: 'true' } },
+      ],
+    });
     expect(() => new DestinationRule(asV1beta1(dr) as IDestinationRule).validate()).not.toThrow();
     await router.setWeight(0.5);
     const vs = await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' });
@@ -145,7 +212,10 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     ];
     expect(vs.spec).toEqual(expected);
     expect((await router.getWeight()).weight).toBe(0.5);
-    const canarySubsetHash = async (): Promise<unknown> => (await getCustom(sandbox, { ...DR, namespace: ns, name: 'checkout' })).spec.subsets[1].labels['pod-template-hash'];
+    const canarySubsetHash = async (): Promise<unknown> =>
+      (await getCustom(sandbox, { ...DR, namespace: ns, name: 'checkout' })).spec.subsets[1].labels[
+        'pod-template-hash'
+      ];
     await newTemplateMidStep(sandbox, { router, hash, ctx, owner: ctx.target.owner }, ns, canarySubsetHash);
     await rollBack({ router, hash, ctx, owner: ctx.target.owner });
   });
@@ -163,17 +233,27 @@ describe.skipIf(!present)('Istio VirtualService router', () => {
     });
   });
 
-  it('gives the route back to the user\'s Service when the policy goes', async () => {
+  it("gives the route back to the user's Service when the policy goes", async () => {
     const ns = 'istio-release';
     const started = await startScenario(sandbox, istio, ns);
     await releaseMidway(sandbox, istio, started, ns);
-    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(userVirtualService().spec);
+    expect((await getCustom(sandbox, { ...VS, namespace: ns, name: 'checkout' })).spec).toEqual(
+      userVirtualService().spec,
+    );
   });
 
   it('keeps the canary track on its ReplicaSet while it has traffic, and moves it once the weight is 0', async () => {
     const ns = 'istio-new-template';
     const started = await startScenario(sandbox, istio, ns);
     const core = sandbox.client(CoreV1Api);
-    await newTemplateMidStep(sandbox, started, ns, async () => (await core.readNamespacedService({ name: 'checkout-canary', namespace: ns })).spec?.selector?.['pod-template-hash']);
+    await newTemplateMidStep(
+      sandbox,
+      started,
+      ns,
+      async () =>
+        (await core.readNamespacedService({ name: 'checkout-canary', namespace: ns })).spec?.selector?.[
+          'pod-template-hash'
+        ],
+    );
   });
 });

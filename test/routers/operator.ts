@@ -34,18 +34,31 @@ export class OperatorWorld {
   constructor(readonly sandbox: Sandbox) {}
 
   async start(): Promise<void> {
-    const recorder: Recorder = { record: (entry) => { this.records.push(entry); return Promise.resolve({}); } };
+    const recorder: Recorder = {
+      record: (entry) => {
+        this.records.push(entry);
+        return Promise.resolve({});
+      },
+    };
     this.op = await startOperator({
-      kubeConfig: this.sandbox.kubeConfig(), clock: this.clock, logger: silentLogger, recorder, identity: 'router-test',
+      kubeConfig: this.sandbox.kubeConfig(),
+      clock: this.clock,
+      logger: silentLogger,
+      recorder,
+      identity: 'router-test',
       tuning: { relatedDelayMs: 0, shutdownGraceMs: 2000 },
       reconcilerFactory: (deps) => createTickReconciler(deps, { crash: () => undefined }),
     });
     // The controller waits for its caches in 100 ms sleeps of its clock; then every policy is due.
     const op = this.op;
-    await waitFor(async () => {
-      await this.clock.advance(100);
-      return op.ready();
-    }, 10_000, 'the operator to sync its caches');
+    await waitFor(
+      async () => {
+        await this.clock.advance(100);
+        return op.ready();
+      },
+      10_000,
+      'the operator to sync its caches',
+    );
     await this.clock.advance(100);
   }
 
@@ -61,10 +74,14 @@ export class OperatorWorld {
     const stopping = op.stop().then(() => {
       stopped = true;
     });
-    await waitFor(async () => {
-      if (!stopped) await this.clock.advance(500);
-      return stopped;
-    }, 20_000, 'the operator to stop');
+    await waitFor(
+      async () => {
+        if (!stopped) await this.clock.advance(500);
+        return stopped;
+      },
+      20_000,
+      'the operator to stop',
+    );
     await stopping;
     await Promise.all(this.stubs.splice(0).map((stub) => stub.close()));
   }
@@ -87,17 +104,28 @@ export class OperatorWorld {
   }
 
   async status(namespace: string): Promise<PolicyStatus> {
-    const policy: { status?: PolicyStatus } = await this.sandbox.client(CustomObjectsApi).getNamespacedCustomObject({ ...POLICIES, namespace, name: 'checkout' });
+    const policy: { status?: PolicyStatus } = await this.sandbox
+      .client(CustomObjectsApi)
+      .getNamespacedCustomObject({ ...POLICIES, namespace, name: 'checkout' });
     return policy.status ?? {};
   }
 
   /** Waits (real time, polling the API) until the policy's status satisfies `done`. */
-  async until(namespace: string, what: string, done: (s: PolicyStatus) => boolean, timeoutMs = 20_000): Promise<PolicyStatus> {
+  async until(
+    namespace: string,
+    what: string,
+    done: (s: PolicyStatus) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<PolicyStatus> {
     let last: PolicyStatus = {};
-    return waitFor(async () => {
-      last = await this.status(namespace);
-      return done(last) ? last : undefined;
-    }, timeoutMs, () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`);
+    return waitFor(
+      async () => {
+        last = await this.status(namespace);
+        return done(last) ? last : undefined;
+      },
+      timeoutMs,
+      () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`,
+    );
   }
 
   /**
@@ -115,17 +143,33 @@ export class OperatorWorld {
   }
 
   /** advanceUntil for a status. */
-  async advanceUntilStatus(namespace: string, what: string, done: (s: PolicyStatus) => boolean, firstMs = INTERVAL_MS): Promise<PolicyStatus> {
+  async advanceUntilStatus(
+    namespace: string,
+    what: string,
+    done: (s: PolicyStatus) => boolean,
+    firstMs = INTERVAL_MS,
+  ): Promise<PolicyStatus> {
     let last: PolicyStatus = {};
-    return this.advanceUntil(async () => {
-      last = await this.status(namespace);
-      return done(last) ? last : undefined;
-    }, () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`, firstMs);
+    return this.advanceUntil(
+      async () => {
+        last = await this.status(namespace);
+        return done(last) ? last : undefined;
+      },
+      () => `${namespace}: ${what}; status is ${JSON.stringify(last)}`,
+      firstMs,
+    );
   }
 
   /** `kubectl set image deployment/checkout <container>=<image>`. */
   async setImage(namespace: string, image: string, container = 'app'): Promise<void> {
-    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment({ namespace, name: 'checkout', body: { spec: { template: { spec: { containers: [{ name: container, image }] } } } } }, STRATEGIC);
+    await this.sandbox.client(AppsV1Api).patchNamespacedDeployment(
+      {
+        namespace,
+        name: 'checkout',
+        body: { spec: { template: { spec: { containers: [{ name: container, image }] } } } },
+      },
+      STRATEGIC,
+    );
   }
 
   /** Events Kubestead sent about the policy, oldest first: `Reason: message`. */
@@ -161,13 +205,27 @@ export function operatorWorld(): () => OperatorWorld {
 export async function createApp(sandbox: Sandbox, namespace: string): Promise<void> {
   await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const labels = { app: 'checkout' };
-  await sandbox.client(AppsV1Api).createNamespacedDeployment({ namespace, body: {
-    metadata: { name: 'checkout', labels },
-    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'shop/checkout:1', ports: [{ containerPort: 8080 }] }] } } },
-  } });
-  await sandbox.client(CoreV1Api).createNamespacedService({ namespace, body: {
-    metadata: { name: 'checkout' }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-  } });
+  await sandbox.client(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'checkout', labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'app', image: 'shop/checkout:1', ports: [{ containerPort: 8080 }] }] },
+        },
+      },
+    },
+  });
+  await sandbox.client(CoreV1Api).createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: 'checkout' },
+      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    },
+  });
 }
 
 /**
@@ -176,10 +234,16 @@ export async function createApp(sandbox: Sandbox, namespace: string): Promise<vo
  */
 export function policyOf(routerCase: RouterCase, prom: FakePrometheus): Manifest {
   return {
-    apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name: 'checkout' },
+    apiVersion: 'kubestead.io/v1alpha1',
+    kind: 'RolloutPolicy',
+    metadata: { name: 'checkout' },
     spec: {
-      targetRef: { kind: 'Deployment', name: 'checkout' }, interval: `${INTERVAL_MS / 1000}s`,
-      steps: [{ weight: 0.5, soak: `${SOAK_MS / 1000}s` }, { weight: 60, soak: `${SOAK_MS / 1000}s` }],
+      targetRef: { kind: 'Deployment', name: 'checkout' },
+      interval: `${INTERVAL_MS / 1000}s`,
+      steps: [
+        { weight: 0.5, soak: `${SOAK_MS / 1000}s` },
+        { weight: 60, soak: `${SOAK_MS / 1000}s` },
+      ],
       providers: { prom: { prometheus: { address: prom.url } } },
       checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
       trafficRouting: routerCase.trafficRouting,

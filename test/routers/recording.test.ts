@@ -15,7 +15,17 @@ describe('RecordingRouter', () => {
     await router.setWeight(1);
     await router.release();
     expect(router.liveWeight).toBe(0);
-    expect(router.trace).toEqual(['prepare', 'canaryReplicas', 'canaryReplicas', 'canaryReplicas', 'setWeight(0.5)', 'getWeight', 'finalize', 'setWeight(1)', 'release']);
+    expect(router.trace).toEqual([
+      'prepare',
+      'canaryReplicas',
+      'canaryReplicas',
+      'canaryReplicas',
+      'setWeight(0.5)',
+      'getWeight',
+      'finalize',
+      'setWeight(1)',
+      'release',
+    ]);
   });
 
   it('plays missing objects, drift, API failures and weights the router cannot give', async () => {

@@ -45,7 +45,13 @@ export async function startScenario(sandbox: Sandbox, rut: RouterUnderTest, name
 }
 
 /** Steps through `weights` as the actuator does: write, then read back the exact share and the live integers. */
-export async function stepThrough(sandbox: Sandbox, rut: RouterUnderTest, started: Started, namespace: string, weights: number[]): Promise<void> {
+export async function stepThrough(
+  sandbox: Sandbox,
+  rut: RouterUnderTest,
+  started: Started,
+  namespace: string,
+  weights: number[],
+): Promise<void> {
   for (const weight of weights) {
     await started.router.setWeight(weight);
     expect((await started.router.getWeight()).weight).toBe(weight);
@@ -72,7 +78,12 @@ export async function rollBack(started: Started): Promise<void> {
 }
 
 /** A hand edit is seen by getWeight (with the integers in its detail) and undone by setWeight. */
-export async function driftIsCorrected(sandbox: Sandbox, rut: RouterUnderTest, started: Started, namespace: string): Promise<void> {
+export async function driftIsCorrected(
+  sandbox: Sandbox,
+  rut: RouterUnderTest,
+  started: Started,
+  namespace: string,
+): Promise<void> {
   await started.router.setWeight(0.5);
   await rut.handEdit(sandbox, namespace, 30, 70);
   const drifted = await started.router.getWeight();
@@ -98,21 +109,33 @@ export async function expectOwnedServices(sandbox: Sandbox, started: Started, na
 }
 
 /** release(): Kubestead's Services are gone (the user's stays); the caller checks the user's objects. */
-export async function releaseMidway(sandbox: Sandbox, rut: RouterUnderTest, started: Started, namespace: string): Promise<void> {
+export async function releaseMidway(
+  sandbox: Sandbox,
+  rut: RouterUnderTest,
+  started: Started,
+  namespace: string,
+): Promise<void> {
   await stepThrough(sandbox, rut, started, namespace, [0.5]);
   await started.router.release!();
   const core = sandbox.client(CoreV1Api);
   for (const name of ['checkout-primary', 'checkout-canary']) {
     expect((await failureOf(core.readNamespacedService({ name, namespace }))).code).toBe(404);
   }
-  expect((await core.readNamespacedService({ name: 'checkout', namespace })).spec?.selector).toEqual({ app: 'checkout' });
+  expect((await core.readNamespacedService({ name: 'checkout', namespace })).spec?.selector).toEqual({
+    app: 'checkout',
+  });
 }
 
 /**
  * A new template while the canary has traffic: the canary track stays on its ReplicaSet until
  * the weight is back at 0; then prepare() moves it to the new one.
  */
-export async function newTemplateMidStep(sandbox: Sandbox, started: Started, namespace: string, pinned: () => Promise<unknown>): Promise<void> {
+export async function newTemplateMidStep(
+  sandbox: Sandbox,
+  started: Started,
+  namespace: string,
+  pinned: () => Promise<unknown>,
+): Promise<void> {
   await started.router.setWeight(0.5);
   const next = await startCanary(sandbox, namespace, 'shop/checkout:3');
   expect(await started.router.prepare()).toBeNull();

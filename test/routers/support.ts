@@ -1,8 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi,
-  type V1CustomResourceDefinition, type V1OwnerReference,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1CustomResourceDefinition,
+  type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { crdYaml } from '../../src/tools/gen/crd.js';
@@ -24,7 +28,9 @@ export const thirdPartyCrdsPresent = (): boolean => thirdPartyPresent('crds', 'r
 
 /** The RolloutPolicy CRD (policies own what routers create). */
 export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {
-  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+  await sandbox
+    .client(ApiextensionsV1Api)
+    .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
 }
 
 /** The RolloutPolicy CRD and the published router CRDs. */
@@ -49,27 +55,57 @@ export async function createApp(sandbox: Sandbox, namespace: string): Promise<vo
   await sandbox.client(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const apps = sandbox.client(AppsV1Api);
   const template = (labels: Record<string, string>, image: string) => ({
-    metadata: { labels }, spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+    metadata: { labels },
+    spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
   });
-  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'checkout' }, spec: { replicas: 1, selector: { matchLabels: APP_LABELS }, template: template(APP_LABELS, 'shop/checkout:1') } } });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'checkout' },
+      spec: { replicas: 1, selector: { matchLabels: APP_LABELS }, template: template(APP_LABELS, 'shop/checkout:1') },
+    },
+  });
   const primaryLabels = { ...APP_LABELS, 'kubestead.io/role': 'primary' };
-  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'checkout-primary' }, spec: { replicas: 2, selector: { matchLabels: primaryLabels }, template: template(primaryLabels, 'shop/checkout:1') } } });
-  await sandbox.client(CoreV1Api).createNamespacedService({ namespace, body: {
-    metadata: { name: 'checkout' },
-    spec: { selector: APP_LABELS, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-  } });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'checkout-primary' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: primaryLabels },
+        template: template(primaryLabels, 'shop/checkout:1'),
+      },
+    },
+  });
+  await sandbox.client(CoreV1Api).createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: 'checkout' },
+      spec: { selector: APP_LABELS, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    },
+  });
   await canaryHash(sandbox, namespace);
 }
 
 /** The pod-template-hash of the canary Deployment's newest ReplicaSet (waits for it). */
 export async function canaryHash(sandbox: Sandbox, namespace: string, image?: string): Promise<string> {
   const apps = sandbox.client(AppsV1Api);
-  return waitFor(async () => {
-    const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
-    const sets = (await apps.listNamespacedReplicaSet({ namespace })).items.filter((rs) => rs.metadata?.ownerReferences?.[0]?.uid === deployment.metadata?.uid);
-    const current = sets.find((rs) => rs.spec?.template?.spec?.containers[0]?.image === (image ?? deployment.spec?.template.spec?.containers[0]?.image));
-    return current?.metadata?.labels?.['pod-template-hash'];
-  }, 8000, 'the canary ReplicaSet');
+  return waitFor(
+    async () => {
+      const deployment = await apps.readNamespacedDeployment({ name: 'checkout', namespace });
+      const sets = (await apps.listNamespacedReplicaSet({ namespace })).items.filter(
+        (rs) => rs.metadata?.ownerReferences?.[0]?.uid === deployment.metadata?.uid,
+      );
+      const current = sets.find(
+        (rs) =>
+          rs.spec?.template?.spec?.containers[0]?.image ===
+          (image ?? deployment.spec?.template.spec?.containers[0]?.image),
+      );
+      return current?.metadata?.labels?.['pod-template-hash'];
+    },
+    8000,
+    'the canary ReplicaSet',
+  );
 }
 
 /** A new template on the target: a canary starts. Returns the new ReplicaSet's hash. */
@@ -83,20 +119,32 @@ export async function startCanary(sandbox: Sandbox, namespace: string, image: st
  * controller writes status concurrently, as a real one does.
  */
 async function setImage(apps: AppsV1Api, namespace: string, name: string, image: string): Promise<void> {
-  await readModifyWrite(() => apps.readNamespacedDeployment({ name, namespace }), (deployment) => {
-    deployment.spec!.template.spec!.containers[0]!.image = image;
-    return deployment;
-  }, (body) => apps.replaceNamespacedDeployment({ name, namespace, body }));
+  await readModifyWrite(
+    () => apps.readNamespacedDeployment({ name, namespace }),
+    (deployment) => {
+      deployment.spec!.template.spec!.containers[0]!.image = image;
+      return deployment;
+    },
+    (body) => apps.replaceNamespacedDeployment({ name, namespace, body }),
+  );
 }
 
 /** Promotion copies the canary template to primary. */
 export async function promotePrimary(sandbox: Sandbox, namespace: string, image: string): Promise<void> {
   const apps = sandbox.client(AppsV1Api);
   await setImage(apps, namespace, 'checkout-primary', image);
-  await waitFor(async () => {
-    const d = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
-    return d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
-  }, 8000, 'primary to run the new template');
+  await waitFor(
+    async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'checkout-primary', namespace });
+      return (
+        d.status?.updatedReplicas === 2 &&
+        d.status.readyReplicas === 2 &&
+        (d.status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)
+      );
+    },
+    8000,
+    'primary to run the new template',
+  );
 }
 
 export interface PolicyWorld {
@@ -105,13 +153,32 @@ export interface PolicyWorld {
 }
 
 /** A RolloutPolicy in the cluster (the owner of what routers create) and the router context for it. */
-export async function createPolicy(sandbox: Sandbox, namespace: string, trafficRouting: Record<string, unknown>, name = 'checkout'): Promise<PolicyWorld> {
-  const spec = { targetRef: { kind: 'Deployment', name: 'checkout' }, steps: [{ weight: 0.5 }, { weight: 5 }, { weight: 50 }], trafficRouting };
+export async function createPolicy(
+  sandbox: Sandbox,
+  namespace: string,
+  trafficRouting: Record<string, unknown>,
+  name = 'checkout',
+): Promise<PolicyWorld> {
+  const spec = {
+    targetRef: { kind: 'Deployment', name: 'checkout' },
+    steps: [{ weight: 0.5 }, { weight: 5 }, { weight: 50 }],
+    trafficRouting,
+  };
   const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({
-    group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace,
+    group: 'kubestead.io',
+    version: 'v1alpha1',
+    plural: 'rolloutpolicies',
+    namespace,
     body: { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name }, spec },
   })) as { metadata: { uid: string } };
-  const owner: V1OwnerReference = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false };
+  const owner: V1OwnerReference = {
+    apiVersion: 'kubestead.io/v1alpha1',
+    kind: 'RolloutPolicy',
+    name,
+    uid: created.metadata.uid,
+    controller: false,
+    blockOwnerDeletion: false,
+  };
   const ctx: RouterContext = {
     target: { namespace, canary: 'checkout', primary: 'checkout-primary', owner, spec: specSchema.parse(spec) },
     clients: kubeClients(sandbox.kubeConfig()),
@@ -138,10 +205,14 @@ export async function createCustom(sandbox: Sandbox, ref: Omit<CustomRef, 'name'
 
 /** A hand edit: read, change, write back (as `kubectl edit` would, and again after a conflict). */
 export async function editCustom(sandbox: Sandbox, ref: CustomRef, change: (object: Body) => void): Promise<void> {
-  await readModifyWrite(() => getCustom(sandbox, ref) as Promise<object>, (object) => {
-    change(object);
-    return object;
-  }, (body) => sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body }));
+  await readModifyWrite(
+    () => getCustom(sandbox, ref) as Promise<object>,
+    (object) => {
+      change(object);
+      return object;
+    },
+    (body) => sandbox.client(CustomObjectsApi).replaceNamespacedCustomObject({ ...ref, body }),
+  );
 }
 
 /** The selectors of Kubestead's two Services. */

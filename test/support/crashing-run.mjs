@@ -11,7 +11,9 @@ import { CRASH_POINTS } from '../../dist/runtime/tick/crash.js';
 const [at = '', ...args] = process.argv.slice(2);
 const [point, nth = '1'] = at.split(':');
 if (!CRASH_POINTS.includes(point) || !/^[1-9]\d*$/.test(nth)) {
-  console.error(`crashing-run: expected POINT[:NTH] with POINT one of ${CRASH_POINTS.join(', ')}, got ${JSON.stringify(at)}`);
+  console.error(
+    `crashing-run: expected POINT[:NTH] with POINT one of ${CRASH_POINTS.join(', ')}, got ${JSON.stringify(at)}`,
+  );
   process.exit(2);
 }
 let seen = 0;

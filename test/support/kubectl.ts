@@ -26,11 +26,17 @@ export interface Kubectl {
 export async function kubectlFor(sandbox: Sandbox, kubeconfig = sandbox.kubeconfigPath): Promise<Kubectl> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-kubectl-'));
   return {
-    run: (...args) => new Promise((resolve) => {
-      execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir } }, (error, stdout, stderr) => {
-        resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
-      });
-    }),
+    run: (...args) =>
+      new Promise((resolve) => {
+        execFile(
+          KUBECTL,
+          ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+          { timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir } },
+          (error, stdout, stderr) => {
+            resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
+          },
+        );
+      }),
     async file(name, text) {
       const path = join(dir, name);
       await writeFile(path, text);

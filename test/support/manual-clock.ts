@@ -1,6 +1,12 @@
 import type { Clock } from '../../src/lib/clock/clock.js';
 
-interface Sleeper { at: number; resolve: () => void; reject: (reason: unknown) => void; signal?: AbortSignal; onAbort?: () => void }
+interface Sleeper {
+  at: number;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
 
 /**
  * A clock that moves only when told: tests run a 5-minute soak by `advance(300_000)`, without waiting.
@@ -20,10 +26,16 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) { reject(signal.reason as Error); return; }
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
       const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve, reject, signal };
       if (signal) {
-        sleeper.onAbort = () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); reject(signal.reason as Error); };
+        sleeper.onAbort = () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason as Error);
+        };
         signal.addEventListener('abort', sleeper.onAbort, { once: true });
       }
       this.sleepers.push(sleeper);

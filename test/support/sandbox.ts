@@ -52,7 +52,12 @@ export async function failureOf(call: Promise<unknown>): Promise<{ code: number;
 }
 
 /** A raw HTTPS request to the sandbox (for what the typed clients cannot send). */
-export async function raw(sandbox: Sandbox, method: string, path: string, init: { body?: string | Buffer; contentType?: string; token?: string | null } = {}): Promise<{ status: number; body: Body; headers: Headers }> {
+export async function raw(
+  sandbox: Sandbox,
+  method: string,
+  path: string,
+  init: { body?: string | Buffer; contentType?: string; token?: string | null } = {},
+): Promise<{ status: number; body: Body; headers: Headers }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};

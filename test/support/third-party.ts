@@ -8,7 +8,10 @@ import { ROOT } from '../helpers.js';
  */
 export const THIRD_PARTY = {
   crds: { dir: resolve(ROOT, '..', 'shared', 'thirdparty-crds'), what: 'the Istio, Gateway API and SMI CRDs' },
-  pythonE2e: { dir: resolve(ROOT, '..', 'shared', 'thirdparty-python-e2e'), what: "the Kubernetes Python client's e2e suite" },
+  pythonE2e: {
+    dir: resolve(ROOT, '..', 'shared', 'thirdparty-python-e2e'),
+    what: "the Kubernetes Python client's e2e suite",
+  },
 } as const;
 
 /**

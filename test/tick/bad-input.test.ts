@@ -3,16 +3,20 @@ import { TerminalError } from '../../src/runtime/controller/reconciler.js';
 import { startFakePrometheus } from './fake-prometheus.js';
 import { scenario } from './scenario.js';
 
-
 const env = scenario();
 
 const spec = (extra: Record<string, unknown> = {}) => env.spec({ onMetricUnavailable: 'pause', ...extra });
 
 describe('bad input', () => {
-  it('an invalid policy: Ready=False with validate\'s messages, one InvalidPolicy Event, a terminal error, no action', async () => {
+  it("an invalid policy: Ready=False with validate's messages, one InvalidPolicy Event, a terminal error, no action", async () => {
     const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 2);
-    await f.applyPolicy(spec({ steps: [{ weight: 50 }, { weight: 20 }], checks: [{ name: 'errors', provider: 'nope', query: 'up', max: 1 }] }));
+    await f.applyPolicy(
+      spec({
+        steps: [{ weight: 50 }, { weight: 20 }],
+        checks: [{ name: 'errors', provider: 'nope', query: 'up', max: 1 }],
+      }),
+    );
     await expect(f.tick()).rejects.toBeInstanceOf(TerminalError);
     const ready = (await f.status()).conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'InvalidPolicy', observedGeneration: 1 });
@@ -30,7 +34,11 @@ describe('bad input', () => {
     await f.applyPolicy(spec());
     const result = await f.tick();
     expect(result.requeueAfterMs).toBe(10_000);
-    expect((await f.status()).conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'TargetMissing', message: `Deployment ${f.namespace}/app not found` });
+    expect((await f.status()).conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'TargetMissing',
+      message: `Deployment ${f.namespace}/app not found`,
+    });
     expect(await f.eventReasons()).toContain('TargetMissing');
     await f.createDeployment('app', 'app:1', 2);
     await f.settle();
@@ -45,13 +53,21 @@ describe('bad input', () => {
     await f.tick('other');
     const ready = (await f.status('other')).conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'TargetClaimed' });
-    expect(ready?.message).toBe(`Deployment ${f.namespace}/app is already managed by RolloutPolicy ${f.namespace}/app; a Deployment can have one policy`);
+    expect(ready?.message).toBe(
+      `Deployment ${f.namespace}/app is already managed by RolloutPolicy ${f.namespace}/app; a Deployment can have one policy`,
+    );
     expect((await f.deployment('app-primary')).metadata?.ownerReferences?.map((r) => r.name)).toEqual(['app']);
   });
 
   it('a missing Secret makes the check unavailable with a message naming it, never an advance; the value never leaves', async () => {
     const f = await env.fixture();
-    await f.startCanary(spec({ providers: { prom: { prometheus: { address: env.prom.url, bearerTokenSecretRef: { name: 'prom-token', key: 'token' } } } } }));
+    await f.startCanary(
+      spec({
+        providers: {
+          prom: { prometheus: { address: env.prom.url, bearerTokenSecretRef: { name: 'prom-token', key: 'token' } } },
+        },
+      }),
+    );
     await f.settle();
     await f.clock.advance(120_000);
     await f.tick();
@@ -60,7 +76,10 @@ describe('bad input', () => {
     expect(status.checks?.errors?.status).toBe('unavailable');
     expect(status.checks?.errors?.error).toContain(`secret ${f.namespace}/prom-token key "token": Secret not found`);
     const token = 'tok-SECRET-4f8a9b';
-    await f.core.createNamespacedSecret({ namespace: f.namespace, body: { metadata: { name: 'prom-token' }, stringData: { token } } });
+    await f.core.createNamespacedSecret({
+      namespace: f.namespace,
+      body: { metadata: { name: 'prom-token' }, stringData: { token } },
+    });
     await f.clock.advance(60_000);
     await f.tick();
     expect(await f.status()).toMatchObject({ phase: 'Progressing' });
@@ -81,7 +100,9 @@ describe('bad input', () => {
       const status = await f.status();
       expect(status).toMatchObject({ phase: 'Paused', currentStep: 0 });
       expect(status.checks?.errors?.error).toMatch(/^prometheus http:\/\/127\.0\.0\.1:\d+: .+/);
-      expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'Paused')?.message).toContain('errors is unavailable');
+      expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'Paused')?.message).toContain(
+        'errors is unavailable',
+      );
     } finally {
       await bad.close();
     }

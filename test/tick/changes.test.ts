@@ -7,7 +7,10 @@ const env = scenario();
 
 /** The writes (not GET) of the namespace's objects since a time, as `METHOD path`. */
 function writesIn(namespace: string, since: number): string[] {
-  return env.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`)).map((r) => `${r.method} ${r.path}`);
+  return env.sandbox.requests
+    .list({ since })
+    .filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}/`))
+    .map((r) => `${r.method} ${r.path}`);
 }
 
 const spec = (extra: Record<string, unknown> = {}) => env.spec(extra);
@@ -32,7 +35,10 @@ describe('changes of the target and the policy', () => {
   it('a change of the target replicas is a scale, not a release', async () => {
     const f = await env.fixture();
     await f.adoptedBy(spec(), 4);
-    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 6 } } }, MERGE);
+    await f.apps.patchNamespacedDeploymentScale(
+      { namespace: f.namespace, name: 'app', body: { spec: { replicas: 6 } } },
+      MERGE,
+    );
     await f.tick();
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(6);
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
@@ -42,12 +48,20 @@ describe('changes of the target and the policy', () => {
     await f.settle();
     await f.setImage('app:2');
     await f.tick();
-    await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: { spec: { replicas: 8 } } }, MERGE);
+    await f.apps.patchNamespacedDeploymentScale(
+      { namespace: f.namespace, name: 'app', body: { spec: { replicas: 8 } } },
+      MERGE,
+    );
     await f.clock.advance(10_000);
     await f.tick();
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(8);
     expect((await f.deployment('app')).spec?.replicas).toBe(2);
-    expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryReplicas: 2, effectiveWeight: 20 });
+    expect(await f.status()).toMatchObject({
+      phase: 'Progressing',
+      currentStep: 0,
+      canaryReplicas: 2,
+      effectiveWeight: 20,
+    });
   });
 
   it('an idle policy costs no API write per tick', async () => {
@@ -94,12 +108,23 @@ describe('changes of the target and the policy', () => {
     await f.settle();
     await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
     for (let i = 0; i < 20; i++) {
-      const gone = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(() => false, () => true);
+      const gone = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(
+        () => false,
+        () => true,
+      );
       if (gone) break;
       await f.tick();
       await f.settle();
     }
-    await waitFor(() => f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }).then(() => false, () => true), 5000, 'primary deleted');
+    await waitFor(
+      () =>
+        f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }).then(
+          () => false,
+          () => true,
+        ),
+      5000,
+      'primary deleted',
+    );
     const target = await f.deployment('app');
     expect(target.spec?.replicas).toBe(4);
     expect(imageOf(target)).toBe('app:2');
@@ -121,8 +146,12 @@ describe('changes of the target and the policy', () => {
     expect(status.phase).toBe('Succeeded');
     const reasons = await f.eventReasons();
     expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'WouldAdvance', 'WouldPromote']));
-    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(/^would have advanced to step 2\//);
-    expect(writesIn(f.namespace, since).filter((w) => !w.includes('/rolloutpolicies/') && !w.includes('/events'))).toEqual([]);
+    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'WouldAdvance')?.message).toMatch(
+      /^would have advanced to step 2\//,
+    );
+    expect(
+      writesIn(f.namespace, since).filter((w) => !w.includes('/rolloutpolicies/') && !w.includes('/events')),
+    ).toEqual([]);
     await expect(f.deployment('app-primary')).rejects.toThrow();
     expect((await f.deployment('app')).spec?.replicas).toBe(3);
     expect((await f.policy()).metadata?.finalizers ?? []).not.toContain('kubestead.io/finalizer');

@@ -16,7 +16,10 @@ describe('one clock: the metrics client of the tick runs on the operator clock',
         json(res, 429, { status: 'error', errorType: 'too_many_requests', error: 'slow down' }, { 'retry-after': '2' });
         return;
       }
-      json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '0.001'] }] } });
+      json(res, 200, {
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '0.001'] }] },
+      });
     });
   });
   afterAll(async () => prom.close());
@@ -31,10 +34,20 @@ describe('one clock: the metrics client of the tick runs on the operator clock',
     const before = prom.requests.length;
     await f.clock.advance(10_000);
     let finished = false;
-    const tick = f.tick().finally(() => { finished = true; });
-    await waitFor(() => prom.requests.length === before + 1 && f.clock.waiting === 1, 10_000, 'the client to wait out Retry-After on the clock');
+    const tick = f.tick().finally(() => {
+      finished = true;
+    });
+    await waitFor(
+      () => prom.requests.length === before + 1 && f.clock.waiting === 1,
+      10_000,
+      'the client to wait out Retry-After on the clock',
+    );
     await f.clock.advance(1_999);
-    expect({ finished, requests: prom.requests.length - before, waiting: f.clock.waiting }).toEqual({ finished: false, requests: 1, waiting: 1 });
+    expect({ finished, requests: prom.requests.length - before, waiting: f.clock.waiting }).toEqual({
+      finished: false,
+      requests: 1,
+      waiting: 1,
+    });
     await f.clock.advance(1);
     await tick;
     expect(prom.requests.length - before).toBe(2);

@@ -20,13 +20,27 @@ export async function startFakePrometheus(initial: number): Promise<FakePromethe
     const action = before;
     before = undefined;
     await action?.();
-    if (value === 'down') return json(res, 503, { status: 'error', errorType: 'unavailable', error: 'down for the test' });
+    if (value === 'down')
+      return json(res, 503, { status: 'error', errorType: 'unavailable', error: 'down for the test' });
     if (value === 'garbage') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>not prometheus</html>');
       return;
     }
-    json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] } });
+    json(res, 200, {
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] },
+    });
   });
-  return { server, url: server.url, set: (v) => { value = v; }, beforeNextAnswer: (action) => { before = action; }, close: () => server.close() };
+  return {
+    server,
+    url: server.url,
+    set: (v) => {
+      value = v;
+    },
+    beforeNextAnswer: (action) => {
+      before = action;
+    },
+    close: () => server.close(),
+  };
 }

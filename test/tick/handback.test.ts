@@ -12,10 +12,17 @@ const userService = (): V1Service => ({
   spec: { selector: { app: 'app' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
 });
 const userIngress = (): V1Ingress => {
-  const path = (p: string, service: string) => ({ path: p, pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } });
+  const path = (p: string, service: string) => ({
+    path: p,
+    pathType: 'Prefix',
+    backend: { service: { name: service, port: { number: 80 } } },
+  });
   return {
     metadata: { name: 'app', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' } },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'shop.example.com', http: { paths: [path('/app', 'app'), path('/static', 'static')] } }] },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [{ host: 'shop.example.com', http: { paths: [path('/app', 'app'), path('/static', 'static')] } }],
+    },
   };
 };
 
@@ -24,23 +31,39 @@ async function gone(call: Promise<unknown>): Promise<number> {
 }
 
 /** The routing as it stands: the canary Ingress's weight (404: absent), the Services, where the user's Ingress sends the app's path. */
-async function routingOf(f: TickFixture, networking: NetworkingV1Api): Promise<{ canaryWeight: string | number | undefined; services: string[]; userBackend: string | undefined }> {
-  const canary = await networking.readNamespacedIngress({ namespace: f.namespace, name: 'app-canary' }).catch(() => undefined);
-  const canaryWeight = canary ? canary.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight'] : await gone(networking.readNamespacedIngress({ namespace: f.namespace, name: 'app-canary' }));
-  const services = (await f.core.listNamespacedService({ namespace: f.namespace })).items.map((s) => s.metadata?.name ?? '').sort();
+async function routingOf(
+  f: TickFixture,
+  networking: NetworkingV1Api,
+): Promise<{ canaryWeight: string | number | undefined; services: string[]; userBackend: string | undefined }> {
+  const canary = await networking
+    .readNamespacedIngress({ namespace: f.namespace, name: 'app-canary' })
+    .catch(() => undefined);
+  const canaryWeight = canary
+    ? canary.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight']
+    : await gone(networking.readNamespacedIngress({ namespace: f.namespace, name: 'app-canary' }));
+  const services = (await f.core.listNamespacedService({ namespace: f.namespace })).items
+    .map((s) => s.metadata?.name ?? '')
+    .sort();
   const user = await networking.readNamespacedIngress({ namespace: f.namespace, name: 'app' });
   return { canaryWeight, services, userBackend: user.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name };
 }
 
 /** What a test compares of the user's Service: untouched means the same labels, spec and resourceVersion. */
-const shown = (service: V1Service) => ({ labels: service.metadata?.labels, spec: service.spec, resourceVersion: service.metadata?.resourceVersion });
+const shown = (service: V1Service) => ({
+  labels: service.metadata?.labels,
+  spec: service.spec,
+  resourceVersion: service.metadata?.resourceVersion,
+});
 const shownTarget = (target: V1Deployment) => ({ replicas: target.spec?.replicas, image: imageOf(target) });
 
 /** Deletes the policy and ticks (letting the sandbox's pods become ready) until its finalizer is removed. */
 async function deletePolicy(f: TickFixture): Promise<void> {
   await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
   for (let i = 0; i < 20; i++) {
-    const exists = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(() => true, () => false);
+    const exists = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(
+      () => true,
+      () => false,
+    );
     if (!exists) return;
     await f.tick();
     await f.settle();
@@ -49,7 +72,7 @@ async function deletePolicy(f: TickFixture): Promise<void> {
 }
 
 describe('hand-back on deletion releases what the router set up', () => {
-  it('ingress-nginx: the canary Ingress and Kubestead\'s Services are deleted, the user\'s Ingress and Service are as they were', async () => {
+  it("ingress-nginx: the canary Ingress and Kubestead's Services are deleted, the user's Ingress and Service are as they were", async () => {
     const f = await env.fixture();
     const networking = env.sandbox.client(NetworkingV1Api);
     await f.createDeployment('app', 'app:1', 4);
@@ -63,19 +86,28 @@ describe('hand-back on deletion releases what the router set up', () => {
     const progressing = await f.tickUntil((s) => (s.effectiveWeight ?? 0) > 0, 1000);
     expect(progressing).toMatchObject({ phase: 'Progressing', currentStep: 0, effectiveWeight: 20 });
     // Mid-canary: Kubestead's objects exist and the user's Ingress sends to app-primary.
-    expect(await routingOf(f, networking)).toEqual({ canaryWeight: '20', services: ['app', 'app-canary', 'app-primary'], userBackend: 'app-primary' });
+    expect(await routingOf(f, networking)).toEqual({
+      canaryWeight: '20',
+      services: ['app', 'app-canary', 'app-primary'],
+      userBackend: 'app-primary',
+    });
 
     await deletePolicy(f);
 
     expect(await routingOf(f, networking)).toEqual({ canaryWeight: 404, services: ['app'], userBackend: 'app' });
     expect(await gone(f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }))).toBe(404);
     const ingress = await networking.readNamespacedIngress({ namespace: f.namespace, name: 'app' });
-    expect({ spec: ingress.spec, annotations: ingress.metadata?.annotations }).toEqual({ spec: userIngress().spec, annotations: userIngress().metadata?.annotations });
-    expect(shown(await f.core.readNamespacedService({ namespace: f.namespace, name: 'app' }))).toEqual(shown(serviceBefore));
+    expect({ spec: ingress.spec, annotations: ingress.metadata?.annotations }).toEqual({
+      spec: userIngress().spec,
+      annotations: userIngress().metadata?.annotations,
+    });
+    expect(shown(await f.core.readNamespacedService({ namespace: f.namespace, name: 'app' }))).toEqual(
+      shown(serviceBefore),
+    );
     expect(shownTarget(await f.deployment('app'))).toEqual({ replicas: 4, image: 'app:2' });
   }, 60_000);
 
-  it('replica split: primary (the one object Kubestead made) is deleted, the user\'s Service is untouched', async () => {
+  it("replica split: primary (the one object Kubestead made) is deleted, the user's Service is untouched", async () => {
     const f = await env.fixture();
     await f.createDeployment('app', 'app:1', 3);
     await f.core.createNamespacedService({ namespace: f.namespace, body: userService() });
@@ -90,9 +122,13 @@ describe('hand-back on deletion releases what the router set up', () => {
     await deletePolicy(f);
 
     expect(await gone(f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }))).toBe(404);
-    const services = (await f.core.listNamespacedService({ namespace: f.namespace })).items.map((s) => s.metadata?.name);
+    const services = (await f.core.listNamespacedService({ namespace: f.namespace })).items.map(
+      (s) => s.metadata?.name,
+    );
     expect(services).toEqual(['app']);
-    expect((await f.core.readNamespacedService({ namespace: f.namespace, name: 'app' })).metadata?.resourceVersion).toBe(serviceBefore.metadata?.resourceVersion);
+    expect(
+      (await f.core.readNamespacedService({ namespace: f.namespace, name: 'app' })).metadata?.resourceVersion,
+    ).toBe(serviceBefore.metadata?.resourceVersion);
     expect(shownTarget(await f.deployment('app'))).toEqual({ replicas: 3, image: 'app:2' });
   });
 });

@@ -32,7 +32,13 @@ describe('lifecycle', () => {
     await f.setImage('app:2');
     await f.tick();
     const started = await f.status();
-    expect(started).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryWeight: 20, effectiveWeight: 20, canaryReplicas: 1 });
+    expect(started).toMatchObject({
+      phase: 'Progressing',
+      currentStep: 0,
+      canaryWeight: 20,
+      effectiveWeight: 20,
+      canaryReplicas: 1,
+    });
     expect((await f.deployment('app')).spec?.replicas).toBe(1);
     const done = await f.tickUntil((s) => s.phase === 'Succeeded', 30_000);
     expect(done.stableRevision).toBe(started.canaryRevision);

@@ -12,12 +12,22 @@ const env = scenario();
 let aliceConfig: string;
 
 beforeAll(async () => {
-  aliceConfig = await env.sandbox.addUser('alice-token-0123456789', { username: 'alice', groups: ['system:masters', 'system:authenticated'] });
+  aliceConfig = await env.sandbox.addUser('alice-token-0123456789', {
+    username: 'alice',
+    groups: ['system:masters', 'system:authenticated'],
+  });
 });
 
 /** Runs a command as alice; `kubectl kubestead …` finds bin/kubectl-kubestead on PATH. */
-async function asAlice(command: 'kubestead' | 'kubectl', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, KUBECONFIG: aliceConfig, PATH: `${resolve(ROOT, 'bin')}${delimiter}${process.env.PATH ?? ''}` };
+async function asAlice(
+  command: 'kubestead' | 'kubectl',
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    KUBECONFIG: aliceConfig,
+    PATH: `${resolve(ROOT, 'bin')}${delimiter}${process.env.PATH ?? ''}`,
+  };
   const file = command === 'kubestead' ? resolve(ROOT, 'bin/kubestead') : 'kubectl';
   try {
     const { stdout, stderr } = await run(file, args, { env });
@@ -50,7 +60,12 @@ describe('overrides', () => {
     await f.clock.advance(10_000);
     await f.tick();
     const status = await f.status();
-    expect(status).toMatchObject({ phase: 'Progressing', currentStep: 2, canaryWeight: 50, lastOverride: { action: 'resume', actor: 'alice' } });
+    expect(status).toMatchObject({
+      phase: 'Progressing',
+      currentStep: 2,
+      canaryWeight: 50,
+      lastOverride: { action: 'resume', actor: 'alice' },
+    });
     expect(await annotationOf(f)).toBeUndefined();
     const overridden = (await f.events('RolloutPolicy')).find((e) => e.reason === 'Overridden');
     expect(overridden?.message).toBe('resume by alice');
@@ -58,20 +73,30 @@ describe('overrides', () => {
     expect((await f.policy()).metadata?.generation).toBe(1);
   });
 
-  it('a write to the policy between the command\'s read and its write (a 409) is read again, checked again and set', async () => {
+  it("a write to the policy between the command's read and its write (a 409) is read again, checked again and set", async () => {
     const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
     await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
     // someone else (the operator's status write, a label by hand) changes the policy right after the command read it
     let labelled = false;
-    env.sandbox.faults.interleave({ method: 'GET', path: `/apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app` }, async () => {
-      await env.sandbox.client(CustomObjectsApi).patchNamespacedCustomObject(
-        { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace: f.namespace, name: 'app', body: { metadata: { labels: { team: 'shop' } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      labelled = true;
-    });
+    env.sandbox.faults.interleave(
+      { method: 'GET', path: `/apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app` },
+      async () => {
+        await env.sandbox.client(CustomObjectsApi).patchNamespacedCustomObject(
+          {
+            group: 'kubestead.io',
+            version: 'v1alpha1',
+            plural: 'rolloutpolicies',
+            namespace: f.namespace,
+            name: 'app',
+            body: { metadata: { labels: { team: 'shop' } } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        labelled = true;
+      },
+    );
     const resumed = await asAlice('kubestead', ['resume', 'app', '-n', f.namespace]);
     expect(labelled).toBe(true);
     expect(resumed).toMatchObject({ code: 0, stderr: '' });
@@ -102,7 +127,12 @@ describe('overrides', () => {
     await f.clock.advance(10_000);
     await f.tick();
     const status = await f.status();
-    expect(status).toMatchObject({ phase: 'RolledBack', canaryWeight: 0, effectiveWeight: 0, lastOverride: { action: 'abort', actor: 'alice' } });
+    expect(status).toMatchObject({
+      phase: 'RolledBack',
+      canaryWeight: 0,
+      effectiveWeight: 0,
+      lastOverride: { action: 'abort', actor: 'alice' },
+    });
     expect(status.lastDecision?.reasons[0]?.rule).toBe('override-abort');
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
     expect(imageOf(await f.deployment('app-primary'))).toBe('app:1');

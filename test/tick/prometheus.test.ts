@@ -21,12 +21,20 @@ describe.runIf(prometheusTestsEnabled())('with the real Prometheus', () => {
 
   const spec = (max: number) => ({
     interval: '5s',
-    steps: [{ weight: 20, soak: '5s' }, { weight: 50, soak: '5s' }],
+    steps: [
+      { weight: 20, soak: '5s' },
+      { weight: 50, soak: '5s' },
+    ],
     providers: { prom: { prometheus: { address: prom.url } } },
-    checks: [{
-      name: 'error-rate', provider: 'prom', max,
-      query: 'sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[30s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[30s]))',
-    }],
+    checks: [
+      {
+        name: 'error-rate',
+        provider: 'prom',
+        max,
+        query:
+          'sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[30s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[30s]))',
+      },
+    ],
   });
 
   // The controller's clock starts now and moves ahead of the wall clock by at most a few soaks, so
@@ -41,7 +49,9 @@ describe.runIf(prometheusTestsEnabled())('with the real Prometheus', () => {
     expect(imageOf(await f.deployment('app-primary'))).toBe('app:2');
     const advanced = (await f.events('RolloutPolicy')).filter((e) => e.reason === 'Advanced').map((e) => e.message);
     expect(advanced).toHaveLength(1);
-    expect(advanced[0]).toMatch(/^advanced to step 2\/2 \(weight 50%\): step 1\/2 soaked \d+(\.\d+)?s of 5s with every check in bounds$/);
+    expect(advanced[0]).toMatch(
+      /^advanced to step 2\/2 \(weight 50%\): step 1\/2 soaked \d+(\.\d+)?s of 5s with every check in bounds$/,
+    );
   });
 
   it('a breach rolls back within one tick: canary 0, primary unchanged, an Event with the value', async () => {

@@ -7,7 +7,14 @@ import { GROUP, imageOf, MERGE, type TickFixture } from './support.js';
 
 const env = scenario();
 
-const spec = () => env.spec({ steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }, { weight: 80, soak: '1m' }] });
+const spec = () =>
+  env.spec({
+    steps: [
+      { weight: 20, soak: '1m' },
+      { weight: 50, soak: '1m' },
+      { weight: 80, soak: '1m' },
+    ],
+  });
 
 /** Canary counts of 20, 50 and 80 % with 4 primary replicas. */
 const COUNTS = [1, 4, 16];
@@ -44,7 +51,13 @@ async function release(f: TickFixture): Promise<{ steps: number[]; crashes: numb
 
 describe('restart safety (in-process: throw at a boundary, a fresh reconciler ticks on)', () => {
   it.each<[CrashPoint, number]>([
-    ['after-record', 1], ['after-record', 2], ['after-actuate', 1], ['after-actuate', 2], ['after-actuate', 4], ['after-status', 3], ['after-status', 6],
+    ['after-record', 1],
+    ['after-record', 2],
+    ['after-actuate', 1],
+    ['after-actuate', 2],
+    ['after-actuate', 4],
+    ['after-status', 3],
+    ['after-status', 6],
   ])('a crash %s (#%i): no step repeated or skipped, the release completes', async (point, nth) => {
     const f = await env.fixture({ crash: throwingCrashHook(point, nth) });
     await f.adoptedBy(spec(), 4);
@@ -55,8 +68,13 @@ describe('restart safety (in-process: throw at a boundary, a fresh reconciler ti
     expect(imageOf(await f.deployment('app-primary'))).toBe('app:2');
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(4);
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
-    const advanced = (await f.events('RolloutPolicy')).filter((e) => e.reason === 'Advanced' || e.reason === 'Resumed').map((e) => e.message ?? '');
-    for (const step of ['2/3', '3/3']) expect(advanced.filter((m) => m.includes(`step ${step} `) || m.includes(`step ${step} (`)).length).toBeGreaterThanOrEqual(1);
+    const advanced = (await f.events('RolloutPolicy'))
+      .filter((e) => e.reason === 'Advanced' || e.reason === 'Resumed')
+      .map((e) => e.message ?? '');
+    for (const step of ['2/3', '3/3'])
+      expect(
+        advanced.filter((m) => m.includes(`step ${step} `) || m.includes(`step ${step} (`)).length,
+      ).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -67,10 +85,19 @@ describe('optimistic concurrency', () => {
     await f.settle();
     await f.clock.advance(60_000);
     const fired = env.sandbox.faults.fired;
-    env.sandbox.faults.inject({ method: 'PUT', path: new RegExp(`/namespaces/${f.namespace}/rolloutpolicies/app/status`), respond: 409 });
+    env.sandbox.faults.inject({
+      method: 'PUT',
+      path: new RegExp(`/namespaces/${f.namespace}/rolloutpolicies/app/status`),
+      respond: 409,
+    });
     await f.tick();
     expect(env.sandbox.faults.fired).toBe(fired + 1);
-    expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 1, canaryReplicas: 4, effectiveWeight: 50 });
+    expect(await f.status()).toMatchObject({
+      phase: 'Progressing',
+      currentStep: 1,
+      canaryReplicas: 4,
+      effectiveWeight: 50,
+    });
     expect((await f.deployment('app')).spec?.replicas).toBe(4);
     expect((await f.eventReasons()).filter((r) => r === 'Advanced')).toHaveLength(1);
   });
@@ -81,7 +108,10 @@ describe('optimistic concurrency', () => {
     await f.settle();
     await f.cache.refresh();
     // A label added by someone else after the cache was read: the status write of the tick conflicts.
-    await f.objects.patchNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app', body: { metadata: { labels: { team: 'shop' } } } }, MERGE);
+    await f.objects.patchNamespacedCustomObject(
+      { ...GROUP, namespace: f.namespace, name: 'app', body: { metadata: { labels: { team: 'shop' } } } },
+      MERGE,
+    );
     await f.clock.advance(60_000);
     await f.reconciler.reconcile({ namespace: f.namespace, name: 'app' }, new AbortController().signal);
     const policy = await f.policy();
@@ -96,7 +126,11 @@ describe('conflicts on /scale', () => {
     await f.startCanary(spec());
     await f.settle();
     await f.clock.advance(60_000);
-    env.sandbox.faults.inject({ method: 'PATCH', path: new RegExp(`/namespaces/${f.namespace}/deployments/app/scale`), respond: 409 });
+    env.sandbox.faults.inject({
+      method: 'PATCH',
+      path: new RegExp(`/namespaces/${f.namespace}/deployments/app/scale`),
+      respond: 409,
+    });
     const fired = env.sandbox.faults.fired;
     await f.tick();
     expect(env.sandbox.faults.fired).toBe(fired + 1);
@@ -108,11 +142,21 @@ describe('conflicts on /scale', () => {
 describe('an override and a crash', () => {
   it('an override consumed just before a crash is not applied again: its annotation is only removed', async () => {
     const f = await env.fixture();
-    await f.startCanary(env.spec({ steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { pause: {} }, { weight: 50, soak: '1m' }] }));
+    await f.startCanary(
+      env.spec({ steps: [{ weight: 20, soak: '1m' }, { pause: {} }, { pause: {} }, { weight: 50, soak: '1m' }] }),
+    );
     await f.settle();
     await f.tickUntil((s) => s.phase === 'Paused' && s.currentStep === 1, 60_000);
     const value = JSON.stringify({ action: 'resume', actor: 'bob', time: new Date(f.clock.now()).toISOString() });
-    await f.objects.patchNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app', body: { metadata: { annotations: { 'kubestead.io/override': value } } } }, MERGE);
+    await f.objects.patchNamespacedCustomObject(
+      {
+        ...GROUP,
+        namespace: f.namespace,
+        name: 'app',
+        body: { metadata: { annotations: { 'kubestead.io/override': value } } },
+      },
+      MERGE,
+    );
     f.build(throwingCrashHook('after-status'));
     await f.clock.advance(10_000);
     await expect(f.tick()).rejects.toBeInstanceOf(SimulatedCrash);

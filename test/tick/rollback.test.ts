@@ -99,10 +99,17 @@ describe('rollback', () => {
     env.sandbox.workloads?.crashLoop(f.namespace, 'app');
     await f.setImage('app:2');
     await f.tick();
-    await waitFor(async () => {
-      const pods = await f.core.listNamespacedPod({ namespace: f.namespace });
-      return pods.items.some((p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > 3 && !p.metadata?.labels?.['kubestead.io/role']);
-    }, 10_000, 'canary restarts above 3');
+    await waitFor(
+      async () => {
+        const pods = await f.core.listNamespacedPod({ namespace: f.namespace });
+        return pods.items.some(
+          (p) =>
+            (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > 3 && !p.metadata?.labels?.['kubestead.io/role'],
+        );
+      },
+      10_000,
+      'canary restarts above 3',
+    );
     await f.tick();
     await expectRolledBack(f);
     expect((await f.status()).lastDecision?.reasons.map((r) => r.rule)).toContain('pod-health');
@@ -121,6 +128,8 @@ describe('rollback', () => {
     await f.clock.advance(90_000);
     await f.tick();
     await expectRolledBack(f);
-    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'RolledBack')?.message).toContain('past progressDeadline 180s');
+    expect((await f.events('RolloutPolicy')).find((e) => e.reason === 'RolledBack')?.message).toContain(
+      'past progressDeadline 180s',
+    );
   });
 });

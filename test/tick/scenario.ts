@@ -7,7 +7,10 @@ import { fixture, tickSandbox, type FixtureOptions, type TickFixture } from './s
 export function checkedSpec(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     interval: '10s',
-    steps: [{ weight: 20, soak: '1m' }, { weight: 50, soak: '1m' }],
+    steps: [
+      { weight: 20, soak: '1m' },
+      { weight: 50, soak: '1m' },
+    ],
     providers: { prom: { prometheus: { address: url } } },
     checks: [{ name: 'errors', provider: 'prom', query: 'sum(rate(errors[1m]))', max: 0.05 }],
     ...extra,
@@ -38,8 +41,12 @@ export function scenario(): Scenario {
     return value;
   };
   return {
-    get sandbox() { return started(sandbox); },
-    get prom() { return started(prom); },
+    get sandbox() {
+      return started(sandbox);
+    },
+    get prom() {
+      return started(prom);
+    },
     spec: (extra = {}) => checkedSpec(started(prom).url, extra),
     fixture: (options = {}) => fixture(started(sandbox), options),
   };

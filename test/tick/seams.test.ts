@@ -32,7 +32,11 @@ describe('the recorder seam (write-ahead)', () => {
     const advance = recorder.records.find((r) => r.kind === 'decision');
     expect(advance?.decision).toMatchObject({ action: 'advance', step: 0, nextStep: 1 });
     expect(advance?.snapshot?.checks.errors).toMatchObject({ status: 'ok', value: 0.001 });
-    expect(advance?.snapshot?.rollout).toMatchObject({ step: 0, stepElapsedSeconds: 60, canary: { desiredReplicas: 1, readyReplicas: 1 } });
+    expect(advance?.snapshot?.rollout).toMatchObject({
+      step: 0,
+      stepElapsedSeconds: 60,
+      canary: { desiredReplicas: 1, readyReplicas: 1 },
+    });
     expect(recorder.records.map((r) => r.kind)).toEqual(['event', 'event', 'decision']);
     expect((await f.status()).audit).toEqual({ head: `h${recorder.records.length}`, seq: recorder.records.length });
   });
@@ -47,7 +51,10 @@ describe('the recorder seam (write-ahead)', () => {
     await f.tick();
     const held = await f.status();
     expect(held).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryReplicas: 1 });
-    expect(held.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'RecordRefused' });
+    expect(held.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'RecordRefused',
+    });
     expect((await f.deployment('app')).spec?.replicas).toBe(1);
     env.prom.set(0.4);
     await f.clock.advance(10_000);
@@ -75,7 +82,11 @@ describe('routers', () => {
     await f.startCanary(spec({ steps: [{ weight: 5, soak: '1m' }] }));
     const status = await f.status();
     expect(status).toMatchObject({ canaryWeight: 5, effectiveWeight: 20 });
-    expect(status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'WeightDrift', message: 'weight 5% asked, replicas routing gives 20% (replicas: 1 canary, 4 primary)' });
+    expect(status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'WeightDrift',
+      message: 'weight 5% asked, replicas routing gives 20% (replicas: 1 canary, 4 primary)',
+    });
     expect(await f.eventReasons()).toContain('WeightDrift');
   });
 });
@@ -91,7 +102,10 @@ describe('shadow to active', () => {
     await f.tick();
     const shadowed = await f.status();
     expect(shadowed).toMatchObject({ phase: 'Progressing', currentStep: 0 });
-    await f.objects.patchNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app', body: { spec: { mode: 'active' } } }, MERGE);
+    await f.objects.patchNamespacedCustomObject(
+      { ...GROUP, namespace: f.namespace, name: 'app', body: { spec: { mode: 'active' } } },
+      MERGE,
+    );
     await f.settle();
     const adopted = await f.tickUntil((s) => s.phase === 'Idle', 1000);
     expect(adopted.stableRevision).toBe(shadowed.canaryRevision);
@@ -103,7 +117,10 @@ describe('shadow to active', () => {
 describe('the Kubernetes SecretReader', () => {
   it('GETs the named Secret once while cached, never lists; errors name the Secret and key, never a value', async () => {
     const f = await env.fixture();
-    await f.core.createNamespacedSecret({ namespace: f.namespace, body: { metadata: { name: 'creds' }, stringData: { token: 'v4lue-XYZ' } } });
+    await f.core.createNamespacedSecret({
+      namespace: f.namespace,
+      body: { metadata: { name: 'creds' }, stringData: { token: 'v4lue-XYZ' } },
+    });
     const reader = kubernetesSecretReader(kubeClients(env.sandbox.kubeConfig()), { clock: f.clock, ttlMs: 30_000 });
     const since = Date.now();
     expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
@@ -112,7 +129,9 @@ describe('the Kubernetes SecretReader', () => {
     expect(missingKey).toBeInstanceOf(SecretUnavailableError);
     expect((missingKey as Error).message).toBe(`secret ${f.namespace}/creds key "nope": no such key in the Secret`);
     const reads = () => env.sandbox.requests.list({ since }).filter((r) => r.path.includes('/secrets'));
-    expect(reads().map((r) => `${r.method} ${r.path}`)).toEqual([`GET /api/v1/namespaces/${f.namespace}/secrets/creds`]);
+    expect(reads().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /api/v1/namespaces/${f.namespace}/secrets/creds`,
+    ]);
     await f.clock.advance(30_000);
     await reader.read(f.namespace, { name: 'creds', key: 'token' });
     expect(reads()).toHaveLength(2);

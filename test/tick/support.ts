@@ -1,6 +1,15 @@
 import {
-  ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type CoreV1Event, type V1CustomResourceDefinition, type V1Deployment, type V1Pod, type V1ReplicaSet,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+  type V1Pod,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
@@ -40,16 +49,23 @@ export class ListingCache implements ClusterCache {
   private podList: V1Pod[] = [];
   private eventList: CoreV1Event[] = [];
 
-  constructor(private readonly sandbox: Sandbox, private readonly namespace: string) {}
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly namespace: string,
+  ) {}
 
   async refresh(): Promise<void> {
     const apps = this.sandbox.client(AppsV1Api);
     const core = this.sandbox.client(CoreV1Api);
     const ns = this.namespace;
     const [policies, deployments, rs, pods, events] = await Promise.all([
-      this.sandbox.client(CustomObjectsApi).listNamespacedCustomObject({ ...GROUP, namespace: ns }) as Promise<{ items: PolicyObject[] }>,
-      apps.listNamespacedDeployment({ namespace: ns }), apps.listNamespacedReplicaSet({ namespace: ns }),
-      core.listNamespacedPod({ namespace: ns }), core.listNamespacedEvent({ namespace: ns }),
+      this.sandbox.client(CustomObjectsApi).listNamespacedCustomObject({ ...GROUP, namespace: ns }) as Promise<{
+        items: PolicyObject[];
+      }>,
+      apps.listNamespacedDeployment({ namespace: ns }),
+      apps.listNamespacedReplicaSet({ namespace: ns }),
+      core.listNamespacedPod({ namespace: ns }),
+      core.listNamespacedEvent({ namespace: ns }),
     ]);
     this.policies = policies.items.map((p) => ({ ...p, apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy' }));
     this.deployments = deployments.items;
@@ -75,7 +91,12 @@ export class ListingCache implements ClusterCache {
   }
 
   events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[] {
-    return this.eventList.filter((e) => e.metadata?.namespace === namespace && e.involvedObject.kind === involved.kind && e.involvedObject.name === involved.name);
+    return this.eventList.filter(
+      (e) =>
+        e.metadata?.namespace === namespace &&
+        e.involvedObject.kind === involved.kind &&
+        e.involvedObject.name === involved.name,
+    );
   }
 
   synced(): boolean {
@@ -87,10 +108,18 @@ export class ListingCache implements ClusterCache {
 export class RecordingObserver implements TickObserver {
   decisions: string[] = [];
   ticks = 0;
-  decision(action: string, mode: string): void { this.decisions.push(`${mode}:${action}`); }
-  tick(): void { this.ticks++; }
-  measurement(): void { /* counted elsewhere */ }
-  phase(): void { /* not asserted here */ }
+  decision(action: string, mode: string): void {
+    this.decisions.push(`${mode}:${action}`);
+  }
+  tick(): void {
+    this.ticks++;
+  }
+  measurement(): void {
+    /* counted elsewhere */
+  }
+  phase(): void {
+    /* not asserted here */
+  }
 }
 
 export interface FixtureOptions {
@@ -117,15 +146,24 @@ export class TickFixture {
   reconciler: Reconciler;
   readonly deps: OperatorDeps;
 
-  constructor(readonly sandbox: Sandbox, readonly namespace: string, options: FixtureOptions) {
+  constructor(
+    readonly sandbox: Sandbox,
+    readonly namespace: string,
+    options: FixtureOptions,
+  ) {
     this.clock = new ManualClock(options.start ?? Date.now());
     this.cache = new ListingCache(sandbox, namespace);
     this.apps = sandbox.client(AppsV1Api);
     this.core = sandbox.client(CoreV1Api);
     this.objects = sandbox.client(CustomObjectsApi);
     this.deps = {
-      cache: this.cache, clients: kubeClients(sandbox.kubeConfig()), clock: this.clock, logger: silentLogger,
-      recorder: options.recorder ?? nullRecorder, observer: this.observer, identity: 'test-controller',
+      cache: this.cache,
+      clients: kubeClients(sandbox.kubeConfig()),
+      clock: this.clock,
+      logger: silentLogger,
+      recorder: options.recorder ?? nullRecorder,
+      observer: this.observer,
+      identity: 'test-controller',
     };
     this.reconciler = this.build(options.crash);
   }
@@ -133,7 +171,10 @@ export class TickFixture {
   /** A fresh reconciler (a restarted controller): nothing carried over but the cluster. */
   build(crash?: CrashHook): Reconciler {
     const secrets = kubernetesSecretReader(this.deps.clients, { clock: this.clock });
-    this.reconciler = createTickReconciler(this.deps, { crash: crash ?? (() => undefined), gather: { metrics: this.metrics, secrets } });
+    this.reconciler = createTickReconciler(this.deps, {
+      crash: crash ?? (() => undefined),
+      gather: { metrics: this.metrics, secrets },
+    });
     return this.reconciler;
   }
 
@@ -142,29 +183,48 @@ export class TickFixture {
     return this.reconciler.reconcile({ namespace: this.namespace, name }, new AbortController().signal);
   }
 
-  async createDeployment(name: string, image: string, replicas = 4, labels: Record<string, string> = { app: name }): Promise<V1Deployment> {
+  async createDeployment(
+    name: string,
+    image: string,
+    replicas = 4,
+    labels: Record<string, string> = { app: name },
+  ): Promise<V1Deployment> {
     return this.apps.createNamespacedDeployment({
       namespace: this.namespace,
       body: {
         metadata: { name, labels },
-        spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } } },
+        spec: {
+          replicas,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } },
+        },
       },
     });
   }
 
   async applyPolicy(spec: Record<string, unknown>, name = 'app'): Promise<void> {
     await this.objects.createNamespacedCustomObject({
-      ...GROUP, namespace: this.namespace,
-      body: { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', metadata: { name }, spec: { targetRef: { kind: 'Deployment', name: 'app' }, ...spec } },
+      ...GROUP,
+      namespace: this.namespace,
+      body: {
+        apiVersion: 'kubestead.io/v1alpha1',
+        kind: 'RolloutPolicy',
+        metadata: { name },
+        spec: { targetRef: { kind: 'Deployment', name: 'app' }, ...spec },
+      },
     });
   }
 
   async policy(name = 'app'): Promise<PolicyObject> {
-    return (await this.objects.getNamespacedCustomObject({ ...GROUP, namespace: this.namespace, name })) as PolicyObject;
+    return (await this.objects.getNamespacedCustomObject({
+      ...GROUP,
+      namespace: this.namespace,
+      name,
+    })) as PolicyObject;
   }
 
   async status(name = 'app'): Promise<PolicyStatus> {
-    return ((await this.policy(name)).status ?? {});
+    return (await this.policy(name)).status ?? {};
   }
 
   deployment(name: string): Promise<V1Deployment> {
@@ -172,13 +232,22 @@ export class TickFixture {
   }
 
   async setImage(image: string, name = 'app'): Promise<void> {
-    await this.apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } }, STRATEGIC);
+    await this.apps.patchNamespacedDeployment(
+      {
+        namespace: this.namespace,
+        name,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+      },
+      STRATEGIC,
+    );
   }
 
   /** Events of an object, oldest first. */
   async events(kind: string, name = 'app'): Promise<CoreV1Event[]> {
     const list = await this.core.listNamespacedEvent({ namespace: this.namespace });
-    return list.items.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name && e.source?.component === 'kubestead');
+    return list.items.filter(
+      (e) => e.involvedObject.kind === kind && e.involvedObject.name === name && e.source?.component === 'kubestead',
+    );
   }
 
   async eventReasons(kind = 'RolloutPolicy', name = 'app'): Promise<string[]> {
@@ -187,10 +256,14 @@ export class TickFixture {
 
   /** Waits until every Deployment of the namespace has rolled out (the sandbox's pods are ready). */
   async settle(): Promise<void> {
-    await waitFor(async () => {
-      const list = await this.apps.listNamespacedDeployment({ namespace: this.namespace });
-      return list.items.every((d) => rolledOut(d));
-    }, 10_000, 'deployments to roll out');
+    await waitFor(
+      async () => {
+        const list = await this.apps.listNamespacedDeployment({ namespace: this.namespace });
+        return list.items.every((d) => rolledOut(d));
+      },
+      10_000,
+      'deployments to roll out',
+    );
   }
 
   /** Ticks, settles and moves the clock by `stepMs` until `done` holds on status (at most `max` ticks). */
@@ -230,7 +303,9 @@ export class TickFixture {
 /** A sandbox with the RolloutPolicy CRD and a namespace, for one test file. */
 export async function tickSandbox(): Promise<Sandbox> {
   const sandbox = await testSandbox();
-  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+  await sandbox
+    .client(ApiextensionsV1Api)
+    .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
   return sandbox;
 }
 

@@ -79,7 +79,15 @@ function allocateClusterIp(spec: Obj, old: KObject | undefined): void {
 const defaultService: Defaulter = (o, old) => {
   const spec = obj(o, 'spec');
   allocateClusterIp(spec, old);
-  Object.assign(spec, { type: 'ClusterIP', sessionAffinity: 'None', clusterIPs: [spec.clusterIP], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ...spec });
+  Object.assign(spec, {
+    type: 'ClusterIP',
+    sessionAffinity: 'None',
+    clusterIPs: [spec.clusterIP],
+    ipFamilies: ['IPv4'],
+    ipFamilyPolicy: 'SingleStack',
+    internalTrafficPolicy: 'Cluster',
+    ...spec,
+  });
   const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
   for (const p of ports) Object.assign(p, { protocol: 'TCP', targetPort: p.port, ...p });
 };
@@ -110,12 +118,20 @@ function containerCauses(spec: Obj, path: string): StatusCause[] {
   const containers = spec.containers;
   const seen = new Set<string>();
   if (!Array.isArray(containers) || containers.length === 0) required(causes, `${path}.containers`);
-  else containers.forEach((c, i) => {
-    if (!isRecord(c) || typeof c.name !== 'string' || c.name === '') required(causes, `${path}.containers[${i}].name`);
-    else if (seen.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', field: `${path}.containers[${i}].name`, message: `Duplicate value: ${JSON.stringify(c.name)}` });
-    else seen.add(c.name);
-    if (!isRecord(c) || typeof c.image !== 'string' || c.image === '') required(causes, `${path}.containers[${i}].image`);
-  });
+  else
+    containers.forEach((c, i) => {
+      if (!isRecord(c) || typeof c.name !== 'string' || c.name === '')
+        required(causes, `${path}.containers[${i}].name`);
+      else if (seen.has(c.name))
+        causes.push({
+          reason: 'FieldValueDuplicate',
+          field: `${path}.containers[${i}].name`,
+          message: `Duplicate value: ${JSON.stringify(c.name)}`,
+        });
+      else seen.add(c.name);
+      if (!isRecord(c) || typeof c.image !== 'string' || c.image === '')
+        required(causes, `${path}.containers[${i}].image`);
+    });
   return causes;
 }
 
@@ -127,17 +143,36 @@ function isZero(value: unknown): boolean {
 function strategyCauses(spec: Obj): StatusCause[] {
   const strategy = isRecord(spec.strategy) ? spec.strategy : {};
   const ru = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : undefined;
-  if (strategy.type === 'Recreate' && ru) return [{ reason: 'FieldValueForbidden', field: 'spec.strategy.rollingUpdate', message: 'Forbidden: may not be specified when strategy `type` is \'Recreate\'' }];
+  if (strategy.type === 'Recreate' && ru)
+    return [
+      {
+        reason: 'FieldValueForbidden',
+        field: 'spec.strategy.rollingUpdate',
+        message: "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+      },
+    ];
   if (!ru || !isZero(ru.maxSurge) || !isZero(ru.maxUnavailable)) return [];
-  return [{ reason: 'FieldValueInvalid', field: 'spec.strategy.rollingUpdate.maxUnavailable', message: `Invalid value: ${JSON.stringify(String(ru.maxUnavailable))}: may not be 0 when \`maxSurge\` is 0` }];
+  return [
+    {
+      reason: 'FieldValueInvalid',
+      field: 'spec.strategy.rollingUpdate.maxUnavailable',
+      message: `Invalid value: ${JSON.stringify(String(ru.maxUnavailable))}: may not be 0 when \`maxSurge\` is 0`,
+    },
+  ];
 }
 
 function selectorCauses(spec: Obj, template: Obj): StatusCause[] {
   const causes: StatusCause[] = [];
-  const labels = isRecord(template.metadata) ? (template.metadata.labels as Record<string, string> | undefined) : undefined;
+  const labels = isRecord(template.metadata)
+    ? (template.metadata.labels as Record<string, string> | undefined)
+    : undefined;
   if (!isRecord(spec.selector)) required(causes, 'spec.selector');
   else if (!matchesLabelSelector(spec.selector, labels)) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\`` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.template.metadata.labels',
+      message: `Invalid value: ${JSON.stringify(labels ?? {})}: \`selector\` does not match template \`labels\``,
+    });
   }
   return causes;
 }
@@ -148,10 +183,18 @@ const validateWorkload: Validator = (o, old) => {
   const template = isRecord(spec.template) ? spec.template : {};
   const causes = selectorCauses(spec, template);
   if (old && isRecord(old.spec) && !jsonEqual(old.spec.selector, spec.selector)) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.selector',
+      message: `Invalid value: ${JSON.stringify(spec.selector)}: field is immutable`,
+    });
   }
   if (typeof spec.replicas === 'number' && spec.replicas < 0) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.replicas',
+      message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0`,
+    });
   }
   causes.push(...containerCauses(isRecord(template.spec) ? template.spec : {}, 'spec.template.spec'));
   if (o.kind === 'Deployment') causes.push(...strategyCauses(spec));

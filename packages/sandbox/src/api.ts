@@ -2,7 +2,13 @@ import { DEFAULTERS, VALIDATORS } from './admission.js';
 import { checkDecodable } from './decode-rules.js';
 import { eventCauses } from './event-rules.js';
 import { pruneBuiltin } from './known-fields.js';
-import { annotationSizeCauses, dataSizeCauses, MAX_STORED_BYTES, ownerReferenceCauses, storedBytes } from './meta-rules.js';
+import {
+  annotationSizeCauses,
+  dataSizeCauses,
+  MAX_STORED_BYTES,
+  ownerReferenceCauses,
+  storedBytes,
+} from './meta-rules.js';
 import { SYSTEM_USER, type UserInfo } from './auth.js';
 import { celCauses } from './cel.js';
 import { crdCauses, crdStatus, crdToType, crdValidations } from './crds.js';
@@ -13,13 +19,30 @@ import { validateAgainstSchema } from './schema-validate.js';
 import { listObjects, type ListQuery } from './listing.js';
 import { checkNoNewFinalizers, checkPreconditions, type DeleteOptions, finalizersFor } from './deletion.js';
 import {
-  ApiError, alreadyExists, badRequest, conflict, failure, forbidden, invalid, methodNotAllowed, notFound, type StatusCause,
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  failure,
+  forbidden,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  type StatusCause,
 } from './status.js';
 import type { Store } from './store.js';
 import { clone, isRecord, type KObject } from './types.js';
 import { metadataCauses, type NameRule } from './validation.js';
 import {
-  atVersion, checkBody, storedVersion, hasFinalizers, newUid, randomSuffix, sameObject, specChanged, withResourceVersion,
+  atVersion,
+  checkBody,
+  storedVersion,
+  hasFinalizers,
+  newUid,
+  randomSuffix,
+  sameObject,
+  specChanged,
+  withResourceVersion,
 } from './objects.js';
 
 export interface Caller {
@@ -36,7 +59,6 @@ export interface WriteOptions {
 }
 
 export type { ListQuery } from './listing.js';
-
 
 export type Subresource = 'status' | undefined;
 
@@ -78,8 +100,10 @@ function builtinCauses(w: Admission): StatusCause[] {
   const { type, object, old } = w;
   const causes = [...ownerReferenceCauses(object), ...annotationSizeCauses(object)];
   if (!type.builtin) return causes;
-  if (type.group === '' && (type.kind === 'ConfigMap' || type.kind === 'Secret')) causes.push(...dataSizeCauses(type.kind, object));
-  if (type.kind === 'Event') causes.push(...eventCauses(object, { coreApi: type.group === '', create: old === undefined }));
+  if (type.group === '' && (type.kind === 'ConfigMap' || type.kind === 'Secret'))
+    causes.push(...dataSizeCauses(type.kind, object));
+  if (type.kind === 'Event')
+    causes.push(...eventCauses(object, { coreApi: type.group === '', create: old === undefined }));
   return causes;
 }
 
@@ -87,10 +111,20 @@ function builtinCauses(w: Admission): StatusCause[] {
 function checkUpdateVersion(type: ResourceType, rv: string | undefined, old: KObject, caller: Caller): void {
   const name = old.metadata.name ?? '';
   if ((rv === undefined || rv === '') && !caller.system && !allowsUnconditionalUpdate(type)) {
-    throw invalid({ kind: type.kind, group: type.group, name }, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+    throw invalid({ kind: type.kind, group: type.group, name }, [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.resourceVersion',
+        message: 'Invalid value: 0x0: must be specified for an update',
+      },
+    ]);
   }
   if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
-    throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    throw conflict(
+      type,
+      name,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
   }
 }
 
@@ -107,10 +141,16 @@ export class Api {
   /** Set when a kubelet finishes graceful deletions: deleted pods are Terminating for their grace period. */
   gracefulPods = false;
 
-  constructor(readonly registry: Registry, readonly store: Store, private readonly clock: () => Date = () => new Date()) {}
+  constructor(
+    readonly registry: Registry,
+    readonly store: Store,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   now(): string {
-    return this.clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.clock()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 
   get(type: ResourceType, namespace: string | undefined, name: string, version = type.versions[0] ?? ''): KObject {
@@ -123,7 +163,12 @@ export class Api {
     return this.store.get(storageKey(type), type.namespaced ? namespace : undefined, name);
   }
 
-  list(type: ResourceType, namespace: string | undefined, query: ListQuery = {}, version = type.versions[0] ?? ''): KObject {
+  list(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: ListQuery = {},
+    version = type.versions[0] ?? '',
+  ): KObject {
     return listObjects(this.store, { type, namespace: type.namespaced ? namespace : undefined, version }, query);
   }
 
@@ -134,7 +179,13 @@ export class Api {
     const object = checkBody(type, version, clone(body));
     checkDecodable(type, version, object);
     if (object.metadata.resourceVersion && !caller.system) {
-      throw new ApiError(failure(500, 'InternalError', 'Internal error occurred: resourceVersion should not be set on objects to be created'));
+      throw new ApiError(
+        failure(
+          500,
+          'InternalError',
+          'Internal error occurred: resourceVersion should not be set on objects to be created',
+        ),
+      );
     }
     this.placeNamespace(type, at.namespace, object);
     this.initMetadata(type, object);
@@ -148,7 +199,8 @@ export class Api {
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (meta.name && this.find(type, meta.namespace, meta.name)) throw alreadyExists(type, meta.name);
     Object.assign(meta, { uid: newUid(), creationTimestamp: this.now(), generation: 1 });
-    for (const key of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'] as const) delete meta[key];
+    for (const key of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'] as const)
+      delete meta[key];
     if (!type.generation) delete meta.generation;
   }
 
@@ -159,18 +211,30 @@ export class Api {
     const incoming = checkBody(type, version, clone(body));
     checkDecodable(type, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
-      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     const old = this.find(type, ref.namespace, name);
     if (!old) {
-      if (type.createOnUpdate && ref.sub === undefined) return this.create(ref, { ...incoming, metadata: { ...incoming.metadata, name } }, caller, opts);
+      if (type.createOnUpdate && ref.sub === undefined)
+        return this.create(ref, { ...incoming, metadata: { ...incoming.metadata, name } }, caller, opts);
       throw notFound(type, name);
     }
     checkUpdateVersion(type, incoming.metadata.resourceVersion, old, caller);
-    return atVersion(this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts), type, version);
+    return atVersion(
+      this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts),
+      type,
+      version,
+    );
   }
 
-  patch(ref: Target & { name: string }, patch: { type: PatchType; body: unknown }, caller: Caller, opts: WriteOptions = {}): KObject {
+  patch(
+    ref: Target & { name: string },
+    patch: { type: PatchType; body: unknown },
+    caller: Caller,
+    opts: WriteOptions = {},
+  ): KObject {
     const { type } = ref;
     if (type.readOnly && !caller.system) throw methodNotAllowed(`${NOT_CLIENT_WRITABLE}: patch is not allowed`);
     const old = this.find(type, ref.namespace, ref.name);
@@ -186,7 +250,13 @@ export class Api {
 
   /** The sandbox's controllers: write an object (or its status) back at its own version. */
   saveAsSystem(type: ResourceType, object: KObject, sub?: Subresource): KObject {
-    const ref = { type, namespace: object.metadata.namespace, name: object.metadata.name ?? '', sub, version: storedVersion(type, object) };
+    const ref = {
+      type,
+      namespace: object.metadata.namespace,
+      name: object.metadata.name ?? '',
+      sub,
+      version: storedVersion(type, object),
+    };
     return this.update(ref, object, SYSTEM);
   }
 
@@ -198,7 +268,11 @@ export class Api {
     checkPreconditions(type, old, opts.preconditions);
     if (opts.dryRun) return { object: old, removed: false };
     const grace = this.graceSeconds(type, old, opts);
-    if (grace > 0) return { object: old.metadata.deletionTimestamp ? old : this.commit(type, this.markTerminating(old, grace, opts), old), removed: false };
+    if (grace > 0)
+      return {
+        object: old.metadata.deletionTimestamp ? old : this.commit(type, this.markTerminating(old, grace, opts), old),
+        removed: false,
+      };
     const finalizers = finalizersFor(old, opts.propagationPolicy);
     const isNamespace = type.resource === 'namespaces' && type.group === '';
     if (finalizers.length === 0 && !isNamespace) return { object: this.removeNow(type, old), removed: true };
@@ -209,7 +283,10 @@ export class Api {
   /** A pod's graceful deletion period in seconds (0: none; other kinds never have one). */
   private graceSeconds(type: ResourceType, old: KObject, opts: DeleteOptions): number {
     if (!this.gracefulPods || type.group !== '' || type.resource !== 'pods') return 0;
-    const fromSpec = isRecord(old.spec) && typeof old.spec.terminationGracePeriodSeconds === 'number' ? old.spec.terminationGracePeriodSeconds : 30;
+    const fromSpec =
+      isRecord(old.spec) && typeof old.spec.terminationGracePeriodSeconds === 'number'
+        ? old.spec.terminationGracePeriodSeconds
+        : 30;
     return opts.gracePeriodSeconds ?? fromSpec;
   }
 
@@ -217,13 +294,21 @@ export class Api {
   private markTerminating(old: KObject, grace: number, opts: DeleteOptions): KObject {
     const finalizers = finalizersFor(old, opts.propagationPolicy);
     const deletionTimestamp = new Date(Date.parse(this.now()) + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const metadata = { ...old.metadata, deletionTimestamp, deletionGracePeriodSeconds: grace, ...(finalizers.length ? { finalizers } : {}) };
+    const metadata = {
+      ...old.metadata,
+      deletionTimestamp,
+      deletionGracePeriodSeconds: grace,
+      ...(finalizers.length ? { finalizers } : {}),
+    };
     return { ...old, metadata };
   }
 
   /** The object once deletion has started: deletionTimestamp, the policy's finalizers, generation bumped. */
   private markDeleting(old: KObject, finalizers: string[], isNamespace: boolean): KObject {
-    const marked: KObject = { ...old, metadata: { ...old.metadata, finalizers, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 } };
+    const marked: KObject = {
+      ...old,
+      metadata: { ...old.metadata, finalizers, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 },
+    };
     // the API server bumps generation when deletion starts, so controllers see a change to act on
     if (old.metadata.generation) marked.metadata.generation = old.metadata.generation + 1;
     if (isNamespace) marked.status = { ...(isRecord(old.status) ? old.status : {}), phase: 'Terminating' };
@@ -263,14 +348,26 @@ export class Api {
     if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
     if (ns.metadata.deletionTimestamp) {
       const name = object.metadata.name ?? object.metadata.generateName ?? '';
-      throw forbidden(`${type.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(
+        `${type.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it ` +
+          `is being terminated`,
+      );
     }
   }
 
   /** The next state of an object from a client's update: system metadata kept, status per subresource. */
   private prepare(type: ResourceType, old: KObject, incoming: KObject, sub: Subresource): KObject {
     if (sub === 'status') return { ...old, status: incoming.status };
-    const keep = ['name', 'namespace', 'uid', 'creationTimestamp', 'resourceVersion', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
+    const keep = [
+      'name',
+      'namespace',
+      'uid',
+      'creationTimestamp',
+      'resourceVersion',
+      'generation',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+    ] as const;
     const metadata = { ...incoming.metadata };
     for (const key of keep) {
       if (old.metadata[key] === undefined) delete metadata[key];
@@ -289,7 +386,8 @@ export class Api {
     checkNoNewFinalizers(type, old, next);
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
     const admitted = this.admit({ ...w, old }, opts);
-    if (type.generation && specChanged(type, old, admitted)) admitted.metadata.generation = (old.metadata.generation ?? 0) + 1;
+    if (type.generation && specChanged(type, old, admitted))
+      admitted.metadata.generation = (old.metadata.generation ?? 0) + 1;
     if (sameObject(admitted, old)) return atVersion(old, type, w.version);
     if (opts.dryRun) return admitted;
     if (admitted.metadata.deletionTimestamp && !hasFinalizers(admitted) && !this.namespacePending(type, admitted)) {
@@ -309,10 +407,15 @@ export class Api {
     const key = `${type.group}/${type.kind}`;
     DEFAULTERS[key]?.(object, old);
     if (type.builtin) this.unknownFields(pruneBuiltin(key, object), opts);
-    const causes: StatusCause[] = [...metadataCauses(object, nameRule(type)), ...builtinCauses(w), ...(VALIDATORS[key]?.(object, old) ?? [])];
+    const causes: StatusCause[] = [
+      ...metadataCauses(object, nameRule(type)),
+      ...builtinCauses(w),
+      ...(VALIDATORS[key]?.(object, old) ?? []),
+    ];
     const result = this.schemaCheck(w, causes, opts);
     if (key === CRD_KEY) causes.push(...this.crdCauses(object, opts));
-    if (causes.length > 0) throw invalid({ kind: type.kind, group: type.group, name: object.metadata.name ?? '' }, causes);
+    if (causes.length > 0)
+      throw invalid({ kind: type.kind, group: type.group, name: object.metadata.name ?? '' }, causes);
     if (key === CRD_KEY) result.status = crdStatus(result, this.now());
     return result;
   }
@@ -338,12 +441,14 @@ export class Api {
   private unknownFields(paths: string[], opts: WriteOptions): void {
     if (paths.length === 0) return;
     const messages = paths.map((p) => `unknown field "${p}"`);
-    if (opts.fieldValidation === 'Strict') throw new ApiError(failure(400, 'BadRequest', `strict decoding error: ${messages.join(', ')}`));
+    if (opts.fieldValidation === 'Strict')
+      throw new ApiError(failure(400, 'BadRequest', `strict decoding error: ${messages.join(', ')}`));
     if (opts.fieldValidation === 'Warn') opts.warnings?.push(...messages);
   }
 
   private commit(type: ResourceType, next: KObject, prev?: KObject): KObject {
-    if (storedBytes(next) > MAX_STORED_BYTES) throw new ApiError(failure(500, 'InternalError', 'etcdserver: request is too large'));
+    if (storedBytes(next) > MAX_STORED_BYTES)
+      throw new ApiError(failure(500, 'InternalError', 'etcdserver: request is too large'));
     const stored = withResourceVersion(next, this.store.nextResourceVersion());
     this.store.put(storageKey(type), stored, prev ? 'MODIFIED' : 'ADDED', prev);
     if (`${type.group}/${type.kind}` === CRD_KEY) this.registry.add(crdToType(stored));

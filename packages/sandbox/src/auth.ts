@@ -8,7 +8,10 @@ export interface UserInfo {
 }
 
 export const ADMIN_USER: UserInfo = { username: 'kubestead-admin', groups: ['system:masters', 'system:authenticated'] };
-export const SYSTEM_USER: UserInfo = { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
+export const SYSTEM_USER: UserInfo = {
+  username: 'system:kube-controller-manager',
+  groups: ['system:masters', 'system:authenticated'],
+};
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -19,7 +22,10 @@ export class TokenAuthenticator {
   private readonly tokens = new Map<string, UserInfo>();
 
   add(token: string, user: UserInfo): void {
-    this.tokens.set(token, { ...user, groups: user.groups.includes('system:authenticated') ? user.groups : [...user.groups, 'system:authenticated'] });
+    this.tokens.set(token, {
+      ...user,
+      groups: user.groups.includes('system:authenticated') ? user.groups : [...user.groups, 'system:authenticated'],
+    });
   }
 
   /** The user of an `Authorization: Bearer …` header, or undefined (→ 401). */

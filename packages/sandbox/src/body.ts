@@ -12,7 +12,8 @@ export async function readRaw(req: IncomingMessage): Promise<Buffer> {
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError(failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
@@ -23,7 +24,14 @@ function mediaType(contentType: string | undefined): string {
 }
 
 const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml', 'text/yaml']);
-const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', '*/*', '']);
+const JSON_TYPES = new Set([
+  'application/json',
+  'application/merge-patch+json',
+  'application/json-patch+json',
+  'application/strategic-merge-patch+json',
+  '*/*',
+  '',
+]);
 
 /** How deep a body may nest (the API server's JSON decoder stops at 10,000; this is enough for any object). */
 export const MAX_DEPTH = 1000;
@@ -51,11 +59,20 @@ function decode(raw: Buffer, contentType: string | undefined): unknown {
     try {
       return parseYaml(raw.toString('utf8')) as unknown;
     } catch (error) {
-      throw badRequest(`error converting YAML to JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      throw badRequest(
+        `error converting YAML to JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
     }
   }
   if (!JSON_TYPES.has(type)) {
-    throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`));
+    throw new ApiError(
+      failure(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, ` +
+          `application/yaml`,
+      ),
+    );
   }
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;

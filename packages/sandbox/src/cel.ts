@@ -36,7 +36,21 @@ interface RuleSpec {
 }
 
 /** Operators and macros the parser and planner handle themselves (not in the function registry). */
-const SPECIAL_FORMS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '@not_strictly_false', '_[?_]', '_?._', 'has', 'all', 'exists', 'exists_one', 'map', 'filter']);
+const SPECIAL_FORMS = new Set([
+  '_&&_',
+  '_||_',
+  '_?_:_',
+  '_[_]',
+  '@not_strictly_false',
+  '_[?_]',
+  '_?._',
+  'has',
+  'all',
+  'exists',
+  'exists_one',
+  'map',
+  'filter',
+]);
 
 let env: CelEnv | undefined;
 function celEnvironment(): CelEnv {
@@ -48,7 +62,8 @@ function celEnvironment(): CelEnv {
 function calledFunctions(node: unknown, into = new Set<string>()): Set<string> {
   if (Array.isArray(node)) for (const n of node) calledFunctions(n, into);
   else if (isRecord(node)) {
-    if (node.case === 'callExpr' && isRecord(node.value) && typeof node.value.function === 'string') into.add(node.value.function);
+    if (node.case === 'callExpr' && isRecord(node.value) && typeof node.value.function === 'string')
+      into.add(node.value.function);
     for (const value of Object.values(node)) if (typeof value === 'object') calledFunctions(value, into);
   }
   return into;
@@ -80,13 +95,23 @@ function rulesAt(schema: JsonSchema, at: string[]): CelRule[] {
   const specs = (schema as { 'x-kubernetes-validations'?: RuleSpec[] })['x-kubernetes-validations'] ?? [];
   const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   return specs.map((s) => ({
-    at, rule: text(s.rule) ?? '', message: text(s.message), messageExpression: text(s.messageExpression), reason: text(s.reason), fieldPath: text(s.fieldPath),
-    schema, transition: /\boldSelf\b/.test(text(s.rule) ?? ''),
+    at,
+    rule: text(s.rule) ?? '',
+    message: text(s.message),
+    messageExpression: text(s.messageExpression),
+    reason: text(s.reason),
+    fieldPath: text(s.fieldPath),
+    schema,
+    transition: /\boldSelf\b/.test(text(s.rule) ?? ''),
   }));
 }
 
 /** The rules of a schema, compiled; `errors` are the ones that do not compile (the CRD is invalid). */
-export function collectRules(schema: JsonSchema, at: string[] = [], out: { rules: CelRule[]; errors: Array<{ rule: CelRule; error: string }> } = { rules: [], errors: [] }): { rules: CelRule[]; errors: Array<{ rule: CelRule; error: string }> } {
+export function collectRules(
+  schema: JsonSchema,
+  at: string[] = [],
+  out: { rules: CelRule[]; errors: Array<{ rule: CelRule; error: string }> } = { rules: [], errors: [] },
+): { rules: CelRule[]; errors: Array<{ rule: CelRule; error: string }> } {
   for (const rule of rulesAt(schema, at)) {
     const error = compile(rule);
     if (error) out.errors.push({ rule, error });
@@ -116,9 +141,18 @@ interface Place {
 
 function step(places: Place[], key: string): Place[] {
   return places.flatMap(({ path, value, old }): Place[] => {
-    if (key !== '*') return isRecord(value) && value[key] !== undefined ? [{ path: path ? `${path}.${key}` : key, value: value[key], old: isRecord(old) ? old[key] : undefined }] : [];
-    if (Array.isArray(value)) return (value as unknown[]).map((v, i) => ({ path: `${path}[${i}]`, value: v, old: undefined }));
-    if (isRecord(value)) return Object.entries(value).map(([k, v]) => ({ path: `${path}[${k}]`, value: v, old: isRecord(old) ? old[k] : undefined }));
+    if (key !== '*')
+      return isRecord(value) && value[key] !== undefined
+        ? [{ path: path ? `${path}.${key}` : key, value: value[key], old: isRecord(old) ? old[key] : undefined }]
+        : [];
+    if (Array.isArray(value))
+      return (value as unknown[]).map((v, i) => ({ path: `${path}[${i}]`, value: v, old: undefined }));
+    if (isRecord(value))
+      return Object.entries(value).map(([k, v]) => ({
+        path: `${path}[${k}]`,
+        value: v,
+        old: isRecord(old) ? old[k] : undefined,
+      }));
     return [];
   });
 }
@@ -136,15 +170,30 @@ function failureMessage(rule: CelRule, bindings: Record<string, unknown>): strin
   return rule.message ?? `failed rule: ${rule.rule}`;
 }
 
+/** The value's type as the API server names it in an Invalid value message. */
+const typeOf = (rule: CelRule, place: Place): string => JSON.stringify(schemaType(rule.schema, place.value));
+
 function check(rule: CelRule, place: Place): StatusCause | undefined {
   if (!rule.evaluate || (rule.transition && place.old === undefined)) return undefined;
-  const bindings = { self: toCel(place.value, rule.schema), ...(rule.transition ? { oldSelf: toCel(place.old, rule.schema) } : {}) };
+  const bindings = {
+    self: toCel(place.value, rule.schema),
+    ...(rule.transition ? { oldSelf: toCel(place.old, rule.schema) } : {}),
+  };
   const result = rule.evaluate(bindings);
   const field = `${place.path}${rule.fieldPath ?? ''}`.replace(/^\./, '');
   const reason = rule.reason ?? 'FieldValueInvalid';
-  if (isCelError(result)) return { reason, field, message: `Invalid value: ${JSON.stringify(schemaType(rule.schema, place.value))}: ${rule.rule}: ${result.message}` };
+  if (isCelError(result))
+    return {
+      reason,
+      field,
+      message: `Invalid value: ${typeOf(rule, place)}: ${rule.rule}: ${result.message}`,
+    };
   if (result === true) return undefined;
-  return { reason, field, message: `Invalid value: ${JSON.stringify(schemaType(rule.schema, place.value))}: ${failureMessage(rule, bindings)}` };
+  return {
+    reason,
+    field,
+    message: `Invalid value: ${typeOf(rule, place)}: ${failureMessage(rule, bindings)}`,
+  };
 }
 
 /** The causes of a write that breaks a rule (422), as the API server words them. */

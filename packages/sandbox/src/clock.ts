@@ -23,10 +23,13 @@ export const wallClock: SandboxClock = {
         clearTimeout(timer);
         reject(new Error('aborted'));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       timer.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -54,14 +57,17 @@ export class Timers {
   /** Runs `work` after `ms` unless the timers close or `signal` aborts first. */
   after(ms: number, work: () => void, signal?: AbortSignal): void {
     const both = signal ? AbortSignal.any([this.closing.signal, signal]) : this.closing.signal;
-    this.clock.sleep(ms, both).then(() => {
-      if (both.aborted) return;
-      try {
-        work();
-      } catch {
-        // see the class comment
-      }
-    }, () => undefined);
+    this.clock.sleep(ms, both).then(
+      () => {
+        if (both.aborted) return;
+        try {
+          work();
+        } catch {
+          // see the class comment
+        }
+      },
+      () => undefined,
+    );
   }
 
   every(ms: number, work: () => void, signal?: AbortSignal): void {
@@ -83,7 +89,9 @@ export class Timers {
 
 /** How slow the sandbox is, as a real cluster is slow (set `timing: false` for an instant one). */
 export interface Timing {
-  /** The simulated controllers (deployment, ReplicaSet, garbage collector) react after a random lag in this range (ms). */
+  /**
+   * The simulated controllers (deployment, ReplicaSet, garbage collector) react after a random lag in this range (ms).
+   */
   controllerLagMs: readonly [number, number];
   /** A deleted pod stays Terminating this long (ms), or its terminationGracePeriodSeconds if shorter. */
   podGraceMs: number;
@@ -92,7 +100,11 @@ export interface Timing {
 }
 
 /** `kubestead sandbox`: lags of a busy cluster, short grace periods, watches closed every minute or two. */
-export const REALISTIC_TIMING: Timing = { controllerLagMs: [50, 500], podGraceMs: 3000, watchLifetimeMs: [60_000, 120_000] };
+export const REALISTIC_TIMING: Timing = {
+  controllerLagMs: [50, 500],
+  podGraceMs: 3000,
+  watchLifetimeMs: [60_000, 120_000],
+};
 
 /** Everything at once: no lag, pods removed on deletion, watches open until the client ends them. */
 export const INSTANT_TIMING: Timing = { controllerLagMs: [0, 0], podGraceMs: 0, watchLifetimeMs: [0, 0] };

@@ -39,29 +39,59 @@ function namesCauses(spec: Record<string, unknown>): StatusCause[] {
   const names = isRecord(spec.names) ? spec.names : {};
   const causes: StatusCause[] = [];
   const need = (ok: boolean, field: string, message = 'Required value'): void => {
-    if (!ok) causes.push({ reason: message === 'Required value' ? 'FieldValueRequired' : 'FieldValueInvalid', field, message });
+    if (!ok)
+      causes.push({
+        reason: message === 'Required value' ? 'FieldValueRequired' : 'FieldValueInvalid',
+        field,
+        message,
+      });
   };
   need(typeof names.plural === 'string' && names.plural !== '', 'spec.names.plural');
   need(typeof names.kind === 'string' && names.kind !== '', 'spec.names.kind');
-  need(typeof names.plural !== 'string' || DNS.test(names.plural), 'spec.names.plural', `Invalid value: ${JSON.stringify(names.plural)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`);
+  need(
+    typeof names.plural !== 'string' || DNS.test(names.plural),
+    'spec.names.plural',
+    `Invalid value: ${JSON.stringify(names.plural)}: a lowercase RFC 1123 label must consist of lower case ` +
+      `alphanumeric characters or '-'`,
+  );
   return causes;
 }
 
 function versionCauses(spec: Record<string, unknown>): StatusCause[] {
   const versions = Array.isArray(spec.versions) ? (spec.versions as CrdVersion[]) : [];
   const causes: StatusCause[] = [];
-  if (versions.length === 0) causes.push({ reason: 'FieldValueRequired', field: 'spec.versions', message: 'Required value: must have exactly one version marked as storage version' });
+  if (versions.length === 0)
+    causes.push({
+      reason: 'FieldValueRequired',
+      field: 'spec.versions',
+      message: 'Required value: must have exactly one version marked as storage version',
+    });
   else if (versions.filter((v) => v.storage).length !== 1) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.versions', message: `Invalid value: ${JSON.stringify(versions.map((v) => v.name))}: must have exactly one version marked as storage version` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.versions',
+      message:
+        `Invalid value: ${JSON.stringify(versions.map((v) => v.name))}: must have exactly one version marked ` +
+        `as storage version`,
+    });
   }
   versions.forEach((v, i) => {
-    if (!v.schema?.openAPIV3Schema) causes.push({ reason: 'FieldValueRequired', field: `spec.versions[${i}].schema.openAPIV3Schema`, message: 'Required value: schemas are required' });
+    if (!v.schema?.openAPIV3Schema)
+      causes.push({
+        reason: 'FieldValueRequired',
+        field: `spec.versions[${i}].schema.openAPIV3Schema`,
+        message: 'Required value: schemas are required',
+      });
   });
   return causes;
 }
 
 /** The CEL rules of each version, what does not compile (causes), and what cannot be enforced. */
-export function crdValidations(crd: KObject): { byVersion: Map<string, CelRule[]>; causes: StatusCause[]; notEnforced: string[] } {
+export function crdValidations(crd: KObject): {
+  byVersion: Map<string, CelRule[]>;
+  causes: StatusCause[];
+  notEnforced: string[];
+} {
   const versions = isRecord(crd.spec) && Array.isArray(crd.spec.versions) ? (crd.spec.versions as CrdVersion[]) : [];
   const byVersion = new Map<string, CelRule[]>();
   const causes: StatusCause[] = [];
@@ -72,27 +102,56 @@ export function crdValidations(crd: KObject): { byVersion: Map<string, CelRule[]
     const { rules, errors } = collectRules(schema);
     byVersion.set(v.name, rules);
     for (const { rule, error } of errors) {
-      causes.push({ reason: 'FieldValueInvalid', field: `spec.versions[${i}].schema.openAPIV3Schema${rule.at.map((k) => (k === '*' ? '.items' : `.properties[${k}]`)).join('')}.x-kubernetes-validations`, message: `Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: ${error}` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: `spec.versions[${i}].schema.openAPIV3Schema${schemaPath(rule.at)}.x-kubernetes-validations`,
+        message: `Invalid value: ${JSON.stringify(rule.rule)}: compilation failed: ${error}`,
+      });
     }
-    for (const rule of rules) if (rule.notEnforced) notEnforced.push(`version ${v.name}, ${rule.at.length ? rule.at.join('.') : '<root>'}: rule ${JSON.stringify(rule.rule)} ${rule.notEnforced}: NOT ENFORCED by the sandbox`);
+    for (const rule of rules)
+      if (rule.notEnforced)
+        notEnforced.push(
+          `version ${v.name}, ${rule.at.length ? rule.at.join('.') : '<root>'}: rule ${JSON.stringify(rule.rule)} ` +
+            `${rule.notEnforced}: NOT ENFORCED by the sandbox`,
+        );
   });
   return { byVersion, causes, notEnforced };
 }
 
-/** What the API server checks of a CRD: name = plural.group, names, scope, versions with schemas; no built-in of that name. */
-export function crdCauses(crd: KObject, isBuiltin: (group: string, plural: string) => boolean = () => false): StatusCause[] {
+/**
+ * What the API server checks of a CRD: name = plural.group, names, scope, versions with schemas; no built-in of that
+ * name.
+ */
+export function crdCauses(
+  crd: KObject,
+  isBuiltin: (group: string, plural: string) => boolean = () => false,
+): StatusCause[] {
   const spec = isRecord(crd.spec) ? crd.spec : {};
   const causes: StatusCause[] = [];
-  if (typeof spec.group !== 'string' || spec.group === '') causes.push({ reason: 'FieldValueRequired', field: 'spec.group', message: 'Required value' });
-  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push({ reason: 'FieldValueNotSupported', field: 'spec.scope', message: `Unsupported value: ${JSON.stringify(spec.scope)}: supported values: "Cluster", "Namespaced"` });
+  if (typeof spec.group !== 'string' || spec.group === '')
+    causes.push({ reason: 'FieldValueRequired', field: 'spec.group', message: 'Required value' });
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster')
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'spec.scope',
+      message: `Unsupported value: ${JSON.stringify(spec.scope)}: supported values: "Cluster", "Namespaced"`,
+    });
   causes.push(...namesCauses(spec), ...versionCauses(spec), ...crdValidations(crd).causes);
   const names = isRecord(spec.names) ? spec.names : {};
   const expected = `${String(names.plural)}.${String(spec.group)}`;
   if (causes.length === 0 && crd.metadata.name !== expected) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${crd.metadata.name}": must be spec.names.plural+"."+spec.group` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'metadata.name',
+      message: `Invalid value: "${crd.metadata.name}": must be spec.names.plural+"."+spec.group`,
+    });
   }
   if (causes.length === 0 && isBuiltin(String(spec.group), String(names.plural))) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.names.plural', message: `Invalid value: "${String(names.plural)}": the built-in resource ${expected} exists` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.names.plural',
+      message: `Invalid value: "${String(names.plural)}": the built-in resource ${expected} exists`,
+    });
   }
   return causes;
 }
@@ -148,11 +207,23 @@ export function crdStatus(crd: KObject, now: string): Record<string, unknown> {
   const old = isRecord(crd.status) ? crd.status : {};
   const stored = Array.isArray(old.storedVersions) ? (old.storedVersions as string[]) : [];
   const storage = spec.versions.find((v) => v.storage)?.name;
-  const names = { ...spec.names, singular: spec.names.singular ?? spec.names.kind.toLowerCase(), listKind: spec.names.listKind ?? `${spec.names.kind}List` };
-  const condition = (type: string, reason: string, message: string): Record<string, string> => ({ type, status: 'True', lastTransitionTime: now, reason, message });
+  const names = {
+    ...spec.names,
+    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+    listKind: spec.names.listKind ?? `${spec.names.kind}List`,
+  };
+  const condition = (type: string, reason: string, message: string): Record<string, string> => ({
+    type,
+    status: 'True',
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
   const notEnforced = crdValidations(crd).notEnforced;
   // a sandbox-only condition, so that a rule the sandbox cannot check is never silently ignored
-  const sandbox = notEnforced.length ? [{ ...condition('SandboxValidationNotEnforced', 'MissingCELLibrary', notEnforced.join('; ')) }] : [];
+  const sandbox = notEnforced.length
+    ? [{ ...condition('SandboxValidationNotEnforced', 'MissingCELLibrary', notEnforced.join('; ')) }]
+    : [];
   return {
     conditions: [
       condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
@@ -162,4 +233,9 @@ export function crdStatus(crd: KObject, now: string): Record<string, unknown> {
     acceptedNames: names,
     storedVersions: storage && !stored.includes(storage) ? [...stored, storage] : stored,
   };
+}
+
+/** Where a rule sits in the schema, as the API server names it: `.properties[spec].items`. */
+function schemaPath(at: readonly string[]): string {
+  return at.map((k) => (k === '*' ? '.items' : `.properties[${k}]`)).join('');
 }

@@ -27,10 +27,16 @@ function microTimeError(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'string') return `parsing time ${JSON.stringify(value)} as "${MICRO_LAYOUT}": not a string`;
   const parsed = MICRO_TIME.exec(value);
-  if (!parsed) return `parsing time ${JSON.stringify(value)} as "${MICRO_LAYOUT}": cannot parse ${JSON.stringify(value)} as "2006"`;
+  if (!parsed)
+    return (
+      `parsing time ${JSON.stringify(value)} as "${MICRO_LAYOUT}": cannot parse ${JSON.stringify(value)} ` + 'as "2006"'
+    );
   const fraction = parsed[1] ?? '';
   if (fraction.length === 7) return undefined;
-  return `parsing time ${JSON.stringify(value)} as "${MICRO_LAYOUT}": cannot parse ${JSON.stringify(`${fraction}${parsed[2] ?? ''}`)} as ".000000"`;
+  return (
+    `parsing time ${JSON.stringify(value)} as "${MICRO_LAYOUT}": cannot parse ` +
+    `${JSON.stringify(`${fraction}${parsed[2] ?? ''}`)} as ".000000"`
+  );
 }
 
 function podSpecsOf(object: KObject): unknown[] {
@@ -40,10 +46,16 @@ function podSpecsOf(object: KObject): unknown[] {
 
 function badQuantity(podSpec: unknown): boolean {
   if (!isRecord(podSpec)) return false;
-  const containers = [podSpec.containers, podSpec.initContainers].flatMap((list): unknown[] => (Array.isArray(list) ? list : []));
+  const containers = [podSpec.containers, podSpec.initContainers].flatMap((list): unknown[] =>
+    Array.isArray(list) ? list : [],
+  );
   return containers.some((c) => {
     const resources = isRecord(c) && isRecord(c.resources) ? c.resources : {};
-    return [resources.limits, resources.requests].some((m) => isRecord(m) && Object.values(m).some((q) => !(typeof q === 'number' || (typeof q === 'string' && QUANTITY.test(q)))));
+    return [resources.limits, resources.requests].some(
+      (m) =>
+        isRecord(m) &&
+        Object.values(m).some((q) => !(typeof q === 'number' || (typeof q === 'string' && QUANTITY.test(q)))),
+    );
   });
 }
 

@@ -15,9 +15,19 @@ export interface DeleteOptions {
 
 export function checkPreconditions(type: ResourceType, old: KObject, pre: DeleteOptions['preconditions'] = {}): void {
   const name = old.metadata.name ?? '';
-  if (pre.uid && pre.uid !== old.metadata.uid) throw conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
+  if (pre.uid && pre.uid !== old.metadata.uid)
+    throw conflict(
+      type,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
+    );
   if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-    throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+    throw conflict(
+      type,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ` +
+        `${old.metadata.resourceVersion}`,
+    );
   }
 }
 
@@ -33,5 +43,13 @@ export function checkNoNewFinalizers(type: ResourceType, old: KObject, next: KOb
   if (!old.metadata.deletionTimestamp) return;
   const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
   if (added.length === 0) return;
-  throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+  throw invalid({ kind: type.kind, group: type.group, name: old.metadata.name ?? '' }, [
+    {
+      reason: 'FieldValueForbidden',
+      field: 'metadata.finalizers',
+      message:
+        `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ` +
+        `${JSON.stringify(added)}`,
+    },
+  ]);
 }

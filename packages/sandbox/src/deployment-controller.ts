@@ -49,10 +49,15 @@ export interface Types {
 
 /** One pass of the deployment controller over one Deployment (rolling update, Recreate, pause, status). */
 export class DeploymentReconciler {
-  constructor(private readonly api: Api, private readonly types: Types, private readonly clock: () => number) {}
+  constructor(
+    private readonly api: Api,
+    private readonly types: Types,
+    private readonly clock: () => number,
+  ) {}
 
   ownedReplicaSets(d: KObject): KObject[] {
-    return this.api.store.list('apps/replicasets', d.metadata.namespace)
+    return this.api.store
+      .list('apps/replicasets', d.metadata.namespace)
       .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
   }
 
@@ -69,10 +74,18 @@ export class DeploymentReconciler {
       all = [...all, newRs];
     }
     if (paused || isScalingEvent(d, all)) {
-      this.scaleEvent(d, newRs, all.filter((rs) => rs !== newRs));
+      this.scaleEvent(
+        d,
+        newRs,
+        all.filter((rs) => rs !== newRs),
+      );
     } else if (newRs) {
       const current = created ? newRs : this.syncNewReplicaSet(d, this.bumpRevision(newRs, all));
-      this.roll(d, current, all.filter((rs) => rs !== current));
+      this.roll(
+        d,
+        current,
+        all.filter((rs) => rs !== current),
+      );
     }
     if (!paused) {
       all = this.ownedReplicaSets(d);
@@ -83,10 +96,19 @@ export class DeploymentReconciler {
     this.writeStatus(d, { paused, newRs, all, created });
   }
 
-  private writeStatus(d: KObject, f: { paused: boolean; newRs: KObject | undefined; all: KObject[]; created: boolean }): void {
+  private writeStatus(
+    d: KObject,
+    f: { paused: boolean; newRs: KObject | undefined; all: KObject[]; created: boolean },
+  ): void {
     const { maxUnavailable } = rollingParams(d);
     const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
-    const status = deploymentStatus(fresh, { ...f, desired: replicas(d), maxUnavailable, now: this.api.now(), nowMs: this.clock() });
+    const status = deploymentStatus(fresh, {
+      ...f,
+      desired: replicas(d),
+      maxUnavailable,
+      now: this.api.now(),
+      nowMs: this.clock(),
+    });
     this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
   }
 
@@ -121,16 +143,31 @@ export class DeploymentReconciler {
     const selector = isRecord(spec(d).selector) ? (spec(d).selector as Obj) : {};
     const rev = Math.max(0, ...existing.map(revision)) + 1;
     const rs: KObject = {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
       metadata: {
-        name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, labels,
+        name: `${d.metadata.name ?? ''}-${hash}`,
+        namespace: d.metadata.namespace,
+        labels,
         annotations: { [REVISION]: String(rev), ...sizeAnnotations(d) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: d.metadata.name ?? '',
+            uid: d.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
         replicas: existing.some((rs) => replicas(rs) > 0) ? 0 : replicas(d),
         ...(typeof spec(d).minReadySeconds === 'number' ? { minReadySeconds: spec(d).minReadySeconds } : {}),
-        selector: { ...selector, matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash } },
+        selector: {
+          ...selector,
+          matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash },
+        },
         template,
       },
     };
@@ -151,7 +188,14 @@ export class DeploymentReconciler {
 
   private scaledEvent(d: KObject, rs: KObject, from: number, to: number): void {
     const message = `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} from ${from} to ${to}`;
-    this.api.createAsSystem(this.types.events, newEvent(d, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller' }, this.api.now()));
+    this.api.createAsSystem(
+      this.types.events,
+      newEvent(
+        d,
+        { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller' },
+        this.api.now(),
+      ),
+    );
   }
 
   private roll(d: KObject, newRs: KObject, olds: KObject[]): void {
@@ -165,8 +209,14 @@ export class DeploymentReconciler {
     }
     const total = replicas(newRs) + olds.reduce((n, rs) => n + replicas(rs), 0);
     if (replicas(newRs) > desired) this.scale(d, newRs, desired);
-    else if (replicas(newRs) < desired && total < desired + maxSurge) this.scale(d, newRs, Math.min(desired, replicas(newRs) + desired + maxSurge - total));
-    this.scaleDownOld(d, this.api.find(this.types.replicasets, newRs.metadata.namespace, newRs.metadata.name ?? '') ?? newRs, olds, desired - maxUnavailable);
+    else if (replicas(newRs) < desired && total < desired + maxSurge)
+      this.scale(d, newRs, Math.min(desired, replicas(newRs) + desired + maxSurge - total));
+    this.scaleDownOld(
+      d,
+      this.api.find(this.types.replicasets, newRs.metadata.namespace, newRs.metadata.name ?? '') ?? newRs,
+      olds,
+      desired - maxUnavailable,
+    );
   }
 
   /** As rolling.go: first unhealthy old pods, then as many available ones as minAvailable allows. */
@@ -194,9 +244,14 @@ export class DeploymentReconciler {
   /** Old ReplicaSets at zero beyond revisionHistoryLimit are deleted, oldest first. */
   private cleanup(d: KObject, all: KObject[], newRs: KObject | undefined): void {
     const limit = typeof spec(d).revisionHistoryLimit === 'number' ? (spec(d).revisionHistoryLimit as number) : 10;
-    const idle = all.filter((rs) => rs !== newRs && replicas(rs) === 0 && statusNum(rs, 'replicas') === 0).sort((a, b) => revision(a) - revision(b));
+    const idle = all
+      .filter((rs) => rs !== newRs && replicas(rs) === 0 && statusNum(rs, 'replicas') === 0)
+      .sort((a, b) => revision(a) - revision(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
-      this.api.delete({ type: this.types.replicasets, namespace: rs.metadata.namespace, name: rs.metadata.name ?? '' }, { propagationPolicy: 'Background' });
+      this.api.delete(
+        { type: this.types.replicasets, namespace: rs.metadata.namespace, name: rs.metadata.name ?? '' },
+        { propagationPolicy: 'Background' },
+      );
     }
   }
 

@@ -1,6 +1,13 @@
 import { isRecord, type KObject } from './types.js';
 
-type Condition = { type: string; status: string; reason: string; message: string; lastUpdateTime: string; lastTransitionTime: string };
+type Condition = {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastUpdateTime: string;
+  lastTransitionTime: string;
+};
 
 export interface RolloutFacts {
   desired: number;
@@ -23,7 +30,12 @@ function sum(list: KObject[], key: string): number {
   return list.reduce((n, rs) => n + num(rs, key), 0);
 }
 
-function setCondition(conditions: Condition[], next: Omit<Condition, 'lastTransitionTime' | 'lastUpdateTime'>, now: string, progressed: boolean): Condition[] {
+function setCondition(
+  conditions: Condition[],
+  next: Omit<Condition, 'lastTransitionTime' | 'lastUpdateTime'>,
+  now: string,
+  progressed: boolean,
+): Condition[] {
   const old = conditions.find((c) => c.type === next.type);
   const same = old && old.status === next.status && old.reason === next.reason;
   const condition: Condition = {
@@ -43,15 +55,27 @@ function deadlineExceeded(d: KObject, f: RolloutFacts, prior: Condition | undefi
   return f.nowMs - Date.parse(prior.lastUpdateTime) > deadline * 1000;
 }
 
-function progressing(d: KObject, f: RolloutFacts, counts: Record<string, number>, prior: Condition | undefined): ConditionCore {
+function progressing(
+  d: KObject,
+  f: RolloutFacts,
+  counts: Record<string, number>,
+  prior: Condition | undefined,
+): ConditionCore {
   const rsName = f.newRs?.metadata.name ?? '';
-  const make = (status: string, reason: string, message: string): ConditionCore => ({ type: 'Progressing', status, reason, message });
+  const make = (status: string, reason: string, message: string): ConditionCore => ({
+    type: 'Progressing',
+    status,
+    reason,
+    message,
+  });
   if (f.paused) return make('Unknown', 'DeploymentPaused', 'Deployment is paused');
-  const complete = counts.updatedReplicas === f.desired && counts.replicas === f.desired && counts.availableReplicas === f.desired;
+  const complete =
+    counts.updatedReplicas === f.desired && counts.replicas === f.desired && counts.availableReplicas === f.desired;
   if (complete) return make('True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
   if (f.created) return make('True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`);
   if (prior?.reason === 'ProgressDeadlineExceeded') return prior;
-  if (deadlineExceeded(d, f, prior)) return make('False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
+  if (deadlineExceeded(d, f, prior))
+    return make('False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
   return make('True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`);
 }
 
@@ -64,12 +88,31 @@ export function deploymentStatus(d: KObject, f: RolloutFacts): Record<string, un
     readyReplicas: sum(f.all, 'readyReplicas'),
     availableReplicas: sum(f.all, 'availableReplicas'),
   };
-  const progressed = f.created || (['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'] as const).some((k) => old[k] !== counts[k] && !(old[k] === undefined && counts[k] === 0));
+  const progressed =
+    f.created ||
+    (['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'] as const).some(
+      (k) => old[k] !== counts[k] && !(old[k] === undefined && counts[k] === 0),
+    );
   let conditions = Array.isArray(old.conditions) ? (old.conditions as Condition[]) : [];
   const available = counts.availableReplicas >= f.desired - f.maxUnavailable;
-  conditions = setCondition(conditions, available
-    ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-    : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, f.now, false);
+  conditions = setCondition(
+    conditions,
+    available
+      ? {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        }
+      : {
+          type: 'Available',
+          status: 'False',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        },
+    f.now,
+    false,
+  );
   const prior = conditions.find((c) => c.type === 'Progressing');
   const next = progressing(d, f, counts, progressed ? undefined : prior);
   conditions = setCondition(conditions, next, f.now, progressed);

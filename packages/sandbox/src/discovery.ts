@@ -18,20 +18,45 @@ const SUB_VERBS = ['get', 'patch', 'update'];
 
 function resourceEntries(t: ResourceType): Array<Record<string, unknown>> {
   const main: Record<string, unknown> = {
-    name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: verbsOf(t),
+    name: t.resource,
+    singularName: t.singular,
+    namespaced: t.namespaced,
+    kind: t.kind,
+    verbs: verbsOf(t),
   };
   if (t.shortNames.length) main.shortNames = t.shortNames;
   if (t.categories.length) main.categories = t.categories;
   const out = [main];
-  if (t.status && !t.readOnly) out.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: SUB_VERBS });
-  if (t.scale) out.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: SUB_VERBS });
+  if (t.status && !t.readOnly)
+    out.push({
+      name: `${t.resource}/status`,
+      singularName: '',
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: SUB_VERBS,
+    });
+  if (t.scale)
+    out.push({
+      name: `${t.resource}/scale`,
+      singularName: '',
+      namespaced: t.namespaced,
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+      verbs: SUB_VERBS,
+    });
   return out;
 }
 
 export function resourceList(registry: Registry, group: string, version: string): Record<string, unknown> | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources: types.flatMap(resourceEntries) };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf(group, version),
+    resources: types.flatMap(resourceEntries),
+  };
 }
 
 function groupEntry(name: string, versions: string[]): Record<string, unknown> {
@@ -40,7 +65,11 @@ function groupEntry(name: string, versions: string[]): Record<string, unknown> {
 }
 
 export function apiVersions(host: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }],
+  };
 }
 
 export function groupList(registry: Registry): Record<string, unknown> {
@@ -55,8 +84,18 @@ export function group(registry: Registry, name: string): Record<string, unknown>
 
 function discoveryResource(t: ResourceType, version: string): Record<string, unknown> {
   const subresources: Array<Record<string, unknown>> = [];
-  if (t.status && !t.readOnly) subresources.push({ subresource: 'status', responseKind: { group: t.group, version, kind: t.kind }, verbs: SUB_VERBS });
-  if (t.scale) subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: SUB_VERBS });
+  if (t.status && !t.readOnly)
+    subresources.push({
+      subresource: 'status',
+      responseKind: { group: t.group, version, kind: t.kind },
+      verbs: SUB_VERBS,
+    });
+  if (t.scale)
+    subresources.push({
+      subresource: 'scale',
+      responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+      verbs: SUB_VERBS,
+    });
   const out: Record<string, unknown> = {
     resource: t.resource,
     responseKind: { group: t.group, version, kind: t.kind },
@@ -72,14 +111,16 @@ function discoveryResource(t: ResourceType, version: string): Record<string, unk
 
 /** apidiscovery.k8s.io APIGroupDiscoveryList of the core group (/api) or of all others (/apis). */
 export function aggregated(registry: Registry, core: boolean, discoveryVersion: string): Record<string, unknown> {
-  const items = [...registry.groups()].filter(([g]) => (g === '') === core).map(([g, versions]) => ({
-    metadata: { name: g, creationTimestamp: null },
-    versions: versions.map((version) => ({
-      version,
-      resources: registry.inGroupVersion(g, version).map((t) => discoveryResource(t, version)),
-      freshness: 'Current',
-    })),
-  }));
+  const items = [...registry.groups()]
+    .filter(([g]) => (g === '') === core)
+    .map(([g, versions]) => ({
+      metadata: { name: g, creationTimestamp: null },
+      versions: versions.map((version) => ({
+        version,
+        resources: registry.inGroupVersion(g, version).map((t) => discoveryResource(t, version)),
+        freshness: 'Current',
+      })),
+    }));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${discoveryVersion}`, metadata: {}, items };
 }
 

@@ -11,8 +11,16 @@ const NOTE_LIMIT = 1024;
 const LENGTH_LIMIT = 128;
 
 const required = (field: string): StatusCause => ({ reason: 'FieldValueRequired', field, message: 'Required value' });
-const tooLong = (field: string, max: number): StatusCause => ({ reason: 'FieldValueTooLong', field, message: `Too long: must have at most ${max} bytes` });
-const notMatching = (ns: string): StatusCause => ({ reason: 'FieldValueInvalid', field: 'involvedObject.namespace', message: `Invalid value: ${JSON.stringify(ns)}: does not match event.namespace` });
+const tooLong = (field: string, max: number): StatusCause => ({
+  reason: 'FieldValueTooLong',
+  field,
+  message: `Too long: must have at most ${max} bytes`,
+});
+const notMatching = (ns: string): StatusCause => ({
+  reason: 'FieldValueInvalid',
+  field: 'involvedObject.namespace',
+  message: `Invalid value: ${JSON.stringify(ns)}: does not match event.namespace`,
+});
 
 function text(event: KObject, key: string): string {
   return typeof event[key] === 'string' ? event[key] : '';
@@ -28,7 +36,12 @@ function reporterCauses(event: KObject, controllerField: string, noteField?: str
   const causes: StatusCause[] = [];
   const controller = text(event, 'reportingComponent');
   if (!controller) causes.push(required(controllerField));
-  else if (!QUALIFIED_NAME.test(controller)) causes.push({ reason: 'FieldValueInvalid', field: controllerField, message: `Invalid value: ${JSON.stringify(controller)}: must be a qualified name` });
+  else if (!QUALIFIED_NAME.test(controller))
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: controllerField,
+      message: `Invalid value: ${JSON.stringify(controller)}: must be a qualified name`,
+    });
   if (!text(event, 'reportingInstance')) causes.push(required('reportingInstance'));
   if (text(event, 'reportingInstance').length > LENGTH_LIMIT) causes.push(tooLong('reportingInstance', LENGTH_LIMIT));
   if (!text(event, 'action')) causes.push(required('action'));
@@ -51,13 +64,20 @@ function legacyEventCauses(event: KObject, coreApi: boolean): StatusCause[] {
   return causes;
 }
 
-/** ValidateEventCreate: the legacy rules, and for events.k8s.io/v1 eventTime, reporter, action, reason, note ≤ 1 KiB. */
+/**
+ * ValidateEventCreate: the legacy rules, and for events.k8s.io/v1 eventTime, reporter, action, reason, note ≤ 1 KiB.
+ */
 export function eventCauses(event: KObject, via: { coreApi: boolean; create: boolean }): StatusCause[] {
   const causes = legacyEventCauses(event, via.coreApi);
   if (via.coreApi || !via.create) return causes;
   if (!event.eventTime) causes.push(required('eventTime'));
   const type = text(event, 'type');
-  if (type !== 'Normal' && type !== 'Warning') causes.push({ reason: 'FieldValueInvalid', field: 'type', message: `Invalid value: "": has invalid value: ${type}` });
+  if (type !== 'Normal' && type !== 'Warning')
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'type',
+      message: `Invalid value: "": has invalid value: ${type}`,
+    });
   causes.push(...reporterCauses(event, 'reportingController', 'note'));
   if (!text(event, 'reason')) causes.push(required('reason'));
   if (text(event, 'reason').length > LENGTH_LIMIT) causes.push(tooLong('reason', LENGTH_LIMIT));

@@ -26,11 +26,17 @@ type RequestMatch = Pick<FaultRule, 'method' | 'path'>;
 function matches(rule: RequestMatch, method: string, pathAndQuery: string): boolean {
   if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) return false;
   const path = pathAndQuery.split('?')[0] ?? '';
-  return typeof rule.path === 'string' ? path === rule.path || path.startsWith(`${rule.path.replace(/\/$/, '')}/`) : rule.path.test(pathAndQuery);
+  return typeof rule.path === 'string'
+    ? path === rule.path || path.startsWith(`${rule.path.replace(/\/$/, '')}/`)
+    : rule.path.test(pathAndQuery);
 }
 
 const REASONS: Record<number, [string, string]> = {
-  409: ['Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)'],
+  409: [
+    'Conflict',
+    'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version ' +
+      'and try again (injected fault)',
+  ],
   429: ['TooManyRequests', 'Too many requests, please try again later. (injected fault)'],
   500: ['InternalError', 'Internal error occurred: injected fault'],
   503: ['ServiceUnavailable', 'The server is currently unable to handle the request (injected fault)'],
@@ -39,7 +45,12 @@ const REASONS: Record<number, [string, string]> = {
 export function faultStatus(rule: FaultRule): StatusBody {
   const code = rule.respond === 'hang' ? 504 : rule.respond;
   const [reason, message] = REASONS[code] ?? ['Timeout', 'injected fault'];
-  return failure(code, reason, message, rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : undefined);
+  return failure(
+    code,
+    reason,
+    message,
+    rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : undefined,
+  );
 }
 
 /** Test hooks for failing requests, dropping watches and compacting history. */

@@ -21,7 +21,11 @@ export class GarbageCollector {
   private retrying = false;
   private readonly timers: Timers;
 
-  constructor(private readonly api: Api, clock: SandboxClock = wallClock, private readonly lagMs: readonly [number, number] = [0, 0]) {
+  constructor(
+    private readonly api: Api,
+    clock: SandboxClock = wallClock,
+    private readonly lagMs: readonly [number, number] = [0, 0],
+  ) {
     this.timers = new Timers(clock);
     api.removalHooks.push(() => this.schedule());
     api.store.subscribe((event) => this.onEvent(event));
@@ -88,7 +92,10 @@ export class GarbageCollector {
   }
 
   private ownerPresent(type: ResourceType, dependent: KObject, ref: OwnerReference): boolean {
-    const ownerType = this.api.registry.byKind(ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] ?? '' : '', ref.kind);
+    const ownerType = this.api.registry.byKind(
+      ref.apiVersion.includes('/') ? (ref.apiVersion.split('/')[0] ?? '') : '',
+      ref.kind,
+    );
     // an owner of a kind the server does not serve cannot be looked up: the real collector retries, never deletes
     if (!ownerType) return true;
     const namespace = dependent.metadata.namespace;
@@ -111,9 +118,20 @@ export class GarbageCollector {
     const events = this.api.registry.get('', 'events');
     if (!events || !dependent.metadata.namespace) return;
     const namespace = dependent.metadata.namespace;
-    const message = `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${namespace}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace ${JSON.stringify(namespace)}`;
+    const message =
+      `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${namespace}, name: ${ref.name}, uid: ` +
+      `${ref.uid}] does not exist in namespace ${JSON.stringify(namespace)}`;
     const about = { ...dependent, apiVersion: dependent.apiVersion ?? type.versions[0], kind: type.kind };
-    this.guard(() => this.api.createAsSystem(events, newEvent(about, { type: 'Warning', reason: 'OwnerRefInvalidNamespace', message, component: 'garbage-collector-controller' }, this.api.now())));
+    this.guard(() =>
+      this.api.createAsSystem(
+        events,
+        newEvent(
+          about,
+          { type: 'Warning', reason: 'OwnerRefInvalidNamespace', message, component: 'garbage-collector-controller' },
+          this.api.now(),
+        ),
+      ),
+    );
   }
 
   private dependents(entries: Entry[], uid: string | undefined): Entry[] {
@@ -124,12 +142,19 @@ export class GarbageCollector {
     const finalizers = object.metadata.finalizers ?? [];
     const deps = this.dependents(entries, object.metadata.uid);
     if (finalizers.includes('orphan')) {
-      for (const d of deps) this.setOwners(d.type, d.object, (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== object.metadata.uid));
+      for (const d of deps)
+        this.setOwners(
+          d.type,
+          d.object,
+          (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== object.metadata.uid),
+        );
       this.dropFinalizer(type, object, 'orphan');
     } else if (finalizers.includes('foregroundDeletion')) {
       for (const d of deps) if (!d.object.metadata.deletionTimestamp) this.tryDelete(d.type, d.object, 'Foreground');
       // only dependents that block their owner's deletion are waited for
-      const blocking = deps.filter((d) => (d.object.metadata.ownerReferences ?? []).some((r) => r.uid === object.metadata.uid && r.blockOwnerDeletion));
+      const blocking = deps.filter((d) =>
+        (d.object.metadata.ownerReferences ?? []).some((r) => r.uid === object.metadata.uid && r.blockOwnerDeletion),
+      );
       if (blocking.length === 0) this.dropFinalizer(type, object, 'foregroundDeletion');
     }
   }
@@ -144,7 +169,12 @@ export class GarbageCollector {
   }
 
   private tryDelete(type: ResourceType, object: KObject, propagationPolicy = 'Background'): void {
-    this.guard(() => this.api.delete({ type, namespace: object.metadata.namespace, name: object.metadata.name ?? '' }, { propagationPolicy, preconditions: { uid: object.metadata.uid } }));
+    this.guard(() =>
+      this.api.delete(
+        { type, namespace: object.metadata.namespace, name: object.metadata.name ?? '' },
+        { propagationPolicy, preconditions: { uid: object.metadata.uid } },
+      ),
+    );
   }
 
   private setOwners(type: ResourceType, object: KObject, owners: KObject['metadata']['ownerReferences']): void {
@@ -154,7 +184,10 @@ export class GarbageCollector {
   }
 
   private dropFinalizer(type: ResourceType, object: KObject, finalizer: string): void {
-    this.write(type, { ...object, metadata: { ...object.metadata, finalizers: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer) } });
+    this.write(type, {
+      ...object,
+      metadata: { ...object.metadata, finalizers: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer) },
+    });
   }
 
   private write(type: ResourceType, object: KObject): void {

@@ -30,7 +30,8 @@ export interface Exchange {
 
 export type Reply = { code: number; body: unknown; warnings?: string[] } | 'streamed';
 
-const NOT_FOUND_PAGE = (path: string): ApiError => new ApiError(failure(404, 'NotFound', `the server could not find the requested resource (${path})`));
+const NOT_FOUND_PAGE = (path: string): ApiError =>
+  new ApiError(failure(404, 'NotFound', `the server could not find the requested resource (${path})`));
 
 function hasSubresource(type: ResourceType, sub: string): boolean {
   if (sub === 'status') return type.status;
@@ -43,7 +44,8 @@ export function resolveType(api: Api, route: ResourceRoute): ResourceType {
   const type = api.registry.lookup(route.group, route.version, route.resource);
   if (!type) throw NOT_FOUND_PAGE(route.resource);
   if (route.namespace !== undefined && !type.namespaced) throw NOT_FOUND_PAGE(route.resource);
-  if (route.sub !== undefined && !hasSubresource(type, route.sub)) throw NOT_FOUND_PAGE(`${route.resource}/${route.sub}`);
+  if (route.sub !== undefined && !hasSubresource(type, route.sub))
+    throw NOT_FOUND_PAGE(`${route.resource}/${route.sub}`);
   return type;
 }
 
@@ -62,19 +64,22 @@ function count(query: URLSearchParams, name: string): number | undefined {
 
 function writeOptions(query: URLSearchParams): WriteOptions {
   const dryRun = query.getAll('dryRun');
-  if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
+  if (dryRun.some((d) => d !== 'All'))
+    throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
   return { dryRun: dryRun.length > 0, fieldValidation: query.get('fieldValidation') ?? 'Warn', warnings: [] };
 }
 
 function propagationPolicy(policy: unknown): string | undefined {
   if (policy === undefined || policy === null) return undefined;
-  if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+  if (typeof policy !== 'string' || !['Orphan', 'Background', 'Foreground'].includes(policy))
+    throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
   return policy;
 }
 
 function gracePeriod(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if ((typeof value !== 'number' && typeof value !== 'string') || !/^[0-9]+$/.test(String(value))) throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
+  if ((typeof value !== 'number' && typeof value !== 'string') || !/^[0-9]+$/.test(String(value)))
+    throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
   return Number(value);
 }
 
@@ -97,10 +102,14 @@ function serveWatch(hub: WatchHub, ex: Exchange): Reply {
   const { route, type, query } = ex;
   const timeout = count(query, 'timeoutSeconds');
   hub.serve(ex.res, {
-    type, version: route.version, namespace: route.namespace,
-    labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
+    type,
+    version: route.version,
+    namespace: route.namespace,
+    labelSelector: query.get('labelSelector') ?? undefined,
+    fieldSelector: query.get('fieldSelector') ?? undefined,
     resourceVersion: query.get('resourceVersion') ?? undefined,
-    allowWatchBookmarks: flag(query, 'allowWatchBookmarks'), sendInitialEvents: flag(query, 'sendInitialEvents'),
+    allowWatchBookmarks: flag(query, 'allowWatchBookmarks'),
+    sendInitialEvents: flag(query, 'sendInitialEvents'),
     timeoutSeconds: timeout,
     present: wantsTable(ex.accept) ? (o) => toTable(type, route.version, o, query.get('includeObject')) : undefined,
   });
@@ -116,10 +125,17 @@ function getOrWatch(api: Api, hub: WatchHub, ex: Exchange): Reply {
   if (flag(query, 'watch')) return serveWatch(hub, ex);
   return {
     code: 200,
-    body: api.list(type, route.namespace, {
-      labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined,
-      limit: count(query, 'limit'), continue: query.get('continue') ?? undefined,
-    }, route.version),
+    body: api.list(
+      type,
+      route.namespace,
+      {
+        labelSelector: query.get('labelSelector') ?? undefined,
+        fieldSelector: query.get('fieldSelector') ?? undefined,
+        limit: count(query, 'limit'),
+        continue: query.get('continue') ?? undefined,
+      },
+      route.version,
+    ),
   };
 }
 
@@ -128,7 +144,11 @@ function create(api: Api, ex: Exchange): Reply {
   if (route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   if (type.virtual) return { code: 201, body: review(api, ex) };
   const opts = writeOptions(ex.query);
-  return { code: 201, body: api.create({ type, namespace: route.namespace, version: route.version }, ex.body, ex.caller, opts), warnings: opts.warnings };
+  return {
+    code: 201,
+    body: api.create({ type, namespace: route.namespace, version: route.version }, ex.body, ex.caller, opts),
+    warnings: opts.warnings,
+  };
 }
 
 function update(api: Api, ex: Exchange): Reply {
@@ -145,12 +165,30 @@ function patch(api: Api, ex: Exchange): Reply {
   const { route, type } = ex;
   if (!route.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
   const patchType = patchTypeOf(ex.contentType);
-  if (!patchType) throw new ApiError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.builtin ? ', application/strategic-merge-patch+json' : ''}`));
+  if (!patchType)
+    throw new ApiError(
+      failure(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ` +
+          `application/json-patch+json, ` +
+          `application/merge-patch+json${type.builtin ? ', application/strategic-merge-patch+json' : ''}`,
+      ),
+    );
   if (patchType === 'apply') throw new ApiError(failure(415, 'UnsupportedMediaType', SERVER_SIDE_APPLY_REFUSED));
   const opts = writeOptions(ex.query);
   const target = { type, namespace: route.namespace, name: route.name };
-  if (route.sub === 'scale') return { code: 200, body: patchScale(api, target, { type: patchType, body: ex.body }, { caller: ex.caller, opts }) };
-  const body = api.patch({ ...target, version: route.version, sub: subOf(route) }, { type: patchType, body: ex.body }, ex.caller, opts);
+  if (route.sub === 'scale')
+    return {
+      code: 200,
+      body: patchScale(api, target, { type: patchType, body: ex.body }, { caller: ex.caller, opts }),
+    };
+  const body = api.patch(
+    { ...target, version: route.version, sub: subOf(route) },
+    { type: patchType, body: ex.body },
+    ex.caller,
+    opts,
+  );
   return { code: 200, body, warnings: opts.warnings };
 }
 
@@ -159,13 +197,27 @@ function remove(api: Api, ex: Exchange): Reply {
   if (route.sub) throw methodNotAllowed('the server does not allow this method on the requested resource');
   const opts = deleteOptions(ex.query, ex.body);
   if (!route.name) {
-    const list = api.list(type, route.namespace, { labelSelector: ex.query.get('labelSelector') ?? undefined, fieldSelector: ex.query.get('fieldSelector') ?? undefined }, route.version);
-    for (const item of list.items as KObject[]) api.delete({ type, namespace: item.metadata.namespace, name: item.metadata.name ?? '' }, opts);
+    const list = api.list(
+      type,
+      route.namespace,
+      {
+        labelSelector: ex.query.get('labelSelector') ?? undefined,
+        fieldSelector: ex.query.get('fieldSelector') ?? undefined,
+      },
+      route.version,
+    );
+    for (const item of list.items as KObject[])
+      api.delete({ type, namespace: item.metadata.namespace, name: item.metadata.name ?? '' }, opts);
     return { code: 200, body: list };
   }
   const { object, removed } = api.delete({ type, namespace: route.namespace, name: route.name }, opts);
   const returnsObject = !type.builtin || type.resource === 'pods' || !removed;
-  return { code: 200, body: returnsObject ? object : success({ name: route.name, group: type.group, kind: type.resource, uid: object.metadata.uid }) };
+  return {
+    code: 200,
+    body: returnsObject
+      ? object
+      : success({ name: route.name, group: type.group, kind: type.resource, uid: object.metadata.uid }),
+  };
 }
 
 /** Server-side printing for `kubectl get`: the reply as a Table when the client asks for one. */
@@ -186,9 +238,16 @@ function review(api: Api, ex: Exchange): KObject {
 
 function selfSubjectReview(caller: Caller, now: string): KObject {
   return {
-    kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+    apiVersion: 'authentication.k8s.io/v1',
     metadata: { creationTimestamp: now },
-    status: { userInfo: { username: caller.user.username, groups: caller.user.groups, ...(caller.user.uid ? { uid: caller.user.uid } : {}) } },
+    status: {
+      userInfo: {
+        username: caller.user.username,
+        groups: caller.user.groups,
+        ...(caller.user.uid ? { uid: caller.user.uid } : {}),
+      },
+    },
   };
 }
 
@@ -196,11 +255,17 @@ function selfSubjectReview(caller: Caller, now: string): KObject {
 export function handleResource(api: Api, hub: WatchHub, ex: Exchange): Reply {
   switch (ex.method) {
     case 'GET':
-    case 'HEAD': return asTable(ex, getOrWatch(api, hub, ex));
-    case 'POST': return create(api, ex);
-    case 'PUT': return update(api, ex);
-    case 'PATCH': return patch(api, ex);
-    case 'DELETE': return remove(api, ex);
-    default: throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    case 'HEAD':
+      return asTable(ex, getOrWatch(api, hub, ex));
+    case 'POST':
+      return create(api, ex);
+    case 'PUT':
+      return update(api, ex);
+    case 'PATCH':
+      return patch(api, ex);
+    case 'DELETE':
+      return remove(api, ex);
+    default:
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
 }

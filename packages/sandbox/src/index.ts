@@ -89,7 +89,11 @@ function timingOf(options: SandboxOptions): Timing {
   return options.timing === false ? INSTANT_TIMING : { ...REALISTIC_TIMING, ...options.timing };
 }
 
-function buildCore(options: SandboxOptions, clock: SandboxClock, timing: Timing): { api: Api; hub: WatchHub; gc: GarbageCollector } {
+function buildCore(
+  options: SandboxOptions,
+  clock: SandboxClock,
+  timing: Timing,
+): { api: Api; hub: WatchHub; gc: GarbageCollector } {
   const registry = new Registry();
   registerBuiltins(registry);
   const store = new Store(options.historyLimit ?? 50_000);
@@ -98,7 +102,11 @@ function buildCore(options: SandboxOptions, clock: SandboxClock, timing: Timing)
   for (const name of INITIAL_NAMESPACES) if (namespaces) api.createAsSystem(namespaces, { metadata: { name } });
   const clusterRoles = registry.get('rbac.authorization.k8s.io', 'clusterroles');
   for (const role of DEFAULT_CLUSTER_ROLES) if (clusterRoles) api.createAsSystem(clusterRoles, role);
-  const hub = new WatchHub(store, { clock, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, lifetimeMs: timing.watchLifetimeMs });
+  const hub = new WatchHub(store, {
+    clock,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    lifetimeMs: timing.watchLifetimeMs,
+  });
   return { api, hub, gc: new GarbageCollector(api, clock, timing.controllerLagMs) };
 }
 
@@ -131,6 +139,12 @@ async function kubeconfigLocation(path: string | undefined): Promise<{ tempDir?:
   return { tempDir, kubeconfigPath: join(tempDir, 'kubeconfig') };
 }
 
+function kubeConfigOf(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig);
+  return kc;
+}
+
 /** Starts the sandbox cluster: an HTTPS Kubernetes API on a loopback port, with simulated workloads. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const certs = await generateServingCerts();
@@ -143,7 +157,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
   const rbac = options.rbac ? new RbacAuthorizer(api) : undefined;
   const requests = new RequestLog();
-  const { server, releaseHanging } = createApiServer(certs, { api, hub, faults, auth, rbac, onError: options.onError, log: requests });
+  const { server, releaseHanging } = createApiServer(certs, {
+    api,
+    hub,
+    faults,
+    auth,
+    rbac,
+    onError: options.onError,
+    log: requests,
+  });
   const port = await listen(server, options.port ?? 0);
   const url = `https://127.0.0.1:${port}`;
   const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
@@ -151,17 +173,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const workloads = startWorkloads(api, options, clock, timing);
   const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });
   return {
-    url, port, kubeconfigPath, kubeconfig, token, caCert: certs.caCert, api, faults, requests, workloads,
-    kubeConfig() {
-      const kc = new KubeConfig();
-      kc.loadFromString(kubeconfig);
-      return kc;
-    },
-    client(apiType) {
-      const kc = new KubeConfig();
-      kc.loadFromString(kubeconfig);
-      return kc.makeApiClient(apiType);
-    },
+    url,
+    port,
+    kubeconfigPath,
+    kubeconfig,
+    token,
+    caCert: certs.caCert,
+    api,
+    faults,
+    requests,
+    workloads,
+    kubeConfig: () => kubeConfigOf(kubeconfig),
+    client: (apiType) => kubeConfigOf(kubeconfig).makeApiClient(apiType),
     async addUser(userToken, user) {
       auth.add(userToken, user);
       const path = `${kubeconfigPath}.${user.username.replace(/[^A-Za-z0-9_.-]/g, '_')}`;

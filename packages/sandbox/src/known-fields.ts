@@ -9,22 +9,48 @@ type Fields = { [key: string]: Fields | true };
 
 const OPEN = true;
 
-const META: Fields = Object.fromEntries([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
-].map((k) => [k, OPEN]));
+const META: Fields = Object.fromEntries(
+  [
+    'name',
+    'generateName',
+    'namespace',
+    'selfLink',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'labels',
+    'annotations',
+    'ownerReferences',
+    'finalizers',
+    'managedFields',
+  ].map((k) => [k, OPEN]),
+);
 
 function open(keys: string): Fields {
   return Object.fromEntries(keys.split(' ').map((k) => [k, OPEN]));
 }
 
 const CONTAINER: Fields = {
-  ...open('name image command args workingDir ports envFrom env resizePolicy restartPolicy volumeMounts volumeDevices livenessProbe readinessProbe startupProbe lifecycle terminationMessagePath terminationMessagePolicy imagePullPolicy securityContext stdin stdinOnce tty'),
+  ...open(
+    'name image command args workingDir ports envFrom env resizePolicy restartPolicy volumeMounts volumeDevices ' +
+      'livenessProbe readinessProbe startupProbe lifecycle terminationMessagePath terminationMessagePolicy ' +
+      'imagePullPolicy securityContext stdin stdinOnce tty',
+  ),
   resources: open('limits requests claims'),
 };
 
 const POD_SPEC: Fields = {
-  ...open('volumes ephemeralContainers restartPolicy terminationGracePeriodSeconds activeDeadlineSeconds dnsPolicy nodeSelector serviceAccountName serviceAccount automountServiceAccountToken nodeName hostNetwork hostPID hostIPC shareProcessNamespace securityContext imagePullSecrets hostname subdomain affinity schedulerName tolerations hostAliases priorityClassName priority dnsConfig readinessGates runtimeClassName enableServiceLinks preemptionPolicy overhead topologySpreadConstraints setHostnameAsFQDN os hostUsers schedulingGates resourceClaims resources'),
+  ...open(
+    'volumes ephemeralContainers restartPolicy terminationGracePeriodSeconds activeDeadlineSeconds dnsPolicy ' +
+      'nodeSelector serviceAccountName serviceAccount automountServiceAccountToken nodeName hostNetwork hostPID ' +
+      'hostIPC shareProcessNamespace securityContext imagePullSecrets hostname subdomain affinity schedulerName ' +
+      'tolerations hostAliases priorityClassName priority dnsConfig readinessGates runtimeClassName ' +
+      'enableServiceLinks preemptionPolicy overhead topologySpreadConstraints setHostnameAsFQDN os hostUsers ' +
+      'schedulingGates resourceClaims resources',
+  ),
   containers: CONTAINER,
   initContainers: CONTAINER,
 };
@@ -49,9 +75,17 @@ const KINDS: Record<string, Fields> = {
   '/Service': SPEC_AND_STATUS,
   '/Namespace': SPEC_AND_STATUS,
   '/ServiceAccount': open('secrets imagePullSecrets automountServiceAccountToken'),
-  '/Event': open('involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related reportingComponent reportingInstance'),
-  'events.k8s.io/Event': open('involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related reportingComponent reportingInstance'),
-  'coordination.k8s.io/Lease': { spec: open('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder') },
+  '/Event': open(
+    'involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related ' +
+      'reportingComponent reportingInstance',
+  ),
+  'events.k8s.io/Event': open(
+    'involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related ' +
+      'reportingComponent reportingInstance',
+  ),
+  'coordination.k8s.io/Lease': {
+    spec: open('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder'),
+  },
   'networking.k8s.io/Ingress': SPEC_AND_STATUS,
   'apiextensions.k8s.io/CustomResourceDefinition': SPEC_AND_STATUS,
   'rbac.authorization.k8s.io/Role': open('rules'),

@@ -20,7 +20,12 @@ export function renderKubeconfig(input: KubeconfigInput): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: input.server, 'certificate-authority-data': Buffer.from(input.caCert).toString('base64') } }],
+    clusters: [
+      {
+        name: SANDBOX_CONTEXT,
+        cluster: { server: input.server, 'certificate-authority-data': Buffer.from(input.caCert).toString('base64') },
+      },
+    ],
     users: [{ name: user, user: { token: input.token } }],
     contexts: [{ name: SANDBOX_CONTEXT, context }],
     'current-context': SANDBOX_CONTEXT,

@@ -18,12 +18,20 @@ function byKey(a: KObject, b: KObject): number {
 }
 
 /** A list as the API server answers it: filtered by selectors, ordered by namespace/name, paged by limit/continue. */
-export function listObjects(store: Store, at: { type: ResourceType; namespace?: string; version: string }, query: ListQuery): KObject {
+export function listObjects(
+  store: Store,
+  at: { type: ResourceType; namespace?: string; version: string },
+  query: ListQuery,
+): KObject {
   const { type, version } = at;
   const labels = parseLabelSelector(query.labelSelector);
   const fields = parseFieldSelector(query.fieldSelector, type.kind, type.group);
   const rv = store.resourceVersion;
-  let items = store.list(storageKey(type), at.namespace).map((o) => atVersion(o, type, version)).filter((o) => labels(o) && fields(o)).sort(byKey);
+  let items = store
+    .list(storageKey(type), at.namespace)
+    .map((o) => atVersion(o, type, version))
+    .filter((o) => labels(o) && fields(o))
+    .sort(byKey);
   if (query.continue) {
     const start = decodeContinue(query.continue).start;
     items = items.filter((o) => sortKey(o) > start);

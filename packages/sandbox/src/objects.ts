@@ -25,7 +25,15 @@ export function atVersion(object: KObject, type: ResourceType, version: string):
   return { ...shaped, apiVersion, kind: type.kind };
 }
 
-const META_STRINGS = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'];
+const META_STRINGS = [
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+];
 
 function decodeError(field: string, type: string): never {
   throw badRequest(`json: cannot unmarshal into Go struct field ObjectMeta.metadata.${field} of type ${type}`);
@@ -34,7 +42,8 @@ function decodeError(field: string, type: string): never {
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isStringMap = (v: unknown): boolean => isRecord(v) && Object.values(v).every(isString);
 const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
-const isOwnerRefs = (v: unknown): boolean => Array.isArray(v) && v.every((r) => isRecord(r) && ['apiVersion', 'kind', 'name', 'uid'].every((k) => isString(r[k])));
+const isOwnerRefs = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((r) => isRecord(r) && ['apiVersion', 'kind', 'name', 'uid'].every((k) => isString(r[k])));
 
 const META_TYPES: Array<[string[], (v: unknown) => boolean, string]> = [
   [META_STRINGS, isString, 'string'],
@@ -55,17 +64,31 @@ function checkMetadataTypes(meta: Record<string, unknown>): void {
 
 /** A request body as an object of the type: 400 for anything else. */
 export function checkBody(type: ResourceType, version: string, body: unknown): KObject {
-  if (!isRecord(body)) throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  if (!isRecord(body))
+    throw badRequest(
+      `the body of the request was in an unknown format - accepted media types include: application/json, ` +
+        `application/yaml`,
+    );
   const expected = apiVersionOf(type.group, version);
   if (body.apiVersion !== undefined && body.apiVersion !== expected) {
-    throw badRequest(`the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version (${expected})`);
+    throw badRequest(
+      `the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version ` +
+        `(${expected})`,
+    );
   }
   if (body.kind !== undefined && body.kind !== type.kind) {
-    throw badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`);
+    throw badRequest(
+      `the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`,
+    );
   }
   if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
   if (isRecord(body.metadata)) checkMetadataTypes(body.metadata);
-  const object: KObject = { ...body, apiVersion: expected, kind: type.kind, metadata: isRecord(body.metadata) ? { ...body.metadata } : {} };
+  const object: KObject = {
+    ...body,
+    apiVersion: expected,
+    kind: type.kind,
+    metadata: isRecord(body.metadata) ? { ...body.metadata } : {},
+  };
   return type.codec ? type.codec.toStorage(object) : object;
 }
 
@@ -82,7 +105,10 @@ export function specChanged(type: ResourceType, a: KObject, b: KObject): boolean
 
 /** True when a write would change nothing but resourceVersion. */
 export function sameObject(a: KObject, b: KObject): boolean {
-  const strip = (o: KObject): KObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  const strip = (o: KObject): KObject => ({
+    ...o,
+    metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined },
+  });
   return jsonEqual(strip(a), strip(b));
 }
 
@@ -112,7 +138,8 @@ export function encodeContinue(rv: number, lastKey: string): string {
 export function decodeContinue(token: string): { rv: number; start: string } {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as { rv?: unknown; start?: unknown };
-    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, start: parsed.start };
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string')
+      return { rv: parsed.rv, start: parsed.start };
   } catch {
     // fall through to the error
   }

@@ -16,9 +16,11 @@ export function patchTypeOf(contentType: string | undefined): PatchType | undefi
 
 /** 422 as the API server answers a patch that does not apply. */
 export function patchFailed(message: string): ApiError {
-  return new ApiError(failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`, {
-    causes: [{ reason: 'FieldValueInvalid', message }],
-  }));
+  return new ApiError(
+    failure(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`, {
+      causes: [{ reason: 'FieldValueInvalid', message }],
+    }),
+  );
 }
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, everything else replaces. */
@@ -37,7 +39,8 @@ function unescapePointer(token: string): string {
 }
 
 function parsePointer(path: unknown): string[] {
-  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/'))) throw badRequest(`invalid JSON pointer: ${String(path)}`);
+  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/')))
+    throw badRequest(`invalid JSON pointer: ${String(path)}`);
   return path === '' ? [] : path.slice(1).split('/').map(unescapePointer);
 }
 
@@ -47,11 +50,17 @@ type Container = Record<string, unknown> | unknown[];
 function locate(doc: unknown, tokens: string[], op: string): { parent: Container; key: string } {
   let current = doc;
   for (const token of tokens.slice(0, -1)) {
-    const next: unknown = Array.isArray(current) ? current[Number(token)] : isRecord(current) ? current[token] : undefined;
-    if (next === undefined) throw patchFailed(`${op} operation does not apply: doc is missing path: /${tokens.join('/')}`);
+    const next: unknown = Array.isArray(current)
+      ? current[Number(token)]
+      : isRecord(current)
+        ? current[token]
+        : undefined;
+    if (next === undefined)
+      throw patchFailed(`${op} operation does not apply: doc is missing path: /${tokens.join('/')}`);
     current = next;
   }
-  if (!Array.isArray(current) && !isRecord(current)) throw patchFailed(`${op} operation does not apply: doc is missing path: /${tokens.join('/')}`);
+  if (!Array.isArray(current) && !isRecord(current))
+    throw patchFailed(`${op} operation does not apply: doc is missing path: /${tokens.join('/')}`);
   return { parent: current, key: tokens[tokens.length - 1] ?? '' };
 }
 
@@ -59,7 +68,8 @@ function arrayIndex(arr: unknown[], key: string, forInsert: boolean, op: string)
   if (forInsert && key === '-') return arr.length;
   const index = Number(key);
   const max = forInsert ? arr.length : arr.length - 1;
-  if (!/^(0|[1-9][0-9]*)$/.test(key) || index > max) throw patchFailed(`${op} operation does not apply: index out of bounds: ${key}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(key) || index > max)
+    throw patchFailed(`${op} operation does not apply: index out of bounds: ${key}`);
   return index;
 }
 
@@ -67,7 +77,8 @@ function readAt(doc: unknown, tokens: string[], op: string): unknown {
   if (tokens.length === 0) return doc;
   const { parent, key } = locate(doc, tokens, op);
   const value = Array.isArray(parent) ? parent[arrayIndex(parent, key, false, op)] : parent[key];
-  if (value === undefined) throw patchFailed(`${op} operation does not apply: doc is missing key: /${tokens.join('/')}`);
+  if (value === undefined)
+    throw patchFailed(`${op} operation does not apply: doc is missing key: /${tokens.join('/')}`);
   return value;
 }
 
@@ -98,15 +109,22 @@ interface JsonPatchOp {
 function applyOne(doc: unknown, step: JsonPatchOp): unknown {
   const path = parsePointer(step.path);
   switch (step.op) {
-    case 'add': return addAt(doc, path, clone(step.value), 'add');
-    case 'remove': removeAt(doc, path, 'remove'); return doc;
-    case 'replace': return replaceAt(doc, path, clone(step.value));
-    case 'move': return addAt(doc, path, removeAt(doc, parsePointer(step.from), 'move'), 'move');
-    case 'copy': return addAt(doc, path, clone(readAt(doc, parsePointer(step.from), 'copy')), 'copy');
+    case 'add':
+      return addAt(doc, path, clone(step.value), 'add');
+    case 'remove':
+      removeAt(doc, path, 'remove');
+      return doc;
+    case 'replace':
+      return replaceAt(doc, path, clone(step.value));
+    case 'move':
+      return addAt(doc, path, removeAt(doc, parsePointer(step.from), 'move'), 'move');
+    case 'copy':
+      return addAt(doc, path, clone(readAt(doc, parsePointer(step.from), 'copy')), 'copy');
     case 'test':
       if (!jsonEqual(readAt(doc, path, 'test'), step.value)) throw patchFailed(`testing value ${step.path} failed`);
       return doc;
-    default: throw badRequest(`Unexpected kind: ${step.op}`);
+    default:
+      throw badRequest(`Unexpected kind: ${step.op}`);
   }
 }
 

@@ -12,7 +12,7 @@ type Obj = Record<string, unknown>;
 
 function containersOf(pod: KObject): Obj[] {
   const spec = isRecord(pod.spec) ? pod.spec : {};
-  return Array.isArray(spec.containers) ? (spec.containers.filter(isRecord)) : [];
+  return Array.isArray(spec.containers) ? spec.containers.filter(isRecord) : [];
 }
 
 /** A new pod of a ReplicaSet, Pending and scheduled onto the sandbox node. */
@@ -30,7 +30,16 @@ export function newPod(rs: KObject, now: string): KObject {
       namespace: rs.metadata.namespace,
       labels: { ...((meta.labels as Record<string, string> | undefined) ?? {}) },
       ...(isRecord(meta.annotations) ? { annotations: { ...(meta.annotations as Record<string, string>) } } : {}),
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: rs.metadata.name ?? '',
+          uid: rs.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { ...podSpec, nodeName: NODE_NAME },
     status: {
@@ -46,7 +55,9 @@ function condition(type: string, ok: boolean, now: string, why?: { reason: strin
 }
 
 function containerId(pod: KObject, name: string, restart: number): string {
-  return `containerd://${createHash('sha256').update(`${pod.metadata.uid ?? ''}/${name}/${restart}`).digest('hex')}`;
+  return `containerd://${createHash('sha256')
+    .update(`${pod.metadata.uid ?? ''}/${name}/${restart}`)
+    .digest('hex')}`;
 }
 
 export type PodBehaviour = 'ready' | 'crashloop' | 'never-ready' | 'image-pull-error' | 'oom-killed';
@@ -62,9 +73,14 @@ export const IMAGE_TAG_BEHAVIOURS: Array<{ image: RegExp; behaviour: PodBehaviou
 /** The status of a started pod: all containers running and ready, or running but never ready. */
 export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
   const names = containersOf(pod).map((c) => String(c.name));
-  const unready = ready ? undefined : { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` };
+  const unready = ready
+    ? undefined
+    : { reason: 'ContainersNotReady', message: `containers with unready status: [${names.join(' ')}]` };
   const status = isRecord(pod.status) ? pod.status : {};
-  const podIP = typeof status.podIP === 'string' ? status.podIP : `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`;
+  const podIP =
+    typeof status.podIP === 'string'
+      ? status.podIP
+      : `10.244.${Math.floor(podIpCounter / 250)}.${(podIpCounter++ % 250) + 2}`;
   return {
     ...status,
     phase: 'Running',
@@ -72,7 +88,7 @@ export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
     hostIPs: [{ ip: HOST_IP }],
     podIP,
     podIPs: [{ ip: podIP }],
-    startTime: (status.startTime) ?? now,
+    startTime: status.startTime ?? now,
     conditions: [
       condition('Initialized', true, now),
       condition('Ready', ready, now, unready),
@@ -80,8 +96,14 @@ export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {
       condition('PodScheduled', true, now),
     ],
     containerStatuses: containersOf(pod).map((c) => ({
-      name: c.name, image: c.image, imageID: `docker.io/library/${String(c.image)}@sha256:${'0'.repeat(64)}`,
-      ready, started: true, restartCount: 0, containerID: containerId(pod, String(c.name), 0), state: { running: { startedAt: now } },
+      name: c.name,
+      image: c.image,
+      imageID: `docker.io/library/${String(c.image)}@sha256:${'0'.repeat(64)}`,
+      ready,
+      started: true,
+      restartCount: 0,
+      containerID: containerId(pod, String(c.name), 0),
+      state: { running: { startedAt: now } },
     })),
   };
 }
@@ -91,25 +113,63 @@ export function pullFailedStatus(pod: KObject, now: string, backingOff: boolean)
   const base = runningStatus(pod, false, now);
   const reason = backingOff ? 'ImagePullBackOff' : 'ErrImagePull';
   return {
-    ...base, phase: 'Pending', podIP: undefined, podIPs: undefined,
+    ...base,
+    phase: 'Pending',
+    podIP: undefined,
+    podIPs: undefined,
     containerStatuses: containersOf(pod).map((c) => ({
-      name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0,
-      state: { waiting: { reason, message: backingOff ? `Back-off pulling image ${JSON.stringify(c.image)}` : `rpc error: code = NotFound desc = failed to pull and unpack image ${JSON.stringify(c.image)}: not found` } },
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: {
+        waiting: {
+          reason,
+          message: backingOff
+            ? `Back-off pulling image ${JSON.stringify(c.image)}`
+            : `rpc error: code = NotFound desc = failed to pull and unpack image ${JSON.stringify(c.image)}: not found`,
+        },
+      },
     })),
   };
 }
 
-/** The status after one more crash: restartCount + 1, waiting in CrashLoopBackOff, last state terminated (Error, or OOMKilled with 137). */
+/**
+ * The status after one more crash: restartCount + 1, waiting in CrashLoopBackOff, last state terminated (Error, or
+ * OOMKilled with 137).
+ */
 export function crashedStatus(pod: KObject, now: string, oom = false): Obj {
   const base = runningStatus(pod, false, now);
-  const previous = isRecord(pod.status) && Array.isArray(pod.status.containerStatuses) ? (pod.status.containerStatuses as Obj[]) : [];
+  const previous =
+    isRecord(pod.status) && Array.isArray(pod.status.containerStatuses) ? (pod.status.containerStatuses as Obj[]) : [];
   base.containerStatuses = (base.containerStatuses as Obj[]).map((cs, i) => {
     const restarts = Number(previous[i]?.restartCount ?? 0) + 1;
     const backoff = Math.min(300, 10 * 2 ** Math.min(restarts - 1, 5));
     return {
-      ...cs, ready: false, started: false, restartCount: restarts, containerID: containerId(pod, String(cs.name), restarts),
-      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoff}s restarting failed container=${String(cs.name)} pod=${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${pod.metadata.uid ?? ''})` } },
-      lastState: { terminated: { exitCode: oom ? 137 : 1, reason: oom ? 'OOMKilled' : 'Error', startedAt: now, finishedAt: now, containerID: containerId(pod, String(cs.name), restarts - 1) } },
+      ...cs,
+      ready: false,
+      started: false,
+      restartCount: restarts,
+      containerID: containerId(pod, String(cs.name), restarts),
+      state: {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message:
+            `back-off ${backoff}s restarting failed container=${String(cs.name)} ` +
+            `pod=${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${pod.metadata.uid ?? ''})`,
+        },
+      },
+      lastState: {
+        terminated: {
+          exitCode: oom ? 137 : 1,
+          reason: oom ? 'OOMKilled' : 'Error',
+          startedAt: now,
+          finishedAt: now,
+          containerID: containerId(pod, String(cs.name), restarts - 1),
+        },
+      },
     };
   });
   return base;
@@ -132,14 +192,26 @@ export function firstContainerName(pod: KObject): string {
 }
 
 /** A core/v1 Event about an object, as the kubelet or a controller reports it. */
-export function newEvent(about: KObject, e: { type: 'Normal' | 'Warning'; reason: string; message: string; component: string; fieldPath?: string }, now: string): KObject {
+export function newEvent(
+  about: KObject,
+  e: { type: 'Normal' | 'Warning'; reason: string; message: string; component: string; fieldPath?: string },
+  now: string,
+): KObject {
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${about.metadata.name ?? ''}.${randomSuffix(8)}${Date.now().toString(16)}`, namespace: about.metadata.namespace },
+    metadata: {
+      name: `${about.metadata.name ?? ''}.${randomSuffix(8)}${Date.now().toString(16)}`,
+      namespace: about.metadata.namespace,
+    },
     involvedObject: {
-      kind: about.kind, namespace: about.metadata.namespace, name: about.metadata.name, uid: about.metadata.uid,
-      apiVersion: about.apiVersion, resourceVersion: about.metadata.resourceVersion, ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
+      kind: about.kind,
+      namespace: about.metadata.namespace,
+      name: about.metadata.name,
+      uid: about.metadata.uid,
+      apiVersion: about.apiVersion,
+      resourceVersion: about.metadata.resourceVersion,
+      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
     },
     reason: e.reason,
     message: e.message,

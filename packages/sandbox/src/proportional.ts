@@ -25,13 +25,19 @@ function created(o: KObject): string {
 
 /** True when an active ReplicaSet was sized for another spec.replicas than the Deployment's now. */
 export function isScalingEvent(d: KObject, all: KObject[]): boolean {
-  return all.some((rs) => replicasOf(rs) > 0 && rs.metadata.annotations?.[DESIRED] !== undefined && rs.metadata.annotations[DESIRED] !== String(replicasOf(d)));
+  return all.some(
+    (rs) =>
+      replicasOf(rs) > 0 &&
+      rs.metadata.annotations?.[DESIRED] !== undefined &&
+      rs.metadata.annotations[DESIRED] !== String(replicasOf(d)),
+  );
 }
 
 /** getReplicaSetFraction: how many replicas this ReplicaSet gains (or loses) of the change. */
 function fraction(rs: KObject, d: KObject, maxSurge: number): number {
   if (replicasOf(d) === 0) return -replicasOf(rs);
-  const annotated = Number(rs.metadata.annotations?.[MAX_REPLICAS] ?? (isRecord(d.status) ? d.status.replicas : 0)) || 0;
+  const annotated =
+    Number(rs.metadata.annotations?.[MAX_REPLICAS] ?? (isRecord(d.status) ? d.status.replicas : 0)) || 0;
   if (annotated === 0) return 0;
   return Math.round((replicasOf(rs) * (replicasOf(d) + maxSurge)) / annotated) - replicasOf(rs);
 }
@@ -44,7 +50,12 @@ function proportion(rs: KObject, d: KObject, change: { toAdd: number; added: num
 }
 
 /** The sizes the ReplicaSets get from a scaling event (ReplicaSets not listed keep theirs). */
-export function scaledSizes(d: KObject, newRs: KObject | undefined, olds: KObject[], maxSurge: number): Map<KObject, number> {
+export function scaledSizes(
+  d: KObject,
+  newRs: KObject | undefined,
+  olds: KObject[],
+  maxSurge: number,
+): Map<KObject, number> {
   const all = newRs ? [newRs, ...olds] : olds;
   const active = all.filter((rs) => replicasOf(rs) > 0);
   const desired = replicasOf(d);
@@ -52,7 +63,11 @@ export function scaledSizes(d: KObject, newRs: KObject | undefined, olds: KObjec
     const latest = active[0] ?? newRs ?? [...olds].sort((a, b) => created(b).localeCompare(created(a)))[0];
     return new Map(latest ? [[latest, desired]] : []);
   }
-  const saturated = newRs && replicasOf(newRs) === desired && newRs.metadata.annotations?.[DESIRED] === String(desired) && available(newRs) === desired;
+  const saturated =
+    newRs &&
+    replicasOf(newRs) === desired &&
+    newRs.metadata.annotations?.[DESIRED] === String(desired) &&
+    available(newRs) === desired;
   if (saturated) return new Map(olds.filter((rs) => replicasOf(rs) > 0).map((rs) => [rs, 0]));
   return splitProportionally(d, active, maxSurge);
 }
@@ -62,7 +77,9 @@ function splitProportionally(d: KObject, active: KObject[], maxSurge: number): M
   const toAdd = allowedSize - active.reduce((n, rs) => n + replicasOf(rs), 0);
   const newerFirst = (a: KObject, b: KObject): number => created(b).localeCompare(created(a));
   // larger first; among equals newer first when scaling up, older first when scaling down
-  const ordered = [...active].sort((a, b) => replicasOf(b) - replicasOf(a) || (toAdd >= 0 ? newerFirst(a, b) : -newerFirst(a, b)));
+  const ordered = [...active].sort(
+    (a, b) => replicasOf(b) - replicasOf(a) || (toAdd >= 0 ? newerFirst(a, b) : -newerFirst(a, b)),
+  );
   const sizes = new Map<KObject, number>();
   let added = 0;
   for (const rs of ordered) {
@@ -74,4 +91,3 @@ function splitProportionally(d: KObject, active: KObject[], maxSurge: number): M
   if (largest && toAdd !== 0) sizes.set(largest, Math.max(0, (sizes.get(largest) ?? 0) + toAdd - added));
   return sizes;
 }
-

@@ -29,12 +29,18 @@ export interface NonResource {
 }
 
 /** Reviews every authenticated user may create, as the system:basic-user ClusterRole allows. */
-const ALWAYS_ALLOWED = new Set(['authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews']);
+const ALWAYS_ALLOWED = new Set([
+  'authentication.k8s.io/selfsubjectreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+]);
 
 function nonResourceAllows(rule: PolicyRule, a: NonResource): boolean {
   const urls = rule.nonResourceURLs ?? [];
   const verbs = rule.verbs ?? [];
-  const urlOk = urls.some((u) => u === '*' || u === a.nonResourcePath || (u.endsWith('*') && a.nonResourcePath.startsWith(u.slice(0, -1))));
+  const urlOk = urls.some(
+    (u) => u === '*' || u === a.nonResourcePath || (u.endsWith('*') && a.nonResourcePath.startsWith(u.slice(0, -1))),
+  );
   return urlOk && (verbs.includes('*') || verbs.includes(a.verb));
 }
 
@@ -54,10 +60,14 @@ function subjectMatches(s: Subject, user: UserInfo): boolean {
 }
 
 function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
-  const has = (list: string[] | undefined, value: string): boolean => (list ?? []).includes('*') || (list ?? []).includes(value);
+  const has = (list: string[] | undefined, value: string): boolean =>
+    (list ?? []).includes('*') || (list ?? []).includes(value);
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const resources = rule.resources ?? [];
-  const resourceOk = resources.includes('*') || resources.includes(resource) || (a.subresource !== undefined && resources.includes(`${a.resource}/*`));
+  const resourceOk =
+    resources.includes('*') ||
+    resources.includes(resource) ||
+    (a.subresource !== undefined && resources.includes(`${a.resource}/*`));
   const namesOk = !rule.resourceNames?.length || (a.name !== undefined && rule.resourceNames.includes(a.name));
   return has(rule.verbs, a.verb) && has(rule.apiGroups, a.group) && resourceOk && namesOk;
 }
@@ -73,17 +83,24 @@ export class RbacAuthorizer {
 
   private rulesOf(ref: unknown, namespace: string | undefined): PolicyRule[] {
     if (!isRecord(ref) || typeof ref.name !== 'string') return [];
-    const role = ref.kind === 'ClusterRole'
-      ? this.objects('clusterroles').find((r) => r.metadata.name === ref.name)
-      : this.objects('roles', namespace).find((r) => r.metadata.name === ref.name);
-    if (role && ref.kind === 'ClusterRole' && isRecord(role.aggregationRule)) return this.aggregated(role.aggregationRule);
+    const role =
+      ref.kind === 'ClusterRole'
+        ? this.objects('clusterroles').find((r) => r.metadata.name === ref.name)
+        : this.objects('roles', namespace).find((r) => r.metadata.name === ref.name);
+    if (role && ref.kind === 'ClusterRole' && isRecord(role.aggregationRule))
+      return this.aggregated(role.aggregationRule);
     return Array.isArray(role?.rules) ? (role.rules as PolicyRule[]) : [];
   }
 
-  /** An aggregated ClusterRole (view, edit, admin) has the rules of every ClusterRole its selectors match (aggregated ones too). */
+  /**
+   * An aggregated ClusterRole (view, edit, admin) has the rules of every ClusterRole its selectors match (aggregated
+   * ones too).
+   */
   private aggregated(rule: Record<string, unknown>, depth = 0): PolicyRule[] {
     const selectors = Array.isArray(rule.clusterRoleSelectors) ? rule.clusterRoleSelectors : [];
-    const members = this.objects('clusterroles').filter((r) => selectors.some((s) => matchesLabelSelector(s, r.metadata.labels)));
+    const members = this.objects('clusterroles').filter((r) =>
+      selectors.some((s) => matchesLabelSelector(s, r.metadata.labels)),
+    );
     return members.flatMap((r) => {
       if (isRecord(r.aggregationRule)) return depth < 5 ? this.aggregated(r.aggregationRule, depth + 1) : [];
       return Array.isArray(r.rules) ? (r.rules as PolicyRule[]) : [];
@@ -91,9 +108,17 @@ export class RbacAuthorizer {
   }
 
   private rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
-    const bound = (b: KObject): boolean => Array.isArray(b.subjects) && (b.subjects as Subject[]).some((s) => subjectMatches(s, user));
-    const rules = this.objects('clusterrolebindings').filter(bound).flatMap((b) => this.rulesOf(b.roleRef, undefined));
-    if (namespace) rules.push(...this.objects('rolebindings', namespace).filter(bound).flatMap((b) => this.rulesOf(b.roleRef, namespace)));
+    const bound = (b: KObject): boolean =>
+      Array.isArray(b.subjects) && (b.subjects as Subject[]).some((s) => subjectMatches(s, user));
+    const rules = this.objects('clusterrolebindings')
+      .filter(bound)
+      .flatMap((b) => this.rulesOf(b.roleRef, undefined));
+    if (namespace)
+      rules.push(
+        ...this.objects('rolebindings', namespace)
+          .filter(bound)
+          .flatMap((b) => this.rulesOf(b.roleRef, namespace)),
+      );
     return rules;
   }
 
@@ -110,8 +135,14 @@ export class RbacAuthorizer {
     const what = a.name ? `${qualified} "${a.name}"` : qualified;
     const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
     const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-    return forbidden(`${what} is forbidden: User "${user.username}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`, {
-      name: a.name, group: a.group, kind: a.resource,
-    });
+    return forbidden(
+      `${what} is forbidden: User "${user.username}" cannot ${a.verb} resource "${resource}" in API group ` +
+        `"${a.group}" ${scope}`,
+      {
+        name: a.name,
+        group: a.group,
+        kind: a.resource,
+      },
+    );
   }
 }

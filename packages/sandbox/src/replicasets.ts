@@ -16,7 +16,8 @@ function minReadyMs(rs: KObject): number {
 /** When a ready pod became ready (its Ready condition's lastTransitionTime). */
 function readySince(pod: KObject): number {
   const conditions = isRecord(pod.status) && Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
-  const ready = conditions.find((c) => isRecord(c) && c.type === 'Ready') as { lastTransitionTime?: string } | undefined;
+  const ready = conditions.find((c) => isRecord(c) && c.type === 'Ready') as
+    { lastTransitionTime?: string } | undefined;
   return Date.parse(ready?.lastTransitionTime ?? '') || 0;
 }
 
@@ -27,13 +28,25 @@ export interface ReplicaSetHooks {
   nowMs(): number;
 }
 
-/** The ReplicaSet controller: as many pods as spec.replicas, and a status that counts them (available after minReadySeconds). */
+/**
+ * The ReplicaSet controller: as many pods as spec.replicas, and a status that counts them (available after
+ * minReadySeconds).
+ */
 export class ReplicaSetReconciler {
-  constructor(private readonly api: Api, private readonly types: { replicasets: ResourceType; pods: ResourceType }, private readonly hooks: ReplicaSetHooks) {}
+  constructor(
+    private readonly api: Api,
+    private readonly types: { replicasets: ResourceType; pods: ResourceType },
+    private readonly hooks: ReplicaSetHooks,
+  ) {}
 
   podsOf(rs: KObject): KObject[] {
-    return this.api.store.list('/pods', rs.metadata.namespace)
-      .filter((p) => !p.metadata.deletionTimestamp && (p.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === rs.metadata.uid));
+    return this.api.store
+      .list('/pods', rs.metadata.namespace)
+      .filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          (p.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === rs.metadata.uid),
+      );
   }
 
   reconcile(rs: KObject): void {
@@ -45,14 +58,23 @@ export class ReplicaSetReconciler {
       this.hooks.onPodCreated(pod);
     }
     if (diff < 0) {
-      const order = [...pods].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
-      for (const pod of order.slice(0, -diff)) this.api.delete({ type: this.types.pods, namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' });
+      const order = [...pods].sort(
+        (a, b) =>
+          Number(isPodReady(a)) - Number(isPodReady(b)) ||
+          (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+      );
+      for (const pod of order.slice(0, -diff))
+        this.api.delete({ type: this.types.pods, namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' });
     }
     if (diff !== 0) pods = this.podsOf(rs);
     const ready = pods.filter(isPodReady);
     const available = this.available(rs, ready);
     const fresh = this.api.find(this.types.replicasets, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs;
-    const status: Record<string, unknown> = { replicas: pods.length, fullyLabeledReplicas: pods.length, observedGeneration: fresh.metadata.generation };
+    const status: Record<string, unknown> = {
+      replicas: pods.length,
+      fullyLabeledReplicas: pods.length,
+      observedGeneration: fresh.metadata.generation,
+    };
     if (ready.length > 0) status.readyReplicas = ready.length;
     if (available > 0) status.availableReplicas = available;
     this.api.saveAsSystem(this.types.replicasets, { ...fresh, status }, 'status');

@@ -27,7 +27,9 @@ export class RequestLog {
       if (match.method && e.method !== match.method.toUpperCase()) return false;
       if (match.since !== undefined && e.time < match.since) return false;
       if (match.path === undefined) return true;
-      return typeof match.path === 'string' ? e.path === match.path || e.path.startsWith(`${match.path}/`) : match.path.test(`${e.path}${e.query}`);
+      return typeof match.path === 'string'
+        ? e.path === match.path || e.path.startsWith(`${match.path}/`)
+        : match.path.test(`${e.path}${e.query}`);
     });
   }
 

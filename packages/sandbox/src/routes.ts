@@ -7,7 +7,15 @@ export type Route =
   | { kind: 'groups' }
   | { kind: 'group'; group: string }
   | { kind: 'group-version'; group: string; version: string }
-  | { kind: 'resource'; group: string; version: string; resource: string; namespace?: string; name?: string; sub?: string }
+  | {
+      kind: 'resource';
+      group: string;
+      version: string;
+      resource: string;
+      namespace?: string;
+      name?: string;
+      sub?: string;
+    }
   | { kind: 'unknown' };
 
 function resourceRoute(group: string, version: string, rest: string[]): Route {
@@ -33,7 +41,10 @@ function decode(part: string): string | undefined {
 }
 
 export function parseRoute(pathname: string): Route {
-  const decoded = pathname.split('/').filter((p) => p !== '').map(decode);
+  const decoded = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decode);
   if (decoded.some((p) => p === undefined)) return { kind: 'unknown' };
   const parts = decoded as string[];
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
@@ -61,10 +72,15 @@ export function verbOf(method: string, route: Extract<Route, { kind: 'resource' 
     case 'HEAD':
       if (route.name) return 'get';
       return watch ? 'watch' : 'list';
-    case 'POST': return 'create';
-    case 'PUT': return 'update';
-    case 'PATCH': return 'patch';
-    case 'DELETE': return route.name ? 'delete' : 'deletecollection';
-    default: return method.toLowerCase();
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return route.name ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
   }
 }

@@ -35,17 +35,29 @@ export interface ScaleTarget {
 /** PUT …/scale: sets the replicas of the main object; the Scale's resourceVersion is a precondition. */
 /** spec.replicas of a Scale body: 400 for a body that is no Scale, 422 for a bad number. */
 function scaleReplicas(body: unknown, name: string): { replicas: number; resourceVersion?: string } {
-  if (!isRecord(body) || (body.kind !== undefined && body.kind !== 'Scale')) throw badRequest('the body must be an autoscaling/v1 Scale');
+  if (!isRecord(body) || (body.kind !== undefined && body.kind !== 'Scale'))
+    throw badRequest('the body must be an autoscaling/v1 Scale');
   const replicas = isRecord(body.spec) ? body.spec.replicas : undefined;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw invalid({ kind: 'Scale', group: 'autoscaling', name }, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    throw invalid({ kind: 'Scale', group: 'autoscaling', name }, [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.replicas',
+        message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      },
+    ]);
   }
   const rv = isRecord(body.metadata) ? body.metadata.resourceVersion : undefined;
   return { replicas, resourceVersion: typeof rv === 'string' && rv !== '' ? rv : undefined };
 }
 
 /** PUT …/scale: sets the replicas of the main object; the Scale's resourceVersion is a precondition. */
-export function updateScale(api: Api, target: ScaleTarget, body: unknown, by: { caller: Caller; opts?: WriteOptions }): KObject {
+export function updateScale(
+  api: Api,
+  target: ScaleTarget,
+  body: unknown,
+  by: { caller: Caller; opts?: WriteOptions },
+): KObject {
   const { type, namespace, name } = target;
   if (!type.scale) throw notFound(type, name);
   const { replicas, resourceVersion } = scaleReplicas(body, name);
@@ -54,10 +66,18 @@ export function updateScale(api: Api, target: ScaleTarget, body: unknown, by: { 
   const next = clone(old);
   setPath(next, type.scale.specReplicasPath, replicas);
   if (resourceVersion) next.metadata.resourceVersion = resourceVersion;
-  return toScale(type, api.update({ type, namespace, name, version: storedVersion(type, old) }, next, by.caller, by.opts));
+  return toScale(
+    type,
+    api.update({ type, namespace, name, version: storedVersion(type, old) }, next, by.caller, by.opts),
+  );
 }
 
-export function patchScale(api: Api, target: ScaleTarget, patch: { type: PatchType; body: unknown }, by: { caller: Caller; opts?: WriteOptions }): KObject {
+export function patchScale(
+  api: Api,
+  target: ScaleTarget,
+  patch: { type: PatchType; body: unknown },
+  by: { caller: Caller; opts?: WriteOptions },
+): KObject {
   const current = toScale(target.type, api.get(target.type, target.namespace, target.name));
   const builtinScale = { ...target.type, builtin: true };
   return updateScale(api, target, applyPatch(builtinScale, current, patch), by);

@@ -64,45 +64,73 @@ function invalid(ctx: Ctx, path: string, value: unknown, detail: string): void {
 
 function typeOk(type: string, value: unknown): boolean {
   switch (type) {
-    case 'object': return isRecord(value);
-    case 'array': return Array.isArray(value);
-    case 'string': return typeof value === 'string';
-    case 'integer': return typeof value === 'number' && Number.isInteger(value);
-    case 'number': return typeof value === 'number';
-    case 'boolean': return typeof value === 'boolean';
-    default: return true;
+    case 'object':
+      return isRecord(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return true;
   }
 }
 
 function checkType(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): boolean {
   if (schema['x-kubernetes-int-or-string']) {
     if (typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value))) return true;
-    fail(ctx, path, 'FieldValueTypeInvalid', `Invalid value: ${show(value)}: ${path} in body must be of type integer,string: ${show(value)}`);
+    fail(
+      ctx,
+      path,
+      'FieldValueTypeInvalid',
+      `Invalid value: ${show(value)}: ${path} in body must be of type integer,string: ${show(value)}`,
+    );
     return false;
   }
   if (!schema.type || typeOk(schema.type, value)) return true;
   const got = Array.isArray(value) ? 'array' : isRecord(value) ? 'object' : typeof value;
-  fail(ctx, path, 'FieldValueTypeInvalid', `Invalid value: ${show(value)}: ${path} in body must be of type ${schema.type}: ${show(got)}`);
+  fail(
+    ctx,
+    path,
+    'FieldValueTypeInvalid',
+    `Invalid value: ${show(value)}: ${path} in body must be of type ${schema.type}: ${show(got)}`,
+  );
   return false;
 }
 
 function checkNumber(schema: JsonSchema, value: number, path: string, ctx: Ctx): void {
   if (schema.minimum !== undefined && (schema.exclusiveMinimum ? value <= schema.minimum : value < schema.minimum)) {
-    invalid(ctx, path, value, `should be greater than ${schema.exclusiveMinimum ? '' : 'or equal to '}${schema.minimum}`);
+    invalid(
+      ctx,
+      path,
+      value,
+      `should be greater than ${schema.exclusiveMinimum ? '' : 'or equal to '}${schema.minimum}`,
+    );
   }
   if (schema.maximum !== undefined && (schema.exclusiveMaximum ? value >= schema.maximum : value > schema.maximum)) {
     invalid(ctx, path, value, `should be less than ${schema.exclusiveMaximum ? '' : 'or equal to '}${schema.maximum}`);
   }
-  if (schema.multipleOf !== undefined && Math.abs(value / schema.multipleOf - Math.round(value / schema.multipleOf)) > 1e-9) {
+  if (
+    schema.multipleOf !== undefined &&
+    Math.abs(value / schema.multipleOf - Math.round(value / schema.multipleOf)) > 1e-9
+  ) {
     invalid(ctx, path, value, `should be a multiple of ${schema.multipleOf}`);
   }
 }
 
 function checkString(schema: JsonSchema, value: string, path: string, ctx: Ctx): void {
   const length = [...value].length;
-  if (schema.maxLength !== undefined && length > schema.maxLength) fail(ctx, path, 'FieldValueTooLong', `Too long: may not be more than ${schema.maxLength} bytes`);
-  if (schema.minLength !== undefined && length < schema.minLength) invalid(ctx, path, value, `should be at least ${schema.minLength} chars long`);
-  if (schema.pattern !== undefined && !safeRegExp(schema.pattern).test(value)) invalid(ctx, path, value, `should match '${schema.pattern}'`);
+  if (schema.maxLength !== undefined && length > schema.maxLength)
+    fail(ctx, path, 'FieldValueTooLong', `Too long: may not be more than ${schema.maxLength} bytes`);
+  if (schema.minLength !== undefined && length < schema.minLength)
+    invalid(ctx, path, value, `should be at least ${schema.minLength} chars long`);
+  if (schema.pattern !== undefined && !safeRegExp(schema.pattern).test(value))
+    invalid(ctx, path, value, `should match '${schema.pattern}'`);
 }
 
 const regexCache = new Map<string, RegExp>();
@@ -134,7 +162,12 @@ function childPath(path: string, key: string): string {
 }
 
 /** Keeps the fields the schema knows (validated), drops the rest (reported as unknown). */
-function pruneAndWalk(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Ctx): Record<string, unknown> {
+function pruneAndWalk(
+  schema: JsonSchema,
+  value: Record<string, unknown>,
+  path: string,
+  ctx: Ctx,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const embedded = schema['x-kubernetes-embedded-resource'] === true;
   for (const [key, child] of Object.entries(value)) {
@@ -148,18 +181,27 @@ function pruneAndWalk(schema: JsonSchema, value: Record<string, unknown>, path: 
 
 function applyDefaults(schema: JsonSchema, out: Record<string, unknown>, path: string, ctx: Ctx): void {
   for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-    if (out[key] === undefined && sub.default !== undefined) out[key] = walk(sub, clone(sub.default), childPath(path, key), ctx);
+    if (out[key] === undefined && sub.default !== undefined)
+      out[key] = walk(sub, clone(sub.default), childPath(path, key), ctx);
   }
 }
 
 function objectBounds(schema: JsonSchema, out: Record<string, unknown>, path: string, ctx: Ctx): void {
-  for (const key of schema.required ?? []) if (out[key] === undefined) fail(ctx, childPath(path, key), 'FieldValueRequired', 'Required value');
+  for (const key of schema.required ?? [])
+    if (out[key] === undefined) fail(ctx, childPath(path, key), 'FieldValueRequired', 'Required value');
   const count = Object.keys(out).length;
-  if (schema.maxProperties !== undefined && count > schema.maxProperties) fail(ctx, path, 'FieldValueTooMany', `Too many: ${count}: must have at most ${schema.maxProperties} items`);
-  if (schema.minProperties !== undefined && count < schema.minProperties) invalid(ctx, path, count, `should have at least ${schema.minProperties} properties`);
+  if (schema.maxProperties !== undefined && count > schema.maxProperties)
+    fail(ctx, path, 'FieldValueTooMany', `Too many: ${count}: must have at most ${schema.maxProperties} items`);
+  if (schema.minProperties !== undefined && count < schema.minProperties)
+    invalid(ctx, path, count, `should have at least ${schema.minProperties} properties`);
 }
 
-function walkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Ctx): Record<string, unknown> {
+function walkObject(
+  schema: JsonSchema,
+  value: Record<string, unknown>,
+  path: string,
+  ctx: Ctx,
+): Record<string, unknown> {
   const out = pruneAndWalk(schema, value, path, ctx);
   applyDefaults(schema, out, path, ctx);
   objectBounds(schema, out, path, ctx);
@@ -169,8 +211,10 @@ function walkObject(schema: JsonSchema, value: Record<string, unknown>, path: st
 function walkArray(schema: JsonSchema, value: unknown[], path: string, ctx: Ctx): unknown[] {
   const items = schema.items;
   const out = items ? value.map((v, i) => walk(items, v, `${path}[${i}]`, ctx)) : value;
-  if (schema.maxItems !== undefined && out.length > schema.maxItems) fail(ctx, path, 'FieldValueTooMany', `Too many: ${out.length}: must have at most ${schema.maxItems} items`);
-  if (schema.minItems !== undefined && out.length < schema.minItems) invalid(ctx, path, out.length, `should have at least ${schema.minItems} items`);
+  if (schema.maxItems !== undefined && out.length > schema.maxItems)
+    fail(ctx, path, 'FieldValueTooMany', `Too many: ${out.length}: must have at most ${schema.maxItems} items`);
+  if (schema.minItems !== undefined && out.length < schema.minItems)
+    invalid(ctx, path, out.length, `should have at least ${schema.minItems} items`);
   return out;
 }
 
@@ -184,17 +228,30 @@ function countValid(schemas: JsonSchema[], value: unknown, path: string): number
 
 function checkCombinators(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): void {
   for (const s of schema.allOf ?? []) walk(s, clone(value), path, { ...ctx, unknown: [], probe: true });
-  if (schema.anyOf && countValid(schema.anyOf, value, path) === 0) invalid(ctx, path, value, 'must validate at least one schema (anyOf)');
+  if (schema.anyOf && countValid(schema.anyOf, value, path) === 0)
+    invalid(ctx, path, value, 'must validate at least one schema (anyOf)');
   if (schema.oneOf) {
     const n = countValid(schema.oneOf, value, path);
-    if (n !== 1) invalid(ctx, path, value, `must validate one and only one schema (oneOf). Found ${n === 0 ? 'none' : n} valid alternatives`);
+    if (n !== 1)
+      invalid(
+        ctx,
+        path,
+        value,
+        `must validate one and only one schema (oneOf). Found ${n === 0 ? 'none' : n} valid alternatives`,
+      );
   }
-  if (schema.not && countValid([schema.not], value, path) === 1) invalid(ctx, path, value, 'must not validate the schema (not)');
+  if (schema.not && countValid([schema.not], value, path) === 1)
+    invalid(ctx, path, value, 'must not validate the schema (not)');
 }
 
 function checkScalar(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): void {
   if (schema.enum && !schema.enum.some((e) => jsonEqual(e, value))) {
-    fail(ctx, path, 'FieldValueNotSupported', `Unsupported value: ${show(value)}: supported values: ${schema.enum.map(show).join(', ')}`);
+    fail(
+      ctx,
+      path,
+      'FieldValueNotSupported',
+      `Unsupported value: ${show(value)}: supported values: ${schema.enum.map(show).join(', ')}`,
+    );
   }
   checkCombinators(schema, value, path, ctx);
   if (typeof value === 'number') checkNumber(schema, value, path, ctx);
@@ -203,12 +260,22 @@ function checkScalar(schema: JsonSchema, value: unknown, path: string, ctx: Ctx)
 
 /** An object whose fields are free (preserve-unknown-fields without properties) is kept as it is. */
 function isFreeForm(schema: JsonSchema): boolean {
-  return schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties && schema.additionalProperties === undefined;
+  return (
+    schema['x-kubernetes-preserve-unknown-fields'] === true &&
+    !schema.properties &&
+    schema.additionalProperties === undefined
+  );
 }
 
 function walk(schema: JsonSchema, value: unknown, path: string, ctx: Ctx): unknown {
   if (value === null) {
-    if (!schema.nullable && schema.type) fail(ctx, path, 'FieldValueTypeInvalid', `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`);
+    if (!schema.nullable && schema.type)
+      fail(
+        ctx,
+        path,
+        'FieldValueTypeInvalid',
+        `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`,
+      );
     return value;
   }
   if (!checkType(schema, value, path, ctx)) return value;

@@ -35,7 +35,10 @@ const KEY = /^(!?)([A-Za-z0-9_./-]+)$/;
 function parseTerm(term: string): Requirement {
   const set = SET_TERM.exec(term);
   if (set) {
-    const values = (set[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = (set[3] ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     return { key: set[1] ?? '', op: set[2] as 'in' | 'notin', values };
   }
   const eq = EQ_TERM.exec(term);
@@ -47,12 +50,18 @@ function parseTerm(term: string): Requirement {
 
 function holds(r: Requirement, value: string | undefined): boolean {
   switch (r.op) {
-    case 'exists': return value !== undefined;
-    case '!exists': return value === undefined;
-    case '=': return value === r.values[0];
-    case '!=': return value !== r.values[0];
-    case 'in': return value !== undefined && r.values.includes(value);
-    case 'notin': return value === undefined || !r.values.includes(value);
+    case 'exists':
+      return value !== undefined;
+    case '!exists':
+      return value === undefined;
+    case '=':
+      return value === r.values[0];
+    case '!=':
+      return value !== r.values[0];
+    case 'in':
+      return value !== undefined && r.values.includes(value);
+    case 'notin':
+      return value === undefined || !r.values.includes(value);
   }
 }
 
@@ -67,14 +76,25 @@ const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 const INVOLVED = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
 /** The selectable fields per group/Kind, as the API server's field label conversion lists them. */
 const KIND_FIELDS: Record<string, string[]> = {
-  '/Pod': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  '/Pod': [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   '/Event': [...INVOLVED.map((f) => `involvedObject.${f}`), 'reason', 'reportingComponent', 'source', 'type'],
   'events.k8s.io/Event': [...INVOLVED.map((f) => `regarding.${f}`), 'reason', 'reportingController', 'type'],
   '/Secret': ['type'],
   '/Namespace': ['status.phase'],
 };
 
-/** A field requirement `key=value` or `key!=value`; values may hold any character but `,` (apps/v1, kubestead.io/controller). */
+/**
+ * A field requirement `key=value` or `key!=value`; values may hold any character but `,` (apps/v1,
+ * kubestead.io/controller).
+ */
 const FIELD_TERM = /^([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([^,]*)$/;
 
 function parseFieldTerm(term: string): Requirement {
@@ -105,11 +125,15 @@ export function parseFieldSelector(text: string | null | undefined, kind: string
 /** A LabelSelector object (matchLabels + matchExpressions) as a predicate over labels. */
 export function matchesLabelSelector(selector: unknown, labels: Record<string, string> | undefined): boolean {
   if (typeof selector !== 'object' || selector === null) return false;
-  const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+  const s = selector as {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  };
   const l = labels ?? {};
   for (const [k, v] of Object.entries(s.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of s.matchExpressions ?? []) {
-    const op = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' }[e.operator] as Requirement['op'] | undefined;
+    const op = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' }[e.operator] as
+      Requirement['op'] | undefined;
     if (!op || !holds({ key: e.key, op, values: e.values ?? [] }, l[e.key])) return false;
   }
   return true;
@@ -118,7 +142,10 @@ export function matchesLabelSelector(selector: unknown, labels: Record<string, s
 /** The `a=b,c=d` string form of matchLabels (for /scale status.selector). */
 export function selectorString(selector: unknown): string {
   if (typeof selector !== 'object' || selector === null) return '';
-  const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+  const s = selector as {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  };
   const terms = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of s.matchExpressions ?? []) {
     if (e.operator === 'Exists') terms.push(e.key);

@@ -5,7 +5,15 @@ import type { Api, Caller } from './api.js';
 import type { TokenAuthenticator, UserInfo } from './auth.js';
 import { parseBody, readRaw } from './body.js';
 import type { ServingCerts } from './certs.js';
-import { aggregated, apiVersions, group, groupList, resourceList, SERVER_VERSION, wantsAggregated } from './discovery.js';
+import {
+  aggregated,
+  apiVersions,
+  group,
+  groupList,
+  resourceList,
+  SERVER_VERSION,
+  wantsAggregated,
+} from './discovery.js';
 import { openApiGroupVersion, openApiRoot, parseOpenApiPath } from './openapi.js';
 import { faultStatus, type FaultRule, type Faults } from './faults.js';
 import { handleResource, resolveType, type Reply } from './handlers.js';
@@ -39,7 +47,12 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -64,14 +77,34 @@ function notFoundPage(): ApiError {
 function discovery(deps: ServerDeps, route: Route, req: IncomingMessage): [unknown, Record<string, string>] {
   const registry = deps.api.registry;
   const agg = wantsAggregated(req.headers.accept);
-  const aggType = (v: string): Record<string, string> => ({ 'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` });
+  const aggType = (v: string): Record<string, string> => ({
+    'Content-Type': `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`,
+  });
   switch (route.kind) {
-    case 'version': return [SERVER_VERSION, {}];
-    case 'legacy-root': return agg ? [aggregated(registry, true, agg), aggType(agg)] : [apiVersions(req.headers.host ?? ''), {}];
-    case 'groups': return agg ? [aggregated(registry, false, agg), aggType(agg)] : [groupList(registry), {}];
-    case 'group': return [group(registry, route.group) ?? (() => { throw notFoundPage(); })(), {}];
-    case 'group-version': return [resourceList(registry, route.group, route.version) ?? (() => { throw notFoundPage(); })(), {}];
-    default: throw notFoundPage();
+    case 'version':
+      return [SERVER_VERSION, {}];
+    case 'legacy-root':
+      return agg ? [aggregated(registry, true, agg), aggType(agg)] : [apiVersions(req.headers.host ?? ''), {}];
+    case 'groups':
+      return agg ? [aggregated(registry, false, agg), aggType(agg)] : [groupList(registry), {}];
+    case 'group':
+      return [
+        group(registry, route.group) ??
+          (() => {
+            throw notFoundPage();
+          })(),
+        {},
+      ];
+    case 'group-version':
+      return [
+        resourceList(registry, route.group, route.version) ??
+          (() => {
+            throw notFoundPage();
+          })(),
+        {},
+      ];
+    default:
+      throw notFoundPage();
   }
 }
 
@@ -103,21 +136,47 @@ function hang(res: ServerResponse, rule: FaultRule, hanging: Set<ServerResponse>
   });
 }
 
-async function serveResource(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, ctx: { route: Extract<Route, { kind: 'resource' }>; url: URL; user: UserInfo }): Promise<Reply> {
+async function serveResource(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { route: Extract<Route, { kind: 'resource' }>; url: URL; user: UserInfo },
+): Promise<Reply> {
   const { route, url, user } = ctx;
   const type = resolveType(deps.api, route);
   const method = req.method ?? 'GET';
   if (deps.rbac) {
-    const attrs = { verb: verbOf(method, route, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'), group: type.group, resource: type.resource, subresource: route.sub, namespace: route.namespace, name: route.name };
+    const attrs = {
+      verb: verbOf(method, route, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'),
+      group: type.group,
+      resource: type.resource,
+      subresource: route.sub,
+      namespace: route.namespace,
+      name: route.name,
+    };
     if (!deps.rbac.allows(user, attrs)) throw deps.rbac.denial(user, attrs);
   }
   const raw = await readRaw(req);
   const caller: Caller = { user };
   // A GET's body is ignored; a review (SelfSubjectReview) is answered from the caller alone.
-  const body = type.resource === 'selfsubjectreviews' || method === 'GET' ? undefined : parseBody(raw, req.headers['content-type']);
+  const body =
+    type.resource === 'selfsubjectreviews' || method === 'GET'
+      ? undefined
+      : parseBody(raw, req.headers['content-type']);
   const authorize: Authorize = (who, attrs) => deps.rbac?.allows(who, attrs) ?? true;
   const interleaved = deps.faults.takeInterleaved(method, req.url ?? '/');
-  const reply = handleResource(deps.api, deps.hub, { method, route, type, query: url.searchParams, body, contentType: req.headers['content-type'], accept: req.headers.accept, caller, res, authorize });
+  const reply = handleResource(deps.api, deps.hub, {
+    method,
+    route,
+    type,
+    query: url.searchParams,
+    body,
+    contentType: req.headers['content-type'],
+    accept: req.headers.accept,
+    caller,
+    res,
+    authorize,
+  });
   if (reply !== 'streamed') await interleaved?.();
   return reply;
 }
@@ -155,15 +214,17 @@ function record(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, sta
   const time = Date.now();
   const target = req.url ?? '/';
   const q = target.indexOf('?');
-  res.once('close', () => deps.log?.add({
-    time,
-    method: req.method ?? 'GET',
-    path: q < 0 ? target : target.slice(0, q),
-    query: q < 0 ? '' : target.slice(q),
-    code: res.headersSent ? res.statusCode : 0,
-    user: deps.auth.authenticate(req.headers.authorization)?.username,
-    fault: state.faulted.has(res),
-  }));
+  res.once('close', () =>
+    deps.log?.add({
+      time,
+      method: req.method ?? 'GET',
+      path: q < 0 ? target : target.slice(0, q),
+      query: q < 0 ? '' : target.slice(q),
+      code: res.headersSent ? res.statusCode : 0,
+      user: deps.auth.authenticate(req.headers.authorization)?.username,
+      fault: state.faulted.has(res),
+    }),
+  );
 }
 
 export interface SandboxServer {
@@ -172,7 +233,10 @@ export interface SandboxServer {
   releaseHanging: () => void;
 }
 
-/** The HTTPS API server: faults, bearer-token auth, RBAC (optional), discovery, resources. Never throws out of a request. */
+/**
+ * The HTTPS API server: faults, bearer-token auth, RBAC (optional), discovery, resources. Never throws out of a
+ * request.
+ */
 export function createApiServer(certs: ServingCerts, deps: ServerDeps): SandboxServer {
   const state: FaultState = { hanging: new Set(), faulted: new WeakSet() };
   const hanging = state.hanging;
@@ -186,5 +250,10 @@ export function createApiServer(certs: ServingCerts, deps: ServerDeps): SandboxS
     });
   });
   server.keepAliveTimeout = 30_000;
-  return { server, releaseHanging: () => { for (const res of [...hanging]) res.destroy(); } };
+  return {
+    server,
+    releaseHanging: () => {
+      for (const res of [...hanging]) res.destroy();
+    },
+  };
 }

@@ -59,11 +59,19 @@ function qualified(r: ResourceName): string {
 }
 
 export function notFound(r: ResourceName, name: string): ApiError {
-  return new ApiError(failure(404, 'NotFound', `${qualified(r)} "${name}" not found`, { name, group: r.group, kind: r.resource }));
+  return new ApiError(
+    failure(404, 'NotFound', `${qualified(r)} "${name}" not found`, { name, group: r.group, kind: r.resource }),
+  );
 }
 
 export function alreadyExists(r: ResourceName, name: string): ApiError {
-  return new ApiError(failure(409, 'AlreadyExists', `${qualified(r)} "${name}" already exists`, { name, group: r.group, kind: r.resource }));
+  return new ApiError(
+    failure(409, 'AlreadyExists', `${qualified(r)} "${name}" already exists`, {
+      name,
+      group: r.group,
+      kind: r.resource,
+    }),
+  );
 }
 
 export function conflict(r: ResourceName, name: string, why: string): ApiError {
@@ -99,7 +107,9 @@ export function invalid(target: InvalidTarget, causes: StatusCause[]): ApiError 
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   const joined = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
   const message = `${kind} "${target.name}" is invalid: ${joined}`;
-  return new ApiError(failure(422, 'Invalid', message, { name: target.name, group: target.group, kind: target.kind, causes }));
+  return new ApiError(
+    failure(422, 'Invalid', message, { name: target.name, group: target.group, kind: target.kind, causes }),
+  );
 }
 
 /** Any thrown value as an ApiError; unknown errors are 500 InternalError. */

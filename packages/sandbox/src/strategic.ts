@@ -48,7 +48,8 @@ function strip(value: unknown): unknown {
 function mergeKeyedList(orig: unknown[], patch: unknown[], key: string): unknown[] {
   const result = orig.map((x) => x);
   for (const el of patch) {
-    if (!isRecord(el)) throw badRequest(`unable to find api field in struct for the list element ${JSON.stringify(el)}`);
+    if (!isRecord(el))
+      throw badRequest(`unable to find api field in struct for the list element ${JSON.stringify(el)}`);
     const index = result.findIndex((o) => isRecord(o) && o[key] === el[key]);
     if (el.$patch === 'delete') {
       if (index >= 0) result.splice(index, 1);
@@ -62,7 +63,8 @@ function mergeKeyedList(orig: unknown[], patch: unknown[], key: string): unknown
 }
 
 function mergeList(field: string, orig: unknown, patch: unknown[]): unknown[] {
-  if (patch.some((el) => isRecord(el) && el.$patch === 'replace')) return patch.filter((el) => !(isRecord(el) && el.$patch === 'replace')).map(strip);
+  if (patch.some((el) => isRecord(el) && el.$patch === 'replace'))
+    return patch.filter((el) => !(isRecord(el) && el.$patch === 'replace')).map(strip);
   const current: unknown[] = Array.isArray(orig) ? (orig as unknown[]) : [];
   if (PRIMITIVE_MERGE.has(field)) return [...current, ...patch.filter((v) => !current.includes(v))];
   const key = mergeKeyFor(field, patch[0] ?? current[0]);

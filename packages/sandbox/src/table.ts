@@ -34,7 +34,9 @@ function num(o: KObject, path: string): number {
 }
 
 function text(value: unknown, fallback = ''): string {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : fallback;
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
 }
 
 function size(value: unknown): number {
@@ -74,25 +76,54 @@ function containerField(o: KObject, path: string, key: string): string {
 
 function selectorText(o: KObject): string {
   const labels = (field(o, 'spec.selector.matchLabels') as Record<string, string> | undefined) ?? {};
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 const int = (name: string, cell: (o: KObject) => unknown): Column => ({ name, type: 'integer', cell });
 
 const BUILTIN: Record<string, Column[]> = {
-  '/Pod': [str('Ready', podReady), str('Status', podStatus), int('Restarts', restarts), wide('IP', (o) => field(o, 'status.podIP') ?? '<none>'), wide('Node', (o) => field(o, 'spec.nodeName') ?? '<none>')],
+  '/Pod': [
+    str('Ready', podReady),
+    str('Status', podStatus),
+    int('Restarts', restarts),
+    wide('IP', (o) => field(o, 'status.podIP') ?? '<none>'),
+    wide('Node', (o) => field(o, 'spec.nodeName') ?? '<none>'),
+  ],
   'apps/Deployment': [
-    str('Ready', (o) => `${num(o, 'status.readyReplicas')}/${num(o, 'spec.replicas')}`), int('Up-to-date', (o) => num(o, 'status.updatedReplicas')), int('Available', (o) => num(o, 'status.availableReplicas')),
-    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')), wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')), wide('Selector', selectorText),
+    str('Ready', (o) => `${num(o, 'status.readyReplicas')}/${num(o, 'spec.replicas')}`),
+    int('Up-to-date', (o) => num(o, 'status.updatedReplicas')),
+    int('Available', (o) => num(o, 'status.availableReplicas')),
+    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')),
+    wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')),
+    wide('Selector', selectorText),
   ],
   'apps/ReplicaSet': [
-    int('Desired', (o) => num(o, 'spec.replicas')), int('Current', (o) => num(o, 'status.replicas')), int('Ready', (o) => num(o, 'status.readyReplicas')),
-    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')), wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')), wide('Selector', selectorText),
+    int('Desired', (o) => num(o, 'spec.replicas')),
+    int('Current', (o) => num(o, 'status.replicas')),
+    int('Ready', (o) => num(o, 'status.readyReplicas')),
+    wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')),
+    wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')),
+    wide('Selector', selectorText),
   ],
   '/Namespace': [str('Status', (o) => field(o, 'status.phase') ?? 'Active')],
   '/ConfigMap': [int('Data', (o) => size(o.data) + size(o.binaryData))],
   '/Secret': [str('Type', (o) => o.type ?? 'Opaque'), int('Data', (o) => size(o.data))],
-  '/Service': [str('Type', (o) => field(o, 'spec.type')), str('Cluster-IP', (o) => field(o, 'spec.clusterIP')), str('External-IP', () => '<none>'), str('Port(s)', servicePorts)],
-  '/Event': [str('Type', (o) => o.type), str('Reason', (o) => o.reason), str('Object', (o) => `${text(field(o, 'involvedObject.kind')).toLowerCase()}/${text(field(o, 'involvedObject.name'))}`), str('Message', (o) => o.message)],
+  '/Service': [
+    str('Type', (o) => field(o, 'spec.type')),
+    str('Cluster-IP', (o) => field(o, 'spec.clusterIP')),
+    str('External-IP', () => '<none>'),
+    str('Port(s)', servicePorts),
+  ],
+  '/Event': [
+    str('Type', (o) => o.type),
+    str('Reason', (o) => o.reason),
+    str(
+      'Object',
+      (o) => `${text(field(o, 'involvedObject.kind')).toLowerCase()}/${text(field(o, 'involvedObject.name'))}`,
+    ),
+    str('Message', (o) => o.message),
+  ],
 };
 
 /** A CRD's printer columns; a `date` column shows an age ("5m"), as the API server renders it. */
@@ -100,7 +131,13 @@ function customColumns(columns: PrinterColumn[], now: number): Column[] {
   return columns.map((c) => {
     const value = (o: KObject) => field(o, c.jsonPath.replace(/^\./, '')) ?? null;
     const cell = c.type === 'date' ? (o: KObject) => (value(o) === null ? null : age(value(o), now)) : value;
-    return { name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format, priority: c.priority ?? 0, cell };
+    return {
+      name: c.name,
+      type: c.type === 'date' ? 'string' : c.type,
+      format: c.format,
+      priority: c.priority ?? 0,
+      cell,
+    };
   });
 }
 
@@ -116,7 +153,9 @@ function columnsOf(type: ResourceType, version: string, now: number): Column[] {
 
 /** True when the Accept header asks for a meta.k8s.io/v1 Table. */
 export function wantsTable(accept: string | undefined): boolean {
-  return (accept ?? '').split(',').some((part) => part.includes('as=Table') && part.includes('g=meta.k8s.io') && /;\s*v=v1(;|$|\s)/.test(part));
+  return (accept ?? '')
+    .split(',')
+    .some((part) => part.includes('as=Table') && part.includes('g=meta.k8s.io') && /;\s*v=v1(;|$|\s)/.test(part));
 }
 
 function rowObject(o: KObject, include: string | null): unknown {
@@ -135,7 +174,13 @@ export function toTable(type: ResourceType, version: string, result: KObject, in
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata,
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
     rows: items.map((o) => ({ cells: columns.map((c) => c.cell(o) ?? ''), object: rowObject(o, includeObject) })),
   };
 }

@@ -53,7 +53,10 @@ export class WatchHub {
   private readonly open = new Set<OpenWatch>();
   private readonly timers: Timers;
 
-  constructor(private readonly store: Store, private readonly timing: WatchTiming) {
+  constructor(
+    private readonly store: Store,
+    private readonly timing: WatchTiming,
+  ) {
     this.timers = new Timers(timing.clock ?? wallClock);
   }
 
@@ -81,13 +84,18 @@ export class WatchHub {
     const gr = storageKey(req.type);
     const labels = parseLabelSelector(req.labelSelector);
     const fields = parseFieldSelector(req.fieldSelector, req.type.kind, req.type.group);
-    const inScope = (o: KObject): boolean => !req.type.namespaced || req.namespace === undefined || o.metadata.namespace === req.namespace;
+    const inScope = (o: KObject): boolean =>
+      !req.type.namespaced || req.namespace === undefined || o.metadata.namespace === req.namespace;
     const matches: Selector = (o) => {
       const seen = atVersion(o, req.type, req.version);
       return inScope(seen) && labels(seen) && fields(seen);
     };
     const backlog = this.backlog(req, gr, matches);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
     res.flushHeaders();
     const send = (type: WatchEventType, object: unknown): void => {
       if (res.writableEnded) return;
@@ -96,20 +104,40 @@ export class WatchHub {
       else res.write(`${JSON.stringify({ type, object })}\n`);
     };
     if (backlog === 'gone') {
-      send('ERROR', failure(410, 'Expired', `too old resource version: ${req.resourceVersion ?? ''} (${this.store.oldestWatchable})`));
+      send(
+        'ERROR',
+        failure(
+          410,
+          'Expired',
+          `too old resource version: ${req.resourceVersion ?? ''} (${this.store.oldestWatchable})`,
+        ),
+      );
       res.end();
       return;
     }
     const present = req.present ?? ((o: KObject) => o);
     for (const [type, object] of backlog) send(type, present(atVersion(object, req.type, req.version)));
     const bookmark = (annotations?: Record<string, string>): void => {
-      send('BOOKMARK', { kind: req.type.kind, apiVersion: apiVersionOf(req.type.group, req.version), metadata: { resourceVersion: String(this.store.resourceVersion), ...(annotations ? { annotations } : {}) } });
+      send('BOOKMARK', {
+        kind: req.type.kind,
+        apiVersion: apiVersionOf(req.type.group, req.version),
+        metadata: { resourceVersion: String(this.store.resourceVersion), ...(annotations ? { annotations } : {}) },
+      });
     };
     if (req.sendInitialEvents && req.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
-    this.stream(res, req, { gr, matches, send: (type, object) => send(type, type === 'BOOKMARK' ? object : present(object as KObject)), bookmark });
+    this.stream(res, req, {
+      gr,
+      matches,
+      send: (type, object) => send(type, type === 'BOOKMARK' ? object : present(object as KObject)),
+      bookmark,
+    });
   }
 
-  private stream(res: ServerResponse, req: WatchRequest, s: { gr: string; matches: Selector; send: (t: WatchEventType, o: unknown) => void; bookmark: () => void }): void {
+  private stream(
+    res: ServerResponse,
+    req: WatchRequest,
+    s: { gr: string; matches: Selector; send: (t: WatchEventType, o: unknown) => void; bookmark: () => void },
+  ): void {
     const unsubscribe = this.store.subscribe((event) => {
       if (event.gr !== s.gr) return;
       const type = translate(event, s.matches);
@@ -137,7 +165,10 @@ export class WatchHub {
   private backlog(req: WatchRequest, gr: GroupResource, matches: Selector): Array<[WatchEventType, KObject]> | 'gone' {
     const rv = req.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0' || req.sendInitialEvents) {
-      return this.store.list(gr).filter(matches).map((o) => ['ADDED', o]);
+      return this.store
+        .list(gr)
+        .filter(matches)
+        .map((o) => ['ADDED', o]);
     }
     if (!/^[0-9]+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
     const events = this.store.eventsSince(gr, Number(rv));

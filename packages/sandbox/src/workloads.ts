@@ -1,6 +1,15 @@
 import type { Api } from './api.js';
 import { randomIn, Timers, wallClock, type SandboxClock, type Timing } from './clock.js';
-import { crashedStatus, firstContainerImage, firstContainerName, IMAGE_TAG_BEHAVIOURS, newEvent, pullFailedStatus, runningStatus, type PodBehaviour } from './pods.js';
+import {
+  crashedStatus,
+  firstContainerImage,
+  firstContainerName,
+  IMAGE_TAG_BEHAVIOURS,
+  newEvent,
+  pullFailedStatus,
+  runningStatus,
+  type PodBehaviour,
+} from './pods.js';
 import type { ResourceType } from './registry.js';
 import { ReplicaSetReconciler } from './replicasets.js';
 import { DeploymentReconciler } from './deployment-controller.js';
@@ -53,30 +62,49 @@ export class Workloads {
   private readonly lagMs: readonly [number, number];
   private readonly podGraceMs: number;
   private readonly behaviours = new Map<string, PodBehaviour>();
-  private readonly imageBehaviours: Array<{ image: string | RegExp; behaviour: PodBehaviour }> = [...IMAGE_TAG_BEHAVIOURS];
+  private readonly imageBehaviours: Array<{ image: string | RegExp; behaviour: PodBehaviour }> = [
+    ...IMAGE_TAG_BEHAVIOURS,
+  ];
   private scheduled = false;
   private readonly unsubscribe: () => void;
   readonly readyDelayMs: number;
   readonly crashIntervalMs: number;
 
-  constructor(private readonly api: Api, options: WorkloadOptions = {}, context: WorkloadContext = {}) {
+  constructor(
+    private readonly api: Api,
+    options: WorkloadOptions = {},
+    context: WorkloadContext = {},
+  ) {
     this.readyDelayMs = options.readyDelayMs ?? 1000;
     const clock = context.clock ?? wallClock;
     this.timers = new Timers(clock);
-    ({ controllerLagMs: this.lagMs, podGraceMs: this.podGraceMs } = { controllerLagMs: [0, 0] as const, podGraceMs: 0, ...context.timing });
-    const replicasets = typeOf(api, 'apps', 'replicasets');
-    this.deployments = new DeploymentReconciler(api, { deployments: typeOf(api, 'apps', 'deployments'), replicasets, events: typeOf(api, '', 'events') }, () => clock.now());
-    this.replicaSets = new ReplicaSetReconciler(api, { replicasets, pods: typeOf(api, '', 'pods') }, {
-      onPodCreated: (pod) => this.startPod(pod),
-      requeueAfter: (rs, ms) => this.timers.after(ms, () => this.markReplicaSet(rs)),
-      nowMs: () => clock.now(),
+    ({ controllerLagMs: this.lagMs, podGraceMs: this.podGraceMs } = {
+      controllerLagMs: [0, 0] as const,
+      podGraceMs: 0,
+      ...context.timing,
     });
+    const replicasets = typeOf(api, 'apps', 'replicasets');
+    this.deployments = new DeploymentReconciler(
+      api,
+      { deployments: typeOf(api, 'apps', 'deployments'), replicasets, events: typeOf(api, '', 'events') },
+      () => clock.now(),
+    );
+    this.replicaSets = new ReplicaSetReconciler(
+      api,
+      { replicasets, pods: typeOf(api, '', 'pods') },
+      {
+        onPodCreated: (pod) => this.startPod(pod),
+        requeueAfter: (rs, ms) => this.timers.after(ms, () => this.markReplicaSet(rs)),
+        nowMs: () => clock.now(),
+      },
+    );
     this.crashIntervalMs = options.crashIntervalMs ?? 2 * this.readyDelayMs;
     this.unsubscribe = api.store.subscribe((event) => this.onEvent(event));
     this.timers.every(options.resyncMs ?? 1000, () => this.resyncProgressing());
     for (const d of api.store.list('apps/deployments')) this.markDeployment(d);
     // pods of a loaded state that had not started yet start now
-    for (const pod of api.store.list('/pods')) if (isRecord(pod.status) && pod.status.phase === 'Pending') this.startPod(pod);
+    for (const pod of api.store.list('/pods'))
+      if (isRecord(pod.status) && pod.status.phase === 'Pending') this.startPod(pod);
   }
 
   /** New pods of this Deployment crash-loop: growing restart counts, BackOff Warning events. */
@@ -126,7 +154,8 @@ export class Workloads {
 
   private markOwner(o: KObject, kind: string, gr: 'apps/deployments' | 'apps/replicasets', into: Set<string>): void {
     const ref = (o.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === kind);
-    if (ref && this.api.store.get(gr, o.metadata.namespace, ref.name)?.metadata.uid === ref.uid) into.add(`${o.metadata.namespace ?? ''}/${ref.name}`);
+    if (ref && this.api.store.get(gr, o.metadata.namespace, ref.name)?.metadata.uid === ref.uid)
+      into.add(`${o.metadata.namespace ?? ''}/${ref.name}`);
   }
 
   private markReplicaSet(rs: KObject): void {
@@ -170,9 +199,17 @@ export class Workloads {
 
   private resyncProgressing(): void {
     for (const d of this.api.store.list('apps/deployments')) {
-      const conditions = isRecord(d.status) && Array.isArray(d.status.conditions) ? (d.status.conditions as Array<{ type: string; reason: string }>) : [];
+      const conditions =
+        isRecord(d.status) && Array.isArray(d.status.conditions)
+          ? (d.status.conditions as Array<{ type: string; reason: string }>)
+          : [];
       const progressing = conditions.find((c) => c.type === 'Progressing');
-      if (progressing && progressing.reason !== 'NewReplicaSetAvailable' && progressing.reason !== 'ProgressDeadlineExceeded') this.markDeployment(d);
+      if (
+        progressing &&
+        progressing.reason !== 'NewReplicaSetAvailable' &&
+        progressing.reason !== 'ProgressDeadlineExceeded'
+      )
+        this.markDeployment(d);
     }
   }
 
@@ -183,9 +220,14 @@ export class Workloads {
     const byDeployment = deployment ? this.behaviours.get(`${pod.metadata.namespace ?? ''}/${deployment}`) : undefined;
     if (byDeployment) return byDeployment;
     const spec = isRecord(pod.spec) ? pod.spec : {};
-    const image = Array.isArray(spec.containers) && isRecord(spec.containers[0]) ? String(spec.containers[0].image) : '';
+    const image =
+      Array.isArray(spec.containers) && isRecord(spec.containers[0]) ? String(spec.containers[0].image) : '';
     // the newest registration wins, so a test's own rule overrides the built-in image tags
-    return [...this.imageBehaviours].reverse().find((b) => (typeof b.image === 'string' ? b.image === image : b.image.test(image)))?.behaviour ?? 'ready';
+    return (
+      [...this.imageBehaviours]
+        .reverse()
+        .find((b) => (typeof b.image === 'string' ? b.image === image : b.image.test(image)))?.behaviour ?? 'ready'
+    );
   }
 
   private startPod(pod: KObject): void {
@@ -219,7 +261,12 @@ export class Workloads {
   /** The kubelet's readiness probe fails: Unhealthy Warnings on the pod. */
   private unhealthy(pod: KObject): void {
     const container = firstContainerName(pod);
-    this.recordWarning(pod, 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', `spec.containers{${container}}`);
+    this.recordWarning(
+      pod,
+      'Unhealthy',
+      'Readiness probe failed: HTTP probe failed with statuscode: 503',
+      `spec.containers{${container}}`,
+    );
   }
 
   /** The image cannot be pulled: ErrImagePull, then ImagePullBackOff, with Failed and BackOff Warnings. */
@@ -228,7 +275,13 @@ export class Workloads {
     if (!updated) return;
     const container = firstContainerName(updated);
     const image = firstContainerImage(updated);
-    if (backingOff) this.recordWarning(updated, 'BackOff', `Back-off pulling image ${JSON.stringify(image)}`, `spec.containers{${container}}`);
+    if (backingOff)
+      this.recordWarning(
+        updated,
+        'BackOff',
+        `Back-off pulling image ${JSON.stringify(image)}`,
+        `spec.containers{${container}}`,
+      );
     else this.recordWarning(updated, 'Failed', 'Error: ErrImagePull', `spec.containers{${container}}`);
   }
 
@@ -243,7 +296,9 @@ export class Workloads {
     this.stopPod(pod);
     const pods = typeOf(this.api, '', 'pods');
     const ref = { type: pods, namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' };
-    this.timers.after(Math.min(this.podGraceMs, terminationGraceMs(pod)), () => this.api.delete(ref, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }));
+    this.timers.after(Math.min(this.podGraceMs, terminationGraceMs(pod)), () =>
+      this.api.delete(ref, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }),
+    );
   }
 
   private setPodStatus(pod: KObject, next: (current: KObject) => Record<string, unknown>): KObject | undefined {
@@ -257,20 +312,26 @@ export class Workloads {
     const updated = this.setPodStatus(pod, (p) => crashedStatus(p, this.api.now(), oom));
     if (!updated) return;
     const container = firstContainerName(updated);
-    const message = `Back-off restarting failed container ${container} in pod ${updated.metadata.name ?? ''}_${updated.metadata.namespace ?? ''}(${updated.metadata.uid ?? ''})`;
+    const message =
+      `Back-off restarting failed container ${container} in pod ` +
+      `${updated.metadata.name ?? ''}_${updated.metadata.namespace ?? ''}(${updated.metadata.uid ?? ''})`;
     this.recordWarning(updated, 'BackOff', message, `spec.containers{${container}}`);
   }
 
   /** A kubelet Warning event; repeated ones bump `count` and `lastTimestamp` of the same Event. */
   private recordWarning(pod: KObject, reason: string, message: string, fieldPath: string): void {
     const events = typeOf(this.api, '', 'events');
-    const existing = this.api.store.list('/events', pod.metadata.namespace)
+    const existing = this.api.store
+      .list('/events', pod.metadata.namespace)
       .find((e) => e.reason === reason && isRecord(e.involvedObject) && e.involvedObject.uid === pod.metadata.uid);
     if (existing) {
       const count = typeof existing.count === 'number' ? existing.count + 1 : 2;
       this.api.saveAsSystem(events, { ...existing, count, lastTimestamp: this.api.now(), message });
       return;
     }
-    this.api.createAsSystem(events, newEvent(pod, { type: 'Warning', reason, message, component: 'kubelet', fieldPath }, this.api.now()));
+    this.api.createAsSystem(
+      events,
+      newEvent(pod, { type: 'Warning', reason, message, component: 'kubelet', fieldPath }, this.api.now()),
+    );
   }
 }

@@ -13,10 +13,14 @@ const VIEWER = { username: 'vera', groups: ['viewers'] };
 beforeAll(async () => {
   sandbox = await testSandbox({ rbac: true, workloads: false });
   viewerConfig = await sandbox.addUser('vera-token', VIEWER);
-  await sandbox.client(RbacAuthorizationV1Api).createNamespacedRoleBinding({ namespace: 'default', body: {
-    metadata: { name: 'vera-view' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-    subjects: [{ kind: 'User', name: 'vera', apiGroup: 'rbac.authorization.k8s.io' }],
-  } });
+  await sandbox.client(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'vera-view' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'vera', apiGroup: 'rbac.authorization.k8s.io' }],
+    },
+  });
 });
 afterAll(async () => sandbox.close());
 
@@ -28,8 +32,19 @@ describe('access reviews', () => {
 
   it('answers a SubjectAccessReview from the aggregated view role: reads yes, writes and secrets no', async () => {
     const authz = sandbox.client(AuthorizationV1Api);
-    const ask = async (verb: string, resource: string, group = '', namespace = 'default'): Promise<boolean | undefined> =>
-      (await authz.createSubjectAccessReview({ body: { spec: { user: 'vera', groups: ['viewers'], resourceAttributes: { verb, resource, group, namespace } } } })).status?.allowed;
+    const ask = async (
+      verb: string,
+      resource: string,
+      group = '',
+      namespace = 'default',
+    ): Promise<boolean | undefined> =>
+      (
+        await authz.createSubjectAccessReview({
+          body: {
+            spec: { user: 'vera', groups: ['viewers'], resourceAttributes: { verb, resource, group, namespace } },
+          },
+        })
+      ).status?.allowed;
     expect(await ask('list', 'deployments', 'apps')).toBe(true);
     expect(await ask('get', 'pods')).toBe(true);
     expect(await ask('update', 'deployments', 'apps')).toBe(false);
@@ -41,11 +56,19 @@ describe('access reviews', () => {
     const kc = sandbox.kubeConfig();
     kc.loadFromFile(viewerConfig);
     const asVera = kc.makeApiClient(AuthorizationV1Api);
-    const self = await asVera.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb: 'watch', resource: 'events', namespace: 'default' } } } });
+    const self = await asVera.createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { verb: 'watch', resource: 'events', namespace: 'default' } } },
+    });
     expect(self.status?.allowed).toBe(true);
-    const denied = await failureOf(asVera.createSubjectAccessReview({ body: { spec: { user: 'someone', resourceAttributes: { verb: 'get', resource: 'pods' } } } }));
+    const denied = await failureOf(
+      asVera.createSubjectAccessReview({
+        body: { spec: { user: 'someone', resourceAttributes: { verb: 'get', resource: 'pods' } } },
+      }),
+    );
     expect(denied.code).toBe(403);
-    expect(denied.body.message).toBe('subjectaccessreviews.authorization.k8s.io is forbidden: User "vera" cannot create resource "subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope');
+    expect(denied.body.message).toBe(
+      'subjectaccessreviews.authorization.k8s.io is forbidden: User "vera" cannot create resource "subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope',
+    );
   });
 
   describe.skipIf(!kubectlPresent)('kubectl auth can-i', () => {

@@ -13,25 +13,54 @@ import { causeFields, failureOf, raw, testSandbox } from '../../../test/support/
 let sandbox: Sandbox;
 let objects: CustomObjectsApi;
 const POLICIES = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies', namespace: 'default' };
-const fixture = (name: string): Record<string, unknown> => parse(readFileSync(resolve(ROOT, 'packages/sandbox/test/fixtures', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string): Record<string, unknown> =>
+  parse(readFileSync(resolve(ROOT, 'packages/sandbox/test/fixtures', name), 'utf8')) as Record<string, unknown>;
 
-const crd = (name: string, rules: Array<Record<string, string>>, onField: Array<Record<string, string>> = []): Record<string, unknown> => ({
-  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${name}s.example.com` },
+const crd = (
+  name: string,
+  rules: Array<Record<string, string>>,
+  onField: Array<Record<string, string>> = [],
+): Record<string, unknown> => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${name}s.example.com` },
   spec: {
-    group: 'example.com', scope: 'Namespaced', names: { plural: `${name}s`, kind: name[0]!.toUpperCase() + name.slice(1) },
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: {
-        type: 'object', 'x-kubernetes-validations': rules,
-        properties: { size: { type: 'integer' }, owner: { type: 'string', 'x-kubernetes-validations': onField }, url: { type: 'string' } },
-      } } } },
-    }],
+    group: 'example.com',
+    scope: 'Namespaced',
+    names: { plural: `${name}s`, kind: name[0]!.toUpperCase() + name.slice(1) },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                'x-kubernetes-validations': rules,
+                properties: {
+                  size: { type: 'integer' },
+                  owner: { type: 'string', 'x-kubernetes-validations': onField },
+                  url: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
   },
 });
 
 beforeAll(async () => {
   sandbox = await testSandbox({ workloads: false });
-  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(readFileSync(resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'), 'utf8')) as V1CustomResourceDefinition });
+  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({
+    body: parse(
+      readFileSync(resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'), 'utf8'),
+    ) as V1CustomResourceDefinition,
+  });
   objects = sandbox.client(CustomObjectsApi);
 });
 afterAll(async () => sandbox.close());
@@ -49,14 +78,21 @@ describe('the RolloutPolicy CRD rules', () => {
   });
 
   it('accepts the example policies that keep the rules', async () => {
-    const policy = parse(readFileSync(resolve(ROOT, 'fixtures/policies/api-minimal.yaml'), 'utf8')) as Record<string, unknown>;
+    const policy = parse(readFileSync(resolve(ROOT, 'fixtures/policies/api-minimal.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     await expect(objects.createNamespacedCustomObject({ ...POLICIES, body: policy })).resolves.toBeDefined();
   });
 
   it.skipIf(!kubectlPresent)('kubectl apply shows the rule message', async () => {
     const kubectl = await kubectlFor(sandbox);
     try {
-      const out = await kubectl.run('apply', '-f', resolve(ROOT, 'packages/sandbox/test/fixtures/policy-step-weight-and-pause.yaml'));
+      const out = await kubectl.run(
+        'apply',
+        '-f',
+        resolve(ROOT, 'packages/sandbox/test/fixtures/policy-step-weight-and-pause.yaml'),
+      );
       expect(out.code).not.toBe(0);
       expect(out.stderr).toContain('spec.steps[1]: Invalid value: "object": a step has exactly one of weight or pause');
     } finally {
@@ -67,39 +103,90 @@ describe('the RolloutPolicy CRD rules', () => {
 
 describe('self and oldSelf', () => {
   beforeAll(async () => {
-    const body = crd('widget', [{ rule: 'self.size <= 10', message: 'size is at most 10' }], [{ rule: 'self == oldSelf', message: 'owner is immutable' }]);
-    const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(body), contentType: 'application/json' });
+    const body = crd(
+      'widget',
+      [{ rule: 'self.size <= 10', message: 'size is at most 10' }],
+      [{ rule: 'self == oldSelf', message: 'owner is immutable' }],
+    );
+    const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: JSON.stringify(body),
+      contentType: 'application/json',
+    });
     expect(created.status).toBe(201);
   });
   const widgets = { group: 'example.com', version: 'v1', plural: 'widgets', namespace: 'default' };
-  const widget = (spec: Record<string, unknown>, resourceVersion?: string): Record<string, unknown> => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', ...(resourceVersion ? { resourceVersion } : {}) }, spec });
+  const widget = (spec: Record<string, unknown>, resourceVersion?: string): Record<string, unknown> => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w', ...(resourceVersion ? { resourceVersion } : {}) },
+    spec,
+  });
 
   it('checks self on create (integers as ints) and oldSelf only on update', async () => {
-    const big = await failureOf(objects.createNamespacedCustomObject({ ...widgets, body: widget({ size: 11, owner: 'a' }) }));
+    const big = await failureOf(
+      objects.createNamespacedCustomObject({ ...widgets, body: widget({ size: 11, owner: 'a' }) }),
+    );
     expect(big.code).toBe(422);
-    expect(big.body.message).toBe('Widget.example.com "w" is invalid: spec: Invalid value: "object": size is at most 10');
-    const created = await objects.createNamespacedCustomObject({ ...widgets, body: widget({ size: 3, owner: 'a' }) }) as { metadata: { resourceVersion: string } };
-    const changed = await failureOf(objects.replaceNamespacedCustomObject({ ...widgets, name: 'w', body: widget({ size: 3, owner: 'b' }, created.metadata.resourceVersion) }));
+    expect(big.body.message).toBe(
+      'Widget.example.com "w" is invalid: spec: Invalid value: "object": size is at most 10',
+    );
+    const created = (await objects.createNamespacedCustomObject({
+      ...widgets,
+      body: widget({ size: 3, owner: 'a' }),
+    })) as { metadata: { resourceVersion: string } };
+    const changed = await failureOf(
+      objects.replaceNamespacedCustomObject({
+        ...widgets,
+        name: 'w',
+        body: widget({ size: 3, owner: 'b' }, created.metadata.resourceVersion),
+      }),
+    );
     expect(changed.code).toBe(422);
-    expect(changed.body.message).toBe('Widget.example.com "w" is invalid: spec.owner: Invalid value: "string": owner is immutable');
-    await expect(objects.replaceNamespacedCustomObject({ ...widgets, name: 'w', body: widget({ size: 4, owner: 'a' }, created.metadata.resourceVersion) })).resolves.toBeDefined();
+    expect(changed.body.message).toBe(
+      'Widget.example.com "w" is invalid: spec.owner: Invalid value: "string": owner is immutable',
+    );
+    await expect(
+      objects.replaceNamespacedCustomObject({
+        ...widgets,
+        name: 'w',
+        body: widget({ size: 4, owner: 'a' }, created.metadata.resourceVersion),
+      }),
+    ).resolves.toBeDefined();
   });
 });
 
 describe('rules the evaluator cannot run, and rules that do not compile', () => {
   it('reports a rule using a Kubernetes CEL library function once, at CRD creation: Warning and condition', async () => {
     const body = crd('link', [{ rule: 'isURL(self.url)', message: 'url must be a URL' }]);
-    const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(body), contentType: 'application/json' });
+    const created = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: JSON.stringify(body),
+      contentType: 'application/json',
+    });
     expect(created.status).toBe(201);
-    expect(created.headers.get('warning')).toContain('rule \\"isURL(self.url)\\" uses isURL, which the sandbox\'s CEL evaluator lacks: NOT ENFORCED by the sandbox');
-    const condition = (created.body.status.conditions as Array<{ type: string; message: string }>).find((c) => c.type === 'SandboxValidationNotEnforced');
+    expect(created.headers.get('warning')).toContain(
+      'rule \\"isURL(self.url)\\" uses isURL, which the sandbox\'s CEL evaluator lacks: NOT ENFORCED by the sandbox',
+    );
+    const condition = (created.body.status.conditions as Array<{ type: string; message: string }>).find(
+      (c) => c.type === 'SandboxValidationNotEnforced',
+    );
     expect(condition?.message).toContain('isURL');
-    const link = await raw(sandbox, 'POST', '/apis/example.com/v1/namespaces/default/links', { body: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Link', metadata: { name: 'l' }, spec: { url: 'not a url' } }), contentType: 'application/json' });
+    const link = await raw(sandbox, 'POST', '/apis/example.com/v1/namespaces/default/links', {
+      body: JSON.stringify({
+        apiVersion: 'example.com/v1',
+        kind: 'Link',
+        metadata: { name: 'l' },
+        spec: { url: 'not a url' },
+      }),
+      contentType: 'application/json',
+    });
     expect(link.status).toBe(201);
   });
 
   it('refuses a CRD whose rule does not compile (422)', async () => {
-    const failed = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd('broken', [{ rule: 'self.size +' }])), contentType: 'application/json' });
+    const failed = await raw(sandbox, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: JSON.stringify(crd('broken', [{ rule: 'self.size +' }])),
+      contentType: 'application/json',
+    });
     expect(failed.status).toBe(422);
     expect(failed.body.message).toContain('x-kubernetes-validations: Invalid value: "self.size +": compilation failed');
   });

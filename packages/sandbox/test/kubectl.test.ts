@@ -23,9 +23,14 @@ let dir: string;
 
 function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir } }, (error, stdout, stderr) => {
-      resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
-    });
+    execFile(
+      KUBECTL,
+      ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args],
+      { timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir } },
+      (error, stdout, stderr) => {
+        resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
+      },
+    );
   });
 }
 
@@ -92,7 +97,10 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubestead-kubectl-'));
     // kubectl get --watch ends when the server closes its watch (as on a cluster after 30–60 min): long enough here
-    sandbox = await testSandbox({ kubeconfigPath: join(dir, 'kubeconfig'), timing: { watchLifetimeMs: [30_000, 60_000] } });
+    sandbox = await testSandbox({
+      kubeconfigPath: join(dir, 'kubeconfig'),
+      timing: { watchLifetimeMs: [30_000, 60_000] },
+    });
     await ok('apply', '-f', await file('ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: kc}\n'));
   });
   afterAll(async () => {
@@ -106,12 +114,18 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
   });
 
   it('applies a CRD and a custom resource of it, then re-applies a change (merge patch)', async () => {
-    expect(await ok('apply', '-f', await file('crd.yaml', CRD))).toContain('customresourcedefinition.apiextensions.k8s.io/widgets.example.com created');
+    expect(await ok('apply', '-f', await file('crd.yaml', CRD))).toContain(
+      'customresourcedefinition.apiextensions.k8s.io/widgets.example.com created',
+    );
     expect(await ok('apply', '-f', await file('w.yaml', widget('small')))).toContain('widget.example.com/w1 created');
-    expect(await ok('apply', '-f', await file('w.yaml', widget('large')))).toContain('widget.example.com/w1 configured');
+    expect(await ok('apply', '-f', await file('w.yaml', widget('large')))).toContain(
+      'widget.example.com/w1 configured',
+    );
     const w = JSON.parse(await ok('get', 'widget', 'w1', '-n', 'kc', '-o', 'json'));
     expect(w.spec).toEqual({ size: 'large' });
-    expect(JSON.parse(String(w.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).spec).toEqual({ size: 'large' });
+    expect(JSON.parse(String(w.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).spec).toEqual(
+      { size: 'large' },
+    );
     expect(w.metadata.generation).toBe(2);
   });
 
@@ -139,13 +153,19 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
   it('applies a Deployment twice (strategic merge patch) and the workloads roll it', async () => {
     await ok('apply', '-f', await file('d.yaml', deployment('app:1')));
     await ok('rollout', 'status', 'deployment/web', '-n', 'kc', '--timeout=15s');
-    expect(await ok('apply', '-f', await file('d.yaml', deployment('app:2')))).toContain('deployment.apps/web configured');
+    expect(await ok('apply', '-f', await file('d.yaml', deployment('app:2')))).toContain(
+      'deployment.apps/web configured',
+    );
     await ok('rollout', 'status', 'deployment/web', '-n', 'kc', '--timeout=15s');
     const d = JSON.parse(await ok('get', 'deploy', 'web', '-n', 'kc', '-o', 'json'));
     expect(d.spec.template.spec.containers[0]).toMatchObject({ image: 'app:2', env: [{ name: 'A', value: '1' }] });
     expect(d.status).toMatchObject({ replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     await ok('scale', 'deployment', 'web', '-n', 'kc', '--replicas', '3');
-    await waitFor(async () => JSON.parse(await ok('get', 'deploy', 'web', '-n', 'kc', '-o', 'json')).status.readyReplicas === 3, 8000, 'three ready');
+    await waitFor(
+      async () => JSON.parse(await ok('get', 'deploy', 'web', '-n', 'kc', '-o', 'json')).status.readyReplicas === 3,
+      8000,
+      'three ready',
+    );
     const pods = JSON.parse(await ok('get', 'pods', '-n', 'kc', '-l', 'app=web', '-o', 'json'));
     expect(pods.items).toHaveLength(3);
   });
@@ -158,12 +178,22 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
     await ok('create', 'deployment', 'api', '-n', 'typed', '--image=api:1', '--replicas=2', '--port=8080');
     await ok('expose', 'deployment', 'api', '-n', 'typed', '--port=80', '--target-port=8080');
     expect(JSON.parse(await ok('get', 'configmap', 'c1', '-n', 'typed', '-o', 'json')).data).toEqual({ a: 'b' });
-    expect(JSON.parse(await ok('get', 'secret', 's1', '-n', 'typed', '-o', 'json')).data).toEqual({ pw: Buffer.from('hunter2').toString('base64') });
+    expect(JSON.parse(await ok('get', 'secret', 's1', '-n', 'typed', '-o', 'json')).data).toEqual({
+      pw: Buffer.from('hunter2').toString('base64'),
+    });
     const d = JSON.parse(await ok('get', 'deployment', 'api', '-n', 'typed', '-o', 'json'));
     expect(d.spec).toMatchObject({ replicas: 2, selector: { matchLabels: { app: 'api' } } });
-    expect(d.spec.template.spec.containers[0]).toMatchObject({ name: 'api', image: 'api:1', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect(d.spec.template.spec.containers[0]).toMatchObject({
+      name: 'api',
+      image: 'api:1',
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    });
     const svc = JSON.parse(await ok('get', 'service', 'api', '-n', 'typed', '-o', 'json'));
-    expect(svc.spec).toMatchObject({ selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }], type: 'ClusterIP' });
+    expect(svc.spec).toMatchObject({
+      selector: { app: 'api' },
+      ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
+      type: 'ClusterIP',
+    });
     await ok('rollout', 'status', 'deployment/api', '-n', 'typed', '--timeout=15s');
   });
 
@@ -180,8 +210,28 @@ describe.skipIf(!present)('the real kubectl against the sandbox', () => {
   });
 
   it('watches with get --watch, bounded by a timeout', async () => {
-    await ok('create', 'configmap', 'seed', '-n', 'kc', '--dry-run=client', '-o', 'json').then((json) => file('seed.json', json)).then((p) => ok('create', '-f', p));
-    const child = spawn(KUBECTL, ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'configmaps', '-n', 'kc', '--watch', '--output-watch-events', '-o', 'json', '--request-timeout=10s'], { env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    await ok('create', 'configmap', 'seed', '-n', 'kc', '--dry-run=client', '-o', 'json')
+      .then((json) => file('seed.json', json))
+      .then((p) => ok('create', '-f', p));
+    const child = spawn(
+      KUBECTL,
+      [
+        '--kubeconfig',
+        sandbox.kubeconfigPath,
+        '--cache-dir',
+        join(dir, 'cache'),
+        'get',
+        'configmaps',
+        '-n',
+        'kc',
+        '--watch',
+        '--output-watch-events',
+        '-o',
+        'json',
+        '--request-timeout=10s',
+      ],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir } },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const killer = setTimeout(() => child.kill(), 10_000);

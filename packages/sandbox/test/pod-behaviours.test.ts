@@ -11,11 +11,25 @@ let core: CoreV1Api;
 const NS = 'pods';
 
 async function podOf(name: string): Promise<V1Pod> {
-  return waitFor(async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}` })).items[0], 8000, `a pod of ${name}`);
+  return waitFor(
+    async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}` })).items[0],
+    8000,
+    `a pod of ${name}`,
+  );
 }
 
 async function warning(pod: V1Pod, reason: string): Promise<CoreV1Event> {
-  return waitFor(async () => (await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${pod.metadata?.name ?? ''},reason=${reason}` })).items[0], 8000, `a ${reason} event`);
+  return waitFor(
+    async () =>
+      (
+        await core.listNamespacedEvent({
+          namespace: NS,
+          fieldSelector: `involvedObject.name=${pod.metadata?.name ?? ''},reason=${reason}`,
+        })
+      ).items[0],
+    8000,
+    `a ${reason} event`,
+  );
 }
 
 function reasonsOf(pod: V1Pod | undefined): string[] {
@@ -24,10 +38,14 @@ function reasonsOf(pod: V1Pod | undefined): string[] {
 }
 
 async function waitingReason(name: string, reasons: string[]): Promise<V1Pod> {
-  return waitFor(async () => {
-    const pod = (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}` })).items[0];
-    return reasonsOf(pod).some((r) => reasons.includes(r)) ? pod : undefined;
-  }, 8000, `${name}: ${reasons.join(' or ')}`);
+  return waitFor(
+    async () => {
+      const pod = (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}` })).items[0];
+      return reasonsOf(pod).some((r) => reasons.includes(r)) ? pod : undefined;
+    },
+    8000,
+    `${name}: ${reasons.join(' or ')}`,
+  );
 }
 
 beforeAll(async () => {
@@ -35,10 +53,26 @@ beforeAll(async () => {
   core = sandbox.client(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
   const apps = sandbox.client(AppsV1Api);
-  for (const [name, tag] of [['crash', 'crashloop'], ['unready', 'unready'], ['pull', 'errimagepull'], ['oom', 'oomkilled']] as const) {
-    await apps.createNamespacedDeployment({ namespace: NS, body: {
-      metadata: { name }, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: `shop/app:${tag}` }] } } },
-    } });
+  for (const [name, tag] of [
+    ['crash', 'crashloop'],
+    ['unready', 'unready'],
+    ['pull', 'errimagepull'],
+    ['oom', 'oomkilled'],
+  ] as const) {
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'app', image: `shop/app:${tag}` }] },
+          },
+        },
+      },
+    });
   }
 });
 afterAll(async () => sandbox.close());
@@ -53,7 +87,10 @@ describe('pod behaviour by image tag', () => {
   it(':unready runs but never becomes Ready, with Unhealthy Warnings', async () => {
     const pod = await podOf('unready');
     const event = await warning(pod, 'Unhealthy');
-    expect([event.type, event.message]).toEqual(['Warning', 'Readiness probe failed: HTTP probe failed with statuscode: 503']);
+    expect([event.type, event.message]).toEqual([
+      'Warning',
+      'Readiness probe failed: HTTP probe failed with statuscode: 503',
+    ]);
     const now = await core.readNamespacedPod({ name: pod.metadata!.name!, namespace: NS });
     expect(now.status?.phase).toBe('Running');
     expect(now.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
@@ -68,7 +105,10 @@ describe('pod behaviour by image tag', () => {
 
   it(':oomkilled is terminated with OOMKilled (exit 137) and restarts', async () => {
     const pod = await waitingReason('oom', ['OOMKilled']);
-    expect(pod.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    expect(pod.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({
+      reason: 'OOMKilled',
+      exitCode: 137,
+    });
     expect((await warning(pod, 'BackOff')).type).toBe('Warning');
   });
 });

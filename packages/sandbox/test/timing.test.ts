@@ -1,4 +1,11 @@
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
 import { kubectlFor, kubectlPresent } from '../../../test/support/kubectl.js';
@@ -13,29 +20,50 @@ let core: CoreV1Api;
 const NS = 'timing';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-const deployment = (name: string, replicas: number, spec: Record<string, unknown> = {}, image = 'app:1'): V1Deployment => ({
+const deployment = (
+  name: string,
+  replicas: number,
+  spec: Record<string, unknown> = {},
+  image = 'app:1',
+): V1Deployment => ({
   metadata: { name },
   spec: {
-    replicas, selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }], terminationGracePeriodSeconds: 5 } },
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'app', image }], terminationGracePeriodSeconds: 5 },
+    },
     ...spec,
   },
 });
 
 async function readyDeployment(name: string, replicas: number): Promise<void> {
-  await waitFor(async () => {
-    const d = await apps.readNamespacedDeployment({ name, namespace: NS });
-    return d.status?.observedGeneration === d.metadata?.generation && d.status?.availableReplicas === replicas && d.status.updatedReplicas === replicas;
-  }, 15_000, `${name} available`);
+  await waitFor(
+    async () => {
+      const d = await apps.readNamespacedDeployment({ name, namespace: NS });
+      return (
+        d.status?.observedGeneration === d.metadata?.generation &&
+        d.status?.availableReplicas === replicas &&
+        d.status.updatedReplicas === replicas
+      );
+    },
+    15_000,
+    `${name} available`,
+  );
 }
 
 async function replicaSetSizes(name: string): Promise<Record<string, number>> {
   const list = await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: `app=${name}` });
-  return Object.fromEntries(list.items.map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.spec?.replicas ?? 0]));
+  return Object.fromEntries(
+    list.items.map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.spec?.replicas ?? 0]),
+  );
 }
 
 beforeAll(async () => {
-  sandbox = await testSandbox({ timing: { controllerLagMs: [30, 80], podGraceMs: 2000, watchLifetimeMs: [1000, 2000] } });
+  sandbox = await testSandbox({
+    timing: { controllerLagMs: [30, 80], podGraceMs: 2000, watchLifetimeMs: [1000, 2000] },
+  });
   apps = sandbox.client(AppsV1Api);
   core = sandbox.client(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
@@ -48,16 +76,27 @@ describe('the controllers lag behind the API', () => {
     await readyDeployment('lag', 1);
     let lagging = 0;
     for (let i = 0; i < 20; i++) {
-      const d = await apps.patchNamespacedDeployment({ name: 'lag', namespace: NS, body: { metadata: { annotations: { try: String(i) } }, spec: { minReadySeconds: i } } }, merge);
+      const d = await apps.patchNamespacedDeployment(
+        {
+          name: 'lag',
+          namespace: NS,
+          body: { metadata: { annotations: { try: String(i) } }, spec: { minReadySeconds: i } },
+        },
+        merge,
+      );
       const read = await apps.readNamespacedDeployment({ name: 'lag', namespace: NS });
       if ((read.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) lagging++;
     }
     // an instant sandbox showed 0 of 20; a real cluster shows the lag often, not always
     expect(lagging).toBeGreaterThanOrEqual(2);
-    await waitFor(async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'lag', namespace: NS });
-      return d.status?.observedGeneration === d.metadata?.generation;
-    }, 8000, 'observedGeneration to catch up');
+    await waitFor(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'lag', namespace: NS });
+        return d.status?.observedGeneration === d.metadata?.generation;
+      },
+      8000,
+      'observedGeneration to catch up',
+    );
   });
 });
 
@@ -71,22 +110,44 @@ describe('pods terminate over their grace period', () => {
     expect(deleted.metadata?.deletionGracePeriodSeconds).toBe(5);
     const during = await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: NS });
     expect(during.metadata?.deletionTimestamp).toBeDefined();
-    await waitFor(async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.length === 2, 8000, 'a replacement beside the terminating pod');
-    await waitFor(async () => !(await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.some((p) => p.metadata?.name === pod!.metadata!.name), 8000, 'the pod to go');
+    await waitFor(
+      async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.length === 2,
+      8000,
+      'a replacement beside the terminating pod',
+    );
+    await waitFor(
+      async () =>
+        !(await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.some(
+          (p) => p.metadata?.name === pod!.metadata!.name,
+        ),
+      8000,
+      'the pod to go',
+    );
   });
 
   it('gracePeriodSeconds=0 removes a pod at once', async () => {
     const [pod] = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items;
     await core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: NS, gracePeriodSeconds: 0 });
-    const names = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.map((p) => p.metadata?.name);
+    const names = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.map(
+      (p) => p.metadata?.name,
+    );
     expect(names).not.toContain(pod!.metadata!.name);
   });
 
   it.skipIf(!kubectlPresent)('kubectl get shows a deleted pod as Terminating', async () => {
     const kubectl = await kubectlFor(sandbox);
     try {
-      await waitFor(async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.filter((p) => !p.metadata?.deletionTimestamp).length === 1, 8000, 'one live pod');
-      const [pod] = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+      await waitFor(
+        async () =>
+          (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.filter(
+            (p) => !p.metadata?.deletionTimestamp,
+          ).length === 1,
+        8000,
+        'one live pod',
+      );
+      const [pod] = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=grace' })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
       const del = await kubectl.run('delete', 'pod', pod!.metadata!.name!, '-n', NS, '--wait=false');
       expect(del.code, del.stderr).toBe(0);
       const shown = await kubectl.run('get', 'pod', pod!.metadata!.name!, '-n', NS, '--no-headers');
@@ -100,19 +161,31 @@ describe('pods terminate over their grace period', () => {
 describe('the server closes watches', () => {
   it('ends a watch without timeoutSeconds after its lifetime; the client sees a clean end', async () => {
     const ended = await new Promise<unknown>((resolve, reject) => {
-      new Watch(sandbox.kubeConfig()).watch(`/api/v1/namespaces/${NS}/configmaps`, {}, () => undefined, (error) => resolve(error ?? 'clean')).catch(reject);
+      new Watch(sandbox.kubeConfig())
+        .watch(
+          `/api/v1/namespaces/${NS}/configmaps`,
+          {},
+          () => undefined,
+          (error) => resolve(error ?? 'clean'),
+        )
+        .catch(reject);
     });
     expect(ended).toBe('clean');
   });
 
   it('an informer re-watches after the server ends its watch', async () => {
     const { makeInformer } = await import('@kubernetes/client-node');
-    const informer = makeInformer(sandbox.kubeConfig(), `/api/v1/namespaces/${NS}/configmaps`, () => core.listNamespacedConfigMap({ namespace: NS }));
+    const informer = makeInformer(sandbox.kubeConfig(), `/api/v1/namespaces/${NS}/configmaps`, () =>
+      core.listNamespacedConfigMap({ namespace: NS }),
+    );
     const seen: string[] = [];
     informer.on('add', (cm) => seen.push(cm.metadata?.name ?? ''));
     await informer.start();
     try {
-      const watches = (): number => sandbox.requests.list({ path: `/api/v1/namespaces/${NS}/configmaps` }).filter((r) => r.query.includes('watch=true')).length;
+      const watches = (): number =>
+        sandbox.requests
+          .list({ path: `/api/v1/namespaces/${NS}/configmaps` })
+          .filter((r) => r.query.includes('watch=true')).length;
       await waitFor(() => watches() >= 2, 10_000, 'a second watch');
       await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'after-rewatch' } } });
       await waitFor(() => seen.includes('after-rewatch'), 8000, 'the informer to see a change after re-watching');
@@ -125,10 +198,14 @@ describe('the server closes watches', () => {
 describe('the deployment controller', () => {
   it('honours minReadySeconds: ready pods count as available only after it', async () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('minready', 2, { minReadySeconds: 2 }) });
-    const ready = await waitFor(async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'minready', namespace: NS });
-      return d.status?.readyReplicas === 2 ? d : undefined;
-    }, 8000, 'ready pods');
+    const ready = await waitFor(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'minready', namespace: NS });
+        return d.status?.readyReplicas === 2 ? d : undefined;
+      },
+      8000,
+      'ready pods',
+    );
     expect(ready.status?.availableReplicas ?? 0).toBeLessThan(2);
     await readyDeployment('minready', 2);
   });
@@ -139,7 +216,11 @@ describe('the deployment controller', () => {
     await apps.patchNamespacedDeployment({ name: 'paused', namespace: NS, body: { spec: { paused: true } } }, merge);
     await apps.patchNamespacedDeployment({ name: 'paused', namespace: NS, body: { spec: { replicas: 4 } } }, merge);
     await waitFor(async () => (await replicaSetSizes('paused'))['app:1'] === 4, 8000, 'the paused Deployment to scale');
-    await waitFor(async () => (await apps.readNamespacedDeployment({ name: 'paused', namespace: NS })).status?.readyReplicas === 4, 8000, 'four ready pods');
+    await waitFor(
+      async () => (await apps.readNamespacedDeployment({ name: 'paused', namespace: NS })).status?.readyReplicas === 4,
+      8000,
+      'four ready pods',
+    );
   });
 
   it('splits a scale-up mid-rollout proportionally between the old and new ReplicaSets', async () => {
@@ -147,13 +228,28 @@ describe('the deployment controller', () => {
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } };
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('prop', 10, { strategy }) });
     await readyDeployment('prop', 10);
-    await apps.patchNamespacedDeployment({ name: 'prop', namespace: NS, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:stuck' }] } } } } }, merge);
-    await waitFor(async () => JSON.stringify(await replicaSetSizes('prop')) === JSON.stringify({ 'app:1': 8, 'app:stuck': 5 }), 10_000, 'the rollout to stall at 8 + 5');
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'prop',
+        namespace: NS,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:stuck' }] } } } },
+      },
+      merge,
+    );
+    await waitFor(
+      async () => JSON.stringify(await replicaSetSizes('prop')) === JSON.stringify({ 'app:1': 8, 'app:stuck': 5 }),
+      10_000,
+      'the rollout to stall at 8 + 5',
+    );
     await apps.patchNamespacedDeployment({ name: 'prop', namespace: NS, body: { spec: { replicas: 20 } } }, merge);
-    await waitFor(async () => {
-      const sizes = await replicaSetSizes('prop');
-      return sizes['app:1'] === 14 && sizes['app:stuck'] === 9 ? sizes : undefined;
-    }, 10_000, 'a proportional split: 14 old + 9 new');
+    await waitFor(
+      async () => {
+        const sizes = await replicaSetSizes('prop');
+        return sizes['app:1'] === 14 && sizes['app:stuck'] === 9 ? sizes : undefined;
+      },
+      10_000,
+      'a proportional split: 14 old + 9 new',
+    );
   });
 
   it('keeps the ReplicaSets of two Deployments with overlapping selectors apart (by ownerReference)', async () => {
@@ -164,8 +260,14 @@ describe('the deployment controller', () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: primary });
     await readyDeployment('shop', 2);
     await readyDeployment('shop-primary', 3);
-    const owners = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=shop' })).items.map((rs) => `${rs.metadata?.ownerReferences?.[0]?.name ?? ''}=${rs.spec?.replicas ?? 0}`).sort();
+    const owners = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=shop' })).items
+      .map((rs) => `${rs.metadata?.ownerReferences?.[0]?.name ?? ''}=${rs.spec?.replicas ?? 0}`)
+      .sort();
     expect(owners).toEqual(['shop-primary=3', 'shop=2']);
-    expect((await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=shop' })).items.filter((p) => !p.metadata?.deletionTimestamp)).toHaveLength(5);
+    expect(
+      (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=shop' })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      ),
+    ).toHaveLength(5);
   });
 });

@@ -10,7 +10,10 @@ import { ApiError } from '../src/status.js';
 import type { KObject } from '../src/types.js';
 import { waitFor } from '../../../test/support/wait.js';
 
-const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KObject => ({ metadata: { name: 'n', namespace: 'ns', labels }, ...extra });
+const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KObject => ({
+  metadata: { name: 'n', namespace: 'ns', labels },
+  ...extra,
+});
 
 describe('label selectors', () => {
   it.each([
@@ -37,7 +40,13 @@ describe('label selectors', () => {
   });
 
   it('matches LabelSelector objects and renders them as strings', () => {
-    const sel = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+    const sel = {
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['a', 'b'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    };
     expect(matchesLabelSelector(sel, { app: 'web', tier: 'a' })).toBe(true);
     expect(matchesLabelSelector(sel, { app: 'web', tier: 'a', canary: 'y' })).toBe(false);
     expect(matchesLabelSelector({ matchExpressions: [{ key: 'x', operator: 'Bogus' }] }, { x: '1' })).toBe(false);
@@ -69,7 +78,13 @@ describe('JSON merge patch (RFC 7386) and JSON patch (RFC 6902)', () => {
     [[{ op: 'replace', path: '/a/b/2', value: 0 }], { a: { b: [1, 2, 0] }, c: 'x' }],
     [[{ op: 'move', from: '/c', path: '/d' }], { a: { b: [1, 2, 3] }, d: 'x' }],
     [[{ op: 'copy', from: '/a/b', path: '/e' }], { a: { b: [1, 2, 3] }, c: 'x', e: [1, 2, 3] }],
-    [[{ op: 'test', path: '/c', value: 'x' }, { op: 'add', path: '/a~1b', value: true }], { a: { b: [1, 2, 3] }, c: 'x', 'a/b': true }],
+    [
+      [
+        { op: 'test', path: '/c', value: 'x' },
+        { op: 'add', path: '/a~1b', value: true },
+      ],
+      { a: { b: [1, 2, 3] }, c: 'x', 'a/b': true },
+    ],
   ])('%j', (patch, expected) => {
     expect(jsonPatch(doc, patch)).toEqual(expected);
     expect(doc).toEqual({ a: { b: [1, 2, 3] }, c: 'x' });
@@ -94,35 +109,68 @@ describe('JSON merge patch (RFC 7386) and JSON patch (RFC 6902)', () => {
 
 describe('strategic merge patch', () => {
   const pod = {
-    containers: [{ name: 'a', image: 'a:1', env: [{ name: 'X', value: '1' }] }, { name: 'b', image: 'b:1' }],
+    containers: [
+      { name: 'a', image: 'a:1', env: [{ name: 'X', value: '1' }] },
+      { name: 'b', image: 'b:1' },
+    ],
     volumes: [{ name: 'v1' }, { name: 'v2' }],
     tolerations: [{ key: 't1' }],
   };
   it('merges lists by key, deletes with $patch: delete, replaces unkeyed lists', () => {
     const out = strategicMergePatch(pod, {
-      containers: [{ name: 'b', image: 'b:2' }, { name: 'a', env: [{ name: 'Y', value: '2' }] }],
+      containers: [
+        { name: 'b', image: 'b:2' },
+        { name: 'a', env: [{ name: 'Y', value: '2' }] },
+      ],
       volumes: [{ name: 'v1', $patch: 'delete' }],
       tolerations: [{ key: 't2' }],
     });
     expect(out).toEqual({
-      containers: [{ name: 'a', image: 'a:1', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] }, { name: 'b', image: 'b:2' }],
+      containers: [
+        {
+          name: 'a',
+          image: 'a:1',
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '2' },
+          ],
+        },
+        { name: 'b', image: 'b:2' },
+      ],
       volumes: [{ name: 'v2' }],
       tolerations: [{ key: 't2' }],
     });
   });
 
   it('honours $setElementOrder, $deleteFromPrimitiveList, $retainKeys and $patch: replace', () => {
-    const out = strategicMergePatch({ metadata: { finalizers: ['x', 'y'] }, spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } }, containers: pod.containers } }, {
-      metadata: { ['$deleteFromPrimitiveList/finalizers']: ['x'], finalizers: ['z'] },
+    const out = strategicMergePatch(
+      {
+        metadata: { finalizers: ['x', 'y'] },
+        spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } }, containers: pod.containers },
+      },
+      {
+        metadata: { ['$deleteFromPrimitiveList/finalizers']: ['x'], finalizers: ['z'] },
+        spec: {
+          strategy: { $retainKeys: ['type'], type: 'Recreate' },
+          ['$setElementOrder/containers']: [{ name: 'b' }, { name: 'a' }],
+          containers: [{ name: 'a', image: 'a:2' }],
+        },
+      },
+    );
+    expect(out).toEqual({
+      metadata: { finalizers: ['y', 'z'] },
       spec: {
-        strategy: { $retainKeys: ['type'], type: 'Recreate' },
-        ['$setElementOrder/containers']: [{ name: 'b' }, { name: 'a' }],
-        containers: [{ name: 'a', image: 'a:2' }],
+        strategy: { type: 'Recreate' },
+        containers: [
+          { name: 'b', image: 'b:1' },
+          { name: 'a', image: 'a:2', env: [{ name: 'X', value: '1' }] },
+        ],
       },
     });
-    expect(out).toEqual({ metadata: { finalizers: ['y', 'z'] }, spec: { strategy: { type: 'Recreate' }, containers: [{ name: 'b', image: 'b:1' }, { name: 'a', image: 'a:2', env: [{ name: 'X', value: '1' }] }] } });
     expect(strategicMergePatch({ a: { b: 1, c: 2 } }, { a: { $patch: 'replace', d: 3 } })).toEqual({ a: { d: 3 } });
-    expect(strategicMergePatch({ l: [{ name: 'x' }] }, { volumes: [{ $patch: 'replace' }, { name: 'only' }] })).toEqual({ l: [{ name: 'x' }], volumes: [{ name: 'only' }] });
+    expect(strategicMergePatch({ l: [{ name: 'x' }] }, { volumes: [{ $patch: 'replace' }, { name: 'only' }] })).toEqual(
+      { l: [{ name: 'x' }], volumes: [{ name: 'only' }] },
+    );
   });
 });
 
@@ -137,25 +185,45 @@ describe('openAPIV3Schema validation', () => {
           weight: { 'x-kubernetes-int-or-string': true },
           mode: { type: 'string', default: 'fast', enum: ['fast', 'safe'] },
           name: { type: 'string', maxLength: 5, pattern: '^[a-z]+$' },
-          items: { type: 'array', maxItems: 2, items: { type: 'object', properties: { n: { type: 'number', minimum: 0, exclusiveMinimum: true } } } },
-          one: { type: 'object', oneOf: [{ required: ['a'] }, { required: ['b'] }], properties: { a: { type: 'string' }, b: { type: 'string' } } },
+          items: {
+            type: 'array',
+            maxItems: 2,
+            items: { type: 'object', properties: { n: { type: 'number', minimum: 0, exclusiveMinimum: true } } },
+          },
+          one: {
+            type: 'object',
+            oneOf: [{ required: ['a'] }, { required: ['b'] }],
+            properties: { a: { type: 'string' }, b: { type: 'string' } },
+          },
           free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
           nullable: { type: 'string', nullable: true },
         },
       },
     },
   };
-  const check = (spec: unknown): ReturnType<typeof validateAgainstSchema> => validateAgainstSchema(schema, { apiVersion: 'x/v1', kind: 'X', metadata: { name: 'x' }, spec });
+  const check = (spec: unknown): ReturnType<typeof validateAgainstSchema> =>
+    validateAgainstSchema(schema, { apiVersion: 'x/v1', kind: 'X', metadata: { name: 'x' }, spec });
 
   it('defaults, prunes, and keeps free-form fields', () => {
     const r = check({ weight: '50%', free: { deep: { x: 1 } }, junk: 1, nullable: null });
     expect(r.causes).toEqual([]);
     expect(r.unknown).toEqual(['spec.junk']);
-    expect(r.value).toEqual({ apiVersion: 'x/v1', kind: 'X', metadata: { name: 'x' }, spec: { weight: '50%', mode: 'fast', free: { deep: { x: 1 } }, nullable: null } });
+    expect(r.value).toEqual({
+      apiVersion: 'x/v1',
+      kind: 'X',
+      metadata: { name: 'x' },
+      spec: { weight: '50%', mode: 'fast', free: { deep: { x: 1 } }, nullable: null },
+    });
   });
 
   it('reports every violation with its field path', () => {
-    const r = check({ weight: 1.5, mode: 'slow', name: 'TooLong', items: [{ n: 0 }, { n: 1 }, { n: 2 }], one: { a: 'x', b: 'y' } });
+    const r = check({
+      weight: 1.5,
+      mode: 'slow',
+      name: 'TooLong',
+      items: [{ n: 0 }, { n: 1 }, { n: 2 }],
+      one: { a: 'x', b: 'y' },
+    });
     expect(r.causes.map((c) => `${c.field} ${c.reason}`).sort()).toEqual([
       'spec.items FieldValueTooMany',
       'spec.items[0].n FieldValueInvalid',
@@ -165,14 +233,22 @@ describe('openAPIV3Schema validation', () => {
       'spec.one FieldValueInvalid',
       'spec.weight FieldValueTypeInvalid',
     ]);
-    expect(check({}).causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.weight' }]);
+    expect(check({}).causes).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.weight' },
+    ]);
   });
 });
 
 describe('pod-template-hash and rollout numbers', () => {
   it('hashes templates stably, independent of key order, in the controller alphabet', () => {
-    const a = podTemplateHash({ metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'i:1' }] } });
-    const b = podTemplateHash({ spec: { containers: [{ image: 'i:1', name: 'c' }] }, metadata: { labels: { app: 'x' } } });
+    const a = podTemplateHash({
+      metadata: { labels: { app: 'x' } },
+      spec: { containers: [{ name: 'c', image: 'i:1' }] },
+    });
+    const b = podTemplateHash({
+      spec: { containers: [{ image: 'i:1', name: 'c' }] },
+      metadata: { labels: { app: 'x' } },
+    });
     expect(a).toBe(b);
     expect(a).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{6,10}$/);
     expect(podTemplateHash({ spec: { containers: [{ name: 'c', image: 'i:2' }] } })).not.toBe(a);
@@ -200,7 +276,10 @@ describe('sandbox timers', () => {
     try {
       const timers = new Timers(wallClock);
       let ran = 0;
-      for (let i = 0; i < 1000; i++) timers.after(1, () => { ran += 1; });
+      for (let i = 0; i < 1000; i++)
+        timers.after(1, () => {
+          ran += 1;
+        });
       await waitFor(() => ran === 1000, 8000, 'every timer to run');
       expect(warnings).not.toContain('MaxListenersExceededWarning');
       const signal = (timers as unknown as { closing: AbortController }).closing.signal;

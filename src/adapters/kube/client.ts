@@ -1,5 +1,11 @@
 import {
-  PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type CoreV1Event, type CustomObjectsApi, type V1Deployment,
+  PatchStrategy,
+  setHeaderOptions,
+  type AppsV1Api,
+  type CoreV1Api,
+  type CoreV1Event,
+  type CustomObjectsApi,
+  type V1Deployment,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from './cache.js';
@@ -34,12 +40,19 @@ export class KubeClient {
     return policyPath(namespace, name);
   }
 
-  private noteWrite(id: string, before: string | undefined, after: { metadata?: { resourceVersion?: string } } | undefined): void {
+  private noteWrite(
+    id: string,
+    before: string | undefined,
+    after: { metadata?: { resourceVersion?: string } } | undefined,
+  ): void {
     if (before !== undefined && after?.metadata?.resourceVersion !== before) this.replaced.set(id, before);
   }
 
   /** Whether a cached object is older than one of our own writes (then read it from the API instead). */
-  isStale(kind: 'policy' | 'deployment', object: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } }): boolean {
+  isStale(
+    kind: 'policy' | 'deployment',
+    object: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } },
+  ): boolean {
     const { namespace = '', name = '', resourceVersion } = object.metadata ?? {};
     return resourceVersion !== undefined && this.replaced.get(`${kind}/${namespace}/${name}`) === resourceVersion;
   }
@@ -57,7 +70,10 @@ export class KubeClient {
   async writePolicyStatus(policy: PolicyObject, status: Record<string, unknown>): Promise<PolicyObject> {
     const { namespace = '', name = '' } = policy.metadata ?? {};
     const body = { apiVersion: policy.apiVersion, kind: policy.kind, metadata: policy.metadata, status };
-    const written = (await this.custom.replaceNamespacedCustomObjectStatus({ ...this.policyPath(namespace, name), body })) as PolicyObject;
+    const written = (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...this.policyPath(namespace, name),
+      body,
+    })) as PolicyObject;
     this.noteWrite(`policy/${namespace}/${name}`, policy.metadata?.resourceVersion, written);
     return written;
   }
@@ -66,7 +82,10 @@ export class KubeClient {
   async patchPolicyMetadata(policy: PolicyObject, metadata: Record<string, unknown>): Promise<PolicyObject> {
     const { namespace = '', name = '', resourceVersion } = policy.metadata ?? {};
     const body = { metadata: { ...metadata, resourceVersion } };
-    const written = (await this.custom.patchNamespacedCustomObject({ ...this.policyPath(namespace, name), body }, MERGE)) as PolicyObject;
+    const written = (await this.custom.patchNamespacedCustomObject(
+      { ...this.policyPath(namespace, name), body },
+      MERGE,
+    )) as PolicyObject;
     this.noteWrite(`policy/${namespace}/${name}`, resourceVersion, written);
     return written;
   }
@@ -94,7 +113,11 @@ export class KubeClient {
 
   async deleteDeployment(namespace: string, name: string, uid: string | undefined): Promise<void> {
     try {
-      await this.apps.deleteNamespacedDeployment({ namespace, name, body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' } });
+      await this.apps.deleteNamespacedDeployment({
+        namespace,
+        name,
+        body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' },
+      });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

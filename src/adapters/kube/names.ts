@@ -6,16 +6,29 @@ import { API_VERSION, KIND } from '../../pipeline/policy/schema.js';
 const [GROUP = '', VERSION = ''] = API_VERSION.split('/');
 
 /** The RolloutPolicy custom resource's coordinates, derived from the schema (one source). */
-export const POLICY_RESOURCE = { group: GROUP, version: VERSION, plural: 'rolloutpolicies', kind: KIND, apiVersion: API_VERSION } as const;
+export const POLICY_RESOURCE = {
+  group: GROUP,
+  version: VERSION,
+  plural: 'rolloutpolicies',
+  kind: KIND,
+  apiVersion: API_VERSION,
+} as const;
 
 /** The path parameters of one policy, as the custom-objects API takes them. */
-export const policyPath = (namespace: string, name: string) => ({ group: GROUP, version: VERSION, plural: POLICY_RESOURCE.plural, namespace, name });
+export const policyPath = (namespace: string, name: string) => ({
+  group: GROUP,
+  version: VERSION,
+  plural: POLICY_RESOURCE.plural,
+  namespace,
+  name,
+});
 
-/** The policy as owner of what Kubestead creates beside the user's objects (garbage-collected with it, never blocking). */
+/**
+ * The policy as owner of what Kubestead creates beside the user's objects (garbage-collected with it, never blocking).
+ */
 export function policyOwner(name: string, uid: string): V1OwnerReference {
   return { apiVersion: API_VERSION, kind: KIND, name, uid, controller: false, blockOwnerDeletion: false };
 }
-
 
 /** The namespace and name of a RolloutPolicy: the unit of work of the queue. */
 export interface PolicyKey {

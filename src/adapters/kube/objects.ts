@@ -8,7 +8,11 @@ export const CONFLICT_ATTEMPTS = 3;
  * again, a few times. `change` returns undefined when there is nothing to write. Returns the object
  * as it then stands: the API server's answer to the write, or the read when nothing was written.
  */
-export async function readModifyWrite<R, W, S>(read: () => Promise<R>, change: (current: R) => W | undefined, write: (next: W) => Promise<S>): Promise<R | S> {
+export async function readModifyWrite<R, W, S>(
+  read: () => Promise<R>,
+  change: (current: R) => W | undefined,
+  write: (next: W) => Promise<S>,
+): Promise<R | S> {
   for (let attempt = 1; ; attempt++) {
     const current = await read();
     const next = change(current);
@@ -40,17 +44,32 @@ export interface CustomObject<Spec> {
 
 /** get / replace of one custom object by name, in one namespace. */
 export class CustomObjects<Spec> {
-  constructor(private readonly api: CustomObjectsApi, readonly type: CustomKind, readonly namespace: string) {}
+  constructor(
+    private readonly api: CustomObjectsApi,
+    readonly type: CustomKind,
+    readonly namespace: string,
+  ) {}
 
   async get(name: string): Promise<CustomObject<Spec> | undefined> {
     const { group, version, plural } = this.type;
-    return orMissing(this.api.getNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name }) as Promise<CustomObject<Spec>>);
+    return orMissing(
+      this.api.getNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name }) as Promise<
+        CustomObject<Spec>
+      >,
+    );
   }
 
   async replace(object: CustomObject<Spec>): Promise<CustomObject<Spec>> {
     const { group, version, plural } = this.type;
     const name = object.metadata.name ?? '';
-    return this.api.replaceNamespacedCustomObject({ group, version, plural, namespace: this.namespace, name, body: object }) as Promise<CustomObject<Spec>>;
+    return this.api.replaceNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: this.namespace,
+      name,
+      body: object,
+    }) as Promise<CustomObject<Spec>>;
   }
 }
 
@@ -67,6 +86,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== 'object' || value === null) return value;
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   return Object.fromEntries(entries.map(([k, v]) => [k, sortedKeys(v)]));
 }

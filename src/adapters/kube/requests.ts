@@ -2,11 +2,24 @@ import { createHash } from 'node:crypto';
 import type { Agent, AgentOptions } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import {
-  IsomorphicFetchHttpLibrary, KubeConfig, Observable, ServerConfiguration, createConfiguration, wrapHttpLibrary,
-  type ApiType, type ApiConstructor, type Cluster, type ConfigurationOptions, type RequestContext, type ResponseContext,
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  Observable,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type ApiType,
+  type ApiConstructor,
+  type Cluster,
+  type ConfigurationOptions,
+  type RequestContext,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 
-/** Told of every request the operator sends to the API server: its Kubernetes verb and HTTP code ('error' when none came). */
+/**
+ * Told of every request the operator sends to the API server: its Kubernetes verb and HTTP code ('error' when none
+ * came).
+ */
 export type RequestObserver = (verb: string, code: string) => void;
 
 const WRITE_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
@@ -36,9 +49,17 @@ function isCollection(path: string): boolean {
  * do not go through it; the watch wrapper (watch.ts) reports those.
  */
 export class ObservedKubeConfig extends KubeConfig {
-  constructor(source: KubeConfig, private readonly observer: RequestObserver) {
+  constructor(
+    source: KubeConfig,
+    private readonly observer: RequestObserver,
+  ) {
     super();
-    this.loadFromOptions({ clusters: source.clusters, users: source.users, contexts: source.contexts, currentContext: source.currentContext });
+    this.loadFromOptions({
+      clusters: source.clusters,
+      users: source.users,
+      contexts: source.contexts,
+      currentContext: source.currentContext,
+    });
     reuseAgents(this);
   }
 
@@ -79,7 +100,11 @@ type AgentFactory = (cluster: Cluster | null, options: AgentOptions) => Agent;
  * burst queues for at most 64 connections (well above the operator's six watches, each of which
  * holds one, and its 32 reconciles), and at most 16 idle ones stay open (Node's default is 256).
  */
-export const CONNECTION_LIMITS = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16 } as const satisfies AgentOptions;
+export const CONNECTION_LIMITS = {
+  keepAlive: true,
+  maxSockets: 64,
+  maxFreeSockets: 16,
+} as const satisfies AgentOptions;
 
 /**
  * client-node 1.4 makes a new https.Agent for every request (KubeConfig's private createAgent), so
@@ -97,7 +122,15 @@ export function reuseAgents(config: KubeConfig): void {
   target.createAgent = (cluster, options) => {
     // Hashed as they are (no base64 or JSON of the certificates): this runs for every request.
     const hash = createHash('sha1');
-    for (const part of [cluster?.server, cluster?.proxyUrl, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername].flat()) {
+    for (const part of [
+      cluster?.server,
+      cluster?.proxyUrl,
+      options.ca,
+      options.cert,
+      options.key,
+      options.rejectUnauthorized,
+      options.servername,
+    ].flat()) {
       hash.update(Buffer.isBuffer(part) ? part : (JSON.stringify(part) ?? '')).update('\u0000');
     }
     const key = hash.digest('hex');
@@ -118,7 +151,15 @@ export function reuseAgents(config: KubeConfig): void {
  */
 function sharedTlsContext(cluster: Cluster | null, options: AgentOptions): Pick<AgentOptions, 'secureContext'> {
   if (cluster?.proxyUrl || !cluster?.server.startsWith('https:')) return {};
-  return { secureContext: createSecureContext({ ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase }) };
+  return {
+    secureContext: createSecureContext({
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+    }),
+  };
 }
 
 /** Per-call options of a generated client that abort the request with `signal` (client-node 1.4 has no other way). */

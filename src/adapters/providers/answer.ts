@@ -30,9 +30,14 @@ export function trySample(pick: () => Sample): Sample | { error: string } {
 
 /** `HTTP 503 Service Unavailable after 2 attempts: detail` */
 export function httpFailure(res: HttpResponse, detail?: string): MetricError {
-  const attempts = res.attempts > 1 || res.status === 429 || res.status >= 500 ? ` after ${res.attempts} attempt${res.attempts > 1 ? 's' : ''}` : '';
+  const attempts =
+    res.attempts > 1 || res.status === 429 || res.status >= 500
+      ? ` after ${res.attempts} attempt${res.attempts > 1 ? 's' : ''}`
+      : '';
   const note = res.note ? ` ${res.note}` : '';
-  return new MetricError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${attempts}${note}${detail ? `: ${detail}` : ''}`);
+  return new MetricError(
+    `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${attempts}${note}${detail ? `: ${detail}` : ''}`,
+  );
 }
 
 /** The body as JSON, or a MetricError that says what came instead (an HTML error page, say). */
@@ -42,7 +47,8 @@ export function parseJson(res: HttpResponse): unknown {
   } catch {
     const start = res.body.slice(0, 40).replace(/\s+/g, ' ').trim();
     const type = res.contentType ? `, content-type ${res.contentType.split(';')[0]}` : '';
-    throw new MetricError(`the answer is not JSON (HTTP ${res.status}${type}${start ? `, starts with ${JSON.stringify(start)}` : ', empty body'})`);
+    const body = start ? `, starts with ${JSON.stringify(start)}` : ', empty body';
+    throw new MetricError(`the answer is not JSON (HTTP ${res.status}${type}${body})`);
   }
 }
 

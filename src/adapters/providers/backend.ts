@@ -40,7 +40,6 @@ export function specIdentity(kind: ProviderKind, spec: object, ctx: MeasureConte
   return `${kind}\u0000${json.includes('SecretRef') ? ctx.policy.namespace : ''}\u0000${json}`;
 }
 
-
 /** The limits of one backend request: the provider's timeout, and the tick's cancellation. */
 export function limitsOf(budgetMs: number, ctx: MeasureContext): HttpLimits {
   return { timeoutMs: budgetMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };

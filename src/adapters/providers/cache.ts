@@ -23,7 +23,11 @@ export class QueryCache {
   private readonly entries: LRUCache<string, Promise<Outcome>>;
 
   constructor(options: QueryCacheOptions = {}) {
-    this.entries = new LRUCache({ max: options.maxEntries ?? 10_000, maxSize: options.maxBytes ?? 64 * 1024 * 1024, ttl: options.ttlMs ?? 120_000 });
+    this.entries = new LRUCache({
+      max: options.maxEntries ?? 10_000,
+      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+      ttl: options.ttlMs ?? 120_000,
+    });
   }
 
   get(key: string, load: () => Promise<Outcome>, ttlMs?: number): Promise<Outcome> {

@@ -1,5 +1,16 @@
 import type { DatadogSpec } from '../../pipeline/policy/schema.js';
-import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, strings, trySample, type Answer, type Obj } from './answer.js';
+import {
+  ambiguous,
+  EMPTY,
+  httpFailure,
+  isObj,
+  maybeJson,
+  parseJson,
+  strings,
+  trySample,
+  type Answer,
+  type Obj,
+} from './answer.js';
 import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { finiteNumber } from './extract.js';
 import type { HttpResponse } from './http.js';
@@ -54,7 +65,8 @@ export function parseAnswer(res: HttpResponse): Answer {
   const doc = parseJson(res);
   if (!isObj(doc)) throw new MetricError('the answer is not a Datadog query response');
   const errors = [...strings(doc.errors), ...(typeof doc.error === 'string' && doc.error ? [doc.error] : [])];
-  if (errors.length || doc.status === 'error') throw new MetricError(`Datadog error: ${errors.join('; ') || 'status "error"'}`);
+  if (errors.length || doc.status === 'error')
+    throw new MetricError(`Datadog error: ${errors.join('; ') || 'status "error"'}`);
   if (!Array.isArray(doc.series)) throw new MetricError('the answer has no "series" list');
   const series: unknown[] = doc.series;
   return { doc, sample: trySample(() => pick(series)), shape: shapeOf(series), warnings: [], bytes: res.body.length };
@@ -65,17 +77,25 @@ function points(series: unknown): unknown[] {
 }
 
 function shapeOf(series: unknown[]): string {
-  const detail = series.length === 1 ? (() => {
-    const list = points(series[0]);
-    const nulls = list.filter((p) => !Array.isArray(p) || p[1] === null).length;
-    return `, ${list.length} points${nulls ? ` (${nulls} null)` : ''}`;
-  })() : '';
+  const detail =
+    series.length === 1
+      ? (() => {
+          const list = points(series[0]);
+          const nulls = list.filter((p) => !Array.isArray(p) || p[1] === null).length;
+          return `, ${list.length} points${nulls ? ` (${nulls} null)` : ''}`;
+        })()
+      : '';
   return `time_series with ${series.length} series${detail}`;
 }
 
 function pick(series: unknown[]): Sample {
   if (series.length === 0) throw new MetricError(EMPTY);
-  if (series.length > 1) throw ambiguous(series.length, 'series', series.map((s) => (isObj(s) && typeof s.scope === 'string' ? s.scope : '?')));
+  if (series.length > 1)
+    throw ambiguous(
+      series.length,
+      'series',
+      series.map((s) => (isObj(s) && typeof s.scope === 'string' ? s.scope : '?')),
+    );
   const list = points(series[0]);
   for (let i = list.length - 1; i >= 0; i--) {
     const point = list[i];
@@ -84,5 +104,9 @@ function pick(series: unknown[]): Sample {
     const observedAt = typeof ts === 'number' ? new Date(ts).toISOString() : undefined;
     return { value: finiteNumber(raw, 'the last non-null point'), raw: point, ...(observedAt ? { observedAt } : {}) };
   }
-  throw new MetricError(list.length ? `no data: all ${list.length} points of the series are null` : 'no data: the series has no points in the window');
+  throw new MetricError(
+    list.length
+      ? `no data: all ${list.length} points of the series are null`
+      : 'no data: the series has no points in the window',
+  );
 }

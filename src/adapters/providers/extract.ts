@@ -2,7 +2,10 @@ import { describeValue } from '../../pipeline/policy/issues.js';
 import { compileJsonata, evaluateBounded, quoteExpression } from '../../lib/jsonata/bounded.js';
 import { MetricError, type Sample } from './types.js';
 
-/** Describes a non-number for an error message, briefly: lists and maps by size and kind, anything else as validation errors show it. */
+/**
+ * Describes a non-number for an error message, briefly: lists and maps by size and kind, anything else as validation
+ * errors show it.
+ */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `a list of ${value.length}`;
@@ -16,10 +19,17 @@ export function describe(value: unknown): string {
  * that name what was found; `what` says where it was read.
  */
 export function finiteNumber(value: unknown, what: string): number {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? parseNumber(value.trim()) : undefined;
-  if (number === undefined) throw new MetricError(`${what} is ${value === null ? 'null (no data)' : describe(value)}, not a number`);
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? parseNumber(value.trim())
+        : undefined;
+  if (number === undefined)
+    throw new MetricError(`${what} is ${value === null ? 'null (no data)' : describe(value)}, not a number`);
   if (Number.isNaN(number)) throw new MetricError(`${what} is NaN (no data, or 0/0)`);
-  if (!Number.isFinite(number)) throw new MetricError(`${what} is ${number > 0 ? '+Inf' : '-Inf'} (a division by zero?)`);
+  if (!Number.isFinite(number))
+    throw new MetricError(`${what} is ${number > 0 ? '+Inf' : '-Inf'} (a division by zero?)`);
   return number;
 }
 
@@ -42,10 +52,12 @@ export async function evaluateValue(text: string, input: unknown): Promise<Sampl
     throw new MetricError(`invalid value expression ${quoted}: ${(error as Error).message}`);
   }
   const outcome = await evaluateBounded(expression, input);
-  if (!('value' in outcome)) throw new MetricError(`value expression ${quoted} ${outcome.exceeded ? '' : 'failed: '}${outcome.error}`);
+  if (!('value' in outcome))
+    throw new MetricError(`value expression ${quoted} ${outcome.exceeded ? '' : 'failed: '}${outcome.error}`);
   let result = outcome.value;
   if (Array.isArray(result) && result.length === 1) result = result[0] as unknown;
-  if (Array.isArray(result)) throw new MetricError(`value expression ${quoted} gave ${result.length} values where one was expected`);
+  if (Array.isArray(result))
+    throw new MetricError(`value expression ${quoted} gave ${result.length} values where one was expected`);
   if (result === undefined) throw new MetricError(`value expression ${quoted} matched nothing`);
   return { value: finiteNumber(result, `value of ${quoted}`), raw: result };
 }

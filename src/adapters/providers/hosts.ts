@@ -30,10 +30,19 @@ interface NamePattern {
   port: string | null;
 }
 
-const ALWAYS_DENIED = blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]);
+const ALWAYS_DENIED = blockList([
+  ['169.254.0.0', 16, 'ipv4'],
+  ['fe80::', 10, 'ipv6'],
+]);
 const SPECIAL = blockList([
-  ['0.0.0.0', 8, 'ipv4'], ['127.0.0.0', 8, 'ipv4'], ['169.254.0.0', 16, 'ipv4'], ['224.0.0.0', 3, 'ipv4'],
-  ['::', 128, 'ipv6'], ['::1', 128, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
+  ['0.0.0.0', 8, 'ipv4'],
+  ['127.0.0.0', 8, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['224.0.0.0', 3, 'ipv4'],
+  ['::', 128, 'ipv6'],
+  ['::1', 128, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+  ['ff00::', 8, 'ipv6'],
 ]);
 
 function blockList(subnets: [string, number, 'ipv4' | 'ipv6'][]): BlockList {
@@ -94,8 +103,9 @@ export class HostPolicy {
 
   private nameAllowed(host: string, url: URL): boolean {
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const byName = this.names.some((p) =>
-      (p.port === null || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host));
+    const byName = this.names.some(
+      (p) => (p.port === null || p.port === port) && (p.wildcard ? host.endsWith(`.${p.host}`) : host === p.host),
+    );
     return byName || (isIP(host) !== 0 && this.ranges.check(host, family(host)));
   }
 

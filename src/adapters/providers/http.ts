@@ -44,7 +44,9 @@ export interface HttpClientOptions {
   allowedHosts?: readonly string[];
   /** For jitter; tests pass a fixed one. */
   random?: () => number;
-  /** Deadlines, Retry-After holds and the waits between attempts (default: the system clock); tests pass a ManualClock. */
+  /**
+   * Deadlines, Retry-After holds and the waits between attempts (default: the system clock); tests pass a ManualClock.
+   */
   clock?: Clock;
 }
 
@@ -102,19 +104,24 @@ export class HttpClient {
     }
     const until = this.limitedUntil.get(url.origin);
     if (until !== undefined && until > this.clock.now()) {
-      throw new MetricError(`rate-limited: the backend asked not to be queried before ${new Date(until).toISOString()}; not sent`);
+      throw new MetricError(
+        `rate-limited: the backend asked not to be queried before ${new Date(until).toISOString()}; not sent`,
+      );
     }
   }
 
   /** A number: wait that long and retry. A string: do not retry, with a note why (maybe empty). */
   private retryWait(result: Attempt, attempt: number, deadline: number, origin: string): number | string {
-    if (result.retryAfterMs !== null) this.limitedUntil.set(origin, this.clock.now() + Math.min(result.retryAfterMs, MAX_HOLD_MS));
+    if (result.retryAfterMs !== null)
+      this.limitedUntil.set(origin, this.clock.now() + Math.min(result.retryAfterMs, MAX_HOLD_MS));
     else if ('response' in result) this.limitedUntil.delete(origin);
     if (!result.retryable || attempt >= MAX_ATTEMPTS) return '';
     const wait = result.retryAfterMs ?? 100 + Math.floor(this.random() * 200);
     const left = deadline - this.clock.now();
     if (wait + MIN_ATTEMPT_MS > left) {
-      return result.retryAfterMs !== null ? ` (Retry-After ${seconds(wait)} is beyond the ${seconds(Math.max(left, 0))} left of the budget)` : ' (no time left to retry)';
+      return result.retryAfterMs !== null
+        ? ` (Retry-After ${seconds(wait)} is beyond the ${seconds(Math.max(left, 0))} left of the budget)`
+        : ' (no time left to retry)';
     }
     return wait;
   }
@@ -125,15 +132,30 @@ export class HttpClient {
     this.sent++;
     try {
       const res = await fetch(req.url, {
-        method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal, dispatcher: this.agent(req.ca),
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        redirect: 'manual',
+        signal,
+        dispatcher: this.agent(req.ca),
       });
       refuseRedirect(res);
       const body = await readCapped(res, limits.maxBytes ?? DEFAULT_MAX_BYTES);
       const retryable = res.status === 429 || res.status >= 500;
-      const response = { status: res.status, statusText: res.statusText, contentType: res.headers.get('content-type') ?? '', body, attempts: 0 };
+      const response = {
+        status: res.status,
+        statusText: res.statusText,
+        contentType: res.headers.get('content-type') ?? '',
+        body,
+        attempts: 0,
+      };
       return { response, retryable, retryAfterMs: retryable ? retryAfterMs(res, this.clock.now()) : null };
     } catch (error) {
-      return { error: classify(error, timeout, limits), retryable: isNetworkError(error, timeout, limits), retryAfterMs: null };
+      return {
+        error: classify(error, timeout, limits),
+        retryable: isNetworkError(error, timeout, limits),
+        retryAfterMs: null,
+      };
     }
   }
 
@@ -141,7 +163,10 @@ export class HttpClient {
     const key = ca === undefined ? '' : createHash('sha256').update(ca).digest('hex');
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({ connect: { lookup: this.hosts.lookup, ...(ca === undefined ? {} : { ca }) }, keepAliveTimeout: 10_000 });
+      agent = new Agent({
+        connect: { lookup: this.hosts.lookup, ...(ca === undefined ? {} : { ca }) },
+        keepAliveTimeout: 10_000,
+      });
       this.agents.set(key, agent);
     }
     return agent;
@@ -164,7 +189,9 @@ function refuseRedirect(res: Response): void {
   if (res.status < 300 || res.status >= 400) return;
   void res.body?.cancel().catch(() => undefined);
   const location = res.headers.get('location');
-  throw new MetricError(`HTTP ${res.status} redirect${location ? ` to ${safeLocation(location)}` : ''} refused: redirects are not followed`);
+  throw new MetricError(
+    `HTTP ${res.status} redirect${location ? ` to ${safeLocation(location)}` : ''} refused: redirects are not followed`,
+  );
 }
 
 function safeLocation(location: string): string {

@@ -5,7 +5,16 @@ import { createProvider, type MetricsRuntime } from './provider.js';
 import type { MeasureContext, Measurement, MetricProvider } from './types.js';
 
 function unavailable(check: CheckSpec, error: string): Measurement {
-  return { status: 'unavailable', value: null, min: check.min ?? null, max: check.max ?? null, provider: check.provider, query: '', error, latencyMs: 0 };
+  return {
+    status: 'unavailable',
+    value: null,
+    min: check.min ?? null,
+    max: check.max ?? null,
+    provider: check.provider,
+    query: '',
+    error,
+    latencyMs: 0,
+  };
 }
 
 function providersOf(spec: PolicySpec, runtime: MetricsRuntime): Map<string, MetricProvider | string> {
@@ -20,7 +29,11 @@ function providersOf(spec: PolicySpec, runtime: MetricsRuntime): Map<string, Met
   return providers;
 }
 
-async function measureOne(check: CheckSpec, provider: MetricProvider | string | undefined, ctx: MeasureContext): Promise<Measurement> {
+async function measureOne(
+  check: CheckSpec,
+  provider: MetricProvider | string | undefined,
+  ctx: MeasureContext,
+): Promise<Measurement> {
   if (provider === undefined) return unavailable(check, `policy error: unknown provider "${check.provider}"`);
   if (typeof provider === 'string') return unavailable(check, provider);
   try {
@@ -34,9 +47,15 @@ async function measureOne(check: CheckSpec, provider: MetricProvider | string | 
  * Measures every check of a policy for one tick, with bounded concurrency. Never throws: a check
  * whose provider is missing or of no known kind is `unavailable` with a policy error.
  */
-export async function measureChecks(spec: PolicySpec, ctx: MeasureContext, runtime: MetricsRuntime): Promise<Record<string, Measurement>> {
+export async function measureChecks(
+  spec: PolicySpec,
+  ctx: MeasureContext,
+  runtime: MetricsRuntime,
+): Promise<Record<string, Measurement>> {
   const providers = providersOf(spec, runtime);
-  const measured = await mapLimit(spec.checks, runtime.concurrency, (check) => measureOne(check, providers.get(check.provider), ctx));
+  const measured = await mapLimit(spec.checks, runtime.concurrency, (check) =>
+    measureOne(check, providers.get(check.provider), ctx),
+  );
   return Object.fromEntries(spec.checks.map((check, i) => [check.name, measured[i] as Measurement]));
 }
 

@@ -1,5 +1,15 @@
 import type { NewRelicSpec } from '../../pipeline/policy/schema.js';
-import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, trySample, type Answer, type Obj } from './answer.js';
+import {
+  ambiguous,
+  EMPTY,
+  httpFailure,
+  isObj,
+  maybeJson,
+  parseJson,
+  trySample,
+  type Answer,
+  type Obj,
+} from './answer.js';
 import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { finiteNumber } from './extract.js';
 import type { HttpResponse } from './http.js';
@@ -14,7 +24,10 @@ export function newRelicAddress(spec: Pick<NewRelicSpec, 'region' | 'address'>):
 
 /** The NRQL travels as a GraphQL variable; only our own integer timeout is part of the document. */
 export function nerdGraphQuery(timeoutSeconds: number): string {
-  return `query Kubestead($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql, timeout: ${timeoutSeconds}) { results } } } }`;
+  return (
+    `query Kubestead($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql, ` +
+    `timeout: ${timeoutSeconds}) { results } } } }`
+  );
 }
 
 /**
@@ -32,7 +45,10 @@ export function newRelicBackend(spec: NewRelicSpec): Backend {
     cacheKey: (ctx) => specIdentity('newRelic', spec, ctx),
     async query(nrql, ctx, { http }) {
       const apiKey = await ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef);
-      const body = JSON.stringify({ query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))), variables: { accountId: spec.accountId, nrql } });
+      const body = JSON.stringify({
+        query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))),
+        variables: { accountId: spec.accountId, nrql },
+      });
       const headers = { 'API-Key': apiKey, 'content-type': 'application/json', accept: 'application/json' };
       const url = new URL(address);
       const res = await http.request({ url, method: 'POST', headers, body }, limitsOf(budget, ctx));
@@ -60,10 +76,14 @@ export function parseAnswer(res: HttpResponse, accountId: number): Answer {
   const errors = graphqlErrors(doc).messages;
   if (errors.length) throw new MetricError(`NerdGraph error: ${errors.join('; ')}`);
   const nrql = nrqlOf(doc, accountId);
-  if (nrql.results === null || nrql.results === undefined) throw new MetricError('results: null (the NRQL query returned nothing)');
+  if (nrql.results === null || nrql.results === undefined)
+    throw new MetricError('results: null (the NRQL query returned nothing)');
   if (!Array.isArray(nrql.results)) throw new MetricError('results is not a list');
   const rows: unknown[] = nrql.results;
-  const shape = rows.length === 1 && isObj(rows[0]) ? `1 row with fields ${Object.keys(rows[0]).join(', ')}` : `${rows.length} rows`;
+  const shape =
+    rows.length === 1 && isObj(rows[0])
+      ? `1 row with fields ${Object.keys(rows[0]).join(', ')}`
+      : `${rows.length} rows`;
   return { doc: nrql, sample: trySample(() => pick(rows)), shape, warnings: [], bytes: res.body.length };
 }
 
@@ -79,7 +99,9 @@ function candidates(row: Obj): [string, unknown][] {
   return Object.entries(row).flatMap(([key, value]): [string, unknown][] => {
     if (typeof value === 'number' || value === null) return [[key, value]];
     if (!isObj(value)) return [];
-    return Object.entries(value).filter(([, v]) => typeof v === 'number' || v === null).map(([k, v]): [string, unknown] => [`${key}.${k}`, v]);
+    return Object.entries(value)
+      .filter(([, v]) => typeof v === 'number' || v === null)
+      .map(([k, v]): [string, unknown] => [`${key}.${k}`, v]);
   });
 }
 
@@ -91,7 +113,9 @@ function pick(rows: unknown[]): Sample {
   const fields = candidates(row);
   if (fields.length !== 1 || !fields[0]) {
     const names = fields.map(([k]) => k).join(', ') || 'none';
-    throw new MetricError(`the row has ${fields.length} numeric fields (${names}) where one was expected; set the check's value expression`);
+    throw new MetricError(
+      `the row has ${fields.length} numeric fields (${names}) where one was expected; set the check's value expression`,
+    );
   }
   const [name, raw] = fields[0];
   return { value: finiteNumber(raw, `field ${JSON.stringify(name)}`), raw: { [name]: raw } };

@@ -1,5 +1,16 @@
 import type { PrometheusSpec } from '../../pipeline/policy/schema.js';
-import { ambiguous, EMPTY, httpFailure, isObj, maybeJson, parseJson, strings, trySample, type Answer, type Obj } from './answer.js';
+import {
+  ambiguous,
+  EMPTY,
+  httpFailure,
+  isObj,
+  maybeJson,
+  parseJson,
+  strings,
+  trySample,
+  type Answer,
+  type Obj,
+} from './answer.js';
 import { finiteNumber, describe } from './extract.js';
 import type { HttpResponse } from './http.js';
 import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
@@ -19,10 +30,23 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
     where: `prometheus ${displayUrl(base)}`,
     cacheKey: (ctx) => specIdentity('prometheus', spec, ctx),
     async query(query, ctx, { http, sensitive }) {
-      const [headers, ca] = await Promise.all([authHeaders(spec, ctx, sensitive), spec.caSecretRef ? ctx.secrets.read(ctx.policy.namespace, spec.caSecretRef) : undefined]);
-      const form = new URLSearchParams({ query, time: (ctx.time.getTime() / 1000).toFixed(3), timeout: String(budget / 1000) });
+      const [headers, ca] = await Promise.all([
+        authHeaders(spec, ctx, sensitive),
+        spec.caSecretRef ? ctx.secrets.read(ctx.policy.namespace, spec.caSecretRef) : undefined,
+      ]);
+      const form = new URLSearchParams({
+        query,
+        time: (ctx.time.getTime() / 1000).toFixed(3),
+        timeout: String(budget / 1000),
+      });
       const res = await http.request(
-        { url: new URL(`${base}/api/v1/query`), method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString(), ca },
+        {
+          url: new URL(`${base}/api/v1/query`),
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: form.toString(),
+          ca,
+        },
         limitsOf(budget, ctx),
       );
       return parseAnswer(res);
@@ -30,7 +54,11 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
   };
 }
 
-async function authHeaders(spec: PrometheusSpec, ctx: MeasureContext, sensitive: (value: string) => void): Promise<Record<string, string>> {
+async function authHeaders(
+  spec: PrometheusSpec,
+  ctx: MeasureContext,
+  sensitive: (value: string) => void,
+): Promise<Record<string, string>> {
   const read = (ref: Parameters<MeasureContext['secrets']['read']>[1]) => ctx.secrets.read(ctx.policy.namespace, ref);
   const headers: Record<string, string> = {};
   for (const header of spec.headers ?? []) headers[header.name.toLowerCase()] = await read(header.valueSecretRef);
@@ -48,11 +76,19 @@ async function authHeaders(spec: PrometheusSpec, ctx: MeasureContext, sensitive:
 export function parseAnswer(res: HttpResponse): Answer {
   if (res.status !== 200) throw httpFailure(res, apiError(maybeJson(res)));
   const doc = parseJson(res);
-  if (!isObj(doc) || typeof doc.status !== 'string') throw new MetricError('the answer is not a Prometheus API response (no "status")');
-  if (doc.status !== 'success') throw new MetricError(`Prometheus ${apiError(doc) ?? `status ${JSON.stringify(doc.status)}`}`);
+  if (!isObj(doc) || typeof doc.status !== 'string')
+    throw new MetricError('the answer is not a Prometheus API response (no "status")');
+  if (doc.status !== 'success')
+    throw new MetricError(`Prometheus ${apiError(doc) ?? `status ${JSON.stringify(doc.status)}`}`);
   if (!isObj(doc.data)) throw new MetricError('the answer has no "data"');
   const data = doc.data;
-  return { doc: data, sample: trySample(() => pick(data)), shape: shapeOf(data), warnings: [...strings(doc.warnings), ...strings(doc.infos)], bytes: res.body.length };
+  return {
+    doc: data,
+    sample: trySample(() => pick(data)),
+    shape: shapeOf(data),
+    warnings: [...strings(doc.warnings), ...strings(doc.infos)],
+    bytes: res.body.length,
+  };
 }
 
 function apiError(doc: unknown): string | undefined {
@@ -77,24 +113,41 @@ function pick(data: Obj): Sample {
     case 'vector':
       if (!Array.isArray(result)) break;
       if (result.length === 0) throw new MetricError(EMPTY);
-      if (result.length > 1) throw ambiguous(result.length, 'series', result.map((s) => labels(isObj(s) ? s.metric : undefined)));
-      if (isObj(result[0]) && result[0].histogram !== undefined) throw new MetricError('a native histogram sample was returned where a number was expected (use histogram_quantile, histogram_count, …)');
+      if (result.length > 1)
+        throw ambiguous(
+          result.length,
+          'series',
+          result.map((s) => labels(isObj(s) ? s.metric : undefined)),
+        );
+      if (isObj(result[0]) && result[0].histogram !== undefined)
+        throw new MetricError(
+          'a native histogram sample was returned where a number was expected (use histogram_quantile, ' +
+            'histogram_count, …)',
+        );
       return sample(isObj(result[0]) ? result[0].value : undefined);
     case 'matrix':
-      throw new MetricError(`a range vector (matrix with ${count(data)} series) was returned where a scalar or one-series instant vector was expected`);
+      throw new MetricError(
+        `a range vector (matrix with ${count(data)} series) was returned where a scalar or one-series instant vector ` +
+          `was expected`,
+      );
     case 'string':
-      throw new MetricError(`a string (${describe(Array.isArray(result) ? result[1] : result)}) was returned where a number was expected`);
+      throw new MetricError(
+        `a string (${describe(Array.isArray(result) ? result[1] : result)}) was returned where a number was expected`,
+      );
   }
   throw new MetricError(`unexpected result type ${describe(data.resultType)}`);
 }
 
 function sample(value: unknown): Sample {
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'number') throw new MetricError(`malformed sample ${describe(value)}`);
+  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'number')
+    throw new MetricError(`malformed sample ${describe(value)}`);
   const raw: unknown = value[1];
   return { value: finiteNumber(raw, 'the sample'), raw, observedAt: new Date(value[0] * 1000).toISOString() };
 }
 
 function labels(metric: unknown): string {
   if (!isObj(metric)) return '{}';
-  return `{${Object.entries(metric).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+  return `{${Object.entries(metric)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
 }

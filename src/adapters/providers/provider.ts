@@ -11,7 +11,14 @@ import { HttpClient, type HttpClientOptions } from './http.js';
 import { newRelicBackend } from './newrelic.js';
 import { prometheusBackend } from './prometheus.js';
 import { renderQuery, templateValues } from './template.js';
-import { MetricError, ProviderConfigError, type MeasureContext, type Measurement, type MetricProvider, type Sample } from './types.js';
+import {
+  MetricError,
+  ProviderConfigError,
+  type MeasureContext,
+  type Measurement,
+  type MetricProvider,
+  type Sample,
+} from './types.js';
 
 /** What every tick shares: the HTTP client (agents, host policy, rate-limit memory) and the query cache. */
 export interface MetricsRuntime {
@@ -21,7 +28,9 @@ export interface MetricsRuntime {
   concurrency: number;
 }
 
-export function createMetricsRuntime(options: HttpClientOptions & QueryCacheOptions & { concurrency?: number } = {}): MetricsRuntime {
+export function createMetricsRuntime(
+  options: HttpClientOptions & QueryCacheOptions & { concurrency?: number } = {},
+): MetricsRuntime {
   return { http: new HttpClient(options), cache: new QueryCache(options), concurrency: options.concurrency ?? 8 };
 }
 
@@ -30,7 +39,8 @@ export function providerKind(spec: ProviderSpec): ProviderKind {
   const kinds = PROVIDER_KINDS.filter((kind) => spec[kind] !== undefined);
   if (kinds.length !== 1 || !kinds[0]) {
     const unknown = Object.keys(spec).filter((key) => !(PROVIDER_KINDS as readonly string[]).includes(key));
-    const found = `${kinds.join(' and ') || 'none'}${unknown.length ? ` (${unknown.join(', ')} is no provider kind)` : ''}`;
+    const strays = unknown.length ? ` (${unknown.join(', ')} is no provider kind)` : '';
+    const found = `${kinds.join(' and ') || 'none'}${strays}`;
     throw new ProviderConfigError(`a provider has exactly one kind of ${PROVIDER_KINDS.join(', ')}; got ${found}`);
   }
   return kinds[0];
@@ -59,25 +69,42 @@ export function createProvider(name: string, spec: ProviderSpec, runtime: Metric
 
 /** Records every secret value read, so that none can leave in an error or warning. */
 function recordingReader(inner: SecretReader, seen: string[]): SecretReader {
-  return { read: async (namespace, ref) => { const value = await inner.read(namespace, ref); seen.push(value); return value; } };
+  return {
+    read: async (namespace, ref) => {
+      const value = await inner.read(namespace, ref);
+      seen.push(value);
+      return value;
+    },
+  };
 }
 
 /** Every secret value read, and every URL's user:password@, out of a text. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('[redacted]') : out), scrubUserinfo(text));
+  return secrets.reduce(
+    (out, secret) => (secret.length >= 4 ? out.split(secret).join('[redacted]') : out),
+    scrubUserinfo(text),
+  );
 }
 
 /** Backend text in a message is kept short: a Measurement lands in every audit entry. */
 const MAX_MESSAGE = 500;
-export const clip = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
+export function clip(text: string): string {
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
 
 const messageOf = (error: unknown): string =>
-  error instanceof MetricError ? error.message : `${error instanceof Error ? error.name : 'error'}: ${error instanceof Error ? error.message : String(error)}`;
+  error instanceof MetricError
+    ? error.message
+    : `${error instanceof Error ? error.name : 'error'}: ${error instanceof Error ? error.message : String(error)}`;
 
 class BackendProvider implements MetricProvider {
   readonly kind: ProviderKind;
 
-  constructor(readonly name: string, private readonly backend: Backend, private readonly runtime: MetricsRuntime) {
+  constructor(
+    readonly name: string,
+    private readonly backend: Backend,
+    private readonly runtime: MetricsRuntime,
+  ) {
     this.kind = backend.kind;
   }
 
@@ -93,11 +120,28 @@ class BackendProvider implements MetricProvider {
       if (!outcome.ok) throw new MetricError(outcome.error);
       const sample = await this.extract(check, outcome.answer);
       const { warnings, shape } = outcome.answer;
-      return { ...base, status: 'ok', value: sample.value, observedAt: sample.observedAt ?? ctx.time.toISOString(), ...(warnings.length ? { warnings } : {}), latencyMs: elapsed(started), raw: sample.raw, shape };
+      return {
+        ...base,
+        status: 'ok',
+        value: sample.value,
+        observedAt: sample.observedAt ?? ctx.time.toISOString(),
+        ...(warnings.length ? { warnings } : {}),
+        latencyMs: elapsed(started),
+        raw: sample.raw,
+        shape,
+      };
     } catch (error) {
       const answer = outcome?.ok ? outcome.answer : undefined;
-      const extra = answer ? { ...(answer.warnings.length ? { warnings: answer.warnings } : {}), shape: answer.shape } : {};
-      return { ...base, status: 'unavailable', error: scrubUserinfo(`${this.backend.where}: ${messageOf(error)}`), ...extra, latencyMs: elapsed(started) };
+      const extra = answer
+        ? { ...(answer.warnings.length ? { warnings: answer.warnings } : {}), shape: answer.shape }
+        : {};
+      return {
+        ...base,
+        status: 'unavailable',
+        error: scrubUserinfo(`${this.backend.where}: ${messageOf(error)}`),
+        ...extra,
+        latencyMs: elapsed(started),
+      };
     }
   }
 
@@ -117,7 +161,11 @@ class BackendProvider implements MetricProvider {
       const warnings = answer.warnings.slice(0, 10).map((w) => clip(scrub(w, seen)));
       const sample = 'error' in answer.sample ? { error: clip(scrub(answer.sample.error, seen)) } : answer.sample;
       ctx.logger?.debug({ provider: this.name, query, latencyMs: elapsed(started) }, 'metric query answered');
-      return { ok: true, answer: { ...answer, warnings, sample, shape: scrub(answer.shape, seen) }, latencyMs: elapsed(started) };
+      return {
+        ok: true,
+        answer: { ...answer, warnings, sample, shape: scrub(answer.shape, seen) },
+        latencyMs: elapsed(started),
+      };
     } catch (error) {
       const message = clip(scrub(messageOf(error), seen));
       ctx.logger?.debug({ provider: this.name, query, error: message }, 'metric query failed');
@@ -131,7 +179,10 @@ class BackendProvider implements MetricProvider {
  * that falls in the same window shares one answer per provider and query (the first one evaluated in
  * it); one policy ticks at most once per interval, so each of its regular ticks asks afresh.
  */
-export function evaluationWindow(ctx: Pick<MeasureContext, 'time' | 'intervalSeconds'>): { index: string; ttlMs: number } {
+export function evaluationWindow(ctx: Pick<MeasureContext, 'time' | 'intervalSeconds'>): {
+  index: string;
+  ttlMs: number;
+} {
   const intervalMs = Math.max(1, Math.round(ctx.intervalSeconds * 1000));
   return { index: `${intervalMs}@${Math.floor(ctx.time.getTime() / intervalMs)}`, ttlMs: intervalMs };
 }

@@ -36,12 +36,16 @@ function hex(ch: string): string {
 
 function bare(value: string, allowed: RegExp, variable: string, where: string): string {
   if (allowed.test(value)) return value;
-  throw new MetricError(`{{ ${variable} }} = ${JSON.stringify(value)} cannot be placed outside a quoted string in ${where}; quote it`);
+  throw new MetricError(
+    `{{ ${variable} }} = ${JSON.stringify(value)} cannot be placed outside a quoted string in ${where}; quote it`,
+  );
 }
 
 function noBacktick(value: string, variable: string): string {
   if (!value.includes('`')) return value;
-  throw new MetricError(`{{ ${variable} }} = ${JSON.stringify(value)} contains a backtick and cannot appear in a raw string`);
+  throw new MetricError(
+    `{{ ${variable} }} = ${JSON.stringify(value)} contains a backtick and cannot appear in a raw string`,
+  );
 }
 
 function quoted(value: string, quote: string): string {
@@ -67,7 +71,11 @@ const datadog: Language = {
 
 const nrql: Language = {
   quotes: '\'"`',
-  comments: [['--', '\n'], ['//', '\n'], ['/*', '*/']],
+  comments: [
+    ['--', '\n'],
+    ['//', '\n'],
+    ['/*', '*/'],
+  ],
   escape(value, ctx, variable) {
     if (ctx.quote === null) return bare(value, /^[A-Za-z0-9_]+$/, variable, 'NRQL');
     if (ctx.quote === '`') return noBacktick(value, variable);
@@ -145,7 +153,9 @@ export function templateValues(ctx: MeasureContext): TemplateValues {
 
 function valueOf(values: TemplateValues, variable: string): string {
   if (!(TEMPLATE_VARIABLES as readonly string[]).includes(variable)) {
-    throw new MetricError(`unknown template variable "{{ ${variable} }}"; the variables are ${TEMPLATE_VARIABLES.join(', ')}`);
+    throw new MetricError(
+      `unknown template variable "{{ ${variable} }}"; the variables are ${TEMPLATE_VARIABLES.join(', ')}`,
+    );
   }
   const value = values[variable as TemplateVariable];
   if (value === null) throw new MetricError(`{{ ${variable} }} has no value yet (no canary revision is known)`);

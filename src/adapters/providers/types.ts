@@ -3,7 +3,8 @@ import type { CheckSpec, ProviderKind } from '../../pipeline/policy/schema.js';
 import type { SecretReader } from '../secrets/reader.js';
 
 /**
- * One check's measurement: the `checks.<name>` entry of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") plus audit
+ * One check's measurement: the `checks.<name>` entry of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") plus
+ * audit
  * fields. `ok` only when a finite number was read; every failure is `unavailable` with an error
  * that says what happened and where. Never holds a credential.
  */

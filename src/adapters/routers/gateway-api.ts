@@ -13,7 +13,12 @@ import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-r
  * `<svc>-canary`, at relative integer weights. Other rules and fields are left as they are.
  */
 
-export const HTTP_ROUTES: CustomKind = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute' };
+export const HTTP_ROUTES: CustomKind = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'httproutes',
+  kind: 'HTTPRoute',
+};
 
 export type HttpRouteSpec = IHTTPRoute['spec'];
 type Rule = NonNullable<HttpRouteSpec['rules']>[number];
@@ -30,18 +35,35 @@ export function roleOfRef(ref: BackendRef, names: ServiceNames, namespace: strin
 }
 
 /** The rules to split: those whose backendRefs all point at the target's Service (or Kubestead's two). */
-export function selectRules(spec: HttpRouteSpec, names: ServiceNames, namespace: string, where: string): number[] | RouterProblem {
+export function selectRules(
+  spec: HttpRouteSpec,
+  names: ServiceNames,
+  namespace: string,
+  where: string,
+): number[] | RouterProblem {
   const rules = spec.rules ?? [];
   const kinds = rules.map((rule) => coverage((rule.backendRefs ?? []).map((ref) => roleOfRef(ref, names, namespace))));
   const mixed = kinds.indexOf('some');
   if (mixed >= 0) {
-    return { reason: 'RouteMismatch', message: `${where} rules[${mixed}] sends traffic to other backends besides Service ${names.service}; Kubestead splits only rules whose backends are the target's Service` };
+    return {
+      reason: 'RouteMismatch',
+      message:
+        `${where} rules[${mixed}] sends traffic to other backends besides Service ${names.service}; Kubestead ` +
+        `splits only rules whose backends are the target's Service`,
+    };
   }
   const chosen = kinds.flatMap((kind, index) => (kind === 'all' ? [index] : []));
-  return chosen.length > 0 ? chosen : { reason: 'RouteMismatch', message: `${where} has no rule with a backendRef to Service ${names.service}` };
+  return chosen.length > 0
+    ? chosen
+    : { reason: 'RouteMismatch', message: `${where} has no rule with a backendRef to Service ${names.service}` };
 }
 
-export function withRuleSplit(spec: HttpRouteSpec, indexes: number[], split: IntegerSplit, env: Pick<RouteEnv, 'names' | 'target'>): HttpRouteSpec {
+export function withRuleSplit(
+  spec: HttpRouteSpec,
+  indexes: number[],
+  split: IntegerSplit,
+  env: Pick<RouteEnv, 'names' | 'target'>,
+): HttpRouteSpec {
   const { names } = env;
   const namespace = env.target.namespace;
   const rules = (spec.rules ?? []).map((rule, index) => {
@@ -58,7 +80,11 @@ export function withRuleSplit(spec: HttpRouteSpec, indexes: number[], split: Int
 }
 
 /** The split rules back to one backendRef, the user's Service (its weight left to the default). */
-export function withoutRuleSplit(spec: HttpRouteSpec, indexes: number[], env: Pick<RouteEnv, 'names' | 'target'>): HttpRouteSpec {
+export function withoutRuleSplit(
+  spec: HttpRouteSpec,
+  indexes: number[],
+  env: Pick<RouteEnv, 'names' | 'target'>,
+): HttpRouteSpec {
   const rules = (spec.rules ?? []).map((rule, index) => {
     const template = templateOf(rule.backendRefs ?? [], (ref) => roleOfRef(ref, env.names, env.target.namespace));
     if (!indexes.includes(index) || !template) return rule;
@@ -89,19 +115,27 @@ export class GatewayApiBackend implements RouteBackend {
   }
 
   async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
-    const written = await readModifyWrite(() => this.mustRules(env), ({ route, indexes }): SelectedRules | undefined => {
-      const spec = withRuleSplit(route.spec as HttpRouteSpec, indexes, split, env);
-      return sameJson(spec, route.spec) ? undefined : { route: { ...route, spec }, indexes };
-    }, async (next) => ({ route: await this.routes(env).replace(next.route), indexes: next.indexes }));
+    const written = await readModifyWrite(
+      () => this.mustRules(env),
+      ({ route, indexes }): SelectedRules | undefined => {
+        const spec = withRuleSplit(route.spec as HttpRouteSpec, indexes, split, env);
+        return sameJson(spec, route.spec) ? undefined : { route: { ...route, spec }, indexes };
+      },
+      async (next) => ({ route: await this.routes(env).replace(next.route), indexes: next.indexes }),
+    );
     return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
-    await readModifyWrite(() => this.rules(env), (found): CustomObject<HttpRouteSpec> | undefined => {
-      if (isProblem(found)) return undefined;
-      const spec = withoutRuleSplit(found.route.spec as HttpRouteSpec, found.indexes, env);
-      return sameJson(spec, found.route.spec) ? undefined : { ...found.route, spec };
-    }, (next) => this.routes(env).replace(next));
+    await readModifyWrite(
+      () => this.rules(env),
+      (found): CustomObject<HttpRouteSpec> | undefined => {
+        if (isProblem(found)) return undefined;
+        const spec = withoutRuleSplit(found.route.spec as HttpRouteSpec, found.indexes, env);
+        return sameJson(spec, found.route.spec) ? undefined : { ...found.route, spec };
+      },
+      (next) => this.routes(env).replace(next),
+    );
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
@@ -112,7 +146,9 @@ export class GatewayApiBackend implements RouteBackend {
     const rules = route.spec?.rules ?? [];
     const roleOf = (ref: BackendRef) => roleOfRef(ref, env.names, env.target.namespace);
     // An unset weight is 1 (the CRD's default).
-    const shares = indexes.map((i) => shareOfRoute(`rules[${i}]`, rules[i]?.backendRefs ?? [], roleOf, (ref) => ref.weight ?? 1));
+    const shares = indexes.map((i) =>
+      shareOfRoute(`rules[${i}]`, rules[i]?.backendRefs ?? [], roleOf, (ref) => ref.weight ?? 1),
+    );
     return describeShares(shares, this.where(env), env.names.service);
   }
 

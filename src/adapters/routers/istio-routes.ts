@@ -54,25 +54,38 @@ function targets(route: HttpRoute, tracks: Tracks): 'all' | 'none' | 'some' {
  * The indexes of the HTTP routes to split: the named ones (each must exist and send only to the
  * target's Service), or every route that sends to it when no names are given.
  */
-export function selectRoutes(spec: VirtualServiceSpec, names: string[] | undefined, tracks: Tracks, where: string): number[] | RouterProblem {
+export function selectRoutes(
+  spec: VirtualServiceSpec,
+  names: string[] | undefined,
+  tracks: Tracks,
+  where: string,
+): number[] | RouterProblem {
   const http = spec.http ?? [];
   const service = tracks.names.service;
   const mismatch = (route: HttpRoute, index: number): RouterProblem => ({
     reason: 'RouteMismatch',
-    message: `${where} ${routeLabel(route, index)} sends traffic to other hosts than Service ${service}; Kubestead splits only routes to the target's Service`,
+    message:
+      `${where} ${routeLabel(route, index)} sends traffic to other hosts than Service ${service}; Kubestead ` +
+      `splits only routes to the target's Service`,
   });
   if (names === undefined) {
     const mixed = http.findIndex((r) => targets(r, tracks) === 'some');
     if (mixed >= 0) return mismatch(http[mixed] as HttpRoute, mixed);
     const chosen = http.flatMap((r, i) => (targets(r, tracks) === 'all' ? [i] : []));
-    return chosen.length > 0 ? chosen : { reason: 'RouteMismatch', message: `${where} has no HTTP route to Service ${service}` };
+    return chosen.length > 0
+      ? chosen
+      : { reason: 'RouteMismatch', message: `${where} has no HTTP route to Service ${service}` };
   }
   const chosen: number[] = [];
   for (const name of names) {
     const index = http.findIndex((r) => r.name === name);
     const route = http[index];
     if (!route) {
-      const known = http.map((r) => r.name).filter(Boolean).join(', ') || 'none named';
+      const known =
+        http
+          .map((r) => r.name)
+          .filter(Boolean)
+          .join(', ') || 'none named';
       return { reason: 'RouteMissing', message: `${where} has no HTTP route named "${name}" (routes: ${known})` };
     }
     if (targets(route, tracks) !== 'all') return mismatch(route, index);
@@ -81,7 +94,12 @@ export function selectRoutes(spec: VirtualServiceSpec, names: string[] | undefin
   return chosen;
 }
 
-function trackDestination(template: RouteDestination, tracks: Tracks, role: 'primary' | 'canary', weight: number): RouteDestination {
+function trackDestination(
+  template: RouteDestination,
+  tracks: Tracks,
+  role: 'primary' | 'canary',
+  weight: number,
+): RouteDestination {
   const destination = { ...template.destination };
   if (tracks.by === 'subset') {
     destination.subset = role === 'primary' ? tracks.stable : tracks.canary;
@@ -93,13 +111,24 @@ function trackDestination(template: RouteDestination, tracks: Tracks, role: 'pri
 }
 
 /** The routes at `indexes` sent to primary and canary at the split's weights; nothing else changes. */
-export function withSplit(spec: VirtualServiceSpec, indexes: number[], split: IntegerSplit, tracks: Tracks): VirtualServiceSpec {
+export function withSplit(
+  spec: VirtualServiceSpec,
+  indexes: number[],
+  split: IntegerSplit,
+  tracks: Tracks,
+): VirtualServiceSpec {
   const http = (spec.http ?? []).map((route, index) => {
     if (!indexes.includes(index)) return route;
     const dests = route.route ?? [];
     const template = templateOf(dests, (d) => roleOf(d, tracks));
     if (!template) return route;
-    return { ...route, route: [trackDestination(template, tracks, 'primary', split.primary), trackDestination(template, tracks, 'canary', split.canary)] };
+    return {
+      ...route,
+      route: [
+        trackDestination(template, tracks, 'primary', split.primary),
+        trackDestination(template, tracks, 'canary', split.canary),
+      ],
+    };
   });
   return { ...spec, http };
 }
@@ -124,6 +153,11 @@ export function routeShares(spec: VirtualServiceSpec, indexes: number[], tracks:
   return indexes.map((index) => {
     const route = http[index] as HttpRoute;
     const dests = route.route ?? [];
-    return shareOfRoute(routeLabel(route, index), dests, (d) => roleOf(d, tracks), (d) => d.weight ?? (dests.length === 1 ? 100 : 0));
+    return shareOfRoute(
+      routeLabel(route, index),
+      dests,
+      (d) => roleOf(d, tracks),
+      (d) => d.weight ?? (dests.length === 1 ? 100 : 0),
+    );
   });
 }

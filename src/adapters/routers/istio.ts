@@ -1,7 +1,15 @@
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
 import { describeShares } from './tracks.js';
-import { selectRoutes, routeShares, withoutSplit, serviceOfHost, withSplit, type Tracks, type VirtualServiceSpec } from './istio-routes.js';
+import {
+  selectRoutes,
+  routeShares,
+  withoutSplit,
+  serviceOfHost,
+  withSplit,
+  type Tracks,
+  type VirtualServiceSpec,
+} from './istio-routes.js';
 import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomObject } from '../kube/objects.js';
 import type { RouterProblem, RouterWeight } from './router.js';
 import { HASH_LABEL, isProblem, PRIMARY_ROLE, ROLE_LABEL } from './services.js';
@@ -15,8 +23,18 @@ import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-r
  * other routes and fields Kubestead does not know are kept exactly.
  */
 
-export const VIRTUAL_SERVICES: CustomKind = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', kind: 'VirtualService' };
-export const DESTINATION_RULES: CustomKind = { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules', kind: 'DestinationRule' };
+export const VIRTUAL_SERVICES: CustomKind = {
+  group: 'networking.istio.io',
+  version: 'v1',
+  plural: 'virtualservices',
+  kind: 'VirtualService',
+};
+export const DESTINATION_RULES: CustomKind = {
+  group: 'networking.istio.io',
+  version: 'v1',
+  plural: 'destinationrules',
+  kind: 'DestinationRule',
+};
 
 type IstioSettings = NonNullable<TrafficRoutingSpec['istio']>;
 type DestinationRuleSpec = NonNullable<IDestinationRule['spec']>;
@@ -45,19 +63,27 @@ export class IstioBackend implements RouteBackend {
 
   async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const objects = this.virtualServices(env);
-    const written = await readModifyWrite(() => this.mustRoutes(env), ({ vs, indexes }): SelectedRoutes | undefined => {
-      const spec = withSplit(vs.spec ?? {}, indexes, split, this.tracks(env));
-      return sameJson(spec, vs.spec) ? undefined : { vs: { ...vs, spec }, indexes };
-    }, async (next) => ({ vs: await objects.replace(next.vs), indexes: next.indexes }));
+    const written = await readModifyWrite(
+      () => this.mustRoutes(env),
+      ({ vs, indexes }): SelectedRoutes | undefined => {
+        const spec = withSplit(vs.spec ?? {}, indexes, split, this.tracks(env));
+        return sameJson(spec, vs.spec) ? undefined : { vs: { ...vs, spec }, indexes };
+      },
+      async (next) => ({ vs: await objects.replace(next.vs), indexes: next.indexes }),
+    );
     return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
-    await readModifyWrite(() => this.routes(env), (found): CustomObject<VirtualServiceSpec> | undefined => {
-      if (isProblem(found)) return undefined;
-      const spec = withoutSplit(found.vs.spec ?? {}, found.indexes, this.tracks(env));
-      return sameJson(spec, found.vs.spec) ? undefined : { ...found.vs, spec };
-    }, (next) => this.virtualServices(env).replace(next));
+    await readModifyWrite(
+      () => this.routes(env),
+      (found): CustomObject<VirtualServiceSpec> | undefined => {
+        if (isProblem(found)) return undefined;
+        const spec = withoutSplit(found.vs.spec ?? {}, found.indexes, this.tracks(env));
+        return sameJson(spec, found.vs.spec) ? undefined : { ...found.vs, spec };
+      },
+      (next) => this.virtualServices(env).replace(next),
+    );
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
@@ -71,7 +97,11 @@ export class IstioBackend implements RouteBackend {
   async pinnedHash(env: RouteEnv): Promise<string | undefined> {
     const rule = this.settings.destinationRule;
     if (!rule) return undefined;
-    const dr = await new CustomObjects<DestinationRuleSpec>(env.clients.custom, DESTINATION_RULES, env.target.namespace).get(rule.name);
+    const dr = await new CustomObjects<DestinationRuleSpec>(
+      env.clients.custom,
+      DESTINATION_RULES,
+      env.target.namespace,
+    ).get(rule.name);
     return dr?.spec?.subsets?.find((s: Subset) => s.name === rule.canarySubsetName)?.labels?.[HASH_LABEL];
   }
 
@@ -79,7 +109,13 @@ export class IstioBackend implements RouteBackend {
     const rule = this.settings.destinationRule;
     const { names, target } = env;
     return rule
-      ? { by: 'subset', names, namespace: target.namespace, stable: rule.stableSubsetName, canary: rule.canarySubsetName }
+      ? {
+          by: 'subset',
+          names,
+          namespace: target.namespace,
+          stable: rule.stableSubsetName,
+          canary: rule.canarySubsetName,
+        }
       : { by: 'service', names, namespace: target.namespace };
   }
 
@@ -104,30 +140,56 @@ export class IstioBackend implements RouteBackend {
     return routes;
   }
 
-  /** The stable subset selects primary pods, the canary subset the canary ReplicaSet's: their labels are Kubestead's. */
+  /**
+   * The stable subset selects primary pods, the canary subset the canary ReplicaSet's: their labels are Kubestead's.
+   */
   private async prepareSubsets(env: RouteEnv, hash: string): Promise<RouterProblem | null> {
     const rule = this.settings.destinationRule;
     if (!rule) return null;
     const objects = new CustomObjects<DestinationRuleSpec>(env.clients.custom, DESTINATION_RULES, env.target.namespace);
     const where = `DestinationRule ${env.target.namespace}/${rule.name}`;
     let problem: RouterProblem | null = null;
-    await readModifyWrite(() => objects.get(rule.name), (dr) => {
-      problem = subsetProblem(dr, env, where, [rule.stableSubsetName, rule.canarySubsetName]);
-      if (problem || !dr) return undefined;
-      const labels: Record<string, Record<string, string>> = { [rule.stableSubsetName]: { [ROLE_LABEL]: PRIMARY_ROLE }, [rule.canarySubsetName]: { [HASH_LABEL]: hash } };
-      const subsets = (dr.spec?.subsets ?? []).map((s: Subset) => (s.name !== undefined && labels[s.name] ? { ...s, labels: labels[s.name] } : s));
-      return sameJson(subsets, dr.spec?.subsets) ? undefined : { ...dr, spec: { ...(dr.spec as DestinationRuleSpec), subsets } };
-    }, (next) => objects.replace(next));
+    await readModifyWrite(
+      () => objects.get(rule.name),
+      (dr) => {
+        problem = subsetProblem(dr, env, where, [rule.stableSubsetName, rule.canarySubsetName]);
+        if (problem || !dr) return undefined;
+        const labels: Record<string, Record<string, string>> = {
+          [rule.stableSubsetName]: { [ROLE_LABEL]: PRIMARY_ROLE },
+          [rule.canarySubsetName]: { [HASH_LABEL]: hash },
+        };
+        const subsets = (dr.spec?.subsets ?? []).map((s: Subset) =>
+          s.name !== undefined && labels[s.name] ? { ...s, labels: labels[s.name] } : s,
+        );
+        return sameJson(subsets, dr.spec?.subsets)
+          ? undefined
+          : { ...dr, spec: { ...(dr.spec as DestinationRuleSpec), subsets } };
+      },
+      (next) => objects.replace(next),
+    );
     return problem;
   }
 }
 
-function subsetProblem(dr: CustomObject<DestinationRuleSpec> | undefined, env: RouteEnv, where: string, wanted: string[]): RouterProblem | null {
+function subsetProblem(
+  dr: CustomObject<DestinationRuleSpec> | undefined,
+  env: RouteEnv,
+  where: string,
+  wanted: string[],
+): RouterProblem | null {
   if (!dr) return { reason: 'RouteMissing', message: `${where} does not exist` };
   if (serviceOfHost(dr.spec?.host, env.target.namespace) !== env.names.service) {
-    return { reason: 'RouteMismatch', message: `${where} is for host ${dr.spec?.host ?? '(none)'}, not for Service ${env.names.service}` };
+    return {
+      reason: 'RouteMismatch',
+      message: `${where} is for host ${dr.spec?.host ?? '(none)'}, not for Service ${env.names.service}`,
+    };
   }
   const names = (dr.spec?.subsets ?? []).map((s: Subset) => s.name);
   const missing = wanted.find((name) => !names.includes(name));
-  return missing === undefined ? null : { reason: 'RouteMissing', message: `${where} has no subset named "${missing}" (subsets: ${names.join(', ') || 'none'})` };
+  return missing === undefined
+    ? null
+    : {
+        reason: 'RouteMissing',
+        message: `${where} has no subset named "${missing}" (subsets: ${names.join(', ') || 'none'})`,
+      };
 }

@@ -37,32 +37,50 @@ function retarget(backend: V1IngressBackend, service: string): V1IngressBackend 
   return { ...backend, service: { ...backend.service, name: service } };
 }
 
-/** The Ingress with the backends that reach the target sent to `service`: all paths kept, or (`onlyTarget`) only those. */
+/**
+ * The Ingress with the backends that reach the target sent to `service`: all paths kept, or (`onlyTarget`) only those.
+ */
 function withBackends(ingress: V1Ingress, names: ServiceNames, service: string, onlyTarget: boolean): V1Ingress {
-  const mapPath = (path: V1HTTPIngressPath) => (isTargets(path.backend, names) ? { ...path, backend: retarget(path.backend, service) } : path);
+  const mapPath = (path: V1HTTPIngressPath) =>
+    isTargets(path.backend, names) ? { ...path, backend: retarget(path.backend, service) } : path;
   const rules = (ingress.spec?.rules ?? []).flatMap((rule): V1IngressRule[] => {
     const paths = (rule.http?.paths ?? []).filter((p) => !onlyTarget || isTargets(p.backend, names)).map(mapPath);
     if (onlyTarget && paths.length === 0) return [];
     return [rule.http ? { ...rule, http: { ...rule.http, paths } } : rule];
   });
   const fallback = ingress.spec?.defaultBackend;
-  const defaultBackend = fallback && isTargets(fallback, names) ? retarget(fallback, service) : onlyTarget ? undefined : fallback;
+  const defaultBackend =
+    fallback && isTargets(fallback, names) ? retarget(fallback, service) : onlyTarget ? undefined : fallback;
   return { ...ingress, spec: { ...ingress.spec, rules, defaultBackend } };
 }
 
 /** The number of backends of the Ingress that reach the target's Service. */
 export function targetBackends(ingress: V1Ingress, names: ServiceNames): number {
   const paths = (ingress.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
-  return paths.filter((p) => isTargets(p.backend, names)).length + (isTargets(ingress.spec?.defaultBackend, names) ? 1 : 0);
+  return (
+    paths.filter((p) => isTargets(p.backend, names)).length + (isTargets(ingress.spec?.defaultBackend, names) ? 1 : 0)
+  );
 }
 
 /** The `<ingress>-canary` Ingress for a split: a copy of the user's target paths, to `<svc>-canary`. */
 export function canaryIngress(user: V1Ingress, env: RouteEnv, split: IntegerSplit): V1Ingress {
   const name = canaryName(user.metadata?.name ?? '');
-  const copied = Object.fromEntries(Object.entries(user.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
-  const annotations = { ...copied, [CANARY]: 'true', [CANARY_WEIGHT]: String(split.canary), [CANARY_WEIGHT_TOTAL]: String(split.total) };
+  const copied = Object.fromEntries(
+    Object.entries(user.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)),
+  );
+  const annotations = {
+    ...copied,
+    [CANARY]: 'true',
+    [CANARY_WEIGHT]: String(split.canary),
+    [CANARY_WEIGHT_TOTAL]: String(split.total),
+  };
   const spec = withBackends(user, env.names, env.names.canary, true).spec;
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { ...ownedMetadata(name, env.target.namespace, env.target.owner), annotations }, spec };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { ...ownedMetadata(name, env.target.namespace, env.target.owner), annotations },
+    spec,
+  };
 }
 
 export class NginxBackend implements RouteBackend {
@@ -79,7 +97,10 @@ export class NginxBackend implements RouteBackend {
     if (isProblem(user)) return user;
     const canary = await this.readCanary(env);
     if (canary && !isOwnedByKubestead(canary.metadata)) {
-      return { reason: 'RouteConflict', message: `Ingress ${env.target.namespace}/${this.canaryName()} exists and is not Kubestead's` };
+      return {
+        reason: 'RouteConflict',
+        message: `Ingress ${env.target.namespace}/${this.canaryName()} exists and is not Kubestead's`,
+      };
     }
     return null;
   }
@@ -87,19 +108,31 @@ export class NginxBackend implements RouteBackend {
   async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const { networking } = env.clients;
     const namespace = env.target.namespace;
-    await readModifyWrite(() => this.mustUser(env), (user) => {
-      const next = withBackends(user, env.names, env.names.primary, false);
-      return sameJson(next.spec, user.spec) ? undefined : next;
-    }, (body: V1Ingress) => networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }));
+    await readModifyWrite(
+      () => this.mustUser(env),
+      (user) => {
+        const next = withBackends(user, env.names, env.names.primary, false);
+        return sameJson(next.spec, user.spec) ? undefined : next;
+      },
+      (body: V1Ingress) => networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }),
+    );
     const user = await this.mustUser(env);
     const wanted = canaryIngress(user, env, split);
-    const canary = await readModifyWrite(() => this.readCanary(env), (live): V1Ingress | undefined => {
-      if (!live) return split.canary === 0 ? undefined : wanted;
-      const same = sameJson(live.spec, wanted.spec) && sameJson(live.metadata?.annotations, wanted.metadata?.annotations);
-      return same ? undefined : { ...live, metadata: { ...live.metadata, annotations: wanted.metadata?.annotations }, spec: wanted.spec };
-    }, (body: V1Ingress) => (body.metadata?.resourceVersion
-      ? networking.replaceNamespacedIngress({ name: this.canaryName(), namespace, body })
-      : networking.createNamespacedIngress({ namespace, body })));
+    const canary = await readModifyWrite(
+      () => this.readCanary(env),
+      (live): V1Ingress | undefined => {
+        if (!live) return split.canary === 0 ? undefined : wanted;
+        const same =
+          sameJson(live.spec, wanted.spec) && sameJson(live.metadata?.annotations, wanted.metadata?.annotations);
+        return same
+          ? undefined
+          : { ...live, metadata: { ...live.metadata, annotations: wanted.metadata?.annotations }, spec: wanted.spec };
+      },
+      (body: V1Ingress) =>
+        body.metadata?.resourceVersion
+          ? networking.replaceNamespacedIngress({ name: this.canaryName(), namespace, body })
+          : networking.createNamespacedIngress({ namespace, body }),
+    );
     return this.shareIn(env, canary);
   }
 
@@ -111,7 +144,8 @@ export class NginxBackend implements RouteBackend {
   private shareIn(env: RouteEnv, canary: V1Ingress | undefined): RouterWeight {
     const where = `Ingress ${env.target.namespace}/${this.canaryName()}`;
     const annotations = canary?.metadata?.annotations ?? {};
-    if (!canary || annotations[CANARY] !== 'true') return { weight: 0, detail: `${where}: ${canary ? 'not a canary' : 'absent'}, canary 0%` };
+    if (!canary || annotations[CANARY] !== 'true')
+      return { weight: 0, detail: `${where}: ${canary ? 'not a canary' : 'absent'}, canary 0%` };
     const weight = Number(annotations[CANARY_WEIGHT] ?? 0);
     // ingress-nginx reads a total below 100 (or none) as 100.
     const total = Math.max(100, Number(annotations[CANARY_WEIGHT_TOTAL] ?? 100));
@@ -119,17 +153,24 @@ export class NginxBackend implements RouteBackend {
   }
 
   async afterFinalize(env: RouteEnv): Promise<void> {
-    await deleteIfPresent(env.clients.networking.deleteNamespacedIngress({ name: this.canaryName(), namespace: env.target.namespace }));
+    await deleteIfPresent(
+      env.clients.networking.deleteNamespacedIngress({ name: this.canaryName(), namespace: env.target.namespace }),
+    );
   }
 
   async release(env: RouteEnv): Promise<void> {
     await this.afterFinalize(env);
     const namespace = env.target.namespace;
-    await readModifyWrite(() => this.readUser(env), (user): V1Ingress | undefined => {
-      if (isProblem(user)) return undefined;
-      const next = withBackends(user, env.names, env.names.service, false);
-      return sameJson(next.spec, user.spec) ? undefined : next;
-    }, (body: V1Ingress) => env.clients.networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }));
+    await readModifyWrite(
+      () => this.readUser(env),
+      (user): V1Ingress | undefined => {
+        if (isProblem(user)) return undefined;
+        const next = withBackends(user, env.names, env.names.service, false);
+        return sameJson(next.spec, user.spec) ? undefined : next;
+      },
+      (body: V1Ingress) =>
+        env.clients.networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }),
+    );
   }
 
   private canaryName(): string {
@@ -137,14 +178,23 @@ export class NginxBackend implements RouteBackend {
   }
 
   private async readCanary(env: RouteEnv): Promise<V1Ingress | undefined> {
-    return orMissing(env.clients.networking.readNamespacedIngress({ name: this.canaryName(), namespace: env.target.namespace }));
+    return orMissing(
+      env.clients.networking.readNamespacedIngress({ name: this.canaryName(), namespace: env.target.namespace }),
+    );
   }
 
   private async readUser(env: RouteEnv): Promise<V1Ingress | RouterProblem> {
     const where = `Ingress ${env.target.namespace}/${this.settings.ingress.name}`;
-    const user = await orMissing(env.clients.networking.readNamespacedIngress({ name: this.settings.ingress.name, namespace: env.target.namespace }));
+    const user = await orMissing(
+      env.clients.networking.readNamespacedIngress({
+        name: this.settings.ingress.name,
+        namespace: env.target.namespace,
+      }),
+    );
     if (!user) return { reason: 'RouteMissing', message: `${where} does not exist` };
-    return targetBackends(user, env.names) > 0 ? user : { reason: 'RouteMismatch', message: `${where} has no backend to Service ${env.names.service}` };
+    return targetBackends(user, env.names) > 0
+      ? user
+      : { reason: 'RouteMismatch', message: `${where} has no backend to Service ${env.names.service}` };
   }
 
   private async mustUser(env: RouteEnv): Promise<V1Ingress> {

@@ -19,7 +19,9 @@ export function nearestCanaryCount(weight: number, stable: number): number {
   const max = Math.max(1, MAX_CANARY_FACTOR * stable);
   const ideal = weight >= 100 ? max : (weight * stable) / (100 - weight);
   const candidates = [Math.floor(ideal), Math.ceil(ideal)].map((c) => Math.min(max, Math.max(1, c)));
-  return candidates.reduce((best, c) => (Math.abs(replicaShare(c, stable) - weight) < Math.abs(replicaShare(best, stable) - weight) ? c : best));
+  return candidates.reduce((best, c) =>
+    Math.abs(replicaShare(c, stable) - weight) < Math.abs(replicaShare(best, stable) - weight) ? c : best,
+  );
 }
 
 /**
@@ -55,7 +57,10 @@ export class ReplicaRouter implements TrafficRouter {
     ]);
     const canaryCount = c.spec?.replicas ?? 0;
     const stableCount = p.spec?.replicas ?? 0;
-    return { weight: replicaShare(canaryCount, stableCount), detail: `replicas: ${canaryCount} canary, ${stableCount} primary` };
+    return {
+      weight: replicaShare(canaryCount, stableCount),
+      detail: `replicas: ${canaryCount} canary, ${stableCount} primary`,
+    };
   }
 
   inexpressible(_weight: number): string | null {

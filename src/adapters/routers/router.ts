@@ -39,7 +39,8 @@ export interface RouterProblem {
 }
 
 /**
- * One seam for every way of splitting traffic (docs/architecture.md, "Traffic and lifecycle"): the replica-count split and one
+ * One seam for every way of splitting traffic (docs/architecture.md, "Traffic and lifecycle"): the replica-count split
+ * and one
  * module per mesh or ingress. Methods throw only on API failures; the actuator retries those
  * on the next tick. Every method is idempotent.
  */

@@ -33,8 +33,12 @@ export function isProblem(value: object): value is RouterProblem {
 }
 
 async function readTarget(clients: KubeClients, target: RouterTarget): Promise<V1Deployment | RouterProblem> {
-  const deployment = await orMissing(clients.apps.readNamespacedDeployment({ name: target.canary, namespace: target.namespace }));
-  return deployment ?? { reason: 'TargetMissing', message: `Deployment ${target.namespace}/${target.canary} does not exist` };
+  const deployment = await orMissing(
+    clients.apps.readNamespacedDeployment({ name: target.canary, namespace: target.namespace }),
+  );
+  return (
+    deployment ?? { reason: 'TargetMissing', message: `Deployment ${target.namespace}/${target.canary} does not exist` }
+  );
 }
 
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
@@ -43,14 +47,22 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
 }
 
 function selectorText(selector: Record<string, string> | undefined): string {
-  return Object.entries(selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+  return (
+    Object.entries(selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '(none)'
+  );
 }
 
 /**
  * The user's Service of the target: the one named in the policy, or else the one Service that
  * selects the target's pods. Kubestead's own Services are never candidates.
  */
-export async function resolveUserService(clients: KubeClients, target: RouterTarget, named: string | undefined): Promise<V1Service | RouterProblem> {
+export async function resolveUserService(
+  clients: KubeClients,
+  target: RouterTarget,
+  named: string | undefined,
+): Promise<V1Service | RouterProblem> {
   const deployment = await readTarget(clients, target);
   if (isProblem(deployment)) return deployment;
   const labels = deployment.spec?.template.metadata?.labels ?? {};
@@ -59,16 +71,37 @@ export async function resolveUserService(clients: KubeClients, target: RouterTar
   const services = (await clients.core.listNamespacedService({ namespace: target.namespace })).items;
   const candidates = services.filter((s) => !isOwnedByKubestead(s.metadata) && selects(s.spec?.selector, labels));
   if (candidates.length === 1 && candidates[0]) return candidates[0];
-  if (candidates.length === 0) return { reason: 'ServiceMissing', message: `no Service in ${target.namespace} selects the pods of ${where}` };
-  const names = candidates.map((s) => s.metadata?.name ?? '').sort().join(', ');
-  return { reason: 'ServiceAmbiguous', message: `several Services select the pods of ${where} (${names}); name one in the policy's trafficRouting service` };
+  if (candidates.length === 0)
+    return { reason: 'ServiceMissing', message: `no Service in ${target.namespace} selects the pods of ${where}` };
+  const names = candidates
+    .map((s) => s.metadata?.name ?? '')
+    .sort()
+    .join(', ');
+  return {
+    reason: 'ServiceAmbiguous',
+    message: `several Services select the pods of ${where} (${names}); name one in the policy's trafficRouting service`,
+  };
 }
 
-async function namedService(clients: KubeClients, target: RouterTarget, named: string, labels: Record<string, string>): Promise<V1Service | RouterProblem> {
+async function namedService(
+  clients: KubeClients,
+  target: RouterTarget,
+  named: string,
+  labels: Record<string, string>,
+): Promise<V1Service | RouterProblem> {
   const service = await orMissing(clients.core.readNamespacedService({ name: named, namespace: target.namespace }));
-  if (!service) return { reason: 'ServiceMissing', message: `Service ${target.namespace}/${named} named by the policy does not exist` };
+  if (!service)
+    return {
+      reason: 'ServiceMissing',
+      message: `Service ${target.namespace}/${named} named by the policy does not exist`,
+    };
   if (!selects(service.spec?.selector, labels)) {
-    return { reason: 'ServiceMismatch', message: `Service ${target.namespace}/${named} (selector ${selectorText(service.spec?.selector)}) does not select the pods of Deployment ${target.namespace}/${target.canary}` };
+    return {
+      reason: 'ServiceMismatch',
+      message:
+        `Service ${target.namespace}/${named} (selector ${selectorText(service.spec?.selector)}) does not ` +
+        `select the pods of Deployment ${target.namespace}/${target.canary}`,
+    };
   }
   return service;
 }
@@ -82,18 +115,30 @@ export async function canaryTemplateHash(clients: KubeClients, target: RouterTar
   const deployment = await readTarget(clients, target);
   if (isProblem(deployment)) return deployment;
   const matchLabels = deployment.spec?.selector.matchLabels ?? {};
-  const labelSelector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
-  const sets = (await clients.apps.listNamespacedReplicaSet({ namespace: target.namespace, labelSelector })).items
-    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === deployment.metadata?.uid));
+  const labelSelector = Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const sets = (
+    await clients.apps.listNamespacedReplicaSet({ namespace: target.namespace, labelSelector })
+  ).items.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === deployment.metadata?.uid));
   const wanted = Number(deployment.metadata?.annotations?.[REVISION] ?? Number.NaN);
   const current = sets.find((rs) => revisionOf(rs) === wanted) ?? sets.sort((a, b) => revisionOf(b) - revisionOf(a))[0];
   const hash = current?.metadata?.labels?.[HASH_LABEL];
-  return hash ?? { reason: 'ReplicaSetMissing', message: `Deployment ${target.namespace}/${target.canary} has no ReplicaSet with a ${HASH_LABEL} yet` };
+  return (
+    hash ?? {
+      reason: 'ReplicaSetMissing',
+      message: `Deployment ${target.namespace}/${target.canary} has no ReplicaSet with a ${HASH_LABEL} yet`,
+    }
+  );
 }
 
 function copiedPorts(ports: V1ServicePort[] | undefined): V1ServicePort[] {
   return (ports ?? []).map((p) => ({
-    name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP', appProtocol: p.appProtocol,
+    name: p.name,
+    port: p.port,
+    targetPort: p.targetPort ?? p.port,
+    protocol: p.protocol ?? 'TCP',
+    appProtocol: p.appProtocol,
   }));
 }
 
@@ -113,7 +158,12 @@ function wantedServices(user: V1Service, names: ServiceNames, hash: string): Wan
 }
 
 /** Creates `<svc>-primary` and `<svc>-canary`, or brings their selectors and ports up to date. */
-export async function ensureServices(clients: KubeClients, target: RouterTarget, user: V1Service, hash: string): Promise<RouterProblem | null> {
+export async function ensureServices(
+  clients: KubeClients,
+  target: RouterTarget,
+  user: V1Service,
+  hash: string,
+): Promise<RouterProblem | null> {
   const names = serviceNames(user.metadata?.name ?? '');
   for (const wanted of wantedServices(user, names, hash)) {
     const problem = await ensureService(clients, target, wanted);
@@ -122,36 +172,62 @@ export async function ensureServices(clients: KubeClients, target: RouterTarget,
   return null;
 }
 
-async function ensureService(clients: KubeClients, target: RouterTarget, wanted: WantedService): Promise<RouterProblem | null> {
+async function ensureService(
+  clients: KubeClients,
+  target: RouterTarget,
+  wanted: WantedService,
+): Promise<RouterProblem | null> {
   const { namespace } = target;
   const read = () => orMissing(clients.core.readNamespacedService({ name: wanted.name, namespace }));
   const live = await read();
   if (live && !isOwnedByKubestead(live.metadata)) {
-    return { reason: 'ServiceConflict', message: `Service ${namespace}/${wanted.name} exists and is not Kubestead's; rename it or name another Service in the policy` };
+    return {
+      reason: 'ServiceConflict',
+      message:
+        `Service ${namespace}/${wanted.name} exists and is not Kubestead's; rename it or name another Service ` +
+        `in the policy`,
+    };
   }
   if (!live) {
-    const body: V1Service = { metadata: ownedMetadata(wanted.name, namespace, target.owner), spec: { type: 'ClusterIP', selector: wanted.selector, ports: wanted.ports } };
+    const body: V1Service = {
+      metadata: ownedMetadata(wanted.name, namespace, target.owner),
+      spec: { type: 'ClusterIP', selector: wanted.selector, ports: wanted.ports },
+    };
     await clients.core.createNamespacedService({ namespace, body });
     return null;
   }
-  await readModifyWrite(async () => (await read()) ?? live, (current) => {
-    if (sameJson(current.spec?.selector, wanted.selector) && sameJson(copiedPorts(current.spec?.ports), wanted.ports)) return undefined;
-    return { ...current, spec: { ...current.spec, selector: wanted.selector, ports: wanted.ports } };
-  }, (body) => clients.core.replaceNamespacedService({ name: wanted.name, namespace, body }));
+  await readModifyWrite(
+    async () => (await read()) ?? live,
+    (current) => {
+      if (sameJson(current.spec?.selector, wanted.selector) && sameJson(copiedPorts(current.spec?.ports), wanted.ports))
+        return undefined;
+      return { ...current, spec: { ...current.spec, selector: wanted.selector, ports: wanted.ports } };
+    },
+    (body) => clients.core.replaceNamespacedService({ name: wanted.name, namespace, body }),
+  );
   return null;
 }
 
 /** Deletes `<svc>-primary` and `<svc>-canary` where they are Kubestead's. */
-export async function deleteOwnedServices(clients: KubeClients, env: { target: RouterTarget; names: ServiceNames }): Promise<void> {
+export async function deleteOwnedServices(
+  clients: KubeClients,
+  env: { target: RouterTarget; names: ServiceNames },
+): Promise<void> {
   const namespace = env.target.namespace;
   for (const name of [env.names.primary, env.names.canary]) {
     const live = await orMissing(clients.core.readNamespacedService({ name, namespace }));
-    if (live && isOwnedByKubestead(live.metadata)) await deleteIfPresent(clients.core.deleteNamespacedService({ name, namespace }));
+    if (live && isOwnedByKubestead(live.metadata))
+      await deleteIfPresent(clients.core.deleteNamespacedService({ name, namespace }));
   }
 }
 
 /** The pod-template-hash `<svc>-canary` selects now, if Kubestead's Service exists. */
-export async function pinnedServiceHash(clients: KubeClients, env: { target: RouterTarget; names: ServiceNames }): Promise<string | undefined> {
-  const live = await orMissing(clients.core.readNamespacedService({ name: env.names.canary, namespace: env.target.namespace }));
+export async function pinnedServiceHash(
+  clients: KubeClients,
+  env: { target: RouterTarget; names: ServiceNames },
+): Promise<string | undefined> {
+  const live = await orMissing(
+    clients.core.readNamespacedService({ name: env.names.canary, namespace: env.target.namespace }),
+  );
   return isOwnedByKubestead(live?.metadata) ? live?.spec?.selector?.[HASH_LABEL] : undefined;
 }

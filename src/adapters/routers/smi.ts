@@ -13,7 +13,12 @@ import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-r
  * weights) and reads either form, including v1alpha1 quantities such as `500m`.
  */
 
-export const TRAFFIC_SPLITS: CustomKind = { group: 'split.smi-spec.io', version: 'v1alpha2', plural: 'trafficsplits', kind: 'TrafficSplit' };
+export const TRAFFIC_SPLITS: CustomKind = {
+  group: 'split.smi-spec.io',
+  version: 'v1alpha2',
+  plural: 'trafficsplits',
+  kind: 'TrafficSplit',
+};
 
 export interface TrafficSplitSpec {
   service?: string;
@@ -42,11 +47,17 @@ function roleOfBackend(backend: Backend, names: ServiceNames): Role {
 
 export function splitProblem(spec: TrafficSplitSpec, names: ServiceNames, where: string): RouterProblem | null {
   if (spec.service !== names.service) {
-    return { reason: 'RouteMismatch', message: `${where} splits Service ${spec.service ?? '(none)'}, not the target's Service ${names.service}` };
+    return {
+      reason: 'RouteMismatch',
+      message: `${where} splits Service ${spec.service ?? '(none)'}, not the target's Service ${names.service}`,
+    };
   }
   const kind = coverage((spec.backends ?? []).map((b) => roleOfBackend(b, names)));
   return kind === 'some'
-    ? { reason: 'RouteMismatch', message: `${where} has backends other than Service ${names.service}; Kubestead owns the backends of the split` }
+    ? {
+        reason: 'RouteMismatch',
+        message: `${where} has backends other than Service ${names.service}; Kubestead owns the backends of the split`,
+      }
     : null;
 }
 
@@ -66,19 +77,34 @@ export class SmiBackend implements RouteBackend {
 
   async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
     const { names } = env;
-    const written = await readModifyWrite(() => this.mustSplit(env), (ts) => {
-      const backends = [{ service: names.primary, weight: split.primary }, { service: names.canary, weight: split.canary }];
-      return sameJson(backends, ts.spec?.backends) ? undefined : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
-    }, (next) => this.splits(env).replace(next));
+    const written = await readModifyWrite(
+      () => this.mustSplit(env),
+      (ts) => {
+        const backends = [
+          { service: names.primary, weight: split.primary },
+          { service: names.canary, weight: split.canary },
+        ];
+        return sameJson(backends, ts.spec?.backends)
+          ? undefined
+          : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
+      },
+      (next) => this.splits(env).replace(next),
+    );
     return this.shareIn(env, written);
   }
 
   async release(env: RouteEnv): Promise<void> {
-    await readModifyWrite(() => this.split(env), (ts): CustomObject<TrafficSplitSpec> | undefined => {
-      if (isProblem(ts)) return undefined;
-      const backends = [{ service: env.names.service, weight: 100 }];
-      return sameJson(backends, ts.spec?.backends) ? undefined : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
-    }, (next) => this.splits(env).replace(next));
+    await readModifyWrite(
+      () => this.split(env),
+      (ts): CustomObject<TrafficSplitSpec> | undefined => {
+        if (isProblem(ts)) return undefined;
+        const backends = [{ service: env.names.service, weight: 100 }];
+        return sameJson(backends, ts.spec?.backends)
+          ? undefined
+          : { ...ts, apiVersion: apiVersionOf(TRAFFIC_SPLITS), spec: { ...ts.spec, backends } };
+      },
+      (next) => this.splits(env).replace(next),
+    );
   }
 
   async readWeight(env: RouteEnv): Promise<RouterWeight> {
@@ -86,7 +112,12 @@ export class SmiBackend implements RouteBackend {
   }
 
   private shareIn(env: RouteEnv, ts: CustomObject<TrafficSplitSpec>): RouterWeight {
-    const share = shareOfRoute('backends', ts.spec?.backends ?? [], (b) => roleOfBackend(b, env.names), (b) => milliWeight(b.weight) / 1000);
+    const share = shareOfRoute(
+      'backends',
+      ts.spec?.backends ?? [],
+      (b) => roleOfBackend(b, env.names),
+      (b) => milliWeight(b.weight) / 1000,
+    );
     return describeShares([share], this.where(env), env.names.service);
   }
 

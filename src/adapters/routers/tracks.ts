@@ -25,14 +25,29 @@ export interface RouteShare {
   unsplit: number;
 }
 
-export function shareOfRoute<T>(label: string, dests: T[], roleOf: (d: T) => Role, weightOf: (d: T) => number): RouteShare {
+export function shareOfRoute<T>(
+  label: string,
+  dests: T[],
+  roleOf: (d: T) => Role,
+  weightOf: (d: T) => number,
+): RouteShare {
   const sum = (role: Role) => dests.filter((d) => roleOf(d) === role).reduce((n, d) => n + weightOf(d), 0);
   return { label, canary: sum('canary'), total: dests.reduce((n, d) => n + weightOf(d), 0), unsplit: sum('unsplit') };
 }
 
-/** The canary's share over the routes (the largest, so that 0 means no route sends it anything) and each route's split. */
-export function describeShares(shares: RouteShare[], where: string, service: string): { weight: number; detail: string } {
+/**
+ * The canary's share over the routes (the largest, so that 0 means no route sends it anything) and each route's split.
+ */
+export function describeShares(
+  shares: RouteShare[],
+  where: string,
+  service: string,
+): { weight: number; detail: string } {
   const weight = Math.max(0, ...shares.map((s) => shareOf(s.canary, s.total)));
-  const parts = shares.map((s) => `${s.label} canary ${describeShare(s.canary, s.total)}${s.unsplit > 0 ? `, ${s.unsplit}/${s.total} to ${service} unsplit` : ''}`);
+  const parts = shares.map(
+    (s) =>
+      `${s.label} canary ` +
+      `${describeShare(s.canary, s.total)}${s.unsplit > 0 ? `, ${s.unsplit}/${s.total} to ${service} unsplit` : ''}`,
+  );
   return { weight, detail: `${where}: ${parts.join('; ')}` };
 }

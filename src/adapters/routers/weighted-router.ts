@@ -2,7 +2,16 @@ import type { V1Service } from '@kubernetes/client-node';
 import { inexpressibleWeight } from '../../pipeline/policy/routing.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
-import { canaryTemplateHash, deleteOwnedServices, ensureServices, isProblem, pinnedServiceHash, resolveUserService, serviceNames, type ServiceNames } from './services.js';
+import {
+  canaryTemplateHash,
+  deleteOwnedServices,
+  ensureServices,
+  isProblem,
+  pinnedServiceHash,
+  resolveUserService,
+  serviceNames,
+  type ServiceNames,
+} from './services.js';
 import { integerSplit, podsForWeight, type IntegerSplit } from '../../pipeline/policy/weights.js';
 
 export type WeightedKind = Exclude<RouterKind, 'replicas'>;
@@ -50,7 +59,8 @@ export class RouterStateError extends Error {
 const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
 
 /**
- * The flow every weighted router shares (docs/architecture.md, "Traffic and lifecycle"). Call order, as the actuator does it:
+ * The flow every weighted router shares (docs/architecture.md, "Traffic and lifecycle"). Call order, as the actuator
+ * does it:
  * prepare() once the primary Deployment is ready and then on every tick before any weight
  * change (it pins `<svc>-canary` to the current canary ReplicaSet); setWeight(w > 0) only once
  * the canary's pods are ready; on rollback setWeight(0) and getWeight() reading 0 before the
@@ -62,7 +72,10 @@ export class WeightedRouter implements TrafficRouter {
   private readonly clients: KubeClients;
   private env: RouteEnv | undefined;
 
-  constructor(private readonly backend: RouteBackend, private readonly ctx: RouterContext) {
+  constructor(
+    private readonly backend: RouteBackend,
+    private readonly ctx: RouterContext,
+  ) {
     this.kind = backend.kind;
     this.clients = ctx.clients;
   }
@@ -116,7 +129,9 @@ export class WeightedRouter implements TrafficRouter {
    * the weight to 0 first, and the next prepare() moves the track).
    */
   private async pinFor(env: RouteEnv, newest: string): Promise<string> {
-    const pinned = this.backend.usesServices() ? await pinnedServiceHash(this.clients, env) : await this.backend.pinnedHash?.(env);
+    const pinned = this.backend.usesServices()
+      ? await pinnedServiceHash(this.clients, env)
+      : await this.backend.pinnedHash?.(env);
     if (pinned === undefined || pinned === newest) return newest;
     const live = await this.backend.readWeight(env).catch((error: unknown) => {
       if (error instanceof RouterStateError) return { weight: 0 };
@@ -129,7 +144,12 @@ export class WeightedRouter implements TrafficRouter {
     const named = namedService(this.ctx.target, this.kind);
     const service = await resolveUserService(this.clients, this.ctx.target, named);
     if (isProblem(service)) return service;
-    this.env = { target: this.ctx.target, clients: this.clients, service, names: serviceNames(service.metadata?.name ?? '') };
+    this.env = {
+      target: this.ctx.target,
+      clients: this.clients,
+      service,
+      names: serviceNames(service.metadata?.name ?? ''),
+    };
     return this.env;
   }
 

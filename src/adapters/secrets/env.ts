@@ -13,7 +13,9 @@ export function envSecretReader(env: Readonly<Record<string, string | undefined>
     read(namespace, ref) {
       const value = env[secretEnvName(ref)];
       if (value === undefined || value === '') {
-        return Promise.reject(new SecretUnavailableError(namespace, ref, `not set (environment variable ${secretEnvName(ref)})`));
+        return Promise.reject(
+          new SecretUnavailableError(namespace, ref, `not set (environment variable ${secretEnvName(ref)})`),
+        );
       }
       return Promise.resolve(value);
     },

@@ -40,7 +40,8 @@ export function kubernetesSecretReader(clients: KubeClients, options: Kubernetes
   const load = async (namespace: string, name: string): Promise<Record<string, string>> => {
     const secret = await core.readNamespacedSecret({ namespace, name });
     const decoded: Record<string, string> = {};
-    for (const [key, value] of Object.entries(secret.data ?? {})) decoded[key] = Buffer.from(value, 'base64').toString('utf8');
+    for (const [key, value] of Object.entries(secret.data ?? {}))
+      decoded[key] = Buffer.from(value, 'base64').toString('utf8');
     for (const [key, value] of Object.entries(secret.stringData ?? {})) decoded[key] = value;
     return decoded;
   };
@@ -53,7 +54,9 @@ export function kubernetesSecretReader(clients: KubeClients, options: Kubernetes
     const data = load(namespace, name);
     cache.set(id, { at: now, data });
     // A failure is not kept: the next tick asks again.
-    data.catch(() => { if (cache.get(id)?.data === data) cache.delete(id); });
+    data.catch(() => {
+      if (cache.get(id)?.data === data) cache.delete(id);
+    });
     return data;
   };
 

@@ -1,7 +1,9 @@
 import type jsonata from 'jsonata';
 import { JSONATA_BUDGET } from './bounded.js';
 
-/** jsonata's AST node; its typings miss some node types (`path`, `bind`, `apply`), so the type is a plain string here. */
+/**
+ * jsonata's AST node; its typings miss some node types (`path`, `bind`, `apply`), so the type is a plain string here.
+ */
 type ExprNode = { type: string } & Record<string, unknown>;
 
 /** A path read from the expression's input (the snapshot, for a derived fact), as name segments. */
@@ -62,7 +64,12 @@ function rangeProblems(node: ExprNode): string[] {
   if (node.type !== 'binary' || node.value !== '..' || !isNode(node.lhs) || !isNode(node.rhs)) return [];
   if (node.lhs.type !== 'number' || node.rhs.type !== 'number') return [];
   const size = (node.rhs.value as number) - (node.lhs.value as number) + 1;
-  return size > JSONATA_BUDGET.sequence ? [`the range [${String(node.lhs.value)}..${String(node.rhs.value)}] has ${size} items, above the cap of ${JSONATA_BUDGET.sequence}`] : [];
+  return size > JSONATA_BUDGET.sequence
+    ? [
+        `the range [${String(node.lhs.value)}..${String(node.rhs.value)}] has ${size} items, above the cap of ` +
+          `${JSONATA_BUDGET.sequence}`,
+      ]
+    : [];
 }
 
 /** Child fields evaluated with the same input as their node (not predicates, not function bodies). */
@@ -78,7 +85,12 @@ const SAME_INPUT: Record<string, readonly string[]> = {
 
 /** The paths an expression reads from its input, where that input is certainly the root (the snapshot). */
 function collectRootPaths(node: ExprNode, out: RootPath[]): void {
-  const own = node.type === 'path' ? rootPathOf(node) : node.type === 'binary' && node.value === '-' ? hyphenatedPath(node) : null;
+  const own =
+    node.type === 'path'
+      ? rootPathOf(node)
+      : node.type === 'binary' && node.value === '-'
+        ? hyphenatedPath(node)
+        : null;
   if (own) {
     out.push(own);
     return;
@@ -91,7 +103,9 @@ function sameInputChildren(node: ExprNode): ExprNode[] {
   const values = (SAME_INPUT[node.type] ?? []).map((field) => node[field]);
   // An object constructor's pairs: [[key, value], …].
   if (node.type === 'unary' && node.value === '{') values.push(node.lhs);
-  return values.flatMap((value): unknown[] => (Array.isArray(value) ? (value as unknown[]).flat(2) : [value])).filter(isNode);
+  return values
+    .flatMap((value): unknown[] => (Array.isArray(value) ? (value as unknown[]).flat(2) : [value]))
+    .filter(isNode);
 }
 
 /** The leading names of a path from the input (`checks.x.value`, or after `$$` / `$`); wildcards read as `*`. */

@@ -28,12 +28,20 @@ export type JsonataOutcome = { value: unknown } | { error: string; exceeded: boo
  */
 const compiled = new LRUCache<string, jsonata.Expression>({ max: 2_000 });
 
-/** A compiled expression with the budget bound to it (null: unbounded, for benchmarks only). Throws jsonata's syntax errors. */
-export function compileJsonata(text: string, budget: Readonly<JsonataBudget> | null = JSONATA_BUDGET): jsonata.Expression {
+/**
+ * A compiled expression with the budget bound to it (null: unbounded, for benchmarks only). Throws jsonata's syntax
+ * errors.
+ */
+export function compileJsonata(
+  text: string,
+  budget: Readonly<JsonataBudget> | null = JSONATA_BUDGET,
+): jsonata.Expression {
   const key = budget ? `${budget.timeoutMs}/${budget.depth}/${budget.sequence}\u0000${text}` : `-\u0000${text}`;
   let expression = compiled.get(key);
   if (!expression) {
-    expression = budget ? jsonata(text, { timeout: budget.timeoutMs, stack: budget.depth, sequence: budget.sequence }) : jsonata(text);
+    expression = budget
+      ? jsonata(text, { timeout: budget.timeoutMs, stack: budget.depth, sequence: budget.sequence })
+      : jsonata(text);
     if (budget) cappedSequences.set(expression, sequenceFactoryHook(budget.sequence));
     compiled.set(key, expression);
   }
@@ -55,7 +63,8 @@ const cappedSequences = new WeakMap<jsonata.Expression, EntryHook>();
 
 function sequenceFactoryHook(cap: number): EntryHook {
   function push(this: unknown[], ...items: unknown[]): number {
-    if (this.length + items.length > cap) throw Object.assign(new Error(`sequence longer than ${cap}`), { code: 'D2015', value: cap });
+    if (this.length + items.length > cap)
+      throw Object.assign(new Error(`sequence longer than ${cap}`), { code: 'D2015', value: cap });
     return Array.prototype.push.apply(this, items);
   }
   // jsonata's contract: a fresh sequence, holding the one argument when given one.
@@ -96,13 +105,17 @@ export async function evaluateBounded(expression: jsonata.Expression, input: unk
     const detail = error as { code?: string; value?: unknown; message?: string };
     const budget = detail.code === undefined ? undefined : BUDGET_ERRORS[detail.code];
     if (budget) return { error: budget(detail.value), exceeded: true };
-    if (error instanceof RangeError) return { error: `exceeded the JavaScript stack: ${error.message}`, exceeded: true };
+    if (error instanceof RangeError)
+      return { error: `exceeded the JavaScript stack: ${error.message}`, exceeded: true };
     return { error: detail.message ?? String(error), exceeded: false };
   }
 }
 
 /** A fact's value: a non-finite number or an evaluation error is an error, never a value; nothing is null. */
-export async function evaluateJsonata(expression: jsonata.Expression, input: unknown): Promise<{ value: unknown } | { error: string; exceeded: boolean }> {
+export async function evaluateJsonata(
+  expression: jsonata.Expression,
+  input: unknown,
+): Promise<{ value: unknown } | { error: string; exceeded: boolean }> {
   const outcome = await evaluateBounded(expression, input);
   if (!('value' in outcome)) return outcome;
   const { value } = outcome;

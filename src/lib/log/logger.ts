@@ -4,9 +4,21 @@ export type { Logger };
 
 /** Credential paths pino blanks out wherever they appear in a log object. */
 export const REDACTED_PATHS = [
-  '*.apiKey', '*.appKey', '*.token', '*.password', '*.secret', '*.authorization', '*.Authorization',
-  'headers["DD-API-KEY"]', 'headers["DD-APPLICATION-KEY"]', 'headers["API-Key"]', 'headers.authorization',
-  '*.headers["DD-API-KEY"]', '*.headers["DD-APPLICATION-KEY"]', '*.headers["API-Key"]', '*.headers.authorization',
+  '*.apiKey',
+  '*.appKey',
+  '*.token',
+  '*.password',
+  '*.secret',
+  '*.authorization',
+  '*.Authorization',
+  'headers["DD-API-KEY"]',
+  'headers["DD-APPLICATION-KEY"]',
+  'headers["API-Key"]',
+  'headers.authorization',
+  '*.headers["DD-API-KEY"]',
+  '*.headers["DD-APPLICATION-KEY"]',
+  '*.headers["API-Key"]',
+  '*.headers.authorization',
 ];
 
 /** The one way the project makes a logger: JSON to stderr (or the given stream), secrets redacted. */

@@ -24,7 +24,11 @@ export interface ActuatorTarget {
  * second time. Replica counts go through /scale; traffic through the policy's router.
  */
 export class Actuator {
-  constructor(private readonly kube: KubeClient, readonly router: TrafficRouter, private readonly at: ActuatorTarget) {}
+  constructor(
+    private readonly kube: KubeClient,
+    readonly router: TrafficRouter,
+    private readonly at: ActuatorTarget,
+  ) {}
 
   private get targetName(): string {
     return this.at.target.metadata?.name ?? '';
@@ -64,8 +68,12 @@ export class Actuator {
 
   /** `written`: the share the write of 0 left, as the API server answered it. */
   private async endTraffic(written: RouterWeight | undefined): Promise<void> {
-    const live = written ?? await this.router.getWeight();
-    if (live.weight !== 0) throw new Error(`rollback: the canary still gets ${live.weight}% after its weight was set to 0 (${live.detail}); it is not scaled down until that reads 0`);
+    const live = written ?? (await this.router.getWeight());
+    if (live.weight !== 0)
+      throw new Error(
+        `rollback: the canary still gets ${live.weight}% after its weight was set to 0 (${live.detail}); it is not ` +
+          `scaled down until that reads 0`,
+      );
     await this.router.finalize();
   }
 
@@ -87,7 +95,11 @@ export class Actuator {
   /** A user's scale of the target: primary takes the count, the target goes back to its canary count. */
   async rescale(total: number, canaryWeight: number): Promise<Applied> {
     await this.kube.scale(this.at.namespace, this.at.primary.metadata?.name ?? '', total);
-    const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, this.router.canaryReplicas(canaryWeight, total));
+    const canaryReplicas = await this.kube.scale(
+      this.at.namespace,
+      this.targetName,
+      this.router.canaryReplicas(canaryWeight, total),
+    );
     return { canaryReplicas, weightSet: true };
   }
 }

@@ -5,7 +5,10 @@ import { primaryName } from '../policy/vocabulary.js';
 /** Annotations of the target that belong to it alone and are not copied to its primary. */
 const NOT_COPIED = /^(deployment\.kubernetes\.io\/|kubectl\.kubernetes\.io\/last-applied-configuration$)/;
 
-const withRole = (labels: Record<string, string> | undefined): Record<string, string> => ({ ...(labels ?? {}), [ROLE_LABEL]: 'primary' });
+const withRole = (labels: Record<string, string> | undefined): Record<string, string> => ({
+  ...(labels ?? {}),
+  [ROLE_LABEL]: 'primary',
+});
 
 /** A pod template for primary: the target's, with `kubestead.io/role: primary` on its labels. */
 export function primaryTemplate(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
@@ -23,7 +26,9 @@ export function primaryTemplate(template: V1PodTemplateSpec | undefined): V1PodT
 export function primaryFrom(target: V1Deployment, owner: V1OwnerReference): V1Deployment {
   const meta = target.metadata ?? {};
   const spec = structuredClone(target.spec ?? { selector: {}, template: {} });
-  const annotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([key]) => !NOT_COPIED.test(key)));
+  const annotations = Object.fromEntries(
+    Object.entries(meta.annotations ?? {}).filter(([key]) => !NOT_COPIED.test(key)),
+  );
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -48,7 +53,10 @@ export function rolledOut(d: V1Deployment | undefined): boolean {
   if (!d) return false;
   const want = d.spec?.replicas ?? 1;
   const { observedGeneration = 0, updatedReplicas = 0, readyReplicas = 0, replicas = 0 } = d.status ?? {};
-  return observedGeneration >= (d.metadata?.generation ?? 0) && [updatedReplicas, readyReplicas, replicas].every((n) => n === want);
+  return (
+    observedGeneration >= (d.metadata?.generation ?? 0) &&
+    [updatedReplicas, readyReplicas, replicas].every((n) => n === want)
+  );
 }
 
 /** The images of a template's containers, for messages (`app=shop:1.4`). */

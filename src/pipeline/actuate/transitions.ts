@@ -23,14 +23,28 @@ export function adopted(stableRevision: string, canaryReplicas: number): StatusC
 /** A new template: a canary (or, during one, its analysis again) starts at the first step. */
 export function canaryStarted(revision: string, weight: number, now: string): StatusChange {
   return {
-    phase: 'Progressing', currentStep: 0, canaryRevision: revision, stepStartedAt: now, pausedSeconds: 0, ...UNPAUSED,
-    canaryWeight: weight, checks: undefined, lastDecision: undefined,
+    phase: 'Progressing',
+    currentStep: 0,
+    canaryRevision: revision,
+    stepStartedAt: now,
+    pausedSeconds: 0,
+    ...UNPAUSED,
+    canaryWeight: weight,
+    checks: undefined,
+    lastDecision: undefined,
   };
 }
 
 /** A step entered: its clock starts now, unpaused. */
 export function steppedTo(step: number, weight: number, now: string): StatusChange {
-  return { phase: 'Progressing', currentStep: step, stepStartedAt: now, pausedSeconds: 0, ...UNPAUSED, canaryWeight: weight };
+  return {
+    phase: 'Progressing',
+    currentStep: step,
+    stepStartedAt: now,
+    pausedSeconds: 0,
+    ...UNPAUSED,
+    canaryWeight: weight,
+  };
 }
 
 /** The stable template again (reverted by hand or by Git): the canary ends, primary untouched. */
@@ -46,7 +60,9 @@ export function promoted(canaryRevision: string | undefined): StatusChange {
 /** Seconds paused so far, with the pause that ends now added (the soak clock excludes them). */
 function pauseEnded(status: PolicyStatus, nowMs: number): StatusChange {
   const since = status.pausedSince;
-  const paused = since ? Math.round(((status.pausedSeconds ?? 0) + (nowMs - Date.parse(since)) / 1000) * 1000) / 1000 : status.pausedSeconds;
+  const paused = since
+    ? Math.round(((status.pausedSeconds ?? 0) + (nowMs - Date.parse(since)) / 1000) * 1000) / 1000
+    : status.pausedSeconds;
   return { pausedSeconds: paused, pausedSince: undefined };
 }
 
@@ -78,7 +94,11 @@ export function decided(status: PolicyStatus, decision: Decision, at: DecisionCo
     case 'promote':
       return { ...change, ...pauseEnded(status, at.nowMs), phase: 'Promoting', manualPause: false };
     case 'pause':
-      return { ...change, phase: 'Paused', ...(stopsTheClock(decision) && !status.pausedSince ? { pausedSince: now } : {}) };
+      return {
+        ...change,
+        phase: 'Paused',
+        ...(stopsTheClock(decision) && !status.pausedSince ? { pausedSince: now } : {}),
+      };
     case 'rollback':
       return { ...change, ...pauseEnded(status, at.nowMs), phase: 'RolledBack', canaryWeight: 0, manualPause: false };
     case 'hold':

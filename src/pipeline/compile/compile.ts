@@ -63,9 +63,19 @@ export function compilePolicy(policy: RolloutPolicy): CompiledPolicy {
   const reasons: CompiledReason[] = [];
   const rule = buildRule(policy.spec, reasons);
   const engine = new Engine([rule], { allowUndefinedFacts: true, pathResolver: resolvePath });
-  const derived = Object.entries(policy.spec.derived).map(([name, text]) => ({ name, text, expression: compileJsonata(text) }));
+  const derived = Object.entries(policy.spec.derived).map(([name, text]) => ({
+    name,
+    text,
+    expression: compileJsonata(text),
+  }));
   const compiled: CompiledPolicy = {
-    hash, policy: { name: policy.metadata.name, namespace: policy.metadata.namespace }, spec: policy.spec, rule, reasons, derived, engine,
+    hash,
+    policy: { name: policy.metadata.name, namespace: policy.metadata.namespace },
+    spec: policy.spec,
+    rule,
+    reasons,
+    derived,
+    engine,
   };
   cache.set(hash, compiled);
   return compiled;
@@ -96,7 +106,12 @@ function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
   const any = ruleTemplates().flatMap((template) =>
     bindingsFor(template, spec).flatMap((extra) => builder.conditions(template, { ...policyBindings, ...extra })),
   );
-  return { name: 'kubestead-decision', priority: 1, conditions: { any } as CompiledRule['conditions'], event: { type: 'decision' } };
+  return {
+    name: 'kubestead-decision',
+    priority: 1,
+    conditions: { any } as CompiledRule['conditions'],
+    event: { type: 'decision' },
+  };
 }
 
 /** One set of bindings per rule the template makes. */
@@ -105,7 +120,12 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
     case 'once':
       return [{}];
     case 'custom-rule':
-      return spec.rules.map((r) => ({ ruleName: r.name, then: r.then, when: r.when, message: r.message ?? `custom rule ${r.name} matched: ${r.then}` }));
+      return spec.rules.map((r) => ({
+        ruleName: r.name,
+        then: r.then,
+        when: r.when,
+        message: r.message ?? `custom rule ${r.name} matched: ${r.then}`,
+      }));
     default: {
       const unknown: never = template.per;
       throw new Error(`rule template ${template.name}: unknown "per" ${String(unknown)}`);
@@ -133,27 +153,50 @@ function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | u
 
 /** Instantiates templates into reason-tagged conditions, recording every reason they can give. */
 class RuleBuilder {
-  constructor(private readonly spec: PolicySpec, private readonly reasons: CompiledReason[]) {}
+  constructor(
+    private readonly spec: PolicySpec,
+    private readonly reasons: CompiledReason[],
+  ) {}
 
   conditions(template: RuleTemplate, bindings: Bindings): ReasonCondition[] {
     const name = String(instantiate(template.name, bindings));
     const action = instantiate(template.action, bindings);
-    if (!isAction(action)) throw new Error(`rule template ${template.name}: action ${JSON.stringify(action)} is not an action`);
+    if (!isAction(action))
+      throw new Error(`rule template ${template.name}: action ${JSON.stringify(action)} is not an action`);
     const base = { rule: name, level: template.level, action, unlessFired: template.unlessFired };
     if (template.any) return this.anyConditions(template.any, base, bindings);
-    const reason = this.addReason({ ...base, message: String(instantiate(template.message ?? '', bindings)) }, bindings);
+    const reason = this.addReason(
+      { ...base, message: String(instantiate(template.message ?? '', bindings)) },
+      bindings,
+    );
     return [{ ...flatten(instantiate(template.conditions, bindings)), reason }];
   }
 
-  private anyConditions(entries: AnyReasonTemplate[], base: Omit<CompiledReason, 'message' | 'bindings'>, bindings: Bindings): ReasonCondition[] {
+  private anyConditions(
+    entries: AnyReasonTemplate[],
+    base: Omit<CompiledReason, 'message' | 'bindings'>,
+    bindings: Bindings,
+  ): ReasonCondition[] {
     return entries
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
-      .flatMap((entry) => checksOf(entry, this.spec.checks).map((check) => {
-        const local = check ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null } : bindings;
-        const condition = flatten(instantiate(entry.condition, local));
-        const reason = this.addReason({ ...base, rule: entry.rule ?? base.rule, message: entry.message, ...(entry.perCheck ? { perCheck: entry.perCheck } : {}) }, local);
-        return { ...condition, reason };
-      }));
+      .flatMap((entry) =>
+        checksOf(entry, this.spec.checks).map((check) => {
+          const local = check
+            ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null }
+            : bindings;
+          const condition = flatten(instantiate(entry.condition, local));
+          const reason = this.addReason(
+            {
+              ...base,
+              rule: entry.rule ?? base.rule,
+              message: entry.message,
+              ...(entry.perCheck ? { perCheck: entry.perCheck } : {}),
+            },
+            local,
+          );
+          return { ...condition, reason };
+        }),
+      );
   }
 
   private addReason(reason: Omit<CompiledReason, 'bindings'>, bindings: Bindings): number {
@@ -182,5 +225,7 @@ export const MESSAGE_PLACEHOLDER = /\{([\w.-]+)\}/g;
 /** The scalar bindings a message names; conditions and lists stay out. */
 function messageBindings(message: string, bindings: Bindings): Bindings {
   const named = new Set([...message.matchAll(MESSAGE_PLACEHOLDER)].map((m) => m[1]));
-  return Object.fromEntries(Object.entries(bindings).filter(([k, v]) => named.has(k) && (v === null || typeof v !== 'object')));
+  return Object.fromEntries(
+    Object.entries(bindings).filter(([k, v]) => named.has(k) && (v === null || typeof v !== 'object')),
+  );
 }

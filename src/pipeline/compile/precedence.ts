@@ -14,7 +14,10 @@ export const PRECEDENCE = [
   { name: 'pause', file: 'pause.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
-  /** The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready canary. */
+  /**
+   * The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready
+   * canary.
+   */
   { name: 'canary-not-ready', file: 'canary-not-ready.json' },
   { name: 'advance', file: 'advance.json' },
 ] as const;
@@ -32,6 +35,9 @@ export function levelName(level: number): LevelName | undefined {
   return LEVEL_NAMES[level - 1];
 }
 
-/** Rules decide gives outside the engine's run (they have no template): a derived fact over its budget, and "no rule applied". */
+/**
+ * Rules decide gives outside the engine's run (they have no template): a derived fact over its budget, and "no rule
+ * applied".
+ */
 export const DERIVED_UNAVAILABLE = 'derived-unavailable';
 export const NO_DECISION = 'no-decision';

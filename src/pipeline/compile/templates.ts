@@ -15,20 +15,30 @@ const anyReasonSchema = z.strictObject({
   if: z.string().optional(),
   condition: z.unknown(),
   message: z.string(),
-  /** A condition over every check (`$.*.status contains unavailable`) is explained by one reason per check whose field has the value. */
+  /**
+   * A condition over every check (`$.*.status contains unavailable`) is explained by one reason per check whose field
+   * has the value.
+   */
   perCheck: z.strictObject({ field: z.enum(['status']), value: z.string() }).optional(),
 });
 
-const templateSchema = z.strictObject({
-  name: z.string(),
-  per: z.enum(RULE_TARGETS),
-  /** An action, or a placeholder filled from the policy (`{{then}}`, `{{onMetricUnavailable}}`), checked when compiled. */
-  action: z.string(),
-  conditions: z.unknown().optional(),
-  message: z.string().optional(),
-  any: z.array(anyReasonSchema).optional(),
-  unlessFired: z.array(z.enum(LEVEL_NAMES)).optional(),
-}).refine((t) => (t.message === undefined) !== (t.any === undefined), { error: 'a template needs exactly one of "message" or "any"' });
+const templateSchema = z
+  .strictObject({
+    name: z.string(),
+    per: z.enum(RULE_TARGETS),
+    /**
+     * An action, or a placeholder filled from the policy (`{{then}}`, `{{onMetricUnavailable}}`), checked when
+     * compiled.
+     */
+    action: z.string(),
+    conditions: z.unknown().optional(),
+    message: z.string().optional(),
+    any: z.array(anyReasonSchema).optional(),
+    unlessFired: z.array(z.enum(LEVEL_NAMES)).optional(),
+  })
+  .refine((t) => (t.message === undefined) !== (t.any === undefined), {
+    error: 'a template needs exactly one of "message" or "any"',
+  });
 
 /** A built-in rule template of rules/, with its precedence level (its place in PRECEDENCE, from 1). */
 export type RuleTemplate = z.output<typeof templateSchema> & { level: number };
@@ -44,10 +54,14 @@ export function ruleTemplates(dir = RULES_DIR): RuleTemplate[] {
   if (dir === RULES_DIR && loaded) return loaded;
   const listed = new Set<string>(PRECEDENCE.map((level) => level.file));
   const stray = readdirSync(dir).filter((f) => f.endsWith('.json') && !listed.has(f));
-  if (stray.length) throw new Error(`rules/: ${stray.join(', ')} not in the precedence list (src/pipeline/compile/precedence.ts)`);
+  if (stray.length)
+    throw new Error(`rules/: ${stray.join(', ')} not in the precedence list (src/pipeline/compile/precedence.ts)`);
   const templates = PRECEDENCE.flatMap(({ file }, index) => {
     const parsed = z.array(templateSchema).safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-    if (!parsed.success) throw new Error(`rules/${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `rules/${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return parsed.data.map((t) => ({ ...t, level: index + 1 }));
   });
   checkRuleNames(templates);
@@ -63,6 +77,9 @@ function checkRuleNames(templates: RuleTemplate[]): void {
   const names = [...new Set([...given, DERIVED_UNAVAILABLE, NO_DECISION])];
   const declared: readonly string[] = BUILTIN_RULES;
   if (names.length !== declared.length || names.some((name, i) => name !== declared[i])) {
-    throw new Error(`rules/: the built-in rules give ${names.join(', ')}; BUILTIN_RULES (src/pipeline/policy/vocabulary.ts) says ${declared.join(', ')}`);
+    throw new Error(
+      `rules/: the built-in rules give ${names.join(', ')}; BUILTIN_RULES (src/pipeline/policy/vocabulary.ts) says ` +
+        `${declared.join(', ')}`,
+    );
   }
 }

@@ -24,7 +24,8 @@ export async function decide(compiled: CompiledPolicy, input: unknown): Promise<
 }
 
 /**
- * The policy's checks, in its order: one with no measurement counts as unavailable (docs/architecture.md, "FactSnapshot v1"),
+ * The policy's checks, in its order: one with no measurement counts as unavailable (docs/architecture.md, "FactSnapshot
+ * v1"),
  * and a measurement of a check the policy does not have is not the decision's business.
  */
 export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapshot): FactSnapshot {
@@ -32,8 +33,13 @@ export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapsh
   const checks: FactSnapshot['checks'] = {};
   for (const check of compiled.spec.checks) {
     checks[check.name] = snapshot.checks[check.name] ?? {
-      status: 'unavailable', value: null, min: check.min ?? null, max: check.max ?? null,
-      provider: check.provider, query: check.query, error: 'no measurement',
+      status: 'unavailable',
+      value: null,
+      min: check.min ?? null,
+      max: check.max ?? null,
+      provider: check.provider,
+      query: check.query,
+      error: 'no measurement',
     };
   }
   return { ...snapshot, checks };
@@ -86,7 +92,12 @@ function toDecision(fired: CompiledReason[], snapshot: FactSnapshot): Decision {
   const winner = fired[0];
   if (!winner) {
     // Unreachable with the built-in rules (every state matches one); never advance by default.
-    return { action: 'hold', reasons: [{ rule: NO_DECISION, message: 'no rule applied; holding' }], step, nextStep: null };
+    return {
+      action: 'hold',
+      reasons: [{ rule: NO_DECISION, message: 'no rule applied; holding' }],
+      step,
+      nextStep: null,
+    };
   }
   const reasons = fired.map((reason): Reason => {
     const message = formatMessage(reason, snapshot);

@@ -7,11 +7,16 @@ import { STEP_PLACEHOLDER, stepLabel } from '../policy/vocabulary.js';
 export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): string {
   const measurement = reason.check ? snapshot.checks[reason.check] : undefined;
   return reason.message.replace(MESSAGE_PLACEHOLDER, (whole, name: string) => {
-    const value = name === 'check' && reason.check ? reason.check
-      : name === STEP_PLACEHOLDER ? stepLabel(snapshot.rollout.step, snapshot.rollout.stepCount)
-      : name in reason.bindings ? reason.bindings[name]
-      : measurement && name in measurement ? measurement[name]
-      : resolvePath(snapshot, `$.${name}`);
+    const value =
+      name === 'check' && reason.check
+        ? reason.check
+        : name === STEP_PLACEHOLDER
+          ? stepLabel(snapshot.rollout.step, snapshot.rollout.stepCount)
+          : name in reason.bindings
+            ? reason.bindings[name]
+            : measurement && name in measurement
+              ? measurement[name]
+              : resolvePath(snapshot, `$.${name}`);
     return value === undefined ? whole : formatValue(value);
   });
 }

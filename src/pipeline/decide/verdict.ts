@@ -14,7 +14,15 @@ export type CheckVerdict = { verdict: 'pass' } | { verdict: 'fail' | 'unavailabl
  */
 export async function checkVerdict(compiled: CompiledPolicy, check: string, m: Measured): Promise<CheckVerdict> {
   const base = defaultSnapshot(compiled.spec, 0);
-  const measurement = { status: m.status, value: m.value, min: m.min, max: m.max, provider: m.provider, query: m.query, ...(m.error === undefined ? {} : { error: m.error }) };
+  const measurement = {
+    status: m.status,
+    value: m.value,
+    min: m.min,
+    max: m.max,
+    provider: m.provider,
+    query: m.query,
+    ...(m.error === undefined ? {} : { error: m.error }),
+  };
   const decision = await decide(compiled, { ...base, checks: { ...base.checks, [check]: measurement } });
   const about = decision.reasons.filter((reason) => reason.check === check);
   const breach = about.find((reason) => reason.rule === 'check-breach');

@@ -16,7 +16,10 @@ export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapsh
  * (src/lib/jsonata/bounded.ts): that fact is unavailable, and counts as an unavailable metric does
  * (docs/decisions.md, "Precedence" level 4). Any other error or a non-finite result gives null (docs/policy.md).
  */
-export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
+export async function derivedFacts(
+  compiled: CompiledPolicy,
+  snapshot: FactSnapshot,
+): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
   const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
   if (missing.length === 0) return { snapshot, unavailable: [] };
   const derived = { ...snapshot.derived };
@@ -24,7 +27,8 @@ export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnaps
   for (const { name, text, expression } of missing) {
     const result = await evaluateJsonata(expression, snapshot);
     derived[name] = 'value' in result ? result.value : null;
-    if ('error' in result && result.exceeded) unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
+    if ('error' in result && result.exceeded)
+      unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
   }
   return { snapshot: { ...snapshot, derived }, unavailable };
 }
@@ -32,7 +36,10 @@ export async function derivedFacts(compiled: CompiledPolicy, snapshot: FactSnaps
 function derivedUnavailable(compiled: CompiledPolicy, name: string, error: string): CompiledReason {
   const action = compiled.spec.onMetricUnavailable;
   return {
-    rule: DERIVED_UNAVAILABLE, level: levelOf('metric-unavailable'), action,
-    message: `derived fact ${name} is unavailable: {error}; onMetricUnavailable: ${action}`, bindings: { error },
+    rule: DERIVED_UNAVAILABLE,
+    level: levelOf('metric-unavailable'),
+    action,
+    message: `derived fact ${name} is unavailable: {error}; onMetricUnavailable: ${action}`,
+    bindings: { error },
   };
 }

@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../compile/compile.js';
 import { withDerived } from './derived.js';
-import { measureChecks, measureContext, type MetricsRuntime, type Measurement } from '../../adapters/providers/index.js';
+import {
+  measureChecks,
+  measureContext,
+  type MetricsRuntime,
+  type Measurement,
+} from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
 import type { FactSnapshot } from './snapshot.js';
@@ -42,10 +47,18 @@ export interface Gathered {
   measurements: Record<string, Measurement>;
 }
 
-/** The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, plus warnings for the audit log. */
+/**
+ * The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, plus warnings for the
+ * audit log.
+ */
 function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
   return {
-    status: m.status, value: m.value, min: m.min, max: m.max, provider: m.provider, query: m.query,
+    status: m.status,
+    value: m.value,
+    min: m.min,
+    max: m.max,
+    provider: m.provider,
+    query: m.query,
     ...(m.observedAt !== undefined ? { observedAt: m.observedAt } : {}),
     ...(m.error !== undefined ? { error: m.error } : {}),
     ...(m.warnings?.length ? { warnings: m.warnings } : {}),
@@ -60,16 +73,29 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
 export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, signal?: AbortSignal): Promise<Gathered> {
   const { policy, position, workload } = input;
   const time = new Date(input.time);
-  const ctx = measureContext(policy, { time, secrets: runtime.secrets, signal, logger: runtime.logger, canaryRevision: input.canaryRevision });
+  const ctx = measureContext(policy, {
+    time,
+    secrets: runtime.secrets,
+    signal,
+    logger: runtime.logger,
+    canaryRevision: input.canaryRevision,
+  });
   const measurements = await measureChecks(policy.spec, ctx, runtime.metrics);
   const plan = stepPlan(policy.spec, position.step);
   const snapshot: FactSnapshot = {
     version: 1,
     time: time.toISOString(),
     rollout: {
-      phase: position.phase, step: position.step, stepCount: policy.spec.steps.length, manualPause: position.manualPause,
-      stepKind: plan.kind, weight: plan.weight, stepElapsedSeconds: position.stepElapsedSeconds, soakSeconds: plan.soakSeconds,
-      canary: workload.canary, stable: workload.stable,
+      phase: position.phase,
+      step: position.step,
+      stepCount: policy.spec.steps.length,
+      manualPause: position.manualPause,
+      stepKind: plan.kind,
+      weight: plan.weight,
+      stepElapsedSeconds: position.stepElapsedSeconds,
+      soakSeconds: plan.soakSeconds,
+      canary: workload.canary,
+      stable: workload.stable,
     },
     checks: Object.fromEntries(Object.entries(measurements).map(([name, m]) => [name, checkFacts(m)])),
     derived: {},

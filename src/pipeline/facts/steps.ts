@@ -15,7 +15,12 @@ export interface StepPlan {
 
 export function stepPlan(spec: PolicySpec, index: number): StepPlan {
   const step = spec.steps[index];
-  if (step?.pause) return { kind: 'pause', weight: heldWeight(spec, index), soakSeconds: step.pause.duration ? parseDuration(step.pause.duration) : null };
+  if (step?.pause)
+    return {
+      kind: 'pause',
+      weight: heldWeight(spec, index),
+      soakSeconds: step.pause.duration ? parseDuration(step.pause.duration) : null,
+    };
   return { kind: 'weight', weight: step?.weight ?? 0, soakSeconds: parseDuration(step?.soak ?? DEFAULT_SOAK) };
 }
 

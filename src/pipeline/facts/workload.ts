@@ -17,11 +17,14 @@ const revisionOf = (rs: V1ReplicaSet): number => Number(rs.metadata?.annotations
 export function currentReplicaSet(cache: ClusterCache, deployment: V1Deployment): V1ReplicaSet | undefined {
   const namespace = deployment.metadata?.namespace ?? '';
   const uid = deployment.metadata?.uid;
-  const owned = cache.replicaSets(namespace, deployment.spec?.selector?.matchLabels ?? {})
+  const owned = cache
+    .replicaSets(namespace, deployment.spec?.selector?.matchLabels ?? {})
     .filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.controller === true && ref.uid === uid));
   const wanted = deployment.metadata?.annotations?.[REVISION];
-  return owned.find((rs) => wanted !== undefined && rs.metadata?.annotations?.[REVISION] === wanted)
-    ?? owned.sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+  return (
+    owned.find((rs) => wanted !== undefined && rs.metadata?.annotations?.[REVISION] === wanted) ??
+    owned.sort((a, b) => revisionOf(b) - revisionOf(a))[0]
+  );
 }
 
 /**
@@ -32,13 +35,22 @@ export function currentPods(cache: ClusterCache, deployment: V1Deployment): V1Po
   const rs = currentReplicaSet(cache, deployment);
   if (!rs) return [];
   const hash = rs.metadata?.labels?.['pod-template-hash'];
-  const selector = { ...(deployment.spec?.selector?.matchLabels ?? {}), ...(hash ? { 'pod-template-hash': hash } : {}) };
-  return cache.pods(deployment.metadata?.namespace ?? '', selector)
-    .filter((pod) => !pod.metadata?.deletionTimestamp && pod.metadata?.ownerReferences?.some((ref) => ref.uid === rs.metadata?.uid));
+  const selector = {
+    ...(deployment.spec?.selector?.matchLabels ?? {}),
+    ...(hash ? { 'pod-template-hash': hash } : {}),
+  };
+  return cache
+    .pods(deployment.metadata?.namespace ?? '', selector)
+    .filter(
+      (pod) =>
+        !pod.metadata?.deletionTimestamp && pod.metadata?.ownerReferences?.some((ref) => ref.uid === rs.metadata?.uid),
+    );
 }
 
-const isReady = (pod: V1Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const restartsOf = (pod: V1Pod): number => (pod.status?.containerStatuses ?? []).reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
+const isReady = (pod: V1Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const restartsOf = (pod: V1Pod): number =>
+  (pod.status?.containerStatuses ?? []).reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
 
 function warningsOf(cache: ClusterCache, pods: V1Pod[]): Pick<WorkloadState, 'warningEvents' | 'reasons'> {
   const reasons: Record<string, number> = {};
@@ -56,10 +68,18 @@ function warningsOf(cache: ClusterCache, pods: V1Pod[]): Pick<WorkloadState, 'wa
 }
 
 /** The canary (the target's current pods) and the stable side (primary, or nothing yet). */
-export function workloadState(cache: ClusterCache, target: V1Deployment, primary: V1Deployment | undefined): WorkloadState {
+export function workloadState(
+  cache: ClusterCache,
+  target: V1Deployment,
+  primary: V1Deployment | undefined,
+): WorkloadState {
   const pods = currentPods(cache, target);
   return {
-    canary: { desiredReplicas: target.spec?.replicas ?? 1, readyReplicas: pods.filter(isReady).length, restarts: pods.reduce((n, p) => n + restartsOf(p), 0) },
+    canary: {
+      desiredReplicas: target.spec?.replicas ?? 1,
+      readyReplicas: pods.filter(isReady).length,
+      restarts: pods.reduce((n, p) => n + restartsOf(p), 0),
+    },
     stable: { desiredReplicas: primary?.spec?.replicas ?? 0, readyReplicas: primary?.status?.readyReplicas ?? 0 },
     ...warningsOf(cache, pods),
   };

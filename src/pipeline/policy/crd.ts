@@ -32,9 +32,12 @@ function structuralEntry(key: string, value: unknown): JsonSchema {
 }
 
 function unionToStructural(union: JsonSchema[], schema: JsonSchema): unknown {
-  const nonNull = union.filter((branch) => branch.type !== 'null' && !(branch.nullable === true && Object.keys(branch).length === 1));
+  const nonNull = union.filter(
+    (branch) => branch.type !== 'null' && !(branch.nullable === true && Object.keys(branch).length === 1),
+  );
   const nullable = nonNull.length < union.length || schema.nullable === true;
-  if (nonNull.length === 1) return { ...(toStructural(nonNull[0]) as JsonSchema), ...(nullable ? { nullable: true } : {}) };
+  if (nonNull.length === 1)
+    return { ...(toStructural(nonNull[0]) as JsonSchema), ...(nullable ? { nullable: true } : {}) };
   return { ...PRESERVE, ...(nullable ? { nullable: true } : {}) };
 }
 
@@ -42,13 +45,16 @@ function mapValues(object: JsonSchema, fn: (value: unknown) => unknown): JsonSch
   return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, fn(v)]));
 }
 
-const jsonSchema = (schema: z.ZodType) => toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
+const jsonSchema = (schema: z.ZodType) =>
+  toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
 
 /** CEL rules the API server checks before the controller sees the object. */
 function withValidations(spec: JsonSchema): JsonSchema {
   const props = spec.properties as Record<string, JsonSchema>;
   const step = (props.steps as { items: JsonSchema }).items;
-  step['x-kubernetes-validations'] = [{ rule: 'has(self.weight) != has(self.pause)', message: 'a step has exactly one of weight or pause' }];
+  step['x-kubernetes-validations'] = [
+    { rule: 'has(self.weight) != has(self.pause)', message: 'a step has exactly one of weight or pause' },
+  ];
   const check = (props.checks as { items: JsonSchema }).items;
   check['x-kubernetes-validations'] = [
     { rule: 'has(self.min) || has(self.max)', message: 'a check needs at least one bound: min or max' },
@@ -67,33 +73,42 @@ export function rolloutPolicyCrd(): JsonSchema {
     spec: {
       group,
       scope: 'Namespaced',
-      names: { kind: KIND, listKind: `${KIND}List`, plural: 'rolloutpolicies', singular: 'rolloutpolicy', shortNames: ['rp', 'rollpol'], categories: ['kubestead'] },
-      versions: [{
-        name: version,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: [
-          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-          { name: 'Step', type: 'string', jsonPath: '.status.step' },
-          { name: 'Weight', type: 'number', jsonPath: '.status.effectiveWeight' },
-          { name: 'Last decision', type: 'string', jsonPath: '.status.lastDecision.action' },
-          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-        ],
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            required: ['spec'],
-            properties: {
-              apiVersion: { type: 'string' },
-              kind: { type: 'string' },
-              metadata: { type: 'object' },
-              spec: withValidations(jsonSchema(specSchema) as JsonSchema),
-              status: jsonSchema(policyStatusSchema),
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: 'rolloutpolicies',
+        singular: 'rolloutpolicy',
+        shortNames: ['rp', 'rollpol'],
+        categories: ['kubestead'],
+      },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+            { name: 'Step', type: 'string', jsonPath: '.status.step' },
+            { name: 'Weight', type: 'number', jsonPath: '.status.effectiveWeight' },
+            { name: 'Last decision', type: 'string', jsonPath: '.status.lastDecision.action' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: withValidations(jsonSchema(specSchema) as JsonSchema),
+                status: jsonSchema(policyStatusSchema),
+              },
             },
           },
         },
-      }],
+      ],
     },
   };
 }

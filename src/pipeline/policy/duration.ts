@@ -42,8 +42,15 @@ export function boundedDuration(bounds: { min: number; max: number }) {
     const seconds = parseDuration(text);
     if (seconds === null) return;
     if (bounds.min > 0 && seconds === 0) ctx.addIssue({ code: 'custom', message: 'a duration must be longer than 0s' });
-    else if (seconds < bounds.min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(bounds.min)}, got ${JSON.stringify(text)}` });
-    else if (seconds > bounds.max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(bounds.max)}, got ${JSON.stringify(text)}` });
+    else if (seconds < bounds.min)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at least ${formatDuration(bounds.min)}, got ${JSON.stringify(text)}`,
+      });
+    else if (seconds > bounds.max)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${formatDuration(bounds.max)}, got ${JSON.stringify(text)}`,
+      });
   });
 }
-

@@ -1,18 +1,21 @@
 import { closest } from './strict.js';
 
 /**
- * The shape of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") as far as a path into it can be checked: a leaf, a map
+ * The shape of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") as far as a path into it can be checked: a
+ * leaf, a map
  * of known fields, the policy's checks or derived names, or anything (a map of any keys). A test
  * keeps it equal to the zod schema of src/pipeline/facts/snapshot.ts.
  */
 export type FactShape = 'leaf' | 'any' | 'checks' | 'derived' | { readonly [field: string]: FactShape };
 
-const leaves = (...names: string[]): Record<string, FactShape> => Object.fromEntries(names.map((n) => [n, 'leaf' as const]));
+const leaves = (...names: string[]): Record<string, FactShape> =>
+  Object.fromEntries(names.map((n) => [n, 'leaf' as const]));
 
 /** A measurement's fields (the snapshot's and the audit fields a gatherer may add). */
 export const MEASUREMENT_SHAPE: Record<string, FactShape> = {
   ...leaves('status', 'value', 'min', 'max', 'provider', 'query', 'observedAt', 'error', 'latencyMs', 'shape'),
-  warnings: 'any', raw: 'any',
+  warnings: 'any',
+  raw: 'any',
 };
 
 export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
@@ -46,12 +49,18 @@ export function factPathProblem(segments: readonly string[], names: PolicyNames)
 }
 
 /** One step down a shape: the child's shape, null when anything may follow, or why there is nothing. */
-function stepInto(shape: FactShape, segment: string, at: string, names: PolicyNames): { shape: FactShape } | string | null {
+function stepInto(
+  shape: FactShape,
+  segment: string,
+  at: string,
+  names: PolicyNames,
+): { shape: FactShape } | string | null {
   if (shape === 'any') return null;
   if (shape === 'leaf') return `${at} has no field "${segment}"`;
   if (shape === 'checks' || shape === 'derived') {
     const known = names[shape];
-    if (segment !== '*' && !known.includes(segment)) return unknownName(shape === 'checks' ? 'check' : 'derived fact', segment, known);
+    if (segment !== '*' && !known.includes(segment))
+      return unknownName(shape === 'checks' ? 'check' : 'derived fact', segment, known);
     return { shape: shape === 'checks' ? MEASUREMENT_SHAPE : 'any' };
   }
   if (segment === '*') return null;

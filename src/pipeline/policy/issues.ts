@@ -17,8 +17,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 const EXPECTED: Record<string, string> = {
-  number: 'a number', string: 'a string', object: 'a map', array: 'a list', boolean: 'true or false',
-  int: 'an integer', nan: 'NaN', null: 'null',
+  number: 'a number',
+  string: 'a string',
+  object: 'a map',
+  array: 'a list',
+  boolean: 'true or false',
+  int: 'an integer',
+  nan: 'NaN',
+  null: 'null',
 };
 
 /** A value as an error shows it: strings quoted and cut at 60 characters. */
@@ -54,7 +60,8 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): PolicyIssue[
 
 function invalidTypeMessage(expected: string, input: unknown): string {
   if (input === undefined) return 'required field is missing';
-  const what = typeof input === 'number' && expected === 'number' ? 'a finite number' : (EXPECTED[expected] ?? expected);
+  const what =
+    typeof input === 'number' && expected === 'number' ? 'a finite number' : (EXPECTED[expected] ?? expected);
   return `expected ${what}, got ${describeValue(input)}`;
 }
 

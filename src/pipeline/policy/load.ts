@@ -17,7 +17,9 @@ export interface LoadResult {
 }
 
 /** Parses a policy object (from a file or the API) into a RolloutPolicy, or every issue it has. */
-export function parsePolicy(raw: unknown): { policy: RolloutPolicy; issues: [] } | { policy: null; issues: PolicyIssue[] } {
+export function parsePolicy(
+  raw: unknown,
+): { policy: RolloutPolicy; issues: [] } | { policy: null; issues: PolicyIssue[] } {
   const parsed = rolloutPolicySchema.safeParse(raw, { reportInput: true });
   const spec = isObj(raw) ? raw.spec : undefined;
   const issues = [...(parsed.success ? [] : fromZodIssues(parsed.error.issues)), ...semanticIssues(spec)];

@@ -40,7 +40,11 @@ export function readErrorInWords(error: unknown): string {
 const human = (bytes: number): string => `${Math.round((bytes / 1024 / 1024) * 100) / 100} MiB`;
 
 /** The text of a file (or stdin for `-`), read no further than the cap; or one line saying why not. */
-export async function readCapped(file: string, kind: InputKind, stdin: Readable = process.stdin): Promise<{ text: string } | { error: string }> {
+export async function readCapped(
+  file: string,
+  kind: InputKind,
+  stdin: Readable = process.stdin,
+): Promise<{ text: string } | { error: string }> {
   const maxBytes = MAX_BYTES[kind];
   const tooLarge = `${displayNameOf(file)}: too large: over the ${human(maxBytes)} limit for a ${kind} file`;
   try {

@@ -19,7 +19,13 @@ export function referenceIssues(spec: Obj): PolicyIssue[] {
     derived: isObj(spec.derived) ? Object.keys(spec.derived) : [],
   };
   const rules = list(spec.rules).flatMap((rule, index) =>
-    isObj(rule) ? [...conditionIssues(rule.when, ['spec', 'rules', index, 'when'], names), ...messageIssues(rule.message, ['spec', 'rules', index, 'message'], names)] : []);
+    isObj(rule)
+      ? [
+          ...conditionIssues(rule.when, ['spec', 'rules', index, 'when'], names),
+          ...messageIssues(rule.message, ['spec', 'rules', index, 'message'], names),
+        ]
+      : [],
+  );
   return [...derivedIssues(spec, names), ...rules];
 }
 
@@ -34,7 +40,9 @@ export function parseJsonata(text: string, path: Path): { expression: jsonata.Ex
   }
 }
 
-/** A check's `value` expression: valid, and not knowably unbounded (it reads the provider's answer, so no path checks). */
+/**
+ * A check's `value` expression: valid, and not knowably unbounded (it reads the provider's answer, so no path checks).
+ */
 export function valueExpressionIssues(text: string, path: Path): PolicyIssue[] {
   const parsed = parseJsonata(text, path);
   if ('issue' in parsed) return [parsed.issue];
@@ -58,7 +66,10 @@ function derivedPathProblems(root: RootPath, names: PolicyNames): string[] {
   const text = root.segments.join('.');
   if (root.hyphenated && factPathProblem(root.hyphenated, names) === null) {
     const quoted = root.hyphenated.map((s) => (/^[A-Za-z_$][\w$]*$/.test(s) || s === '*' ? s : `\`${s}\``)).join('.');
-    return [`${root.hyphenated.join('.')} reads as a subtraction (${text} minus …); a name with "-" needs backquotes: ${quoted}`];
+    return [
+      `${root.hyphenated.join('.')} reads as a subtraction (${text} minus …); a name with "-" needs backquotes: ` +
+        `${quoted}`,
+    ];
   }
   if (root.segments[0] === 'derived') {
     return [`${text}: a derived fact cannot read another (they are all computed from the same snapshot)`];
@@ -84,7 +95,10 @@ function conditionIssues(condition: unknown, path: Path, names: PolicyNames): Po
 /** `$.a.b[0]` → a, b, 0. */
 function pathSegments(path: unknown): string[] {
   if (typeof path !== 'string') return [];
-  return path.replace(/^\$\.?/, '').split(/\.|\[(\d+)\]/).filter((p): p is string => p !== undefined && p !== '');
+  return path
+    .replace(/^\$\.?/, '')
+    .split(/\.|\[(\d+)\]/)
+    .filter((p): p is string => p !== undefined && p !== '');
 }
 
 /** `{checks.error-rate.value}` in a custom rule's message: each placeholder must name something of the snapshot. */

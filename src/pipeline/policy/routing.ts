@@ -21,14 +21,20 @@ const OBJECT_NAME_MAX = 253;
 function limitOf(kind: RouterKind): DecimalLimit | null {
   switch (kind) {
     case 'replicas':
-      // The replica split gives the pod count nearest the share; status shows what it gives (docs/architecture.md, "Traffic and lifecycle").
+      // The replica split gives the pod count nearest the share; status shows what it gives (docs/architecture.md,
+      // "Traffic and lifecycle").
       return null;
     case 'istio':
       return { maxDecimals: 7, because: 'VirtualService weights are 32-bit integers' };
     case 'gatewayAPI':
       return { maxDecimals: 4, because: 'an HTTPRoute backend weight is at most 1000000' };
     case 'smi':
-      return { maxDecimals: 3, because: "Linkerd's SMI extension hands each backend weight to its proxies as a 32-bit count of 1/10000 units, at most 429496" };
+      return {
+        maxDecimals: 3,
+        because:
+          "Linkerd's SMI extension hands each backend weight to its proxies as a 32-bit count of 1/10000 units, at " +
+          'most 429496',
+      };
     case 'nginx':
       return { maxDecimals: 7, because: 'ingress-nginx reads canary-weight-total as a 32-bit integer' };
     default: {
@@ -40,15 +46,18 @@ function limitOf(kind: RouterKind): DecimalLimit | null {
 
 /** Why `kind` cannot route `weight` percent exactly, or null when it can. */
 export function inexpressibleWeight(kind: RouterKind, weight: number): string | null {
-  if (!Number.isFinite(weight) || weight < 0 || weight > 100) return `weight ${weight} is not a percent between 0 and 100`;
+  if (!Number.isFinite(weight) || weight < 0 || weight > 100)
+    return `weight ${weight} is not a percent between 0 and 100`;
   const decimals = decimalsOf(weight);
   if (decimals === null) return `weight ${percentText(weight)} has more than ${MAX_DECIMALS} decimal places`;
   const limit = limitOf(kind);
   if (limit === null || decimals <= limit.maxDecimals) return null;
   const total = integerSplit(weight)?.total ?? 0;
   const finest = 10 ** -limit.maxDecimals;
-  return `${kind} cannot route ${percentText(weight)}% exactly: it needs weights out of ${total}, but ${limit.because} `
-    + `(at most ${limit.maxDecimals} decimal places, ${finest.toFixed(limit.maxDecimals)}%)`;
+  return (
+    `${kind} cannot route ${percentText(weight)}% exactly: it needs weights out of ${total}, but ${limit.because} ` +
+    `(at most ${limit.maxDecimals} decimal places, ${finest.toFixed(limit.maxDecimals)}%)`
+  );
 }
 
 type Obj = Record<string, unknown>;
@@ -93,24 +102,42 @@ function nameOf(value: unknown): string | undefined {
 function serviceNameIssues(settings: Obj, at: At): PolicyIssue[] {
   const service = nameOf(settings.service);
   if (service === undefined || `${service}-primary`.length <= SERVICE_NAME_MAX) return [];
-  return [{ path: at('service', 'name'), message: `Service name is too long: Kubestead creates "<name>-primary", and a Service name has at most ${SERVICE_NAME_MAX} characters` }];
+  return [
+    {
+      path: at('service', 'name'),
+      message:
+        `Service name is too long: Kubestead creates "<name>-primary", and a Service name has at most ` +
+        `${SERVICE_NAME_MAX} characters`,
+    },
+  ];
 }
 
 function istioIssues(settings: Obj, at: At): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const routes = isObj(settings.virtualService) ? settings.virtualService.routes : undefined;
   if (Array.isArray(routes)) {
-    if (routes.length === 0) issues.push({ path: at('virtualService', 'routes'), message: 'an empty routes list would edit no route; omit it to edit every HTTP route' });
+    if (routes.length === 0)
+      issues.push({
+        path: at('virtualService', 'routes'),
+        message: 'an empty routes list would edit no route; omit it to edit every HTTP route',
+      });
     const seen = new Map<unknown, number>();
     routes.forEach((route, index) => {
       const first = seen.get(route);
-      if (first !== undefined) issues.push({ path: at('virtualService', 'routes', index), message: `duplicate route "${String(route)}" (first at routes[${first}])` });
+      if (first !== undefined)
+        issues.push({
+          path: at('virtualService', 'routes', index),
+          message: `duplicate route "${String(route)}" (first at routes[${first}])`,
+        });
       else seen.set(route, index);
     });
   }
   const rule = settings.destinationRule;
   if (isObj(rule) && typeof rule.canarySubsetName === 'string' && rule.canarySubsetName === rule.stableSubsetName) {
-    issues.push({ path: at('destinationRule', 'canarySubsetName'), message: `the canary and stable subsets must differ; both are "${rule.canarySubsetName}"` });
+    issues.push({
+      path: at('destinationRule', 'canarySubsetName'),
+      message: `the canary and stable subsets must differ; both are "${rule.canarySubsetName}"`,
+    });
   }
   return issues;
 }
@@ -118,5 +145,12 @@ function istioIssues(settings: Obj, at: At): PolicyIssue[] {
 function nginxIssues(settings: Obj, at: At): PolicyIssue[] {
   const ingress = nameOf(settings.ingress);
   if (ingress === undefined || canaryName(ingress).length <= OBJECT_NAME_MAX) return [];
-  return [{ path: at('ingress', 'name'), message: `Ingress name is too long: Kubestead creates "<name>-canary", and an Ingress name has at most ${OBJECT_NAME_MAX} characters` }];
+  return [
+    {
+      path: at('ingress', 'name'),
+      message:
+        `Ingress name is too long: Kubestead creates "<name>-canary", and an Ingress name has at most ` +
+        `${OBJECT_NAME_MAX} characters`,
+    },
+  ];
 }

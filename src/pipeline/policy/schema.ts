@@ -9,12 +9,18 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const name = (what: string) =>
-  z.string().max(253).regex(DNS_SUBDOMAIN, {
-    error: (iss) => `expected a ${what} (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(iss.input)}`,
+  z
+    .string()
+    .max(253)
+    .regex(DNS_SUBDOMAIN, {
+      error: (iss) => `expected a ${what} (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(iss.input)}`,
+    });
+export const dnsLabel = z
+  .string()
+  .max(63)
+  .regex(DNS_LABEL, {
+    error: (iss) => `expected a DNS label (lower-case letters, digits and '-'), got ${JSON.stringify(iss.input)}`,
   });
-export const dnsLabel = z.string().max(63).regex(DNS_LABEL, {
-  error: (iss) => `expected a DNS label (lower-case letters, digits and '-'), got ${JSON.stringify(iss.input)}`,
-});
 
 export const secretRefSchema = strict({ name: name('Secret name'), key: z.string().min(1) });
 
@@ -29,7 +35,14 @@ const prometheusSchema = strict({
   caSecretRef: secretRefSchema.optional(),
 });
 
-export const DATADOG_SITES = ['datadoghq.com', 'datadoghq.eu', 'us3.datadoghq.com', 'us5.datadoghq.com', 'ap1.datadoghq.com', 'ddog-gov.com'] as const;
+export const DATADOG_SITES = [
+  'datadoghq.com',
+  'datadoghq.eu',
+  'us3.datadoghq.com',
+  'us5.datadoghq.com',
+  'ap1.datadoghq.com',
+  'ddog-gov.com',
+] as const;
 
 const datadogSchema = strict({
   site: z.enum(DATADOG_SITES).default('datadoghq.com'),
@@ -79,7 +92,8 @@ const trafficRoutingSchema = strict({
 }).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({
-  weight: z.number()
+  weight: z
+    .number()
     .gt(0, { error: (iss) => `a weight must be above 0, got ${String(iss.input)}` })
     .lte(100, { error: (iss) => `a weight must be at most 100, got ${String(iss.input)}` })
     .optional(),
@@ -107,7 +121,10 @@ const ruleSchema = strict({
   name: dnsLabel,
   when: conditionSchema,
   then: z.enum(RULE_ACTIONS),
-  /** The reason's message; `{rollout.step}`, `{checks.error-rate.value}`, `{derived.burn}` are filled with the snapshot's values. */
+  /**
+   * The reason's message; `{rollout.step}`, `{checks.error-rate.value}`, `{derived.burn}` are filled with the
+   * snapshot's values.
+   */
   message: z.string().min(1).max(500).optional(),
 });
 
@@ -124,7 +141,11 @@ const webhookSchema = strict({
   tokenSecretRef: secretRefSchema.optional(),
 }).superRefine((webhook, ctx) => {
   if (webhook.format === 'splunk' && !webhook.tokenSecretRef) {
-    ctx.addIssue({ code: 'custom', path: ['tokenSecretRef'], message: 'format splunk needs tokenSecretRef: the Secret holding the HEC token' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokenSecretRef'],
+      message: 'format splunk needs tokenSecretRef: the Secret holding the HEC token',
+    });
   }
 });
 
@@ -133,13 +154,22 @@ const auditSchema = strict({
 });
 
 export const specSchema = strict({
-  targetRef: strict({ kind: z.literal('Deployment'), name: name('Deployment name'), apiVersion: z.literal('apps/v1').optional() }),
+  targetRef: strict({
+    kind: z.literal('Deployment'),
+    name: name('Deployment name'),
+    apiVersion: z.literal('apps/v1').optional(),
+  }),
   interval: boundedDuration(DURATION_BOUNDS.interval).default('30s'),
   steps: z.array(stepSchema).min(1, { error: 'at least one step is needed' }),
   trafficRouting: trafficRoutingSchema.default({ replicas: {} }),
   providers: z.record(dnsLabel, providerSchema).default({}),
   checks: z.array(checkSchema).default([]),
-  derived: z.record(z.string().regex(IDENTIFIER, { error: 'a derived fact name is an identifier (letters, digits, _)' }), z.string().min(1)).default({}),
+  derived: z
+    .record(
+      z.string().regex(IDENTIFIER, { error: 'a derived fact name is an identifier (letters, digits, _)' }),
+      z.string().min(1),
+    )
+    .default({}),
   rules: z.array(ruleSchema).default([]),
   onMetricUnavailable: z.enum(['rollback', 'pause']).default('rollback'),
   mode: z.enum(['active', 'shadow']).default('active'),

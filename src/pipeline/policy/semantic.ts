@@ -17,7 +17,12 @@ export const TEMPLATE = /\{\{\s*([^}]*?)\s*\}\}/g;
 export function semanticIssues(spec: unknown): PolicyIssue[] {
   if (!isObj(spec)) return [];
   return [
-    ...stepIssues(spec), ...checkIssues(spec), ...referenceIssues(spec), ...ruleIssues(spec), ...credentialIssues(spec), ...timeoutIssues(spec),
+    ...stepIssues(spec),
+    ...checkIssues(spec),
+    ...referenceIssues(spec),
+    ...ruleIssues(spec),
+    ...credentialIssues(spec),
+    ...timeoutIssues(spec),
     ...routingIssues(spec),
   ];
 }
@@ -47,7 +52,8 @@ function checkIssues(spec: Obj): PolicyIssue[] {
     const issues: PolicyIssue[] = [];
     if (typeof check.name === 'string') {
       const first = seen.get(check.name);
-      if (first !== undefined) issues.push({ path: at('name'), message: `duplicate check name "${check.name}" (first at checks[${first}])` });
+      if (first !== undefined)
+        issues.push({ path: at('name'), message: `duplicate check name "${check.name}" (first at checks[${first}])` });
       else seen.set(check.name, index);
     }
     if (typeof check.provider === 'string' && !providers.includes(check.provider)) {
@@ -90,7 +96,8 @@ function ruleIssues(spec: Obj): PolicyIssue[] {
       return [{ path, message: `"${rule.name}" is the name of a built-in rule; choose another` }];
     }
     const first = seen.get(rule.name);
-    if (first !== undefined) return [{ path, message: `duplicate rule name "${rule.name}" (first at rules[${first}])` }];
+    if (first !== undefined)
+      return [{ path, message: `duplicate rule name "${rule.name}" (first at rules[${first}])` }];
     seen.set(rule.name, index);
     return [];
   });
@@ -100,9 +107,18 @@ function ruleIssues(spec: Obj): PolicyIssue[] {
 function timeoutIssues(spec: Obj): PolicyIssue[] {
   const interval = parseDuration(typeof spec.interval === 'string' ? spec.interval : '30s');
   if (interval === null || !isObj(spec.providers)) return [];
-  return Object.entries(spec.providers).flatMap(([name, provider]) => Object.entries(isObj(provider) ? provider : {}).flatMap(([kind, settings]) => {
-    const timeout = isObj(settings) && typeof settings.timeout === 'string' ? parseDuration(settings.timeout) : null;
-    if (timeout === null || timeout <= interval || timeout > DURATION_BOUNDS.timeout.max) return [];
-    return [{ path: ['spec', 'providers', name, kind, 'timeout'], message: `${formatDuration(timeout)} is above spec.interval ${formatDuration(interval)}: a query must end before the next tick` }];
-  }));
+  return Object.entries(spec.providers).flatMap(([name, provider]) =>
+    Object.entries(isObj(provider) ? provider : {}).flatMap(([kind, settings]) => {
+      const timeout = isObj(settings) && typeof settings.timeout === 'string' ? parseDuration(settings.timeout) : null;
+      if (timeout === null || timeout <= interval || timeout > DURATION_BOUNDS.timeout.max) return [];
+      return [
+        {
+          path: ['spec', 'providers', name, kind, 'timeout'],
+          message:
+            `${formatDuration(timeout)} is above spec.interval ${formatDuration(interval)}: a query must end ` +
+            `before the next tick`,
+        },
+      ];
+    }),
+  );
 }

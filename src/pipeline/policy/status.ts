@@ -23,25 +23,32 @@ export const policyStatusSchema = z.object({
   stepStartedAt: z.string().optional(),
   stableRevision: z.string().optional(),
   canaryRevision: z.string().optional(),
-  lastDecision: z.object({
-    action: z.enum(ACTIONS),
-    reasons: z.array(z.object({ rule: z.string(), check: z.string().optional(), message: z.string() })),
-    time: z.string(),
-  }).optional(),
+  lastDecision: z
+    .object({
+      action: z.enum(ACTIONS),
+      reasons: z.array(z.object({ rule: z.string(), check: z.string().optional(), message: z.string() })),
+      time: z.string(),
+    })
+    .optional(),
   audit: z.object({ head: z.string().optional(), seq: z.number().int().optional() }).optional(),
   /**
    * Extension: each check's reading, as of the last tick (what `kubestead status` shows). The checks
    * are measured every interval, but status is written only when something shown changes: so the
    * time kept is when the reading last changed (`unchangedSince`), not when it was last taken.
    */
-  checks: z.record(z.string(), z.object({
-    status: z.enum(['ok', 'unavailable']),
-    value: z.number().nullable(),
-    min: z.number().nullable(),
-    max: z.number().nullable(),
-    unchangedSince: z.string().optional(),
-    error: z.string().optional(),
-  })).optional(),
+  checks: z
+    .record(
+      z.string(),
+      z.object({
+        status: z.enum(['ok', 'unavailable']),
+        value: z.number().nullable(),
+        min: z.number().nullable(),
+        max: z.number().nullable(),
+        unchangedSince: z.string().optional(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */
   report: z.string().optional(),
   /** Extension: true from an accepted `pause` override until `resume` or `promote`. */

@@ -18,7 +18,9 @@ export function hasUserinfo(url: string): boolean {
   }
 }
 
-const REFUSED = 'a URL may not carry credentials (user:password@): they would reach logs, snapshots and the audit log; use a Secret ref';
+const REFUSED =
+  'a URL may not carry credentials (user:password@): they would reach logs, snapshots and the audit log; use a ' +
+  'Secret ref';
 
 /** Provider addresses and the audit webhook URL with credentials in them are refused. */
 export function credentialIssues(spec: Obj): PolicyIssue[] {
@@ -30,5 +32,7 @@ export function credentialIssues(spec: Obj): PolicyIssue[] {
   }
   const webhook = isObj(spec.audit) && isObj(spec.audit.webhook) ? spec.audit.webhook : {};
   urls.push({ path: ['spec', 'audit', 'webhook', 'url'], url: webhook.url });
-  return urls.filter(({ url }) => typeof url === 'string' && hasUserinfo(url)).map(({ path }) => ({ path, message: REFUSED }));
+  return urls
+    .filter(({ url }) => typeof url === 'string' && hasUserinfo(url))
+    .map(({ path }) => ({ path, message: REFUSED }));
 }

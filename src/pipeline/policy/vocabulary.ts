@@ -18,8 +18,18 @@ export type RuleAction = (typeof RULE_ACTIONS)[number];
  * rules/, that its templates give exactly these.
  */
 export const BUILTIN_RULES = [
-  'override-abort', 'check-breach', 'pod-health', 'metric-unavailable', 'manual-pause', 'pause-step', 'override-promote', 'soak',
-  'canary-not-ready', 'advance', 'derived-unavailable', 'no-decision',
+  'override-abort',
+  'check-breach',
+  'pod-health',
+  'metric-unavailable',
+  'manual-pause',
+  'pause-step',
+  'override-promote',
+  'soak',
+  'canary-not-ready',
+  'advance',
+  'derived-unavailable',
+  'no-decision',
 ] as const;
 
 /** docs/architecture.md, "The policy": RolloutPolicy status.phase. */
@@ -57,4 +67,5 @@ export const primaryName = (target: string): string => `${target}${PRIMARY_SUFFI
 /** `<svc>-canary`: the Service of the canary's pods a weighted router sends to. */
 export const canaryName = (service: string): string => `${service}${CANARY_SUFFIX}`;
 /** The target a `<target>-primary` name belongs to, or undefined for another name. */
-export const targetOfPrimary = (name: string): string | undefined => (name.endsWith(PRIMARY_SUFFIX) ? name.slice(0, -PRIMARY_SUFFIX.length) : undefined);
+export const targetOfPrimary = (name: string): string | undefined =>
+  name.endsWith(PRIMARY_SUFFIX) ? name.slice(0, -PRIMARY_SUFFIX.length) : undefined;

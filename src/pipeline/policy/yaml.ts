@@ -1,4 +1,14 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { displayNameOf, readCapped, type InputKind } from './read.js';
 import { formatPath, type PolicyIssue } from './issues.js';
 
@@ -25,23 +35,40 @@ export function parseSource(text: string, file: string): SourceFile {
   const lineCounter = new LineCounter();
   const lineOfOffset = (offset: number) => lineCounter.linePos(offset).line;
   const result: SourceFile = { file, documents: [], errors: [] };
-  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true }) as Document[]) {
-    const duplicates = duplicateKeys(doc.contents).map(({ key, offset, first }) =>
-      `${file}:${lineOfOffset(offset)}: (yaml): duplicate key ${JSON.stringify(key)} (first at line ${lineOfOffset(first)})`);
+  for (const doc of parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+    merge: true,
+  }) as Document[]) {
+    const duplicates = duplicateKeys(doc.contents).map(
+      ({ key, offset, first }) =>
+        `${file}:${lineOfOffset(offset)}: (yaml): duplicate key ${JSON.stringify(key)} (first at line ` +
+        `${lineOfOffset(first)})`,
+    );
     if (doc.errors.length > 0 || duplicates.length > 0) {
-      for (const error of doc.errors) result.errors.push(`${file}:${lineOfOffset(error.pos[0])}: (yaml): ${error.message.split('\n')[0]}`);
+      for (const error of doc.errors)
+        result.errors.push(`${file}:${lineOfOffset(error.pos[0])}: (yaml): ${error.message.split('\n')[0]}`);
       result.errors.push(...duplicates);
       continue;
     }
     const raw: unknown = doc.toJS({ maxAliasCount: 100 });
     if (raw === null || raw === undefined) continue;
     const index = new KeyIndex();
-    result.documents.push({ raw, line: lineOfOffset(doc.contents?.range?.[0] ?? 0), lineOf: (path) => lineOfOffset(offsetOf(doc, path, index)) });
+    result.documents.push({
+      raw,
+      line: lineOfOffset(doc.contents?.range?.[0] ?? 0),
+      lineOf: (path) => lineOfOffset(offsetOf(doc, path, index)),
+    });
   }
   return result;
 }
 
-interface DuplicateKey { key: string; offset: number; first: number }
+interface DuplicateKey {
+  key: string;
+  offset: number;
+  first: number;
+}
 
 /** Every key that repeats in its map, at any depth: one Set per map, so linear in the document's size. */
 function duplicateKeys(root: unknown): DuplicateKey[] {
@@ -66,14 +93,23 @@ function duplicateKeys(root: unknown): DuplicateKey[] {
 }
 
 /** Reads a file (or stdin for `-`) within its kind's size cap and parses it. */
-export async function readSource(file: string, displayName = displayNameOf(file), kind: InputKind = 'policy'): Promise<SourceFile> {
+export async function readSource(
+  file: string,
+  displayName = displayNameOf(file),
+  kind: InputKind = 'policy',
+): Promise<SourceFile> {
   const read = await readCapped(file, kind);
-  if ('error' in read) return { file: displayName, documents: [], errors: [read.error.replace(displayNameOf(file), displayName)] };
+  if ('error' in read)
+    return { file: displayName, documents: [], errors: [read.error.replace(displayNameOf(file), displayName)] };
   return parseSource(read.text, displayName);
 }
 
 /** The one document of a file (a snapshot, a test file), or the error lines that say why not. */
-export async function readOneDocument(file: string, what: string, kind: InputKind = what === 'test' ? 'test' : 'snapshot'): Promise<{ doc: SourceDocument } | { errors: string[] }> {
+export async function readOneDocument(
+  file: string,
+  what: string,
+  kind: InputKind = what === 'test' ? 'test' : 'snapshot',
+): Promise<{ doc: SourceDocument } | { errors: string[] }> {
   const source = await readSource(file, displayNameOf(file), kind);
   if (source.errors.length > 0) return { errors: source.errors };
   const [doc, ...more] = source.documents;
@@ -134,4 +170,5 @@ function childOf(node: Node | null, part: string | number, index: KeyIndex): Loc
 }
 
 const startOf = (node: unknown): number | undefined => (node as Node | null)?.range?.[0];
-const located = (node: Node | null, offset: number | undefined): Located | null => (offset === undefined ? null : { node, offset });
+const located = (node: Node | null, offset: number | undefined): Located | null =>
+  offset === undefined ? null : { node, offset };

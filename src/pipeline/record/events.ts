@@ -13,12 +13,42 @@ export interface EventSink {
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
 }
 
-const WARNING_REASONS = new Set(['RolledBack', 'InvalidPolicy', 'TargetMissing', 'TargetClaimed', 'WeightDrift', 'RouterUnavailable', 'RecordRefused', 'OverrideRefused', 'WouldRollBack', 'AuditChainBroken', 'AuditStoreUnavailable', 'AuditBacklogFull']);
+const WARNING_REASONS = new Set([
+  'RolledBack',
+  'InvalidPolicy',
+  'TargetMissing',
+  'TargetClaimed',
+  'WeightDrift',
+  'RouterUnavailable',
+  'RecordRefused',
+  'OverrideRefused',
+  'WouldRollBack',
+  'AuditChainBroken',
+  'AuditStoreUnavailable',
+  'AuditBacklogFull',
+]);
 
-const pascal = (text: string): string => text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+const pascal = (text: string): string =>
+  text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 
-const ACTION_REASONS = { advance: 'Advanced', promote: 'Promoted', pause: 'Paused', rollback: 'RolledBack', hold: 'Held' } as const;
-const SHADOW_REASONS = { advance: 'WouldAdvance', promote: 'WouldPromote', pause: 'WouldPause', rollback: 'WouldRollBack', hold: 'WouldHold' } as const;
+const ACTION_REASONS = {
+  advance: 'Advanced',
+  promote: 'Promoted',
+  pause: 'Paused',
+  rollback: 'RolledBack',
+  hold: 'Held',
+} as const;
+const SHADOW_REASONS = {
+  advance: 'WouldAdvance',
+  promote: 'WouldPromote',
+  pause: 'WouldPause',
+  rollback: 'WouldRollBack',
+  hold: 'WouldHold',
+} as const;
 
 /**
  * The Event reason of a record (PascalCase, as Kubernetes conventions have them): a decision by its action, an
@@ -53,12 +83,20 @@ const clip = (text: string): string => (text.length > 1024 ? `${text.slice(0, 10
  * are stored; rejects when the API refuses one.
  */
 export class EventRecorder implements Recorder {
-  constructor(private readonly sink: EventSink, private readonly subjects: EventSubjects, private readonly identity: string) {}
+  constructor(
+    private readonly sink: EventSink,
+    private readonly subjects: EventSubjects,
+    private readonly identity: string,
+  ) {}
 
   async record(entry: DecisionRecord): Promise<RecordReceipt> {
     const reason = eventReason(entry);
     const about = [this.subjects.policy, ...(this.subjects.target ? [this.subjects.target] : [])];
-    await Promise.all(about.map((object) => this.sink.createEvent(object.namespace ?? entry.policy.namespace, this.event(object, reason, entry))));
+    await Promise.all(
+      about.map((object) =>
+        this.sink.createEvent(object.namespace ?? entry.policy.namespace, this.event(object, reason, entry)),
+      ),
+    );
     return {};
   }
 
@@ -67,7 +105,10 @@ export class EventRecorder implements Recorder {
     return {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${object.name ?? 'kubestead'}.${time.getTime().toString(16)}${randomBytes(4).toString('hex')}`, namespace: object.namespace },
+      metadata: {
+        name: `${object.name ?? 'kubestead'}.${time.getTime().toString(16)}${randomBytes(4).toString('hex')}`,
+        namespace: object.namespace,
+      },
       involvedObject: object,
       reason,
       message: clip(entry.message),

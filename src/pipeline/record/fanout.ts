@@ -14,7 +14,10 @@ export class RecordRefusedError extends Error {
  * lacks (a process killed between the two leaves a stored entry, never an Event alone). The first
  * refusal is the refusal. Receipts merge, later recorders' fields winning.
  */
-export function fanOutRecorder(recorders: readonly Recorder[], describe: (index: number) => string = (i) => `recorder ${i}`): Recorder {
+export function fanOutRecorder(
+  recorders: readonly Recorder[],
+  describe: (index: number) => string = (i) => `recorder ${i}`,
+): Recorder {
   return {
     async record(entry: DecisionRecord): Promise<RecordReceipt> {
       const receipts: RecordReceipt[] = [];
@@ -24,7 +27,8 @@ export function fanOutRecorder(recorders: readonly Recorder[], describe: (index:
           const receipt = await recorder.record(told);
           receipts.push(receipt);
           // A repeat of a stored record (after a crash) is announced with the stored values, not the repeat's.
-          if (receipt.deduped && receipt.storedMessage !== undefined) told = { ...told, message: receipt.storedMessage };
+          if (receipt.deduped && receipt.storedMessage !== undefined)
+            told = { ...told, message: receipt.storedMessage };
         } catch (error) {
           throw new RecordRefusedError([`${describe(i)}: ${error instanceof Error ? error.message : String(error)}`]);
         }

@@ -9,7 +9,9 @@ type CheckValues = Record<string, { status: string; value: number | null; min: n
 function valuesOf(record: DecisionRecord): CheckValues | undefined {
   const measured = Object.entries(record.snapshot?.checks ?? {});
   if (measured.length === 0) return undefined;
-  return Object.fromEntries(measured.map(([name, m]) => [name, { status: m.status, value: m.value, min: m.min, max: m.max }]));
+  return Object.fromEntries(
+    measured.map(([name, m]) => [name, { status: m.status, value: m.value, min: m.min, max: m.max }]),
+  );
 }
 
 /** The structured fields of one action's log line (`kubectl logs` is where an operator looks first). */

@@ -8,7 +8,10 @@ export function backoffDelay(failures: number, baseMs: number, maxMs: number): n
 export class Backoff {
   private failures = 0;
 
-  constructor(private readonly baseMs: number, private readonly maxMs: number) {}
+  constructor(
+    private readonly baseMs: number,
+    private readonly maxMs: number,
+  ) {}
 
   /** The delay before the next attempt; each call counts one more failure. */
   next(): number {

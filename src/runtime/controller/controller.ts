@@ -13,7 +13,13 @@ import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 /** What of a policy counts as a change (a new tick, and a terminal failure lifted): not its status, which we write. */
 function changeMark(policy: PolicyObject): string {
   const m = policy.metadata ?? {};
-  return JSON.stringify([m.generation, m.annotations ?? {}, m.deletionTimestamp ?? null, m.finalizers ?? [], m.labels ?? {}]);
+  return JSON.stringify([
+    m.generation,
+    m.annotations ?? {},
+    m.deletionTimestamp ?? null,
+    m.finalizers ?? [],
+    m.labels ?? {},
+  ]);
 }
 
 /** A policy's spec.interval in ms; undefined when absent or malformed (the reconciler reports that). */
@@ -43,15 +49,27 @@ function leaderChange(ref: PolicyRef, policy: PolicyObject, identity: string, ti
   const status = (policy.status ?? {}) as { currentStep?: number; canaryRevision?: string };
   const message = `${identity} became the leader`;
   return {
-    kind: 'event', time, policy: ref, message, controller: identity,
-    decision: { action: 'hold', reasons: [{ rule: 'leader-change', message }], step: status.currentStep ?? 0, nextStep: null },
+    kind: 'event',
+    time,
+    policy: ref,
+    message,
+    controller: identity,
+    decision: {
+      action: 'hold',
+      reasons: [{ rule: 'leader-change', message }],
+      step: status.currentStep ?? 0,
+      nextStep: null,
+    },
     ...(status.canaryRevision !== undefined ? { revision: status.canaryRevision } : {}),
   };
 }
 
 /** A policy object as the recorder's reference to it. */
 const policyRef = (policy: PolicyObject): PolicyRef => ({
-  namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '', uid: policy.metadata?.uid ?? '', generation: policy.metadata?.generation ?? 0,
+  namespace: policy.metadata?.namespace ?? '',
+  name: policy.metadata?.name ?? '',
+  uid: policy.metadata?.uid ?? '',
+  generation: policy.metadata?.generation ?? 0,
 });
 
 /**
@@ -71,11 +89,16 @@ export class Controller {
     informers.policies.on('add', (p) => this.policyChanged(p));
     informers.policies.on('update', (p) => this.policyChanged(p));
     informers.policies.on('delete', (p) => this.policyDeleted(p));
-    const deploymentChanged = (d: KubernetesObject): void => this.enqueue(cache.policiesOfDeployment(ns(d), d.metadata?.name ?? ''), 0, true);
+    const deploymentChanged = (d: KubernetesObject): void =>
+      this.enqueue(cache.policiesOfDeployment(ns(d), d.metadata?.name ?? ''), 0, true);
     for (const verb of ['add', 'update', 'delete'] as const) {
       informers.deployments.on(verb, deploymentChanged);
-      informers.replicaSets.on(verb, (rs) => this.enqueue(cache.policiesOfReplicaSet(ns(rs), rs.metadata?.name ?? '', rs), related, false));
-      informers.pods.on(verb, (pod) => this.enqueue(cache.policiesOfPod(ns(pod), pod.metadata?.name ?? '', pod), related, false));
+      informers.replicaSets.on(verb, (rs) =>
+        this.enqueue(cache.policiesOfReplicaSet(ns(rs), rs.metadata?.name ?? '', rs), related, false),
+      );
+      informers.pods.on(verb, (pod) =>
+        this.enqueue(cache.policiesOfPod(ns(pod), pod.metadata?.name ?? '', pod), related, false),
+      );
       informers.events.on(verb, (event) => this.enqueue(cache.policiesOfEvent(event), related, false));
     }
   }
@@ -93,7 +116,10 @@ export class Controller {
       }
     }
     if (!isLeader() || activating.signal.aborted) return;
-    this.options.logger.info({ policies: this.options.cache.allPolicies().length }, 'caches synced; reconciling every policy');
+    this.options.logger.info(
+      { policies: this.options.cache.allPolicies().length },
+      'caches synced; reconciling every policy',
+    );
     this.options.queue.activate(this.options.cache.allPolicies());
     this.resumeRecorder(newLeader, activating.signal);
   }
@@ -118,12 +144,17 @@ export class Controller {
         if (newLeader !== undefined) await recorder.record(leaderChange(ref, policy, newLeader, isoNow(clock)));
         await recorder.deliverPending?.(ref);
       } catch (error) {
-        logger.warn({ namespace: key.namespace, policy: key.name }, `audit: leader change not recorded or delivery not resumed: ${(error as Error).message}`);
+        logger.warn(
+          { namespace: key.namespace, policy: key.name },
+          `audit: leader change not recorded or delivery not resumed: ${(error as Error).message}`,
+        );
       }
     });
   }
 
-  /** The operator is shutting down: stop waiting for the caches to sync (a pending wait would keep the process alive). */
+  /**
+   * The operator is shutting down: stop waiting for the caches to sync (a pending wait would keep the process alive).
+   */
   stopActivating(): void {
     this.activating?.abort();
   }

@@ -11,7 +11,9 @@ export interface Check {
 export interface HealthSource {
   /** Liveness: the process can still do its job (the dispatcher runs). */
   live(): Check[];
-  /** Readiness: informers synced and leader election healthy (leading, or standing by with the API server answering). */
+  /**
+   * Readiness: informers synced and leader election healthy (leading, or standing by with the API server answering).
+   */
   ready(): Check[];
 }
 
@@ -19,7 +21,8 @@ export interface HealthSource {
 export function parseAddress(text: string, flag: string): { host?: string; port: number } {
   const match = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(text.trim());
   const port = Number(match?.[2]);
-  if (!match || !Number.isInteger(port) || port > 65535) throw new Error(`${flag}: expected [HOST]:PORT (0 picks a free port), got ${JSON.stringify(text)}`);
+  if (!match || !Number.isInteger(port) || port > 65535)
+    throw new Error(`${flag}: expected [HOST]:PORT (0 picks a free port), got ${JSON.stringify(text)}`);
   const host = match[1]?.replace(/^\[|\]$/g, '');
   return { host: host === '' ? undefined : host, port };
 }
@@ -52,28 +55,44 @@ export interface RunningServer {
 function running(server: Server, port: number): RunningServer {
   return {
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** `/metrics` in the Prometheus text format. */
-export async function serveMetrics(address: { host?: string; port: number }, registry: Registry): Promise<RunningServer> {
+export async function serveMetrics(
+  address: { host?: string; port: number },
+  registry: Registry,
+): Promise<RunningServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.url?.split('?')[0] !== '/metrics') { reply(res, 404, 'text/plain', 'not found\n'); return; }
-    registry.metrics().then((text) => reply(res, 200, registry.contentType, text), (error: unknown) => reply(res, 500, 'text/plain', `${(error as Error).message}\n`));
+    if (req.url?.split('?')[0] !== '/metrics') {
+      reply(res, 404, 'text/plain', 'not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => reply(res, 200, registry.contentType, text),
+      (error: unknown) => reply(res, 500, 'text/plain', `${(error as Error).message}\n`),
+    );
   });
   return running(server, await listen(server, address));
 }
 
 /** `/healthz` (liveness) and `/readyz` (readiness). */
-export async function serveHealth(address: { host?: string; port: number }, source: HealthSource): Promise<RunningServer> {
+export async function serveHealth(
+  address: { host?: string; port: number },
+  source: HealthSource,
+): Promise<RunningServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url?.split('?')[0];
     const checks = path === '/healthz' ? source.live() : path === '/readyz' ? source.ready() : undefined;
-    if (!checks) { reply(res, 404, 'text/plain', 'not found\n'); return; }
+    if (!checks) {
+      reply(res, 404, 'text/plain', 'not found\n');
+      return;
+    }
     const { status, body } = healthBody(checks);
     reply(res, status, 'text/plain; charset=utf-8', body);
   });

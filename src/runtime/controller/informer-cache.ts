@@ -5,7 +5,6 @@ import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-
 import { type PolicyKey } from '../../adapters/kube/names.js';
 import { targetOfPrimary } from '../../pipeline/policy/vocabulary.js';
 
-
 /** The Deployment a policy targets (spec.targetRef.name), read defensively: the spec is not validated here. */
 export function targetName(policy: PolicyObject): string | undefined {
   const spec = policy.spec as { targetRef?: { name?: unknown } } | undefined;
@@ -107,9 +106,15 @@ export class InformerCache implements ClusterCache {
   }
 }
 
-export const keyOf = (object: KubernetesObject): PolicyKey => ({ namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' });
+export const keyOf = (object: KubernetesObject): PolicyKey => ({
+  namespace: object.metadata?.namespace ?? '',
+  name: object.metadata?.name ?? '',
+});
 
-function track<T extends KubernetesObject>(informer: { on(verb: 'add' | 'update' | 'delete', cb: (o: T) => void): void }, index: ObjectIndex<T>): void {
+function track<T extends KubernetesObject>(
+  informer: { on(verb: 'add' | 'update' | 'delete', cb: (o: T) => void): void },
+  index: ObjectIndex<T>,
+): void {
   informer.on('add', (o) => index.upsert(o));
   informer.on('update', (o) => index.upsert(o));
   informer.on('delete', (o) => index.remove(o));

@@ -1,4 +1,10 @@
-import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCallback } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCallback,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { RequestObserver } from '../../adapters/kube/requests.js';
@@ -26,7 +32,10 @@ export interface SupervisionOptions {
   observer?: RequestObserver;
   /** Server-side timeout of each watch (default 300 s); the informer re-watches after it. */
   watchTimeoutSeconds?: number;
-  /** No sign of life for this long: the watchdog restarts the watch, and the informer counts as stale (default timeout + 60 s). */
+  /**
+   * No sign of life for this long: the watchdog restarts the watch, and the informer counts as stale (default timeout +
+   * 60 s).
+   */
   silentAfterMs?: number;
   /** How often the watchdog looks (default 1 s). */
   checkEveryMs?: number;
@@ -52,14 +61,29 @@ export class SupervisedInformer<T extends KubernetesObject> {
   /** How many times the informer was restarted (after a failure or a silent watch). */
   restarts = 0;
 
-  constructor(readonly spec: InformerSpec<T>, private readonly options: SupervisionOptions) {
+  constructor(
+    readonly spec: InformerSpec<T>,
+    private readonly options: SupervisionOptions,
+  ) {
     const timeoutSeconds = options.watchTimeoutSeconds ?? 300;
     this.silentAfterMs = options.silentAfterMs ?? timeoutSeconds * 1000 + 60_000;
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
     const { decode, keep } = spec;
     const decodeAndKeep = keep ? (object: unknown): unknown => keep((decode ? decode(object) : object) as T) : decode;
-    this.watch = new ObservedWatch(options.kubeConfig, { timeoutSeconds, onContact: () => this.contact(), observer: options.observer, decode: decodeAndKeep });
-    this.store = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
+    this.watch = new ObservedWatch(options.kubeConfig, {
+      timeoutSeconds,
+      onContact: () => this.contact(),
+      observer: options.observer,
+      decode: decodeAndKeep,
+    });
+    this.store = new ListWatch<T>(
+      spec.path,
+      this.watch,
+      () => this.list(),
+      false,
+      spec.labelSelector,
+      spec.fieldSelector,
+    );
     this.store.on('error', (err: unknown) => this.failed(err));
   }
 
@@ -112,8 +136,14 @@ export class SupervisedInformer<T extends KubernetesObject> {
     if (this.stopping.signal.aborted) return;
     this.running = false;
     const delayMs = this.backoff.next();
-    this.options.logger.warn({ informer: this.spec.name, err: describe(err), retryInMs: delayMs }, 'informer stopped; restarting it');
-    void this.options.clock.sleep(delayMs, this.stopping.signal).then(() => this.restart(), () => undefined);
+    this.options.logger.warn(
+      { informer: this.spec.name, err: describe(err), retryInMs: delayMs },
+      'informer stopped; restarting it',
+    );
+    void this.options.clock.sleep(delayMs, this.stopping.signal).then(
+      () => this.restart(),
+      () => undefined,
+    );
   }
 
   private restart(): void {
@@ -136,7 +166,10 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   private async restartSilent(): Promise<void> {
-    this.options.logger.warn({ informer: this.spec.name, silentMs: this.staleMs() }, 'watch silent for too long; restarting it');
+    this.options.logger.warn(
+      { informer: this.spec.name, silentMs: this.staleMs() },
+      'watch silent for too long; restarting it',
+    );
     await this.store.stop();
     this.restart();
   }

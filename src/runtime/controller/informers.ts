@@ -1,12 +1,16 @@
 import type {
-  CoreV1Event, KubernetesListObject, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet,
+  CoreV1Event,
+  KubernetesListObject,
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
 import { SupervisedInformer, type SupervisionOptions } from './informer.js';
 import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { type KubeClients } from '../../adapters/kube/clients.js';
-
 
 /** Warning Events only: the tick counts them on canary pods; Normal Events (ours among them) would only cost memory. */
 export const EVENT_FIELD_SELECTOR = 'type=Warning';
@@ -23,7 +27,10 @@ export interface Informers {
 const scoped = (prefix: string, resource: string, namespace?: string): string =>
   namespace ? `${prefix}/namespaces/${namespace}/${resource}` : `${prefix}/${resource}`;
 
-const decoder = (type: string) => (object: unknown): unknown => ObjectSerializer.deserialize(object, type) as unknown;
+const decoder =
+  (type: string) =>
+  (object: unknown): unknown =>
+    ObjectSerializer.deserialize(object, type) as unknown;
 
 /*
  * What the cache keeps. A thousand policies mean thousands of pods and ReplicaSets held for as long as
@@ -36,7 +43,8 @@ const decoder = (type: string) => (object: unknown): unknown => ObjectSerializer
 const withoutManagedFields = <T extends KubernetesObject>(object: T): T =>
   object.metadata?.managedFields ? { ...object, metadata: { ...object.metadata, managedFields: undefined } } : object;
 
-export const podForCache = (pod: V1Pod): V1Pod => withoutManagedFields({ apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, status: pod.status });
+export const podForCache = (pod: V1Pod): V1Pod =>
+  withoutManagedFields({ apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, status: pod.status });
 
 export const replicaSetForCache = (rs: V1ReplicaSet): V1ReplicaSet =>
   withoutManagedFields(rs.spec?.template ? { ...rs, spec: { ...rs.spec, template: undefined } } : rs);
@@ -46,7 +54,10 @@ export const LIST_PAGE_SIZE = 500;
 
 type Page = { limit: number; _continue?: string };
 
-/** The continue token of a list page: `_continue` in client-node's typed lists, `continue` in a custom resource's plain JSON. */
+/**
+ * The continue token of a list page: `_continue` in client-node's typed lists, `continue` in a custom resource's plain
+ * JSON.
+ */
 const continueOf = (list: KubernetesListObject<KubernetesObject>): string | undefined =>
   list.metadata?._continue ?? (list.metadata as { continue?: string } | undefined)?.continue;
 
@@ -55,7 +66,9 @@ const continueOf = (list: KubernetesListObject<KubernetesObject>): string | unde
  * pages share the first one's resourceVersion, which the watch starts from. An expired continue
  * token fails the list; the informer restarts and lists again.
  */
-async function allPages<T extends KubernetesObject>(listPage: (page: Page) => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
+async function allPages<T extends KubernetesObject>(
+  listPage: (page: Page) => Promise<KubernetesListObject<T>>,
+): Promise<KubernetesListObject<T>> {
   const first = await listPage({ limit: LIST_PAGE_SIZE });
   const items = [...first.items];
   for (let token = continueOf(first); token;) {
@@ -66,36 +79,100 @@ async function allPages<T extends KubernetesObject>(listPage: (page: Page) => Pr
   return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
 }
 
-export function createInformers(clients: KubeClients, namespace: string | undefined, supervision: SupervisionOptions): Informers {
-  const { apps, core, custom } = clients;
+export function createInformers(
+  clients: KubeClients,
+  namespace: string | undefined,
+  supervision: SupervisionOptions,
+): Informers {
+  return {
+    policies: policyInformer(clients, namespace, supervision),
+    ...workloadInformers(clients, namespace, supervision),
+    events: eventInformer(clients, namespace, supervision),
+  };
+}
+
+function policyInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
   const { group, version, plural } = POLICY_RESOURCE;
   const crd = { group, version, plural };
-  const ns = namespace;
   const listPolicies = (page: Page): Promise<KubernetesListObject<PolicyObject>> =>
-    (ns ? custom.listNamespacedCustomObject({ ...crd, namespace: ns, ...page }) : custom.listClusterCustomObject({ ...crd, ...page })) as Promise<KubernetesListObject<PolicyObject>>;
-  const warnings = { fieldSelector: EVENT_FIELD_SELECTOR };
-  return {
-    policies: new SupervisedInformer({
-      name: 'policies', path: scoped(`/apis/${group}/${version}`, plural, ns), keep: withoutManagedFields,
+    (ns
+      ? clients.custom.listNamespacedCustomObject({ ...crd, namespace: ns, ...page })
+      : clients.custom.listClusterCustomObject({ ...crd, ...page })) as Promise<KubernetesListObject<PolicyObject>>;
+  return new SupervisedInformer(
+    {
+      name: 'policies',
+      path: scoped(`/apis/${group}/${version}`, plural, ns),
+      keep: withoutManagedFields,
       list: () => allPages(listPolicies),
-    }, supervision),
-    deployments: new SupervisedInformer({
-      name: 'deployments', path: scoped('/apis/apps/v1', 'deployments', ns), decode: decoder('V1Deployment'), keep: withoutManagedFields,
-      list: () => allPages((page) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...page }) : apps.listDeploymentForAllNamespaces(page))),
-    }, supervision),
-    replicaSets: new SupervisedInformer({
-      name: 'replicasets', path: scoped('/apis/apps/v1', 'replicasets', ns), decode: decoder('V1ReplicaSet'), keep: replicaSetForCache,
-      list: () => allPages((page) => (ns ? apps.listNamespacedReplicaSet({ namespace: ns, ...page }) : apps.listReplicaSetForAllNamespaces(page))),
-    }, supervision),
-    pods: new SupervisedInformer({
-      name: 'pods', path: scoped('/api/v1', 'pods', ns), decode: decoder('V1Pod'), keep: podForCache,
-      list: () => allPages((page) => (ns ? core.listNamespacedPod({ namespace: ns, ...page }) : core.listPodForAllNamespaces(page))),
-    }, supervision),
-    events: new SupervisedInformer({
-      name: 'events', path: scoped('/api/v1', 'events', ns), decode: decoder('CoreV1Event'), fieldSelector: EVENT_FIELD_SELECTOR, keep: withoutManagedFields,
-      list: () => allPages((page) => (ns ? core.listNamespacedEvent({ namespace: ns, ...warnings, ...page }) : core.listEventForAllNamespaces({ ...warnings, ...page }))),
-    }, supervision),
-  };
+    },
+    supervision,
+  );
+}
+
+/** The Deployments, ReplicaSets and pods the ticks read, each kept as small as the tick needs it. */
+function workloadInformers(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
+  const { apps, core } = clients;
+  const deployments = new SupervisedInformer(
+    {
+      name: 'deployments',
+      path: scoped('/apis/apps/v1', 'deployments', ns),
+      decode: decoder('V1Deployment'),
+      keep: withoutManagedFields,
+      list: () =>
+        allPages((page) =>
+          ns ? apps.listNamespacedDeployment({ namespace: ns, ...page }) : apps.listDeploymentForAllNamespaces(page),
+        ),
+    },
+    supervision,
+  );
+  const replicaSets = new SupervisedInformer(
+    {
+      name: 'replicasets',
+      path: scoped('/apis/apps/v1', 'replicasets', ns),
+      decode: decoder('V1ReplicaSet'),
+      keep: replicaSetForCache,
+      list: () =>
+        allPages((page) =>
+          ns ? apps.listNamespacedReplicaSet({ namespace: ns, ...page }) : apps.listReplicaSetForAllNamespaces(page),
+        ),
+    },
+    supervision,
+  );
+  const pods = new SupervisedInformer(
+    {
+      name: 'pods',
+      path: scoped('/api/v1', 'pods', ns),
+      decode: decoder('V1Pod'),
+      keep: podForCache,
+      list: () =>
+        allPages((page) =>
+          ns ? core.listNamespacedPod({ namespace: ns, ...page }) : core.listPodForAllNamespaces(page),
+        ),
+    },
+    supervision,
+  );
+  return { deployments, replicaSets, pods };
+}
+
+/** Warning Events only (the field selector): what pod health counts. */
+function eventInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
+  const warnings = { fieldSelector: EVENT_FIELD_SELECTOR };
+  return new SupervisedInformer(
+    {
+      name: 'events',
+      path: scoped('/api/v1', 'events', ns),
+      decode: decoder('CoreV1Event'),
+      fieldSelector: EVENT_FIELD_SELECTOR,
+      keep: withoutManagedFields,
+      list: () =>
+        allPages((page) =>
+          ns
+            ? clients.core.listNamespacedEvent({ namespace: ns, ...warnings, ...page })
+            : clients.core.listEventForAllNamespaces({ ...warnings, ...page }),
+        ),
+    },
+    supervision,
+  );
 }
 
 export const informerList = (informers: Informers): Array<SupervisedInformer<never>> =>

@@ -1,4 +1,10 @@
-import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import {
+  ApiException,
+  V1MicroTime,
+  type CoordinationV1Api,
+  type V1Lease,
+  type V1LeaseSpec,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { LEADER_LEASE } from '../../adapters/kube/names.js';
@@ -32,7 +38,8 @@ interface Observed {
 }
 
 const micro = (ms: number): V1MicroTime => new V1MicroTime(ms);
-const timeText = (value: unknown): string => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '');
+const timeText = (value: unknown): string =>
+  value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: acquire when the Lease is free
@@ -89,7 +96,10 @@ export class LeaderElector {
   private async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
       const attempt = new AbortController();
-      const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(() => attempt.abort(new Error('lease request timed out')), () => attempt.abort());
+      const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(
+        () => attempt.abort(new Error('lease request timed out')),
+        () => attempt.abort(),
+      );
       const ok = await this.tryAcquireOrRenew(attempt.signal);
       this.attempts += 1;
       if (ok) this.renewed();
@@ -102,7 +112,10 @@ export class LeaderElector {
     this.lastRenew = this.options.clock.now();
     if (!this.leading) {
       this.leading = true;
-      this.options.logger.info({ lease: `${this.options.namespace}/${this.name}`, identity: this.options.identity }, 'became the leader');
+      this.options.logger.info(
+        { lease: `${this.options.namespace}/${this.name}`, identity: this.options.identity },
+        'became the leader',
+      );
       this.options.onStartedLeading();
     }
     this.armDeadline();
@@ -114,16 +127,23 @@ export class LeaderElector {
     const timer = new AbortController();
     this.deadlineTimer = timer;
     const at = this.lastRenew + this.renewMs;
-    void this.options.clock.sleep(at - this.options.clock.now(), timer.signal).then(() => {
-      if (this.leading && this.lastRenew + this.renewMs <= this.options.clock.now()) this.stepDown(`no renew within ${this.renewMs} ms`);
-    }, () => undefined);
+    void this.options.clock.sleep(at - this.options.clock.now(), timer.signal).then(
+      () => {
+        if (this.leading && this.lastRenew + this.renewMs <= this.options.clock.now())
+          this.stepDown(`no renew within ${this.renewMs} ms`);
+      },
+      () => undefined,
+    );
   }
 
   private stepDown(reason: string): void {
     if (!this.leading) return;
     this.leading = false;
     this.deadlineTimer?.abort();
-    this.options.logger.warn({ lease: `${this.options.namespace}/${this.name}`, identity: this.options.identity, reason }, 'stopped leading');
+    this.options.logger.warn(
+      { lease: `${this.options.namespace}/${this.name}`, identity: this.options.identity, reason },
+      'stopped leading',
+    );
     this.options.onStoppedLeading(reason);
   }
 
@@ -142,7 +162,10 @@ export class LeaderElector {
 
   private async read(signal: AbortSignal): Promise<V1Lease | null> {
     try {
-      const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.options.namespace }, withSignal(signal));
+      const lease = await this.api.readNamespacedLease(
+        { name: this.name, namespace: this.options.namespace },
+        withSignal(signal),
+      );
       this.lastAnswer = this.options.clock.now();
       return lease;
     } catch (error) {
@@ -154,8 +177,20 @@ export class LeaderElector {
 
   private async create(signal: AbortSignal): Promise<boolean> {
     const now = this.options.clock.now();
-    const spec: V1LeaseSpec = { holderIdentity: this.options.identity, leaseDurationSeconds: Math.ceil(this.leaseMs / 1000), acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 };
-    await this.api.createNamespacedLease({ namespace: this.options.namespace, body: { metadata: { name: this.name, namespace: this.options.namespace }, spec } }, withSignal(signal));
+    const spec: V1LeaseSpec = {
+      holderIdentity: this.options.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
+      acquireTime: micro(now),
+      renewTime: micro(now),
+      leaseTransitions: 0,
+    };
+    await this.api.createNamespacedLease(
+      {
+        namespace: this.options.namespace,
+        body: { metadata: { name: this.name, namespace: this.options.namespace }, spec },
+      },
+      withSignal(signal),
+    );
     return true;
   }
 
@@ -170,9 +205,18 @@ export class LeaderElector {
 
   /** Notes when the Lease record last changed, on this replica's clock. */
   private observe(lease: V1Lease, now: number): Observed {
-    const current = { holder: lease.spec?.holderIdentity ?? '', renewTime: timeText(lease.spec?.renewTime), resourceVersion: lease.metadata?.resourceVersion ?? '', at: now };
+    const current = {
+      holder: lease.spec?.holderIdentity ?? '',
+      renewTime: timeText(lease.spec?.renewTime),
+      resourceVersion: lease.metadata?.resourceVersion ?? '',
+      at: now,
+    };
     const seen = this.observed;
-    const same = seen !== null && seen.holder === current.holder && seen.renewTime === current.renewTime && seen.resourceVersion === current.resourceVersion;
+    const same =
+      seen !== null &&
+      seen.holder === current.holder &&
+      seen.renewTime === current.renewTime &&
+      seen.resourceVersion === current.resourceVersion;
     if (!same) this.observed = current;
     return this.observed ?? current;
   }
@@ -192,24 +236,44 @@ export class LeaderElector {
         leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
       },
     };
-    await this.api.replaceNamespacedLease({ name: this.name, namespace: this.options.namespace, body }, withSignal(signal));
+    await this.api.replaceNamespacedLease(
+      { name: this.name, namespace: this.options.namespace, body },
+      withSignal(signal),
+    );
   }
 
-  /** Hands the Lease back (holder empty), so that a standby takes it on its next try instead of after a lease duration. */
+  /**
+   * Hands the Lease back (holder empty), so that a standby takes it on its next try instead of after a lease duration.
+   */
   private async release(): Promise<void> {
     const attempt = new AbortController();
     const timer = new AbortController();
-    void this.options.clock.sleep(this.retryMs, timer.signal).then(() => attempt.abort(new Error('lease release timed out')), () => undefined);
+    void this.options.clock.sleep(this.retryMs, timer.signal).then(
+      () => attempt.abort(new Error('lease release timed out')),
+      () => undefined,
+    );
     const signal = attempt.signal;
     try {
       const lease = await this.read(signal);
       if (!lease || lease.spec?.holderIdentity !== this.options.identity) return;
       const now = this.options.clock.now();
-      const spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: micro(now), acquireTime: micro(now) };
-      await this.api.replaceNamespacedLease({ name: this.name, namespace: this.options.namespace, body: { ...lease, spec } }, withSignal(signal));
+      const spec = {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: micro(now),
+        acquireTime: micro(now),
+      };
+      await this.api.replaceNamespacedLease(
+        { name: this.name, namespace: this.options.namespace, body: { ...lease, spec } },
+        withSignal(signal),
+      );
       this.options.logger.info({ lease: `${this.options.namespace}/${this.name}` }, 'released the lease');
     } catch (error) {
-      this.options.logger.warn({ err: (error as Error).message }, 'could not release the lease; another replica takes it after the lease duration');
+      this.options.logger.warn(
+        { err: (error as Error).message },
+        'could not release the lease; another replica takes it after the lease duration',
+      );
     } finally {
       timer.abort();
     }

@@ -15,7 +15,7 @@ import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './telemetry.js';
 import { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
-import { kubeClients } from '../../adapters/kube/clients.js';
+import { kubeClients, type KubeClients } from '../../adapters/kube/clients.js';
 
 /** Tuning that tests and the benchmark set; the defaults are the documented ones. */
 export interface OperatorTuning {
@@ -76,29 +76,75 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
   const parts = {} as Parts;
   const leader = (): boolean => (parts.elector ? parts.elector.isLeader() : true);
   parts.metrics = new OperatorMetrics({
-    informers: () => informerList(parts.cache.informers).map((i) => ({ name: i.spec.name, staleMs: i.staleMs(), synced: i.synced() })),
+    informers: () =>
+      informerList(parts.cache.informers).map((i) => ({ name: i.spec.name, staleMs: i.staleMs(), synced: i.synced() })),
     isLeader: leader,
     queue: () => ({ policies: parts.queue.size, inFlight: parts.queue.inFlight }),
   });
   const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
-  const supervision = { kubeConfig, clock, logger, observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code), watchTimeoutSeconds: tuning.watchTimeoutSeconds, silentAfterMs: tuning.silentAfterMs };
+  const supervision = {
+    kubeConfig,
+    clock,
+    logger,
+    observer: (verb: string, code: string) => parts.metrics.apiRequest(verb, code),
+    watchTimeoutSeconds: tuning.watchTimeoutSeconds,
+    silentAfterMs: tuning.silentAfterMs,
+  };
   const clients = kubeClients(kubeConfig);
   parts.cache = new InformerCache(createInformers(clients, options.namespace, supervision));
   const recorder = options.recorder ?? nullRecorder;
-  const deps: OperatorDeps = { cache: parts.cache, clients, clock, logger, recorder, observer: parts.metrics, identity, allowedHosts: options.allowedHosts };
+  const deps: OperatorDeps = {
+    cache: parts.cache,
+    clients,
+    clock,
+    logger,
+    recorder,
+    observer: parts.metrics,
+    identity,
+    allowedHosts: options.allowedHosts,
+  };
   parts.queue = new WorkQueue({
-    clock, logger, reconciler: options.reconcilerFactory(deps), maxInFlight: tuning.maxInFlight, backoffMaxMs: tuning.backoffMaxMs,
+    clock,
+    logger,
+    reconciler: options.reconcilerFactory(deps),
+    maxInFlight: tuning.maxInFlight,
+    backoffMaxMs: tuning.backoffMaxMs,
     intervalOf: (key) => intervalMs(parts.cache.policy(key)),
     onDone: (_key, outcome, durationMs) => parts.metrics.reconciled(outcome, durationMs),
   });
-  parts.controller = new Controller({ cache: parts.cache, queue: parts.queue, clock, logger, observer: parts.metrics, relatedDelayMs: tuning.relatedDelayMs, recorder });
-  parts.elector = options.leaderElect ? new LeaderElector({
-    leases: clients.coordination, clock, logger, identity, namespace: options.leaseNamespace ?? options.namespace ?? 'default',
-    leaseDurationMs: tuning.leaseDurationMs, renewDeadlineMs: tuning.renewDeadlineMs, retryPeriodMs: tuning.retryPeriodMs,
-    onStartedLeading: () => void parts.controller.activate(leader, identity),
-    onStoppedLeading: (reason) => parts.controller.deactivate(`lost leadership: ${reason}`),
-  }) : null;
+  parts.controller = new Controller({
+    cache: parts.cache,
+    queue: parts.queue,
+    clock,
+    logger,
+    observer: parts.metrics,
+    relatedDelayMs: tuning.relatedDelayMs,
+    recorder,
+  });
+  parts.elector = options.leaderElect ? elector(options, clients, parts, { clock, logger, identity, leader }) : null;
   return parts;
+}
+
+/** Leader election on the Lease (--leader-elect): the controller acts only while it holds it. */
+function elector(
+  options: OperatorOptions,
+  clients: KubeClients,
+  parts: Parts,
+  own: { clock: Clock; logger: Logger; identity: string; leader: () => boolean },
+): LeaderElector {
+  const tuning = options.tuning ?? {};
+  return new LeaderElector({
+    leases: clients.coordination,
+    clock: own.clock,
+    logger: own.logger,
+    identity: own.identity,
+    namespace: options.leaseNamespace ?? options.namespace ?? 'default',
+    leaseDurationMs: tuning.leaseDurationMs,
+    renewDeadlineMs: tuning.renewDeadlineMs,
+    retryPeriodMs: tuning.retryPeriodMs,
+    onStartedLeading: () => void parts.controller.activate(own.leader, own.identity),
+    onStoppedLeading: (reason) => parts.controller.deactivate(`lost leadership: ${reason}`),
+  });
 }
 
 function healthChecks(parts: Parts): { live(): Check[]; ready(): Check[] } {
@@ -120,14 +166,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const health = healthChecks(parts);
   const servers: RunningServer[] = [];
   try {
-    servers.push(await serveMetrics(parseAddress(options.metricsAddr ?? '127.0.0.1:0', 'metrics address'), parts.metrics.registry));
+    servers.push(
+      await serveMetrics(parseAddress(options.metricsAddr ?? '127.0.0.1:0', 'metrics address'), parts.metrics.registry),
+    );
     servers.push(await serveHealth(parseAddress(options.healthAddr ?? '127.0.0.1:0', 'health address'), health));
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
     throw error;
   }
   const [metricsServer, healthServer] = servers as [RunningServer, RunningServer];
-  logger.info({ metricsPort: metricsServer.port, healthPort: healthServer.port, namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect ?? false, identity }, 'kubestead operator started');
+  logger.info(
+    {
+      metricsPort: metricsServer.port,
+      healthPort: healthServer.port,
+      namespace: options.namespace ?? '(all)',
+      leaderElect: options.leaderElect ?? false,
+      identity,
+    },
+    'kubestead operator started',
+  );
   for (const informer of informerList(parts.cache.informers)) informer.start();
   const dispatching = parts.queue.run();
   if (parts.elector) parts.elector.start();

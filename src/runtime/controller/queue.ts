@@ -56,7 +56,9 @@ const JITTER = 0.1;
  * policy's interval, so that a thousand policies tick evenly over each interval instead of at once.
  */
 const ACTIVATION_SPACING_MS = 10;
-/** The interval of a policy whose spec is not in the cache (spec.interval defaults to 30 s: docs/reference/policy.md). */
+/**
+ * The interval of a policy whose spec is not in the cache (spec.interval defaults to 30 s: docs/reference/policy.md).
+ */
 const DEFAULT_INTERVAL_MS = 30_000;
 
 /**
@@ -83,7 +85,10 @@ export class WorkQueue {
     this.random = options.random ?? Math.random;
   }
 
-  /** Asks for a reconcile of `key` after `delayMs`; `change: true` for a change of the policy (lifts a terminal failure). */
+  /**
+   * Asks for a reconcile of `key` after `delayMs`; `change: true` for a change of the policy (lifts a terminal
+   * failure).
+   */
   add(key: PolicyKey, delayMs = 0, change = false): void {
     if (!this.active) return;
     const state = this.stateOf(key);
@@ -93,14 +98,21 @@ export class WorkQueue {
       return;
     }
     if (state.terminal && !change) return;
-    if (change) { state.terminal = false; state.failures = 0; }
+    if (change) {
+      state.terminal = false;
+      state.failures = 0;
+    }
     this.schedule(state, at);
   }
 
   private stateOf(key: PolicyKey): KeyState {
     const id = keyString(key);
     let state = this.states.get(id);
-    if (!state) this.states.set(id, (state = { key, dueAt: null, running: false, pending: null, failures: 0, terminal: false, forgotten: false }));
+    if (!state)
+      this.states.set(
+        id,
+        (state = { key, dueAt: null, running: false, pending: null, failures: 0, terminal: false, forgotten: false }),
+      );
     state.forgotten = false;
     return state;
   }
@@ -122,13 +134,18 @@ export class WorkQueue {
   activate(keys: PolicyKey[]): void {
     this.active = true;
     keys.forEach((key, i) => {
-      const spacingMs = Math.min(ACTIVATION_SPACING_MS, (this.options.intervalOf(key) ?? DEFAULT_INTERVAL_MS) / keys.length);
+      const spacingMs = Math.min(
+        ACTIVATION_SPACING_MS,
+        (this.options.intervalOf(key) ?? DEFAULT_INTERVAL_MS) / keys.length,
+      );
       this.add(key, Math.floor(i * spacingMs), true);
     });
     this.wake();
   }
 
-  /** Stops dispatching and aborts what runs (leadership lost): nothing of this queue's memory can be trusted any more. */
+  /**
+   * Stops dispatching and aborts what runs (leadership lost): nothing of this queue's memory can be trusted any more.
+   */
   deactivate(reason: Error): void {
     this.active = false;
     for (const controller of this.running.values()) controller.abort(reason);
@@ -180,7 +197,10 @@ export class WorkQueue {
     this.wake();
     const deadline = new AbortController();
     const finished = Promise.allSettled([...this.running.keys()].map((id) => this.whenFinished(id)));
-    const timeout = this.options.clock.sleep(graceMs, deadline.signal).then(() => 'timeout' as const, () => 'done' as const);
+    const timeout = this.options.clock.sleep(graceMs, deadline.signal).then(
+      () => 'timeout' as const,
+      () => 'done' as const,
+    );
     const outcome = await Promise.race([finished.then(() => 'done' as const), timeout]);
     deadline.abort();
     if (outcome === 'timeout') for (const controller of this.running.values()) controller.abort(reason);
@@ -221,17 +241,30 @@ export class WorkQueue {
     const started = this.options.clock.now();
     const slot = { held: true };
     const release = (): void => {
-      if (slot.held) { slot.held = false; this.slotsUsed -= 1; this.wake(); }
+      if (slot.held) {
+        slot.held = false;
+        this.slotsUsed -= 1;
+        this.wake();
+      }
     };
     const timeout = new AbortController();
-    void this.options.clock.sleep(this.options.reconcileTimeoutMs ?? 300_000, timeout.signal).then(() => {
-      controller.abort(new Error(`reconcile of ${id} timed out`));
-      release();
-    }, () => undefined);
-    void this.options.reconciler.reconcile(state.key, controller.signal).then(
-      (result) => this.finish(state, started, { result }),
-      (error: unknown) => this.finish(state, started, { error }),
-    ).finally(() => { timeout.abort(FINISHED); release(); });
+    void this.options.clock.sleep(this.options.reconcileTimeoutMs ?? 300_000, timeout.signal).then(
+      () => {
+        controller.abort(new Error(`reconcile of ${id} timed out`));
+        release();
+      },
+      () => undefined,
+    );
+    void this.options.reconciler
+      .reconcile(state.key, controller.signal)
+      .then(
+        (result) => this.finish(state, started, { result }),
+        (error: unknown) => this.finish(state, started, { error }),
+      )
+      .finally(() => {
+        timeout.abort(FINISHED);
+        release();
+      });
   }
 
   private finish(state: KeyState, started: number, outcome: { result?: ReconcileResult; error?: unknown }): void {
@@ -243,7 +276,10 @@ export class WorkQueue {
     const kind = outcome.error === undefined ? 'ok' : outcome.error instanceof TerminalError ? 'terminal' : 'error';
     this.options.onDone?.(state.key, kind, this.options.clock.now() - started);
     if (this.states.get(id) !== state) return;
-    if (state.forgotten) { this.states.delete(id); return; }
+    if (state.forgotten) {
+      this.states.delete(id);
+      return;
+    }
     this.reschedule(state, this.nextAt(state, kind, outcome), kind === 'terminal');
   }
 
@@ -252,23 +288,40 @@ export class WorkQueue {
     const pending = state.pending;
     state.pending = null;
     if (pending && (!terminal || pending.change)) {
-      if (pending.change) { state.terminal = false; state.failures = 0; }
+      if (pending.change) {
+        state.terminal = false;
+        state.failures = 0;
+      }
       this.schedule(state, Math.min(pending.at, next ?? pending.at));
     } else if (next !== null) this.schedule(state, next);
   }
 
   /** When the policy is next due after this outcome: requeue-after (at most its interval), backoff, or never. */
-  private nextAt(state: KeyState, kind: 'ok' | 'error' | 'terminal', outcome: { result?: ReconcileResult; error?: unknown }): number | null {
+  private nextAt(
+    state: KeyState,
+    kind: 'ok' | 'error' | 'terminal',
+    outcome: { result?: ReconcileResult; error?: unknown },
+  ): number | null {
     const now = this.options.clock.now();
     if (kind === 'terminal') {
       state.terminal = true;
-      this.options.logger.warn({ namespace: state.key.namespace, policy: state.key.name, err: (outcome.error as Error).message }, 'reconcile failed for good; waiting for a change of the policy');
+      this.options.logger.warn(
+        { namespace: state.key.namespace, policy: state.key.name, err: (outcome.error as Error).message },
+        'reconcile failed for good; waiting for a change of the policy',
+      );
       return null;
     }
     if (kind === 'error') {
       state.failures += 1;
-      const delay = backoffDelay(state.failures, this.options.backoffBaseMs ?? 1000, this.options.backoffMaxMs ?? 60_000);
-      this.options.logger.warn({ namespace: state.key.namespace, policy: state.key.name, err: describe(outcome.error), retryInMs: delay }, 'reconcile failed; retrying');
+      const delay = backoffDelay(
+        state.failures,
+        this.options.backoffBaseMs ?? 1000,
+        this.options.backoffMaxMs ?? 60_000,
+      );
+      this.options.logger.warn(
+        { namespace: state.key.namespace, policy: state.key.name, err: describe(outcome.error), retryInMs: delay },
+        'reconcile failed; retrying',
+      );
       return now + delay;
     }
     state.failures = 0;
@@ -292,13 +345,15 @@ export class WorkQueue {
     const canDispatch = this.active && this.slotsUsed < this.maxInFlight && top !== undefined;
     const signal = this.wakeUp.signal;
     this.asleep = true;
-    if (canDispatch) await this.options.clock.sleep(Math.max(0, top.at - this.options.clock.now()), signal).catch(() => undefined);
+    if (canDispatch)
+      await this.options.clock.sleep(Math.max(0, top.at - this.options.clock.now()), signal).catch(() => undefined);
     else await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     this.asleep = false;
   }
 }
 
-const mergePending = (a: Pending | null, b: Pending): Pending => (a ? { at: Math.min(a.at, b.at), change: a.change || b.change } : b);
+const mergePending = (a: Pending | null, b: Pending): Pending =>
+  a ? { at: Math.min(a.at, b.at), change: a.change || b.change } : b;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

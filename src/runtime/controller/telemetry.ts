@@ -19,11 +19,38 @@ export interface LoopState {
  */
 export class OperatorMetrics implements TickObserver {
   readonly registry = new Registry();
-  private readonly decisions = new Counter({ name: 'kubestead_decisions_total', help: 'Decisions by action and mode (shadow: what would have been done)', labelNames: ['action', 'mode'], registers: [this.registry] });
-  private readonly ticks = new Histogram({ name: 'kubestead_tick_duration_seconds', help: 'Duration of one tick of one policy', buckets: TICK_BUCKETS, registers: [this.registry] });
-  private readonly measurements = new Histogram({ name: 'kubestead_measurement_duration_seconds', help: 'Duration of one check measurement, by provider and status', labelNames: ['provider', 'status'], buckets: TICK_BUCKETS, registers: [this.registry] });
-  private readonly reconciles = new Histogram({ name: 'kubestead_reconcile_duration_seconds', help: 'Duration of one reconcile as the work queue saw it, by outcome (ok, error, terminal)', labelNames: ['outcome'], buckets: TICK_BUCKETS, registers: [this.registry] });
-  private readonly apiRequests = new Counter({ name: 'kubestead_api_requests_total', help: 'Requests to the Kubernetes API server by verb and HTTP code (error: no answer)', labelNames: ['verb', 'code'], registers: [this.registry] });
+  private readonly decisions = new Counter({
+    name: 'kubestead_decisions_total',
+    help: 'Decisions by action and mode (shadow: what would have been done)',
+    labelNames: ['action', 'mode'],
+    registers: [this.registry],
+  });
+  private readonly ticks = new Histogram({
+    name: 'kubestead_tick_duration_seconds',
+    help: 'Duration of one tick of one policy',
+    buckets: TICK_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly measurements = new Histogram({
+    name: 'kubestead_measurement_duration_seconds',
+    help: 'Duration of one check measurement, by provider and status',
+    labelNames: ['provider', 'status'],
+    buckets: TICK_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly reconciles = new Histogram({
+    name: 'kubestead_reconcile_duration_seconds',
+    help: 'Duration of one reconcile as the work queue saw it, by outcome (ok, error, terminal)',
+    labelNames: ['outcome'],
+    buckets: TICK_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly apiRequests = new Counter({
+    name: 'kubestead_api_requests_total',
+    help: 'Requests to the Kubernetes API server by verb and HTTP code (error: no answer)',
+    labelNames: ['verb', 'code'],
+    registers: [this.registry],
+  });
   private readonly phases = new Map<string, string>();
   private readonly audits = new Map<string, AuditState>();
 
@@ -63,40 +90,98 @@ export class OperatorMetrics implements TickObserver {
     this.reconciles.observe({ outcome }, durationMs / 1000);
   }
 
-  /** Gauges read at scrape time from the loop's state. */
+  /** Gauges read at scrape time: the policies' rollouts and audit trails, and the loop's state. */
   private gauges(): void {
-    const loop = this.loop;
+    this.policyGauges();
+    this.loopGauges();
+  }
+
+  private policyGauges(): void {
     const phases = this.phases;
     const registers = [this.registry];
-    new Gauge({ name: 'kubestead_rollouts', help: 'Policies by rollout phase', labelNames: ['phase'], registers, collect() {
-      this.reset();
-      const counts = new Map<string, number>();
-      for (const phase of phases.values()) counts.set(phase, (counts.get(phase) ?? 0) + 1);
-      for (const [phase, count] of counts) this.set({ phase }, count);
-    } });
+    new Gauge({
+      name: 'kubestead_rollouts',
+      help: 'Policies by rollout phase',
+      labelNames: ['phase'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const phase of phases.values()) counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        for (const [phase, count] of counts) this.set({ phase }, count);
+      },
+    });
     const audits = this.audits;
-    new Gauge({ name: 'kubestead_audit_unhealthy_policies', help: 'Policies whose audit trail cannot be kept (advancing stops), by reason: AuditStoreUnavailable, AuditChainBroken, AuditBacklogFull', labelNames: ['reason'], registers, collect() {
-      this.reset();
-      for (const reason of ['AuditStoreUnavailable', 'AuditChainBroken', 'AuditBacklogFull']) this.set({ reason }, 0);
-      for (const audit of audits.values()) if (!audit.healthy) this.inc({ reason: audit.reason });
-    } });
-    new Gauge({ name: 'kubestead_audit_backlog_entries', help: 'Audit entries not yet acknowledged by a SIEM destination, summed over policies (the slowest destination of each)', registers, collect() {
-      this.set([...audits.values()].reduce((sum, a) => sum + a.backlog, 0));
-    } });
-    new Gauge({ name: 'kubestead_informer_staleness_seconds', help: 'Seconds since an informer last heard from the API server (an event, a bookmark, a list)', labelNames: ['informer'], registers, collect() {
-      for (const i of loop.informers()) this.set({ informer: i.name }, Number.isFinite(i.staleMs) ? i.staleMs / 1000 : -1);
-    } });
-    new Gauge({ name: 'kubestead_informer_synced', help: '1 when an informer has listed and is not stale', labelNames: ['informer'], registers, collect() {
-      for (const i of loop.informers()) this.set({ informer: i.name }, i.synced ? 1 : 0);
-    } });
-    new Gauge({ name: 'kubestead_leader', help: '1 while this replica holds the Lease (or runs without leader election)', registers, collect() {
-      this.set(loop.isLeader() ? 1 : 0);
-    } });
-    new Gauge({ name: 'kubestead_queue_policies', help: 'Policies known to the work queue', registers, collect() {
-      this.set(loop.queue().policies);
-    } });
-    new Gauge({ name: 'kubestead_queue_in_flight', help: 'Reconciles running', registers, collect() {
-      this.set(loop.queue().inFlight);
-    } });
+    new Gauge({
+      name: 'kubestead_audit_unhealthy_policies',
+      help:
+        'Policies whose audit trail cannot be kept (advancing stops), by reason: AuditStoreUnavailable, ' +
+        'AuditChainBroken, AuditBacklogFull',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const reason of ['AuditStoreUnavailable', 'AuditChainBroken', 'AuditBacklogFull']) this.set({ reason }, 0);
+        for (const audit of audits.values()) if (!audit.healthy) this.inc({ reason: audit.reason });
+      },
+    });
+    new Gauge({
+      name: 'kubestead_audit_backlog_entries',
+      help:
+        'Audit entries not yet acknowledged by a SIEM destination, summed over policies (the slowest destination ' +
+        'of each)',
+      registers,
+      collect() {
+        this.set([...audits.values()].reduce((sum, a) => sum + a.backlog, 0));
+      },
+    });
+  }
+
+  private loopGauges(): void {
+    const loop = this.loop;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'kubestead_informer_staleness_seconds',
+      help: 'Seconds since an informer last heard from the API server (an event, a bookmark, a list)',
+      labelNames: ['informer'],
+      registers,
+      collect() {
+        for (const i of loop.informers())
+          this.set({ informer: i.name }, Number.isFinite(i.staleMs) ? i.staleMs / 1000 : -1);
+      },
+    });
+    new Gauge({
+      name: 'kubestead_informer_synced',
+      help: '1 when an informer has listed and is not stale',
+      labelNames: ['informer'],
+      registers,
+      collect() {
+        for (const i of loop.informers()) this.set({ informer: i.name }, i.synced ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kubestead_leader',
+      help: '1 while this replica holds the Lease (or runs without leader election)',
+      registers,
+      collect() {
+        this.set(loop.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kubestead_queue_policies',
+      help: 'Policies known to the work queue',
+      registers,
+      collect() {
+        this.set(loop.queue().policies);
+      },
+    });
+    new Gauge({
+      name: 'kubestead_queue_in_flight',
+      help: 'Reconciles running',
+      registers,
+      collect() {
+        this.set(loop.queue().inFlight);
+      },
+    });
   }
 }

@@ -10,7 +10,10 @@ export interface WatchOptions {
   /** Told of each sign of life of the watch: a line (event or bookmark), or a clean end from the server. */
   onContact(): void;
   observer?: RequestObserver;
-  /** Turns an object of an event into the typed model the list call returns (dates as Date), so the cache holds one shape. */
+  /**
+   * Turns an object of an event into the typed model the list call returns (dates as Date), so the cache holds one
+   * shape.
+   */
   decode?: (object: unknown) => unknown;
 }
 
@@ -28,11 +31,19 @@ export class ObservedWatch extends Watch {
   private closed = false;
   private readonly live = new Set<AbortController>();
 
-  constructor(config: KubeConfig, private readonly options: WatchOptions) {
+  constructor(
+    config: KubeConfig,
+    private readonly options: WatchOptions,
+  ) {
     super(config);
   }
 
-  override async watch(path: string, queryParams: Record<string, unknown>, callback: WatchCallback, done: DoneCallback): Promise<AbortController> {
+  override async watch(
+    path: string,
+    queryParams: Record<string, unknown>,
+    callback: WatchCallback,
+    done: DoneCallback,
+  ): Promise<AbortController> {
     const query = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.options.timeoutSeconds };
     let abortedByCaller = false;
     let ended = false;

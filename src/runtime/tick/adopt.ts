@@ -13,7 +13,13 @@ import { adopted } from '../../pipeline/actuate/transitions.js';
 function idleStatus(ctx: TickContext, canaryReplicas: number): void {
   const target = targetOf(ctx);
   const { conditions, audit, report, lastOverride } = ctx.next;
-  ctx.next = { conditions, audit, report, lastOverride, ...adopted(templateHash(target.spec?.template), canaryReplicas) };
+  ctx.next = {
+    conditions,
+    audit,
+    report,
+    lastOverride,
+    ...adopted(templateHash(target.spec?.template), canaryReplicas),
+  };
 }
 
 /**
@@ -26,7 +32,8 @@ export async function adopt(ctx: TickContext): Promise<Stop | undefined> {
     if (!ctx.status.phase) idleStatus(ctx, targetOf(ctx).spec?.replicas ?? 1);
     return undefined;
   }
-  const adopted = ctx.primary !== undefined && ctx.status.phase !== undefined && ctx.status.stableRevision !== undefined;
+  const adopted =
+    ctx.primary !== undefined && ctx.status.phase !== undefined && ctx.status.stableRevision !== undefined;
   if (adopted) return undefined;
   return ctx.primary ? takeOver(ctx, ctx.primary) : createPrimary(ctx);
 }
@@ -37,7 +44,12 @@ async function takeOver(ctx: TickContext, primary: V1Deployment): Promise<Stop> 
   const name = target.metadata?.name ?? '';
   if (!rolledOut(primary)) return stop(`waiting for ${primaryName(name)} to be ready`, WAIT_MS);
   const actuator = new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target, primary });
-  await recordEvent(ctx, 'adopted', `adopted Deployment ${ctx.key.namespace}/${name}: ${primaryName(name)} runs ${imagesOf(target.spec?.template)} at ${actuator.stableReplicas} replicas; the target's own pods are the canary from now on`);
+  await recordEvent(
+    ctx,
+    'adopted',
+    `adopted Deployment ${ctx.key.namespace}/${name}: ${primaryName(name)} runs ${imagesOf(target.spec?.template)} ` +
+      `at ${actuator.stableReplicas} replicas; the target's own pods are the canary from now on`,
+  );
   const applied = await actuator.rollback();
   idleStatus(ctx, applied.canaryReplicas);
   ctx.next.effectiveWeight = 0;

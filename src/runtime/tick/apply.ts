@@ -10,8 +10,16 @@ import { stepPlan } from '../../pipeline/facts/steps.js';
 /** What status says after a decision (the position; weights and counts are filled from what is read back). */
 function nextPosition(ctx: TickContext, decision: Decision): void {
   const spec = policyOf(ctx).spec;
-  Object.assign(ctx.next, decided(ctx.next, decision, { nowMs: ctx.now, override: ctx.override?.action, weightOf: (step) => stepPlan(spec, step).weight }));
-  if (decision.action !== 'hold') ctx.next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
+  Object.assign(
+    ctx.next,
+    decided(ctx.next, decision, {
+      nowMs: ctx.now,
+      override: ctx.override?.action,
+      weightOf: (step) => stepPlan(spec, step).weight,
+    }),
+  );
+  if (decision.action !== 'hold')
+    ctx.next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
 }
 
 /**
@@ -41,7 +49,10 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
   const weight = ctx.next.canaryWeight ?? 0;
   const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
-  const unchanged = (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) && decision.action !== 'advance' && !pending;
+  const unchanged =
+    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) &&
+    decision.action !== 'advance' &&
+    !pending;
   if (unchanged) return unchangedWeight(ctx);
   const applied = await actuator.setCanaryWeight(weight, ready);
   ctx.next.canaryReplicas = applied.canaryReplicas;
@@ -58,8 +69,14 @@ export async function applyDecision(ctx: TickContext): Promise<Stop | undefined>
   const wasPaused = ctx.status.phase === 'Paused';
   nextPosition(ctx, decision);
   if (wasPaused && ctx.next.phase === 'Progressing') {
-    const why = ctx.override ? `${ctx.override.action} by ${ctx.override.actor}` : decision.reasons.map((r) => r.message).join('; ');
-    await recordEvent(ctx, 'resumed', `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, ctx.policy?.spec.steps.length)}: ${why}`);
+    const why = ctx.override
+      ? `${ctx.override.action} by ${ctx.override.actor}`
+      : decision.reasons.map((r) => r.message).join('; ');
+    await recordEvent(
+      ctx,
+      'resumed',
+      `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, ctx.policy?.spec.steps.length)}: ${why}`,
+    );
   }
   if (isShadow(ctx)) {
     ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;

@@ -9,7 +9,8 @@ import { keyString } from '../../adapters/kube/names.js';
 
 const HEALTHY_REASON = 'AuditHealthy';
 
-const gated = (decision: Decision | undefined): decision is Decision => decision?.action === 'advance' || decision?.action === 'promote';
+const gated = (decision: Decision | undefined): decision is Decision =>
+  decision?.action === 'advance' || decision?.action === 'promote';
 
 /**
  * The audit gate, before the record stage: an advance or promote is not applied (nor recorded, nor
@@ -22,7 +23,10 @@ export async function auditGate(ctx: TickContext): Promise<Stop | undefined> {
   if (!gated(decision) || !recorder.checkHealth || ctx.policy?.spec.mode === 'shadow') return undefined;
   ctx.auditHealth = await recorder.checkHealth(policyRefOf(ctx));
   if (ctx.auditHealth.healthy) return undefined;
-  ctx.log.warn({ action: decision.action, reason: ctx.auditHealth.reason }, `${decision.action} not applied: ${ctx.auditHealth.message}`);
+  ctx.log.warn(
+    { action: decision.action, reason: ctx.auditHealth.reason },
+    `${decision.action} not applied: ${ctx.auditHealth.message}`,
+  );
   return stop(`${decision.action} not applied: ${ctx.auditHealth.message}`, ctx.intervalMs);
 }
 
@@ -32,7 +36,8 @@ async function currentHealth(ctx: TickContext): Promise<RecorderHealth | undefin
   if (ctx.auditHealth) return ctx.auditHealth;
   const known = recorder.health?.(policyRefOf(ctx));
   const shownUnhealthy = conditionOf(ctx.status, 'AuditHealthy')?.status === 'False';
-  if (recorder.checkHealth && (shownUnhealthy || (known && !known.healthy))) return recorder.checkHealth(policyRefOf(ctx));
+  if (recorder.checkHealth && (shownUnhealthy || (known && !known.healthy)))
+    return recorder.checkHealth(policyRefOf(ctx));
   return known;
 }
 
@@ -42,11 +47,22 @@ async function announce(ctx: TickContext, health: RecorderHealth): Promise<void>
   const changed = health.healthy ? before?.status === 'False' : before?.reason !== health.reason;
   if (!changed) return;
   // The Event's reason comes from the rule: audit-chain-broken → AuditChainBroken.
-  const rule = health.healthy ? 'audit-recovered' : health.reason.replace(/[A-Z]/g, (c, i: number) => `${i > 0 ? '-' : ''}${c.toLowerCase()}`);
+  const rule = health.healthy
+    ? 'audit-recovered'
+    : health.reason.replace(/[A-Z]/g, (c, i: number) => `${i > 0 ? '-' : ''}${c.toLowerCase()}`);
   const message = health.healthy ? `audit trail healthy again: ${health.message}` : health.message;
   const record = {
-    kind: 'event' as const, time: isoAt(ctx.now), policy: policyRefOf(ctx), message, controller: ctx.shared.deps.identity,
-    decision: { action: 'hold' as const, reasons: [{ rule, message }], step: ctx.next.currentStep ?? 0, nextStep: null },
+    kind: 'event' as const,
+    time: isoAt(ctx.now),
+    policy: policyRefOf(ctx),
+    message,
+    controller: ctx.shared.deps.identity,
+    decision: {
+      action: 'hold' as const,
+      reasons: [{ rule, message }],
+      step: ctx.next.currentStep ?? 0,
+      nextStep: null,
+    },
   };
   try {
     await new EventRecorder(ctx.shared.kube, subjects(ctx), ctx.shared.deps.identity).record(record);
@@ -69,8 +85,16 @@ export async function showAuditHealth(ctx: TickContext): Promise<void> {
   const health = await currentHealth(ctx);
   if (!health) return;
   await announce(ctx, health);
-  condition(ctx, 'AuditHealthy', health.healthy, { reason: health.healthy ? HEALTHY_REASON : health.reason, message: health.message });
-  if (!health.healthy && !ctx.degraded) condition(ctx, 'Degraded', true, { reason: health.reason, message: health.message });
+  condition(ctx, 'AuditHealthy', health.healthy, {
+    reason: health.healthy ? HEALTHY_REASON : health.reason,
+    message: health.message,
+  });
+  if (!health.healthy && !ctx.degraded)
+    condition(ctx, 'Degraded', true, { reason: health.reason, message: health.message });
   showHead(ctx, health.head);
-  ctx.shared.deps.observer.audit?.(keyString(ctx.key), { healthy: health.healthy, reason: health.reason, backlog: health.backlog ?? 0 });
+  ctx.shared.deps.observer.audit?.(keyString(ctx.key), {
+    healthy: health.healthy,
+    reason: health.reason,
+    backlog: health.backlog ?? 0,
+  });
 }

@@ -16,7 +16,9 @@ function wasBreached(status: RolloutStatus, check: string): boolean {
 
 /** The breach reasons of a decision whose check was within bounds on the previous tick (or not measured yet). */
 export function firstBreaches(decision: Decision, previous: RolloutStatus): Reason[] {
-  return decision.reasons.filter((r) => r.rule === BREACH_RULE && r.check !== undefined && !wasBreached(previous, r.check));
+  return decision.reasons.filter(
+    (r) => r.rule === BREACH_RULE && r.check !== undefined && !wasBreached(previous, r.check),
+  );
 }
 
 /**
@@ -34,7 +36,10 @@ export async function recordBreaches(ctx: TickContext): Promise<Stop | undefined
     await store(ctx, entry(ctx, 'breach', { ...decision, reasons: breaches }, { message }));
   } catch (error) {
     ctx.log.warn({ error: (error as Error).message }, 'breach record refused');
-    condition(ctx, 'Degraded', true, { reason: 'RecordRefused', message: `could not record "${message}": ${(error as Error).message}` });
+    condition(ctx, 'Degraded', true, {
+      reason: 'RecordRefused',
+      message: `could not record "${message}": ${(error as Error).message}`,
+    });
   }
   return undefined;
 }

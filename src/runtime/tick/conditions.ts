@@ -2,9 +2,24 @@ import { generationOf, isoAt, type TickContext } from './context.js';
 import { conditionOf, setCondition, type ConditionType } from './status.js';
 
 /** Sets a condition on the status being built, stamped with the policy's generation. */
-export function condition(ctx: TickContext, type: ConditionType, ok: boolean, text: { reason: string; message: string }): void {
+export function condition(
+  ctx: TickContext,
+  type: ConditionType,
+  ok: boolean,
+  text: { reason: string; message: string },
+): void {
   if (type === 'Degraded' && ok) ctx.degraded = true;
-  setCondition(ctx.next, { type, status: ok ? 'True' : 'False', reason: text.reason, message: text.message, observedGeneration: generationOf(ctx) }, isoAt(ctx.now));
+  setCondition(
+    ctx.next,
+    {
+      type,
+      status: ok ? 'True' : 'False',
+      reason: text.reason,
+      message: text.message,
+      observedGeneration: generationOf(ctx),
+    },
+    isoAt(ctx.now),
+  );
 }
 
 /** True when the status read already shows this condition (an Event is sent only on a change). */

@@ -47,7 +47,10 @@ export interface TickContext {
   target?: V1Deployment;
   primary?: V1Deployment;
   router?: TrafficRouter;
-  /** A weighted router's weight as the drift stage read it (or set it back) this tick: what a tick that writes no weight stands by. */
+  /**
+   * A weighted router's weight as the drift stage read it (or set it back) this tick: what a tick that writes no weight
+   * stands by.
+   */
   routerWeight?: RouterWeight;
   override?: PendingOverride;
   gathered?: Gathered;
@@ -77,7 +80,11 @@ export type Stage = (ctx: TickContext) => Promise<Stop | undefined>;
 /** How soon a tick that waits for the cluster (pods becoming ready) looks again. */
 export const WAIT_MS = 2_000;
 
-export const stop = (why: string, requeueAfterMs: number | null, terminal = false): Stop => ({ why, requeueAfterMs, ...(terminal ? { terminal } : {}) });
+export const stop = (why: string, requeueAfterMs: number | null, terminal = false): Stop => ({
+  why,
+  requeueAfterMs,
+  ...(terminal ? { terminal } : {}),
+});
 
 export const isoAt = (ms: number): string => new Date(ms).toISOString();
 
@@ -112,7 +119,11 @@ export const inRollout = (phase: string | undefined): boolean => phase !== undef
 export const isShadow = (ctx: TickContext): boolean => policyOf(ctx).spec.mode === 'shadow';
 
 export function actuatorOf(ctx: TickContext): Actuator {
-  return new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target: targetOf(ctx), primary: primaryOf(ctx) });
+  return new Actuator(ctx.shared.kube, routerOf(ctx), {
+    namespace: ctx.key.namespace,
+    target: targetOf(ctx),
+    primary: primaryOf(ctx),
+  });
 }
 
 /** Status after an actuation: what /scale read back. */

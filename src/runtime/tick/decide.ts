@@ -7,6 +7,7 @@ export async function decideTick(ctx: TickContext): Promise<Stop | undefined> {
   ctx.decision = await decide(ctx.compiled, ctx.gathered.snapshot);
   ctx.shared.deps.observer.decision(ctx.decision.action, policyOf(ctx).spec.mode);
   // Every tick's decision, at debug: a decision that changes something is also logged at info, once, as it is recorded.
-  if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ action: ctx.decision.action, reasons: ctx.decision.reasons.map((r) => r.message) }, 'decided');
+  if (ctx.log.isLevelEnabled('debug'))
+    ctx.log.debug({ action: ctx.decision.action, reasons: ctx.decision.reasons.map((r) => r.message) }, 'decided');
   return undefined;
 }

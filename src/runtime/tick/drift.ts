@@ -22,8 +22,13 @@ export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> 
   ctx.routerWeight = live;
   const seen = shownWeight(live.weight);
   if (seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0)) return undefined;
-  await recordEvent(ctx, 'weight-drift', `weight drift at step ${stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length)}: ${router.kind} routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`);
-  ctx.routerWeight = (await router.setWeight(last)) ?? await router.getWeight();
+  await recordEvent(
+    ctx,
+    'weight-drift',
+    `weight drift at step ${stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length)}: ${router.kind} ` +
+      `routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`,
+  );
+  ctx.routerWeight = (await router.setWeight(last)) ?? (await router.getWeight());
   ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;
 }

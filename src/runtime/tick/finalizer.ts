@@ -38,7 +38,9 @@ export async function handBack(ctx: TickContext): Promise<Stop> {
     const waiting = await restoreTarget(ctx, name);
     if (waiting) return waiting;
   }
-  ctx.raw = await ctx.shared.kube.patchPolicyMetadata(ctx.raw, { finalizers: finalizersOf(ctx).filter((f) => f !== FINALIZER) });
+  ctx.raw = await ctx.shared.kube.patchPolicyMetadata(ctx.raw, {
+    finalizers: finalizersOf(ctx).filter((f) => f !== FINALIZER),
+  });
   return stop('handed back; finalizer removed', null);
 }
 
@@ -63,7 +65,12 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
   if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
   await releaseRouting(ctx, name);
   await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
-  await recordEvent(ctx, 'handed-back', `handed back: Deployment ${ctx.key.namespace}/${name} runs its own template (${imagesOf(target.spec?.template)}) at ${want} replicas; ${primaryName(name)} deleted`);
+  await recordEvent(
+    ctx,
+    'handed-back',
+    `handed back: Deployment ${ctx.key.namespace}/${name} runs its own template (${imagesOf(target.spec?.template)}) ` +
+      `at ${want} replicas; ${primaryName(name)} deleted`,
+  );
   return undefined;
 }
 

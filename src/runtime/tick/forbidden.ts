@@ -25,7 +25,9 @@ function statusMessage(body: unknown): string | undefined {
 export function forbiddenOf(error: unknown): ForbiddenError | undefined {
   if (!(error instanceof ApiException) || error.code !== 403) return undefined;
   const said = statusMessage(error.body) ?? 'forbidden';
-  return new ForbiddenError(`HTTP 403: ${said}; the controller's ServiceAccount needs that rule (docs/operating.md lists the RBAC rules)`);
+  return new ForbiddenError(
+    `HTTP 403: ${said}; the controller's ServiceAccount needs that rule (docs/operating.md lists the RBAC rules)`,
+  );
 }
 
 /**
@@ -38,6 +40,11 @@ export async function reportForbidden(ctx: TickContext, error: unknown): Promise
   if (!forbidden) throw error;
   ctx.next = structuredClone(ctx.status);
   condition(ctx, 'Degraded', true, { reason: 'Forbidden', message: forbidden.message });
-  await writeStatus(ctx).catch((writeError: unknown) => ctx.log.warn({ err: forbiddenOf(writeError)?.message ?? String(writeError) }, 'could not show the refusal in status'));
+  await writeStatus(ctx).catch((writeError: unknown) =>
+    ctx.log.warn(
+      { err: forbiddenOf(writeError)?.message ?? String(writeError) },
+      'could not show the refusal in status',
+    ),
+  );
   throw forbidden;
 }

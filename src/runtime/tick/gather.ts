@@ -19,18 +19,39 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
   if (!compiled) return undefined;
   const { deps, gather: runtime } = ctx.shared;
   const position = {
-    phase: (ctx.next.phase ?? 'Progressing'), step: ctx.next.currentStep ?? 0,
-    manualPause: ctx.next.manualPause ?? false, stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
+    phase: ctx.next.phase ?? 'Progressing',
+    step: ctx.next.currentStep ?? 0,
+    manualPause: ctx.next.manualPause ?? false,
+    stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
   };
   const workload = workloadState(deps.cache, targetOf(ctx), ctx.primary);
-  ctx.gathered = await gatherFacts({
-    policy, compiled, time: ctx.now, position, workload, override: ctx.override?.action ?? null, canaryRevision: ctx.next.canaryRevision ?? null,
-  }, runtime, ctx.signal);
+  ctx.gathered = await gatherFacts(
+    {
+      policy,
+      compiled,
+      time: ctx.now,
+      position,
+      workload,
+      override: ctx.override?.action ?? null,
+      canaryRevision: ctx.next.canaryRevision ?? null,
+    },
+    runtime,
+    ctx.signal,
+  );
   const checks: NonNullable<RolloutStatus['checks']> = {};
   for (const [name, m] of Object.entries(ctx.gathered.measurements)) {
     deps.observer.measurement(m.provider, m.status, m.latencyMs);
-    const reading = { status: m.status, value: m.value, min: m.min, max: m.max, ...(m.error ? { error: m.error } : {}) };
-    checks[name] = { ...reading, unchangedSince: unchangedSince(ctx.status.checks?.[name], reading, m.observedAt ?? isoAt(ctx.now)) };
+    const reading = {
+      status: m.status,
+      value: m.value,
+      min: m.min,
+      max: m.max,
+      ...(m.error ? { error: m.error } : {}),
+    };
+    checks[name] = {
+      ...reading,
+      unchangedSince: unchangedSince(ctx.status.checks?.[name], reading, m.observedAt ?? isoAt(ctx.now)),
+    };
   }
   ctx.next.checks = checks;
   return undefined;
@@ -39,7 +60,11 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
 type CheckStatus = NonNullable<RolloutStatus['checks']>[string];
 
 /** When a check's reading last changed: kept while each measurement reads the same, else this one's time. */
-function unchangedSince(before: CheckStatus | undefined, reading: Omit<CheckStatus, 'unchangedSince'>, measuredAt: string): string {
+function unchangedSince(
+  before: CheckStatus | undefined,
+  reading: Omit<CheckStatus, 'unchangedSince'>,
+  measuredAt: string,
+): string {
   if (!before?.unchangedSince) return measuredAt;
   const { unchangedSince: since, ...was } = before;
   return isDeepStrictEqual(was, reading) ? since : measuredAt;
@@ -47,5 +72,7 @@ function unchangedSince(before: CheckStatus | undefined, reading: Omit<CheckStat
 
 /** Nothing to analyse outside a rollout: an idle policy reads its cache and writes nothing. */
 export function idleGate(ctx: TickContext): Promise<Stop | undefined> {
-  return Promise.resolve(inRollout(ctx.next.phase) ? undefined : stop(`${ctx.next.phase ?? 'no phase'}: nothing to analyse`, ctx.intervalMs));
+  return Promise.resolve(
+    inRollout(ctx.next.phase) ? undefined : stop(`${ctx.next.phase ?? 'no phase'}: nothing to analyse`, ctx.intervalMs),
+  );
 }

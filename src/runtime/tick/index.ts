@@ -111,8 +111,15 @@ class TickReconciler implements Reconciler {
     const raw: PolicyObject = { ...loaded, apiVersion: loaded.apiVersion ?? API_VERSION, kind: loaded.kind ?? KIND };
     const status = readStatus(raw.status);
     const ctx: TickContext = {
-      key, signal, now: this.shared.deps.clock.now(), shared: this.shared, raw, status, next: structuredClone(status),
-      log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }), intervalMs: 30_000,
+      key,
+      signal,
+      now: this.shared.deps.clock.now(),
+      shared: this.shared,
+      raw,
+      status,
+      next: structuredClone(status),
+      log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }),
+      intervalMs: 30_000,
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
@@ -135,5 +142,11 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
     secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
     logger: deps.logger,
   };
-  return new TickReconciler({ deps, kube: new KubeClient(deps.clients), gather: gatherRuntime, crash: options.crash ?? noCrash, policies: new PolicyMemo() });
+  return new TickReconciler({
+    deps,
+    kube: new KubeClient(deps.clients),
+    gather: gatherRuntime,
+    crash: options.crash ?? noCrash,
+    policies: new PolicyMemo(),
+  });
 }

@@ -17,7 +17,12 @@ export async function readOverrides(ctx: TickContext): Promise<Stop | undefined>
   const { override } = read;
   if (alreadyConsumed(ctx.status, override)) return undefined;
   if (!OVERRIDABLE_PHASES.includes(ctx.next.phase ?? '')) {
-    await recordEvent(ctx, 'override-refused', `override ${override.action} by ${override.actor} refused: the policy is ${ctx.next.phase ?? 'not adopted'}, not progressing`);
+    await recordEvent(
+      ctx,
+      'override-refused',
+      `override ${override.action} by ${override.actor} refused: the policy is ${ctx.next.phase ?? 'not adopted'}, ` +
+        `not progressing`,
+    );
     return undefined;
   }
   ctx.override = override;

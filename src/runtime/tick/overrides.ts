@@ -17,7 +17,8 @@ export interface PendingOverride {
 }
 
 /** What the annotation holds: nothing, an override, or why it cannot be one. */
-export type OverrideRead = { kind: 'none' } | { kind: 'override'; override: PendingOverride } | { kind: 'invalid'; message: string };
+export type OverrideRead =
+  { kind: 'none' } | { kind: 'override'; override: PendingOverride } | { kind: 'invalid'; message: string };
 
 export function readOverride(policy: PolicyObject): OverrideRead {
   const text = policy.metadata?.annotations?.[OVERRIDE_ANNOTATION];
@@ -31,7 +32,8 @@ export function readOverride(policy: PolicyObject): OverrideRead {
   const parsed = overrideSchema.safeParse(value);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { kind: 'invalid', message: `annotation ${OVERRIDE_ANNOTATION}: ${first ? `${first.path.join('.') || 'value'}: ${first.message}` : 'invalid'}` };
+    const problem = first ? `${first.path.join('.') || 'value'}: ${first.message}` : 'invalid';
+    return { kind: 'invalid', message: `annotation ${OVERRIDE_ANNOTATION}: ${problem}` };
   }
   return { kind: 'override', override: parsed.data };
 }

@@ -19,12 +19,19 @@ export class PolicyMemo {
     const meta = raw.metadata ?? {};
     const id = `${meta.namespace ?? ''}/${meta.name ?? ''}`;
     // What validation reads of the object (status and the server's metadata aside): equal text, equal result.
-    const input = { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations }, spec: raw.spec };
+    const input = {
+      apiVersion: raw.apiVersion,
+      kind: raw.kind,
+      metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations },
+      spec: raw.spec,
+    };
     const source = JSON.stringify([meta.uid, input]);
     const hit = this.entries.get(id);
     if (hit?.source === source) return hit.result;
     const parsed = parsePolicy(input);
-    const result: Validated = parsed.policy ? { policy: parsed.policy, compiled: compilePolicy(parsed.policy) } : { issues: parsed.issues };
+    const result: Validated = parsed.policy
+      ? { policy: parsed.policy, compiled: compilePolicy(parsed.policy) }
+      : { issues: parsed.issues };
     this.entries.set(id, { source, result });
     return result;
   }

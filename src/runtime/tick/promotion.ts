@@ -12,8 +12,14 @@ export async function continuePromotion(ctx: TickContext): Promise<Stop | undefi
     return stop('shadow promotion complete', ctx.intervalMs);
   }
   const primary = primaryOf(ctx);
-  if (!rolledOut(primary)) return stop(`waiting for ${primary.metadata?.name ?? ''} to roll out the canary's template`, WAIT_MS);
-  await recordEvent(ctx, 'succeeded', `promotion complete: ${primary.metadata?.name ?? ''} runs ${imagesOf(primary.spec?.template)} at ${primary.spec?.replicas ?? 0} replicas`);
+  if (!rolledOut(primary))
+    return stop(`waiting for ${primary.metadata?.name ?? ''} to roll out the canary's template`, WAIT_MS);
+  await recordEvent(
+    ctx,
+    'succeeded',
+    `promotion complete: ${primary.metadata?.name ?? ''} runs ${imagesOf(primary.spec?.template)} at ` +
+      `${primary.spec?.replicas ?? 0} replicas`,
+  );
   noteApplied(ctx, await actuatorOf(ctx).finishPromotion());
   Object.assign(ctx.next, promoted(ctx.status.canaryRevision));
   await verifyWeight(ctx);

@@ -12,9 +12,21 @@ import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 
 export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
   const meta = ctx.raw.metadata ?? {};
-  const policy = { apiVersion: POLICY_RESOURCE.apiVersion, kind: POLICY_RESOURCE.kind, namespace: ctx.key.namespace, name: ctx.key.name, uid: meta.uid, resourceVersion: meta.resourceVersion };
+  const policy = {
+    apiVersion: POLICY_RESOURCE.apiVersion,
+    kind: POLICY_RESOURCE.kind,
+    namespace: ctx.key.namespace,
+    name: ctx.key.name,
+    uid: meta.uid,
+    resourceVersion: meta.resourceVersion,
+  };
   const t = ctx.target?.metadata;
-  return t ? { policy, target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: t.namespace, name: t.name, uid: t.uid } } : { policy };
+  return t
+    ? {
+        policy,
+        target: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: t.namespace, name: t.name, uid: t.uid },
+      }
+    : { policy };
 }
 
 const RECORDERS = ['recorder', 'log', 'events'];
@@ -26,16 +38,33 @@ const RECORDERS = ['recorder', 'log', 'events'];
 function recorderOf(ctx: TickContext): Recorder {
   const { kube, deps } = ctx.shared;
   const log = logRecorder(deps.logger, ctx.policy?.spec.steps.length);
-  return fanOutRecorder([deps.recorder, log, new EventRecorder(kube, subjects(ctx), deps.identity)], (i) => RECORDERS[i] ?? 'recorder');
+  return fanOutRecorder(
+    [deps.recorder, log, new EventRecorder(kube, subjects(ctx), deps.identity)],
+    (i) => RECORDERS[i] ?? 'recorder',
+  );
 }
 
 /** The policy a record of this tick is about (the generation the decision was made for). */
-export const policyRefOf = (ctx: TickContext): PolicyRef => ({ namespace: ctx.key.namespace, name: ctx.key.name, uid: ctx.raw.metadata?.uid ?? '', generation: generationOf(ctx) });
+export const policyRefOf = (ctx: TickContext): PolicyRef => ({
+  namespace: ctx.key.namespace,
+  name: ctx.key.name,
+  uid: ctx.raw.metadata?.uid ?? '',
+  generation: generationOf(ctx),
+});
 
-export function entry(ctx: TickContext, kind: RecordKind, decision: Decision, said: { message: string; actor?: string }): DecisionRecord {
+export function entry(
+  ctx: TickContext,
+  kind: RecordKind,
+  decision: Decision,
+  said: { message: string; actor?: string },
+): DecisionRecord {
   const { message, actor } = said;
   return {
-    kind, time: isoAt(ctx.now), decision, message, controller: ctx.shared.deps.identity,
+    kind,
+    time: isoAt(ctx.now),
+    decision,
+    message,
+    controller: ctx.shared.deps.identity,
     policy: policyRefOf(ctx),
     ...(ctx.gathered ? { snapshot: ctx.gathered.snapshot } : {}),
     ...(actor !== undefined ? { actor } : {}),
@@ -47,7 +76,12 @@ export function entry(ctx: TickContext, kind: RecordKind, decision: Decision, sa
 export async function store(ctx: TickContext, record: DecisionRecord): Promise<RecordReceipt> {
   const receipt = await recorderOf(ctx).record(record);
   const { head, seq } = receipt;
-  if (head !== undefined || seq !== undefined) ctx.next.audit = { ...ctx.next.audit, ...(head !== undefined ? { head } : {}), ...(seq !== undefined ? { seq } : {}) };
+  if (head !== undefined || seq !== undefined)
+    ctx.next.audit = {
+      ...ctx.next.audit,
+      ...(head !== undefined ? { head } : {}),
+      ...(seq !== undefined ? { seq } : {}),
+    };
   // A receipt may name a rollback report (the audit recorder's); status shows the newest.
   const report = (receipt as { report?: unknown }).report;
   if (typeof report === 'string') ctx.next.report = report;
@@ -66,7 +100,10 @@ export async function recordEvent(ctx: TickContext, rule: string, message: strin
     return true;
   } catch (error) {
     ctx.log.warn({ rule, error: (error as Error).message }, 'record refused');
-    condition(ctx, 'Degraded', true, { reason: 'RecordRefused', message: `could not record "${message}": ${(error as Error).message}` });
+    condition(ctx, 'Degraded', true, {
+      reason: 'RecordRefused',
+      message: `could not record "${message}": ${(error as Error).message}`,
+    });
     return false;
   }
 }
@@ -84,14 +121,25 @@ export function winningReasons(ctx: TickContext, decision: Decision): Decision['
 
 /** The one-line summary of a decision, with its values: `rolled back: error-rate = 0.4 is above max 0.05`. */
 export function decisionMessage(ctx: TickContext, decision: Decision): string {
-  const why = winningReasons(ctx, decision).map((r) => r.message).join('; ');
+  const why = winningReasons(ctx, decision)
+    .map((r) => r.message)
+    .join('; ');
   const weight = decision.nextStep !== null && ctx.policy ? stepPlan(ctx.policy.spec, decision.nextStep).weight : null;
   switch (decision.action) {
-    case 'advance': return `advanced to step ${decision.nextStep === null ? '?' : stepLabel(decision.nextStep, ctx.policy?.spec.steps.length)} (weight ${weight ?? '?'}%): ${why}`;
-    case 'promote': return `promoted: ${why}`;
-    case 'pause': return `paused: ${why}`;
-    case 'rollback': return `rolled back: ${why}`;
-    case 'hold': return `holding: ${why}`;
+    case 'advance':
+      return (
+        `advanced to step ` +
+        `${decision.nextStep === null ? '?' : stepLabel(decision.nextStep, ctx.policy?.spec.steps.length)} (weight ` +
+        `${weight ?? '?'}%): ${why}`
+      );
+    case 'promote':
+      return `promoted: ${why}`;
+    case 'pause':
+      return `paused: ${why}`;
+    case 'rollback':
+      return `rolled back: ${why}`;
+    case 'hold':
+      return `holding: ${why}`;
     default: {
       const unknown: never = decision.action;
       return String(unknown);
@@ -102,7 +150,7 @@ export function decisionMessage(ctx: TickContext, decision: Decision): string {
 /** Whether a decision changes anything (a hold never does; a pause only when not paused yet). */
 export function changesSomething(ctx: TickContext, decision: Decision): boolean {
   if (decision.action === 'hold') return false;
-  if (decision.action === 'pause') return ctx.status.phase !== 'Paused' || (ctx.override?.action === 'pause');
+  if (decision.action === 'pause') return ctx.status.phase !== 'Paused' || ctx.override?.action === 'pause';
   return true;
 }
 
@@ -116,15 +164,26 @@ export async function recordDecision(ctx: TickContext): Promise<Stop | undefined
   if (!decision) return undefined;
   const shadow = ctx.policy?.spec.mode === 'shadow';
   try {
-    if (ctx.override) await store(ctx, entry(ctx, 'override', decision, { message: `${ctx.override.action} by ${ctx.override.actor}`, actor: ctx.override.actor }));
+    if (ctx.override)
+      await store(
+        ctx,
+        entry(ctx, 'override', decision, {
+          message: `${ctx.override.action} by ${ctx.override.actor}`,
+          actor: ctx.override.actor,
+        }),
+      );
     if (changesSomething(ctx, decision)) {
       const message = decisionMessage(ctx, decision);
-      ctx.receipt = await store(ctx, entry(ctx, shadow ? 'shadow' : 'decision', decision, { message: shadow ? `would have ${message}` : message }));
+      ctx.receipt = await store(
+        ctx,
+        entry(ctx, shadow ? 'shadow' : 'decision', decision, { message: shadow ? `would have ${message}` : message }),
+      );
     }
   } catch (error) {
     const why = `record refused: ${(error as Error).message}`;
     condition(ctx, 'Degraded', true, { reason: 'RecordRefused', message: why });
-    if (decision.action === 'advance' || decision.action === 'promote') return stop(`${decision.action} not applied: ${why}`, ctx.intervalMs);
+    if (decision.action === 'advance' || decision.action === 'promote')
+      return stop(`${decision.action} not applied: ${why}`, ctx.intervalMs);
     ctx.log.warn({ action: decision.action, error: (error as Error).message }, 'record refused; applying anyway');
   }
   ctx.shared.crash('after-record');

@@ -7,5 +7,8 @@ import { canonicalJson } from '../../pipeline/compile/compile.js';
  * the canaryRevision; the template primary was copied from is the stableRevision.
  */
 export function templateHash(template: V1PodTemplateSpec | undefined): string {
-  return createHash('sha256').update(canonicalJson(template ?? {})).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(canonicalJson(template ?? {}))
+    .digest('hex')
+    .slice(0, 10);
 }

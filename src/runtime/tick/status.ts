@@ -1,23 +1,31 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { PolicyStatus } from '../../pipeline/policy/status.js';
 
-/** RolloutPolicy status as the tick reads and writes it (docs/architecture.md, "The policy" plus the documented extensions). */
+/**
+ * RolloutPolicy status as the tick reads and writes it (docs/architecture.md, "The policy" plus the documented
+ * extensions).
+ */
 export type RolloutStatus = PolicyStatus;
 export type Condition = NonNullable<PolicyStatus['conditions']>[number];
 export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The status of a policy object as written (a copy; an absent or malformed status reads as empty). */
 export function readStatus(raw: unknown): RolloutStatus {
-  return isObject(raw) ? (structuredClone(raw)) : {};
+  return isObject(raw) ? structuredClone(raw) : {};
 }
 
 /**
  * Sets a condition, keeping its lastTransitionTime when its status does not change (the
  * Kubernetes convention), so that a tick that changes nothing writes nothing.
  */
-export function setCondition(status: RolloutStatus, condition: Omit<Condition, 'lastTransitionTime'>, now: string): void {
+export function setCondition(
+  status: RolloutStatus,
+  condition: Omit<Condition, 'lastTransitionTime'>,
+  now: string,
+): void {
   const conditions = status.conditions ?? [];
   const existing = conditions.find((c) => c.type === condition.type);
   const lastTransitionTime = existing && existing.status === condition.status ? existing.lastTransitionTime : now;

@@ -1,6 +1,18 @@
 import { imagesOf } from '../../pipeline/actuate/deployments.js';
 import { stepPlan } from '../../pipeline/facts/steps.js';
-import { actuatorOf, inRollout, isoAt, isShadow, noteApplied, policyOf, primaryOf, stop, type Stop, targetOf, type TickContext } from './context.js';
+import {
+  actuatorOf,
+  inRollout,
+  isoAt,
+  isShadow,
+  noteApplied,
+  policyOf,
+  primaryOf,
+  stop,
+  type Stop,
+  targetOf,
+  type TickContext,
+} from './context.js';
 import { templateHash } from './revision.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
@@ -20,7 +32,12 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   if (live === expected || live === 0 || isOwnStart(ctx, live)) return undefined;
   const nextStep = (ctx.status.currentStep ?? 0) + 1;
   if (isNextStepCount(ctx, live, nextStep)) {
-    await recordEvent(ctx, 'resumed', `resumed: step ${stepLabel(nextStep, ctx.policy?.spec.steps.length)} was found applied (canary at ${live} replicas) after a restart; status catches up`);
+    await recordEvent(
+      ctx,
+      'resumed',
+      `resumed: step ${stepLabel(nextStep, ctx.policy?.spec.steps.length)} was found applied (canary at ${live} ` +
+        `replicas) after a restart; status catches up`,
+    );
     Object.assign(ctx.next, steppedTo(nextStep, stepPlan(policyOf(ctx).spec, nextStep).weight, isoAt(ctx.now)));
     ctx.next.canaryReplicas = live;
     return undefined;
@@ -34,12 +51,20 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
   const actuator = actuatorOf(ctx);
   const weight = inRollout(ctx.status.phase) ? (ctx.status.canaryWeight ?? 0) : 0;
   const canary = actuator.router.canaryReplicas(weight, change.to);
-  await recordEvent(ctx, 'scaled', `scaled: the target's replicas changed ${change.from} → ${change.to}, a scale and not a release: primary now runs ${change.to}, the canary ${canary}`);
+  await recordEvent(
+    ctx,
+    'scaled',
+    `scaled: the target's replicas changed ${change.from} → ${change.to}, a scale and not a release: primary now ` +
+      `runs ${change.to}, the canary ${canary}`,
+  );
   noteApplied(ctx, await actuator.rescale(change.to, weight));
   ctx.primary = await ctx.shared.kube.readDeployment(ctx.key.namespace, primaryOf(ctx).metadata?.name ?? '');
 }
 
-/** A new template whose canary already has step 0's count: this controller started it before a crash kept it out of status. */
+/**
+ * A new template whose canary already has step 0's count: this controller started it before a crash kept it out of
+ * status.
+ */
 function isOwnStart(ctx: TickContext, live: number): boolean {
   const revision = templateHash(targetOf(ctx).spec?.template);
   if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
@@ -79,23 +104,40 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
  * The record of a canary's start: restarted analysis, a new canary, or — when its canary already
  * has step 0's count — this controller's own start, applied before a crash kept it out of status.
  */
-async function recordStart(ctx: TickContext, start: { revision: string; was: string | undefined; restart: boolean }): Promise<void> {
+async function recordStart(
+  ctx: TickContext,
+  start: { revision: string; was: string | undefined; restart: boolean },
+): Promise<void> {
   const target = targetOf(ctx);
   const images = imagesOf(target.spec?.template);
   const live = target.spec?.replicas ?? 0;
   if (!start.restart && !isShadow(ctx) && live > 0 && isOwnStart(ctx, live)) {
-    await recordEvent(ctx, 'resumed', `resumed: the canary of revision ${start.revision} was found started (${live} replicas) after a restart; status catches up`);
+    await recordEvent(
+      ctx,
+      'resumed',
+      `resumed: the canary of revision ${start.revision} was found started (${live} replicas) after a restart; ` +
+        `status catches up`,
+    );
     return;
   }
   const first = stepLabel(0, policyOf(ctx).spec.steps.length);
-  await recordEvent(ctx, start.restart ? 'restarted' : 'canary-started', start.restart
-    ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the analysis restarts at step ${first}`
-    : `new template (${images}, revision ${start.revision}): canary starts at step ${first}`);
+  await recordEvent(
+    ctx,
+    start.restart ? 'restarted' : 'canary-started',
+    start.restart
+      ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the ` +
+          `analysis restarts at step ${first}`
+      : `new template (${images}, revision ${start.revision}): canary starts at step ${first}`,
+  );
 }
 
 /** The target's template is the stable one again (reverted by hand or by Git): the canary ends, primary untouched. */
 async function withdraw(ctx: TickContext): Promise<Stop> {
-  await recordEvent(ctx, 'canary-withdrawn', `the target's template is the stable revision ${ctx.status.stableRevision ?? ''} again: the canary ends`);
+  await recordEvent(
+    ctx,
+    'canary-withdrawn',
+    `the target's template is the stable revision ${ctx.status.stableRevision ?? ''} again: the canary ends`,
+  );
   Object.assign(ctx.next, withdrawn());
   if (!isShadow(ctx)) noteApplied(ctx, await actuatorOf(ctx).rollback());
   if (!isShadow(ctx)) await verifyWeight(ctx);

@@ -24,7 +24,12 @@ export function routerFor(ctx: TickContext, spec: PolicySpec, name: string): Tra
 }
 
 /** Ready=False with an Event, sent once per reason and message. */
-async function notReady(ctx: TickContext, reason: string, message: string, requeueAfterMs: number | null): Promise<Stop> {
+async function notReady(
+  ctx: TickContext,
+  reason: string,
+  message: string,
+  requeueAfterMs: number | null,
+): Promise<Stop> {
   if (!alreadyShown(ctx, 'Ready', reason, message)) await recordEvent(ctx, reason, message);
   condition(ctx, 'Ready', false, { reason, message });
   return stop(message, requeueAfterMs);
@@ -42,10 +47,14 @@ function claimProblem(ctx: TickContext, primary: V1Deployment): string | null {
   const ns = ctx.key.namespace;
   const target = policyOf(ctx).spec.targetRef.name;
   if (owner && owner.uid !== ctx.raw.metadata?.uid) {
-    return `Deployment ${ns}/${target} is already managed by RolloutPolicy ${ns}/${owner.name}; a Deployment can have one policy`;
+    return (
+      `Deployment ${ns}/${target} is already managed by RolloutPolicy ${ns}/${owner.name}; a Deployment can ` +
+      `have one policy`
+    );
   }
   const managed = isOwnedByKubestead(primary.metadata);
-  if (!owner && !managed) return `Deployment ${ns}/${primaryName(target)} exists and was not made by Kubestead; rename it or remove it`;
+  if (!owner && !managed)
+    return `Deployment ${ns}/${primaryName(target)} exists and was not made by Kubestead; rename it or remove it`;
   return null;
 }
 
@@ -69,6 +78,9 @@ export async function resolveTarget(ctx: TickContext): Promise<Stop | undefined>
   ctx.router = routerFor(ctx, spec, name);
   const problem = await ctx.router.prepare();
   if (problem) return notReady(ctx, problem.reason, problem.message, ctx.intervalMs);
-  condition(ctx, 'Ready', true, { reason: 'Ready', message: `target Deployment ${namespace}/${name} and ${ctx.router.kind} routing found` });
+  condition(ctx, 'Ready', true, {
+    reason: 'Ready',
+    message: `target Deployment ${namespace}/${name} and ${ctx.router.kind} routing found`,
+  });
   return undefined;
 }

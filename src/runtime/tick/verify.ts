@@ -24,13 +24,16 @@ export function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
  * otherwise read back from the live objects.
  */
 export async function verifyWeight(ctx: TickContext, known?: RouterWeight): Promise<void> {
-  const live = known ?? await routerOf(ctx).getWeight();
+  const live = known ?? (await routerOf(ctx).getWeight());
   ctx.next.effectiveWeight = Math.round(live.weight * 10_000) / 10_000;
   const asked = ctx.next.canaryWeight ?? 0;
-  // A weighted router gives the step's share exactly or keeps the last one while the canary's pods get ready (drift.ts).
-  const far = asked > 0 && routerOf(ctx).kind === 'replicas' && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
+  // A weighted router gives the step's share exactly or keeps the last one while the canary's pods get ready
+  // (drift.ts).
+  const far =
+    asked > 0 && routerOf(ctx).kind === 'replicas' && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
   if (far) {
-    const message = `weight ${asked}% asked, ${routerOf(ctx).kind} routing gives ${ctx.next.effectiveWeight}% (${live.detail})`;
+    const message =
+      `weight ${asked}% asked, ${routerOf(ctx).kind} routing gives ${ctx.next.effectiveWeight}% ` + `(${live.detail})`;
     if (!alreadyShown(ctx, 'Degraded', 'WeightDrift', message)) await recordEvent(ctx, 'weight-drift', message);
     condition(ctx, 'Degraded', true, { reason: 'WeightDrift', message });
   }

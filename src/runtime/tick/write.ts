@@ -15,7 +15,8 @@ export class StatusConflict extends Error {
 
 function phaseMessage(s: RolloutStatus, steps: number): string {
   const { currentStep = 0, canaryWeight = 0, effectiveWeight = 0, canaryRevision = '', stableRevision = 'unknown' } = s;
-  const where = `step ${stepLabel(currentStep, steps)}, canary weight ${canaryWeight}% asked, ${effectiveWeight}% given`;
+  const weights = `canary weight ${canaryWeight}% asked, ${effectiveWeight}% given`;
+  const where = `step ${stepLabel(currentStep, steps)}, ${weights}`;
   const messages: Record<string, string> = {
     Idle: `no canary; stable revision ${stableRevision}`,
     Progressing: `canary ${canaryRevision} at ${where}`,
@@ -30,15 +31,20 @@ function phaseMessage(s: RolloutStatus, steps: number): string {
 function progressingCondition(ctx: TickContext): void {
   const phase = ctx.next.phase ?? 'Idle';
   const active = phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';
-  condition(ctx, 'Progressing', active, { reason: phase, message: phaseMessage(ctx.next, ctx.policy?.spec.steps.length ?? 0) });
+  condition(ctx, 'Progressing', active, {
+    reason: phase,
+    message: phaseMessage(ctx.next, ctx.policy?.spec.steps.length ?? 0),
+  });
 }
 
 /** Conditions every tick sets the same way, so that an unchanged tick writes nothing. */
 function settle(ctx: TickContext): RolloutStatus {
   if (ctx.policy && ctx.next.phase) progressingCondition(ctx);
-  if (!ctx.degraded && ctx.policy && ctx.next.phase) condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });
+  if (!ctx.degraded && ctx.policy && ctx.next.phase)
+    condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });
   ctx.next.observedGeneration = ctx.raw.metadata?.generation ?? 0;
-  if (ctx.policy && ctx.next.currentStep !== undefined) ctx.next.step = stepLabel(ctx.next.currentStep, ctx.policy.spec.steps.length);
+  if (ctx.policy && ctx.next.currentStep !== undefined)
+    ctx.next.step = stepLabel(ctx.next.currentStep, ctx.policy.spec.steps.length);
   return compact(ctx.next);
 }
 

@@ -17,7 +17,15 @@ export type OptionSpecs = Record<string, OptionSpec>;
 
 /** What parsing gives a command: its options by name, and its positional arguments (`-` is stdin). */
 export interface ParsedArgs<O extends OptionSpecs> {
-  values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? (O[K]['multiple'] extends true ? boolean[] : boolean) : O[K]['multiple'] extends true ? string[] : string };
+  values: {
+    [K in keyof O]?: O[K]['type'] extends 'boolean'
+      ? O[K]['multiple'] extends true
+        ? boolean[]
+        : boolean
+      : O[K]['multiple'] extends true
+        ? string[]
+        : string;
+  };
   positionals: string[];
 }
 
@@ -27,9 +35,16 @@ export interface ParsedArgs<O extends OptionSpecs> {
  * (standard input).
  */
 export function parseCommandArgs<O extends OptionSpecs>(args: string[], options: O): ParsedArgs<O> {
-  const config = Object.fromEntries(Object.entries(options).map(([name, o]) => [name, {
-    type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}),
-  }]));
+  const config = Object.fromEntries(
+    Object.entries(options).map(([name, o]) => [
+      name,
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  );
   try {
     const { values, positionals } = parseArgs({ args, options: config, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs<O>['values'], positionals };
@@ -58,7 +73,10 @@ function explain(error: unknown, options: OptionSpecs): string {
 export const EXIT = { ok: 0, failed: 1, badInput: 2, bug: 3 } as const;
 
 /** The help page of a command, in the one layout every command shares. */
-export function helpText(name: string, spec: { usage: string; description: string; options: OptionSpecs; exitCodes: readonly string[] }): string {
+export function helpText(
+  name: string,
+  spec: { usage: string; description: string; options: OptionSpecs; exitCodes: readonly string[] },
+): string {
   const optionLines = Object.entries(spec.options).map(([option, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${option}${o.value ? ` ${o.value}` : ''}`;
     return `  ${flag.padEnd(30)} ${o.description ?? ''}`.trimEnd();

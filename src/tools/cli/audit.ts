@@ -11,10 +11,21 @@ import { systemClock } from '../../lib/clock/clock.js';
 
 const OPTIONS = {
   ...NAMESPACE_OPTION,
-  since: { type: 'string', value: 'T', description: 'export: entries from T on (an RFC 3339 time, or a duration back from now: 2h)' },
-  head: { type: 'string', value: 'HASH', description: "verify: the policy's status.audit.head; a cut tail is found too" },
-  policy: { type: 'string', value: 'NS/NAME', description: 'verify: the chain must be this policy\'s' },
-  partial: { type: 'boolean', description: 'verify: the file starts mid-chain (an export --since); its first link is not checked' },
+  since: {
+    type: 'string',
+    value: 'T',
+    description: 'export: entries from T on (an RFC 3339 time, or a duration back from now: 2h)',
+  },
+  head: {
+    type: 'string',
+    value: 'HASH',
+    description: "verify: the policy's status.audit.head; a cut tail is found too",
+  },
+  policy: { type: 'string', value: 'NS/NAME', description: "verify: the chain must be this policy's" },
+  partial: {
+    type: 'boolean',
+    description: 'verify: the file starts mid-chain (an export --since); its first link is not checked',
+  },
 } as const;
 type Args = ParsedArgs<typeof OPTIONS>;
 
@@ -33,7 +44,11 @@ async function readInput(file: string): Promise<string> {
 
 function verifyText(text: string, source: string, values: Args['values']): VerifyResult {
   try {
-    return verifyChain(parseChainText(text, source), { head: values.head, policy: values.policy, partial: values.partial });
+    return verifyChain(parseChainText(text, source), {
+      head: values.head,
+      policy: values.policy,
+      partial: values.partial,
+    });
   } catch (error) {
     if (error instanceof ChainInputError) throw new UsageError(error.message);
     throw error;
@@ -43,7 +58,8 @@ function verifyText(text: string, source: string, values: Args['values']): Verif
 async function verify({ values, positionals }: Args): Promise<number> {
   const [file, ...extra] = positionals.slice(1);
   if (!file || extra.length) throw new UsageError('expected one FILE (or - for standard input)');
-  if (values.head !== undefined && !/^[0-9a-f]{64}$/.test(values.head)) throw new UsageError(`--head: expected a 64-digit hex SHA-256, got ${JSON.stringify(values.head)}`);
+  if (values.head !== undefined && !/^[0-9a-f]{64}$/.test(values.head))
+    throw new UsageError(`--head: expected a 64-digit hex SHA-256, got ${JSON.stringify(values.head)}`);
   const result = verifyText(await readInput(file), file === '-' ? '(stdin)' : file, values);
   process.stdout.write(verifySummary(result));
   return result.ok ? 0 : 1;
@@ -55,14 +71,16 @@ async function exportChain({ values, positionals }: Args): Promise<number> {
   const target = await kubeTarget(name, values.namespace);
   const since = parseSince(values.since, systemClock.now());
   const { readChainLines } = await import('../../pipeline/record/audit/export.js');
-  const lines = await fromCluster(() => readChainLines(kubeClients(target.kubeConfig), target.namespace, target.name, since));
+  const lines = await fromCluster(() =>
+    readChainLines(kubeClients(target.kubeConfig), target.namespace, target.name, since),
+  );
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
   return 0;
 }
 
 export const auditCommand = defineCommand({
   name: 'audit',
-  summary: 'export a policy\'s audit chain, or verify one',
+  summary: "export a policy's audit chain, or verify one",
   usage: 'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH] [--policy NS/NAME] [--partial]',
   description: `export  prints the audit chain of RolloutPolicy NAME as JSON Lines, oldest entry first, read
         from the cluster of the current kubeconfig.
@@ -73,9 +91,12 @@ verify  recomputes every entry's hash and every link of a chain (a file, or - fo
   exitCodes: ['0  exported; or the chain holds', '1  the chain does not hold (the first bad entry is named)'],
   async run(args) {
     switch (args.positionals[0]) {
-      case 'export': return exportChain(args);
-      case 'verify': return verify(args);
-      default: throw new UsageError(`expected "export" or "verify", got ${JSON.stringify(args.positionals[0] ?? '')}`);
+      case 'export':
+        return exportChain(args);
+      case 'verify':
+        return verify(args);
+      default:
+        throw new UsageError(`expected "export" or "verify", got ${JSON.stringify(args.positionals[0] ?? '')}`);
     }
   },
 });

@@ -20,7 +20,9 @@ export interface CommandSpec<O extends OptionSpecs> {
   run(args: ParsedArgs<O>): Promise<number>;
 }
 
-/** A Command (the registry's interface) from a spec: help in the shared layout, arguments parsed by the shared parser. */
+/**
+ * A Command (the registry's interface) from a spec: help in the shared layout, arguments parsed by the shared parser.
+ */
 export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Command {
   return {
     summary: spec.summary,

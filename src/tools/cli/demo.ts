@@ -20,7 +20,9 @@ audit log and the rollback report are. Plain lines when not on a terminal or wit
 /** The demo's last line, the one CI checks. */
 export function closingSummary(story: StoryOutcome, evidence: Evidence): string {
   const { good, bad } = story;
-  const goodText = `good release ${good.status.phase ?? '(no phase)'} in ${good.stepsSeen.length} step${good.stepsSeen.length === 1 ? '' : 's'}`;
+  const goodText =
+    `good release ${good.status.phase ?? '(no phase)'} in ${good.stepsSeen.length} ` +
+    `step${good.stepsSeen.length === 1 ? '' : 's'}`;
   return `demo: ${goodText}; ${badReleaseText(bad)}; ${chainText(evidence)}`;
 }
 
@@ -30,7 +32,8 @@ function badReleaseText(bad: ReleaseOutcome): string {
   const breaches = all.filter((r) => r.check !== undefined);
   const reasons = (breaches.length ? breaches : all).map((r) => r.message).join('; ');
   const step = bad.stepsSeen.at(-1) ?? bad.status.currentStep;
-  return `bad release ${bad.status.phase ?? '(no phase)'}${step === undefined ? '' : ` at step ${step + 1}`}${reasons ? ` (${reasons})` : ''}`;
+  const where = step === undefined ? '' : ` at step ${step + 1}`;
+  return `bad release ${bad.status.phase ?? '(no phase)'}${where}${reasons ? ` (${reasons})` : ''}`;
 }
 
 function chainText({ file, cluster }: Evidence): string {
@@ -41,8 +44,14 @@ function chainText({ file, cluster }: Evidence): string {
 /** Both releases ended as the story says, and the chain holds in the file and in the cluster. */
 export function demoSucceeded(story: StoryOutcome, evidence: Evidence): boolean {
   const everyStep = story.good.stepsSeen.length === story.stepCount;
-  return story.good.status.phase === 'Succeeded' && everyStep && story.bad.status.phase === 'RolledBack'
-    && evidence.file.ok && evidence.cluster.ok && evidence.file.entries === evidence.cluster.entries;
+  return (
+    story.good.status.phase === 'Succeeded' &&
+    everyStep &&
+    story.bad.status.phase === 'RolledBack' &&
+    evidence.file.ok &&
+    evidence.cluster.ok &&
+    evidence.file.entries === evidence.cluster.entries
+  );
 }
 
 /** How quickly the sandbox's pods become ready: fast enough for a demo, slow enough to be seen. */
@@ -70,8 +79,16 @@ async function finish(stack: DemoStack, story: StoryOutcome, say: (line: string)
   const { gatherEvidence } = await import('../demo/evidence.js');
   await stack.stopController();
   const evidence = await gatherEvidence(stack.kubeConfig, stack.files, say);
-  say(`demo: audit log: ${stack.files.auditLog} (JSON Lines; in the cluster: ConfigMaps of shop/shop, 'kubestead audit export shop -n shop')`);
-  say(evidence.report ? `demo: rollback report: ConfigMap shop/${evidence.report.configMap} ('kubestead report shop -n shop'), a copy in ${evidence.report.file}` : 'demo: no rollback report was written');
+  say(
+    `demo: audit log: ${stack.files.auditLog} (JSON Lines; in the cluster: ConfigMaps of shop/shop, 'kubestead audit ` +
+      `export shop -n shop')`,
+  );
+  say(
+    evidence.report
+      ? `demo: rollback report: ConfigMap shop/${evidence.report.configMap} ('kubestead report shop -n shop'), a ` +
+          `copy in ${evidence.report.file}`
+      : 'demo: no rollback report was written',
+  );
   say(`demo: controller log: ${stack.files.controllerLog}`);
   say(closingSummary(story, evidence));
   return demoSucceeded(story, evidence) ? 0 : 1;
@@ -83,10 +100,17 @@ export const demoCommand = defineCommand({
   usage: '[--keep] [--no-color]',
   description: DESCRIPTION,
   options: {
-    keep: { type: 'boolean', description: 'leave the sandbox, the shop and its metrics running afterwards and print the KUBECONFIG (Ctrl-C stops them)' },
+    keep: {
+      type: 'boolean',
+      description:
+        'leave the sandbox, the shop and its metrics running afterwards and print the KUBECONFIG (Ctrl-C stops them)',
+    },
     'no-color': { type: 'boolean', description: 'plain lines, no colours, no redrawing' },
   },
-  exitCodes: ['0  the good release succeeded, the bad one rolled back, and the audit chain verifies', '1  one of them did not (the last line says which)'],
+  exitCodes: [
+    '0  the good release succeeded, the bad one rolled back, and the audit chain verifies',
+    '1  one of them did not (the last line says which)',
+  ],
   async run({ values, positionals }) {
     if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const clock = systemClock;
@@ -116,7 +140,10 @@ export const demoCommand = defineCommand({
 });
 
 async function keep(stack: DemoStack, say: (line: string) => void): Promise<void> {
-  say(`demo: --keep: the sandbox, the shop and its metrics keep running (the controller is stopped; start it with 'bin/kubestead run -n shop'). Ctrl-C ends them.`);
+  say(
+    `demo: --keep: the sandbox, the shop and its metrics keep running (the controller is stopped; start it with ` +
+      `'bin/kubestead run -n shop'). Ctrl-C ends them.`,
+  );
   say(`export KUBECONFIG=${stack.files.kubeconfig}`);
   await untilSignal();
 }

@@ -14,8 +14,9 @@ export const evalCommand = defineCommand({
   name: 'eval',
   summary: 'decide one fact snapshot with a policy',
   usage: 'POLICY --facts SNAPSHOT [--json] [--name NAME]',
-  description: `Runs the policy's decision on one FactSnapshot (JSON or YAML, docs/architecture.md, "FactSnapshot v1") and prints
-the decision: the action, then every reason that applied, highest precedence first.
+  description: `Runs the policy's decision on one FactSnapshot (JSON or YAML; its fields:
+docs/architecture.md, "FactSnapshot v1") and prints the decision: the action, then every reason
+that applied, highest precedence first.
 A snapshot that contradicts the policy (step count, step kind, weight, soak) is bad input.
 Either POLICY or SNAPSHOT may be '-', standard input.`,
   options: {
@@ -35,7 +36,9 @@ Either POLICY or SNAPSHOT may be '-', standard input.`,
     }
     try {
       const decision = await decide(compilePolicy(loaded.policy), snapshot.snapshot);
-      process.stdout.write(values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, loaded.policy.spec.steps.length));
+      process.stdout.write(
+        values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, loaded.policy.spec.steps.length),
+      );
       return 0;
     } catch (error) {
       if (!(error instanceof SnapshotError)) throw error;
@@ -49,7 +52,8 @@ function inputsOf(positionals: string[], facts: string | undefined): { file: str
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError('expected exactly one POLICY file');
   if (!facts) throw new UsageError('--facts SNAPSHOT is required');
-  if (file === STDIN && facts === STDIN) throw new UsageError("only one of POLICY and --facts can be '-' (standard input)");
+  if (file === STDIN && facts === STDIN)
+    throw new UsageError("only one of POLICY and --facts can be '-' (standard input)");
   return { file, facts };
 }
 
@@ -57,6 +61,7 @@ function inputsOf(positionals: string[], facts: string | undefined): { file: str
 export function formatDecision(decision: Decision, stepCount?: number): string {
   const next = decision.nextStep === null ? '' : ` → step ${stepLabel(decision.nextStep, stepCount)}`;
   const lines = [`${decision.action} (step ${stepLabel(decision.step, stepCount)}${next})`];
-  for (const reason of decision.reasons) lines.push(`  ${reason.rule}${reason.check ? ` [${reason.check}]` : ''}: ${reason.message}`);
+  for (const reason of decision.reasons)
+    lines.push(`  ${reason.rule}${reason.check ? ` [${reason.check}]` : ''}: ${reason.message}`);
   return `${lines.join('\n')}\n`;
 }

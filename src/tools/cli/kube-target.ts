@@ -33,7 +33,8 @@ export function parseSince(text: string | undefined, now: number): Date | undefi
   const seconds = parseDuration(text);
   if (seconds !== null) return new Date(now - seconds * 1000);
   const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text)) throw new UsageError(`--since: expected an RFC 3339 time or a duration like 2h, got ${JSON.stringify(text)}`);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text))
+    throw new UsageError(`--since: expected an RFC 3339 time or a duration like 2h, got ${JSON.stringify(text)}`);
   return date;
 }
 
@@ -45,10 +46,20 @@ export async function fromCluster<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    const [{ ChainNotFoundError }, { describeError }] = await Promise.all([import('../../pipeline/record/audit/export.js'), import('../../pipeline/record/audit/errors.js')]);
+    const [{ ChainNotFoundError }, { describeError }] = await Promise.all([
+      import('../../pipeline/record/audit/export.js'),
+      import('../../pipeline/record/audit/errors.js'),
+    ]);
     if (error instanceof ChainNotFoundError) throw new UsageError(error.message);
     throw new UsageError(`cannot read from the cluster: ${describeError(error)}`);
   }
 }
 
-export const NAMESPACE_OPTION = { namespace: { type: 'string', short: 'n', value: 'NS', description: "the policy's namespace (default: the kubeconfig context's, else default)" } } as const;
+export const NAMESPACE_OPTION = {
+  namespace: {
+    type: 'string',
+    short: 'n',
+    value: 'NS',
+    description: "the policy's namespace (default: the kubeconfig context's, else default)",
+  },
+} as const;

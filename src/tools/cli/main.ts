@@ -29,15 +29,20 @@ async function runCommand(name: string, command: Command, args: string[]): Promi
     return await command.run(args);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`kubestead ${name}: ${scrubUserinfo(error.message)}\nRun 'kubestead help ${name}' for usage.\n`);
+      process.stderr.write(
+        `kubestead ${name}: ${scrubUserinfo(error.message)}\nRun 'kubestead help ${name}' for usage.\n`,
+      );
       return EXIT.badInput;
     }
     if (error instanceof CommandUnavailable) {
       process.stderr.write(`kubestead ${name}: ${error.message}\n`);
       return EXIT.badInput;
     }
-    const detail = error instanceof Error ? error.stack ?? error.message : String(error);
-    process.stderr.write(`kubestead ${name}: internal error (a bug in Kubestead; please report it with this output):\n${scrubUserinfo(detail)}\n`);
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(
+      `kubestead ${name}: internal error (a bug in Kubestead; please report it with this ` +
+        `output):\n${scrubUserinfo(detail)}\n`,
+    );
     return EXIT.bug;
   }
 }
@@ -51,7 +56,8 @@ function help(topics: string[]): number {
 
 function unknownCommand(name: string): number {
   const hint = closest(name, Object.keys(commands));
-  process.stderr.write(`kubestead: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; run 'kubestead help' for the list\n`);
+  const didYouMean = hint ? ` (did you mean "${hint}"?)` : '';
+  process.stderr.write(`kubestead: unknown command "${name}"${didYouMean}; run 'kubestead help' for the list\n`);
   return EXIT.badInput;
 }
 
@@ -59,4 +65,3 @@ function printed(text: string): number {
   process.stdout.write(text);
   return EXIT.ok;
 }
-

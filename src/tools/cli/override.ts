@@ -25,12 +25,22 @@ export function overrideCommand(action: Override): Command {
     usage: 'NAME [-n NAMESPACE] [--kubeconfig FILE]',
     description: description(action),
     options: {
-      namespace: { type: 'string', short: 'n', value: 'NS', description: "the policy's namespace (default: the kubeconfig context's, else \"default\")" },
-      kubeconfig: { type: 'string', value: 'FILE', description: 'the kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)' },
+      namespace: {
+        type: 'string',
+        short: 'n',
+        value: 'NS',
+        description: 'the policy\'s namespace (default: the kubeconfig context\'s, else "default")',
+      },
+      kubeconfig: {
+        type: 'string',
+        value: 'FILE',
+        description: 'the kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)',
+      },
     },
     exitCodes: ['0  the override was set', '1  refused: the policy is not progressing, or is gone'],
     async run({ values, positionals }) {
-      if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected one RolloutPolicy NAME, got ${positionals.length}`);
+      if (positionals.length !== 1 || !positionals[0])
+        throw new UsageError(`expected one RolloutPolicy NAME, got ${positionals.length}`);
       // Loaded only here: client-node is heavy, and every other command starts without it.
       const { describeFailure, kubeConfig, Refused, setOverride } = await import('./override-api.js');
       const kc = kubeConfig(values.kubeconfig);
@@ -38,10 +48,15 @@ export function overrideCommand(action: Override): Command {
       const target = { namespace, name: positionals[0] };
       try {
         const actor = await setOverride(kc, target, action);
-        process.stdout.write(`${action} requested on RolloutPolicy ${namespace}/${target.name} by ${actor}; the controller applies it on its next tick\n`);
+        process.stdout.write(
+          `${action} requested on RolloutPolicy ${namespace}/${target.name} by ${actor}; the controller applies it ` +
+            `on its next tick\n`,
+        );
         return 0;
       } catch (error) {
-        process.stderr.write(`kubestead ${action}: ${error instanceof Refused ? error.message : describeFailure(error)}\n`);
+        process.stderr.write(
+          `kubestead ${action}: ${error instanceof Refused ? error.message : describeFailure(error)}\n`,
+        );
         return 1;
       }
     },

@@ -23,20 +23,27 @@ from KUBESTEAD_SECRET_DATADOG_API_KEY.`;
 function parseTime(text: string | undefined): Date {
   if (text === undefined || text === 'now') return new Date(systemClock.now());
   const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--time: expected an RFC 3339 time or Unix seconds, got ${JSON.stringify(text)}`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--time: expected an RFC 3339 time or Unix seconds, got ${JSON.stringify(text)}`);
   return date;
 }
 
 function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec {
   if (url === undefined) return spec;
-  if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--provider-url: expected an http(s) URL, got ${JSON.stringify(scrubUserinfo(url))}`);
-  if (hasUserinfo(url)) throw new UsageError('--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider');
+  if (!/^https?:\/\/[^/]/.test(url))
+    throw new UsageError(`--provider-url: expected an http(s) URL, got ${JSON.stringify(scrubUserinfo(url))}`);
+  if (hasUserinfo(url))
+    throw new UsageError(
+      '--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider',
+    );
   const kind = providerKind(spec);
   return { [kind]: { ...spec[kind], address: url } };
 }
 
 function bounds(m: Measurement): string {
-  return [m.min === null ? '' : `min ${m.min}`, m.max === null ? '' : `max ${m.max}`].filter(Boolean).join(', ') || 'none';
+  return (
+    [m.min === null ? '' : `min ${m.min}`, m.max === null ? '' : `max ${m.max}`].filter(Boolean).join(', ') || 'none'
+  );
 }
 
 async function findPolicy(file: string, checkName: string): Promise<RolloutPolicy> {
@@ -54,7 +61,10 @@ const RESULT: Record<CheckVerdict['verdict'], string> = { pass: 'PASS', fail: 'F
 
 function report(name: string, policy: RolloutPolicy, m: Measurement, verdict: CheckVerdict): string {
   const result = verdict.verdict === 'pass' ? RESULT.pass : `${RESULT[verdict.verdict]}: ${verdict.message}`;
-  const value = m.status === 'ok' ? `${m.value}${m.raw !== undefined ? ` (raw ${JSON.stringify(m.raw)})` : ''}` : `unavailable: ${m.error}`;
+  const value =
+    m.status === 'ok'
+      ? `${m.value}${m.raw !== undefined ? ` (raw ${JSON.stringify(m.raw)})` : ''}`
+      : `unavailable: ${m.error}`;
   return [
     `policy:   ${policy.metadata.namespace}/${policy.metadata.name}`,
     `check:    ${name} (provider ${m.provider})`,
@@ -74,9 +84,17 @@ export const queryCommand = defineCommand({
   usage: 'POLICY CHECK [--provider-url URL] [--time T] [--canary-revision REV] [--json]',
   description: DESCRIPTION,
   options: {
-    'provider-url': { type: 'string', value: 'URL', description: "use this address for the check's provider (a port-forward, say)" },
+    'provider-url': {
+      type: 'string',
+      value: 'URL',
+      description: "use this address for the check's provider (a port-forward, say)",
+    },
     time: { type: 'string', value: 'T', description: 'evaluate at T: an RFC 3339 time or Unix seconds (default: now)' },
-    'canary-revision': { type: 'string', value: 'REV', description: 'the value of {{ rollout.canaryRevision }} (default: none)' },
+    'canary-revision': {
+      type: 'string',
+      value: 'REV',
+      description: 'the value of {{ rollout.canaryRevision }} (default: none)',
+    },
     json: { type: 'boolean', description: 'print the Measurement as JSON' },
   },
   exitCodes: ['0  the value is within its bounds', '1  out of bounds or unavailable'],
@@ -86,10 +104,17 @@ export const queryCommand = defineCommand({
     const policy = await findPolicy(file, checkName);
     const check = policy.spec.checks.find((c) => c.name === checkName)!;
     const providerSpec = policy.spec.providers[check.provider];
-    if (!providerSpec) throw new UsageError(`check "${checkName}" names provider "${check.provider}", which spec.providers does not have`);
+    if (!providerSpec)
+      throw new UsageError(
+        `check "${checkName}" names provider "${check.provider}", which spec.providers does not have`,
+      );
     const runtime = createMetricsRuntime();
     const provider = createProvider(check.provider, withAddress(providerSpec, values['provider-url']), runtime);
-    const ctx = measureContext(policy, { time: parseTime(values.time), canaryRevision: values['canary-revision'] ?? null, secrets: envSecretReader() });
+    const ctx = measureContext(policy, {
+      time: parseTime(values.time),
+      canaryRevision: values['canary-revision'] ?? null,
+      secrets: envSecretReader(),
+    });
     const m = await provider.measure(check, ctx);
     await runtime.http.close();
     const verdict = await checkVerdict(compilePolicy(policy), checkName, m);

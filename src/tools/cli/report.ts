@@ -6,7 +6,8 @@ import { kubeClients } from '../../adapters/kube/clients.js';
 
 function formatOf(text: string | undefined): ReportFormat {
   const format = text ?? 'md';
-  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   return format as ReportFormat;
 }
 
@@ -18,20 +19,28 @@ export const reportCommand = defineCommand({
 current kubeconfig: the timeline of the rollout's steps, the breach (query, value, bound, time),
 each check's values over the rollout against its bounds, and what was restored. svg prints the
 chart alone; html a page with the chart inline.`,
-  options: { ...NAMESPACE_OPTION, format: { type: 'string', value: 'FORMAT', description: 'md (default), json, svg or html' } },
+  options: {
+    ...NAMESPACE_OPTION,
+    format: { type: 'string', value: 'FORMAT', description: 'md (default), json, svg or html' },
+  },
   exitCodes: ['0  printed', '1  the policy has no rollback report'],
   async run({ values, positionals }) {
     const [name, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const format = formatOf(values.format);
     const target = await kubeTarget(name, values.namespace);
-    const [{ policyUid }, { ReportStore }] = await Promise.all([import('../../pipeline/record/audit/export.js'), import('../../pipeline/record/audit/report/store.js')]);
+    const [{ policyUid }, { ReportStore }] = await Promise.all([
+      import('../../pipeline/record/audit/export.js'),
+      import('../../pipeline/record/audit/report/store.js'),
+    ]);
     const report = await fromCluster(async () => {
       const uid = await policyUid(kubeClients(target.kubeConfig), target.namespace, target.name);
       return new ReportStore(kubeClients(target.kubeConfig), true).latest(target.namespace, target.name, uid);
     });
     if (!report) {
-      process.stderr.write(`kubestead report: no rollback report for RolloutPolicy ${target.namespace}/${target.name}\n`);
+      process.stderr.write(
+        `kubestead report: no rollback report for RolloutPolicy ${target.namespace}/${target.name}\n`,
+      );
       return 1;
     }
     process.stdout.write(renderReport(report, format));

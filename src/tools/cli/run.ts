@@ -19,15 +19,43 @@ the ticks in flight finish and the Lease is released. The first log line says wh
 /metrics and the health endpoints listen on.`;
 
 export const RUN_OPTIONS = {
-  namespace: { type: 'string', short: 'n', value: 'NS', description: 'watch and act in this namespace only (default: all)' },
-  'metrics-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /metrics (default :8080; port 0 picks a free one)' },
-  'health-addr': { type: 'string', value: 'ADDR', description: '[HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)' },
-  'leader-elect': { type: 'boolean', description: 'act only while holding the Lease kubestead-controller (several replicas)' },
-  'lease-namespace': { type: 'string', value: 'NS', description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)" },
-  'allowed-hosts': { type: 'string', value: 'HOSTS', description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)' },
+  namespace: {
+    type: 'string',
+    short: 'n',
+    value: 'NS',
+    description: 'watch and act in this namespace only (default: all)',
+  },
+  'metrics-addr': {
+    type: 'string',
+    value: 'ADDR',
+    description: '[HOST]:PORT of /metrics (default :8080; port 0 picks a free one)',
+  },
+  'health-addr': {
+    type: 'string',
+    value: 'ADDR',
+    description: '[HOST]:PORT of /healthz and /readyz (default :8081; port 0 picks a free one)',
+  },
+  'leader-elect': {
+    type: 'boolean',
+    description: 'act only while holding the Lease kubestead-controller (several replicas)',
+  },
+  'lease-namespace': {
+    type: 'string',
+    value: 'NS',
+    description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)",
+  },
+  'allowed-hosts': {
+    type: 'string',
+    value: 'HOSTS',
+    description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)',
+  },
   'log-level': { type: 'string', value: 'LEVEL', description: 'trace, debug, info (default), warn, error' },
   'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
-  kubeconfig: { type: 'string', value: 'PATH', description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  kubeconfig: {
+    type: 'string',
+    value: 'PATH',
+    description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)',
+  },
   ...WEBHOOK_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -51,14 +79,32 @@ export interface RunArgs {
 export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
-    namespace: values.namespace, metricsAddr: values['metrics-addr'] ?? ':8080', healthAddr: values['health-addr'] ?? ':8081',
-    leaderElect: values['leader-elect'] ?? false, leaseNamespace: values['lease-namespace'], logLevel: values['log-level'] ?? 'info', kubeconfig: values.kubeconfig, auditFile: values['audit-file'],
-    allowedHosts: values['allowed-hosts']?.split(',').map((h) => h.trim()).filter(Boolean), webhook: webhookFromFlags(values),
+    namespace: values.namespace,
+    metricsAddr: values['metrics-addr'] ?? ':8080',
+    healthAddr: values['health-addr'] ?? ':8081',
+    leaderElect: values['leader-elect'] ?? false,
+    leaseNamespace: values['lease-namespace'],
+    logLevel: values['log-level'] ?? 'info',
+    kubeconfig: values.kubeconfig,
+    auditFile: values['audit-file'],
+    allowedHosts: values['allowed-hosts']
+      ?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+    webhook: webhookFromFlags(values),
   };
-  for (const [flag, text] of [['--metrics-addr', out.metricsAddr], ['--health-addr', out.healthAddr]] as const) {
-    try { parseAddress(text, flag); } catch (error) { throw new UsageError((error as Error).message); }
+  for (const [flag, text] of [
+    ['--metrics-addr', out.metricsAddr],
+    ['--health-addr', out.healthAddr],
+  ] as const) {
+    try {
+      parseAddress(text, flag);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
   }
-  if (!LEVELS.includes(out.logLevel)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(out.logLevel)}`);
+  if (!LEVELS.includes(out.logLevel))
+    throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(out.logLevel)}`);
   if (out.allowedHosts?.length === 0) throw new UsageError('--allowed-hosts: expected at least one host');
   return out;
 }
@@ -92,7 +138,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export const runCommand = defineCommand({
   name: 'run',
   summary: 'run the operator (current kubeconfig, or in-cluster)',
-  usage: '[-n NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect] [--allowed-hosts HOSTS] [--log-level LEVEL]',
+  usage:
+    '[-n NS] [--metrics-addr ADDR] [--health-addr ADDR] [--leader-elect] [--allowed-hosts HOSTS] [--log-level LEVEL]',
   description: DESCRIPTION,
   options: RUN_OPTIONS,
   exitCodes: ['0  stopped cleanly (SIGTERM or Ctrl-C)'],
@@ -111,10 +158,21 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
   const { createTickReconciler } = await import('../../runtime/tick/index.js');
   const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
   const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, tick);
-  const recorder = new AuditRecorder(kubeConfig, systemClock, logger, { auditFile: options.auditFile, webhook: options.webhook });
+  const recorder = new AuditRecorder(kubeConfig, systemClock, logger, {
+    auditFile: options.auditFile,
+    webhook: options.webhook,
+  });
   const operator = await startOperator({
-    kubeConfig, logger, reconcilerFactory, recorder, namespace: options.namespace, metricsAddr: options.metricsAddr, healthAddr: options.healthAddr,
-    leaderElect: options.leaderElect, leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace, allowedHosts: options.allowedHosts,
+    kubeConfig,
+    logger,
+    reconcilerFactory,
+    recorder,
+    namespace: options.namespace,
+    metricsAddr: options.metricsAddr,
+    healthAddr: options.healthAddr,
+    leaderElect: options.leaderElect,
+    leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace,
+    allowedHosts: options.allowedHosts,
   });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');

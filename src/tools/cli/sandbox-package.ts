@@ -11,6 +11,9 @@ export async function loadSandbox(): Promise<typeof SandboxPackage> {
     return await import('@kubestead/sandbox');
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new CommandUnavailable('the sandbox cluster is not installed here (a production install leaves it out): run it from a clone of the repository after `npm ci`');
+    throw new CommandUnavailable(
+      'the sandbox cluster is not installed here (a production install leaves it out): run it from a clone of the ' +
+        'repository after `npm ci`',
+    );
   }
 }

@@ -15,12 +15,17 @@ function isStringList(value: unknown): value is string[] {
 
 function userAt(file: string, entry: unknown, index: number): SandboxUser {
   const where = `${file}: users[${index}]`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`${where} must be a mapping with name, groups and token`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new UsageError(`${where} must be a mapping with name, groups and token`);
   const { name, groups = [], token } = entry as Record<string, unknown>;
   if (typeof name !== 'string' || name === '') throw new UsageError(`${where}.name must be a non-empty string`);
   if (!isStringList(groups)) throw new UsageError(`${where}.groups must be a list of strings`);
-  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) throw new UsageError(`${where}.token must be a string of at least 8 characters`);
-  return { token: typeof token === 'string' ? token : randomBytes(24).toString('base64url'), user: { username: name, groups } };
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8))
+    throw new UsageError(`${where}.token must be a string of at least 8 characters`);
+  return {
+    token: typeof token === 'string' ? token : randomBytes(24).toString('base64url'),
+    user: { username: name, groups },
+  };
 }
 
 /** Reads the users file: `users: [{name, groups?, token?}]` (YAML or JSON); a missing token is generated. */

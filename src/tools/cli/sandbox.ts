@@ -7,11 +7,24 @@ import { UsageError } from './usage-error.js';
 
 const OPTIONS = {
   port: { type: 'string', value: 'N', description: 'loopback port (default 0: a free one)' },
-  kubeconfig: { type: 'string', value: 'PATH', description: 'where to write the kubeconfig (default ./.kubestead/sandbox.kubeconfig)' },
+  kubeconfig: {
+    type: 'string',
+    value: 'PATH',
+    description: 'where to write the kubeconfig (default ./.kubestead/sandbox.kubeconfig)',
+  },
   state: { type: 'string', value: 'FILE', description: 'load state from FILE if it exists, and save it there on exit' },
   'ready-delay': { type: 'string', value: 'MS', description: 'how long new pods take to become ready (default 2000)' },
-  rbac: { type: 'string', value: 'USERS_FILE', description: 'enforce RBAC; token users from USERS_FILE (YAML: users: [{name, groups, token}]), each with a kubeconfig written beside the admin one' },
-  instant: { type: 'boolean', description: 'no controller lag, pods removed at once, watches never closed by the server' },
+  rbac: {
+    type: 'string',
+    value: 'USERS_FILE',
+    description:
+      'enforce RBAC; token users from USERS_FILE (YAML: users: [{name, groups, token}]), each with a kubeconfig ' +
+      'written beside the admin one',
+  },
+  instant: {
+    type: 'boolean',
+    description: 'no controller lag, pods removed at once, watches never closed by the server',
+  },
 } as const;
 
 interface SandboxArgs {
@@ -48,8 +61,10 @@ function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): Sandb
   const rbac = pathOf('rbac', values.rbac);
   if (state !== undefined) out.state = state;
   if (rbac !== undefined) out.rbac = rbac;
-  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
-  if (!Number.isFinite(out.readyDelayMs) || out.readyDelayMs < 0) throw new UsageError('--ready-delay must be a number of milliseconds');
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535)
+    throw new UsageError('--port must be an integer from 0 to 65535');
+  if (!Number.isFinite(out.readyDelayMs) || out.readyDelayMs < 0)
+    throw new UsageError('--ready-delay must be a number of milliseconds');
   return out;
 }
 
@@ -64,23 +79,40 @@ It is as slow and strict as a cluster: controllers lag, pods terminate over a
 grace period, watches are closed by the server every minute or two.
 Pods behave by image tag: :crashloop, :unready, :errimagepull, :oomkilled (docs/sandbox.md).`,
   options: OPTIONS,
-  exitCodes: ['0  stopped by Ctrl-C or SIGTERM (its state saved when --state is given)', '2  also: a bad --rbac users file'],
+  exitCodes: [
+    '0  stopped by Ctrl-C or SIGTERM (its state saved when --state is given)',
+    '2  also: a bad --rbac users file',
+  ],
   async run(parsed) {
     const options = sandboxArgs(parsed);
     const users = options.rbac ? await readSandboxUsers(options.rbac) : [];
     const { startSandbox } = await loadSandbox();
     const sandbox = await startSandbox({
-      port: options.port, kubeconfigPath: options.kubeconfig, statePath: options.state, workloads: { readyDelayMs: options.readyDelayMs },
-      rbac: options.rbac !== undefined, timing: options.instant ? false : undefined,
+      port: options.port,
+      kubeconfigPath: options.kubeconfig,
+      statePath: options.state,
+      workloads: { readyDelayMs: options.readyDelayMs },
+      rbac: options.rbac !== undefined,
+      timing: options.instant ? false : undefined,
     });
-    const userConfigs = await Promise.all(users.map(async (u) => `  ${u.user.username}: ${await sandbox.addUser(u.token, u.user)}`));
-    const usersText = userConfigs.length ? `\nRBAC is enforced. Kubeconfigs of the users in ${options.rbac ?? ''}:\n${userConfigs.join('\n')}\n` : '';
-    process.stdout.write(`Sandbox cluster listening on ${sandbox.url}\nKubeconfig written to ${sandbox.kubeconfigPath}\n${usersText}\nexport KUBECONFIG=${sandbox.kubeconfigPath}\n\nPress Ctrl-C to stop.\n`);
+    const userConfigs = await Promise.all(
+      users.map(async (u) => `  ${u.user.username}: ${await sandbox.addUser(u.token, u.user)}`),
+    );
+    const usersText = userConfigs.length
+      ? `\nRBAC is enforced. Kubeconfigs of the users in ${options.rbac ?? ''}:\n${userConfigs.join('\n')}\n`
+      : '';
+    process.stdout.write(
+      `Sandbox cluster listening on ${sandbox.url}\nKubeconfig written to ` +
+        `${sandbox.kubeconfigPath}\n${usersText}\nexport KUBECONFIG=${sandbox.kubeconfigPath}\n\nPress Ctrl-C to ` +
+        `stop.\n`,
+    );
     const signal = await new Promise<NodeJS.Signals>((done) => {
       process.once('SIGINT', () => done('SIGINT'));
       process.once('SIGTERM', () => done('SIGTERM'));
     });
-    process.stderr.write(`\n${signal}: stopping the sandbox${options.state ? ` and saving its state to ${options.state}` : ''}\n`);
+    process.stderr.write(
+      `\n${signal}: stopping the sandbox${options.state ? ` and saving its state to ${options.state}` : ''}\n`,
+    );
     await sandbox.close();
     return 0;
   },

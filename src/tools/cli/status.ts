@@ -39,7 +39,8 @@ async function readPolicy(target: Target): Promise<PolicyView> {
   try {
     return (await target.api.getNamespacedCustomObject(policyPath(target.namespace, target.name))) as PolicyView;
   } catch (error) {
-    if (target.isApiError(error) && error.code === 404) throw new Error(`rolloutpolicy "${target.name}" not found in namespace "${target.namespace}"`);
+    if (target.isApiError(error) && error.code === 404)
+      throw new Error(`rolloutpolicy "${target.name}" not found in namespace "${target.namespace}"`);
     const detail = target.isApiError(error) ? `HTTP ${error.code}${apiMessage(error)}` : (error as Error).message;
     throw new Error(`cannot read rolloutpolicy ${target.namespace}/${target.name} from ${target.server}: ${detail}`);
   }
@@ -54,8 +55,12 @@ async function readController(target: Target): Promise<ControllerSeen> {
     if (!spec?.holderIdentity || Number.isNaN(renewedAt)) return { lease, unreadable: 'held by no one' };
     return { lease, holder: spec.holderIdentity, renewedAt, durationSeconds: spec.leaseDurationSeconds ?? 15 };
   } catch (error) {
-    if (target.isApiError(error) && error.code === 404) return { lease, unreadable: 'not found; a controller without --leader-elect has none' };
-    return { lease, unreadable: target.isApiError(error) ? `HTTP ${error.code}${apiMessage(error)}` : (error as Error).message };
+    if (target.isApiError(error) && error.code === 404)
+      return { lease, unreadable: 'not found; a controller without --leader-elect has none' };
+    return {
+      lease,
+      unreadable: target.isApiError(error) ? `HTTP ${error.code}${apiMessage(error)}` : (error as Error).message,
+    };
   }
 }
 
@@ -67,7 +72,10 @@ async function show(target: Target, color: boolean): Promise<string[]> {
 
 function apiMessage(error: ApiException<unknown>): string {
   try {
-    const body = typeof error.body === 'string' ? JSON.parse(error.body) as { message?: string } : error.body as { message?: string };
+    const body =
+      typeof error.body === 'string'
+        ? (JSON.parse(error.body) as { message?: string })
+        : (error.body as { message?: string });
     return body?.message ? `: ${body.message}` : '';
   } catch {
     return '';
@@ -82,7 +90,9 @@ async function watch(target: Target, color: boolean): Promise<void> {
   const view = new LiveView(process.stdout);
   try {
     while (!stop.signal.aborted) {
-      const lines = await show(target, color).catch((error: Error) => [`${target.namespace}/${target.name}: ${error.message}`]);
+      const lines = await show(target, color).catch((error: Error) => [
+        `${target.namespace}/${target.name}: ${error.message}`,
+      ]);
       view.show(lines);
       await systemClock.sleep(REFRESH_MS, stop.signal).catch(() => undefined);
     }
@@ -101,10 +111,25 @@ export const statusCommand = defineCommand({
 progress, each check's last value against its bound, and the last decision with its reasons.
 Plain lines when the output is not a terminal, with --no-color, or when NO_COLOR is set.`,
   options: {
-    namespace: { type: 'string', short: 'n', value: 'NAMESPACE', description: "the policy's namespace (default: the context's namespace, or default)" },
-    watch: { type: 'boolean', short: 'w', description: 'keep showing it, refreshed every second, until Ctrl-C (in place on a terminal)' },
+    namespace: {
+      type: 'string',
+      short: 'n',
+      value: 'NAMESPACE',
+      description: "the policy's namespace (default: the context's namespace, or default)",
+    },
+    watch: {
+      type: 'boolean',
+      short: 'w',
+      description: 'keep showing it, refreshed every second, until Ctrl-C (in place on a terminal)',
+    },
     'no-color': { type: 'boolean', description: 'plain text, no colours' },
-    'lease-namespace': { type: 'string', value: 'NS', description: `where the controller's leader Lease is, which tells whether the checks are being measured (default ${CONTROLLER_NAMESPACE})` },
+    'lease-namespace': {
+      type: 'string',
+      value: 'NS',
+      description:
+        `where the controller's leader Lease is, which tells whether the checks are being measured ` +
+        `(default ${CONTROLLER_NAMESPACE})`,
+    },
   },
   exitCodes: ['0  shown', '2  also: the policy cannot be read (not found, no access, no cluster)'],
   async run({ values, positionals }) {

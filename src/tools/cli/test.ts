@@ -20,7 +20,10 @@ Ends with the line "N passed, N failed".
 
 --print-default-snapshot prints, as JSON, the snapshot inline facts of POLICY merge onto.`,
   options: {
-    'print-default-snapshot': { type: 'boolean', description: 'print the default snapshot of the POLICY given, and run nothing' },
+    'print-default-snapshot': {
+      type: 'boolean',
+      description: 'print the default snapshot of the POLICY given, and run nothing',
+    },
     step: { type: 'string', value: 'N', description: 'with --print-default-snapshot: the step (default 0)' },
     name: NAME_OPTION,
   },
@@ -32,17 +35,23 @@ Ends with the line "N passed, N failed".
   },
 });
 
-async function printDefaultSnapshot(positionals: string[], step: string | undefined, name: string | undefined): Promise<number> {
+async function printDefaultSnapshot(
+  positionals: string[],
+  step: string | undefined,
+  name: string | undefined,
+): Promise<number> {
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError('--print-default-snapshot needs exactly one POLICY file');
   const index = step === undefined ? 0 : Number(step);
-  if (!Number.isInteger(index) || index < 0) throw new UsageError(`--step: expected a step index (0, 1, …), got ${JSON.stringify(step)}`);
+  if (!Number.isInteger(index) || index < 0)
+    throw new UsageError(`--step: expected a step index (0, 1, …), got ${JSON.stringify(step)}`);
   const loaded = await loadOnePolicy(file, name);
   if ('errors' in loaded) {
     process.stderr.write(`${loaded.errors.join('\n')}\n`);
     return 2;
   }
-  if (index >= loaded.policy.spec.steps.length) throw new UsageError(`--step ${index}: the policy has ${loaded.policy.spec.steps.length} step(s)`);
+  if (index >= loaded.policy.spec.steps.length)
+    throw new UsageError(`--step ${index}: the policy has ${loaded.policy.spec.steps.length} step(s)`);
   process.stdout.write(`${JSON.stringify(defaultSnapshot(loaded.policy.spec, index), null, 2)}\n`);
   return 0;
 }
@@ -57,7 +66,8 @@ async function runTests(paths: string[]): Promise<number> {
     process.stdout.write(formatFileResult(result));
     passed += result.cases.filter((c) => c.passed).length;
     failed += result.cases.filter((c) => !c.passed).length + (result.errors.length ? 1 : 0);
-    badInput ||= result.errors.length > 0 || result.cases.some((c) => !c.passed && !c.decision && c.name !== 'policy errors');
+    badInput ||=
+      result.errors.length > 0 || result.cases.some((c) => !c.passed && !c.decision && c.name !== 'policy errors');
   }
   if (files.length === 0) process.stdout.write(`no *.test.yaml files found below ${paths.join(', ')}\n`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
@@ -72,7 +82,11 @@ async function findTestFiles(path: string): Promise<string[]> {
     entries
       .filter((e) => e.name !== 'node_modules' && !e.name.startsWith('.'))
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((e) => (e.isDirectory() ? findTestFiles(join(path, e.name)) : Promise.resolve(e.name.endsWith('.test.yaml') ? [join(path, e.name)] : []))),
+      .map((e) =>
+        e.isDirectory()
+          ? findTestFiles(join(path, e.name))
+          : Promise.resolve(e.name.endsWith('.test.yaml') ? [join(path, e.name)] : []),
+      ),
   );
   return nested.flat();
 }
@@ -87,7 +101,10 @@ function formatFileResult(result: FileResult): string {
 function formatCase(c: CaseResult): string[] {
   if (c.passed) return [`  ✓ ${c.name}`];
   const lines = [`  ✗ ${c.name}`, `      expected: ${c.expected}`];
-  if (c.decision) lines.push(`      got:      ${formatDecision(c.decision, c.stepCount).trimEnd().split('\n').join('\n                ')}`);
+  if (c.decision)
+    lines.push(
+      `      got:      ${formatDecision(c.decision, c.stepCount).trimEnd().split('\n').join('\n                ')}`,
+    );
   for (const problem of c.problems ?? []) lines.push(`      ${problem}`);
   return lines;
 }

@@ -20,7 +20,8 @@ Documents of other API groups are skipped.`,
       const { policies, errors } = await loadPolicyFile(file);
       if (policies.length === 0 && errors.length === 0) errors.push(`${name}: no RolloutPolicy document in this file`);
       for (const error of errors) process.stderr.write(`${error}\n`);
-      for (const { policy, line } of policies) process.stdout.write(`${name}:${line}: ${policy.metadata.namespace}/${policy.metadata.name}: valid\n`);
+      for (const { policy, line } of policies)
+        process.stdout.write(`${name}:${line}: ${policy.metadata.namespace}/${policy.metadata.name}: valid\n`);
       failed ||= errors.length > 0;
     }
     return failed ? 2 : 0;

@@ -41,7 +41,10 @@ function transitionKey(policy: PolicyView): string {
 export class PlainDisplay implements DemoDisplay {
   private lastKey = '';
 
-  constructor(private readonly out: NodeJS.WritableStream, private readonly startedAt: number) {}
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly startedAt: number,
+  ) {}
 
   note(line: string): void {
     this.out.write(`${line}\n`);

@@ -34,7 +34,11 @@ async function writeReport(kubeConfig: KubeConfig, files: DemoFiles): Promise<st
  * recorder appended to, and the chain exported from the cluster, each against status.audit.head.
  * `say` gets the commands and their output.
  */
-export async function gatherEvidence(kubeConfig: KubeConfig, files: DemoFiles, say: (line: string) => void): Promise<Evidence> {
+export async function gatherEvidence(
+  kubeConfig: KubeConfig,
+  files: DemoFiles,
+  say: (line: string) => void,
+): Promise<Evidence> {
   const status = (await new DemoPolicyApi(kubeConfig).read()).status;
   const head = status?.audit?.head;
   const headFlag = head ? ` --head ${head}` : '';
@@ -43,8 +47,15 @@ export async function gatherEvidence(kubeConfig: KubeConfig, files: DemoFiles, s
   const file = verifyChain(parseChainText(await readFile(files.auditLog, 'utf8'), files.auditLog), options);
   say(verifySummary(file).trimEnd());
   say(`demo: $ kubestead audit export ${SHOP.name} -n ${SHOP.namespace} | kubestead audit verify -${headFlag}`);
-  const cluster = verifyChain(parseChainText((await readChainLines(kubeClients(kubeConfig), SHOP.namespace, SHOP.name)).join('\n'), '(cluster)'), options);
+  const cluster = verifyChain(
+    parseChainText((await readChainLines(kubeClients(kubeConfig), SHOP.namespace, SHOP.name)).join('\n'), '(cluster)'),
+    options,
+  );
   say(verifySummary(cluster).trimEnd());
   const reportFile = status?.report ? await writeReport(kubeConfig, files) : undefined;
-  return { file, cluster, report: status?.report && reportFile ? { configMap: status.report, file: reportFile } : undefined };
+  return {
+    file,
+    cluster,
+    report: status?.report && reportFile ? { configMap: status.report, file: reportFile } : undefined,
+  };
 }

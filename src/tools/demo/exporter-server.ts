@@ -35,13 +35,19 @@ function route(traffic: ShopTraffic, req: IncomingMessage, body: string, res: Se
     res.end(traffic.exposition());
     return;
   }
-  if (req.method === 'GET' && path === '/tracks') return sendJson(res, 200, Object.fromEntries(TRACKS.map((t) => [t, traffic.behaviour(t)])));
+  if (req.method === 'GET' && path === '/tracks')
+    return sendJson(res, 200, Object.fromEntries(TRACKS.map((t) => [t, traffic.behaviour(t)])));
   const track = /^\/tracks\/([a-z]+)$/.exec(path)?.[1];
   if (req.method === 'PUT' && track !== undefined) {
-    if (!(TRACKS as readonly string[]).includes(track)) return sendJson(res, 404, { error: `no track "${track}"; the tracks are ${TRACKS.join(', ')}` });
+    if (!(TRACKS as readonly string[]).includes(track))
+      return sendJson(res, 404, { error: `no track "${track}"; the tracks are ${TRACKS.join(', ')}` });
     return putTrack(traffic, track as Track, body, res);
   }
-  sendJson(res, 404, { error: 'GET /metrics, GET /tracks, PUT /tracks/{primary|canary} {"errorRate":0.2,"latencySeconds":0.8,"requestsPerSecond":50}' });
+  sendJson(res, 404, {
+    error:
+      'GET /metrics, GET /tracks, PUT /tracks/{primary|canary} ' +
+      '{"errorRate":0.2,"latencySeconds":0.8,"requestsPerSecond":50}',
+  });
 }
 
 /**

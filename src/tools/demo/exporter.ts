@@ -24,16 +24,25 @@ export interface Counts {
 export const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 export const HEALTHY: Behaviour = { requestsPerSecond: 50, errorRate: 0.002, latencySeconds: 0.04 };
 
-interface Segment extends Behaviour { since: number }
+interface Segment extends Behaviour {
+  since: number;
+}
 
-const emptyCounts = (): Counts => ({ requests: 0, errors: 0, buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), latencySum: 0 });
+const emptyCounts = (): Counts => ({
+  requests: 0,
+  errors: 0,
+  buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
+  latencySum: 0,
+});
 
 function addSegment(out: Counts, segment: Behaviour, seconds: number): void {
   const requests = segment.requestsPerSecond * seconds;
   out.requests += requests;
   out.errors += requests * segment.errorRate;
   out.latencySum += requests * segment.latencySeconds;
-  LATENCY_BUCKETS.forEach((bound, i) => { if (segment.latencySeconds <= bound) out.buckets[i]! += requests; });
+  LATENCY_BUCKETS.forEach((bound, i) => {
+    if (segment.latencySeconds <= bound) out.buckets[i]! += requests;
+  });
   out.buckets[LATENCY_BUCKETS.length]! += requests;
 }
 
@@ -46,7 +55,11 @@ export class ShopTraffic {
   private readonly history = new Map<Track, Segment[]>();
   private readonly start: number;
 
-  constructor(private readonly clock: Clock, readonly app = 'shop', initial: Behaviour = HEALTHY) {
+  constructor(
+    private readonly clock: Clock,
+    readonly app = 'shop',
+    initial: Behaviour = HEALTHY,
+  ) {
     this.start = clock.now();
     for (const track of TRACKS) this.history.set(track, [{ ...initial, since: this.start }]);
   }
@@ -81,17 +94,28 @@ export class ShopTraffic {
   /** The Prometheus text exposition of the counters now. */
   exposition(): string {
     const now = this.clock.now();
-    const lines = ['# HELP http_requests_total Requests served by the shop, by track and status code.', '# TYPE http_requests_total counter'];
+    const lines = [
+      '# HELP http_requests_total Requests served by the shop, by track and status code.',
+      '# TYPE http_requests_total counter',
+    ];
     const totals = TRACKS.map((track) => [track, this.counts(track, this.start, now)] as const);
     for (const [track, c] of totals) {
       lines.push(`http_requests_total{app="${this.app}",track="${track}",code="200"} ${round(c.requests - c.errors)}`);
       lines.push(`http_requests_total{app="${this.app}",track="${track}",code="500"} ${round(c.errors)}`);
     }
-    lines.push('# HELP http_request_duration_seconds Request latency of the shop, by track.', '# TYPE http_request_duration_seconds histogram');
+    lines.push(
+      '# HELP http_request_duration_seconds Request latency of the shop, by track.',
+      '# TYPE http_request_duration_seconds histogram',
+    );
     for (const [track, c] of totals) {
       const labels = `app="${this.app}",track="${track}"`;
-      [...LATENCY_BUCKETS.map(String), '+Inf'].forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${labels},le="${le}"} ${round(c.buckets[i]!)}`));
-      lines.push(`http_request_duration_seconds_sum{${labels}} ${round(c.latencySum)}`, `http_request_duration_seconds_count{${labels}} ${round(c.requests)}`);
+      [...LATENCY_BUCKETS.map(String), '+Inf'].forEach((le, i) =>
+        lines.push(`http_request_duration_seconds_bucket{${labels},le="${le}"} ${round(c.buckets[i]!)}`),
+      );
+      lines.push(
+        `http_request_duration_seconds_sum{${labels}} ${round(c.latencySum)}`,
+        `http_request_duration_seconds_count{${labels}} ${round(c.requests)}`,
+      );
     }
     return `${lines.join('\n')}\n`;
   }
@@ -105,8 +129,11 @@ const round = (value: number): string => String(Math.round(value * 1000) / 1000)
 
 /** Why a behaviour is impossible, or undefined. */
 export function behaviourProblem(b: Behaviour): string | undefined {
-  if (!Number.isFinite(b.requestsPerSecond) || b.requestsPerSecond < 0) return `requestsPerSecond must be a number ≥ 0, got ${String(b.requestsPerSecond)}`;
-  if (!Number.isFinite(b.errorRate) || b.errorRate < 0 || b.errorRate > 1) return `errorRate must be a number from 0 to 1, got ${String(b.errorRate)}`;
-  if (!Number.isFinite(b.latencySeconds) || b.latencySeconds <= 0) return `latencySeconds must be a number above 0, got ${String(b.latencySeconds)}`;
+  if (!Number.isFinite(b.requestsPerSecond) || b.requestsPerSecond < 0)
+    return `requestsPerSecond must be a number ≥ 0, got ${String(b.requestsPerSecond)}`;
+  if (!Number.isFinite(b.errorRate) || b.errorRate < 0 || b.errorRate > 1)
+    return `errorRate must be a number from 0 to 1, got ${String(b.errorRate)}`;
+  if (!Number.isFinite(b.latencySeconds) || b.latencySeconds <= 0)
+    return `latencySeconds must be a number above 0, got ${String(b.latencySeconds)}`;
   return undefined;
 }

@@ -20,7 +20,11 @@ interface Follow {
 }
 
 /** Polls the policy, showing it, until `done` says what was waited for; throws naming it on timeout. */
-export async function pollPolicy<T>(follow: Follow, what: string, done: (policy: DemoPolicyState) => T | undefined): Promise<T> {
+export async function pollPolicy<T>(
+  follow: Follow,
+  what: string,
+  done: (policy: DemoPolicyState) => T | undefined,
+): Promise<T> {
   const deadline = follow.clock.now() + follow.timeoutMs;
   let last = 'no policy read yet';
   for (;;) {
@@ -32,12 +36,14 @@ export async function pollPolicy<T>(follow: Follow, what: string, done: (policy:
       if (result !== undefined) return result;
       last = `phase ${policy.status?.phase ?? '(none)'}`;
     }
-    if (follow.clock.now() > deadline) throw new Error(`${what}: not within ${follow.timeoutMs / 1000} s (last seen: ${last})`);
+    if (follow.clock.now() > deadline)
+      throw new Error(`${what}: not within ${follow.timeoutMs / 1000} s (last seen: ${last})`);
     await follow.clock.sleep(POLL_MS);
   }
 }
 
-const decidedSince = (policy: PolicyView, sinceMs: number): boolean => Date.parse(policy.status?.lastDecision?.time ?? '') >= sinceMs;
+const decidedSince = (policy: PolicyView, sinceMs: number): boolean =>
+  Date.parse(policy.status?.lastDecision?.time ?? '') >= sinceMs;
 
 /**
  * Follows the release started at `sinceMs` to its end: a terminal phase with a decision made

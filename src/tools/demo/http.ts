@@ -37,7 +37,11 @@ export async function serveLocal(handler: Handler, port = 0): Promise<LocalServe
   return {
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

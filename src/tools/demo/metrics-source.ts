@@ -21,16 +21,28 @@ export function histogramQuantile(q: number, buckets: readonly number[]): number
   return lower + (LATENCY_BUCKETS[index]! - lower) * ((rank - below) / inBucket);
 }
 
-interface KnownQuery { text: string; windowMs: number; evaluate: Evaluate }
+interface KnownQuery {
+  text: string;
+  windowMs: number;
+  evaluate: Evaluate;
+}
 
 /** How the built-in source computes a demo query, by its shape; undefined when it is not one it knows. */
 function evaluatorOf(query: string): Omit<KnownQuery, 'text'> | undefined {
   const windows = [...query.matchAll(/\[(\d+)s\]/g)].map((m) => Number(m[1]));
   const windowMs = (windows[0] ?? 0) * 1000;
-  if (windowMs === 0 || windows.some((w) => w * 1000 !== windowMs) || !query.includes('track="canary"')) return undefined;
-  const quantile = /^histogram_quantile\(([\d.]+), sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/.exec(query);
+  if (windowMs === 0 || windows.some((w) => w * 1000 !== windowMs) || !query.includes('track="canary"'))
+    return undefined;
+  const quantile = /^histogram_quantile\(([\d.]+), sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/.exec(
+    query,
+  );
   if (quantile) return { windowMs, evaluate: (c) => histogramQuantile(Number(quantile[1]), c.buckets) };
-  if (/^sum\(rate\(http_requests_total\{[^}]*code=~"5\.\."\}\[\d+s\]\)\)\s*\/\s*sum\(rate\(http_requests_total\{/.test(query)) return { windowMs, evaluate: (c) => c.errors / c.requests };
+  if (
+    /^sum\(rate\(http_requests_total\{[^}]*code=~"5\.\."\}\[\d+s\]\)\)\s*\/\s*sum\(rate\(http_requests_total\{/.test(
+      query,
+    )
+  )
+    return { windowMs, evaluate: (c) => c.errors / c.requests };
   return undefined;
 }
 
@@ -38,7 +50,12 @@ const normalize = (query: string): string => query.trim().replace(/\s+/g, ' ');
 
 /** The policy's queries as the metrics provider renders them, each with how to answer it. */
 export function demoQueries(policy: RolloutPolicy): KnownQuery[] {
-  const values = { 'target.name': policy.spec.targetRef.name, 'target.namespace': policy.metadata.namespace, 'policy.name': policy.metadata.name, 'rollout.canaryRevision': null };
+  const values = {
+    'target.name': policy.spec.targetRef.name,
+    'target.namespace': policy.metadata.namespace,
+    'policy.name': policy.metadata.name,
+    'rollout.canaryRevision': null,
+  };
   return policy.spec.checks.map((check) => {
     const text = normalize(renderQuery(check.query, values, 'promql'));
     const known = evaluatorOf(text);
@@ -47,13 +64,21 @@ export function demoQueries(policy: RolloutPolicy): KnownQuery[] {
   });
 }
 
-interface Source { known: KnownQuery[]; traffic: ShopTraffic; clock: Clock }
+interface Source {
+  known: KnownQuery[];
+  traffic: ShopTraffic;
+  clock: Clock;
+}
 
 function answer({ known, traffic, clock }: Source, params: URLSearchParams, res: ServerResponse): void {
   const query = normalize(params.get('query') ?? '');
   const match = known.find((k) => k.text === query);
   if (!match) {
-    sendJson(res, 400, { status: 'error', errorType: 'bad_data', error: `the built-in demo metrics source answers only the demo policy's queries; got: ${query.slice(0, 200)}` });
+    sendJson(res, 400, {
+      status: 'error',
+      errorType: 'bad_data',
+      error: `the built-in demo metrics source answers only the demo policy's queries; got: ${query.slice(0, 200)}`,
+    });
     return;
   }
   const timeParam = params.get('time');
@@ -67,7 +92,8 @@ function handle(source: Source) {
   return (req: IncomingMessage, body: string, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/-/ready') return sendJson(res, 200, { ready: true });
-    if (url.pathname !== '/api/v1/query') return sendJson(res, 404, { status: 'error', errorType: 'not_found', error: 'only /api/v1/query is served' });
+    if (url.pathname !== '/api/v1/query')
+      return sendJson(res, 404, { status: 'error', errorType: 'not_found', error: 'only /api/v1/query is served' });
     const params = req.method === 'POST' ? new URLSearchParams(body) : url.searchParams;
     answer(source, params, res);
   };
@@ -78,6 +104,11 @@ function handle(source: Source) {
  * as the Prometheus HTTP API) for exactly the demo policy's queries, computed from the shop's
  * traffic; any other query gets a Prometheus-style `bad_data` error.
  */
-export function startBuiltInPrometheus(policy: RolloutPolicy, traffic: ShopTraffic, clock: Clock, port = 0): Promise<LocalServer> {
+export function startBuiltInPrometheus(
+  policy: RolloutPolicy,
+  traffic: ShopTraffic,
+  clock: Clock,
+  port = 0,
+): Promise<LocalServer> {
   return serveLocal(handle({ known: demoQueries(policy), traffic, clock }), port);
 }

@@ -42,13 +42,30 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `binary` scraping the exporters every second, in a temporary data folder; waits until it answers. */
-export async function startRealPrometheus(binary: string, exporterUrls: readonly string[], clock: Clock): Promise<MetricsSource> {
+export async function startRealPrometheus(
+  binary: string,
+  exporterUrls: readonly string[],
+  clock: Clock,
+): Promise<MetricsSource> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-demo-prom-'));
   const config = join(dir, 'prometheus.yml');
   const targets = exporterUrls.map((url) => `'${new URL(url).host}'`).join(', ');
-  await writeFile(config, `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: shop\n    static_configs: [{targets: [${targets}]}]\n`);
+  await writeFile(
+    config,
+    `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: shop\n    ` +
+      `static_configs: [{targets: [${targets}]}]\n`,
+  );
   const port = await freePort();
-  const child = spawn(binary, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   const close = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -59,17 +76,46 @@ export async function startRealPrometheus(binary: string, exporterUrls: readonly
     await rm(dir, { recursive: true, force: true });
   };
   for (let waited = 0; ; waited += 250) {
-    if (child.exitCode !== null) { await close(); throw new Error(`${binary} exited with code ${child.exitCode}`); }
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
-    if (waited > 30_000) { await close(); throw new Error(`${binary} was not ready after 30 s`); }
+    if (child.exitCode !== null) {
+      await close();
+      throw new Error(`${binary} exited with code ${child.exitCode}`);
+    }
+    if (
+      await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (waited > 30_000) {
+      await close();
+      throw new Error(`${binary} was not ready after 30 s`);
+    }
     await clock.sleep(250);
   }
-  return { kind: 'prometheus', url, description: `metrics: the real Prometheus (${binary}) at ${url}, scraping the shop every second`, close };
+  return {
+    kind: 'prometheus',
+    url,
+    description: `metrics: the real Prometheus (${binary}) at ${url}, scraping the shop every second`,
+    close,
+  };
 }
 
 /** The real Prometheus when one is on PATH, otherwise the built-in source; says which. */
-export async function startMetricsSource(options: { policy: RolloutPolicy; traffic: ShopTraffic; exporterUrl: string; clock: Clock; prometheus?: string | undefined }): Promise<MetricsSource> {
+export async function startMetricsSource(options: {
+  policy: RolloutPolicy;
+  traffic: ShopTraffic;
+  exporterUrl: string;
+  clock: Clock;
+  prometheus?: string | undefined;
+}): Promise<MetricsSource> {
   if (options.prometheus) return startRealPrometheus(options.prometheus, [options.exporterUrl], options.clock);
   const server = await startBuiltInPrometheus(options.policy, options.traffic, options.clock);
-  return { kind: 'built-in', url: server.url, description: `metrics: no prometheus on PATH, so the built-in source at ${server.url} answers the demo policy's queries`, close: () => server.close() };
+  return {
+    kind: 'built-in',
+    url: server.url,
+    description:
+      `metrics: no prometheus on PATH, so the built-in source at ${server.url} answers the demo policy's ` + `queries`,
+    close: () => server.close(),
+  };
 }

@@ -1,8 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1CustomResourceDefinition,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { crdYaml } from '../gen/crd.js';
@@ -27,13 +33,16 @@ export interface DemoPolicyObject extends PolicyView {
 
 export async function readDemoPolicy(metricsUrl: string): Promise<DemoPolicyObject> {
   const policy = parse(await readFile(DEMO_POLICY_FILE, 'utf8')) as DemoPolicyObject;
-  for (const provider of Object.values(policy.spec.providers)) if (provider.prometheus) provider.prometheus.address = metricsUrl;
+  for (const provider of Object.values(policy.spec.providers))
+    if (provider.prometheus) provider.prometheus.address = metricsUrl;
   return policy;
 }
 
 /** The RolloutPolicy CRD, as `kubectl apply -f crds/` installs it. */
 export async function installPolicyCrd(kubeConfig: KubeConfig): Promise<void> {
-  await kubeConfig.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+  await kubeConfig
+    .makeApiClient(ApiextensionsV1Api)
+    .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
 }
 
 /** The `shop` app as a user has it before installing Kubestead: a Deployment of 3 pods and its Service. */
@@ -47,7 +56,10 @@ export async function createShop(kubeConfig: KubeConfig): Promise<void> {
       spec: {
         replicas: 3,
         selector: { matchLabels: LABELS },
-        template: { metadata: { labels: LABELS }, spec: { containers: [{ name: 'shop', image: `${SHOP.image}:1`, ports: [{ containerPort: 8080 }] }] } },
+        template: {
+          metadata: { labels: LABELS },
+          spec: { containers: [{ name: 'shop', image: `${SHOP.image}:1`, ports: [{ containerPort: 8080 }] }] },
+        },
       },
     },
   });
@@ -60,11 +72,15 @@ export async function createShop(kubeConfig: KubeConfig): Promise<void> {
 /** A release: the shop Deployment's image becomes `shop:VERSION` (what `kubectl set image` does). */
 export async function releaseShop(kubeConfig: KubeConfig, version: string): Promise<void> {
   const body = { spec: { template: { spec: { containers: [{ name: 'shop', image: `${SHOP.image}:${version}` }] } } } };
-  await kubeConfig.makeApiClient(AppsV1Api).patchNamespacedDeployment({ name: SHOP.name, namespace: SHOP.namespace, body }, MERGE);
+  await kubeConfig
+    .makeApiClient(AppsV1Api)
+    .patchNamespacedDeployment({ name: SHOP.name, namespace: SHOP.namespace, body }, MERGE);
 }
 
 /** The demo policy as read back: the view's fields, and where its audit chain and rollback report are. */
-export type DemoPolicyState = PolicyView & { status?: PolicyView['status'] & { report?: string; audit?: { head?: string; seq?: number } } };
+export type DemoPolicyState = PolicyView & {
+  status?: PolicyView['status'] & { report?: string; audit?: { head?: string; seq?: number } };
+};
 
 /** The policy API of the demo: apply it once, read it back as often as the view needs. */
 export class DemoPolicyApi {
@@ -75,7 +91,11 @@ export class DemoPolicyApi {
   }
 
   async apply(policy: DemoPolicyObject): Promise<void> {
-    await this.api.createNamespacedCustomObject({ ...POLICY_RESOURCE, namespace: policy.metadata.namespace, body: policy });
+    await this.api.createNamespacedCustomObject({
+      ...POLICY_RESOURCE,
+      namespace: policy.metadata.namespace,
+      body: policy,
+    });
   }
 
   /** A merge patch of the policy's spec (as `kubectl patch --type=merge` does). */

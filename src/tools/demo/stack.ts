@@ -52,15 +52,25 @@ export interface DemoStack {
 async function demoPolicy(): Promise<RolloutPolicy> {
   const { policies, errors } = await loadPolicyFile(DEMO_POLICY_FILE);
   const policy = policies[0]?.policy;
-  if (errors.length || !policy) throw new Error(`the demo policy ${DEMO_POLICY_FILE} is not valid: ${errors.join('; ') || 'no policy in it'}`);
+  if (errors.length || !policy)
+    throw new Error(`the demo policy ${DEMO_POLICY_FILE} is not valid: ${errors.join('; ') || 'no policy in it'}`);
   return policy;
 }
 
-async function startController(kubeConfig: KubeConfig, clock: Clock, files: DemoFiles, log: WriteStream): Promise<() => Promise<void>> {
+async function startController(
+  kubeConfig: KubeConfig,
+  clock: Clock,
+  files: DemoFiles,
+  log: WriteStream,
+): Promise<() => Promise<void>> {
   const logger = createLogger({ stream: log });
   const recorder = new AuditRecorder(kubeConfig, clock, logger, { auditFile: files.auditLog });
   const operator: RunningOperator = await startOperator({
-    kubeConfig, clock, logger, recorder, namespace: 'shop',
+    kubeConfig,
+    clock,
+    logger,
+    recorder,
+    namespace: 'shop',
     reconcilerFactory: (deps: OperatorDeps): Reconciler => createTickReconciler(deps),
   });
   let stopped: Promise<void> | undefined;
@@ -86,22 +96,44 @@ class Closers {
  * (`prometheus` when given, else the built-in one) and the controller with the audit recorder.
  * When a part fails to start, the parts already started are stopped.
  */
-export async function startDemoStack(clock: Clock, prometheus: string | undefined, startCluster: (kubeconfigPath: string) => Promise<DemoCluster>): Promise<DemoStack> {
+export async function startDemoStack(
+  clock: Clock,
+  prometheus: string | undefined,
+  startCluster: (kubeconfigPath: string) => Promise<DemoCluster>,
+): Promise<DemoStack> {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-demo-'));
-  const files: DemoFiles = { dir, kubeconfig: join(dir, 'kubeconfig'), auditLog: join(dir, 'audit.jsonl'), controllerLog: join(dir, 'controller.log') };
+  const files: DemoFiles = {
+    dir,
+    kubeconfig: join(dir, 'kubeconfig'),
+    auditLog: join(dir, 'audit.jsonl'),
+    controllerLog: join(dir, 'controller.log'),
+  };
   const policy = await demoPolicy();
   const closers = new Closers();
   try {
     const cluster = closers.add(await startCluster(files.kubeconfig), (c) => c.close());
     const traffic = new ShopTraffic(clock);
     const exporter = closers.add(await startShopExporter(traffic), (e) => e.close());
-    const metrics = closers.add(await startMetricsSource({ policy, traffic, exporterUrl: exporter.url, clock, prometheus }), (m) => m.close());
+    const metrics = closers.add(
+      await startMetricsSource({ policy, traffic, exporterUrl: exporter.url, clock, prometheus }),
+      (m) => m.close(),
+    );
     const kubeConfig = cluster.kubeConfig();
     await installPolicyCrd(kubeConfig);
     await createShop(kubeConfig);
     const log = closers.add(createWriteStream(files.controllerLog), (l) => new Promise((resolve) => l.end(resolve)));
     const stopController = closers.add(await startController(kubeConfig, clock, files, log), (stop) => stop());
-    return { files, cluster, kubeConfig, traffic, exporter, metrics, policy, stopController, close: () => closers.closeAll() };
+    return {
+      files,
+      cluster,
+      kubeConfig,
+      traffic,
+      exporter,
+      metrics,
+      policy,
+      stopController,
+      close: () => closers.closeAll(),
+    };
   } catch (error) {
     await closers.closeAll();
     throw error;

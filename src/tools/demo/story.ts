@@ -30,16 +30,26 @@ const follow = (story: Story) => ({ api: story.api, display: story.display, cloc
 function describePolicy(policy: RolloutPolicy): string {
   const steps = policy.spec.steps.map((s) => (s.weight !== undefined ? `${s.weight}%` : 'pause')).join(' → ');
   const soaks = policy.spec.steps.map((s) => s.soak ?? '-').join('/');
-  const checks = policy.spec.checks.map((c) => `${c.name}${c.max !== undefined ? ` ≤ ${c.max}` : ''}${c.min !== undefined ? ` ≥ ${c.min}` : ''}`).join(', ');
+  const checks = policy.spec.checks
+    .map((c) => `${c.name}${c.max !== undefined ? ` ≤ ${c.max}` : ''}${c.min !== undefined ? ` ≥ ${c.min}` : ''}`)
+    .join(', ');
   return `steps ${steps}, soaks ${soaks}, every ${policy.spec.interval}; checks ${checks}`;
 }
 
 async function applyPolicy(story: Story): Promise<void> {
   const { stack, display } = story;
   await story.api.apply(await readDemoPolicy(stack.metrics.url));
-  display.note(`demo: applied RolloutPolicy ${SHOP.namespace}/${SHOP.name} (fixtures/policies/shop-demo.yaml): ${describePolicy(stack.policy)}`);
-  await pollPolicy(follow(story), 'the controller to adopt the shop', (p) => (p.status?.phase === 'Idle' ? true : undefined));
-  display.note(`demo: ${SHOP.namespace}/${SHOP.name} adopted: ${SHOP.name}-primary serves ${SHOP.image}:1, the canary is scaled to 0`);
+  display.note(
+    `demo: applied RolloutPolicy ${SHOP.namespace}/${SHOP.name} (fixtures/policies/shop-demo.yaml): ` +
+      `${describePolicy(stack.policy)}`,
+  );
+  await pollPolicy(follow(story), 'the controller to adopt the shop', (p) =>
+    p.status?.phase === 'Idle' ? true : undefined,
+  );
+  display.note(
+    `demo: ${SHOP.namespace}/${SHOP.name} adopted: ${SHOP.name}-primary serves ${SHOP.image}:1, the canary is scaled ` +
+      `to 0`,
+  );
 }
 
 async function release(story: Story, version: string): Promise<ReleaseOutcome> {
@@ -55,7 +65,10 @@ async function errorRateSeen(story: Story, test: (value: number) => boolean, wha
   const url = `${stack.metrics.url}/api/v1/query?${new URLSearchParams({ query: errorQuery!.text }).toString()}`;
   const deadline = clock.now() + WAIT_MS;
   for (;;) {
-    const body = await fetch(url).then((r) => r.json() as Promise<{ data?: { result?: Array<{ value: [number, string] }> } }>, () => undefined);
+    const body = await fetch(url).then(
+      (r) => r.json() as Promise<{ data?: { result?: Array<{ value: [number, string] }> } }>,
+      () => undefined,
+    );
     const value = Number(body?.data?.result?.[0]?.value[1] ?? NaN);
     if (Number.isFinite(value) && test(value)) return;
     if (clock.now() > deadline) throw new Error(`the metrics source did not report ${what} within ${WAIT_MS / 1000} s`);
@@ -75,7 +88,12 @@ export async function playStory(stack: DemoStack, display: DemoDisplay, clock: C
   const good = await release(story, '2');
   display.note(`demo: release 1 ended ${good.status.phase}`);
   stack.traffic.set('canary', BAD_BUILD);
-  display.note(`demo: release 2, a bad one: ${SHOP.image}:2 → :3, whose canary fails ${BAD_BUILD.errorRate * 100}% of requests and takes ${BAD_BUILD.latencySeconds} s (waiting until ${stack.metrics.kind === 'prometheus' ? 'Prometheus' : 'the metrics source'} sees it)`);
+  display.note(
+    `demo: release 2, a bad one: ${SHOP.image}:2 → :3, ` +
+      `whose canary fails ${BAD_BUILD.errorRate * 100}% of requests ` +
+      `and takes ${BAD_BUILD.latencySeconds} s (waiting until ` +
+      `${stack.metrics.kind === 'prometheus' ? 'Prometheus' : 'the metrics source'} sees it)`,
+  );
   const max = stack.policy.spec.checks[0]?.max ?? 0;
   await errorRateSeen(story, (value) => value > max, `the bad build's error rate above ${max}`);
   const bad = await release(story, '3');

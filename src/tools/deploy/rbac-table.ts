@@ -5,7 +5,8 @@ export const RBAC_END = '<!-- rbac:end -->';
 
 function row(rule: RbacRule, scope: string): string {
   const groups = rule.apiGroups.map((g) => (g === '' ? 'core' : g)).join(', ');
-  return `| ${scope} | ${groups} | ${rule.resources.map((r) => `\`${r}\``).join(', ')} | ${rule.verbs.join(', ')} | ${rule.why.replaceAll('|', '\\|')} |`;
+  const resources = rule.resources.map((r) => `\`${r}\``).join(', ');
+  return `| ${scope} | ${groups} | ${resources} | ${rule.verbs.join(', ')} | ${rule.why.replaceAll('|', '\\|')} |`;
 }
 
 /** The controller's RBAC as a markdown table, between the markers docs/operating.md keeps it in. */

@@ -16,67 +16,122 @@ const WRITE = ['create', 'update', 'patch', 'delete'];
 /** Cluster-wide rules (ClusterRole `kubestead-controller`): policies live in any namespace. */
 export const CLUSTER_RULES: readonly RbacRule[] = [
   {
-    apiGroups: ['kubestead.io'], resources: ['rolloutpolicies'], verbs: [...READ, 'patch', 'update'],
-    why: 'src/runtime/controller informer lists and watches policies; the tick consumes the override annotation with a merge patch and adds or removes the finalizer (update)',
+    apiGroups: ['kubestead.io'],
+    resources: ['rolloutpolicies'],
+    verbs: [...READ, 'patch', 'update'],
+    why:
+      'src/runtime/controller informer lists and watches policies; the tick consumes the override annotation with ' +
+      'a merge patch and adds or removes the finalizer (update)',
   },
   {
-    apiGroups: ['kubestead.io'], resources: ['rolloutpolicies/status'], verbs: ['get', 'patch', 'update'],
-    why: 'src/pipeline/record writes status (phase, step, weights, lastDecision, checks, conditions) with the resourceVersion read',
+    apiGroups: ['kubestead.io'],
+    resources: ['rolloutpolicies/status'],
+    verbs: ['get', 'patch', 'update'],
+    why:
+      'src/pipeline/record writes status (phase, step, weights, lastDecision, checks, conditions) with the ' +
+      'resourceVersion read',
   },
   {
-    apiGroups: ['kubestead.io'], resources: ['rolloutpolicies/finalizers'], verbs: ['update'],
-    why: 'clusters with the OwnerReferencesPermissionEnforcement admission plugin ask for it when an object created by the controller (primary Deployment, Services, audit ConfigMaps) gets an owner reference to its policy',
+    apiGroups: ['kubestead.io'],
+    resources: ['rolloutpolicies/finalizers'],
+    verbs: ['update'],
+    why:
+      'clusters with the OwnerReferencesPermissionEnforcement admission plugin ask for it when an object created ' +
+      'by the controller (primary Deployment, Services, audit ConfigMaps) gets an owner reference to its policy',
   },
   {
-    apiGroups: ['apps'], resources: ['deployments'], verbs: [...READ, 'create', 'update', 'delete'],
-    why: 'src/pipeline/actuate creates, updates (a replace with the resourceVersion read) and finally deletes `<target>-primary`; the informer watches targets for template changes; replica counts go through /scale (next rule)',
+    apiGroups: ['apps'],
+    resources: ['deployments'],
+    verbs: [...READ, 'create', 'update', 'delete'],
+    why:
+      'src/pipeline/actuate creates, updates (a replace with the resourceVersion read) and finally deletes ' +
+      '`<target>-primary`; the informer watches targets for template changes; replica counts go through /scale (next ' +
+      'rule)',
   },
   {
-    apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'],
-    why: 'src/adapters/routers/replicas.ts scales canary and primary through /scale, so an HPA or GitOps tool owning replicas is not fought',
+    apiGroups: ['apps'],
+    resources: ['deployments/scale'],
+    verbs: ['get', 'patch', 'update'],
+    why:
+      'src/adapters/routers/replicas.ts scales canary and primary through /scale, so an HPA or GitOps tool owning ' +
+      'replicas is not fought',
   },
   {
-    apiGroups: ['apps'], resources: ['replicasets'], verbs: READ,
-    why: 'src/pipeline/facts tells canary from primary pods by their ReplicaSet (pod-template-hash) and reads revisions',
+    apiGroups: ['apps'],
+    resources: ['replicasets'],
+    verbs: READ,
+    why:
+      'src/pipeline/facts tells canary from primary pods by their ReplicaSet (pod-template-hash) ' +
+      'and reads revisions',
   },
   {
-    apiGroups: [''], resources: ['pods'], verbs: READ,
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: READ,
     why: 'src/pipeline/facts reads canary readiness and container restarts (podHealth)',
   },
   {
-    apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list', 'watch'],
-    why: 'src/pipeline/record emits Events (core/v1 for older clients); src/pipeline/facts counts Warning events of canary pods',
+    apiGroups: [''],
+    resources: ['events'],
+    verbs: ['create', 'patch', 'list', 'watch'],
+    why:
+      'src/pipeline/record emits Events (core/v1 for older clients); src/pipeline/facts counts Warning events of ' +
+      'canary pods',
   },
   {
-    apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'list', 'watch'],
-    why: 'src/pipeline/record emits events.k8s.io/v1 Events with reportingController kubestead.io/controller, and patches a repeated one',
+    apiGroups: ['events.k8s.io'],
+    resources: ['events'],
+    verbs: ['create', 'patch', 'list', 'watch'],
+    why:
+      'src/pipeline/record emits events.k8s.io/v1 Events with reportingController kubestead.io/controller, and ' +
+      'patches a repeated one',
   },
   {
-    apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
-    why: 'src/pipeline/record/audit keeps the hash-chained audit segments, rollback reports and webhook delivery cursors as ConfigMaps in the policy namespace, and deletes segments past retention',
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
+    why:
+      'src/pipeline/record/audit keeps the hash-chained audit segments, rollback reports and webhook delivery ' +
+      'cursors as ConfigMaps in the policy namespace, and deletes segments past retention',
   },
   {
-    apiGroups: [''], resources: ['secrets'], verbs: ['get'],
-    why: 'src/adapters/secrets reads only the Secret a provider or webhook names (secretRef), in the policy namespace; never list or watch',
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['get'],
+    why:
+      'src/adapters/secrets reads only the Secret a provider or webhook names (secretRef), in the policy ' +
+      'namespace; never list or watch',
   },
   {
-    apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
-    why: 'src/adapters/routers/services.ts creates the `-canary` and `-primary` Services that mesh and ingress routers send traffic to',
+    apiGroups: [''],
+    resources: ['services'],
+    verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
+    why:
+      'src/adapters/routers/services.ts creates the `-canary` and `-primary` Services that mesh and ingress ' +
+      'routers send traffic to',
   },
   {
-    apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: [...READ, ...WRITE],
+    apiGroups: ['networking.istio.io'],
+    resources: ['virtualservices', 'destinationrules'],
+    verbs: [...READ, ...WRITE],
     why: 'src/adapters/routers/istio.ts sets route weights and subsets',
   },
   {
-    apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: [...READ, ...WRITE],
+    apiGroups: ['gateway.networking.k8s.io'],
+    resources: ['httproutes'],
+    verbs: [...READ, ...WRITE],
     why: 'src/adapters/routers/gateway-api.ts sets backendRef weights',
   },
   {
-    apiGroups: ['split.smi-spec.io'], resources: ['trafficsplits'], verbs: [...READ, ...WRITE],
+    apiGroups: ['split.smi-spec.io'],
+    resources: ['trafficsplits'],
+    verbs: [...READ, ...WRITE],
     why: 'src/adapters/routers/smi.ts sets backend weights',
   },
   {
-    apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: [...READ, ...WRITE],
+    apiGroups: ['networking.k8s.io'],
+    resources: ['ingresses'],
+    verbs: [...READ, ...WRITE],
     why: 'src/adapters/routers/nginx.ts creates the canary Ingress and sets its canary-weight annotations',
   },
 ];
@@ -84,7 +139,9 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
 /** Rules in the controller's own namespace (Role `kubestead-leader-election`). */
 export const NAMESPACE_RULES: readonly RbacRule[] = [
   {
-    apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'],
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'create', 'update'],
     why: 'src/runtime/controller leader election: one Lease in kubestead-system, read, created once, renewed',
   },
 ];

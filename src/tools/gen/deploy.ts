@@ -16,9 +16,17 @@ const documents = (objects: Manifest[]): string => objects.map((o) => stringify(
 export function deployFiles(): Map<string, string> {
   const files = controllerFiles();
   const out = new Map<string, string>();
-  out.set('kubestead-controller.yaml', `${HEADER}# Install: kubectl apply -f deploy/kubestead-controller.yaml\n${documents(files.flatMap((f) => f.objects))}`);
+  out.set(
+    'kubestead-controller.yaml',
+    `${HEADER}# Install: kubectl apply -f ` +
+      `deploy/kubestead-controller.yaml\n${documents(files.flatMap((f) => f.objects))}`,
+  );
   const resources = files.map((f) => `base/${f.file}`);
-  out.set('kustomization.yaml', `${HEADER}# The same objects as kubestead-controller.yaml, for GitOps: patch them in an overlay.\n${stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources })}`);
+  out.set(
+    'kustomization.yaml',
+    `${HEADER}# The same objects as kubestead-controller.yaml, for GitOps: patch them in an ` +
+      `overlay.\n${stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources })}`,
+  );
   for (const f of files) out.set(`base/${f.file}`, `${HEADER}${documents(f.objects)}`);
   return out;
 }

@@ -44,7 +44,8 @@ export async function runTestFile(file: string): Promise<FileResult> {
   if (typos.length > 0) return { file, cases: [], errors: issueLines(file, doc, typos) };
   const compiled = compilePolicy(policy.policy);
   const cases: CaseResult[] = [];
-  for (const [index, testCase] of test.cases.entries()) cases.push(await runCase(compiled, testCase, { file, doc, index }));
+  for (const [index, testCase] of test.cases.entries())
+    cases.push(await runCase(compiled, testCase, { file, doc, index }));
   return { file, cases, errors: [] };
 }
 
@@ -52,7 +53,12 @@ function compareErrors(expected: string[], actual: string[]): CaseResult {
   const missing = expected.filter((line) => !actual.includes(line)).map((line) => `missing: ${line}`);
   const extra = actual.filter((line) => !expected.includes(line)).map((line) => `unexpected: ${line}`);
   const problems = [...missing, ...extra];
-  return { name: 'policy errors', passed: problems.length === 0, expected: `${expected.length} error line(s)`, problems };
+  return {
+    name: 'policy errors',
+    passed: problems.length === 0,
+    expected: `${expected.length} error line(s)`,
+    problems,
+  };
 }
 
 interface CaseSource {
@@ -62,7 +68,8 @@ interface CaseSource {
 }
 
 async function runCase(compiled: CompiledPolicy, testCase: TestCase, source: CaseSource): Promise<CaseResult> {
-  const expected = `${testCase.expect.action}${testCase.expect.reasons.length ? ` [${testCase.expect.reasons.join(', ')}]` : ''}`;
+  const { action, reasons } = testCase.expect;
+  const expected = `${action}${reasons.length ? ` [${reasons.join(', ')}]` : ''}`;
   const facts = await caseFacts(compiled, testCase, source);
   if ('problems' in facts) return { name: testCase.name, passed: false, expected, problems: facts.problems };
   try {
@@ -78,7 +85,11 @@ async function runCase(compiled: CompiledPolicy, testCase: TestCase, source: Cas
   }
 }
 
-async function caseFacts(compiled: CompiledPolicy, testCase: TestCase, source: CaseSource): Promise<{ snapshot: unknown } | { problems: string[] }> {
+async function caseFacts(
+  compiled: CompiledPolicy,
+  testCase: TestCase,
+  source: CaseSource,
+): Promise<{ snapshot: unknown } | { problems: string[] }> {
   if (typeof testCase.facts === 'string') {
     const loaded = await loadSnapshotFile(resolve(dirname(source.file), testCase.facts));
     return 'errors' in loaded ? { problems: loaded.errors } : loaded;

@@ -18,14 +18,21 @@ export function testFileIssues(test: TestFile, spec: PolicySpec): PolicyIssue[] 
     const at = (...rest: (string | number)[]) => ['cases', index, ...rest];
     const issues: PolicyIssue[] = [];
     const first = firstByName.get(testCase.name);
-    if (first !== undefined) issues.push({ path: at('name'), message: `duplicate case name "${testCase.name}" (first at cases[${first}])` });
+    if (first !== undefined)
+      issues.push({ path: at('name'), message: `duplicate case name "${testCase.name}" (first at cases[${first}])` });
     else firstByName.set(testCase.name, index);
     if (isObj(testCase.facts)) {
       issues.push(...unknownKeys(testCase.facts.checks, checks, 'check', at('facts', 'checks')));
-      issues.push(...unknownKeys(testCase.facts.derived, Object.keys(spec.derived), 'derived fact', at('facts', 'derived')));
+      issues.push(
+        ...unknownKeys(testCase.facts.derived, Object.keys(spec.derived), 'derived fact', at('facts', 'derived')),
+      );
     }
     testCase.expect.reasons.forEach((reason, i) => {
-      if (!reasons.includes(reason)) issues.push({ path: at('expect', 'reasons', i), message: `${JSON.stringify(reason)} is no check or rule of the policy${hint(reason, reasons)}` });
+      if (!reasons.includes(reason))
+        issues.push({
+          path: at('expect', 'reasons', i),
+          message: `${JSON.stringify(reason)} is no check or rule of the policy${hint(reason, reasons)}`,
+        });
     });
     return issues;
   });

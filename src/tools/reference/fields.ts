@@ -52,7 +52,8 @@ export function typeOf(node: Node): string {
   if (union) return unionType(union);
   if ('$ref' in node) return 'condition (`all` / `any` / `not` of `{fact, path, operator, value}`)';
   if (node.type === 'string' || node.const !== undefined || node.enum !== undefined) return stringType(node);
-  if (node.type === 'object') return isSecretRef(node) ? 'Secret reference `{name, key}` (in the policy namespace)' : 'object';
+  if (node.type === 'object')
+    return isSecretRef(node) ? 'Secret reference `{name, key}` (in the policy namespace)' : 'object';
   const plain = typeof node.type === 'string' ? PLAIN_TYPES[node.type] : undefined;
   return plain ?? (typeof node.type === 'string' ? node.type : 'any');
 }
@@ -83,7 +84,9 @@ type Child = [path: string, node: Node, required: boolean];
 
 function objectChildren(node: Node, path: string): Child[] {
   const required = new Set((node.required as string[] | undefined) ?? []);
-  const properties = Object.entries((node.properties as Record<string, Node> | undefined) ?? {}).map(([key, child]): Child => [`${path}.${key}`, child, required.has(key)]);
+  const properties = Object.entries((node.properties as Record<string, Node> | undefined) ?? {}).map(
+    ([key, child]): Child => [`${path}.${key}`, child, required.has(key)],
+  );
   const entry = node.additionalProperties as Node | undefined;
   const open = typeof entry === 'object' && Object.keys(entry).length > 0;
   return open ? [...properties, [`${path}.<name>`, entry, false]] : properties;
@@ -106,7 +109,14 @@ function durationBounds(path: string): string[] {
 
 function* walk(node: Node, path: string, required: boolean): Generator<Field> {
   const description = typeof node.description === 'string' ? { description: node.description } : {};
-  yield { path, type: typeOf(node), required, ...description, ...('default' in node ? { default: node.default } : {}), bounds: typeOf(node).startsWith('duration') ? [...boundsOf(node), ...durationBounds(path)] : boundsOf(node) };
+  yield {
+    path,
+    type: typeOf(node),
+    required,
+    ...description,
+    ...('default' in node ? { default: node.default } : {}),
+    bounds: typeOf(node).startsWith('duration') ? [...boundsOf(node), ...durationBounds(path)] : boundsOf(node),
+  };
   for (const [childPath, child, childRequired] of children(node, path)) yield* walk(child, childPath, childRequired);
 }
 

@@ -11,7 +11,11 @@ export interface PolicyView {
     canaryWeight?: number;
     effectiveWeight?: number;
     stepStartedAt?: string;
-    lastDecision?: { action?: string; reasons?: Array<{ rule?: string; check?: string; message?: string }>; time?: string };
+    lastDecision?: {
+      action?: string;
+      reasons?: Array<{ rule?: string; check?: string; message?: string }>;
+      time?: string;
+    };
     checks?: Record<string, CheckView>;
     conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
   };
@@ -32,12 +36,18 @@ export interface CheckView {
  * whether the checks are being measured now is told by whether a controller is alive.
  */
 export type ControllerSeen =
-  | { lease: string; holder: string; renewedAt: number; durationSeconds: number }
-  | { lease: string; unreadable: string };
+  { lease: string; holder: string; renewedAt: number; durationSeconds: number } | { lease: string; unreadable: string };
 
 type Tone = 'good' | 'bad' | 'warn' | 'dim';
 const COLORS: Record<Tone, string> = { good: '\x1b[32m', bad: '\x1b[31m', warn: '\x1b[33m', dim: '\x1b[2m' };
-const PHASE_TONES: Record<string, Tone> = { Succeeded: 'good', Progressing: 'good', Promoting: 'good', RolledBack: 'bad', Failed: 'bad', Paused: 'warn' };
+const PHASE_TONES: Record<string, Tone> = {
+  Succeeded: 'good',
+  Progressing: 'good',
+  Promoting: 'good',
+  RolledBack: 'bad',
+  Failed: 'bad',
+  Paused: 'warn',
+};
 const DEFAULT_SOAK_SECONDS = 300;
 const BAR_WIDTH = 20;
 
@@ -55,16 +65,23 @@ function paint(text: string, tone: Tone | undefined, options: ViewOptions): stri
   return options.color && tone ? `${COLORS[tone]}${text}\x1b[0m` : text;
 }
 
-const num = (value: number | null | undefined): string => (value === null || value === undefined ? '-' : String(Math.round(value * 10_000) / 10_000));
+const num = (value: number | null | undefined): string =>
+  value === null || value === undefined ? '-' : String(Math.round(value * 10_000) / 10_000);
 
 function headline(policy: PolicyView, options: ViewOptions): string {
   const { status = {} } = policy;
   const steps = policy.spec?.steps?.length;
   const step = status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}`;
-  const effective = status.effectiveWeight !== undefined && status.effectiveWeight !== status.canaryWeight ? ` (effective ${num(status.effectiveWeight)}%)` : '';
+  const effective =
+    status.effectiveWeight !== undefined && status.effectiveWeight !== status.canaryWeight
+      ? ` (effective ${num(status.effectiveWeight)}%)`
+      : '';
   const weight = status.canaryWeight === undefined ? '' : `  weight ${num(status.canaryWeight)}%${effective}`;
   const phase = status.phase ?? 'no status yet';
-  return `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name ?? '?'}  ${paint(phase, PHASE_TONES[phase], options)}${step}${weight}`;
+  return (
+    `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name ?? '?'}  ` +
+    `${paint(phase, PHASE_TONES[phase], options)}${step}${weight}`
+  );
 }
 
 type StepView = NonNullable<NonNullable<PolicyView['spec']>['steps']>[number];
@@ -92,7 +109,10 @@ function soakLine(policy: PolicyView, options: ViewOptions): string | null {
   const elapsed = Math.max(0, (options.now - started) / 1000);
   const filled = Math.min(BAR_WIDTH, Math.floor((elapsed / total) * BAR_WIDTH));
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
-  return `  ${step.pause ? 'pause' : 'soak '}    ${bar} ${formatDuration(Math.min(elapsed, total))} of ${formatDuration(total)}`;
+  return (
+    `  ${step.pause ? 'pause' : 'soak '}    ${bar} ${formatDuration(Math.min(elapsed, total))} of ` +
+    `${formatDuration(total)}`
+  );
 }
 
 const secondsSince = (iso: string | undefined, now: number): number | null => {
@@ -112,12 +132,19 @@ function measuredLine(policy: PolicyView, options: ViewOptions): string | null {
   const phase = policy.status?.phase;
   if (!seen || options.log || (phase !== 'Progressing' && phase !== 'Paused')) return null;
   const every = policy.spec?.interval ?? '30s';
-  if ('unreadable' in seen) return `  checks   measured every ${every} while a controller runs (its lease ${seen.lease}: ${seen.unreadable})`;
+  if ('unreadable' in seen)
+    return `  checks   measured every ${every} while a controller runs (its lease ${seen.lease}: ${seen.unreadable})`;
   const renewed = Math.max(0, Math.round((options.now - seen.renewedAt) / 1000));
   if (renewed > seen.durationSeconds) {
-    return `  checks   ${paint('not measured now', 'bad', options)}: no controller leads (lease ${seen.lease} of ${seen.holder} expired, renewed ${age(renewed)} ago)`;
+    return (
+      `  checks   ${paint('not measured now', 'bad', options)}: no controller leads (lease ${seen.lease} of ` +
+      `${seen.holder} expired, renewed ${age(renewed)} ago)`
+    );
   }
-  return `  checks   measured every ${every}, the latest at most ${every} ago (${seen.holder} leads; lease renewed ${age(renewed)} ago)`;
+  return (
+    `  checks   measured every ${every}, the latest at most ${every} ago (${seen.holder} leads; lease renewed ` +
+    `${age(renewed)} ago)`
+  );
 }
 
 function verdictOf(value: number, check: CheckView): string {
@@ -128,7 +155,12 @@ function verdictOf(value: number, check: CheckView): string {
 
 /** `error-rate  0.002  max 0.05  ok`, `… 0.4  max 0.05  ABOVE MAX`, `… unavailable: timeout`. */
 function checkLine(name: string, check: CheckView, width: number, options: ViewOptions): string {
-  const bounds = [isNumber(check.min) ? `min ${num(check.min)}` : '', isNumber(check.max) ? `max ${num(check.max)}` : ''].filter(Boolean).join(' ');
+  const bounds = [
+    isNumber(check.min) ? `min ${num(check.min)}` : '',
+    isNumber(check.max) ? `max ${num(check.max)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const label = `  ${name.padEnd(width)}`;
   if (check.status !== 'ok' || !isNumber(check.value)) {
     return `${label}  ${paint(`unavailable${check.error ? `: ${check.error}` : ''}`, 'warn', options)}  ${bounds}`;
@@ -136,14 +168,18 @@ function checkLine(name: string, check: CheckView, width: number, options: ViewO
   const verdict = verdictOf(check.value, check);
   const since = options.log ? null : secondsSince(check.unchangedSince, options.now);
   const unchanged = since === null ? '' : `  ${paint(`unchanged ${age(since)}`, 'dim', options)}`;
-  return `${label}  ${num(check.value).padEnd(8)}  ${bounds.padEnd(12)}  ${paint(verdict, verdict === 'ok' ? 'good' : 'bad', options)}${unchanged}`;
+  return (
+    `${label}  ${num(check.value).padEnd(8)}  ${bounds.padEnd(12)}  ` +
+    `${paint(verdict, verdict === 'ok' ? 'good' : 'bad', options)}${unchanged}`
+  );
 }
 
 function decisionLines(policy: PolicyView, options: ViewOptions): string[] {
   const decision = policy.status?.lastDecision;
   if (!decision?.action) return [];
   const time = decision.time && !options.log ? ` ${paint(`(${decision.time})`, 'dim', options)}` : '';
-  const tone: Tone | undefined = decision.action === 'rollback' ? 'bad' : decision.action === 'pause' ? 'warn' : undefined;
+  const tone: Tone | undefined =
+    decision.action === 'rollback' ? 'bad' : decision.action === 'pause' ? 'warn' : undefined;
   const reasons = (decision.reasons ?? []).map((r) => `    - ${r.message ?? r.rule ?? ''}`);
   return [`  decision ${paint(decision.action, tone, options)}${time}`, ...reasons];
 }

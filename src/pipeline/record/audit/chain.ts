@@ -46,7 +46,9 @@ export function inspect(segments: Segment[]): ChainState {
     const parsed = parseChainText(lines.join('\n'), 'audit chain');
     const result = verifyChain(parsed);
     const tail = parsed.slice(-TAIL).flatMap((l) => (l.entry ? [l.entry] : []));
-    const broken = result.finding ? `${locate(segments, result.finding.line)}: ${result.finding.message.replace(/^line \d+ /, '')}` : null;
+    const broken = result.finding
+      ? `${locate(segments, result.finding.line)}: ${result.finding.message.replace(/^line \d+ /, '')}`
+      : null;
     return { segments, tail, broken };
   } catch (error) {
     if (error instanceof ChainInputError) return { segments, tail: [], broken: error.message };
@@ -68,7 +70,12 @@ export function duplicateOf(tail: AuditEntry[], draft: EntryDraft): AuditEntry |
 export class PolicyChain {
   private state: ChainState | null = null;
 
-  constructor(readonly policy: PolicyRef, private readonly store: SegmentStore, private readonly clock: Clock, private readonly segmentBytes: number) {}
+  constructor(
+    readonly policy: PolicyRef,
+    private readonly store: SegmentStore,
+    private readonly clock: Clock,
+    private readonly segmentBytes: number,
+  ) {}
 
   async read(): Promise<ChainState> {
     this.state ??= inspect(await this.store.list(this.policy.namespace, this.policy.uid));
@@ -105,7 +112,10 @@ export class PolicyChain {
         if (!isConflict(error)) throw error;
       }
     }
-    throw new ChainConflictError(`audit chain of ${this.policy.namespace}/${this.policy.name}: still conflicting after ${CONFLICT_RETRIES} re-reads`);
+    throw new ChainConflictError(
+      `audit chain of ${this.policy.namespace}/${this.policy.name}: still conflicting after ${CONFLICT_RETRIES} ` +
+        `re-reads`,
+    );
   }
 
   private async readOrForget(): Promise<ChainState> {

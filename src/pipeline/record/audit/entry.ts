@@ -65,7 +65,8 @@ export function actionIdOf(record: DecisionRecord): string {
   switch (record.kind) {
     case 'decision':
     case 'breach':
-      return `${base}/${record.kind}${record.kind === 'breach' ? `/${record.decision.reasons.map((r) => r.check ?? r.rule).join(',')}` : ''}`;
+      if (record.kind === 'decision') return `${base}/decision`;
+      return `${base}/breach/${record.decision.reasons.map((r) => r.check ?? r.rule).join(',')}`;
     case 'override':
       return `${base}/override/${record.actor ?? ''}/${record.time}`;
     case 'shadow':
@@ -83,7 +84,12 @@ export function draftOf(record: DecisionRecord, late: boolean): EntryDraft {
   const draft: EntryDraft = plainJson({
     time: record.time,
     kind: record.kind,
-    policy: { namespace: record.policy.namespace, name: record.policy.name, uid: record.policy.uid, generation: record.policy.generation },
+    policy: {
+      namespace: record.policy.namespace,
+      name: record.policy.name,
+      uid: record.policy.uid,
+      generation: record.policy.generation,
+    },
     actionId: actionIdOf(record),
     revision: record.revision ?? null,
     decision: record.decision,
@@ -97,7 +103,16 @@ export function draftOf(record: DecisionRecord, late: boolean): EntryDraft {
 }
 
 /** Seals a draft onto the chain after `prev` (or as its first entry). */
-export function sealEntry(draft: EntryDraft, prev: Pick<AuditEntry, 'seq' | 'hash'> | null, recordedAt: string): AuditEntry {
-  const body: Omit<AuditEntry, 'hash'> = { ...draft, seq: prev ? prev.seq + 1 : 0, recordedAt, prevHash: prev ? prev.hash : GENESIS };
+export function sealEntry(
+  draft: EntryDraft,
+  prev: Pick<AuditEntry, 'seq' | 'hash'> | null,
+  recordedAt: string,
+): AuditEntry {
+  const body: Omit<AuditEntry, 'hash'> = {
+    ...draft,
+    seq: prev ? prev.seq + 1 : 0,
+    recordedAt,
+    prevHash: prev ? prev.hash : GENESIS,
+  };
   return { ...body, hash: entryHash(body) };
 }

@@ -27,7 +27,13 @@ function shapeProblem(value: unknown): string | null {
 
 function isPolicyRef(value: unknown): boolean {
   const policy = value as Record<string, unknown> | null | undefined;
-  return typeof policy === 'object' && policy !== null && typeof policy.uid === 'string' && typeof policy.name === 'string' && typeof policy.namespace === 'string';
+  return (
+    typeof policy === 'object' &&
+    policy !== null &&
+    typeof policy.uid === 'string' &&
+    typeof policy.name === 'string' &&
+    typeof policy.namespace === 'string'
+  );
 }
 
 function parseLine(text: string, line: number): ChainLine {
@@ -38,7 +44,9 @@ function parseLine(text: string, line: number): ChainLine {
     return { line, text, error: 'not valid JSON' };
   }
   const problem = shapeProblem(value);
-  return problem ? { line, text, error: `not an audit entry (${problem})` } : { line, text, entry: value as AuditEntry };
+  return problem
+    ? { line, text, error: `not an audit entry (${problem})` }
+    : { line, text, entry: value as AuditEntry };
 }
 
 /**
@@ -49,10 +57,14 @@ export function parseChainText(text: string, source: string): ChainLine[] {
   const raw = text.split('\n');
   while (raw.length > 0 && raw.at(-1)?.trim() === '') raw.pop();
   if (raw.length === 0) throw new ChainInputError(`${source}: empty: no audit entries`);
-  const lines = raw.map((t, i) => (t.trim() === '' ? { line: i + 1, text: t, error: 'a blank line inside the chain' } : parseLine(t, i + 1)));
+  const lines = raw.map((t, i) =>
+    t.trim() === '' ? { line: i + 1, text: t, error: 'a blank line inside the chain' } : parseLine(t, i + 1),
+  );
   if (!lines.some((l) => l.entry)) {
     const first = lines[0]!;
-    throw new ChainInputError(`${source}: not an audit chain in JSON Lines: line ${first.line} is ${first.error ?? 'not an entry'}`);
+    throw new ChainInputError(
+      `${source}: not an audit chain in JSON Lines: line ${first.line} is ${first.error ?? 'not an entry'}`,
+    );
   }
   return lines;
 }

@@ -12,7 +12,10 @@ export class PolicyLog {
   flusher: Promise<void> | null = null;
   private lock: Promise<unknown> = Promise.resolve();
 
-  constructor(public policy: PolicyRef, readonly chain: PolicyChain) {}
+  constructor(
+    public policy: PolicyRef,
+    readonly chain: PolicyChain,
+  ) {}
 
   /** Runs `work` after every earlier call has settled: one writer per policy in this process. */
   exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -67,13 +67,20 @@ export class AuditRecorder implements Recorder {
   private readonly deliveries: Deliveries;
   private readonly reports: ReportStore;
 
-  constructor(kubeConfig: KubeConfig, private readonly clock: Clock, private readonly logger: Logger, private readonly options: AuditRecorderOptions = {}) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: AuditRecorderOptions = {},
+  ) {
     const keepAfterDeletion = options.retention?.keepAfterDeletion ?? false;
     const clients = kubeClients(kubeConfig);
     this.store = new SegmentStore(clients, { keepAfterDeletion });
     this.reports = new ReportStore(clients, keepAfterDeletion);
     this.deliveries = new Deliveries(clients, this.store, {
-      clock, logger, signal: this.stopping.signal,
+      clock,
+      logger,
+      signal: this.stopping.signal,
       options: { ...options.delivery, webhook: options.webhook, secrets: options.secrets, keepAfterDeletion },
     });
   }
@@ -92,18 +99,30 @@ export class AuditRecorder implements Recorder {
   health(policy: Pick<PolicyRef, 'uid'>): AuditHealth {
     const log = this.logs.get(policy.uid);
     const newest = log?.chain.knownHead();
-    const known = { lateQueued: log?.late.length ?? 0, backlog: this.deliveries.backlog(policy.uid), ...(newest ? { head: { head: newest.hash, seq: newest.seq } } : {}) };
+    const known = {
+      lateQueued: log?.late.length ?? 0,
+      backlog: this.deliveries.backlog(policy.uid),
+      ...(newest ? { head: { head: newest.hash, seq: newest.seq } } : {}),
+    };
     return { ...this.condition(log, known.backlog, policy.uid), ...known };
   }
 
-  private condition(log: PolicyLog | undefined, backlog: number, uid: string): Pick<AuditHealth, 'healthy' | 'reason' | 'message'> {
+  private condition(
+    log: PolicyLog | undefined,
+    backlog: number,
+    uid: string,
+  ): Pick<AuditHealth, 'healthy' | 'reason' | 'message'> {
     if (log?.storeError) {
       const broken = log.storeError.startsWith('audit chain broken');
       return { healthy: false, reason: broken ? 'AuditChainBroken' : 'AuditStoreUnavailable', message: log.storeError };
     }
     if (backlog > this.backlogLimit) {
       const why = this.deliveries.errors(uid)[0] ?? 'not acknowledged';
-      return { healthy: false, reason: 'AuditBacklogFull', message: `${backlog} audit entries not delivered to the SIEM (limit ${this.backlogLimit}): ${why}` };
+      return {
+        healthy: false,
+        reason: 'AuditBacklogFull',
+        message: `${backlog} audit entries not delivered to the SIEM (limit ${this.backlogLimit}): ${why}`,
+      };
     }
     return { healthy: true, reason: 'AuditHealthy', message: 'audit entries are stored and delivered' };
   }
@@ -144,7 +163,9 @@ export class AuditRecorder implements Recorder {
     return this.options.backlogLimit ?? 1000;
   }
 
-  /** Stops the late-flush and delivery loops (records still queued stay unwritten; the cursor says what was delivered). */
+  /**
+   * Stops the late-flush and delivery loops (records still queued stay unwritten; the cursor says what was delivered).
+   */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('audit recorder stopped'));
     await Promise.all([...this.logs.values()].map((log) => log.flusher ?? Promise.resolve()));
@@ -160,7 +181,10 @@ export class AuditRecorder implements Recorder {
   private logFor(policy: PolicyRef): PolicyLog {
     let log = this.logs.get(policy.uid);
     if (!log) {
-      log = new PolicyLog(policy, new PolicyChain(policy, this.store, this.clock, this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES));
+      log = new PolicyLog(
+        policy,
+        new PolicyChain(policy, this.store, this.clock, this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES),
+      );
       this.logs.set(policy.uid, log);
     }
     log.policy = policy;
@@ -175,7 +199,12 @@ export class AuditRecorder implements Recorder {
       log.storeError = null;
       const report = deduped ? undefined : await this.stored(log, entry);
       if (!deduped) await this.prune(log, record.controller);
-      return { head: entry.hash, seq: entry.seq, ...(deduped ? { deduped: true, storedMessage: entry.message } : {}), ...(report ? { report } : {}) };
+      return {
+        head: entry.hash,
+        seq: entry.seq,
+        ...(deduped ? { deduped: true, storedMessage: entry.message } : {}),
+        ...(report ? { report } : {}),
+      };
     } catch (error) {
       return this.unstored(log, record, error);
     }
@@ -185,19 +214,30 @@ export class AuditRecorder implements Recorder {
   private refuseOverBacklog(record: DecisionRecord): void {
     const health = this.health(record.policy);
     if (health.reason !== 'AuditBacklogFull') return;
-    this.logger.error({ policy: `${record.policy.namespace}/${record.policy.name}`, backlog: health.backlog }, `${record.decision.action} refused: ${health.message}`);
-    throw new AuditUnavailableError(`${record.policy.namespace}/${record.policy.name}: ${record.decision.action} refused: ${health.message}`);
+    this.logger.error(
+      { policy: `${record.policy.namespace}/${record.policy.name}`, backlog: health.backlog },
+      `${record.decision.action} refused: ${health.message}`,
+    );
+    throw new AuditUnavailableError(
+      `${record.policy.namespace}/${record.policy.name}: ${record.decision.action} refused: ${health.message}`,
+    );
   }
 
   private unstored(log: PolicyLog, record: DecisionRecord, error: unknown): RecordReceipt {
     log.storeError = error instanceof ChainBrokenError ? error.message : `audit store unavailable: ${reasonOf(error)}`;
     const where = `${record.policy.namespace}/${record.policy.name}`;
     if (gatesActuation(record)) {
-      this.logger.error({ policy: where, action: record.decision.action }, `audit entry not stored, ${record.decision.action} refused: ${log.storeError}`);
+      this.logger.error(
+        { policy: where, action: record.decision.action },
+        `audit entry not stored, ${record.decision.action} refused: ${log.storeError}`,
+      );
       throw new AuditUnavailableError(`${where}: ${record.decision.action} not recorded: ${log.storeError}`);
     }
     log.late.push(draftOf(record, true));
-    this.logger.warn({ policy: where, action: record.decision.action, queued: log.late.length }, `audit entry queued, to be written late: ${log.storeError}`);
+    this.logger.warn(
+      { policy: where, action: record.decision.action, queued: log.late.length },
+      `audit entry queued, to be written late: ${log.storeError}`,
+    );
     log.flusher ??= this.flushLoop(log);
     return { late: true };
   }
@@ -223,7 +263,8 @@ export class AuditRecorder implements Recorder {
         await log.exclusive(() => this.flushLate(log));
         log.storeError = null;
       } catch (error) {
-        log.storeError = error instanceof ChainBrokenError ? error.message : `audit store unavailable: ${reasonOf(error)}`;
+        log.storeError =
+          error instanceof ChainBrokenError ? error.message : `audit store unavailable: ${reasonOf(error)}`;
         delay = Math.min(delay * 2, MAX_LATE_RETRY_MS);
       }
     }
@@ -235,13 +276,21 @@ export class AuditRecorder implements Recorder {
     const retention = this.options.retention ?? {};
     if (retention.maxEntries === undefined && retention.maxAgeSeconds === undefined) return;
     try {
-      const plan = planPrune(await log.chain.read(), retention, this.clock.now(), await this.deliveries.deliveredThrough(log.policy));
+      const plan = planPrune(
+        await log.chain.read(),
+        retention,
+        this.clock.now(),
+        await this.deliveries.deliveredThrough(log.policy),
+      );
       if (!plan) return;
       const { entry, deduped } = await log.chain.append(pruneDraft(log.policy, plan, isoNow(this.clock), controller));
       if (!deduped) await this.stored(log, entry);
       for (const segment of plan.segments) await this.store.delete(segment);
     } catch (error) {
-      this.logger.warn({ policy: `${log.policy.namespace}/${log.policy.name}` }, `audit retention: segments not pruned: ${reasonOf(error)}`);
+      this.logger.warn(
+        { policy: `${log.policy.namespace}/${log.policy.name}` },
+        `audit retention: segments not pruned: ${reasonOf(error)}`,
+      );
     } finally {
       log.chain.invalidate();
     }
@@ -249,9 +298,13 @@ export class AuditRecorder implements Recorder {
 
   /** After an entry is durable in the cluster: the file copy, delivery, and a rollback's report (its name). */
   private async stored(log: PolicyLog, entry: AuditEntry): Promise<string | undefined> {
-    this.deliveries.wake(log.policy, entry.seq).catch((error: unknown) => this.logger.warn(`audit delivery not started: ${reasonOf(error)}`));
+    this.deliveries
+      .wake(log.policy, entry.seq)
+      .catch((error: unknown) => this.logger.warn(`audit delivery not started: ${reasonOf(error)}`));
     if (this.options.auditFile !== undefined) {
-      await appendFile(this.options.auditFile, `${entryLine(entry)}\n`).catch((error: unknown) => this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`));
+      await appendFile(this.options.auditFile, `${entryLine(entry)}\n`).catch((error: unknown) =>
+        this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`),
+      );
     }
     return entry.kind === 'decision' && entry.decision?.action === 'rollback' ? this.writeReport(entry) : undefined;
   }
@@ -259,10 +312,15 @@ export class AuditRecorder implements Recorder {
   /** The rollback report, built from the chain; a failure is logged (the entry is stored, the rollback goes on). */
   private async writeReport(rollback: AuditEntry): Promise<string | undefined> {
     try {
-      const chain = segmentLines(await this.store.list(rollback.policy.namespace, rollback.policy.uid)).map((line) => JSON.parse(line) as AuditEntry);
+      const chain = segmentLines(await this.store.list(rollback.policy.namespace, rollback.policy.uid)).map(
+        (line) => JSON.parse(line) as AuditEntry,
+      );
       return await this.reports.write(buildReport(chain, rollback));
     } catch (error) {
-      this.logger.error({ policy: `${rollback.policy.namespace}/${rollback.policy.name}` }, `rollback report not written: ${reasonOf(error)}`);
+      this.logger.error(
+        { policy: `${rollback.policy.namespace}/${rollback.policy.name}` },
+        `rollback report not written: ${reasonOf(error)}`,
+      );
       return undefined;
     }
   }

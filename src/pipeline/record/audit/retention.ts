@@ -22,7 +22,12 @@ function edges(segment: Segment): { first: AuditEntry; last: AuditEntry } | null
 }
 
 function reasonOf(rule: RetentionRule): string {
-  return [rule.maxEntries !== undefined ? `maxEntries ${rule.maxEntries}` : '', rule.maxAgeSeconds !== undefined ? `maxAgeSeconds ${rule.maxAgeSeconds}` : ''].filter(Boolean).join(', ');
+  return [
+    rule.maxEntries !== undefined ? `maxEntries ${rule.maxEntries}` : '',
+    rule.maxAgeSeconds !== undefined ? `maxAgeSeconds ${rule.maxAgeSeconds}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Whether retention lets an entry go, with `keptAfter` entries left once its segment is gone. */
@@ -36,7 +41,12 @@ function expired(rule: RetentionRule, keptAfter: number, last: AuditEntry, nowMs
  * The sealed segments the retention lets go: beyond the count or older than the age, never the head
  * segment, and never one holding an entry not yet acknowledged by every SIEM destination.
  */
-export function planPrune(state: ChainState, rule: RetentionRule, nowMs: number, deliveredThrough: number | null): PrunePlan | null {
+export function planPrune(
+  state: ChainState,
+  rule: RetentionRule,
+  nowMs: number,
+  deliveredThrough: number | null,
+): PrunePlan | null {
   if (rule.maxEntries === undefined && rule.maxAgeSeconds === undefined) return null;
   let kept = state.segments.reduce((n, s) => n + s.lines.length, 0);
   const chosen: Array<{ segment: Segment; first: AuditEntry; last: AuditEntry }> = [];
@@ -49,15 +59,35 @@ export function planPrune(state: ChainState, rule: RetentionRule, nowMs: number,
     kept -= segment.lines.length;
   }
   if (chosen.length === 0) return null;
-  return { segments: chosen.map((c) => c.segment), first: chosen[0]!.first, last: chosen.at(-1)!.last, reason: reasonOf(rule) };
+  return {
+    segments: chosen.map((c) => c.segment),
+    first: chosen[0]!.first,
+    last: chosen.at(-1)!.last,
+    reason: reasonOf(rule),
+  };
 }
 
 /** The entry recording a prune, written before the segments are deleted. */
 export function pruneDraft(policy: PolicyRef, plan: PrunePlan, time: string, controller: string): EntryDraft {
   return {
-    time, kind: 'prune', policy, actionId: `${policy.uid}/prune/${plan.last.seq}`, revision: null, decision: null,
-    message: `pruned seq ${plan.first.seq}..${plan.last.seq} (${plan.segments.length} segments) by retention: ${plan.reason}`,
-    snapshot: null, actor: null, controller,
-    pruned: { fromSeq: plan.first.seq, throughSeq: plan.last.seq, throughHash: plan.last.hash, segments: plan.segments.map((s) => s.name), reason: plan.reason },
+    time,
+    kind: 'prune',
+    policy,
+    actionId: `${policy.uid}/prune/${plan.last.seq}`,
+    revision: null,
+    decision: null,
+    message:
+      `pruned seq ${plan.first.seq}..${plan.last.seq} (${plan.segments.length} segments) by retention: ` +
+      `${plan.reason}`,
+    snapshot: null,
+    actor: null,
+    controller,
+    pruned: {
+      fromSeq: plan.first.seq,
+      throughSeq: plan.last.seq,
+      throughHash: plan.last.hash,
+      segments: plan.segments.map((s) => s.name),
+      reason: plan.reason,
+    },
   };
 }

@@ -31,7 +31,8 @@ export function labelValue(text: string): string {
 
 /** Object names: the policy's name (cut to leave room), the kind, the uid's first 8 characters. */
 export function objectName(policy: Pick<PolicyRef, 'name' | 'uid'>, kind: string, suffix?: string): string {
-  const tail = `-${kind}-${policy.uid.replace(/[^a-z0-9]/g, '').slice(0, 8)}${suffix === undefined ? '' : `-${suffix}`}`;
+  const uid = policy.uid.replace(/[^a-z0-9]/g, '').slice(0, 8);
+  const tail = `-${kind}-${uid}${suffix === undefined ? '' : `-${suffix}`}`;
   return `${policy.name.slice(0, 253 - tail.length).replace(/[.-]+$/, '')}${tail}`;
 }
 
@@ -63,23 +64,35 @@ export interface SegmentOptions {
 export class SegmentStore {
   private readonly core: CoreV1Api;
 
-  constructor(clients: KubeClients, private readonly options: SegmentOptions) {
+  constructor(
+    clients: KubeClients,
+    private readonly options: SegmentOptions,
+  ) {
     this.core = clients.core;
   }
 
   /** Every segment of the policy's chain (by uid), oldest first. */
   async list(namespace: string, uid: string): Promise<Segment[]> {
-    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: `${ROLE_LABEL}=segment,${UID_LABEL}=${uid}` });
+    const list = await this.core.listNamespacedConfigMap({
+      namespace,
+      labelSelector: `${ROLE_LABEL}=segment,${UID_LABEL}=${uid}`,
+    });
     return list.items.map(toSegment).sort((a, b) => a.index - b.index);
   }
 
   /** The chains in a namespace kept for a policy name: uid → segments, oldest first. */
   async listByName(namespace: string, name: string): Promise<Map<string, Segment[]>> {
-    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: `${ROLE_LABEL}=segment,${POLICY_LABEL}=${labelValue(name)}` });
+    const list = await this.core.listNamespacedConfigMap({
+      namespace,
+      labelSelector: `${ROLE_LABEL}=segment,${POLICY_LABEL}=${labelValue(name)}`,
+    });
     const chains = new Map<string, Segment[]>();
     for (const map of list.items) {
       const uid = map.metadata?.labels?.[UID_LABEL] ?? '';
-      chains.set(uid, [...(chains.get(uid) ?? []), toSegment(map)].sort((a, b) => a.index - b.index));
+      chains.set(
+        uid,
+        [...(chains.get(uid) ?? []), toSegment(map)].sort((a, b) => a.index - b.index),
+      );
     }
     return chains;
   }
@@ -87,8 +100,15 @@ export class SegmentStore {
   async create(policy: PolicyRef, index: number, lines: string[]): Promise<Segment> {
     const body: V1ConfigMap = {
       metadata: {
-        name: segmentName(policy, index), namespace: policy.namespace,
-        labels: { ...MANAGED_BY, [ROLE_LABEL]: 'segment', [UID_LABEL]: policy.uid, [POLICY_LABEL]: labelValue(policy.name), [INDEX_LABEL]: String(index) },
+        name: segmentName(policy, index),
+        namespace: policy.namespace,
+        labels: {
+          ...MANAGED_BY,
+          [ROLE_LABEL]: 'segment',
+          [UID_LABEL]: policy.uid,
+          [POLICY_LABEL]: labelValue(policy.name),
+          [INDEX_LABEL]: String(index),
+        },
         ownerReferences: this.options.keepAfterDeletion ? undefined : [ownerOf(policy)],
       },
       data: { [DATA_KEY]: `${lines.join('\n')}\n` },
@@ -101,15 +121,25 @@ export class SegmentStore {
     const current = segment.object;
     const body: V1ConfigMap = {
       ...current,
-      metadata: { ...current.metadata, resourceVersion: segment.resourceVersion, annotations: { ...current.metadata?.annotations, ...(sealed ? { [SEALED_ANNOTATION]: 'true' } : {}) } },
+      metadata: {
+        ...current.metadata,
+        resourceVersion: segment.resourceVersion,
+        annotations: { ...current.metadata?.annotations, ...(sealed ? { [SEALED_ANNOTATION]: 'true' } : {}) },
+      },
       data: { ...current.data, [DATA_KEY]: `${lines.join('\n')}\n` },
     };
-    return toSegment(await this.core.replaceNamespacedConfigMap({ name: segment.name, namespace: segment.namespace, body }));
+    return toSegment(
+      await this.core.replaceNamespacedConfigMap({ name: segment.name, namespace: segment.namespace, body }),
+    );
   }
 
   /** Deletes a segment if it is still the version that was read (a precondition on resourceVersion). */
   async delete(segment: Segment): Promise<void> {
-    await this.core.deleteNamespacedConfigMap({ name: segment.name, namespace: segment.namespace, body: { preconditions: { resourceVersion: segment.resourceVersion } } });
+    await this.core.deleteNamespacedConfigMap({
+      name: segment.name,
+      namespace: segment.namespace,
+      body: { preconditions: { resourceVersion: segment.resourceVersion } },
+    });
   }
 }
 

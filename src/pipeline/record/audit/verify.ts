@@ -49,21 +49,34 @@ function chainPolicy(lines: ChainLine[], expected: string | undefined): PolicyRe
   const ranked = [...counts.values()].sort((a, b) => b.count - a.count);
   const main = ranked[0]!.policy;
   const foreign = lines.find((l) => l.entry && l.entry.policy.uid !== main.uid && entryHash(l.entry) === l.entry.hash);
-  if (foreign?.entry) throw new ChainInputError(`line ${foreign.line}: an entry of another policy's chain, ${describe(foreign.entry.policy)}, in the chain of ${describe(main)}: verify one policy's chain at a time`);
-  if (expected !== undefined && `${main.namespace}/${main.name}` !== expected) throw new ChainInputError(`the file is the chain of ${describe(main)}, not of ${expected}`);
+  if (foreign?.entry)
+    throw new ChainInputError(
+      `line ${foreign.line}: an entry of another policy's chain, ${describe(foreign.entry.policy)}, in the chain of ` +
+        `${describe(main)}: verify one policy's chain at a time`,
+    );
+  if (expected !== undefined && `${main.namespace}/${main.name}` !== expected)
+    throw new ChainInputError(`the file is the chain of ${describe(main)}, not of ${expected}`);
   return main;
 }
 
 function finding(problem: Problem, at: { line: number; entry?: AuditEntry }, message: string): Finding {
-  return { problem, line: at.line, seq: at.entry?.seq ?? null, message: `line ${at.line}${at.entry ? ` (seq ${at.entry.seq})` : ''}: ${problem}: ${message}` };
+  return {
+    problem,
+    line: at.line,
+    seq: at.entry?.seq ?? null,
+    message: `line ${at.line}${at.entry ? ` (seq ${at.entry.seq})` : ''}: ${problem}: ${message}`,
+  };
 }
 
 /** An entry whose own bytes are wrong: not JSON, not an entry, a hash that does not match, not canonical. */
 function contentFinding(line: ChainLine, policy: PolicyRef): Finding | null {
   if (!line.entry) return finding('modified', line, line.error);
-  if (entryHash(line.entry) !== line.entry.hash) return finding('modified', line, 'its content does not match its hash');
-  if (entryLine(line.entry) !== line.text) return finding('modified', line, 'its bytes are not the canonical JSON that was hashed');
-  if (line.entry.policy.uid !== policy.uid) return finding('modified', line, `names another policy (${describe(line.entry.policy)})`);
+  if (entryHash(line.entry) !== line.entry.hash)
+    return finding('modified', line, 'its content does not match its hash');
+  if (entryLine(line.entry) !== line.text)
+    return finding('modified', line, 'its bytes are not the canonical JSON that was hashed');
+  if (line.entry.policy.uid !== policy.uid)
+    return finding('modified', line, `names another policy (${describe(line.entry.policy)})`);
   return null;
 }
 
@@ -79,13 +92,25 @@ function linkFinding(entries: Entries, i: number, byHash: Map<string, number>): 
   const e = here.entry;
   const at = byHash.get(e.prevHash);
   if (at !== undefined && at > i) return reordered(here, entries[at]!);
-  if (next && next.entry.prevHash === prev.entry.hash) return finding('inserted', here, `it does not belong between seq ${prev.entry.seq} and seq ${next.entry.seq}, which link to each other`);
+  if (next && next.entry.prevHash === prev.entry.hash)
+    return finding(
+      'inserted',
+      here,
+      `it does not belong between seq ${prev.entry.seq} and seq ${next.entry.seq}, which link to each other`,
+    );
   const before = entries[i - 2];
-  if (before && e.prevHash === before.entry.hash) return finding('inserted', prev, `seq ${e.seq} links past it to seq ${before.entry.seq}`);
+  if (before && e.prevHash === before.entry.hash)
+    return finding('inserted', prev, `seq ${e.seq} links past it to seq ${before.entry.seq}`);
   if (at !== undefined) return reordered(here, entries[at]!);
-  if (e.seq > prev.entry.seq + 1) return finding('missing', here, `entries seq ${prev.entry.seq + 1}..${e.seq - 1} are missing before it`);
-  if (e.seq === prev.entry.seq + 1) return finding('modified', prev, `it was changed and re-hashed: seq ${e.seq} links to a different entry`);
-  return finding('inserted', here, `its seq does not follow seq ${prev.entry.seq} and it links to no entry of the chain`);
+  if (e.seq > prev.entry.seq + 1)
+    return finding('missing', here, `entries seq ${prev.entry.seq + 1}..${e.seq - 1} are missing before it`);
+  if (e.seq === prev.entry.seq + 1)
+    return finding('modified', prev, `it was changed and re-hashed: seq ${e.seq} links to a different entry`);
+  return finding(
+    'inserted',
+    here,
+    `its seq does not follow seq ${prev.entry.seq} and it links to no entry of the chain`,
+  );
 }
 
 /** The first entry: seq 0 from the genesis hash, or the first kept after a prune entry says so. */
@@ -96,23 +121,46 @@ function startFinding(entries: Entries, options: VerifyOptions, notes: string[])
     notes.push(`starts at seq ${first.entry.seq} (a partial export: its first link is not checked)`);
     return null;
   }
-  const prune = entries.find(({ entry }) => entry.kind === 'prune' && entry.pruned?.throughSeq === first.entry.seq - 1 && entry.pruned.throughHash === first.entry.prevHash);
+  const prune = entries.find(
+    ({ entry }) =>
+      entry.kind === 'prune' &&
+      entry.pruned?.throughSeq === first.entry.seq - 1 &&
+      entry.pruned.throughHash === first.entry.prevHash,
+  );
   if (prune) {
-    notes.push(`starts at seq ${first.entry.seq}: seq 0..${first.entry.seq - 1} were pruned (prune entry seq ${prune.entry.seq})`);
+    notes.push(
+      `starts at seq ${first.entry.seq}: seq 0..${first.entry.seq - 1} were pruned ` +
+        `(prune entry seq ${prune.entry.seq})`,
+    );
     return null;
   }
-  return finding('missing', first, `the chain starts at seq ${first.entry.seq} and no prune entry accounts for seq 0..${first.entry.seq - 1}`);
+  return finding(
+    'missing',
+    first,
+    `the chain starts at seq ${first.entry.seq} and no prune entry accounts for seq 0..${first.entry.seq - 1}`,
+  );
 }
 
-function tailFinding(entries: Entries, head: string | undefined, byHash: Map<string, number>, notes: string[]): Finding | null {
+function tailFinding(
+  entries: Entries,
+  head: string | undefined,
+  byHash: Map<string, number>,
+  notes: string[],
+): Finding | null {
   const last = entries.at(-1)!;
   if (head === undefined || last.entry.hash === head) return null;
   const at = byHash.get(head);
   if (at !== undefined) {
-    notes.push(`${entries.length - 1 - at} entries after the given head (seq ${entries[at]!.entry.seq}) are newer than it`);
+    notes.push(
+      `${entries.length - 1 - at} entries after the given head (seq ${entries[at]!.entry.seq}) are newer than it`,
+    );
     return null;
   }
-  return finding('truncated', last, `the chain ends here, but the head ${head} is not in it: entries after seq ${last.entry.seq} are missing`);
+  return finding(
+    'truncated',
+    last,
+    `the chain ends here, but the head ${head} is not in it: entries after seq ${last.entry.seq} are missing`,
+  );
 }
 
 /** Recomputes every hash and link of one policy's chain; the first bad entry is named. */
@@ -120,8 +168,14 @@ export function verifyChain(lines: ChainLine[], options: VerifyOptions = {}): Ve
   const policy = chainPolicy(lines, options.policy);
   const notes: string[] = [];
   const result = (entries: Entries, found: Finding | null): VerifyResult => ({
-    ok: found === null, policy, entries: lines.length, notes, finding: found,
-    firstSeq: entries[0]?.entry.seq ?? 0, lastSeq: entries.at(-1)?.entry.seq ?? 0, lastHash: entries.at(-1)?.entry.hash ?? GENESIS,
+    ok: found === null,
+    policy,
+    entries: lines.length,
+    notes,
+    finding: found,
+    firstSeq: entries[0]?.entry.seq ?? 0,
+    lastSeq: entries.at(-1)?.entry.seq ?? 0,
+    lastHash: entries.at(-1)?.entry.hash ?? GENESIS,
   });
   const entries: Entries = [];
   for (const line of lines) {
@@ -135,7 +189,8 @@ export function verifyChain(lines: ChainLine[], options: VerifyOptions = {}): Ve
   for (let i = 1; i < entries.length; i += 1) {
     const { entry } = entries[i]!;
     const prev = entries[i - 1]!.entry;
-    if (entry.prevHash !== prev.hash || entry.seq !== prev.seq + 1) return result(entries, linkFinding(entries, i, byHash));
+    if (entry.prevHash !== prev.hash || entry.seq !== prev.seq + 1)
+      return result(entries, linkFinding(entries, i, byHash));
   }
   return result(entries, tailFinding(entries, options.head, byHash, notes));
 }
@@ -145,5 +200,8 @@ export function verifySummary(result: VerifyResult): string {
   const policy = `${result.policy.namespace}/${result.policy.name}`;
   if (result.finding) return `FAIL ${policy}: ${result.finding.message}\n`;
   const notes = result.notes.map((n) => `  note: ${n}\n`).join('');
-  return `OK ${policy}: ${result.entries} entries, seq ${result.firstSeq}..${result.lastSeq}, head ${result.lastHash}\n${notes}`;
+  return (
+    `OK ${policy}: ${result.entries} entries, seq ${result.firstSeq}..${result.lastSeq}, head ` +
+    `${result.lastHash}\n${notes}`
+  );
 }

@@ -63,8 +63,11 @@ export function rolloutEntries(chain: AuditEntry[], rollback: AuditEntry): Audit
   let start = end;
   while (start > 0) {
     const previous = chain[start - 1]!;
-    const ended = previous.kind === 'decision' && (previous.decision?.action === 'promote' || previous.decision?.action === 'rollback');
-    if (ended || (rollback.revision !== null && previous.revision !== null && previous.revision !== rollback.revision)) break;
+    const ended =
+      previous.kind === 'decision' &&
+      (previous.decision?.action === 'promote' || previous.decision?.action === 'rollback');
+    if (ended || (rollback.revision !== null && previous.revision !== null && previous.revision !== rollback.revision))
+      break;
     start -= 1;
   }
   return chain.slice(start, end + 1);
@@ -87,13 +90,26 @@ function breachOf(rollback: AuditEntry): Breach | null {
   const reason = rollback.decision?.reasons.find((r) => r.rule === 'check-breach' && r.check !== undefined);
   const m = reason?.check !== undefined ? rollback.snapshot?.checks[reason.check] : undefined;
   if (!reason?.check || !m) return null;
-  return { check: reason.check, provider: m.provider, query: m.query, value: m.value, min: m.min, max: m.max, observedAt: m.observedAt ?? null, message: reason.message };
+  return {
+    check: reason.check,
+    provider: m.provider,
+    query: m.query,
+    value: m.value,
+    min: m.min,
+    max: m.max,
+    observedAt: m.observedAt ?? null,
+    message: reason.message,
+  };
 }
 
 function restoredBy(rollback: AuditEntry): string {
   const rollout = rollback.snapshot?.rollout;
   if (!rollout) return 'canary weight set to 0 and the canary scaled to 0; the stable version keeps all traffic';
-  return `canary weight set to 0 (was ${rollout.weight}% at step ${stepLabel(rollout.step, rollout.stepCount)}) and the canary scaled to 0 (had ${rollout.canary.readyReplicas}/${rollout.canary.desiredReplicas} ready); the stable version keeps all traffic (${rollout.stable.readyReplicas}/${rollout.stable.desiredReplicas} ready)`;
+  return (
+    `canary weight set to 0 (was ${rollout.weight}% at step ${stepLabel(rollout.step, rollout.stepCount)}) and ` +
+    `the canary scaled to 0 (had ${rollout.canary.readyReplicas}/${rollout.canary.desiredReplicas} ready); the ` +
+    `stable version keeps all traffic (${rollout.stable.readyReplicas}/${rollout.stable.desiredReplicas} ready)`
+  );
 }
 
 /** Builds the report of the rollout that `rollback` ended, from the chain that holds it. */
@@ -105,11 +121,21 @@ export function buildReport(chain: AuditEntry[], rollback: AuditEntry): Rollback
     revision: rollback.revision,
     startedAt: entries[0]!.time,
     rolledBackAt: rollback.time,
-    rollback: { seq: rollback.seq, hash: rollback.hash, reasons: rollback.decision?.reasons.map((r) => r.message) ?? [] },
+    rollback: {
+      seq: rollback.seq,
+      hash: rollback.hash,
+      reasons: rollback.decision?.reasons.map((r) => r.message) ?? [],
+    },
     stepCount: rollback.snapshot?.rollout.stepCount ?? null,
     timeline: entries.map((e) => ({
-      seq: e.seq, time: e.time, kind: e.kind, action: e.decision?.action ?? e.kind, step: e.decision?.step ?? 0,
-      weight: e.snapshot?.rollout.weight ?? null, message: e.message, late: e.late === true,
+      seq: e.seq,
+      time: e.time,
+      kind: e.kind,
+      action: e.decision?.action ?? e.kind,
+      step: e.decision?.step ?? 0,
+      weight: e.snapshot?.rollout.weight ?? null,
+      message: e.message,
+      late: e.late === true,
     })),
     breach: breachOf(rollback),
     checks: seriesOf(entries),

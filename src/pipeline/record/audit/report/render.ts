@@ -19,20 +19,49 @@ export function reportMarkdown(report: RollbackReport): string {
   const { policy, breach } = report;
   const duration = formatDuration((Date.parse(report.rolledBackAt) - Date.parse(report.startedAt)) / 1000);
   const lines = [
-    `# Rollback report: ${policy.namespace}/${policy.name}`, '',
-    `Revision ${report.revision ?? '(unknown)'} rolled back at ${report.rolledBackAt}, ${duration} after the rollout's first entry (audit seq ${report.rollback.seq}, hash \`${report.rollback.hash}\`).`, '',
-    '## Why', '', ...report.rollback.reasons.map((r) => `- ${r}`), '',
+    `# Rollback report: ${policy.namespace}/${policy.name}`,
+    '',
+    `Revision ${report.revision ?? '(unknown)'} rolled back at ${report.rolledBackAt}, ${duration} after the ` +
+      `rollout's first entry (audit seq ${report.rollback.seq}, hash \`${report.rollback.hash}\`).`,
+    '',
+    '## Why',
+    '',
+    ...report.rollback.reasons.map((r) => `- ${r}`),
+    '',
   ];
   if (breach) {
-    lines.push('## The breach', '', `- check: ${breach.check} (provider ${breach.provider})`, `- query: \`${breach.query.replace(/`/g, "'")}\``,
-      `- value: ${breach.value} at ${breach.observedAt ?? '(no time)'}`, `- bounds: ${bounds(breach.min, breach.max)}`, '');
+    lines.push(
+      '## The breach',
+      '',
+      `- check: ${breach.check} (provider ${breach.provider})`,
+      `- query: \`${breach.query.replace(/`/g, "'")}\``,
+      `- value: ${breach.value} at ${breach.observedAt ?? '(no time)'}`,
+      `- bounds: ${bounds(breach.min, breach.max)}`,
+      '',
+    );
   }
-  lines.push('## Timeline', '', '| seq | time | kind | action | step | weight | message |', '|---|---|---|---|---|---|---|',
-    ...report.timeline.map((t) => `| ${t.seq} | ${t.time} | ${t.kind} | ${t.action}${t.late ? ' (late)' : ''} | ${stepLabel(t.step, report.stepCount ?? undefined)} | ${t.weight ?? ''} | ${cell(t.message)} |`), '');
+  lines.push(
+    '## Timeline',
+    '',
+    '| seq | time | kind | action | step | weight | message |',
+    '|---|---|---|---|---|---|---|',
+    ...report.timeline.map(
+      (t) =>
+        `| ${t.seq} | ${t.time} | ${t.kind} | ${t.action}${t.late ? ' (late)' : ''} | ` +
+        `${stepLabel(t.step, report.stepCount ?? undefined)} | ${t.weight ?? ''} | ${cell(t.message)} |`,
+    ),
+    '',
+  );
   lines.push('## Checks over the rollout', '');
   for (const [name, series] of Object.entries(report.checks)) {
-    lines.push(`### ${name} (${bounds(series.min, series.max)})`, '', '| time | value | seq |', '|---|---|---|',
-      ...series.points.map((p) => `| ${p.time} | ${p.value ?? 'unavailable'} | ${p.seq} |`), '');
+    lines.push(
+      `### ${name} (${bounds(series.min, series.max)})`,
+      '',
+      '| time | value | seq |',
+      '|---|---|---|',
+      ...series.points.map((p) => `| ${p.time} | ${p.value ?? 'unavailable'} | ${p.seq} |`),
+      '',
+    );
   }
   lines.push('## Restored', '', report.restored, '');
   return lines.join('\n');
@@ -42,15 +71,21 @@ export function reportMarkdown(report: RollbackReport): string {
 export function reportHtml(report: RollbackReport): string {
   const svg = chartSvg(report).replace(/^<\?xml[^>]*>\n/, '');
   const markdown = xmlEscape(reportMarkdown(report));
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${xmlEscape(`Rollback report: ${report.policy.namespace}/${report.policy.name}`)}</title></head><body>${svg}<pre>${markdown}</pre></body></html>\n`;
+  const title = xmlEscape(`Rollback report: ${report.policy.namespace}/${report.policy.name}`);
+  const head = `<head><meta charset="utf-8"><title>${title}</title></head>`;
+  return `<!DOCTYPE html>\n<html lang="en">${head}<body>${svg}<pre>${markdown}</pre></body></html>\n`;
 }
 
 export function renderReport(report: RollbackReport, format: ReportFormat): string {
   switch (format) {
-    case 'md': return reportMarkdown(report);
-    case 'json': return `${JSON.stringify(report, null, 2)}\n`;
-    case 'svg': return chartSvg(report);
-    case 'html': return reportHtml(report);
+    case 'md':
+      return reportMarkdown(report);
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'svg':
+      return chartSvg(report);
+    case 'html':
+      return reportHtml(report);
     default: {
       const unknownFormat: never = format;
       throw new Error(`unknown report format ${String(unknownFormat)}`);

@@ -13,7 +13,10 @@ const SEQ_LABEL = 'kubestead.io/audit-seq';
 export class ReportStore {
   private readonly core: CoreV1Api;
 
-  constructor(clients: KubeClients, private readonly keepAfterDeletion: boolean) {
+  constructor(
+    clients: KubeClients,
+    private readonly keepAfterDeletion: boolean,
+  ) {
     this.core = clients.core;
   }
 
@@ -23,11 +26,22 @@ export class ReportStore {
     const name = objectName(policy, 'report', String(report.rollback.seq));
     const body: V1ConfigMap = {
       metadata: {
-        name, namespace: policy.namespace,
-        labels: { ...MANAGED_BY, [ROLE_LABEL]: 'report', [UID_LABEL]: policy.uid, [POLICY_LABEL]: labelValue(policy.name), [SEQ_LABEL]: String(report.rollback.seq) },
+        name,
+        namespace: policy.namespace,
+        labels: {
+          ...MANAGED_BY,
+          [ROLE_LABEL]: 'report',
+          [UID_LABEL]: policy.uid,
+          [POLICY_LABEL]: labelValue(policy.name),
+          [SEQ_LABEL]: String(report.rollback.seq),
+        },
         ownerReferences: this.keepAfterDeletion ? undefined : [ownerOf(policy)],
       },
-      data: { 'report.json': JSON.stringify(report), 'report.md': reportMarkdown(report), 'chart.svg': chartSvg(report) },
+      data: {
+        'report.json': JSON.stringify(report),
+        'report.md': reportMarkdown(report),
+        'chart.svg': chartSvg(report),
+      },
     };
     try {
       await this.core.createNamespacedConfigMap({ namespace: policy.namespace, body });

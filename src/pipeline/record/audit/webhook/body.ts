@@ -9,12 +9,25 @@ export function batchBody(format: WebhookFormat, entries: AuditEntry[]): { body:
     case 'splunk':
       // HEC event endpoint: events concatenated; `time` in epoch seconds.
       return {
-        body: entries.map((e) => JSON.stringify({ time: Date.parse(e.time) / 1000, host: e.controller, source: 'kubestead', sourcetype: 'kubestead:audit', event: e })).join('\n'),
+        body: entries
+          .map((e) =>
+            JSON.stringify({
+              time: Date.parse(e.time) / 1000,
+              host: e.controller,
+              source: 'kubestead',
+              sourcetype: 'kubestead:audit',
+              event: e,
+            }),
+          )
+          .join('\n'),
         contentType: 'application/json',
       };
     case 'elasticsearch':
       // _bulk with `create` and the entry hash as _id: a redelivered entry is a 409 for that item, not a copy.
-      return { body: entries.map((e) => `${JSON.stringify({ create: { _id: e.hash } })}\n${JSON.stringify(e)}\n`).join(''), contentType: 'application/x-ndjson' };
+      return {
+        body: entries.map((e) => `${JSON.stringify({ create: { _id: e.hash } })}\n${JSON.stringify(e)}\n`).join(''),
+        contentType: 'application/x-ndjson',
+      };
     default: {
       const unknownFormat: never = format;
       throw new Error(`unknown webhook format ${String(unknownFormat)}`);
@@ -25,7 +38,10 @@ export function batchBody(format: WebhookFormat, entries: AuditEntry[]): { body:
 /** Authorization header for the formats that take a token. */
 export function authorization(format: WebhookFormat, token: string | undefined): Record<string, string> {
   if (token === undefined) return {};
-  return { authorization: format === 'splunk' ? `Splunk ${token}` : format === 'elasticsearch' ? `ApiKey ${token}` : `Bearer ${token}` };
+  return {
+    authorization:
+      format === 'splunk' ? `Splunk ${token}` : format === 'elasticsearch' ? `ApiKey ${token}` : `Bearer ${token}`,
+  };
 }
 
 /** An Elasticsearch _bulk answer with item errors other than "already there" (409) is a failure. */
@@ -38,6 +54,8 @@ export function bulkFailure(format: WebhookFormat, answer: string): string | nul
     return 'the _bulk answer is not JSON';
   }
   if (!parsed.errors) return null;
-  const failed = (parsed.items ?? []).map((item) => Object.values(item)[0]?.status ?? 0).filter((status) => status !== 409 && (status < 200 || status > 299));
+  const failed = (parsed.items ?? [])
+    .map((item) => Object.values(item)[0]?.status ?? 0)
+    .filter((status) => status !== 409 && (status < 200 || status > 299));
   return failed.length ? `${failed.length} _bulk items failed (status ${failed[0]})` : null;
 }

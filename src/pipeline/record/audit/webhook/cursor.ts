@@ -18,7 +18,10 @@ export interface Cursor {
 export class CursorStore {
   private readonly core: CoreV1Api;
 
-  constructor(clients: KubeClients, private readonly keepAfterDeletion: boolean) {
+  constructor(
+    clients: KubeClients,
+    private readonly keepAfterDeletion: boolean,
+  ) {
     this.core = clients.core;
   }
 
@@ -46,7 +49,10 @@ export class CursorStore {
 
   private async readMap(policy: PolicyRef): Promise<V1ConfigMap | null> {
     try {
-      return await this.core.readNamespacedConfigMap({ name: objectName(policy, 'audit-cursor'), namespace: policy.namespace });
+      return await this.core.readNamespacedConfigMap({
+        name: objectName(policy, 'audit-cursor'),
+        namespace: policy.namespace,
+      });
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -55,15 +61,25 @@ export class CursorStore {
 
   private async write(policy: PolicyRef, map: V1ConfigMap | null, data: Record<string, string>): Promise<void> {
     if (map) {
-      await this.core.replaceNamespacedConfigMap({ name: map.metadata!.name!, namespace: policy.namespace, body: { ...map, data } });
+      await this.core.replaceNamespacedConfigMap({
+        name: map.metadata!.name!,
+        namespace: policy.namespace,
+        body: { ...map, data },
+      });
       return;
     }
     await this.core.createNamespacedConfigMap({
       namespace: policy.namespace,
       body: {
         metadata: {
-          name: objectName(policy, 'audit-cursor'), namespace: policy.namespace,
-          labels: { ...MANAGED_BY, [ROLE_LABEL]: 'cursor', [UID_LABEL]: policy.uid, [POLICY_LABEL]: labelValue(policy.name) },
+          name: objectName(policy, 'audit-cursor'),
+          namespace: policy.namespace,
+          labels: {
+            ...MANAGED_BY,
+            [ROLE_LABEL]: 'cursor',
+            [UID_LABEL]: policy.uid,
+            [POLICY_LABEL]: labelValue(policy.name),
+          },
           ownerReferences: this.keepAfterDeletion ? undefined : [ownerOf(policy)],
         },
         data,

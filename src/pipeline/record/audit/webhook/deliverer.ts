@@ -32,7 +32,10 @@ export interface DelivererDeps {
 
 /** A failed delivery: the HTTP status, and the wait the receiver asked for (Retry-After). */
 class DeliveryError extends Error {
-  constructor(message: string, readonly retryAfterMs: number | null = null) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
     super(message);
   }
 }
@@ -56,7 +59,11 @@ export class Deliverer {
   private pending: AuditEntry[] | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private policy: PolicyRef, readonly destination: Destination, private readonly deps: DelivererDeps) {}
+  constructor(
+    private policy: PolicyRef,
+    readonly destination: Destination,
+    private readonly deps: DelivererDeps,
+  ) {}
 
   /** Entries stored but not acknowledged by the destination. */
   backlog(): number {
@@ -86,7 +93,13 @@ export class Deliverer {
         this.lastError = null;
       } catch (error) {
         this.lastError = describeError(error);
-        this.deps.logger.warn({ destination: describeDestination(this.destination), policy: `${this.policy.namespace}/${this.policy.name}` }, `audit delivery failed, will retry: ${this.lastError}`);
+        this.deps.logger.warn(
+          {
+            destination: describeDestination(this.destination),
+            policy: `${this.policy.namespace}/${this.policy.name}`,
+          },
+          `audit delivery failed, will retry: ${this.lastError}`,
+        );
         const wait = (error instanceof DeliveryError ? error.retryAfterMs : null) ?? this.backoff(failures);
         failures += 1;
         try {
@@ -135,7 +148,10 @@ export class Deliverer {
     try {
       return { ...signedHeaders(id, this.deps.clock.now(), body, secrets), ...authorization(format, token) };
     } catch {
-      throw new Error(`secret ${secretRef.namespace}/${secretRef.name} key "${secretRef.key}": not a Standard Webhooks secret (whsec_ and base64)`);
+      throw new Error(
+        `secret ${secretRef.namespace}/${secretRef.name} key "${secretRef.key}": not a Standard Webhooks secret ` +
+          `(whsec_ and base64)`,
+      );
     }
   }
 
@@ -145,16 +161,30 @@ export class Deliverer {
     const timeoutMs = this.deps.options.timeoutMs ?? 10_000;
     const request = new AbortController();
     const timer = new AbortController();
-    this.deps.clock.sleep(timeoutMs, timer.signal).then(() => request.abort(new Error(`no answer in ${timeoutMs} ms`)), () => undefined);
+    this.deps.clock.sleep(timeoutMs, timer.signal).then(
+      () => request.abort(new Error(`no answer in ${timeoutMs} ms`)),
+      () => undefined,
+    );
     try {
-      const response = await fetch(this.destination.url, { method: 'POST', headers, body, signal: AbortSignal.any([request.signal, this.deps.signal]), redirect: 'error' });
+      const response = await fetch(this.destination.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.any([request.signal, this.deps.signal]),
+        redirect: 'error',
+      });
       const answer = await response.text();
-      if (!response.ok) throw new DeliveryError(`${describeDestination(this.destination)} answered ${response.status}`, retryAfterMs(response.headers.get('retry-after'), this.deps.clock.now()));
+      if (!response.ok)
+        throw new DeliveryError(
+          `${describeDestination(this.destination)} answered ${response.status}`,
+          retryAfterMs(response.headers.get('retry-after'), this.deps.clock.now()),
+        );
       const failed = bulkFailure(this.destination.format, answer);
       if (failed) throw new DeliveryError(failed);
     } catch (error) {
       if (error instanceof DeliveryError) throw error;
-      throw new DeliveryError(`${describeDestination(this.destination)}: ${request.signal.aborted ? `no answer in ${timeoutMs} ms` : (error as Error).message}`);
+      const why = request.signal.aborted ? `no answer in ${timeoutMs} ms` : (error as Error).message;
+      throw new DeliveryError(`${describeDestination(this.destination)}: ${why}`);
     } finally {
       timer.abort();
     }

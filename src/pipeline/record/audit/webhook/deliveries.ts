@@ -29,7 +29,11 @@ export class Deliveries {
   private readonly cursors: CursorStore;
   private readonly secrets: SecretReader;
 
-  constructor(private readonly clients: KubeClients, private readonly segments: SegmentStore, private readonly deps: { clock: Clock; logger: Logger; signal: AbortSignal; options: DeliveriesOptions }) {
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly segments: SegmentStore,
+    private readonly deps: { clock: Clock; logger: Logger; signal: AbortSignal; options: DeliveriesOptions },
+  ) {
     this.cursors = new CursorStore(clients, deps.options.keepAfterDeletion);
     this.secrets = deps.options.secrets ?? kubernetesSecretReader(clients, { clock: deps.clock });
   }
@@ -84,7 +88,17 @@ export class Deliveries {
     const deliverers = new Map<string, Deliverer>();
     for (const destination of destinations) {
       const key = destinationKey(destination);
-      deliverers.set(key, known?.deliverers.get(key) ?? new Deliverer(policy, destination, { ...this.deps, segments: this.segments, cursors: this.cursors, secrets: this.secrets, options: this.deps.options }));
+      deliverers.set(
+        key,
+        known?.deliverers.get(key) ??
+          new Deliverer(policy, destination, {
+            ...this.deps,
+            segments: this.segments,
+            cursors: this.cursors,
+            secrets: this.secrets,
+            options: this.deps.options,
+          }),
+      );
     }
     this.byPolicy.set(policy.uid, { generation: policy.generation, deliverers });
     return deliverers;
@@ -96,7 +110,10 @@ export class Deliveries {
       own = policyDestination(policy, await readPolicyAudit(this.clients, policy));
     } catch (error) {
       if (known) return [...known.deliverers.values()].map((d) => d.destination);
-      this.deps.logger.warn({ policy: `${policy.namespace}/${policy.name}` }, `cannot read spec.audit of the policy: ${(error as Error).message}`);
+      this.deps.logger.warn(
+        { policy: `${policy.namespace}/${policy.name}` },
+        `cannot read spec.audit of the policy: ${(error as Error).message}`,
+      );
       own = null;
     }
     return [...(own ? [own] : []), ...(this.deps.options.webhook ? [this.deps.options.webhook] : [])];

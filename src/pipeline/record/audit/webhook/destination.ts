@@ -35,19 +35,26 @@ export function describeDestination(destination: Pick<Destination, 'url'>): stri
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-/** The policy's spec.audit.webhook as a destination (JSON unless it says otherwise; the Secrets in the policy's namespace). */
+/**
+ * The policy's spec.audit.webhook as a destination (JSON unless it says otherwise; the Secrets in the policy's
+ * namespace).
+ */
 export function policyDestination(policy: PolicyRef, audit: PolicySpec['audit']): Destination | null {
   const webhook = audit?.webhook;
   if (!webhook) return null;
   const { namespace } = policy;
   return {
-    url: webhook.url, format: webhook.format ?? 'json', secretRef: { namespace, ...webhook.secretRef },
+    url: webhook.url,
+    format: webhook.format ?? 'json',
+    secretRef: { namespace, ...webhook.secretRef },
     ...(webhook.tokenSecretRef ? { tokenSecretRef: { namespace, ...webhook.tokenSecretRef } } : {}),
   };
 }
 
 /** Reads a policy's spec.audit from the cluster (the Recorder seam carries no spec). */
 export async function readPolicyAudit(clients: KubeClients, policy: PolicyRef): Promise<PolicySpec['audit']> {
-  const object = (await clients.custom.getNamespacedCustomObject(policyPath(policy.namespace, policy.name))) as { spec?: { audit?: PolicySpec['audit'] } };
+  const object = (await clients.custom.getNamespacedCustomObject(policyPath(policy.namespace, policy.name))) as {
+    spec?: { audit?: PolicySpec['audit'] };
+  };
   return object.spec?.audit;
 }

@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 /** The secrets of a Secret value: one, or two during rotation, separated by whitespace. */
 export function signingSecrets(value: string): string[] {
   const secrets = value.split(/\s+/).filter(Boolean);
-  if (secrets.length === 0 || secrets.length > 2) throw new Error(`a webhook secret holds one or two secrets, got ${secrets.length}`);
+  if (secrets.length === 0 || secrets.length > 2)
+    throw new Error(`a webhook secret holds one or two secrets, got ${secrets.length}`);
   return secrets;
 }
 
@@ -14,5 +15,9 @@ export function signingSecrets(value: string): string[] {
 export function signedHeaders(id: string, nowMs: number, body: string, secrets: string[]): Record<string, string> {
   const at = new Date(Math.floor(nowMs / 1000) * 1000);
   const signatures = secrets.map((secret) => new Webhook(secret).sign(id, at, body));
-  return { 'webhook-id': id, 'webhook-timestamp': String(at.getTime() / 1000), 'webhook-signature': signatures.join(' ') };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(at.getTime() / 1000),
+    'webhook-signature': signatures.join(' '),
+  };
 }

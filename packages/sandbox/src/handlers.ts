@@ -49,9 +49,15 @@ export function resolveType(api: Api, route: ResourceRoute): ResourceType {
   return type;
 }
 
-function flag(query: URLSearchParams, name: string): boolean {
+/**
+ * A boolean query parameter as the API server converts it (`runtime.Convert_Slice_string_To_bool`): absent is
+ * false, `false` and `0` (any case) are false, and any other value — `True`, `1`, `yes`, even empty — is true.
+ */
+export function flag(query: URLSearchParams, name: string): boolean {
   const v = query.get(name);
-  return v === '1' || v === 'true';
+  if (v === null) return false;
+  const lower = v.toLowerCase();
+  return lower !== 'false' && lower !== '0';
 }
 
 /** A non-negative integer query parameter, or undefined; 400 for anything else. */

@@ -16,7 +16,7 @@ import {
 } from './discovery.js';
 import { openApiGroupVersion, openApiRoot, parseOpenApiPath } from './openapi.js';
 import { faultStatus, type FaultRule, type Faults } from './faults.js';
-import { handleResource, resolveType, type Reply } from './handlers.js';
+import { flag, handleResource, resolveType, type Reply } from './handlers.js';
 import type { RbacAuthorizer } from './rbac.js';
 import type { RequestLog } from './request-log.js';
 import { parseRoute, verbOf, type Route } from './routes.js';
@@ -147,7 +147,7 @@ async function serveResource(
   const method = req.method ?? 'GET';
   if (deps.rbac) {
     const attrs = {
-      verb: verbOf(method, route, url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'),
+      verb: verbOf(method, route, flag(url.searchParams, 'watch')),
       group: type.group,
       resource: type.resource,
       subresource: route.sub,

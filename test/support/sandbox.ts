@@ -57,7 +57,7 @@ export async function raw(
   method: string,
   path: string,
   init: { body?: string | Buffer; contentType?: string; token?: string | null } = {},
-): Promise<{ status: number; body: Body; headers: Headers }> {
+): Promise<{ status: number; body: Body; headers: Headers; text: string }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
@@ -77,7 +77,7 @@ export async function raw(
         }
         const h = new Headers();
         for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
-        resolve({ status: res.statusCode ?? 0, body, headers: h });
+        resolve({ status: res.statusCode ?? 0, body, headers: h, text });
       });
     });
     req.on('error', reject);

@@ -46,7 +46,8 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  // the API server's JSON encoder ends every body with a newline (clients that compare the text see it)
+  const text = `${JSON.stringify(body)}\n`;
   res.writeHead(code, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),

@@ -36,16 +36,52 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The details as the API server encodes them (Go's field order, empty fields omitted): the core group's `""` is
+ * not sent, so `details` of a Service is `{name, kind}` and of a Deployment `{name, group, kind}`.
+ */
+function encodedDetails(details: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  if (details.name) out.name = details.name;
+  if (details.group) out.group = details.group;
+  if (details.kind) out.kind = details.kind;
+  if (details.uid) out.uid = details.uid;
+  if (details.causes?.length)
+    out.causes = details.causes.map(({ reason, message, field }) => ({
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+      ...(field ? { field } : {}),
+    })) as StatusCause[];
+  if (details.retryAfterSeconds) out.retryAfterSeconds = details.retryAfterSeconds;
+  return out;
+}
+
+/**
+ * A failure Status, its keys in the order of the API server's encoding (kind, apiVersion, metadata, status,
+ * message, reason, details, code): clients compare the text (the Python client's e2e suite does).
+ */
 export function failure(code: number, reason: string, message: string, details?: StatusDetails): StatusBody {
-  const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  if (details) body.details = details;
-  return body;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details: encodedDetails(details) } : {}),
+    code,
+  };
 }
 
 export function success(details?: StatusDetails): StatusBody {
-  const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) body.details = details;
-  return body;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    ...(details ? { details: encodedDetails(details) } : {}),
+    code: 200,
+  };
 }
 
 /** The resource as errors name it: `deployments.apps`, or `configmaps` for the core group. */

@@ -46,14 +46,72 @@ describe('boolean query parameters, as the API server converts them', () => {
       `/api/v1/namespaces/real/configmaps?watch=True&resourceVersion=${rv}&timeoutSeconds=1`,
     );
     expect(res.status).toBe(200);
-    // one event is one line, which raw() parses as JSON; more would be several lines of text
-    const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-    const events = text
+    const events = res.text
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
     expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED after']);
     const listed = await raw(sandbox, 'GET', '/api/v1/namespaces/real/configmaps?watch=False');
     expect(listed.body.kind).toBe('ConfigMapList');
+  });
+});
+
+describe('Status bodies, encoded as the API server encodes them', () => {
+  const post = (path: string, body: unknown) =>
+    raw(sandbox, 'POST', path, { body: JSON.stringify(body), contentType: 'application/json' });
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'twice' },
+    spec: {
+      selector: { matchLabels: { app: 'twice' } },
+      template: { metadata: { labels: { app: 'twice' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+    },
+  };
+
+  it('AlreadyExists: the key order, no empty group for the core group, a closing newline', async () => {
+    const service = { metadata: { name: 'twice' }, spec: { ports: [{ port: 80 }] } };
+    expect((await post('/api/v1/namespaces/real/services', service)).status).toBe(201);
+    const again = await post('/api/v1/namespaces/real/services', service);
+    expect(again.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \\"twice\\" already ' +
+        'exists","reason":"AlreadyExists","details":{"name":"twice","kind":"services"},"code":409}\n',
+    );
+    expect((await post('/apis/apps/v1/namespaces/real/deployments', deployment)).status).toBe(201);
+    const dup = await post('/apis/apps/v1/namespaces/real/deployments', deployment);
+    expect(dup.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"twice\\" ' +
+        'already exists","reason":"AlreadyExists","details":{"name":"twice","group":"apps","kind":"deployments"},' +
+        '"code":409}\n',
+    );
+  });
+
+  it('Conflict on a stale write and Invalid with causes keep the same order', async () => {
+    const current = await raw(sandbox, 'GET', '/apis/apps/v1/namespaces/real/deployments/twice');
+    const stale = { ...current.body, metadata: { ...current.body.metadata, resourceVersion: '1' } };
+    const res = await raw(sandbox, 'PUT', '/apis/apps/v1/namespaces/real/deployments/twice', {
+      body: JSON.stringify(stale),
+      contentType: 'application/json',
+    });
+    expect(res.text).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled ' +
+        'on deployments.apps \\"twice\\": the object has been modified; please apply your changes to the latest ' +
+        'version and try again","reason":"Conflict","details":{"name":"twice","group":"apps","kind":"deployments"},' +
+        '"code":409}\n',
+    );
+    const invalid = await post('/api/v1/namespaces/real/configmaps', { metadata: { name: 'Bad_Name' } });
+    const status = JSON.parse(invalid.text) as { details: { causes: object[] } };
+    expect(Object.keys(status)).toEqual([
+      'kind',
+      'apiVersion',
+      'metadata',
+      'status',
+      'message',
+      'reason',
+      'details',
+      'code',
+    ]);
+    expect(Object.keys(status.details)).toEqual(['name', 'kind', 'causes']);
+    expect(Object.keys(status.details.causes[0] ?? {})).toEqual(['reason', 'message', 'field']);
   });
 });

@@ -90,6 +90,8 @@ const defaultService: Defaulter = (o, old) => {
   });
   const ports = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
   for (const p of ports) Object.assign(p, { protocol: 'TCP', targetPort: p.port, ...p });
+  // ServiceStatus and its LoadBalancerStatus are Go structs: a real server always shows them, if only empty
+  obj(obj(o, 'status'), 'loadBalancer');
 };
 
 const defaultSecret: Defaulter = (o) => {

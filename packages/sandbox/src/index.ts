@@ -17,6 +17,7 @@ import { Registry } from './registry.js';
 import { RequestLog } from './request-log.js';
 import { createApiServer } from './server.js';
 import { loadState, saveState } from './state.js';
+import { ServiceAccountController } from './service-accounts.js';
 import { Store } from './store.js';
 import { WatchHub } from './watch.js';
 import { Workloads, type WorkloadOptions } from './workloads.js';
@@ -93,7 +94,7 @@ function buildCore(
   options: SandboxOptions,
   clock: SandboxClock,
   timing: Timing,
-): { api: Api; hub: WatchHub; gc: GarbageCollector } {
+): { api: Api; hub: WatchHub; gc: GarbageCollector; serviceAccounts: ServiceAccountController } {
   const registry = new Registry();
   registerBuiltins(registry);
   const store = new Store(options.historyLimit ?? 50_000);
@@ -107,7 +108,12 @@ function buildCore(
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     lifetimeMs: timing.watchLifetimeMs,
   });
-  return { api, hub, gc: new GarbageCollector(api, clock, timing.controllerLagMs) };
+  return {
+    api,
+    hub,
+    gc: new GarbageCollector(api, clock, timing.controllerLagMs),
+    serviceAccounts: new ServiceAccountController(api, clock, timing.controllerLagMs),
+  };
 }
 
 function startWorkloads(api: Api, options: SandboxOptions, clock: SandboxClock, timing: Timing): Workloads | undefined {
@@ -150,8 +156,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const certs = await generateServingCerts();
   const clock = options.clock ?? wallClock;
   const timing = timingOf(options);
-  const { api, hub, gc } = buildCore(options, clock, timing);
+  const { api, hub, gc, serviceAccounts } = buildCore(options, clock, timing);
   if (options.statePath) await loadState(api, options.statePath);
+  serviceAccounts.ensureAll();
   const token = options.token ?? newToken();
   const auth = authenticator(token, options.users ?? []);
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
@@ -194,6 +201,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async close() {
       workloads?.close();
       gc.close();
+      serviceAccounts.close();
       hub.dropAll(true);
       releaseHanging();
       server.closeAllConnections();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flag } from '../src/handlers.js';
 import type { Sandbox } from '../src/index.js';
 import { raw, testSandbox } from '../../../test/support/sandbox.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 /** What a real API server does that clients other than ours (the Python client's e2e suite) rely on. */
 
@@ -113,5 +114,34 @@ describe('Status bodies, encoded as the API server encodes them', () => {
     ]);
     expect(Object.keys(status.details)).toEqual(['name', 'kind', 'causes']);
     expect(Object.keys(status.details.causes[0] ?? {})).toEqual(['reason', 'message', 'field']);
+  });
+});
+
+describe('Services', () => {
+  it('come back with status.loadBalancer {} from create, read, patch and a status write', async () => {
+    const created = await core.createNamespacedService({
+      namespace: 'real',
+      body: { metadata: { name: 'lb' }, spec: { ports: [{ port: 80 }] } },
+    });
+    expect(created.status).toEqual({ loadBalancer: {} });
+    expect((await core.readNamespacedService({ name: 'lb', namespace: 'real' })).status).toEqual({ loadBalancer: {} });
+    const status = await raw(sandbox, 'PUT', '/api/v1/namespaces/real/services/lb/status', {
+      body: JSON.stringify({ ...created, status: {} }),
+      contentType: 'application/json',
+    });
+    expect(status.body.status).toEqual({ loadBalancer: {} });
+  });
+});
+
+describe('the default ServiceAccount', () => {
+  it('is in every namespace: the initial ones, a new one, and again after it is deleted', async () => {
+    const names = async (namespace: string) =>
+      (await core.listNamespacedServiceAccount({ namespace })).items.map((sa) => sa.metadata?.name);
+    for (const namespace of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+      expect(await names(namespace)).toEqual(['default']);
+    await core.createNamespace({ body: { metadata: { name: 'fresh' } } });
+    await waitFor(async () => (await names('fresh')).includes('default'), 5000, 'the default ServiceAccount');
+    await core.deleteNamespacedServiceAccount({ name: 'default', namespace: 'fresh' });
+    await waitFor(async () => (await names('fresh')).includes('default'), 5000, 'the default ServiceAccount again');
   });
 });

@@ -1,3 +1,4 @@
+import { containerCauses, defaultPod, defaultPodTemplate, podCauses, required } from './pod-spec.js';
 import { matchesLabelSelector } from './selectors.js';
 import type { StatusCause } from './status.js';
 import { isRecord, jsonEqual, type KObject } from './types.js';
@@ -15,31 +16,6 @@ function obj(parent: Obj, key: string): Obj {
   const created: Obj = {};
   parent[key] = created;
   return created;
-}
-
-function pullPolicy(image: unknown): string {
-  const text = typeof image === 'string' ? image : '';
-  return /:[^/]+$/.test(text) && !text.endsWith(':latest') ? 'IfNotPresent' : 'Always';
-}
-
-function defaultContainer(c: unknown): void {
-  if (!isRecord(c)) return;
-  c.imagePullPolicy ??= pullPolicy(c.image);
-  c.terminationMessagePath ??= '/dev/termination-log';
-  c.terminationMessagePolicy ??= 'File';
-  c.resources ??= {};
-  if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
-}
-
-function defaultPodTemplate(template: Obj): void {
-  const spec = obj(template, 'spec');
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.securityContext ??= {};
-  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
-  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
 }
 
 const defaultDeployment: Defaulter = (o) => {
@@ -110,32 +86,6 @@ const defaultNamespace: Defaulter = (o) => {
   const status = obj(o, 'status');
   status.phase ??= 'Active';
 };
-
-function required(causes: StatusCause[], field: string): void {
-  causes.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
-}
-
-function containerCauses(spec: Obj, path: string): StatusCause[] {
-  const causes: StatusCause[] = [];
-  const containers = spec.containers;
-  const seen = new Set<string>();
-  if (!Array.isArray(containers) || containers.length === 0) required(causes, `${path}.containers`);
-  else
-    containers.forEach((c, i) => {
-      if (!isRecord(c) || typeof c.name !== 'string' || c.name === '')
-        required(causes, `${path}.containers[${i}].name`);
-      else if (seen.has(c.name))
-        causes.push({
-          reason: 'FieldValueDuplicate',
-          field: `${path}.containers[${i}].name`,
-          message: `Duplicate value: ${JSON.stringify(c.name)}`,
-        });
-      else seen.add(c.name);
-      if (!isRecord(c) || typeof c.image !== 'string' || c.image === '')
-        required(causes, `${path}.containers[${i}].image`);
-    });
-  return causes;
-}
 
 function isZero(value: unknown): boolean {
   return value === 0 || value === '0' || value === '0%';
@@ -219,10 +169,12 @@ export const DEFAULTERS: Record<string, Defaulter> = {
   '/Service': defaultService,
   '/Secret': defaultSecret,
   '/Namespace': defaultNamespace,
+  '/Pod': defaultPod,
 };
 
 export const VALIDATORS: Record<string, Validator> = {
   'apps/Deployment': validateWorkload,
   'apps/ReplicaSet': validateWorkload,
   '/Service': validateService,
+  '/Pod': podCauses,
 };

@@ -12,7 +12,6 @@ interface BuiltinSpec {
   status?: boolean;
   scale?: boolean;
   generation?: boolean;
-  readOnly?: boolean;
   createOnUpdate?: boolean;
   virtual?: boolean;
   shared?: Pick<ResourceType, 'storage' | 'codec'>;
@@ -63,7 +62,6 @@ const SPECS: BuiltinSpec[] = [
     shortNames: ['po'],
     categories: ['all'],
     status: true,
-    readOnly: true,
   },
   {
     group: '',
@@ -201,7 +199,6 @@ function toType(spec: BuiltinSpec): ResourceType {
     status: spec.status ?? false,
     scale: spec.scale ? REPLICAS_SCALE : undefined,
     generation: spec.generation ?? false,
-    readOnly: spec.readOnly ?? false,
     createOnUpdate: spec.createOnUpdate ?? false,
     builtin: true,
     virtual: spec.virtual ?? false,

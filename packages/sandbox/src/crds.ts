@@ -191,7 +191,6 @@ export function crdToType(crd: KObject): ResourceType {
     status: Boolean(storage?.subresources?.status),
     scale: storage?.subresources?.scale,
     generation: true,
-    readOnly: false,
     createOnUpdate: false,
     builtin: false,
     virtual: false,

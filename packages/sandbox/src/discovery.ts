@@ -27,7 +27,7 @@ function resourceEntries(t: ResourceType): Array<Record<string, unknown>> {
   if (t.shortNames.length) main.shortNames = t.shortNames;
   if (t.categories.length) main.categories = t.categories;
   const out = [main];
-  if (t.status && !t.readOnly)
+  if (t.status)
     out.push({
       name: `${t.resource}/status`,
       singularName: '',
@@ -84,7 +84,7 @@ export function group(registry: Registry, name: string): Record<string, unknown>
 
 function discoveryResource(t: ResourceType, version: string): Record<string, unknown> {
   const subresources: Array<Record<string, unknown>> = [];
-  if (t.status && !t.readOnly)
+  if (t.status)
     subresources.push({
       subresource: 'status',
       responseKind: { group: t.group, version, kind: t.kind },

@@ -33,10 +33,18 @@ export type Reply = { code: number; body: unknown; warnings?: string[] } | 'stre
 const NOT_FOUND_PAGE = (path: string): ApiError =>
   new ApiError(failure(404, 'NotFound', `the server could not find the requested resource (${path})`));
 
+/** What a real cluster serves through the kubelet, from running containers: the sandbox runs none. */
+const CONTAINER_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'log', 'proxy']);
+
+function isCore(type: ResourceType, resource: string): boolean {
+  return type.group === '' && type.resource === resource;
+}
+
 function hasSubresource(type: ResourceType, sub: string): boolean {
   if (sub === 'status') return type.status;
+  if (CONTAINER_SUBRESOURCES.has(sub)) return isCore(type, 'pods');
   if (sub === 'scale') return type.scale !== undefined;
-  return sub === 'finalize' && type.group === '' && type.resource === 'namespaces';
+  return sub === 'finalize' && isCore(type, 'namespaces');
 }
 
 /** The resource type a route names, checking scope: 404 for unknown resources and misplaced paths. */
@@ -257,8 +265,19 @@ function selfSubjectReview(caller: Caller, now: string): KObject {
   };
 }
 
+/** pods/exec, log, attach, portforward, proxy: a clear refusal (after the pod's own 404), never a hang. */
+function refuseContainerAccess(api: Api, ex: Exchange): never {
+  const { route, type } = ex;
+  api.get(type, route.namespace, route.name ?? '', route.version);
+  throw badRequest(
+    `pods "${route.name ?? ''}": the sandbox simulates pods and runs no containers, so pods/${route.sub ?? ''} ` +
+      `(exec, attach, port-forward, logs, proxy) is not available`,
+  );
+}
+
 /** One request on a resource, answered through the Api (or streamed, for watches). */
 export function handleResource(api: Api, hub: WatchHub, ex: Exchange): Reply {
+  if (ex.route.sub && CONTAINER_SUBRESOURCES.has(ex.route.sub)) refuseContainerAccess(api, ex);
   switch (ex.method) {
     case 'GET':
     case 'HEAD':

@@ -44,7 +44,6 @@ export function newPod(rs: KObject, now: string): KObject {
     spec: { ...podSpec, nodeName: NODE_NAME },
     status: {
       phase: 'Pending',
-      qosClass: 'BestEffort',
       conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now }],
     },
   };
@@ -69,6 +68,12 @@ export const IMAGE_TAG_BEHAVIOURS: Array<{ image: RegExp; behaviour: PodBehaviou
   { image: /:errimagepull$/, behaviour: 'image-pull-error' },
   { image: /:oomkilled$/, behaviour: 'oom-killed' },
 ];
+
+/** A pod the scheduler has bound: still Pending, its PodScheduled condition True. */
+export function scheduledStatus(pod: KObject, now: string): Obj {
+  const status = isRecord(pod.status) ? pod.status : {};
+  return { ...status, phase: 'Pending', conditions: [condition('PodScheduled', true, now)] };
+}
 
 /** The status of a started pod: all containers running and ready, or running but never ready. */
 export function runningStatus(pod: KObject, ready: boolean, now: string): Obj {

@@ -34,8 +34,6 @@ export interface ResourceType {
   scale?: ScalePaths;
   /** `metadata.generation` counts spec changes. */
   generation: boolean;
-  /** Made only by the simulated workloads: clients may read and delete. */
-  readOnly: boolean;
   /** A PUT of a missing object creates it (events, leases). */
   createOnUpdate: boolean;
   /** A built-in kind: strategic merge patch allowed. */
@@ -69,12 +67,10 @@ export function apiVersionOf(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
 
-export const READ_ONLY_VERBS = ['delete', 'get', 'list', 'watch'];
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export function verbsOf(t: ResourceType): string[] {
-  if (t.virtual) return ['create'];
-  return t.readOnly ? READ_ONLY_VERBS : ALL_VERBS;
+  return t.virtual ? ['create'] : ALL_VERBS;
 }
 
 /** The resource types served, by group/resource, with lookups by version and kind. */

@@ -22,7 +22,6 @@ function readySince(pod: KObject): number {
 }
 
 export interface ReplicaSetHooks {
-  onPodCreated(pod: KObject): void;
   /** Look at this ReplicaSet again after `ms` (a pod becomes available once minReadySeconds passed). */
   requeueAfter(rs: KObject, ms: number): void;
   nowMs(): number;
@@ -53,10 +52,8 @@ export class ReplicaSetReconciler {
     if (rs.metadata.deletionTimestamp) return;
     let pods = this.podsOf(rs);
     const diff = desired(rs) - pods.length;
-    for (let i = 0; i < diff; i++) {
-      const pod = this.api.createAsSystem(this.types.pods, newPod(rs, this.api.now()));
-      this.hooks.onPodCreated(pod);
-    }
+    // the kubelet starts each pod when it sees it (Workloads)
+    for (let i = 0; i < diff; i++) this.api.createAsSystem(this.types.pods, newPod(rs, this.api.now()));
     if (diff < 0) {
       const order = [...pods].sort(
         (a, b) =>

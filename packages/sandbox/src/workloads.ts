@@ -5,9 +5,11 @@ import {
   firstContainerImage,
   firstContainerName,
   IMAGE_TAG_BEHAVIOURS,
+  NODE_NAME,
   newEvent,
   pullFailedStatus,
   runningStatus,
+  scheduledStatus,
   type PodBehaviour,
 } from './pods.js';
 import type { ResourceType } from './registry.js';
@@ -93,7 +95,6 @@ export class Workloads {
       api,
       { replicasets, pods: typeOf(api, '', 'pods') },
       {
-        onPodCreated: (pod) => this.startPod(pod),
         requeueAfter: (rs, ms) => this.timers.after(ms, () => this.markReplicaSet(rs)),
         nowMs: () => clock.now(),
       },
@@ -139,12 +140,18 @@ export class Workloads {
     else if (event.gr === 'apps/replicasets') {
       if (event.type !== 'DELETED') this.dirtyReplicaSets.add(`${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
       this.markOwner(o, 'Deployment', 'apps/deployments', this.dirtyDeployments);
-    } else if (event.gr === '/pods') {
-      if (event.type === 'DELETED') this.stopPod(o);
-      else if (o.metadata.deletionTimestamp && !event.prev?.metadata.deletionTimestamp) this.terminate(o);
-      this.markOwner(o, 'ReplicaSet', 'apps/replicasets', this.dirtyReplicaSets);
-    } else return;
+    } else if (event.gr === '/pods') this.onPodEvent(event);
+    else return;
     this.schedule();
+  }
+
+  /** The kubelet's part: start a new pod, stop a deleted one, end a terminating one after its grace. */
+  private onPodEvent(event: StoreEvent): void {
+    const o = event.object;
+    if (event.type === 'ADDED') this.startPod(o);
+    else if (event.type === 'DELETED') this.stopPod(o);
+    else if (o.metadata.deletionTimestamp && !event.prev?.metadata.deletionTimestamp) this.terminate(o);
+    this.markOwner(o, 'ReplicaSet', 'apps/replicasets', this.dirtyReplicaSets);
   }
 
   private markDeployment(d: KObject): void {
@@ -230,12 +237,38 @@ export class Workloads {
     );
   }
 
+  /** The scheduler binds a pod that has no node yet; then the kubelet runs it as its behaviour says. */
   private startPod(pod: KObject): void {
-    const behaviour = this.behaviourOf(pod);
+    if (this.podTimers.has(pod.metadata.uid ?? '')) return;
     const stop = new AbortController();
     this.podTimers.set(pod.metadata.uid ?? '', stop);
-    const after = (work: () => void): void => this.timers.after(this.readyDelayMs, work, stop.signal);
-    const every = (work: () => void): void => this.timers.every(this.crashIntervalMs, work, stop.signal);
+    const nodeName = isRecord(pod.spec) ? pod.spec.nodeName : undefined;
+    if (typeof nodeName === 'string' && nodeName !== '') this.runPod(pod, stop.signal);
+    else
+      this.timers.after(
+        randomIn(this.lagMs),
+        () => {
+          const bound = this.bind(pod);
+          if (bound) this.runPod(bound, stop.signal);
+        },
+        stop.signal,
+      );
+  }
+
+  /** The scheduler's binding: the pod goes to the sandbox's one node (PodScheduled). */
+  private bind(pod: KObject): KObject | undefined {
+    const current = this.api.store.get('/pods', pod.metadata.namespace, pod.metadata.name ?? '');
+    if (!current || current.metadata.uid !== pod.metadata.uid || current.metadata.deletionTimestamp) return undefined;
+    const pods = typeOf(this.api, '', 'pods');
+    const spec = isRecord(current.spec) ? current.spec : {};
+    const bound = this.api.saveAsSystem(pods, { ...current, spec: { ...spec, nodeName: NODE_NAME } });
+    return this.setPodStatus(bound, (p) => scheduledStatus(p, this.api.now()));
+  }
+
+  private runPod(pod: KObject, signal: AbortSignal): void {
+    const behaviour = this.behaviourOf(pod);
+    const after = (work: () => void): void => this.timers.after(this.readyDelayMs, work, signal);
+    const every = (work: () => void): void => this.timers.every(this.crashIntervalMs, work, signal);
     switch (behaviour) {
       case 'ready':
       case 'never-ready':

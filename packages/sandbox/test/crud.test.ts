@@ -352,7 +352,11 @@ describe('CRUD with the real client-node', () => {
     );
     const core = await raw(sandbox, 'GET', '/api/v1');
     const pods = (core.body.resources as Body[]).find((r: Body) => r.name === 'pods');
-    expect(pods).toMatchObject({ namespaced: true, kind: 'Pod', verbs: ['delete', 'get', 'list', 'watch'] });
+    expect(pods).toMatchObject({
+      namespaced: true,
+      kind: 'Pod',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    });
   });
 });
 

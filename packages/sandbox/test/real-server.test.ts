@@ -145,3 +145,98 @@ describe('the default ServiceAccount', () => {
     await waitFor(async () => (await names('fresh')).includes('default'), 5000, 'the default ServiceAccount again');
   });
 });
+
+describe('bare pods', () => {
+  const pod = (name: string, image = 'busybox') => ({
+    metadata: { name, labels: { app: name } },
+    spec: { containers: [{ name: 'main', image, resources: { limits: { cpu: '100m', memory: '64Mi' } } }] },
+  });
+
+  it('are created Pending, bound to the node, started and made Ready by the simulated kubelet', async () => {
+    const created = await core.createNamespacedPod({ namespace: 'real', body: pod('bare') });
+    expect(created.status).toEqual({ phase: 'Pending', qosClass: 'Guaranteed' });
+    expect(created.spec?.nodeName).toBeUndefined();
+    expect(created.spec).toMatchObject({
+      serviceAccountName: 'default',
+      serviceAccount: 'default',
+      enableServiceLinks: true,
+      restartPolicy: 'Always',
+      priority: 0,
+    });
+    expect(created.spec?.containers[0]?.resources?.requests).toEqual({ cpu: '100m', memory: '64Mi' });
+    expect(created.spec?.tolerations?.map((t) => t.key)).toEqual([
+      'node.kubernetes.io/not-ready',
+      'node.kubernetes.io/unreachable',
+    ]);
+    const running = await waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'bare', namespace: 'real' });
+        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p;
+      },
+      5000,
+      'the pod Ready',
+    );
+    expect(running.status?.phase).toBe('Running');
+    expect(running.spec?.nodeName).toBe('sandbox-node');
+    expect(running.status?.podIP).toMatch(/^10\.244\./);
+  });
+
+  it('behave by image tag, and end after their grace period when deleted', async () => {
+    await core.createNamespacedPod({ namespace: 'real', body: pod('crashing', 'example/app:crashloop') });
+    await waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'crashing', namespace: 'real' });
+        return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0;
+      },
+      5000,
+      'a restart',
+    );
+    const deleted = await core.deleteNamespacedPod({ name: 'crashing', namespace: 'real' });
+    expect(deleted.metadata?.deletionTimestamp).toBeDefined();
+    await waitFor(
+      async () =>
+        !(await core.listNamespacedPod({ namespace: 'real' })).items.some((p) => p.metadata?.name === 'crashing'),
+      5000,
+      'the pod gone',
+    );
+  });
+
+  it('may change labels and images, not the rest of the spec', async () => {
+    await core.createNamespacedPod({ namespace: 'real', body: pod('mutable') });
+    const patch = (body: unknown) =>
+      raw(sandbox, 'PATCH', '/api/v1/namespaces/real/pods/mutable', {
+        body: JSON.stringify(body),
+        contentType: 'application/strategic-merge-patch+json',
+      });
+    const labelled = await patch({ metadata: { labels: { extra: 'yes' } } });
+    expect(labelled.status).toBe(200);
+    const image = await patch({ spec: { containers: [{ name: 'main', image: 'busybox:2' }] } });
+    expect(image.status, image.text).toBe(200);
+    expect(image.body.spec.containers[0]).toMatchObject({ image: 'busybox:2', resources: { limits: { cpu: '100m' } } });
+    const refused = await patch({ spec: { restartPolicy: 'Never' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.message).toContain(
+      'Pod "mutable" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`',
+    );
+  });
+
+  it('need the ServiceAccount they run as (the ServiceAccount admission plugin)', async () => {
+    const res = await raw(sandbox, 'POST', '/api/v1/namespaces/real/pods', {
+      body: JSON.stringify({ ...pod('nobody'), spec: { ...pod('nobody').spec, serviceAccountName: 'robot' } }),
+      contentType: 'application/json',
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe(
+      'pods "nobody" is forbidden: error looking up service account real/robot: serviceaccount "robot" not found',
+    );
+  });
+
+  it('refuse exec, logs, attach and port-forward with a clear Status (no containers run)', async () => {
+    for (const sub of ['exec?command=ls&stdout=true', 'log', 'portforward?ports=80', 'attach']) {
+      const res = await raw(sandbox, 'GET', `/api/v1/namespaces/real/pods/bare/${sub}`);
+      expect(res.status, sub).toBe(400);
+      expect(res.body.message).toContain('the sandbox simulates pods and runs no containers');
+    }
+    expect((await raw(sandbox, 'GET', '/api/v1/namespaces/real/pods/missing/log')).status).toBe(404);
+  });
+});

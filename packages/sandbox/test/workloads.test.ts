@@ -319,15 +319,20 @@ describe('simulated workloads', () => {
     expect(d.status?.readyReplicas).toBeUndefined();
   });
 
-  it('deletes ReplicaSets and pods with their Deployment, and refuses client writes to pods', async () => {
+  it("deletes ReplicaSets and pods with their Deployment; a pod's labels may change, its spec may not", async () => {
     const pod = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items[0]!;
+    const labelled = await core.patchNamespacedPod(
+      { name: pod.metadata!.name!, namespace: ns, body: { metadata: { labels: { x: 'y' } } } },
+      merge,
+    );
+    expect(labelled.metadata?.labels?.x).toBe('y');
     const write = await failureOf(
       core.patchNamespacedPod(
-        { name: pod.metadata!.name!, namespace: ns, body: { metadata: { labels: { x: 'y' } } } },
+        { name: pod.metadata!.name!, namespace: ns, body: { spec: { hostname: 'elsewhere' } } },
         merge,
       ),
     );
-    expect(write.code).toBe(405);
+    expect(write.code).toBe(422);
     await apps.deleteNamespacedDeployment({ name: 'web', namespace: ns });
     await waitFor(
       async () => (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items.length === 0,

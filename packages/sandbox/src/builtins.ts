@@ -33,6 +33,15 @@ const SPECS: BuiltinSpec[] = [
     shortNames: ['ns'],
     status: true,
   },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'nodes',
+    kind: 'Node',
+    namespaced: false,
+    shortNames: ['no'],
+    status: true,
+  },
   { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true },
   {

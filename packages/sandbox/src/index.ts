@@ -12,6 +12,7 @@ import { Faults } from './faults.js';
 import { INSTANT_TIMING, REALISTIC_TIMING, wallClock, type SandboxClock, type Timing } from './clock.js';
 import { GarbageCollector } from './gc.js';
 import { renderKubeconfig, writeKubeconfig } from './kubeconfig.js';
+import { ensureNode } from './node.js';
 import { RbacAuthorizer } from './rbac.js';
 import { Registry } from './registry.js';
 import { RequestLog } from './request-log.js';
@@ -159,6 +160,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { api, hub, gc, serviceAccounts } = buildCore(options, clock, timing);
   if (options.statePath) await loadState(api, options.statePath);
   serviceAccounts.ensureAll();
+  ensureNode(api);
   const token = options.token ?? newToken();
   const auth = authenticator(token, options.users ?? []);
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
+import { HOST_IP, NODE_NAME } from './node.js';
 import { randomSuffix } from './objects.js';
 import { isRecord, type KObject } from './types.js';
 
 /** Pod objects of the simulated workloads and the kubelet-like status they go through. */
 
-export const NODE_NAME = 'sandbox-node';
-const HOST_IP = '10.0.0.10';
 let podIpCounter = 2;
 
 type Obj = Record<string, unknown>;

@@ -8,6 +8,8 @@ interface Column {
   type: string;
   format?: string;
   priority?: number;
+  /** Shown after the Age column (a Node's Version). */
+  afterAge?: boolean;
   cell: (o: KObject) => unknown;
 }
 
@@ -82,6 +84,26 @@ function selectorText(o: KObject): string {
 }
 const int = (name: string, cell: (o: KObject) => unknown): Column => ({ name, type: 'integer', cell });
 
+function nodeStatus(o: KObject): string {
+  const conditions = (field(o, 'status.conditions') as Obj[] | undefined) ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const status = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+  return field(o, 'spec.unschedulable') === true ? `${status},SchedulingDisabled` : status;
+}
+
+function nodeRoles(o: KObject): string {
+  const prefix = 'node-role.kubernetes.io/';
+  const roles = Object.keys(o.metadata.labels ?? {})
+    .filter((k) => k.startsWith(prefix) && k.length > prefix.length)
+    .map((k) => k.slice(prefix.length));
+  return roles.sort().join(',') || '<none>';
+}
+
+function nodeAddress(o: KObject, type: string): string {
+  const addresses = (field(o, 'status.addresses') as Obj[] | undefined) ?? [];
+  return text(addresses.find((a) => a.type === type)?.address, '<none>');
+}
+
 const BUILTIN: Record<string, Column[]> = {
   '/Pod': [
     str('Ready', podReady),
@@ -107,6 +129,16 @@ const BUILTIN: Record<string, Column[]> = {
     wide('Selector', selectorText),
   ],
   '/Namespace': [str('Status', (o) => field(o, 'status.phase') ?? 'Active')],
+  '/Node': [
+    str('Status', nodeStatus),
+    str('Roles', nodeRoles),
+    { ...str('Version', (o) => field(o, 'status.nodeInfo.kubeletVersion')), afterAge: true },
+    wide('Internal-IP', (o) => nodeAddress(o, 'InternalIP')),
+    wide('External-IP', (o) => nodeAddress(o, 'ExternalIP')),
+    wide('OS-Image', (o) => field(o, 'status.nodeInfo.osImage')),
+    wide('Kernel-Version', (o) => field(o, 'status.nodeInfo.kernelVersion')),
+    wide('Container-Runtime', (o) => field(o, 'status.nodeInfo.containerRuntimeVersion')),
+  ],
   '/ConfigMap': [int('Data', (o) => size(o.data) + size(o.binaryData))],
   '/Secret': [str('Type', (o) => o.type ?? 'Opaque'), int('Data', (o) => size(o.data))],
   '/Service': [
@@ -147,8 +179,9 @@ function columnsOf(type: ResourceType, version: string, now: number): Column[] {
   const custom = type.printerColumns.get(version) ?? [];
   const middle = type.builtin ? (BUILTIN[`${type.group}/${type.kind}`] ?? []) : customColumns(custom, now);
   const hasAge = custom.some((c) => c.name.toLowerCase() === 'age');
-  const main = middle.filter((c) => !c.priority);
-  return [name, ...main, ...(hasAge ? [] : [ageColumn]), ...middle.filter((c) => c.priority)];
+  const main = middle.filter((c) => !c.priority && !c.afterAge);
+  const late = middle.filter((c) => !c.priority && c.afterAge);
+  return [name, ...main, ...(hasAge ? [] : [ageColumn]), ...late, ...middle.filter((c) => c.priority)];
 }
 
 /** True when the Accept header asks for a meta.k8s.io/v1 Table. */

@@ -5,13 +5,13 @@ import {
   firstContainerImage,
   firstContainerName,
   IMAGE_TAG_BEHAVIOURS,
-  NODE_NAME,
   newEvent,
   pullFailedStatus,
   runningStatus,
   scheduledStatus,
   type PodBehaviour,
 } from './pods.js';
+import { NODE_NAME } from './node.js';
 import type { ResourceType } from './registry.js';
 import { ReplicaSetReconciler } from './replicasets.js';
 import { DeploymentReconciler } from './deployment-controller.js';

@@ -240,3 +240,22 @@ describe('bare pods', () => {
     expect((await raw(sandbox, 'GET', '/api/v1/namespaces/real/pods/missing/log')).status).toBe(404);
   });
 });
+
+describe('the node', () => {
+  it('is listed, labelled, Ready, and is where the pods run', async () => {
+    const nodes = (await core.listNode()).items;
+    expect(nodes.map((n) => n.metadata?.name)).toEqual(['sandbox-node']);
+    const node = await core.readNode({ name: 'sandbox-node' });
+    expect(node.metadata?.labels).toMatchObject({
+      'kubernetes.io/hostname': 'sandbox-node',
+      'kubernetes.io/os': 'linux',
+    });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'KubeletReady',
+    });
+    const pod = await core.readNamespacedPod({ name: 'bare', namespace: 'real' });
+    expect(pod.spec?.nodeName).toBe(node.metadata?.name);
+    expect(pod.status?.hostIP).toBe(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address);
+  });
+});

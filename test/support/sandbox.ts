@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, type V1Deployment } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox, type SandboxOptions, type Timing } from '@kubestead/sandbox';
 
 /** A JSON response body of arbitrary shape: read with property access; use the helpers below to map lists. */
@@ -85,4 +85,24 @@ export async function raw(
     if (init.body !== undefined) req.write(init.body);
     req.end();
   });
+}
+
+/** A Deployment of one `app: <name>` pod (container `app`, image `app:1`), with pod spec and spec fields merged in. */
+export function deploymentBody(
+  name: string,
+  podSpec: Record<string, unknown> = {},
+  spec: Record<string, unknown> = {},
+): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: 'app:1' }], ...podSpec },
+      },
+      ...spec,
+    },
+  };
 }

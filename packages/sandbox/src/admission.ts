@@ -1,7 +1,8 @@
 import { containerCauses, defaultPod, defaultPodTemplate, podCauses, required } from './pod-spec.js';
 import { matchesLabelSelector } from './selectors.js';
 import type { StatusCause } from './status.js';
-import { isRecord, jsonEqual, type KObject } from './types.js';
+import { semanticEqual } from './semantic.js';
+import { isRecord, type KObject } from './types.js';
 
 /** Defaults a built-in object in place, as the API server's defaulting does. */
 export type Defaulter = (object: KObject, old: KObject | undefined) => void;
@@ -134,7 +135,7 @@ const validateWorkload: Validator = (o, old) => {
   const spec = isRecord(o.spec) ? o.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   const causes = selectorCauses(spec, template);
-  if (old && isRecord(old.spec) && !jsonEqual(old.spec.selector, spec.selector)) {
+  if (old && isRecord(old.spec) && !semanticEqual(old.spec.selector, spec.selector)) {
     causes.push({
       reason: 'FieldValueInvalid',
       field: 'spec.selector',

@@ -387,7 +387,7 @@ export class Api {
     const admitted = this.admit({ ...w, old }, opts);
     if (type.generation && specChanged(type, old, admitted))
       admitted.metadata.generation = (old.metadata.generation ?? 0) + 1;
-    if (sameObject(admitted, old)) return atVersion(old, type, w.version);
+    if (sameObject(type, admitted, old)) return atVersion(old, type, w.version);
     if (opts.dryRun) return admitted;
     if (admitted.metadata.deletionTimestamp && !hasFinalizers(admitted) && !this.namespacePending(type, admitted)) {
       return this.removeNow(type, admitted, old);

@@ -4,7 +4,8 @@ import { DESIRED, isScalingEvent, MAX_REPLICAS, replicasOf, scaledSizes } from '
 import { newEvent } from './pods.js';
 import type { ResourceType } from './registry.js';
 import { podTemplateHash, resolveIntOrPercent } from './template-hash.js';
-import { clone, isRecord, jsonEqual, type KObject } from './types.js';
+import { semanticEqual } from './semantic.js';
+import { clone, controllerRef, isRecord, jsonEqual, type KObject } from './types.js';
 
 const HASH = 'pod-template-hash';
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -13,6 +14,13 @@ type Obj = Record<string, unknown>;
 
 function spec(o: KObject): Obj {
   return isRecord(o.spec) ? o.spec : {};
+}
+
+/** A pod template without its pod-template-hash label (EqualIgnoreHash). */
+function withoutHash(template: unknown): unknown {
+  if (!isRecord(template) || !isRecord(template.metadata) || !isRecord(template.metadata.labels)) return template;
+  const { [HASH]: _hash, ...labels } = template.metadata.labels;
+  return { ...template, metadata: { ...template.metadata, labels } };
 }
 
 const replicas = replicasOf;
@@ -41,6 +49,36 @@ function sizeAnnotations(d: KObject): Record<string, string> {
   return { [DESIRED]: String(replicas(d)), [MAX_REPLICAS]: String(replicas(d) + rollingParams(d).maxSurge) };
 }
 
+/** The ReplicaSet of the Deployment's template: the hash in its name, labels and selector; the next revision. */
+function newReplicaSet(d: KObject, hash: string, existing: KObject[]): KObject {
+  const template = clone(isRecord(spec(d).template) ? (spec(d).template as Obj) : {});
+  const meta = isRecord(template.metadata) ? template.metadata : {};
+  const labels = { ...((meta.labels as Record<string, string> | undefined) ?? {}), [HASH]: hash };
+  template.metadata = { ...meta, labels };
+  const selector = isRecord(spec(d).selector) ? (spec(d).selector as Obj) : {};
+  const rev = Math.max(0, ...existing.map(revision)) + 1;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${d.metadata.name ?? ''}-${hash}`,
+      namespace: d.metadata.namespace,
+      labels,
+      annotations: { [REVISION]: String(rev), ...sizeAnnotations(d) },
+      ownerReferences: [controllerRef(d, 'apps/v1', 'Deployment')],
+    },
+    spec: {
+      replicas: existing.some((rs) => replicas(rs) > 0) ? 0 : replicas(d),
+      ...(typeof spec(d).minReadySeconds === 'number' ? { minReadySeconds: spec(d).minReadySeconds } : {}),
+      selector: {
+        ...selector,
+        matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash },
+      },
+      template,
+    },
+  };
+}
+
 export interface Types {
   deployments: ResourceType;
   replicasets: ResourceType;
@@ -61,16 +99,31 @@ export class DeploymentReconciler {
       .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
   }
 
+  /**
+   * The ReplicaSet whose template is the Deployment's, compared as Go values with the pod-template-hash label left
+   * out, oldest first (FindNewReplicaSet): a rollback (kubectl rollout undo copies an old template back, with
+   * `creationTimestamp: null` and defaults) finds the old ReplicaSet again, whatever its hash.
+   */
+  findNewReplicaSet(d: KObject, all: KObject[]): KObject | undefined {
+    const template = spec(d).template;
+    return [...all]
+      .sort(
+        (a, b) =>
+          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+          (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+      )
+      .find((rs) => semanticEqual(withoutHash(spec(rs).template), withoutHash(template)));
+  }
+
   reconcile(d: KObject): void {
     if (d.metadata.deletionTimestamp) return;
-    const collisions = isRecord(d.status) && typeof d.status.collisionCount === 'number' ? d.status.collisionCount : 0;
-    const hash = podTemplateHash(spec(d).template, collisions);
     let all = this.ownedReplicaSets(d);
-    let newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
+    let newRs = this.findNewReplicaSet(d, all);
     const paused = spec(d).paused === true;
     const created = !newRs && !paused;
     if (created) {
-      newRs = this.createReplicaSet(d, hash, all);
+      newRs = this.createReplicaSet(d, all);
+      if (!newRs) return;
       all = [...all, newRs];
     }
     if (paused || isScalingEvent(d, all)) {
@@ -89,7 +142,7 @@ export class DeploymentReconciler {
     }
     if (!paused) {
       all = this.ownedReplicaSets(d);
-      newRs = all.find((rs) => rs.metadata.labels?.[HASH] === hash);
+      newRs = this.findNewReplicaSet(d, all);
       this.cleanup(d, all, newRs);
     }
     this.syncRevision(d, newRs);
@@ -135,43 +188,24 @@ export class DeploymentReconciler {
     return this.api.saveAsSystem(this.types.replicasets, { ...rs, metadata: { ...rs.metadata, annotations } });
   }
 
-  private createReplicaSet(d: KObject, hash: string, existing: KObject[]): KObject {
-    const template = clone(isRecord(spec(d).template) ? (spec(d).template as Obj) : {});
-    const meta = isRecord(template.metadata) ? template.metadata : {};
-    const labels = { ...((meta.labels as Record<string, string> | undefined) ?? {}), [HASH]: hash };
-    template.metadata = { ...meta, labels };
-    const selector = isRecord(spec(d).selector) ? (spec(d).selector as Obj) : {};
-    const rev = Math.max(0, ...existing.map(revision)) + 1;
-    const rs: KObject = {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: `${d.metadata.name ?? ''}-${hash}`,
-        namespace: d.metadata.namespace,
-        labels,
-        annotations: { [REVISION]: String(rev), ...sizeAnnotations(d) },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: d.metadata.name ?? '',
-            uid: d.metadata.uid ?? '',
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
-      spec: {
-        replicas: existing.some((rs) => replicas(rs) > 0) ? 0 : replicas(d),
-        ...(typeof spec(d).minReadySeconds === 'number' ? { minReadySeconds: spec(d).minReadySeconds } : {}),
-        selector: {
-          ...selector,
-          matchLabels: { ...((selector.matchLabels as Record<string, string> | undefined) ?? {}), [HASH]: hash },
-        },
-        template,
-      },
-    };
-    const stored = this.api.createAsSystem(this.types.replicasets, rs);
+  /**
+   * The hash that names the new ReplicaSet; when that name is taken by a ReplicaSet of another template (a hash
+   * collision), status.collisionCount goes up and the next pass tries the next name, as the controller does.
+   */
+  private freeHash(d: KObject): string | undefined {
+    const collisions = isRecord(d.status) && typeof d.status.collisionCount === 'number' ? d.status.collisionCount : 0;
+    const hash = podTemplateHash(spec(d).template, collisions);
+    if (!this.api.find(this.types.replicasets, d.metadata.namespace, `${d.metadata.name ?? ''}-${hash}`)) return hash;
+    const fresh = this.api.find(this.types.deployments, d.metadata.namespace, d.metadata.name ?? '') ?? d;
+    const status = { ...(isRecord(fresh.status) ? fresh.status : {}), collisionCount: collisions + 1 };
+    this.api.saveAsSystem(this.types.deployments, { ...fresh, status }, 'status');
+    return undefined;
+  }
+
+  private createReplicaSet(d: KObject, existing: KObject[]): KObject | undefined {
+    const hash = this.freeHash(d);
+    if (hash === undefined) return undefined;
+    const stored = this.api.createAsSystem(this.types.replicasets, newReplicaSet(d, hash, existing));
     if (replicas(stored) > 0) this.scaledEvent(d, stored, 0, replicas(stored));
     return stored;
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { apiVersionOf, type ResourceType } from './registry.js';
+import { semanticEqual } from './semantic.js';
 import { badRequest } from './status.js';
 import { isRecord, jsonEqual, type KObject } from './types.js';
 
@@ -99,17 +100,22 @@ function specPart(object: KObject, type: ResourceType): Record<string, unknown> 
   return rest;
 }
 
-export function specChanged(type: ResourceType, a: KObject, b: KObject): boolean {
-  return !jsonEqual(specPart(a, type), specPart(b, type));
+/** Built-in kinds compare as their Go values (null, absent and zero alike); custom resources as JSON. */
+function equalFor(type: ResourceType): (a: unknown, b: unknown) => boolean {
+  return type.builtin ? semanticEqual : jsonEqual;
 }
 
-/** True when a write would change nothing but resourceVersion. */
-export function sameObject(a: KObject, b: KObject): boolean {
+export function specChanged(type: ResourceType, a: KObject, b: KObject): boolean {
+  return !equalFor(type)(specPart(a, type), specPart(b, type));
+}
+
+/** True when a write would change nothing but resourceVersion (the API server then stores nothing). */
+export function sameObject(type: ResourceType, a: KObject, b: KObject): boolean {
   const strip = (o: KObject): KObject => ({
     ...o,
     metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined },
   });
-  return jsonEqual(strip(a), strip(b));
+  return equalFor(type)(strip(a), strip(b));
 }
 
 export function withResourceVersion(object: KObject, rv: number): KObject {

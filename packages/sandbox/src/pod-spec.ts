@@ -1,5 +1,7 @@
 import { forbidden, type StatusCause } from './status.js';
-import { isRecord, jsonEqual, type KObject } from './types.js';
+import { canonicalQuantity } from './quantity.js';
+import { semanticEqual } from './semantic.js';
+import { isRecord, type KObject } from './types.js';
 
 /**
  * Pod specs as the API server admits them: the defaults of pod templates and of pods, the pod's own
@@ -22,12 +24,21 @@ function pullPolicy(image: unknown): string {
   return /:[^/]+$/.test(text) && !text.endsWith(':latest') ? 'IfNotPresent' : 'Always';
 }
 
+/** Requests and limits as the API server stores them: canonical quantities (`cpu: 0.5` is `500m`). */
+function canonicalResources(resources: Obj): void {
+  for (const key of ['requests', 'limits']) {
+    const list = resources[key];
+    if (isRecord(list)) for (const name of Object.keys(list)) list[name] = canonicalQuantity(list[name]);
+  }
+}
+
 function defaultContainer(c: unknown): void {
   if (!isRecord(c)) return;
   c.imagePullPolicy ??= pullPolicy(c.image);
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
+  if (isRecord(c.resources)) canonicalResources(c.resources);
   if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
 }
 
@@ -78,7 +89,7 @@ export function qosClassOf(spec: Obj): 'Guaranteed' | 'Burstable' | 'BestEffort'
   const guaranteed = containers.every((r) => {
     const limits = of(r, 'limits');
     const requests = of(r, 'requests');
-    return ['cpu', 'memory'].every((k) => limits[k] !== undefined && jsonEqual(requests[k], limits[k]));
+    return ['cpu', 'memory'].every((k) => limits[k] !== undefined && semanticEqual(requests[k], limits[k]));
   });
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
@@ -158,7 +169,7 @@ export function podCauses(pod: KObject, old: KObject | undefined): StatusCause[]
   const causes = containerCauses(spec, 'spec');
   if (!old) return causes;
   const before = isRecord(old.spec) ? old.spec : {};
-  if (!jsonEqual(fixedPart(spec, before), fixedPart(before, before)))
+  if (!semanticEqual(fixedPart(spec, before), fixedPart(before, before)))
     causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: `Forbidden: ${MUTABLE_POD_SPEC}` });
   return causes;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HOST_IP, NODE_NAME } from './node.js';
 import { randomSuffix } from './objects.js';
-import { isRecord, type KObject } from './types.js';
+import { controllerRef, isRecord, type KObject } from './types.js';
 
 /** Pod objects of the simulated workloads and the kubelet-like status they go through. */
 
@@ -29,16 +29,7 @@ export function newPod(rs: KObject, now: string): KObject {
       namespace: rs.metadata.namespace,
       labels: { ...((meta.labels as Record<string, string> | undefined) ?? {}) },
       ...(isRecord(meta.annotations) ? { annotations: { ...(meta.annotations as Record<string, string>) } } : {}),
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          name: rs.metadata.name ?? '',
-          uid: rs.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerRef(rs, 'apps/v1', 'ReplicaSet')],
     },
     spec: { ...podSpec, nodeName: NODE_NAME },
     status: {

@@ -1,18 +1,6 @@
-import { isRecord } from './types.js';
+import { semanticForm } from './semantic.js';
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** JSON with sorted keys: the same template always gives the same text. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (isRecord(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function fnv32a(text: string): number {
   let hash = 0x811c9dc5;
@@ -23,9 +11,13 @@ function fnv32a(text: string): number {
   return hash >>> 0;
 }
 
-/** The pod-template-hash of a pod template: FNV-32a, encoded as the controller's SafeEncodeString does. */
+/**
+ * The pod-template-hash of a pod template: FNV-32a over its Go value (semanticForm: an absent field, its null and
+ * its zero value hash alike, as the controller's DeepHashObject of the decoded template does), encoded as its
+ * SafeEncodeString does.
+ */
 export function podTemplateHash(template: unknown, collisionCount = 0): string {
-  const hash = fnv32a(`${stableJson(template)}${collisionCount ? String(collisionCount) : ''}`);
+  const hash = fnv32a(`${JSON.stringify(semanticForm(template))}${collisionCount ? String(collisionCount) : ''}`);
   return [...String(hash)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
 }
 

@@ -36,6 +36,12 @@ export interface KObject {
   [key: string]: unknown;
 }
 
+/** The ownerReference a controller puts on what it makes (metav1.NewControllerRef). */
+export function controllerRef(owner: KObject, apiVersion: string, kind: string): OwnerReference {
+  const { name = '', uid = '' } = owner.metadata;
+  return { apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true };
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -43,4 +43,43 @@ describe.skipIf(!kubectlPresent)('the real kubectl on nodes, pods, rollbacks and
     expect(logs.code).not.toBe(0);
     expect(logs.stderr).toContain('the sandbox simulates pods and runs no containers');
   });
+
+  it('rollout undo goes back to the old ReplicaSet (templates compared as Go values), not to a third', async () => {
+    interface ReplicaSetJson {
+      metadata: { name: string; annotations: Record<string, string> };
+      spec: { replicas: number };
+    }
+    const replicaSets = async (): Promise<string[]> => {
+      const list = JSON.parse(await ok('get', 'rs', '-n', 'kc', '-l', 'app=web', '-o', 'json')) as {
+        items: ReplicaSetJson[];
+      };
+      return list.items.map(
+        (rs) =>
+          `${rs.metadata.name} rev=${rs.metadata.annotations['deployment.kubernetes.io/revision']} ` +
+          `replicas=${rs.spec.replicas}`,
+      );
+    };
+    await ok('create', 'deployment', 'web', '-n', 'kc', '--image=web:1', '--replicas=2');
+    await ok('rollout', 'status', 'deployment/web', '-n', 'kc', '--timeout=20s');
+    const [first] = await replicaSets();
+    await ok('set', 'image', 'deployment/web', 'web=web:2', '-n', 'kc');
+    await ok('rollout', 'status', 'deployment/web', '-n', 'kc', '--timeout=20s');
+    expect(await ok('rollout', 'undo', 'deployment/web', '-n', 'kc')).toContain('rolled back');
+    await ok('rollout', 'status', 'deployment/web', '-n', 'kc', '--timeout=20s');
+    const after = await replicaSets();
+    expect(after).toHaveLength(2);
+    const firstName = first?.split(' ')[0] ?? '';
+    expect(after).toContain(`${firstName} rev=3 replicas=2`);
+    expect(
+      await ok('get', 'deploy', 'web', '-n', 'kc', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+    ).toBe('web:1');
+    const history = await ok('rollout', 'history', 'deployment/web', '-n', 'kc');
+    expect(
+      history
+        .trim()
+        .split('\n')
+        .slice(2)
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).toEqual(['2', '3']);
+  });
 });

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
-import { testSandbox } from '../../../test/support/sandbox.js';
+import { deploymentBody, testSandbox } from '../../../test/support/sandbox.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 /** Pod behaviour chosen by image tag, with the kubelet's reasons and Warning events. */
@@ -61,17 +61,7 @@ beforeAll(async () => {
   ] as const) {
     await apps.createNamespacedDeployment({
       namespace: NS,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { containers: [{ name: 'app', image: `shop/app:${tag}` }] },
-          },
-        },
-      },
+      body: deploymentBody(name, { containers: [{ name: 'app', image: `shop/app:${tag}` }] }),
     });
   }
 });

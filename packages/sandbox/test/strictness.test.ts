@@ -6,12 +6,11 @@ import {
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
-  type V1Deployment,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
 import { kubectlFor, kubectlPresent, type Kubectl } from '../../../test/support/kubectl.js';
-import { causeFields, failureOf, raw, testSandbox } from '../../../test/support/sandbox.js';
+import { causeFields, deploymentBody, failureOf, raw, testSandbox } from '../../../test/support/sandbox.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 /** What a real API server refuses and the sandbox once accepted: one test per row, status code and message. */
@@ -50,22 +49,7 @@ const CRD = {
   },
 };
 
-const deployment = (
-  name: string,
-  podSpec: Record<string, unknown> = {},
-  spec: Record<string, unknown> = {},
-): V1Deployment => ({
-  metadata: { name },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'app', image: 'app:1' }], ...podSpec },
-    },
-    ...spec,
-  },
-});
+const deployment = deploymentBody;
 
 beforeAll(async () => {
   sandbox = await testSandbox({ workloads: false });

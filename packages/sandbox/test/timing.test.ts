@@ -55,8 +55,11 @@ async function readyDeployment(name: string, replicas: number): Promise<void> {
 
 async function replicaSetSizes(name: string): Promise<Record<string, number>> {
   const list = await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: `app=${name}` });
+  // by image, in image order (the ReplicaSets' names, hence the list's order, come from their templates' hashes)
   return Object.fromEntries(
-    list.items.map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.spec?.replicas ?? 0]),
+    list.items
+      .map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.spec?.replicas ?? 0] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
   );
 }
 

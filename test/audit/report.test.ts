@@ -9,7 +9,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
 import { readChainLines } from '../../src/pipeline/record/audit/export.js';
-import { buildReport, rolloutEntries } from '../../src/pipeline/record/audit/report/build.js';
+import { buildReport, rolloutEntries, type RollbackReport } from '../../src/pipeline/record/audit/report/build.js';
 import { renderReport, reportMarkdown } from '../../src/pipeline/record/audit/report/render.js';
 import { chartSvg, label, valueRange, xmlEscape, yOf } from '../../src/pipeline/record/audit/report/svg.js';
 import { draftOf, sealEntry, type AuditEntry } from '../../src/pipeline/record/audit/entry.js';
@@ -22,6 +22,9 @@ import { auditSandbox, createPolicy } from './cluster.js';
 import { countColour, decodePng } from './png.js';
 import { POLICY, recordOf } from './records.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed page, read field by field
+type Body = any;
 
 /** A rollout of revision rev-b after a promoted rev-a: three advances, a breach, the rollback. */
 function rolloutRecords(policy = POLICY): DecisionRecord[] {
@@ -124,6 +127,67 @@ describe('rollback report', () => {
     const html = renderReport(report, 'html');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+  });
+
+  /** The report as the controller enriches it: a reading per tick (holds too) and ten minutes of history before. */
+  const enriched: RollbackReport = {
+    ...report,
+    checks: Object.fromEntries(
+      Object.entries(report.checks).map(([name, series]) => {
+        const start = Date.parse(series.points[0]!.time);
+        const ticks = Array.from({ length: 16 }, (_, i) => ({
+          time: new Date(start + i * 60_000).toISOString(),
+          value: i === 15 ? (series.points.at(-1)!.value ?? 0) : 0.9 + i * 0.001,
+          status: 'ok' as const,
+          step: Math.min(3, Math.floor(i / 5)),
+        }));
+        const history = {
+          from: new Date(start - 600_000).toISOString(),
+          to: new Date(start).toISOString(),
+          points: Array.from({ length: 11 }, (_, i) => ({
+            time: new Date(start - (10 - i) * 60_000).toISOString(),
+            value: 0.95,
+          })),
+        };
+        return [name, { ...series, ticks, history }];
+      }),
+    ),
+  };
+
+  it('HTML: real headings and tables, the chart inline with one point per tick, the history, steps and breach', async () => {
+    const html = renderReport(enriched, 'html');
+    if (process.env.REPORT_OUT) (await import('node:fs')).writeFileSync(process.env.REPORT_OUT, html);
+    expect(XMLValidator.validate(html.replace(/^<!DOCTYPE html>\n/, ''))).toBe(true);
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (n) => ['h2', 'h3', 'table', 'tr', 'g', 'circle', 'line', 'polyline', 'li'].includes(n),
+    }).parse(html) as Body;
+    const main = doc.html.body.main;
+    expect(main.h1).toBe('Rollback report: shop/checkout');
+    expect(main.h2).toEqual(['Why', 'The breach', 'Chart', 'Timeline', 'Checks over the rollout', 'Restored']);
+    expect(main.h3).toEqual(['error-rate (max 0.01)', 'apdex (min 0.9)']);
+    expect(html).not.toContain('<pre>');
+    const [breach, timeline, errorRate] = main.table as Body[];
+    expect(breach.tbody.tr.map((r: Body) => r.th['#text'] ?? r.th)).toEqual(['check', 'query', 'value', 'bounds']);
+    expect(timeline.tbody.tr).toHaveLength(report.timeline.length);
+    expect(errorRate.tbody.tr).toHaveLength(16);
+    const svg = main.figure.svg;
+    expect(svg.role).toBe('img');
+    expect(svg.desc['#text'] ?? svg.desc).toMatch(
+      /error-rate: 16 readings .* against max 0\.01, and 11 readings before the first tick/,
+    );
+    const panels = (svg.g as Body[]).filter((g) => g.class === 'check');
+    for (const panel of panels) {
+      expect(panel.circle.filter((c: Body) => c.class === 'point')).toHaveLength(16);
+      expect(panel.polyline.find((l: Body) => l.class === 'history').points.split(' ')).toHaveLength(11);
+      expect(panel.line.filter((l: Body) => l.class === 'step-boundary')).toHaveLength(3);
+      expect(panel.line.filter((l: Body) => l.class === 'first-tick')).toHaveLength(1);
+    }
+    const errorPanel = panels.find((p) => p['data-check'] === 'error-rate');
+    expect(errorPanel.g.find((g: Body) => g.class === 'breach')).toBeDefined();
+    expect(html).toContain('@media print');
+    expect(html).not.toMatch(/(src|href)="https?:/);
   });
 
   it('renders in headless Chromium: the value line and the bound lines are on the screenshot', async (ctx) => {

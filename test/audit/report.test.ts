@@ -22,6 +22,7 @@ import { auditSandbox, createPolicy } from './cluster.js';
 import { countColour, decodePng } from './png.js';
 import { POLICY, recordOf } from './records.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
+import { axeViolations, browserMissing, openBrowser, screenshot } from '../support/browser.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed page, read field by field
 type Body = any;
@@ -162,14 +163,15 @@ describe('rollback report', () => {
       ignoreAttributes: false,
       attributeNamePrefix: '',
       isArray: (n) => ['h2', 'h3', 'table', 'tr', 'g', 'circle', 'line', 'polyline', 'li'].includes(n),
-    }).parse(html) as Body;
+    }).parse(html);
     const main = doc.html.body.main;
     expect(main.h1).toBe('Rollback report: shop/checkout');
     expect(main.h2).toEqual(['Why', 'The breach', 'Chart', 'Timeline', 'Checks over the rollout', 'Restored']);
     expect(main.h3).toEqual(['error-rate (max 0.01)', 'apdex (min 0.9)']);
     expect(html).not.toContain('<pre>');
     const [breach, timeline, errorRate] = main.table as Body[];
-    expect(breach.tbody.tr.map((r: Body) => r.th['#text'] ?? r.th)).toEqual(['check', 'query', 'value', 'bounds']);
+    const rows = breach.tbody.tr as Body[];
+    expect(rows.map((r): string => String(r.th['#text'] ?? r.th))).toEqual(['check', 'query', 'value', 'bounds']);
     expect(timeline.tbody.tr).toHaveLength(report.timeline.length);
     expect(errorRate.tbody.tr).toHaveLength(16);
     const svg = main.figure.svg;
@@ -178,17 +180,43 @@ describe('rollback report', () => {
       /error-rate: 16 readings .* against max 0\.01, and 11 readings before the first tick/,
     );
     const panels = (svg.g as Body[]).filter((g) => g.class === 'check');
+    const ofClass = (nodes: Body, cls: string): Body[] => (nodes as Body[]).filter((n) => n.class === cls);
     for (const panel of panels) {
-      expect(panel.circle.filter((c: Body) => c.class === 'point')).toHaveLength(16);
-      expect(panel.polyline.find((l: Body) => l.class === 'history').points.split(' ')).toHaveLength(11);
-      expect(panel.line.filter((l: Body) => l.class === 'step-boundary')).toHaveLength(3);
-      expect(panel.line.filter((l: Body) => l.class === 'first-tick')).toHaveLength(1);
+      expect(ofClass(panel.circle, 'point')).toHaveLength(16);
+      expect(String(ofClass(panel.polyline, 'history')[0].points).split(' ')).toHaveLength(11);
+      expect(ofClass(panel.line, 'step-boundary')).toHaveLength(3);
+      expect(ofClass(panel.line, 'first-tick')).toHaveLength(1);
     }
     const errorPanel = panels.find((p) => p['data-check'] === 'error-rate');
-    expect(errorPanel.g.find((g: Body) => g.class === 'breach')).toBeDefined();
+    expect(ofClass(errorPanel.g, 'breach')).toHaveLength(1);
     expect(html).toContain('@media print');
     expect(html).not.toMatch(/(src|href)="https?:/);
   });
+
+  it('in Chromium (playwright): no accessibility violations (axe), the chart has its text alternative, prints', async (ctx) => {
+    if (browserMissing()) return ctx.skip();
+    const browser = await openBrowser();
+    try {
+      const { page } = browser;
+      const external: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('data:') && !r.url().startsWith('about:')) external.push(r.url());
+      });
+      await page.setContent(renderReport(enriched, 'html'));
+      expect(await page.locator('h1').textContent()).toBe('Rollback report: shop/checkout');
+      expect(await page.locator('figure svg[role="img"]').count()).toBe(1);
+      expect(await page.locator('figure svg #chart-desc').textContent()).toMatch(/error-rate: 16 readings/);
+      expect(await page.locator('g.check[data-check="error-rate"] circle.point').count()).toBe(16);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'report-html');
+      await page.emulateMedia({ media: 'print' });
+      const pdf = await page.pdf({ format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('renders in headless Chromium: the value line and the bound lines are on the screenshot', async (ctx) => {
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));

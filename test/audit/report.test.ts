@@ -9,7 +9,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
 import { readChainLines } from '../../src/pipeline/record/audit/export.js';
-import { buildReport, rolloutEntries } from '../../src/pipeline/record/audit/report/build.js';
+import { buildReport, rolloutEntries, type RollbackReport } from '../../src/pipeline/record/audit/report/build.js';
 import { renderReport, reportMarkdown } from '../../src/pipeline/record/audit/report/render.js';
 import { chartSvg, label, valueRange, xmlEscape, yOf } from '../../src/pipeline/record/audit/report/svg.js';
 import { draftOf, sealEntry, type AuditEntry } from '../../src/pipeline/record/audit/entry.js';
@@ -22,6 +22,10 @@ import { auditSandbox, createPolicy } from './cluster.js';
 import { countColour, decodePng } from './png.js';
 import { POLICY, recordOf } from './records.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
+import { axeViolations, browserMissing, openBrowser, screenshot } from '../support/browser.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed page, read field by field
+type Body = any;
 
 /** A rollout of revision rev-b after a promoted rev-a: three advances, a breach, the rollback. */
 function rolloutRecords(policy = POLICY): DecisionRecord[] {
@@ -125,6 +129,94 @@ describe('rollback report', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
   });
+
+  /** The report as the controller enriches it: a reading per tick (holds too) and ten minutes of history before. */
+  const enriched: RollbackReport = {
+    ...report,
+    checks: Object.fromEntries(
+      Object.entries(report.checks).map(([name, series]) => {
+        const start = Date.parse(series.points[0]!.time);
+        const ticks = Array.from({ length: 16 }, (_, i) => ({
+          time: new Date(start + i * 60_000).toISOString(),
+          value: i === 15 ? (series.points.at(-1)!.value ?? 0) : 0.9 + i * 0.001,
+          status: 'ok' as const,
+          step: Math.min(3, Math.floor(i / 5)),
+        }));
+        const history = {
+          from: new Date(start - 600_000).toISOString(),
+          to: new Date(start).toISOString(),
+          points: Array.from({ length: 11 }, (_, i) => ({
+            time: new Date(start - (10 - i) * 60_000).toISOString(),
+            value: 0.95,
+          })),
+        };
+        return [name, { ...series, ticks, history }];
+      }),
+    ),
+  };
+
+  it('HTML: real headings and tables, the chart inline with one point per tick, the history, steps and breach', async () => {
+    const html = renderReport(enriched, 'html');
+    if (process.env.REPORT_OUT) (await import('node:fs')).writeFileSync(process.env.REPORT_OUT, html);
+    expect(XMLValidator.validate(html.replace(/^<!DOCTYPE html>\n/, ''))).toBe(true);
+    const doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (n) => ['h2', 'h3', 'table', 'tr', 'g', 'circle', 'line', 'polyline', 'li'].includes(n),
+    }).parse(html);
+    const main = doc.html.body.main;
+    expect(main.h1).toBe('Rollback report: shop/checkout');
+    expect(main.h2).toEqual(['Why', 'The breach', 'Chart', 'Timeline', 'Checks over the rollout', 'Restored']);
+    expect(main.h3).toEqual(['error-rate (max 0.01)', 'apdex (min 0.9)']);
+    expect(html).not.toContain('<pre>');
+    const [breach, timeline, errorRate] = main.table as Body[];
+    const rows = breach.tbody.tr as Body[];
+    expect(rows.map((r): string => String(r.th['#text'] ?? r.th))).toEqual(['check', 'query', 'value', 'bounds']);
+    expect(timeline.tbody.tr).toHaveLength(report.timeline.length);
+    expect(errorRate.tbody.tr).toHaveLength(16);
+    const svg = main.figure.svg;
+    expect(svg.role).toBe('img');
+    expect(svg.desc['#text'] ?? svg.desc).toMatch(
+      /error-rate: 16 readings .* against max 0\.01, and 11 readings before the first tick/,
+    );
+    const panels = (svg.g as Body[]).filter((g) => g.class === 'check');
+    const ofClass = (nodes: Body, cls: string): Body[] => (nodes as Body[]).filter((n) => n.class === cls);
+    for (const panel of panels) {
+      expect(ofClass(panel.circle, 'point')).toHaveLength(16);
+      expect(String(ofClass(panel.polyline, 'history')[0].points).split(' ')).toHaveLength(11);
+      expect(ofClass(panel.line, 'step-boundary')).toHaveLength(3);
+      expect(ofClass(panel.line, 'first-tick')).toHaveLength(1);
+    }
+    const errorPanel = panels.find((p) => p['data-check'] === 'error-rate');
+    expect(ofClass(errorPanel.g, 'breach')).toHaveLength(1);
+    expect(html).toContain('@media print');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+
+  it('in Chromium (playwright): no accessibility violations (axe), the chart has its text alternative, prints', async (ctx) => {
+    if (browserMissing()) return ctx.skip();
+    const browser = await openBrowser();
+    try {
+      const { page } = browser;
+      const external: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('data:') && !r.url().startsWith('about:')) external.push(r.url());
+      });
+      await page.setContent(renderReport(enriched, 'html'));
+      expect(await page.locator('h1').textContent()).toBe('Rollback report: shop/checkout');
+      expect(await page.locator('figure svg[role="img"]').count()).toBe(1);
+      expect(await page.locator('figure svg #chart-desc').textContent()).toMatch(/error-rate: 16 readings/);
+      expect(await page.locator('g.check[data-check="error-rate"] circle.point').count()).toBe(16);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'report-html');
+      await page.emulateMedia({ media: 'print' });
+      const pdf = await page.pdf({ format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('renders in headless Chromium: the value line and the bound lines are on the screenshot', async (ctx) => {
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));

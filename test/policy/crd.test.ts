@@ -45,6 +45,7 @@ describe('RolloutPolicy CRD', () => {
       'derived',
       'interval',
       'mode',
+      'notifications',
       'onMetricUnavailable',
       'podHealth',
       'providers',

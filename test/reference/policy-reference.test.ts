@@ -1,27 +1,49 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { boundsOf, policyFields, typeOf } from '../../src/tools/reference/fields.js';
+import { boundsOf, policyFields, statusFields, typeOf } from '../../src/tools/reference/fields.js';
 import { POLICY_REFERENCE_FILE } from '../../src/tools/gen/reference.js';
-import { POLICY_DOCS } from '../../src/tools/reference/policy-docs.js';
 import { MISSING, policyReference } from '../../src/tools/reference/policy-reference.js';
+import { commands } from '../../src/tools/cli/commands.js';
 
 describe('docs/reference/policy.md (generated from the schema)', () => {
-  const fields = policyFields();
-  const paths = fields.map((f) => f.path);
+  const fields = [...policyFields(), ...statusFields()];
 
   it('the committed file is what `npm run gen` writes (run it after a schema change)', () => {
     expect(readFileSync(POLICY_REFERENCE_FILE, 'utf8')).toBe(policyReference());
   });
 
-  it('documents every field of the schema, and nothing the schema lacks', () => {
-    expect(paths.filter((p) => !POLICY_DOCS[p])).toEqual([]);
-    expect(Object.keys(POLICY_DOCS).filter((p) => !paths.includes(p))).toEqual([]);
+  it('describes every field of the schema, spec and status (one source: the schema)', () => {
+    expect(fields.filter((f) => !f.description).map((f) => f.path)).toEqual([]);
     expect(policyReference()).not.toContain(MISSING);
+    expect(fields.map((f) => f.path)).toEqual(expect.arrayContaining(['status.phase', 'status.checks.<name>.max']));
   });
 
   it('gives every leaf field an example', () => {
     const leaves = fields.filter((f) => !['object', 'list'].includes(f.type) && !f.path.endsWith('[]'));
-    expect(leaves.filter((f) => !POLICY_DOCS[f.path]?.example).map((f) => f.path)).toEqual([]);
+    expect(leaves.filter((f) => !f.example).map((f) => f.path)).toEqual([]);
+  });
+
+  it.each([
+    ['spec.providers.<name>.datadog.apiKeySecretRef', /datadog/],
+    ['spec.providers.<name>.datadog.appKeySecretRef', /app-key/],
+    ['spec.providers.<name>.newRelic.apiKeySecretRef', /newrelic/],
+    ['spec.providers.<name>.prometheus.caSecretRef', /ca/],
+    ['spec.notifications[].slack.urlSecretRef', /slack/],
+    ['spec.notifications[].webhook.secretRef', /signing/],
+  ])('gives the Secret reference %s an example that fits it', (path, fits) => {
+    const field = fields.find((f) => f.path === path);
+    expect(field?.example).toMatch(fits);
+    expect(field?.example).not.toContain('prometheus-auth');
+  });
+
+  it('kubestead validate --help lists the fields of spec with the same descriptions', () => {
+    const help = commands.validate!.help;
+    for (const field of fields.filter((f) => /^spec\.[A-Za-z]+$/.test(f.path))) {
+      const first = /^.*?\.(?=\s|$)/.exec(field.description!)?.[0] ?? field.description!;
+      expect(help).toMatch(
+        new RegExp(`^ {2}${field.path.slice(5)} +${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      );
+    }
   });
 
   it("shows the schema's defaults and bounds", () => {

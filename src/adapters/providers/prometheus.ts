@@ -54,7 +54,7 @@ export function prometheusBackend(spec: PrometheusSpec): Backend {
   };
 }
 
-async function authHeaders(
+export async function authHeaders(
   spec: PrometheusSpec,
   ctx: MeasureContext,
   sensitive: (value: string) => void,
@@ -91,7 +91,7 @@ export function parseAnswer(res: HttpResponse): Answer {
   };
 }
 
-function apiError(doc: unknown): string | undefined {
+export function apiError(doc: unknown): string | undefined {
   if (!isObj(doc) || typeof doc.error !== 'string') return undefined;
   return `error${typeof doc.errorType === 'string' ? ` (${doc.errorType})` : ''}: ${doc.error}`;
 }

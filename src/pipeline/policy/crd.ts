@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { specSchema, API_VERSION, KIND } from './schema.js';
+import { specSchema, API_VERSION, KIND, rolloutPolicySchema } from './schema.js';
 import { policyStatusSchema } from './status.js';
 
 type JsonSchema = Record<string, unknown>;
 const PRESERVE = { 'x-kubernetes-preserve-unknown-fields': true };
-const DROPPED = new Set(['$schema', 'default', 'definitions', '$defs', 'propertyNames', 'id']);
+const DROPPED = new Set(['$schema', 'default', 'definitions', '$defs', 'propertyNames', 'id', 'example']);
 
 /**
  * A zod JSON Schema made structural (apiextensions.k8s.io/v1): no additionalProperties:false
@@ -15,15 +15,26 @@ export function toStructural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toStructural);
   if (node === null || typeof node !== 'object') return node;
   const schema = node as JsonSchema;
-  if ('$ref' in schema) return { type: 'object', ...PRESERVE };
-  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (union) return unionToStructural(union, schema);
+  const special = referenceOrUnion(schema);
+  if (special) return special;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (DROPPED.has(key) || (key === 'additionalProperties' && value === false)) continue;
     Object.assign(out, structuralEntry(key, value));
   }
   return out;
+}
+
+/** A reference (free-form: recursion cannot be said) or a union, keeping the node's description; else undefined. */
+function referenceOrUnion(schema: JsonSchema): JsonSchema | undefined {
+  const described = typeof schema.description === 'string' ? { description: schema.description } : {};
+  if ('$ref' in schema) return { type: 'object', ...PRESERVE, ...described };
+  // A described reference (`.meta()` on a lazy schema) is `allOf: [{$ref}]` beside its description.
+  const only = Array.isArray(schema.allOf) && schema.allOf.length === 1 ? (schema.allOf[0] as JsonSchema) : undefined;
+  if (only) return { ...(toStructural(only) as JsonSchema), ...described };
+  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+  if (union) return { ...(unionToStructural(union, schema) as JsonSchema), ...described };
+  return undefined;
 }
 
 function structuralEntry(key: string, value: unknown): JsonSchema {
@@ -44,6 +55,12 @@ function unionToStructural(union: JsonSchema[], schema: JsonSchema): unknown {
 function mapValues(object: JsonSchema, fn: (value: unknown) => unknown): JsonSchema {
   return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, fn(v)]));
 }
+
+/** The description the schema gives a top-level field (apiVersion, kind, metadata). */
+const described = (key: 'apiVersion' | 'kind' | 'metadata'): { description?: string } => {
+  const description = rolloutPolicySchema.shape[key].meta()?.description;
+  return description === undefined ? {} : { description };
+};
 
 const jsonSchema = (schema: z.ZodType) =>
   toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
@@ -97,11 +114,14 @@ export function rolloutPolicyCrd(): JsonSchema {
           schema: {
             openAPIV3Schema: {
               type: 'object',
+              description:
+                'A canary release of one Deployment: its steps, how traffic reaches the canary, and the checks that ' +
+                'decide (docs/architecture.md).',
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
+                apiVersion: { type: 'string', ...described('apiVersion') },
+                kind: { type: 'string', ...described('kind') },
+                metadata: { type: 'object', ...described('metadata') },
                 spec: withValidations(jsonSchema(specSchema) as JsonSchema),
                 status: jsonSchema(policyStatusSchema),
               },

@@ -3,142 +3,179 @@ import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
+import { dnsLabel, doc, httpUrl, name, secretRef, type secretRefSchema } from './schema-parts.js';
+import { providerSchema } from './schema-providers.js';
+import { trafficRoutingSchema } from './schema-routing.js';
+import { notificationsSchema } from './schema-notifications.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export { dnsLabel, secretRefSchema } from './schema-parts.js';
+export { DATADOG_SITES, PROVIDER_KINDS, type ProviderKind } from './schema-providers.js';
+export { ROUTER_KINDS, type RouterKind } from './schema-routing.js';
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-const name = (what: string) =>
-  z
-    .string()
-    .max(253)
-    .regex(DNS_SUBDOMAIN, {
-      error: (iss) => `expected a ${what} (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(iss.input)}`,
-    });
-export const dnsLabel = z
-  .string()
-  .max(63)
-  .regex(DNS_LABEL, {
-    error: (iss) => `expected a DNS label (lower-case letters, digits and '-'), got ${JSON.stringify(iss.input)}`,
-  });
-
-export const secretRefSchema = strict({ name: name('Secret name'), key: z.string().min(1) });
-
-const timeout = boundedDuration(DURATION_BOUNDS.timeout).default('5s');
-
-const prometheusSchema = strict({
-  address: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  timeout,
-  bearerTokenSecretRef: secretRefSchema.optional(),
-  basicAuth: strict({ username: z.string().min(1), passwordSecretRef: secretRefSchema }).optional(),
-  headers: z.array(strict({ name: z.string().min(1), valueSecretRef: secretRefSchema })).optional(),
-  caSecretRef: secretRefSchema.optional(),
-});
-
-export const DATADOG_SITES = [
-  'datadoghq.com',
-  'datadoghq.eu',
-  'us3.datadoghq.com',
-  'us5.datadoghq.com',
-  'ap1.datadoghq.com',
-  'ddog-gov.com',
-] as const;
-
-const datadogSchema = strict({
-  site: z.enum(DATADOG_SITES).default('datadoghq.com'),
-  /** Overrides the API address derived from `site` (a proxy or private link). */
-  address: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-  apiKeySecretRef: secretRefSchema,
-  appKeySecretRef: secretRefSchema,
-  timeout,
-});
-
-const newRelicSchema = strict({
-  accountId: z.number().int().positive(),
-  region: z.enum(['US', 'EU']).default('US'),
-  /** Overrides the NerdGraph address derived from `region`. */
-  address: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-  apiKeySecretRef: secretRefSchema,
-  timeout,
-});
-
-export const PROVIDER_KINDS = ['prometheus', 'datadog', 'newRelic'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-
-const providerSchema = strict({
-  prometheus: prometheusSchema.optional(),
-  datadog: datadogSchema.optional(),
-  newRelic: newRelicSchema.optional(),
-}).superRefine((provider, ctx) => exactlyOne(provider, PROVIDER_KINDS, 'provider kind', ctx));
-
-const routerName = strict({ name: name('resource name') });
-export const ROUTER_KINDS = ['replicas', 'istio', 'gatewayAPI', 'smi', 'nginx'] as const;
-export type RouterKind = (typeof ROUTER_KINDS)[number];
-
-const trafficRoutingSchema = strict({
-  replicas: strict({}).optional(),
-  istio: strict({
-    virtualService: strict({ name: name('VirtualService name'), routes: z.array(z.string().min(1)).optional() }),
-    service: routerName.optional(),
-    destinationRule: strict({
-      name: name('DestinationRule name'),
-      canarySubsetName: z.string().min(1),
-      stableSubsetName: z.string().min(1),
-    }).optional(),
-  }).optional(),
-  gatewayAPI: strict({ httpRoute: routerName, service: routerName.optional() }).optional(),
-  smi: strict({ trafficSplit: routerName, service: routerName.optional() }).optional(),
-  nginx: strict({ ingress: routerName, service: routerName.optional() }).optional(),
-}).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({
   weight: z
     .number()
     .gt(0, { error: (iss) => `a weight must be above 0, got ${String(iss.input)}` })
     .lte(100, { error: (iss) => `a weight must be at most 100, got ${String(iss.input)}` })
+    .meta(
+      doc(
+        'Percent of traffic (or of pods, with replica routing) the canary gets at this step; decimals allowed (0.5 ' +
+          '= half a percent).',
+        '- weight: 5',
+      ),
+    )
     .optional(),
-  soak: boundedDuration(DURATION_BOUNDS.soak).optional(),
-  pause: strict({ duration: boundedDuration(DURATION_BOUNDS.pause).optional() }).optional(),
-}).superRefine((step, ctx) => {
-  if ((step.weight === undefined) === (step.pause === undefined)) {
-    ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight" or "pause"' });
-  }
-  if (step.pause !== undefined && step.soak !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['soak'], message: 'a pause step has no soak; use pause.duration' });
-  }
-});
+  soak: boundedDuration(DURATION_BOUNDS.soak)
+    .meta(
+      doc(
+        'How long the step must stay healthy before the next step (default 5m). Paused time does not count.',
+        '- {weight: 25, soak: 10m}',
+      ),
+    )
+    .optional(),
+  pause: strict({
+    duration: boundedDuration(DURATION_BOUNDS.pause)
+      .meta(doc('A timed pause: the rollout continues by itself after this long.', '- pause: {duration: 15m}'))
+      .optional(),
+  })
+    .meta(
+      doc(
+        'A gate: `pause: {}` waits for `kubestead resume` or `promote`; with a duration it waits that long.',
+        '- pause: {}',
+      ),
+    )
+    .optional(),
+})
+  .superRefine((step, ctx) => {
+    if ((step.weight === undefined) === (step.pause === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight" or "pause"' });
+    }
+    if (step.pause !== undefined && step.soak !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['soak'], message: 'a pause step has no soak; use pause.duration' });
+    }
+  })
+  .meta(doc('One step: exactly one of `weight` or `pause`.'));
+
+const BOUND = 'A value equal to a bound passes.';
 
 const checkSchema = strict({
-  name: dnsLabel,
-  provider: z.string().min(1),
-  query: z.string().min(1),
-  value: z.string().min(1).optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
-});
+  name: dnsLabel.meta(
+    doc(
+      "The check's name in facts, decisions, status and messages (`error-rate = 0.034 is above max 0.01`).",
+      'name: error-rate',
+    ),
+  ),
+  provider: z.string().min(1).meta(doc('A key of `spec.providers`.', 'provider: prom')),
+  query: z
+    .string()
+    .min(1)
+    .meta(
+      doc(
+        "The query in the provider's language. `{{ target.name }}`, `{{ target.namespace }}`, `{{ policy.name }}` " +
+          'and `{{ rollout.canaryRevision }}` are substituted, escaped for where they land.',
+        'query: sum(rate(http_requests_total{app="{{ target.name }}",track="canary",code=~"5.."}[2m]))',
+      ),
+    ),
+  value: z
+    .string()
+    .min(1)
+    .meta(
+      doc(
+        "A jsonata expression that picks the number out of the provider's answer; by default the single number of " +
+          'the answer (anything else is `unavailable`).',
+        'value: "results[0].score"',
+      ),
+    )
+    .optional(),
+  min: z
+    .number()
+    .meta(doc(`The check fails when the value is below this. ${BOUND}`, 'min: 0.9'))
+    .optional(),
+  max: z
+    .number()
+    .meta(doc(`The check fails when the value is above this. ${BOUND}`, 'max: 0.01'))
+    .optional(),
+}).meta(
+  doc(
+    'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`).',
+    '- {name: error-rate, provider: prom, query: "…", max: 0.01}',
+  ),
+);
 
 const ruleSchema = strict({
-  name: dnsLabel,
-  when: conditionSchema,
-  then: z.enum(RULE_ACTIONS),
-  /**
-   * The reason's message; `{rollout.step}`, `{checks.error-rate.value}`, `{derived.burn}` are filled with the
-   * snapshot's values.
-   */
-  message: z.string().min(1).max(500).optional(),
-});
+  name: dnsLabel.meta(doc("The rule's name in decision reasons.", 'name: low-traffic-hold')),
+  when: conditionSchema.meta(
+    doc(
+      'A json-rules-engine condition over the facts (`rollout`, `checks`, `derived`, `kube`).',
+      'when: {all: [{fact: derived, path: "$.requests", operator: lessThan, value: 50}]}',
+    ),
+  ),
+  then: z.enum(RULE_ACTIONS).meta(doc('The action when the condition holds.', 'then: hold')),
+  message: z
+    .string()
+    .min(1)
+    .max(500)
+    .meta(
+      doc(
+        "The reason's message in decisions, status and Events (default: the rule's name and action); " +
+          "`{checks.error-rate.value}`, `{derived.burn}` and any snapshot path are filled with the snapshot's " +
+          'values, and `{step}` with the step as people read it (`2/3`).',
+        'message: "only {derived.requests} requests at step {step}: holding"',
+      ),
+    )
+    .optional(),
+}).meta(
+  doc(
+    'One rule: a json-rules-engine condition and what to do when it holds.',
+    '- {name: low-traffic-hold, when: {all: [{fact: derived, path: "$.requests", operator: lessThan, value: 50}]}, ' +
+      'then: hold}',
+  ),
+);
 
 const podHealthSchema = strict({
-  maxRestarts: z.number().int().min(0).default(3),
-  progressDeadline: boundedDuration(DURATION_BOUNDS.progressDeadline).default('10m'),
-  maxWarningEvents: z.number().int().min(0).nullable().default(null),
+  maxRestarts: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .meta(doc('More container restarts of canary pods than this rolls back.', 'maxRestarts: 3')),
+  progressDeadline: boundedDuration(DURATION_BOUNDS.progressDeadline)
+    .default('10m')
+    .meta(doc('A canary not fully ready this long into a step rolls back.', 'progressDeadline: 10m')),
+  maxWarningEvents: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .default(null)
+    .meta(
+      doc('More Warning events on canary pods than this rolls back; null turns the limit off.', 'maxWarningEvents: 5'),
+    ),
 });
 
 const webhookSchema = strict({
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  format: z.enum(WEBHOOK_FORMATS).default('json'),
-  secretRef: secretRefSchema,
-  tokenSecretRef: secretRefSchema.optional(),
+  url: httpUrl().meta(doc('The endpoint, http(s).', 'url: "https://siem.example/kubestead"')),
+  format: z
+    .enum(WEBHOOK_FORMATS)
+    .default('json')
+    .meta(
+      doc(
+        'The body format: `json` (`{"source":"kubestead","entries":[…]}`), `splunk` (HEC events, one per entry) or ' +
+          '`elasticsearch` (`_bulk` NDJSON, the entry hash as `_id`).',
+        'format: splunk',
+      ),
+    ),
+  secretRef: secretRef(
+    'the Standard Webhooks signing secret (`whsec_…`; two separated by a space while rotating)',
+    '{name: siem, key: hmac}',
+  ),
+  tokenSecretRef: secretRef(
+    'the Splunk HEC token (required for `splunk`) or the Elasticsearch API key, sent as `Authorization: Splunk …` ' +
+      '/ `ApiKey …`',
+    '{name: siem, key: hec-token}',
+  ).optional(),
 }).superRefine((webhook, ctx) => {
   if (webhook.format === 'splunk' && !webhook.tokenSecretRef) {
     ctx.addIssue({
@@ -150,46 +187,150 @@ const webhookSchema = strict({
 });
 
 const auditSchema = strict({
-  webhook: webhookSchema.optional(),
+  webhook: webhookSchema
+    .meta(
+      doc(
+        'A SIEM endpoint that receives every audit entry, signed, at least once.',
+        'webhook: {url: "https://siem.example/kubestead", secretRef: {name: siem, key: hmac}}',
+      ),
+    )
+    .optional(),
+});
+
+const targetRefSchema = strict({
+  kind: z.literal('Deployment').meta(doc('Only Deployments are released.', 'kind: Deployment')),
+  name: name('Deployment name').meta(doc('The Deployment name, in the policy namespace.', 'name: checkout')),
+  apiVersion: z
+    .literal('apps/v1')
+    .meta(doc('May be written for clarity; only `apps/v1` is accepted.', 'apiVersion: apps/v1'))
+    .optional(),
 });
 
 export const specSchema = strict({
-  targetRef: strict({
-    kind: z.literal('Deployment'),
-    name: name('Deployment name'),
-    apiVersion: z.literal('apps/v1').optional(),
-  }),
-  interval: boundedDuration(DURATION_BOUNDS.interval).default('30s'),
-  steps: z.array(stepSchema).min(1, { error: 'at least one step is needed' }),
-  trafficRouting: trafficRoutingSchema.default({ replicas: {} }),
-  providers: z.record(dnsLabel, providerSchema).default({}),
-  checks: z.array(checkSchema).default([]),
+  targetRef: targetRefSchema.meta(
+    doc(
+      'The Deployment whose template changes start a canary. Kubestead never edits its template; it creates ' +
+        '`<name>-primary` beside it.',
+      'targetRef: {kind: Deployment, name: checkout}',
+    ),
+  ),
+  interval: boundedDuration(DURATION_BOUNDS.interval)
+    .default('30s')
+    .meta(doc('How often the checks are queried and a decision is taken while a canary runs.', 'interval: 30s')),
+  steps: z
+    .array(stepSchema)
+    .min(1, { error: 'at least one step is needed' })
+    .meta(
+      doc(
+        'The canary steps, in order. Weight steps must ascend; after the last step passes the canary is promoted.',
+        'steps: [{weight: 5}, {weight: 25, soak: 10m}, {pause: {}}, {weight: 50}]',
+      ),
+    ),
+  trafficRouting: trafficRoutingSchema
+    .default({ replicas: {} })
+    .meta(doc('How the canary gets its share: exactly one router.', 'trafficRouting: {replicas: {}}')),
+  providers: z
+    .record(dnsLabel, providerSchema)
+    .default({})
+    .meta(
+      doc(
+        'Metric backends by name; checks refer to them by that name.',
+        'providers: {prom: {prometheus: {address: "http://prometheus.monitoring:9090"}}}',
+      ),
+    ),
+  checks: z
+    .array(checkSchema)
+    .default([])
+    .meta(
+      doc('The measurements that decide. Every check is queried each interval; one out of bounds rolls back at once.'),
+    ),
   derived: z
     .record(
       z.string().regex(IDENTIFIER, { error: 'a derived fact name is an identifier (letters, digits, _)' }),
-      z.string().min(1),
+      z
+        .string()
+        .min(1)
+        .meta(
+          doc(
+            'A jsonata expression; its name is an identifier.',
+            'errorBudgetBurn: "checks.`error-rate`.value / 0.001"',
+          ),
+        ),
     )
-    .default({}),
-  rules: z.array(ruleSchema).default([]),
-  onMetricUnavailable: z.enum(['rollback', 'pause']).default('rollback'),
-  mode: z.enum(['active', 'shadow']).default('active'),
-  podHealth: podHealthSchema.default({ maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null }),
-  audit: auditSchema.optional(),
-});
+    .default({})
+    .meta(
+      doc(
+        'Extra facts computed each tick by jsonata over the snapshot, for custom rules (`facts.derived.<name>`).',
+        'derived: {errorBudgetBurn: "checks.`error-rate`.value / 0.001"}',
+      ),
+    ),
+  rules: z
+    .array(ruleSchema)
+    .default([])
+    .meta(doc('Custom rules, checked in order after the built-in breach, pod-health and unavailable-metric rules.')),
+  onMetricUnavailable: z
+    .enum(['rollback', 'pause'])
+    .default('rollback')
+    .meta(
+      doc(
+        'What a check that cannot be measured does: `rollback`, or `pause` that lifts by itself when the metric ' +
+          'comes back (the soak clock stops meanwhile).',
+        'onMetricUnavailable: pause',
+      ),
+    ),
+  mode: z
+    .enum(['active', 'shadow'])
+    .default('active')
+    .meta(
+      doc(
+        '`shadow` gathers facts, decides and records every tick but changes nothing: a dry run next to a release ' +
+          'process you already have.',
+        'mode: shadow',
+      ),
+    ),
+  podHealth: podHealthSchema
+    .default({ maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null })
+    .meta(doc('Canary pod health, judged besides the metric checks.')),
+  audit: auditSchema.meta(doc('Where decisions go besides the in-cluster audit log.')).optional(),
+  notifications: notificationsSchema,
+}).meta(doc('What to release and how to judge it.'));
 
-export const metadataSchema = z.looseObject({
-  name: name('policy name'),
-  namespace: dnsLabel.default('default'),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
+export const metadataSchema = z
+  .looseObject({
+    name: name('policy name').meta(
+      doc('The policy name, unique in its namespace; audit segments and reports are named after it.', 'name: checkout'),
+    ),
+    namespace: dnsLabel
+      .default('default')
+      .meta(
+        doc(
+          'The namespace of the policy and of its target Deployment, Secrets and routers (a file without one ' +
+            'means `default`).',
+          'namespace: shop',
+        ),
+      ),
+    labels: z
+      .record(z.string(), z.string().meta(doc('One label value.', 'team: payments')))
+      .meta(doc('Labels, as on any object.'))
+      .optional(),
+    annotations: z
+      .record(z.string(), z.string().meta(doc('One annotation value.', 'owner: "team-payments@example.com"')))
+      .meta(
+        doc(
+          'Annotations. `kubestead.io/override` is how the promote / abort / pause / resume commands talk to the ' +
+            'controller; it is consumed and removed on the next tick.',
+        ),
+      )
+      .optional(),
+  })
+  .meta(doc('Standard Kubernetes object metadata; other fields than those listed are kept as they are.'));
 
 export const API_VERSION = 'kubestead.io/v1alpha1';
 export const KIND = 'RolloutPolicy';
 
 export const rolloutPolicySchema = strict({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal(KIND),
+  apiVersion: z.literal(API_VERSION).meta(doc('The API version of the resource.', 'apiVersion: kubestead.io/v1alpha1')),
+  kind: z.literal(KIND).meta(doc('The resource kind.', 'kind: RolloutPolicy')),
   metadata: metadataSchema,
   spec: specSchema,
   status: z.unknown().optional(),
@@ -206,11 +347,4 @@ export type NewRelicSpec = NonNullable<ProviderSpec['newRelic']>;
 export type SecretRef = z.output<typeof secretRefSchema>;
 export type TrafficRoutingSpec = PolicySpec['trafficRouting'];
 export type CustomRuleSpec = PolicySpec['rules'][number];
-
-function exactlyOne(value: object, kinds: readonly string[], what: string, ctx: z.RefinementCtx): void {
-  const present = kinds.filter((k) => (value as Record<string, unknown>)[k] !== undefined);
-  if (present.length !== 1) {
-    const found = present.length ? `got ${present.join(' and ')}` : 'got none';
-    ctx.addIssue({ code: 'custom', message: `expected exactly one ${what} of ${kinds.join(', ')}; ${found}` });
-  }
-}
+export type NotificationSpec = NonNullable<PolicySpec['notifications']>[number];

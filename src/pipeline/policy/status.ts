@@ -1,67 +1,178 @@
 import { z } from 'zod';
 import { ACTIONS, OVERRIDES, PHASES } from './vocabulary.js';
+import { doc } from './schema-parts.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
-export const conditionStatusSchema = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string(),
-  message: z.string(),
-  lastTransitionTime: z.string(),
-  observedGeneration: z.number().int().optional(),
-});
+export const conditionStatusSchema = z
+  .object({
+    type: z
+      .string()
+      .meta(doc('Ready, Progressing, Degraded, AuditHealthy or NotificationsDegraded.', 'type: Degraded')),
+    status: z.enum(['True', 'False', 'Unknown']).meta(doc('Whether the condition holds.', 'status: "False"')),
+    reason: z.string().meta(doc('Why, in one PascalCase word.', 'reason: AsExpected')),
+    message: z.string().meta(doc('Why, in a sentence with the values.', 'message: nothing degraded')),
+    lastTransitionTime: z
+      .string()
+      .meta(doc('When `status` last changed.', 'lastTransitionTime: "2026-11-26T10:00:00Z"')),
+    observedGeneration: z
+      .number()
+      .int()
+      .meta(doc('The policy generation the condition was set for.', 'observedGeneration: 3'))
+      .optional(),
+  })
+  .meta(doc('One condition, as Kubernetes conventions have them.'));
+
+const reasonSchema = z
+  .object({
+    rule: z.string().meta(doc('The rule that gave the reason.', 'rule: check-breach')),
+    check: z.string().meta(doc('The check it is about, if any.', 'check: error-rate')).optional(),
+    message: z.string().meta(doc('The reason with its values.', 'message: error-rate = 0.034 is above max 0.01')),
+  })
+  .meta(doc('One reason of the decision.'));
+
+const checkStatusSchema = z
+  .object({
+    status: z
+      .enum(['ok', 'unavailable'])
+      .meta(doc('`ok`: a number was read; `unavailable`: none could be (never a pass).', 'status: ok')),
+    value: z.number().nullable().meta(doc('The value read (null when unavailable).', 'value: 0.002')),
+    min: z.number().nullable().meta(doc("The check's lower bound (null: none).", 'min: null')),
+    max: z.number().nullable().meta(doc("The check's upper bound (null: none).", 'max: 0.01')),
+    unchangedSince: z
+      .string()
+      .meta(
+        doc('When this reading last changed (not when it was last taken).', 'unchangedSince: "2026-11-26T10:00:00Z"'),
+      )
+      .optional(),
+    error: z
+      .string()
+      .meta(doc('Why it is unavailable.', 'error: "prometheus http://prom:9090: timeout after 5s"'))
+      .optional(),
+  })
+  .meta(doc("One check's reading against its bounds."));
 
 /** RolloutPolicy status (docs/architecture.md, "The policy"): all a restarted controller needs to resume. */
-export const policyStatusSchema = z.object({
-  phase: z.enum(PHASES).optional(),
-  /** The 0-based index into spec.steps of the step in progress (or the last one reached). */
-  currentStep: z.number().int().min(0).optional(),
-  /** Extension: currentStep as people read it, `2/3` (the printer column Step; docs/architecture.md). */
-  step: z.string().optional(),
-  canaryWeight: z.number().min(0).max(100).optional(),
-  effectiveWeight: z.number().min(0).max(100).optional(),
-  stepStartedAt: z.string().optional(),
-  stableRevision: z.string().optional(),
-  canaryRevision: z.string().optional(),
-  lastDecision: z
-    .object({
-      action: z.enum(ACTIONS),
-      reasons: z.array(z.object({ rule: z.string(), check: z.string().optional(), message: z.string() })),
-      time: z.string(),
-    })
-    .optional(),
-  audit: z.object({ head: z.string().optional(), seq: z.number().int().optional() }).optional(),
-  /**
-   * Extension: each check's reading, as of the last tick (what `kubestead status` shows). The checks
-   * are measured every interval, but status is written only when something shown changes: so the
-   * time kept is when the reading last changed (`unchangedSince`), not when it was last taken.
-   */
-  checks: z
-    .record(
-      z.string(),
-      z.object({
-        status: z.enum(['ok', 'unavailable']),
-        value: z.number().nullable(),
-        min: z.number().nullable(),
-        max: z.number().nullable(),
-        unchangedSince: z.string().optional(),
-        error: z.string().optional(),
-      }),
-    )
-    .optional(),
-  /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */
-  report: z.string().optional(),
-  /** Extension: true from an accepted `pause` override until `resume` or `promote`. */
-  manualPause: z.boolean().optional(),
-  /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
-  pausedSeconds: z.number().min(0).optional(),
-  pausedSince: z.string().optional(),
-  /** Extension: the last override consumed (its time also tells a consumed annotation from a new one). */
-  lastOverride: z.object({ action: z.enum(OVERRIDES), actor: z.string(), time: z.string() }).optional(),
-  /** Extension: the canary count Kubestead last gave the target (a different live count is a user's scale). */
-  canaryReplicas: z.number().int().min(0).optional(),
-  conditions: z.array(conditionStatusSchema).optional(),
-  observedGeneration: z.number().int().optional(),
-});
+export const policyStatusSchema = z
+  .object({
+    phase: z
+      .enum(PHASES)
+      .meta(doc(`The rollout's phase: ${PHASES.join(', ')}.`, 'phase: Progressing'))
+      .optional(),
+    /** The 0-based index into spec.steps of the step in progress (or the last one reached). */
+    currentStep: z
+      .number()
+      .int()
+      .min(0)
+      .meta(
+        doc('The 0-based index into spec.steps of the step in progress (or the last one reached).', 'currentStep: 1'),
+      )
+      .optional(),
+    /** Extension: currentStep as people read it, `2/3` (the printer column Step; docs/architecture.md). */
+    step: z
+      .string()
+      .meta(doc('The step as people read it, counted from 1 of the step count (the Step column).', 'step: 2/3'))
+      .optional(),
+    canaryWeight: z
+      .number()
+      .min(0)
+      .max(100)
+      .meta(doc('The weight (percent) the canary was asked to get.', 'canaryWeight: 25'))
+      .optional(),
+    effectiveWeight: z
+      .number()
+      .min(0)
+      .max(100)
+      .meta(doc('The share the replicas or the router really give the canary.', 'effectiveWeight: 25'))
+      .optional(),
+    stepStartedAt: z
+      .string()
+      .meta(doc('When the current step started (its soak counts from here).', 'stepStartedAt: "2026-11-26T10:00:00Z"'))
+      .optional(),
+    stableRevision: z
+      .string()
+      .meta(doc('The pod-template hash `<name>-primary` runs.', 'stableRevision: 5d8f7c9b4'))
+      .optional(),
+    canaryRevision: z
+      .string()
+      .meta(doc("The pod-template hash of the target's template under test.", 'canaryRevision: 7c6d9f8b5'))
+      .optional(),
+    lastDecision: z
+      .object({
+        action: z.enum(ACTIONS).meta(doc('What the decision did.', 'action: rollback')),
+        reasons: z.array(reasonSchema).meta(doc('Every reason that applied, the deciding one first.')),
+        time: z.string().meta(doc('When it was taken.', 'time: "2026-11-26T10:00:00Z"')),
+      })
+      .meta(doc('The last decision that changed something, with its reasons.'))
+      .optional(),
+    audit: z
+      .object({
+        head: z.string().meta(doc('The hash of the newest audit entry.', 'head: 9f2c…')).optional(),
+        seq: z.number().int().meta(doc('Its sequence number.', 'seq: 41')).optional(),
+      })
+      .meta(doc("The newest entry of the policy's audit chain (a cut tail is found against it)."))
+      .optional(),
+    /**
+     * Extension: each check's reading, as of the last tick (what `kubestead status` shows). The checks
+     * are measured every interval, but status is written only when something shown changes: so the
+     * time kept is when the reading last changed (`unchangedSince`), not when it was last taken.
+     */
+    checks: z
+      .record(z.string(), checkStatusSchema)
+      .meta(doc("Each check's reading as of the last tick, by check name (what `kubestead status` shows)."))
+      .optional(),
+    /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */
+    report: z
+      .string()
+      .meta(
+        doc('The ConfigMap of the newest rollback report (`kubestead report`).', 'report: checkout-report-1a2b3c4d-12'),
+      )
+      .optional(),
+    /** Extension: true from an accepted `pause` override until `resume` or `promote`. */
+    manualPause: z
+      .boolean()
+      .meta(doc('True from an accepted `kubestead pause` until `resume` or `promote`.', 'manualPause: false'))
+      .optional(),
+    /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
+    pausedSeconds: z
+      .number()
+      .min(0)
+      .meta(doc('Seconds the current step was paused (the soak clock excludes them).', 'pausedSeconds: 0'))
+      .optional(),
+    pausedSince: z
+      .string()
+      .meta(doc('Since when the rollout is paused.', 'pausedSince: "2026-11-26T10:00:00Z"'))
+      .optional(),
+    /** Extension: the last override consumed (its time also tells a consumed annotation from a new one). */
+    lastOverride: z
+      .object({
+        action: z.enum(OVERRIDES).meta(doc('The override.', 'action: abort')),
+        actor: z.string().meta(doc('Who gave it (from a SelfSubjectReview).', 'actor: jane@example.com')),
+        time: z.string().meta(doc('When it was given.', 'time: "2026-11-26T10:00:00Z"')),
+      })
+      .meta(doc('The last override consumed, with who gave it.'))
+      .optional(),
+    /** Extension: the canary count Kubestead last gave the target (a different live count is a user's scale). */
+    canaryReplicas: z
+      .number()
+      .int()
+      .min(0)
+      .meta(
+        doc(
+          "The canary's replica count Kubestead last set (another live count is a user's scale).",
+          'canaryReplicas: 1',
+        ),
+      )
+      .optional(),
+    conditions: z
+      .array(conditionStatusSchema)
+      .meta(doc('Ready, Progressing, Degraded, AuditHealthy and NotificationsDegraded.'))
+      .optional(),
+    observedGeneration: z
+      .number()
+      .int()
+      .meta(doc('The policy generation the controller last acted on.', 'observedGeneration: 3'))
+      .optional(),
+  })
+  .meta(doc('The rollout as the controller last wrote it: all a restarted controller needs to resume.'));
 
 export type PolicyStatus = z.output<typeof policyStatusSchema>;

@@ -44,6 +44,25 @@ export type Override = (typeof OVERRIDES)[number];
 export const WEBHOOK_FORMATS = ['json', 'splunk', 'elasticsearch'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
+/**
+ * The events a notification destination can be sent (docs/notifications.md): what the rollout did, a person's
+ * override, and the states that need a person.
+ */
+export const NOTIFICATION_EVENTS = [
+  'started',
+  'advanced',
+  'paused',
+  'awaitingApproval',
+  'resumed',
+  'promoted',
+  'rolledBack',
+  'override',
+  'progressDeadlineExceeded',
+  'metricUnavailable',
+  'auditDegraded',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
 export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);
 
 /**

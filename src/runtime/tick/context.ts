@@ -11,6 +11,7 @@ import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.
 import type { CrashHook } from './crash.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
 import type { PolicyMemo } from './policy-memo.js';
+import type { TickReadings } from './readings.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
@@ -24,6 +25,8 @@ export interface TickShared {
   crash: CrashHook;
   /** Each policy's validated and compiled spec, until it changes. */
   policies: PolicyMemo;
+  /** Every tick's check readings of each rollout (for the rollback report). */
+  readings: TickReadings;
 }
 
 /**

@@ -3,6 +3,7 @@ import { gatherFacts } from '../../pipeline/facts/gather.js';
 import { workloadState } from '../../pipeline/facts/workload.js';
 import { inRollout, isoAt, policyOf, type Stop, stop, targetOf, type TickContext } from './context.js';
 import type { RolloutStatus } from './status.js';
+import type { FactSnapshot } from '../../pipeline/facts/snapshot.js';
 
 /** Seconds the current step has soaked at `now`: since stepStartedAt, paused time excluded. */
 export function stepElapsedSeconds(status: RolloutStatus, now: number): number {
@@ -38,6 +39,7 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
     runtime,
     ctx.signal,
   );
+  keepReadings(ctx, ctx.gathered.snapshot);
   const checks: NonNullable<RolloutStatus['checks']> = {};
   for (const [name, m] of Object.entries(ctx.gathered.measurements)) {
     deps.observer.measurement(m.provider, m.status, m.latencyMs);
@@ -55,6 +57,11 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
   }
   ctx.next.checks = checks;
   return undefined;
+}
+
+/** Every tick's readings, for the rollback report (the audit chain has only the ticks that changed something). */
+function keepReadings(ctx: TickContext, snapshot: FactSnapshot): void {
+  ctx.shared.readings.add(ctx.raw.metadata?.uid ?? '', snapshot, ctx.next.canaryRevision ?? null);
 }
 
 type CheckStatus = NonNullable<RolloutStatus['checks']>[string];

@@ -21,6 +21,7 @@ import { reportForbidden } from './forbidden.js';
 import { KubeClient } from '../../adapters/kube/client.js';
 import { validatePolicy } from './load.js';
 import { PolicyMemo } from './policy-memo.js';
+import { TickReadings } from './readings.js';
 import { recordDecision } from './record.js';
 import { continuePromotion } from './promotion.js';
 import { followScale, followTemplate } from './target-changes.js';
@@ -60,6 +61,8 @@ export interface TickOptions {
   crash?: CrashHook;
   /** The metrics runtime and Secret reader shared by every policy (default: built once here). */
   gather?: GatherRuntime;
+  /** Where every tick's readings are kept for rollback reports (default: a store of this reconciler's own). */
+  readings?: TickReadings;
 }
 
 async function runStages(ctx: TickContext): Promise<Stop | undefined> {
@@ -148,5 +151,6 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
     gather: gatherRuntime,
     crash: options.crash ?? noCrash,
     policies: new PolicyMemo(),
+    readings: options.readings ?? new TickReadings(),
   });
 }

@@ -13,7 +13,8 @@ export interface CommandSpec<O extends OptionSpecs> {
   summary: string;
   /** After `kubestead NAME`: `POLICY --facts SNAPSHOT [--json]`. */
   usage: string;
-  description: string;
+  /** The help's text; a function is called only when the help is shown (it may read the schema). */
+  description: string | (() => string);
   options: O;
   /** The exit codes other than 2 and 3 (which every command shares), as `0  all valid`. */
   exitCodes: readonly string[];
@@ -26,7 +27,10 @@ export interface CommandSpec<O extends OptionSpecs> {
 export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Command {
   return {
     summary: spec.summary,
-    help: helpText(spec.name, spec),
+    get help() {
+      const description = typeof spec.description === 'function' ? spec.description() : spec.description;
+      return helpText(spec.name, { ...spec, description });
+    },
     run: (args) => spec.run(parseCommandArgs(args, spec.options)),
   };
 }

@@ -7,6 +7,9 @@ import type { Reconciler } from '../../runtime/controller/reconciler.js';
 import type { TickOptions } from '../../runtime/tick/index.js';
 import type { Destination } from '../../pipeline/record/audit/webhook/destination.js';
 import { createLogger } from '../../lib/log/logger.js';
+import type { Logger } from 'pino';
+import type { TickReadings } from '../../runtime/tick/readings.js';
+import type { ReportEnricher } from '../../pipeline/record/audit/report/build.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
@@ -135,6 +138,29 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Rollback reports get every tick's values and the history before the rollout (range queries, SSRF rules applied). */
+async function reportEnricherFor(
+  kubeConfig: KubeConfig,
+  readings: TickReadings,
+  options: RunArgs,
+  logger: Logger,
+): Promise<ReportEnricher> {
+  const [{ reportEnricher }, { HttpClient }, { kubeClients }, { kubernetesSecretReader }] = await Promise.all([
+    import('../../runtime/tick/report-context.js'),
+    import('../../adapters/providers/http.js'),
+    import('../../adapters/kube/clients.js'),
+    import('../../adapters/secrets/kubernetes.js'),
+  ]);
+  const clients = kubeClients(kubeConfig);
+  return reportEnricher({
+    readings,
+    clients,
+    http: new HttpClient({ allowedHosts: options.allowedHosts, clock: systemClock }),
+    secrets: kubernetesSecretReader(clients, { clock: systemClock }),
+    logger,
+  });
+}
+
 export const runCommand = defineCommand({
   name: 'run',
   summary: 'run the operator (current kubeconfig, or in-cluster)',
@@ -157,10 +183,13 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
   const { startOperator } = await import('../../runtime/controller/operator.js');
   const { createTickReconciler } = await import('../../runtime/tick/index.js');
   const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
-  const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, tick);
+  const { TickReadings } = await import('../../runtime/tick/readings.js');
+  const readings = tick.readings ?? new TickReadings();
+  const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, { ...tick, readings });
   const recorder = new AuditRecorder(kubeConfig, systemClock, logger, {
     auditFile: options.auditFile,
     webhook: options.webhook,
+    enrichReport: await reportEnricherFor(kubeConfig, readings, options, logger),
   });
   const operator = await startOperator({
     kubeConfig,

@@ -1,15 +1,20 @@
 import { loadPolicyFile } from '../../pipeline/policy/load.js';
 import { displayNameOf } from '../../pipeline/policy/read.js';
 import { defineCommand } from './define.js';
+import { fieldsHelp } from '../reference/fields.js';
 import { UsageError } from './usage-error.js';
 
 export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'validate RolloutPolicy files (multi-document YAML)',
   usage: 'FILE...',
-  description: `Validates every RolloutPolicy document of each file ('-' reads standard input). Each
+  description: () => `Validates every RolloutPolicy document of each file ('-' reads standard input). Each
 problem is one line FILE:LINE: PATH: MESSAGE; a valid policy is one line FILE:LINE: NS/NAME: valid.
-Documents of other API groups are skipped.`,
+Documents of other API groups are skipped.
+
+The fields of spec (every field, with types, defaults and examples: docs/reference/policy.md, or
+kubectl explain rolloutpolicy.spec once the CRD is installed):
+${fieldsHelp('spec')}`,
   options: {},
   exitCodes: ['0  every policy is valid'],
   async run({ positionals }) {

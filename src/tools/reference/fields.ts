@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_BOUNDS, formatDuration } from '../../pipeline/policy/duration.js';
 import { rolloutPolicySchema } from '../../pipeline/policy/schema.js';
+import { policyStatusSchema } from '../../pipeline/policy/status.js';
 
 type Node = Record<string, unknown>;
 
@@ -12,8 +13,10 @@ export interface Field {
   required: boolean;
   default?: unknown;
   bounds: string[];
-  /** A description the schema itself carries (zod `.describe()` / `.meta()`), if any. */
+  /** The description the schema carries (`.meta(doc(…))` in src/pipeline/policy): the one source of it. */
   description?: string;
+  /** An example as a user writes it, from the schema too. */
+  example?: string;
 }
 
 const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
@@ -109,18 +112,20 @@ function durationBounds(path: string): string[] {
 
 function* walk(node: Node, path: string, required: boolean): Generator<Field> {
   const description = typeof node.description === 'string' ? { description: node.description } : {};
+  const example = typeof node.example === 'string' ? { example: node.example } : {};
   yield {
     path,
     type: typeOf(node),
     required,
     ...description,
+    ...example,
     ...('default' in node ? { default: node.default } : {}),
     bounds: typeOf(node).startsWith('duration') ? [...boundsOf(node), ...durationBounds(path)] : boundsOf(node),
   };
   for (const [childPath, child, childRequired] of children(node, path)) yield* walk(child, childPath, childRequired);
 }
 
-/** Every field of a RolloutPolicy, from the zod schema (input side: what a user writes). */
+/** Every field of a RolloutPolicy a user writes, from the zod schema (input side). */
 export function policyFields(): Field[] {
   const root = z.toJSONSchema(rolloutPolicySchema, { io: 'input', unrepresentable: 'any' }) as Node;
   const properties = root.properties as Record<string, Node>;
@@ -128,4 +133,25 @@ export function policyFields(): Field[] {
   return Object.entries(properties)
     .filter(([key]) => key !== 'status')
     .flatMap(([key, node]) => [...walk(node, key, required.has(key))]);
+}
+
+/** Every field of a RolloutPolicy's status, which the controller writes (from its zod schema). */
+export function statusFields(): Field[] {
+  const root = z.toJSONSchema(policyStatusSchema, { io: 'output', unrepresentable: 'any' }) as Node;
+  return [...walk(root, 'status', false)];
+}
+
+/** The first sentence of a description. */
+const firstSentence = (text: string): string => /^.*?\.(?=\s|$)/.exec(text)?.[0] ?? text;
+
+/** `  targetRef        The Deployment whose …`: the direct fields of `parent` (e.g. `spec`), for a command's help. */
+export function fieldsHelp(parent: string): string {
+  const depth = parent.split('.').length + 1;
+  const fields = policyFields().filter(
+    (f) => f.path.startsWith(`${parent}.`) && f.path.split('.').length === depth && !f.path.endsWith('[]'),
+  );
+  const width = Math.max(...fields.map((f) => f.path.length - parent.length - 1));
+  return fields
+    .map((f) => `  ${f.path.slice(parent.length + 1).padEnd(width)}  ${firstSentence(f.description ?? '')}`)
+    .join('\n');
 }

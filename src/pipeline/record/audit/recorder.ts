@@ -11,7 +11,7 @@ import { PolicyLog } from './policy-log.js';
 import { SegmentStore } from './segments.js';
 import type { SecretReader } from '../../../adapters/secrets/reader.js';
 import { Deliveries } from './webhook/deliveries.js';
-import { buildReport } from './report/build.js';
+import { buildReport, type ReportEnricher, type RollbackReport } from './report/build.js';
 import { ReportStore } from './report/store.js';
 import { segmentLines } from './segments.js';
 import { planPrune, pruneDraft } from './retention.js';
@@ -44,6 +44,8 @@ export interface AuditRecorderOptions {
   backlogLimit?: number;
   /** Reads webhook secrets (default: Secrets through the recorder's kubeconfig). */
   secrets?: SecretReader;
+  /** Adds every tick's values and the history before the rollout to a rollback report, after it is written. */
+  enrichReport?: ReportEnricher;
 }
 
 const DEFAULT_SEGMENT_BYTES = 256 * 1024;
@@ -66,6 +68,7 @@ export class AuditRecorder implements Recorder {
   private readonly stopping = new AbortController();
   private readonly deliveries: Deliveries;
   private readonly reports: ReportStore;
+  private readonly enriching = new Set<Promise<void>>();
 
   constructor(
     kubeConfig: KubeConfig,
@@ -170,6 +173,12 @@ export class AuditRecorder implements Recorder {
     this.stopping.abort(new Error('audit recorder stopped'));
     await Promise.all([...this.logs.values()].map((log) => log.flusher ?? Promise.resolve()));
     await this.deliveries.idle();
+    await this.reportsIdle();
+  }
+
+  /** Resolves when every report written so far has been enriched (or failed to be). */
+  async reportsIdle(): Promise<void> {
+    await Promise.all([...this.enriching]);
   }
 
   /** Forgets a deleted policy (its chain stays in the cluster, or goes with the policy by GC). */
@@ -271,6 +280,18 @@ export class AuditRecorder implements Recorder {
     log.flusher = null;
   }
 
+  /** In the background (the rollback goes on): the report again, with every tick's values and the history before. */
+  private enrich(report: RollbackReport): void {
+    const enricher = this.options.enrichReport;
+    if (!enricher) return;
+    const where = { policy: `${report.policy.namespace}/${report.policy.name}` };
+    const done = enricher(report)
+      .then((enriched) => this.reports.update(enriched))
+      .catch((error: unknown) => this.logger.warn(where, `rollback report: history not added: ${reasonOf(error)}`))
+      .finally(() => this.enriching.delete(done));
+    this.enriching.add(done);
+  }
+
   /** Lets retention remove old segments: the prune entry first (write-ahead), then the deletes. */
   private async prune(log: PolicyLog, controller: string): Promise<void> {
     const retention = this.options.retention ?? {};
@@ -315,7 +336,10 @@ export class AuditRecorder implements Recorder {
       const chain = segmentLines(await this.store.list(rollback.policy.namespace, rollback.policy.uid)).map(
         (line) => JSON.parse(line) as AuditEntry,
       );
-      return await this.reports.write(buildReport(chain, rollback));
+      const report = buildReport(chain, rollback);
+      const name = await this.reports.write(report);
+      this.enrich(report);
+      return name;
     } catch (error) {
       this.logger.error(
         { policy: `${rollback.policy.namespace}/${rollback.policy.name}` },

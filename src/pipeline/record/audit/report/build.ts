@@ -10,13 +10,39 @@ export interface CheckPoint {
   seq: number;
 }
 
+/** A check's values before the rollout's first tick, from the provider's range queries (where it has them). */
+export interface CheckHistory {
+  from: string;
+  to: string;
+  points: Array<{ time: string; value: number }>;
+  /** Why there are no points (the provider has no range queries, the query failed). */
+  note?: string;
+}
+
+/** A check's reading at one tick of the rollout (every tick, holds too: the controller keeps them while it runs). */
+export interface TickPoint {
+  time: string;
+  value: number | null;
+  status: 'ok' | 'unavailable';
+  /** The 0-based step the tick was at. */
+  step: number;
+}
+
 export interface CheckSeries {
   provider: string;
   query: string;
   min: number | null;
   max: number | null;
+  /** The values of the recorded entries (decisions, breaches): always there, from the chain. */
   points: CheckPoint[];
+  /** Every tick's value, added after the rollback by the controller that ran the rollout. */
+  ticks?: TickPoint[];
+  /** The ten minutes before the first tick. */
+  history?: CheckHistory;
 }
+
+/** Adds what the chain lacks to a report written at a rollback: every tick's values, the history before it. */
+export type ReportEnricher = (report: RollbackReport) => Promise<RollbackReport>;
 
 export interface TimelineItem {
   seq: number;

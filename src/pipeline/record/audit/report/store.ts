@@ -37,11 +37,7 @@ export class ReportStore {
         },
         ownerReferences: this.keepAfterDeletion ? undefined : [ownerOf(policy)],
       },
-      data: {
-        'report.json': JSON.stringify(report),
-        'report.md': reportMarkdown(report),
-        'chart.svg': chartSvg(report),
-      },
+      data: reportData(report),
     };
     try {
       await this.core.createNamespacedConfigMap({ namespace: policy.namespace, body });
@@ -53,12 +49,39 @@ export class ReportStore {
 
   /** The newest report of a policy name (of `uid` when given), or null. */
   async latest(namespace: string, name: string, uid: string | null): Promise<RollbackReport | null> {
+    return (await this.all(namespace, name, uid))[0]?.report ?? null;
+  }
+
+  /** Every report of a policy name (of `uid` when given), newest first, with its ConfigMap's name. */
+  async all(
+    namespace: string,
+    name: string,
+    uid: string | null,
+  ): Promise<Array<{ name: string; report: RollbackReport }>> {
     const selector = `${ROLE_LABEL}=report,${POLICY_LABEL}=${labelValue(name)}${uid ? `,${UID_LABEL}=${uid}` : ''}`;
     const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: selector });
-    const newest = list.items.sort((a, b) => creation(b) - creation(a) || seqOf(b) - seqOf(a))[0];
-    const json = newest?.data?.['report.json'];
-    return json ? (JSON.parse(json) as RollbackReport) : null;
+    return list.items
+      .sort((a, b) => creation(b) - creation(a) || seqOf(b) - seqOf(a))
+      .flatMap((map) => {
+        const json = map.data?.['report.json'];
+        return json ? [{ name: map.metadata?.name ?? '', report: JSON.parse(json) as RollbackReport }] : [];
+      });
   }
+
+  /** Writes a report again (its history added later); the ConfigMap keeps its name. */
+  async update(report: RollbackReport): Promise<void> {
+    const name = objectName(report.policy, 'report', String(report.rollback.seq));
+    const current = await this.core.readNamespacedConfigMap({ name, namespace: report.policy.namespace });
+    await this.core.replaceNamespacedConfigMap({
+      name,
+      namespace: report.policy.namespace,
+      body: { ...current, data: { ...current.data, ...reportData(report) } },
+    });
+  }
+}
+
+function reportData(report: RollbackReport): Record<string, string> {
+  return { 'report.json': JSON.stringify(report), 'report.md': reportMarkdown(report), 'chart.svg': chartSvg(report) };
 }
 
 function seqOf(map: V1ConfigMap): number {

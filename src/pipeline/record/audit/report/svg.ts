@@ -1,8 +1,12 @@
 import type { CheckSeries, RollbackReport } from './build.js';
+import { stepLabel } from '../../../policy/vocabulary.js';
 
 const WIDTH = 720;
 const PANEL = 240;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 40 };
+const BLUE = '#1565c0';
+const RED = '#c62828';
+const GREY = '#757575';
 
 /** Text for XML: the five predefined entities. */
 export function xmlEscape(text: string): string {
@@ -17,10 +21,24 @@ export function label(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
-/** The value range a panel shows: every value and bound, with 10 % room; never empty. */
+/** One plotted reading: a tick's (or, without the controller's ticks, a recorded entry's) value. */
+interface Plotted {
+  time: string;
+  value: number | null;
+  seq?: number;
+  step?: number;
+}
+
+/** The readings a panel plots: every tick when the report has them, else the chain's entries. */
+export function plotted(series: CheckSeries): Plotted[] {
+  return series.ticks && series.ticks.length > 0 ? series.ticks : series.points;
+}
+
+/** The value range a panel shows: every value (history too) and bound, with 10 % room; never empty. */
 export function valueRange(series: CheckSeries): [number, number] {
   const values = [
-    ...series.points.flatMap((p) => (p.value === null ? [] : [p.value])),
+    ...plotted(series).flatMap((p) => (p.value === null ? [] : [p.value])),
+    ...(series.history?.points ?? []).map((p) => p.value),
     ...[series.min, series.max].filter((b): b is number => b !== null),
   ];
   if (values.length === 0) return [0, 1];
@@ -48,9 +66,9 @@ function boundLine(name: 'min' | 'max', bound: number | null, range: [number, nu
   if (bound === null) return '';
   const y = yOf(bound, range, top);
   return (
-    `<line class="bound" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke="#c62828" ` +
+    `<line class="bound" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke="${RED}" ` +
     `stroke-width="2" stroke-dasharray="6 4"/><text x="${WIDTH - MARGIN.right}" y="${y - 4}" text-anchor="end" ` +
-    `fill="#c62828" font-size="11">${name} ${label(bound)}</text>`
+    `fill="${RED}" font-size="11">${name} ${label(bound)}</text>`
   );
 }
 
@@ -82,54 +100,137 @@ function outOfBounds(value: number, series: CheckSeries): boolean {
   return (series.max !== null && value > series.max) || (series.min !== null && value < series.min);
 }
 
-function panel(name: string, series: CheckSeries, span: [number, number], top: number): string {
-  const range = valueRange(series);
-  const ok = series.points.filter((p) => p.value !== null);
-  const xy = ok.map((p) => `${xOf(Date.parse(p.time), span)},${yOf(p.value!, range, top)}`);
-  const dots = ok
-    .map((p, i) => {
-      const [cx, cy] = xy[i]!.split(',');
-      const fill = outOfBounds(p.value!, series) ? '#c62828' : '#1565c0';
-      const title = xmlEscape(`${name} = ${p.value} at ${p.time} (seq ${p.seq})`);
-      return `<circle class="point" cx="${cx}" cy="${cy}" r="3.5" fill="${fill}"><title>${title}</title></circle>`;
+/** A vertical marker across a panel: a step boundary, the first tick. */
+function marker(cls: string, x: number, top: number, text: string): string {
+  const bottom = top + PANEL - MARGIN.bottom;
+  return (
+    `<line class="${cls}" x1="${x}" x2="${x}" y1="${top + MARGIN.top - 8}" y2="${bottom}" stroke="${GREY}" ` +
+    `stroke-dasharray="2 3"/><text x="${x + 3}" y="${top + MARGIN.top - 10}" font-size="10" ` +
+    `fill="#424242">${xmlEscape(text)}</text>`
+  );
+}
+
+/** The times the rollout entered a new step (its advances), with the step it entered. */
+function boundaries(report: RollbackReport): Array<{ time: number; step: number }> {
+  return report.timeline
+    .filter((t) => t.kind === 'decision' && t.action === 'advance')
+    .map((t) => ({ time: Date.parse(t.time), step: t.step + 1 }));
+}
+
+function historyLine(name: string, series: CheckSeries, span: [number, number], frame: Frame): string {
+  const points = series.history?.points ?? [];
+  if (points.length === 0) return '';
+  const xy = points.map((p) => `${xOf(Date.parse(p.time), span)},${yOf(p.value, frame.range, frame.top)}`);
+  const title = xmlEscape(`${name} in the ${points.length} readings before the first tick (provider history)`);
+  return (
+    `<polyline class="history" points="${xy.join(' ')}" fill="none" stroke="${GREY}" stroke-width="1.5">` +
+    `<title>${title}</title></polyline>`
+  );
+}
+
+interface Frame {
+  range: [number, number];
+  top: number;
+}
+
+function dots(name: string, series: CheckSeries, span: [number, number], frame: Frame): string {
+  return plotted(series)
+    .map((p) => {
+      const x = xOf(Date.parse(p.time), span);
+      if (p.value === null)
+        return (
+          `<circle class="unavailable" cx="${x}" cy="${frame.top + PANEL - MARGIN.bottom}" r="3.5" fill="none" ` +
+          `stroke="#888"><title>${xmlEscape(`${name} unavailable at ${p.time}`)}</title></circle>`
+        );
+      const fill = outOfBounds(p.value, series) ? RED : BLUE;
+      const title = xmlEscape(`${name} = ${p.value} at ${p.time}${p.seq === undefined ? '' : ` (seq ${p.seq})`}`);
+      return (
+        `<circle class="point" cx="${x}" cy="${yOf(p.value, frame.range, frame.top)}" r="3.5" ` +
+        `fill="${fill}"><title>${title}</title></circle>`
+      );
     })
     .join('');
-  const missing = series.points
-    .filter((p) => p.value === null)
-    .map(
-      (p) =>
-        `<circle class="unavailable" cx="${xOf(Date.parse(p.time), span)}" cy="${top + PANEL - MARGIN.bottom}" ` +
-        `r="3.5" fill="none" stroke="#888"><title>${xmlEscape(`${name} unavailable at ${p.time}`)}</title></circle>`,
-    )
-    .join('');
+}
+
+function breachMark(name: string, report: RollbackReport, span: [number, number], frame: Frame): string {
+  const breach = report.breach;
+  if (breach?.check !== name || breach.value === null) return '';
+  const x = xOf(Date.parse(breach.observedAt ?? report.rolledBackAt), span);
+  const y = yOf(breach.value, frame.range, frame.top);
+  return (
+    `<g class="breach"><circle cx="${x}" cy="${y}" r="8" fill="none" stroke="${RED}" stroke-width="2"/>` +
+    `<text x="${x - 10}" y="${y - 10}" text-anchor="end" font-size="11" font-weight="bold" ` +
+    `fill="${RED}">breach ${xmlEscape(label(breach.value))}</text></g>`
+  );
+}
+
+function panel(name: string, report: RollbackReport, span: [number, number], top: number): string {
+  const series = report.checks[name]!;
+  const frame = { range: valueRange(series), top };
+  const points = plotted(series).filter((p) => p.value !== null);
+  const xy = points.map((p) => `${xOf(Date.parse(p.time), span)},${yOf(p.value!, frame.range, top)}`);
   const title =
     `<text x="${MARGIN.left}" y="${top + 22}" font-size="13" ` +
     `font-weight="bold">${xmlEscape(`${name} (${series.provider})`)}</text>`;
   const line =
     xy.length > 1
-      ? `<polyline class="values" points="${xy.join(' ')}" fill="none" stroke="#1565c0" stroke-width="2"/>`
+      ? `<polyline class="values" points="${xy.join(' ')}" fill="none" stroke="${BLUE}" stroke-width="2"/>`
       : '';
-  const bounds = boundLine('min', series.min, range, top) + boundLine('max', series.max, range, top);
-  const content = `${title}${axes(range, span, top)}${bounds}${line}${dots}${missing}`;
+  const firstTick = series.history?.points.length
+    ? marker('first-tick', xOf(Date.parse(series.history.to), span), top, 'first tick')
+    : '';
+  const steps = boundaries(report)
+    .map((b) =>
+      marker('step-boundary', xOf(b.time, span), top, `step ${stepLabel(b.step, report.stepCount ?? undefined)}`),
+    )
+    .join('');
+  const bounds = boundLine('min', series.min, frame.range, top) + boundLine('max', series.max, frame.range, top);
+  const content =
+    `${title}${axes(frame.range, span, top)}${firstTick}${steps}${bounds}${historyLine(name, series, span, frame)}` +
+    `${line}${dots(name, series, span, frame)}${breachMark(name, report, span, frame)}`;
   return `<g class="check" data-check="${xmlEscape(name)}">${content}</g>`;
 }
 
-/** The report's chart: one panel per check, its values over the rollout against its bounds. */
-export function chartSvg(report: RollbackReport): string {
-  const names = Object.keys(report.checks).sort();
-  const times = names.flatMap((n) => report.checks[n]!.points.map((p) => Date.parse(p.time)));
-  const span: [number, number] = times.length
+/** The time span the chart covers: the history before the rollout, and every reading of it. */
+function spanOf(report: RollbackReport, names: string[]): [number, number] {
+  const times = names.flatMap((n) => {
+    const series = report.checks[n]!;
+    return [...plotted(series), ...(series.history?.points ?? [])].map((p) => Date.parse(p.time));
+  });
+  return times.length
     ? [Math.min(...times), Math.max(...times)]
     : [Date.parse(report.startedAt), Date.parse(report.rolledBackAt)];
+}
+
+/** What the chart shows, in words (its text alternative). */
+export function chartDescription(report: RollbackReport): string {
+  const names = Object.keys(report.checks).sort();
+  const parts = names.map((n) => {
+    const s = report.checks[n]!;
+    const values = plotted(s).filter((p) => p.value !== null);
+    const bounds = [s.min === null ? '' : `min ${s.min}`, s.max === null ? '' : `max ${s.max}`].filter(Boolean);
+    const history = s.history?.points.length ? `, and ${s.history.points.length} readings before the first tick` : '';
+    return `${n}: ${values.length} readings from ${label(Math.min(...values.map((p) => p.value!)))} to ${label(Math.max(...values.map((p) => p.value!)))} against ${bounds.join(' and ') || 'no bound'}${history}`;
+  });
+  const breach = report.breach ? `; the breach: ${report.breach.message}` : '';
+  return names.length ? `${parts.join('; ')}${breach}.` : 'No check was measured in this rollout.';
+}
+
+/** The report's chart: one panel per check, every tick's value against its bounds, the steps, the breach, the history. */
+export function chartSvg(report: RollbackReport): string {
+  const names = Object.keys(report.checks).sort();
+  const span = spanOf(report, names);
   const height = Math.max(1, names.length) * PANEL + 30;
   const title = `${report.policy.namespace}/${report.policy.name}: rolled back at ${report.rolledBackAt}`;
-  const heading = `<text x="${MARGIN.left}" y="20" font-size="14">${xmlEscape(title)}</text>`;
+  const heading = `<text x="${MARGIN.left}" y="20" font-size="14" aria-hidden="true">${xmlEscape(title)}</text>`;
   const panels = names.length
-    ? names.map((n, i) => panel(n, report.checks[n]!, span, 30 + i * PANEL)).join('')
+    ? names.map((n, i) => panel(n, report, span, 30 + i * PANEL)).join('')
     : `<text x="${MARGIN.left}" y="60" font-size="12">no check measured in this rollout</text>`;
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
-    `height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif"><rect width="100%" height="100%" ` +
+    `height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" role="img" ` +
+    `aria-labelledby="chart-title chart-desc"><title id="chart-title">${xmlEscape(title)}</title>` +
+    `<desc id="chart-desc">${xmlEscape(chartDescription(report))}</desc><rect width="100%" height="100%" ` +
     `fill="#fff"/>${heading}${panels}</svg>\n`
   );
 }

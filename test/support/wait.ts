@@ -2,9 +2,17 @@
  * Test support every suite uses: waiting on a condition (never on a fixed delay).
  */
 
-/** Polls until `probe` returns a value other than undefined/false, or fails after `timeoutMs`. */
+/** What a probe returns while the condition does not hold yet: every falsy value. */
+export type NotYet = undefined | null | false | 0 | '';
+
+/**
+ * Polls until `probe` returns a truthy value (and returns it), or fails after `timeoutMs`. Every
+ * falsy value — undefined, null, false, 0, '' and NaN — means "not yet": a probe such as
+ * `() => list.length` waits for a non-empty list, never succeeds at once on 0. To wait for a value
+ * that may legitimately be falsy, return a boolean (`count === 0`) or wrap it (`{ count }`).
+ */
 export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  probe: () => T | NotYet | Promise<T | NotYet>,
   timeoutMs = 8000,
   what: string | (() => string) = 'condition',
 ): Promise<T> {
@@ -13,7 +21,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
+      if (value) return value;
     } catch (error) {
       last = error;
     }

@@ -97,8 +97,17 @@ describe('overrides', () => {
         labelled = true;
       },
     );
+    const since = Date.now();
     const resumed = await asAlice('kubestead', ['resume', 'app', '-n', f.namespace]);
     expect(labelled).toBe(true);
+    // the command's first write met the other write (a real 409 from the sandbox, no injected fault), its second went through
+    const writes = env.sandbox.requests
+      .list({ path: `/apis/kubestead.io/v1alpha1/namespaces/${f.namespace}/rolloutpolicies/app`, since })
+      .filter((r) => r.method !== 'GET' && r.user === 'alice');
+    expect(writes.map((r) => [r.code, r.fault])).toEqual([
+      [409, false],
+      [200, false],
+    ]);
     expect(resumed).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse((await annotationOf(f)) ?? '{}')).toMatchObject({ action: 'resume', actor: 'alice' });
     expect((await f.policy()).metadata?.labels?.team).toBe('shop');

@@ -20,12 +20,15 @@ const spec = () =>
 const COUNTS = [1, 4, 16];
 
 /**
- * Drives a release to Succeeded, checking after every tick that the canary count is the one of a
- * step status has reached or its next (never a skipped one) and that status never claims a step
- * whose count is not live. Returns every step status showed, in order.
+ * Drives a release to Succeeded, checking after every tick that status never claims a step whose
+ * count is not live. Returns every step status showed, in order (each once), when each was started
+ * (a step entered twice — repeated — has two start times) and the number of crashes.
  */
-async function release(f: TickFixture): Promise<{ steps: number[]; crashes: number }> {
+async function release(
+  f: TickFixture,
+): Promise<{ steps: number[]; starts: Map<number, Set<string>>; crashes: number }> {
   const seen: number[] = [];
+  const starts = new Map<number, Set<string>>();
   let crashes = 0;
   for (let i = 0; i < 60; i++) {
     try {
@@ -37,10 +40,11 @@ async function release(f: TickFixture): Promise<{ steps: number[]; crashes: numb
       continue;
     }
     const status: PolicyStatus = await f.status();
-    if (status.phase === 'Succeeded') return { steps: seen, crashes };
+    if (status.phase === 'Succeeded') return { steps: seen, starts, crashes };
     if (status.phase === 'Progressing') {
       const step = status.currentStep ?? 0;
       if (seen.at(-1) !== step) seen.push(step);
+      starts.set(step, (starts.get(step) ?? new Set()).add(String(status.stepStartedAt)));
       expect((await f.deployment('app')).spec?.replicas).toBe(COUNTS[step]);
     }
     await f.settle();
@@ -62,9 +66,16 @@ describe('restart safety (in-process: throw at a boundary, a fresh reconciler ti
     const f = await env.fixture({ crash: throwingCrashHook(point, nth) });
     await f.adoptedBy(spec(), 4);
     await f.setImage('app:2');
-    const { steps, crashes } = await release(f);
+    const { steps, starts, crashes } = await release(f);
     expect(crashes).toBe(1);
     expect(steps).toEqual([0, 1, 2]);
+    // each step entered once: one start time each (a repeated step restarts its soak: a second start)
+    expect([...starts.entries()].map(([step, times]) => [step, [...times].length])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
+    expect([...starts.values()].flatMap((times) => [...times]).every((t) => !Number.isNaN(Date.parse(t)))).toBe(true);
     expect(imageOf(await f.deployment('app-primary'))).toBe('app:2');
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(4);
     expect((await f.deployment('app')).spec?.replicas).toBe(0);
@@ -113,7 +124,17 @@ describe('optimistic concurrency', () => {
       MERGE,
     );
     await f.clock.advance(60_000);
+    const since = Date.now();
     await f.reconciler.reconcile({ namespace: f.namespace, name: 'app' }, new AbortController().signal);
+    // the conflict happened (the sandbox answered 409 itself, no injected fault), and was retried
+    const statusWrites = env.sandbox.requests.list({
+      path: new RegExp(`/namespaces/${f.namespace}/rolloutpolicies/app/status`),
+      since,
+    });
+    expect(statusWrites.filter((r) => r.method !== 'GET').map((r) => [r.code, r.fault])).toEqual([
+      [409, false],
+      [200, false],
+    ]);
     const policy = await f.policy();
     expect(policy.metadata?.labels?.team).toBe('shop');
     expect(policy.status).toMatchObject({ currentStep: 1 });

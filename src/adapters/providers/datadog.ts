@@ -12,7 +12,7 @@ import {
   type Obj,
 } from './answer.js';
 import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
-import { finiteNumber } from './extract.js';
+import { finiteNumber, observedAtOf } from './extract.js';
 import type { HttpResponse } from './http.js';
 import { MetricError, type Sample } from './types.js';
 
@@ -101,7 +101,7 @@ function pick(series: unknown[]): Sample {
     const point = list[i];
     if (!Array.isArray(point) || point[1] === null || point[1] === undefined) continue;
     const [ts, raw] = point as [unknown, unknown];
-    const observedAt = typeof ts === 'number' ? new Date(ts).toISOString() : undefined;
+    const observedAt = typeof ts === 'number' ? observedAtOf(ts, 'the last non-null point') : undefined;
     return { value: finiteNumber(raw, 'the last non-null point'), raw: point, ...(observedAt ? { observedAt } : {}) };
   }
   throw new MetricError(

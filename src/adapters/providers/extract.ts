@@ -33,6 +33,16 @@ export function finiteNumber(value: unknown, what: string): number {
   return number;
 }
 
+/**
+ * The ISO time of a sample's timestamp (milliseconds since the epoch); a timestamp no date can hold
+ * (NaN, ±Inf, beyond ±8.64e15 ms) is a malformed answer — a MetricError, not a crash of the parse.
+ */
+export function observedAtOf(ms: number, what: string): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw new MetricError(`${what} has timestamp ${String(ms)}, not a time`);
+  return date.toISOString();
+}
+
 /** Go's and Prometheus's spellings of infinity (`+Inf`, `-Inf`) as well as JavaScript's. */
 function parseNumber(text: string): number {
   const inf = /^([+-]?)inf(inity)?$/i.exec(text);

@@ -11,7 +11,7 @@ import {
   type Answer,
   type Obj,
 } from './answer.js';
-import { finiteNumber, describe } from './extract.js';
+import { describe, finiteNumber, observedAtOf } from './extract.js';
 import type { HttpResponse } from './http.js';
 import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
 import { MetricError, type MeasureContext, type Sample } from './types.js';
@@ -142,7 +142,7 @@ function sample(value: unknown): Sample {
   if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'number')
     throw new MetricError(`malformed sample ${describe(value)}`);
   const raw: unknown = value[1];
-  return { value: finiteNumber(raw, 'the sample'), raw, observedAt: new Date(value[0] * 1000).toISOString() };
+  return { value: finiteNumber(raw, 'the sample'), raw, observedAt: observedAtOf(value[0] * 1000, 'the sample') };
 }
 
 function labels(metric: unknown): string {

@@ -8,6 +8,7 @@ import {
   type Measurement,
 } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
+import type { ComparisonFacts } from '../policy/compare.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
 import type { FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
@@ -62,7 +63,14 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
     ...(m.observedAt !== undefined ? { observedAt: m.observedAt } : {}),
     ...(m.error !== undefined ? { error: m.error } : {}),
     ...(m.warnings?.length ? { warnings: m.warnings } : {}),
+    ...(m.comparison ? { comparison: withoutSamples(m.comparison) } : {}),
   };
+}
+
+/** A comparison's facts keep the sample counts, not the samples (query --json shows those). */
+function withoutSamples(comparison: NonNullable<Measurement['comparison']>): ComparisonFacts {
+  const { samples: _samples, ...facts } = comparison;
+  return facts;
 }
 
 /**

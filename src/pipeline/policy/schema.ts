@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
+import { comparisonFields } from './compare.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -111,10 +112,11 @@ const stepSchema = strict({
 const checkSchema = strict({
   name: dnsLabel,
   provider: z.string().min(1),
-  query: z.string().min(1),
+  query: z.string().min(1).optional(),
   value: z.string().min(1).optional(),
   min: z.number().optional(),
   max: z.number().optional(),
+  ...comparisonFields,
 });
 
 const ruleSchema = strict({

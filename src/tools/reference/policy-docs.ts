@@ -3,6 +3,8 @@
  * defaults and bounds come from the zod schema (src/tools/reference/fields.ts); a field of the schema
  * without an entry here fails test/reference/policy-reference.test.ts.
  */
+import { COMPARISON_DOCS } from './comparison-docs.js';
+
 export interface FieldDoc {
   description: string;
   /** A YAML fragment as a user writes it (the field with its parent key when that helps). */
@@ -260,7 +262,8 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   },
   'spec.checks[]': {
     description:
-      'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`).',
+      'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`); or a ' +
+      'comparison of canary against primary (`compare`, docs/checks.md).',
     example: '- {name: error-rate, provider: prom, query: "…", max: 0.01}',
   },
   'spec.checks[].name': {
@@ -288,6 +291,7 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
     description: 'The check fails when the value is above this. A value equal to a bound passes.',
     example: 'max: 0.01',
   },
+  ...COMPARISON_DOCS,
   'spec.derived': {
     description:
       'Extra facts computed each tick by jsonata over the snapshot, for custom rules (`facts.derived.<name>`).',

@@ -79,20 +79,26 @@ function withoutSamples(comparison: NonNullable<Measurement['comparison']>): Com
  * pending override; derived facts computed before it is frozen.
  */
 export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, signal?: AbortSignal): Promise<Gathered> {
-  const { policy, position, workload } = input;
-  const time = new Date(input.time);
-  const ctx = measureContext(policy, {
-    time,
+  const ctx = measureContext(input.policy, {
+    time: new Date(input.time),
     secrets: runtime.secrets,
     signal,
     logger: runtime.logger,
     canaryRevision: input.canaryRevision,
   });
-  const measurements = await measureChecks(policy.spec, ctx, runtime.metrics);
+  return snapshotOf(input, await measureChecks(input.policy.spec, ctx, runtime.metrics));
+}
+
+/**
+ * The frozen snapshot of a tick from its measurements: what gatherFacts builds once it has measured,
+ * and what a backtest builds from the measurements its range requests give each tick.
+ */
+export async function snapshotOf(input: GatherInput, measurements: Record<string, Measurement>): Promise<Gathered> {
+  const { policy, position, workload } = input;
   const plan = stepPlan(policy.spec, position.step);
   const snapshot: FactSnapshot = {
     version: 1,
-    time: time.toISOString(),
+    time: new Date(input.time).toISOString(),
     rollout: {
       phase: position.phase,
       step: position.step,

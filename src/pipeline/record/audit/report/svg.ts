@@ -116,16 +116,22 @@ function panel(name: string, series: CheckSeries, span: [number, number], top: n
 
 /** The report's chart: one panel per check, its values over the rollout against its bounds. */
 export function chartSvg(report: RollbackReport): string {
-  const names = Object.keys(report.checks).sort();
-  const times = names.flatMap((n) => report.checks[n]!.points.map((p) => Date.parse(p.time)));
-  const span: [number, number] = times.length
-    ? [Math.min(...times), Math.max(...times)]
-    : [Date.parse(report.startedAt), Date.parse(report.rolledBackAt)];
-  const height = Math.max(1, names.length) * PANEL + 30;
   const title = `${report.policy.namespace}/${report.policy.name}: rolled back at ${report.rolledBackAt}`;
+  return checksChartSvg(title, report.checks, [Date.parse(report.startedAt), Date.parse(report.rolledBackAt)]);
+}
+
+/**
+ * One panel per check, its values against its bounds over the span of its points (`fallback` when
+ * there are none): the rollback report's chart, and `kubestead backtest --format svg`'s.
+ */
+export function checksChartSvg(title: string, checks: Record<string, CheckSeries>, fallback: [number, number]): string {
+  const names = Object.keys(checks).sort();
+  const times = names.flatMap((n) => checks[n]!.points.map((p) => Date.parse(p.time)));
+  const span: [number, number] = times.length ? [Math.min(...times), Math.max(...times)] : fallback;
+  const height = Math.max(1, names.length) * PANEL + 30;
   const heading = `<text x="${MARGIN.left}" y="20" font-size="14">${xmlEscape(title)}</text>`;
   const panels = names.length
-    ? names.map((n, i) => panel(n, report.checks[n]!, span, 30 + i * PANEL)).join('')
+    ? names.map((n, i) => panel(n, checks[n]!, span, 30 + i * PANEL)).join('')
     : `<text x="${MARGIN.left}" y="60" font-size="12">no check measured in this rollout</text>`;
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +

@@ -1,7 +1,7 @@
 import { measureContext, measureHistories, type MeasurementHistory } from '../../adapters/providers/index.js';
 import type { MetricsRuntime } from '../../adapters/providers/provider.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
-import { canaryStarted, decided } from '../../pipeline/actuate/transitions.js';
+import { canaryStarted, decided, steppedTo } from '../../pipeline/actuate/transitions.js';
 import { compilePolicy, type CompiledPolicy } from '../../pipeline/compile/compile.js';
 import { decide } from '../../pipeline/decide/decide.js';
 import type { Reason } from '../../pipeline/decide/decision.js';
@@ -36,8 +36,10 @@ export interface Backtest {
 
 export interface BacktestRequest {
   policy: RolloutPolicy;
-  /** The rollout starts here (ms): its first tick, step 1 just begun. */
+  /** The rollout starts here (ms): step 1 begins; the controller ticks every interval from it. */
   startMs: number;
+  /** The window: its first tick is the first at or after this (ms; not before startMs). */
+  fromMs: number;
   /** The last tick is at or before this (ms). */
   endMs: number;
   secrets: SecretReader;
@@ -60,11 +62,54 @@ export const MAX_TICKS = 100_000;
 
 export const intervalMsOf = (policy: RolloutPolicy): number => (parseDuration(policy.spec.interval) ?? 30) * 1000;
 
-/** The ticks of a backtest: one every interval from the start, up to the end. */
-export function tickRange(policy: RolloutPolicy, startMs: number, endMs: number) {
-  const stepMs = intervalMsOf(policy);
-  return { startMs, endMs: startMs + Math.floor((endMs - startMs) / stepMs) * stepMs, stepMs };
+/** A bad window (empty, too long, or one the rollout is over before): a usage error of `kubestead backtest`. */
+export class BacktestRangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BacktestRangeError';
+  }
 }
+
+/** The ticks of a backtest: one every interval from the rollout's start, those from `fromMs` to `endMs`. */
+export function tickRange(policy: RolloutPolicy, window: Pick<BacktestRequest, 'startMs' | 'fromMs' | 'endMs'>) {
+  const stepMs = intervalMsOf(policy);
+  const { startMs, endMs } = window;
+  const first = startMs + Math.max(0, Math.ceil((window.fromMs - startMs) / stepMs)) * stepMs;
+  if (first > endMs) throw new BacktestRangeError('the window holds no tick: --to is before the first one');
+  const count = Math.floor((endMs - first) / stepMs) + 1;
+  if (count > MAX_TICKS)
+    throw new BacktestRangeError(`the window holds ${count} ticks of ${stepMs / 1000}s; at most ${MAX_TICKS}`);
+  return { startMs: first, endMs: first + (count - 1) * stepMs, stepMs };
+}
+
+/**
+ * The rollout's position at its first tick in the window when it started earlier: step timing alone,
+ * as the controller would have moved it with every check in bounds (a step advances at the first
+ * tick its soak is over). A rollout that would have promoted before the window cannot be backtested
+ * from it.
+ */
+export function positionAt(policy: RolloutPolicy, startMs: number, firstTickMs: number): PolicyStatus {
+  const stepMs = intervalMsOf(policy);
+  const weightOf = (step: number) => stepPlan(policy.spec, step).weight;
+  let status: PolicyStatus = canaryStarted('backtest', weightOf(0), new Date(startMs).toISOString());
+  for (let step = 0; ; step++) {
+    const { soakSeconds } = stepPlan(policy.spec, step);
+    const stepStart = Date.parse(status.stepStartedAt!);
+    // a pause step without a duration: only a person lifts it; the backtest shows it paused there
+    if (soakSeconds === null) return status;
+    const over = stepStart + Math.ceil((soakSeconds * 1000) / stepMs) * stepMs;
+    if (over >= firstTickMs) return status;
+    if (step + 1 >= policy.spec.steps.length)
+      throw new BacktestRangeError(
+        'the rollout would have promoted before --from: start it later, or the window earlier',
+      );
+    status = { ...status, ...steppedTo(step + 1, weightOf(step + 1), new Date(over).toISOString()) };
+  }
+}
+
+/** A pause step without a duration: only a person lifts it, so the backtest ends there. */
+const waitsForPerson = (snapshot: FactSnapshot, action: Action) =>
+  action === 'pause' && snapshot.rollout.stepKind === 'pause' && snapshot.rollout.soakSeconds === null;
 
 async function measurementsAt(histories: Record<string, MeasurementHistory>, timeMs: number) {
   const entries = await Promise.all(Object.entries(histories).map(async ([name, h]) => [name, await h.at(timeMs)]));
@@ -119,7 +164,7 @@ async function snapshotAt(
 export async function backtest(request: BacktestRequest): Promise<Backtest> {
   const { policy } = request;
   const compiled = compilePolicy(policy);
-  const ticks = tickRange(policy, request.startMs, request.endMs);
+  const ticks = tickRange(policy, request);
   const ctx = measureContext(policy, {
     time: new Date(ticks.startMs),
     secrets: request.secrets,
@@ -127,7 +172,7 @@ export async function backtest(request: BacktestRequest): Promise<Backtest> {
   });
   const histories = await measureHistories(policy.spec, ctx, request.metrics, ticks);
   const weightOf = (step: number) => stepPlan(policy.spec, step).weight;
-  let status: PolicyStatus = canaryStarted('backtest', weightOf(0), new Date(ticks.startMs).toISOString());
+  let status = positionAt(policy, request.startMs, ticks.startMs);
   const timeline: BacktestTick[] = [];
   for (let timeMs = ticks.startMs; timeMs <= ticks.endMs; timeMs += ticks.stepMs) {
     const snapshot = await snapshotAt(request, compiled, status, { timeMs, histories });
@@ -135,6 +180,7 @@ export async function backtest(request: BacktestRequest): Promise<Backtest> {
     timeline.push(tickOf(snapshot, decision));
     if (decision.action === 'promote') return { outcome: 'promoted', ticks: timeline };
     if (decision.action === 'rollback') return { outcome: 'rolledBack', ticks: timeline };
+    if (waitsForPerson(snapshot, decision.action)) return { outcome: 'paused', ticks: timeline };
     status = { ...status, ...decided(status, decision, { nowMs: timeMs, weightOf }) };
   }
   return { outcome: status.phase === 'Paused' ? 'paused' : 'incomplete', ticks: timeline };

@@ -70,7 +70,7 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--head: expected a 64-digit hex SHA-256, got "xyz"');
     expect((await kubestead(['audit', 'frobnicate'])).stderr).toContain(
-      'expected "export" or "verify", got "frobnicate"',
+      'expected "export", "verify" or "replay", got "frobnicate"',
     );
   });
 });

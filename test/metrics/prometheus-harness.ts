@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -170,6 +170,69 @@ async function startPrometheusProcess(
     return { url: `http://127.0.0.1:${port}`, child, log: () => log, stopPrometheus };
   } catch (error) {
     await stopPrometheus();
+    throw error;
+  }
+}
+
+export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
+
+/** The real Prometheus serving recorded data: no scraping, the blocks promtool built from an OpenMetrics text. */
+export interface RecordedPrometheus {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${log()}`);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ready) return;
+    await sleep(100);
+  }
+  throw new Error(`prometheus was not ready after 45 s:\n${log()}`);
+}
+
+/**
+ * Writes `openMetrics` (an OpenMetrics text ending in `# EOF`, timestamps in Unix seconds), turns it
+ * into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and starts /usr/bin/prometheus
+ * on them: a past timeline that range queries read as they would read a real one.
+ */
+export async function servePrometheusData(openMetrics: string): Promise<RecordedPrometheus> {
+  for (const bin of [PROMETHEUS_BIN, PROMTOOL_BIN])
+    if (!existsSync(bin)) throw new Error(`${bin} not found; CI installs the Debian package "prometheus" (.ci/run)`);
+  const dir = await mkdtemp(join(tmpdir(), 'kubestead-promdata-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    await writeFile(join(dir, 'timeline.om'), openMetrics);
+    const created = spawnSync(
+      PROMTOOL_BIN,
+      ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'timeline.om'), join(dir, 'data')],
+      { encoding: 'utf8' },
+    );
+    if (created.status !== 0)
+      throw new Error(`promtool failed (${created.status}):\n${created.stderr}${created.stdout}`);
+    const config = join(dir, 'prometheus.yml');
+    await writeFile(config, 'global: {scrape_interval: 1m}\n');
+    const started = await startPrometheusProcess(config, dir);
+    try {
+      await waitReady(started.url, started.child, started.log);
+    } catch (error) {
+      await started.stopPrometheus();
+      throw error;
+    }
+    return {
+      url: started.url,
+      stop: async () => {
+        await started.stopPrometheus();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
     throw error;
   }
 }

@@ -14,7 +14,9 @@ export interface Answer {
   bytes: number;
 }
 
-export type Outcome = { ok: true; answer: Answer; latencyMs: number } | { ok: false; error: string; latencyMs: number };
+/** A backend request's result, shared through the cache: an answer (instant or range), or why there is none. */
+export type Outcome<A = Answer> =
+  { ok: true; answer: A; latencyMs: number } | { ok: false; error: string; latencyMs: number };
 
 export { isObj, type Obj } from '../../pipeline/policy/objects.js';
 

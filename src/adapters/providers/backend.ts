@@ -11,9 +11,50 @@ export interface Backend {
   readonly language: QueryLanguage;
   /** Where, for messages: `prometheus http://prom:9090` (no credentials). */
   readonly where: string;
+  /** Most points a range request may ask for a series: a longer range is asked in parts. */
+  readonly maxPoints: number;
   /** What makes two requests the same, besides the query: address, credentials' refs, window. */
   cacheKey(ctx: MeasureContext): string;
   query(rendered: string, ctx: MeasureContext, env: QueryEnv): Promise<Answer>;
+  /**
+   * One range request: the query's series from `range.startMs` to `range.endMs` at `range.stepMs`
+   * (Prometheus query_range, Datadog timeseries, NRQL TIMESERIES); throws MetricErrors.
+   */
+  queryRange(rendered: string, range: QueryRange, ctx: MeasureContext, env: QueryEnv): Promise<RangeAnswer>;
+  /** What `query` would have answered at a tick of a range asked with the ticks' step (answerAt throws nothing). */
+  answerAt(range: RangeAnswer, timeMs: number, ctx: MeasureContext): Answer;
+}
+
+/**
+ * The times a range request covers (ms). `windowMs` is the span each point aggregates when the
+ * backend needs it said (a NRQL sliding window); by default a point is an instant or a step.
+ */
+export interface QueryRange {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  windowMs?: number;
+}
+
+/** One point of a range answer: its time (ms), its finite number (null for NaN, null or none), and as the backend gave it. */
+export interface RangePoint {
+  t: number;
+  value: number | null;
+  raw: unknown;
+}
+
+/** One series of a range answer: its points, and the backend's own series object (labels), for answerAt. */
+export interface RangeSeries {
+  name: string;
+  points: RangePoint[];
+  source: unknown;
+}
+
+export interface RangeAnswer {
+  series: RangeSeries[];
+  shape: string;
+  warnings: string[];
+  bytes: number;
 }
 
 /** What a backend gets besides the tick: the HTTP client, and where to declare derived credentials. */

@@ -20,7 +20,7 @@ export class QueryCache {
   /** Backend requests started (misses) and answers shared (hits). */
   loads = 0;
   hits = 0;
-  private readonly entries: LRUCache<string, Promise<Outcome>>;
+  private readonly entries: LRUCache<string, Promise<Outcome<{ bytes: number }>>>;
 
   constructor(options: QueryCacheOptions = {}) {
     this.entries = new LRUCache({
@@ -30,8 +30,8 @@ export class QueryCache {
     });
   }
 
-  get(key: string, load: () => Promise<Outcome>, ttlMs?: number): Promise<Outcome> {
-    const cached = this.entries.get(key);
+  get<A extends { bytes: number }>(key: string, load: () => Promise<Outcome<A>>, ttlMs?: number): Promise<Outcome<A>> {
+    const cached = this.entries.get(key) as Promise<Outcome<A>> | undefined;
     if (cached) {
       this.hits++;
       return cached;

@@ -11,10 +11,19 @@ import {
   type Answer,
   type Obj,
 } from './answer.js';
-import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
+import {
+  displayUrl,
+  limitsOf,
+  specIdentity,
+  timeoutMs,
+  type Backend,
+  type QueryEnv,
+  type RangeAnswer,
+  type RangePoint,
+} from './backend.js';
 import { finiteNumber, observedAtOf } from './extract.js';
 import type { HttpResponse } from './http.js';
-import { MetricError, type Sample } from './types.js';
+import { MetricError, type MeasureContext, type Sample } from './types.js';
 
 /** The API address of a Datadog site: `datadoghq.eu` → `https://api.datadoghq.eu`. */
 export function datadogAddress(spec: Pick<DatadogSpec, 'site' | 'address'>): string {
@@ -29,27 +38,49 @@ export function datadogAddress(spec: Pick<DatadogSpec, 'site' | 'address'>): str
 export function datadogBackend(spec: DatadogSpec): Backend {
   const base = datadogAddress(spec);
   const budget = timeoutMs(spec.timeout);
+  const get = async (query: string, [from, to]: [number, number], ctx: MeasureContext, { http }: QueryEnv) => {
+    const [apiKey, appKey] = await Promise.all([
+      ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef),
+      ctx.secrets.read(ctx.policy.namespace, spec.appKeySecretRef),
+    ]);
+    const url = new URL(`${base}/api/v1/query`);
+    url.searchParams.set('from', String(from));
+    url.searchParams.set('to', String(to));
+    url.searchParams.set('query', query);
+    const headers = { 'DD-API-KEY': apiKey, 'DD-APPLICATION-KEY': appKey, accept: 'application/json' };
+    return http.request({ url, method: 'GET', headers }, limitsOf(budget, ctx));
+  };
   return {
     kind: 'datadog',
     language: 'datadog',
     where: `datadog ${displayUrl(base)}`,
+    maxPoints: Infinity,
     cacheKey: (ctx) => `${specIdentity('datadog', spec, ctx)}\u0000${ctx.intervalSeconds}`,
-    async query(query, ctx, { http }) {
-      const [apiKey, appKey] = await Promise.all([
-        ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef),
-        ctx.secrets.read(ctx.policy.namespace, spec.appKeySecretRef),
-      ]);
+    async query(query, ctx, env) {
       const to = Math.floor(ctx.time.getTime() / 1000);
-      const url = new URL(`${base}/api/v1/query`);
-      url.searchParams.set('from', String(to - Math.max(Math.round(ctx.intervalSeconds), 1)));
-      url.searchParams.set('to', String(to));
-      url.searchParams.set('query', query);
-      const headers = { 'DD-API-KEY': apiKey, 'DD-APPLICATION-KEY': appKey, accept: 'application/json' };
-      const res = await http.request({ url, method: 'GET', headers }, limitsOf(budget, ctx));
-      return parseAnswer(res);
+      return parseAnswer(await get(query, [to - windowSeconds(ctx), to], ctx, env));
+    },
+    async queryRange(query, range, ctx, env) {
+      const from = Math.floor((range.startMs - (range.windowMs ?? range.stepMs)) / 1000);
+      return parseRangeAnswer(await get(query, [from, Math.ceil(range.endMs / 1000)], ctx, env));
+    },
+    answerAt(range, timeMs, ctx) {
+      const from = timeMs - windowSeconds(ctx) * 1000;
+      const series = range.series.map((s) => ({
+        ...(s.source as Obj),
+        pointlist: s.points.filter((p) => p.t >= from && p.t <= timeMs).map((p) => p.raw),
+      }));
+      const doc = { status: 'ok', res_type: 'time_series', series };
+      return { doc, sample: trySample(() => pick(series)), shape: shapeOf(series), warnings: [], bytes: 0 };
     },
   };
 }
+
+const finiteOrNull = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/** A live query reads one interval back from the tick (at least a second). */
+const windowSeconds = (ctx: MeasureContext): number => Math.max(Math.round(ctx.intervalSeconds), 1);
 
 const HINTS: Record<number, string> = {
   401: 'check the API key and the site',
@@ -57,7 +88,8 @@ const HINTS: Record<number, string> = {
   429: 'rate limit reached',
 };
 
-export function parseAnswer(res: HttpResponse): Answer {
+/** The `series` of a successful answer, and the whole body; throws for errors of the request as a whole. */
+function seriesOf(res: HttpResponse): { doc: Obj; series: unknown[] } {
   if (res.status !== 200) {
     const errors = strings(isObj(maybeJson(res)) ? (maybeJson(res) as Obj).errors : undefined);
     throw httpFailure(res, [...errors, HINTS[res.status]].filter(Boolean).join('; ') || undefined);
@@ -68,8 +100,32 @@ export function parseAnswer(res: HttpResponse): Answer {
   if (errors.length || doc.status === 'error')
     throw new MetricError(`Datadog error: ${errors.join('; ') || 'status "error"'}`);
   if (!Array.isArray(doc.series)) throw new MetricError('the answer has no "series" list');
-  const series: unknown[] = doc.series;
+  return { doc, series: doc.series as unknown[] };
+}
+
+export function parseAnswer(res: HttpResponse): Answer {
+  const { doc, series } = seriesOf(res);
   return { doc, sample: trySample(() => pick(series)), shape: shapeOf(series), warnings: [], bytes: res.body.length };
+}
+
+/** A timeseries answer over a range: each series with its points (Datadog's times are in ms already). */
+export function parseRangeAnswer(res: HttpResponse): RangeAnswer {
+  const { series } = seriesOf(res);
+  return {
+    series: series.map((source) => {
+      const { pointlist: _points, ...labels } = isObj(source) ? source : {};
+      return {
+        name: typeof labels.scope === 'string' ? labels.scope : '?',
+        points: points(source).flatMap((raw): RangePoint[] =>
+          Array.isArray(raw) && typeof raw[0] === 'number' ? [{ t: raw[0], value: finiteOrNull(raw[1]), raw }] : [],
+        ),
+        source: labels,
+      };
+    }),
+    shape: shapeOf(series),
+    warnings: [],
+    bytes: res.body.length,
+  };
 }
 
 function points(series: unknown): unknown[] {

@@ -2,7 +2,7 @@ import { mapLimit } from '../../lib/async/map-limit.js';
 import { parseDuration } from '../../pipeline/policy/duration.js';
 import type { CheckSpec, PolicySpec, RolloutPolicy } from '../../pipeline/policy/schema.js';
 import { createProvider, type MetricsRuntime } from './provider.js';
-import type { MeasureContext, Measurement, MetricProvider } from './types.js';
+import type { MeasureContext, Measurement, MeasurementHistory, MetricProvider, TickRange } from './types.js';
 
 function unavailable(check: CheckSpec, error: string): Measurement {
   return {
@@ -57,6 +57,29 @@ export async function measureChecks(
     measureOne(check, providers.get(check.provider), ctx),
   );
   return Object.fromEntries(spec.checks.map((check, i) => [check.name, measured[i] as Measurement]));
+}
+
+/** A history that gives the same measurement at every tick (a check no range request can be made for). */
+const always = (m: Measurement): MeasurementHistory => ({ at: () => Promise.resolve(m) });
+
+/**
+ * Every check of a policy over the ticks of a range, each from its provider's range requests for
+ * the whole range (one per query, asked concurrently, bounded as a tick's). Never throws: a check
+ * whose provider is missing or of no known kind is `unavailable` at every tick, as live.
+ */
+export async function measureHistories(
+  spec: PolicySpec,
+  ctx: MeasureContext,
+  runtime: MetricsRuntime,
+  ticks: TickRange,
+): Promise<Record<string, MeasurementHistory>> {
+  const providers = providersOf(spec, runtime);
+  const histories = await mapLimit(spec.checks, runtime.concurrency, async (check) => {
+    const provider = providers.get(check.provider);
+    if (provider === undefined || typeof provider === 'string') return always(await measureOne(check, provider, ctx));
+    return provider.history(check, ctx, ticks);
+  });
+  return Object.fromEntries(spec.checks.map((check, i) => [check.name, histories[i] as MeasurementHistory]));
 }
 
 /** The MeasureContext of a policy in a tick: target, policy and interval from the policy, the rest from the tick. */

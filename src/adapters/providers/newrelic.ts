@@ -10,10 +10,20 @@ import {
   type Answer,
   type Obj,
 } from './answer.js';
-import { displayUrl, limitsOf, specIdentity, timeoutMs, type Backend } from './backend.js';
+import {
+  displayUrl,
+  limitsOf,
+  specIdentity,
+  timeoutMs,
+  type Backend,
+  type QueryEnv,
+  type QueryRange,
+  type RangeAnswer,
+  type RangePoint,
+} from './backend.js';
 import { finiteNumber } from './extract.js';
 import type { HttpResponse } from './http.js';
-import { MetricError, type Sample } from './types.js';
+import { MetricError, type MeasureContext, type Sample } from './types.js';
 
 const ENDPOINTS = { US: 'https://api.newrelic.com/graphql', EU: 'https://api.eu.newrelic.com/graphql' } as const;
 
@@ -38,24 +48,95 @@ export function nerdGraphQuery(timeoutSeconds: number): string {
 export function newRelicBackend(spec: NewRelicSpec): Backend {
   const address = newRelicAddress(spec);
   const budget = timeoutMs(spec.timeout);
+  const post = async (nrql: string, ctx: MeasureContext, { http }: QueryEnv): Promise<HttpResponse> => {
+    const apiKey = await ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef);
+    const body = JSON.stringify({
+      query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))),
+      variables: { accountId: spec.accountId, nrql },
+    });
+    const headers = { 'API-Key': apiKey, 'content-type': 'application/json', accept: 'application/json' };
+    const url = new URL(address);
+    const res = await http.request({ url, method: 'POST', headers, body }, limitsOf(budget, ctx));
+    if (graphqlErrors(maybeJson(res)).rateLimited) http.holdOff(url, RATE_LIMIT_BACKOFF_MS);
+    return res;
+  };
   return {
     kind: 'newRelic',
     language: 'nrql',
     where: `newRelic ${displayUrl(address)}`,
+    maxPoints: MAX_BUCKETS,
     cacheKey: (ctx) => specIdentity('newRelic', spec, ctx),
-    async query(nrql, ctx, { http }) {
-      const apiKey = await ctx.secrets.read(ctx.policy.namespace, spec.apiKeySecretRef);
-      const body = JSON.stringify({
-        query: nerdGraphQuery(Math.max(1, Math.floor(budget / 1000))),
-        variables: { accountId: spec.accountId, nrql },
+    async query(nrql, ctx, env) {
+      return parseAnswer(await post(nrql, ctx, env), spec.accountId);
+    },
+    async queryRange(nrql, range, ctx, env) {
+      return parseRangeAnswer(await post(rangeNrql(nrql, range), ctx, env), spec.accountId);
+    },
+    answerAt(range, timeMs) {
+      const rows = range.series.flatMap((series) => {
+        const point = series.points.find((p) => p.t === timeMs);
+        return point ? [withoutTimes(point.raw as Obj)] : [];
       });
-      const headers = { 'API-Key': apiKey, 'content-type': 'application/json', accept: 'application/json' };
-      const url = new URL(address);
-      const res = await http.request({ url, method: 'POST', headers, body }, limitsOf(budget, ctx));
-      if (graphqlErrors(maybeJson(res)).rateLimited) http.holdOff(url, RATE_LIMIT_BACKOFF_MS);
-      return parseAnswer(res, spec.accountId);
+      const doc = { results: rows };
+      return { doc, sample: trySample(() => pick(rows)), shape: shapeOfRows(rows), warnings: [], bytes: 0 };
     },
   };
+}
+
+/** NRQL answers at most 366 buckets a TIMESERIES query. */
+const MAX_BUCKETS = 366;
+
+const UNIT_SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86_400, week: 604_800 };
+const SINCE_AGO = /\bSINCE\s+(\d+(?:\.\d+)?)\s+(second|minute|hour|day|week)s?\s+AGO\b/i;
+const OTHER_TIME = /\b(SINCE|UNTIL|TIMESERIES|COMPARE\s+WITH|SLIDE\s+BY)\b/i;
+
+/**
+ * The NRQL of a range: the query's own `SINCE n units ago` (its window, an hour when it has none,
+ * as NRQL's default) is taken out, and `SINCE … UNTIL … TIMESERIES` put in its place: one bucket
+ * per step, each as long as the window and ending at a tick (`SLIDE BY` the step when the window
+ * is longer), so that every bucket is what the live query would have answered at its end.
+ */
+export function rangeNrql(nrql: string, range: QueryRange): string {
+  const since = SINCE_AGO.exec(nrql);
+  const rest = since ? nrql.replace(since[0], ' ') : nrql;
+  const clause = OTHER_TIME.exec(rest);
+  if (clause)
+    throw new MetricError(
+      `the NRQL has ${clause[1]!.toUpperCase()} of its own: a range can be asked only of a query whose time ` +
+        `clause is at most "SINCE n minutes ago"`,
+    );
+  const windowMs =
+    range.windowMs ?? (since ? Number(since[1]) * UNIT_SECONDS[since[2]!.toLowerCase()]! * 1000 : 3_600_000);
+  if (windowMs < range.stepMs)
+    throw new MetricError(`the NRQL's window (${windowMs / 1000}s) is shorter than a step (${range.stepMs / 1000}s)`);
+  const slide = windowMs > range.stepMs ? ` SLIDE BY ${range.stepMs / 1000} seconds` : '';
+  return (
+    `${rest.trim()} SINCE ${range.startMs - windowMs} UNTIL ${range.endMs} TIMESERIES ${windowMs / 1000} seconds` +
+    slide
+  );
+}
+
+/** A TIMESERIES answer: its buckets as one series, each at its end. */
+export function parseRangeAnswer(res: HttpResponse, accountId: number): RangeAnswer {
+  const rows = resultRows(res, accountId);
+  const buckets = rows.filter(isObj);
+  if (buckets.length !== rows.length || buckets.some((row) => typeof row.endTimeSeconds !== 'number'))
+    throw new MetricError('the answer is not one TIMESERIES (rows without endTimeSeconds: a FACET?)');
+  const points = buckets.map((row): RangePoint => {
+    const sample = trySample(() => pick([withoutTimes(row)]));
+    return { t: (row.endTimeSeconds as number) * 1000, value: 'error' in sample ? null : sample.value, raw: row };
+  });
+  return {
+    series: [{ name: 'nrql', points, source: {} }],
+    shape: `${rows.length} buckets`,
+    warnings: [],
+    bytes: res.body.length,
+  };
+}
+
+function withoutTimes(row: Obj): Obj {
+  const { beginTimeSeconds: _begin, endTimeSeconds: _end, ...fields } = row;
+  return fields;
 }
 
 /** NRQL's limit is per minute and NerdGraph sends no Retry-After: after TOO_MANY_REQUESTS, wait a minute. */
@@ -70,7 +151,8 @@ function graphqlErrors(doc: unknown): { messages: string[]; rateLimited: boolean
   };
 }
 
-export function parseAnswer(res: HttpResponse, accountId: number): Answer {
+/** The `nrql` object of a successful answer; throws for errors of the request as a whole. */
+function nrqlAnswer(res: HttpResponse, accountId: number): Obj {
   if (res.status !== 200) throw httpFailure(res, graphqlErrors(maybeJson(res)).messages.join('; ') || undefined);
   const doc = parseJson(res);
   const errors = graphqlErrors(doc).messages;
@@ -79,12 +161,27 @@ export function parseAnswer(res: HttpResponse, accountId: number): Answer {
   if (nrql.results === null || nrql.results === undefined)
     throw new MetricError('results: null (the NRQL query returned nothing)');
   if (!Array.isArray(nrql.results)) throw new MetricError('results is not a list');
-  const rows: unknown[] = nrql.results;
-  const shape =
-    rows.length === 1 && isObj(rows[0])
-      ? `1 row with fields ${Object.keys(rows[0]).join(', ')}`
-      : `${rows.length} rows`;
-  return { doc: nrql, sample: trySample(() => pick(rows)), shape, warnings: [], bytes: res.body.length };
+  return nrql;
+}
+
+const resultRows = (res: HttpResponse, accountId: number): unknown[] => nrqlAnswer(res, accountId).results as unknown[];
+
+function shapeOfRows(rows: unknown[]): string {
+  return rows.length === 1 && isObj(rows[0])
+    ? `1 row with fields ${Object.keys(rows[0]).join(', ')}`
+    : `${rows.length} rows`;
+}
+
+export function parseAnswer(res: HttpResponse, accountId: number): Answer {
+  const nrql = nrqlAnswer(res, accountId);
+  const rows = nrql.results as unknown[];
+  return {
+    doc: nrql,
+    sample: trySample(() => pick(rows)),
+    shape: shapeOfRows(rows),
+    warnings: [],
+    bytes: res.body.length,
+  };
 }
 
 function nrqlOf(doc: unknown, accountId: number): Obj {

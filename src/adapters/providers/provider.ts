@@ -3,7 +3,10 @@ import { PROVIDER_KINDS, type CheckSpec, type ProviderKind, type ProviderSpec } 
 import { scrubUserinfo } from '../../pipeline/policy/urls.js';
 import type { SecretReader } from '../secrets/reader.js';
 import type { Answer, Outcome } from './answer.js';
-import type { Backend } from './backend.js';
+import type { Backend, QueryEnv, QueryRange, RangeAnswer } from './backend.js';
+import { comparisonAt } from './comparison.js';
+import { queryWholeRange } from './range.js';
+import { comparedQueries, comparisonOf, type Comparison } from '../../pipeline/policy/compare.js';
 import { QueryCache, type QueryCacheOptions } from './cache.js';
 import { datadogBackend } from './datadog.js';
 import { evaluateValue } from './extract.js';
@@ -16,8 +19,10 @@ import {
   ProviderConfigError,
   type MeasureContext,
   type Measurement,
+  type MeasurementHistory,
   type MetricProvider,
   type Sample,
+  type TickRange,
 } from './types.js';
 
 /** What every tick shares: the HTTP client (agents, host policy, rate-limit memory) and the query cache. */
@@ -97,6 +102,20 @@ const messageOf = (error: unknown): string =>
     ? error.message
     : `${error instanceof Error ? error.name : 'error'}: ${error instanceof Error ? error.message : String(error)}`;
 
+type Base = Pick<Measurement, 'value' | 'min' | 'max' | 'provider' | 'query'>;
+
+const baseOf = (check: CheckSpec, provider: string): Base => ({
+  value: null,
+  min: check.min ?? null,
+  max: check.max ?? null,
+  provider,
+  query: '',
+});
+
+/** Answer fields an unavailable measurement keeps: the backend's warnings and the answer's shape. */
+const answerExtras = (answer: { warnings: string[]; shape: string } | undefined) =>
+  answer ? { ...(answer.warnings.length ? { warnings: answer.warnings } : {}), shape: answer.shape } : {};
+
 class BackendProvider implements MetricProvider {
   readonly kind: ProviderKind;
 
@@ -109,40 +128,138 @@ class BackendProvider implements MetricProvider {
   }
 
   async measure(check: CheckSpec, ctx: MeasureContext): Promise<Measurement> {
+    if (check.compare) {
+      const time = ctx.time.getTime();
+      const ticks = { startMs: time, endMs: time, stepMs: Math.max(1, Math.round(ctx.intervalSeconds * 1000)) };
+      return (await this.history(check, ctx, ticks)).at(time);
+    }
     const started = performance.now();
-    const base = { value: null, min: check.min ?? null, max: check.max ?? null, provider: this.name, query: '' };
+    const base = baseOf(check, this.name);
     let outcome: Outcome | undefined;
     try {
-      base.query = renderQuery(check.query, templateValues(ctx), this.backend.language);
+      base.query = this.render(check.query ?? '', ctx);
       const window = evaluationWindow(ctx);
       const key = `${this.backend.cacheKey(ctx)}\u0000${base.query}\u0000${window.index}`;
       outcome = await this.runtime.cache.get(key, () => this.load(base.query, ctx), window.ttlMs);
       if (!outcome.ok) throw new MetricError(outcome.error);
-      const sample = await this.extract(check, outcome.answer);
-      const { warnings, shape } = outcome.answer;
+      return await this.fromAnswer(check, base, outcome.answer, { time: ctx.time, started });
+    } catch (error) {
+      return this.unavailable(base, error, started, outcome?.ok ? outcome.answer : undefined);
+    }
+  }
+
+  async history(check: CheckSpec, ctx: MeasureContext, ticks: TickRange): Promise<MeasurementHistory> {
+    const comparison = comparisonOf(check);
+    return comparison ? this.comparisonHistory(comparison, check, ctx, ticks) : this.queryHistory(check, ctx, ticks);
+  }
+
+  /** A threshold check over a range: one range request at the interval, each tick's instant answer from it. */
+  private async queryHistory(check: CheckSpec, ctx: MeasureContext, ticks: TickRange): Promise<MeasurementHistory> {
+    const started = performance.now();
+    const base = baseOf(check, this.name);
+    try {
+      base.query = this.render(check.query ?? '', ctx);
+    } catch (error) {
+      const failed = this.unavailable(base, error, started);
+      return { at: () => Promise.resolve(failed) };
+    }
+    const outcome = await this.loadRange(base.query, ticks, ctx);
+    const latencyMs = elapsed(started);
+    return {
+      at: async (timeMs) => {
+        if (!outcome.ok) return this.unavailable(base, new MetricError(outcome.error), started);
+        const answer = this.backend.answerAt(outcome.answer, timeMs, ctx);
+        return this.fromAnswer(check, base, answer, { time: new Date(timeMs), latencyMs });
+      },
+    };
+  }
+
+  /** A comparison over a range: one range request a side, at the comparison's step, from a window before the first tick. */
+  private async comparisonHistory(
+    comparison: Comparison,
+    check: CheckSpec,
+    ctx: MeasureContext,
+    ticks: TickRange,
+  ): Promise<MeasurementHistory> {
+    const started = performance.now();
+    const base = baseOf(check, this.name);
+    let queries: [string, string];
+    try {
+      queries = [this.render(comparison.canary, ctx), this.render(comparison.primary, ctx)];
+      base.query = comparedQueries(...queries);
+    } catch (error) {
+      const failed = this.unavailable(base, error, started);
+      return { at: () => Promise.resolve(failed) };
+    }
+    const stepMs = comparison.stepSeconds * 1000;
+    const range = {
+      startMs: ticks.startMs - comparison.windowSeconds * 1000,
+      endMs: ticks.endMs,
+      stepMs,
+      windowMs: stepMs,
+    };
+    const [canary, primary] = await Promise.all(queries.map((query) => this.loadRange(query, range, ctx)));
+    const latencyMs = elapsed(started);
+    return {
+      at: (timeMs) => {
+        try {
+          if (!canary!.ok) throw new MetricError(`canary: ${canary!.error}`);
+          if (!primary!.ok) throw new MetricError(`primary: ${primary!.error}`);
+          const measured = comparisonAt(comparison, { canary: canary!.answer, primary: primary!.answer }, timeMs);
+          const observedAt = new Date(timeMs).toISOString();
+          return Promise.resolve({ ...base, status: 'ok' as const, ...measured, observedAt, latencyMs });
+        } catch (error) {
+          return Promise.resolve(this.unavailable(base, error, started));
+        }
+      },
+    };
+  }
+
+  private render(template: string, ctx: MeasureContext): string {
+    return renderQuery(template, templateValues(ctx), this.backend.language);
+  }
+
+  /** The measurement of an answer: its value (the default one, or the check's `value` expression), or why none. */
+  private async fromAnswer(
+    check: CheckSpec,
+    base: Base,
+    answer: Answer,
+    when: { time: Date; started?: number; latencyMs?: number },
+  ): Promise<Measurement> {
+    const started = when.started ?? performance.now();
+    try {
+      const sample = await this.extract(check, answer);
       return {
         ...base,
         status: 'ok',
         value: sample.value,
-        observedAt: sample.observedAt ?? ctx.time.toISOString(),
-        ...(warnings.length ? { warnings } : {}),
-        latencyMs: elapsed(started),
+        observedAt: sample.observedAt ?? when.time.toISOString(),
+        ...(answer.warnings.length ? { warnings: answer.warnings } : {}),
+        latencyMs: when.latencyMs ?? elapsed(started),
         raw: sample.raw,
-        shape,
+        shape: answer.shape,
       };
     } catch (error) {
-      const answer = outcome?.ok ? outcome.answer : undefined;
-      const extra = answer
-        ? { ...(answer.warnings.length ? { warnings: answer.warnings } : {}), shape: answer.shape }
-        : {};
       return {
-        ...base,
-        status: 'unavailable',
-        error: scrubUserinfo(`${this.backend.where}: ${messageOf(error)}`),
-        ...extra,
-        latencyMs: elapsed(started),
+        ...this.unavailable(base, error, started, answer),
+        ...(when.latencyMs ? { latencyMs: when.latencyMs } : {}),
       };
     }
+  }
+
+  private unavailable(
+    base: Base,
+    error: unknown,
+    started: number,
+    answer?: { warnings: string[]; shape: string },
+  ): Measurement {
+    return {
+      ...base,
+      status: 'unavailable',
+      error: scrubUserinfo(`${this.backend.where}: ${messageOf(error)}`),
+      ...answerExtras(answer),
+      latencyMs: elapsed(started),
+    };
   }
 
   private async extract(check: CheckSpec, answer: Answer): Promise<Sample> {
@@ -151,27 +268,51 @@ class BackendProvider implements MetricProvider {
     return answer.sample;
   }
 
+  /** One instant request through the cache. */
+  private load(query: string, ctx: MeasureContext): Promise<Outcome> {
+    return this.ask(query, ctx, (env, reading) => this.backend.query(query, reading, env), cleanAnswer);
+  }
+
+  /** A whole range (in parts past the backend's limit), through the cache: a live comparison shares it like a query. */
+  private loadRange(query: string, range: QueryRange, ctx: MeasureContext): Promise<Outcome<RangeAnswer>> {
+    const key = [this.backend.cacheKey(ctx), 'range', query, range.startMs, range.endMs, range.stepMs].join('\u0000');
+    const ttlMs = evaluationWindow(ctx).ttlMs;
+    const ask = () =>
+      this.ask(query, ctx, (env, reading) => queryWholeRange(this.backend, { query, range }, reading, env), cleanRange);
+    return this.runtime.cache.get(key, ask, ttlMs);
+  }
+
   /** One backend request; never rejects, and no secret value survives in what it returns. */
-  private async load(query: string, ctx: MeasureContext): Promise<Outcome> {
+  private async ask<A>(
+    query: string,
+    ctx: MeasureContext,
+    request: (env: QueryEnv, ctx: MeasureContext) => Promise<A>,
+    clean: (answer: A, seen: string[]) => A,
+  ): Promise<Outcome<A>> {
     const started = performance.now();
     const seen: string[] = [];
     try {
       const env = { http: this.runtime.http, sensitive: (value: string) => void seen.push(value) };
-      const answer = await this.backend.query(query, { ...ctx, secrets: recordingReader(ctx.secrets, seen) }, env);
-      const warnings = answer.warnings.slice(0, 10).map((w) => clip(scrub(w, seen)));
-      const sample = 'error' in answer.sample ? { error: clip(scrub(answer.sample.error, seen)) } : answer.sample;
+      const answer = await request(env, { ...ctx, secrets: recordingReader(ctx.secrets, seen) });
       ctx.logger?.debug({ provider: this.name, query, latencyMs: elapsed(started) }, 'metric query answered');
-      return {
-        ok: true,
-        answer: { ...answer, warnings, sample, shape: scrub(answer.shape, seen) },
-        latencyMs: elapsed(started),
-      };
+      return { ok: true, answer: clean(answer, seen), latencyMs: elapsed(started) };
     } catch (error) {
       const message = clip(scrub(messageOf(error), seen));
       ctx.logger?.debug({ provider: this.name, query, error: message }, 'metric query failed');
       return { ok: false, error: message, latencyMs: elapsed(started) };
     }
   }
+}
+
+const cleanWarnings = (warnings: string[], seen: string[]) => warnings.slice(0, 10).map((w) => clip(scrub(w, seen)));
+
+function cleanAnswer(answer: Answer, seen: string[]): Answer {
+  const sample = 'error' in answer.sample ? { error: clip(scrub(answer.sample.error, seen)) } : answer.sample;
+  return { ...answer, warnings: cleanWarnings(answer.warnings, seen), sample, shape: scrub(answer.shape, seen) };
+}
+
+function cleanRange(answer: RangeAnswer, seen: string[]): RangeAnswer {
+  return { ...answer, warnings: cleanWarnings(answer.warnings, seen), shape: scrub(answer.shape, seen) };
 }
 
 /**

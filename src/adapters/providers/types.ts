@@ -1,6 +1,7 @@
 import type { Logger } from '../../lib/log/logger.js';
 import type { CheckSpec, ProviderKind } from '../../pipeline/policy/schema.js';
 import type { SecretReader } from '../secrets/reader.js';
+import type { ComparisonFacts } from '../../pipeline/policy/compare.js';
 
 /**
  * One check's measurement: the `checks.<name>` entry of a FactSnapshot (docs/architecture.md, "FactSnapshot v1") plus
@@ -28,6 +29,8 @@ export interface Measurement {
   raw?: unknown;
   /** What the backend answered, in a few words (`vector with 1 series`); for `kubestead query` and the audit log. */
   shape?: string;
+  /** A comparison check's statistics, with the samples they are of (the snapshot keeps their counts only). */
+  comparison?: ComparisonFacts & { samples: { canary: number[]; primary: number[] } };
 }
 
 /** Everything one tick knows that a measurement needs: one object, built once per tick and policy. */
@@ -46,11 +49,25 @@ export interface MeasureContext {
   logger?: Logger;
 }
 
-/** The one seam through which a check is measured. `measure` never throws or rejects. */
+/** The ticks of a backtest (ms): from `startMs` to `endMs`, one every `stepMs` (the policy's interval). */
+export interface TickRange {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+}
+
+/** A check measured over a range: at each of its ticks, the Measurement a live tick would have made. */
+export interface MeasurementHistory {
+  at(timeMs: number): Promise<Measurement>;
+}
+
+/** The one seam through which a check is measured. `measure`, `history` and `at` never throw or reject. */
 export interface MetricProvider {
   readonly name: string;
   readonly kind: ProviderKind;
   measure(check: CheckSpec, ctx: MeasureContext): Promise<Measurement>;
+  /** Every tick of a range from one range request per query for the whole range (`ctx.time` is its start). */
+  history(check: CheckSpec, ctx: MeasureContext, ticks: TickRange): Promise<MeasurementHistory>;
 }
 
 /** A failure with a message fit for a Measurement's `error`; thrown inside providers, never out of them. */

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { compileJsonata } from '../../lib/jsonata/bounded.js';
 import { parseDuration } from '../policy/duration.js';
 import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
+import { comparisonOf } from '../policy/compare.js';
 import { isAction, type Action } from '../policy/vocabulary.js';
 import { instantiate, type Bindings } from './instantiate.js';
 import type { LevelName } from './precedence.js';
@@ -144,6 +145,10 @@ function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | u
       return checks.filter((c) => c.max !== undefined);
     case 'check-min':
       return checks.filter((c) => c.min !== undefined);
+    case 'check-increase':
+      return checks.filter((c) => ['increase', 'either'].includes(comparisonOf(c)?.direction ?? ''));
+    case 'check-decrease':
+      return checks.filter((c) => ['decrease', 'either'].includes(comparisonOf(c)?.direction ?? ''));
     default: {
       const unknown: never = entry.of;
       throw new Error(`rule template: unknown "of" ${String(unknown)}`);
@@ -181,9 +186,7 @@ class RuleBuilder {
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
       .flatMap((entry) =>
         checksOf(entry, this.spec.checks).map((check) => {
-          const local = check
-            ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null }
-            : bindings;
+          const local = check ? { ...bindings, ...checkBindings(check) } : bindings;
           const condition = flatten(instantiate(entry.condition, local));
           const reason = this.addReason(
             {
@@ -207,6 +210,20 @@ class RuleBuilder {
     this.reasons.push(compiled);
     return this.reasons.length - 1;
   }
+}
+
+/**
+ * What a check's conditions and messages may name: its name and bounds, and for a comparison the
+ * p-value it must be under (`alpha`, 1 − confidence) and the share of primary's median the shift
+ * must exceed (`tolerance`, and `negTolerance` for a decrease).
+ */
+function checkBindings(check: CheckSpec): Bindings {
+  const comparison = comparisonOf(check);
+  const bounds = { check: check.name, min: check.min ?? null, max: check.max ?? null };
+  if (!comparison) return bounds;
+  // 1 − 0.98 is 0.020000000000000018 in floating point; the policy means 0.02.
+  const alpha = Number((1 - comparison.confidence).toPrecision(12));
+  return { ...bounds, alpha, tolerance: comparison.tolerance, negTolerance: -comparison.tolerance };
 }
 
 /** `{all: [x]}` and `{any: [x]}` are x: each level of nesting costs the engine as much as two conditions. */

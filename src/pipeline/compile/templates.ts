@@ -6,7 +6,11 @@ import { fromRoot } from '../../lib/root.js';
 import { BUILTIN_RULES } from '../policy/vocabulary.js';
 
 export const RULE_TARGETS = ['once', 'custom-rule'] as const;
-export const EACH_TARGETS = ['check', 'check-max', 'check-min'] as const;
+/**
+ * What an `any` entry is instantiated for: every check, every check with a max or a min, every
+ * comparison check whose direction fails an increase (`increase`, `either`) or a decrease.
+ */
+export const EACH_TARGETS = ['check', 'check-max', 'check-min', 'check-increase', 'check-decrease'] as const;
 
 /** One reason of an `any` template: a condition and what it means when it holds. */
 const anyReasonSchema = z.strictObject({

@@ -5,6 +5,7 @@ import { derivedFacts } from '../facts/derived.js';
 import { parseSnapshot, SnapshotError, type FactSnapshot } from '../facts/snapshot.js';
 import type { Action } from '../policy/vocabulary.js';
 import { contradictions } from './consistency.js';
+import { checkQueryText } from '../policy/compare.js';
 import type { Decision, Reason } from './decision.js';
 import { formatMessage } from './messages.js';
 
@@ -38,7 +39,7 @@ export function withMissingChecks(compiled: CompiledPolicy, snapshot: FactSnapsh
       min: check.min ?? null,
       max: check.max ?? null,
       provider: check.provider,
-      query: check.query,
+      query: checkQueryText(check),
       error: 'no measurement',
     };
   }

@@ -1,5 +1,6 @@
-import type { FactSnapshot } from '../facts/snapshot.js';
-import type { PolicySpec } from '../policy/schema.js';
+import type { CheckFacts, FactSnapshot } from '../facts/snapshot.js';
+import { checkQueryText, comparisonOf, type Comparison, type ComparisonFacts } from '../policy/compare.js';
+import type { CheckSpec, PolicySpec } from '../policy/schema.js';
 import { stepFacts } from './consistency.js';
 
 export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
@@ -7,7 +8,7 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
 /**
  * A healthy snapshot of a policy (documented in docs/policy-tests.md): the rollout at `step` (clamped
  * to the policy's steps) that has just started it, every check of the policy `ok` with an in-bounds
- * value, no events and no override. Inline test facts merge onto it; `kubestead query` judges one
+ * value (a comparison: canary and primary alike), no events and no override. Inline test facts merge onto it; `kubestead query` judges one
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
 export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
@@ -25,23 +26,41 @@ export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
       canary: { desiredReplicas: 1, readyReplicas: 1, restarts: 0 },
       stable: { desiredReplicas: 4, readyReplicas: 4 },
     },
-    checks: Object.fromEntries(
-      spec.checks.map((c) => [
-        c.name,
-        {
-          status: 'ok' as const,
-          value: inBounds(c.min, c.max),
-          min: c.min ?? null,
-          max: c.max ?? null,
-          provider: c.provider,
-          query: c.query,
-          observedAt: DEFAULT_TIME,
-        },
-      ]),
-    ),
+    checks: Object.fromEntries(spec.checks.map((c) => [c.name, healthyMeasurement(c)])),
     derived: {},
     kube: { warningEvents: 0, reasons: {} },
     override: null,
+  };
+}
+
+/** A check's healthy measurement: an in-bounds value, or a comparison that finds no difference. */
+function healthyMeasurement(check: CheckSpec): CheckFacts {
+  const comparison = comparisonOf(check);
+  const base = {
+    status: 'ok' as const,
+    value: comparison ? 0 : inBounds(check.min, check.max),
+    min: check.min ?? null,
+    max: check.max ?? null,
+    provider: check.provider,
+    query: checkQueryText(check),
+    observedAt: DEFAULT_TIME,
+  };
+  return comparison ? { ...base, comparison: sameAsPrimary(comparison) } : base;
+}
+
+/** Two samples of minSamples equal values: U at its centre, p = 1, no shift. */
+function sameAsPrimary(comparison: Comparison): ComparisonFacts {
+  const n = comparison.minSamples;
+  return {
+    u: (n * n) / 2,
+    pValue: 1,
+    effectSize: 0,
+    shift: 0,
+    canaryMedian: 1,
+    primaryMedian: 1,
+    direction: comparison.direction,
+    method: 'asymptotic',
+    sampleSizes: { canary: n, primary: n },
   };
 }
 

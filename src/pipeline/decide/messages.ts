@@ -3,7 +3,10 @@ import { MESSAGE_PLACEHOLDER, type CompiledReason } from '../compile/compile.js'
 import { resolvePath } from '../compile/path.js';
 import { STEP_PLACEHOLDER, stepLabel } from '../policy/vocabulary.js';
 
-/** Fills `{name}` in a reason's message: from its bindings, then its check's measurement, then the snapshot. */
+/**
+ * Fills `{name}` in a reason's message: from its bindings, then its check's measurement (a field, or a path inside it),
+ * then the snapshot.
+ */
 export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): string {
   const measurement = reason.check ? snapshot.checks[reason.check] : undefined;
   return reason.message.replace(MESSAGE_PLACEHOLDER, (whole, name: string) => {
@@ -16,9 +19,15 @@ export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): s
             ? reason.bindings[name]
             : measurement && name in measurement
               ? measurement[name]
-              : resolvePath(snapshot, `$.${name}`);
+              : measuredPath(measurement, name, snapshot);
     return value === undefined ? whole : formatValue(value);
   });
+}
+
+/** `{comparison.pValue}`: a path inside the check's measurement (null included), else one from the snapshot's root. */
+function measuredPath(measurement: object | undefined, name: string, snapshot: FactSnapshot): unknown {
+  const inside = measurement && name.includes('.') ? resolvePath(measurement, `$.${name}`) : undefined;
+  return inside !== undefined ? inside : resolvePath(snapshot, `$.${name}`);
 }
 
 /** Numbers to six significant digits; null (a manual pause's duration) as "∞". */

@@ -8,6 +8,7 @@ import {
   type Measurement,
 } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
+import type { ComparisonFacts } from '../policy/compare.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
 import type { FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
@@ -62,7 +63,14 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
     ...(m.observedAt !== undefined ? { observedAt: m.observedAt } : {}),
     ...(m.error !== undefined ? { error: m.error } : {}),
     ...(m.warnings?.length ? { warnings: m.warnings } : {}),
+    ...(m.comparison ? { comparison: withoutSamples(m.comparison) } : {}),
   };
+}
+
+/** A comparison's facts keep the sample counts, not the samples (query --json shows those). */
+function withoutSamples(comparison: NonNullable<Measurement['comparison']>): ComparisonFacts {
+  const { samples: _samples, ...facts } = comparison;
+  return facts;
 }
 
 /**
@@ -71,20 +79,26 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
  * pending override; derived facts computed before it is frozen.
  */
 export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, signal?: AbortSignal): Promise<Gathered> {
-  const { policy, position, workload } = input;
-  const time = new Date(input.time);
-  const ctx = measureContext(policy, {
-    time,
+  const ctx = measureContext(input.policy, {
+    time: new Date(input.time),
     secrets: runtime.secrets,
     signal,
     logger: runtime.logger,
     canaryRevision: input.canaryRevision,
   });
-  const measurements = await measureChecks(policy.spec, ctx, runtime.metrics);
+  return snapshotOf(input, await measureChecks(input.policy.spec, ctx, runtime.metrics));
+}
+
+/**
+ * The frozen snapshot of a tick from its measurements: what gatherFacts builds once it has measured,
+ * and what a backtest builds from the measurements its range requests give each tick.
+ */
+export async function snapshotOf(input: GatherInput, measurements: Record<string, Measurement>): Promise<Gathered> {
+  const { policy, position, workload } = input;
   const plan = stepPlan(policy.spec, position.step);
   const snapshot: FactSnapshot = {
     version: 1,
-    time: time.toISOString(),
+    time: new Date(input.time).toISOString(),
     rollout: {
       phase: position.phase,
       step: position.step,

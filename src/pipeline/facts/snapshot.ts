@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
 import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
+import { comparisonFactsSchema } from '../policy/compare.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
@@ -16,6 +17,8 @@ const measurementSchema = z
     query: z.string().default(''),
     observedAt: z.string().optional(),
     error: z.string().optional(),
+    /** A comparison check's statistics (src/pipeline/policy/compare.ts). */
+    comparison: comparisonFactsSchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.status === 'ok' && m.value === null) {

@@ -74,7 +74,11 @@ function withValidations(spec: JsonSchema): JsonSchema {
   ];
   const check = (props.checks as { items: JsonSchema }).items;
   check['x-kubernetes-validations'] = [
-    { rule: 'has(self.min) || has(self.max)', message: 'a check needs at least one bound: min or max' },
+    { rule: 'has(self.query) != has(self.compare)', message: 'a check has exactly one of query or compare' },
+    {
+      rule: 'has(self.compare) || has(self.min) || has(self.max)',
+      message: 'a check needs at least one bound: min or max',
+    },
     { rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'min must not be above max' },
   ];
   return spec;

@@ -34,6 +34,9 @@ export const DURATION_BOUNDS = {
   pause: { min: 0.001, max: 7 * 24 * 3600 },
   timeout: { min: 0.1, max: 300 },
   progressDeadline: { min: 10, max: 24 * 3600 },
+  /** A comparison check's `compare.window` and `compare.step`. */
+  window: { min: 1, max: 24 * 3600 },
+  step: { min: 1, max: 3600 },
 } as const;
 
 /** A duration within [min, max] seconds; `0s` only when min is 0. */

@@ -16,6 +16,10 @@ export const MEASUREMENT_SHAPE: Record<string, FactShape> = {
   ...leaves('status', 'value', 'min', 'max', 'provider', 'query', 'observedAt', 'error', 'latencyMs', 'shape'),
   warnings: 'any',
   raw: 'any',
+  comparison: {
+    ...leaves('u', 'pValue', 'effectSize', 'shift', 'canaryMedian', 'primaryMedian', 'direction', 'method'),
+    sampleSizes: leaves('canary', 'primary'),
+  },
 };
 
 export const SNAPSHOT_SHAPE: Record<string, FactShape> = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
+import { comparisonFields } from './compare.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { dnsLabel, doc, httpUrl, name, secretRef, type secretRefSchema } from './schema-parts.js';
 import { providerSchema } from './schema-providers.js';
@@ -77,7 +78,8 @@ const checkSchema = strict({
           'and `{{ rollout.canaryRevision }}` are substituted, escaped for where they land.',
         'query: sum(rate(http_requests_total{app="{{ target.name }}",track="canary",code=~"5.."}[2m]))',
       ),
-    ),
+    )
+    .optional(),
   value: z
     .string()
     .min(1)
@@ -97,9 +99,11 @@ const checkSchema = strict({
     .number()
     .meta(doc(`The check fails when the value is above this. ${BOUND}`, 'max: 0.01'))
     .optional(),
+  ...comparisonFields,
 }).meta(
   doc(
-    'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`).',
+    'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`); or a ' +
+      'comparison of canary against primary (`compare`, docs/checks.md).',
     '- {name: error-rate, provider: prom, query: "…", max: 0.01}',
   ),
 );

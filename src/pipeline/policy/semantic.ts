@@ -5,6 +5,7 @@ import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
+import { comparisonIssues } from './compare.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -60,14 +61,28 @@ function checkIssues(spec: Obj): PolicyIssue[] {
       const known = providers.length ? `; providers are ${providers.join(', ')}` : '; spec.providers is empty';
       issues.push({ path: at('provider'), message: `unknown provider "${check.provider}"${known}` });
     }
-    issues.push(...boundIssues(check, at));
-    if (typeof check.query === 'string') issues.push(...templateIssues(check.query, at('query')));
+    issues.push(...(check.compare === undefined ? boundIssues(check, at) : []), ...comparisonIssues(check, at));
+    issues.push(...queryIssues(check, at));
     if (typeof check.value === 'string') issues.push(...valueExpressionIssues(check.value, at('value')));
     return issues;
   });
 }
 
-function boundIssues(check: Obj, at: (...rest: string[]) => (string | number)[]): PolicyIssue[] {
+/** The template variables of a check's query, or of both queries of its comparison. */
+function queryIssues(check: Obj, at: (...rest: (string | number)[]) => (string | number)[]): PolicyIssue[] {
+  const queries: [string, unknown][] = isObj(check.compare)
+    ? [
+        ['canary', check.compare.canary],
+        ['primary', check.compare.primary],
+      ]
+    : [];
+  return [['query', check.query] as [string, unknown], ...queries].flatMap(([field, text]) =>
+    typeof text === 'string' ? templateIssues(text, field === 'query' ? at('query') : at('compare', field)) : [],
+  );
+}
+
+function boundIssues(check: Obj, at: (...rest: (string | number)[]) => (string | number)[]): PolicyIssue[] {
+  if (check.query === undefined) return [{ path: at(), message: 'a check needs a "query" (or a "compare")' }];
   if (check.min === undefined && check.max === undefined) {
     return [{ path: at(), message: 'a check needs at least one bound: min or max' }];
   }

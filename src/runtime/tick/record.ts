@@ -9,6 +9,7 @@ import { condition } from './conditions.js';
 import { generationOf, isoAt, stop, type Stop, type TickContext } from './context.js';
 import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
+import { winningReasons } from '../../pipeline/decide/winning.js';
 
 export function subjects(ctx: TickContext): { policy: V1ObjectReference; target?: V1ObjectReference } {
   const meta = ctx.raw.metadata ?? {};
@@ -108,20 +109,9 @@ export async function recordEvent(ctx: TickContext, rule: string, message: strin
   }
 }
 
-/**
- * The reasons for the action taken (decide lists every reason that applied, lower precedence
- * too, e.g. the soak still running when a breach rolls back): those of rules with that action.
- */
-export function winningReasons(ctx: TickContext, decision: Decision): Decision['reasons'] {
-  const actions = new Map((ctx.compiled?.reasons ?? []).map((r) => [r.rule, r.action]));
-  const wanted = decision.action === 'promote' ? ['promote', 'advance'] : [decision.action];
-  const winning = decision.reasons.filter((r) => wanted.includes(actions.get(r.rule) ?? ''));
-  return winning.length > 0 ? winning : decision.reasons;
-}
-
 /** The one-line summary of a decision, with its values: `rolled back: error-rate = 0.4 is above max 0.05`. */
 export function decisionMessage(ctx: TickContext, decision: Decision): string {
-  const why = winningReasons(ctx, decision)
+  const why = winningReasons(ctx.compiled, decision)
     .map((r) => r.message)
     .join('; ');
   const weight = decision.nextStep !== null && ctx.policy ? stepPlan(ctx.policy.spec, decision.nextStep).weight : null;

@@ -6,6 +6,8 @@ import type { ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { fromCluster, kubeTarget, NAMESPACE_OPTION, parseSince } from './kube-target.js';
 import { UsageError } from './usage-error.js';
+import { loadOnePolicy } from './load-one.js';
+import type { AuditEntry } from '../../pipeline/record/audit/entry.js';
 import { kubeClients } from '../../adapters/kube/clients.js';
 import { systemClock } from '../../lib/clock/clock.js';
 
@@ -21,7 +23,16 @@ const OPTIONS = {
     value: 'HASH',
     description: "verify: the policy's status.audit.head; a cut tail is found too",
   },
-  policy: { type: 'string', value: 'NS/NAME', description: "verify: the chain must be this policy's" },
+  policy: {
+    type: 'string',
+    value: 'NS/NAME|FILE',
+    description: "verify: the chain must be this policy's (NS/NAME); replay: the policy file to decide with",
+  },
+  name: { type: 'string', value: 'NAME', description: 'replay: the policy of that name, in a file with several' },
+  json: {
+    type: 'boolean',
+    description: 'replay: print {decisions, identical, differences: [{seq, recorded, replayed}]}',
+  },
   partial: {
     type: 'boolean',
     description: 'verify: the file starts mid-chain (an export --since); its first link is not checked',
@@ -65,6 +76,40 @@ async function verify({ values, positionals }: Args): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
+/** The entries of a chain file, every line one (a line that is not is bad input here: verify finds those). */
+function entriesOf(text: string, source: string): AuditEntry[] {
+  try {
+    const lines = parseChainText(text, source);
+    const bad = lines.find((l) => l.error !== undefined);
+    if (bad) throw new UsageError(`${source}: line ${bad.line} is ${bad.error}`);
+    return lines.map((l) => l.entry!);
+  } catch (error) {
+    if (error instanceof ChainInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function replay({ values, positionals }: Args): Promise<number> {
+  const [file, ...extra] = positionals.slice(1);
+  if (!file || extra.length) throw new UsageError('expected one FILE (or - for standard input)');
+  if (!values.policy) throw new UsageError('--policy POLICY.yaml is required: the policy to decide with');
+  const loaded = await loadOnePolicy(values.policy, values.name);
+  if ('errors' in loaded) throw new UsageError(loaded.errors.join('\n'));
+  const entries = entriesOf(await readInput(file), file === '-' ? '(stdin)' : file);
+  const { replayEntries, ReplayInputError } = await import('../replay/replay.js');
+  const { replayText } = await import('../replay/render.js');
+  try {
+    const result = await replayEntries(entries, loaded.policy);
+    process.stdout.write(
+      values.json ? `${JSON.stringify(result, null, 2)}\n` : replayText(result, loaded.policy.spec.steps.length),
+    );
+    return result.differences.length ? 1 : 0;
+  } catch (error) {
+    if (error instanceof ReplayInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 async function exportChain({ values, positionals }: Args): Promise<number> {
   const [name, ...extra] = positionals.slice(1);
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
@@ -80,23 +125,37 @@ async function exportChain({ values, positionals }: Args): Promise<number> {
 
 export const auditCommand = defineCommand({
   name: 'audit',
-  summary: "export a policy's audit chain, or verify one",
-  usage: 'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH] [--policy NS/NAME] [--partial]',
+  summary: "export a policy's audit chain, verify one, or replay its decisions with a policy",
+  usage:
+    'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH] [--policy NS/NAME] [--partial] | ' +
+    'replay FILE|- --policy POLICY.yaml [--json]',
   description: `export  prints the audit chain of RolloutPolicy NAME as JSON Lines, oldest entry first, read
         from the cluster of the current kubeconfig.
 verify  recomputes every entry's hash and every link of a chain (a file, or - for standard
         input) and names the first bad entry: modified, missing, reordered or inserted; with
-        --head, truncated. docs/audit.md has the entry format.`,
+        --head, truncated. docs/audit.md has the entry format.
+replay  re-decides every decision entry of a chain from the snapshot it recorded, with the policy
+        of --policy FILE, through the controller's own compile and decide: with the policy the
+        controller ran, "N decisions re-derived identically"; with a changed one, each entry whose
+        decision would differ (recorded and replayed), and where the rollout would first have gone
+        another way.`,
   options: OPTIONS,
-  exitCodes: ['0  exported; or the chain holds', '1  the chain does not hold (the first bad entry is named)'],
+  exitCodes: [
+    '0  exported; the chain holds; or every decision is re-derived identically',
+    '1  the chain does not hold (the first bad entry is named); or a replayed decision differs',
+  ],
   async run(args) {
     switch (args.positionals[0]) {
       case 'export':
         return exportChain(args);
       case 'verify':
         return verify(args);
+      case 'replay':
+        return replay(args);
       default:
-        throw new UsageError(`expected "export" or "verify", got ${JSON.stringify(args.positionals[0] ?? '')}`);
+        throw new UsageError(
+          `expected "export", "verify" or "replay", got ${JSON.stringify(args.positionals[0] ?? '')}`,
+        );
     }
   },
 });

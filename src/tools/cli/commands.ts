@@ -1,4 +1,5 @@
 import { auditCommand } from './audit.js';
+import { backtestCommand } from './backtest.js';
 import { compileCommand } from './compile.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   eval: evalCommand,
   test: testCommand,
   query: queryCommand,
+  backtest: backtestCommand,
   sandbox: sandboxCommand,
   audit: auditCommand,
   report: reportCommand,

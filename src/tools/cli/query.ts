@@ -1,15 +1,14 @@
 import { compilePolicy } from '../../pipeline/compile/compile.js';
 import { checkVerdict, type CheckVerdict } from '../../pipeline/decide/verdict.js';
 import { loadPolicyFile } from '../../pipeline/policy/load.js';
-import type { ProviderSpec, RolloutPolicy } from '../../pipeline/policy/schema.js';
-import { hasUserinfo, scrubUserinfo } from '../../pipeline/policy/urls.js';
+import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
 import { measureContext } from '../../adapters/providers/measure.js';
-import { createMetricsRuntime, createProvider, providerKind } from '../../adapters/providers/provider.js';
+import { createMetricsRuntime, createProvider } from '../../adapters/providers/provider.js';
 import type { Measurement } from '../../adapters/providers/types.js';
 import { envSecretReader } from '../../adapters/secrets/env.js';
 import { defineCommand } from './define.js';
 import { UsageError } from './usage-error.js';
-import { systemClock } from '../../lib/clock/clock.js';
+import { parseTime, withAddress } from './provider-options.js';
 
 const DESCRIPTION = `Runs one check of a RolloutPolicy file against its live provider, the way the operator would in
 a tick, and prints the rendered query, the shape of the answer, the value, the bounds and whether
@@ -19,26 +18,6 @@ Secrets: a provider's Secret refs are read from environment variables named
 KUBESTEAD_SECRET_<NAME>_<KEY>: the Secret's name and key, upper-cased, with every character other
 than A-Z and 0-9 turned into _. For example apiKeySecretRef {name: datadog, key: api-key} is read
 from KUBESTEAD_SECRET_DATADOG_API_KEY.`;
-
-function parseTime(text: string | undefined): Date {
-  if (text === undefined || text === 'now') return new Date(systemClock.now());
-  const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : new Date(text);
-  if (Number.isNaN(date.getTime()))
-    throw new UsageError(`--time: expected an RFC 3339 time or Unix seconds, got ${JSON.stringify(text)}`);
-  return date;
-}
-
-function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec {
-  if (url === undefined) return spec;
-  if (!/^https?:\/\/[^/]/.test(url))
-    throw new UsageError(`--provider-url: expected an http(s) URL, got ${JSON.stringify(scrubUserinfo(url))}`);
-  if (hasUserinfo(url))
-    throw new UsageError(
-      '--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider',
-    );
-  const kind = providerKind(spec);
-  return { [kind]: { ...spec[kind], address: url } };
-}
 
 function bounds(m: Measurement): string {
   return (
@@ -111,7 +90,7 @@ export const queryCommand = defineCommand({
     const runtime = createMetricsRuntime();
     const provider = createProvider(check.provider, withAddress(providerSpec, values['provider-url']), runtime);
     const ctx = measureContext(policy, {
-      time: parseTime(values.time),
+      time: parseTime(values.time, '--time'),
       canaryRevision: values['canary-revision'] ?? null,
       secrets: envSecretReader(),
     });

@@ -57,6 +57,8 @@ export function demoQueries(policy: RolloutPolicy): KnownQuery[] {
     'rollout.canaryRevision': null,
   };
   return policy.spec.checks.map((check) => {
+    if (check.query === undefined)
+      throw new Error(`the built-in metrics source cannot answer check "${check.name}": it has no query`);
     const text = normalize(renderQuery(check.query, values, 'promql'));
     const known = evaluatorOf(text);
     if (!known) throw new Error(`the built-in metrics source cannot answer check "${check.name}": ${text}`);

@@ -110,6 +110,22 @@ function marker(cls: string, x: number, top: number, text: string): string {
   );
 }
 
+/**
+ * What a chart draws: each check's series, the times the rollout entered a new step, the breach if
+ * there was one, and the span to show when no check has a point. The rollback report's chart and
+ * `kubestead backtest --format svg`'s are both this.
+ */
+export interface Chart {
+  title: string;
+  checks: Record<string, CheckSeries>;
+  steps: Array<{ time: number; step: number }>;
+  stepCount: number | undefined;
+  breach: RollbackReport['breach'];
+  /** When the breach was seen if its reading has no time of its own. */
+  breachTime: string;
+  fallback: [number, number];
+}
+
 /** The times the rollout entered a new step (its advances), with the step it entered. */
 function boundaries(report: RollbackReport): Array<{ time: number; step: number }> {
   return report.timeline
@@ -152,10 +168,10 @@ function dots(name: string, series: CheckSeries, span: [number, number], frame: 
     .join('');
 }
 
-function breachMark(name: string, report: RollbackReport, span: [number, number], frame: Frame): string {
-  const breach = report.breach;
+function breachMark(name: string, chart: Chart, span: [number, number], frame: Frame): string {
+  const breach = chart.breach;
   if (breach?.check !== name || breach.value === null) return '';
-  const x = xOf(Date.parse(breach.observedAt ?? report.rolledBackAt), span);
+  const x = xOf(Date.parse(breach.observedAt ?? chart.breachTime), span);
   const y = yOf(breach.value, frame.range, frame.top);
   return (
     `<g class="breach"><circle cx="${x}" cy="${y}" r="8" fill="none" stroke="${RED}" stroke-width="2"/>` +
@@ -164,8 +180,8 @@ function breachMark(name: string, report: RollbackReport, span: [number, number]
   );
 }
 
-function panel(name: string, report: RollbackReport, span: [number, number], top: number): string {
-  const series = report.checks[name]!;
+function panel(name: string, chart: Chart, span: [number, number], top: number): string {
+  const series = chart.checks[name]!;
   const frame = { range: valueRange(series), top };
   const points = plotted(series).filter((p) => p.value !== null);
   const xy = points.map((p) => `${xOf(Date.parse(p.time), span)},${yOf(p.value!, frame.range, top)}`);
@@ -179,58 +195,67 @@ function panel(name: string, report: RollbackReport, span: [number, number], top
   const firstTick = series.history?.points.length
     ? marker('first-tick', xOf(Date.parse(series.history.to), span), top, 'first tick')
     : '';
-  const steps = boundaries(report)
-    .map((b) =>
-      marker('step-boundary', xOf(b.time, span), top, `step ${stepLabel(b.step, report.stepCount ?? undefined)}`),
-    )
+  const steps = chart.steps
+    .map((b) => marker('step-boundary', xOf(b.time, span), top, `step ${stepLabel(b.step, chart.stepCount)}`))
     .join('');
   const bounds = boundLine('min', series.min, frame.range, top) + boundLine('max', series.max, frame.range, top);
   const content =
     `${title}${axes(frame.range, span, top)}${firstTick}${steps}${bounds}${historyLine(name, series, span, frame)}` +
-    `${line}${dots(name, series, span, frame)}${breachMark(name, report, span, frame)}`;
+    `${line}${dots(name, series, span, frame)}${breachMark(name, chart, span, frame)}`;
   return `<g class="check" data-check="${xmlEscape(name)}">${content}</g>`;
 }
 
 /** The time span the chart covers: the history before the rollout, and every reading of it. */
-function spanOf(report: RollbackReport, names: string[]): [number, number] {
+function spanOf(chart: Chart, names: string[]): [number, number] {
   const times = names.flatMap((n) => {
-    const series = report.checks[n]!;
+    const series = chart.checks[n]!;
     return [...plotted(series), ...(series.history?.points ?? [])].map((p) => Date.parse(p.time));
   });
-  return times.length
-    ? [Math.min(...times), Math.max(...times)]
-    : [Date.parse(report.startedAt), Date.parse(report.rolledBackAt)];
+  return times.length ? [Math.min(...times), Math.max(...times)] : chart.fallback;
 }
 
 /** What the chart shows, in words (its text alternative). */
-export function chartDescription(report: RollbackReport): string {
-  const names = Object.keys(report.checks).sort();
+export function chartDescription(chart: Pick<Chart, 'checks' | 'breach'>): string {
+  const names = Object.keys(chart.checks).sort();
   const parts = names.map((n) => {
-    const s = report.checks[n]!;
+    const s = chart.checks[n]!;
     const values = plotted(s).filter((p) => p.value !== null);
     const bounds = [s.min === null ? '' : `min ${s.min}`, s.max === null ? '' : `max ${s.max}`].filter(Boolean);
     const history = s.history?.points.length ? `, and ${s.history.points.length} readings before the first tick` : '';
     return `${n}: ${values.length} readings from ${label(Math.min(...values.map((p) => p.value!)))} to ${label(Math.max(...values.map((p) => p.value!)))} against ${bounds.join(' and ') || 'no bound'}${history}`;
   });
-  const breach = report.breach ? `; the breach: ${report.breach.message}` : '';
+  const breach = chart.breach ? `; the breach: ${chart.breach.message}` : '';
   return names.length ? `${parts.join('; ')}${breach}.` : 'No check was measured in this rollout.';
 }
 
 /** The report's chart: one panel per check, every tick's value against its bounds, the steps, the breach, the history. */
 export function chartSvg(report: RollbackReport): string {
-  const names = Object.keys(report.checks).sort();
-  const span = spanOf(report, names);
+  return checksChartSvg({
+    title: `${report.policy.namespace}/${report.policy.name}: rolled back at ${report.rolledBackAt}`,
+    checks: report.checks,
+    steps: boundaries(report),
+    stepCount: report.stepCount ?? undefined,
+    breach: report.breach,
+    breachTime: report.rolledBackAt,
+    fallback: [Date.parse(report.startedAt), Date.parse(report.rolledBackAt)],
+  });
+}
+
+/** A chart as SVG: one panel per check, with a title and a text alternative. */
+export function checksChartSvg(chart: Chart): string {
+  const names = Object.keys(chart.checks).sort();
+  const span = spanOf(chart, names);
   const height = Math.max(1, names.length) * PANEL + 30;
-  const title = `${report.policy.namespace}/${report.policy.name}: rolled back at ${report.rolledBackAt}`;
+  const title = chart.title;
   const heading = `<text x="${MARGIN.left}" y="20" font-size="14" aria-hidden="true">${xmlEscape(title)}</text>`;
   const panels = names.length
-    ? names.map((n, i) => panel(n, report, span, 30 + i * PANEL)).join('')
+    ? names.map((n, i) => panel(n, chart, span, 30 + i * PANEL)).join('')
     : `<text x="${MARGIN.left}" y="60" font-size="12">no check measured in this rollout</text>`;
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" ` +
     `height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" role="img" ` +
     `aria-labelledby="chart-title chart-desc"><title id="chart-title">${xmlEscape(title)}</title>` +
-    `<desc id="chart-desc">${xmlEscape(chartDescription(report))}</desc><rect width="100%" height="100%" ` +
+    `<desc id="chart-desc">${xmlEscape(chartDescription(chart))}</desc><rect width="100%" height="100%" ` +
     `fill="#fff"/>${heading}${panels}</svg>\n`
   );
 }

@@ -39,6 +39,8 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
 ];
 
 const OVERRIDE = /^kubestead (promote|abort|pause|resume)\b/;
+/** A release the docs then wait for with `status --wait`. */
+const RELEASE = /^kubectl set image\b/;
 let release = 10;
 
 /** Every check of the demo policy in bounds, as the demo's metrics source answers now (the bad build out of the window). */
@@ -83,6 +85,13 @@ async function rolloutFor(stack: DemoStack, action: string): Promise<void> {
     60_000,
     `a release in progress for ${action}`,
   );
+}
+
+/** Before a release the docs wait for: a healthy canary and one short step, so it is promoted within the minute. */
+async function quickRelease(stack: DemoStack): Promise<void> {
+  stack.traffic.set('canary', HEALTHY);
+  await waitFor(() => canaryHealthy(stack), 30_000, 'the bad build out of the metrics window');
+  await new DemoPolicyApi(stack.kubeConfig).patchSpec({ steps: [{ weight: 50, soak: '4s' }] });
 }
 
 interface Example {
@@ -150,6 +159,7 @@ describe("the docs' cluster examples, run against the sandbox after the demo", (
     async (_, { line }) => {
       const override = OVERRIDE.exec(line)?.[1];
       if (override) await rolloutFor(stack, override);
+      if (RELEASE.test(line)) await quickRelease(stack);
       const { code, stdout, stderr } = await shell(line.replace(/\bcheckout\b/g, 'shop'), cwd, env);
       expect(code, `${line}\n${stdout}\n${stderr}`).toBe(0);
       if (!/>\s*\S+$/.test(line)) expect(stdout.trim(), line).not.toBe('');

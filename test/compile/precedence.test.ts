@@ -22,7 +22,9 @@ describe('precedence is a named list in code', () => {
       'pod-health',
       'metric-unavailable',
       'custom-rules',
+      'inconclusive',
       'pause',
+      'check-failing',
       'override-promote',
       'soak',
       'canary-not-ready',
@@ -40,13 +42,15 @@ describe('precedence is a named list in code', () => {
       'override-abort': 1,
       'check-breach': 2,
       'metric-unavailable': levelOf('metric-unavailable'),
-      'canary-not-ready': 9,
-      advance: 10,
+      'canary-not-ready': 11,
+      advance: 12,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
       'check-breach',
       'metric-unavailable',
+      'inconclusive',
+      'check-failing',
     ]);
   });
 
@@ -73,7 +77,9 @@ describe('precedence is a named list in code', () => {
       'advance',
       'canary-not-ready',
       'check-breach',
+      'check-failing',
       'derived-unavailable',
+      'inconclusive',
       'manual-pause',
       'metric-unavailable',
       'no-decision',

@@ -133,22 +133,37 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
   }
 }
 
+const limited = (c: CheckSpec): boolean => (c.failureLimit ?? 0) > 0;
+
+/** Which checks each kind of `any` entry is instantiated for (rules/README.md). */
+const CHECKS_OF: Record<NonNullable<AnyReasonTemplate['of']>, (c: CheckSpec) => boolean> = {
+  check: () => true,
+  'check-max': (c) => c.max !== undefined && !limited(c),
+  'check-min': (c) => c.min !== undefined && !limited(c),
+  'check-max-limited': (c) => c.max !== undefined && limited(c),
+  'check-min-limited': (c) => c.min !== undefined && limited(c),
+  'check-inconclusive-max': (c) => c.inconclusive?.max !== undefined,
+  'check-inconclusive-min': (c) => c.inconclusive?.min !== undefined,
+};
+
 /** The checks an `any` entry is instantiated for: all of its kind, or none when it has no `of`. */
 function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | undefined)[] {
-  switch (entry.of) {
-    case undefined:
-      return [undefined];
-    case 'check':
-      return checks;
-    case 'check-max':
-      return checks.filter((c) => c.max !== undefined);
-    case 'check-min':
-      return checks.filter((c) => c.min !== undefined);
-    default: {
-      const unknown: never = entry.of;
-      throw new Error(`rule template: unknown "of" ${String(unknown)}`);
-    }
-  }
+  if (entry.of === undefined) return [undefined];
+  const of = CHECKS_OF[entry.of];
+  if (!of) throw new Error(`rule template: unknown "of" ${String(entry.of)}`);
+  return checks.filter(of);
+}
+
+/** A check's bindings: its name, bounds, failure limit and band (null where it has none). */
+function checkBindings(check: CheckSpec): Bindings {
+  return {
+    check: check.name,
+    min: check.min ?? null,
+    max: check.max ?? null,
+    failureLimit: check.failureLimit ?? 0,
+    inconclusiveMin: check.inconclusive?.min ?? null,
+    inconclusiveMax: check.inconclusive?.max ?? null,
+  };
 }
 
 /** Instantiates templates into reason-tagged conditions, recording every reason they can give. */
@@ -181,9 +196,7 @@ class RuleBuilder {
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
       .flatMap((entry) =>
         checksOf(entry, this.spec.checks).map((check) => {
-          const local = check
-            ? { ...bindings, check: check.name, min: check.min ?? null, max: check.max ?? null }
-            : bindings;
+          const local = check ? { ...bindings, ...checkBindings(check) } : bindings;
           const condition = flatten(instantiate(entry.condition, local));
           const reason = this.addReason(
             {

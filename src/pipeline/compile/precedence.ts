@@ -11,7 +11,11 @@ export const PRECEDENCE = [
   /** Also the level of `derived-unavailable`: a derived fact whose evaluation exceeded its budget. */
   { name: 'metric-unavailable', file: 'metric-unavailable.json' },
   { name: 'custom-rules', file: 'custom-rules.json' },
+  /** A value in a check's inconclusive band: a pause for a person (it sets manualPause; transitions.ts). */
+  { name: 'inconclusive', file: 'inconclusive.json' },
   { name: 'pause', file: 'pause.json' },
+  /** A failing measurement within the check's failureLimit: hold (never advance on it). */
+  { name: 'check-failing', file: 'check-failing.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
   /**

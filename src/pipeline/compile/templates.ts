@@ -6,7 +6,20 @@ import { fromRoot } from '../../lib/root.js';
 import { BUILTIN_RULES } from '../policy/vocabulary.js';
 
 export const RULE_TARGETS = ['once', 'custom-rule'] as const;
-export const EACH_TARGETS = ['check', 'check-max', 'check-min'] as const;
+/**
+ * What an `any` entry is instantiated for: every check; every check with that bound and no failure limit
+ * (`check-max`, `check-min`); with that bound and a failure limit (`check-max-limited`, `check-min-limited`); with
+ * that edge of an inconclusive band (`check-inconclusive-max`, `check-inconclusive-min`).
+ */
+export const EACH_TARGETS = [
+  'check',
+  'check-max',
+  'check-min',
+  'check-max-limited',
+  'check-min-limited',
+  'check-inconclusive-max',
+  'check-inconclusive-min',
+] as const;
 
 /** One reason of an `any` template: a condition and what it means when it holds. */
 const anyReasonSchema = z.strictObject({

@@ -6,8 +6,8 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
 
 /**
  * A healthy snapshot of a policy (documented in docs/policy-tests.md): the rollout at `step` (clamped
- * to the policy's steps) that has just started it, every check of the policy `ok` with an in-bounds
- * value, no events and no override. Inline test facts merge onto it; `kubestead query` judges one
+ * to the policy's steps) that has just started it, every check of the policy `ok` with a passing
+ * value (in bounds, outside its inconclusive band), no events and no override. Inline test facts merge onto it; `kubestead query` judges one
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
 export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
@@ -30,7 +30,7 @@ export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
         c.name,
         {
           status: 'ok' as const,
-          value: inBounds(c.min, c.max),
+          value: inBounds(c.inconclusive?.min ?? c.min, c.inconclusive?.max ?? c.max),
           min: c.min ?? null,
           max: c.max ?? null,
           provider: c.provider,
@@ -45,7 +45,10 @@ export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
   };
 }
 
-/** A healthy value: the middle of two bounds, 0 under a lone max ≥ 0, else the bound itself (in bounds). */
+/**
+ * A healthy value: the middle of two bounds, 0 under a lone max ≥ 0, else the bound itself (in bounds). The bounds of
+ * a passing value: a check's inconclusive band where it has one.
+ */
 function inBounds(min: number | undefined, max: number | undefined): number {
   if (min !== undefined && max !== undefined) return (min + max) / 2;
   if (max !== undefined) return Math.min(0, max);

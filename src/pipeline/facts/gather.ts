@@ -2,16 +2,19 @@ import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../compile/compile.js';
 import { withDerived } from './derived.js';
 import {
+  evaluationWindow,
   measureChecks,
   measureContext,
+  type MeasureContext,
   type MetricsRuntime,
   type Measurement,
 } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
-import type { FactSnapshot } from './snapshot.js';
+import type { CheckFacts, FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
 import { stepPlan } from './steps.js';
+import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
@@ -21,6 +24,8 @@ export interface RolloutPosition {
   manualPause: boolean;
   /** Soak time of the step so far, paused time excluded. */
   stepElapsedSeconds: number;
+  /** A person resumed this step: the inconclusive bands no longer pause it. */
+  inconclusiveAccepted?: boolean;
 }
 
 export interface GatherInput {
@@ -32,6 +37,8 @@ export interface GatherInput {
   workload: WorkloadState;
   override: Override | null;
   canaryRevision: string | null;
+  /** Each check's run of failing measurements as status keeps it (absent: none). */
+  failures?: Record<string, FailureRun>;
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -45,13 +52,15 @@ export interface Gathered {
   snapshot: FactSnapshot;
   /** The measurements with what the snapshot leaves out (latency, raw value, answer shape), for status and logs. */
   measurements: Record<string, Measurement>;
+  /** Each check's run of failing measurements after this tick's, for status. */
+  failures: Record<string, FailureRun>;
 }
 
 /**
- * The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, plus warnings for the
- * audit log.
+ * The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, its verdict and run of
+ * failures, plus warnings for the audit log.
  */
-function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
+function checkFacts(m: Measurement, judged: Pick<CheckFacts, 'verdict' | 'consecutiveFailures'>): CheckFacts {
   return {
     status: m.status,
     value: m.value,
@@ -62,7 +71,29 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
     ...(m.observedAt !== undefined ? { observedAt: m.observedAt } : {}),
     ...(m.error !== undefined ? { error: m.error } : {}),
     ...(m.warnings?.length ? { warnings: m.warnings } : {}),
+    ...judged,
   };
+}
+
+/** Each measurement's snapshot entry, with its verdict, and each check's run of failures after it. */
+function judge(
+  input: GatherInput,
+  measurements: Record<string, Measurement>,
+  ctx: MeasureContext,
+): { checks: FactSnapshot['checks']; failures: Record<string, FailureRun> } {
+  const window = (iso: string) => evaluationWindow({ time: new Date(iso), intervalSeconds: ctx.intervalSeconds }).index;
+  const tick = { time: ctx.time.toISOString(), window };
+  const checks: FactSnapshot['checks'] = {};
+  const failures: Record<string, FailureRun> = {};
+  for (const check of input.policy.spec.checks) {
+    const m = measurements[check.name];
+    if (!m) continue;
+    const verdict = verdictOf(check, m);
+    const run = nextRun(input.failures?.[check.name], verdict, tick);
+    failures[check.name] = run;
+    checks[check.name] = checkFacts(m, { verdict, consecutiveFailures: run.count });
+  }
+  return { checks, failures };
 }
 
 /**
@@ -81,6 +112,7 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     canaryRevision: input.canaryRevision,
   });
   const measurements = await measureChecks(policy.spec, ctx, runtime.metrics);
+  const { checks, failures } = judge(input, measurements, ctx);
   const plan = stepPlan(policy.spec, position.step);
   const snapshot: FactSnapshot = {
     version: 1,
@@ -96,13 +128,14 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
       soakSeconds: plan.soakSeconds,
       canary: workload.canary,
       stable: workload.stable,
+      ...(position.inconclusiveAccepted ? { inconclusiveAccepted: true } : {}),
     },
-    checks: Object.fromEntries(Object.entries(measurements).map(([name, m]) => [name, checkFacts(m)])),
+    checks,
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
   };
-  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements };
+  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
 }
 
 /** The snapshot is frozen: decide, the recorders and the audit log all see the same facts. */

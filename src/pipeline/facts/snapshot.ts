@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
-import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
+import { OVERRIDES, PHASES, VERDICTS } from '../policy/vocabulary.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
@@ -16,6 +16,10 @@ const measurementSchema = z
     query: z.string().default(''),
     observedAt: z.string().optional(),
     error: z.string().optional(),
+    /** What this measurement says against the check's bounds and band (computed by decide when absent). */
+    verdict: z.enum(VERDICTS).optional(),
+    /** Failing measurements in a row, this one included (0 when it is in bounds; unchanged by an unavailable one). */
+    consecutiveFailures: count.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.status === 'ok' && m.value === null) {
@@ -35,6 +39,8 @@ const rolloutFactsSchema = z
     soakSeconds: z.number().min(0).nullable(),
     canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
     stable: z.strictObject({ desiredReplicas: count, readyReplicas: count }),
+    /** A person resumed this step: a value in a check's inconclusive band no longer pauses it. */
+    inconclusiveAccepted: z.boolean().optional(),
   })
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, {

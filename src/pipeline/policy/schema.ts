@@ -3,26 +3,12 @@ import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
+import { dnsLabel, name, secretRefSchema } from './primitives.js';
+import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export { dnsLabel, secretRefSchema } from './primitives.js';
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-const name = (what: string) =>
-  z
-    .string()
-    .max(253)
-    .regex(DNS_SUBDOMAIN, {
-      error: (iss) => `expected a ${what} (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(iss.input)}`,
-    });
-export const dnsLabel = z
-  .string()
-  .max(63)
-  .regex(DNS_LABEL, {
-    error: (iss) => `expected a DNS label (lower-case letters, digits and '-'), got ${JSON.stringify(iss.input)}`,
-  });
-
-export const secretRefSchema = strict({ name: name('Secret name'), key: z.string().min(1) });
 
 const timeout = boundedDuration(DURATION_BOUNDS.timeout).default('5s');
 
@@ -115,6 +101,7 @@ const checkSchema = strict({
   value: z.string().min(1).optional(),
   min: z.number().optional(),
   max: z.number().optional(),
+  ...CHECK_ANALYSIS_FIELDS,
 });
 
 const ruleSchema = strict({

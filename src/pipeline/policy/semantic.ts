@@ -5,6 +5,7 @@ import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
+import { inconclusiveIssues } from './analysis-issues.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -60,7 +61,7 @@ function checkIssues(spec: Obj): PolicyIssue[] {
       const known = providers.length ? `; providers are ${providers.join(', ')}` : '; spec.providers is empty';
       issues.push({ path: at('provider'), message: `unknown provider "${check.provider}"${known}` });
     }
-    issues.push(...boundIssues(check, at));
+    issues.push(...boundIssues(check, at), ...inconclusiveIssues(check, at));
     if (typeof check.query === 'string') issues.push(...templateIssues(check.query, at('query')));
     if (typeof check.value === 'string') issues.push(...valueExpressionIssues(check.value, at('value')));
     return issues;

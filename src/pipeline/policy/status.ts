@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS, OVERRIDES, PHASES } from './vocabulary.js';
+import { ACTIONS, OVERRIDES, PHASES, VERDICTS } from './vocabulary.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
 export const conditionStatusSchema = z.object({
@@ -46,13 +46,23 @@ export const policyStatusSchema = z.object({
         max: z.number().nullable(),
         unchangedSince: z.string().optional(),
         error: z.string().optional(),
+        /** The reading's verdict: pass, fail, inconclusive or unavailable. */
+        verdict: z.enum(VERDICTS).optional(),
+        /** Failing measurements in a row (what failureLimit counts), and the tick time of the last one counted. */
+        consecutiveFailures: z.number().int().min(0).optional(),
+        lastFailureAt: z.string().optional(),
       }),
     )
     .optional(),
   /** Extension: the newest rollback report ConfigMap (set from the audit recorder's receipt). */
   report: z.string().optional(),
-  /** Extension: true from an accepted `pause` override until `resume` or `promote`. */
+  /**
+   * Extension: true from an accepted `pause` override, or a pause for an inconclusive value, until `resume` or
+   * `promote`.
+   */
   manualPause: z.boolean().optional(),
+  /** Extension: a person resumed the current step: a value in an inconclusive band no longer pauses it. */
+  inconclusiveAccepted: z.boolean().optional(),
   /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
   pausedSeconds: z.number().min(0).optional(),
   pausedSince: z.string().optional(),

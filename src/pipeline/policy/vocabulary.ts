@@ -22,8 +22,10 @@ export const BUILTIN_RULES = [
   'check-breach',
   'pod-health',
   'metric-unavailable',
+  'inconclusive',
   'manual-pause',
   'pause-step',
+  'check-failing',
   'override-promote',
   'soak',
   'canary-not-ready',
@@ -43,6 +45,13 @@ export type Override = (typeof OVERRIDES)[number];
 /** The body formats of a SIEM webhook (docs/audit.md): plain JSON, Splunk HEC, Elasticsearch bulk. */
 export const WEBHOOK_FORMATS = ['json', 'splunk', 'elasticsearch'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/**
+ * What one measurement of a check says (docs/checks.md): within its bounds, outside them, in its inconclusive band,
+ * or no number at all. A fact of the snapshot (`checks.<name>.verdict`).
+ */
+export const VERDICTS = ['pass', 'fail', 'inconclusive', 'unavailable'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);
 

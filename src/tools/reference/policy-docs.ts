@@ -1,10 +1,13 @@
+import { ANALYSIS_DOCS } from './analysis-docs.js';
+
 /**
  * What each policy field means, with an example, keyed by the reference's field path. The types,
  * defaults and bounds come from the zod schema (src/tools/reference/fields.ts); a field of the schema
  * without an entry here fails test/reference/policy-reference.test.ts.
  */
 export interface FieldDoc {
-  description: string;
+  /** What the field means; a field whose schema carries its own description (`.meta()`) may leave it out. */
+  description?: string;
   /** A YAML fragment as a user writes it (the field with its parent key when that helps). */
   example?: string;
 }
@@ -18,6 +21,7 @@ const SECRET = (what: string): FieldDoc => ({
 const DEADLINE = 'How long one query may take, retries included; past it the check is `unavailable`.';
 
 export const POLICY_DOCS: Record<string, FieldDoc> = {
+  ...ANALYSIS_DOCS,
   apiVersion: { description: 'The API version of the resource.', example: 'apiVersion: kubestead.io/v1alpha1' },
   kind: { description: 'The resource kind.', example: 'kind: RolloutPolicy' },
   metadata: {
@@ -256,7 +260,8 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.providers.<name>.newRelic.timeout': { description: DEADLINE, example: 'timeout: 10s' },
   'spec.checks': {
     description:
-      'The measurements that decide. Every check is queried each interval; one out of bounds rolls back at once.',
+      'The measurements that decide. Every check is queried each interval; one out of bounds rolls back at once ' +
+      '(unless its `failureLimit` tolerates it).',
   },
   'spec.checks[]': {
     description:

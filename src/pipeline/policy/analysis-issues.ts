@@ -1,5 +1,5 @@
 import type { PolicyIssue } from './issues.js';
-import { isObj, type Obj } from './objects.js';
+import { isObj, list, type Obj } from './objects.js';
 
 type At = (...rest: (string | number)[]) => (string | number)[];
 
@@ -48,4 +48,43 @@ function orderIssues(band: Obj, at: At): PolicyIssue[] {
   const [min, max] = [num(band.min), num(band.max)];
   if (min === undefined || max === undefined || min <= max) return [];
   return [{ path: at('inconclusive', 'min'), message: `inconclusive.min ${min} is above inconclusive.max ${max}` }];
+}
+
+/**
+ * A web check's query: with GET a path or query string (starting with `/` or `?`: it is joined to the provider's url,
+ * never an address of its own); with POST a JSON body (placeholders standing for strings inside quotes).
+ */
+export function webQueryIssues(spec: Obj): PolicyIssue[] {
+  const providers = isObj(spec.providers) ? spec.providers : {};
+  return list(spec.checks).flatMap((check, index) => {
+    if (!isObj(check) || typeof check.query !== 'string' || typeof check.provider !== 'string') return [];
+    const provider = providers[check.provider];
+    const web = isObj(provider) && isObj(provider.web) ? provider.web : undefined;
+    if (!web) return [];
+    const path = ['spec', 'checks', index, 'query'];
+    if (web.method === 'POST') return jsonBodyIssues(check.query, path);
+    return /^[/?]/.test(check.query)
+      ? []
+      : [
+          {
+            path,
+            message:
+              "a GET web check's query is a path or query string joined to the provider's url: start it with / or ?",
+          },
+        ];
+  });
+}
+
+function jsonBodyIssues(query: string, path: (string | number)[]): PolicyIssue[] {
+  try {
+    JSON.parse(query.replace(/\{\{[^}]*\}\}/g, 'x'));
+    return [];
+  } catch (error) {
+    return [
+      {
+        path,
+        message: `a POST web check's query is its JSON body (placeholders inside strings): ${(error as Error).message}`,
+      },
+    ];
+  }
 }

@@ -4,7 +4,7 @@ import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { dnsLabel, name, secretRefSchema } from './primitives.js';
-import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
+import { CHECK_ANALYSIS_FIELDS, webSchema } from './analysis.js';
 
 export { dnsLabel, secretRefSchema } from './primitives.js';
 
@@ -48,13 +48,14 @@ const newRelicSchema = strict({
   timeout,
 });
 
-export const PROVIDER_KINDS = ['prometheus', 'datadog', 'newRelic'] as const;
+export const PROVIDER_KINDS = ['prometheus', 'datadog', 'newRelic', 'web'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 const providerSchema = strict({
   prometheus: prometheusSchema.optional(),
   datadog: datadogSchema.optional(),
   newRelic: newRelicSchema.optional(),
+  web: webSchema.optional(),
 }).superRefine((provider, ctx) => exactlyOne(provider, PROVIDER_KINDS, 'provider kind', ctx));
 
 const routerName = strict({ name: name('resource name') });
@@ -190,6 +191,7 @@ export type ProviderSpec = PolicySpec['providers'][string];
 export type PrometheusSpec = NonNullable<ProviderSpec['prometheus']>;
 export type DatadogSpec = NonNullable<ProviderSpec['datadog']>;
 export type NewRelicSpec = NonNullable<ProviderSpec['newRelic']>;
+export type WebSpec = NonNullable<ProviderSpec['web']>;
 export type SecretRef = z.output<typeof secretRefSchema>;
 export type TrafficRoutingSpec = PolicySpec['trafficRouting'];
 export type CustomRuleSpec = PolicySpec['rules'][number];

@@ -5,7 +5,7 @@ import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
-import { inconclusiveIssues } from './analysis-issues.js';
+import { inconclusiveIssues, webQueryIssues } from './analysis-issues.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -25,6 +25,7 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
     ...credentialIssues(spec),
     ...timeoutIssues(spec),
     ...routingIssues(spec),
+    ...webQueryIssues(spec),
   ];
 }
 

@@ -1,7 +1,7 @@
 import { compilePolicy } from '../../pipeline/compile/compile.js';
 import { checkVerdict, type CheckVerdict } from '../../pipeline/decide/verdict.js';
 import { loadPolicyFile } from '../../pipeline/policy/load.js';
-import type { ProviderSpec, RolloutPolicy } from '../../pipeline/policy/schema.js';
+import type { ProviderKind, ProviderSpec, RolloutPolicy } from '../../pipeline/policy/schema.js';
 import { hasUserinfo, scrubUserinfo } from '../../pipeline/policy/urls.js';
 import { measureContext } from '../../adapters/providers/measure.js';
 import { createMetricsRuntime, createProvider, providerKind } from '../../adapters/providers/provider.js';
@@ -28,6 +28,14 @@ function parseTime(text: string | undefined): Date {
   return date;
 }
 
+/** The field of each provider kind that --provider-url replaces. */
+const ADDRESS_FIELD: Record<ProviderKind, string> = {
+  prometheus: 'address',
+  datadog: 'address',
+  newRelic: 'address',
+  web: 'url',
+};
+
 function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec {
   if (url === undefined) return spec;
   if (!/^https?:\/\/[^/]/.test(url))
@@ -37,7 +45,7 @@ function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec 
       '--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider',
     );
   const kind = providerKind(spec);
-  return { [kind]: { ...spec[kind], address: url } };
+  return { [kind]: { ...spec[kind], [ADDRESS_FIELD[kind]]: url } };
 }
 
 function bounds(m: Measurement): string {

@@ -9,3 +9,20 @@ export const ANALYSIS_DOCS: Record<string, { description?: string; example: stri
   'spec.checks[].inconclusive.max': { example: 'max: 0.02' },
   'spec.checks[].inconclusive.min': { example: 'min: 0.97' },
 };
+
+/** Examples of the web provider's fields (docs/checks.md, "Any JSON API: the web provider"). */
+export const WEB_DOCS: Record<string, { description?: string; example: string }> = {
+  'spec.providers.<name>.web': { example: 'web: {url: "http://graphite.monitoring:8080"}' },
+  'spec.providers.<name>.web.url': { example: 'url: "https://abc12345.live.dynatrace.com"' },
+  'spec.providers.<name>.web.method': { example: 'method: POST' },
+  'spec.providers.<name>.web.headers': {
+    example: 'headers: [{name: Authorization, valueFrom: {secretKeyRef: {name: influx, key: authorization}}}]',
+  },
+  'spec.providers.<name>.web.headers[]': { example: '- {name: X-Team, value: shop}' },
+  'spec.providers.<name>.web.headers[].name': { example: 'name: Authorization' },
+  'spec.providers.<name>.web.headers[].value': { example: 'value: application/json' },
+  'spec.providers.<name>.web.headers[].valueFrom': { example: 'valueFrom: {secretKeyRef: {name: gw, key: token}}' },
+  'spec.providers.<name>.web.headers[].valueFrom.secretKeyRef': { example: 'secretKeyRef: {name: gw, key: token}' },
+  'spec.providers.<name>.web.timeout': { example: 'timeout: 10s' },
+  'spec.providers.<name>.web.caSecretRef': { example: 'caSecretRef: {name: gw-ca, key: ca.crt}' },
+};

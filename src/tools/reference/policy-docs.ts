@@ -1,4 +1,4 @@
-import { ANALYSIS_DOCS } from './analysis-docs.js';
+import { ANALYSIS_DOCS, WEB_DOCS } from './analysis-docs.js';
 
 /**
  * What each policy field means, with an example, keyed by the reference's field path. The types,
@@ -22,6 +22,7 @@ const DEADLINE = 'How long one query may take, retries included; past it the che
 
 export const POLICY_DOCS: Record<string, FieldDoc> = {
   ...ANALYSIS_DOCS,
+  ...WEB_DOCS,
   apiVersion: { description: 'The API version of the resource.', example: 'apiVersion: kubestead.io/v1alpha1' },
   kind: { description: 'The resource kind.', example: 'kind: RolloutPolicy' },
   metadata: {
@@ -192,7 +193,7 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
     example: 'providers: {prom: {prometheus: {address: "http://prometheus.monitoring:9090"}}}',
   },
   'spec.providers.<name>': {
-    description: 'One backend: exactly one of `prometheus`, `datadog`, `newRelic`. The name is a DNS label.',
+    description: 'One backend: exactly one of `prometheus`, `datadog`, `newRelic`, `web`. The name is a DNS label.',
   },
   'spec.providers.<name>.prometheus': {
     description:

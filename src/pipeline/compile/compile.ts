@@ -19,6 +19,8 @@ export interface CompiledReason {
   action: Action;
   message: string;
   check?: string;
+  /** The webhook whose answer the reason is about: `{code}`, `{error}` in its message come from that answer. */
+  webhook?: string;
   bindings: Bindings;
   /** Levels whose firing means this reason did not apply (rules/README.md). */
   unlessFired?: LevelName[];
@@ -101,6 +103,7 @@ function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
     maxWarningEvents: spec.podHealth.maxWarningEvents,
     progressDeadlineSeconds: parseDuration(spec.podHealth.progressDeadline),
     onMetricUnavailable: spec.onMetricUnavailable,
+    lastStep: spec.steps.length - 1,
   };
   const builder = new RuleBuilder(spec, reasons);
   const any = ruleTemplates().flatMap((template) =>
@@ -136,7 +139,7 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
 const limited = (c: CheckSpec): boolean => (c.failureLimit ?? 0) > 0;
 
 /** Which checks each kind of `any` entry is instantiated for (rules/README.md). */
-const CHECKS_OF: Record<NonNullable<AnyReasonTemplate['of']>, (c: CheckSpec) => boolean> = {
+const CHECKS_OF: Partial<Record<NonNullable<AnyReasonTemplate['of']>, (c: CheckSpec) => boolean>> = {
   check: () => true,
   'check-max': (c) => c.max !== undefined && !limited(c),
   'check-min': (c) => c.min !== undefined && !limited(c),
@@ -146,12 +149,19 @@ const CHECKS_OF: Record<NonNullable<AnyReasonTemplate['of']>, (c: CheckSpec) => 
   'check-inconclusive-min': (c) => c.inconclusive?.min !== undefined,
 };
 
-/** The checks an `any` entry is instantiated for: all of its kind, or none when it has no `of`. */
-function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | undefined)[] {
-  if (entry.of === undefined) return [undefined];
+/**
+ * The bindings an `any` entry is instantiated with: one set per check of its kind, per webhook of its type
+ * (`webhook-<type>`), or one empty set when it has no `of`.
+ */
+function targetsOf(entry: AnyReasonTemplate, spec: PolicySpec): Bindings[] {
+  if (entry.of === undefined) return [{}];
+  if (entry.of.startsWith('webhook-')) {
+    const type = entry.of.slice('webhook-'.length);
+    return (spec.webhooks ?? []).filter((w) => w.type === type).map((w) => ({ webhook: w.name, type: w.type }));
+  }
   const of = CHECKS_OF[entry.of];
   if (!of) throw new Error(`rule template: unknown "of" ${String(entry.of)}`);
-  return checks.filter(of);
+  return spec.checks.filter(of).map(checkBindings);
 }
 
 /** A check's bindings: its name, bounds, failure limit and band (null where it has none). */
@@ -195,8 +205,8 @@ class RuleBuilder {
     return entries
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
       .flatMap((entry) =>
-        checksOf(entry, this.spec.checks).map((check) => {
-          const local = check ? { ...bindings, ...checkBindings(check) } : bindings;
+        targetsOf(entry, this.spec).map((target) => {
+          const local = { ...bindings, ...target };
           const condition = flatten(instantiate(entry.condition, local));
           const reason = this.addReason(
             {
@@ -214,8 +224,10 @@ class RuleBuilder {
 
   private addReason(reason: Omit<CompiledReason, 'bindings'>, bindings: Bindings): number {
     const check = typeof bindings.check === 'string' ? bindings.check : undefined;
+    const webhook = typeof bindings.webhook === 'string' ? bindings.webhook : undefined;
     const compiled: CompiledReason = { ...reason, bindings: messageBindings(reason.message, bindings) };
     if (check) compiled.check = check;
+    if (webhook) compiled.webhook = webhook;
     if (!compiled.unlessFired) delete compiled.unlessFired;
     this.reasons.push(compiled);
     return this.reasons.length - 1;

@@ -9,7 +9,8 @@ export const RULE_TARGETS = ['once', 'custom-rule'] as const;
 /**
  * What an `any` entry is instantiated for: every check; every check with that bound and no failure limit
  * (`check-max`, `check-min`); with that bound and a failure limit (`check-max-limited`, `check-min-limited`); with
- * that edge of an inconclusive band (`check-inconclusive-max`, `check-inconclusive-min`).
+ * that edge of an inconclusive band (`check-inconclusive-max`, `check-inconclusive-min`); every webhook of a type
+ * (`webhook-<type>`).
  */
 export const EACH_TARGETS = [
   'check',
@@ -19,6 +20,12 @@ export const EACH_TARGETS = [
   'check-min-limited',
   'check-inconclusive-max',
   'check-inconclusive-min',
+  'webhook-preRollout',
+  'webhook-rollout',
+  'webhook-rollback',
+  'webhook-confirmRollout',
+  'webhook-confirmTrafficIncrease',
+  'webhook-confirmPromotion',
 ] as const;
 
 /** One reason of an `any` template: a condition and what it means when it holds. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
 import { OVERRIDES, PHASES, VERDICTS } from '../policy/vocabulary.js';
+import { WEBHOOK_TYPES } from '../policy/webhooks.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
@@ -49,6 +50,22 @@ const rolloutFactsSchema = z
   });
 
 /**
+ * One webhook call's answer (docs/webhooks.md): `ok` is a 2xx answer (after retries); a call that was not answered 2xx
+ * says why in `error` (`HTTP 403 Forbidden`, `timeout after 10s`). The excerpt is the start of the body, bounded.
+ */
+const webhookAnswerSchema = z
+  .strictObject({
+    type: z.enum(WEBHOOK_TYPES),
+    ok: z.boolean(),
+    code: z.number().int().min(100).max(599).nullable().default(null),
+    latencyMs: z.number().min(0).default(0),
+    error: z.string().optional(),
+    excerpt: z.string().max(512).optional(),
+    deliveryId: z.string().optional(),
+  })
+  .refine((a) => a.ok || a.error !== undefined, { error: 'a webhook answer that is not ok says why in "error"' });
+
+/**
  * FactSnapshot v1 (docs/architecture.md, "FactSnapshot v1"): the whole input of decide, stored in every audit entry.
  */
 export const snapshotSchema = z.strictObject({
@@ -59,11 +76,14 @@ export const snapshotSchema = z.strictObject({
   derived: z.record(z.string(), z.unknown()).default({}),
   kube: z.strictObject({ warningEvents: count, reasons: z.record(z.string(), count).default({}) }),
   override: z.enum(OVERRIDES).nullable(),
+  /** The answers of the webhooks asked this tick, by name (absent: none was asked). */
+  webhooks: z.record(z.string(), webhookAnswerSchema).optional(),
 });
 
 export type FactSnapshot = z.output<typeof snapshotSchema>;
 export type RolloutFacts = FactSnapshot['rollout'];
 export type CheckFacts = FactSnapshot['checks'][string];
+export type WebhookAnswer = z.output<typeof webhookAnswerSchema>;
 
 /** Thrown by decide for a malformed snapshot: every issue with its path. */
 export class SnapshotError extends Error {

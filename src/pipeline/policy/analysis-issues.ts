@@ -88,3 +88,22 @@ function jsonBodyIssues(query: string, path: (string | number)[]): PolicyIssue[]
     ];
   }
 }
+
+/** Webhook names are unique: a webhook's answers are the fact `webhooks.<name>`. */
+export function webhookIssues(spec: Obj): PolicyIssue[] {
+  const seen = new Map<string, number>();
+  return list(spec.webhooks).flatMap((hook, index) => {
+    if (!isObj(hook) || typeof hook.name !== 'string') return [];
+    const first = seen.get(hook.name);
+    if (first === undefined) {
+      seen.set(hook.name, index);
+      return [];
+    }
+    return [
+      {
+        path: ['spec', 'webhooks', index, 'name'],
+        message: `duplicate webhook name "${hook.name}" (first at webhooks[${first}])`,
+      },
+    ];
+  });
+}

@@ -30,6 +30,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   checks: 'checks',
   derived: 'derived',
   kube: { warningEvents: 'leaf', reasons: 'any' },
+  webhooks: 'any',
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

@@ -5,6 +5,7 @@ import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { dnsLabel, name, secretRefSchema } from './primitives.js';
 import { CHECK_ANALYSIS_FIELDS, webSchema } from './analysis.js';
+import { webhooksSchema } from './webhooks.js';
 
 export { dnsLabel, secretRefSchema } from './primitives.js';
 
@@ -163,6 +164,7 @@ export const specSchema = strict({
   mode: z.enum(['active', 'shadow']).default('active'),
   podHealth: podHealthSchema.default({ maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null }),
   audit: auditSchema.optional(),
+  webhooks: webhooksSchema,
 });
 
 export const metadataSchema = z.looseObject({

@@ -5,7 +5,7 @@ import { referenceIssues, valueExpressionIssues } from './references.js';
 import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
-import { inconclusiveIssues, webQueryIssues } from './analysis-issues.js';
+import { inconclusiveIssues, webhookIssues, webQueryIssues } from './analysis-issues.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -26,6 +26,7 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
     ...timeoutIssues(spec),
     ...routingIssues(spec),
     ...webQueryIssues(spec),
+    ...webhookIssues(spec),
   ];
 }
 

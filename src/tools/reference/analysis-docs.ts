@@ -26,3 +26,16 @@ export const WEB_DOCS: Record<string, { description?: string; example: string }>
   'spec.providers.<name>.web.timeout': { example: 'timeout: 10s' },
   'spec.providers.<name>.web.caSecretRef': { example: 'caSecretRef: {name: gw-ca, key: ca.crt}' },
 };
+
+/** Examples of the webhooks' fields (docs/webhooks.md). */
+export const WEBHOOK_DOCS: Record<string, { description?: string; example: string }> = {
+  'spec.webhooks': { example: 'webhooks: [{name: release-gate, type: confirmPromotion, url: "http://gates.qa/ok"}]' },
+  'spec.webhooks[]': { example: '- {name: acceptance, type: preRollout, url: "http://tester.qa/run", timeout: 60s}' },
+  'spec.webhooks[].name': { example: 'name: release-gate' },
+  'spec.webhooks[].type': { example: 'type: confirmPromotion' },
+  'spec.webhooks[].url': { example: 'url: "http://gates.qa/ok"' },
+  'spec.webhooks[].timeout': { example: 'timeout: 60s' },
+  'spec.webhooks[].metadata': { example: 'metadata: {suite: smoke}' },
+  'spec.webhooks[].metadata.<name>': { description: 'One metadata string.', example: 'suite: smoke' },
+  'spec.webhooks[].secretRef': { example: 'secretRef: {name: hooks, key: signing}' },
+};

@@ -1,4 +1,4 @@
-import { ANALYSIS_DOCS, WEB_DOCS } from './analysis-docs.js';
+import { ANALYSIS_DOCS, WEB_DOCS, WEBHOOK_DOCS } from './analysis-docs.js';
 
 /**
  * What each policy field means, with an example, keyed by the reference's field path. The types,
@@ -23,6 +23,7 @@ const DEADLINE = 'How long one query may take, retries included; past it the che
 export const POLICY_DOCS: Record<string, FieldDoc> = {
   ...ANALYSIS_DOCS,
   ...WEB_DOCS,
+  ...WEBHOOK_DOCS,
   apiVersion: { description: 'The API version of the resource.', example: 'apiVersion: kubestead.io/v1alpha1' },
   kind: { description: 'The resource kind.', example: 'kind: RolloutPolicy' },
   metadata: {

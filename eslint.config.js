@@ -19,6 +19,7 @@ const BELOW_RUNTIME = [
   'adapters/secrets',
   'adapters/providers',
   'adapters/routers',
+  'adapters/webhooks',
 ];
 const LAYERS = {
   lib: [],
@@ -27,6 +28,8 @@ const LAYERS = {
   'adapters/secrets': ['lib', 'pipeline/policy', 'adapters/kube'],
   'adapters/providers': ['lib', 'pipeline/policy', 'adapters/secrets'],
   'adapters/routers': ['lib', 'pipeline/policy', 'adapters/kube'],
+  /** The policy's webhooks: the providers' bounded HTTP client and host allow-list, and the Secret reader. */
+  'adapters/webhooks': ['lib', 'pipeline/policy', 'adapters/secrets', 'adapters/providers'],
   'pipeline/compile': ['lib', 'pipeline/policy'],
   'pipeline/facts': [
     'lib',
@@ -35,6 +38,7 @@ const LAYERS = {
     'adapters/kube',
     'adapters/secrets',
     'adapters/providers',
+    'adapters/webhooks',
   ],
   'pipeline/decide': ['lib', 'pipeline/policy', 'pipeline/compile', 'pipeline/facts'],
   'pipeline/actuate': [

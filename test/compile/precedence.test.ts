@@ -19,10 +19,14 @@ describe('precedence is a named list in code', () => {
     expect(LEVEL_NAMES).toEqual([
       'override-abort',
       'check-breach',
+      'webhook',
       'pod-health',
       'metric-unavailable',
       'custom-rules',
+      'inconclusive',
       'pause',
+      'check-failing',
+      'gate',
       'override-promote',
       'soak',
       'canary-not-ready',
@@ -40,13 +44,17 @@ describe('precedence is a named list in code', () => {
       'override-abort': 1,
       'check-breach': 2,
       'metric-unavailable': levelOf('metric-unavailable'),
-      'canary-not-ready': 9,
-      advance: 10,
+      'webhook-failed': 3,
+      gate: 10,
+      'canary-not-ready': 13,
+      advance: 14,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
       'check-breach',
       'metric-unavailable',
+      'inconclusive',
+      'check-failing',
     ]);
   });
 
@@ -73,7 +81,10 @@ describe('precedence is a named list in code', () => {
       'advance',
       'canary-not-ready',
       'check-breach',
+      'check-failing',
       'derived-unavailable',
+      'gate',
+      'inconclusive',
       'manual-pause',
       'metric-unavailable',
       'no-decision',
@@ -82,6 +93,8 @@ describe('precedence is a named list in code', () => {
       'pause-step',
       'pod-health',
       'soak',
+      'webhook-failed',
+      'webhook-rollback',
     ]);
   });
 

@@ -38,7 +38,9 @@ describe('policy test files in the docs', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('are found: files of cases and of expected errors', () => {
-    expect(new Set(testFiles.map((b) => b.file))).toEqual(new Set(['docs/architecture.md', 'docs/policy-tests.md']));
+    expect(new Set(testFiles.map((b) => b.file))).toEqual(
+      new Set(['docs/architecture.md', 'docs/policy-tests.md', 'docs/webhooks.md']),
+    );
     expect(testFiles.filter((b) => expectsErrors(b.text))).toHaveLength(1);
   });
 

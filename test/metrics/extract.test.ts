@@ -23,7 +23,7 @@ describe('finite numbers only', () => {
     [null, 'x is null (no data), not a number'],
     [undefined, 'x is nothing, not a number'],
     ['', 'x is "", not a number'],
-    ['12abc', 'x is NaN (no data, or 0/0)'],
+    ['12abc', 'x is "12abc", not a number'],
     [true, 'x is true, not a number'],
     [[1], 'x is a list of 1, not a number'],
     [{ a: 1 }, 'x is an object, not a number'],

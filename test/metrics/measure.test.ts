@@ -1,3 +1,4 @@
+import { PROVIDER_KINDS } from '../../src/pipeline/policy/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureChecks, measureContext } from '../../src/adapters/providers/measure.js';
 import { createMetricsRuntime, createProvider } from '../../src/adapters/providers/provider.js';
@@ -164,13 +165,11 @@ describe('measureChecks and the per-tick query cache', () => {
       status: 'unavailable',
       value: null,
       provider: 'empty',
-      error:
-        'policy error: provider "empty": a provider has exactly one kind of prometheus, datadog, newRelic; got none',
+      error: `policy error: provider "empty": a provider has exactly one kind of ${PROVIDER_KINDS.join(', ')}; got none`,
     });
     expect(results.b).toMatchObject({
       status: 'unavailable',
-      error:
-        'policy error: provider "both": a provider has exactly one kind of prometheus, datadog, newRelic; got prometheus and datadog',
+      error: `policy error: provider "both": a provider has exactly one kind of ${PROVIDER_KINDS.join(', ')}; got prometheus and datadog`,
     });
     expect(results.c).toEqual({
       status: 'unavailable',

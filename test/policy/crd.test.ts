@@ -53,6 +53,7 @@ describe('RolloutPolicy CRD', () => {
       'steps',
       'targetRef',
       'trafficRouting',
+      'webhooks',
     ]);
     expect(version.subresources).toEqual({ status: {} });
     expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual([

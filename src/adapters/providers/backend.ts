@@ -75,10 +75,13 @@ export function displayUrl(address: string): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
 }
 
-/** The cache identity of a spec; with Secret refs the namespace is part of it (refs resolve per namespace). */
+/**
+ * The cache identity of a spec; with Secret refs (`…SecretRef`, `secretKeyRef`) the namespace is part of it (refs
+ * resolve per namespace).
+ */
 export function specIdentity(kind: ProviderKind, spec: object, ctx: MeasureContext): string {
   const json = JSON.stringify(spec);
-  return `${kind}\u0000${json.includes('SecretRef') ? ctx.policy.namespace : ''}\u0000${json}`;
+  return `${kind}\u0000${/secret\w*ref/i.test(json) ? ctx.policy.namespace : ''}\u0000${json}`;
 }
 
 /** The limits of one backend request: the provider's timeout, and the tick's cancellation. */

@@ -43,10 +43,16 @@ export function observedAtOf(ms: number, what: string): string {
   return date.toISOString();
 }
 
-/** Go's and Prometheus's spellings of infinity (`+Inf`, `-Inf`) as well as JavaScript's. */
-function parseNumber(text: string): number {
+/**
+ * Go's and Prometheus's spellings of infinity (`+Inf`, `-Inf`) and NaN as well as JavaScript's; undefined for a string
+ * that is no number at all (`"healthy"`, `"12abc"`).
+ */
+function parseNumber(text: string): number | undefined {
   const inf = /^([+-]?)inf(inity)?$/i.exec(text);
-  return inf ? (inf[1] === '-' ? -Infinity : Infinity) : Number(text);
+  if (inf) return inf[1] === '-' ? -Infinity : Infinity;
+  if (/^nan$/i.test(text)) return Number.NaN;
+  const number = Number(text);
+  return Number.isNaN(number) ? undefined : number;
 }
 
 /**

@@ -14,6 +14,7 @@ import { HttpClient, type HttpClientOptions } from './http.js';
 import { newRelicBackend } from './newrelic.js';
 import { prometheusBackend } from './prometheus.js';
 import { renderQuery, templateValues } from './template.js';
+import { webBackend } from './web.js';
 import {
   MetricError,
   ProviderConfigError,
@@ -60,6 +61,8 @@ function backendFor(spec: ProviderSpec): Backend {
       return datadogBackend(spec.datadog!);
     case 'newRelic':
       return newRelicBackend(spec.newRelic!);
+    case 'web':
+      return webBackend(spec.web!);
     default: {
       const unknown: never = kind;
       throw new ProviderConfigError(`unknown provider kind ${String(unknown)}`);

@@ -9,9 +9,13 @@ import { MetricError, type MeasureContext } from './types.js';
  *   characters other than letters, digits, `_ - : . /` become `_`), so it is one literal wherever it lands.
  * - NRQL: inside '…' or "…" the quote and backslash are escaped; inside `…` a backtick is refused;
  *   outside a string only [A-Za-z0-9_] may appear.
+ * - URL (a web check's path and query string): the value is percent-encoded (encodeURIComponent), one literal in a
+ *   path segment or a query parameter alike.
+ * - JSON (a POST web check's body): inside "…" the value is escaped as JSON string content; outside a string it is
+ *   refused.
  * Anything that cannot be made safe is a MetricError (the check is unavailable), never a raw splice.
  */
-export type QueryLanguage = 'promql' | 'datadog' | 'nrql';
+export type QueryLanguage = 'promql' | 'datadog' | 'nrql' | 'url' | 'json';
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateValues = Readonly<Record<TemplateVariable, string | null>>;
 
@@ -83,7 +87,25 @@ const nrql: Language = {
   },
 };
 
-const LANGUAGES: Record<QueryLanguage, Language> = { promql, datadog, nrql };
+const url: Language = {
+  quotes: '',
+  comments: [],
+  escape: (value) => encodeURIComponent(value),
+};
+
+const json: Language = {
+  quotes: '"',
+  comments: [],
+  escape(value, ctx, variable) {
+    if (ctx.quote === null)
+      throw new MetricError(
+        `{{ ${variable} }} = ${JSON.stringify(value)} cannot be placed outside a string in a JSON body; quote it`,
+      );
+    return JSON.stringify(value).slice(1, -1);
+  },
+};
+
+const LANGUAGES: Record<QueryLanguage, Language> = { promql, datadog, nrql, url, json };
 
 /** Follows the template text outside placeholders: inside which string or comment (if any) are we? */
 class Scanner {

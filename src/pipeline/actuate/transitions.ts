@@ -14,6 +14,8 @@ import type { Override } from '../policy/vocabulary.js';
 export type StatusChange = Partial<PolicyStatus>;
 
 const UNPAUSED = { pausedSince: undefined, manualPause: false } as const;
+/** A new step (or canary) has not been resumed by a person yet: its inconclusive bands apply. */
+const UNACCEPTED = { inconclusiveAccepted: undefined } as const;
 
 /** A workload taken over: the running template is stable, no canary. */
 export function adopted(stableRevision: string, canaryReplicas: number): StatusChange {
@@ -29,6 +31,7 @@ export function canaryStarted(revision: string, weight: number, now: string): St
     stepStartedAt: now,
     pausedSeconds: 0,
     ...UNPAUSED,
+    ...UNACCEPTED,
     canaryWeight: weight,
     checks: undefined,
     lastDecision: undefined,
@@ -43,6 +46,7 @@ export function steppedTo(step: number, weight: number, now: string): StatusChan
     stepStartedAt: now,
     pausedSeconds: 0,
     ...UNPAUSED,
+    ...UNACCEPTED,
     canaryWeight: weight,
   };
 }
@@ -69,11 +73,18 @@ function pauseEnded(status: PolicyStatus, nowMs: number): StatusChange {
 /** A pause of the step's own (a pause step) keeps its clock running; any other pause stops the soak clock. */
 const stopsTheClock = (decision: Decision): boolean => decision.reasons[0]?.rule !== 'pause-step';
 
-/** manualPause: set by a `pause` override, lifted by `resume` or `promote`. */
+/**
+ * manualPause: set by a `pause` override, lifted by `resume` or `promote`. A `resume` also accepts the step's
+ * inconclusive readings: a person has looked at them, and a value in the band no longer pauses this step.
+ */
 function manualPauseAfter(override: Override | undefined): StatusChange {
   if (override === 'pause') return { manualPause: true };
-  return override === 'resume' || override === 'promote' ? { manualPause: false } : {};
+  if (override === 'resume') return { manualPause: false, inconclusiveAccepted: true };
+  return override === 'promote' ? { manualPause: false } : {};
 }
+
+/** A pause for an inconclusive value waits for a person, like a pause override (rules/inconclusive.json). */
+const waitsForAPerson = (decision: Decision): boolean => decision.reasons[0]?.rule === 'inconclusive';
 
 /** When and with what a decision is taken: the tick's time, its override, and each step's weight. */
 export interface DecisionContext {
@@ -98,6 +109,7 @@ export function decided(status: PolicyStatus, decision: Decision, at: DecisionCo
         ...change,
         phase: 'Paused',
         ...(stopsTheClock(decision) && !status.pausedSince ? { pausedSince: now } : {}),
+        ...(waitsForAPerson(decision) ? { manualPause: true } : {}),
       };
     case 'rollback':
       return { ...change, ...pauseEnded(status, at.nowMs), phase: 'RolledBack', canaryWeight: 0, manualPause: false };

@@ -20,6 +20,8 @@ export interface CompiledReason {
   action: Action;
   message: string;
   check?: string;
+  /** The webhook whose answer the reason is about: `{code}`, `{error}` in its message come from that answer. */
+  webhook?: string;
   bindings: Bindings;
   /** Levels whose firing means this reason did not apply (rules/README.md). */
   unlessFired?: LevelName[];
@@ -102,6 +104,7 @@ function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
     maxWarningEvents: spec.podHealth.maxWarningEvents,
     progressDeadlineSeconds: parseDuration(spec.podHealth.progressDeadline),
     onMetricUnavailable: spec.onMetricUnavailable,
+    lastStep: spec.steps.length - 1,
   };
   const builder = new RuleBuilder(spec, reasons);
   const any = ruleTemplates().flatMap((template) =>
@@ -134,26 +137,34 @@ function bindingsFor(template: RuleTemplate, spec: PolicySpec): Bindings[] {
   }
 }
 
-/** The checks an `any` entry is instantiated for: all of its kind, or none when it has no `of`. */
-function checksOf(entry: AnyReasonTemplate, checks: CheckSpec[]): (CheckSpec | undefined)[] {
-  switch (entry.of) {
-    case undefined:
-      return [undefined];
-    case 'check':
-      return checks;
-    case 'check-max':
-      return checks.filter((c) => c.max !== undefined);
-    case 'check-min':
-      return checks.filter((c) => c.min !== undefined);
-    case 'check-increase':
-      return checks.filter((c) => ['increase', 'either'].includes(comparisonOf(c)?.direction ?? ''));
-    case 'check-decrease':
-      return checks.filter((c) => ['decrease', 'either'].includes(comparisonOf(c)?.direction ?? ''));
-    default: {
-      const unknown: never = entry.of;
-      throw new Error(`rule template: unknown "of" ${String(unknown)}`);
-    }
+const limited = (c: CheckSpec): boolean => (c.failureLimit ?? 0) > 0;
+
+/** Which checks each kind of `any` entry is instantiated for (rules/README.md). */
+const CHECKS_OF: Partial<Record<NonNullable<AnyReasonTemplate['of']>, (c: CheckSpec) => boolean>> = {
+  check: () => true,
+  'check-max': (c) => c.max !== undefined && !limited(c),
+  'check-min': (c) => c.min !== undefined && !limited(c),
+  'check-max-limited': (c) => c.max !== undefined && limited(c),
+  'check-min-limited': (c) => c.min !== undefined && limited(c),
+  'check-inconclusive-max': (c) => c.inconclusive?.max !== undefined,
+  'check-inconclusive-min': (c) => c.inconclusive?.min !== undefined,
+  'check-increase': (c) => ['increase', 'either'].includes(comparisonOf(c)?.direction ?? ''),
+  'check-decrease': (c) => ['decrease', 'either'].includes(comparisonOf(c)?.direction ?? ''),
+};
+
+/**
+ * The bindings an `any` entry is instantiated with: one set per check of its kind, per webhook of its type
+ * (`webhook-<type>`), or one empty set when it has no `of`.
+ */
+function targetsOf(entry: AnyReasonTemplate, spec: PolicySpec): Bindings[] {
+  if (entry.of === undefined) return [{}];
+  if (entry.of.startsWith('webhook-')) {
+    const type = entry.of.slice('webhook-'.length);
+    return (spec.webhooks ?? []).filter((w) => w.type === type).map((w) => ({ webhook: w.name, type: w.type }));
   }
+  const of = CHECKS_OF[entry.of];
+  if (!of) throw new Error(`rule template: unknown "of" ${String(entry.of)}`);
+  return spec.checks.filter(of).map(checkBindings);
 }
 
 /** Instantiates templates into reason-tagged conditions, recording every reason they can give. */
@@ -185,8 +196,8 @@ class RuleBuilder {
     return entries
       .filter((entry) => entry.if === undefined || bindings[entry.if] != null)
       .flatMap((entry) =>
-        checksOf(entry, this.spec.checks).map((check) => {
-          const local = check ? { ...bindings, ...checkBindings(check) } : bindings;
+        targetsOf(entry, this.spec).map((target) => {
+          const local = { ...bindings, ...target };
           const condition = flatten(instantiate(entry.condition, local));
           const reason = this.addReason(
             {
@@ -204,8 +215,10 @@ class RuleBuilder {
 
   private addReason(reason: Omit<CompiledReason, 'bindings'>, bindings: Bindings): number {
     const check = typeof bindings.check === 'string' ? bindings.check : undefined;
+    const webhook = typeof bindings.webhook === 'string' ? bindings.webhook : undefined;
     const compiled: CompiledReason = { ...reason, bindings: messageBindings(reason.message, bindings) };
     if (check) compiled.check = check;
+    if (webhook) compiled.webhook = webhook;
     if (!compiled.unlessFired) delete compiled.unlessFired;
     this.reasons.push(compiled);
     return this.reasons.length - 1;
@@ -213,13 +226,21 @@ class RuleBuilder {
 }
 
 /**
- * What a check's conditions and messages may name: its name and bounds, and for a comparison the
+ * What a check's conditions and messages may name: its name, bounds, failure limit and inconclusive
+ * band (null where it has none), and for a comparison the
  * p-value it must be under (`alpha`, 1 − confidence) and the share of primary's median the shift
  * must exceed (`tolerance`, and `negTolerance` for a decrease).
  */
 function checkBindings(check: CheckSpec): Bindings {
   const comparison = comparisonOf(check);
-  const bounds = { check: check.name, min: check.min ?? null, max: check.max ?? null };
+  const bounds = {
+    check: check.name,
+    min: check.min ?? null,
+    max: check.max ?? null,
+    failureLimit: check.failureLimit ?? 0,
+    inconclusiveMin: check.inconclusive?.min ?? null,
+    inconclusiveMax: check.inconclusive?.max ?? null,
+  };
   if (!comparison) return bounds;
   // 1 − 0.98 is 0.020000000000000018 in floating point; the policy means 0.02.
   const alpha = Number((1 - comparison.confidence).toPrecision(12));

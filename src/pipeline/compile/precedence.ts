@@ -7,11 +7,22 @@
 export const PRECEDENCE = [
   { name: 'override-abort', file: 'override-abort.json' },
   { name: 'check-breach', file: 'check-breach.json' },
+  /** A webhook's answer that rolls back: a failed preRollout or rollout webhook, a rollback webhook's 2xx. */
+  { name: 'webhook', file: 'webhook.json' },
   { name: 'pod-health', file: 'pod-health.json' },
   /** Also the level of `derived-unavailable`: a derived fact whose evaluation exceeded its budget. */
   { name: 'metric-unavailable', file: 'metric-unavailable.json' },
   { name: 'custom-rules', file: 'custom-rules.json' },
+  /** A value in a check's inconclusive band: a pause for a person (it sets manualPause; transitions.ts). */
+  { name: 'inconclusive', file: 'inconclusive.json' },
   { name: 'pause', file: 'pause.json' },
+  /** A failing measurement within the check's failureLimit: hold (never advance on it). */
+  { name: 'check-failing', file: 'check-failing.json' },
+  /**
+   * A confirm gate that has not answered 2xx: the stage holds (below every rollback, so a breach while a gate waits
+   * still rolls back; above promote, so a gate holds a promote override too).
+   */
+  { name: 'gate', file: 'gate.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
   /**

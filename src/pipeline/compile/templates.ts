@@ -7,10 +7,29 @@ import { BUILTIN_RULES } from '../policy/vocabulary.js';
 
 export const RULE_TARGETS = ['once', 'custom-rule'] as const;
 /**
- * What an `any` entry is instantiated for: every check, every check with a max or a min, every
- * comparison check whose direction fails an increase (`increase`, `either`) or a decrease.
+ * What an `any` entry is instantiated for: every check; every check with that bound and no failure limit
+ * (`check-max`, `check-min`); with that bound and a failure limit (`check-max-limited`, `check-min-limited`); with
+ * that edge of an inconclusive band (`check-inconclusive-max`, `check-inconclusive-min`); every webhook of a type
+ * (`webhook-<type>`); every comparison check whose direction fails an increase (`check-increase`: `increase`,
+ * `either`) or a decrease (`check-decrease`).
  */
-export const EACH_TARGETS = ['check', 'check-max', 'check-min', 'check-increase', 'check-decrease'] as const;
+export const EACH_TARGETS = [
+  'check',
+  'check-max',
+  'check-min',
+  'check-max-limited',
+  'check-min-limited',
+  'check-inconclusive-max',
+  'check-inconclusive-min',
+  'check-increase',
+  'check-decrease',
+  'webhook-preRollout',
+  'webhook-rollout',
+  'webhook-rollback',
+  'webhook-confirmRollout',
+  'webhook-confirmTrafficIncrease',
+  'webhook-confirmPromotion',
+] as const;
 
 /** One reason of an `any` template: a condition and what it means when it holds. */
 const anyReasonSchema = z.strictObject({

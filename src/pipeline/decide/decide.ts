@@ -7,6 +7,7 @@ import type { Action } from '../policy/vocabulary.js';
 import { contradictions } from './consistency.js';
 import { checkQueryText } from '../policy/compare.js';
 import type { Decision, Reason } from './decision.js';
+import { judgedIssues, withFailureCounts } from './judged.js';
 import { formatMessage } from './messages.js';
 
 /**
@@ -16,9 +17,13 @@ import { formatMessage } from './messages.js';
 export async function decide(compiled: CompiledPolicy, input: unknown): Promise<Decision> {
   const parsed = parseSnapshot(input);
   if (!parsed.snapshot) throw new SnapshotError(parsed.issues);
-  const contradicting = contradictions(compiled.spec, parsed.snapshot);
+  const contradicting = [
+    ...contradictions(compiled.spec, parsed.snapshot),
+    ...judgedIssues(compiled.spec, parsed.snapshot),
+  ];
   if (contradicting.length > 0) throw new SnapshotError(contradicting);
-  const { snapshot, unavailable } = await derivedFacts(compiled, withMissingChecks(compiled, parsed.snapshot));
+  const complete = withFailureCounts(compiled.spec, withMissingChecks(compiled, parsed.snapshot));
+  const { snapshot, unavailable } = await derivedFacts(compiled, complete);
   const { results, failureResults } = await compiled.engine.run(engineFacts(snapshot));
   const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result, snapshot));
   return toDecision(applied([...fired, ...unavailable]), snapshot);

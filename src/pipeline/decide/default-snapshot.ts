@@ -7,8 +7,8 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
 
 /**
  * A healthy snapshot of a policy (documented in docs/policy-tests.md): the rollout at `step` (clamped
- * to the policy's steps) that has just started it, every check of the policy `ok` with an in-bounds
- * value (a comparison: canary and primary alike), no events and no override. Inline test facts merge onto it; `kubestead query` judges one
+ * to the policy's steps) that has just started it, every check of the policy `ok` with a passing
+ * value (in bounds, outside its inconclusive band; a comparison: canary and primary alike), no events and no override. Inline test facts merge onto it; `kubestead query` judges one
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
 export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
@@ -38,7 +38,7 @@ function healthyMeasurement(check: CheckSpec): CheckFacts {
   const comparison = comparisonOf(check);
   const base = {
     status: 'ok' as const,
-    value: comparison ? 0 : inBounds(check.min, check.max),
+    value: comparison ? 0 : inBounds(check.inconclusive?.min ?? check.min, check.inconclusive?.max ?? check.max),
     min: check.min ?? null,
     max: check.max ?? null,
     provider: check.provider,
@@ -64,7 +64,10 @@ function sameAsPrimary(comparison: Comparison): ComparisonFacts {
   };
 }
 
-/** A healthy value: the middle of two bounds, 0 under a lone max ≥ 0, else the bound itself (in bounds). */
+/**
+ * A healthy value: the middle of two bounds, 0 under a lone max ≥ 0, else the bound itself (in bounds). The bounds of
+ * a passing value: a check's inconclusive band where it has one.
+ */
 function inBounds(min: number | undefined, max: number | undefined): number {
   if (min !== undefined && max !== undefined) return (min + max) / 2;
   if (max !== undefined) return Math.min(0, max);

@@ -4,11 +4,15 @@ import { resolvePath } from '../compile/path.js';
 import { STEP_PLACEHOLDER, stepLabel } from '../policy/vocabulary.js';
 
 /**
- * Fills `{name}` in a reason's message: from its bindings, then its check's measurement (a field, or a path inside it),
- * then the snapshot.
+ * Fills `{name}` in a reason's message: from its bindings, then its check's measurement (a field, or a path inside it)
+ * or its webhook's answer, then the snapshot.
  */
 export function formatMessage(reason: CompiledReason, snapshot: FactSnapshot): string {
-  const measurement = reason.check ? snapshot.checks[reason.check] : undefined;
+  const measurement: Record<string, unknown> | undefined = reason.check
+    ? snapshot.checks[reason.check]
+    : reason.webhook
+      ? snapshot.webhooks?.[reason.webhook]
+      : undefined;
   return reason.message.replace(MESSAGE_PLACEHOLDER, (whole, name: string) => {
     const value =
       name === 'check' && reason.check

@@ -6,11 +6,20 @@ import { defaultSnapshot } from './default-snapshot.js';
 /** What a verdict reads of a measurement (a FactSnapshot entry, or a metrics Measurement). */
 type Measured = Pick<CheckFacts, 'status' | 'value' | 'min' | 'max' | 'provider' | 'query' | 'error'>;
 
-export type CheckVerdict = { verdict: 'pass' } | { verdict: 'fail' | 'unavailable'; message: string };
+export type CheckVerdict = { verdict: 'pass' } | { verdict: 'fail' | 'inconclusive' | 'unavailable'; message: string };
+
+/** The verdict each rule about one check gives, most severe first. */
+const VERDICT_OF_RULE: [string, 'fail' | 'inconclusive' | 'unavailable'][] = [
+  ['check-breach', 'fail'],
+  ['check-failing', 'fail'],
+  ['metric-unavailable', 'unavailable'],
+  ['inconclusive', 'inconclusive'],
+];
 
 /**
- * Whether one measurement passes, judged by decide itself (the rule set's breach and unavailable
- * rules, not a second copy of them): the measurement in an otherwise healthy snapshot of the policy.
+ * Whether one measurement passes, judged by decide itself (the rule set's breach, failure-limit, unavailable and
+ * inconclusive rules, not a second copy of them): the measurement in an otherwise healthy snapshot of the policy, as
+ * the first failure of its run.
  */
 export async function checkVerdict(compiled: CompiledPolicy, check: string, m: Measured): Promise<CheckVerdict> {
   const base = defaultSnapshot(compiled.spec, 0);
@@ -25,8 +34,9 @@ export async function checkVerdict(compiled: CompiledPolicy, check: string, m: M
   };
   const decision = await decide(compiled, { ...base, checks: { ...base.checks, [check]: measurement } });
   const about = decision.reasons.filter((reason) => reason.check === check);
-  const breach = about.find((reason) => reason.rule === 'check-breach');
-  if (breach) return { verdict: 'fail', message: breach.message };
-  const unavailable = about.find((reason) => reason.rule === 'metric-unavailable');
-  return unavailable ? { verdict: 'unavailable', message: unavailable.message } : { verdict: 'pass' };
+  for (const [rule, verdict] of VERDICT_OF_RULE) {
+    const reason = about.find((r) => r.rule === rule);
+    if (reason) return { verdict, message: reason.message };
+  }
+  return { verdict: 'pass' };
 }

@@ -2,17 +2,21 @@ import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../compile/compile.js';
 import { withDerived } from './derived.js';
 import {
+  evaluationWindow,
   measureChecks,
   measureContext,
+  type MeasureContext,
   type MetricsRuntime,
   type Measurement,
 } from '../../adapters/providers/index.js';
 import type { RolloutPolicy } from '../policy/schema.js';
 import type { ComparisonFacts } from '../policy/compare.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
-import type { FactSnapshot } from './snapshot.js';
+import type { CheckFacts, FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
+import { parseDuration } from '../policy/duration.js';
 import { stepPlan } from './steps.js';
+import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
@@ -22,6 +26,8 @@ export interface RolloutPosition {
   manualPause: boolean;
   /** Soak time of the step so far, paused time excluded. */
   stepElapsedSeconds: number;
+  /** A person resumed this step: the inconclusive bands no longer pause it. */
+  inconclusiveAccepted?: boolean;
 }
 
 export interface GatherInput {
@@ -33,6 +39,8 @@ export interface GatherInput {
   workload: WorkloadState;
   override: Override | null;
   canaryRevision: string | null;
+  /** Each check's run of failing measurements as status keeps it (absent: none). */
+  failures?: Record<string, FailureRun>;
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -46,13 +54,15 @@ export interface Gathered {
   snapshot: FactSnapshot;
   /** The measurements with what the snapshot leaves out (latency, raw value, answer shape), for status and logs. */
   measurements: Record<string, Measurement>;
+  /** Each check's run of failing measurements after this tick's, for status. */
+  failures: Record<string, FailureRun>;
 }
 
 /**
- * The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, plus warnings for the
- * audit log.
+ * The snapshot's entry of a measurement: the docs/architecture.md, "FactSnapshot v1" fields, its verdict and run of
+ * failures, plus warnings for the audit log.
  */
-function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
+function checkFacts(m: Measurement, judged: Pick<CheckFacts, 'verdict' | 'consecutiveFailures'>): CheckFacts {
   return {
     status: m.status,
     value: m.value,
@@ -64,6 +74,7 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
     ...(m.error !== undefined ? { error: m.error } : {}),
     ...(m.warnings?.length ? { warnings: m.warnings } : {}),
     ...(m.comparison ? { comparison: withoutSamples(m.comparison) } : {}),
+    ...judged,
   };
 }
 
@@ -71,6 +82,32 @@ function checkFacts(m: Measurement): FactSnapshot['checks'][string] {
 function withoutSamples(comparison: NonNullable<Measurement['comparison']>): ComparisonFacts {
   const { samples: _samples, ...facts } = comparison;
   return facts;
+}
+
+/** Each measurement's snapshot entry, with its verdict, and each threshold check's run of failures after it. */
+function judge(
+  input: GatherInput,
+  measurements: Record<string, Measurement>,
+  ctx: Pick<MeasureContext, 'time' | 'intervalSeconds'>,
+): { checks: FactSnapshot['checks']; failures: Record<string, FailureRun> } {
+  const window = (iso: string) => evaluationWindow({ time: new Date(iso), intervalSeconds: ctx.intervalSeconds }).index;
+  const tick = { time: ctx.time.toISOString(), window };
+  const checks: FactSnapshot['checks'] = {};
+  const failures: Record<string, FailureRun> = {};
+  for (const check of input.policy.spec.checks) {
+    const m = measurements[check.name];
+    if (!m) continue;
+    // A comparison is judged by its rules on its statistics; bounds and bands do not apply to it.
+    if (check.compare) {
+      checks[check.name] = checkFacts(m, {});
+      continue;
+    }
+    const verdict = verdictOf(check, m);
+    const run = nextRun(input.failures?.[check.name], verdict, tick);
+    failures[check.name] = run;
+    checks[check.name] = checkFacts(m, { verdict, consecutiveFailures: run.count });
+  }
+  return { checks, failures };
 }
 
 /**
@@ -95,6 +132,8 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
  */
 export async function snapshotOf(input: GatherInput, measurements: Record<string, Measurement>): Promise<Gathered> {
   const { policy, position, workload } = input;
+  const intervalSeconds = parseDuration(policy.spec.interval) ?? 30;
+  const { checks, failures } = judge(input, measurements, { time: new Date(input.time), intervalSeconds });
   const plan = stepPlan(policy.spec, position.step);
   const snapshot: FactSnapshot = {
     version: 1,
@@ -110,13 +149,14 @@ export async function snapshotOf(input: GatherInput, measurements: Record<string
       soakSeconds: plan.soakSeconds,
       canary: workload.canary,
       stable: workload.stable,
+      ...(position.inconclusiveAccepted ? { inconclusiveAccepted: true } : {}),
     },
-    checks: Object.fromEntries(Object.entries(measurements).map(([name, m]) => [name, checkFacts(m)])),
+    checks,
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
   };
-  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements };
+  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
 }
 
 /** The snapshot is frozen: decide, the recorders and the audit log all see the same facts. */

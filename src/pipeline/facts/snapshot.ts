@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
-import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
+import { OVERRIDES, PHASES, VERDICTS } from '../policy/vocabulary.js';
 import { comparisonFactsSchema } from '../policy/compare.js';
+import { WEBHOOK_TYPES } from '../policy/webhooks.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
@@ -19,6 +20,10 @@ const measurementSchema = z
     error: z.string().optional(),
     /** A comparison check's statistics (src/pipeline/policy/compare.ts). */
     comparison: comparisonFactsSchema.optional(),
+    /** What this measurement says against the check's bounds and band (computed by decide when absent). */
+    verdict: z.enum(VERDICTS).optional(),
+    /** Failing measurements in a row, this one included (0 when it is in bounds; unchanged by an unavailable one). */
+    consecutiveFailures: count.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.status === 'ok' && m.value === null) {
@@ -38,12 +43,30 @@ const rolloutFactsSchema = z
     soakSeconds: z.number().min(0).nullable(),
     canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
     stable: z.strictObject({ desiredReplicas: count, readyReplicas: count }),
+    /** A person resumed this step: a value in a check's inconclusive band no longer pauses it. */
+    inconclusiveAccepted: z.boolean().optional(),
   })
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, {
     error: 'a weight step needs soakSeconds',
     path: ['soakSeconds'],
   });
+
+/**
+ * One webhook call's answer (docs/webhooks.md): `ok` is a 2xx answer (after retries); a call that was not answered 2xx
+ * says why in `error` (`HTTP 403 Forbidden`, `timeout after 10s`). The excerpt is the start of the body, bounded.
+ */
+const webhookAnswerSchema = z
+  .strictObject({
+    type: z.enum(WEBHOOK_TYPES),
+    ok: z.boolean(),
+    code: z.number().int().min(100).max(599).nullable().default(null),
+    latencyMs: z.number().min(0).default(0),
+    error: z.string().optional(),
+    excerpt: z.string().max(512).optional(),
+    deliveryId: z.string().optional(),
+  })
+  .refine((a) => a.ok || a.error !== undefined, { error: 'a webhook answer that is not ok says why in "error"' });
 
 /**
  * FactSnapshot v1 (docs/architecture.md, "FactSnapshot v1"): the whole input of decide, stored in every audit entry.
@@ -56,11 +79,14 @@ export const snapshotSchema = z.strictObject({
   derived: z.record(z.string(), z.unknown()).default({}),
   kube: z.strictObject({ warningEvents: count, reasons: z.record(z.string(), count).default({}) }),
   override: z.enum(OVERRIDES).nullable(),
+  /** The answers of the webhooks asked this tick, by name (absent: none was asked). */
+  webhooks: z.record(z.string(), webhookAnswerSchema).optional(),
 });
 
 export type FactSnapshot = z.output<typeof snapshotSchema>;
 export type RolloutFacts = FactSnapshot['rollout'];
 export type CheckFacts = FactSnapshot['checks'][string];
+export type WebhookAnswer = z.output<typeof webhookAnswerSchema>;
 
 /** Thrown by decide for a malformed snapshot: every issue with its path. */
 export class SnapshotError extends Error {

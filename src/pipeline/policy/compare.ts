@@ -167,7 +167,7 @@ export const comparisonFactsSchema = z.strictObject({
 export type ComparisonFacts = z.output<typeof comparisonFactsSchema>;
 
 const COMPARE_ONLY = ['direction', 'confidence', 'tolerance', 'minSamples'] as const;
-const QUERY_ONLY = ['min', 'max', 'value'] as const;
+const QUERY_ONLY = ['min', 'max', 'value', 'failureLimit', 'inconclusive'] as const;
 
 type At = (...rest: (string | number)[]) => (string | number)[];
 

@@ -14,6 +14,7 @@ const leaves = (...names: string[]): Record<string, FactShape> =>
 /** A measurement's fields (the snapshot's and the audit fields a gatherer may add). */
 export const MEASUREMENT_SHAPE: Record<string, FactShape> = {
   ...leaves('status', 'value', 'min', 'max', 'provider', 'query', 'observedAt', 'error', 'latencyMs', 'shape'),
+  ...leaves('verdict', 'consecutiveFailures'),
   warnings: 'any',
   raw: 'any',
   comparison: {
@@ -26,12 +27,14 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   ...leaves('version', 'time', 'override'),
   rollout: {
     ...leaves('phase', 'step', 'stepCount', 'manualPause', 'stepKind', 'weight', 'stepElapsedSeconds', 'soakSeconds'),
+    ...leaves('inconclusiveAccepted'),
     canary: leaves('desiredReplicas', 'readyReplicas', 'restarts'),
     stable: leaves('desiredReplicas', 'readyReplicas'),
   },
   checks: 'checks',
   derived: 'derived',
   kube: { warningEvents: 'leaf', reasons: 'any' },
+  webhooks: 'any',
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

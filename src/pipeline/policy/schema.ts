@@ -8,6 +8,8 @@ import { dnsLabel, doc, httpUrl, name, secretRef, type secretRefSchema } from '.
 import { providerSchema } from './schema-providers.js';
 import { trafficRoutingSchema } from './schema-routing.js';
 import { notificationsSchema } from './schema-notifications.js';
+import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
+import { webhooksSchema } from './webhooks.js';
 
 export { dnsLabel, secretRefSchema } from './schema-parts.js';
 export { DATADOG_SITES, PROVIDER_KINDS, type ProviderKind } from './schema-providers.js';
@@ -100,6 +102,7 @@ const checkSchema = strict({
     .meta(doc(`The check fails when the value is above this. ${BOUND}`, 'max: 0.01'))
     .optional(),
   ...comparisonFields,
+  ...CHECK_ANALYSIS_FIELDS,
 }).meta(
   doc(
     'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`); or a ' +
@@ -246,7 +249,10 @@ export const specSchema = strict({
     .array(checkSchema)
     .default([])
     .meta(
-      doc('The measurements that decide. Every check is queried each interval; one out of bounds rolls back at once.'),
+      doc(
+        'The measurements that decide. Every check is queried each interval; one out of bounds rolls back at once ' +
+          '(unless its `failureLimit` tolerates it).',
+      ),
     ),
   derived: z
     .record(
@@ -297,6 +303,7 @@ export const specSchema = strict({
     .meta(doc('Canary pod health, judged besides the metric checks.')),
   audit: auditSchema.meta(doc('Where decisions go besides the in-cluster audit log.')).optional(),
   notifications: notificationsSchema,
+  webhooks: webhooksSchema,
 }).meta(doc('What to release and how to judge it.'));
 
 export const metadataSchema = z
@@ -348,6 +355,7 @@ export type ProviderSpec = PolicySpec['providers'][string];
 export type PrometheusSpec = NonNullable<ProviderSpec['prometheus']>;
 export type DatadogSpec = NonNullable<ProviderSpec['datadog']>;
 export type NewRelicSpec = NonNullable<ProviderSpec['newRelic']>;
+export type WebSpec = NonNullable<ProviderSpec['web']>;
 export type SecretRef = z.output<typeof secretRefSchema>;
 export type TrafficRoutingSpec = PolicySpec['trafficRouting'];
 export type CustomRuleSpec = PolicySpec['rules'][number];

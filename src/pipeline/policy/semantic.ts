@@ -6,6 +6,7 @@ import { credentialIssues } from './urls.js';
 import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
 import { comparisonIssues } from './compare.js';
+import { inconclusiveIssues, webhookIssues, webQueryIssues } from './analysis-issues.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -25,6 +26,8 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
     ...credentialIssues(spec),
     ...timeoutIssues(spec),
     ...routingIssues(spec),
+    ...webQueryIssues(spec),
+    ...webhookIssues(spec),
   ];
 }
 
@@ -62,10 +65,22 @@ function checkIssues(spec: Obj): PolicyIssue[] {
       issues.push({ path: at('provider'), message: `unknown provider "${check.provider}"${known}` });
     }
     issues.push(...(check.compare === undefined ? boundIssues(check, at) : []), ...comparisonIssues(check, at));
-    issues.push(...queryIssues(check, at));
+    issues.push(...inconclusiveIssues(check, at), ...queryIssues(check, at), ...rangeIssues(spec, check, at));
     if (typeof check.value === 'string') issues.push(...valueExpressionIssues(check.value, at('value')));
     return issues;
   });
+}
+
+/** A comparison samples a window of each side: its provider must answer range queries (the web provider does not). */
+function rangeIssues(spec: Obj, check: Obj, at: (...rest: (string | number)[]) => (string | number)[]): PolicyIssue[] {
+  const provider = isObj(spec.providers) && typeof check.provider === 'string' ? spec.providers[check.provider] : null;
+  if (check.compare === undefined || !isObj(provider) || provider.web === undefined) return [];
+  return [
+    {
+      path: at('provider'),
+      message: `a comparison check needs range queries, which the web provider "${String(check.provider)}" has not; use prometheus, datadog or newRelic`,
+    },
+  ];
 }
 
 /** The template variables of a check's query, or of both queries of its comparison. */

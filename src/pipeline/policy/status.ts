@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS, OVERRIDES, PHASES } from './vocabulary.js';
+import { ACTIONS, OVERRIDES, PHASES, VERDICTS } from './vocabulary.js';
 import { doc } from './schema-parts.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
@@ -47,6 +47,20 @@ const checkStatusSchema = z
     error: z
       .string()
       .meta(doc('Why it is unavailable.', 'error: "prometheus http://prom:9090: timeout after 5s"'))
+      .optional(),
+    verdict: z
+      .enum(VERDICTS)
+      .meta(doc("The reading's verdict: pass, fail, inconclusive or unavailable.", 'verdict: pass'))
+      .optional(),
+    consecutiveFailures: z
+      .number()
+      .int()
+      .min(0)
+      .meta(doc('Failing measurements in a row (what `failureLimit` counts).', 'consecutiveFailures: 0'))
+      .optional(),
+    lastFailureAt: z
+      .string()
+      .meta(doc('The tick time of the last failing measurement counted.', 'lastFailureAt: "2026-11-26T10:00:00Z"'))
       .optional(),
   })
   .meta(doc("One check's reading against its bounds."));
@@ -130,7 +144,22 @@ export const policyStatusSchema = z
     /** Extension: true from an accepted `pause` override until `resume` or `promote`. */
     manualPause: z
       .boolean()
-      .meta(doc('True from an accepted `kubestead pause` until `resume` or `promote`.', 'manualPause: false'))
+      .meta(
+        doc(
+          'True from an accepted `kubestead pause`, or a pause for an inconclusive value, until `resume` or `promote`.',
+          'manualPause: false',
+        ),
+      )
+      .optional(),
+    /** Extension: a person resumed the current step: a value in an inconclusive band no longer pauses it. */
+    inconclusiveAccepted: z
+      .boolean()
+      .meta(
+        doc(
+          'A person resumed the current step: a value in an inconclusive band no longer pauses it.',
+          'inconclusiveAccepted: true',
+        ),
+      )
       .optional(),
     /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
     pausedSeconds: z

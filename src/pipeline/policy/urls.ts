@@ -22,14 +22,22 @@ const REFUSED =
   'a URL may not carry credentials (user:password@): they would reach logs, snapshots and the audit log; use a ' +
   'Secret ref';
 
-/** Provider addresses and the audit webhook URL with credentials in them are refused. */
+/** The fields of a provider kind that hold an address. */
+const ADDRESS_FIELDS = ['address', 'url', 'endpoint'];
+
+/** Provider addresses, webhook URLs and the audit webhook URL with credentials in them are refused. */
 export function credentialIssues(spec: Obj): PolicyIssue[] {
   const urls: { path: (string | number)[]; url: unknown }[] = [];
   for (const [name, provider] of Object.entries(isObj(spec.providers) ? spec.providers : {})) {
     for (const [kind, settings] of Object.entries(isObj(provider) ? provider : {})) {
-      if (isObj(settings)) urls.push({ path: ['spec', 'providers', name, kind, 'address'], url: settings.address });
+      for (const field of ADDRESS_FIELDS)
+        if (isObj(settings)) urls.push({ path: ['spec', 'providers', name, kind, field], url: settings[field] });
     }
   }
+  if (Array.isArray(spec.webhooks))
+    spec.webhooks.forEach((hook, i) =>
+      urls.push({ path: ['spec', 'webhooks', i, 'url'], url: isObj(hook) ? hook.url : undefined }),
+    );
   const webhook = isObj(spec.audit) && isObj(spec.audit.webhook) ? spec.audit.webhook : {};
   urls.push({ path: ['spec', 'audit', 'webhook', 'url'], url: webhook.url });
   return urls

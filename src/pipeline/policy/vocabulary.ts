@@ -20,10 +20,15 @@ export type RuleAction = (typeof RULE_ACTIONS)[number];
 export const BUILTIN_RULES = [
   'override-abort',
   'check-breach',
+  'webhook-failed',
+  'webhook-rollback',
   'pod-health',
   'metric-unavailable',
+  'inconclusive',
   'manual-pause',
   'pause-step',
+  'check-failing',
+  'gate',
   'override-promote',
   'soak',
   'canary-not-ready',
@@ -62,6 +67,13 @@ export const NOTIFICATION_EVENTS = [
   'auditDegraded',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * What one measurement of a check says (docs/checks.md): within its bounds, outside them, in its inconclusive band,
+ * or no number at all. A fact of the snapshot (`checks.<name>.verdict`).
+ */
+export const VERDICTS = ['pass', 'fail', 'inconclusive', 'unavailable'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 export const isAction = (value: unknown): value is Action => (ACTIONS as readonly unknown[]).includes(value);
 

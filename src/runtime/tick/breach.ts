@@ -4,8 +4,11 @@ import type { Stop, TickContext } from './context.js';
 import { entry, store } from './record.js';
 import type { RolloutStatus } from './status.js';
 
-/** The rule whose reasons are breaches of a check's bounds (rules/check-breach.json). */
-const BREACH_RULE = 'check-breach';
+/**
+ * The rules whose reasons are a check out of its bounds (rules/check-breach.json; check-failing.json: a failure within
+ * the check's failureLimit).
+ */
+const BREACH_RULES: readonly string[] = ['check-breach', 'check-failing'];
 
 /** Whether the check was out of its bounds on the tick status shows (the previous one). */
 function wasBreached(status: RolloutStatus, check: string): boolean {
@@ -17,7 +20,7 @@ function wasBreached(status: RolloutStatus, check: string): boolean {
 /** The breach reasons of a decision whose check was within bounds on the previous tick (or not measured yet). */
 export function firstBreaches(decision: Decision, previous: RolloutStatus): Reason[] {
   return decision.reasons.filter(
-    (r) => r.rule === BREACH_RULE && r.check !== undefined && !wasBreached(previous, r.check),
+    (r) => BREACH_RULES.includes(r.rule) && r.check !== undefined && !wasBreached(previous, r.check),
   );
 }
 

@@ -1,9 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { gatherFacts } from '../../pipeline/facts/gather.js';
+import { gatherFacts, type Gathered, type RolloutPosition } from '../../pipeline/facts/gather.js';
 import { workloadState } from '../../pipeline/facts/workload.js';
 import { inRollout, isoAt, policyOf, type Stop, stop, targetOf, type TickContext } from './context.js';
 import type { RolloutStatus } from './status.js';
 import type { FactSnapshot } from '../../pipeline/facts/snapshot.js';
+import type { FailureRun } from '../../pipeline/facts/verdict.js';
+import type { Measurement } from '../../adapters/providers/index.js';
+import type { Verdict } from '../../pipeline/policy/vocabulary.js';
 
 /** Seconds the current step has soaked at `now`: since stepStartedAt, paused time excluded. */
 export function stepElapsedSeconds(status: RolloutStatus, now: number): number {
@@ -13,50 +16,55 @@ export function stepElapsedSeconds(status: RolloutStatus, now: number): number {
   return Math.max(0, Math.round(elapsed * 1000) / 1000);
 }
 
+/** Where the rollout is, as status keeps it. */
+function positionOf(ctx: TickContext): RolloutPosition {
+  return {
+    phase: ctx.next.phase ?? 'Progressing',
+    step: ctx.next.currentStep ?? 0,
+    manualPause: ctx.next.manualPause ?? false,
+    stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
+    inconclusiveAccepted: ctx.next.inconclusiveAccepted ?? false,
+  };
+}
+
 /** Gather and freeze: the tick's FactSnapshot, and each check's measurement in status.checks. */
 export async function gather(ctx: TickContext): Promise<Stop | undefined> {
   const policy = policyOf(ctx);
   const compiled = ctx.compiled;
   if (!compiled) return undefined;
   const { deps, gather: runtime } = ctx.shared;
-  const position = {
-    phase: ctx.next.phase ?? 'Progressing',
-    step: ctx.next.currentStep ?? 0,
-    manualPause: ctx.next.manualPause ?? false,
-    stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
-  };
   const workload = workloadState(deps.cache, targetOf(ctx), ctx.primary);
   ctx.gathered = await gatherFacts(
     {
       policy,
       compiled,
       time: ctx.now,
-      position,
+      position: positionOf(ctx),
       workload,
       override: ctx.override?.action ?? null,
       canaryRevision: ctx.next.canaryRevision ?? null,
+      failures: failureRuns(ctx.status),
     },
     runtime,
     ctx.signal,
   );
   keepReadings(ctx, ctx.gathered.snapshot);
+  showChecks(ctx, ctx.gathered);
+  return undefined;
+}
+
+/** Each check's reading in status.checks (what `kubestead status` shows), with when it last changed. */
+function showChecks(ctx: TickContext, gathered: Gathered): void {
   const checks: NonNullable<RolloutStatus['checks']> = {};
-  for (const [name, m] of Object.entries(ctx.gathered.measurements)) {
-    deps.observer.measurement(m.provider, m.status, m.latencyMs);
-    const reading = {
-      status: m.status,
-      value: m.value,
-      min: m.min,
-      max: m.max,
-      ...(m.error ? { error: m.error } : {}),
-    };
+  for (const [name, m] of Object.entries(gathered.measurements)) {
+    ctx.shared.deps.observer.measurement(m.provider, m.status, m.latencyMs);
+    const reading = readingOf(m, gathered.snapshot.checks[name]?.verdict, gathered.failures[name]);
     checks[name] = {
       ...reading,
       unchangedSince: unchangedSince(ctx.status.checks?.[name], reading, m.observedAt ?? isoAt(ctx.now)),
     };
   }
   ctx.next.checks = checks;
-  return undefined;
 }
 
 /** Every tick's readings, for the rollback report (the audit chain has only the ticks that changed something). */
@@ -65,6 +73,30 @@ function keepReadings(ctx: TickContext, snapshot: FactSnapshot): void {
 }
 
 type CheckStatus = NonNullable<RolloutStatus['checks']>[string];
+
+/** What status shows of a check: its reading, verdict and run of failures. */
+function readingOf(m: Measurement, verdict: Verdict | undefined, run: FailureRun | undefined): CheckStatus {
+  return {
+    status: m.status,
+    value: m.value,
+    min: m.min,
+    max: m.max,
+    ...(m.error ? { error: m.error } : {}),
+    ...(verdict ? { verdict } : {}),
+    ...(run?.count ? { consecutiveFailures: run.count } : {}),
+    ...(run?.at ? { lastFailureAt: run.at } : {}),
+  };
+}
+
+/** Each check's run of failing measurements as status keeps it (what failureLimit counts; it survives a restart). */
+function failureRuns(status: RolloutStatus): Record<string, FailureRun> {
+  return Object.fromEntries(
+    Object.entries(status.checks ?? {}).map(([name, c]) => [
+      name,
+      { count: c.consecutiveFailures ?? 0, ...(c.lastFailureAt ? { at: c.lastFailureAt } : {}) },
+    ]),
+  );
+}
 
 /** When a check's reading last changed: kept while each measurement reads the same, else this one's time. */
 function unchangedSince(

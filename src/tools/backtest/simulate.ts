@@ -5,9 +5,10 @@ import { canaryStarted, decided, steppedTo } from '../../pipeline/actuate/transi
 import { compilePolicy, type CompiledPolicy } from '../../pipeline/compile/compile.js';
 import { decide } from '../../pipeline/decide/decide.js';
 import type { Reason } from '../../pipeline/decide/decision.js';
-import { snapshotOf } from '../../pipeline/facts/gather.js';
+import { snapshotOf, type Gathered } from '../../pipeline/facts/gather.js';
 import type { FactSnapshot } from '../../pipeline/facts/snapshot.js';
 import { stepPlan } from '../../pipeline/facts/steps.js';
+import type { FailureRun } from '../../pipeline/facts/verdict.js';
 import type { WorkloadState } from '../../pipeline/facts/workload.js';
 import { parseDuration } from '../../pipeline/policy/duration.js';
 import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
@@ -129,13 +130,13 @@ function tickOf(snapshot: FactSnapshot, decision: { action: Action; reasons: Rea
   };
 }
 
-/** The snapshot the controller would have built at a tick of the simulated rollout, from that tick's measurements. */
+/** What the controller would have gathered at a tick of the simulated rollout, from that tick's measurements. */
 async function snapshotAt(
   request: BacktestRequest,
   compiled: CompiledPolicy,
   status: PolicyStatus,
-  measured: { timeMs: number; histories: Record<string, MeasurementHistory> },
-): Promise<FactSnapshot> {
+  measured: { timeMs: number; histories: Record<string, MeasurementHistory>; failures: Record<string, FailureRun> },
+): Promise<Gathered> {
   const { timeMs, histories } = measured;
   const position = {
     phase: status.phase ?? 'Progressing',
@@ -151,8 +152,9 @@ async function snapshotAt(
     workload: HEALTHY,
     override: null,
     canaryRevision: null,
+    failures: measured.failures,
   };
-  return (await snapshotOf(input, await measurementsAt(histories, timeMs))).snapshot;
+  return snapshotOf(input, await measurementsAt(histories, timeMs));
 }
 
 /**
@@ -174,8 +176,11 @@ export async function backtest(request: BacktestRequest): Promise<Backtest> {
   const weightOf = (step: number) => stepPlan(policy.spec, step).weight;
   let status = positionAt(policy, request.startMs, ticks.startMs);
   const timeline: BacktestTick[] = [];
+  let failures: Record<string, FailureRun> = {};
   for (let timeMs = ticks.startMs; timeMs <= ticks.endMs; timeMs += ticks.stepMs) {
-    const snapshot = await snapshotAt(request, compiled, status, { timeMs, histories });
+    const gathered = await snapshotAt(request, compiled, status, { timeMs, histories, failures });
+    const snapshot = gathered.snapshot;
+    failures = gathered.failures;
     const decision = await decide(compiled, snapshot);
     timeline.push(tickOf(snapshot, decision));
     if (decision.action === 'promote') return { outcome: 'promoted', ticks: timeline };

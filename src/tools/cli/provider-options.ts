@@ -1,4 +1,4 @@
-import type { ProviderSpec } from '../../pipeline/policy/schema.js';
+import type { ProviderKind, ProviderSpec } from '../../pipeline/policy/schema.js';
 import { hasUserinfo, scrubUserinfo } from '../../pipeline/policy/urls.js';
 import { providerKind } from '../../adapters/providers/provider.js';
 import { systemClock } from '../../lib/clock/clock.js';
@@ -13,6 +13,14 @@ export function parseTime(text: string | undefined, option: string): Date {
   return date;
 }
 
+/** The field of each provider kind that --provider-url replaces. */
+const ADDRESS_FIELD: Record<ProviderKind, string> = {
+  prometheus: 'address',
+  datadog: 'address',
+  newRelic: 'address',
+  web: 'url',
+};
+
 /** A provider spec with `--provider-url` as its address (a port-forward, say); never a URL with credentials. */
 export function withAddress(spec: ProviderSpec, url: string | undefined): ProviderSpec {
   if (url === undefined) return spec;
@@ -23,5 +31,5 @@ export function withAddress(spec: ProviderSpec, url: string | undefined): Provid
       '--provider-url: a URL may not carry credentials (user:password@); use the Secret refs of the provider',
     );
   const kind = providerKind(spec);
-  return { [kind]: { ...spec[kind], address: url } };
+  return { [kind]: { ...spec[kind], [ADDRESS_FIELD[kind]]: url } };
 }

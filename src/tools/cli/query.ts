@@ -36,7 +36,12 @@ async function findPolicy(file: string, checkName: string): Promise<RolloutPolic
   return policy;
 }
 
-const RESULT: Record<CheckVerdict['verdict'], string> = { pass: 'PASS', fail: 'FAIL', unavailable: 'UNAVAILABLE' };
+const RESULT: Record<CheckVerdict['verdict'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  inconclusive: 'INCONCLUSIVE',
+  unavailable: 'UNAVAILABLE',
+};
 
 function report(name: string, policy: RolloutPolicy, m: Measurement, verdict: CheckVerdict): string {
   const result = verdict.verdict === 'pass' ? RESULT.pass : `${RESULT[verdict.verdict]}: ${verdict.message}`;
@@ -76,7 +81,7 @@ export const queryCommand = defineCommand({
     },
     json: { type: 'boolean', description: 'print the Measurement as JSON' },
   },
-  exitCodes: ['0  the value is within its bounds', '1  out of bounds or unavailable'],
+  exitCodes: ['0  the value is within its bounds (inconclusive included)', '1  out of bounds or unavailable'],
   async run({ values, positionals }) {
     const [file, checkName, ...extra] = positionals;
     if (!file || !checkName || extra.length) throw new UsageError('expected POLICY and CHECK');
@@ -98,6 +103,6 @@ export const queryCommand = defineCommand({
     await runtime.http.close();
     const verdict = await checkVerdict(compilePolicy(policy), checkName, m);
     process.stdout.write(`${values.json ? JSON.stringify(m, null, 2) : report(checkName, policy, m, verdict)}\n`);
-    return verdict.verdict === 'pass' ? 0 : 1;
+    return verdict.verdict === 'pass' || verdict.verdict === 'inconclusive' ? 0 : 1;
   },
 });

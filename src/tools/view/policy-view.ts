@@ -29,6 +29,9 @@ export interface CheckView {
   max?: number | null;
   unchangedSince?: string;
   error?: string;
+  /** pass, fail, inconclusive or unavailable (docs/checks.md, "Failure limits and the inconclusive band"). */
+  verdict?: string;
+  consecutiveFailures?: number;
 }
 
 /**
@@ -147,11 +150,15 @@ function measuredLine(policy: PolicyView, options: ViewOptions): string | null {
   );
 }
 
+/** `ok`, `ABOVE MAX`, `BELOW MIN (2 in a row)` (a run its failureLimit counts), `INCONCLUSIVE`. */
 function verdictOf(value: number, check: CheckView): string {
-  if (isNumber(check.max) && value > check.max) return 'ABOVE MAX';
-  if (isNumber(check.min) && value < check.min) return 'BELOW MIN';
-  return 'ok';
+  const run = check.consecutiveFailures ? ` (${check.consecutiveFailures} in a row)` : '';
+  if (isNumber(check.max) && value > check.max) return `ABOVE MAX${run}`;
+  if (isNumber(check.min) && value < check.min) return `BELOW MIN${run}`;
+  return check.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'ok';
 }
+
+const toneOf = (verdict: string): Tone => (verdict === 'ok' ? 'good' : verdict === 'INCONCLUSIVE' ? 'warn' : 'bad');
 
 /** `error-rate  0.002  max 0.05  ok`, `… 0.4  max 0.05  ABOVE MAX`, `… unavailable: timeout`. */
 function checkLine(name: string, check: CheckView, width: number, options: ViewOptions): string {
@@ -170,7 +177,7 @@ function checkLine(name: string, check: CheckView, width: number, options: ViewO
   const unchanged = since === null ? '' : `  ${paint(`unchanged ${age(since)}`, 'dim', options)}`;
   return (
     `${label}  ${num(check.value).padEnd(8)}  ${bounds.padEnd(12)}  ` +
-    `${paint(verdict, verdict === 'ok' ? 'good' : 'bad', options)}${unchanged}`
+    `${paint(verdict, toneOf(verdict), options)}${unchanged}`
   );
 }
 

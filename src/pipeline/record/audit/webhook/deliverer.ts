@@ -8,7 +8,7 @@ import { segmentLines, type SegmentStore } from '../segments.js';
 import { authorization, batchBody, bulkFailure } from './body.js';
 import type { CursorStore } from './cursor.js';
 import { describeDestination, destinationKey, type Destination } from './destination.js';
-import { signedHeaders, signingSecrets } from './sign.js';
+import { signedHeaders, signingSecrets } from '../../../../lib/sign.js';
 
 export interface DeliveryOptions {
   /** Entries per request (default 100). */

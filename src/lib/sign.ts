@@ -1,5 +1,10 @@
 import { Webhook } from 'standardwebhooks';
 
+/**
+ * Standard Webhooks signing, shared by every signed delivery: the audit log's SIEM webhook and the policy's webhooks
+ * (docs/audit.md, docs/webhooks.md).
+ */
+
 /** The secrets of a Secret value: one, or two during rotation, separated by whitespace. */
 export function signingSecrets(value: string): string[] {
   const secrets = value.split(/\s+/).filter(Boolean);

@@ -46,6 +46,10 @@ describe('RolloutPolicy CRD in a cluster', () => {
   it.each(fixtures)('accepts %s and keeps its spec as written', async (file) => {
     const policy = parse(readFileSync(resolve(ROOT, 'fixtures/policies', file), 'utf8')) as Policy;
     const namespace = policy.metadata.namespace ?? 'default';
+    // fixtures of one story share a name (`checkout`): each replaces the one before it
+    await objects
+      .deleteNamespacedCustomObject({ ...GROUP, namespace, name: policy.metadata.name })
+      .catch((error: unknown) => expect(String(error)).toContain('HTTP-Code: 404'));
     const created = (await objects.createNamespacedCustomObject({ ...GROUP, namespace, body: policy })) as Policy;
     expect(created.spec).toEqual(policy.spec);
     const read = (await objects.getNamespacedCustomObject({

@@ -41,6 +41,7 @@ describe('RolloutPolicy CRD', () => {
     const spec = (schema.properties as Record<string, Schema>).spec!;
     expect(Object.keys(spec.properties as Schema).sort()).toEqual([
       'audit',
+      'blueGreen',
       'checks',
       'derived',
       'interval',
@@ -50,6 +51,7 @@ describe('RolloutPolicy CRD', () => {
       'providers',
       'rules',
       'steps',
+      'strategy',
       'targetRef',
       'trafficRouting',
     ]);

@@ -34,6 +34,8 @@ export const DURATION_BOUNDS = {
   pause: { min: 0.001, max: 7 * 24 * 3600 },
   timeout: { min: 0.1, max: 300 },
   progressDeadline: { min: 10, max: 24 * 3600 },
+  scaleDownDelay: { min: 0, max: 24 * 3600 },
+  maxAge: { min: 1, max: 30 * 24 * 3600 },
 } as const;
 
 /** A duration within [min, max] seconds; `0s` only when min is 0. */

@@ -3,6 +3,7 @@ import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
+import { blueGreenSchema, matchSchema, mirrorSchema, sessionAffinitySchema, STRATEGIES } from './strategies.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -76,7 +77,7 @@ export const ROUTER_KINDS = ['replicas', 'istio', 'gatewayAPI', 'smi', 'nginx'] 
 export type RouterKind = (typeof ROUTER_KINDS)[number];
 
 const trafficRoutingSchema = strict({
-  replicas: strict({}).optional(),
+  replicas: strict({ service: routerName.optional() }).optional(),
   istio: strict({
     virtualService: strict({ name: name('VirtualService name'), routes: z.array(z.string().min(1)).optional() }),
     service: routerName.optional(),
@@ -89,6 +90,7 @@ const trafficRoutingSchema = strict({
   gatewayAPI: strict({ httpRoute: routerName, service: routerName.optional() }).optional(),
   smi: strict({ trafficSplit: routerName, service: routerName.optional() }).optional(),
   nginx: strict({ ingress: routerName, service: routerName.optional() }).optional(),
+  sessionAffinity: sessionAffinitySchema.optional(),
 }).superRefine((routing, ctx) => exactlyOne(routing, ROUTER_KINDS, 'traffic router', ctx));
 
 const stepSchema = strict({
@@ -99,14 +101,20 @@ const stepSchema = strict({
     .optional(),
   soak: boundedDuration(DURATION_BOUNDS.soak).optional(),
   pause: strict({ duration: boundedDuration(DURATION_BOUNDS.pause).optional() }).optional(),
+  match: matchSchema.optional(),
+  mirror: mirrorSchema.optional(),
 }).superRefine((step, ctx) => {
-  if ((step.weight === undefined) === (step.pause === undefined)) {
-    ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight" or "pause"' });
+  const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+  if (kinds.length !== 1) {
+    ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight", "pause", "match" or "mirror"' });
   }
   if (step.pause !== undefined && step.soak !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['soak'], message: 'a pause step has no soak; use pause.duration' });
   }
 });
+
+/** The fields that make a step what it is: exactly one per step. */
+export const STEP_KINDS = ['weight', 'pause', 'match', 'mirror'] as const;
 
 const checkSchema = strict({
   name: dnsLabel,
@@ -160,7 +168,11 @@ export const specSchema = strict({
     apiVersion: z.literal('apps/v1').optional(),
   }),
   interval: boundedDuration(DURATION_BOUNDS.interval).default('30s'),
-  steps: z.array(stepSchema).min(1, { error: 'at least one step is needed' }),
+  /** The canary's steps; none with `strategy: blueGreen` (stepIssues in semantic.ts says so). */
+  steps: z.array(stepSchema).default([]),
+  /** `canary` (the default: steps) or `blueGreen` (the blueGreen section). */
+  strategy: z.enum(STRATEGIES).optional(),
+  blueGreen: blueGreenSchema.optional(),
   trafficRouting: trafficRoutingSchema.default({ replicas: {} }),
   providers: z.record(dnsLabel, providerSchema).default({}),
   checks: z.array(checkSchema).default([]),

@@ -1,3 +1,5 @@
+import { STRATEGY_DOCS } from './strategy-docs.js';
+
 /**
  * What each policy field means, with an example, keyed by the reference's field path. The types,
  * defaults and bounds come from the zod schema (src/tools/reference/fields.ts); a field of the schema
@@ -63,10 +65,11 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   },
   'spec.steps': {
     description:
-      'The canary steps, in order. Weight steps must ascend; after the last step passes the canary is promoted.',
+      'The canary steps, in order (none with `strategy: blueGreen`). Weight steps must ascend; after the last step ' +
+      'passes the canary is promoted.',
     example: 'steps: [{weight: 5}, {weight: 25, soak: 10m}, {pause: {}}, {weight: 50}]',
   },
-  'spec.steps[]': { description: 'One step: exactly one of `weight` or `pause`.' },
+  'spec.steps[]': { description: 'One step: exactly one of `weight`, `pause`, `match` or `mirror`.' },
   'spec.steps[].weight': {
     description:
       'Percent of traffic (or of pods, with replica routing) the canary gets at this step; decimals allowed (0.5 = ' +
@@ -368,4 +371,5 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
       '`Authorization: Splunk …` / `ApiKey …`.',
     example: '{name: siem, key: hec-token}',
   },
+  ...STRATEGY_DOCS,
 };

@@ -23,6 +23,7 @@ describe('precedence is a named list in code', () => {
       'metric-unavailable',
       'custom-rules',
       'pause',
+      'promote-switch',
       'override-promote',
       'soak',
       'canary-not-ready',
@@ -40,8 +41,9 @@ describe('precedence is a named list in code', () => {
       'override-abort': 1,
       'check-breach': 2,
       'metric-unavailable': levelOf('metric-unavailable'),
-      'canary-not-ready': 9,
-      advance: 10,
+      'promote-switch': 7,
+      'canary-not-ready': 10,
+      advance: 11,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -71,6 +73,7 @@ describe('precedence is a named list in code', () => {
     expect(ruleTemplates().length).toBeGreaterThan(0); // loading them checks their names against BUILTIN_RULES
     expect([...BUILTIN_RULES].sort()).toEqual([
       'advance',
+      'await-promotion',
       'canary-not-ready',
       'check-breach',
       'derived-unavailable',
@@ -81,6 +84,7 @@ describe('precedence is a named list in code', () => {
       'override-promote',
       'pause-step',
       'pod-health',
+      'promote-switch',
       'soak',
     ]);
   });

@@ -12,6 +12,8 @@ export const PRECEDENCE = [
   { name: 'metric-unavailable', file: 'metric-unavailable.json' },
   { name: 'custom-rules', file: 'custom-rules.json' },
   { name: 'pause', file: 'pause.json' },
+  /** Blue-green: `promote` during the preview is the switch (an advance to the switched stage), not the end. */
+  { name: 'promote-switch', file: 'promote-switch.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
   /**

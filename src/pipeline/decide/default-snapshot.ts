@@ -1,5 +1,6 @@
 import type { FactSnapshot } from '../facts/snapshot.js';
 import type { PolicySpec } from '../policy/schema.js';
+import { stepCount } from '../facts/steps.js';
 import { stepFacts } from './consistency.js';
 
 export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
@@ -11,14 +12,15 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
 export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
-  const index = Math.min(Math.max(0, step), spec.steps.length - 1);
+  const count = stepCount(spec);
+  const index = Math.min(Math.max(0, step), count - 1);
   return {
     version: 1,
     time: DEFAULT_TIME,
     rollout: {
       phase: 'Progressing',
       step: index,
-      stepCount: spec.steps.length,
+      stepCount: count,
       manualPause: false,
       ...stepFacts(spec, index),
       stepElapsedSeconds: 0,

@@ -11,7 +11,7 @@ import type { RolloutPolicy } from '../policy/schema.js';
 import type { SecretReader } from '../../adapters/secrets/reader.js';
 import type { FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
-import { stepPlan } from './steps.js';
+import { stepCount, stepPlan } from './steps.js';
 import type { WorkloadState } from './workload.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
@@ -88,10 +88,12 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     rollout: {
       phase: position.phase,
       step: position.step,
-      stepCount: policy.spec.steps.length,
+      stepCount: stepCount(policy.spec),
       manualPause: position.manualPause,
       stepKind: plan.kind,
       weight: plan.weight,
+      ...(plan.match ? { match: plan.match } : {}),
+      ...(plan.mirror !== undefined ? { mirror: plan.mirror } : {}),
       stepElapsedSeconds: position.stepElapsedSeconds,
       soakSeconds: plan.soakSeconds,
       canary: workload.canary,

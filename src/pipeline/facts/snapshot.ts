@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
-import { OVERRIDES, PHASES } from '../policy/vocabulary.js';
+import { matchSchema, mirrorSchema } from '../policy/strategies.js';
+import { OVERRIDES, PHASES, STEP_KIND_FACTS } from '../policy/vocabulary.js';
 
 /** A finite number: NaN and ±Infinity are never a measurement. */
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
@@ -29,8 +30,12 @@ const rolloutFactsSchema = z
     step: count,
     stepCount: z.number().int().min(1),
     manualPause: z.boolean(),
-    stepKind: z.enum(['weight', 'pause']),
+    stepKind: z.enum(STEP_KIND_FACTS),
     weight: z.number().min(0).max(100),
+    /** An A/B step (or a pause after one): the entries a request must match to reach the canary. */
+    match: matchSchema.optional(),
+    /** A mirror step (or a pause after one): the percent of primary's requests copied to the canary. */
+    mirror: mirrorSchema.optional(),
     stepElapsedSeconds: z.number().min(0),
     soakSeconds: z.number().min(0).nullable(),
     canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
@@ -38,7 +43,7 @@ const rolloutFactsSchema = z
   })
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, {
-    error: 'a weight step needs soakSeconds',
+    error: 'a step that is not a pause needs soakSeconds',
     path: ['soakSeconds'],
   });
 

@@ -22,6 +22,8 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   ...leaves('version', 'time', 'override'),
   rollout: {
     ...leaves('phase', 'step', 'stepCount', 'manualPause', 'stepKind', 'weight', 'stepElapsedSeconds', 'soakSeconds'),
+    match: 'any',
+    mirror: 'leaf',
     canary: leaves('desiredReplicas', 'readyReplicas', 'restarts'),
     stable: leaves('desiredReplicas', 'readyReplicas'),
   },

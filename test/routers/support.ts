@@ -162,11 +162,33 @@ export async function createPolicy(
   trafficRouting: Record<string, unknown>,
   name = 'checkout',
 ): Promise<PolicyWorld> {
-  const spec = {
+  return createSpecPolicy(sandbox, namespace, name, {
     targetRef: { kind: 'Deployment', name: 'checkout' },
     steps: [{ weight: 0.5 }, { weight: 5 }, { weight: 50 }],
     trafficRouting,
-  };
+  });
+}
+
+/** createPolicy with the policy's own steps (A/B and mirror steps, docs/strategies.md). */
+export async function createStepPolicy(
+  sandbox: Sandbox,
+  namespace: string,
+  trafficRouting: Record<string, unknown>,
+  steps: unknown[],
+): Promise<PolicyWorld> {
+  return createSpecPolicy(sandbox, namespace, 'checkout', {
+    targetRef: { kind: 'Deployment', name: 'checkout' },
+    steps,
+    trafficRouting,
+  });
+}
+
+async function createSpecPolicy(
+  sandbox: Sandbox,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<PolicyWorld> {
   const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({
     group: 'kubestead.io',
     version: 'v1alpha1',

@@ -1,21 +1,13 @@
 import { parseDuration } from '../policy/duration.js';
 import type { PolicySpec } from '../policy/schema.js';
-import { describeMatch, type MatchEntry } from '../policy/strategies.js';
+import { describeMatch, type Traffic } from '../policy/strategies.js';
 import type { StepKind } from '../policy/vocabulary.js';
 import { percentText } from '../policy/weights.js';
 
 /** Default soak of a weight, match or mirror step (docs/architecture.md, "The policy"). */
 export const DEFAULT_SOAK = '5m';
 
-/** What a step asks of the router: the canary's share of the user's traffic, and an A/B match or a mirror. */
-export interface Traffic {
-  /** Percent of the user's requests the canary serves (0 in an A/B or mirror step, and before a blue-green switch). */
-  weight: number;
-  /** An A/B step: requests matching any entry reach the canary, the rest primary only. */
-  match?: MatchEntry[];
-  /** A mirror step: this percent of primary's requests is copied to the canary, its answers dropped. */
-  mirror?: number;
-}
+export type { Traffic };
 
 /** What a step asks for: its kind, the traffic it gives the canary, and its soak or pause duration. */
 export interface StepPlan extends Traffic {

@@ -124,6 +124,24 @@ export type StringMatch = z.output<typeof stringMatchSchema>;
 export type BlueGreenSpec = z.output<typeof blueGreenSchema>;
 export type SessionAffinitySpec = z.output<typeof sessionAffinitySchema>;
 
+/** What a step asks of the router: the canary's share of the user's traffic, and an A/B match or a mirror. */
+export interface Traffic {
+  /** Percent of the user's requests the canary serves (0 in an A/B or mirror step, and before a blue-green switch). */
+  weight: number;
+  /** An A/B step: requests matching any entry reach the canary, the rest primary only. */
+  match?: MatchEntry[];
+  /** A mirror step: this percent of primary's requests is copied to the canary, its answers dropped. */
+  mirror?: number;
+}
+
+/** A regular expression matching `text` literally. */
+export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The Cookie header carries `name=value` (first or after a `;`): how routers without a cookie match say it. */
+export function cookieRegex(name: string, value: string): string {
+  return `^(.*?;\\s*)?(${escapeRegex(name)}=${escapeRegex(value)})(;.*)?$`;
+}
+
 /** The one kind of a header match (the schema allows exactly one). */
 export function matchKindOf(match: StringMatch): { kind: StringMatchKind; value: string } {
   for (const kind of STRING_MATCHES) {

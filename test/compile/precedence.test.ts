@@ -27,6 +27,7 @@ describe('precedence is a named list in code', () => {
       'pause',
       'check-failing',
       'gate',
+      'promote-switch',
       'override-promote',
       'soak',
       'canary-not-ready',
@@ -46,8 +47,9 @@ describe('precedence is a named list in code', () => {
       'metric-unavailable': levelOf('metric-unavailable'),
       'webhook-failed': 3,
       gate: 10,
-      'canary-not-ready': 13,
-      advance: 14,
+      'promote-switch': 11,
+      'canary-not-ready': 14,
+      advance: 15,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -79,6 +81,7 @@ describe('precedence is a named list in code', () => {
     expect(ruleTemplates().length).toBeGreaterThan(0); // loading them checks their names against BUILTIN_RULES
     expect([...BUILTIN_RULES].sort()).toEqual([
       'advance',
+      'await-promotion',
       'canary-not-ready',
       'check-breach',
       'check-failing',
@@ -92,6 +95,7 @@ describe('precedence is a named list in code', () => {
       'override-promote',
       'pause-step',
       'pod-health',
+      'promote-switch',
       'soak',
       'webhook-failed',
       'webhook-rollback',

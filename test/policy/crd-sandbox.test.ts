@@ -9,6 +9,7 @@ import {
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  loadYaml,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ describe('RolloutPolicy CRD in a cluster', () => {
     sandbox = await startSandbox({ workloads: false });
     await sandbox
       .client(ApiextensionsV1Api)
-      .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+      .createCustomResourceDefinition({ body: loadYaml<V1CustomResourceDefinition>(crdYaml()) });
     objects = sandbox.client(CustomObjectsApi);
     for (const namespace of ['shop', 'pay', 'web', 'frontend', 'default']) {
       await sandbox
@@ -77,6 +78,96 @@ describe('RolloutPolicy CRD in a cluster', () => {
     expect(error).toBeInstanceOf(ApiException);
     expect((error as ApiException<string>).code).toBe(422);
     expect(String((error as ApiException<string>).body)).toContain(field);
+  });
+
+  const AB = { match: [{ headers: { 'x-canary': { exact: 'insider' } } }], soak: '10m' };
+  const target = { kind: 'Deployment', name: 'web' };
+  const blueGreen = { previewService: 'web-preview' };
+  it.each([
+    [
+      'a step of two kinds',
+      { steps: [{ weight: 5, mirror: 100 }] },
+      'a step has exactly one of weight, pause, match or mirror',
+    ],
+    ['a match step with replica routing', { steps: [AB] }, 'a match step needs istio, gatewayAPI, nginx routing'],
+    [
+      'a mirror step with smi',
+      { steps: [{ mirror: 100 }], trafficRouting: { smi: { trafficSplit: { name: 'web' } } } },
+      'a mirror step needs istio, gatewayAPI, nginx routing',
+    ],
+    [
+      'a partial mirror with nginx',
+      { steps: [{ mirror: 50 }], trafficRouting: { nginx: { ingress: { name: 'web' } } } },
+      'mirroring a part of the requests needs istio or gatewayAPI routing',
+    ],
+    [
+      'a header prefix with Gateway API',
+      {
+        steps: [{ match: [{ headers: { 'x-beta': { prefix: 'v2' } } }] }],
+        trafficRouting: { gatewayAPI: { httpRoute: { name: 'web' } } },
+      },
+      'a header match by prefix needs istio routing',
+    ],
+    [
+      'session affinity with nginx',
+      {
+        steps: [{ weight: 5 }],
+        trafficRouting: { nginx: { ingress: { name: 'web' } }, sessionAffinity: { cookieName: 'c' } },
+      },
+      'sessionAffinity needs istio or gatewayAPI routing',
+    ],
+    [
+      'steps beside blueGreen',
+      { strategy: 'blueGreen', blueGreen, steps: [{ weight: 5 }] },
+      'steps and blueGreen exclude each other',
+    ],
+    [
+      'blueGreen without the strategy',
+      { blueGreen, steps: [{ weight: 5 }] },
+      'strategy blueGreen and the blueGreen section go together',
+    ],
+    ['a canary without steps', {}, 'at least one step is needed'],
+  ])('refuses %s at admission (CEL)', async (_, spec, message) => {
+    const body = {
+      apiVersion: 'kubestead.io/v1alpha1',
+      kind: 'RolloutPolicy',
+      metadata: { name: 'bad' },
+      spec: { targetRef: target, ...spec },
+    };
+    const error = await objects
+      .createNamespacedCustomObject({ ...GROUP, namespace: 'default', body })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiException);
+    expect((error as ApiException<string>).code).toBe(422);
+    expect(String((error as ApiException<string>).body)).toContain(message);
+  });
+
+  it.each([
+    [
+      'an A/B step on Istio',
+      { steps: [AB, { weight: 25 }], trafficRouting: { istio: { virtualService: { name: 'web' } } } },
+    ],
+    [
+      'a mirror step and session affinity on Gateway API',
+      {
+        steps: [{ mirror: 50, soak: '5m' }, { weight: 10 }],
+        trafficRouting: {
+          gatewayAPI: { httpRoute: { name: 'web' } },
+          sessionAffinity: { cookieName: 'c', maxAge: '1h' },
+        },
+      },
+    ],
+    ['blue-green with replica routing', { strategy: 'blueGreen', blueGreen: { ...blueGreen, autoPromote: false } }],
+  ])('admits %s as written', async (_, spec) => {
+    const name = `ok-${Math.random().toString(36).slice(2, 8)}`;
+    const body = {
+      apiVersion: 'kubestead.io/v1alpha1',
+      kind: 'RolloutPolicy',
+      metadata: { name },
+      spec: { targetRef: target, ...spec },
+    };
+    const created = (await objects.createNamespacedCustomObject({ ...GROUP, namespace: 'default', body })) as Policy;
+    expect(created.spec).toEqual(body.spec);
   });
 
   it('keeps status apart from spec (status subresource)', async () => {

@@ -41,6 +41,7 @@ describe('RolloutPolicy CRD', () => {
     const spec = (schema.properties as Record<string, Schema>).spec!;
     expect(Object.keys(spec.properties as Schema).sort()).toEqual([
       'audit',
+      'blueGreen',
       'checks',
       'derived',
       'interval',
@@ -51,6 +52,7 @@ describe('RolloutPolicy CRD', () => {
       'providers',
       'rules',
       'steps',
+      'strategy',
       'targetRef',
       'trafficRouting',
       'webhooks',

@@ -55,7 +55,8 @@ describe('docs/reference/policy.md (generated from the schema)', () => {
     expect(line('spec.podHealth.maxWarningEvents')).toContain('integer or null');
     expect(line('spec.providers.<name>.datadog.site')).toContain('`ddog-gov.com`');
     expect(line('spec.targetRef.name')).toContain('(required)');
-    expect(line('spec.steps')).toContain('at least 1 item');
+    expect(line('spec.steps[].match')).toContain('at least 1 item, at most 8 items');
+    expect(line('spec.blueGreen.scaleDownDelay')).toContain('`"30s"` | ≥ 0s, ≤ 24h');
     expect(line('spec.interval')).toContain('≥ 1s, ≤ 1h');
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeightedRouter, RouterStateError } from '../../src/adapters/routers/weighted.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { failureOf, testSandbox, type Body } from '../support/sandbox.js';
+import { userRoute } from './user-objects.js';
 import {
   driftIsCorrected,
   expectOwnedServices,
@@ -25,32 +26,6 @@ import {
 } from './support.js';
 
 const ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
-
-/** An HTTPRoute as Envoy Gateway's traffic-splitting task writes one, plus a rule to another backend. */
-function userRoute(): Body {
-  return {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: 'checkout' },
-    spec: {
-      parentRefs: [{ name: 'eg' }],
-      hostnames: ['shop.example.com'],
-      rules: [
-        {
-          matches: [{ path: { type: 'PathPrefix', value: '/checkout' } }],
-          filters: [
-            { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-shop', value: 'checkout' }] } },
-          ],
-          backendRefs: [{ name: 'checkout', port: 80 }],
-        },
-        {
-          matches: [{ path: { type: 'PathPrefix', value: '/static' } }],
-          backendRefs: [{ name: 'static', port: 8080 }],
-        },
-      ],
-    },
-  };
-}
 
 /** The live route with rules[0] split: the same refs (with the server's defaults) to Kubestead's two Services. */
 function splitSpec(created: Body, canary: number, primary: number): Body {

@@ -2,13 +2,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
+  loadAllYaml,
+  loadYaml,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type V1CustomResourceDefinition,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { parse, parseAllDocuments } from 'yaml';
 import { crdYaml } from '../../src/tools/gen/crd.js';
 import { specSchema } from '../../src/pipeline/policy/schema.js';
 import type { RouterContext } from '../../src/adapters/routers/router.js';
@@ -26,11 +27,12 @@ export const CRD_DIR = THIRD_PARTY.crds.dir;
 /** Whether router tests that need the third-party CRDs can run; loud when not, fatal in CI. */
 export const thirdPartyCrdsPresent = (): boolean => thirdPartyPresent('crds', 'router tests');
 
-/** The RolloutPolicy CRD (policies own what routers create). */
+/**
+ * The RolloutPolicy CRD (policies own what routers create). Read as the client's own type (loadYaml), as kubectl
+ * sends it: a plain parse would lose the `x-kubernetes-validations` of typed schema nodes in the client's serializer.
+ */
 export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {
-  await sandbox
-    .client(ApiextensionsV1Api)
-    .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });
+  await sandbox.client(ApiextensionsV1Api).createCustomResourceDefinition({ body: loadYaml(crdYaml()) });
 }
 
 /** The RolloutPolicy CRD and the published router CRDs. */
@@ -38,8 +40,9 @@ export async function installCrds(sandbox: Sandbox): Promise<void> {
   const crds = sandbox.client(ApiextensionsV1Api);
   await installPolicyCrd(sandbox);
   for (const file of (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of parseAllDocuments(await readFile(join(CRD_DIR, file), 'utf8'))) {
-      const crd = doc.toJS() as V1CustomResourceDefinition | null;
+    for (const crd of loadAllYaml(
+      await readFile(join(CRD_DIR, file), 'utf8'),
+    ) as (V1CustomResourceDefinition | null)[]) {
       if (crd?.kind === 'CustomResourceDefinition') await crds.createCustomResourceDefinition({ body: crd });
     }
   }
@@ -159,11 +162,33 @@ export async function createPolicy(
   trafficRouting: Record<string, unknown>,
   name = 'checkout',
 ): Promise<PolicyWorld> {
-  const spec = {
+  return createSpecPolicy(sandbox, namespace, name, {
     targetRef: { kind: 'Deployment', name: 'checkout' },
     steps: [{ weight: 0.5 }, { weight: 5 }, { weight: 50 }],
     trafficRouting,
-  };
+  });
+}
+
+/** createPolicy with the policy's own steps (A/B and mirror steps, docs/strategies.md). */
+export async function createStepPolicy(
+  sandbox: Sandbox,
+  namespace: string,
+  trafficRouting: Record<string, unknown>,
+  steps: unknown[],
+): Promise<PolicyWorld> {
+  return createSpecPolicy(sandbox, namespace, 'checkout', {
+    targetRef: { kind: 'Deployment', name: 'checkout' },
+    steps,
+    trafficRouting,
+  });
+}
+
+async function createSpecPolicy(
+  sandbox: Sandbox,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<PolicyWorld> {
   const created = (await sandbox.client(CustomObjectsApi).createNamespacedCustomObject({
     group: 'kubestead.io',
     version: 'v1alpha1',

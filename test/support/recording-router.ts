@@ -1,5 +1,11 @@
 import { inexpressibleWeight } from '../../src/pipeline/policy/routing.js';
-import type { RouterKind, RouterProblem, RouterWeight, TrafficRouter } from '../../src/adapters/routers/router.js';
+import type {
+  RouterKind,
+  RouterProblem,
+  RouterWeight,
+  Traffic,
+  TrafficRouter,
+} from '../../src/adapters/routers/router.js';
 import { describeShare, integerSplit, podsForWeight } from '../../src/pipeline/policy/weights.js';
 
 /** One call a RecordingRouter received, in order. */
@@ -7,6 +13,7 @@ export type RouterCall =
   | { method: 'prepare' }
   | { method: 'canaryReplicas'; weight: number; stableReplicas: number }
   | { method: 'setWeight'; weight: number }
+  | { method: 'setTraffic'; traffic: Traffic }
   | { method: 'getWeight' }
   | { method: 'finalize' }
   | { method: 'release' };
@@ -23,7 +30,13 @@ export class RecordingRouter implements TrafficRouter {
   private live = 0;
   private failures: Error[] = [];
 
-  constructor(readonly kind: RouterKind = 'istio') {}
+  readonly weighted: boolean;
+  /** The A/B match or mirror the "live objects" carry (setTraffic), undefined for none. */
+  liveTraffic: Traffic | undefined;
+
+  constructor(readonly kind: RouterKind = 'istio') {
+    this.weighted = kind !== 'replicas';
+  }
 
   /** The weight the "live objects" hold now. */
   get liveWeight(): number {
@@ -60,6 +73,17 @@ export class RecordingRouter implements TrafficRouter {
       const why = this.inexpressible(weight);
       if (why !== null) throw new Error(why);
       this.live = weight;
+      return this.kind === 'replicas' ? undefined : this.liveShare();
+    });
+  }
+
+  /** As setWeight, also keeping the step's match or mirror as the live objects would. */
+  setTraffic(traffic: Traffic): Promise<RouterWeight | undefined> {
+    return this.io({ method: 'setTraffic', traffic }, () => {
+      const why = this.inexpressible(traffic.weight);
+      if (why !== null) throw new Error(why);
+      this.live = traffic.weight;
+      this.liveTraffic = traffic.match || traffic.mirror !== undefined ? traffic : undefined;
       return this.kind === 'replicas' ? undefined : this.liveShare();
     });
   }

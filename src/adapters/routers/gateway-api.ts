@@ -5,7 +5,9 @@ import type { RouterProblem, RouterWeight } from './router.js';
 import { isProblem, type ServiceNames } from './services.js';
 import type { IntegerSplit } from '../../pipeline/policy/weights.js';
 import { coverage, describeShares, shareOfRoute, templateOf, type Role } from './tracks.js';
-import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
+import { must, type RouteBackend, type RouteEnv } from './weighted-router.js';
+import { carried, type Extras } from './extras.js';
+import { ruleExtrasOf, withoutRuleExtras, withRuleExtras } from './gateway-extras.js';
 
 /**
  * Gateway API `gateway.networking.k8s.io/v1` HTTPRoute (Envoy Gateway, Linkerd ≥ 2.14, Istio):
@@ -94,10 +96,21 @@ export function withoutRuleSplit(
   return { ...spec, rules };
 }
 
-/** The HTTPRoute and which of its rules carry the split. */
+/**
+ * The HTTPRoute, its spec without Kubestead's additions (gateway-extras.ts) and which of that spec's rules carry the
+ * split.
+ */
 interface SelectedRules {
   route: CustomObject<HttpRouteSpec>;
+  base: HttpRouteSpec;
   indexes: number[];
+}
+
+const NO_SPLIT: IntegerSplit = { canary: 0, primary: 100, total: 100 };
+
+/** The rules at `indexes` split, with the additions `extras` asks for. */
+function withTraffic(found: SelectedRules, split: IntegerSplit, env: RouteEnv, extras: Extras): HttpRouteSpec {
+  return withRuleExtras(withRuleSplit(found.base, found.indexes, split, env), found.indexes, env.names, extras);
 }
 
 export class GatewayApiBackend implements RouteBackend {
@@ -114,14 +127,14 @@ export class GatewayApiBackend implements RouteBackend {
     return isProblem(found) ? found : null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
+  async setSplit(env: RouteEnv, split: IntegerSplit, extras: Extras): Promise<RouterWeight> {
     const written = await readModifyWrite(
       () => this.mustRules(env),
-      ({ route, indexes }): SelectedRules | undefined => {
-        const spec = withRuleSplit(route.spec as HttpRouteSpec, indexes, split, env);
-        return sameJson(spec, route.spec) ? undefined : { route: { ...route, spec }, indexes };
+      (found): SelectedRules | undefined => {
+        const spec = withTraffic(found, split, env, extras);
+        return sameJson(spec, found.route.spec) ? undefined : { ...found, route: { ...found.route, spec } };
       },
-      async (next) => ({ route: await this.routes(env).replace(next.route), indexes: next.indexes }),
+      async (next) => must(this.selected(env, await this.routes(env).replace(next.route))),
     );
     return this.shareIn(env, written);
   }
@@ -131,19 +144,27 @@ export class GatewayApiBackend implements RouteBackend {
       () => this.rules(env),
       (found): CustomObject<HttpRouteSpec> | undefined => {
         if (isProblem(found)) return undefined;
-        const spec = withoutRuleSplit(found.route.spec as HttpRouteSpec, found.indexes, env);
+        const spec = withoutRuleSplit(found.base, found.indexes, env);
         return sameJson(spec, found.route.spec) ? undefined : { ...found.route, spec };
       },
       (next) => this.routes(env).replace(next),
     );
   }
 
-  async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    return this.shareIn(env, await this.mustRules(env));
+  async readWeight(env: RouteEnv, candidates?: Extras[]): Promise<RouterWeight> {
+    const found = await this.mustRules(env);
+    const share = this.shareIn(env, found);
+    if (!candidates) return share;
+    const live = JSON.stringify(ruleExtrasOf(found.route.spec ?? {}, env.names));
+    const carries = carried(
+      candidates,
+      (extras) => JSON.stringify(ruleExtrasOf(withTraffic(found, NO_SPLIT, env, extras), env.names)) === live,
+    );
+    return { ...share, carries };
   }
 
-  private shareIn(env: RouteEnv, { route, indexes }: SelectedRules): RouterWeight {
-    const rules = route.spec?.rules ?? [];
+  private shareIn(env: RouteEnv, { base, indexes }: SelectedRules): RouterWeight {
+    const rules = base.rules ?? [];
     const roleOf = (ref: BackendRef) => roleOfRef(ref, env.names, env.target.namespace);
     // An unset weight is 1 (the CRD's default).
     const shares = indexes.map((i) =>
@@ -163,13 +184,16 @@ export class GatewayApiBackend implements RouteBackend {
   private async rules(env: RouteEnv): Promise<SelectedRules | RouterProblem> {
     const route = await this.routes(env).get(this.settings.httpRoute.name);
     if (!route) return { reason: 'RouteMissing', message: `${this.where(env)} does not exist` };
-    const indexes = selectRules(route.spec ?? {}, env.names, env.target.namespace, this.where(env));
-    return Array.isArray(indexes) ? { route, indexes } : indexes;
+    return this.selected(env, route);
+  }
+
+  private selected(env: RouteEnv, route: CustomObject<HttpRouteSpec>): SelectedRules | RouterProblem {
+    const base = withoutRuleExtras(route.spec ?? {}, env.names);
+    const indexes = selectRules(base, env.names, env.target.namespace, this.where(env));
+    return Array.isArray(indexes) ? { route, base, indexes } : indexes;
   }
 
   private async mustRules(env: RouteEnv): Promise<SelectedRules> {
-    const found = await this.rules(env);
-    if (isProblem(found)) throw new RouterStateError(found);
-    return found;
+    return must(await this.rules(env));
   }
 }

@@ -10,8 +10,14 @@ import { coverage, shareOfRoute, templateOf, type Role, type RouteShare } from '
  */
 
 export type VirtualServiceSpec = NonNullable<IVirtualService['spec']>;
-export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];
-export type RouteDestination = NonNullable<HttpRoute['route']>[number];
+type PublishedRoute = NonNullable<VirtualServiceSpec['http']>[number];
+export type RouteDestination = NonNullable<PublishedRoute['route']>[number];
+/** An HTTP mirror of `mirrors` (Istio ≥ 1.22; the published models predate it, the CRD has it). */
+export interface HttpMirror {
+  destination: NonNullable<RouteDestination['destination']>;
+  percentage?: { value?: number };
+}
+export type HttpRoute = PublishedRoute & { mirrors?: HttpMirror[] };
 
 /** How the two tracks are told apart: by host (`<svc>-primary`) or, with a DestinationRule, by subset. */
 export type Tracks =
@@ -110,6 +116,33 @@ function trackDestination(
   return { ...template, destination, weight };
 }
 
+/** The destination a route's split is copied from (its primary one, else the user's Service). */
+export function routeTemplate(route: HttpRoute, tracks: Tracks): RouteDestination | undefined {
+  return templateOf(route.route ?? [], (d) => roleOf(d, tracks));
+}
+
+/** A route's destinations as primary and canary at the split's weights; nothing else of it changes. */
+export function splitRoute(route: HttpRoute, split: IntegerSplit, tracks: Tracks): HttpRoute {
+  const template = routeTemplate(route, tracks);
+  if (!template) return route;
+  return {
+    ...route,
+    route: [
+      trackDestination(template, tracks, 'primary', split.primary),
+      trackDestination(template, tracks, 'canary', split.canary),
+    ],
+  };
+}
+
+/** The canary track's destination of a route, without a weight (a route of Kubestead's own, a mirror). */
+export function canaryDestination(template: RouteDestination, tracks: Tracks): RouteDestination {
+  const { weight: _weight, ...rest } = trackDestination(template, tracks, 'canary', 0);
+  return rest;
+}
+
+/** Whether a destination is the canary track. */
+export const isCanary = (dest: RouteDestination, tracks: Tracks): boolean => roleOf(dest, tracks) === 'canary';
+
 /** The routes at `indexes` sent to primary and canary at the split's weights; nothing else changes. */
 export function withSplit(
   spec: VirtualServiceSpec,
@@ -117,19 +150,9 @@ export function withSplit(
   split: IntegerSplit,
   tracks: Tracks,
 ): VirtualServiceSpec {
-  const http = (spec.http ?? []).map((route, index) => {
-    if (!indexes.includes(index)) return route;
-    const dests = route.route ?? [];
-    const template = templateOf(dests, (d) => roleOf(d, tracks));
-    if (!template) return route;
-    return {
-      ...route,
-      route: [
-        trackDestination(template, tracks, 'primary', split.primary),
-        trackDestination(template, tracks, 'canary', split.canary),
-      ],
-    };
-  });
+  const http = (spec.http ?? []).map((route, index) =>
+    indexes.includes(index) ? splitRoute(route, split, tracks) : route,
+  );
   return { ...spec, http };
 }
 

@@ -6,7 +6,6 @@ import {
   routeShares,
   withoutSplit,
   serviceOfHost,
-  withSplit,
   type Tracks,
   type VirtualServiceSpec,
 } from './istio-routes.js';
@@ -14,7 +13,9 @@ import { CustomObjects, readModifyWrite, sameJson, type CustomKind, type CustomO
 import type { RouterProblem, RouterWeight } from './router.js';
 import { HASH_LABEL, isProblem, PRIMARY_ROLE, ROLE_LABEL } from './services.js';
 import type { IntegerSplit } from '../../pipeline/policy/weights.js';
-import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
+import { must, type RouteBackend, type RouteEnv } from './weighted-router.js';
+import { carried, type Extras } from './extras.js';
+import { extrasOf, withExtras, withoutExtras } from './istio-extras.js';
 
 /**
  * Istio `networking.istio.io/v1` VirtualService: the selected HTTP routes get two destinations,
@@ -40,11 +41,17 @@ type IstioSettings = NonNullable<TrafficRoutingSpec['istio']>;
 type DestinationRuleSpec = NonNullable<IDestinationRule['spec']>;
 type Subset = NonNullable<DestinationRuleSpec['subsets']>[number];
 
-/** The VirtualService and which of its HTTP routes carry the split. */
+/**
+ * The VirtualService, its spec without Kubestead's additions (istio-extras.ts) and which of that spec's HTTP routes
+ * carry the split.
+ */
 interface SelectedRoutes {
   vs: CustomObject<VirtualServiceSpec>;
+  base: VirtualServiceSpec;
   indexes: number[];
 }
+
+const NO_SPLIT: IntegerSplit = { canary: 0, primary: 100, total: 100 };
 
 export class IstioBackend implements RouteBackend {
   readonly kind = 'istio' as const;
@@ -58,18 +65,21 @@ export class IstioBackend implements RouteBackend {
   async prepare(env: RouteEnv, hash: string): Promise<RouterProblem | null> {
     const routes = await this.routes(env);
     if (isProblem(routes)) return routes;
+    const mirrored = this.mirrorProblem(env, routes);
+    if (mirrored) return mirrored;
     return this.settings.destinationRule ? this.prepareSubsets(env, hash) : null;
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
+  async setSplit(env: RouteEnv, split: IntegerSplit, extras: Extras): Promise<RouterWeight> {
     const objects = this.virtualServices(env);
+    const tracks = this.tracks(env);
     const written = await readModifyWrite(
       () => this.mustRoutes(env),
-      ({ vs, indexes }): SelectedRoutes | undefined => {
-        const spec = withSplit(vs.spec ?? {}, indexes, split, this.tracks(env));
-        return sameJson(spec, vs.spec) ? undefined : { vs: { ...vs, spec }, indexes };
+      (found): SelectedRoutes | undefined => {
+        const spec = withExtras(found.base, { indexes: found.indexes, tracks }, split, extras);
+        return sameJson(spec, found.vs.spec) ? undefined : { ...found, vs: { ...found.vs, spec } };
       },
-      async (next) => ({ vs: await objects.replace(next.vs), indexes: next.indexes }),
+      async (next) => this.mustSelected(env, await objects.replace(next.vs)),
     );
     return this.shareIn(env, written);
   }
@@ -79,19 +89,49 @@ export class IstioBackend implements RouteBackend {
       () => this.routes(env),
       (found): CustomObject<VirtualServiceSpec> | undefined => {
         if (isProblem(found)) return undefined;
-        const spec = withoutSplit(found.vs.spec ?? {}, found.indexes, this.tracks(env));
+        const spec = withoutSplit(found.base, found.indexes, this.tracks(env));
         return sameJson(spec, found.vs.spec) ? undefined : { ...found.vs, spec };
       },
       (next) => this.virtualServices(env).replace(next),
     );
   }
 
-  async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    return this.shareIn(env, await this.mustRoutes(env));
+  async readWeight(env: RouteEnv, candidates?: Extras[]): Promise<RouterWeight> {
+    const found = await this.mustRoutes(env);
+    const share = this.shareIn(env, found);
+    if (!candidates) return share;
+    const tracks = this.tracks(env);
+    const live = JSON.stringify(extrasOf(found.vs.spec ?? {}, tracks));
+    const carries = carried(
+      candidates,
+      (extras) =>
+        JSON.stringify(
+          extrasOf(withExtras(found.base, { indexes: found.indexes, tracks }, NO_SPLIT, extras), tracks),
+        ) === live,
+    );
+    return { ...share, carries };
   }
 
-  private shareIn(env: RouteEnv, { vs, indexes }: SelectedRoutes): RouterWeight {
-    return describeShares(routeShares(vs.spec ?? {}, indexes, this.tracks(env)), this.where(env), env.names.service);
+  private shareIn(env: RouteEnv, { base, indexes }: SelectedRoutes): RouterWeight {
+    return describeShares(routeShares(base, indexes, this.tracks(env)), this.where(env), env.names.service);
+  }
+
+  /**
+   * A mirror step adds an entry to a route's `mirrors`; Istio takes `mirror` or `mirrors`, not both: a route the
+   * user mirrors with `mirror` cannot carry it.
+   */
+  private mirrorProblem(env: RouteEnv, { base, indexes }: SelectedRoutes): RouterProblem | null {
+    if (!env.target.spec.steps.some((step) => step.mirror !== undefined)) return null;
+    const index = indexes.find((i) => base.http?.[i]?.mirror !== undefined);
+    if (index === undefined) return null;
+    const route = base.http?.[index];
+    return {
+      reason: 'RouteConflict',
+      message:
+        `${this.where(env)} ${route?.name ? `route "${route.name}"` : `http[${index}]`} mirrors with "mirror"; the ` +
+        `policy's mirror step adds to "mirrors", and Istio takes one of the two: write yours as ` +
+        `mirrors: [{destination: …}]`,
+    };
   }
 
   async pinnedHash(env: RouteEnv): Promise<string | undefined> {
@@ -130,14 +170,21 @@ export class IstioBackend implements RouteBackend {
   private async routes(env: RouteEnv): Promise<SelectedRoutes | RouterProblem> {
     const vs = await this.virtualServices(env).get(this.settings.virtualService.name);
     if (!vs) return { reason: 'RouteMissing', message: `${this.where(env)} does not exist` };
-    const indexes = selectRoutes(vs.spec ?? {}, this.settings.virtualService.routes, this.tracks(env), this.where(env));
-    return Array.isArray(indexes) ? { vs, indexes } : indexes;
+    return this.selected(env, vs);
+  }
+
+  private selected(env: RouteEnv, vs: CustomObject<VirtualServiceSpec>): SelectedRoutes | RouterProblem {
+    const base = withoutExtras(vs.spec ?? {}, this.tracks(env));
+    const indexes = selectRoutes(base, this.settings.virtualService.routes, this.tracks(env), this.where(env));
+    return Array.isArray(indexes) ? { vs, base, indexes } : indexes;
   }
 
   private async mustRoutes(env: RouteEnv): Promise<SelectedRoutes> {
-    const routes = await this.routes(env);
-    if (isProblem(routes)) throw new RouterStateError(routes);
-    return routes;
+    return must(await this.routes(env));
+  }
+
+  private mustSelected(env: RouteEnv, vs: CustomObject<VirtualServiceSpec>): SelectedRoutes {
+    return must(this.selected(env, vs));
   }
 
   /**

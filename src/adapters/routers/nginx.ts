@@ -1,4 +1,4 @@
-import type { V1HTTPIngressPath, V1Ingress, V1IngressBackend, V1IngressRule } from '@kubernetes/client-node';
+import type { V1HTTPIngressPath, V1Ingress, V1IngressBackend, V1IngressRule, V1Service } from '@kubernetes/client-node';
 import type { TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
 import { deleteIfPresent, orMissing } from '../kube/errors.js';
 import { readModifyWrite, sameJson } from '../kube/objects.js';
@@ -8,6 +8,18 @@ import { describeShare, shareOf, type IntegerSplit } from '../../pipeline/policy
 import { RouterStateError, type RouteBackend, type RouteEnv } from './weighted-router.js';
 import { isOwnedByKubestead, ownedMetadata } from '../kube/names.js';
 import { canaryName } from '../../pipeline/policy/vocabulary.js';
+import { carried, type Extras } from './extras.js';
+import {
+  expectedExtras,
+  isOwnMirror,
+  matchAnnotations,
+  MIRROR_TARGET,
+  mirrorProblem,
+  mirrorUrl,
+  nginxExtrasOf,
+  withMirror,
+  withoutMatch,
+} from './nginx-extras.js';
 
 /**
  * ingress-nginx canary: the user's Ingress sends the target's paths to `<svc>-primary`, and a
@@ -20,7 +32,7 @@ const PREFIX = 'nginx.ingress.kubernetes.io/';
 export const CANARY = `${PREFIX}canary`;
 export const CANARY_WEIGHT = `${PREFIX}canary-weight`;
 export const CANARY_WEIGHT_TOTAL = `${PREFIX}canary-weight-total`;
-const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', MIRROR_TARGET]);
 
 type Settings = NonNullable<TrafficRoutingSpec['nginx']>;
 
@@ -62,14 +74,18 @@ export function targetBackends(ingress: V1Ingress, names: ServiceNames): number 
   );
 }
 
-/** The `<ingress>-canary` Ingress for a split: a copy of the user's target paths, to `<svc>-canary`. */
-export function canaryIngress(user: V1Ingress, env: RouteEnv, split: IntegerSplit): V1Ingress {
+/**
+ * The `<ingress>-canary` Ingress for a split: a copy of the user's target paths, to `<svc>-canary`, with an A/B
+ * step's match.
+ */
+export function canaryIngress(user: V1Ingress, env: RouteEnv, split: IntegerSplit, extras: Extras = {}): V1Ingress {
   const name = canaryName(user.metadata?.name ?? '');
   const copied = Object.fromEntries(
-    Object.entries(user.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)),
+    Object.entries(withoutMatch(user.metadata?.annotations ?? {})).filter(([k]) => !NOT_COPIED.has(k)),
   );
   const annotations = {
     ...copied,
+    ...matchAnnotations(extras.match),
     [CANARY]: 'true',
     [CANARY_WEIGHT]: String(split.canary),
     [CANARY_WEIGHT_TOTAL]: String(split.total),
@@ -81,6 +97,19 @@ export function canaryIngress(user: V1Ingress, env: RouteEnv, split: IntegerSpli
     metadata: { ...ownedMetadata(name, env.target.namespace, env.target.owner), annotations },
     spec,
   };
+}
+
+/** The port number the user's Ingress sends the target's traffic to (a named port resolved on the Service). */
+function targetPort(user: V1Ingress, env: RouteEnv): number {
+  const paths = (user.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
+  const backend = [...paths.map((p) => p.backend), user.spec?.defaultBackend].find((b) => isTargets(b, env.names));
+  return portNumber(backend?.service?.port ?? {}, env.service);
+}
+
+function portNumber(port: { number?: number; name?: string }, service: V1Service): number {
+  if (port.number !== undefined) return port.number;
+  const ports = service.spec?.ports ?? [];
+  return (ports.find((p) => p.name === port.name) ?? ports[0])?.port ?? 80;
 }
 
 export class NginxBackend implements RouteBackend {
@@ -102,26 +131,28 @@ export class NginxBackend implements RouteBackend {
         message: `Ingress ${env.target.namespace}/${this.canaryName()} exists and is not Kubestead's`,
       };
     }
-    return null;
+    if (!env.target.spec.steps.some((step) => step.mirror !== undefined)) return null;
+    return mirrorProblem(user, this.where(env), (b) => isTargets(b, env.names), this.ownMirror(env));
   }
 
-  async setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight> {
+  async setSplit(env: RouteEnv, split: IntegerSplit, extras: Extras = {}): Promise<RouterWeight> {
     const { networking } = env.clients;
     const namespace = env.target.namespace;
     await readModifyWrite(
       () => this.mustUser(env),
       (user) => {
-        const next = withBackends(user, env.names, env.names.primary, false);
-        return sameJson(next.spec, user.spec) ? undefined : next;
+        const mirror = extras.mirror === undefined ? undefined : this.mirrorTarget(env, user);
+        const next = this.userWith(env, user, env.names.primary, mirror);
+        return sameJson(next.spec, user.spec) && sameJson(next.metadata, user.metadata) ? undefined : next;
       },
       (body: V1Ingress) => networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }),
     );
     const user = await this.mustUser(env);
-    const wanted = canaryIngress(user, env, split);
+    const wanted = canaryIngress(user, env, split, extras);
     const canary = await readModifyWrite(
       () => this.readCanary(env),
       (live): V1Ingress | undefined => {
-        if (!live) return split.canary === 0 ? undefined : wanted;
+        if (!live) return split.canary === 0 && extras.match === undefined ? undefined : wanted;
         const same =
           sameJson(live.spec, wanted.spec) && sameJson(live.metadata?.annotations, wanted.metadata?.annotations);
         return same
@@ -136,9 +167,35 @@ export class NginxBackend implements RouteBackend {
     return this.shareIn(env, canary);
   }
 
-  async readWeight(env: RouteEnv): Promise<RouterWeight> {
-    await this.mustUser(env);
-    return this.shareIn(env, await this.readCanary(env));
+  async readWeight(env: RouteEnv, candidates?: Extras[]): Promise<RouterWeight> {
+    const user = await this.mustUser(env);
+    const canary = await this.readCanary(env);
+    const share = this.shareIn(env, canary);
+    if (!candidates) return share;
+    const live = JSON.stringify(nginxExtrasOf(canary, user, this.ownMirror(env)));
+    const mirror = this.mirrorTarget(env, user);
+    const carries = carried(candidates, (extras) => JSON.stringify(expectedExtras(extras, mirror)) === live);
+    return { ...share, carries };
+  }
+
+  /** The user's Ingress sending the target's paths to `service`, with Kubestead's mirror-target `mirror` or none. */
+  private userWith(env: RouteEnv, user: V1Ingress, service: string, mirror: string | undefined): V1Ingress {
+    const next = withBackends(user, env.names, service, false);
+    const annotations = withMirror(user.metadata?.annotations, mirror, this.ownMirror(env));
+    return { ...next, metadata: { ...next.metadata, annotations } };
+  }
+
+  /** The mirror-target URL: the canary Service, at the port the user's Ingress names for the target. */
+  private mirrorTarget(env: RouteEnv, user: V1Ingress): string {
+    return mirrorUrl(env.names, env.target.namespace, targetPort(user, env));
+  }
+
+  private ownMirror(env: RouteEnv): (value: string | undefined) => boolean {
+    return (value) => isOwnMirror(value, env.names, env.target.namespace);
+  }
+
+  private where(env: RouteEnv): string {
+    return `Ingress ${env.target.namespace}/${this.settings.ingress.name}`;
   }
 
   private shareIn(env: RouteEnv, canary: V1Ingress | undefined): RouterWeight {
@@ -165,8 +222,8 @@ export class NginxBackend implements RouteBackend {
       () => this.readUser(env),
       (user): V1Ingress | undefined => {
         if (isProblem(user)) return undefined;
-        const next = withBackends(user, env.names, env.names.service, false);
-        return sameJson(next.spec, user.spec) ? undefined : next;
+        const next = this.userWith(env, user, env.names.service, undefined);
+        return sameJson(next.spec, user.spec) && sameJson(next.metadata, user.metadata) ? undefined : next;
       },
       (body: V1Ingress) =>
         env.clients.networking.replaceNamespacedIngress({ name: this.settings.ingress.name, namespace, body }),

@@ -1,5 +1,5 @@
 import type { AppsV1Api } from '@kubernetes/client-node';
-import type { RouterContext, RouterProblem, RouterWeight, TrafficRouter } from './router.js';
+import type { RouterContext, RouterProblem, RouterWeight, Traffic, TrafficRouter } from './router.js';
 
 /** The canary never gets more than this many times the stable count (a weight near 100 asks for an unbounded count). */
 export const MAX_CANARY_FACTOR = 10;
@@ -31,6 +31,7 @@ export function nearestCanaryCount(weight: number, stable: number): number {
  */
 export class ReplicaRouter implements TrafficRouter {
   readonly kind = 'replicas' as const;
+  readonly weighted = false;
   private readonly apps: AppsV1Api;
 
   constructor(private readonly ctx: RouterContext) {
@@ -47,6 +48,13 @@ export class ReplicaRouter implements TrafficRouter {
 
   setWeight(_weight: number): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+
+  /** Pods cannot match a header nor copy requests: validation refuses such a step (routing.ts, CAPABILITIES). */
+  setTraffic(traffic: Traffic): Promise<undefined> {
+    if (traffic.match !== undefined || traffic.mirror !== undefined)
+      return Promise.reject(new Error('replica routing cannot route by header nor mirror traffic'));
+    return this.setWeight(traffic.weight);
   }
 
   async getWeight(): Promise<RouterWeight> {

@@ -2,8 +2,9 @@ import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { KubeClients } from '../kube/clients.js';
 import type { Clock } from '../../lib/clock/clock.js';
 import type { PolicySpec, RouterKind } from '../../pipeline/policy/schema.js';
+import type { Traffic } from '../../pipeline/policy/strategies.js';
 
-export type { RouterKind };
+export type { RouterKind, Traffic };
 
 /** What a router acts on: the policy's target and the objects Kubestead keeps beside it. */
 export interface RouterTarget {
@@ -30,6 +31,11 @@ export interface RouterWeight {
   weight: number;
   /** Where it was read, for status and Events, e.g. `VirtualService shop/checkout route http-primary: 1/999`. */
   detail: string;
+  /**
+   * getWeight(candidates): the index of the first candidate whose A/B match, mirror and session affinity the live
+   * objects carry exactly, or -1 (someone edited what Kubestead added). Unset without candidates.
+   */
+  carries?: number;
 }
 
 /** A reason the router cannot act yet (its objects are missing or do not point at the target). */
@@ -46,6 +52,12 @@ export interface RouterProblem {
  */
 export interface TrafficRouter {
   readonly kind: RouterKind;
+  /**
+   * The share is written into an object a person can edit (a route, or blue-green's Service selector): it is given
+   * only to a ready canary, read back after each write, and a hand edit of it is drift. False for the canary's
+   * replica split, whose share is its pod count.
+   */
+  readonly weighted: boolean;
   /** Checks the user's objects and creates what Kubestead owns (e.g. `<svc>-canary`). */
   prepare(): Promise<RouterProblem | null>;
   /**
@@ -59,8 +71,13 @@ export interface TrafficRouter {
    * a hand edit made in between as the weight); the replica split writes nothing here (undefined).
    */
   setWeight(weight: number): Promise<RouterWeight | undefined>;
-  /** Reads the live objects. */
-  getWeight(): Promise<RouterWeight>;
+  /**
+   * setWeight with what a step adds (docs/strategies.md): an A/B match or a mirror, and under session affinity the
+   * cookie route while the canary has a weight. One write with the weights; what is not asked for is removed.
+   */
+  setTraffic(traffic: Traffic): Promise<RouterWeight | undefined>;
+  /** Reads the live objects; with `candidates`, also which of them the additions carry (RouterWeight.carries). */
+  getWeight(candidates?: Traffic[]): Promise<RouterWeight>;
   /** Why `weight` cannot be given exactly by this router, or null (validate and the controller refuse it). */
   inexpressible(weight: number): string | null;
   /** Ends a rollout: all traffic to primary, and what Kubestead created for it removed. */

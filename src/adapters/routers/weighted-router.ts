@@ -1,7 +1,17 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { inexpressibleWeight } from '../../pipeline/policy/routing.js';
 import type { KubeClients } from '../kube/clients.js';
-import type { RouterContext, RouterKind, RouterProblem, RouterTarget, RouterWeight, TrafficRouter } from './router.js';
+import { parseDuration } from '../../pipeline/policy/duration.js';
+import type { Extras } from './extras.js';
+import type {
+  RouterContext,
+  RouterKind,
+  RouterProblem,
+  RouterTarget,
+  RouterWeight,
+  Traffic,
+  TrafficRouter,
+} from './router.js';
 import {
   canaryTemplateHash,
   deleteOwnedServices,
@@ -24,6 +34,8 @@ export interface RouteEnv {
   service: V1Service;
   /** Its name and the names of Kubestead's two beside it. */
   names: ServiceNames;
+  /** The canary track's pod-template-hash, as prepare() pinned it (session affinity's cookie value). */
+  hash?: string;
 }
 
 /** The part of a weighted router that knows its object kind (VirtualService, HTTPRoute, …). */
@@ -34,12 +46,13 @@ export interface RouteBackend {
   /** Checks the user's router objects and readies them; `hash` is the canary ReplicaSet's pod-template-hash. */
   prepare(env: RouteEnv, hash: string): Promise<RouterProblem | null>;
   /**
-   * Writes the two integer weights and returns the canary's share as the write left them (the
-   * written object, or the one read when it already held them); throws RouterStateError when the
-   * objects are not there.
+   * Writes the two integer weights and the additions `extras` asks for (removing any other of Kubestead's), in one
+   * write, and returns the canary's share as the write left them (the written object, or the one read when it
+   * already held them); throws RouterStateError when the objects are not there.
    */
-  setSplit(env: RouteEnv, split: IntegerSplit): Promise<RouterWeight>;
-  readWeight(env: RouteEnv): Promise<RouterWeight>;
+  setSplit(env: RouteEnv, split: IntegerSplit, extras: Extras): Promise<RouterWeight>;
+  /** The live share; with `candidates`, `carries`: the first of them the live additions are exactly. */
+  readWeight(env: RouteEnv, candidates?: Extras[]): Promise<RouterWeight>;
   /** End of a rollout, after all traffic is on primary: remove what was created for this rollout only. */
   afterFinalize?(env: RouteEnv): Promise<void>;
   /** The policy is going: the user's objects send to the user's Service again. */
@@ -56,6 +69,12 @@ export class RouterStateError extends Error {
   }
 }
 
+/** What was found, or a RouterStateError for the problem found instead. */
+export function must<T extends object>(found: T | RouterProblem): T {
+  if (isProblem(found)) throw new RouterStateError(found);
+  return found;
+}
+
 const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
 
 /**
@@ -69,6 +88,7 @@ const ALL_TO_PRIMARY: IntegerSplit = { canary: 0, primary: 100, total: 100 };
  */
 export class WeightedRouter implements TrafficRouter {
   readonly kind: WeightedKind;
+  readonly weighted = true;
   private readonly clients: KubeClients;
   private env: RouteEnv | undefined;
 
@@ -86,6 +106,7 @@ export class WeightedRouter implements TrafficRouter {
     const newest = await canaryTemplateHash(this.clients, this.ctx.target);
     if (typeof newest !== 'string') return newest;
     const hash = await this.pinFor(env, newest);
+    env.hash = hash;
     // The user's objects first: while they are missing or wrong, nothing is created.
     const problem = await this.backend.prepare(env, hash);
     if (problem || !this.backend.usesServices()) return problem;
@@ -97,14 +118,48 @@ export class WeightedRouter implements TrafficRouter {
   }
 
   async setWeight(weight: number): Promise<RouterWeight> {
-    const why = this.inexpressible(weight);
-    const split = integerSplit(weight);
-    if (why !== null || split === null) throw new Error(why ?? `weight ${weight} cannot be split`);
-    return this.backend.setSplit(await this.resolved(), split);
+    return this.setTraffic({ weight });
   }
 
-  async getWeight(): Promise<RouterWeight> {
-    return this.backend.readWeight(await this.resolved());
+  async setTraffic(traffic: Traffic): Promise<RouterWeight> {
+    const why = this.inexpressible(traffic.weight);
+    const split = integerSplit(traffic.weight);
+    if (why !== null || split === null) throw new Error(why ?? `weight ${traffic.weight} cannot be split`);
+    const env = await this.resolved();
+    return this.backend.setSplit(env, split, await this.extrasFor(env, traffic));
+  }
+
+  async getWeight(candidates?: Traffic[]): Promise<RouterWeight> {
+    const env = await this.resolved();
+    const extras = candidates ? await Promise.all(candidates.map((c) => this.extrasFor(env, c))) : undefined;
+    return this.backend.readWeight(env, extras);
+  }
+
+  /** What a step's traffic adds: its match or mirror, and session affinity while the canary has a weight. */
+  private async extrasFor(env: RouteEnv, traffic: Traffic): Promise<Extras> {
+    const affinity = this.ctx.target.spec.trafficRouting.sessionAffinity;
+    const sticky = affinity !== undefined && traffic.weight > 0;
+    return {
+      ...(traffic.match ? { match: traffic.match } : {}),
+      ...(traffic.mirror !== undefined ? { mirror: traffic.mirror } : {}),
+      ...(sticky
+        ? {
+            affinity: {
+              cookieName: affinity.cookieName,
+              value: env.hash ?? (await this.canaryHash(env)),
+              maxAgeSeconds: parseDuration(affinity.maxAge) ?? 0,
+            },
+          }
+        : {}),
+    };
+  }
+
+  /** The canary track's hash when prepare() has not run in this router's life (it pins it). */
+  private async canaryHash(env: RouteEnv): Promise<string> {
+    const newest = await canaryTemplateHash(this.clients, this.ctx.target);
+    if (typeof newest !== 'string') throw new RouterStateError(newest);
+    env.hash = await this.pinFor(env, newest);
+    return env.hash;
   }
 
   inexpressible(weight: number): string | null {
@@ -113,7 +168,7 @@ export class WeightedRouter implements TrafficRouter {
 
   async finalize(): Promise<void> {
     const env = await this.resolved();
-    await this.backend.setSplit(env, ALL_TO_PRIMARY);
+    await this.backend.setSplit(env, ALL_TO_PRIMARY, {});
     await this.backend.afterFinalize?.(env);
   }
 

@@ -6,6 +6,7 @@ import { compileJsonata } from '../../lib/jsonata/bounded.js';
 import { parseDuration } from '../policy/duration.js';
 import type { CheckSpec, PolicySpec, RolloutPolicy } from '../policy/schema.js';
 import { comparisonOf } from '../policy/compare.js';
+import { stepCount } from '../policy/strategies.js';
 import { isAction, type Action } from '../policy/vocabulary.js';
 import { instantiate, type Bindings } from './instantiate.js';
 import type { LevelName } from './precedence.js';
@@ -104,7 +105,8 @@ function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
     maxWarningEvents: spec.podHealth.maxWarningEvents,
     progressDeadlineSeconds: parseDuration(spec.podHealth.progressDeadline),
     onMetricUnavailable: spec.onMetricUnavailable,
-    lastStep: spec.steps.length - 1,
+    lastStep: stepCount(spec) - 1,
+    ...strategyBindings(spec),
   };
   const builder = new RuleBuilder(spec, reasons);
   const any = ruleTemplates().flatMap((template) =>
@@ -115,6 +117,20 @@ function buildRule(spec: PolicySpec, reasons: CompiledReason[]): CompiledRule {
     priority: 1,
     conditions: { any } as CompiledRule['conditions'],
     event: { type: 'decision' },
+  };
+}
+
+/**
+ * What a policy's strategy gives the templates' `if`: non-null when it has A/B steps, mirror steps, is blue-green, or
+ * waits for promote before the switch; a reason for a kind of step the policy lacks is not compiled at all.
+ */
+function strategyBindings(spec: PolicySpec): Bindings {
+  const some = (test: (step: PolicySpec['steps'][number]) => boolean) => (spec.steps.some(test) ? true : null);
+  return {
+    matchSteps: some((step) => step.match !== undefined),
+    mirrorSteps: some((step) => step.mirror !== undefined),
+    blueGreen: spec.blueGreen ? true : null,
+    awaitPromotion: spec.blueGreen && !spec.blueGreen.autoPromote ? true : null,
   };
 }
 

@@ -23,6 +23,8 @@ export const PRECEDENCE = [
    * still rolls back; above promote, so a gate holds a promote override too).
    */
   { name: 'gate', file: 'gate.json' },
+  /** Blue-green: `promote` during the preview is the switch (an advance to the switched stage), not the end. */
+  { name: 'promote-switch', file: 'promote-switch.json' },
   { name: 'override-promote', file: 'override-promote.json' },
   { name: 'soak', file: 'soak.json' },
   /**

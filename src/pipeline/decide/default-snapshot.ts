@@ -1,6 +1,7 @@
 import type { CheckFacts, FactSnapshot } from '../facts/snapshot.js';
 import { checkQueryText, comparisonOf, type Comparison, type ComparisonFacts } from '../policy/compare.js';
 import type { CheckSpec, PolicySpec } from '../policy/schema.js';
+import { stepCount } from '../policy/strategies.js';
 import { stepFacts } from './consistency.js';
 
 export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
@@ -12,14 +13,15 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
 export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
-  const index = Math.min(Math.max(0, step), spec.steps.length - 1);
+  const count = stepCount(spec);
+  const index = Math.min(Math.max(0, step), count - 1);
   return {
     version: 1,
     time: DEFAULT_TIME,
     rollout: {
       phase: 'Progressing',
       step: index,
-      stepCount: spec.steps.length,
+      stepCount: count,
       manualPause: false,
       ...stepFacts(spec, index),
       stepElapsedSeconds: 0,

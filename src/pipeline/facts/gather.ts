@@ -16,6 +16,7 @@ import type { CheckFacts, FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
 import { parseDuration } from '../policy/duration.js';
 import { stepPlan } from './steps.js';
+import { stepCount } from '../policy/strategies.js';
 import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
 
@@ -141,10 +142,12 @@ export async function snapshotOf(input: GatherInput, measurements: Record<string
     rollout: {
       phase: position.phase,
       step: position.step,
-      stepCount: policy.spec.steps.length,
+      stepCount: stepCount(policy.spec),
       manualPause: position.manualPause,
       stepKind: plan.kind,
       weight: plan.weight,
+      ...(plan.match ? { match: plan.match } : {}),
+      ...(plan.mirror !== undefined ? { mirror: plan.mirror } : {}),
       stepElapsedSeconds: position.stepElapsedSeconds,
       soakSeconds: plan.soakSeconds,
       canary: workload.canary,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatPath, fromZodIssues, type PolicyIssue } from '../policy/issues.js';
-import { OVERRIDES, PHASES, VERDICTS } from '../policy/vocabulary.js';
+import { matchSchema, mirrorSchema } from '../policy/strategies.js';
+import { OVERRIDES, PHASES, STEP_KIND_FACTS, VERDICTS } from '../policy/vocabulary.js';
 import { comparisonFactsSchema } from '../policy/compare.js';
 import { WEBHOOK_TYPES } from '../policy/webhooks.js';
 
@@ -37,8 +38,12 @@ const rolloutFactsSchema = z
     step: count,
     stepCount: z.number().int().min(1),
     manualPause: z.boolean(),
-    stepKind: z.enum(['weight', 'pause']),
+    stepKind: z.enum(STEP_KIND_FACTS),
     weight: z.number().min(0).max(100),
+    /** An A/B step (or a pause after one): the entries a request must match to reach the canary. */
+    match: matchSchema.optional(),
+    /** A mirror step (or a pause after one): the percent of primary's requests copied to the canary. */
+    mirror: mirrorSchema.optional(),
     stepElapsedSeconds: z.number().min(0),
     soakSeconds: z.number().min(0).nullable(),
     canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
@@ -48,7 +53,7 @@ const rolloutFactsSchema = z
   })
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, {
-    error: 'a weight step needs soakSeconds',
+    error: 'a step that is not a pause needs soakSeconds',
     path: ['soakSeconds'],
   });
 

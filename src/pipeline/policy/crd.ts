@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { specSchema, API_VERSION, KIND, rolloutPolicySchema } from './schema.js';
+import { specSchema, API_VERSION, KIND, rolloutPolicySchema, STEP_KINDS } from './schema.js';
+import { CAPABILITIES } from './routing.js';
 import { policyStatusSchema } from './status.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -65,12 +66,68 @@ const described = (key: 'apiVersion' | 'kind' | 'metadata'): { description?: str
 const jsonSchema = (schema: z.ZodType) =>
   toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
 
+/** `has(r.istio) || has(r.gatewayAPI)`: the trafficRouting `r` names one of `kinds`. */
+function routerTest(routing: string, kinds: readonly string[]): string {
+  return `(${kinds.map((kind) => `has(${routing}.${kind})`).join(' || ')})`;
+}
+
+const ROUTING = 'self.trafficRouting';
+/** Some step of the spec has `field` (a spec without steps has none). */
+const anyStep = (test: string): string => `has(self.steps) && self.steps.exists(s, ${test})`;
+const routedBy = (kinds: readonly string[]): string => `has(${ROUTING}) && ${routerTest(ROUTING, kinds)}`;
+
+/**
+ * The strategy and capability rules of src/pipeline/policy (semantic.ts, routing.ts) that admission can say: a
+ * blue-green policy has no steps, a canary has some, and a step kind needs a router that carries it out.
+ */
+const STRATEGY_RULES = [
+  {
+    rule: "has(self.blueGreen) == (has(self.strategy) && self.strategy == 'blueGreen')",
+    message: 'strategy blueGreen and the blueGreen section go together',
+  },
+  { rule: '!has(self.blueGreen) || !has(self.steps)', message: 'steps and blueGreen exclude each other' },
+  { rule: 'has(self.blueGreen) || (has(self.steps) && size(self.steps) > 0)', message: 'at least one step is needed' },
+  {
+    rule: `!(${anyStep('has(s.match)')}) || ${routedBy(CAPABILITIES.headerMatch.routers)}`,
+    message: `a match step needs ${CAPABILITIES.headerMatch.routers.join(', ')} routing (it routes by header)`,
+    fieldPath: '.steps',
+  },
+  {
+    rule: `!(${anyStep('has(s.mirror)')}) || ${routedBy(CAPABILITIES.mirror.routers)}`,
+    message: `a mirror step needs ${CAPABILITIES.mirror.routers.join(', ')} routing`,
+    fieldPath: '.steps',
+  },
+  {
+    rule: `!(${anyStep('has(s.mirror) && s.mirror < 100.0')}) || ${routedBy(CAPABILITIES.mirrorPart.routers)}`,
+    message: `mirroring a part of the requests needs ${CAPABILITIES.mirrorPart.routers.join(' or ')} routing`,
+    fieldPath: '.steps',
+  },
+  {
+    rule:
+      `!(${anyStep('has(s.match) && s.match.exists(m, has(m.headers) && m.headers.exists(h, has(m.headers[h].prefix)))')})` +
+      ` || ${routedBy(CAPABILITIES.headerPrefix.routers)}`,
+    message: `a header match by prefix needs ${CAPABILITIES.headerPrefix.routers.join(' or ')} routing`,
+    fieldPath: '.steps',
+  },
+];
+
 /** CEL rules the API server checks before the controller sees the object. */
 function withValidations(spec: JsonSchema): JsonSchema {
   const props = spec.properties as Record<string, JsonSchema>;
   const step = (props.steps as { items: JsonSchema }).items;
   step['x-kubernetes-validations'] = [
-    { rule: 'has(self.weight) != has(self.pause)', message: 'a step has exactly one of weight or pause' },
+    {
+      rule: STEP_KINDS.map((kind) => `(has(self.${kind}) ? 1 : 0)`).join(' + ') + ' == 1',
+      message: 'a step has exactly one of weight, pause, match or mirror',
+    },
+  ];
+  spec['x-kubernetes-validations'] = STRATEGY_RULES;
+  const routing = props.trafficRouting as JsonSchema;
+  routing['x-kubernetes-validations'] = [
+    {
+      rule: `!has(self.sessionAffinity) || ${routerTest('self', CAPABILITIES.sessionAffinity.routers)}`,
+      message: `sessionAffinity needs ${CAPABILITIES.sessionAffinity.routers.join(' or ')} routing`,
+    },
   ];
   const check = (props.checks as { items: JsonSchema }).items;
   check['x-kubernetes-validations'] = [

@@ -37,6 +37,8 @@ export const DURATION_BOUNDS = {
   /** A comparison check's `compare.window` and `compare.step`. */
   window: { min: 1, max: 24 * 3600 },
   step: { min: 1, max: 3600 },
+  scaleDownDelay: { min: 0, max: 24 * 3600 },
+  maxAge: { min: 1, max: 30 * 24 * 3600 },
 } as const;
 
 /** A duration within [min, max] seconds; `0s` only when min is 0. */

@@ -28,6 +28,8 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   rollout: {
     ...leaves('phase', 'step', 'stepCount', 'manualPause', 'stepKind', 'weight', 'stepElapsedSeconds', 'soakSeconds'),
     ...leaves('inconclusiveAccepted'),
+    match: 'any',
+    mirror: 'leaf',
     canary: leaves('desiredReplicas', 'readyReplicas', 'restarts'),
     stable: leaves('desiredReplicas', 'readyReplicas'),
   },

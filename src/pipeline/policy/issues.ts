@@ -47,6 +47,9 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): PolicyIssue[
       }
       case 'invalid_type':
         return [{ path, message: invalidTypeMessage(issue.expected, issue.input) }];
+      case 'invalid_key':
+        // A map key that is not a valid name (a header, a provider): what the key's own schema says of it.
+        return [{ path, message: issue.issues[0]?.message ?? issue.message }];
       case 'invalid_value':
         return [{ path, message: invalidValueMessage(issue.values, issue.input) }];
       case 'too_small':

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { strict } from './strict.js';
 import { doc, exactlyOne, name } from './schema-parts.js';
+import { sessionAffinitySchema } from './strategies.js';
 
 const SERVICE = "The user's Service, named where several select the target's pods (default: the one that does).";
 
@@ -42,7 +43,17 @@ const istioSchema = strict({
 });
 
 export const trafficRoutingSchema = strict({
-  replicas: strict({})
+  replicas: strict({
+    service: named('Service name, in the policy namespace.')
+      .meta(
+        doc(
+          "The user's Service, named where several select the target's pods (blue-green switches its selector; " +
+            'default: the one that does).',
+          'service: {name: checkout}',
+        ),
+      )
+      .optional(),
+  })
     .meta(
       doc(
         "No router: the user's Service selects both primary and canary pods, and the canary gets the replica count " +
@@ -91,6 +102,15 @@ export const trafficRoutingSchema = strict({
         'ingress-nginx canary annotations on a copy of the Ingress carry the weight (`canary-weight-total` gives ' +
           'sub-percent steps).',
         'nginx: {ingress: {name: checkout}}',
+      ),
+    )
+    .optional(),
+  sessionAffinity: sessionAffinitySchema
+    .meta(
+      doc(
+        'A client that reached the canary once keeps reaching it for the rest of the rollout: the canary sets this ' +
+          'cookie, and a route matching it goes to the canary. Istio and Gateway API.',
+        'sessionAffinity: {cookieName: kubestead-canary, maxAge: 24h}',
       ),
     )
     .optional(),

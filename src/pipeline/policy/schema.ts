@@ -10,6 +10,7 @@ import { trafficRoutingSchema } from './schema-routing.js';
 import { notificationsSchema } from './schema-notifications.js';
 import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
 import { webhooksSchema } from './webhooks.js';
+import { blueGreenSchema, matchSchema, mirrorSchema, STRATEGIES } from './strategies.js';
 
 export { dnsLabel, secretRefSchema } from './schema-parts.js';
 export { DATADOG_SITES, PROVIDER_KINDS, type ProviderKind } from './schema-providers.js';
@@ -50,16 +51,38 @@ const stepSchema = strict({
       ),
     )
     .optional(),
+  match: matchSchema
+    .meta(
+      doc(
+        'An A/B step: only requests matching an entry reach the canary (weight 0 for the rest); soaks for `soak`. ' +
+          'Needs istio, gatewayAPI or nginx.',
+        '- {match: [{headers: {x-canary: {exact: insider}}}], soak: 10m}',
+      ),
+    )
+    .optional(),
+  mirror: mirrorSchema
+    .meta(
+      doc(
+        "A mirror step: this percent of primary's requests is copied to the canary, whose answers are dropped; no " +
+          'user is served by the canary. Needs istio, gatewayAPI or nginx (nginx: 100 only).',
+        '- {mirror: 100, soak: 5m}',
+      ),
+    )
+    .optional(),
 })
   .superRefine((step, ctx) => {
-    if ((step.weight === undefined) === (step.pause === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight" or "pause"' });
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'a step has exactly one of "weight", "pause", "match" or "mirror"' });
     }
     if (step.pause !== undefined && step.soak !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['soak'], message: 'a pause step has no soak; use pause.duration' });
     }
   })
-  .meta(doc('One step: exactly one of `weight` or `pause`.'));
+  .meta(doc('One step: exactly one of `weight`, `pause`, `match` or `mirror`.'));
+
+/** The fields that make a step what it is: exactly one per step. */
+export const STEP_KINDS = ['weight', 'pause', 'match', 'mirror'] as const;
 
 const BOUND = 'A value equal to a bound passes.';
 
@@ -224,15 +247,35 @@ export const specSchema = strict({
   interval: boundedDuration(DURATION_BOUNDS.interval)
     .default('30s')
     .meta(doc('How often the checks are queried and a decision is taken while a canary runs.', 'interval: 30s')),
+  /** The canary's steps; none with `strategy: blueGreen` (stepIssues in semantic.ts says so). */
   steps: z
     .array(stepSchema)
-    .min(1, { error: 'at least one step is needed' })
+    .default([])
     .meta(
       doc(
-        'The canary steps, in order. Weight steps must ascend; after the last step passes the canary is promoted.',
+        'The canary steps, in order (none with `strategy: blueGreen`). Weight steps must ascend; after the last step ' +
+          'passes the canary is promoted.',
         'steps: [{weight: 5}, {weight: 25, soak: 10m}, {pause: {}}, {weight: 50}]',
       ),
     ),
+  strategy: z
+    .enum(STRATEGIES)
+    .meta(
+      doc(
+        '`canary` (the default): the `steps`. `blueGreen`: the new version at full count is judged through a preview ' +
+          'Service, then all traffic switches to it at once (`blueGreen`).',
+        'strategy: blueGreen',
+      ),
+    )
+    .optional(),
+  blueGreen: blueGreenSchema
+    .meta(
+      doc(
+        'The blue-green settings; needs `strategy: blueGreen`, and excludes `steps`.',
+        'blueGreen: {previewService: checkout-preview, soak: 5m}',
+      ),
+    )
+    .optional(),
   trafficRouting: trafficRoutingSchema
     .default({ replicas: {} })
     .meta(doc('How the canary gets its share: exactly one router.', 'trafficRouting: {replicas: {}}')),

@@ -31,8 +31,30 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
   ];
 }
 
-function stepIssues(spec: Obj): PolicyIssue[] {
+/** A canary has steps; a blue-green policy has none (its stages are the preview and the switch). */
+function strategyIssues(spec: Obj): PolicyIssue[] {
+  const blueGreen = spec.strategy === 'blueGreen';
+  const steps = list(spec.steps);
+  if (!blueGreen) {
+    if (spec.blueGreen !== undefined)
+      return [{ path: ['spec', 'blueGreen'], message: 'blueGreen settings need strategy: blueGreen' }];
+    return spec.steps === undefined || (Array.isArray(spec.steps) && steps.length === 0)
+      ? [{ path: ['spec', 'steps'], message: 'at least one step is needed' }]
+      : [];
+  }
   const issues: PolicyIssue[] = [];
+  if (spec.steps !== undefined)
+    issues.push({
+      path: ['spec', 'steps'],
+      message: 'steps and blueGreen exclude each other: a blue-green policy has no steps',
+    });
+  if (spec.blueGreen === undefined)
+    issues.push({ path: ['spec', 'blueGreen'], message: 'strategy blueGreen needs the blueGreen section' });
+  return issues;
+}
+
+function stepIssues(spec: Obj): PolicyIssue[] {
+  const issues: PolicyIssue[] = [...strategyIssues(spec)];
   let previous: { weight: number; index: number } | undefined;
   list(spec.steps).forEach((step, index) => {
     if (!isObj(step) || typeof step.weight !== 'number') return;

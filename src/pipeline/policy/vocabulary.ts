@@ -27,8 +27,10 @@ export const BUILTIN_RULES = [
   'inconclusive',
   'manual-pause',
   'pause-step',
+  'await-promotion',
   'check-failing',
   'gate',
+  'promote-switch',
   'override-promote',
   'soak',
   'canary-not-ready',
@@ -40,6 +42,13 @@ export const BUILTIN_RULES = [
 /** docs/architecture.md, "The policy": RolloutPolicy status.phase. */
 export const PHASES = ['Idle', 'Progressing', 'Paused', 'Promoting', 'Succeeded', 'RolledBack', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];
+
+/**
+ * docs/architecture.md, "FactSnapshot v1": what the snapshot's `rollout.stepKind` says of the step: a canary step
+ * (`weight`, `pause`, an A/B `match`, a `mirror`) or a blue-green stage (`preview`, `switched`; docs/strategies.md).
+ */
+export const STEP_KIND_FACTS = ['weight', 'pause', 'match', 'mirror', 'preview', 'switched'] as const;
+export type StepKind = (typeof STEP_KIND_FACTS)[number];
 
 /** docs/architecture.md, "FactSnapshot v1": the overrides a snapshot's `override` may carry. */
 export const OVERRIDES = ['promote', 'abort', 'pause', 'resume'] as const;

@@ -24,6 +24,7 @@ describe('precedence is a named list in code', () => {
       'custom-rules',
       'pause',
       'override-promote',
+      'window',
       'soak',
       'canary-not-ready',
       'advance',
@@ -40,8 +41,9 @@ describe('precedence is a named list in code', () => {
       'override-abort': 1,
       'check-breach': 2,
       'metric-unavailable': levelOf('metric-unavailable'),
-      'canary-not-ready': 9,
-      advance: 10,
+      window: 8,
+      'canary-not-ready': 10,
+      advance: 11,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -82,6 +84,7 @@ describe('precedence is a named list in code', () => {
       'pause-step',
       'pod-health',
       'soak',
+      'window',
     ]);
   });
 

@@ -52,6 +52,7 @@ describe('RolloutPolicy CRD', () => {
       'steps',
       'targetRef',
       'trafficRouting',
+      'windows',
     ]);
     expect(version.subresources).toEqual({ status: {} });
     expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual([

@@ -13,6 +13,11 @@ export const PRECEDENCE = [
   { name: 'custom-rules', file: 'custom-rules.json' },
   { name: 'pause', file: 'pause.json' },
   { name: 'override-promote', file: 'override-promote.json' },
+  /**
+   * Inside a deny window, or outside every allow window: hold. Below rollback and pause (a breach during a freeze
+   * still rolls back) and a person's promote; above everything that moves the rollout forward by itself.
+   */
+  { name: 'window', file: 'window.json' },
   { name: 'soak', file: 'soak.json' },
   /**
    * The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready

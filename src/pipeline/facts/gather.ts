@@ -13,6 +13,7 @@ import type { FactSnapshot } from './snapshot.js';
 import type { Override, Phase } from '../policy/vocabulary.js';
 import { stepPlan } from './steps.js';
 import type { WorkloadState } from './workload.js';
+import { windowFacts } from './windows.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -101,6 +102,7 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
+    ...(policy.spec.windows?.length ? { window: windowFacts(policy.spec.windows, input.time) } : {}),
   };
   return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements };
 }

@@ -53,6 +53,10 @@ export const snapshotSchema = z.strictObject({
   derived: z.record(z.string(), z.unknown()).default({}),
   kube: z.strictObject({ warningEvents: count, reasons: z.record(z.string(), count).default({}) }),
   override: z.enum(OVERRIDES).nullable(),
+  /** Only when the policy has `windows`: whether they hold the rollout now (src/pipeline/facts/windows.ts). */
+  window: z
+    .strictObject({ frozen: z.boolean(), reason: z.string().nullable(), opensAt: z.iso.datetime().nullable() })
+    .optional(),
 });
 
 export type FactSnapshot = z.output<typeof snapshotSchema>;

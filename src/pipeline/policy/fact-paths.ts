@@ -28,6 +28,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   checks: 'checks',
   derived: 'derived',
   kube: { warningEvents: 'leaf', reasons: 'any' },
+  window: leaves('frozen', 'reason', 'opensAt'),
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

@@ -3,6 +3,7 @@ import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
+import { windowsSchema } from './windows.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -175,6 +176,7 @@ export const specSchema = strict({
   mode: z.enum(['active', 'shadow']).default('active'),
   podHealth: podHealthSchema.default({ maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null }),
   audit: auditSchema.optional(),
+  windows: windowsSchema,
 });
 
 export const metadataSchema = z.looseObject({

@@ -25,6 +25,7 @@ export const BUILTIN_RULES = [
   'manual-pause',
   'pause-step',
   'override-promote',
+  'window',
   'soak',
   'canary-not-ready',
   'advance',

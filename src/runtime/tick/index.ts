@@ -26,6 +26,7 @@ import { continuePromotion } from './promotion.js';
 import { followScale, followTemplate } from './target-changes.js';
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
+import { showWindow } from './window.js';
 import { StatusConflict, writeStatus } from './write.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
@@ -34,6 +35,7 @@ const STAGES: ReadonlyArray<[string, Stage]> = [
   ['validate', validatePolicy],
   ['target', resolveTarget],
   ['finalizer', ensureFinalizer],
+  ['window', showWindow],
   ['adopt', adopt],
   ['promotion', continuePromotion],
   ['scale', followScale],

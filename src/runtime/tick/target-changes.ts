@@ -18,6 +18,7 @@ import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { canaryStarted, steppedTo, withdrawn } from '../../pipeline/actuate/transitions.js';
 import { verifyWeight } from './verify.js';
+import { holdStart } from './window.js';
 
 /**
  * A change of the target's replicas that Kubestead did not make is a scale, not a release: primary
@@ -89,6 +90,8 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   if (phase === 'Promoting' || revision === canaryRevision) return undefined;
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
   const restart = inRollout(phase);
+  const held = restart ? undefined : await holdStart(ctx, revision);
+  if (held) return held;
   await recordStart(ctx, { revision, was: canaryRevision, restart });
   const plan = stepPlan(policyOf(ctx).spec, 0);
   Object.assign(ctx.next, canaryStarted(revision, plan.weight, isoAt(ctx.now)));

@@ -3,6 +3,8 @@
  * defaults and bounds come from the zod schema (src/tools/reference/fields.ts); a field of the schema
  * without an entry here fails test/reference/policy-reference.test.ts.
  */
+import { WINDOW_DOCS } from './window-docs.js';
+
 export interface FieldDoc {
   description: string;
   /** A YAML fragment as a user writes it (the field with its parent key when that helps). */
@@ -368,4 +370,5 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
       '`Authorization: Splunk …` / `ApiKey …`.',
     example: '{name: siem, key: hec-token}',
   },
+  ...WINDOW_DOCS,
 };

@@ -42,6 +42,7 @@ describe('RolloutPolicy CRD', () => {
     expect(Object.keys(spec.properties as Schema).sort()).toEqual([
       'audit',
       'checks',
+      'configTracking',
       'derived',
       'interval',
       'mode',

@@ -1,4 +1,5 @@
-import type { V1Container, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1OwnerReference, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { MANAGED_BY } from '../../adapters/kube/names.js';
 import { primaryName } from '../policy/vocabulary.js';
 
 /** What a pod template may read its configuration from (issue 28: config changes are canaried). */
@@ -86,4 +87,33 @@ export function withConfigCopies(template: V1PodTemplateSpec, tracked: readonly 
     if (typeof name === 'string' && wanted.has(keyOf({ kind, name }))) holder[key] = primaryName(name);
   });
   return copy;
+}
+
+/** The config primary is to run: the tracked references, and the revision of their data (runtime/tick/revision.ts). */
+export interface TrackedConfig {
+  refs: readonly ConfigRef[];
+  data: readonly ConfigData[];
+  hash: string;
+  /** The policy: the owner of the copies (deleted with it). */
+  owner: V1OwnerReference;
+}
+
+/** On primary's pod template: the hash of the config data it runs, so that a change of the config alone rolls it. */
+export const CONFIG_HASH_ANNOTATION = 'kubestead.io/config-hash';
+/** On a copy: the name of the user's object it copies. */
+export const COPY_OF_LABEL = 'kubestead.io/copy-of';
+
+/** The copy of one ConfigMap primary reads: `<name>-primary`, labelled, owned by the policy, with the data given. */
+export function configCopy(namespace: string, object: ConfigData, owner: V1OwnerReference): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: primaryName(object.name),
+      namespace,
+      labels: { ...MANAGED_BY, [COPY_OF_LABEL]: object.name },
+      ownerReferences: [owner],
+    },
+    data: { ...object.data },
+  };
 }

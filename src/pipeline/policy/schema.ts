@@ -4,6 +4,7 @@ import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { windowsSchema } from './windows.js';
+import { configTrackingSchema } from './config-tracking.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -177,6 +178,7 @@ export const specSchema = strict({
   podHealth: podHealthSchema.default({ maxRestarts: 3, progressDeadline: '10m', maxWarningEvents: null }),
   audit: auditSchema.optional(),
   windows: windowsSchema,
+  configTracking: configTrackingSchema,
 });
 
 export const metadataSchema = z.looseObject({

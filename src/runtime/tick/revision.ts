@@ -22,6 +22,13 @@ export function templateHash(template: V1PodTemplateSpec | undefined): string {
  */
 export function revisionOf(template: V1PodTemplateSpec | undefined, config: readonly ConfigData[]): string {
   if (config.length === 0) return templateHash(template);
+  return shortHash({ template: template ?? {}, config: canonicalConfig(config) });
+}
+
+/** The hash of the tracked config's data alone (primary's `kubestead.io/config-hash`). */
+export const configHash = (config: readonly ConfigData[]): string => shortHash(canonicalConfig(config));
+
+function canonicalConfig(config: readonly ConfigData[]): ConfigData[] {
   const sorted = [...config].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  return shortHash({ template: template ?? {}, config: sorted.map(({ kind, name, data }) => ({ kind, name, data })) });
+  return sorted.map(({ kind, name, data }) => ({ kind, name, data }));
 }

@@ -13,7 +13,7 @@ import {
   targetOf,
   type TickContext,
 } from './context.js';
-import { templateHash } from './revision.js';
+import { targetRevision } from './config.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { canaryStarted, steppedTo, withdrawn } from '../../pipeline/actuate/transitions.js';
@@ -67,7 +67,7 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
  * status.
  */
 function isOwnStart(ctx: TickContext, live: number): boolean {
-  const revision = templateHash(targetOf(ctx).spec?.template);
+  const revision = targetRevision(ctx);
   if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
   return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(policyOf(ctx).spec, 0).weight);
 }
@@ -84,8 +84,7 @@ function isNextStepCount(ctx: TickContext, live: number, nextStep: number): bool
  * analysis at step 0 and says so; the stable template again ends the canary.
  */
 export async function followTemplate(ctx: TickContext): Promise<Stop | undefined> {
-  const target = targetOf(ctx);
-  const revision = templateHash(target.spec?.template);
+  const revision = targetRevision(ctx);
   const { phase, stableRevision, canaryRevision } = ctx.next;
   if (phase === 'Promoting' || revision === canaryRevision) return undefined;
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;

@@ -4,6 +4,7 @@
  * without an entry here fails test/reference/policy-reference.test.ts.
  */
 import { WINDOW_DOCS } from './window-docs.js';
+import { CONFIG_TRACKING_DOCS } from './config-docs.js';
 
 export interface FieldDoc {
   description: string;
@@ -371,4 +372,5 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
     example: '{name: siem, key: hec-token}',
   },
   ...WINDOW_DOCS,
+  ...CONFIG_TRACKING_DOCS,
 };

@@ -1,5 +1,5 @@
 /** One field's entry (FieldDoc in policy-docs.ts). */
-interface FieldDoc {
+export interface FieldDoc {
   description: string;
   example?: string;
 }

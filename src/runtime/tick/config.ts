@@ -1,0 +1,31 @@
+import type { ConfigData } from '../../pipeline/actuate/config.js';
+import { configRefs } from '../../pipeline/actuate/config.js';
+import { tracksConfig } from '../../pipeline/policy/config-tracking.js';
+import { policyOwner } from '../../adapters/kube/names.js';
+import { isShadow, policyOf, targetOf, type Stop, type TickContext } from './context.js';
+import { configHash, revisionOf } from './revision.js';
+
+/**
+ * The config stage (docs/operating.md, "Config changes are canaried"): reads the ConfigMaps the
+ * target's template references, so that their data is part of the revision and primary can be given
+ * copies of them. A referenced ConfigMap that does not exist is not tracked (its pods cannot start
+ * either, unless the reference is optional). One read per referenced ConfigMap per tick.
+ */
+export async function readConfig(ctx: TickContext): Promise<Stop | undefined> {
+  ctx.config = undefined;
+  if (isShadow(ctx) || !tracksConfig(policyOf(ctx).spec)) return undefined;
+  const refs = configRefs(targetOf(ctx).spec?.template, false);
+  if (refs.length === 0) return undefined;
+  const data: ConfigData[] = [];
+  for (const ref of refs) {
+    const object = await ctx.shared.kube.readConfigMap(ctx.key.namespace, ref.name);
+    if (object) data.push({ ...ref, data: { ...(object.data ?? {}) } });
+  }
+  const owner = policyOwner(ctx.key.name, ctx.raw.metadata?.uid ?? '');
+  ctx.config = { refs: data.map(({ kind, name }) => ({ kind, name })), data, hash: configHash(data), owner };
+  return undefined;
+}
+
+/** The target's revision: its template and, when tracked, the data of the config it reads. */
+export const targetRevision = (ctx: TickContext): string =>
+  revisionOf(targetOf(ctx).spec?.template, ctx.config?.data ?? []);

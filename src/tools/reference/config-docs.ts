@@ -1,0 +1,16 @@
+import type { FieldDoc } from './window-docs.js';
+
+/** `spec.configTracking` (docs/operating.md, "Config changes are canaried"). */
+export const CONFIG_TRACKING_DOCS: Record<string, FieldDoc> = {
+  'spec.configTracking': {
+    description:
+      "Config changes are canaried: the ConfigMaps the target's pod template reads (volumes, projected volumes, " +
+      '`envFrom`, `env.valueFrom`) are part of its revision, and primary runs copies of them (`<name>-primary`), ' +
+      'updated only when a canary is promoted.',
+    example: 'configTracking: {enabled: false}',
+  },
+  'spec.configTracking.enabled': {
+    description: 'Off: the revision is the pod template alone, and primary reads the same ConfigMaps as the target.',
+    example: 'enabled: false',
+  },
+};

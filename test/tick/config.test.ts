@@ -1,7 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
-import type { TickFixture } from './support.js';
+import { GROUP, type TickFixture } from './support.js';
 
 /** Config tracking against the sandbox: the target reads a ConfigMap `settings` through a volume and `envFrom`. */
 const env = scenario();
@@ -105,6 +106,31 @@ describe('config tracking', () => {
     } finally {
       env.prom.set(0.001);
     }
+  });
+
+  it('deleting the policy deletes the copies after the hand-back; the user ConfigMap stays', async () => {
+    const f = await env.fixture();
+    await adoptedWithSettings(f);
+    await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+    await waitFor(
+      async () => {
+        await f.tick().catch(() => undefined);
+        await f.settle();
+        const gone = await f.policy().then(
+          () => false,
+          () => true,
+        );
+        return gone || undefined;
+      },
+      20_000,
+      'the policy to be released by its finalizer',
+    );
+    const names = (await f.core.listNamespacedConfigMap({ namespace: f.namespace })).items.map((c) => c.metadata?.name);
+    expect(names).toContain('settings');
+    expect(names).not.toContain('settings-primary');
+    expect(await dataOf(f, 'settings')).toEqual({ mode: 'old' });
+    const handedBack = (await f.events('Deployment')).find((e) => e.reason === 'HandedBack');
+    expect(handedBack?.message).toMatch(/app-primary, settings-primary deleted$/);
   });
 
   it('configTracking: {enabled: false} leaves config out: an edit starts nothing, no copy is made', async () => {

@@ -118,6 +118,17 @@ export class KubeClient {
     ) as Promise<V1ConfigMap>;
   }
 
+  async listConfigMaps(namespace: string, labelSelector: string): Promise<V1ConfigMap[]> {
+    return (await this.core.listNamespacedConfigMap({ namespace, labelSelector })).items;
+  }
+
+  /** Deletes a ConfigMap, only the one with this uid (gone already is fine). */
+  async deleteConfigMap(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await orMissing(
+      this.core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions: uid ? { uid } : undefined } }),
+    );
+  }
+
   createDeployment(namespace: string, body: V1Deployment): Promise<V1Deployment> {
     return this.apps.createNamespacedDeployment({ namespace, body });
   }

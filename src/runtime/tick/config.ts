@@ -1,5 +1,4 @@
-import type { ConfigData } from '../../pipeline/actuate/config.js';
-import { configRefs } from '../../pipeline/actuate/config.js';
+import { configRefs, COPY_OF_LABEL, type ConfigData } from '../../pipeline/actuate/config.js';
 import { tracksConfig } from '../../pipeline/policy/config-tracking.js';
 import { policyOwner } from '../../adapters/kube/names.js';
 import { isShadow, policyOf, targetOf, type Stop, type TickContext } from './context.js';
@@ -29,3 +28,16 @@ export async function readConfig(ctx: TickContext): Promise<Stop | undefined> {
 /** The target's revision: its template and, when tracked, the data of the config it reads. */
 export const targetRevision = (ctx: TickContext): string =>
   revisionOf(targetOf(ctx).spec?.template, ctx.config?.data ?? []);
+
+/**
+ * The hand-back's last step: primary's copies of the config, the ConfigMaps labelled as copies and
+ * owned by this policy, are deleted (the user's own are never touched). Returns their names.
+ */
+export async function deleteCopies(ctx: TickContext): Promise<string[]> {
+  const uid = ctx.raw.metadata?.uid;
+  const copies = await ctx.shared.kube.listConfigMaps(ctx.key.namespace, COPY_OF_LABEL);
+  const ours = copies.filter((c) => uid && c.metadata?.ownerReferences?.some((o) => o.uid === uid));
+  for (const copy of ours)
+    await ctx.shared.kube.deleteConfigMap(ctx.key.namespace, copy.metadata?.name ?? '', copy.metadata?.uid);
+  return ours.map((c) => c.metadata?.name ?? '');
+}

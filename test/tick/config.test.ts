@@ -79,6 +79,11 @@ describe('config tracking', () => {
     const started = await f.status();
     expect(started).toMatchObject({ phase: 'Progressing', currentStep: 0, canaryWeight: 20 });
     expect(started.canaryRevision).not.toBe(stable);
+    const events = (await f.events('RolloutPolicy')).map((e) => e.message);
+    expect(events).toContain(
+      `new revision (config changed: ConfigMap settings; app=app:1, revision ${started.canaryRevision}): canary starts ` +
+        'at step 1/2',
+    );
     expect(await dataOf(f, 'settings-primary')).toEqual({ mode: 'old' });
     const hashBefore = (await f.deployment('app-primary')).spec?.template?.metadata?.annotations;
     const done = await f.tickUntil((s) => s.phase === 'Succeeded', 60_000);

@@ -1,6 +1,8 @@
 import { configRefs, COPY_OF_LABEL, type ConfigData } from '../../pipeline/actuate/config.js';
 import { tracksConfig } from '../../pipeline/policy/config-tracking.js';
 import { policyOwner } from '../../adapters/kube/names.js';
+import { canonicalJson } from '../../pipeline/compile/compile.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
 import { isShadow, policyOf, targetOf, type Stop, type TickContext } from './context.js';
 import { configHash, revisionOf } from './revision.js';
 
@@ -40,4 +42,18 @@ export async function deleteCopies(ctx: TickContext): Promise<string[]> {
   for (const copy of ours)
     await ctx.shared.kube.deleteConfigMap(ctx.key.namespace, copy.metadata?.name ?? '', copy.metadata?.uid);
   return ours.map((c) => c.metadata?.name ?? '');
+}
+
+/**
+ * What a new revision changed in the tracked config, against primary's copies (the config last
+ * promoted): `ConfigMap settings`, comma-separated; empty when nothing did. Names only, never data.
+ */
+export async function changedConfig(ctx: TickContext): Promise<string> {
+  const changed: string[] = [];
+  for (const object of ctx.config?.data ?? []) {
+    const copy = await ctx.shared.kube.readConfigMap(ctx.key.namespace, primaryName(object.name));
+    if (!copy || canonicalJson(copy.data ?? {}) !== canonicalJson(object.data))
+      changed.push(`${object.kind} ${object.name}`);
+  }
+  return changed.join(', ');
 }

@@ -13,7 +13,7 @@ import {
   targetOf,
   type TickContext,
 } from './context.js';
-import { targetRevision } from './config.js';
+import { changedConfig, targetRevision } from './config.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { canaryStarted, steppedTo, withdrawn } from '../../pipeline/actuate/transitions.js';
@@ -123,13 +123,15 @@ async function recordStart(
     return;
   }
   const first = stepLabel(0, policyOf(ctx).spec.steps.length);
+  const config = await changedConfig(ctx);
+  const [what, detail] = config ? ['new revision', `config changed: ${config}; ${images}`] : ['new template', images];
   await recordEvent(
     ctx,
     start.restart ? 'restarted' : 'canary-started',
     start.restart
-      ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the ` +
+      ? `${what} during the canary (${detail}, revision ${start.revision}, was ${start.was ?? '?'}): the ` +
           `analysis restarts at step ${first}`
-      : `new template (${images}, revision ${start.revision}): canary starts at step ${first}`,
+      : `${what} (${detail}, revision ${start.revision}): canary starts at step ${first}`,
   );
 }
 

@@ -117,6 +117,22 @@ describe('the status view', () => {
     );
   });
 
+  it('shows the Frozen condition while a window holds the rollout, and nothing once it opens', () => {
+    const message =
+      'frozen inside the deny window "0 16 * * 5" (Europe/Berlin, 64h); opens at 2026-12-07T07:00:00.000Z';
+    const frozen = (status: 'True' | 'False') => ({
+      ...progressing,
+      status: {
+        ...progressing.status,
+        conditions: [{ type: 'Frozen', status, reason: 'Window', message }],
+      },
+    });
+    expect(renderPolicy(frozen('True'), { color: false, now: at(1) }).at(-1)).toBe(`  ${message}`);
+    expect(renderPolicy(frozen('False'), { color: false, now: at(1) })).toEqual(
+      renderPolicy(progressing, { color: false, now: at(1) }),
+    );
+  });
+
   it('shows a manual pause step, and a policy with no status yet', () => {
     const paused = {
       ...progressing,

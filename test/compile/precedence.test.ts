@@ -29,6 +29,7 @@ describe('precedence is a named list in code', () => {
       'gate',
       'promote-switch',
       'override-promote',
+      'window',
       'soak',
       'canary-not-ready',
       'advance',
@@ -48,8 +49,9 @@ describe('precedence is a named list in code', () => {
       'webhook-failed': 3,
       gate: 10,
       'promote-switch': 11,
-      'canary-not-ready': 14,
-      advance: 15,
+      window: 13,
+      'canary-not-ready': 15,
+      advance: 16,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -99,6 +101,7 @@ describe('precedence is a named list in code', () => {
       'soak',
       'webhook-failed',
       'webhook-rollback',
+      'window',
     ]);
   });
 

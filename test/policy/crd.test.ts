@@ -43,6 +43,7 @@ describe('RolloutPolicy CRD', () => {
       'audit',
       'blueGreen',
       'checks',
+      'configTracking',
       'derived',
       'interval',
       'mode',
@@ -56,6 +57,7 @@ describe('RolloutPolicy CRD', () => {
       'targetRef',
       'trafficRouting',
       'webhooks',
+      'windows',
     ]);
     expect(version.subresources).toEqual({ status: {} });
     expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual([

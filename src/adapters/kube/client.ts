@@ -5,13 +5,15 @@ import {
   type CoreV1Api,
   type CoreV1Event,
   type CustomObjectsApi,
+  type V1ConfigMap,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from './cache.js';
 import type { KubeClients } from './clients.js';
-import { isConflict, isNotFound } from './errors.js';
+import { isConflict, isNotFound, orMissing } from './errors.js';
 import { policyPath } from './names.js';
+import { readModifyWrite } from './objects.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -97,6 +99,34 @@ export class KubeClient {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  readConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    return orMissing(this.core.readNamespacedConfigMap({ namespace, name }));
+  }
+
+  /** Creates a ConfigMap, or gives the one there `body`'s labels, owners and data (guarded by its resourceVersion). */
+  async putConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
+    const { namespace = '', name = '' } = body.metadata ?? {};
+    return readModifyWrite(
+      () => this.readConfigMap(namespace, name),
+      (current) => ({ ...body, metadata: { ...body.metadata, resourceVersion: current?.metadata?.resourceVersion } }),
+      (next) =>
+        next.metadata?.resourceVersion === undefined
+          ? this.core.createNamespacedConfigMap({ namespace, body: next })
+          : this.core.replaceNamespacedConfigMap({ namespace, name, body: next }),
+    ) as Promise<V1ConfigMap>;
+  }
+
+  async listConfigMaps(namespace: string, labelSelector: string): Promise<V1ConfigMap[]> {
+    return (await this.core.listNamespacedConfigMap({ namespace, labelSelector })).items;
+  }
+
+  /** Deletes a ConfigMap, only the one with this uid (gone already is fine). */
+  async deleteConfigMap(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await orMissing(
+      this.core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions: uid ? { uid } : undefined } }),
+    );
   }
 
   createDeployment(namespace: string, body: V1Deployment): Promise<V1Deployment> {

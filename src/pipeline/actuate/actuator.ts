@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
 import { primaryTemplate } from './deployments.js';
+import { configCopy, type TrackedConfig } from './config.js';
 
 /** What one actuation changed and what was read back after it. */
 export interface Applied {
@@ -17,6 +18,8 @@ export interface ActuatorTarget {
   namespace: string;
   target: V1Deployment;
   primary: V1Deployment;
+  /** The target's tracked config (docs/operating.md): copied for primary when it is promoted. */
+  config?: TrackedConfig;
 }
 
 /**
@@ -77,11 +80,15 @@ export class Actuator {
     await this.router.finalize();
   }
 
-  /** Promotion, first half: primary gets the canary's template (its rollout is awaited by later ticks). */
+  /**
+   * Promotion, first half: the copies get the canary's config, then primary gets the canary's template
+   * pointing at them (its rollout is awaited by later ticks).
+   */
   async startPromotion(): Promise<void> {
     const primary = structuredClone(this.at.primary);
     if (!primary.spec) return;
-    primary.spec.template = primaryTemplate(this.at.target.spec?.template);
+    await syncCopies(this.kube, this.at.namespace, this.at.config);
+    primary.spec.template = primaryTemplate(this.at.target.spec?.template, this.at.config);
     await this.kube.replaceDeployment(primary);
   }
 
@@ -102,4 +109,13 @@ export class Actuator {
     );
     return { canaryReplicas, weightSet: true };
   }
+}
+
+/** Writes primary's copy of every tracked ConfigMap with the data given (adoption and promotion). */
+export async function syncCopies(
+  kube: KubeClient,
+  namespace: string,
+  config: TrackedConfig | undefined,
+): Promise<void> {
+  for (const object of config?.data ?? []) await kube.putConfigMap(configCopy(namespace, object, config!.owner));
 }

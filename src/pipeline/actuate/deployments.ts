@@ -1,6 +1,7 @@
 import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { MANAGED_BY, ROLE_LABEL } from '../../adapters/kube/names.js';
 import { primaryName } from '../policy/vocabulary.js';
+import { CONFIG_HASH_ANNOTATION, withConfigCopies, type TrackedConfig } from './config.js';
 
 /** Annotations of the target that belong to it alone and are not copied to its primary. */
 const NOT_COPIED = /^(deployment\.kubernetes\.io\/|kubectl\.kubernetes\.io\/last-applied-configuration$)/;
@@ -10,11 +11,16 @@ const withRole = (labels: Record<string, string> | undefined): Record<string, st
   [ROLE_LABEL]: 'primary',
 });
 
-/** A pod template for primary: the target's, with `kubestead.io/role: primary` on its labels. */
-export function primaryTemplate(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
+/**
+ * A pod template for primary: the target's, with `kubestead.io/role: primary` on its labels and, with
+ * tracked config, every tracked reference pointing at its copy and the config's hash as an annotation.
+ */
+export function primaryTemplate(template: V1PodTemplateSpec | undefined, config?: TrackedConfig): V1PodTemplateSpec {
   const copy = structuredClone(template ?? {});
   copy.metadata = { ...(copy.metadata ?? {}), labels: withRole(copy.metadata?.labels) };
-  return copy;
+  if (!config || config.refs.length === 0) return copy;
+  copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), [CONFIG_HASH_ANNOTATION]: config.hash };
+  return withConfigCopies(copy, config.refs);
 }
 
 /**
@@ -23,7 +29,7 @@ export function primaryTemplate(template: V1PodTemplateSpec | undefined): V1PodT
  * metadata are copied: a read object's resourceVersion, uid, managedFields, creationTimestamp and
  * status would make the create fail or lie.
  */
-export function primaryFrom(target: V1Deployment, owner: V1OwnerReference): V1Deployment {
+export function primaryFrom(target: V1Deployment, owner: V1OwnerReference, config?: TrackedConfig): V1Deployment {
   const meta = target.metadata ?? {};
   const spec = structuredClone(target.spec ?? { selector: {}, template: {} });
   const annotations = Object.fromEntries(
@@ -43,7 +49,7 @@ export function primaryFrom(target: V1Deployment, owner: V1OwnerReference): V1De
       ...spec,
       replicas: target.spec?.replicas ?? 1,
       selector: { ...spec.selector, matchLabels: withRole(spec.selector.matchLabels) },
-      template: primaryTemplate(target.spec?.template),
+      template: primaryTemplate(target.spec?.template, config),
     },
   };
 }

@@ -26,6 +26,11 @@ export const PRECEDENCE = [
   /** Blue-green: `promote` during the preview is the switch (an advance to the switched stage), not the end. */
   { name: 'promote-switch', file: 'promote-switch.json' },
   { name: 'override-promote', file: 'override-promote.json' },
+  /**
+   * Inside a deny window, or outside every allow window: hold. Below rollback and pause (a breach during a freeze
+   * still rolls back) and a person's promote; above everything that moves the rollout forward by itself.
+   */
+  { name: 'window', file: 'window.json' },
   { name: 'soak', file: 'soak.json' },
   /**
    * The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready

@@ -19,6 +19,7 @@ import { stepPlan } from './steps.js';
 import { stepCount } from '../policy/strategies.js';
 import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
+import { windowFacts } from './windows.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -158,6 +159,7 @@ export async function snapshotOf(input: GatherInput, measurements: Record<string
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
+    ...(policy.spec.windows?.length ? { window: windowFacts(policy.spec.windows, input.time) } : {}),
   };
   return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
 }

@@ -86,6 +86,10 @@ export const snapshotSchema = z.strictObject({
   override: z.enum(OVERRIDES).nullable(),
   /** The answers of the webhooks asked this tick, by name (absent: none was asked). */
   webhooks: z.record(z.string(), webhookAnswerSchema).optional(),
+  /** Only when the policy has `windows`: whether they hold the rollout now (src/pipeline/facts/windows.ts). */
+  window: z
+    .strictObject({ frozen: z.boolean(), reason: z.string().nullable(), opensAt: z.iso.datetime().nullable() })
+    .optional(),
 });
 
 export type FactSnapshot = z.output<typeof snapshotSchema>;

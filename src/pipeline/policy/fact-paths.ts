@@ -37,6 +37,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   derived: 'derived',
   kube: { warningEvents: 'leaf', reasons: 'any' },
   webhooks: 'any',
+  window: leaves('frozen', 'reason', 'opensAt'),
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

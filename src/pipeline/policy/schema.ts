@@ -10,6 +10,8 @@ import { trafficRoutingSchema } from './schema-routing.js';
 import { notificationsSchema } from './schema-notifications.js';
 import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
 import { webhooksSchema } from './webhooks.js';
+import { windowsSchema } from './windows.js';
+import { configTrackingSchema } from './config-tracking.js';
 import { blueGreenSchema, matchSchema, mirrorSchema, STRATEGIES } from './strategies.js';
 
 export { dnsLabel, secretRefSchema } from './schema-parts.js';
@@ -347,6 +349,8 @@ export const specSchema = strict({
   audit: auditSchema.meta(doc('Where decisions go besides the in-cluster audit log.')).optional(),
   notifications: notificationsSchema,
   webhooks: webhooksSchema,
+  windows: windowsSchema,
+  configTracking: configTrackingSchema,
 }).meta(doc('What to release and how to judge it.'));
 
 export const metadataSchema = z

@@ -32,6 +32,7 @@ export const BUILTIN_RULES = [
   'gate',
   'promote-switch',
   'override-promote',
+  'window',
   'soak',
   'canary-not-ready',
   'advance',

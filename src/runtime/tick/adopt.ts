@@ -1,24 +1,23 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { Actuator } from '../../pipeline/actuate/actuator.js';
+import { Actuator, syncCopies } from '../../pipeline/actuate/actuator.js';
 import { imagesOf, primaryFrom, rolledOut } from '../../pipeline/actuate/deployments.js';
 import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
 import { policyOwner } from '../../adapters/kube/names.js';
-import { templateHash } from './revision.js';
+import { targetRevision } from './config.js';
 import { recordEvent } from './record.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
 import { adopted } from '../../pipeline/actuate/transitions.js';
 
 /** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */
 function idleStatus(ctx: TickContext, canaryReplicas: number): void {
-  const target = targetOf(ctx);
   const { conditions, audit, report, lastOverride } = ctx.next;
   ctx.next = {
     conditions,
     audit,
     report,
     lastOverride,
-    ...adopted(templateHash(target.spec?.template), canaryReplicas),
+    ...adopted(targetRevision(ctx), canaryReplicas),
   };
 }
 
@@ -61,7 +60,8 @@ async function createPrimary(ctx: TickContext): Promise<Stop> {
   const meta = ctx.raw.metadata ?? {};
   const owner = policyOwner(ctx.key.name, meta.uid ?? '');
   try {
-    ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primaryFrom(target, owner));
+    await syncCopies(ctx.shared.kube, ctx.key.namespace, ctx.config);
+    ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primaryFrom(target, owner, ctx.config));
   } catch (error) {
     // Created meanwhile (by this policy before a restart, or by another): the next tick reads whose it is.
     if (isConflict(error)) return stop('primary already exists; reading it again', WAIT_MS);

@@ -16,6 +16,7 @@ import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
+import type { TrackedConfig } from '../../pipeline/actuate/config.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
 export interface TickShared {
@@ -49,6 +50,8 @@ export interface TickContext {
   compiled?: CompiledPolicy;
   target?: V1Deployment;
   primary?: V1Deployment;
+  /** The target's tracked config as read this tick (config stage; undefined when not tracked). */
+  config?: TrackedConfig;
   router?: TrafficRouter;
   /**
    * A weighted router's weight as the drift stage read it (or set it back) this tick: what a tick that writes no weight
@@ -126,6 +129,7 @@ export function actuatorOf(ctx: TickContext): Actuator {
     namespace: ctx.key.namespace,
     target: targetOf(ctx),
     primary: primaryOf(ctx),
+    config: ctx.config,
   });
 }
 

@@ -1,3 +1,4 @@
+import { deleteCopies } from './config.js';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { imagesOf, rolledOut } from '../../pipeline/actuate/deployments.js';
 import { RouterStateError } from '../../adapters/routers/weighted-router.js';
@@ -65,11 +66,12 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
   if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
   await releaseRouting(ctx, name);
   await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
+  const copies = await deleteCopies(ctx);
   await recordEvent(
     ctx,
     'handed-back',
     `handed back: Deployment ${ctx.key.namespace}/${name} runs its own template (${imagesOf(target.spec?.template)}) ` +
-      `at ${want} replicas; ${primaryName(name)} deleted`,
+      `at ${want} replicas; ${[primaryName(name), ...copies].join(', ')} deleted`,
   );
   return undefined;
 }

@@ -27,6 +27,8 @@ import { continuePromotion } from './promotion.js';
 import { followScale, followTemplate } from './target-changes.js';
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
+import { showWindow } from './window.js';
+import { readConfig } from './config.js';
 import { StatusConflict, writeStatus } from './write.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
@@ -35,6 +37,8 @@ const STAGES: ReadonlyArray<[string, Stage]> = [
   ['validate', validatePolicy],
   ['target', resolveTarget],
   ['finalizer', ensureFinalizer],
+  ['config', readConfig],
+  ['window', showWindow],
   ['adopt', adopt],
   ['promotion', continuePromotion],
   ['scale', followScale],

@@ -13,11 +13,12 @@ import {
   targetOf,
   type TickContext,
 } from './context.js';
-import { templateHash } from './revision.js';
+import { changedConfig, targetRevision } from './config.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { canaryStarted, steppedTo, withdrawn } from '../../pipeline/actuate/transitions.js';
 import { verifyWeight } from './verify.js';
+import { holdStart } from './window.js';
 
 /**
  * A change of the target's replicas that Kubestead did not make is a scale, not a release: primary
@@ -66,7 +67,7 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
  * status.
  */
 function isOwnStart(ctx: TickContext, live: number): boolean {
-  const revision = templateHash(targetOf(ctx).spec?.template);
+  const revision = targetRevision(ctx);
   if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
   return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(policyOf(ctx).spec, 0).weight);
 }
@@ -83,12 +84,13 @@ function isNextStepCount(ctx: TickContext, live: number, nextStep: number): bool
  * analysis at step 0 and says so; the stable template again ends the canary.
  */
 export async function followTemplate(ctx: TickContext): Promise<Stop | undefined> {
-  const target = targetOf(ctx);
-  const revision = templateHash(target.spec?.template);
+  const revision = targetRevision(ctx);
   const { phase, stableRevision, canaryRevision } = ctx.next;
   if (phase === 'Promoting' || revision === canaryRevision) return undefined;
   if (revision === stableRevision) return inRollout(phase) ? withdraw(ctx) : undefined;
   const restart = inRollout(phase);
+  const held = restart ? undefined : await holdStart(ctx, revision);
+  if (held) return held;
   await recordStart(ctx, { revision, was: canaryRevision, restart });
   const plan = stepPlan(policyOf(ctx).spec, 0);
   Object.assign(ctx.next, canaryStarted(revision, plan.weight, isoAt(ctx.now)));
@@ -121,13 +123,15 @@ async function recordStart(
     return;
   }
   const first = stepLabel(0, policyOf(ctx).spec.steps.length);
+  const config = await changedConfig(ctx);
+  const [what, detail] = config ? ['new revision', `config changed: ${config}; ${images}`] : ['new template', images];
   await recordEvent(
     ctx,
     start.restart ? 'restarted' : 'canary-started',
     start.restart
-      ? `new template during the canary (${images}, revision ${start.revision}, was ${start.was ?? '?'}): the ` +
+      ? `${what} during the canary (${detail}, revision ${start.revision}, was ${start.was ?? '?'}): the ` +
           `analysis restarts at step ${first}`
-      : `new template (${images}, revision ${start.revision}): canary starts at step ${first}`,
+      : `${what} (${detail}, revision ${start.revision}): canary starts at step ${first}`,
   );
 }
 

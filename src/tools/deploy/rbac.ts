@@ -92,7 +92,8 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
     why:
       'src/pipeline/record/audit keeps the hash-chained audit segments, rollback reports and webhook delivery ' +
-      'cursors as ConfigMaps in the policy namespace, and deletes segments past retention',
+      'cursors as ConfigMaps in the policy namespace, and deletes segments past retention; config tracking ' +
+      "reads the ConfigMaps a target's pods read and writes primary's copies of them (`<name>-primary`)",
   },
   {
     apiGroups: [''],

@@ -197,6 +197,12 @@ function degradedLines(policy: PolicyView, options: ViewOptions): string[] {
   return degraded ? [`  degraded ${paint(`${degraded.reason ?? ''}: ${degraded.message ?? ''}`, 'bad', options)}`] : [];
 }
 
+/** `  frozen inside the deny window …; opens at …` while the Frozen condition is True (docs/operating.md). */
+function frozenLines(policy: PolicyView, options: ViewOptions): string[] {
+  const frozen = policy.status?.conditions?.find((c) => c.type === 'Frozen' && c.status === 'True');
+  return frozen ? [`  ${paint(frozen.message ?? 'frozen', 'warn', options)}`] : [];
+}
+
 /** What `kubestead status` and the demo show for a policy: phase, step, weight, soak, checks, last decision. */
 export function renderPolicy(policy: PolicyView, options: ViewOptions): string[] {
   const checks = Object.entries(policy.status?.checks ?? {});
@@ -209,6 +215,7 @@ export function renderPolicy(policy: PolicyView, options: ViewOptions): string[]
     ...(measured ? [measured] : []),
     ...checks.map(([name, check]) => checkLine(name, check, width, options)),
     ...decisionLines(policy, options),
+    ...frozenLines(policy, options),
     ...degradedLines(policy, options),
   ];
 }

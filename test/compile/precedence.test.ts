@@ -25,6 +25,7 @@ describe('precedence is a named list in code', () => {
       'pause',
       'override-promote',
       'window',
+      'fast-revert',
       'soak',
       'canary-not-ready',
       'advance',
@@ -42,8 +43,9 @@ describe('precedence is a named list in code', () => {
       'check-breach': 2,
       'metric-unavailable': levelOf('metric-unavailable'),
       window: 8,
-      'canary-not-ready': 10,
-      advance: 11,
+      'fast-revert': 9,
+      'canary-not-ready': 11,
+      advance: 12,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -76,6 +78,7 @@ describe('precedence is a named list in code', () => {
       'canary-not-ready',
       'check-breach',
       'derived-unavailable',
+      'fast-revert',
       'manual-pause',
       'metric-unavailable',
       'no-decision',

@@ -44,6 +44,7 @@ describe('RolloutPolicy CRD', () => {
       'checks',
       'configTracking',
       'derived',
+      'fastRevert',
       'interval',
       'mode',
       'onMetricUnavailable',

@@ -14,6 +14,8 @@ import type { Override, Phase } from '../policy/vocabulary.js';
 import { stepPlan } from './steps.js';
 import type { WorkloadState } from './workload.js';
 import { windowFacts } from './windows.js';
+import { revertFacts } from './revert.js';
+import { revertDepth } from '../policy/fast-revert.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -33,6 +35,8 @@ export interface GatherInput {
   workload: WorkloadState;
   override: Override | null;
   canaryRevision: string | null;
+  /** status.promotedRevisions, newest first (spec.fastRevert). */
+  promotedRevisions?: readonly string[];
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -103,6 +107,9 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
     ...(policy.spec.windows?.length ? { window: windowFacts(policy.spec.windows, input.time) } : {}),
+    ...(revertDepth(policy.spec) > 0
+      ? { revert: revertFacts(revertDepth(policy.spec), input.promotedRevisions ?? [], input.canaryRevision) }
+      : {}),
   };
   return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements };
 }

@@ -29,6 +29,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   derived: 'derived',
   kube: { warningEvents: 'leaf', reasons: 'any' },
   window: leaves('frozen', 'reason', 'opensAt'),
+  revert: leaves('known', 'revision', 'promotionsAgo'),
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

@@ -5,6 +5,7 @@ import { conditionSchema } from './conditions.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { windowsSchema } from './windows.js';
 import { configTrackingSchema } from './config-tracking.js';
+import { fastRevertSchema } from './fast-revert.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -179,6 +180,7 @@ export const specSchema = strict({
   audit: auditSchema.optional(),
   windows: windowsSchema,
   configTracking: configTrackingSchema,
+  fastRevert: fastRevertSchema,
 });
 
 export const metadataSchema = z.looseObject({

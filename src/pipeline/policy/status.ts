@@ -60,6 +60,8 @@ export const policyStatusSchema = z.object({
   lastOverride: z.object({ action: z.enum(OVERRIDES), actor: z.string(), time: z.string() }).optional(),
   /** Extension: the canary count Kubestead last gave the target (a different live count is a user's scale). */
   canaryReplicas: z.number().int().min(0).optional(),
+  /** spec.fastRevert: the stable revision and the ones promoted before it, newest first. */
+  promotedRevisions: z.array(z.string()).optional(),
   conditions: z.array(conditionStatusSchema).optional(),
   observedGeneration: z.number().int().optional(),
 });

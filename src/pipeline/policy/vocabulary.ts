@@ -26,6 +26,7 @@ export const BUILTIN_RULES = [
   'pause-step',
   'override-promote',
   'window',
+  'fast-revert',
   'soak',
   'canary-not-ready',
   'advance',

@@ -34,6 +34,7 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
       workload,
       override: ctx.override?.action ?? null,
       canaryRevision: ctx.next.canaryRevision ?? null,
+      promotedRevisions: ctx.next.promotedRevisions,
     },
     runtime,
     ctx.signal,

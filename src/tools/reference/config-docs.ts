@@ -14,3 +14,18 @@ export const CONFIG_TRACKING_DOCS: Record<string, FieldDoc> = {
     example: 'enabled: false',
   },
 };
+
+/** `spec.fastRevert` (docs/operating.md, "Fast revert to a known-good revision"). */
+export const FAST_REVERT_DOCS: Record<string, FieldDoc> = {
+  'spec.fastRevert': {
+    description:
+      'Fast revert: a target whose revision (template and tracked config together) equals one of the last ' +
+      '`revisions` promoted ones is promoted at once, without steps (rule `fast-revert`); status keeps them in ' +
+      '`promotedRevisions`.',
+    example: 'fastRevert: {revisions: 3}',
+  },
+  'spec.fastRevert.revisions': {
+    description: 'How many earlier promoted revisions count as known-good; 0 turns it off.',
+    example: 'revisions: 3',
+  },
+};

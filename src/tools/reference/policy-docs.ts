@@ -4,7 +4,7 @@
  * without an entry here fails test/reference/policy-reference.test.ts.
  */
 import { WINDOW_DOCS } from './window-docs.js';
-import { CONFIG_TRACKING_DOCS } from './config-docs.js';
+import { CONFIG_TRACKING_DOCS, FAST_REVERT_DOCS } from './config-docs.js';
 
 export interface FieldDoc {
   description: string;
@@ -373,4 +373,5 @@ export const POLICY_DOCS: Record<string, FieldDoc> = {
   },
   ...WINDOW_DOCS,
   ...CONFIG_TRACKING_DOCS,
+  ...FAST_REVERT_DOCS,
 };

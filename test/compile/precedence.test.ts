@@ -30,6 +30,7 @@ describe('precedence is a named list in code', () => {
       'promote-switch',
       'override-promote',
       'window',
+      'fast-revert',
       'soak',
       'canary-not-ready',
       'advance',
@@ -50,8 +51,9 @@ describe('precedence is a named list in code', () => {
       gate: 10,
       'promote-switch': 11,
       window: 13,
-      'canary-not-ready': 15,
-      advance: 16,
+      'fast-revert': 14,
+      'canary-not-ready': 16,
+      advance: 17,
     });
     const compiled = compiledFixture('policies/checkout.yaml');
     expect(compiled.reasons.find((r) => r.rule === 'advance')?.unlessFired).toEqual([
@@ -88,6 +90,7 @@ describe('precedence is a named list in code', () => {
       'check-breach',
       'check-failing',
       'derived-unavailable',
+      'fast-revert',
       'gate',
       'inconclusive',
       'manual-pause',

@@ -45,6 +45,7 @@ describe('RolloutPolicy CRD', () => {
       'checks',
       'configTracking',
       'derived',
+      'fastRevert',
       'interval',
       'mode',
       'notifications',

@@ -31,6 +31,8 @@ export const PRECEDENCE = [
    * still rolls back) and a person's promote; above everything that moves the rollout forward by itself.
    */
   { name: 'window', file: 'window.json' },
+  /** The canary's revision was promoted before (spec.fastRevert): promote at once, unless frozen or anything above. */
+  { name: 'fast-revert', file: 'fast-revert.json' },
   { name: 'soak', file: 'soak.json' },
   /**
    * The soak is over (or a pause step resumed) but not every canary pod is ready: never more weight to an unready

@@ -20,6 +20,8 @@ import { stepCount } from '../policy/strategies.js';
 import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
 import { windowFacts } from './windows.js';
+import { revertFacts } from './revert.js';
+import { revertDepth } from '../policy/fast-revert.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -43,6 +45,8 @@ export interface GatherInput {
   canaryRevision: string | null;
   /** Each check's run of failing measurements as status keeps it (absent: none). */
   failures?: Record<string, FailureRun>;
+  /** status.promotedRevisions, newest first (spec.fastRevert). */
+  promotedRevisions?: readonly string[];
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -160,6 +164,9 @@ export async function snapshotOf(input: GatherInput, measurements: Record<string
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
     ...(policy.spec.windows?.length ? { window: windowFacts(policy.spec.windows, input.time) } : {}),
+    ...(revertDepth(policy.spec) > 0
+      ? { revert: revertFacts(revertDepth(policy.spec), input.promotedRevisions ?? [], input.canaryRevision) }
+      : {}),
   };
   return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
 }

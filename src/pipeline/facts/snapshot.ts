@@ -90,6 +90,14 @@ export const snapshotSchema = z.strictObject({
   window: z
     .strictObject({ frozen: z.boolean(), reason: z.string().nullable(), opensAt: z.iso.datetime().nullable() })
     .optional(),
+  /** Only when the policy has `fastRevert`: whether the canary's revision was promoted before (facts/revert.ts). */
+  revert: z
+    .strictObject({
+      known: z.boolean(),
+      revision: z.string().nullable(),
+      promotionsAgo: z.number().int().min(1).nullable(),
+    })
+    .optional(),
 });
 
 export type FactSnapshot = z.output<typeof snapshotSchema>;

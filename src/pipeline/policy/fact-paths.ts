@@ -38,6 +38,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   kube: { warningEvents: 'leaf', reasons: 'any' },
   webhooks: 'any',
   window: leaves('frozen', 'reason', 'opensAt'),
+  revert: leaves('known', 'revision', 'promotionsAgo'),
 };
 
 /** The names a policy gives the snapshot: its checks and its derived facts. */

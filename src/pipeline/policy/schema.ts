@@ -12,6 +12,7 @@ import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
 import { webhooksSchema } from './webhooks.js';
 import { windowsSchema } from './windows.js';
 import { configTrackingSchema } from './config-tracking.js';
+import { fastRevertSchema } from './fast-revert.js';
 import { blueGreenSchema, matchSchema, mirrorSchema, STRATEGIES } from './strategies.js';
 
 export { dnsLabel, secretRefSchema } from './schema-parts.js';
@@ -351,6 +352,7 @@ export const specSchema = strict({
   webhooks: webhooksSchema,
   windows: windowsSchema,
   configTracking: configTrackingSchema,
+  fastRevert: fastRevertSchema,
 }).meta(doc('What to release and how to judge it.'));
 
 export const metadataSchema = z

@@ -7,7 +7,7 @@ export const conditionStatusSchema = z
   .object({
     type: z
       .string()
-      .meta(doc('Ready, Progressing, Degraded, AuditHealthy or NotificationsDegraded.', 'type: Degraded')),
+      .meta(doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded or Frozen.', 'type: Degraded')),
     status: z.enum(['True', 'False', 'Unknown']).meta(doc('Whether the condition holds.', 'status: "False"')),
     reason: z.string().meta(doc('Why, in one PascalCase word.', 'reason: AsExpected')),
     message: z.string().meta(doc('Why, in a sentence with the values.', 'message: nothing degraded')),
@@ -192,9 +192,19 @@ export const policyStatusSchema = z
         ),
       )
       .optional(),
+    /** spec.fastRevert: the stable revision and the ones promoted before it, newest first. */
+    promotedRevisions: z
+      .array(z.string())
+      .meta(
+        doc(
+          'With `fastRevert`: the stable revision and the ones promoted before it, newest first.',
+          'promotedRevisions: [7c6d9f8b5, 5d8f7c9b4]',
+        ),
+      )
+      .optional(),
     conditions: z
       .array(conditionStatusSchema)
-      .meta(doc('Ready, Progressing, Degraded, AuditHealthy and NotificationsDegraded.'))
+      .meta(doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded and Frozen.'))
       .optional(),
     observedGeneration: z
       .number()

@@ -33,6 +33,7 @@ export const BUILTIN_RULES = [
   'promote-switch',
   'override-promote',
   'window',
+  'fast-revert',
   'soak',
   'canary-not-ready',
   'advance',

@@ -5,6 +5,7 @@ import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContex
 import { isConflict } from '../../adapters/kube/errors.js';
 import { policyOwner } from '../../adapters/kube/names.js';
 import { targetRevision } from './config.js';
+import { rememberStable } from './promotion.js';
 import { recordEvent } from './record.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
 import { adopted } from '../../pipeline/actuate/transitions.js';
@@ -19,6 +20,7 @@ function idleStatus(ctx: TickContext, canaryReplicas: number): void {
     lastOverride,
     ...adopted(targetRevision(ctx), canaryReplicas),
   };
+  rememberStable(ctx);
 }
 
 /**

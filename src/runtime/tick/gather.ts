@@ -44,6 +44,7 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
       override: ctx.override?.action ?? null,
       canaryRevision: ctx.next.canaryRevision ?? null,
       failures: failureRuns(ctx.status),
+      promotedRevisions: ctx.next.promotedRevisions,
     },
     runtime,
     ctx.signal,

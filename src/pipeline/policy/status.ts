@@ -194,7 +194,7 @@ export const policyStatusSchema = z
       .optional(),
     /** spec.fastRevert: the stable revision and the ones promoted before it, newest first. */
     promotedRevisions: z
-      .array(z.string())
+      .array(z.string().meta(doc('A promoted revision (template and tracked config).', '- 7c6d9f8b5')))
       .meta(
         doc(
           'With `fastRevert`: the stable revision and the ones promoted before it, newest first.',

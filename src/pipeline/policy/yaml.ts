@@ -8,6 +8,7 @@ import {
   type Node,
   type Pair,
   type YAMLMap,
+  visit,
 } from 'yaml';
 import { displayNameOf, readCapped, type InputKind } from './read.js';
 import { formatPath, type PolicyIssue } from './issues.js';
@@ -41,18 +42,12 @@ export function parseSource(text: string, file: string): SourceFile {
     uniqueKeys: false,
     merge: true,
   }) as Document[]) {
-    const duplicates = duplicateKeys(doc.contents).map(
-      ({ key, offset, first }) =>
-        `${file}:${lineOfOffset(offset)}: (yaml): duplicate key ${JSON.stringify(key)} (first at line ` +
-        `${lineOfOffset(first)})`,
-    );
-    if (doc.errors.length > 0 || duplicates.length > 0) {
-      for (const error of doc.errors)
-        result.errors.push(`${file}:${lineOfOffset(error.pos[0])}: (yaml): ${error.message.split('\n')[0]}`);
-      result.errors.push(...duplicates);
+    const read = readDocument(doc, file, lineOfOffset);
+    if ('errors' in read) {
+      result.errors.push(...read.errors);
       continue;
     }
-    const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+    const raw = read.raw;
     if (raw === null || raw === undefined) continue;
     const index = new KeyIndex();
     result.documents.push({
@@ -63,6 +58,55 @@ export function parseSource(text: string, file: string): SourceFile {
   }
   return result;
 }
+
+/** A parsed document's data, or its errors (syntax, duplicate keys, aliases) as `FILE:LINE: (yaml): …` lines. */
+function readDocument(
+  doc: Document,
+  file: string,
+  lineOfOffset: (offset: number) => number,
+): { raw: unknown } | { errors: string[] } {
+  const duplicates = duplicateKeys(doc.contents).map(
+    ({ key, offset, first }) =>
+      `${file}:${lineOfOffset(offset)}: (yaml): duplicate key ${JSON.stringify(key)} (first at line ` +
+      `${lineOfOffset(first)})`,
+  );
+  if (doc.errors.length > 0 || duplicates.length > 0) {
+    const syntax = doc.errors.map(
+      (error) => `${file}:${lineOfOffset(error.pos[0])}: (yaml): ${error.message.split('\n')[0]}`,
+    );
+    return { errors: [...syntax, ...duplicates] };
+  }
+  const value = valueOf(doc);
+  if ('error' in value)
+    return { errors: [`${file}:${lineOfOffset(doc.contents?.range?.[0] ?? 0)}: (yaml): ${value.error}`] };
+  return value;
+}
+
+/**
+ * The document as plain data, or why not: an alias with no anchor before it, more aliases than a
+ * policy needs (an alias bomb, "billion laughs") or a merge key of a non-map are errors of the
+ * input, never a crash.
+ */
+function valueOf(doc: Document): { raw: unknown } | { error: string } {
+  // the yaml package finds each alias's anchor by a scan of the document: aliases × size; a policy
+  // needs a few, so more than MAX_ALIASES are refused before they are resolved (linear time)
+  let aliases = 0;
+  visit(doc, { Alias: () => (++aliases > MAX_ALIASES ? visit.BREAK : undefined) });
+  if (aliases > MAX_ALIASES) return { error: `more than ${MAX_ALIASES} aliases in one document: refused` };
+  try {
+    return { raw: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (error) {
+    // every failure of toJS on a parsed document is the input's: aliases, merge keys (`<<: 1`)
+    if (!(error instanceof Error)) throw error;
+    const message = error.message.split('\n')[0] ?? '';
+    return {
+      error: /Excessive alias count/.test(message) ? 'the aliases expand too far (an alias bomb): refused' : message,
+    };
+  }
+}
+
+/** Aliases (`*name`) one document may hold. */
+export const MAX_ALIASES = 100;
 
 interface DuplicateKey {
   key: string;

@@ -19,6 +19,7 @@ const BELOW_RUNTIME = [
   'adapters/secrets',
   'adapters/providers',
   'adapters/routers',
+  'adapters/notifiers',
 ];
 const LAYERS = {
   lib: [],
@@ -27,6 +28,8 @@ const LAYERS = {
   'adapters/secrets': ['lib', 'pipeline/policy', 'adapters/kube'],
   'adapters/providers': ['lib', 'pipeline/policy', 'adapters/secrets'],
   'adapters/routers': ['lib', 'pipeline/policy', 'adapters/kube'],
+  // Notification formats and their HTTP delivery: the providers' HTTP client carries the host allow-list.
+  'adapters/notifiers': ['lib', 'pipeline/policy', 'adapters/providers'],
   'pipeline/compile': ['lib', 'pipeline/policy'],
   'pipeline/facts': [
     'lib',
@@ -52,6 +55,8 @@ const LAYERS = {
     'pipeline/decide',
     'adapters/kube',
     'adapters/secrets',
+    'adapters/providers',
+    'adapters/notifiers',
   ],
   'runtime/controller': BELOW_RUNTIME,
   'runtime/tick': [...BELOW_RUNTIME, 'runtime/controller'],

@@ -20,6 +20,7 @@ const BELOW_RUNTIME = [
   'adapters/providers',
   'adapters/routers',
   'adapters/webhooks',
+  'adapters/notifiers',
 ];
 const LAYERS = {
   lib: [],
@@ -30,6 +31,8 @@ const LAYERS = {
   'adapters/routers': ['lib', 'pipeline/policy', 'adapters/kube'],
   /** The policy's webhooks: the providers' bounded HTTP client and host allow-list, and the Secret reader. */
   'adapters/webhooks': ['lib', 'pipeline/policy', 'adapters/secrets', 'adapters/providers'],
+  // Notification formats and their HTTP delivery: the providers' HTTP client carries the host allow-list.
+  'adapters/notifiers': ['lib', 'pipeline/policy', 'adapters/providers'],
   'pipeline/compile': ['lib', 'pipeline/policy'],
   'pipeline/facts': [
     'lib',
@@ -56,6 +59,8 @@ const LAYERS = {
     'pipeline/decide',
     'adapters/kube',
     'adapters/secrets',
+    'adapters/providers',
+    'adapters/notifiers',
   ],
   'runtime/controller': BELOW_RUNTIME,
   'runtime/tick': [...BELOW_RUNTIME, 'runtime/controller'],

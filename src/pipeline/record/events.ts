@@ -15,6 +15,7 @@ export interface EventSink {
 
 const WARNING_REASONS = new Set([
   'RolledBack',
+  'NotificationsFailing',
   'InvalidPolicy',
   'TargetMissing',
   'TargetClaimed',

@@ -68,6 +68,8 @@ export interface Recorder {
   health?(policy: PolicyRef): RecorderHealth;
   /** Optional: resumes work a previous leader or process left undone (SIEM delivery); called on becoming leader. */
   deliverPending?(policy: PolicyRef): Promise<void>;
+  /** Optional: whether the policy's notifications go through (the NotificationsDegraded condition). */
+  notificationHealth?(policy: Pick<PolicyRef, 'uid'>): NotificationHealth;
   /** Optional: drops what is kept in memory for a deleted policy (what is stored stays). */
   forget?(policy: Pick<PolicyRef, 'uid'>): void;
 }
@@ -81,4 +83,11 @@ export interface RecorderHealth {
   backlog?: number;
   /** The newest stored entry the recorder knows of (a late entry written between ticks shows in status.audit). */
   head?: { head: string; seq: number };
+}
+
+/** Whether a policy's notification destinations accept what is sent (reason PascalCase; no URL in the message). */
+export interface NotificationHealth {
+  degraded: boolean;
+  reason: string;
+  message: string;
 }

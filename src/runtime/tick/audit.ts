@@ -51,6 +51,11 @@ async function announce(ctx: TickContext, health: RecorderHealth): Promise<void>
     ? 'audit-recovered'
     : health.reason.replace(/[A-Z]/g, (c, i: number) => `${i > 0 ? '-' : ''}${c.toLowerCase()}`);
   const message = health.healthy ? `audit trail healthy again: ${health.message}` : health.message;
+  await emitEvent(ctx, rule, message);
+}
+
+/** An Event on the policy and its target about the controller's own state (nothing waits on it). */
+export async function emitEvent(ctx: TickContext, rule: string, message: string): Promise<void> {
   const record = {
     kind: 'event' as const,
     time: isoAt(ctx.now),
@@ -67,7 +72,7 @@ async function announce(ctx: TickContext, health: RecorderHealth): Promise<void>
   try {
     await new EventRecorder(ctx.shared.kube, subjects(ctx), ctx.shared.deps.identity).record(record);
   } catch (error) {
-    ctx.log.warn({ reason: health.reason, error: (error as Error).message }, 'audit health Event not created');
+    ctx.log.warn({ rule, error: (error as Error).message }, 'Event not created');
   }
 }
 

@@ -12,6 +12,7 @@ import { gather, idleGate } from './gather.js';
 import { readOverrides } from './override-stage.js';
 import { applyDecision } from './apply.js';
 import { auditGate, showAuditHealth } from './audit.js';
+import { showNotificationHealth } from './notifications.js';
 import { recordBreaches } from './breach.js';
 import { noCrash, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
@@ -131,6 +132,7 @@ class TickReconciler implements Reconciler {
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     await showAuditHealth(ctx);
+    await showNotificationHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };

@@ -18,6 +18,10 @@ import { planPrune, pruneDraft } from './retention.js';
 import { isoNow } from '../../../lib/clock/clock.js';
 import type { DeliveryOptions } from './webhook/deliverer.js';
 import type { Destination } from './webhook/destination.js';
+import { CursorStore } from './webhook/cursor.js';
+import { HttpClient } from '../../../adapters/providers/http.js';
+import { NotificationSender } from '../../../adapters/notifiers/send.js';
+import { Notifications, type NotificationHealth, type NotificationsOptions } from '../notify/notifications.js';
 
 export interface RetentionOptions {
   /** Keep at most this many entries (whole segments are pruned, oldest first). */
@@ -46,6 +50,8 @@ export interface AuditRecorderOptions {
   secrets?: SecretReader;
   /** Adds every tick's values and the history before the rollout to a rollback report, after it is written. */
   enrichReport?: ReportEnricher;
+  /** Notifications (spec.notifications and the operator-wide ones), sent from the chain; `http` holds the allow-list. */
+  notifications?: NotificationsOptions & { http?: HttpClient };
 }
 
 const DEFAULT_SEGMENT_BYTES = 256 * 1024;
@@ -67,6 +73,7 @@ export class AuditRecorder implements Recorder {
   private readonly logs = new Map<string, PolicyLog>();
   private readonly stopping = new AbortController();
   private readonly deliveries: Deliveries;
+  private readonly notifications: Notifications;
   private readonly reports: ReportStore;
   private readonly enriching = new Set<Promise<void>>();
 
@@ -86,6 +93,22 @@ export class AuditRecorder implements Recorder {
       signal: this.stopping.signal,
       options: { ...options.delivery, webhook: options.webhook, secrets: options.secrets, keepAfterDeletion },
     });
+    const { http, ...notify } = options.notifications ?? {};
+    this.notifications = new Notifications(clients, {
+      segments: this.store,
+      cursors: new CursorStore(clients, keepAfterDeletion),
+      secrets: this.deliveries.secrets,
+      sender: new NotificationSender(http ?? new HttpClient({ clock })),
+      clock,
+      logger,
+      signal: this.stopping.signal,
+      options: notify,
+    });
+  }
+
+  /** Whether the policy's notifications go through (the NotificationsDegraded condition). */
+  notificationHealth(policy: Pick<PolicyRef, 'uid'>): NotificationHealth {
+    return this.notifications.health(policy.uid);
   }
 
   /**
@@ -153,13 +176,13 @@ export class AuditRecorder implements Recorder {
   }
 
   /** Starts delivering what a policy's destinations have not acknowledged (a new leader calls it). */
-  deliverPending(policy: PolicyRef): Promise<void> {
-    return this.deliveries.wake(policy, -1);
+  async deliverPending(policy: PolicyRef): Promise<void> {
+    await Promise.all([this.deliveries.wake(policy, -1), this.notifications.wake(policy, -1)]);
   }
 
-  /** Resolves when every delivery loop has caught up or stopped (for tests and shutdown). */
-  deliveriesIdle(): Promise<void> {
-    return this.deliveries.idle();
+  /** Resolves when every delivery and notification loop has caught up or stopped (for tests and shutdown). */
+  async deliveriesIdle(): Promise<void> {
+    await Promise.all([this.deliveries.idle(), this.notifications.idle()]);
   }
 
   private get backlogLimit(): number {
@@ -172,7 +195,7 @@ export class AuditRecorder implements Recorder {
   async stop(): Promise<void> {
     this.stopping.abort(new Error('audit recorder stopped'));
     await Promise.all([...this.logs.values()].map((log) => log.flusher ?? Promise.resolve()));
-    await this.deliveries.idle();
+    await this.deliveriesIdle();
     await this.reportsIdle();
   }
 
@@ -185,6 +208,7 @@ export class AuditRecorder implements Recorder {
   forget(policy: Pick<PolicyRef, 'uid'>): void {
     this.logs.delete(policy.uid);
     this.deliveries.forget(policy.uid);
+    this.notifications.forget(policy.uid);
   }
 
   private logFor(policy: PolicyRef): PolicyLog {
@@ -322,6 +346,9 @@ export class AuditRecorder implements Recorder {
     this.deliveries
       .wake(log.policy, entry.seq)
       .catch((error: unknown) => this.logger.warn(`audit delivery not started: ${reasonOf(error)}`));
+    this.notifications
+      .wake(log.policy, entry.seq)
+      .catch((error: unknown) => this.logger.warn(`notifications not started: ${reasonOf(error)}`));
     if (this.options.auditFile !== undefined) {
       await appendFile(this.options.auditFile, `${entryLine(entry)}\n`).catch((error: unknown) =>
         this.logger.error({ file: this.options.auditFile }, `audit file not written: ${reasonOf(error)}`),

@@ -27,7 +27,7 @@ export class Deliveries {
   private readonly byPolicy = new Map<string, PolicyDeliveries>();
   private readonly resolving = new Map<string, Promise<Map<string, Deliverer>>>();
   private readonly cursors: CursorStore;
-  private readonly secrets: SecretReader;
+  readonly secrets: SecretReader;
 
   constructor(
     private readonly clients: KubeClients,

@@ -16,6 +16,8 @@ import type { Override, Phase } from '../policy/vocabulary.js';
 import { stepPlan } from './steps.js';
 import { nextRun, verdictOf, type FailureRun } from './verdict.js';
 import type { WorkloadState } from './workload.js';
+import type { Clock } from '../../lib/clock/clock.js';
+import { askWebhooks } from './webhooks.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -39,6 +41,8 @@ export interface GatherInput {
   canaryRevision: string | null;
   /** Each check's run of failing measurements as status keeps it (absent: none). */
   failures?: Record<string, FailureRun>;
+  /** The policy's webhooks that passed earlier in this rollout (status.webhooksPassed), and the stable revision. */
+  webhooks?: { passed: readonly string[]; stableRevision: string | null };
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -46,6 +50,8 @@ export interface GatherRuntime {
   metrics: MetricsRuntime;
   secrets: SecretReader;
   logger?: Logger;
+  /** The clock of webhook calls (latency, signature timestamps); without it the policy's webhooks are not asked. */
+  clock?: Clock;
 }
 
 export interface Gathered {
@@ -54,6 +60,8 @@ export interface Gathered {
   measurements: Record<string, Measurement>;
   /** Each check's run of failing measurements after this tick's, for status. */
   failures: Record<string, FailureRun>;
+  /** The webhooks passed in this rollout after this tick's answers, for status. */
+  webhooksPassed: string[];
 }
 
 /**
@@ -111,9 +119,12 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     logger: runtime.logger,
     canaryRevision: input.canaryRevision,
   });
-  const measurements = await measureChecks(policy.spec, ctx, runtime.metrics);
-  const { checks, failures } = judge(input, measurements, ctx);
   const plan = stepPlan(policy.spec, position.step);
+  const [measurements, hooks] = await Promise.all([
+    measureChecks(policy.spec, ctx, runtime.metrics),
+    webhookFacts(input, plan, runtime, signal),
+  ]);
+  const { checks, failures } = judge(input, measurements, ctx);
   const snapshot: FactSnapshot = {
     version: 1,
     time: time.toISOString(),
@@ -134,8 +145,40 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
+    ...(Object.keys(hooks.answers).length ? { webhooks: hooks.answers } : {}),
   };
-  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
+  const frozen = deepFreeze(await withDerived(input.compiled, snapshot));
+  return { snapshot: frozen, measurements, failures, webhooksPassed: hooks.passed };
+}
+
+/** This tick's webhook answers (docs/webhooks.md), asked while the checks are measured. */
+async function webhookFacts(
+  input: GatherInput,
+  plan: ReturnType<typeof stepPlan>,
+  runtime: GatherRuntime,
+  signal?: AbortSignal,
+): ReturnType<typeof askWebhooks> {
+  const { policy, position } = input;
+  const passed = input.webhooks?.passed ?? [];
+  if (!policy.spec.webhooks?.length || !runtime.clock) return { answers: {}, passed: [...passed] };
+  const stage = {
+    step: position.step,
+    plan,
+    stepElapsedSeconds: position.stepElapsedSeconds,
+    revision: input.canaryRevision,
+    passed,
+  };
+  const call = {
+    policy: policy.metadata.name,
+    namespace: policy.metadata.namespace,
+    phase: position.phase,
+    step: position.step,
+    weight: plan.weight,
+    canaryRevision: input.canaryRevision,
+    stableRevision: input.webhooks?.stableRevision ?? null,
+  };
+  const deps = { http: runtime.metrics.http, secrets: runtime.secrets, clock: runtime.clock, signal };
+  return askWebhooks(policy.spec, stage, call, deps);
 }
 
 /** The snapshot is frozen: decide, the recorders and the audit log all see the same facts. */

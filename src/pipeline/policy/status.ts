@@ -63,6 +63,13 @@ export const policyStatusSchema = z.object({
   manualPause: z.boolean().optional(),
   /** Extension: a person resumed the current step: a value in an inconclusive band no longer pauses it. */
   inconclusiveAccepted: z.boolean().optional(),
+  /**
+   * Extension: the webhooks that passed in this rollout (docs/webhooks.md): a preRollout is asked until it passes, a
+   * gate until it opens at its step; `<canary revision>/<name>[@<step>]`.
+   */
+  webhooksPassed: z.array(z.string()).optional(),
+  /** Extension: the confirm gate the rollout waits on, and what it answered (docs/webhooks.md). */
+  waitingFor: z.string().optional(),
   /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
   pausedSeconds: z.number().min(0).optional(),
   pausedSince: z.string().optional(),

@@ -43,11 +43,13 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
       override: ctx.override?.action ?? null,
       canaryRevision: ctx.next.canaryRevision ?? null,
       failures: failureRuns(ctx.status),
+      webhooks: { passed: ctx.status.webhooksPassed ?? [], stableRevision: ctx.next.stableRevision ?? null },
     },
     runtime,
     ctx.signal,
   );
   showChecks(ctx, ctx.gathered);
+  ctx.next.webhooksPassed = ctx.gathered.webhooksPassed.length ? ctx.gathered.webhooksPassed : undefined;
   return undefined;
 }
 

@@ -140,6 +140,7 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
   const gatherRuntime = options.gather ?? {
     metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
     secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
+    clock: deps.clock,
     logger: deps.logger,
   };
   return new TickReconciler({

@@ -97,7 +97,7 @@ describe('webhooks asked by the controller (the sandbox, a local receiver)', () 
   it('a rollback webhook answering 2xx rolls back', async () => {
     answers.set('/stop', 404);
     const f = await env.fixture();
-    await f.startCanary(env.spec({ webhooks: [hook('stop', 'rollback')] }));
+    await f.startCanary(env.spec({ webhooks: [hook('stop', 'rollback'), hook('done', 'postRollout')] }));
     await f.settle();
     expect((await tick(f)).phase).toBe('Progressing');
     answers.set('/stop', 200);
@@ -107,5 +107,11 @@ describe('webhooks asked by the controller (the sandbox, a local receiver)', () 
       rule: 'webhook-rollback',
       message: 'rollback webhook stop answered HTTP 200: rolling back',
     });
+    // postRollout: asked once, on the tick that ended the rollout, and never before it.
+    expect(calls('/done').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+      expect.objectContaining({ phase: 'RolledBack', webhook: { name: 'done', type: 'postRollout', metadata: {} } }),
+    ]);
+    expect((await tick(f)).phase).toBe('RolledBack');
+    expect(calls('/done')).toHaveLength(1);
   });
 });

@@ -23,6 +23,7 @@ import { validatePolicy } from './load.js';
 import { PolicyMemo } from './policy-memo.js';
 import { recordDecision } from './record.js';
 import { continuePromotion } from './promotion.js';
+import { askPostRollout } from './post-rollout.js';
 import { followScale, followTemplate } from './target-changes.js';
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
@@ -123,6 +124,7 @@ class TickReconciler implements Reconciler {
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    await askPostRollout(ctx);
     await showAuditHealth(ctx);
     await writeStatus(ctx);
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);

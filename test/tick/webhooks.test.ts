@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
 import { json, startServer, type TestServer } from '../metrics/helpers.js';
 import { scenario } from './scenario.js';
 import type { TickFixture } from './support.js';
@@ -113,5 +114,35 @@ describe('webhooks asked by the controller (the sandbox, a local receiver)', () 
     ]);
     expect((await tick(f)).phase).toBe('RolledBack');
     expect(calls('/done')).toHaveLength(1);
+  });
+
+  it('signed calls verify with the Standard Webhooks library; the key never leaves', async () => {
+    const key = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    answers.delete('/load');
+    const f = await env.fixture();
+    await f.core.createNamespacedSecret({
+      namespace: f.namespace,
+      body: { metadata: { name: 'hooks' }, stringData: { signing: key } },
+    });
+    const before = calls('/load').length;
+    const signed = { ...hook('load', 'rollout'), secretRef: { name: 'hooks', key: 'signing' } };
+    await f.startCanary(env.spec({ webhooks: [signed] }));
+    await f.settle();
+    expect((await tick(f)).phase).toBe('Progressing');
+    const mine = calls('/load').slice(before);
+    expect(mine.length).toBeGreaterThanOrEqual(1);
+    for (const call of mine) {
+      const h = call.headers as Record<string, string>;
+      // The tick's clock is the test's ManualClock: sign again at its timestamp (verify() would reject its age).
+      const at = new Date(Number(h['webhook-timestamp']) * 1000);
+      const expected = new Webhook(key).sign(h['webhook-id']!, at, call.body);
+      expect(h['webhook-signature']).toBe(expected);
+      expect(
+        new Webhook('whsec_' + Buffer.from('another key').toString('base64')).sign(h['webhook-id']!, at, call.body),
+      ).not.toBe(h['webhook-signature']);
+    }
+    const shown = JSON.stringify([await f.policy(), await f.events('RolloutPolicy'), await f.events('Deployment')]);
+    expect(shown).not.toContain(key);
+    expect(shown).not.toContain(key.slice('whsec_'.length));
   });
 });

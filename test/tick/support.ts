@@ -173,7 +173,7 @@ export class TickFixture {
     const secrets = kubernetesSecretReader(this.deps.clients, { clock: this.clock });
     this.reconciler = createTickReconciler(this.deps, {
       crash: crash ?? (() => undefined),
-      gather: { metrics: this.metrics, secrets },
+      gather: { metrics: this.metrics, secrets, clock: this.clock },
     });
     return this.reconciler;
   }

@@ -22,6 +22,8 @@ import type { WorkloadState } from './workload.js';
 import { windowFacts } from './windows.js';
 import { revertFacts } from './revert.js';
 import { revertDepth } from '../policy/fast-revert.js';
+import type { Clock } from '../../lib/clock/clock.js';
+import { askWebhooks } from './webhooks.js';
 
 /** Where the rollout is, as status keeps it (the clock that drives it is the tick's). */
 export interface RolloutPosition {
@@ -47,6 +49,8 @@ export interface GatherInput {
   failures?: Record<string, FailureRun>;
   /** status.promotedRevisions, newest first (spec.fastRevert). */
   promotedRevisions?: readonly string[];
+  /** The policy's webhooks that passed earlier in this rollout (status.webhooksPassed), and the stable revision. */
+  webhooks?: { passed: readonly string[]; stableRevision: string | null };
 }
 
 /** What every tick of every policy shares: one metrics runtime (HTTP client, query cache) and one Secret reader. */
@@ -54,6 +58,8 @@ export interface GatherRuntime {
   metrics: MetricsRuntime;
   secrets: SecretReader;
   logger?: Logger;
+  /** The clock of webhook calls (latency, signature timestamps); without it the policy's webhooks are not asked. */
+  clock?: Clock;
 }
 
 export interface Gathered {
@@ -62,6 +68,8 @@ export interface Gathered {
   measurements: Record<string, Measurement>;
   /** Each check's run of failing measurements after this tick's, for status. */
   failures: Record<string, FailureRun>;
+  /** The webhooks passed in this rollout after this tick's answers, for status. */
+  webhooksPassed: string[];
 }
 
 /**
@@ -129,14 +137,25 @@ export async function gatherFacts(input: GatherInput, runtime: GatherRuntime, si
     logger: runtime.logger,
     canaryRevision: input.canaryRevision,
   });
-  return snapshotOf(input, await measureChecks(input.policy.spec, ctx, runtime.metrics));
+  const plan = stepPlan(input.policy.spec, input.position.step);
+  const [measurements, hooks] = await Promise.all([
+    measureChecks(input.policy.spec, ctx, runtime.metrics),
+    webhookFacts(input, plan, runtime, signal),
+  ]);
+  return snapshotOf(input, measurements, hooks);
 }
 
+type WebhookFacts = Awaited<ReturnType<typeof askWebhooks>>;
+
 /**
- * The frozen snapshot of a tick from its measurements: what gatherFacts builds once it has measured,
- * and what a backtest builds from the measurements its range requests give each tick.
+ * The frozen snapshot of a tick from its measurements (and webhook answers): what gatherFacts builds once it has
+ * measured, and what a backtest builds from the measurements its range requests give each tick (it asks no webhook).
  */
-export async function snapshotOf(input: GatherInput, measurements: Record<string, Measurement>): Promise<Gathered> {
+export async function snapshotOf(
+  input: GatherInput,
+  measurements: Record<string, Measurement>,
+  hooks: WebhookFacts = { answers: {}, passed: [...(input.webhooks?.passed ?? [])] },
+): Promise<Gathered> {
   const { policy, position, workload } = input;
   const intervalSeconds = parseDuration(policy.spec.interval) ?? 30;
   const { checks, failures } = judge(input, measurements, { time: new Date(input.time), intervalSeconds });
@@ -163,12 +182,51 @@ export async function snapshotOf(input: GatherInput, measurements: Record<string
     derived: {},
     kube: { warningEvents: workload.warningEvents, reasons: workload.reasons },
     override: input.override,
-    ...(policy.spec.windows?.length ? { window: windowFacts(policy.spec.windows, input.time) } : {}),
-    ...(revertDepth(policy.spec) > 0
-      ? { revert: revertFacts(revertDepth(policy.spec), input.promotedRevisions ?? [], input.canaryRevision) }
-      : {}),
+    ...optionalFacts(input, hooks),
   };
-  return { snapshot: deepFreeze(await withDerived(input.compiled, snapshot)), measurements, failures };
+  const frozen = deepFreeze(await withDerived(input.compiled, snapshot));
+  return { snapshot: frozen, measurements, failures, webhooksPassed: hooks.passed };
+}
+
+/** The facts only some policies have: freeze windows, fast revert, webhook answers. */
+function optionalFacts(input: GatherInput, hooks: WebhookFacts): Partial<FactSnapshot> {
+  const { spec } = input.policy;
+  const depth = revertDepth(spec);
+  return {
+    ...(spec.windows?.length ? { window: windowFacts(spec.windows, input.time) } : {}),
+    ...(depth > 0 ? { revert: revertFacts(depth, input.promotedRevisions ?? [], input.canaryRevision) } : {}),
+    ...(Object.keys(hooks.answers).length ? { webhooks: hooks.answers } : {}),
+  };
+}
+
+/** This tick's webhook answers (docs/webhooks.md), asked while the checks are measured. */
+async function webhookFacts(
+  input: GatherInput,
+  plan: ReturnType<typeof stepPlan>,
+  runtime: GatherRuntime,
+  signal?: AbortSignal,
+): ReturnType<typeof askWebhooks> {
+  const { policy, position } = input;
+  const passed = input.webhooks?.passed ?? [];
+  if (!policy.spec.webhooks?.length || !runtime.clock) return { answers: {}, passed: [...passed] };
+  const stage = {
+    step: position.step,
+    plan,
+    stepElapsedSeconds: position.stepElapsedSeconds,
+    revision: input.canaryRevision,
+    passed,
+  };
+  const call = {
+    policy: policy.metadata.name,
+    namespace: policy.metadata.namespace,
+    phase: position.phase,
+    step: position.step,
+    weight: plan.weight,
+    canaryRevision: input.canaryRevision,
+    stableRevision: input.webhooks?.stableRevision ?? null,
+  };
+  const deps = { http: runtime.metrics.http, secrets: runtime.secrets, clock: runtime.clock, signal };
+  return askWebhooks(policy.spec, stage, call, deps);
 }
 
 /** The snapshot is frozen: decide, the recorders and the audit log all see the same facts. */

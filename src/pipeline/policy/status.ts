@@ -161,6 +161,25 @@ export const policyStatusSchema = z
         ),
       )
       .optional(),
+    webhooksPassed: z
+      .array(z.string().meta(doc('One passed webhook: `<canary revision>/<name>[@<step>]`.', '- 7c6d9f8b5/smoke')))
+      .meta(
+        doc(
+          'The webhooks that passed in this rollout (docs/webhooks.md): a preRollout is asked until it passes, a ' +
+            'gate until it opens at its step.',
+          'webhooksPassed: [7c6d9f8b5/smoke]',
+        ),
+      )
+      .optional(),
+    waitingFor: z
+      .string()
+      .meta(
+        doc(
+          'The confirm gate the rollout waits on, and what it answered (docs/webhooks.md).',
+          'waitingFor: "release-gate: 403"',
+        ),
+      )
+      .optional(),
     /** Extension: seconds the current step was paused (the soak clock excludes them), and since when it is paused. */
     pausedSeconds: z
       .number()

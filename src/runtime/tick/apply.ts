@@ -20,6 +20,9 @@ function nextPosition(ctx: TickContext, decision: Decision): void {
   );
   if (decision.action !== 'hold')
     ctx.next.lastDecision = { action: decision.action, reasons: decision.reasons, time: isoAt(ctx.now) };
+  // Shown as waiting, with the gate (docs/webhooks.md): the hold's first reason, while it is a gate's.
+  const gate = decision.reasons[0]?.rule === 'gate' ? decision.reasons[0].message : undefined;
+  ctx.next.waitingFor = gate;
 }
 
 /**

@@ -45,12 +45,14 @@ export async function gather(ctx: TickContext): Promise<Stop | undefined> {
       canaryRevision: ctx.next.canaryRevision ?? null,
       failures: failureRuns(ctx.status),
       promotedRevisions: ctx.next.promotedRevisions,
+      webhooks: { passed: ctx.status.webhooksPassed ?? [], stableRevision: ctx.next.stableRevision ?? null },
     },
     runtime,
     ctx.signal,
   );
   keepReadings(ctx, ctx.gathered.snapshot);
   showChecks(ctx, ctx.gathered);
+  ctx.next.webhooksPassed = ctx.gathered.webhooksPassed.length ? ctx.gathered.webhooksPassed : undefined;
   return undefined;
 }
 

@@ -25,6 +25,7 @@ import { PolicyMemo } from './policy-memo.js';
 import { TickReadings } from './readings.js';
 import { recordDecision } from './record.js';
 import { continuePromotion } from './promotion.js';
+import { askPostRollout } from './post-rollout.js';
 import { followScale, followTemplate } from './target-changes.js';
 import { readStatus } from './status.js';
 import { resolveTarget } from './target.js';
@@ -131,6 +132,7 @@ class TickReconciler implements Reconciler {
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    await askPostRollout(ctx);
     await showAuditHealth(ctx);
     await showNotificationHealth(ctx);
     await writeStatus(ctx);
@@ -149,6 +151,7 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
   const gatherRuntime = options.gather ?? {
     metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
     secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
+    clock: deps.clock,
     logger: deps.logger,
   };
   return new TickReconciler({

@@ -71,12 +71,12 @@ export function ruleExtrasOf(spec: Spec, names: ServiceNames): unknown {
       ? rule
       : {
           mirrors: (rule.filters ?? []).filter((f) => ownMirror(f, names)),
-          cookie: (rule.backendRefs ?? []).filter((r) => r.name === names.canary).map((r) => cookieOf(r)),
+          cookie: (rule.backendRefs ?? []).filter((r) => r.name === names.canary).flatMap((r) => cookieOf(r) ?? []),
         },
   );
 }
 
-const cookieOf = (ref: BackendRef): unknown =>
+const cookieOf = (ref: BackendRef): string | undefined =>
   ref.filters?.flatMap((f) => f.responseHeaderModifier?.add ?? []).find((h) => h.name === SET_COOKIE)?.value;
 
 const cookieEntry = (affinity: Affinity): MatchEntry => ({

@@ -78,7 +78,7 @@ export function extrasOf(spec: VirtualServiceSpec, tracks: Tracks): unknown {
           mirrors: (route.mirrors ?? []).filter((m) => ownMirror(m, tracks)),
           cookie: (route.route ?? [])
             .filter((d) => isCanary(d, tracks))
-            .map((d) => d.headers?.response?.add?.[SET_COOKIE]),
+            .flatMap((d) => d.headers?.response?.add?.[SET_COOKIE] ?? []),
         },
   );
 }

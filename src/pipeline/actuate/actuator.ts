@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.js';
+import type { RouterWeight, Traffic, TrafficRouter } from '../../adapters/routers/router.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
 import { primaryTemplate } from './deployments.js';
 import { configCopy, type TrackedConfig } from './config.js';
@@ -48,14 +48,28 @@ export class Actuator {
   }
 
   /**
-   * Gives the canary `weight`: first the pods (its count for the weight), then the traffic, and a
-   * weighted router's traffic only once every canary pod is ready (never weight to an unready canary).
+   * The canary count a step's traffic asks for: its weight's, or a mirror's share of primary's requests; an A/B
+   * step (weight 0) still needs a pod to answer the requests that match.
    */
+  canaryReplicasForTraffic(traffic: Traffic): number {
+    const pods = this.canaryReplicasFor(Math.max(traffic.weight, traffic.mirror ?? 0));
+    return traffic.match ? Math.max(1, pods) : pods;
+  }
+
+  /** setCanaryTraffic with a weight only (a canary step). */
   async setCanaryWeight(weight: number, canaryReady: number): Promise<Applied> {
-    const wanted = this.canaryReplicasFor(weight);
+    return this.setCanaryTraffic({ weight }, canaryReady);
+  }
+
+  /**
+   * Gives the canary a step's traffic (its weight, an A/B match or a mirror): first the pods, then the traffic,
+   * and a weighted router's only once every canary pod is ready (never traffic to an unready canary).
+   */
+  async setCanaryTraffic(traffic: Traffic, canaryReady: number): Promise<Applied> {
+    const wanted = this.canaryReplicasForTraffic(traffic);
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
     if (this.router.kind !== 'replicas' && canaryReady < wanted) return { canaryReplicas, weightSet: false };
-    return { canaryReplicas, weightSet: true, weight: await this.router.setWeight(weight) };
+    return { canaryReplicas, weightSet: true, weight: await this.router.setTraffic(traffic) };
   }
 
   /**

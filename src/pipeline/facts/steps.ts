@@ -39,6 +39,15 @@ export function stepPlan(spec: PolicySpec, index: number): StepPlan {
   return { kind: kindOf(step), ...trafficOf(step), soakSeconds: seconds(step?.soak ?? DEFAULT_SOAK) };
 }
 
+/** What a plan asks of the router (its weight, and its match or mirror), as TrafficRouter.setTraffic takes it. */
+export function trafficOfPlan(plan: Traffic): Traffic {
+  return {
+    weight: plan.weight,
+    ...(plan.match ? { match: plan.match } : {}),
+    ...(plan.mirror !== undefined ? { mirror: plan.mirror } : {}),
+  };
+}
+
 type Step = PolicySpec['steps'][number];
 
 function kindOf(step: Step | undefined): StepKind {

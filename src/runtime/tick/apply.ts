@@ -6,7 +6,7 @@ import type { RouterWeight } from '../../adapters/routers/router.js';
 import { unchangedWeight, verifyWeight } from './verify.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { decided } from '../../pipeline/actuate/transitions.js';
-import { stepPlan } from '../../pipeline/facts/steps.js';
+import { stepPlan, trafficOfPlan } from '../../pipeline/facts/steps.js';
 /** What status says after a decision (the position; weights and counts are filled from what is read back). */
 function nextPosition(ctx: TickContext, decision: Decision): void {
   const spec = policyOf(ctx).spec;
@@ -43,6 +43,12 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<RouterWeig
   return giveStepWeight(ctx, decision);
 }
 
+/** A weighted router's objects lack the step's weight, or its match or mirror (drift.ts read which they carry). */
+function routesPending(ctx: TickContext, weight: number): boolean {
+  if (!actuatorOf(ctx).router.weighted) return false;
+  return ctx.next.effectiveWeight !== shownWeight(weight) || (ctx.routerWeight?.carries ?? 0) !== 0;
+}
+
 /**
  * advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
  * and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
@@ -51,13 +57,14 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   const actuator = actuatorOf(ctx);
   const ready = ctx.gathered?.snapshot.rollout.canary.readyReplicas ?? 0;
   const weight = ctx.next.canaryWeight ?? 0;
-  const pending = actuator.router.kind !== 'replicas' && ctx.next.effectiveWeight !== shownWeight(weight);
+  const traffic = { ...trafficOfPlan(stepPlan(policyOf(ctx).spec, ctx.next.currentStep ?? 0)), weight };
+  const pending = routesPending(ctx, weight);
   const unchanged =
-    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasFor(weight) &&
+    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasForTraffic(traffic) &&
     decision.action !== 'advance' &&
     !pending;
   if (unchanged) return unchangedWeight(ctx);
-  const applied = await actuator.setCanaryWeight(weight, ready);
+  const applied = await actuator.setCanaryTraffic(traffic, ready);
   ctx.next.canaryReplicas = applied.canaryReplicas;
   return applied.weightSet ? applied.weight : unchangedWeight(ctx);
 }

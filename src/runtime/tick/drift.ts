@@ -1,6 +1,8 @@
 import { policyOf, routerOf, type Stop, type TickContext, isShadow } from './context.js';
 import { recordEvent } from './record.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
+import { stepPlan, trafficOfPlan, type Traffic } from '../../pipeline/facts/steps.js';
+import type { PolicySpec } from '../../pipeline/policy/schema.js';
 /** A share as status shows it (effectiveWeight): at most 4 decimal places. */
 export const shownWeight = (weight: number): number => Math.round(weight * 10_000) / 10_000;
 
@@ -18,17 +20,49 @@ export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> 
   const router = routerOf(ctx);
   const last = ctx.status.effectiveWeight;
   if (router.kind === 'replicas' || isShadow(ctx) || last === undefined) return undefined;
-  const live = await router.getWeight();
+  const candidates = candidatesOf(policyOf(ctx).spec, ctx.status.currentStep ?? 0, last);
+  const live = await router.getWeight(candidates);
   ctx.routerWeight = live;
   const seen = shownWeight(live.weight);
-  if (seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0)) return undefined;
-  await recordEvent(
-    ctx,
-    'weight-drift',
-    `weight drift at step ${stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length)}: ${router.kind} ` +
-      `routing gave the canary ${seen}% (${live.detail}), ${last}% wanted; set back to ${last}%`,
-  );
-  ctx.routerWeight = (await router.setWeight(last)) ?? (await router.getWeight());
+  const weightKept = seen === last || seen === shownWeight(ctx.status.canaryWeight ?? 0);
+  if (weightKept && live.carries !== -1) return undefined;
+  await recordEvent(ctx, 'weight-drift', driftMessage(ctx, weightKept, seen, live.detail));
+  const wanted = { ...(candidates?.[0] ?? { weight: last }), weight: last };
+  ctx.routerWeight = (await router.setTraffic(wanted)) ?? (await router.getWeight());
   ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;
+}
+
+/** The additions a router may carry without a hand edit, when the policy has the router add any. */
+const candidatesOf = (spec: PolicySpec, step: number, last: number): Traffic[] | undefined =>
+  addsToRoutes(spec) ? acceptedTraffic(spec, step, last) : undefined;
+
+/** Whether a policy has the router add anything beside weights: A/B or mirror steps, session affinity. */
+function addsToRoutes(spec: PolicySpec): boolean {
+  return (
+    spec.trafficRouting.sessionAffinity !== undefined ||
+    spec.steps.some((step) => step.match !== undefined || step.mirror !== undefined)
+  );
+}
+
+/**
+ * What the router's additions may be, no hand edit: the step's (first, the one written back), or the step before
+ * it's, or none, at the weight last read (a step's own waits for its canary's pods).
+ */
+function acceptedTraffic(spec: PolicySpec, step: number, last: number): Traffic[] {
+  const current = trafficOfPlan(stepPlan(spec, step));
+  const before = step > 0 ? [trafficOfPlan(stepPlan(spec, step - 1))] : [];
+  return [current, ...before, { weight: last }].map((traffic) => ({ ...traffic, weight: last }));
+}
+
+/** The Event for a drift: the router's additions edited by hand (weight kept), or the weight itself. */
+function driftMessage(ctx: TickContext, weightKept: boolean, seen: number, detail: string): string {
+  const last = ctx.status.effectiveWeight ?? 0;
+  const kind = routerOf(ctx).kind;
+  const step = stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length);
+  return weightKept
+    ? `route drift at step ${step}: ${kind} routing's A/B match, mirror or session cookie route was ` +
+        `edited (${detail}); set back`
+    : `weight drift at step ${step}: ${kind} routing gave the canary ${seen}% (${detail}), ${last}% ` +
+        `wanted; set back to ${last}%`;
 }

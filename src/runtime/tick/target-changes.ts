@@ -1,5 +1,5 @@
 import { imagesOf } from '../../pipeline/actuate/deployments.js';
-import { stepPlan } from '../../pipeline/facts/steps.js';
+import { stepPlan, trafficOfPlan } from '../../pipeline/facts/steps.js';
 import {
   actuatorOf,
   inRollout,
@@ -69,14 +69,14 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
 function isOwnStart(ctx: TickContext, live: number): boolean {
   const revision = targetRevision(ctx);
   if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
-  return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(policyOf(ctx).spec, 0).weight);
+  return live === actuatorOf(ctx).canaryReplicasForTraffic(stepPlan(policyOf(ctx).spec, 0));
 }
 
 /** Whether a live canary count is the one this controller gives the next step (its own advance, not yet in status). */
 function isNextStepCount(ctx: TickContext, live: number, nextStep: number): boolean {
   const spec = policyOf(ctx).spec;
   if (!inRollout(ctx.status.phase) || nextStep >= spec.steps.length) return false;
-  return live === actuatorOf(ctx).canaryReplicasFor(stepPlan(spec, nextStep).weight);
+  return live === actuatorOf(ctx).canaryReplicasForTraffic(stepPlan(spec, nextStep));
 }
 
 /**
@@ -95,7 +95,7 @@ export async function followTemplate(ctx: TickContext): Promise<Stop | undefined
   const plan = stepPlan(policyOf(ctx).spec, 0);
   Object.assign(ctx.next, canaryStarted(revision, plan.weight, isoAt(ctx.now)));
   if (isShadow(ctx)) return stop('shadow canary started at its first step', ctx.intervalMs);
-  const applied = await actuatorOf(ctx).setCanaryWeight(plan.weight, 0);
+  const applied = await actuatorOf(ctx).setCanaryTraffic(trafficOfPlan(plan), 0);
   noteApplied(ctx, applied);
   ctx.shared.crash('after-actuate');
   await verifyWeight(ctx, applied.weight);

@@ -36,6 +36,11 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
     'packages/sandbox/test/cli.test.ts (the sandbox walk-through, long-running)',
   ],
   [/^kubestead audit verify received\.jsonl/, 'test/audit/docs-receiver.test.ts (the SIEM receiver of docs/audit.md)'],
+  [/^kubestead backtest\b/, 'test/backtest/prometheus.test.ts (the real Prometheus with recorded data)'],
+  [
+    /^kubestead audit replay\b/,
+    "test/audit/replay.test.ts (the demo's exported log, as is and with a changed threshold)",
+  ],
 ];
 
 const OVERRIDE = /^kubestead (promote|abort|pause|resume)\b/;

@@ -186,7 +186,7 @@ describe('kubestead CLI', () => {
       bindings: { check: 'error-rate', max: 0.01 },
     });
     expect(compiled.reasons).toContainEqual(
-      expect.objectContaining({ rule: 'budget-burn-hold', level: 5, action: 'hold' }),
+      expect.objectContaining({ rule: 'budget-burn-hold', level: 6, action: 'hold' }),
     );
     expect(compiled.reasons).toContainEqual(
       expect.objectContaining({

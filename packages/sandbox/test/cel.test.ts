@@ -67,7 +67,7 @@ afterAll(async () => sandbox.close());
 
 describe('the RolloutPolicy CRD rules', () => {
   it.each([
-    ['policy-step-weight-and-pause.yaml', 'spec.steps[1]', 'a step has exactly one of weight or pause'],
+    ['policy-step-weight-and-pause.yaml', 'spec.steps[1]', 'a step has exactly one of weight, pause, match or mirror'],
     ['policy-check-unbounded.yaml', 'spec.checks[0]', 'a check needs at least one bound: min or max'],
     ['policy-check-min-above-max.yaml', 'spec.checks[0]', 'min must not be above max'],
   ])('refuses %s with 422 and the rule message', async (file, field, message) => {
@@ -94,7 +94,9 @@ describe('the RolloutPolicy CRD rules', () => {
         resolve(ROOT, 'packages/sandbox/test/fixtures/policy-step-weight-and-pause.yaml'),
       );
       expect(out.code).not.toBe(0);
-      expect(out.stderr).toContain('spec.steps[1]: Invalid value: "object": a step has exactly one of weight or pause');
+      expect(out.stderr).toContain(
+        'spec.steps[1]: Invalid value: "object": a step has exactly one of weight, pause, match or mirror',
+      );
     } finally {
       await kubectl.close();
     }

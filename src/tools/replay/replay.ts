@@ -1,7 +1,8 @@
 import { compilePolicy, type CompiledPolicy } from '../../pipeline/compile/compile.js';
 import { decide } from '../../pipeline/decide/decide.js';
 import type { Decision } from '../../pipeline/decide/decision.js';
-import { SnapshotError } from '../../pipeline/facts/snapshot.js';
+import { SnapshotError, type FactSnapshot } from '../../pipeline/facts/snapshot.js';
+import { verdictOf } from '../../pipeline/facts/verdict.js';
 import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
 import { canonicalJson } from '../../pipeline/record/audit/canonical.js';
 import type { AuditEntry } from '../../pipeline/record/audit/entry.js';
@@ -50,13 +51,38 @@ function checkMismatch(entry: AuditEntry, policy: RolloutPolicy): string | null 
   return missing.length ? `the policy's check ${missing.join(', ')} was not measured then` : null;
 }
 
-async function redecide(compiled: CompiledPolicy, entry: AuditEntry, policy: RolloutPolicy): Promise<Decision> {
+/**
+ * The recorded measurements as the given policy judges them: each threshold check's verdict by its bounds, and its
+ * run of failures — the recorded count where the verdict is unchanged, else counted over the entries replayed (the
+ * log does not hold the ticks between them that changed nothing). With the policy the controller ran, nothing changes.
+ */
+function rejudged(snapshot: FactSnapshot, policy: RolloutPolicy, runs: Map<string, number>): FactSnapshot {
+  const checks = { ...snapshot.checks };
+  for (const check of policy.spec.checks) {
+    const m = checks[check.name];
+    if (!m || check.compare || m.verdict === undefined) continue;
+    const verdict = verdictOf(check, m);
+    const before = runs.get(check.name) ?? 0;
+    const recount = verdict === 'fail' ? before + 1 : verdict === 'unavailable' ? before : 0;
+    const count = verdict === m.verdict ? (m.consecutiveFailures ?? 0) : recount;
+    runs.set(check.name, count);
+    checks[check.name] = { ...m, verdict, consecutiveFailures: count };
+  }
+  return { ...snapshot, checks };
+}
+
+async function redecide(
+  compiled: CompiledPolicy,
+  entry: AuditEntry,
+  policy: RolloutPolicy,
+  runs: Map<string, number>,
+): Promise<Decision> {
   const where = `seq ${entry.seq} (${entry.time})`;
   if (!entry.snapshot || !entry.decision) throw new ReplayInputError(`${where}: a decision entry without its snapshot`);
   const mismatch = checkMismatch(entry, policy);
   if (mismatch) throw new ReplayInputError(`${where}: the policy cannot judge this snapshot: ${mismatch}`);
   try {
-    return await decide(compiled, entry.snapshot);
+    return await decide(compiled, rejudged(entry.snapshot, policy, runs));
   } catch (error) {
     if (error instanceof SnapshotError)
       throw new ReplayInputError(`${where}: the policy cannot judge this snapshot: ${error.message}`);
@@ -73,8 +99,9 @@ export async function replayEntries(entries: AuditEntry[], policy: RolloutPolicy
   const compiled = compilePolicy(policy);
   const decisions = entries.filter((e) => e.kind === 'decision');
   const differences: ReplayDifference[] = [];
+  const runs = new Map<string, number>();
   for (const entry of decisions) {
-    const replayed = decisionOf(await redecide(compiled, entry, policy));
+    const replayed = decisionOf(await redecide(compiled, entry, policy, runs));
     const recorded = decisionOf(entry.decision!);
     if (canonicalJson(recorded) !== canonicalJson(replayed))
       differences.push({ seq: entry.seq, time: entry.time, recorded, replayed });

@@ -65,7 +65,9 @@ describe('failureLimit', () => {
     await f.startCanary(spec());
     await f.settle();
     expect((await tickWith(f, 0.07)).checks?.errors?.consecutiveFailures).toBe(1);
-    await f.clock.advance(1_000); // an override or a watch event: another tick in the same window
+    // an override or a watch event: another tick in the same evaluation window (windows are aligned to the epoch:
+    // a fixed second later crosses into the next one when the first tick fell in the window's last second)
+    await f.clock.advance(Math.floor((10_000 - (f.clock.now() % 10_000)) / 2));
     await f.tick();
     expect((await f.status()).checks?.errors?.consecutiveFailures).toBe(1);
   });

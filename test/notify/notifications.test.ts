@@ -222,6 +222,49 @@ describe('notifications', { timeout: 120_000 }, () => {
     expect(receiver.accepted('/hanging')).toHaveLength(1);
   });
 
+  it('a template gives the text that reaches the receiver; a failing one falls back to the default text, with a warning', async () => {
+    const policy = await createPolicy(sandbox, 'templated', [
+      {
+        name: 'team-chat',
+        slack: { urlSecretRef: { name: 'hooks', key: 'slack' } },
+        template: `"Deploy of " & policy.name & " " & $substringAfter(type, "kubestead.rollout.") & " at " & stepLabel`,
+      },
+      { name: 'broken', teams: { urlSecretRef: { name: 'hooks', key: 'teams' } }, template: '$error("no such field")' },
+    ]);
+    const out = new PassThrough();
+    let logged = '';
+    out.on('data', (c: Buffer) => (logged += c.toString()));
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, createLogger({ stream: out }), {
+      notifications: FAST,
+    });
+    const slackBefore = receiver.accepted('/slack').length;
+    const teamsBefore = receiver.accepted('/teams').length;
+    try {
+      await recorder.record(recordOf('promote', 3, 20, { policy, revision: 'rev-t' }));
+      await waitFor(
+        () => receiver.accepted('/slack').length > slackBefore && receiver.accepted('/teams').length > teamsBefore,
+      );
+      await recorder.deliveriesIdle();
+    } finally {
+      await recorder.stop();
+    }
+    const slack = receiver.accepted('/slack').slice(slackBefore);
+    expect(slack).toHaveLength(1);
+    expect(slack[0]!.json.text).toBe('Deploy of templated promoted at 4/4');
+    expect(JSON.stringify(slack[0]!.json.blocks)).toContain('Deploy of templated promoted at 4/4');
+    const teams = receiver.accepted('/teams').slice(teamsBefore) as unknown as {
+      json: { attachments: { content: { body: { text?: string }[] } }[] };
+    }[];
+    expect(teams).toHaveLength(1);
+    expect(teams[0]!.json.attachments[0]!.content.body[1]!.text).toMatch(/^shop\/templated promoted at step 4\/4/);
+    const warnings = logged.split('\n').filter((l) => l.includes('notification template not used'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"destination":"broken"');
+    expect(warnings[0]).toContain('no such field');
+    expect(logged).not.toContain('TOKEN');
+    expect(logged).not.toContain(receiver.url);
+  });
+
   it('a missing Secret key or a failing destination: degraded, and no URL or token in any output', async () => {
     receiver.answer('/down', ...Array<number>(1000).fill(500));
     const policy = await createPolicy(sandbox, 'unreachable', [

@@ -265,6 +265,40 @@ describe('notifications', { timeout: 120_000 }, () => {
     expect(logged).not.toContain(receiver.url);
   });
 
+  it('operator-wide destinations notify every policy without its own notifications, and only those', async () => {
+    const bare = await createPolicy(sandbox, 'bare', []);
+    const own = await createPolicy(sandbox, 'own', [
+      { name: 'team-chat', teams: { urlSecretRef: { name: 'hooks', key: 'teams' } } },
+    ]);
+    const defaults = [
+      {
+        name: 'default-webhook',
+        kind: 'webhook' as const,
+        url: { secretRef: { namespace: NS, name: 'hooks', key: 'generic' } },
+        signingSecretRef: { namespace: NS, name: 'hooks', key: 'signing' },
+        on: ['promoted' as const],
+      },
+    ];
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, {
+      notifications: { ...FAST, defaults },
+    });
+    const fromPolicy = (name: string) =>
+      receiver.accepted('/generic').filter((m) => (m.json.policy as { name: string }).name === name);
+    const teamsBefore = receiver.accepted('/teams').length;
+    try {
+      for (const policy of [bare, own]) {
+        await recorder.record(recordOf('advance', 0, 5, { policy, revision: 'rev-d' }));
+        await recorder.record(recordOf('promote', 1, 10, { policy, revision: 'rev-d' }));
+      }
+      await waitFor(() => fromPolicy('bare').length === 1 && receiver.accepted('/teams').length === teamsBefore + 2);
+      await recorder.deliveriesIdle();
+    } finally {
+      await recorder.stop();
+    }
+    expect(fromPolicy('bare').map((m) => m.json.type)).toEqual(['kubestead.rollout.promoted']);
+    expect(fromPolicy('own')).toEqual([]);
+  });
+
   it('a missing Secret key or a failing destination: degraded, and no URL or token in any output', async () => {
     receiver.answer('/down', ...Array<number>(1000).fill(500));
     const policy = await createPolicy(sandbox, 'unreachable', [

@@ -8,6 +8,7 @@ import { POLICY_RESOURCE } from '../../src/adapters/kube/names.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { createLogger, silentLogger } from '../../src/lib/log/logger.js';
 import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
+import { NotificationMetrics } from '../../src/pipeline/record/notify/metrics.js';
 import type { DecisionRecord, PolicyRef } from '../../src/pipeline/record/recorder.js';
 import { auditSandbox } from '../audit/cluster.js';
 import { recordOf } from '../audit/records.js';
@@ -177,7 +178,10 @@ describe('notifications', { timeout: 120_000 }, () => {
         webhook: { urlSecretRef: { name: 'hooks', key: 'retried' }, secretRef: { name: 'hooks', key: 'signing' } },
       },
     ]);
-    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, { notifications: FAST });
+    const metrics = new NotificationMetrics();
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, {
+      notifications: { ...FAST, observe: metrics.observe },
+    });
     try {
       const record = recordOf('advance', 0, 5, { policy, revision: 'rev-a' });
       // The decision is stored (and so may be applied) at once: delivery is behind it, in the background.
@@ -190,6 +194,11 @@ describe('notifications', { timeout: 120_000 }, () => {
     const tries = receiver.received.filter((r) => r.path === '/retried');
     expect(tries.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(new Set(ids(receiver, '/retried')).size).toBe(1);
+    // One attempt holds the HTTP client's own retry: the two 500s are one failed attempt, then one retried attempt.
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="sent"} 1');
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="failed"} 1');
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="retried"} 1');
   });
 
   it('a controller stopped mid-send: the next one resends the same id, once', async () => {

@@ -191,6 +191,8 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
   const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
   const { TickReadings } = await import('../../runtime/tick/readings.js');
   const { HttpClient } = await import('../../adapters/providers/http.js');
+  const { NotificationMetrics } = await import('../../pipeline/record/notify/metrics.js');
+  const notifyMetrics = new NotificationMetrics();
   const readings = tick.readings ?? new TickReadings();
   const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, { ...tick, readings });
   const recorder = new AuditRecorder(kubeConfig, systemClock, logger, {
@@ -198,6 +200,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     webhook: options.webhook,
     notifications: {
       defaults: options.notify,
+      observe: notifyMetrics.observe,
       http: new HttpClient({ allowedHosts: options.allowedHosts, clock: systemClock }),
     },
     enrichReport: await reportEnricherFor(kubeConfig, readings, options, logger),
@@ -207,6 +210,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     logger,
     reconcilerFactory,
     recorder,
+    registries: [notifyMetrics.registry],
     namespace: options.namespace,
     metricsAddr: options.metricsAddr,
     healthAddr: options.healthAddr,

@@ -8,6 +8,7 @@ import { POLICY_RESOURCE } from '../../src/adapters/kube/names.js';
 import { systemClock } from '../../src/lib/clock/clock.js';
 import { createLogger, silentLogger } from '../../src/lib/log/logger.js';
 import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
+import { NotificationMetrics } from '../../src/pipeline/record/notify/metrics.js';
 import type { DecisionRecord, PolicyRef } from '../../src/pipeline/record/recorder.js';
 import { auditSandbox } from '../audit/cluster.js';
 import { recordOf } from '../audit/records.js';
@@ -177,7 +178,10 @@ describe('notifications', { timeout: 120_000 }, () => {
         webhook: { urlSecretRef: { name: 'hooks', key: 'retried' }, secretRef: { name: 'hooks', key: 'signing' } },
       },
     ]);
-    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, { notifications: FAST });
+    const metrics = new NotificationMetrics();
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, {
+      notifications: { ...FAST, observe: metrics.observe },
+    });
     try {
       const record = recordOf('advance', 0, 5, { policy, revision: 'rev-a' });
       // The decision is stored (and so may be applied) at once: delivery is behind it, in the background.
@@ -190,6 +194,11 @@ describe('notifications', { timeout: 120_000 }, () => {
     const tries = receiver.received.filter((r) => r.path === '/retried');
     expect(tries.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(new Set(ids(receiver, '/retried')).size).toBe(1);
+    // One attempt holds the HTTP client's own retry: the two 500s are one failed attempt, then one retried attempt.
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="sent"} 1');
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="failed"} 1');
+    expect(text).toContain('kubestead_notifications_total{kind="webhook",outcome="retried"} 1');
   });
 
   it('a controller stopped mid-send: the next one resends the same id, once', async () => {
@@ -220,6 +229,83 @@ describe('notifications', { timeout: 120_000 }, () => {
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(new Set(sent).size).toBe(1);
     expect(receiver.accepted('/hanging')).toHaveLength(1);
+  });
+
+  it('a template gives the text that reaches the receiver; a failing one falls back to the default text, with a warning', async () => {
+    const policy = await createPolicy(sandbox, 'templated', [
+      {
+        name: 'team-chat',
+        slack: { urlSecretRef: { name: 'hooks', key: 'slack' } },
+        template: `"Deploy of " & policy.name & " " & $substringAfter(type, "kubestead.rollout.") & " at " & stepLabel`,
+      },
+      { name: 'broken', teams: { urlSecretRef: { name: 'hooks', key: 'teams' } }, template: '$error("no such field")' },
+    ]);
+    const out = new PassThrough();
+    let logged = '';
+    out.on('data', (c: Buffer) => (logged += c.toString()));
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, createLogger({ stream: out }), {
+      notifications: FAST,
+    });
+    const slackBefore = receiver.accepted('/slack').length;
+    const teamsBefore = receiver.accepted('/teams').length;
+    try {
+      await recorder.record(recordOf('promote', 3, 20, { policy, revision: 'rev-t' }));
+      await waitFor(
+        () => receiver.accepted('/slack').length > slackBefore && receiver.accepted('/teams').length > teamsBefore,
+      );
+      await recorder.deliveriesIdle();
+    } finally {
+      await recorder.stop();
+    }
+    const slack = receiver.accepted('/slack').slice(slackBefore);
+    expect(slack).toHaveLength(1);
+    expect(slack[0]!.json.text).toBe('Deploy of templated promoted at 4/4');
+    expect(JSON.stringify(slack[0]!.json.blocks)).toContain('Deploy of templated promoted at 4/4');
+    const teams = receiver.accepted('/teams').slice(teamsBefore) as unknown as {
+      json: { attachments: { content: { body: { text?: string }[] } }[] };
+    }[];
+    expect(teams).toHaveLength(1);
+    expect(teams[0]!.json.attachments[0]!.content.body[1]!.text).toMatch(/^shop\/templated promoted at step 4\/4/);
+    const warnings = logged.split('\n').filter((l) => l.includes('notification template not used'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"destination":"broken"');
+    expect(warnings[0]).toContain('no such field');
+    expect(logged).not.toContain('TOKEN');
+    expect(logged).not.toContain(receiver.url);
+  });
+
+  it('operator-wide destinations notify every policy without its own notifications, and only those', async () => {
+    const bare = await createPolicy(sandbox, 'bare', []);
+    const own = await createPolicy(sandbox, 'own', [
+      { name: 'team-chat', teams: { urlSecretRef: { name: 'hooks', key: 'teams' } } },
+    ]);
+    const defaults = [
+      {
+        name: 'default-webhook',
+        kind: 'webhook' as const,
+        url: { secretRef: { namespace: NS, name: 'hooks', key: 'generic' } },
+        signingSecretRef: { namespace: NS, name: 'hooks', key: 'signing' },
+        on: ['promoted' as const],
+      },
+    ];
+    const recorder = new AuditRecorder(sandbox.kubeConfig(), systemClock, silentLogger, {
+      notifications: { ...FAST, defaults },
+    });
+    const fromPolicy = (name: string) =>
+      receiver.accepted('/generic').filter((m) => (m.json.policy as { name: string }).name === name);
+    const teamsBefore = receiver.accepted('/teams').length;
+    try {
+      for (const policy of [bare, own]) {
+        await recorder.record(recordOf('advance', 0, 5, { policy, revision: 'rev-d' }));
+        await recorder.record(recordOf('promote', 1, 10, { policy, revision: 'rev-d' }));
+      }
+      await waitFor(() => fromPolicy('bare').length === 1 && receiver.accepted('/teams').length === teamsBefore + 2);
+      await recorder.deliveriesIdle();
+    } finally {
+      await recorder.stop();
+    }
+    expect(fromPolicy('bare').map((m) => m.json.type)).toEqual(['kubestead.rollout.promoted']);
+    expect(fromPolicy('own')).toEqual([]);
   });
 
   it('a missing Secret key or a failing destination: degraded, and no URL or token in any output', async () => {

@@ -40,6 +40,8 @@ export class NotificationSender {
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
       throw new NotificationError(`the destination URL is not http(s) but ${parsed.protocol}`, false);
+    if (parsed.username || parsed.password)
+      throw new NotificationError('credentials in the destination URL are refused', false);
     let status: number;
     try {
       const res = await this.http.request(
@@ -54,9 +56,37 @@ export class NotificationSender {
       status = res.status;
     } catch (error) {
       const text = (error as Error).message;
-      throw new NotificationError(text, !/^address refused/.test(text));
+      throw new NotificationError(scrubbed(text, parsed), !/^address refused/.test(text));
     }
     if (status >= 200 && status < 300) return;
     throw new NotificationError(`answered ${status}`, status >= 500 || status === 408 || status === 429);
   }
+}
+
+/**
+ * The secret parts of a URL: its user and password, and the path segments and query values that are not plain
+ * words (Slack's token is in its path, Teams' signature in its query).
+ */
+function secretParts(url: URL): string[] {
+  const words = [...url.pathname.split('/'), ...url.searchParams.values()].filter(
+    (p) => p.length >= 6 && !/^[a-z-]+$/.test(p),
+  );
+  return [url.username, url.password, ...words].filter((p) => p.length > 0);
+}
+
+/**
+ * A network error's text without the destination's secrets: every URL in it cut to its origin (a redirect's
+ * Location may echo the token), then any path segment or query value of the destination's URL masked.
+ */
+export function scrubbed(text: string, url: URL): string {
+  let out = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (found) => {
+    try {
+      const parsed = new URL(found);
+      return `${parsed.protocol}//${parsed.host}/…`;
+    } catch {
+      return '(an address)';
+    }
+  });
+  for (const part of secretParts(url)) out = out.split(part).join('…');
+  return out;
 }

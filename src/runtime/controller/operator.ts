@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../lib/clock/clock.js';
 import { createLogger } from '../../lib/log/logger.js';
@@ -51,6 +52,8 @@ export interface OperatorOptions {
   reconcilerFactory(deps: OperatorDeps): Reconciler;
   /** Where records are stored before they are acted on (default: nowhere; the tick logs each one either way). */
   recorder?: Recorder;
+  /** More metrics served on /metrics beside the operator's own (the recorder's notifications). */
+  registries?: Registry[];
   tuning?: OperatorTuning;
 }
 
@@ -157,6 +160,11 @@ function healthChecks(parts: Parts): { live(): Check[]; ready(): Check[] } {
   };
 }
 
+/** The operator's metrics, and any others the caller serves beside them. */
+function servedRegistry(own: Registry, more: Registry[] | undefined): Registry {
+  return more?.length ? Registry.merge([own, ...more]) : own;
+}
+
 /** Starts the operator: informers, the work queue, leader election (when asked), /metrics, /healthz and /readyz. */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const clock = options.clock ?? systemClock;
@@ -167,7 +175,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const servers: RunningServer[] = [];
   try {
     servers.push(
-      await serveMetrics(parseAddress(options.metricsAddr ?? '127.0.0.1:0', 'metrics address'), parts.metrics.registry),
+      await serveMetrics(
+        parseAddress(options.metricsAddr ?? '127.0.0.1:0', 'metrics address'),
+        servedRegistry(parts.metrics.registry, options.registries),
+      ),
     );
     servers.push(await serveHealth(parseAddress(options.healthAddr ?? '127.0.0.1:0', 'health address'), health));
   } catch (error) {

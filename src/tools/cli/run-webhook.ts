@@ -71,7 +71,7 @@ function formatOf(text: string | undefined): WebhookFormat {
   return format as WebhookFormat;
 }
 
-function secretRefOf(flag: string, text: string): NamespacedSecretRef {
+export function secretRefOf(flag: string, text: string): NamespacedSecretRef {
   const [namespace, name, key, ...rest] = text.split('/');
   if (!namespace || !name || !key || rest.length)
     throw new UsageError(`${flag}: expected NAMESPACE/SECRET/KEY, got ${JSON.stringify(text)}`);

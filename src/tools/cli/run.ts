@@ -13,6 +13,8 @@ import type { ReportEnricher } from '../../pipeline/record/audit/report/build.js
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
+import { NOTIFY_OPTIONS, notifyDefaultsFromFlags } from './run-notify.js';
+import type { NotifyDestination } from '../../pipeline/record/notify/destination.js';
 import { UsageError } from './usage-error.js';
 
 const DESCRIPTION = `Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
@@ -60,6 +62,7 @@ export const RUN_OPTIONS = {
     description: 'a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)',
   },
   ...WEBHOOK_OPTIONS,
+  ...NOTIFY_OPTIONS,
 } as const satisfies OptionSpecs;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -77,6 +80,8 @@ export interface RunArgs {
   auditFile?: string;
   /** The operator-wide SIEM destination (--audit-webhook …). */
   webhook?: Destination;
+  /** The operator-wide notification destinations (--notify-slack …), for policies without their own. */
+  notify: NotifyDestination[];
 }
 
 export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
@@ -95,6 +100,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
       .map((h) => h.trim())
       .filter(Boolean),
     webhook: webhookFromFlags(values),
+    notify: notifyDefaultsFromFlags(values),
   };
   for (const [flag, text] of [
     ['--metrics-addr', out.metricsAddr],
@@ -184,11 +190,19 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
   const { createTickReconciler } = await import('../../runtime/tick/index.js');
   const { AuditRecorder } = await import('../../pipeline/record/audit/index.js');
   const { TickReadings } = await import('../../runtime/tick/readings.js');
+  const { HttpClient } = await import('../../adapters/providers/http.js');
+  const { NotificationMetrics } = await import('../../pipeline/record/notify/metrics.js');
+  const notifyMetrics = new NotificationMetrics();
   const readings = tick.readings ?? new TickReadings();
   const reconcilerFactory = (deps: OperatorDeps): Reconciler => createTickReconciler(deps, { ...tick, readings });
   const recorder = new AuditRecorder(kubeConfig, systemClock, logger, {
     auditFile: options.auditFile,
     webhook: options.webhook,
+    notifications: {
+      defaults: options.notify,
+      observe: notifyMetrics.observe,
+      http: new HttpClient({ allowedHosts: options.allowedHosts, clock: systemClock }),
+    },
     enrichReport: await reportEnricherFor(kubeConfig, readings, options, logger),
   });
   const operator = await startOperator({
@@ -196,6 +210,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     logger,
     reconcilerFactory,
     recorder,
+    registries: [notifyMetrics.registry],
     namespace: options.namespace,
     metricsAddr: options.metricsAddr,
     healthAddr: options.healthAddr,

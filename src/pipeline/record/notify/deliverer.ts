@@ -13,6 +13,8 @@ import { signedHeaders, signingSecrets } from '../../../lib/sign.js';
 import type { PolicyRef } from '../recorder.js';
 import { notifyCursorKey, type NotifyDestination } from './destination.js';
 import { rolloutEventOf, selects } from './events.js';
+import type { NotifyOutcome } from './metrics.js';
+import { RateLimit } from './rate.js';
 
 export interface NotifyOptions {
   /** The budget of one attempt (default 10 s). */
@@ -22,6 +24,8 @@ export interface NotifyOptions {
   maxBackoffMs?: number;
   /** At least this long between two messages to one destination (default 1 s: Slack's rate per webhook). */
   minIntervalMs?: number;
+  /** At most this many messages to one destination in any 60 s (default 20); more wait, none is dropped. */
+  perMinute?: number;
   /** Consecutive failed attempts after which the destination counts as degraded (default 3). */
   degradedAfter?: number;
 }
@@ -36,7 +40,7 @@ export interface NotifierDeps {
   signal: AbortSignal;
   options: NotifyOptions;
   /** Told of every attempt's outcome (metrics). */
-  observe?: (destination: NotifyDestination, outcome: 'sent' | 'failed') => void;
+  observe?: (destination: NotifyDestination, outcome: NotifyOutcome) => void;
 }
 
 /**
@@ -53,14 +57,16 @@ export class Notifier {
   private head = -1;
   /** The seq of the entry that first woke this notifier (-1: woken to resume); null before. */
   private startAt: number | null = null;
-  private lastSentAt = -Infinity;
+  private readonly rate: RateLimit;
   private running: Promise<void> | null = null;
 
   constructor(
     private policy: PolicyRef,
     readonly destination: NotifyDestination,
     private readonly deps: NotifierDeps,
-  ) {}
+  ) {
+    this.rate = new RateLimit(deps.options.minIntervalMs, deps.options.perMinute);
+  }
 
   get degraded(): boolean {
     return this.failures >= (this.deps.options.degradedAfter ?? 3);
@@ -147,12 +153,13 @@ export class Notifier {
   }
 
   private async deliver(event: RolloutEvent): Promise<void> {
-    const wait = this.lastSentAt + (this.deps.options.minIntervalMs ?? 1000) - this.deps.clock.now();
+    const wait = this.rate.waitMs(this.deps.clock.now());
     if (wait > 0) await this.deps.clock.sleep(wait, this.deps.signal);
     const url = await this.url();
     const message = BODIES[this.destination.kind](event, await this.text(event));
     const headers = await this.headers(event.id, message.body);
-    this.lastSentAt = this.deps.clock.now();
+    this.rate.sent(this.deps.clock.now());
+    if (this.failures > 0) this.deps.observe?.(this.destination, 'retried');
     await this.deps.sender.send(url, message, headers, {
       timeoutMs: this.deps.options.timeoutMs ?? 10_000,
       signal: this.deps.signal,

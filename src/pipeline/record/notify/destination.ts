@@ -8,7 +8,7 @@ import type { NamespacedSecretRef } from '../audit/webhook/destination.js';
 
 /** One destination of a policy's notifications, its Secrets resolved to their namespace. */
 export interface NotifyDestination {
-  /** Unique per policy (the operator-wide one is `default`): in status, logs and metrics, never the URL. */
+  /** Unique per policy (the operator-wide ones are `default-slack`, `default-teams`, `default-webhook`): in status, logs and metrics, never the URL. */
   name: string;
   kind: NotifierKind;
   url: { value: string } | { secretRef: NamespacedSecretRef };

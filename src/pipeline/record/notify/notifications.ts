@@ -4,7 +4,7 @@ import { policyNotifications, readPolicyNotifications, type NotifyDestination } 
 import { Notifier, type NotifierDeps, type NotifyOptions } from './deliverer.js';
 
 export interface NotificationsOptions extends NotifyOptions {
-  /** The operator-wide destinations, for every policy (besides its own spec.notifications). */
+  /** The operator-wide destinations, for every policy without its own spec.notifications. */
   defaults?: NotifyDestination[];
   observe?: NotifierDeps['observe'];
 }
@@ -83,7 +83,7 @@ export class Notifications {
       );
       own = [];
     }
-    const names = new Set(own.map((d) => d.name));
-    return [...own, ...(this.deps.options.defaults ?? []).filter((d) => !names.has(d.name))];
+    // The operator-wide destinations are the default: a policy with its own notifications uses only those.
+    return own.length > 0 ? own : [...(this.deps.options.defaults ?? [])];
   }
 }

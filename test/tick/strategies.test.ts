@@ -318,8 +318,11 @@ async function atStep(f: TickFixture, step: number): Promise<void> {
   await f.settle();
   await f.clock.advance(10_000);
   await f.tick();
-  expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: step });
+  expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: step, stage: STAGES[step] });
 }
+
+/** status.stage at each step of STEPS (docs/strategies.md). */
+const STAGES = ['A/B x-canary=insider', 'mirror 100 %', 'weight 50 %'];
 
 describe.skipIf(!present)('A/B, mirror and weight steps through the tick, on each router', () => {
   beforeAll(() => installRouterCrds(env.sandbox));
@@ -340,7 +343,7 @@ describe.skipIf(!present)('A/B, mirror and weight steps through the tick, on eac
       expect((await f.status()).canaryWeight).toBe(50);
       c.expectStage(await c.read(f), created, 'weight', hash);
 
-      await f.tickUntil((s) => s.phase === 'Succeeded', STEP_MS);
+      expect((await f.tickUntil((s) => s.phase === 'Succeeded', STEP_MS)).stage).toBeUndefined();
       c.expectStage(await c.read(f), created, 'end', hash);
     }, 60_000);
 
@@ -359,7 +362,9 @@ describe.skipIf(!present)('A/B, mirror and weight steps through the tick, on eac
         try {
           await f.clock.advance(10_000);
           await f.tick();
-          expect((await f.status()).phase).toBe('RolledBack');
+          const status = await f.status();
+          expect(status.phase).toBe('RolledBack');
+          expect(status.stage).toBeUndefined();
         } finally {
           env.prom.set(0.001);
         }

@@ -8,6 +8,8 @@ export interface PolicyView {
   status?: {
     phase?: string;
     currentStep?: number;
+    /** The current step's kind as people read it (`A/B x-canary=insider`, `mirror 100 %`). */
+    stage?: string;
     canaryWeight?: number;
     effectiveWeight?: number;
     stepStartedAt?: string;
@@ -74,7 +76,8 @@ const num = (value: number | null | undefined): string =>
 function headline(policy: PolicyView, options: ViewOptions): string {
   const { status = {} } = policy;
   const steps = policy.spec?.steps?.length;
-  const step = status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}`;
+  const stage = status.stage ? ` (${status.stage})` : '';
+  const step = status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}${stage}`;
   const effective =
     status.effectiveWeight !== undefined && status.effectiveWeight !== status.canaryWeight
       ? ` (effective ${num(status.effectiveWeight)}%)`

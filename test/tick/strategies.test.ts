@@ -4,7 +4,7 @@ import { cookieRegex } from '../../src/pipeline/policy/strategies.js';
 import type { Body } from '../support/sandbox.js';
 import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
 import { scenario } from './scenario.js';
-import type { TickFixture } from './support.js';
+import { GROUP, type TickFixture } from './support.js';
 
 /**
  * A/B, mirror and weight steps driven by the real tick (ManualClock) through Istio (VirtualService + DestinationRule),
@@ -324,11 +324,26 @@ async function atStep(f: TickFixture, step: number): Promise<void> {
 /** status.stage at each step of STEPS (docs/strategies.md). */
 const STAGES = ['A/B x-canary=insider', 'mirror 100 %', 'weight 50 %'];
 
+/** Deletes the policy and ticks until its finalizer has handed back what the router set up (at most 20 ticks). */
+async function deletePolicy(f: TickFixture): Promise<void> {
+  await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+  const exists = () =>
+    f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(
+      () => true,
+      () => false,
+    );
+  for (let i = 0; i < 20 && (await exists()); i++) {
+    await f.tick();
+    await f.settle();
+  }
+  expect(await exists()).toBe(false);
+}
+
 describe.skipIf(!present)('A/B, mirror and weight steps through the tick, on each router', () => {
   beforeAll(() => installRouterCrds(env.sandbox));
 
   describe.each([istio, gateway, nginx])('$name', (c) => {
-    it('each step writes its own route; promotion leaves nothing added and the user route as before', async () => {
+    it('each step writes its own route; promotion leaves nothing added; deletion gives the user route back as it was', async () => {
       const f = await env.fixture();
       const created = await adopted(f, c);
       await f.setImage('app:2');
@@ -345,6 +360,21 @@ describe.skipIf(!present)('A/B, mirror and weight steps through the tick, on eac
 
       expect((await f.tickUntil((s) => s.phase === 'Succeeded', STEP_MS)).stage).toBeUndefined();
       c.expectStage(await c.read(f), created, 'end', hash);
+
+      await deletePolicy(f);
+      const released = await c.read(f);
+      if (c === nginx) {
+        expect(released.user.spec).toEqual(created.user.spec);
+        expect(released.user.metadata.annotations).toEqual(created.user.metadata.annotations);
+      } else if (c === istio) {
+        // docs/routing.md: the DestinationRule's subset labels keep the values Kubestead set; the rest is as it was.
+        expect(released.vs).toEqual(created.vs);
+        const subsets = [
+          { name: 'stable', labels: { 'kubestead.io/role': 'primary' } },
+          { name: 'canary', labels: { 'pod-template-hash': hash } },
+        ];
+        expect(released.dr).toEqual({ ...created.dr, subsets });
+      } else expect(released).toEqual(created);
     }, 60_000);
 
     it.each([

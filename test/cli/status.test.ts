@@ -133,6 +133,15 @@ describe('the status view', () => {
     );
   });
 
+  it.each([
+    ['A/B x-canary=insider', 'shop/shop  Progressing  step 2/3 (A/B x-canary=insider)  weight 0%'],
+    ['mirror 100 %', 'shop/shop  Progressing  step 2/3 (mirror 100 %)  weight 0%'],
+    ['weight 0 %', 'shop/shop  Progressing  step 2/3  weight 0%'],
+  ])('shows the kind of the current step from status.stage: %s', (stage, headline) => {
+    const view = { ...progressing, status: { ...progressing.status, stage, canaryWeight: 0, effectiveWeight: 0 } };
+    expect(renderPolicy(view, { color: false, now: at(1) })[0]).toBe(headline);
+  });
+
   it('shows a manual pause step, and a policy with no status yet', () => {
     const paused = {
       ...progressing,

@@ -204,7 +204,7 @@ describe.skipIf(!existsSync('/usr/bin/kubectl') && process.env.CI !== 'true')('R
     await rm(home, { recursive: true, force: true });
   });
 
-  it('applies the CRD and a policy, and lists it with Phase, Step, Weight, Last decision and Age', async () => {
+  it('applies the CRD and a policy, and lists it with Phase, Step, Stage, Weight, Last decision and Age', async () => {
     expect((await kubectl('apply', '-f', resolve(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml'))).stdout).toContain(
       'rolloutpolicies.kubestead.io created',
     );
@@ -213,7 +213,7 @@ describe.skipIf(!existsSync('/usr/bin/kubectl') && process.env.CI !== 'true')('R
       'rolloutpolicy.kubestead.io/checkout created',
     );
     const [header, row] = (await kubectl('get', 'rp', '-n', 'shop')).stdout.trim().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'STEP', 'WEIGHT', 'LAST DECISION', 'AGE']);
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'STEP', 'STAGE', 'WEIGHT', 'LAST DECISION', 'AGE']);
     expect(row).toMatch(/^checkout\s+\d+s$/);
   });
 });

@@ -64,6 +64,7 @@ describe('RolloutPolicy CRD', () => {
     expect((version.additionalPrinterColumns as { name: string }[]).map((c) => c.name)).toEqual([
       'Phase',
       'Step',
+      'Stage',
       'Weight',
       'Last decision',
       'Age',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicies } from '../../src/pipeline/policy/load.js';
 import { CAPABILITIES, can, cannotMessage } from '../../src/pipeline/policy/routing.js';
 import { ROUTER_KINDS } from '../../src/pipeline/policy/schema.js';
-import { describeMatch } from '../../src/pipeline/policy/strategies.js';
+import { describeMatch, describeStep, type StepShape } from '../../src/pipeline/policy/strategies.js';
 import { policyYaml } from '../helpers.js';
 
 const ROUTERS: Record<string, string> = {
@@ -132,6 +132,20 @@ describe('A/B and mirror steps: what each router can do', () => {
         { cookie: { name: 'canary', value: 'always' } },
       ]),
     ).toBe('x-canary=insider and x-beta^=v2 or user~=^a.* or cookie canary=always');
+  });
+
+  it.each<[StepShape, string]>([
+    [{ match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }, 'A/B x-canary=insider'],
+    [
+      { match: [{ cookie: { name: 'canary', value: 'always' } }, { headers: { u: { regex: '^a' } } }] },
+      'A/B cookie canary=always or u~=^a',
+    ],
+    [{ mirror: 100 }, 'mirror 100 %'],
+    [{ mirror: 12.5 }, 'mirror 12.5 %'],
+    [{ weight: 25 }, 'weight 25 %'],
+    [{ pause: {} }, 'pause'],
+  ])('describes the kind of step %j as %s (status.stage)', (step, shown) => {
+    expect(describeStep(step)).toBe(shown);
   });
 
   it('lists for each capability the routers that have it', () => {

@@ -37,8 +37,13 @@ export async function installPolicyCrd(sandbox: Sandbox): Promise<void> {
 
 /** The RolloutPolicy CRD and the published router CRDs. */
 export async function installCrds(sandbox: Sandbox): Promise<void> {
-  const crds = sandbox.client(ApiextensionsV1Api);
   await installPolicyCrd(sandbox);
+  await installRouterCrds(sandbox);
+}
+
+/** The published router CRDs only (for a sandbox that already has the RolloutPolicy CRD, as the tick's has). */
+export async function installRouterCrds(sandbox: Sandbox): Promise<void> {
+  const crds = sandbox.client(ApiextensionsV1Api);
   for (const file of (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml'))) {
     for (const crd of loadAllYaml(
       await readFile(join(CRD_DIR, file), 'utf8'),

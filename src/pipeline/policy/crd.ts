@@ -168,6 +168,7 @@ export function rolloutPolicyCrd(): JsonSchema {
           additionalPrinterColumns: [
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Step', type: 'string', jsonPath: '.status.step' },
+            { name: 'Stage', type: 'string', jsonPath: '.status.stage' },
             { name: 'Weight', type: 'number', jsonPath: '.status.effectiveWeight' },
             { name: 'Last decision', type: 'string', jsonPath: '.status.lastDecision.action' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

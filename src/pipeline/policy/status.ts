@@ -86,6 +86,17 @@ export const policyStatusSchema = z
       .string()
       .meta(doc('The step as people read it, counted from 1 of the step count (the Step column).', 'step: 2/3'))
       .optional(),
+    /** Extension: the current step's kind as people read it (the printer column Stage; docs/strategies.md). */
+    stage: z
+      .string()
+      .meta(
+        doc(
+          'The kind of the step in progress as people read it: `A/B <matches>`, `mirror <percent> %`, ' +
+            '`weight <percent> %` or `pause` (the Stage column); absent between rollouts.',
+          'stage: A/B x-canary=insider',
+        ),
+      )
+      .optional(),
     canaryWeight: z
       .number()
       .min(0)

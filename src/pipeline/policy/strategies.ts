@@ -238,3 +238,22 @@ export function describeMatchEntry(entry: MatchEntry): string {
 export function describeMatch(match: MatchEntry[]): string {
   return match.map(describeMatchEntry).join(' or ');
 }
+
+/** A step as `describeStep` reads it (the policy's `steps[]` item). */
+export interface StepShape {
+  weight?: number | undefined;
+  match?: MatchEntry[] | undefined;
+  mirror?: number | undefined;
+  pause?: unknown;
+}
+
+/**
+ * The kind of a step as people read it (status.stage, the Stage column, `kubestead status`): `A/B x-canary=insider`,
+ * `mirror 100 %`, `weight 25 %`, `pause`.
+ */
+export function describeStep(step: StepShape): string {
+  if (step.match) return `A/B ${describeMatch(step.match)}`;
+  if (step.mirror !== undefined) return `mirror ${step.mirror} %`;
+  if (step.pause !== undefined) return 'pause';
+  return `weight ${step.weight ?? 0} %`;
+}

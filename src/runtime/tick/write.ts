@@ -4,6 +4,7 @@ import { isConflict } from '../../adapters/kube/errors.js';
 import { keyString, OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import { compact, sameStatus, type RolloutStatus } from './status.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
+import { describeStep } from '../../pipeline/policy/strategies.js';
 
 /** A status write refused because the policy changed since it was read: the tick is re-read and re-decided. */
 export class StatusConflict extends Error {
@@ -37,6 +38,14 @@ function progressingCondition(ctx: TickContext): void {
   });
 }
 
+/** The current step's kind as people read it, while a rollout is at a step (status.stage). */
+function stageOf(ctx: TickContext): string | undefined {
+  const { phase, currentStep } = ctx.next;
+  if (phase !== 'Progressing' && phase !== 'Paused') return undefined;
+  const step = currentStep === undefined ? undefined : ctx.policy?.spec.steps[currentStep];
+  return step ? describeStep(step) : undefined;
+}
+
 /** Conditions every tick sets the same way, so that an unchanged tick writes nothing. */
 function settle(ctx: TickContext): RolloutStatus {
   if (ctx.policy && ctx.next.phase) progressingCondition(ctx);
@@ -45,6 +54,7 @@ function settle(ctx: TickContext): RolloutStatus {
   ctx.next.observedGeneration = ctx.raw.metadata?.generation ?? 0;
   if (ctx.policy && ctx.next.currentStep !== undefined)
     ctx.next.step = stepLabel(ctx.next.currentStep, ctx.policy.spec.steps.length);
+  ctx.next.stage = stageOf(ctx);
   return compact(ctx.next);
 }
 

@@ -8,6 +8,8 @@ export interface PolicyView {
   status?: {
     phase?: string;
     currentStep?: number;
+    /** The current step's kind as people read it (`A/B x-canary=insider`, `mirror 100 %`). */
+    stage?: string;
     canaryWeight?: number;
     effectiveWeight?: number;
     stepStartedAt?: string;
@@ -71,10 +73,14 @@ function paint(text: string, tone: Tone | undefined, options: ViewOptions): stri
 const num = (value: number | null | undefined): string =>
   value === null || value === undefined ? '-' : String(Math.round(value * 10_000) / 10_000);
 
+/** A weight or pause step is told by the weight and the pause line already; an A/B or mirror step by its stage. */
+const stageOf = (stage: string | undefined): string => (stage && !/^(weight|pause)\b/.test(stage) ? ` (${stage})` : '');
+
 function headline(policy: PolicyView, options: ViewOptions): string {
   const { status = {} } = policy;
   const steps = policy.spec?.steps?.length;
-  const step = status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}`;
+  const step =
+    status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}${stageOf(status.stage)}`;
   const effective =
     status.effectiveWeight !== undefined && status.effectiveWeight !== status.canaryWeight
       ? ` (effective ${num(status.effectiveWeight)}%)`

@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
 import { kubectlFor, kubectlPresent, type Kubectl } from '../../../test/support/kubectl.js';
-import { raw, testSandbox } from '../../../test/support/sandbox.js';
+import { deploymentBody, raw, testSandbox } from '../../../test/support/sandbox.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 let sandbox: Sandbox;
@@ -18,7 +18,8 @@ let v1: AutoscalingV1Api;
 let kc: KubeConfig;
 
 beforeAll(async () => {
-  sandbox = await testSandbox();
+  sandbox = await testSandbox({ hpaSyncMs: 200 });
+  // the HPAs of the API tests target no Deployment: their status is theirs until the controller syncs them
   kc = new KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
   v2 = kc.makeApiClient(AutoscalingV2Api);
@@ -108,4 +109,35 @@ describe('HorizontalPodAutoscaler API', () => {
     expect(header!.split(/\s+/)).toEqual(['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
     expect(row).toMatch(/^st\s+Deployment\/web\s+cpu: <unknown>\/50%\s+1\s+6\s+3\s+\d+s$/);
   });
+
+  it.skipIf(!kubectlPresent)(
+    'kubectl autoscale creates one, and kubectl describe hpa shows its conditions',
+    async () => {
+      const body = deploymentBody('auto', {}, { replicas: 2 });
+      body.spec!.template.spec!.containers[0]!.resources = { requests: { cpu: '100m' } };
+      body.metadata!.annotations = { 'sandbox.kubestead.io/cpu-load': '100m' };
+      const created = await raw(sandbox, 'POST', '/apis/apps/v1/namespaces/default/deployments', {
+        body: JSON.stringify(body),
+        contentType: 'application/json',
+      });
+      expect(created.status).toBe(201);
+      const r = await kubectl.run('autoscale', 'deployment', 'auto', '--min=2', '--max=6', '--cpu-percent=50');
+      expect(r.code, r.stderr).toBe(0);
+      const hpa = await waitFor(
+        async () => {
+          const h = await v2.readNamespacedHorizontalPodAutoscaler({ namespace: 'default', name: 'auto' });
+          return h.status?.conditions?.some((c) => c.type === 'ScalingActive' && c.status === 'True') ? h : undefined;
+        },
+        8000,
+        'the autoscaler to find its metric',
+      );
+      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+      const described = await kubectl.run('describe', 'hpa', 'auto');
+      expect(described.code, described.stderr).toBe(0);
+      expect(described.stdout).toMatch(/Reference:\s+Deployment\/auto/);
+      expect(described.stdout).toMatch(/Min replicas:\s+2/);
+      expect(described.stdout).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
+      expect(described.stdout).toMatch(/AbleToScale\s+True/);
+    },
+  );
 });

@@ -1,4 +1,5 @@
 import { containerCauses, defaultPod, defaultPodTemplate, podCauses, required } from './pod-spec.js';
+import { defaultHpa } from './hpa-types.js';
 import { matchesLabelSelector } from './selectors.js';
 import type { StatusCause } from './status.js';
 import { semanticEqual } from './semantic.js';
@@ -171,6 +172,7 @@ export const DEFAULTERS: Record<string, Defaulter> = {
   '/Secret': defaultSecret,
   '/Namespace': defaultNamespace,
   '/Pod': defaultPod,
+  'autoscaling/HorizontalPodAutoscaler': defaultHpa,
 };
 
 export const VALIDATORS: Record<string, Validator> = {

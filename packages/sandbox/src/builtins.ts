@@ -1,9 +1,12 @@
 import { eventsCodec } from './events.js';
+import { hpaCodec } from './hpa-types.js';
 import type { Registry, ResourceType } from './registry.js';
 
 interface BuiltinSpec {
   group: string;
   version: string;
+  /** More versions served from the same storage (converted by `codec`). */
+  moreVersions?: string[];
   resource: string;
   kind: string;
   namespaced: boolean;
@@ -15,6 +18,7 @@ interface BuiltinSpec {
   createOnUpdate?: boolean;
   virtual?: boolean;
   shared?: Pick<ResourceType, 'storage' | 'codec'>;
+  codec?: ResourceType['codec'];
 }
 
 const REPLICAS_SCALE = {
@@ -125,6 +129,19 @@ const SPECS: BuiltinSpec[] = [
     status: true,
     generation: true,
   },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    moreVersions: ['v1'],
+    resource: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    namespaced: true,
+    shortNames: ['hpa'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+    codec: hpaCodec,
+  },
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
   {
     group: 'networking.k8s.io',
@@ -197,7 +214,7 @@ const SPECS: BuiltinSpec[] = [
 function toType(spec: BuiltinSpec): ResourceType {
   return {
     group: spec.group,
-    versions: [spec.version],
+    versions: [spec.version, ...(spec.moreVersions ?? [])],
     resource: spec.resource,
     kind: spec.kind,
     listKind: `${spec.kind}List`,
@@ -213,6 +230,7 @@ function toType(spec: BuiltinSpec): ResourceType {
     virtual: spec.virtual ?? false,
     schemas: new Map(),
     printerColumns: new Map(),
+    codec: spec.codec,
     ...spec.shared,
   };
 }

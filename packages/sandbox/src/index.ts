@@ -21,6 +21,7 @@ import { loadState, saveState } from './state.js';
 import { ServiceAccountController } from './service-accounts.js';
 import { Store } from './store.js';
 import { WatchHub } from './watch.js';
+import { HpaController } from './hpa-controller.js';
 import { Workloads, type WorkloadOptions } from './workloads.js';
 
 export type { FaultRule, FaultResponse } from './faults.js';
@@ -32,6 +33,7 @@ export type { SandboxClock, Timing } from './clock.js';
 export { INSTANT_TIMING, REALISTIC_TIMING } from './clock.js';
 export { Faults } from './faults.js';
 export { Workloads } from './workloads.js';
+export { CPU_LOAD_ANNOTATION } from './hpa-controller.js';
 export { Api } from './api.js';
 
 export interface SandboxOptions {
@@ -62,6 +64,8 @@ export interface SandboxOptions {
    * merged with what is given; `false` makes it instant (no lag, pods removed at once, watches never closed).
    */
   timing?: Partial<Timing> | false;
+  /** How often the HorizontalPodAutoscaler controller syncs (default 15 s, as kube-controller-manager). */
+  hpaSyncMs?: number;
 }
 
 export interface Sandbox {
@@ -95,7 +99,7 @@ function buildCore(
   options: SandboxOptions,
   clock: SandboxClock,
   timing: Timing,
-): { api: Api; hub: WatchHub; gc: GarbageCollector; serviceAccounts: ServiceAccountController } {
+): { api: Api; hub: WatchHub; gc: GarbageCollector; serviceAccounts: ServiceAccountController; hpas: HpaController } {
   const registry = new Registry();
   registerBuiltins(registry);
   const store = new Store(options.historyLimit ?? 50_000);
@@ -114,6 +118,7 @@ function buildCore(
     hub,
     gc: new GarbageCollector(api, clock, timing.controllerLagMs),
     serviceAccounts: new ServiceAccountController(api, clock, timing.controllerLagMs),
+    hpas: new HpaController(api, clock, options.hpaSyncMs ?? 15_000),
   };
 }
 
@@ -157,7 +162,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const certs = await generateServingCerts();
   const clock = options.clock ?? wallClock;
   const timing = timingOf(options);
-  const { api, hub, gc, serviceAccounts } = buildCore(options, clock, timing);
+  const { api, hub, gc, serviceAccounts, hpas } = buildCore(options, clock, timing);
   if (options.statePath) await loadState(api, options.statePath);
   serviceAccounts.ensureAll();
   ensureNode(api);
@@ -201,9 +206,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return path;
     },
     async close() {
-      workloads?.close();
-      gc.close();
-      serviceAccounts.close();
+      for (const controller of [workloads, hpas, gc, serviceAccounts]) controller?.close();
       hub.dropAll(true);
       releaseHanging();
       server.closeAllConnections();

@@ -22,7 +22,7 @@ export function newUid(): string {
 export function atVersion(object: KObject, type: ResourceType, version: string): KObject {
   const apiVersion = apiVersionOf(type.group, version);
   if (object.apiVersion === apiVersion && object.kind === type.kind) return object;
-  const shaped = type.codec ? type.codec.fromStorage(object) : object;
+  const shaped = type.codec ? type.codec.fromStorage(object, version) : object;
   return { ...shaped, apiVersion, kind: type.kind };
 }
 

@@ -100,6 +100,38 @@ const RESOURCE_ATTRIBUTES: Message = {
 };
 const NON_RESOURCE_ATTRIBUTES: Message = { 1: f('path', 'string'), 2: f('verb', 'string') };
 
+const SCALE_TARGET_REF: Message = { 1: f('kind', 'string'), 2: f('name', 'string'), 3: f('apiVersion', 'string') };
+const METRIC_TARGET: Message = {
+  1: f('type', 'string'),
+  2: f('value', 'quantity'),
+  3: f('averageValue', 'quantity'),
+  4: f('averageUtilization', 'int', { keepZero: true }),
+};
+
+/** autoscaling/v2 and v1 HorizontalPodAutoscalers (`kubectl autoscale`): the same message name, keyed by version. */
+const HPA_V2: Message = {
+  1: f('metadata', OBJECT_META),
+  2: f('spec', {
+    1: f('scaleTargetRef', SCALE_TARGET_REF),
+    2: f('minReplicas', 'int', { keepZero: true }),
+    3: f('maxReplicas', 'int', { keepZero: true }),
+    4: f(
+      'metrics',
+      { 1: f('type', 'string'), 4: f('resource', { 1: f('name', 'string'), 2: f('target', METRIC_TARGET) }) },
+      { repeated: true },
+    ),
+  }),
+};
+const HPA_V1: Message = {
+  1: f('metadata', OBJECT_META),
+  2: f('spec', {
+    1: f('scaleTargetRef', SCALE_TARGET_REF),
+    2: f('minReplicas', 'int', { keepZero: true }),
+    3: f('maxReplicas', 'int', { keepZero: true }),
+    4: f('targetCPUUtilizationPercentage', 'int', { keepZero: true }),
+  }),
+};
+
 const KINDS: Record<string, Message> = {
   SelfSubjectAccessReview: {
     1: f('metadata', OBJECT_META),
@@ -312,13 +344,18 @@ export function decodeProtobuf(raw: Buffer): Record<string, unknown> {
     else if (no === 2) envelope.raw = r.bytes();
     else r.skipField(wire);
   });
-  const schema = KINDS[envelope.kind];
+  const schema =
+    envelope.kind === 'HorizontalPodAutoscaler'
+      ? envelope.apiVersion === 'autoscaling/v1'
+        ? HPA_V1
+        : HPA_V2
+      : KINDS[envelope.kind];
   if (!schema) {
     throw new ApiError(
       failure(
         415,
         'UnsupportedMediaType',
-        `the sandbox decodes protobuf only for ${Object.keys(KINDS).join(', ')}; send ` +
+        `the sandbox decodes protobuf only for ${[...Object.keys(KINDS), 'HorizontalPodAutoscaler'].join(', ')}; send ` +
           `${envelope.kind || 'this object'} as application/json`,
       ),
     );

@@ -49,7 +49,7 @@ export interface ResourceType {
   crdName?: string;
   /** Stored with another resource (events.k8s.io Events are core Events), converted by `codec`. */
   storage?: GroupResource;
-  codec?: { toStorage(object: KObject): KObject; fromStorage(object: KObject): KObject };
+  codec?: { toStorage(object: KObject): KObject; fromStorage(object: KObject, version?: string): KObject };
 }
 
 export type GroupResource = `${string}/${string}`;

@@ -1,4 +1,5 @@
 import type { PrinterColumn, ResourceType } from './registry.js';
+import { hpaReference, hpaTargets } from './hpa-types.js';
 import { getPath, isRecord, type KObject } from './types.js';
 
 /** Server-side printing: a meta.k8s.io/v1 Table, as `kubectl get` asks for it. */
@@ -127,6 +128,13 @@ const BUILTIN: Record<string, Column[]> = {
     wide('Containers', (o) => containerField(o, 'spec.template.spec.containers', 'name')),
     wide('Images', (o) => containerField(o, 'spec.template.spec.containers', 'image')),
     wide('Selector', selectorText),
+  ],
+  'autoscaling/HorizontalPodAutoscaler': [
+    str('Reference', hpaReference),
+    str('Targets', hpaTargets),
+    { ...str('MinPods', (o) => field(o, 'spec.minReplicas') ?? '<unset>') },
+    int('MaxPods', (o) => num(o, 'spec.maxReplicas')),
+    int('Replicas', (o) => num(o, 'status.currentReplicas')),
   ],
   '/Namespace': [str('Status', (o) => field(o, 'status.phase') ?? 'Active')],
   '/Node': [

@@ -21,6 +21,11 @@ const OPTIONS = {
       'enforce RBAC; token users from USERS_FILE (YAML: users: [{name, groups, token}]), each with a kubeconfig ' +
       'written beside the admin one',
   },
+  'hpa-sync': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how often the HorizontalPodAutoscaler controller syncs: 15s (default), 500ms, 1m',
+  },
   instant: {
     type: 'boolean',
     description: 'no controller lag, pods removed at once, watches never closed by the server',
@@ -34,6 +39,7 @@ interface SandboxArgs {
   readyDelayMs: number;
   rbac?: string;
   instant: boolean;
+  hpaSyncMs: number;
 }
 
 /** A path option: resolved against the working directory; an empty value is refused. */
@@ -49,6 +55,20 @@ function numberOf(flag: string, value: string | undefined, fallback: number): nu
   return Number(value);
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** A duration option (`15s`, `500ms`, `1m`): a positive number with its unit. */
+function durationOf(flag: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 0) : 0;
+  if (!(ms > 0))
+    throw new UsageError(
+      `--${flag} must be a positive duration such as 15s, 500ms or 1m, got ${JSON.stringify(value)}`,
+    );
+  return ms;
+}
+
 function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): SandboxArgs {
   if (positionals.length > 0) throw new UsageError(`takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const out: SandboxArgs = {
@@ -56,6 +76,7 @@ function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): Sandb
     kubeconfig: pathOf('kubeconfig', values.kubeconfig) ?? resolve('.kubestead', 'sandbox.kubeconfig'),
     readyDelayMs: numberOf('ready-delay', values['ready-delay'], 2000),
     instant: values.instant === true,
+    hpaSyncMs: durationOf('hpa-sync', values['hpa-sync'], 15_000),
   };
   const state = pathOf('state', values.state);
   const rbac = pathOf('rbac', values.rbac);
@@ -71,13 +92,16 @@ function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): Sandb
 export const sandboxCommand = defineCommand({
   name: 'sandbox',
   summary: 'start the embedded sandbox cluster and print its kubeconfig',
-  usage: '[--port N] [--kubeconfig PATH] [--state FILE] [--ready-delay MS] [--rbac USERS_FILE] [--instant]',
+  usage:
+    '[--port N] [--kubeconfig PATH] [--state FILE] [--ready-delay MS] [--rbac USERS_FILE] [--hpa-sync DURATION] [--instant]',
   description: `Starts an in-memory Kubernetes API server (HTTPS on 127.0.0.1) with simulated
 Deployments, ReplicaSets and pods, writes a kubeconfig for it and prints the
 line that points kubectl and 'kubestead run' at it. Runs until Ctrl-C / SIGTERM.
 It is as slow and strict as a cluster: controllers lag, pods terminate over a
 grace period, watches are closed by the server every minute or two.
-Pods behave by image tag: :crashloop, :unready, :errimagepull, :oomkilled (docs/sandbox.md).`,
+Pods behave by image tag: :crashloop, :unready, :errimagepull, :oomkilled (docs/sandbox.md).
+HorizontalPodAutoscalers scale on the simulated CPU load of the annotation
+sandbox.kubestead.io/cpu-load, every --hpa-sync.`,
   options: OPTIONS,
   exitCodes: [
     '0  stopped by Ctrl-C or SIGTERM (its state saved when --state is given)',
@@ -94,6 +118,7 @@ Pods behave by image tag: :crashloop, :unready, :errimagepull, :oomkilled (docs/
       workloads: { readyDelayMs: options.readyDelayMs },
       rbac: options.rbac !== undefined,
       timing: options.instant ? false : undefined,
+      hpaSyncMs: options.hpaSyncMs,
     });
     const userConfigs = await Promise.all(
       users.map(async (u) => `  ${u.user.username}: ${await sandbox.addUser(u.token, u.user)}`),

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { conditionSchema } from './conditions.js';
-import { comparisonFields } from './compare.js';
 import { RULE_ACTIONS, WEBHOOK_FORMATS } from './vocabulary.js';
 import { dnsLabel, doc, httpUrl, name, secretRef, type secretRefSchema } from './schema-parts.js';
 import { providerSchema } from './schema-providers.js';
 import { trafficRoutingSchema } from './schema-routing.js';
 import { notificationsSchema } from './schema-notifications.js';
-import { CHECK_ANALYSIS_FIELDS } from './analysis.js';
+import { checkSchema } from './schema-checks.js';
 import { webhooksSchema } from './webhooks.js';
 import { windowsSchema } from './windows.js';
 import { configTrackingSchema } from './config-tracking.js';
@@ -86,56 +85,6 @@ const stepSchema = strict({
 
 /** The fields that make a step what it is: exactly one per step. */
 export const STEP_KINDS = ['weight', 'pause', 'match', 'mirror'] as const;
-
-const BOUND = 'A value equal to a bound passes.';
-
-const checkSchema = strict({
-  name: dnsLabel.meta(
-    doc(
-      "The check's name in facts, decisions, status and messages (`error-rate = 0.034 is above max 0.01`).",
-      'name: error-rate',
-    ),
-  ),
-  provider: z.string().min(1).meta(doc('A key of `spec.providers`.', 'provider: prom')),
-  query: z
-    .string()
-    .min(1)
-    .meta(
-      doc(
-        "The query in the provider's language. `{{ target.name }}`, `{{ target.namespace }}`, `{{ policy.name }}` " +
-          'and `{{ rollout.canaryRevision }}` are substituted, escaped for where they land.',
-        'query: sum(rate(http_requests_total{app="{{ target.name }}",track="canary",code=~"5.."}[2m]))',
-      ),
-    )
-    .optional(),
-  value: z
-    .string()
-    .min(1)
-    .meta(
-      doc(
-        "A jsonata expression that picks the number out of the provider's answer; by default the single number of " +
-          'the answer (anything else is `unavailable`).',
-        'value: "results[0].score"',
-      ),
-    )
-    .optional(),
-  min: z
-    .number()
-    .meta(doc(`The check fails when the value is below this. ${BOUND}`, 'min: 0.9'))
-    .optional(),
-  max: z
-    .number()
-    .meta(doc(`The check fails when the value is above this. ${BOUND}`, 'max: 0.01'))
-    .optional(),
-  ...comparisonFields,
-  ...CHECK_ANALYSIS_FIELDS,
-}).meta(
-  doc(
-    'One check: a query, how to read a number from the answer, and its bounds (at least one of `min`, `max`); or a ' +
-      'comparison of canary against primary (`compare`, docs/checks.md).',
-    '- {name: error-rate, provider: prom, query: "…", max: 0.01}',
-  ),
-);
 
 const ruleSchema = strict({
   name: dnsLabel.meta(doc("The rule's name in decision reasons.", 'name: low-traffic-hold')),

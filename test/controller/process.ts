@@ -38,7 +38,7 @@ export class OperatorProcess {
 
   /** Starts `kubestead run` against the sandbox on free ports; resolves once its first log line names them. */
   static async start(
-    sandbox: Sandbox,
+    sandbox: Pick<Sandbox, 'kubeconfigPath'>,
     extra: string[] = [],
     env: Record<string, string> = {},
     crashAt?: string,

@@ -17,7 +17,7 @@ import { RbacAuthorizer } from './rbac.js';
 import { Registry } from './registry.js';
 import { RequestLog } from './request-log.js';
 import { createApiServer } from './server.js';
-import { loadState, saveState } from './state.js';
+import { loadState, readState, saveState, SandboxInputError, type Identity, type Snapshot } from './state.js';
 import { ServiceAccountController } from './service-accounts.js';
 import { Store } from './store.js';
 import { WatchHub } from './watch.js';
@@ -35,9 +35,10 @@ export { Faults } from './faults.js';
 export { Workloads } from './workloads.js';
 export { CPU_LOAD_ANNOTATION } from './hpa-controller.js';
 export { Api } from './api.js';
+export { SandboxInputError } from './state.js';
 
 export interface SandboxOptions {
-  /** Loopback port; 0 (default) picks a free one. */
+  /** Loopback port; 0 picks a free one. Default: the port kept in `statePath`, else 0. */
   port?: number;
   /** Where to write the kubeconfig (default: a new temporary folder, removed on close). */
   kubeconfigPath?: string;
@@ -49,7 +50,11 @@ export interface SandboxOptions {
   bookmarkIntervalMs?: number;
   /** Watch history kept for resuming watches (events, default 50,000); older resourceVersions get 410. */
   historyLimit?: number;
-  /** Load state from this file if it exists, and snapshot into it on close. */
+  /**
+   * Load state from this file if it exists, and snapshot into it at start and on close (mode 0600). Besides the
+   * objects it keeps the sandbox's identity (CA, serving certificate and key, tokens, port): restarted from it,
+   * the sandbox is the same server to clients that kept its kubeconfig.
+   */
   statePath?: string;
   /** Enforce RBAC for users other than system:masters (Role/ClusterRole + bindings). */
   rbac?: boolean;
@@ -138,11 +143,37 @@ async function listen(server: Server, port: number): Promise<number> {
   return address.port;
 }
 
-function authenticator(adminToken: string, users: Array<{ token: string; user: UserInfo }>): TokenAuthenticator {
+function authenticator(identity: Identity): TokenAuthenticator {
   const auth = new TokenAuthenticator();
-  auth.add(adminToken, ADMIN_USER);
-  for (const u of users) auth.add(u.token, u.user);
+  auth.add(identity.token, ADMIN_USER);
+  for (const u of identity.users) auth.add(u.token, u.user);
   return auth;
+}
+
+/** The token users: those kept in the state, then the options' (which win for the same token). */
+function usersOf(kept: Identity | undefined, given: Array<{ token: string; user: UserInfo }>): Identity['users'] {
+  return [...(kept?.users ?? []).filter((k) => !given.some((u) => u.token === k.token)), ...given];
+}
+
+/** The identity kept in the state, or a new one; the options' token, users and port win over the state's. */
+async function identityOf(options: SandboxOptions, snapshot: Snapshot | undefined): Promise<Identity> {
+  const kept = snapshot?.identity;
+  return {
+    certs: kept ? kept.certs : await generateServingCerts(),
+    token: options.token ?? kept?.token ?? newToken(),
+    users: usersOf(kept, options.users ?? []),
+    port: options.port ?? kept?.port ?? 0,
+  };
+}
+
+async function listenOn(server: Server, identity: Identity, options: SandboxOptions): Promise<number> {
+  try {
+    return await listen(server, identity.port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    const kept = options.port === undefined ? ` (kept in ${options.statePath ?? ''})` : '';
+    throw new SandboxInputError(`port ${identity.port}${kept} is in use: stop what holds it, or give another port`);
+  }
 }
 
 async function kubeconfigLocation(path: string | undefined): Promise<{ tempDir?: string; kubeconfigPath: string }> {
@@ -157,17 +188,23 @@ function kubeConfigOf(kubeconfig: string): KubeConfig {
   return kc;
 }
 
+/** The API, its controllers and the state it was loaded from (if any). */
+async function buildLoaded(options: SandboxOptions, clock: SandboxClock, timing: Timing) {
+  const core = buildCore(options, clock, timing);
+  const snapshot = options.statePath ? await readState(options.statePath) : undefined;
+  if (snapshot) loadState(core.api, snapshot);
+  core.serviceAccounts.ensureAll();
+  ensureNode(core.api);
+  return { ...core, identity: await identityOf(options, snapshot) };
+}
+
 /** Starts the sandbox cluster: an HTTPS Kubernetes API on a loopback port, with simulated workloads. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const certs = await generateServingCerts();
   const clock = options.clock ?? wallClock;
   const timing = timingOf(options);
-  const { api, hub, gc, serviceAccounts, hpas } = buildCore(options, clock, timing);
-  if (options.statePath) await loadState(api, options.statePath);
-  serviceAccounts.ensureAll();
-  ensureNode(api);
-  const token = options.token ?? newToken();
-  const auth = authenticator(token, options.users ?? []);
+  const { api, hub, gc, serviceAccounts, hpas, identity } = await buildLoaded(options, clock, timing);
+  const { certs, token } = identity;
+  const auth = authenticator(identity);
   const faults = new Faults({ dropWatches: (abrupt) => hub.dropAll(abrupt), compact: () => api.store.compact() });
   const rbac = options.rbac ? new RbacAuthorizer(api) : undefined;
   const requests = new RequestLog();
@@ -180,15 +217,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     onError: options.onError,
     log: requests,
   });
-  const port = await listen(server, options.port ?? 0);
-  const url = `https://127.0.0.1:${port}`;
+  identity.port = await listenOn(server, identity, options);
+  const url = `https://127.0.0.1:${identity.port}`;
+  const save = async (): Promise<void> => {
+    if (options.statePath) await saveState(api, options.statePath, identity);
+  };
+  await save();
   const { tempDir, kubeconfigPath } = await kubeconfigLocation(options.kubeconfigPath);
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: certs.caCert, token });
   const workloads = startWorkloads(api, options, clock, timing);
   const kubeconfig = renderKubeconfig({ server: url, caCert: certs.caCert, token });
   return {
     url,
-    port,
+    port: identity.port,
     kubeconfigPath,
     kubeconfig,
     token,
@@ -201,6 +242,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     client: (apiType) => kubeConfigOf(kubeconfig).makeApiClient(apiType),
     async addUser(userToken, user) {
       auth.add(userToken, user);
+      identity.users = [...identity.users.filter((u) => u.token !== userToken), { token: userToken, user }];
       const path = `${kubeconfigPath}.${user.username.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
       await writeKubeconfig(path, { server: url, caCert: certs.caCert, token: userToken, user: user.username });
       return path;
@@ -211,7 +253,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       releaseHanging();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (options.statePath) await saveState(api, options.statePath);
+      await save();
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };

@@ -6,13 +6,24 @@ import { readSandboxUsers } from './sandbox-users.js';
 import { UsageError } from './usage-error.js';
 
 const OPTIONS = {
-  port: { type: 'string', value: 'N', description: 'loopback port (default 0: a free one)' },
+  port: {
+    type: 'string',
+    value: 'N',
+    description: 'loopback port (default: the one kept in --state, else 0: a free one)',
+  },
   kubeconfig: {
     type: 'string',
     value: 'PATH',
     description: 'where to write the kubeconfig (default ./.kubestead/sandbox.kubeconfig)',
   },
-  state: { type: 'string', value: 'FILE', description: 'load state from FILE if it exists, and save it there on exit' },
+  state: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'keep the cluster in FILE (mode 0600): its objects and its identity (CA, serving key, tokens, port); ' +
+      'loaded at start if it exists, saved at start and on exit. Restarted from it, the sandbox is the same ' +
+      'server to running clients',
+  },
   'ready-delay': { type: 'string', value: 'MS', description: 'how long new pods take to become ready (default 2000)' },
   rbac: {
     type: 'string',
@@ -33,7 +44,7 @@ const OPTIONS = {
 } as const;
 
 interface SandboxArgs {
-  port: number;
+  port?: number;
   kubeconfig: string;
   state?: string;
   readyDelayMs: number;
@@ -72,7 +83,7 @@ function durationOf(flag: string, value: string | undefined, fallbackMs: number)
 function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): SandboxArgs {
   if (positionals.length > 0) throw new UsageError(`takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const out: SandboxArgs = {
-    port: numberOf('port', values.port, 0),
+    port: values.port === undefined ? undefined : numberOf('port', values.port, 0),
     kubeconfig: pathOf('kubeconfig', values.kubeconfig) ?? resolve('.kubestead', 'sandbox.kubeconfig'),
     readyDelayMs: numberOf('ready-delay', values['ready-delay'], 2000),
     instant: values.instant === true,
@@ -82,7 +93,7 @@ function sandboxArgs({ values, positionals }: ParsedArgs<typeof OPTIONS>): Sandb
   const rbac = pathOf('rbac', values.rbac);
   if (state !== undefined) out.state = state;
   if (rbac !== undefined) out.rbac = rbac;
-  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535)
+  if (out.port !== undefined && (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535))
     throw new UsageError('--port must be an integer from 0 to 65535');
   if (!Number.isFinite(out.readyDelayMs) || out.readyDelayMs < 0)
     throw new UsageError('--ready-delay must be a number of milliseconds');
@@ -105,12 +116,12 @@ sandbox.kubestead.io/cpu-load, every --hpa-sync.`,
   options: OPTIONS,
   exitCodes: [
     '0  stopped by Ctrl-C or SIGTERM (its state saved when --state is given)',
-    '2  also: a bad --rbac users file',
+    '2  also: a bad --rbac users file, a --state FILE that is not a sandbox state, a port in use',
   ],
   async run(parsed) {
     const options = sandboxArgs(parsed);
     const users = options.rbac ? await readSandboxUsers(options.rbac) : [];
-    const { startSandbox } = await loadSandbox();
+    const { startSandbox, SandboxInputError } = await loadSandbox();
     const sandbox = await startSandbox({
       port: options.port,
       kubeconfigPath: options.kubeconfig,
@@ -119,6 +130,8 @@ sandbox.kubestead.io/cpu-load, every --hpa-sync.`,
       rbac: options.rbac !== undefined,
       timing: options.instant ? false : undefined,
       hpaSyncMs: options.hpaSyncMs,
+    }).catch((error: unknown) => {
+      throw error instanceof SandboxInputError ? new UsageError(error.message) : error;
     });
     const userConfigs = await Promise.all(
       users.map(async (u) => `  ${u.user.username}: ${await sandbox.addUser(u.token, u.user)}`),

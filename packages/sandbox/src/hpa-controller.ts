@@ -13,6 +13,7 @@ import {
   type PodSample,
   type Verdict,
 } from './hpa-algorithm.js';
+import { recordHpaEvent, rescaleEvent, type HpaEvent } from './hpa-events.js';
 import { milliQuantity, milliValue, parseQuantity } from './quantity.js';
 import type { ResourceType } from './registry.js';
 import { toScale, updateScale } from './scale.js';
@@ -41,6 +42,16 @@ interface Outcome {
   conditions: Condition[];
   currentMetrics?: Obj[];
   rescaled?: boolean;
+  /** Why the replicas change, in the words of a real HPA's `SuccessfulRescale` Event. */
+  reason?: string;
+  /** The Warning Events of this sync (FailedGetScale, FailedGetResourceMetric, FailedComputeMetricsReplicas). */
+  warnings?: HpaEvent[];
+}
+
+/** A failed metric: the ScalingActive=False condition, and the Events a real HPA writes for it. */
+interface MetricFailure {
+  error: Condition;
+  warnings: HpaEvent[];
 }
 
 const CPU_REASON = 'cpu resource utilization (percentage of request)';
@@ -88,6 +99,30 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
 function selectorOf(scale: KObject): string {
   const selector = rec(scale.status).selector;
   return typeof selector === 'string' ? selector : '';
+}
+
+/**
+ * A metric that could not be read: ScalingActive=False (FailedGetResourceMetric), that reason's Warning Event,
+ * and, as no metric is left to scale on (the sandbox reads only the cpu one), FailedComputeMetricsReplicas.
+ */
+function metricFailure(hpa: KObject, message: string): MetricFailure {
+  const metrics = Math.max(1, list(rec(hpa.spec).metrics).length);
+  return {
+    error: condition(
+      'ScalingActive',
+      'False',
+      'FailedGetResourceMetric',
+      `the HPA was unable to compute the replica count: ${message}`,
+    ),
+    warnings: [
+      { type: 'Warning', reason: 'FailedGetResourceMetric', message },
+      {
+        type: 'Warning',
+        reason: 'FailedComputeMetricsReplicas',
+        message: `invalid metrics (${metrics} invalid out of ${metrics}), first error is: ${message}`,
+      },
+    ],
+  };
 }
 
 const ABLE: Condition = condition(
@@ -148,10 +183,12 @@ export class HpaController {
     const type = this.targetType(hpa);
     const target = type ? this.api.find(type, namespace, String(ref.name)) : undefined;
     if (!type || !target) {
-      const message = `the HPA controller was unable to get the target's current scale: ${String(ref.kind)}/${String(ref.name)} not found`;
+      const cause = `${String(ref.kind)}/${String(ref.name)} not found`;
+      const message = `the HPA controller was unable to get the target's current scale: ${cause}`;
       this.writeStatus(hpa, 0, {
         desired: 0,
         conditions: [condition('AbleToScale', 'False', 'FailedGetScale', message)],
+        warnings: [{ type: 'Warning', reason: 'FailedGetScale', message: cause }],
       });
       return;
     }
@@ -170,6 +207,7 @@ export class HpaController {
         to: outcome.desired,
         now: this.clock.now(),
       });
+      recordHpaEvent(this.api, hpa, rescaleEvent(outcome.desired, outcome.reason ?? ''));
     }
     this.writeStatus(hpa, current, outcome);
   }
@@ -193,10 +231,22 @@ export class HpaController {
       const message = 'scaling is disabled since the replica count of the target is zero';
       return { desired: 0, conditions: [ABLE, condition('ScalingActive', 'False', 'ScalingDisabled', message)] };
     }
-    if (current > max) return { desired: max, rescaled: true, conditions: [ABLE] };
-    if (current < min) return { desired: min, rescaled: true, conditions: [ABLE] };
+    if (current > max)
+      return {
+        desired: max,
+        rescaled: true,
+        conditions: [ABLE],
+        reason: 'Current number of replicas above Spec.MaxReplicas',
+      };
+    if (current < min)
+      return {
+        desired: min,
+        rescaled: true,
+        conditions: [ABLE],
+        reason: 'Current number of replicas below Spec.MinReplicas',
+      };
     const metric = this.cpuReplicas(hpa, current, target, selector);
-    if ('error' in metric) return { desired: current, conditions: [ABLE, metric.error] };
+    if ('error' in metric) return { desired: current, conditions: [ABLE, metric.error], warnings: metric.warnings };
     const now = this.clock.now();
     const normalized = normalizeReplicas(
       { current, desired: metric.replicas, min, max, behavior: behaviorOf(hpa), now },
@@ -211,6 +261,7 @@ export class HpaController {
     return {
       desired: normalized.replicas,
       rescaled: normalized.replicas !== current,
+      reason: normalized.replicas > current ? `${CPU_REASON} above target` : 'All metrics below target',
       currentMetrics: metric.currentMetrics,
       conditions: [
         { type: 'AbleToScale', ...normalized.ableToScale },
@@ -244,16 +295,9 @@ export class HpaController {
     current: number,
     target: KObject,
     selector: string,
-  ): { replicas: number; currentMetrics: Obj[] } | { error: Condition } {
+  ): { replicas: number; currentMetrics: Obj[] } | MetricFailure {
     const targetUtilization = cpuTarget(hpa);
-    const failed = (message: string): { error: Condition } => ({
-      error: condition(
-        'ScalingActive',
-        'False',
-        'FailedGetResourceMetric',
-        `the HPA was unable to compute the replica count: ${message}`,
-      ),
-    });
+    const failed = (message: string): MetricFailure => metricFailure(hpa, message);
     if (targetUtilization === undefined)
       return failed('only Resource cpu Utilization metrics are simulated by the sandbox');
     const pods = this.samples(target, hpa.metadata.namespace, selector);
@@ -301,5 +345,6 @@ export class HpaController {
       conditions,
     };
     this.api.saveAsSystem(this.type('autoscaling', 'horizontalpodautoscalers'), { ...fresh, status }, 'status');
+    for (const warning of outcome.warnings ?? []) recordHpaEvent(this.api, fresh, warning);
   }
 }

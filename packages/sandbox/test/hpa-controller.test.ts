@@ -57,13 +57,18 @@ async function sync(name: string): Promise<V2HorizontalPodAutoscaler> {
   return readHpa(name);
 }
 
-async function create(name: string, replicas: number, load?: string): Promise<void> {
+/** A Deployment whose pods request 100m of CPU, with the simulated load `load`. */
+async function createDeployment(name: string, replicas: number, load?: string): Promise<void> {
   const body = deploymentBody(name, {}, { replicas });
   body.spec!.template.spec!.containers[0]!.resources = { requests: { cpu: '100m' } };
   if (load) body.metadata!.annotations = { [CPU_LOAD_ANNOTATION]: load };
   expect(
     (await raw(sandbox, 'POST', deployments(), { body: JSON.stringify(body), contentType: 'application/json' })).status,
   ).toBe(201);
+}
+
+/** An HPA of the Deployment `name`: 1 to 10 replicas at 50 % CPU, with `spec` merged in. */
+async function createHpa(name: string, spec: Record<string, unknown> = {}): Promise<void> {
   const hpa = {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -75,12 +80,45 @@ async function create(name: string, replicas: number, load?: string): Promise<vo
       metrics: [
         { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
       ],
+      ...spec,
     },
   };
   expect(
     (await raw(sandbox, 'POST', hpas(), { body: JSON.stringify(hpa), contentType: 'application/json' })).status,
   ).toBe(201);
 }
+
+async function create(name: string, replicas: number, load?: string): Promise<void> {
+  await createDeployment(name, replicas, load);
+  await createHpa(name);
+}
+
+/** The Events about the HPA `name`, oldest first: `Type Reason: message (×count)`. */
+async function hpaEvents(name: string): Promise<string[]> {
+  const list = (await raw(sandbox, 'GET', '/api/v1/namespaces/default/events')).body as {
+    items: Array<{
+      type: string;
+      reason: string;
+      message: string;
+      count: number;
+      source: { component: string };
+      involvedObject: { kind: string; name: string };
+      metadata: { resourceVersion: string };
+    }>;
+  };
+  return list.items
+    .filter((e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.involvedObject.name === name)
+    .filter((e) => e.source.component === 'horizontal-pod-autoscaler')
+    .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+    .map((e) => `${e.type} ${e.reason}: ${e.message} (×${e.count})`);
+}
+
+/** Only the SuccessfulRescale Events (a sync during a test's settling may have found no Ready pod yet). */
+const rescales = (events: string[]): string[] => events.filter((e) => e.includes(' SuccessfulRescale: '));
+const withoutCount = (event: string): string => event.replace(/ \(×\d+\)$/, '');
+const countOf = (event: string): number => Number(/\(×(\d+)\)$/.exec(event)?.[1]);
+
+const UP_REASON = 'cpu resource utilization (percentage of request) above target';
 
 const utilizationOf = (hpa: V2HorizontalPodAutoscaler): number | undefined =>
   hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization;
@@ -100,6 +138,9 @@ describe('the sandbox HPA controller', () => {
     expect(up.status?.lastScaleTime).toBeDefined();
     expect(conditionOf(up, 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
     expect(conditionOf(up, 'AbleToScale')).toMatchObject({ status: 'True', reason: 'ReadyForNewScale' });
+    expect(rescales(await hpaEvents('web'))).toEqual([
+      `Normal SuccessfulRescale: New size: 8; reason: ${UP_REASON} (×1)`,
+    ]);
 
     await settle('web');
     await setLoad('web', '420m'); // 52 %: inside the 10 % tolerance of 50 %
@@ -125,6 +166,20 @@ describe('the sandbox HPA controller', () => {
       'the scale-down after 300 s',
     );
     expect(await replicasOf('web')).toBe(4);
+    expect(rescales(await hpaEvents('web'))).toEqual([
+      `Normal SuccessfulRescale: New size: 8; reason: ${UP_REASON} (×1)`,
+      'Normal SuccessfulRescale: New size: 4; reason: All metrics below target (×1)',
+    ]);
+  });
+
+  it('brings a target above maxReplicas down to it, saying why', async () => {
+    await createDeployment('over', 12, '400m');
+    await createHpa('over');
+    await sync('over');
+    expect(await replicasOf('over')).toBe(10);
+    expect(rescales(await hpaEvents('over'))).toEqual([
+      'Normal SuccessfulRescale: New size: 10; reason: Current number of replicas above Spec.MaxReplicas (×1)',
+    ]);
   });
 
   it('does not scale a target at 0 replicas (ScalingDisabled)', async () => {
@@ -140,5 +195,62 @@ describe('the sandbox HPA controller', () => {
     const hpa = await sync('quiet');
     expect(conditionOf(hpa, 'ScalingActive')).toMatchObject({ status: 'False', reason: 'FailedGetResourceMetric' });
     expect(await replicasOf('quiet')).toBe(2);
+    const cause =
+      'failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API';
+    const warnings = [
+      `Warning FailedGetResourceMetric: ${cause}`,
+      `Warning FailedComputeMetricsReplicas: invalid metrics (1 invalid out of 1), first error is: ${cause}`,
+    ];
+    const before = await hpaEvents('quiet');
+    expect(before.map(withoutCount)).toEqual(warnings);
+    // the next sync fails the same way: the same two Events, each counted once more (as client-go aggregates)
+    await sync('quiet');
+    const after = await hpaEvents('quiet');
+    expect(after.map(withoutCount)).toEqual(warnings);
+    expect(after.map(countOf)).toEqual(before.map((e) => countOf(e) + 1));
+  });
+});
+
+describe('spec.behavior, on the sync loop', () => {
+  it('a scaleUp policy of 1 pod per 60 s adds one pod, then waits out the period', async () => {
+    await createDeployment('stepped', 2, '400m'); // 200 %: 8 pods wanted
+    await settle('stepped');
+    await createHpa('stepped', {
+      behavior: { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } },
+    });
+    const first = await sync('stepped');
+    expect(await replicasOf('stepped')).toBe(3);
+    expect(conditionOf(first, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'ScaleUpLimit' });
+    for (const elapsed of [15, 30, 45]) {
+      const held = await sync('stepped');
+      expect({ elapsed, replicas: await replicasOf('stepped') }).toEqual({ elapsed, replicas: 3 });
+      expect(conditionOf(held, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'ScaleUpLimit' });
+    }
+    await sync('stepped'); // 60 s after the first step: the period's budget is back
+    expect(await replicasOf('stepped')).toBe(4);
+    expect(rescales(await hpaEvents('stepped')).map(withoutCount)).toEqual([
+      `Normal SuccessfulRescale: New size: 3; reason: ${UP_REASON}`,
+      `Normal SuccessfulRescale: New size: 4; reason: ${UP_REASON}`,
+    ]);
+  });
+
+  it('selectPolicy Disabled on scaleDown never scales down, long after the 300 s window', async () => {
+    await createDeployment('nodown', 4, '400m');
+    await settle('nodown');
+    await createHpa('nodown', { behavior: { scaleDown: { selectPolicy: 'Disabled' } } });
+    await sync('nodown');
+    expect(await replicasOf('nodown')).toBe(8);
+    await settle('nodown');
+    await setLoad('nodown', '100m'); // 12.5 %: 2 pods would do
+    let last = await sync('nodown');
+    for (let t = SYNC_MS; t <= 400_000; t += SYNC_MS) {
+      last = await sync('nodown');
+      expect({ t, replicas: await replicasOf('nodown') }).toEqual({ t, replicas: 8 });
+    }
+    expect(last.status).toMatchObject({ currentReplicas: 8, desiredReplicas: 8 });
+    expect(conditionOf(last, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'ScaleDownLimit' });
+    expect(rescales(await hpaEvents('nodown')).map(withoutCount)).toEqual([
+      `Normal SuccessfulRescale: New size: 8; reason: ${UP_REASON}`,
+    ]);
   });
 });

@@ -156,6 +156,29 @@ async function autoscaleAndDescribe(sandbox: Sandbox): Promise<void> {
     expect(described.stdout).toMatch(/Min replicas:\s+2/);
     expect(described.stdout).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
     expect(described.stdout).toMatch(/AbleToScale\s+True/);
+    // more load: the rescale's Event, worded as a real HPA's, in describe's Events and kubectl get events
+    const annotated = await kubectl.run(
+      'annotate',
+      'deployment',
+      'auto',
+      'sandbox.kubestead.io/cpu-load=300m',
+      '--overwrite',
+    );
+    expect(annotated.code, annotated.stderr).toBe(0);
+    const rescaled =
+      /SuccessfulRescale\s+.*New size: 4; reason: cpu resource utilization \(percentage of request\) above target/;
+    const events = await waitFor(
+      async () => {
+        const r = await kubectl.run('describe', 'hpa', 'auto');
+        return rescaled.test(r.stdout) ? r.stdout : undefined;
+      },
+      8000,
+      'the SuccessfulRescale Event in kubectl describe hpa',
+    );
+    expect(events).toMatch(/Normal\s+SuccessfulRescale\s+\S+\s+horizontal-pod-autoscaler\s+New size: 4/);
+    const listed = await kubectl.run('get', 'events', '--field-selector', 'reason=SuccessfulRescale', '-o', 'name');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^event\/auto\./m);
   } finally {
     await kubectl.close();
   }

@@ -4,6 +4,7 @@ import { scrubUserinfo } from '../../pipeline/policy/urls.js';
 import type { SecretReader } from '../secrets/reader.js';
 import type { Answer, Outcome } from './answer.js';
 import type { Backend, QueryEnv, QueryRange, RangeAnswer } from './backend.js';
+import { cloudWatchBackend } from './cloudwatch.js';
 import { comparisonAt } from './comparison.js';
 import { queryWholeRange } from './range.js';
 import { comparedQueries, comparisonOf, type Comparison } from '../../pipeline/policy/compare.js';
@@ -63,6 +64,8 @@ function backendFor(spec: ProviderSpec): Backend {
       return newRelicBackend(spec.newRelic!);
     case 'web':
       return webBackend(spec.web!);
+    case 'cloudWatch':
+      return cloudWatchBackend(spec.cloudWatch!);
     default: {
       const unknown: never = kind;
       throw new ProviderConfigError(`unknown provider kind ${String(unknown)}`);

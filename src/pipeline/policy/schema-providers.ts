@@ -3,6 +3,7 @@ import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { doc, exactlyOne, httpUrl, secretRef } from './schema-parts.js';
 import { webSchema } from './analysis.js';
+import { cloudWatchSchema } from './cloudwatch.js';
 
 const DEADLINE = 'How long one query may take, retries included; past it the check is `unavailable`.';
 const timeout = (example: string) =>
@@ -94,7 +95,7 @@ const newRelicSchema = strict({
   timeout: timeout('10s'),
 });
 
-export const PROVIDER_KINDS = ['prometheus', 'datadog', 'newRelic', 'web'] as const;
+export const PROVIDER_KINDS = ['prometheus', 'datadog', 'newRelic', 'web', 'cloudWatch'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 export const providerSchema = strict({
@@ -125,6 +126,11 @@ export const providerSchema = strict({
     )
     .optional(),
   web: webSchema.optional(),
+  cloudWatch: cloudWatchSchema.optional(),
 })
   .superRefine((provider, ctx) => exactlyOne(provider, PROVIDER_KINDS, 'provider kind', ctx))
-  .meta(doc('One backend: exactly one of `prometheus`, `datadog`, `newRelic`, `web`. The name is a DNS label.'));
+  .meta(
+    doc(
+      'One backend: exactly one of `prometheus`, `datadog`, `newRelic`, `web`, `cloudWatch`. The name is a DNS label.',
+    ),
+  );

@@ -354,6 +354,7 @@ export type PrometheusSpec = NonNullable<ProviderSpec['prometheus']>;
 export type DatadogSpec = NonNullable<ProviderSpec['datadog']>;
 export type NewRelicSpec = NonNullable<ProviderSpec['newRelic']>;
 export type WebSpec = NonNullable<ProviderSpec['web']>;
+export type CloudWatchSpec = NonNullable<ProviderSpec['cloudWatch']>;
 export type SecretRef = z.output<typeof secretRefSchema>;
 export type TrafficRoutingSpec = PolicySpec['trafficRouting'];
 export type CustomRuleSpec = PolicySpec['rules'][number];

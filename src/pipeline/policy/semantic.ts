@@ -7,6 +7,7 @@ import { routingIssues } from './routing.js';
 import { BUILTIN_RULES } from './vocabulary.js';
 import { comparisonIssues } from './compare.js';
 import { inconclusiveIssues, webhookIssues, webQueryIssues } from './analysis-issues.js';
+import { cloudWatchQueryIssues } from './cloudwatch-issues.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -27,6 +28,7 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
     ...timeoutIssues(spec),
     ...routingIssues(spec),
     ...webQueryIssues(spec),
+    ...cloudWatchQueryIssues(spec),
     ...webhookIssues(spec),
   ];
 }

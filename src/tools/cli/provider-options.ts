@@ -19,6 +19,7 @@ const ADDRESS_FIELD: Record<ProviderKind, string> = {
   datadog: 'address',
   newRelic: 'address',
   web: 'url',
+  cloudWatch: 'endpoint',
 };
 
 /** A provider spec with `--provider-url` as its address (a port-forward, say); never a URL with credentials. */

@@ -15,8 +15,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOY_DIR, deployFiles, OPERATING_DOC } from '../../src/tools/gen/deploy.js';
 import { rbacTable, withRbacTable } from '../../src/tools/deploy/rbac-table.js';
-import { controllerObjects, IMAGE, NAME, NAMESPACE, type Manifest } from '../../src/tools/deploy/manifest.js';
-import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/tools/deploy/rbac.js';
+import {
+  controllerObjects,
+  IMAGE,
+  NAME,
+  NAMESPACE,
+  secretTrackingObjects,
+  type Manifest,
+} from '../../src/tools/deploy/manifest.js';
+import { CLUSTER_RULES, NAMESPACE_RULES, SECRET_TRACKING_RULES } from '../../src/tools/deploy/rbac.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
 import { testSandbox } from '../support/sandbox.js';
@@ -105,6 +112,22 @@ describe('deploy/ (generated)', () => {
     expect(JSON.stringify(role.rules)).not.toContain('why');
   });
 
+  it('Secret writes only in the secret-tracking component, and even there no list or watch', () => {
+    const writes = (rules: readonly { resources: string[]; verbs: string[] }[]) =>
+      rules.some((r) => r.resources.includes('secrets') && r.verbs.some((v) => v !== 'get'));
+    expect(writes(CLUSTER_RULES)).toBe(false);
+    expect(SECRET_TRACKING_RULES).toEqual([
+      expect.objectContaining({ resources: ['secrets'], verbs: ['get', 'create', 'update', 'delete'] }),
+    ]);
+    const [role, binding] = secretTrackingObjects() as (Manifest & Record<string, unknown>)[];
+    expect(role).toMatchObject({ kind: 'ClusterRole', metadata: { name: 'kubestead-secret-tracking' } });
+    expect(binding).toMatchObject({
+      kind: 'ClusterRoleBinding',
+      roleRef: { name: 'kubestead-secret-tracking' },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
+    });
+  });
+
   it('the Deployment: 2 replicas, leader election, Pod Security "restricted"', () => {
     const spec = (find('Deployment') as unknown as V1Deployment).spec!;
     expect(spec.replicas).toBe(2);
@@ -179,6 +202,22 @@ describe.skipIf(!hasKubectl && process.env.CI !== 'true')('deploy/ with the real
     expect(container?.image).toMatch(/^registry\.example\.com\/kubestead:/);
     expect(container?.args?.at(-1)).toBe('--allowed-hosts=*.monitoring.svc,prometheus.example.com:9090');
     expect(parseDocs(built.stdout)).toHaveLength(controllerObjects().length);
+  });
+
+  it('an overlay with the secret-tracking component builds the base and its ClusterRole and binding', async () => {
+    const overlay = join(home, 'overlays/secrets');
+    await mkdir(overlay, { recursive: true });
+    await symlink(DEPLOY_DIR, join(home, 'deploy')).catch(() => undefined);
+    const block = blocksOf('docs/operating.md').find(
+      (b) => b.lang === 'yaml' && b.text.startsWith('# overlays/secrets/kustomization.yaml'),
+    );
+    expect(block, 'the component example in docs/operating.md').toBeDefined();
+    await writeFile(join(overlay, 'kustomization.yaml'), block?.text ?? '');
+    const built = await kubectl(['kustomize', overlay], home);
+    expect(built.code, built.stderr).toBe(0);
+    const objects = byKey(parseDocs(built.stdout));
+    expect(objects.size).toBe(controllerObjects().length + 2);
+    for (const object of secretTrackingObjects()) expect(objects.get(key(object)), key(object)).toEqual(object);
   });
 
   it('`kubectl kustomize deploy/` builds the same objects as the one file', async () => {

@@ -5,15 +5,14 @@ import {
   type CoreV1Api,
   type CoreV1Event,
   type CustomObjectsApi,
-  type V1ConfigMap,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from './cache.js';
 import type { KubeClients } from './clients.js';
-import { isConflict, isNotFound, orMissing } from './errors.js';
+import { isConflict, isNotFound } from './errors.js';
+import { ConfigObjects, type ConfigObjectKind } from './config-objects.js';
 import { policyPath } from './names.js';
-import { readModifyWrite } from './objects.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -26,6 +25,8 @@ export class KubeClient {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
+  private readonly configMaps: ConfigObjects;
+  private readonly secrets: ConfigObjects;
   /**
    * Read-your-writes: the resourceVersion each of our writes replaced. An informer cache that still
    * shows it has not seen our write, and acting on it would repeat an action (argo-rollouts #720).
@@ -36,6 +37,8 @@ export class KubeClient {
     this.apps = clients.apps;
     this.core = clients.core;
     this.custom = clients.custom;
+    this.configMaps = new ConfigObjects(clients.core, 'ConfigMap');
+    this.secrets = new ConfigObjects(clients.core, 'Secret');
   }
 
   private policyPath(namespace: string, name: string) {
@@ -101,32 +104,9 @@ export class KubeClient {
     }
   }
 
-  readConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
-    return orMissing(this.core.readNamespacedConfigMap({ namespace, name }));
-  }
-
-  /** Creates a ConfigMap, or gives the one there `body`'s labels, owners and data (guarded by its resourceVersion). */
-  async putConfigMap(body: V1ConfigMap): Promise<V1ConfigMap> {
-    const { namespace = '', name = '' } = body.metadata ?? {};
-    return readModifyWrite(
-      () => this.readConfigMap(namespace, name),
-      (current) => ({ ...body, metadata: { ...body.metadata, resourceVersion: current?.metadata?.resourceVersion } }),
-      (next) =>
-        next.metadata?.resourceVersion === undefined
-          ? this.core.createNamespacedConfigMap({ namespace, body: next })
-          : this.core.replaceNamespacedConfigMap({ namespace, name, body: next }),
-    ) as Promise<V1ConfigMap>;
-  }
-
-  async listConfigMaps(namespace: string, labelSelector: string): Promise<V1ConfigMap[]> {
-    return (await this.core.listNamespacedConfigMap({ namespace, labelSelector })).items;
-  }
-
-  /** Deletes a ConfigMap, only the one with this uid (gone already is fine). */
-  async deleteConfigMap(namespace: string, name: string, uid: string | undefined): Promise<void> {
-    await orMissing(
-      this.core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions: uid ? { uid } : undefined } }),
-    );
+  /** ConfigMaps or Secrets of config tracking: the user's read, primary's copies written. */
+  configObjects(kind: ConfigObjectKind): ConfigObjects {
+    return kind === 'Secret' ? this.secrets : this.configMaps;
   }
 
   createDeployment(namespace: string, body: V1Deployment): Promise<V1Deployment> {

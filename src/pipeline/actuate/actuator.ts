@@ -125,11 +125,12 @@ export class Actuator {
   }
 }
 
-/** Writes primary's copy of every tracked ConfigMap with the data given (adoption and promotion). */
+/** Writes primary's copy of every tracked ConfigMap and Secret with the data given (adoption and promotion). */
 export async function syncCopies(
   kube: KubeClient,
   namespace: string,
   config: TrackedConfig | undefined,
 ): Promise<void> {
-  for (const object of config?.data ?? []) await kube.putConfigMap(configCopy(namespace, object, config!.owner));
+  for (const object of config?.data ?? [])
+    await kube.configObjects(object.kind).put(configCopy(namespace, object, config!.owner));
 }

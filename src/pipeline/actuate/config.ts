@@ -1,18 +1,24 @@
-import type { V1ConfigMap, V1Container, V1OwnerReference, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Container, V1OwnerReference, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { MANAGED_BY } from '../../adapters/kube/names.js';
+import type { ConfigObject, ConfigObjectKind } from '../../adapters/kube/config-objects.js';
 import { primaryName } from '../policy/vocabulary.js';
 
 /** What a pod template may read its configuration from (issue 28: config changes are canaried). */
-export type ConfigKind = 'ConfigMap' | 'Secret';
+export type ConfigKind = ConfigObjectKind;
 
 export interface ConfigRef {
   kind: ConfigKind;
   name: string;
 }
 
-/** The data of one referenced object as read (a Secret's values only ever enter a hash). */
+/**
+ * The data of one referenced object as read: a ConfigMap's values, a Secret's as the API gives them
+ * (base64). A Secret's values only ever enter a hash and primary's copy of it.
+ */
 export interface ConfigData extends ConfigRef {
   data: Record<string, string>;
+  /** A Secret's type (`Opaque`, `kubernetes.io/tls`, …), which its copy keeps. */
+  type?: string;
 }
 
 /** A place in a pod spec that names a ConfigMap or Secret: `holder[key]` is the name. */
@@ -103,17 +109,18 @@ export const CONFIG_HASH_ANNOTATION = 'kubestead.io/config-hash';
 /** On a copy: the name of the user's object it copies. */
 export const COPY_OF_LABEL = 'kubestead.io/copy-of';
 
-/** The copy of one ConfigMap primary reads: `<name>-primary`, labelled, owned by the policy, with the data given. */
-export function configCopy(namespace: string, object: ConfigData, owner: V1OwnerReference): V1ConfigMap {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: primaryName(object.name),
-      namespace,
-      labels: { ...MANAGED_BY, [COPY_OF_LABEL]: object.name },
-      ownerReferences: [owner],
-    },
-    data: { ...object.data },
+/**
+ * The copy of one ConfigMap or Secret primary reads: `<name>-primary`, labelled, owned by the policy,
+ * with the data given (a Secret's copy keeps its type).
+ */
+export function configCopy(namespace: string, object: ConfigData, owner: V1OwnerReference): ConfigObject {
+  const metadata = {
+    name: primaryName(object.name),
+    namespace,
+    labels: { ...MANAGED_BY, [COPY_OF_LABEL]: object.name },
+    ownerReferences: [owner],
   };
+  const data = { ...object.data };
+  if (object.kind === 'Secret') return { apiVersion: 'v1', kind: 'Secret', metadata, type: object.type, data };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data };
 }

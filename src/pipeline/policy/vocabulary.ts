@@ -101,7 +101,7 @@ export function stepLabel(index: number, count?: number): string {
 /** `{step}` in a rule's message: the snapshot's step as people read it (`2/3`), not `{rollout.step}`'s index. */
 export const STEP_PLACEHOLDER = 'step';
 
-const PRIMARY_SUFFIX = '-primary';
+export const PRIMARY_SUFFIX = '-primary';
 const CANARY_SUFFIX = '-canary';
 
 /** `<target>-primary`: the Deployment (and, with a weighted router, the Service) of the stable version. */

@@ -1,26 +1,32 @@
-import { configRefs, COPY_OF_LABEL, type ConfigData } from '../../pipeline/actuate/config.js';
-import { tracksConfig } from '../../pipeline/policy/config-tracking.js';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { configRefs, COPY_OF_LABEL, type ConfigData, type ConfigKind } from '../../pipeline/actuate/config.js';
+import { tracksConfig, tracksSecrets } from '../../pipeline/policy/config-tracking.js';
 import { policyOwner } from '../../adapters/kube/names.js';
+import type { ConfigObject } from '../../adapters/kube/config-objects.js';
 import { canonicalJson } from '../../pipeline/compile/compile.js';
-import { primaryName } from '../../pipeline/policy/vocabulary.js';
+import { PRIMARY_SUFFIX, primaryName } from '../../pipeline/policy/vocabulary.js';
 import { isShadow, policyOf, targetOf, type Stop, type TickContext } from './context.js';
 import { configHash, revisionOf } from './revision.js';
 
 /**
- * The config stage (docs/operating.md, "Config changes are canaried"): reads the ConfigMaps the
- * target's template references, so that their data is part of the revision and primary can be given
- * copies of them. A referenced ConfigMap that does not exist is not tracked (its pods cannot start
- * either, unless the reference is optional). One read per referenced ConfigMap per tick.
+ * The config stage (docs/operating.md, "Config changes are canaried"): reads the ConfigMaps (and with
+ * `secrets: true` the Secrets) the target's template references, so that their data is part of the
+ * revision and primary can be given copies of them. A referenced object that does not exist is not
+ * tracked (its pods cannot start either, unless the reference is optional). One read per referenced
+ * object per tick. A Secret's values stay in ctx.config: they go into the hash and the copy only.
  */
 export async function readConfig(ctx: TickContext): Promise<Stop | undefined> {
   ctx.config = undefined;
-  if (isShadow(ctx) || !tracksConfig(policyOf(ctx).spec)) return undefined;
-  const refs = configRefs(targetOf(ctx).spec?.template, false);
+  const { spec } = policyOf(ctx);
+  if (isShadow(ctx) || !tracksConfig(spec)) return undefined;
+  const refs = configRefs(targetOf(ctx).spec?.template, tracksSecrets(spec));
   if (refs.length === 0) return undefined;
   const data: ConfigData[] = [];
   for (const ref of refs) {
-    const object = await ctx.shared.kube.readConfigMap(ctx.key.namespace, ref.name);
-    if (object) data.push({ ...ref, data: { ...(object.data ?? {}) } });
+    const object = await ctx.shared.kube.configObjects(ref.kind).read(ctx.key.namespace, ref.name);
+    if (!object) continue;
+    const type = 'type' in object && object.type !== undefined ? { type: object.type } : {};
+    data.push({ ...ref, data: { ...(object.data ?? {}) }, ...type });
   }
   const owner = policyOwner(ctx.key.name, ctx.raw.metadata?.uid ?? '');
   ctx.config = { refs: data.map(({ kind, name }) => ({ kind, name })), data, hash: configHash(data), owner };
@@ -32,15 +38,34 @@ export const targetRevision = (ctx: TickContext): string =>
   revisionOf(targetOf(ctx).spec?.template, ctx.config?.data ?? []);
 
 /**
- * The hand-back's last step: primary's copies of the config, the ConfigMaps labelled as copies and
- * owned by this policy, are deleted (the user's own are never touched). Returns their names.
+ * The hand-back's last step: primary's copies of the config, labelled as copies and owned by this
+ * policy, are deleted (the user's own are never touched). ConfigMap copies are listed by label;
+ * Secret copies are the `<name>-primary` Secrets primary's template names, read by name (the
+ * controller never lists Secrets; a policy being deleted may not validate, so its spec is not asked).
+ * Returns their names.
  */
-export async function deleteCopies(ctx: TickContext): Promise<string[]> {
+export async function deleteCopies(ctx: TickContext, primary: V1Deployment): Promise<string[]> {
+  const maps = await ctx.shared.kube.configObjects('ConfigMap').list(ctx.key.namespace, COPY_OF_LABEL);
+  const deleted = await deleteOurs(ctx, 'ConfigMap', maps);
+  const secrets = ctx.shared.kube.configObjects('Secret');
+  const named = configRefs(primary.spec?.template, true).filter(
+    (ref) => ref.kind === 'Secret' && ref.name.endsWith(PRIMARY_SUFFIX),
+  );
+  const read = await Promise.all(named.map((ref) => secrets.read(ctx.key.namespace, ref.name)));
+  return [...deleted, ...(await deleteOurs(ctx, 'Secret', read))];
+}
+
+/** Deletes the objects given that are copies owned by this policy (by uid); returns their names. */
+async function deleteOurs(ctx: TickContext, kind: ConfigKind, found: (ConfigObject | undefined)[]): Promise<string[]> {
   const uid = ctx.raw.metadata?.uid;
-  const copies = await ctx.shared.kube.listConfigMaps(ctx.key.namespace, COPY_OF_LABEL);
-  const ours = copies.filter((c) => uid && c.metadata?.ownerReferences?.some((o) => o.uid === uid));
-  for (const copy of ours)
-    await ctx.shared.kube.deleteConfigMap(ctx.key.namespace, copy.metadata?.name ?? '', copy.metadata?.uid);
+  const ours = found.filter(
+    (c): c is ConfigObject =>
+      !!uid &&
+      c?.metadata?.labels?.[COPY_OF_LABEL] !== undefined &&
+      c.metadata.ownerReferences?.some((o) => o.uid === uid) === true,
+  );
+  const objects = ctx.shared.kube.configObjects(kind);
+  for (const copy of ours) await objects.delete(ctx.key.namespace, copy.metadata?.name ?? '', copy.metadata?.uid);
   return ours.map((c) => c.metadata?.name ?? '');
 }
 
@@ -51,7 +76,7 @@ export async function deleteCopies(ctx: TickContext): Promise<string[]> {
 export async function changedConfig(ctx: TickContext): Promise<string> {
   const changed: string[] = [];
   for (const object of ctx.config?.data ?? []) {
-    const copy = await ctx.shared.kube.readConfigMap(ctx.key.namespace, primaryName(object.name));
+    const copy = await ctx.shared.kube.configObjects(object.kind).read(ctx.key.namespace, primaryName(object.name));
     if (!copy || canonicalJson(copy.data ?? {}) !== canonicalJson(object.data))
       changed.push(`${object.kind} ${object.name}`);
   }

@@ -66,7 +66,7 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
   if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
   await releaseRouting(ctx, name);
   await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
-  const copies = await deleteCopies(ctx);
+  const copies = await deleteCopies(ctx, primary);
   await recordEvent(
     ctx,
     'handed-back',

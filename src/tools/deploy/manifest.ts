@@ -1,5 +1,5 @@
 import { rolloutPolicyCrd } from '../../pipeline/policy/crd.js';
-import { CLUSTER_RULES, manifestRule, NAMESPACE_RULES } from './rbac.js';
+import { CLUSTER_RULES, manifestRule, NAMESPACE_RULES, SECRET_TRACKING_RULES } from './rbac.js';
 
 export type Manifest = Record<string, unknown> & {
   apiVersion: string;
@@ -29,9 +29,13 @@ function namespace(): Manifest {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { ...LABELS, ...podSecurity } } };
 }
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+const SUBJECTS = [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }];
+export const SECRET_TRACKING_ROLE = 'kubestead-secret-tracking';
+
 function rbac(): Manifest[] {
-  const subjects = [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }];
-  const group = 'rbac.authorization.k8s.io';
+  const subjects = SUBJECTS;
+  const group = RBAC_GROUP;
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
     {
@@ -59,6 +63,28 @@ function rbac(): Manifest[] {
       metadata: meta('kubestead-leader-election'),
       roleRef: { apiGroup: group, kind: 'Role', name: 'kubestead-leader-election' },
       subjects,
+    },
+  ];
+}
+
+/**
+ * The kustomize component `deploy/components/secret-tracking` (docs/operating.md, "Secret tracking"):
+ * a ClusterRole with the Secret writes `configTracking: {secrets: true}` needs, bound to the controller.
+ */
+export function secretTrackingObjects(): Manifest[] {
+  return [
+    {
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'ClusterRole',
+      metadata: meta(SECRET_TRACKING_ROLE, false),
+      rules: SECRET_TRACKING_RULES.map(manifestRule),
+    },
+    {
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: meta(SECRET_TRACKING_ROLE, false),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: SECRET_TRACKING_ROLE },
+      subjects: SUBJECTS,
     },
   ];
 }

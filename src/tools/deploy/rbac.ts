@@ -137,6 +137,22 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
   },
 ];
 
+/**
+ * Only with the kustomize component `deploy/components/secret-tracking` (ClusterRole
+ * `kubestead-secret-tracking`): what `configTracking: {secrets: true}` needs beyond the base. Not in the
+ * base because write access to every Secret of the cluster is a grant an operator should choose.
+ */
+export const SECRET_TRACKING_RULES: readonly RbacRule[] = [
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['get', 'create', 'update', 'delete'],
+    why:
+      "config tracking with `secrets: true` reads the Secrets a target's pods read and creates, updates and finally " +
+      "deletes primary's copies of them (`<name>-primary`, by name: never list or watch); the user's are never written",
+  },
+];
+
 /** Rules in the controller's own namespace (Role `kubestead-leader-election`). */
 export const NAMESPACE_RULES: readonly RbacRule[] = [
   {

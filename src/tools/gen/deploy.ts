@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { controllerFiles, type Manifest } from '../deploy/manifest.js';
+import { controllerFiles, secretTrackingObjects, type Manifest } from '../deploy/manifest.js';
 import { withRbacTable } from '../deploy/rbac-table.js';
 import { fromRoot } from '../../lib/root.js';
 
@@ -28,6 +28,17 @@ export function deployFiles(): Map<string, string> {
       `overlay.\n${stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources })}`,
   );
   for (const f of files) out.set(`base/${f.file}`, `${HEADER}${documents(f.objects)}`);
+  out.set(
+    'components/secret-tracking/kustomization.yaml',
+    `${HEADER}# Secret create/update/delete for configTracking: {secrets: true} (docs/operating.md): add it to an ` +
+      `overlay's components.
+${stringify({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component', resources: ['rbac.yaml'] })}`,
+  );
+  out.set(
+    'components/secret-tracking/rbac.yaml',
+    `${HEADER}# Without kustomize: kubectl apply -f deploy/components/secret-tracking/rbac.yaml
+` + documents(secretTrackingObjects()),
+  );
   return out;
 }
 

@@ -29,23 +29,6 @@ describe('bad input', () => {
     await expect(f.deployment('app-primary')).rejects.toThrow();
   });
 
-  it('a blue-green policy: refused like an invalid one (not carried out yet), the target left as it is', async () => {
-    const f = await env.fixture();
-    await f.createDeployment('app', 'app:1', 2);
-    const { steps: _steps, ...canary } = spec();
-    await f.applyPolicy({ ...canary, strategy: 'blueGreen', blueGreen: { previewService: 'app-preview' } });
-    await expect(f.tick()).rejects.toBeInstanceOf(TerminalError);
-    const ready = (await f.status()).conditions?.find((c) => c.type === 'Ready');
-    expect(ready).toMatchObject({ status: 'False', reason: 'InvalidPolicy' });
-    expect(ready?.message).toContain('spec.strategy: blue-green is not carried out by the controller yet');
-    const since = Date.now();
-    await expect(f.tick()).rejects.toBeInstanceOf(TerminalError);
-    expect((await f.eventReasons()).filter((r) => r === 'InvalidPolicy')).toHaveLength(1);
-    expect(env.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET')).toEqual([]);
-    expect((await f.deployment('app')).spec?.replicas).toBe(2);
-    await expect(f.deployment('app-primary')).rejects.toThrow();
-  });
-
   it('a missing target: Ready=False TargetMissing, picked up once the Deployment appears', async () => {
     const f = await env.fixture();
     await f.applyPolicy(spec());

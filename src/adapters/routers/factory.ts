@@ -1,5 +1,6 @@
 import { ROUTER_KINDS, type TrafficRoutingSpec } from '../../pipeline/policy/schema.js';
 import { ReplicaRouter } from './replicas.js';
+import { ServiceSwitchRouter } from './blue-green.js';
 import type { RouterContext, RouterKind, TrafficRouter } from './router.js';
 import { createWeightedRouter } from './weighted.js';
 
@@ -13,7 +14,8 @@ export function createRouter(ctx: RouterContext): TrafficRouter {
   const kind = routerKind(ctx.target.spec.trafficRouting);
   switch (kind) {
     case 'replicas':
-      return new ReplicaRouter(ctx);
+      // Blue-green switches the user's Service whole (blue-green.ts); a canary splits it by pod count.
+      return ctx.target.spec.blueGreen ? new ServiceSwitchRouter(ctx) : new ReplicaRouter(ctx);
     case 'istio':
     case 'gatewayAPI':
     case 'smi':

@@ -88,4 +88,9 @@ export interface TrafficRouter {
    * Service still reaches serving pods, before the primary Deployment is removed.
    */
   release?(): Promise<void>;
+  /**
+   * Optional: the writes to the user's own objects since the last call (blue-green's switch of the user's Service
+   * selector), as sentences; the tick records each in the audit log.
+   */
+  userWrites?(): string[];
 }

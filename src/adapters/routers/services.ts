@@ -41,8 +41,16 @@ async function readTarget(clients: KubeClients, target: RouterTarget): Promise<V
   );
 }
 
+/**
+ * A user's Service selector without the term blue-green with replica routing adds to it (ServiceSwitchRouter): the
+ * selector as its owner wrote it.
+ */
+export function userSelector(selector: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(selector ?? {}).filter(([key]) => key !== ROLE_LABEL && key !== HASH_LABEL));
+}
+
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  const entries = Object.entries(selector ?? {});
+  const entries = Object.entries(userSelector(selector));
   return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
 }
 
@@ -132,7 +140,7 @@ export async function canaryTemplateHash(clients: KubeClients, target: RouterTar
   );
 }
 
-function copiedPorts(ports: V1ServicePort[] | undefined): V1ServicePort[] {
+export function copiedPorts(ports: V1ServicePort[] | undefined): V1ServicePort[] {
   return (ports ?? []).map((p) => ({
     name: p.name,
     port: p.port,
@@ -142,14 +150,14 @@ function copiedPorts(ports: V1ServicePort[] | undefined): V1ServicePort[] {
   }));
 }
 
-interface WantedService {
+export interface WantedService {
   name: string;
   selector: Record<string, string>;
   ports: V1ServicePort[];
 }
 
 function wantedServices(user: V1Service, names: ServiceNames, hash: string): WantedService[] {
-  const selector = user.spec?.selector ?? {};
+  const selector = userSelector(user.spec?.selector);
   const ports = copiedPorts(user.spec?.ports);
   return [
     { name: names.primary, selector: { ...selector, [ROLE_LABEL]: PRIMARY_ROLE }, ports },
@@ -172,7 +180,8 @@ export async function ensureServices(
   return null;
 }
 
-async function ensureService(
+/** Creates a Service Kubestead owns, or brings its selector and ports up to date; refuses to take over another's. */
+export async function ensureService(
   clients: KubeClients,
   target: RouterTarget,
   wanted: WantedService,
@@ -230,4 +239,30 @@ export async function pinnedServiceHash(
     clients.core.readNamespacedService({ name: env.names.canary, namespace: env.target.namespace }),
   );
   return isOwnedByKubestead(live?.metadata) ? live?.spec?.selector?.[HASH_LABEL] : undefined;
+}
+
+/**
+ * The preview Service (`blueGreen.previewService`): created and owned by Kubestead, the user's Service's ports and
+ * selector with the canary ReplicaSet's pod-template-hash, so that it reaches the new version's pods only.
+ */
+export async function ensurePreviewService(
+  clients: KubeClients,
+  target: RouterTarget,
+  user: V1Service,
+  hash: string,
+): Promise<RouterProblem | null> {
+  const name = target.spec.blueGreen?.previewService;
+  if (!name) return null;
+  const selector = { ...userSelector(user.spec?.selector), [HASH_LABEL]: hash };
+  return ensureService(clients, target, { name, selector, ports: copiedPorts(user.spec?.ports) });
+}
+
+/** The preview Service goes with the rollout (promotion complete, rollback) and with the policy. */
+export async function deletePreviewService(clients: KubeClients, target: RouterTarget): Promise<void> {
+  const name = target.spec.blueGreen?.previewService;
+  if (!name) return;
+  const { namespace } = target;
+  const live = await orMissing(clients.core.readNamespacedService({ name, namespace }));
+  if (live && isOwnedByKubestead(live.metadata))
+    await deleteIfPresent(clients.core.deleteNamespacedService({ name, namespace }));
 }

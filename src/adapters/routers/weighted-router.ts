@@ -15,6 +15,8 @@ import type {
 import {
   canaryTemplateHash,
   deleteOwnedServices,
+  deletePreviewService,
+  ensurePreviewService,
   ensureServices,
   isProblem,
   pinnedServiceHash,
@@ -126,6 +128,10 @@ export class WeightedRouter implements TrafficRouter {
     const split = integerSplit(traffic.weight);
     if (why !== null || split === null) throw new Error(why ?? `weight ${traffic.weight} cannot be split`);
     const env = await this.resolved();
+    const problem = traffic.stage
+      ? await ensurePreviewService(this.clients, env.target, env.service, env.hash ?? (await this.canaryHash(env)))
+      : null;
+    if (problem) throw new RouterStateError(problem);
     return this.backend.setSplit(env, split, await this.extrasFor(env, traffic));
   }
 
@@ -170,12 +176,14 @@ export class WeightedRouter implements TrafficRouter {
     const env = await this.resolved();
     await this.backend.setSplit(env, ALL_TO_PRIMARY, {});
     await this.backend.afterFinalize?.(env);
+    await deletePreviewService(this.clients, env.target);
   }
 
   async release(): Promise<void> {
     const env = await this.resolved();
     await this.backend.release(env);
     await deleteOwnedServices(this.clients, env);
+    await deletePreviewService(this.clients, env.target);
   }
 
   /**

@@ -49,9 +49,10 @@ export class Actuator {
 
   /**
    * The canary count a step's traffic asks for: its weight's, or a mirror's share of primary's requests; an A/B
-   * step (weight 0) still needs a pod to answer the requests that match.
+   * step (weight 0) still needs a pod to answer the requests that match; a blue-green stage, primary's full count.
    */
   canaryReplicasForTraffic(traffic: Traffic): number {
+    if (traffic.stage) return this.stableReplicas;
     const pods = this.canaryReplicasFor(Math.max(traffic.weight, traffic.mirror ?? 0));
     return traffic.match ? Math.max(1, pods) : pods;
   }
@@ -63,12 +64,19 @@ export class Actuator {
 
   /**
    * Gives the canary a step's traffic (its weight, an A/B match or a mirror): first the pods, then the traffic,
-   * and a weighted router's only once every canary pod is ready (never traffic to an unready canary).
+   * and a weighted router's only once every canary pod is ready (never traffic to an unready canary). A blue-green
+   * preview is the other way round: the user's traffic is held on primary (and the preview Service made) before the
+   * new version's pods start, so that none of them is ever reached by the user's Service.
    */
   async setCanaryTraffic(traffic: Traffic, canaryReady: number): Promise<Applied> {
     const wanted = this.canaryReplicasForTraffic(traffic);
+    if (traffic.stage === 'preview') {
+      const weight = await this.router.setTraffic(traffic);
+      const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
+      return { canaryReplicas, weightSet: true, ...(weight ? { weight } : {}) };
+    }
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
-    if (this.router.kind !== 'replicas' && canaryReady < wanted) return { canaryReplicas, weightSet: false };
+    if (this.router.weighted && canaryReady < wanted) return { canaryReplicas, weightSet: false };
     return { canaryReplicas, weightSet: true, weight: await this.router.setTraffic(traffic) };
   }
 
@@ -78,7 +86,7 @@ export class Actuator {
    */
   async rollback(): Promise<Applied> {
     const written = await this.router.setWeight(0);
-    if (this.router.kind !== 'replicas') await this.endTraffic(written);
+    if (this.router.weighted) await this.endTraffic(written);
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, 0);
     return { canaryReplicas, weightSet: true };
   }
@@ -113,16 +121,24 @@ export class Actuator {
     return { canaryReplicas, weightSet: true };
   }
 
-  /** A user's scale of the target: primary takes the count, the target goes back to its canary count. */
-  async rescale(total: number, canaryWeight: number): Promise<Applied> {
+  /**
+   * A user's scale of the target: primary takes the count, the target goes back to its canary count for the traffic
+   * it has (a blue-green stage's: the new count).
+   */
+  async rescale(total: number, traffic: Traffic): Promise<Applied> {
     await this.kube.scale(this.at.namespace, this.at.primary.metadata?.name ?? '', total);
     const canaryReplicas = await this.kube.scale(
       this.at.namespace,
       this.targetName,
-      this.router.canaryReplicas(canaryWeight, total),
+      rescaled(this.router, total, traffic),
     );
     return { canaryReplicas, weightSet: true };
   }
+}
+
+/** The canary count after a scale to `total`: a blue-green stage's is `total`, a step's its weight's. */
+export function rescaled(router: TrafficRouter, total: number, traffic: Traffic): number {
+  return traffic.stage ? total : router.canaryReplicas(traffic.weight, total);
 }
 
 /** Writes primary's copy of every tracked ConfigMap and Secret with the data given (adoption and promotion). */

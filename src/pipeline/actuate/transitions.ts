@@ -86,6 +86,14 @@ function manualPauseAfter(override: Override | undefined): StatusChange {
 /** A pause for an inconclusive value waits for a person, like a pause override (rules/inconclusive.json). */
 const waitsForAPerson = (decision: Decision): boolean => decision.reasons[0]?.rule === 'inconclusive';
 
+/**
+ * A blue-green preview whose new version is not every pod Ready yet (rules/soak.json, `preview-not-ready`): its soak
+ * has not started, so the stage's clock starts again now (docs/strategies.md).
+ */
+function soakRestarted(decision: Decision, now: string): StatusChange {
+  return decision.reasons.some((r) => r.rule === 'preview-not-ready') ? { stepStartedAt: now, pausedSeconds: 0 } : {};
+}
+
 /** When and with what a decision is taken: the tick's time, its override, and each step's weight. */
 export interface DecisionContext {
   nowMs: number;
@@ -114,7 +122,7 @@ export function decided(status: PolicyStatus, decision: Decision, at: DecisionCo
     case 'rollback':
       return { ...change, ...pauseEnded(status, at.nowMs), phase: 'RolledBack', canaryWeight: 0, manualPause: false };
     case 'hold':
-      return { ...change, ...pauseEnded(status, at.nowMs), phase: 'Progressing' };
+      return { ...change, ...pauseEnded(status, at.nowMs), phase: 'Progressing', ...soakRestarted(decision, now) };
     default: {
       const unknown: never = decision.action;
       throw new Error(`unknown action ${String(unknown)}`);

@@ -39,12 +39,16 @@ export function stepPlan(spec: PolicySpec, index: number): StepPlan {
   return { kind: kindOf(step), ...trafficOf(step), soakSeconds: seconds(step?.soak ?? DEFAULT_SOAK) };
 }
 
-/** What a plan asks of the router (its weight, and its match or mirror), as TrafficRouter.setTraffic takes it. */
-export function trafficOfPlan(plan: Traffic): Traffic {
+/**
+ * What a plan asks of the router (its weight, and its match, mirror or blue-green stage), as TrafficRouter.setTraffic
+ * takes it.
+ */
+export function trafficOfPlan(plan: StepPlan): Traffic {
   return {
     weight: plan.weight,
     ...(plan.match ? { match: plan.match } : {}),
     ...(plan.mirror !== undefined ? { mirror: plan.mirror } : {}),
+    ...(plan.kind === 'preview' || plan.kind === 'switched' ? { stage: plan.kind } : {}),
   };
 }
 

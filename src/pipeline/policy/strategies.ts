@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { boundedDuration, DURATION_BOUNDS } from './duration.js';
 import { strict } from './strict.js';
 import { doc } from './schema-parts.js';
-import type { PolicyIssue } from './issues.js';
 
 /**
  * The release strategies besides weighted canary steps (docs/strategies.md): A/B steps (`match`),
@@ -20,23 +19,6 @@ export function stepCount(spec: { blueGreen?: unknown; steps: readonly unknown[]
 
 export const STRATEGIES = ['canary', 'blueGreen'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
-
-/**
- * What a valid policy may ask that the controller does not carry out yet (docs/strategies.md): blue-green is
- * decided offline (`kubestead test`, its stages and rules), but no preview Service is made and nothing is switched
- * in a cluster. The controller refuses such a policy as it refuses an invalid one, rather than ignore what it asks.
- */
-export function notCarriedOut(spec: { strategy?: Strategy | undefined }): PolicyIssue[] {
-  if (spec.strategy !== 'blueGreen') return [];
-  return [
-    {
-      path: ['spec', 'strategy'],
-      message:
-        'blue-green is not carried out by the controller yet (no preview Service, no switch); `kubestead test` ' +
-        'decides it offline. Use canary steps to release in a cluster',
-    },
-  ];
-}
 
 /** The ways a header value is matched; which router has which: MATCH_KINDS in routing.ts. */
 export const STRING_MATCHES = ['exact', 'prefix', 'regex'] as const;
@@ -205,7 +187,14 @@ export interface Traffic {
   match?: MatchEntry[];
   /** A mirror step: this percent of primary's requests is copied to the canary, its answers dropped. */
   mirror?: number;
+  /**
+   * A blue-green stage (docs/strategies.md): the new version runs at primary's full count, the preview Service selects
+   * it; weight 0 (`preview`) or 100 (`switched`) is all of the user's traffic on one version.
+   */
+  stage?: BlueGreenStage;
 }
+
+export type BlueGreenStage = 'preview' | 'switched';
 
 /** A regular expression matching `text` literally. */
 export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -35,6 +35,7 @@ export const BUILTIN_RULES = [
   'window',
   'fast-revert',
   'soak',
+  'preview-not-ready',
   'canary-not-ready',
   'advance',
   'derived-unavailable',

@@ -1,5 +1,5 @@
 import type { Decision } from '../../pipeline/decide/decision.js';
-import { isoAt, policyOf, targetOf, type Stop, type TickContext, actuatorOf, isShadow } from './context.js';
+import { isoAt, policyOf, targetOf, type Stop, type TickContext, actuatorOf, isShadow, stepsOf } from './context.js';
 import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import type { RouterWeight } from '../../adapters/routers/router.js';
@@ -82,11 +82,7 @@ export async function applyDecision(ctx: TickContext): Promise<Stop | undefined>
     const why = ctx.override
       ? `${ctx.override.action} by ${ctx.override.actor}`
       : decision.reasons.map((r) => r.message).join('; ');
-    await recordEvent(
-      ctx,
-      'resumed',
-      `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, ctx.policy?.spec.steps.length)}: ${why}`,
-    );
+    await recordEvent(ctx, 'resumed', `resumed at step ${stepLabel(ctx.next.currentStep ?? 0, stepsOf(ctx))}: ${why}`);
   }
   if (isShadow(ctx)) {
     ctx.next.canaryReplicas = targetOf(ctx).spec?.replicas ?? 1;

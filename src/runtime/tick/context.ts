@@ -16,6 +16,7 @@ import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 import type { TrackedConfig } from '../../pipeline/actuate/config.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
@@ -99,6 +100,9 @@ export function policyOf(ctx: TickContext): RolloutPolicy {
   if (!ctx.policy) throw new Error('tick: policy used before it was validated');
   return ctx.policy;
 }
+
+/** How many steps the tick's rollout has (a blue-green policy's two stages), once validated; else undefined. */
+export const stepsOf = (ctx: TickContext): number | undefined => (ctx.policy ? stepCount(ctx.policy.spec) : undefined);
 
 export function targetOf(ctx: TickContext): V1Deployment {
   if (!ctx.target) throw new Error('tick: target used before it was resolved');

@@ -1,5 +1,6 @@
-import { policyOf, routerOf, type Stop, type TickContext, isShadow } from './context.js';
+import { policyOf, routerOf, type Stop, type TickContext, isShadow, stepsOf } from './context.js';
 import { recordEvent } from './record.js';
+import { recordUserWrites } from './verify.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { stepPlan, trafficOfPlan, type Traffic } from '../../pipeline/facts/steps.js';
 import type { PolicySpec } from '../../pipeline/policy/schema.js';
@@ -19,7 +20,7 @@ export const shownWeight = (weight: number): number => Math.round(weight * 10_00
 export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> {
   const router = routerOf(ctx);
   const last = ctx.status.effectiveWeight;
-  if (router.kind === 'replicas' || isShadow(ctx) || last === undefined) return undefined;
+  if (!router.weighted || isShadow(ctx) || last === undefined) return undefined;
   const candidates = candidatesOf(policyOf(ctx).spec, ctx.status.currentStep ?? 0, last);
   const live = await router.getWeight(candidates);
   ctx.routerWeight = live;
@@ -29,6 +30,7 @@ export async function correctDrift(ctx: TickContext): Promise<Stop | undefined> 
   await recordEvent(ctx, 'weight-drift', driftMessage(ctx, weightKept, seen, live.detail));
   const wanted = { ...(candidates?.[0] ?? { weight: last }), weight: last };
   ctx.routerWeight = (await router.setTraffic(wanted)) ?? (await router.getWeight());
+  await recordUserWrites(ctx, router);
   ctx.next.effectiveWeight = shownWeight(ctx.routerWeight.weight);
   return undefined;
 }
@@ -59,7 +61,7 @@ function acceptedTraffic(spec: PolicySpec, step: number, last: number): Traffic[
 function driftMessage(ctx: TickContext, weightKept: boolean, seen: number, detail: string): string {
   const last = ctx.status.effectiveWeight ?? 0;
   const kind = routerOf(ctx).kind;
-  const step = stepLabel(ctx.status.currentStep ?? 0, policyOf(ctx).spec.steps.length);
+  const step = stepLabel(ctx.status.currentStep ?? 0, stepsOf(ctx));
   return weightKept
     ? `route drift at step ${step}: ${kind} routing's A/B match, mirror or session cookie route was ` +
         `edited (${detail}); set back`

@@ -5,6 +5,7 @@ import { RouterStateError } from '../../adapters/routers/weighted-router.js';
 import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { FINALIZER } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
+import { recordUserWrites } from './verify.js';
 import { freshDeployment, routerFor } from './target.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
 
@@ -88,6 +89,7 @@ async function releaseRouting(ctx: TickContext, name: string): Promise<void> {
   const router = routerFor(ctx, validated.policy.spec, name);
   try {
     await router.release?.();
+    await recordUserWrites(ctx, router);
   } catch (error) {
     if (!(error instanceof RouterStateError)) throw error;
     ctx.log.info({ router: router.kind, why: error.message }, 'nothing of the routing to release');

@@ -1,5 +1,4 @@
 import { parseDuration } from '../../pipeline/policy/duration.js';
-import { notCarriedOut } from '../../pipeline/policy/strategies.js';
 import { formatPath } from '../../pipeline/policy/issues.js';
 import { alreadyShown, condition } from './conditions.js';
 import { stop, type Stop, type TickContext } from './context.js';
@@ -8,19 +7,17 @@ import { recordEvent } from './record.js';
 /**
  * Validates the policy as `kubestead validate` would. An invalid one gets Ready=False with the
  * one-line messages and an InvalidPolicy Event (once per generation), and the tick ends terminally:
- * retrying cannot fix a spec, a change of it will. So is a valid one that asks what the controller does not carry
- * out yet (notCarriedOut): refused, never half done.
+ * retrying cannot fix a spec, a change of it will.
  */
 export async function validatePolicy(ctx: TickContext): Promise<Stop | undefined> {
   const validated = ctx.shared.policies.validate(ctx.raw);
-  const issues = 'policy' in validated ? notCarriedOut(validated.policy.spec) : validated.issues;
-  if ('policy' in validated && issues.length === 0) {
+  if ('policy' in validated) {
     ctx.policy = validated.policy;
     ctx.compiled = validated.compiled;
     ctx.intervalMs = (parseDuration(validated.policy.spec.interval) ?? 30) * 1000;
     return undefined;
   }
-  const lines = issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const lines = validated.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
   const message = `invalid policy: ${lines.join('; ')}`;
   if (!alreadyShown(ctx, 'Ready', 'InvalidPolicy', message)) {
     await recordEvent(ctx, 'invalid-policy', message);

@@ -6,7 +6,7 @@ import { fanOutRecorder } from '../../pipeline/record/fanout.js';
 import { logRecorder } from '../../pipeline/record/log.js';
 import type { DecisionRecord, PolicyRef, RecordKind, RecordReceipt, Recorder } from '../../pipeline/record/recorder.js';
 import { condition } from './conditions.js';
-import { generationOf, isoAt, stop, type Stop, type TickContext } from './context.js';
+import { generationOf, isoAt, stop, type Stop, type TickContext, stepsOf } from './context.js';
 import { POLICY_RESOURCE } from '../../adapters/kube/names.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { winningReasons } from '../../pipeline/decide/winning.js';
@@ -38,7 +38,7 @@ const RECORDERS = ['recorder', 'log', 'events'];
  */
 function recorderOf(ctx: TickContext): Recorder {
   const { kube, deps } = ctx.shared;
-  const log = logRecorder(deps.logger, ctx.policy?.spec.steps.length);
+  const log = logRecorder(deps.logger, stepsOf(ctx));
   return fanOutRecorder(
     [deps.recorder, log, new EventRecorder(kube, subjects(ctx), deps.identity)],
     (i) => RECORDERS[i] ?? 'recorder',
@@ -119,7 +119,7 @@ export function decisionMessage(ctx: TickContext, decision: Decision): string {
     case 'advance':
       return (
         `advanced to step ` +
-        `${decision.nextStep === null ? '?' : stepLabel(decision.nextStep, ctx.policy?.spec.steps.length)} (weight ` +
+        `${decision.nextStep === null ? '?' : stepLabel(decision.nextStep, stepsOf(ctx))} (weight ` +
         `${weight ?? '?'}%): ${why}`
       );
     case 'promote':

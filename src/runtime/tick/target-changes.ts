@@ -1,4 +1,6 @@
 import { imagesOf } from '../../pipeline/actuate/deployments.js';
+import { rescaled } from '../../pipeline/actuate/actuator.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 import { stepPlan, trafficOfPlan } from '../../pipeline/facts/steps.js';
 import {
   actuatorOf,
@@ -12,6 +14,7 @@ import {
   type Stop,
   targetOf,
   type TickContext,
+  stepsOf,
 } from './context.js';
 import { changedConfig, targetRevision } from './config.js';
 import { recordEvent } from './record.js';
@@ -36,7 +39,7 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
     await recordEvent(
       ctx,
       'resumed',
-      `resumed: step ${stepLabel(nextStep, ctx.policy?.spec.steps.length)} was found applied (canary at ${live} ` +
+      `resumed: step ${stepLabel(nextStep, stepsOf(ctx))} was found applied (canary at ${live} ` +
         `replicas) after a restart; status catches up`,
     );
     Object.assign(ctx.next, steppedTo(nextStep, stepPlan(policyOf(ctx).spec, nextStep).weight, isoAt(ctx.now)));
@@ -50,15 +53,20 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
 /** A user's scale: primary takes the new count, the target goes back to its canary count for that count. */
 async function rescale(ctx: TickContext, change: { from: number; to: number }): Promise<void> {
   const actuator = actuatorOf(ctx);
-  const weight = inRollout(ctx.status.phase) ? (ctx.status.canaryWeight ?? 0) : 0;
-  const canary = actuator.router.canaryReplicas(weight, change.to);
+  const traffic = inRollout(ctx.status.phase)
+    ? {
+        ...trafficOfPlan(stepPlan(policyOf(ctx).spec, ctx.status.currentStep ?? 0)),
+        weight: ctx.status.canaryWeight ?? 0,
+      }
+    : { weight: 0 };
+  const canary = rescaled(actuator.router, change.to, traffic);
   await recordEvent(
     ctx,
     'scaled',
     `scaled: the target's replicas changed ${change.from} → ${change.to}, a scale and not a release: primary now ` +
       `runs ${change.to}, the canary ${canary}`,
   );
-  noteApplied(ctx, await actuator.rescale(change.to, weight));
+  noteApplied(ctx, await actuator.rescale(change.to, traffic));
   ctx.primary = await ctx.shared.kube.readDeployment(ctx.key.namespace, primaryOf(ctx).metadata?.name ?? '');
 }
 
@@ -69,14 +77,14 @@ async function rescale(ctx: TickContext, change: { from: number; to: number }): 
 function isOwnStart(ctx: TickContext, live: number): boolean {
   const revision = targetRevision(ctx);
   if (revision === ctx.next.stableRevision || revision === ctx.next.canaryRevision) return false;
-  return live === actuatorOf(ctx).canaryReplicasForTraffic(stepPlan(policyOf(ctx).spec, 0));
+  return live === actuatorOf(ctx).canaryReplicasForTraffic(trafficOfPlan(stepPlan(policyOf(ctx).spec, 0)));
 }
 
 /** Whether a live canary count is the one this controller gives the next step (its own advance, not yet in status). */
 function isNextStepCount(ctx: TickContext, live: number, nextStep: number): boolean {
   const spec = policyOf(ctx).spec;
-  if (!inRollout(ctx.status.phase) || nextStep >= spec.steps.length) return false;
-  return live === actuatorOf(ctx).canaryReplicasForTraffic(stepPlan(spec, nextStep));
+  if (!inRollout(ctx.status.phase) || nextStep >= stepCount(spec)) return false;
+  return live === actuatorOf(ctx).canaryReplicasForTraffic(trafficOfPlan(stepPlan(spec, nextStep)));
 }
 
 /**
@@ -122,7 +130,7 @@ async function recordStart(
     );
     return;
   }
-  const first = stepLabel(0, policyOf(ctx).spec.steps.length);
+  const first = stepLabel(0, stepsOf(ctx));
   const config = await changedConfig(ctx);
   const [what, detail] = config ? ['new revision', `config changed: ${config}; ${images}`] : ['new template', images];
   await recordEvent(

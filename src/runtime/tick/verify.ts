@@ -1,5 +1,5 @@
 import { replicaShare } from '../../adapters/routers/replicas.js';
-import type { RouterWeight } from '../../adapters/routers/router.js';
+import type { RouterWeight, TrafficRouter } from '../../adapters/routers/router.js';
 import { alreadyShown, condition } from './conditions.js';
 import { primaryOf, routerOf, targetOf, type TickContext } from './context.js';
 import { recordEvent } from './record.js';
@@ -11,11 +11,19 @@ import { recordEvent } from './record.js';
  * our own last write), so they need not be read again, twice, from the API.
  */
 export function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
-  if (routerOf(ctx).kind !== 'replicas') return ctx.routerWeight;
+  if (routerOf(ctx).weighted) return ctx.routerWeight;
   if (!ctx.primary) return undefined;
   const canary = targetOf(ctx).spec?.replicas ?? 0;
   const stable = primaryOf(ctx).spec?.replicas ?? 0;
   return { weight: replicaShare(canary, stable), detail: `replicas: ${canary} canary, ${stable} primary` };
+}
+
+/**
+ * What the router wrote to the user's own objects (blue-green's switch of the user's Service selector): each write an
+ * Event and a record through every recorder, the audit chain included (docs/operating.md).
+ */
+export async function recordUserWrites(ctx: TickContext, router: TrafficRouter): Promise<void> {
+  for (const write of router.userWrites?.() ?? []) await recordEvent(ctx, 'service-switched', `wrote ${write}`);
 }
 
 /**
@@ -24,13 +32,13 @@ export function unchangedWeight(ctx: TickContext): RouterWeight | undefined {
  * otherwise read back from the live objects.
  */
 export async function verifyWeight(ctx: TickContext, known?: RouterWeight): Promise<void> {
+  await recordUserWrites(ctx, routerOf(ctx));
   const live = known ?? (await routerOf(ctx).getWeight());
   ctx.next.effectiveWeight = Math.round(live.weight * 10_000) / 10_000;
   const asked = ctx.next.canaryWeight ?? 0;
   // A weighted router gives the step's share exactly or keeps the last one while the canary's pods get ready
   // (drift.ts).
-  const far =
-    asked > 0 && routerOf(ctx).kind === 'replicas' && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
+  const far = asked > 0 && !routerOf(ctx).weighted && Math.abs(live.weight - asked) > Math.max(1, asked * 0.25);
   if (far) {
     const message =
       `weight ${asked}% asked, ${routerOf(ctx).kind} routing gives ${ctx.next.effectiveWeight}% ` + `(${live.detail})`;

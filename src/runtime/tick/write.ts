@@ -1,5 +1,6 @@
 import { condition } from './conditions.js';
-import type { TickContext } from './context.js';
+import { stageText, stepPlan } from '../../pipeline/facts/steps.js';
+import { stepsOf, type TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
 import { keyString, OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
 import { compact, sameStatus, type RolloutStatus } from './status.js';
@@ -34,7 +35,7 @@ function progressingCondition(ctx: TickContext): void {
   const active = phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';
   condition(ctx, 'Progressing', active, {
     reason: phase,
-    message: phaseMessage(ctx.next, ctx.policy?.spec.steps.length ?? 0),
+    message: phaseMessage(ctx.next, stepsOf(ctx) ?? 0),
   });
 }
 
@@ -42,7 +43,9 @@ function progressingCondition(ctx: TickContext): void {
 function stageOf(ctx: TickContext): string | undefined {
   const { phase, currentStep } = ctx.next;
   if (phase !== 'Progressing' && phase !== 'Paused') return undefined;
-  const step = currentStep === undefined ? undefined : ctx.policy?.spec.steps[currentStep];
+  if (currentStep === undefined || !ctx.policy) return undefined;
+  if (ctx.policy.spec.blueGreen) return stageText(stepPlan(ctx.policy.spec, currentStep));
+  const step = ctx.policy.spec.steps[currentStep];
   return step ? describeStep(step) : undefined;
 }
 
@@ -52,8 +55,7 @@ function settle(ctx: TickContext): RolloutStatus {
   if (!ctx.degraded && ctx.policy && ctx.next.phase)
     condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });
   ctx.next.observedGeneration = ctx.raw.metadata?.generation ?? 0;
-  if (ctx.policy && ctx.next.currentStep !== undefined)
-    ctx.next.step = stepLabel(ctx.next.currentStep, ctx.policy.spec.steps.length);
+  if (ctx.policy && ctx.next.currentStep !== undefined) ctx.next.step = stepLabel(ctx.next.currentStep, stepsOf(ctx));
   ctx.next.stage = stageOf(ctx);
   return compact(ctx.next);
 }

@@ -95,7 +95,9 @@ export class DeploymentReconciler {
 
   ownedReplicaSets(d: KObject): KObject[] {
     return this.api.store
-      .list('apps/replicasets', d.metadata.namespace)
+      .dependentsOf(d.metadata.uid)
+      .filter(({ gr, object }) => gr === 'apps/replicasets' && object.metadata.namespace === d.metadata.namespace)
+      .map(({ object }) => object)
       .filter((rs) => (rs.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata.uid));
   }
 

@@ -1,6 +1,6 @@
 import type { Api } from './api.js';
 import { randomIn, Timers, wallClock, type SandboxClock } from './clock.js';
-import { storageKey, type ResourceType } from './registry.js';
+import { storageKey, type GroupResource, type ResourceType } from './registry.js';
 import type { StoreEvent } from './store.js';
 import { newEvent } from './pods.js';
 import { isRecord, jsonEqual, type KObject, type OwnerReference } from './types.js';
@@ -10,16 +10,27 @@ interface Entry {
   object: KObject;
 }
 
+type GcKeys = Map<string, { gr: GroupResource; namespace?: string; name: string }>;
+
 /**
  * The garbage collector and namespace controller: background cascade to dependents whose owners
  * are gone, the `orphan` and `foregroundDeletion` finalizers, and the emptying of terminating
- * namespaces. Each pass looks at every object (so a failed step is simply done again by the next
- * pass); passes are batched on the next turn of the event loop, as a controller's queue would.
+ * namespaces. A pass looks at what changed since the last one (objects whose owner references
+ * changed, dependents of removed objects) and at every terminating object, so that a pass costs
+ * what changed, not the whole store; the first pass, and the one after a failed step, look at
+ * every object (a failed step is simply done again). Passes are batched on the next turn of the
+ * event loop, as a controller's queue would.
  */
 export class GarbageCollector {
   private scheduled = false;
   private retrying = false;
   private readonly timers: Timers;
+  /** Look at every object in the next pass. */
+  private full = true;
+  /** Objects to look at in the next pass, by resource and key. */
+  private readonly pending: GcKeys = new Map();
+  /** Objects with a deletionTimestamp: looked at in every pass until they are gone. */
+  private readonly terminating: GcKeys = new Map();
 
   constructor(
     private readonly api: Api,
@@ -27,7 +38,10 @@ export class GarbageCollector {
     private readonly lagMs: readonly [number, number] = [0, 0],
   ) {
     this.timers = new Timers(clock);
-    api.removalHooks.push(() => this.schedule());
+    api.removalHooks.push((_type, last) => {
+      for (const d of api.store.dependentsOf(last.metadata.uid)) this.note(this.pending, d.gr, d.object);
+      this.schedule();
+    });
     api.store.subscribe((event) => this.onEvent(event));
   }
 
@@ -35,14 +49,30 @@ export class GarbageCollector {
     this.timers.close();
   }
 
+  private note(into: GcKeys, gr: GroupResource, o: KObject): void {
+    const { namespace, name = '' } = o.metadata;
+    into.set(`${gr} ${namespace ?? ''}/${name}`, { gr, namespace, name });
+  }
+
+  /** Terminating objects are looked at in every pass until their DELETED event. */
+  private track(event: StoreEvent): void {
+    const o = event.object;
+    if (event.type === 'DELETED')
+      this.terminating.delete(`${event.gr} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    else if (o.metadata.deletionTimestamp) this.note(this.terminating, event.gr, o);
+  }
+
   private onEvent(event: StoreEvent): void {
-    const refs = event.object.metadata.ownerReferences;
+    this.track(event);
+    const o = event.object;
+    const refs = o.metadata.ownerReferences;
     if (event.type !== 'DELETED' && refs?.length && !jsonEqual(refs, event.prev?.metadata.ownerReferences)) {
+      this.note(this.pending, event.gr, o);
       this.schedule();
-    } else if (event.type === 'MODIFIED' && event.object.metadata.deletionTimestamp) {
+    } else if (event.type === 'MODIFIED' && o.metadata.deletionTimestamp) {
       this.schedule();
-    } else if (event.type === 'DELETED' && event.object.metadata.namespace) {
-      const ns = this.api.store.get('/namespaces', undefined, event.object.metadata.namespace);
+    } else if (event.type === 'DELETED' && o.metadata.namespace) {
+      const ns = this.api.store.get('/namespaces', undefined, o.metadata.namespace);
       if (ns?.metadata.deletionTimestamp) this.schedule();
     }
   }
@@ -56,22 +86,39 @@ export class GarbageCollector {
     });
   }
 
-  private all(): Entry[] {
+  /** The served resources by where they are stored (not virtual ones, nor views of another's storage). */
+  private types(): Map<GroupResource, ResourceType> {
+    const out = new Map<GroupResource, ResourceType>();
+    for (const type of this.api.registry.all()) if (!type.virtual && !type.storage) out.set(storageKey(type), type);
+    return out;
+  }
+
+  /** Every object (a full pass), else the pending and terminating ones as they are now. */
+  private entries(types: Map<GroupResource, ResourceType>): Entry[] {
     const out: Entry[] = [];
-    for (const type of this.api.registry.all()) {
-      if (type.virtual || type.storage) continue;
-      for (const object of this.api.store.list(storageKey(type))) out.push({ type, object });
+    if (this.full) {
+      for (const [gr, type] of types) for (const object of this.api.store.list(gr)) out.push({ type, object });
+    } else {
+      const keys = new Map([...this.pending, ...this.terminating]);
+      for (const { gr, namespace, name } of keys.values()) {
+        const type = types.get(gr);
+        const object = this.api.store.get(gr, namespace, name);
+        if (type && object) out.push({ type, object });
+      }
     }
+    this.full = false;
+    this.pending.clear();
     return out;
   }
 
   private run(): void {
-    const entries = this.all();
+    const types = this.types();
+    const entries = this.entries(types);
     this.collectDependents(entries);
     for (const { type, object } of entries) {
       if (!object.metadata.deletionTimestamp) continue;
-      if (type.resource === 'namespaces' && type.group === '') this.finishNamespace(type, object, entries);
-      else this.runFinalizers(type, object, entries);
+      if (type.resource === 'namespaces' && type.group === '') this.finishNamespace(type, object, types);
+      else this.runFinalizers(type, object, types);
     }
   }
 
@@ -110,7 +157,7 @@ export class GarbageCollector {
   }
 
   private existsElsewhere(ownerType: ResourceType, ref: OwnerReference): boolean {
-    return this.api.store.list(storageKey(ownerType)).some((o) => o.metadata.uid === ref.uid);
+    return this.api.store.byUID(ref.uid)?.gr === storageKey(ownerType);
   }
 
   /** The Warning the garbage collector records on a dependent whose owner is in another namespace. */
@@ -134,13 +181,16 @@ export class GarbageCollector {
     );
   }
 
-  private dependents(entries: Entry[], uid: string | undefined): Entry[] {
-    return entries.filter((e) => (e.object.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
+  private dependents(types: Map<GroupResource, ResourceType>, uid: string | undefined): Entry[] {
+    return this.api.store.dependentsOf(uid).flatMap(({ gr, object }) => {
+      const type = types.get(gr);
+      return type ? [{ type, object }] : [];
+    });
   }
 
-  private runFinalizers(type: ResourceType, object: KObject, entries: Entry[]): void {
+  private runFinalizers(type: ResourceType, object: KObject, types: Map<GroupResource, ResourceType>): void {
     const finalizers = object.metadata.finalizers ?? [];
-    const deps = this.dependents(entries, object.metadata.uid);
+    const deps = this.dependents(types, object.metadata.uid);
     if (finalizers.includes('orphan')) {
       for (const d of deps)
         this.setOwners(
@@ -159,9 +209,11 @@ export class GarbageCollector {
     }
   }
 
-  private finishNamespace(type: ResourceType, ns: KObject, entries: Entry[]): void {
+  private finishNamespace(type: ResourceType, ns: KObject, types: Map<GroupResource, ResourceType>): void {
     const name = ns.metadata.name;
-    const contents = entries.filter((e) => e.type.namespaced && e.object.metadata.namespace === name);
+    const contents = [...types].flatMap(([gr, t]) =>
+      t.namespaced ? this.api.store.list(gr, name).map((object) => ({ type: t, object })) : [],
+    );
     for (const e of contents) if (!e.object.metadata.deletionTimestamp) this.tryDelete(e.type, e.object);
     if (contents.length > 0) return;
     const spec = isRecord(ns.spec) ? ns.spec : {};
@@ -203,6 +255,7 @@ export class GarbageCollector {
       this.retrying = true;
       this.timers.after(200, () => {
         this.retrying = false;
+        this.full = true;
         this.schedule();
       });
     }

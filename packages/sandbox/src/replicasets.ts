@@ -40,7 +40,9 @@ export class ReplicaSetReconciler {
 
   podsOf(rs: KObject): KObject[] {
     return this.api.store
-      .list('/pods', rs.metadata.namespace)
+      .dependentsOf(rs.metadata.uid)
+      .filter(({ gr, object }) => gr === '/pods' && object.metadata.namespace === rs.metadata.namespace)
+      .map(({ object }) => object)
       .filter(
         (p) =>
           !p.metadata.deletionTimestamp &&

@@ -14,6 +14,12 @@ export interface StoreEvent {
 
 export type StoreListener = (event: StoreEvent) => void;
 
+/** An object with the resource it is stored under. */
+export interface Stored {
+  gr: GroupResource;
+  object: KObject;
+}
+
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
@@ -30,6 +36,10 @@ export class Store {
   /** Watches from a resourceVersion below this are 410 Gone: their events were dropped. */
   private compactedThrough = 0;
   private readonly listeners = new Set<StoreListener>();
+  /** Owner UID → the objects that reference it (by resource and key): the controllers' lookups stay O(dependents). */
+  private readonly byOwner = new Map<string, Map<string, Stored>>();
+  /** UID → where the object is stored. */
+  private readonly byUid = new Map<string, { gr: GroupResource; key: string }>();
 
   constructor(private readonly historyLimit = 50_000) {}
 
@@ -55,6 +65,18 @@ export class Store {
     return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
   }
 
+  /** The objects whose ownerReferences name `uid`, in any resource. */
+  dependentsOf(uid: string | undefined): Stored[] {
+    return uid === undefined ? [] : [...(this.byOwner.get(uid)?.values() ?? [])];
+  }
+
+  /** The object of this UID, if one is stored. */
+  byUID(uid: string | undefined): Stored | undefined {
+    const at = uid === undefined ? undefined : this.byUid.get(uid);
+    const object = at && this.objects.get(at.gr)?.get(at.key);
+    return at && object ? { gr: at.gr, object } : undefined;
+  }
+
   count(gr: GroupResource): number {
     return this.objects.get(gr)?.size ?? 0;
   }
@@ -66,18 +88,27 @@ export class Store {
       map = new Map();
       this.objects.set(gr, map);
     }
-    map.set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+    const key = objectKey(object.metadata.namespace, object.metadata.name ?? '');
+    const before = map.get(key);
+    // an owner kept keeps its dependents' order (a Map's set keeps an existing key's place), as list does
+    if (before) this.unindex(gr, key, before, object);
+    map.set(key, object);
+    this.index(gr, key, object);
     this.record({ type, rv: Number(object.metadata.resourceVersion), gr, object, prev });
   }
 
   /** Removes an object; `last` is its final state (with the deletion's resourceVersion). */
   remove(gr: GroupResource, last: KObject, prev: KObject): void {
-    this.objects.get(gr)?.delete(objectKey(last.metadata.namespace, last.metadata.name ?? ''));
+    const key = objectKey(last.metadata.namespace, last.metadata.name ?? '');
+    const before = this.objects.get(gr)?.get(key);
+    if (before) this.unindex(gr, key, before);
+    this.objects.get(gr)?.delete(key);
     this.record({ type: 'DELETED', rv: Number(last.metadata.resourceVersion), gr, object: last, prev });
   }
 
   /** Drops every object of a resource (its CRD went away), without events. */
   dropResource(gr: GroupResource): void {
+    for (const [key, object] of this.objects.get(gr) ?? []) this.unindex(gr, key, object);
     this.objects.delete(gr);
   }
 
@@ -117,10 +148,33 @@ export class Store {
     for (const { gr, object } of entries) {
       let map = this.objects.get(gr);
       if (!map) this.objects.set(gr, (map = new Map<string, KObject>()));
-      map.set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+      const key = objectKey(object.metadata.namespace, object.metadata.name ?? '');
+      map.set(key, object);
+      this.index(gr, key, object);
     }
     this.rv = Math.max(this.rv, rv);
     this.compactedThrough = this.rv;
+  }
+
+  private index(gr: GroupResource, key: string, object: KObject): void {
+    if (object.metadata.uid) this.byUid.set(object.metadata.uid, { gr, key });
+    for (const ref of object.metadata.ownerReferences ?? []) {
+      let dependents = this.byOwner.get(ref.uid);
+      if (!dependents) this.byOwner.set(ref.uid, (dependents = new Map<string, Stored>()));
+      dependents.set(`${gr} ${key}`, { gr, object });
+    }
+  }
+
+  /** Drops `object`'s index entries, but those `next` (its new state) keeps. */
+  private unindex(gr: GroupResource, key: string, object: KObject, next?: KObject): void {
+    if (object.metadata.uid && object.metadata.uid !== next?.metadata.uid) this.byUid.delete(object.metadata.uid);
+    const kept = new Set((next?.metadata.ownerReferences ?? []).map((r) => r.uid));
+    for (const ref of object.metadata.ownerReferences ?? []) {
+      if (kept.has(ref.uid)) continue;
+      const dependents = this.byOwner.get(ref.uid);
+      dependents?.delete(`${gr} ${key}`);
+      if (dependents?.size === 0) this.byOwner.delete(ref.uid);
+    }
   }
 
   private record(event: StoreEvent): void {

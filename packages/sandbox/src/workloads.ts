@@ -220,9 +220,16 @@ export class Workloads {
     }
   }
 
+  /** The ReplicaSet that controls a pod (looked up by UID, in the pod's namespace). */
+  private replicaSetOf(pod: KObject): KObject | undefined {
+    const found = this.api.store.byUID(ownerUid(pod, 'ReplicaSet'));
+    return found?.gr === 'apps/replicasets' && found.object.metadata.namespace === pod.metadata.namespace
+      ? found.object
+      : undefined;
+  }
+
   private behaviourOf(pod: KObject): PodBehaviour {
-    const rsUid = ownerUid(pod, 'ReplicaSet');
-    const rs = this.api.store.list('apps/replicasets', pod.metadata.namespace).find((r) => r.metadata.uid === rsUid);
+    const rs = this.replicaSetOf(pod);
     const deployment = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment')?.name;
     const byDeployment = deployment ? this.behaviours.get(`${pod.metadata.namespace ?? ''}/${deployment}`) : undefined;
     if (byDeployment) return byDeployment;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import type { Sandbox } from '@kubestead/sandbox';
+import type { Sandbox, SandboxOptions } from '@kubestead/sandbox';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
 import { fixture, tickSandbox, type FixtureOptions, type TickFixture } from './support.js';
 
@@ -25,12 +25,12 @@ export interface Scenario {
   fixture(options?: FixtureOptions): Promise<TickFixture>;
 }
 
-/** One sandbox (with the CRD) and one stand-in Prometheus for a test file, started before and closed after it. */
-export function scenario(): Scenario {
+/** One sandbox (with the CRD; `options` for it) and one stand-in Prometheus for a test file, started before and closed after it. */
+export function scenario(options: SandboxOptions = {}): Scenario {
   let sandbox: Sandbox | undefined;
   let prom: FakePrometheus | undefined;
   beforeAll(async () => {
-    [sandbox, prom] = await Promise.all([tickSandbox(), startFakePrometheus(0.001)]);
+    [sandbox, prom] = await Promise.all([tickSandbox(options), startFakePrometheus(0.001)]);
   });
   afterAll(async () => {
     await prom?.close();

@@ -1,6 +1,7 @@
 import {
   ApiextensionsV1Api,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
@@ -10,7 +11,9 @@ import {
   type V1Deployment,
   type V1Pod,
   type V1ReplicaSet,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import { scaledDeployment, usersAutoscaler } from '../../src/adapters/kube/autoscalers.js';
 import { parse } from 'yaml';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -23,7 +26,7 @@ import { crdYaml } from '../../src/tools/gen/crd.js';
 import type { PolicyStatus } from '../../src/pipeline/policy/status.js';
 import { nullRecorder } from '../../src/pipeline/record/fanout.js';
 import type { Recorder } from '../../src/pipeline/record/recorder.js';
-import type { Sandbox } from '@kubestead/sandbox';
+import type { Sandbox, SandboxOptions } from '@kubestead/sandbox';
 import { kubernetesSecretReader } from '../../src/adapters/secrets/kubernetes.js';
 import type { CrashHook } from '../../src/runtime/tick/crash.js';
 import { createTickReconciler } from '../../src/runtime/tick/index.js';
@@ -48,6 +51,7 @@ export class ListingCache implements ClusterCache {
   private rs: V1ReplicaSet[] = [];
   private podList: V1Pod[] = [];
   private eventList: CoreV1Event[] = [];
+  private hpaList: V2HorizontalPodAutoscaler[] = [];
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -58,7 +62,7 @@ export class ListingCache implements ClusterCache {
     const apps = this.sandbox.client(AppsV1Api);
     const core = this.sandbox.client(CoreV1Api);
     const ns = this.namespace;
-    const [policies, deployments, rs, pods, events] = await Promise.all([
+    const [policies, deployments, rs, pods, events, hpas] = await Promise.all([
       this.sandbox.client(CustomObjectsApi).listNamespacedCustomObject({ ...GROUP, namespace: ns }) as Promise<{
         items: PolicyObject[];
       }>,
@@ -66,12 +70,14 @@ export class ListingCache implements ClusterCache {
       apps.listNamespacedReplicaSet({ namespace: ns }),
       core.listNamespacedPod({ namespace: ns }),
       core.listNamespacedEvent({ namespace: ns }),
+      this.sandbox.client(AutoscalingV2Api).listNamespacedHorizontalPodAutoscaler({ namespace: ns }),
     ]);
     this.policies = policies.items.map((p) => ({ ...p, apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy' }));
     this.deployments = deployments.items;
     this.rs = rs.items;
     this.podList = pods.items;
     this.eventList = events.items;
+    this.hpaList = hpas.items;
   }
 
   policy(key: { namespace: string; name: string }): PolicyObject | undefined {
@@ -96,6 +102,12 @@ export class ListingCache implements ClusterCache {
         e.metadata?.namespace === namespace &&
         e.involvedObject.kind === involved.kind &&
         e.involvedObject.name === involved.name,
+    );
+  }
+
+  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined {
+    return usersAutoscaler(
+      this.hpaList.filter((h) => h.metadata?.namespace === namespace && scaledDeployment(h) === deployment),
     );
   }
 
@@ -301,8 +313,8 @@ export class TickFixture {
 }
 
 /** A sandbox with the RolloutPolicy CRD and a namespace, for one test file. */
-export async function tickSandbox(): Promise<Sandbox> {
-  const sandbox = await testSandbox();
+export async function tickSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const sandbox = await testSandbox(options);
   await sandbox
     .client(ApiextensionsV1Api)
     .createCustomResourceDefinition({ body: parse(crdYaml()) as V1CustomResourceDefinition });

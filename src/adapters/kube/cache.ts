@@ -1,4 +1,11 @@
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1ReplicaSet,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import type { PolicyKey } from './names.js';
 
 /** A RolloutPolicy as stored in the cluster: spec unparsed (the reconciler validates it), status as written. */
@@ -19,6 +26,8 @@ export interface ClusterCache {
   pods(namespace: string, selector: Record<string, string>): V1Pod[];
   /** Warning Events of a namespace about the object of this kind and name (the informer keeps only type=Warning). */
   events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[];
+  /** The user's HorizontalPodAutoscaler of this Deployment (not one Kubestead made), if any: docs/hpa.md. */
+  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined;
   /** True when every informer has listed and none is stale. */
   synced(): boolean;
 }

@@ -1,5 +1,6 @@
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -15,6 +16,8 @@ import {
 export interface KubeClients {
   readonly config: KubeConfig;
   readonly apps: AppsV1Api;
+  /** HorizontalPodAutoscalers, read and written as autoscaling/v2 (an HPA made as v1 reads as v2). */
+  readonly autoscaling: AutoscalingV2Api;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly networking: NetworkingV1Api;
@@ -25,6 +28,7 @@ export function kubeClients(config: KubeConfig): KubeClients {
   return {
     config,
     apps: config.makeApiClient(AppsV1Api),
+    autoscaling: config.makeApiClient(AutoscalingV2Api),
     core: config.makeApiClient(CoreV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
     networking: config.makeApiClient(NetworkingV1Api),

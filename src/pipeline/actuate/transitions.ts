@@ -1,6 +1,7 @@
 import type { Decision } from '../decide/decision.js';
 import type { PolicyStatus } from '../policy/status.js';
 import type { Override } from '../policy/vocabulary.js';
+import type { AutoscalerStatus } from '../policy/status-autoscaler.js';
 
 /**
  * The rollout's state machine: every change of `status.phase`, with the position fields that change
@@ -128,4 +129,9 @@ export function decided(status: PolicyStatus, decision: Decision, at: DecisionCo
       throw new Error(`unknown action ${String(unknown)}`);
     }
   }
+}
+
+/** The user's HPA of the target as read this tick (undefined: none, and the field goes): docs/hpa.md. */
+export function autoscalerObserved(autoscaler: AutoscalerStatus | undefined): StatusChange {
+  return { autoscaler };
 }

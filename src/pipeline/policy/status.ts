@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTIONS, OVERRIDES, PHASES, VERDICTS } from './vocabulary.js';
 import { doc } from './schema-parts.js';
+import { autoscalerStatusSchema } from './status-autoscaler.js';
 
 /** A Kubernetes-convention condition (type, status, reason, message, lastTransitionTime). */
 export const conditionStatusSchema = z
@@ -232,6 +233,7 @@ export const policyStatusSchema = z
         ),
       )
       .optional(),
+    autoscaler: autoscalerStatusSchema.optional(),
     conditions: z
       .array(conditionStatusSchema)
       .meta(doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded and Frozen.'))

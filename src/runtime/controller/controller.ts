@@ -100,6 +100,8 @@ export class Controller {
         this.enqueue(cache.policiesOfPod(ns(pod), pod.metadata?.name ?? '', pod), related, false),
       );
       informers.events.on(verb, (event) => this.enqueue(cache.policiesOfEvent(event), related, false));
+      // An HPA's spec or its count changed, or it came or went: its target's policy shows it and follows it soon.
+      informers.autoscalers.on(verb, (hpa) => this.enqueue(cache.policiesOfAutoscaler(hpa), related, false));
     }
   }
 

@@ -1,4 +1,12 @@
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1ReplicaSet,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
+import { scaledDeployment, usersAutoscaler } from '../../adapters/kube/autoscalers.js';
 import type { ClusterCache, PolicyObject } from '../../adapters/kube/cache.js';
 import { informerList, type Informers } from './informers.js';
 import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-index.js';
@@ -40,11 +48,17 @@ export class InformerCache implements ClusterCache {
     return target ? [targetKey(p.metadata?.namespace ?? '', target)] : [];
   });
 
+  private readonly autoscalerIndex = new ObjectIndex<V2HorizontalPodAutoscaler>((h) => {
+    const deployment = scaledDeployment(h);
+    return deployment ? [targetKey(h.metadata?.namespace ?? '', deployment)] : [];
+  });
+
   constructor(readonly informers: Informers) {
     track(informers.replicaSets, this.replicaSetIndex);
     track(informers.pods, this.podIndex);
     track(informers.events, this.eventIndex);
     track(informers.policies, this.policyIndex);
+    track(informers.autoscalers, this.autoscalerIndex);
   }
 
   policy(key: PolicyKey): PolicyObject | undefined {
@@ -65,6 +79,10 @@ export class InformerCache implements ClusterCache {
 
   events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[] {
     return this.eventIndex.lookup([involvedKey(namespace, involved.kind, involved.name)]);
+  }
+
+  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined {
+    return usersAutoscaler(this.autoscalerIndex.lookup([targetKey(namespace, deployment)]));
   }
 
   synced(): boolean {
@@ -103,6 +121,12 @@ export class InformerCache implements ClusterCache {
     if (kind === 'ReplicaSet') return this.policiesOfReplicaSet(namespace, name);
     if (kind === 'Deployment') return this.policiesOfDeployment(namespace, name);
     return [];
+  }
+
+  /** The policies of the Deployment an HPA scales (the user's of a target, or Kubestead's of a primary). */
+  policiesOfAutoscaler(hpa: V2HorizontalPodAutoscaler): PolicyKey[] {
+    const deployment = scaledDeployment(hpa);
+    return deployment ? this.policiesOfDeployment(hpa.metadata?.namespace ?? '', deployment) : [];
   }
 }
 

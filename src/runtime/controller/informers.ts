@@ -5,6 +5,7 @@ import type {
   V1Deployment,
   V1Pod,
   V1ReplicaSet,
+  V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
@@ -15,13 +16,15 @@ import { type KubeClients } from '../../adapters/kube/clients.js';
 /** Warning Events only: the tick counts them on canary pods; Normal Events (ours among them) would only cost memory. */
 export const EVENT_FIELD_SELECTOR = 'type=Warning';
 
-/** The five informers the controller runs, all namespaces or one. */
+/** The six informers the controller runs, all namespaces or one. */
 export interface Informers {
   policies: SupervisedInformer<PolicyObject>;
   deployments: SupervisedInformer<V1Deployment>;
   replicaSets: SupervisedInformer<V1ReplicaSet>;
   pods: SupervisedInformer<V1Pod>;
   events: SupervisedInformer<CoreV1Event>;
+  /** HorizontalPodAutoscalers as autoscaling/v2 (one made as v1 is served as v2 too): docs/hpa.md. */
+  autoscalers: SupervisedInformer<V2HorizontalPodAutoscaler>;
 }
 
 const scoped = (prefix: string, resource: string, namespace?: string): string =>
@@ -88,6 +91,7 @@ export function createInformers(
     policies: policyInformer(clients, namespace, supervision),
     ...workloadInformers(clients, namespace, supervision),
     events: eventInformer(clients, namespace, supervision),
+    autoscalers: autoscalerInformer(clients, namespace, supervision),
   };
 }
 
@@ -169,6 +173,26 @@ function eventInformer(clients: KubeClients, ns: string | undefined, supervision
           ns
             ? clients.core.listNamespacedEvent({ namespace: ns, ...warnings, ...page })
             : clients.core.listEventForAllNamespaces({ ...warnings, ...page }),
+        ),
+    },
+    supervision,
+  );
+}
+
+/** The HPAs of the namespace (or all), watched: a user's HPA of a target is found without a poll (docs/hpa.md). */
+function autoscalerInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
+  const { autoscaling } = clients;
+  return new SupervisedInformer(
+    {
+      name: 'horizontalpodautoscalers',
+      path: scoped('/apis/autoscaling/v2', 'horizontalpodautoscalers', ns),
+      decode: decoder('V2HorizontalPodAutoscaler'),
+      keep: withoutManagedFields,
+      list: () =>
+        allPages((page) =>
+          ns
+            ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, ...page })
+            : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(page),
         ),
     },
     supervision,

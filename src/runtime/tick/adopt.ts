@@ -12,12 +12,13 @@ import { adopted } from '../../pipeline/actuate/transitions.js';
 
 /** Status of a policy that has just taken a workload over (or, in shadow mode, only looked at it). */
 function idleStatus(ctx: TickContext, canaryReplicas: number): void {
-  const { conditions, audit, report, lastOverride } = ctx.next;
+  const { conditions, audit, report, lastOverride, autoscaler } = ctx.next;
   ctx.next = {
     conditions,
     audit,
     report,
     lastOverride,
+    autoscaler,
     ...adopted(targetRevision(ctx), canaryReplicas),
   };
   rememberStable(ctx);
@@ -70,7 +71,7 @@ async function createPrimary(ctx: TickContext): Promise<Stop> {
     throw error;
   }
   // A shadow policy switched to active had a virtual rollout in status: adoption starts afresh from the live state.
-  const { conditions, audit, report, lastOverride } = ctx.next;
-  ctx.next = { conditions, audit, report, lastOverride };
+  const { conditions, audit, report, lastOverride, autoscaler } = ctx.next;
+  ctx.next = { conditions, audit, report, lastOverride, autoscaler };
   return stop(`created ${ctx.primary.metadata?.name ?? ''}; waiting for it to be ready`, WAIT_MS);
 }

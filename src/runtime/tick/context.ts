@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../../pipeline/compile/compile.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
@@ -51,6 +51,8 @@ export interface TickContext {
   compiled?: CompiledPolicy;
   target?: V1Deployment;
   primary?: V1Deployment;
+  /** The user's HPA of the target, from the cache (target stage; undefined: none): docs/hpa.md. */
+  autoscaler?: V2HorizontalPodAutoscaler;
   /** The target's tracked config as read this tick (config stage; undefined when not tracked). */
   config?: TrackedConfig;
   router?: TrafficRouter;

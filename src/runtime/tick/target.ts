@@ -7,6 +7,8 @@ import { policyOf, stop, type Stop, type TickContext } from './context.js';
 import { isOwnedByKubestead, policyOwner } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
+import { autoscalerSummary } from '../../adapters/kube/autoscalers.js';
+import { autoscalerObserved } from '../../pipeline/actuate/transitions.js';
 
 /** A Deployment from the cache, or from the API when the cache has not seen our own last write yet. */
 export async function freshDeployment(ctx: TickContext, name: string): Promise<V1Deployment | undefined> {
@@ -69,6 +71,8 @@ export async function resolveTarget(ctx: TickContext): Promise<Stop | undefined>
   const name = spec.targetRef.name;
   ctx.target = await freshDeployment(ctx, name);
   if (!ctx.target) return notReady(ctx, 'TargetMissing', `Deployment ${namespace}/${name} not found`, ctx.intervalMs);
+  ctx.autoscaler = ctx.shared.deps.cache.autoscaler(namespace, name);
+  Object.assign(ctx.next, autoscalerObserved(ctx.autoscaler && autoscalerSummary(ctx.autoscaler)));
   ctx.primary = await freshDeployment(ctx, primaryName(name));
   const claimed = ctx.primary ? claimProblem(ctx, ctx.primary) : null;
   if (claimed) {

@@ -65,6 +65,14 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
       'and reads revisions',
   },
   {
+    apiGroups: ['autoscaling'],
+    resources: ['horizontalpodautoscalers'],
+    verbs: ['list', 'watch'],
+    why:
+      "src/runtime/controller's informer lists and watches HPAs (autoscaling/v2) to find the one that scales a " +
+      'target, shown in status (docs/hpa.md)',
+  },
+  {
     apiGroups: [''],
     resources: ['pods'],
     verbs: READ,

@@ -20,6 +20,14 @@ export interface PolicyView {
     };
     checks?: Record<string, CheckView>;
     conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
+    /** The user's HPA of the target (docs/hpa.md). */
+    autoscaler?: {
+      name?: string;
+      minReplicas?: number;
+      maxReplicas?: number;
+      currentReplicas?: number;
+      desiredReplicas?: number;
+    };
   };
 }
 
@@ -209,6 +217,17 @@ function frozenLines(policy: PolicyView, options: ViewOptions): string[] {
   return frozen ? [`  ${paint(frozen.message ?? 'frozen', 'warn', options)}`] : [];
 }
 
+/** `  autoscaler HPA web: 2–10 replicas, current 6, desired 6` when the target has an HPA (docs/hpa.md). */
+function autoscalerLines(policy: PolicyView): string[] {
+  const hpa = policy.status?.autoscaler;
+  if (!hpa?.name) return [];
+  const count = (n: number | undefined): string => (n === undefined ? '?' : String(n));
+  return [
+    `  autoscaler HPA ${hpa.name}: ${count(hpa.minReplicas)}–${count(hpa.maxReplicas)} replicas, current ` +
+      `${count(hpa.currentReplicas)}, desired ${count(hpa.desiredReplicas)}`,
+  ];
+}
+
 /** What `kubestead status` and the demo show for a policy: phase, step, weight, soak, checks, last decision. */
 export function renderPolicy(policy: PolicyView, options: ViewOptions): string[] {
   const checks = Object.entries(policy.status?.checks ?? {});
@@ -219,6 +238,7 @@ export function renderPolicy(policy: PolicyView, options: ViewOptions): string[]
     headline(policy, options),
     ...(soak ? [soak] : []),
     ...(measured ? [measured] : []),
+    ...autoscalerLines(policy),
     ...checks.map(([name, check]) => checkLine(name, check, width, options)),
     ...decisionLines(policy, options),
     ...frozenLines(policy, options),

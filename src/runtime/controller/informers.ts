@@ -95,7 +95,8 @@ export function createInformers(
   };
 }
 
-function policyInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
+/** The RolloutPolicy informer (the controller's, and the dashboard's live updates). */
+export function policyInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
   const { group, version, plural } = POLICY_RESOURCE;
   const crd = { group, version, plural };
   const listPolicies = (page: Page): Promise<KubernetesListObject<PolicyObject>> =>

@@ -1,6 +1,7 @@
 import { auditCommand } from './audit.js';
 import { backtestCommand } from './backtest.js';
 import { compileCommand } from './compile.js';
+import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { overrideCommand } from './override.js';
@@ -26,6 +27,7 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   report: reportCommand,
   status: statusCommand,
+  dashboard: dashboardCommand,
   run: runCommand,
   promote: overrideCommand('promote'),
   abort: overrideCommand('abort'),

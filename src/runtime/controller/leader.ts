@@ -1,3 +1,4 @@
+import { errorLine } from '../../adapters/kube/errors.js';
 import {
   ApiException,
   V1MicroTime,
@@ -155,7 +156,7 @@ export class LeaderElector {
       await this.take(lease, signal);
       return true;
     } catch (error) {
-      this.options.logger.debug({ err: (error as Error).message }, 'lease attempt failed');
+      this.options.logger.debug({ err: errorLine(error) }, 'lease attempt failed');
       return false;
     }
   }
@@ -271,7 +272,7 @@ export class LeaderElector {
       this.options.logger.info({ lease: `${this.options.namespace}/${this.name}` }, 'released the lease');
     } catch (error) {
       this.options.logger.warn(
-        { err: (error as Error).message },
+        { err: errorLine(error) },
         'could not release the lease; another replica takes it after the lease duration',
       );
     } finally {

@@ -4,6 +4,7 @@ import { backoffDelay } from './backoff.js';
 import { TerminalError, type Reconciler, type ReconcileResult } from './reconciler.js';
 import { TimerHeap } from './timer-heap.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
+import { errorLine, isApiUnavailable } from '../../adapters/kube/errors.js';
 
 export interface QueueOptions {
   clock: Clock;
@@ -318,10 +319,13 @@ export class WorkQueue {
         this.options.backoffBaseMs ?? 1000,
         this.options.backoffMaxMs ?? 60_000,
       );
-      this.options.logger.warn(
-        { namespace: state.key.namespace, policy: state.key.name, err: describe(outcome.error), retryInMs: delay },
-        'reconcile failed; retrying',
-      );
+      const where = { namespace: state.key.namespace, policy: state.key.name, err: errorLine(outcome.error) };
+      if (isApiUnavailable(outcome.error))
+        this.options.logger.warn(
+          { ...where, record: 'api-unavailable', failures: state.failures, retryInMs: delay },
+          'api-unavailable: the API server did not serve the reconcile; nothing is actuated until it does; retrying',
+        );
+      else this.options.logger.warn({ ...where, retryInMs: delay }, 'reconcile failed; retrying');
       return now + delay;
     }
     state.failures = 0;
@@ -354,7 +358,3 @@ export class WorkQueue {
 
 const mergePending = (a: Pending | null, b: Pending): Pending =>
   a ? { at: Math.min(a.at, b.at), change: a.change || b.change } : b;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,3 +1,4 @@
+import { errorLine } from '../../adapters/kube/errors.js';
 import type { Decision } from '../../pipeline/decide/decision.js';
 import { EventRecorder } from '../../pipeline/record/events.js';
 import type { RecorderHealth } from '../../pipeline/record/recorder.js';
@@ -72,7 +73,7 @@ export async function emitEvent(ctx: TickContext, rule: string, message: string)
   try {
     await new EventRecorder(ctx.shared.kube, subjects(ctx), ctx.shared.deps.identity).record(record);
   } catch (error) {
-    ctx.log.warn({ rule, error: (error as Error).message }, 'Event not created');
+    ctx.log.warn({ rule, error: errorLine(error) }, 'Event not created');
   }
 }
 

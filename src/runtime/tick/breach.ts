@@ -1,3 +1,4 @@
+import { errorLine } from '../../adapters/kube/errors.js';
 import type { Decision, Reason } from '../../pipeline/decide/decision.js';
 import { condition } from './conditions.js';
 import type { Stop, TickContext } from './context.js';
@@ -38,7 +39,7 @@ export async function recordBreaches(ctx: TickContext): Promise<Stop | undefined
   try {
     await store(ctx, entry(ctx, 'breach', { ...decision, reasons: breaches }, { message }));
   } catch (error) {
-    ctx.log.warn({ error: (error as Error).message }, 'breach record refused');
+    ctx.log.warn({ error: errorLine(error) }, 'breach record refused');
     condition(ctx, 'Degraded', true, {
       reason: 'RecordRefused',
       message: `could not record "${message}": ${(error as Error).message}`,

@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { statusMessage } from '../../adapters/kube/errors.js';
 import { condition } from './conditions.js';
 import type { TickContext } from './context.js';
 import { writeStatus } from './write.js';
@@ -8,16 +9,6 @@ export class ForbiddenError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ForbiddenError';
-  }
-}
-
-/** The API server's own words from a Status body (`… cannot patch resource "deployments/scale" …`). */
-function statusMessage(body: unknown): string | undefined {
-  try {
-    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown } | null;
-    return typeof parsed?.message === 'string' ? parsed.message : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorLine } from '../../adapters/kube/errors.js';
 import type { V1ObjectReference } from '@kubernetes/client-node';
 import type { Decision } from '../../pipeline/decide/decision.js';
 import { stepPlan } from '../../pipeline/facts/steps.js';
@@ -100,7 +101,7 @@ export async function recordEvent(ctx: TickContext, rule: string, message: strin
     await store(ctx, entry(ctx, 'event', decision, { message }));
     return true;
   } catch (error) {
-    ctx.log.warn({ rule, error: (error as Error).message }, 'record refused');
+    ctx.log.warn({ rule, error: errorLine(error) }, 'record refused');
     condition(ctx, 'Degraded', true, {
       reason: 'RecordRefused',
       message: `could not record "${message}": ${(error as Error).message}`,
@@ -174,7 +175,7 @@ export async function recordDecision(ctx: TickContext): Promise<Stop | undefined
     condition(ctx, 'Degraded', true, { reason: 'RecordRefused', message: why });
     if (decision.action === 'advance' || decision.action === 'promote')
       return stop(`${decision.action} not applied: ${why}`, ctx.intervalMs);
-    ctx.log.warn({ action: decision.action, error: (error as Error).message }, 'record refused; applying anyway');
+    ctx.log.warn({ action: decision.action, error: errorLine(error) }, 'record refused; applying anyway');
   }
   ctx.shared.crash('after-record');
   return undefined;

@@ -80,6 +80,23 @@ describe('kubestead sandbox', () => {
     expect(await main(['sandbox', '--bogus'])).toBe(2);
   });
 
+  it('refuses a --state file that is not a sandbox state with exit 2 and one line naming it', async () => {
+    const file = join(dir, 'not-state.json');
+    await writeFile(file, '{"objects": 1}');
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    };
+    try {
+      expect(await main(['sandbox', '--state', file, '--kubeconfig', join(dir, 'unused.kubeconfig')])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toContain(`kubestead sandbox: ${file}: not a sandbox state file\n`);
+  });
+
   it('refuses a bad --rbac users file with one error naming the file and entry', async () => {
     const file = join(dir, 'bad-users.yaml');
     await writeFile(file, 'users:\n  - {name: alice, groups: dev}\n');

@@ -33,7 +33,7 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
   ],
   [
     /^bin\/kubestead sandbox\b|^export KUBECONFIG=|^kubectl apply -f deployment\.yaml/,
-    'packages/sandbox/test/cli.test.ts (the sandbox walk-through, long-running)',
+    'test/cli/sandbox.test.ts and test/controller/sandbox-restart.test.ts (the sandbox walk-through and --state restart, long-running)',
   ],
   [/^kubestead audit verify received\.jsonl/, 'test/audit/docs-receiver.test.ts (the SIEM receiver of docs/audit.md)'],
   [/^kubestead backtest\b/, 'test/backtest/prometheus.test.ts (the real Prometheus with recorded data)'],

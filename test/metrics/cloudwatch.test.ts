@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMetricsRuntime, createProvider, type MetricsRuntime } from '../../src/adapters/providers/provider.js';
 import type { CheckSpec, CloudWatchSpec, ProviderSpec } from '../../src/pipeline/policy/schema.js';
 import { staticSecretReader } from '../../src/adapters/secrets/reader.js';
+import { ROOT } from '../helpers.js';
 import { check, droppingServer, TICK, tickContext } from './helpers.js';
 import { motoTestsEnabled, REGION, startMoto, type Moto } from './moto-harness.js';
 
@@ -180,5 +183,36 @@ describe.runIf(motoTestsEnabled())('the CloudWatch provider against moto (a loca
     expect(six!.error).toContain('has no datapoint in the last 300s');
     expect(three).toMatchObject({ status: 'ok', value: 0.5, observedAt: at(4).toISOString() });
     expect(now).toMatchObject({ status: 'ok', value: 0.02, observedAt: at(1).toISOString() });
+  });
+
+  it('`kubestead query` reads a CloudWatch check of the fixture, --provider-url as its endpoint, Secrets from the environment', async () => {
+    const canary = [
+      { Name: 'Service', Value: 'checkout' },
+      { Name: 'Track', Value: 'canary' },
+    ];
+    const now = Date.now();
+    await moto.put('Shop', 'ErrorRate', [{ value: 0.01, at: new Date(now - MINUTE) }], canary);
+    await moto.put('Shop', 'Requests', [{ value: 300, at: new Date(now - MINUTE) }], canary);
+    const run = (name: string) =>
+      new Promise<{ code: number; stdout: string }>((done) => {
+        const args = ['query', 'fixtures/policies/cloudwatch.yaml', name, '--provider-url', moto.url];
+        const env = {
+          ...process.env,
+          KUBESTEAD_SECRET_CLOUDWATCH_ACCESS_KEY_ID: moto.credentials.accessKeyId,
+          KUBESTEAD_SECRET_CLOUDWATCH_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+        };
+        execFile(process.execPath, [resolve(ROOT, 'bin/kubestead'), ...args], { cwd: ROOT, env }, (error, stdout) =>
+          done({ code: error ? Number(error.code) : 0, stdout }),
+        );
+      });
+    const errors = await run('error-rate');
+    expect(errors.code, errors.stdout).toBe(0);
+    expect(errors.stdout).toContain('answer:   2 results: errors (1 point), requests (1 point)');
+    expect(errors.stdout).toContain('value:    0.01');
+    expect(errors.stdout).toContain('result:   PASS');
+    expect(errors.stdout).not.toContain(moto.credentials.secretAccessKey);
+    const latency = await run('p99-latency');
+    expect(latency.code).toBe(1);
+    expect(latency.stdout).toContain('empty result: p99 (');
   });
 });

@@ -84,7 +84,7 @@ describe('RolloutPolicy schema', () => {
     [
       'a provider with no kind',
       BASE.replace('{prometheus: {address: "http://prom:9090"}}', '{}'),
-      'p.yaml:8: spec.providers.prom: expected exactly one provider kind of prometheus, datadog, newRelic, web; got none',
+      'p.yaml:8: spec.providers.prom: expected exactly one provider kind of prometheus, datadog, newRelic, web, cloudWatch; got none',
     ],
     [
       'a bad enum value',

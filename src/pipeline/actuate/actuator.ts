@@ -1,4 +1,5 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1Deployment, V1DeploymentStrategy } from '@kubernetes/client-node';
 import type { RouterWeight, Traffic, TrafficRouter } from '../../adapters/routers/router.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
 import { primaryTemplate } from './deployments.js';
@@ -104,19 +105,29 @@ export class Actuator {
 
   /**
    * Promotion, first half: the copies get the canary's config, then primary gets the canary's template
-   * pointing at them (its rollout is awaited by later ticks).
+   * pointing at them (its rollout is awaited by later ticks). `keepCapacity` (a fast revert, which has
+   * walked no step): primary keeps its serving count of ready pods through the switch, rolling with
+   * maxUnavailable 0 (continuePromotion gives it the target's strategy back once rolled out).
    */
-  async startPromotion(): Promise<void> {
+  async startPromotion(keepCapacity = false): Promise<void> {
     const primary = structuredClone(this.at.primary);
     if (!primary.spec) return;
     await syncCopies(this.kube, this.at.namespace, this.at.config);
     primary.spec.template = primaryTemplate(this.at.target.spec?.template, this.at.config);
+    if (keepCapacity) primary.spec.strategy = surgeOnly(primary.spec.strategy);
     await this.kube.replaceDeployment(primary);
   }
 
-  /** Promotion, second half (primary rolled out): all traffic to primary, canary to 0. */
+  /**
+   * Promotion, second half (primary rolled out): all traffic to primary, canary to 0; primary gets the
+   * target's rollout strategy back if a fast revert changed it.
+   */
   async finishPromotion(): Promise<Applied> {
     await this.router.finalize();
+    const strategy = this.at.target.spec?.strategy;
+    const primary = this.at.primary;
+    if (primary.spec && !isDeepStrictEqual(primary.spec.strategy, strategy))
+      await this.kube.replaceDeployment({ ...primary, spec: { ...primary.spec, strategy } });
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, 0);
     return { canaryReplicas, weightSet: true };
   }
@@ -139,6 +150,16 @@ export class Actuator {
 /** The canary count after a scale to `total`: a blue-green stage's is `total`, a step's its weight's. */
 export function rescaled(router: TrafficRouter, total: number, traffic: Traffic): number {
   return traffic.stage ? total : router.canaryReplicas(traffic.weight, total);
+}
+
+/**
+ * A rolling update that never takes a ready pod away before its replacement is ready: maxUnavailable 0,
+ * and the surge given (at least 1, so that it can progress). Recreate becomes such a rolling update.
+ */
+export function surgeOnly(strategy: V1DeploymentStrategy | undefined): V1DeploymentStrategy {
+  const given = strategy?.type === 'Recreate' ? undefined : strategy?.rollingUpdate?.maxSurge;
+  const maxSurge = given === undefined || given === 0 || given === '0%' ? 1 : given;
+  return { type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable: 0 } };
 }
 
 /** Writes primary's copy of every tracked ConfigMap and Secret with the data given (adoption and promotion). */

@@ -37,7 +37,8 @@ async function actuate(ctx: TickContext, decision: Decision): Promise<RouterWeig
     return undefined;
   }
   if (decision.action === 'promote') {
-    await actuatorOf(ctx).startPromotion();
+    // A fast revert walked no step: primary keeps its serving count through the switch.
+    await actuatorOf(ctx).startPromotion(decision.reasons.some((r) => r.rule === 'fast-revert'));
     return undefined;
   }
   return giveStepWeight(ctx, decision);

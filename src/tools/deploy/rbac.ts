@@ -117,7 +117,8 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
     why:
       'src/adapters/routers/services.ts creates the `-canary` and `-primary` Services that mesh and ingress ' +
-      'routers send traffic to',
+      "routers send traffic to, and blue-green's preview Service; src/adapters/routers/blue-green.ts updates one " +
+      "selector key of the user's Service (blue-green with replica routing)",
   },
   {
     apiGroups: ['networking.istio.io'],

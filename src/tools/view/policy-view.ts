@@ -4,7 +4,12 @@ import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 /** The fields of a RolloutPolicy the view reads (from the cluster: anything may be missing). */
 export interface PolicyView {
   metadata: { name?: string; namespace?: string };
-  spec?: { interval?: string; steps?: Array<{ weight?: number; soak?: string; pause?: { duration?: string } }> };
+  spec?: {
+    interval?: string;
+    /** Blue-green: two stages, the preview and the switch (docs/strategies.md). */
+    blueGreen?: unknown;
+    steps?: Array<{ weight?: number; soak?: string; pause?: { duration?: string } }>;
+  };
   status?: {
     phase?: string;
     currentStep?: number;
@@ -84,9 +89,12 @@ const num = (value: number | null | undefined): string =>
 /** A weight or pause step is told by the weight and the pause line already; an A/B or mirror step by its stage. */
 const stageOf = (stage: string | undefined): string => (stage && !/^(weight|pause)\b/.test(stage) ? ` (${stage})` : '');
 
+/** How many steps a rollout of this spec has: a blue-green policy's two stages, or its steps. */
+const stepsOf = (spec: PolicyView['spec']): number | undefined => (spec?.blueGreen ? 2 : spec?.steps?.length);
+
 function headline(policy: PolicyView, options: ViewOptions): string {
   const { status = {} } = policy;
-  const steps = policy.spec?.steps?.length;
+  const steps = stepsOf(policy.spec);
   const step =
     status.currentStep === undefined ? '' : `  step ${stepLabel(status.currentStep, steps)}${stageOf(status.stage)}`;
   const effective =

@@ -1,0 +1,286 @@
+import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Body } from '../support/sandbox.js';
+import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
+import { scenario } from './scenario.js';
+import { GROUP, MERGE, type TickFixture } from './support.js';
+
+/**
+ * Blue-green driven by the real tick (ManualClock) with replica routing (the user's Service selector) and with a
+ * weighted router (Gateway API's HTTPRoute, on its published CRD): at every tick the pods the user's traffic reaches
+ * are sampled: one version, at least the full count of them Ready (docs/strategies.md, "Blue-green").
+ */
+
+const env = scenario();
+const present = thirdPartyCrdsPresent();
+const INTERVAL_MS = 10_000;
+const FULL = 4;
+const BLUE_GREEN = { previewService: 'app-preview', soak: '1m', scaleDownDelay: '30s' };
+const ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
+const USER_SERVICE = {
+  metadata: { name: 'app' },
+  spec: { selector: { app: 'app' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+};
+
+interface Case {
+  name: string;
+  trafficRouting: Record<string, unknown>;
+  /** Creates the user's route objects (none with replica routing). */
+  create(f: TickFixture): Promise<void>;
+  /** The user's objects as they are now: the Service, and the HTTPRoute's spec. */
+  read(f: TickFixture): Promise<Body>;
+  /** The Services the user's traffic reaches now. */
+  reached(f: TickFixture): Promise<string[]>;
+}
+
+const custom = (f: TickFixture) => f.sandbox.client(CustomObjectsApi);
+const readService = async (f: TickFixture, name = 'app'): Promise<Body> =>
+  (await f.core.readNamespacedService({ namespace: f.namespace, name })) as Body;
+
+const replicas: Case = {
+  name: 'replica routing (the user Service selector)',
+  trafficRouting: { replicas: {} },
+  create: () => Promise.resolve(),
+  async read(f) {
+    return { selector: (await readService(f)).spec.selector };
+  },
+  reached: () => Promise.resolve(['app']),
+};
+
+const httpRoute = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name: 'app' },
+  spec: {
+    parentRefs: [{ name: 'eg' }],
+    hostnames: ['shop.example.com'],
+    rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/app' } }], backendRefs: [{ name: 'app', port: 80 }] }],
+  },
+};
+
+const gateway: Case = {
+  name: 'Gateway API (HTTPRoute)',
+  trafficRouting: { gatewayAPI: { httpRoute: { name: 'app' } } },
+  async create(f) {
+    await custom(f).createNamespacedCustomObject({ ...ROUTES, namespace: f.namespace, body: httpRoute });
+  },
+  async read(f) {
+    const route: Body = await custom(f).getNamespacedCustomObject({ ...ROUTES, namespace: f.namespace, name: 'app' });
+    return { selector: (await readService(f)).spec.selector, route: route.spec };
+  },
+  async reached(f) {
+    const route = (await this.read(f)).route;
+    const refs = route.rules[0].backendRefs as Array<{ name: string; weight?: number }>;
+    return refs.filter((ref) => (ref.weight ?? 1) > 0).map((ref) => ref.name);
+  },
+};
+
+const isReady = (pod: V1Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
+  !pod.metadata?.deletionTimestamp;
+
+/** The Ready pods a Service selects, by image. */
+async function readyImages(f: TickFixture, service: string): Promise<string[]> {
+  const selector = (await readService(f, service)).spec.selector as Record<string, string>;
+  const labelSelector = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = (await f.core.listNamespacedPod({ namespace: f.namespace, labelSelector })).items;
+  return pods.filter(isReady).map((pod) => pod.spec?.containers[0]?.image ?? '?');
+}
+
+/** What the user's traffic reaches now: one version, at least FULL of its pods Ready; that version's image. */
+async function sample(f: TickFixture, c: Case): Promise<string> {
+  const images = (await Promise.all((await c.reached(f)).map((name) => readyImages(f, name)))).flat();
+  expect(new Set(images).size, `user traffic reaches ${images.join(', ')}`).toBe(1);
+  expect(images.length).toBeGreaterThanOrEqual(FULL);
+  return images[0]!;
+}
+
+/** Primary's Ready pods: the old version's count, sampled (never below FULL until the promotion). */
+async function primaryReady(f: TickFixture): Promise<number> {
+  const pods = await f.core.listNamespacedPod({ namespace: f.namespace, labelSelector: 'kubestead.io/role=primary' });
+  return pods.items.filter(isReady).length;
+}
+
+/** The target, the user's Service (and route), the policy adopted; returns the user's objects as created. */
+async function adopted(f: TickFixture, c: Case, blueGreen: Record<string, unknown> = BLUE_GREEN): Promise<Body> {
+  await f.createDeployment('app', 'app:1', FULL);
+  await f.core.createNamespacedService({ namespace: f.namespace, body: USER_SERVICE });
+  await c.create(f);
+  const created = await c.read(f);
+  await f.settle();
+  const { steps: _steps, ...spec } = env.spec({ trafficRouting: c.trafficRouting });
+  await f.applyPolicy({ ...spec, strategy: 'blueGreen', blueGreen });
+  await f.adopt();
+  return created;
+}
+
+/** One interval: the clock moves, the tick runs, the sandbox's pods settle; the user's traffic sampled after each. */
+async function step(f: TickFixture, c: Case, seen: Set<string>): Promise<void> {
+  await f.clock.advance(INTERVAL_MS);
+  await f.tick();
+  seen.add(await sample(f, c));
+  await f.settle();
+  seen.add(await sample(f, c));
+}
+
+async function until(f: TickFixture, c: Case, seen: Set<string>, done: (s: Body) => boolean, max = 30): Promise<Body> {
+  for (let i = 0; i < max; i++) {
+    await step(f, c, seen);
+    const status = await f.status();
+    if (done(status)) return status;
+  }
+  throw new Error(`status never reached the expected state: ${JSON.stringify(await f.status())}`);
+}
+
+async function previewSelects(f: TickFixture): Promise<string[]> {
+  return readyImages(f, 'app-preview');
+}
+
+async function deletePolicy(f: TickFixture): Promise<void> {
+  await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+  for (let i = 0; i < 20; i++) {
+    const exists = await f.objects
+      .getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' })
+      .then(() => true)
+      .catch(() => false);
+    if (!exists) return;
+    await f.tick();
+    await f.settle();
+  }
+  throw new Error('the policy was never handed back');
+}
+
+const missing = (f: TickFixture, name: string) =>
+  f.core.readNamespacedService({ namespace: f.namespace, name }).then(
+    () => false,
+    () => true,
+  );
+
+describe.skipIf(!present)('blue-green through the tick', () => {
+  beforeAll(() => installRouterCrds(env.sandbox));
+
+  describe.each([replicas, gateway])('$name', (c) => {
+    it('preview at full count, the switch in one write, the old version kept, then promoted; deletion hands back', async () => {
+      const f = await env.fixture();
+      const created = await adopted(f, c);
+      const seen = new Set<string>();
+      await f.setImage('app:2');
+      await f.tick();
+      expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 0, stage: 'preview', step: '1/2' });
+      expect(await sample(f, c)).toBe('app:1');
+      expect((await f.deployment('app')).spec?.replicas).toBe(FULL);
+      await f.settle();
+      // The soak starts only once every pod of the new version is Ready: a full soak from here.
+      await step(f, c, seen);
+      expect(await previewSelects(f)).toEqual(Array(FULL).fill('app:2'));
+      const previewStart = Date.parse((await f.status()).stepStartedAt ?? '');
+      const switched = await until(f, c, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100);
+      expect(Date.parse(String(switched.stepStartedAt)) - previewStart).toBeGreaterThanOrEqual(60_000);
+      expect(switched.stage).toBe('switched, old kept 30 s');
+      expect(await sample(f, c)).toBe('app:2');
+      expect(await primaryReady(f)).toBe(FULL);
+      if (c === replicas) expect(await f.eventReasons()).toContain('ServiceSwitched');
+
+      const done = await until(f, c, seen, (s) => s.phase === 'Succeeded');
+      expect(done.stage).toBeUndefined();
+      expect(seen).toEqual(new Set(['app:1', 'app:2']));
+      expect(await sample(f, c)).toBe('app:2');
+      expect((await f.deployment('app')).spec?.replicas).toBe(0);
+      expect(await missing(f, 'app-preview')).toBe(true);
+
+      await deletePolicy(f);
+      expect(await c.read(f)).toEqual(created);
+    }, 90_000);
+
+    it('a breach during the preview soak rolls back: the user traffic never reaches the new version', async () => {
+      const f = await env.fixture();
+      const created = await adopted(f, c);
+      const seen = new Set<string>();
+      await f.setImage('app:2');
+      await f.tick();
+      await f.settle();
+      await step(f, c, seen);
+      expect((await f.status()).stage).toBe('preview');
+      env.prom.set(0.4);
+      try {
+        await step(f, c, seen);
+        expect((await f.status()).phase).toBe('RolledBack');
+      } finally {
+        env.prom.set(0.001);
+      }
+      expect(seen).toEqual(new Set(['app:1']));
+      expect((await f.deployment('app')).spec?.replicas).toBe(0);
+      expect(await missing(f, 'app-preview')).toBe(true);
+      await deletePolicy(f);
+      expect(await c.read(f)).toEqual(created);
+    }, 60_000);
+
+    it('a breach inside scaleDownDelay switches back within one interval, the old pods never below full count', async () => {
+      const f = await env.fixture();
+      const created = await adopted(f, c);
+      const seen = new Set<string>();
+      await f.setImage('app:2');
+      await f.tick();
+      await f.settle();
+      const old: number[] = [];
+      await until(f, c, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100);
+      old.push(await primaryReady(f));
+      expect(await sample(f, c)).toBe('app:2');
+      env.prom.set(0.4);
+      try {
+        await f.clock.advance(INTERVAL_MS);
+        await f.tick();
+        old.push(await primaryReady(f));
+        expect((await f.status()).phase).toBe('RolledBack');
+        expect(await sample(f, c)).toBe('app:1');
+      } finally {
+        env.prom.set(0.001);
+      }
+      await f.settle();
+      old.push(await primaryReady(f));
+      expect(old).toEqual([FULL, FULL, FULL]);
+      expect(await sample(f, c)).toBe('app:1');
+      expect(await missing(f, 'app-preview')).toBe(true);
+      await deletePolicy(f);
+      expect(await c.read(f)).toEqual(created);
+    }, 90_000);
+  });
+
+  it('autoPromote: false waits for promote after the soak, then switches', async () => {
+    const f = await env.fixture();
+    await adopted(f, replicas, { ...BLUE_GREEN, autoPromote: false });
+    const seen = new Set<string>();
+    await f.setImage('app:2');
+    await f.tick();
+    await f.settle();
+    const paused = await until(f, replicas, seen, (s) => s.phase === 'Paused');
+    expect(paused).toMatchObject({ currentStep: 0, stage: 'preview' });
+    expect(paused.lastDecision.reasons[0].rule).toBe('await-promotion');
+    await step(f, replicas, seen);
+    expect(await f.status()).toMatchObject({ phase: 'Paused', currentStep: 0 });
+    expect(seen).toEqual(new Set(['app:1']));
+    await f.objects.patchNamespacedCustomObject(
+      {
+        ...GROUP,
+        namespace: f.namespace,
+        name: 'app',
+        body: {
+          metadata: {
+            annotations: {
+              'kubestead.io/override': JSON.stringify({
+                action: 'promote',
+                actor: 'alice',
+                time: new Date().toISOString(),
+              }),
+            },
+          },
+        },
+      },
+      MERGE,
+    );
+    await until(f, replicas, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100, 3);
+    expect(await sample(f, replicas)).toBe('app:2');
+  }, 60_000);
+});

@@ -11,131 +11,40 @@
 // harness beside the operator, Node's default flags) is printed too. BENCH_COMPARE_FLAGS=
 // "none|--flag VAR=value" measures other settings beside the shipped one. Each target prints PASS or FAIL.
 // BENCH_WINDOW_S / BENCH_IDLE_WINDOW_S set the windows.
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startOperator } from '../dist/runtime/controller/operator.js';
 import { createTickReconciler } from '../dist/runtime/tick/index.js';
 import { createLogger } from '../dist/lib/log/logger.js';
-import { reuseAgents } from '../dist/adapters/kube/requests.js';
+import {
+  benchClients,
+  DISTINCT_QUERIES,
+  INTERVAL_S,
+  NS,
+  parallel,
+  phases,
+  populate,
+  queryOf,
+  startProvider,
+  until,
+  watchDeployments,
+} from './fleet.mjs';
 import { shippedCommand } from './image.mjs';
 import { forwardWarnings, percentile, ROOT, startSandboxProcess } from './support.mjs';
 
 const N = Number(process.env.BENCH_POLICIES ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
 const IDLE_WINDOW_S = Number(process.env.BENCH_IDLE_WINDOW_S ?? 30);
-const INTERVAL_S = 10;
-const DISTINCT_QUERIES = 10;
-const NS = 'bench';
-const POLICY = { group: 'kubestead.io', version: 'v1alpha1', plural: 'rolloutpolicies' };
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
-
-/** A Prometheus stand-in: counts requests and distinct queries; every answer is `state.value` (0.01 until changed). */
-async function startProvider() {
-  const state = { requests: 0, queries: new Set(), value: '0.01' };
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      state.requests += 1;
-      state.queries.add(new URLSearchParams(body).get('query'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, state.value] }] },
-        }),
-      );
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, state, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function parallel(count, fn, concurrency = 16) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await fn(next++);
-    }),
-  );
-}
-
-async function until(probe, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-async function populate(kc, provider) {
-  await promisify(execFile)('kubectl', ['apply', '-f', join(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml')], {
-    env: { ...process.env, KUBECONFIG: kc.kubeconfigPath },
-  });
-  await kc.core.createNamespace({ body: { metadata: { name: NS } } });
-  await parallel(N, async (i) => {
-    const labels = { app: `app-${i}` };
-    await kc.apps.createNamespacedDeployment({
-      namespace: NS,
-      body: {
-        metadata: { name: `app-${i}`, labels },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
-        },
-      },
-    });
-    await kc.custom.createNamespacedCustomObject({
-      ...POLICY,
-      namespace: NS,
-      body: {
-        apiVersion: 'kubestead.io/v1alpha1',
-        kind: 'RolloutPolicy',
-        metadata: { name: `app-${i}` },
-        spec: {
-          targetRef: { kind: 'Deployment', name: `app-${i}` },
-          interval: `${INTERVAL_S}s`,
-          steps: [{ weight: 50, soak: '1h' }],
-          providers: { prom: { prometheus: { address: provider.url } } },
-          checks: [
-            {
-              name: 'errors',
-              provider: 'prom',
-              query: `sum(rate(errors_total{shard="${i % DISTINCT_QUERIES}"}[1m]))`,
-              max: 1,
-            },
-          ],
-        },
-      },
-    });
-  });
-}
-
-async function phases(kc) {
-  const list = await kc.custom.listNamespacedCustomObject({ ...POLICY, namespace: NS });
-  const counts = {};
-  for (const p of list.items) counts[p.status?.phase ?? 'none'] = (counts[p.status?.phase ?? 'none'] ?? 0) + 1;
-  return counts;
-}
 
 async function apiCounts(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -377,6 +286,48 @@ async function measure(rec, operator, provider, seconds, during) {
   };
 }
 
+/** 1 % of the policies (every hundredth) check a query of their own, which breaches on demand. */
+const BREACH_QUERY = 'sum(rate(errors_total{shard="breaching"}[1m]))';
+const breaches = (i) => i % 100 === 0;
+const DETECTION_TARGET_MS = INTERVAL_S * 1000 + 2000;
+
+/**
+ * Detection: from the moment the provider starts answering a breaching value for the 1 % of the
+ * policies that check BREACH_QUERY, to each one's rollback write (its canary Deployment scaled to
+ * 0) as the API server's watch tells it. Waits at most 5 intervals + 30 s; a policy not rolled back
+ * by then counts as never.
+ */
+async function detection(kc, provider) {
+  const names = Array.from({ length: N }, (_, i) => i)
+    .filter(breaches)
+    .map((i) => `app-${i}`);
+  let breachAt = Infinity;
+  const rolledBack = new Map();
+  const stop = await watchDeployments(kc, `app in (${names.join(',')})`, (type, d, at) => {
+    if (at >= breachAt && d.spec?.replicas === 0 && !rolledBack.has(d.metadata.name))
+      rolledBack.set(d.metadata.name, at - breachAt);
+  });
+  try {
+    breachAt = Date.now();
+    provider.state.breach = { matches: (query) => query === BREACH_QUERY, value: '5' };
+    await until(async () => rolledBack.size === names.length, 5 * INTERVAL_S * 1000 + 30_000, 'rollbacks').catch(
+      () => undefined,
+    );
+  } finally {
+    stop();
+  }
+  const latencies = names.map((name) => rolledBack.get(name) ?? Infinity);
+  const p99 = percentile(latencies, 0.99);
+  target(
+    `detection: breach to rollback write p99 ≤ one interval + 2 s (${DETECTION_TARGET_MS / 1000} s)`,
+    p99 <= DETECTION_TARGET_MS,
+    `p50 ${(percentile(latencies, 0.5) / 1000).toFixed(2)} s, p99 ${(p99 / 1000).toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s over ${names.length} policies (${rolledBack.size} rolled back)`,
+  );
+}
+
+/** The RSS target grows with the count: 120 MiB + 56 KiB a policy (≈ 175 MiB at 1,000, ≈ 400 MiB at 5,000). */
+const RSS_TARGET_MIB = 120 + (56 * N) / 1024;
+
 const results = [];
 function target(name, ok, figures) {
   results.push(ok);
@@ -432,24 +383,17 @@ function report(label, m) {
 export async function run() {
   const sandbox = await startSandboxProcess();
   const provider = await startProvider();
-  const config = new KubeConfig();
-  config.loadFromFile(sandbox.kubeconfig);
-  reuseAgents(config); // the harness's own requests: a TLS handshake each would load this process
-  const kc = {
-    kubeconfigPath: sandbox.kubeconfig,
-    apps: config.makeApiClient(AppsV1Api),
-    core: config.makeApiClient(CoreV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-  };
+  const kc = benchClients(sandbox.kubeconfig);
+  const config = kc.config;
   const rec = tickRecorder();
   console.log(
-    `${N} policies at ${INTERVAL_S} s intervals, ${DISTINCT_QUERIES} distinct queries; ${new Date().toISOString()}, load average ${loadavg()
+    `${N} policies at ${INTERVAL_S} s intervals, ${DISTINCT_QUERIES} distinct queries and one that breaches for 1 % of them; ${new Date().toISOString()}, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}, ${cpus().length} cores`,
   );
   try {
     const t0 = Date.now();
-    await populate(kc, provider);
+    await populate(kc, provider, N, (i) => (breaches(i) ? BREACH_QUERY : queryOf(i)));
     console.log(`populated ${N} Deployments and policies in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const start = () =>
       startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
@@ -492,6 +436,7 @@ export async function run() {
       progressing.writes <= N && progressing.writes <= progressing.ticks.length,
       `${progressing.writes} writes in ${progressing.ticks.length} ticks for ${N} shown changes (one value change per policy)`,
     );
+    await detection(kc, provider);
     gc();
     console.log(
       `this process after a full GC (controller and bench together): RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ${memoryBreakdown()}`,
@@ -513,9 +458,9 @@ export async function run() {
       console.log(`compare: ${describeRss(m)}`);
     }
     target(
-      'controller RSS ≤ 200 MiB',
-      own.max <= 200,
-      `${describeRss(own)}; on its own, all ${N} policies progressing, no forced GC`,
+      `controller RSS ≤ 120 MiB + 56 KiB a policy (${RSS_TARGET_MIB.toFixed(0)} MiB)`,
+      own.max <= RSS_TARGET_MIB,
+      `${describeRss(own)} (${(((own.max - 120) * 1024) / N).toFixed(1)} KiB a policy above 120 MiB); on its own, ${N - Math.ceil(N / 100)} policies progressing and ${Math.ceil(N / 100)} rolled back, no forced GC`,
     );
     stallTarget('progressing, every check changing half-way', own);
     console.log(

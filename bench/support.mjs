@@ -8,13 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** `kubestead sandbox` in a process of its own (so that the bench's process is what it measures); its kubeconfig path. */
-export async function startSandboxProcess(extra = ['--ready-delay', '50']) {
+/**
+ * `kubestead sandbox` in a process of its own (so that the bench's process is what it measures); its
+ * kubeconfig path and pid. `nodeFlags` go to its node (e.g. `--cpu-prof`, written when it stops).
+ */
+export async function startSandboxProcess(extra = ['--ready-delay', '50'], nodeFlags = []) {
   const dir = await mkdtemp(join(tmpdir(), 'kubestead-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/kubestead'), 'sandbox', '--kubeconfig', kubeconfig, ...extra],
+    [...nodeFlags, join(ROOT, 'bin/kubestead'), 'sandbox', '--kubeconfig', kubeconfig, ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise((done, fail) => {
@@ -27,6 +30,7 @@ export async function startSandboxProcess(extra = ['--ready-delay', '50']) {
   });
   return {
     kubeconfig,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.on('exit', r));

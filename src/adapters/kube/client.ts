@@ -7,6 +7,8 @@ import {
   type CustomObjectsApi,
   type V1ConfigMap,
   type V1Deployment,
+  type AutoscalingV2Api,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from './cache.js';
@@ -26,6 +28,7 @@ export class KubeClient {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
+  private readonly autoscaling: AutoscalingV2Api;
   /**
    * Read-your-writes: the resourceVersion each of our writes replaced. An informer cache that still
    * shows it has not seen our write, and acting on it would repeat an action (argo-rollouts #720).
@@ -36,6 +39,7 @@ export class KubeClient {
     this.apps = clients.apps;
     this.core = clients.core;
     this.custom = clients.custom;
+    this.autoscaling = clients.autoscaling;
   }
 
   private policyPath(namespace: string, name: string) {
@@ -175,6 +179,28 @@ export class KubeClient {
     const written = await this.apps.patchNamespacedDeploymentScale({ namespace, name, body }, MERGE);
     this.noteWrite(`deployment/${namespace}/${name}`, current.metadata?.resourceVersion, written);
     return written.spec?.replicas ?? 0;
+  }
+
+  /** Creates primary's HPA (docs/hpa.md). */
+  createAutoscaler(namespace: string, body: V2HorizontalPodAutoscaler): Promise<V2HorizontalPodAutoscaler> {
+    return this.autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace, body });
+  }
+
+  /** Replaces primary's HPA (its metadata.resourceVersion guards the write: 409 when it changed since). */
+  replaceAutoscaler(body: V2HorizontalPodAutoscaler): Promise<V2HorizontalPodAutoscaler> {
+    const { namespace = '', name = '' } = body.metadata ?? {};
+    return this.autoscaling.replaceNamespacedHorizontalPodAutoscaler({ namespace, name, body });
+  }
+
+  /** Deletes primary's HPA, only the one with this uid (gone already is fine). */
+  async deleteAutoscaler(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await orMissing(
+      this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({
+        namespace,
+        name,
+        body: { preconditions: uid ? { uid } : undefined },
+      }),
+    );
   }
 
   async createEvent(namespace: string, event: CoreV1Event): Promise<void> {

@@ -28,6 +28,7 @@ import type { Sandbox } from '@kubestead/sandbox';
 import { waitFor } from '../support/wait.js';
 import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from './support.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
+import { usersAutoscaler } from '../../src/adapters/kube/autoscalers.js';
 
 let sandbox: Sandbox;
 let apps: AppsV1Api;
@@ -178,19 +179,29 @@ describe('ClusterCache over supervised informers (real client-node against the s
   });
 
   it("finds a Deployment's HPA by watch, made as v2 or v1, never one Kubestead made, and forgets a deleted one", async () => {
-    const cache = start();
+    // a cluster of its own: the other tests count what is in theirs
+    const cluster = await sandboxWithCrd({ workloads: false });
+    await createNamespace(cluster, 'e');
+    const informers = createInformers(kubeClients(cluster.kubeConfig()), undefined, {
+      kubeConfig: cluster.kubeConfig(),
+      clock: systemClock,
+      logger: silentLogger,
+    });
+    running.push(informers);
+    const cache = new InformerCache(informers);
+    for (const informer of informerList(informers)) informer.start();
     await waitFor(() => cache.synced(), 8000, 'informers synced');
-    await createPolicy(sandbox, 'e', 'web-policy', 'web');
+    await createPolicy(cluster, 'e', 'web-policy', 'web');
     const hpa = (name: string, target: string, labels?: Record<string, string>) => ({
       metadata: { name, labels },
       spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target }, maxReplicas: 10 },
     });
-    const v2 = sandbox.client(AutoscalingV2Api);
+    const v2 = cluster.client(AutoscalingV2Api);
     await v2.createNamespacedHorizontalPodAutoscaler({
       namespace: 'e',
       body: hpa('web-primary', 'web-primary', { 'app.kubernetes.io/managed-by': 'kubestead' }),
     });
-    await sandbox.client(AutoscalingV1Api).createNamespacedHorizontalPodAutoscaler({
+    await cluster.client(AutoscalingV1Api).createNamespacedHorizontalPodAutoscaler({
       namespace: 'e',
       body: {
         ...hpa('web', 'web'),
@@ -198,18 +209,25 @@ describe('ClusterCache over supervised informers (real client-node against the s
       },
     });
     await v2.createNamespacedHorizontalPodAutoscaler({ namespace: 'e', body: hpa('other', 'other') });
-    const found = await waitFor(() => cache.autoscaler('e', 'web'), 8000, "web's HPA in the cache");
+    const found = await waitFor(() => usersAutoscaler(cache.autoscalers('e', 'web')), 8000, "web's HPA in the cache");
     // the v1 object is watched as v2: its cpu target is a v2 metric
     expect(found.spec?.metrics?.[0]?.resource?.target.averageUtilization).toBe(60);
     expect([found.metadata?.name, found.spec?.minReplicas]).toEqual(['web', 2]);
     await waitFor(() => cache.informers.autoscalers.store.list('e').length === 3, 8000, 'all three HPAs');
     // Kubestead's own copy (on -primary) is never the user's HPA; another Deployment's is not this one's
-    expect(cache.autoscaler('e', 'web-primary')).toBeUndefined();
-    expect(cache.autoscaler('e', 'other')?.metadata?.name).toBe('other');
-    expect(cache.autoscaler('e', 'nothing')).toBeUndefined();
+    expect(usersAutoscaler(cache.autoscalers('e', 'web-primary'))).toBeUndefined();
+    expect(cache.autoscalers('e', 'web-primary').map((h) => h.metadata?.name)).toEqual(['web-primary']);
+    expect(usersAutoscaler(cache.autoscalers('e', 'other'))?.metadata?.name).toBe('other');
+    expect(usersAutoscaler(cache.autoscalers('e', 'nothing'))).toBeUndefined();
     expect(cache.policiesOfAutoscaler(found)).toEqual([{ namespace: 'e', name: 'web-policy' }]);
     await v2.deleteNamespacedHorizontalPodAutoscaler({ namespace: 'e', name: 'web' });
-    await waitFor(() => cache.autoscaler('e', 'web') === undefined, 8000, "web's HPA gone from the cache");
+    await waitFor(
+      () => usersAutoscaler(cache.autoscalers('e', 'web')) === undefined,
+      8000,
+      "web's HPA gone from the cache",
+    );
+    for (const stopped of running.splice(0)) await Promise.all(informerList(stopped).map((i) => i.stop()));
+    await cluster.close();
   });
 
   it('asks for bookmarks and a server-side timeout on every watch', async () => {

@@ -13,7 +13,7 @@ import {
   type V1ReplicaSet,
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
-import { scaledDeployment, usersAutoscaler } from '../../src/adapters/kube/autoscalers.js';
+import { scaledDeployment } from '../../src/adapters/kube/autoscalers.js';
 import { parse } from 'yaml';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -105,10 +105,8 @@ export class ListingCache implements ClusterCache {
     );
   }
 
-  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined {
-    return usersAutoscaler(
-      this.hpaList.filter((h) => h.metadata?.namespace === namespace && scaledDeployment(h) === deployment),
-    );
+  autoscalers(namespace: string, deployment: string): V2HorizontalPodAutoscaler[] {
+    return this.hpaList.filter((h) => h.metadata?.namespace === namespace && scaledDeployment(h) === deployment);
   }
 
   synced(): boolean {

@@ -26,8 +26,8 @@ export interface ClusterCache {
   pods(namespace: string, selector: Record<string, string>): V1Pod[];
   /** Warning Events of a namespace about the object of this kind and name (the informer keeps only type=Warning). */
   events(namespace: string, involved: { kind: string; name: string }): CoreV1Event[];
-  /** The user's HorizontalPodAutoscaler of this Deployment (not one Kubestead made), if any: docs/hpa.md. */
-  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined;
+  /** The HorizontalPodAutoscalers whose scaleTargetRef is this Deployment (the user's, or Kubestead's of a primary). */
+  autoscalers(namespace: string, deployment: string): V2HorizontalPodAutoscaler[];
   /** True when every informer has listed and none is stale. */
   synced(): boolean;
 }

@@ -6,11 +6,13 @@ import {
   type CoreV1Event,
   type CustomObjectsApi,
   type V1Deployment,
+  type AutoscalingV2Api,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import type { PolicyObject } from './cache.js';
 import type { KubeClients } from './clients.js';
-import { isConflict, isNotFound } from './errors.js';
+import { isConflict, isNotFound, orMissing } from './errors.js';
 import { ConfigObjects, type ConfigObjectKind } from './config-objects.js';
 import { policyPath } from './names.js';
 
@@ -27,6 +29,7 @@ export class KubeClient {
   private readonly custom: CustomObjectsApi;
   private readonly configMaps: ConfigObjects;
   private readonly secrets: ConfigObjects;
+  private readonly autoscaling: AutoscalingV2Api;
   /**
    * Read-your-writes: the resourceVersion each of our writes replaced. An informer cache that still
    * shows it has not seen our write, and acting on it would repeat an action (argo-rollouts #720).
@@ -39,6 +42,7 @@ export class KubeClient {
     this.custom = clients.custom;
     this.configMaps = new ConfigObjects(clients.core, 'ConfigMap');
     this.secrets = new ConfigObjects(clients.core, 'Secret');
+    this.autoscaling = clients.autoscaling;
   }
 
   private policyPath(namespace: string, name: string) {
@@ -155,6 +159,28 @@ export class KubeClient {
     const written = await this.apps.patchNamespacedDeploymentScale({ namespace, name, body }, MERGE);
     this.noteWrite(`deployment/${namespace}/${name}`, current.metadata?.resourceVersion, written);
     return written.spec?.replicas ?? 0;
+  }
+
+  /** Creates primary's HPA (docs/hpa.md). */
+  createAutoscaler(namespace: string, body: V2HorizontalPodAutoscaler): Promise<V2HorizontalPodAutoscaler> {
+    return this.autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace, body });
+  }
+
+  /** Replaces primary's HPA (its metadata.resourceVersion guards the write: 409 when it changed since). */
+  replaceAutoscaler(body: V2HorizontalPodAutoscaler): Promise<V2HorizontalPodAutoscaler> {
+    const { namespace = '', name = '' } = body.metadata ?? {};
+    return this.autoscaling.replaceNamespacedHorizontalPodAutoscaler({ namespace, name, body });
+  }
+
+  /** Deletes primary's HPA, only the one with this uid (gone already is fine). */
+  async deleteAutoscaler(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    await orMissing(
+      this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({
+        namespace,
+        name,
+        body: { preconditions: uid ? { uid } : undefined },
+      }),
+    );
   }
 
   async createEvent(namespace: string, event: CoreV1Event): Promise<void> {

@@ -6,7 +6,7 @@ import type {
   V1ReplicaSet,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
-import { scaledDeployment, usersAutoscaler } from '../../adapters/kube/autoscalers.js';
+import { scaledDeployment } from '../../adapters/kube/autoscalers.js';
 import type { ClusterCache, PolicyObject } from '../../adapters/kube/cache.js';
 import { informerList, type Informers } from './informers.js';
 import { labelKeys, matchesSelector, ObjectIndex, selectorKeys } from './object-index.js';
@@ -81,8 +81,8 @@ export class InformerCache implements ClusterCache {
     return this.eventIndex.lookup([involvedKey(namespace, involved.kind, involved.name)]);
   }
 
-  autoscaler(namespace: string, deployment: string): V2HorizontalPodAutoscaler | undefined {
-    return usersAutoscaler(this.autoscalerIndex.lookup([targetKey(namespace, deployment)]));
+  autoscalers(namespace: string, deployment: string): V2HorizontalPodAutoscaler[] {
+    return this.autoscalerIndex.lookup([targetKey(namespace, deployment)]);
   }
 
   synced(): boolean {

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { Actuator, syncCopies } from '../../pipeline/actuate/actuator.js';
 import { imagesOf, primaryFrom, rolledOut } from '../../pipeline/actuate/deployments.js';
+import { servingCount } from '../../pipeline/actuate/autoscaler.js';
 import { policyOf, routerOf, stop, targetOf, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
 import { policyOwner } from '../../adapters/kube/names.js';
@@ -45,6 +46,15 @@ async function takeOver(ctx: TickContext, primary: V1Deployment): Promise<Stop> 
   const target = targetOf(ctx);
   const name = target.metadata?.name ?? '';
   if (!rolledOut(primary)) return stop(`waiting for ${primaryName(name)} to be ready`, WAIT_MS);
+  const serving = target.spec?.replicas ?? 1;
+  if (ctx.autoscaler && (primary.spec?.replicas ?? 1) < serving) {
+    // The HPA scaled the target up while primary was starting: primary takes that count before the target goes.
+    await ctx.shared.kube.scale(ctx.key.namespace, primaryName(name), serving);
+    return stop(
+      `${primaryName(name)} scaled to the ${serving} replicas that serve; waiting for it to be ready`,
+      WAIT_MS,
+    );
+  }
   const actuator = new Actuator(ctx.shared.kube, routerOf(ctx), { namespace: ctx.key.namespace, target, primary });
   await recordEvent(
     ctx,
@@ -64,7 +74,10 @@ async function createPrimary(ctx: TickContext): Promise<Stop> {
   const owner = policyOwner(ctx.key.name, meta.uid ?? '');
   try {
     await syncCopies(ctx.shared.kube, ctx.key.namespace, ctx.config);
-    ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primaryFrom(target, owner, ctx.config));
+    const primary = primaryFrom(target, owner, ctx.config);
+    // Autoscaled: primary starts at what serves, or at what the HPA already asks for when that is more (docs/hpa.md).
+    primary.spec!.replicas = servingCount(target.spec?.replicas ?? 1, ctx.autoscaler);
+    ctx.primary = await ctx.shared.kube.createDeployment(ctx.key.namespace, primary);
   } catch (error) {
     // Created meanwhile (by this policy before a restart, or by another): the next tick reads whose it is.
     if (isConflict(error)) return stop('primary already exists; reading it again', WAIT_MS);

@@ -6,6 +6,7 @@ import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { FINALIZER } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 import { recordUserWrites } from './verify.js';
+import { primaryAutoscaler } from './autoscale.js';
 import { freshDeployment, routerFor } from './target.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
 
@@ -67,6 +68,10 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
   if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
   await releaseRouting(ctx, name);
   await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
+  // The user's HPA scales the target again from here (it is no longer at 0); primary's copy goes with primary.
+  const autoscaler = primaryAutoscaler(ctx, name);
+  if (autoscaler)
+    await ctx.shared.kube.deleteAutoscaler(ctx.key.namespace, primaryName(name), autoscaler.metadata?.uid);
   const copies = await deleteCopies(ctx, primary);
   await recordEvent(
     ctx,

@@ -7,6 +7,7 @@ import { API_VERSION, KIND } from '../../pipeline/policy/schema.js';
 import { createMetricsRuntime } from '../../adapters/providers/index.js';
 import { kubernetesSecretReader } from '../../adapters/secrets/kubernetes.js';
 import { adopt } from './adopt.js';
+import { followAutoscaler } from './autoscale.js';
 import { decideTick } from './decide.js';
 import { gather, idleGate } from './gather.js';
 import { readOverrides } from './override-stage.js';
@@ -41,6 +42,7 @@ const STAGES: ReadonlyArray<[string, Stage]> = [
   ['finalizer', ensureFinalizer],
   ['config', readConfig],
   ['window', showWindow],
+  ['autoscale', followAutoscaler],
   ['adopt', adopt],
   ['promotion', continuePromotion],
   ['scale', followScale],

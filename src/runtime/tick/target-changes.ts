@@ -33,7 +33,7 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   if (isShadow(ctx) || !ctx.primary) return undefined;
   const live = targetOf(ctx).spec?.replicas ?? 1;
   const expected = ctx.status.canaryReplicas ?? 0;
-  if (live === expected || live === 0 || isOwnStart(ctx, live)) return undefined;
+  if (notAScale(ctx, live, expected)) return undefined;
   const nextStep = (ctx.status.currentStep ?? 0) + 1;
   if (isNextStepCount(ctx, live, nextStep)) {
     await recordEvent(
@@ -48,6 +48,18 @@ export async function followScale(ctx: TickContext): Promise<Stop | undefined> {
   }
   await rescale(ctx, { from: expected, to: live });
   return undefined;
+}
+
+/** The count Kubestead gave, 0, its own start, or the HPA's count: not a person's scale. */
+function notAScale(ctx: TickContext, live: number, expected: number): boolean {
+  return live === expected || live === 0 || isOwnStart(ctx, live) || scaledByAutoscaler(ctx, live);
+}
+
+/** The user's HPA scaled the target: its count, not a person's scale (primary has its own HPA; docs/hpa.md). */
+function scaledByAutoscaler(ctx: TickContext, live: number): boolean {
+  if (!ctx.autoscaler) return false;
+  ctx.next.canaryReplicas = live;
+  return true;
 }
 
 /** A user's scale: primary takes the new count, the target goes back to its canary count for that count. */

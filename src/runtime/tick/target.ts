@@ -7,7 +7,7 @@ import { policyOf, stop, type Stop, type TickContext } from './context.js';
 import { isOwnedByKubestead, policyOwner } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
-import { autoscalerSummary } from '../../adapters/kube/autoscalers.js';
+import { autoscalerSummary, usersAutoscaler } from '../../adapters/kube/autoscalers.js';
 import { autoscalerObserved } from '../../pipeline/actuate/transitions.js';
 
 /** A Deployment from the cache, or from the API when the cache has not seen our own last write yet. */
@@ -71,7 +71,7 @@ export async function resolveTarget(ctx: TickContext): Promise<Stop | undefined>
   const name = spec.targetRef.name;
   ctx.target = await freshDeployment(ctx, name);
   if (!ctx.target) return notReady(ctx, 'TargetMissing', `Deployment ${namespace}/${name} not found`, ctx.intervalMs);
-  ctx.autoscaler = ctx.shared.deps.cache.autoscaler(namespace, name);
+  ctx.autoscaler = usersAutoscaler(ctx.shared.deps.cache.autoscalers(namespace, name));
   Object.assign(ctx.next, autoscalerObserved(ctx.autoscaler && autoscalerSummary(ctx.autoscaler)));
   ctx.primary = await freshDeployment(ctx, primaryName(name));
   const claimed = ctx.primary ? claimProblem(ctx, ctx.primary) : null;

@@ -1,0 +1,49 @@
+import { isDeepStrictEqual } from 'node:util';
+import type {
+  V1OwnerReference,
+  V2HorizontalPodAutoscaler,
+  V2HorizontalPodAutoscalerSpec,
+} from '@kubernetes/client-node';
+import { ownedMetadata } from '../../adapters/kube/names.js';
+import { primaryName } from '../policy/vocabulary.js';
+
+/**
+ * `<target>-primary`'s own HPA (docs/hpa.md): the user's spec (metrics, bounds, behavior) with primary as its
+ * target, labelled as Kubestead's and owned by the policy. The user's HPA stays the source of truth: the copy is
+ * rewritten from it whenever they differ.
+ */
+export function primaryAutoscalerSpec(user: V2HorizontalPodAutoscaler): V2HorizontalPodAutoscalerSpec {
+  const spec = structuredClone(user.spec ?? { maxReplicas: 1, scaleTargetRef: { kind: 'Deployment', name: '' } });
+  const target = spec.scaleTargetRef.name;
+  return { ...spec, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: primaryName(target) } };
+}
+
+export function primaryAutoscalerFrom(
+  user: V2HorizontalPodAutoscaler,
+  namespace: string,
+  owner: V1OwnerReference,
+): V2HorizontalPodAutoscaler {
+  const spec = primaryAutoscalerSpec(user);
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: ownedMetadata(spec.scaleTargetRef.name, namespace, owner),
+    spec,
+  };
+}
+
+/** Whether primary's copy already has the user's spec (the API server's defaults are in both). */
+export function inStep(copy: V2HorizontalPodAutoscaler, user: V2HorizontalPodAutoscaler): boolean {
+  return isDeepStrictEqual(
+    JSON.parse(JSON.stringify(copy.spec)),
+    JSON.parse(JSON.stringify(primaryAutoscalerSpec(user))),
+  );
+}
+
+/**
+ * The count a new primary starts at: what serves now, or more when the HPA already asks for more (never its
+ * minReplicas when more pods serve).
+ */
+export function servingCount(targetReplicas: number, user: V2HorizontalPodAutoscaler | undefined): number {
+  return Math.max(targetReplicas, user?.status?.desiredReplicas ?? 0);
+}

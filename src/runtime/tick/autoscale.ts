@@ -1,0 +1,84 @@
+import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { inStep, primaryAutoscalerFrom, primaryAutoscalerSpec } from '../../pipeline/actuate/autoscaler.js';
+import { isConflict } from '../../adapters/kube/errors.js';
+import { isOwnedByKubestead, policyOwner } from '../../adapters/kube/names.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
+import { isShadow, type Stop, type TickContext } from './context.js';
+import { recordEvent } from './record.js';
+
+/** Primary's own HPA (`<target>-primary`, made by Kubestead) from the cache, if there is one. */
+export function primaryAutoscaler(ctx: TickContext, target: string): V2HorizontalPodAutoscaler | undefined {
+  const name = primaryName(target);
+  return ctx.shared.deps.cache
+    .autoscalers(ctx.key.namespace, name)
+    .find((h) => h.metadata?.name === name && isOwnedByKubestead(h.metadata));
+}
+
+const bounds = (hpa: V2HorizontalPodAutoscaler): string =>
+  `${hpa.spec?.minReplicas ?? 1}–${hpa.spec?.maxReplicas ?? '?'} replicas`;
+
+/**
+ * The primary is autoscaled (docs/hpa.md): while the target has a user's HPA, `<target>-primary` has its own, a copy
+ * of the user's spec aimed at primary, rewritten whenever the user's changes; without one the copy goes. The user's
+ * HPA is never written. A 409 (the cache had not seen our last write yet) is left to the next tick.
+ */
+export async function followAutoscaler(ctx: TickContext): Promise<Stop | undefined> {
+  if (isShadow(ctx) || !ctx.primary) return undefined;
+  const copy = primaryAutoscaler(ctx, ctx.target?.metadata?.name ?? '');
+  try {
+    await bringInStep(ctx, copy, ctx.autoscaler);
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    ctx.log.info({ why: (error as Error).message }, "primary's HPA changed meanwhile; the next tick looks again");
+  }
+  return undefined;
+}
+
+async function bringInStep(
+  ctx: TickContext,
+  copy: V2HorizontalPodAutoscaler | undefined,
+  user: V2HorizontalPodAutoscaler | undefined,
+): Promise<void> {
+  if (!user) return copy ? removeCopy(ctx, copy) : undefined;
+  if (!copy) return createCopy(ctx, user);
+  if (!inStep(copy, user)) return updateCopy(ctx, copy, user);
+}
+
+async function createCopy(ctx: TickContext, user: V2HorizontalPodAutoscaler): Promise<void> {
+  const owner = policyOwner(ctx.key.name, ctx.raw.metadata?.uid ?? '');
+  const created = await ctx.shared.kube.createAutoscaler(
+    ctx.key.namespace,
+    primaryAutoscalerFrom(user, ctx.key.namespace, owner),
+  );
+  await recordEvent(
+    ctx,
+    'autoscaler-created',
+    `${created.metadata?.name ?? ''} is autoscaled by its own HPA, a copy of the user's HPA ${user.metadata?.name ?? ''} ` +
+      `(${bounds(user)}); the user's HPA is not changed`,
+  );
+}
+
+async function updateCopy(
+  ctx: TickContext,
+  copy: V2HorizontalPodAutoscaler,
+  user: V2HorizontalPodAutoscaler,
+): Promise<void> {
+  const next = { ...copy, spec: primaryAutoscalerSpec(user) };
+  await ctx.shared.kube.replaceAutoscaler(next);
+  await recordEvent(
+    ctx,
+    'autoscaler-updated',
+    `the user's HPA ${user.metadata?.name ?? ''} changed: ${copy.metadata?.name ?? ''}'s HPA follows it (${bounds(user)})`,
+  );
+}
+
+async function removeCopy(ctx: TickContext, copy: V2HorizontalPodAutoscaler): Promise<void> {
+  const name = copy.metadata?.name ?? '';
+  await ctx.shared.kube.deleteAutoscaler(ctx.key.namespace, name, copy.metadata?.uid);
+  await recordEvent(
+    ctx,
+    'autoscaler-removed',
+    `the target has no HPA any more: ${name}'s HPA is deleted; ${name} keeps its ${ctx.primary?.spec?.replicas ?? 1} ` +
+      `replicas`,
+  );
+}

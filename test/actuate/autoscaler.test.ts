@@ -1,0 +1,59 @@
+import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import {
+  inStep,
+  primaryAutoscalerFrom,
+  primaryAutoscalerSpec,
+  servingCount,
+} from '../../src/pipeline/actuate/autoscaler.js';
+
+const user = (desiredReplicas?: number, maxReplicas = 10): V2HorizontalPodAutoscaler => ({
+  metadata: { name: 'web', namespace: 'shop', labels: { team: 'a' } },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+    minReplicas: 2,
+    maxReplicas,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+    behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+  },
+  ...(desiredReplicas === undefined ? {} : { status: { desiredReplicas, currentReplicas: 6 } }),
+});
+
+describe("primary's HPA (docs/hpa.md)", () => {
+  it.each([
+    ['the serving count when the HPA asks for no more', 6, user(6), 6],
+    ['what the HPA already asks for when that is more', 6, user(8), 8],
+    ['never the HPA minimum when more serve', 6, user(2), 6],
+    ['the serving count without an HPA status', 4, user(), 4],
+    ['the serving count without an HPA', 3, undefined, 3],
+  ])('a new primary starts at %s', (_what, serving, hpa, expected) => {
+    expect(servingCount(serving, hpa)).toBe(expected);
+  });
+
+  it("is the user's spec aimed at primary, labelled and owned by the policy; the user's object is not changed", () => {
+    const original = user(6);
+    const before = structuredClone(original);
+    const owner = { apiVersion: 'kubestead.io/v1alpha1', kind: 'RolloutPolicy', name: 'web', uid: 'u1' };
+    const copy = primaryAutoscalerFrom(original, 'shop', owner);
+    expect(copy.metadata).toEqual({
+      name: 'web-primary',
+      namespace: 'shop',
+      labels: { 'app.kubernetes.io/managed-by': 'kubestead' },
+      ownerReferences: [owner],
+    });
+    expect(copy.spec).toEqual({
+      ...original.spec,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-primary' },
+    });
+    expect(original).toEqual(before);
+  });
+
+  it.each([
+    ['the same spec', user(), true],
+    ['another maximum', user(undefined, 12), false],
+    ['other metrics', { ...user(), spec: { ...user().spec!, metrics: [] } }, false],
+  ])("is in step with the user's HPA of %s: %s", (_what, next, expected) => {
+    const copy = { metadata: { name: 'web-primary' }, spec: primaryAutoscalerSpec(user()) };
+    expect(inStep(copy, next)).toBe(expected);
+  });
+});

@@ -194,6 +194,14 @@ const SPECS: BuiltinSpec[] = [
     virtual: true,
   },
   {
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    resource: 'tokenreviews',
+    kind: 'TokenReview',
+    namespaced: false,
+    virtual: true,
+  },
+  {
     group: 'authorization.k8s.io',
     version: 'v1',
     resource: 'selfsubjectaccessreviews',

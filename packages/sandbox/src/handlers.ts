@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { accessReview, type Authorize } from './access-review.js';
+import { tokenReview, type Authenticate } from './token-review.js';
 import type { Api, Caller, Subresource, WriteOptions } from './api.js';
 import type { DeleteOptions } from './deletion.js';
 import { patchTypeOf } from './patch.js';
@@ -26,6 +27,8 @@ export interface Exchange {
   res: ServerResponse;
   /** Decides access reviews (RBAC when enforced). */
   authorize?: Authorize;
+  /** Answers token reviews (the server's token users). */
+  authenticate?: Authenticate;
 }
 
 export type Reply = { code: number; body: unknown; warnings?: string[] } | 'streamed';
@@ -245,6 +248,8 @@ function review(api: Api, ex: Exchange): KObject {
     case 'SelfSubjectAccessReview':
     case 'SubjectAccessReview':
       return accessReview(ex.type.kind, ex.body, ex.caller, ex.authorize ?? (() => true));
+    case 'TokenReview':
+      return tokenReview(ex.body, ex.authenticate ?? (() => undefined));
     default:
       return selfSubjectReview(ex.caller, api.now());
   }

@@ -177,6 +177,7 @@ async function serveResource(
     caller,
     res,
     authorize,
+    authenticate: (header) => deps.auth.authenticate(header),
   });
   if (reply !== 'streamed') await interleaved?.();
   return reply;

@@ -54,6 +54,11 @@ export const RUN_OPTIONS = {
     value: 'HOSTS',
     description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)',
   },
+  'dashboard-addr': {
+    type: 'string',
+    value: 'ADDR',
+    description: '[HOST]:PORT of the read-only dashboard, each request with a bearer token (default: none)',
+  },
   'log-level': { type: 'string', value: 'LEVEL', description: 'trace, debug, info (default), warn, error' },
   'audit-file': { type: 'string', value: 'FILE', description: 'also append every audit entry to this JSON Lines file' },
   kubeconfig: {
@@ -72,6 +77,8 @@ export interface RunArgs {
   namespace?: string;
   metricsAddr: string;
   healthAddr: string;
+  /** Where the dashboard listens (none without --dashboard-addr). */
+  dashboardAddr?: string;
   leaderElect: boolean;
   leaseNamespace?: string;
   allowedHosts?: string[];
@@ -84,12 +91,28 @@ export interface RunArgs {
   notify: NotifyDestination[];
 }
 
+/** --metrics-addr, --health-addr and --dashboard-addr are [HOST]:PORT. */
+function checkAddresses(out: RunArgs): void {
+  for (const [flag, text] of [
+    ['--metrics-addr', out.metricsAddr],
+    ['--health-addr', out.healthAddr],
+    ...(out.dashboardAddr === undefined ? [] : [['--dashboard-addr', out.dashboardAddr] as const]),
+  ] as const) {
+    try {
+      parseAddress(text, flag);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+}
+
 export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
     namespace: values.namespace,
     metricsAddr: values['metrics-addr'] ?? ':8080',
     healthAddr: values['health-addr'] ?? ':8081',
+    dashboardAddr: values['dashboard-addr'],
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['lease-namespace'],
     logLevel: values['log-level'] ?? 'info',
@@ -102,16 +125,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
     webhook: webhookFromFlags(values),
     notify: notifyDefaultsFromFlags(values),
   };
-  for (const [flag, text] of [
-    ['--metrics-addr', out.metricsAddr],
-    ['--health-addr', out.healthAddr],
-  ] as const) {
-    try {
-      parseAddress(text, flag);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-  }
+  checkAddresses(out);
   if (!LEVELS.includes(out.logLevel))
     throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(out.logLevel)}`);
   if (out.allowedHosts?.length === 0) throw new UsageError('--allowed-hosts: expected at least one host');
@@ -167,6 +181,40 @@ async function reportEnricherFor(
   });
 }
 
+/**
+ * `--dashboard-addr`: the dashboard's pages in the cluster, over the operator's namespace (or all),
+ * every request with a bearer token checked by TokenReview and SubjectAccessReview.
+ */
+async function startClusterDashboard(
+  kubeConfig: KubeConfig,
+  options: RunArgs,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  if (options.dashboardAddr === undefined) return () => Promise.resolve();
+  const [{ kubeClients }, { clusterSource }, { startDashboard }, { tokenAccess }] = await Promise.all([
+    import('../../adapters/kube/clients.js'),
+    import('../dashboard/source.js'),
+    import('../dashboard/server.js'),
+    import('../dashboard/access-token.js'),
+  ]);
+  const { host, port } = parseAddress(options.dashboardAddr, '--dashboard-addr');
+  const clock = systemClock;
+  const source = clusterSource({
+    clients: kubeClients(kubeConfig),
+    kubeConfig,
+    namespace: options.namespace,
+    clock,
+    logger,
+  });
+  const access = tokenAccess({ kubeConfig, clock });
+  const dashboard = await startDashboard({ source, access, clock, logger, host: host ?? '0.0.0.0', port });
+  logger.info({ dashboardUrl: dashboard.url }, 'dashboard listening (read-only, bearer tokens)');
+  return async () => {
+    await dashboard.close();
+    await source.close();
+  };
+}
+
 export const runCommand = defineCommand({
   name: 'run',
   summary: 'run the operator (current kubeconfig, or in-cluster)',
@@ -218,8 +266,10 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace,
     allowedHosts: options.allowedHosts,
   });
+  const closeDashboard = await startClusterDashboard(kubeConfig, options, logger);
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping: finishing the ticks in flight and releasing the lease');
+  await closeDashboard();
   await operator.stop();
   await recorder.stop();
   return 0;

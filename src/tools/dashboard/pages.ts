@@ -121,7 +121,7 @@ export function rolloutChart(d: PolicyDetail, rollout: RolloutView): Chart {
   }
   const times = rollout.timeline.map((t) => Date.parse(t.time));
   return {
-    title: `${d.namespace}/${d.name}: checks over the rollout of ${rollout.revision ?? 'its canary'}`,
+    title: `${d.namespace}/${d.name}: checks over the newest rollout`,
     checks,
     steps: rollout.timeline
       .filter((t) => t.kind === 'decision' && t.action === 'advance')

@@ -145,6 +145,18 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     verbs: [...READ, ...WRITE],
     why: 'src/adapters/routers/nginx.ts creates the canary Ingress and sets its canary-weight annotations',
   },
+  {
+    apiGroups: ['authentication.k8s.io'],
+    resources: ['tokenreviews'],
+    verbs: ['create'],
+    why: "src/tools/dashboard/access-token.ts: `run --dashboard-addr` checks each request's bearer token",
+  },
+  {
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['subjectaccessreviews'],
+    verbs: ['create'],
+    why: 'src/tools/dashboard/access-token.ts: the dashboard shows a namespace only to a user who may list its policies',
+  },
 ];
 
 /**

@@ -108,6 +108,7 @@ export default tseslint.config(
       'test/**/*.mjs',
       'eslint.config.js',
       'vitest.config.ts',
+      'vitest.reliability.config.ts',
     ],
   },
   js.configs.recommended,

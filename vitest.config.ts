@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    // The slow fault scenarios have their own run: npm run test:reliability (vitest.reliability.config.ts).
+    exclude: ['**/node_modules/**', 'test/reliability/scenarios/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -27,6 +27,7 @@ import { blocksOf, markdownFiles } from './blocks.js';
 const RUN_ELSEWHERE: Array<[RegExp, string]> = [
   [/^(bin\/)?kubestead (validate|test|eval|compile)\b/, 'test/docs/examples.test.ts'],
   [/^npm (ci && bin\/kubestead demo|test)\b/, 'test/demo/demo.test.ts and .ci/run'],
+  [/^npm run test:reliability\b/, '.ci/run (after the main suites)'],
   [
     /^kubestead run\b/,
     'test/controller/run-process.test.ts, test/deploy/production-install.test.ts, test/deploy/rbac-run.test.ts (long-running)',

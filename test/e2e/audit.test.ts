@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/pipeline/record/audit/entry.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { CRASH_POINTS } from '../../src/runtime/tick/crash.js';
-import { kubestead } from '../audit/run-cli.js';
 import type { OperatorProcess } from '../controller/process.js';
 import { prometheusTestsEnabled, type PrometheusHarness } from '../metrics/prometheus-harness.js';
 import { raw } from '../support/sandbox.js';
+import { expectInvariantI, verifiedChain } from '../support/invariant.js';
 import { waitFor } from '../support/wait.js';
 import {
   apply,
@@ -84,25 +84,16 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
     await runUntil(ns, 'Idle');
   }
 
-  /** Exports the chain with the CLI and verifies it against status.audit.head; returns its entries. */
+  /** The chain, exported and verified against status.audit.head with the real CLI; invariant I holds over it. */
   async function exportedChain(ns: string): Promise<AuditEntry[]> {
-    const env = { KUBECONFIG: sandbox.kubeconfigPath };
-    const exported = await kubestead(['audit', 'export', 'checkout', '-n', ns], { env });
-    expect(exported).toMatchObject({ code: 0, stderr: '' });
     const head = (await statusOf(ns)).audit!;
-    const verified = await kubestead(['audit', 'verify', '-', '--head', head.head, '--policy', `${ns}/checkout`], {
-      input: exported.stdout,
+    const entries = await verifiedChain({
+      kubeconfigPath: sandbox.kubeconfigPath,
+      namespace: ns,
+      name: 'checkout',
+      head,
     });
-    expect(verified.stderr).toBe('');
-    expect(verified).toMatchObject({
-      code: 0,
-      stdout: `OK ${ns}/checkout: ${head.seq + 1} entries, seq 0..${head.seq}, head ${head.head}\n`,
-    });
-    const entries = exported.stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as AuditEntry);
-    expect(entries.map((e) => e.seq)).toEqual([...entries.keys()]);
+    expectInvariantI(entries);
     return entries;
   }
 

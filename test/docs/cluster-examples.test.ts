@@ -37,6 +37,10 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
     'test/cli/sandbox.test.ts and test/controller/sandbox-restart.test.ts (the sandbox walk-through and --state restart, long-running)',
   ],
   [/^kubestead audit verify received\.jsonl/, 'test/audit/docs-receiver.test.ts (the SIEM receiver of docs/audit.md)'],
+  [
+    /^bin\/kubestead dashboard\b|^curl (-s|-H "Authorization: Bearer \$TOKEN") http:\/\/127\.0\.0\.1:8090\/|^kubectl -n kubestead-system port-forward|^TOKEN=\$\(kubectl create token/,
+    'test/dashboard/browser.test.ts and test/dashboard/in-cluster.test.ts (a dashboard serving, long-running)',
+  ],
   [/^kubestead backtest\b/, 'test/backtest/prometheus.test.ts (the real Prometheus with recorded data)'],
   [
     /^kubestead audit replay\b/,

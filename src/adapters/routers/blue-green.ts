@@ -8,6 +8,7 @@ import {
   canaryTemplateHash,
   deletePreviewService,
   ensurePreviewService,
+  refreshPreviewService,
   HASH_LABEL,
   isProblem,
   PRIMARY_ROLE,
@@ -47,7 +48,10 @@ export class ServiceSwitchRouter implements TrafficRouter {
 
   async prepare(): Promise<RouterProblem | null> {
     const found = await this.resolve();
-    return isProblem(found) ? found : null;
+    if (isProblem(found)) return found;
+    if (!this.ctx.target.spec.blueGreen?.previewService) return null;
+    const hash = await canaryTemplateHash(this.clients, this.ctx.target);
+    return typeof hash === 'string' ? refreshPreviewService(this.clients, this.ctx.target, found, hash) : null;
   }
 
   /** Primary's full count: both versions run at it until the old one goes (the actuator asks the same). */

@@ -257,6 +257,24 @@ export async function ensurePreviewService(
   return ensureService(clients, target, { name, selector, ports: copiedPorts(user.spec?.ports) });
 }
 
+/**
+ * A preview Service already made follows the canary's newest ReplicaSet. Its first write can come before the
+ * Deployment controller has made the ReplicaSet of a new template (it then names the old one), so routers call this
+ * on every tick: it writes only when the selector's hash is not `hash`.
+ */
+export async function refreshPreviewService(
+  clients: KubeClients,
+  target: RouterTarget,
+  user: V1Service,
+  hash: string,
+): Promise<RouterProblem | null> {
+  const name = target.spec.blueGreen?.previewService;
+  if (!name) return null;
+  const live = await orMissing(clients.core.readNamespacedService({ name, namespace: target.namespace }));
+  if (!live || !isOwnedByKubestead(live.metadata) || live.spec?.selector?.[HASH_LABEL] === hash) return null;
+  return ensurePreviewService(clients, target, user, hash);
+}
+
 /** The preview Service goes with the rollout (promotion complete, rollback) and with the policy. */
 export async function deletePreviewService(clients: KubeClients, target: RouterTarget): Promise<void> {
   const name = target.spec.blueGreen?.previewService;

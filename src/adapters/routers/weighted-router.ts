@@ -17,6 +17,7 @@ import {
   deleteOwnedServices,
   deletePreviewService,
   ensurePreviewService,
+  refreshPreviewService,
   ensureServices,
   isProblem,
   pinnedServiceHash,
@@ -110,9 +111,10 @@ export class WeightedRouter implements TrafficRouter {
     const hash = await this.pinFor(env, newest);
     env.hash = hash;
     // The user's objects first: while they are missing or wrong, nothing is created.
-    const problem = await this.backend.prepare(env, hash);
-    if (problem || !this.backend.usesServices()) return problem;
-    return ensureServices(this.clients, this.ctx.target, env.service, hash);
+    const problem =
+      (await this.backend.prepare(env, hash)) ??
+      (this.backend.usesServices() ? await ensureServices(this.clients, this.ctx.target, env.service, hash) : null);
+    return problem ?? refreshPreviewService(this.clients, this.ctx.target, env.service, hash);
   }
 
   canaryReplicas(weight: number, stableReplicas: number): number {

@@ -1,5 +1,6 @@
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Sandbox } from '@kubestead/sandbox';
+import { waitFor } from './wait.js';
 
 const ready = (pod: V1Pod): boolean =>
   !pod.metadata?.deletionTimestamp &&
@@ -7,24 +8,45 @@ const ready = (pod: V1Pod): boolean =>
   (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /**
- * Samples the pods ready to serve in a namespace (every pod of the app: primary and canary) every `everyMs`, for the
- * capacity invariant of docs/hpa.md: `stop()` gives every sample taken, in order.
+ * The pods ready to serve in a namespace (every pod of the app: primary and canary) after every change to any of
+ * them, for the capacity invariant of docs/hpa.md. A watch, not a timer: no state the API server shows is missed,
+ * however fast or slow the machine. Resolves once the watch is open; `stop()` waits for the watch to catch up and
+ * gives every sample, in order, the first being the count before anything changed.
  */
-export function sampleReadyPods(sandbox: Sandbox, namespace: string, everyMs = 100): { stop(): Promise<number[]> } {
-  const core = sandbox.client(CoreV1Api);
-  const samples: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const pods = await core.listNamespacedPod({ namespace });
-      samples.push(pods.items.filter(ready).length);
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
+export async function sampleReadyPods(sandbox: Sandbox, namespace: string): Promise<{ stop(): Promise<number[]> }> {
+  const listed = await sandbox.client(CoreV1Api).listNamespacedPod({ namespace });
+  const pods = new Map(listed.items.map((pod) => [pod.metadata?.uid ?? '', pod]));
+  const count = () => [...pods.values()].filter(ready).length;
+  const samples = [count()];
+  let failure: unknown;
+  const watching = await new Watch(sandbox.kubeConfig()).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { resourceVersion: listed.metadata?.resourceVersion },
+    (type: string, pod: V1Pod) => {
+      if (type === 'DELETED') pods.delete(pod.metadata?.uid ?? '');
+      else if (type === 'ADDED' || type === 'MODIFIED') pods.set(pod.metadata?.uid ?? '', pod);
+      else return;
+      samples.push(count());
+    },
+    (error: unknown) => {
+      if (error && !(error instanceof Error && error.name === 'AbortError')) failure = error;
+    },
+  );
   return {
     async stop() {
-      running = false;
-      await loop;
+      // Every change up to now delivered: the watch has caught up with a fresh list.
+      const now = await sandbox.client(CoreV1Api).listNamespacedPod({ namespace });
+      const caughtUp = () =>
+        pods.size === now.items.length &&
+        now.items.every(
+          (p) => pods.get(p.metadata?.uid ?? '')?.metadata?.resourceVersion === p.metadata?.resourceVersion,
+        );
+      await waitFor(() => failure !== undefined || caughtUp(), 10_000, 'the pod watch to catch up');
+      watching.abort();
+      if (failure)
+        throw new Error(
+          `the pod watch failed: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+        );
       return samples;
     },
   };

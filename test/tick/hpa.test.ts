@@ -95,7 +95,7 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
     const f = await autoscaledAt6();
     const autoscaling = env.sandbox.client(AutoscalingV2Api);
     env.sandbox.requests.clear();
-    const sampler = sampleReadyPods(env.sandbox, f.namespace);
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
     await f.applyPolicy(env.spec());
     await f.adopt();
     const samples = await sampler.stop();
@@ -142,7 +142,7 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
     await f.applyPolicy(env.spec());
     await f.adopt();
     await waitFor(async () => (await hpaOf(f, 'app-primary')).status?.currentReplicas === 6, 10_000, "primary's HPA");
-    const sampler = sampleReadyPods(env.sandbox, f.namespace);
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
     await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
     await waitFor(
       async () => {

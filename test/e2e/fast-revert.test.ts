@@ -1,6 +1,7 @@
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { prometheusTestsEnabled } from '../metrics/prometheus-harness.js';
+import { serving, watchPods } from '../support/capacity.js';
 import { waitFor } from '../support/wait.js';
 import {
   apply,
@@ -15,36 +16,12 @@ import {
 
 const NS = 'reverted';
 const live = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp === undefined;
-const ready = (pod: V1Pod): boolean =>
-  live(pod) && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-/** Ready pods of checkout every ~100 ms through the client: primary's (the serving side), and all. */
-class ReadySampler {
-  readonly samples: { primary: number; all: number; primaryPods: number }[] = [];
-  private running = true;
-  private readonly done: Promise<void>;
-
-  constructor(private readonly core: CoreV1Api) {
-    this.done = this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      const pods = (await this.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=checkout' })).items;
-      const primary = pods.filter((p) => live(p) && p.metadata?.labels?.['kubestead.io/role'] === 'primary');
-      this.samples.push({
-        primary: primary.filter(ready).length,
-        all: pods.filter(ready).length,
-        primaryPods: primary.length,
-      });
-      await new Promise((next) => setTimeout(next, 100));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
-  }
+/** Checkout's serving pods, primary's (the serving side) and all, and primary's pods in any state. */
+function checkout(pods: V1Pod[]): { primary: number; all: number; primaryPods: number } {
+  const app = pods.filter((p) => p.metadata?.labels?.app === 'checkout');
+  const primary = app.filter((p) => live(p) && p.metadata?.labels?.['kubestead.io/role'] === 'primary');
+  return { primary: primary.filter(serving).length, all: app.filter(serving).length, primaryPods: primary.length };
 }
 
 describe.runIf(prometheusTestsEnabled())('fastRevert in the sandbox, with kubestead run and real Prometheus', () => {
@@ -70,7 +47,7 @@ describe.runIf(prometheusTestsEnabled())('fastRevert in the sandbox, with kubest
     );
     expect(advancedBefore).toHaveLength(1); // the release walked its steps
 
-    const sampler = new ReadySampler(sandbox.client(CoreV1Api));
+    const sampler = await watchPods(sandbox, NS, checkout);
     try {
       // The count before: the release's rollout over (its old pods gone), every primary pod ready.
       const before = await waitFor(

@@ -2,22 +2,33 @@ import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Sandbox } from '@kubestead/sandbox';
 import { waitFor } from './wait.js';
 
-const ready = (pod: V1Pod): boolean =>
+/** A pod that serves: Running, Ready, and not being deleted. */
+export const serving = (pod: V1Pod): boolean =>
   !pod.metadata?.deletionTimestamp &&
   pod.status?.phase === 'Running' &&
   (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
+export interface PodSampler<T> {
+  /** Every sample so far, in order (it grows while the watch runs). */
+  readonly samples: T[];
+  /** Waits for the watch to catch up with a fresh list, stops it, and gives every sample. */
+  stop(): Promise<T[]>;
+}
+
 /**
- * The pods ready to serve in a namespace (every pod of the app: primary and canary) after every change to any of
- * them, for the capacity invariant of docs/hpa.md. A watch, not a timer: no state the API server shows is missed,
- * however fast or slow the machine. Resolves once the watch is open; `stop()` waits for the watch to catch up and
- * gives every sample, in order, the first being the count before anything changed.
+ * A namespace's pods summarized after every change to any of them, for the capacity invariants (docs/hpa.md,
+ * fast revert). A watch, not a timer: no state the API server shows is missed, however fast or slow the machine.
+ * Resolves once the watch is open; the first sample is the state before anything changed.
  */
-export async function sampleReadyPods(sandbox: Sandbox, namespace: string): Promise<{ stop(): Promise<number[]> }> {
-  const listed = await sandbox.client(CoreV1Api).listNamespacedPod({ namespace });
+export async function watchPods<T>(
+  sandbox: Sandbox,
+  namespace: string,
+  summarize: (pods: V1Pod[]) => T,
+): Promise<PodSampler<T>> {
+  const core = sandbox.client(CoreV1Api);
+  const listed = await core.listNamespacedPod({ namespace });
   const pods = new Map(listed.items.map((pod) => [pod.metadata?.uid ?? '', pod]));
-  const count = () => [...pods.values()].filter(ready).length;
-  const samples = [count()];
+  const samples = [summarize([...pods.values()])];
   let failure: unknown;
   const watching = await new Watch(sandbox.kubeConfig()).watch(
     `/api/v1/namespaces/${namespace}/pods`,
@@ -26,16 +37,19 @@ export async function sampleReadyPods(sandbox: Sandbox, namespace: string): Prom
       if (type === 'DELETED') pods.delete(pod.metadata?.uid ?? '');
       else if (type === 'ADDED' || type === 'MODIFIED') pods.set(pod.metadata?.uid ?? '', pod);
       else return;
-      samples.push(count());
+      samples.push(summarize([...pods.values()]));
     },
     (error: unknown) => {
       if (error && !(error instanceof Error && error.name === 'AbortError')) failure = error;
     },
   );
+  let stopped = false;
   return {
+    samples,
     async stop() {
-      // Every change up to now delivered: the watch has caught up with a fresh list.
-      const now = await sandbox.client(CoreV1Api).listNamespacedPod({ namespace });
+      if (stopped) return samples;
+      stopped = true;
+      const now = await core.listNamespacedPod({ namespace });
       const caughtUp = () =>
         pods.size === now.items.length &&
         now.items.every(
@@ -50,4 +64,9 @@ export async function sampleReadyPods(sandbox: Sandbox, namespace: string): Prom
       return samples;
     },
   };
+}
+
+/** The count of serving pods (primary and canary together) after every change. */
+export function sampleReadyPods(sandbox: Sandbox, namespace: string): Promise<PodSampler<number>> {
+  return watchPods(sandbox, namespace, (pods) => pods.filter(serving).length);
 }

@@ -88,6 +88,8 @@ export interface RecorderHealth {
 /** Whether a policy's notification destinations accept what is sent (reason PascalCase; no URL in the message). */
 export interface NotificationHealth {
   degraded: boolean;
+  /** How many destinations the policy's messages go to: its own, or the operator-wide defaults (0: none yet). */
+  destinations: number;
   reason: string;
   message: string;
 }

@@ -4,17 +4,21 @@ import type { TickContext } from './context.js';
 import { conditionOf } from './status.js';
 import type { NotificationHealth } from '../../pipeline/record/recorder.js';
 
-/** The recorder's view, for a policy that has notifications (or whose status still shows the condition). */
+/**
+ * The recorder's view, for a policy whose messages go somewhere: its own notifications, or the operator-wide
+ * defaults (`kubestead run --notify-*`) once they have had something to send; or whose status still shows it.
+ */
 function healthOf(ctx: TickContext, shown: boolean): NotificationHealth | undefined {
   const recorder = ctx.shared.deps.recorder;
   const uid = ctx.raw.metadata?.uid;
   if (!ctx.policy || !uid || !recorder.notificationHealth) return undefined;
-  if (!ctx.policy.spec.notifications?.length && !shown) return undefined;
-  return recorder.notificationHealth({ uid });
+  const health = recorder.notificationHealth({ uid });
+  if (!ctx.policy.spec.notifications?.length && health.destinations === 0 && !shown) return undefined;
+  return health;
 }
 
 /**
- * After every tick of a valid policy with notifications: NotificationsDegraded (True while a destination keeps
+ * After every tick of a valid policy with notifications (its own or the defaults): NotificationsDegraded (True while a destination keeps
  * failing: its name and the last error, never its URL), and an Event when that changes. Nothing waits on it:
  * delivery runs behind the audit chain, and a failing chat never holds a rollout back.
  */

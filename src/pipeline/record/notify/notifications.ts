@@ -34,10 +34,16 @@ export class Notifications {
   health(uid: string): NotificationHealth {
     const notifiers = [...(this.byPolicy.get(uid)?.notifiers.values() ?? [])];
     const failing = notifiers.filter((n) => n.degraded);
+    const destinations = notifiers.length;
     if (failing.length === 0)
-      return { degraded: false, reason: 'NotificationsDelivered', message: 'notifications are delivered' };
+      return {
+        degraded: false,
+        destinations,
+        reason: 'NotificationsDelivered',
+        message: 'notifications are delivered',
+      };
     const message = failing.map((n) => `${n.destination.name}: ${n.lastError ?? 'failing'}`).join('; ');
-    return { degraded: true, reason: 'NotificationsFailing', message };
+    return { degraded: true, destinations, reason: 'NotificationsFailing', message };
   }
 
   forget(uid: string): void {

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runOutput } from '../support/run-dir.js';
+import { mintWebhookSecret } from '../support/secrets.js';
 
 export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
@@ -18,6 +19,8 @@ export class TestReceiver {
   behaviour: (request: ReceivedRequest, index: number) => Behaviour = () => ({ status: 204 });
   private server: Server | null = null;
   private readonly hanging = new Set<ServerResponse>();
+  /** Every body received, kept for the end-of-suite secret scan. */
+  private readonly kept = runOutput('siem-body');
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
@@ -47,6 +50,7 @@ export class TestReceiver {
   private answer(request: ReceivedRequest, res: ServerResponse): void {
     const behaviour = this.behaviour(request, this.requests.length);
     this.requests.push(request);
+    this.kept.append(request.body);
     if (behaviour === 'hang-after-ingest') {
       this.ingested.push(request);
       this.hanging.add(res);
@@ -59,7 +63,7 @@ export class TestReceiver {
   }
 }
 
-/** A Standard Webhooks secret. */
+/** A Standard Webhooks secret, minted (the end-of-suite scan looks for it in everything the product wrote). */
 export function newSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64')}`;
+  return mintWebhookSecret('siem-hmac');
 }

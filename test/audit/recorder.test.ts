@@ -178,6 +178,39 @@ describe('AuditRecorder against the sandbox cluster', () => {
     expect(after!.data!['chain.jsonl']).toBe(tampered);
   });
 
+  it.each([
+    ['a write cut short (a crash mid-append)', (line: string) => line.slice(0, Math.floor(line.length / 2))],
+    ['a full disk (ENOSPC): zero bytes of the record', () => '\u0000\u0000\u0000'],
+  ])('a torn last record, %s: cut back to the last valid one, a recovered entry, then the advance', async (_, tear) => {
+    const policy = await createPolicy(sandbox, 'shop', `torn-${tear.length}`);
+    await recorder().record(recordOf('advance', 0, 1, { policy }));
+    await recorder().record(recordOf('advance', 1, 2, { policy }));
+    const [map] = await segmentMaps(sandbox, policy);
+    const lines = map!.data!['chain.jsonl']!.replace(/\n$/, '').split('\n');
+    const torn = [...lines.slice(0, -1), tear(lines.at(-1)!)].join('\n');
+    await sandbox.client(CoreV1Api).replaceNamespacedConfigMap({
+      name: map!.metadata!.name!,
+      namespace: 'shop',
+      body: { ...map!, data: { 'chain.jsonl': `${torn}\n` } },
+    });
+    await expect(chainOf(policy)).rejects.toThrow(/JSON/); // the torn line does not even parse
+    const r = recorder();
+    await r.record(recordOf('advance', 1, 2, { policy }));
+    const { result, entries } = await chainOf(policy);
+    expect(result).toMatchObject({ ok: true, entries: 3 });
+    expect(entries).toMatchObject([
+      { seq: 0, kind: 'decision', decision: { action: 'advance' } },
+      { seq: 1, kind: 'event', decision: { action: 'hold', reasons: [{ rule: 'audit-recovered' }] } },
+      { seq: 2, kind: 'decision', decision: { action: 'advance' } },
+    ]);
+    expect(entries[1]!.message).toMatch(
+      new RegExp(
+        `^audit chain recovered: a torn last record \\(\\d+ bytes\\) cut from ConfigMap shop/${map!.metadata!.name}; the chain is valid to seq 0$`,
+      ),
+    );
+    expect(r.health(policy).healthy).toBe(true);
+  });
+
   it('--audit-file: every stored entry is also a line of the file, the same bytes as in the cluster', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'audit-file-'));
     try {

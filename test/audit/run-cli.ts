@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from '../helpers.js';
+import { runOutput } from '../support/run-dir.js';
 
 interface Run {
   code: number;
@@ -16,6 +17,7 @@ export function kubestead(args: string[], options: { input?: string; env?: NodeJ
       args,
       { cwd: ROOT, env: { ...process.env, ...options.env } },
       (error, stdout, stderr) => {
+        runOutput('cli-output').append(stdout + stderr);
         done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       },
     );

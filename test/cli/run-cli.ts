@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from '../helpers.js';
+import { runOutput } from '../support/run-dir.js';
 
 export interface CliResult {
   code: number;
@@ -17,7 +18,10 @@ export function kubestead(args: string[], stdin?: string): Promise<CliResult> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      runOutput('cli-output').append(stdout + stderr);
+      done({ code: code ?? -1, stdout, stderr });
+    });
     child.stdin.end(stdin ?? '');
   });
 }

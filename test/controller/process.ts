@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Sandbox } from '@kubestead/sandbox';
 import { ROOT } from '../helpers.js';
+import { runOutput } from '../support/run-dir.js';
 import { waitFor } from '../support/wait.js';
 
 /** One JSON log line of the operator. */
@@ -13,6 +15,8 @@ export class OperatorProcess {
   readonly raw: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
+  /** Everything it writes, kept for the end-of-suite secret scan. */
+  private readonly output = runOutput('operator-log');
 
   /** `crashAt` (`POINT[:NTH]`): the test entry point instead, which exits 137 at that tick boundary (test/support/crashing-run.mjs). */
   constructor(args: string[], env: Record<string, string> = {}, crashAt?: string) {
@@ -27,13 +31,25 @@ export class OperatorProcess {
     });
     let buffered = '';
     this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.output.append(chunk.toString());
       buffered += chunk.toString();
       const parts = buffered.split('\n');
       buffered = parts.pop() ?? '';
       for (const line of parts) this.take(line);
     });
-    this.child.stdout?.on('data', (chunk: Buffer) => this.raw.push(chunk.toString()));
-    this.exited = new Promise((done) => this.child.on('exit', (code, signal) => done({ code, signal })));
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.output.append(chunk.toString());
+      this.raw.push(chunk.toString());
+    });
+    const auditFile = args[args.indexOf('--audit-file') + 1];
+    this.exited = new Promise((done) =>
+      this.child.on('exit', (code, signal) => {
+        // the audit file it wrote, for the end-of-suite secret scan
+        if (args.includes('--audit-file') && auditFile && existsSync(auditFile))
+          runOutput('audit-file').append(readFileSync(auditFile, 'utf8'));
+        done({ code, signal });
+      }),
+    );
   }
 
   /** Starts `kubestead run` against the sandbox on free ports; resolves once its first log line names them. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { ROOT } from '../helpers.js';
+import { runOutput } from '../support/run-dir.js';
 import { waitFor } from '../support/wait.js';
 
 /** A real `bin/kubestead dashboard` process; `url` once it printed it. */
@@ -16,8 +17,13 @@ export class DashboardProcess {
       env: { PATH: process.env.PATH ?? '', KUBECONFIG: kubeconfig },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.child.stderr?.on('data', (c: Buffer) => (this.output += c.toString()));
+    const kept = runOutput('dashboard-log');
+    const take = (c: Buffer): void => {
+      kept.append(c.toString());
+      this.output += c.toString();
+    };
+    this.child.stdout?.on('data', take);
+    this.child.stderr?.on('data', take);
     this.exited = new Promise((done) => this.child.on('exit', (code) => done(code)));
   }
 

@@ -17,9 +17,10 @@ import {
   waitForPhase,
   workloadYaml,
 } from './support.js';
+import { mintSecret } from '../support/secrets.js';
 
 /** The planted values: each must reach the copies and the pods' Secrets, and nothing the run writes. */
-const VALUES = { old: 'planted-old-7Qv2xK9d', new: 'planted-new-3Fz8pL1w', bad: 'planted-bad-9Wm4tR6c' };
+const VALUES = { old: mintSecret('token-old'), new: mintSecret('token-new'), bad: mintSecret('token-bad') };
 const b64 = (value: string): string => Buffer.from(value).toString('base64');
 
 /** checkout reading the Secret `checkout-token` through a volume and env.valueFrom.secretKeyRef. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Sandbox } from '@kubestead/sandbox';
@@ -14,9 +13,10 @@ import { auditSandbox } from '../audit/cluster.js';
 import { recordOf } from '../audit/records.js';
 import { waitFor } from '../support/wait.js';
 import { Receiver } from './receiver.js';
+import { mintWebhookSecret } from '../support/secrets.js';
 
 const NS = 'shop';
-const SIGNING = `whsec_${randomBytes(32).toString('base64')}`;
+const SIGNING = mintWebhookSecret('notify-signing');
 const FAST = { baseBackoffMs: 20, maxBackoffMs: 100, minIntervalMs: 0, timeoutMs: 2000 };
 
 async function createPolicy(sandbox: Sandbox, name: string, notifications: unknown[]): Promise<PolicyRef> {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runOutput } from '../support/run-dir.js';
 
 export interface Received {
   path: string;
@@ -18,6 +19,8 @@ export class Receiver {
   private readonly queued = new Map<string, number[]>();
   private readonly hanging = new Set<string>();
   private server!: Server;
+  /** Every body received, kept for the end-of-suite secret scan. */
+  private readonly kept = runOutput('notification-body');
   url = '';
 
   async start(): Promise<this> {
@@ -28,6 +31,7 @@ export class Receiver {
         const path = req.url ?? '';
         const entry: Received = { path, headers: req.headers, body: Buffer.concat(chunks).toString(), status: null };
         this.received.push(entry);
+        this.kept.append(entry.body);
         if (this.hanging.has(path.split('?')[0]!)) return;
         entry.status = this.queued.get(path.split('?')[0]!)?.shift() ?? 200;
         res.writeHead(entry.status).end(entry.status === 200 ? 'ok' : 'failed');

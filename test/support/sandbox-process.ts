@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from '../helpers.js';
+import { runOutput } from './run-dir.js';
 import { waitFor } from './wait.js';
 
 /** A real `kubestead sandbox` process (the CLI, built), its output and its exit. */
@@ -10,8 +11,15 @@ export class SandboxProcess {
   private err = '';
 
   private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on('data', (c: Buffer) => (this.out += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (this.err += c.toString()));
+    const output = runOutput('sandbox-log');
+    child.stdout?.on('data', (c: Buffer) => {
+      output.append(c.toString());
+      this.out += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      output.append(c.toString());
+      this.err += c.toString();
+    });
     this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
   }
 

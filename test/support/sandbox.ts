@@ -1,5 +1,6 @@
 import { ApiException, type V1Deployment } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox, type SandboxOptions, type Timing } from '@kubestead/sandbox';
+import { runOutput } from './run-dir.js';
 
 /** A JSON response body of arbitrary shape: read with property access; use the helpers below to map lists. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies of many kinds, asserted field by field
@@ -30,10 +31,31 @@ export function namesOf(list: unknown): string[] {
  */
 export const TEST_TIMING: Timing = { controllerLagMs: [10, 60], podGraceMs: 300, watchLifetimeMs: [2000, 5000] };
 
-/** A sandbox with short delays and realistic (shortened) timing, for tests. */
-export function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+/**
+ * A sandbox with short delays and realistic (shortened) timing, for tests. At close, every object the product could have
+ * written (Events, statuses, audit ConfigMaps, reports: all but Secrets, where tests plant secrets) is kept for the
+ * end-of-suite secret scan (test/support/secret-scan.ts).
+ */
+export async function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const timing = options.timing === false ? false : { ...TEST_TIMING, ...options.timing };
-  return startSandbox({ workloads: { readyDelayMs: 60, resyncMs: 100 }, bookmarkIntervalMs: 200, ...options, timing });
+  const sandbox = await startSandbox({
+    workloads: { readyDelayMs: 60, resyncMs: 100 },
+    bookmarkIntervalMs: 200,
+    ...options,
+    timing,
+  });
+  const close = sandbox.close.bind(sandbox);
+  sandbox.close = async () => {
+    keepObjects(sandbox);
+    await close();
+  };
+  return sandbox;
+}
+
+/** The sandbox's objects but Secrets, one JSON line each, into the run directory. */
+export function keepObjects(sandbox: Pick<Sandbox, 'api'>): void {
+  const objects = sandbox.api.store.dump().filter((o) => !o.gr.endsWith('/secrets'));
+  runOutput('cluster-objects').append(objects.map((o) => JSON.stringify(o)).join('\n'));
 }
 
 /** The HTTP status and parsed Status body of a failed client-node call. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/runtime/controller/reconciler.js';
 import { startFakePrometheus } from './fake-prometheus.js';
 import { scenario } from './scenario.js';
+import { mintSecret } from '../support/secrets.js';
 
 const env = scenario();
 
@@ -75,7 +76,7 @@ describe('bad input', () => {
     expect(status).toMatchObject({ phase: 'Paused', currentStep: 0 });
     expect(status.checks?.errors?.status).toBe('unavailable');
     expect(status.checks?.errors?.error).toContain(`secret ${f.namespace}/prom-token key "token": Secret not found`);
-    const token = 'tok-SECRET-4f8a9b';
+    const token = mintSecret('prom-token');
     await f.core.createNamespacedSecret({
       namespace: f.namespace,
       body: { metadata: { name: 'prom-token' }, stringData: { token } },

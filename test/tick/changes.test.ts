@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
 import { GROUP, imageOf, MERGE } from './support.js';
+import { serving, watchPods } from '../support/capacity.js';
 
 const env = scenario();
 
@@ -102,10 +103,17 @@ describe('changes of the target and the policy', () => {
     }
   });
 
-  it('deleting the policy hands the workload back: target at primary count, primary deleted, an Event says which template runs', async () => {
+  it('deleting the policy mid-canary rolls back, then hands back the stable template at primary count; stable serves throughout', async () => {
     const f = await env.fixture();
     await f.startCanary(spec());
     await f.settle();
+    expect(imageOf(await f.deployment('app'))).toBe('app:2');
+    // Serving pods of the stable template (app:1), after every change to any pod: never none.
+    const stable = await watchPods(
+      env.sandbox,
+      f.namespace,
+      (pods) => pods.filter((p) => serving(p) && p.spec?.containers[0]?.image === 'app:1').length,
+    );
     await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
     for (let i = 0; i < 20; i++) {
       const gone = await f.objects.getNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' }).then(
@@ -127,9 +135,41 @@ describe('changes of the target and the policy', () => {
     );
     const target = await f.deployment('app');
     expect(target.spec?.replicas).toBe(4);
-    expect(imageOf(target)).toBe('app:2');
-    const handedBack = (await f.events('Deployment')).find((e) => e.reason === 'HandedBack');
-    expect(handedBack?.message).toContain('runs its own template (app=app:2) at 4 replicas');
+    expect(imageOf(target)).toBe('app:1');
+    await f.settle();
+    const samples = await stable.stop();
+    expect(samples[0]).toBe(4);
+    expect(Math.min(...samples)).toBeGreaterThan(0);
+    expect(samples.at(-1)).toBe(4);
+    const events = await f.events('Deployment');
+    const rolledBack = events.find((e) => e.reason === 'HandBackRollback');
+    expect(rolledBack?.message).toContain('the canary (app=app:2) was not verified; rolled back');
+    expect(rolledBack?.message).toContain('gets the stable template (app=app:1) back');
+    const handedBack = events.find((e) => e.reason === 'HandedBack');
+    expect(handedBack?.message).toContain('runs its own template (app=app:1) at 4 replicas');
+  });
+
+  it('deleting the policy while idle hands the workload back unchanged: no rollback', async () => {
+    const f = await env.fixture();
+    await f.adoptedBy(spec(), 3);
+    await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+    await waitFor(
+      async () => {
+        await f.tick();
+        await f.settle();
+        return f.apps.readNamespacedDeployment({ namespace: f.namespace, name: 'app-primary' }).then(
+          () => false,
+          () => true,
+        );
+      },
+      10_000,
+      'primary deleted',
+    );
+    const target = await f.deployment('app');
+    expect([target.spec?.replicas, imageOf(target)]).toEqual([3, 'app:1']);
+    const reasons = (await f.events('Deployment')).map((e) => e.reason);
+    expect(reasons).toContain('HandedBack');
+    expect(reasons).not.toContain('HandBackRollback');
   });
 
   it('shadow mode decides and records "would have" but changes no live object', async () => {

@@ -5,6 +5,7 @@ import { SecretUnavailableError } from '../../src/adapters/secrets/reader.js';
 import { scenario } from './scenario.js';
 import { GROUP, MERGE } from './support.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
+import { mintSecret } from '../support/secrets.js';
 
 const env = scenario();
 
@@ -115,16 +116,17 @@ describe('shadow to active', () => {
 });
 
 describe('the Kubernetes SecretReader', () => {
+  const VALUE = mintSecret('creds-token');
   it('GETs the named Secret once while cached, never lists; errors name the Secret and key, never a value', async () => {
     const f = await env.fixture();
     await f.core.createNamespacedSecret({
       namespace: f.namespace,
-      body: { metadata: { name: 'creds' }, stringData: { token: 'v4lue-XYZ' } },
+      body: { metadata: { name: 'creds' }, stringData: { token: VALUE } },
     });
     const reader = kubernetesSecretReader(kubeClients(env.sandbox.kubeConfig()), { clock: f.clock, ttlMs: 30_000 });
     const since = Date.now();
-    expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
-    expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe('v4lue-XYZ');
+    expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe(VALUE);
+    expect(await reader.read(f.namespace, { name: 'creds', key: 'token' })).toBe(VALUE);
     const missingKey = await reader.read(f.namespace, { name: 'creds', key: 'nope' }).catch((e: unknown) => e);
     expect(missingKey).toBeInstanceOf(SecretUnavailableError);
     expect((missingKey as Error).message).toBe(`secret ${f.namespace}/creds key "nope": no such key in the Secret`);

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
 import { GROUP, type TickFixture } from './support.js';
+import { mintSecret } from '../support/secrets.js';
 
 /** Secret tracking against the sandbox: the target reads a Secret `token` through a projected volume and `envFrom`. */
 const env = scenario();
 const b64 = (value: string): string => Buffer.from(value).toString('base64');
+const [ONE, TWO] = [mintSecret('token-one'), mintSecret('token-two')];
 
 async function withToken(f: TickFixture, value: string): Promise<void> {
   await f.core.createNamespacedSecret({
@@ -46,7 +48,7 @@ async function readsFrom(f: TickFixture, name: string): Promise<(string | undefi
 describe('Secret tracking', () => {
   it('is off by default: no copy, primary reads the Secret itself, an edit starts nothing', async () => {
     const f = await env.fixture();
-    await withToken(f, 'one');
+    await withToken(f, ONE);
     await f.applyPolicy(env.spec());
     await f.adopt();
     expect(await secretNames(f)).not.toContain('token-primary');
@@ -54,7 +56,7 @@ describe('Secret tracking', () => {
     await f.core.replaceNamespacedSecret({
       namespace: f.namespace,
       name: 'token',
-      body: { metadata: { name: 'token' }, data: { token: b64('two') } },
+      body: { metadata: { name: 'token' }, data: { token: b64(TWO) } },
     });
     await f.tick();
     expect((await f.status()).phase).toBe('Idle');
@@ -62,11 +64,11 @@ describe('Secret tracking', () => {
 
   it('secrets: true copies it for primary; deleting the policy deletes the copy, the user Secret stays', async () => {
     const f = await env.fixture();
-    await withToken(f, 'one');
+    await withToken(f, ONE);
     await f.applyPolicy(env.spec({ configTracking: { secrets: true } }));
     await f.adopt();
     const copy = await f.core.readNamespacedSecret({ namespace: f.namespace, name: 'token-primary' });
-    expect(copy).toMatchObject({ type: 'Opaque', data: { token: b64('one') } });
+    expect(copy).toMatchObject({ type: 'Opaque', data: { token: b64(ONE) } });
     expect(copy.metadata?.labels).toMatchObject({ 'kubestead.io/copy-of': 'token' });
     expect(copy.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'RolloutPolicy', name: 'app' });
     expect(await readsFrom(f, 'app-primary')).toEqual(['token-primary', 'token-primary']);

@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { json, startServer, type TestServer } from '../metrics/helpers.js';
 import { scenario } from './scenario.js';
 import type { TickFixture } from './support.js';
+import { mintWebhookSecret } from '../support/secrets.js';
 
 const env = scenario();
 
@@ -117,7 +118,7 @@ describe('webhooks asked by the controller (the sandbox, a local receiver)', () 
   });
 
   it('signed calls verify with the Standard Webhooks library; the key never leaves', async () => {
-    const key = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const key = mintWebhookSecret('webhook-signing');
     answers.delete('/load');
     const f = await env.fixture();
     await f.core.createNamespacedSecret({

@@ -7,9 +7,10 @@ import { systemClock } from '../../src/lib/clock/clock.js';
 import { snapshotSchema } from '../../src/pipeline/facts/snapshot.js';
 import type { WebhookSpec } from '../../src/pipeline/policy/webhooks.js';
 import { json, startServer, type TestServer } from '../metrics/helpers.js';
+import { mintWebhookSecret } from '../support/secrets.js';
 
-const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const ROTATING = 'whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=';
+const SIGNING = mintWebhookSecret('webhook-signing');
+const ROTATING = mintWebhookSecret('webhook-rotating');
 const CTX: WebhookContext = {
   policy: 'checkout',
   namespace: 'shop',

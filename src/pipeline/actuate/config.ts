@@ -1,7 +1,7 @@
 import type { V1Container, V1OwnerReference, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { MANAGED_BY } from '../../adapters/kube/names.js';
 import type { ConfigObject, ConfigObjectKind } from '../../adapters/kube/config-objects.js';
-import { primaryName } from '../policy/vocabulary.js';
+import { PRIMARY_SUFFIX, primaryName } from '../policy/vocabulary.js';
 
 /** What a pod template may read its configuration from (issue 28: config changes are canaried). */
 export type ConfigKind = ConfigObjectKind;
@@ -91,6 +91,20 @@ export function withConfigCopies(template: V1PodTemplateSpec, tracked: readonly 
   visitTemplate(copy, (kind, holder, key) => {
     const name = holder[key];
     if (typeof name === 'string' && wanted.has(keyOf({ kind, name }))) holder[key] = primaryName(name);
+  });
+  return copy;
+}
+
+/**
+ * The inverse of withConfigCopies, for handing the stable template back: every reference to a copy (`<name>-primary`)
+ * names the user's object again.
+ */
+export function withoutConfigCopies(template: V1PodTemplateSpec): V1PodTemplateSpec {
+  const copy = structuredClone(template);
+  const suffix = PRIMARY_SUFFIX;
+  visitTemplate(copy, (_kind, holder, key) => {
+    const name = holder[key];
+    if (typeof name === 'string' && name.endsWith(suffix)) holder[key] = name.slice(0, -suffix.length);
   });
   return copy;
 }

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { MANAGED_BY, ROLE_LABEL } from '../../adapters/kube/names.js';
 import { primaryName } from '../policy/vocabulary.js';
-import { CONFIG_HASH_ANNOTATION, withConfigCopies, type TrackedConfig } from './config.js';
+import { CONFIG_HASH_ANNOTATION, withConfigCopies, withoutConfigCopies, type TrackedConfig } from './config.js';
 
 /** Annotations of the target that belong to it alone and are not copied to its primary. */
 const NOT_COPIED = /^(deployment\.kubernetes\.io\/|kubectl\.kubernetes\.io\/last-applied-configuration$)/;
@@ -21,6 +21,21 @@ export function primaryTemplate(template: V1PodTemplateSpec | undefined, config?
   if (!config || config.refs.length === 0) return copy;
   copy.metadata.annotations = { ...(copy.metadata.annotations ?? {}), [CONFIG_HASH_ANNOTATION]: config.hash };
   return withConfigCopies(copy, config.refs);
+}
+
+/**
+ * The inverse of primaryTemplate: primary's (stable) pod template as the user's Deployment runs it — without the role
+ * label and the config hash, and, when config was tracked (the hash is there), reading the user's objects, not the
+ * copies (which go with primary).
+ */
+export function stableTemplateOf(primary: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
+  const copy = structuredClone(primary ?? {});
+  const { [ROLE_LABEL]: _role, ...labels } = copy.metadata?.labels ?? {};
+  const { [CONFIG_HASH_ANNOTATION]: hash, ...annotations } = copy.metadata?.annotations ?? {};
+  copy.metadata = { ...copy.metadata, labels };
+  if (Object.keys(annotations).length > 0) copy.metadata.annotations = annotations;
+  else delete copy.metadata.annotations;
+  return hash === undefined ? copy : withoutConfigCopies(copy);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { deleteCopies } from './config.js';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { imagesOf, rolledOut } from '../../pipeline/actuate/deployments.js';
+import { imagesOf, rolledOut, stableTemplateOf } from '../../pipeline/actuate/deployments.js';
+import { templateHash } from './revision.js';
 import { RouterStateError } from '../../adapters/routers/weighted-router.js';
 import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { FINALIZER } from '../../adapters/kube/names.js';
@@ -30,8 +31,8 @@ function targetName(ctx: TickContext): string | undefined {
 }
 
 /**
- * Deletion of the policy hands the workload back: the target is scaled to primary's count and,
- * once it is ready, the router releases the user's routing, primary is deleted and the finalizer
+ * Deletion of the policy hands the workload back: a canary in progress is rolled back first (the target
+ * gets primary's stable template), the target is scaled to primary's count and, once it is ready, the router releases the user's routing, primary is deleted and the finalizer
  * removed; an Event says which template runs.
  */
 export async function handBack(ctx: TickContext): Promise<Stop> {
@@ -60,6 +61,8 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
     await releaseRouting(ctx, name);
     return undefined;
   }
+  const rollingBack = await restoreStable(ctx, target, primary);
+  if (rollingBack) return rollingBack;
   const want = replicasOf(primary);
   if (replicasOf(target) !== want) {
     await ctx.shared.kube.scale(ctx.key.namespace, name, want);
@@ -80,6 +83,29 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
       `at ${want} replicas; ${[primaryName(name), ...copies].join(', ')} deleted`,
   );
   return undefined;
+}
+
+/**
+ * The canary is not verified: before the user's Deployment takes the traffic back, it is rolled back — a weighted
+ * router's canary share set to 0, then the target given primary's (stable) template at 0 replicas in one write,
+ * recorded first (an Event and the audit chain). restoreTarget then scales it to primary's count as for any hand-back.
+ * Nothing when the target already runs the stable template.
+ */
+async function restoreStable(ctx: TickContext, target: V1Deployment, primary: V1Deployment): Promise<Stop | undefined> {
+  const stable = stableTemplateOf(primary.spec?.template);
+  if (templateHash(stable) === templateHash(target.spec?.template)) return undefined;
+  const validated = ctx.shared.policies.validate(ctx.raw);
+  if ('policy' in validated) await routerFor(ctx, validated.policy.spec, target.metadata?.name ?? '').setWeight(0);
+  const { namespace = '', name = '' } = target.metadata ?? {};
+  await recordEvent(
+    ctx,
+    'hand-back-rollback',
+    `handing back: the canary (${imagesOf(target.spec?.template)}) was not verified; rolled back: Deployment ` +
+      `${namespace}/${name} gets the stable template (${imagesOf(stable)}) back`,
+  );
+  const spec = { ...target.spec!, template: stable, replicas: 0 };
+  await ctx.shared.kube.replaceDeployment({ ...target, spec });
+  return stop(`handing back: ${name} rolled back to the stable template; scaling it next`, WAIT_MS);
 }
 
 /**

@@ -5,6 +5,7 @@ import { entryLine, sealEntry, type AuditEntry, type EntryDraft } from './entry.
 import { ChainInputError, parseChainText } from './parse.js';
 import { segmentLines, type Segment, type SegmentStore } from './segments.js';
 import { verifyChain } from './verify.js';
+import { recoveredDraft, tornTail } from './recover.js';
 import { isConflict } from '../../../adapters/kube/errors.js';
 
 /** The chain in the cluster does not verify (a corrupt or foreign segment): nothing is written to it. */
@@ -97,6 +98,7 @@ export class PolicyChain {
     for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt += 1) {
       const state = await this.readOrForget();
       if (state.broken) {
+        if (await this.recover(state, draft)) continue;
         // Read again on the next attempt: a repaired chain is then written to again.
         this.invalidate();
         throw new ChainBrokenError(state.broken);
@@ -116,6 +118,26 @@ export class PolicyChain {
       `audit chain of ${this.policy.namespace}/${this.policy.name}: still conflicting after ${CONFLICT_RETRIES} ` +
         `re-reads`,
     );
+  }
+
+  /**
+   * A chain broken by a torn write only (docs/audit.md): the torn line cut off and a `recovered` entry written as the
+   * new head, before the record that found it. False when the chain is broken otherwise; a conflict is re-read.
+   */
+  private async recover(state: ChainState, draft: EntryDraft): Promise<boolean> {
+    const torn = tornTail(state.segments, (cut) => inspect(cut).broken === null);
+    if (!torn) return false;
+    try {
+      const head = await this.store.replace(torn.head, torn.keep, torn.head.sealed);
+      const cut = inspect([...state.segments.slice(0, -1), head]);
+      const prev = cut.tail.at(-1) ?? null;
+      const time = isoNow(this.clock);
+      this.state = await this.write(cut, sealEntry(recoveredDraft(draft, torn, prev?.seq ?? null, time), prev, time));
+    } catch (error) {
+      this.invalidate();
+      if (!isConflict(error)) throw error;
+    }
+    return true;
   }
 
   private async readOrForget(): Promise<ChainState> {

@@ -183,7 +183,7 @@ export async function measure() {
   const runTimes = [];
   for (const s of prepared) {
     const t = performance.now();
-    await compiled.engine.run(s);
+    await compiled.engines.run(s);
     runTimes.push((performance.now() - t) * 1000);
   }
 
@@ -260,7 +260,7 @@ export async function profile() {
     const t1 = performance.now();
     const prepared = await withDerived(compiled, withMissingChecks(compiled, parsed));
     const t2 = performance.now();
-    await compiled.engine.run(engineFacts(prepared));
+    await compiled.engines.run(engineFacts(prepared));
     const t3 = performance.now();
     spent.validate += t1 - t0;
     spent.derived += t2 - t1;

@@ -24,12 +24,12 @@ function policy(name: string, target: string, max: number): RolloutPolicy {
 }
 
 describe('compiled policies shared by content', () => {
-  it('shares the rule set of specs that differ only in their target, never their engine or identity', () => {
+  it('shares the rule set and its engines of specs that differ only in their target, never their identity', () => {
     const a = compilePolicy(policy('a', 'app-a', 1));
     const b = compilePolicy(policy('b', 'app-b', 1));
     expect(b.rule).toBe(a.rule);
     expect(b.reasons).toBe(a.reasons);
-    expect(b.engine).not.toBe(a.engine);
+    expect(b.engines).toBe(a.engines);
     expect([a.policy.name, b.policy.name]).toEqual(['a', 'b']);
     expect(b.hash).not.toBe(a.hash);
     expect(b.spec.targetRef.name).toBe('app-b');
@@ -43,5 +43,23 @@ describe('compiled policies shared by content', () => {
     const [s, l] = await Promise.all([decide(strict, snapshot), decide(loose, snapshot)]);
     expect(s.action).toBe('rollback');
     expect(l.action).not.toBe('rollback');
+  });
+
+  it('keeps as many engines as decisions ran at once, not one a policy', async () => {
+    // a bound no other test uses: a rule set (and pool) of its own
+    const many = Array.from({ length: 40 }, (_, i) => compilePolicy(policy(`p${i}`, `app-${i}`, 0.75)));
+    const pool = many[0]!.engines;
+    const at = (value: number) => mergeSnapshot(defaultSnapshot(many[0]!.spec, 0), { checks: { errors: { value } } });
+    for (const compiled of many) expect((await decide(compiled, at(0.1))).action).not.toBe('rollback');
+    expect(pool.size).toBe(1);
+    // five at once, alternately in and out of bounds: each takes an engine no other run holds
+    const values = [1, 0.1, 1, 0.1, 1];
+    const decisions = await Promise.all(values.map((value, i) => decide(many[i]!, at(value))));
+    expect(decisions.map((d) => d.action === 'rollback')).toEqual([true, false, true, false, true]);
+    expect(pool.size).toBeGreaterThan(1);
+    expect(pool.size).toBeLessThanOrEqual(values.length);
+    const afterBurst = pool.size;
+    for (const compiled of many) await decide(compiled, at(0.1));
+    expect(pool.size).toBe(afterBurst);
   });
 });

@@ -24,7 +24,7 @@ export async function decide(compiled: CompiledPolicy, input: unknown): Promise<
   if (contradicting.length > 0) throw new SnapshotError(contradicting);
   const complete = withFailureCounts(compiled.spec, withMissingChecks(compiled, parsed.snapshot));
   const { snapshot, unavailable } = await derivedFacts(compiled, complete);
-  const { results, failureResults } = await compiled.engine.run(engineFacts(snapshot));
+  const { results, failureResults } = await compiled.engines.run(engineFacts(snapshot));
   const fired = [...results, ...failureResults].flatMap((result) => heldReasons(compiled, result, snapshot));
   return toDecision(applied([...fired, ...unavailable]), snapshot);
 }

@@ -93,7 +93,7 @@ describe.runIf(enabled)('audited rollouts in the sandbox: kills, a leader change
       name: 'checkout',
       head,
     });
-    expectInvariantI(entries);
+    expectInvariantI(entries, { cluster: { sandbox, namespace: ns } });
     return entries;
   }
 

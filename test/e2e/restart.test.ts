@@ -51,7 +51,7 @@ describe.runIf(enabled)('restart safety and failover of real kubestead run proce
   async function expectOnceEach(namespace: string, reasons: string[]): Promise<void> {
     const head = (await getObject(sandbox, policyPath(namespace, 'checkout'))).status?.audit as ChainOwner['head'];
     const entries = await verifiedChain({ kubeconfigPath: sandbox.kubeconfigPath, namespace, name: 'checkout', head });
-    expectInvariantI(entries);
+    expectInvariantI(entries, { cluster: { sandbox, namespace } });
     const release = entries.at(-1)!.revision;
     expect(actuations(entries.filter((e) => e.revision === release))).toEqual(['advance 0', 'promote 1']);
     const events = await eventsAbout(sandbox, namespace, 'RolloutPolicy', 'checkout');

@@ -32,7 +32,8 @@ export async function watchPods<T>(
   let failure: unknown;
   const watching = await new Watch(sandbox.kubeConfig()).watch(
     `/api/v1/namespaces/${namespace}/pods`,
-    { resourceVersion: listed.metadata?.resourceVersion },
+    // timeoutSeconds: the server keeps it open that long (a watch without one is closed after seconds in tests).
+    { resourceVersion: listed.metadata?.resourceVersion, timeoutSeconds: 600 },
     (type: string, pod: V1Pod) => {
       if (type === 'DELETED') pods.delete(pod.metadata?.uid ?? '');
       else if (type === 'ADDED' || type === 'MODIFIED') pods.set(pod.metadata?.uid ?? '', pod);

@@ -18,6 +18,9 @@ import { policyPath } from './names.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** How many of the resourceVersions our writes replaced are kept per object (read-your-writes). */
+const REPLACED_KEPT = 32;
+
 /**
  * Every API call the tick makes, each a direct request (never the cache): the writes carry the
  * resourceVersion they were computed from, so that a concurrent change answers 409 instead of
@@ -31,10 +34,12 @@ export class KubeClient {
   private readonly secrets: ConfigObjects;
   private readonly autoscaling: AutoscalingV2Api;
   /**
-   * Read-your-writes: the resourceVersion each of our writes replaced. An informer cache that still
-   * shows it has not seen our write, and acting on it would repeat an action (argo-rollouts #720).
+   * Read-your-writes: the resourceVersions our writes replaced, the newest REPLACED_KEPT of each object. An
+   * informer cache that still shows one of them has not seen our writes, and acting on it would repeat an action
+   * (argo-rollouts #720). All of them, not the last only: a cache that stays behind for several of our writes (its
+   * watch cut and its relist refused) shows an older one than the last write replaced.
    */
-  private readonly replaced = new LRUCache<string, string>({ max: 20_000 });
+  private readonly replaced = new LRUCache<string, string[]>({ max: 20_000 });
 
   constructor(clients: KubeClients) {
     this.apps = clients.apps;
@@ -54,7 +59,8 @@ export class KubeClient {
     before: string | undefined,
     after: { metadata?: { resourceVersion?: string } } | undefined,
   ): void {
-    if (before !== undefined && after?.metadata?.resourceVersion !== before) this.replaced.set(id, before);
+    if (before === undefined || after?.metadata?.resourceVersion === before) return;
+    this.replaced.set(id, [...(this.replaced.get(id) ?? []), before].slice(-REPLACED_KEPT));
   }
 
   /** Whether a cached object is older than one of our own writes (then read it from the API instead). */
@@ -63,7 +69,10 @@ export class KubeClient {
     object: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } },
   ): boolean {
     const { namespace = '', name = '', resourceVersion } = object.metadata ?? {};
-    return resourceVersion !== undefined && this.replaced.get(`${kind}/${namespace}/${name}`) === resourceVersion;
+    return (
+      resourceVersion !== undefined &&
+      (this.replaced.get(`${kind}/${namespace}/${name}`) ?? []).includes(resourceVersion)
+    );
   }
 
   async readPolicy(namespace: string, name: string): Promise<PolicyObject | undefined> {

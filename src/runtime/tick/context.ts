@@ -1,3 +1,4 @@
+import type { ConflictBudget } from './conflict-budget.js';
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../../pipeline/compile/compile.js';
@@ -29,6 +30,8 @@ export interface TickShared {
   policies: PolicyMemo;
   /** Every tick's check readings of each rollout (for the rollback report). */
   readings: TickReadings;
+  /** Status writes under conflict: at most 10 a minute per rollout. */
+  conflicts: ConflictBudget;
 }
 
 /**

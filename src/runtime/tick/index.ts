@@ -33,6 +33,7 @@ import { resolveTarget } from './target.js';
 import { showWindow } from './window.js';
 import { readConfig } from './config.js';
 import { StatusConflict, writeStatus } from './write.js';
+import { ConflictBudget } from './conflict-budget.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
 /** The stages of one tick, in order; each may end it early, saying why (argo-rollouts' rolloutCanary). */
@@ -60,7 +61,8 @@ const STAGES: ReadonlyArray<[string, Stage]> = [
 
 /**
  * Ticks tried after a 409 on the status write (each attempt re-reads and re-decides); then the
- * reconcile fails and the queue's backoff spaces the next try (a persistent conflict stays a few writes a minute).
+ * reconcile fails and the queue's backoff spaces the next try; under a persistent conflict the
+ * ConflictBudget keeps a rollout to 10 status writes a minute.
  */
 const MAX_ATTEMPTS = 2;
 
@@ -91,6 +93,8 @@ class TickReconciler implements Reconciler {
     const started = performance.now();
     try {
       for (let attempt = 1; ; attempt++) {
+        const waitMs = this.shared.conflicts.waitMs(keyString(key), this.shared.deps.clock.now());
+        if (waitMs > 0) return { requeueAfterMs: waitMs };
         try {
           return await this.tick(key, signal, attempt > 1);
         } catch (error) {
@@ -163,5 +167,6 @@ export function createTickReconciler(deps: OperatorDeps, options: TickOptions = 
     crash: options.crash ?? noCrash,
     policies: new PolicyMemo(),
     readings: options.readings ?? new TickReadings(),
+    conflicts: new ConflictBudget(),
   });
 }

@@ -72,9 +72,11 @@ export async function writeStatus(ctx: TickContext): Promise<void> {
   if (!sameStatus(next, compact(ctx.status))) {
     try {
       ctx.raw = await kube.writePolicyStatus(ctx.raw, next);
+      ctx.shared.conflicts.note(keyString(ctx.key), deps.clock.now(), false);
     } catch (error) {
-      if (isConflict(error)) throw new StatusConflict(keyString(ctx.key));
-      throw error;
+      if (!isConflict(error)) throw error;
+      ctx.shared.conflicts.note(keyString(ctx.key), deps.clock.now(), true);
+      throw new StatusConflict(keyString(ctx.key));
     }
   }
   crash('after-status');

@@ -65,7 +65,7 @@ describe.runIf(prometheusTestsEnabled())('row 9: the API server down mid-rollout
       name: 'checkout',
       head,
     });
-    expectInvariantI(entries);
+    expectInvariantI(entries, { cluster: { sandbox, namespace: ns } });
     const release = entries.at(-1)!.revision;
     expect(actuations(entries.filter((e) => e.revision === release))).toEqual(['advance 0', 'promote 1']);
     expect(

@@ -72,7 +72,9 @@ export function backlogLimitFromFlags(values: WebhookValues): number | undefined
   const text = values['audit-backlog-limit'];
   if (text === undefined) return undefined;
   if (!/^[1-9]\d{0,8}$/.test(text))
-    throw new UsageError(`--audit-backlog-limit: expected a whole number of entries, 1 or more, got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `--audit-backlog-limit: expected a whole number of entries, 1 or more, got ${JSON.stringify(text)}`,
+    );
   return Number(text);
 }
 

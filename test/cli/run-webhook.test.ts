@@ -12,6 +12,11 @@ describe('kubestead run: the operator-wide SIEM destination', () => {
     expect(parse([]).webhook).toBeUndefined();
   });
 
+  it('--audit-backlog-limit sets the SIEM backlog cap (the recorder default, 1000, without it)', () => {
+    expect(parse([]).backlogLimit).toBeUndefined();
+    expect(parse(['--audit-backlog-limit', '50']).backlogLimit).toBe(50);
+  });
+
   it('maps the flags to a destination: JSON by default, Secrets by namespace/name/key', () => {
     expect(parse([...URL_FLAG, ...SECRET_FLAG]).webhook).toEqual({
       url: 'https://siem.example.com/ingest',
@@ -44,6 +49,11 @@ describe('kubestead run: the operator-wide SIEM destination', () => {
     [
       [...URL_FLAG, ...SECRET_FLAG, '--audit-webhook-format', 'splunk'],
       '--audit-webhook-format splunk needs --audit-webhook-token NS/NAME/KEY (the HEC token)',
+    ],
+    [['--audit-backlog-limit', '0'], '--audit-backlog-limit: expected a whole number of entries, 1 or more, got "0"'],
+    [
+      ['--audit-backlog-limit', '1e3'],
+      '--audit-backlog-limit: expected a whole number of entries, 1 or more, got "1e3"',
     ],
   ])('refuses %j', (args, message) => {
     expect(() => parse(args)).toThrow(message);

@@ -29,6 +29,11 @@ export const WEBHOOK_OPTIONS = {
     value: 'NS/NAME/KEY',
     description: 'the Secret key holding a Splunk HEC token or Elasticsearch API key',
   },
+  'audit-backlog-limit': {
+    type: 'string',
+    value: 'N',
+    description: 'undelivered SIEM entries per policy past which advance and promote are refused (default 1000)',
+  },
 } as const satisfies OptionSpecs;
 
 type WebhookValues = { [K in keyof typeof WEBHOOK_OPTIONS]?: string };
@@ -60,6 +65,17 @@ export function webhookFromFlags(values: WebhookValues): Destination | undefined
     secretRef: secretRefOf('--audit-webhook-secret', secret),
     ...(token === undefined ? {} : { tokenSecretRef: secretRefOf('--audit-webhook-token', token) }),
   };
+}
+
+/** --audit-backlog-limit: a whole number of entries, or undefined for the recorder's default. */
+export function backlogLimitFromFlags(values: WebhookValues): number | undefined {
+  const text = values['audit-backlog-limit'];
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(text))
+    throw new UsageError(
+      `--audit-backlog-limit: expected a whole number of entries, 1 or more, got ${JSON.stringify(text)}`,
+    );
+  return Number(text);
 }
 
 function formatOf(text: string | undefined): WebhookFormat {

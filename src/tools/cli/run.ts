@@ -12,7 +12,7 @@ import type { TickReadings } from '../../runtime/tick/readings.js';
 import type { ReportEnricher } from '../../pipeline/record/audit/report/build.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
-import { WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
+import { backlogLimitFromFlags, WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
 import { NOTIFY_OPTIONS, notifyDefaultsFromFlags } from './run-notify.js';
 import type { NotifyDestination } from '../../pipeline/record/notify/destination.js';
 import { UsageError } from './usage-error.js';
@@ -87,6 +87,8 @@ export interface RunArgs {
   auditFile?: string;
   /** The operator-wide SIEM destination (--audit-webhook …). */
   webhook?: Destination;
+  /** Undelivered SIEM entries past which advance and promote are refused (--audit-backlog-limit). */
+  backlogLimit?: number;
   /** The operator-wide notification destinations (--notify-slack …), for policies without their own. */
   notify: NotifyDestination[];
 }
@@ -123,6 +125,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
       .map((h) => h.trim())
       .filter(Boolean),
     webhook: webhookFromFlags(values),
+    backlogLimit: backlogLimitFromFlags(values),
     notify: notifyDefaultsFromFlags(values),
   };
   checkAddresses(out);
@@ -246,6 +249,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
   const recorder = new AuditRecorder(kubeConfig, systemClock, logger, {
     auditFile: options.auditFile,
     webhook: options.webhook,
+    backlogLimit: options.backlogLimit,
     notifications: {
       defaults: options.notify,
       observe: notifyMetrics.observe,

@@ -9,6 +9,11 @@ import { isConflict, isNotFound } from '../../../../adapters/kube/errors.js';
 export interface Cursor {
   seq: number;
   hash: string;
+  /**
+   * The seq of the last entry of the batch in flight (sent, not yet acknowledged): a process that
+   * takes over resends exactly that batch, so its webhook-id is the same (row 34 of docs/reliability.md).
+   */
+  sending?: number;
 }
 
 /**
@@ -31,14 +36,30 @@ export class CursorStore {
     return text ? (JSON.parse(text) as Cursor) : null;
   }
 
-  /** Moves the destination's cursor forward (never back), re-reading on a conflict. */
+  /** Moves the destination's cursor forward (never back), re-reading on a conflict; clears the mark in flight. */
   async advance(policy: PolicyRef, key: string, cursor: Cursor): Promise<void> {
+    await this.update(policy, key, (current) => (current && current.seq >= cursor.seq ? null : cursor));
+  }
+
+  /** Marks the batch ending at `sending` as in flight, before it is sent (once per batch). */
+  async markSending(policy: PolicyRef, key: string, sending: number): Promise<void> {
+    await this.update(policy, key, (current) =>
+      current?.sending === sending ? null : { seq: current?.seq ?? -1, hash: current?.hash ?? '', sending },
+    );
+  }
+
+  /** Writes what `change` makes of the current cursor (null: nothing to write), re-reading on a conflict. */
+  private async update(
+    policy: PolicyRef,
+    key: string,
+    change: (current: Cursor | null) => Cursor | null,
+  ): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt += 1) {
       const map = await this.readMap(policy);
-      const current = map?.data?.[key] ? (JSON.parse(map.data[key]) as Cursor) : null;
-      if (current && current.seq >= cursor.seq) return;
+      const next = change(map?.data?.[key] ? (JSON.parse(map.data[key]) as Cursor) : null);
+      if (!next) return;
       try {
-        await this.write(policy, map, { ...map?.data, [key]: JSON.stringify(cursor) });
+        await this.write(policy, map, { ...map?.data, [key]: JSON.stringify(next) });
         return;
       } catch (error) {
         if (!isConflict(error)) throw error;

@@ -57,6 +57,8 @@ export class Deliverer {
   lastError: string | null = null;
   private head = -1;
   private pending: AuditEntry[] | null = null;
+  /** The last seq of the batch marked in flight in the cursor (a taken-over one is resent as it was). */
+  private sending: number | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -120,13 +122,19 @@ export class Deliverer {
   /** Sends the next batch and moves the cursor; false when there is nothing left. */
   private async deliverOne(): Promise<boolean> {
     const key = destinationKey(this.destination);
-    this.delivered ??= (await this.deps.cursors.read(this.policy, key))?.seq ?? -1;
+    if (this.delivered === null) {
+      const cursor = await this.deps.cursors.read(this.policy, key);
+      this.delivered = cursor?.seq ?? -1;
+      this.sending = cursor?.sending ?? null;
+    }
     this.pending ??= await this.nextBatch(this.delivered);
     const last = this.pending.at(-1);
     if (!last) {
       this.pending = null;
       return false;
     }
+    if (this.sending !== last.seq) await this.deps.cursors.markSending(this.policy, key, last.seq);
+    this.sending = last.seq;
     await this.send(this.pending, last.hash);
     await this.deps.cursors.advance(this.policy, key, { seq: last.seq, hash: last.hash });
     this.delivered = last.seq;
@@ -138,7 +146,8 @@ export class Deliverer {
     const segments = await this.deps.segments.list(this.policy.namespace, this.policy.uid);
     const entries = segmentLines(segments).map((line) => JSON.parse(line) as AuditEntry);
     this.head = Math.max(this.head, entries.at(-1)?.seq ?? -1);
-    return entries.filter((e) => e.seq > after).slice(0, this.deps.options.batchSize ?? 100);
+    const upTo = this.sending !== null && this.sending > after ? this.sending : Infinity;
+    return entries.filter((e) => e.seq > after && e.seq <= upTo).slice(0, this.deps.options.batchSize ?? 100);
   }
 
   private async headers(id: string, body: string): Promise<Record<string, string>> {

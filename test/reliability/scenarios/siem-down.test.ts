@@ -107,7 +107,7 @@ describe.runIf(prometheusTestsEnabled())('row 33: the SIEM down for a long stret
         head,
       });
       const received = deliveredEntries(receiver, secret);
-      expectInvariantI(entries, { received });
+      expectInvariantI(entries, { cluster: { sandbox, namespace: ns }, siem: { received } });
       // In order: every ingested batch continues where the previous one ended (a redelivery repeats it whole).
       expect(received.map((e) => e.seq)).toEqual([...received.keys()]);
       expect(conditionOf((await status(sandbox, ns, 'checkout')) as PolicyStatus, 'AuditHealthy')).toMatchObject({

@@ -55,7 +55,7 @@ describe.runIf(prometheusTestsEnabled())('row 34: a restart with a SIEM request 
       });
       // deliveredEntries: a webhook-id sent twice carried the same body both times.
       const received = deliveredEntries(receiver, secret);
-      expectInvariantI(entries, { received });
+      expectInvariantI(entries, { cluster: { sandbox, namespace: ns }, siem: { received } });
       // Duplicates only under the same id: no entry reached the SIEM in two different batches.
       const idsOf = new Map<string, Set<string>>();
       for (const r of receiver.ingested)

@@ -1,6 +1,8 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
+  canaryCount,
+  canarySizing,
   inStep,
   primaryAutoscalerFrom,
   primaryAutoscalerSpec,
@@ -55,5 +57,34 @@ describe("primary's HPA (docs/hpa.md)", () => {
   ])("is in step with the user's HPA of %s: %s", (_what, next, expected) => {
     const copy = { metadata: { name: 'web-primary' }, spec: primaryAutoscalerSpec(user()) };
     expect(inStep(copy, next)).toBe(expected);
+  });
+});
+
+describe('the canary count with a user HPA of 2–10 replicas (docs/hpa.md)', () => {
+  const proportional = { minReplicas: 2, maxReplicas: 10, byAutoscaler: false };
+  const autoscaled = { ...proportional, byAutoscaler: true };
+  it.each([
+    ['without an HPA: the share', 1, 3, undefined, 1],
+    ['proportional: the share', 3, 2, proportional, 3],
+    ["proportional: never under the HPA's minimum (it would scale it right back)", 1, 1, proportional, 2],
+    ["proportional: never over the HPA's maximum", 14, 10, proportional, 10],
+    ['proportional: an ended canary stays at 0', 0, 3, proportional, 0],
+    ["autoscaled: a running canary keeps the HPA's count", 3, 5, autoscaled, 5],
+    ['autoscaled: a canary at 0 starts at the share, within the bounds', 1, 0, autoscaled, 2],
+    ['autoscaled: the end is 0', 0, 5, autoscaled, 0],
+  ])('%s (share %i, live %i)', (_what, share, live, sizing, expected) => {
+    expect(canaryCount(share, live, sizing)).toBe(expected);
+  });
+
+  it.each([
+    ['no HPA', undefined, undefined],
+    ['bounds of the spec', user(), { minReplicas: 2, maxReplicas: 10, byAutoscaler: false }],
+    [
+      'minReplicas 1 when unset',
+      { spec: { ...user().spec!, minReplicas: undefined } },
+      { minReplicas: 1, maxReplicas: 10, byAutoscaler: false },
+    ],
+  ])('sizing from %s', (_what, hpa, expected) => {
+    expect(canarySizing(hpa, false)).toEqual(expected);
   });
 });

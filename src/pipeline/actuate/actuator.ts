@@ -4,6 +4,7 @@ import type { RouterWeight, Traffic, TrafficRouter } from '../../adapters/router
 import type { KubeClient } from '../../adapters/kube/client.js';
 import { primaryTemplate } from './deployments.js';
 import { configCopy, type TrackedConfig } from './config.js';
+import { canaryCount, type CanarySizing } from './autoscaler.js';
 
 /** What one actuation changed and what was read back after it. */
 export interface Applied {
@@ -21,6 +22,8 @@ export interface ActuatorTarget {
   primary: V1Deployment;
   /** The target's tracked config (docs/operating.md): copied for primary when it is promoted. */
   config?: TrackedConfig;
+  /** The target has a user's HPA: how the canary is sized against it (docs/hpa.md); undefined without one. */
+  sizing?: CanarySizing;
 }
 
 /**
@@ -55,7 +58,20 @@ export class Actuator {
   canaryReplicasForTraffic(traffic: Traffic): number {
     if (traffic.stage) return this.stableReplicas;
     const pods = this.canaryReplicasFor(Math.max(traffic.weight, traffic.mirror ?? 0));
-    return traffic.match ? Math.max(1, pods) : pods;
+    return canaryCount(
+      traffic.match ? Math.max(1, pods) : pods,
+      0,
+      this.at.sizing && { ...this.at.sizing, byAutoscaler: false },
+    );
+  }
+
+  /**
+   * The canary count this actuation gives: the traffic's, except that a running canary the user's HPA sizes
+   * (`canaryScale: autoscaled`) keeps its own count: Kubestead never writes its /scale against the HPA's.
+   */
+  canaryReplicasToGive(traffic: Traffic): number {
+    if (traffic.stage || !this.at.sizing?.byAutoscaler) return this.canaryReplicasForTraffic(traffic);
+    return canaryCount(this.canaryReplicasForTraffic(traffic), this.at.target.spec?.replicas ?? 0, this.at.sizing);
   }
 
   /** setCanaryTraffic with a weight only (a canary step). */
@@ -70,7 +86,7 @@ export class Actuator {
    * new version's pods start, so that none of them is ever reached by the user's Service.
    */
   async setCanaryTraffic(traffic: Traffic, canaryReady: number): Promise<Applied> {
-    const wanted = this.canaryReplicasForTraffic(traffic);
+    const wanted = this.canaryReplicasToGive(traffic);
     if (traffic.stage === 'preview') {
       const weight = await this.router.setTraffic(traffic);
       const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);

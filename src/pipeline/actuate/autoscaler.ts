@@ -47,3 +47,33 @@ export function inStep(copy: V2HorizontalPodAutoscaler, user: V2HorizontalPodAut
 export function servingCount(targetReplicas: number, user: V2HorizontalPodAutoscaler | undefined): number {
   return Math.max(targetReplicas, user?.status?.desiredReplicas ?? 0);
 }
+
+/** How the canary is sized while the target has a user's HPA (docs/hpa.md): its bounds and the policy's mode. */
+export interface CanarySizing {
+  /** The user's HPA's `minReplicas` (1 when unset) and `maxReplicas`. */
+  minReplicas: number;
+  maxReplicas: number;
+  /** `autoscaled` with a weighted router: the user's HPA sizes the running canary. */
+  byAutoscaler: boolean;
+}
+
+export function canarySizing(
+  user: V2HorizontalPodAutoscaler | undefined,
+  byAutoscaler: boolean,
+): CanarySizing | undefined {
+  if (!user?.spec) return undefined;
+  const minReplicas = user.spec.minReplicas ?? 1;
+  return { minReplicas, maxReplicas: Math.max(minReplicas, user.spec.maxReplicas), byAutoscaler };
+}
+
+/**
+ * The canary count to give for a share of primary's current count, `live` being its count now. Without an HPA: the
+ * share. With one, a canary that runs: its own count when the HPA sizes it (`canaryScale: autoscaled`); otherwise the
+ * share within the HPA's bounds, so that the HPA (whose bounds rule first) never has a reason to write it back.
+ * 0 stays 0 (an ended canary), and a canary at 0 is always started by Kubestead (an HPA does not scale from 0).
+ */
+export function canaryCount(share: number, live: number, sizing: CanarySizing | undefined): number {
+  if (share <= 0 || !sizing) return share;
+  if (sizing.byAutoscaler && live > 0) return live;
+  return Math.min(sizing.maxReplicas, Math.max(sizing.minReplicas, share));
+}

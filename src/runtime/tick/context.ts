@@ -18,6 +18,8 @@ import type { PolicyKey } from '../../adapters/kube/names.js';
 import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
 import { stepCount } from '../../pipeline/policy/strategies.js';
 import type { TrackedConfig } from '../../pipeline/actuate/config.js';
+import { canarySizing } from '../../pipeline/actuate/autoscaler.js';
+import { canaryScaleOf } from '../../pipeline/policy/canary-scale.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
 export interface TickShared {
@@ -136,8 +138,13 @@ export function actuatorOf(ctx: TickContext): Actuator {
     target: targetOf(ctx),
     primary: primaryOf(ctx),
     config: ctx.config,
+    sizing: canarySizing(ctx.autoscaler, autoscaledCanary(ctx)),
   });
 }
+
+/** `canaryScale: autoscaled` with a weighted router: the user's HPA sizes the running canary (docs/hpa.md). */
+const autoscaledCanary = (ctx: TickContext): boolean =>
+  canaryScaleOf(policyOf(ctx).spec) === 'autoscaled' && routerOf(ctx).weighted;
 
 /** Status after an actuation: what /scale read back. */
 export function noteApplied(ctx: TickContext, applied: Applied): void {

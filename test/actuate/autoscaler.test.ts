@@ -1,10 +1,13 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
+  canaryCount,
+  canarySizing,
   inStep,
   primaryAutoscalerFrom,
   primaryAutoscalerSpec,
   servingCount,
+  withFloor,
 } from '../../src/pipeline/actuate/autoscaler.js';
 
 const user = (desiredReplicas?: number, maxReplicas = 10): V2HorizontalPodAutoscaler => ({
@@ -55,5 +58,55 @@ describe("primary's HPA (docs/hpa.md)", () => {
   ])("is in step with the user's HPA of %s: %s", (_what, next, expected) => {
     const copy = { metadata: { name: 'web-primary' }, spec: primaryAutoscalerSpec(user()) };
     expect(inStep(copy, next)).toBe(expected);
+  });
+});
+
+describe('the canary count with a user HPA of 2–10 replicas (docs/hpa.md)', () => {
+  const proportional = { minReplicas: 2, maxReplicas: 10, desiredReplicas: 0, byAutoscaler: false };
+  const held = { ...proportional, desiredReplicas: 4 };
+  const autoscaled = { ...proportional, byAutoscaler: true };
+  it.each([
+    ['without an HPA: the share', 1, 3, undefined, 1],
+    ['proportional: the share', 3, 2, proportional, 3],
+    ["proportional: never under the HPA's minimum (it would scale it right back)", 1, 1, proportional, 2],
+    ["proportional: never over the HPA's maximum", 14, 10, proportional, 10],
+    ['proportional: an ended canary stays at 0', 0, 3, proportional, 0],
+    ['proportional: never under what the HPA asks for a running canary', 2, 4, held, 4],
+    ['proportional: over it when the share is more', 5, 4, held, 5],
+    ['proportional: a running canary is never lowered (the HPA scales it down)', 2, 3, proportional, 3],
+    ['proportional: a canary at 0 starts at the share (the HPA asks nothing of it)', 2, 0, held, 2],
+    ["autoscaled: a running canary keeps the HPA's count", 3, 5, autoscaled, 5],
+    ['autoscaled: a canary at 0 starts at the share, within the bounds', 1, 0, autoscaled, 2],
+    ['autoscaled: the end is 0', 0, 5, autoscaled, 0],
+  ])('%s (share %i, live %i)', (_what, share, live, sizing, expected) => {
+    expect(canaryCount(share, live, sizing)).toBe(expected);
+  });
+
+  it.each([
+    ['no HPA', undefined, undefined],
+    ['bounds of the spec', user(7), { minReplicas: 2, maxReplicas: 10, desiredReplicas: 7, byAutoscaler: false }],
+    [
+      'minReplicas 1 when unset',
+      { spec: { ...user().spec!, minReplicas: undefined } },
+      { minReplicas: 1, maxReplicas: 10, desiredReplicas: 0, byAutoscaler: false },
+    ],
+  ])('sizing from %s', (_what, hpa, expected) => {
+    expect(canarySizing(hpa, false)).toEqual(expected);
+  });
+});
+
+describe("primary's HPA during a promotion (docs/hpa.md)", () => {
+  it.each([
+    ['no floor: the spec as it is', undefined, 2],
+    ['a floor over the minimum raises it', 7, 7],
+    ['a floor under the minimum keeps it', 1, 2],
+    ['never over the maximum', 14, 10],
+  ])('%s', (_what, floor, expected) => {
+    expect(withFloor(primaryAutoscalerSpec(user()), floor).minReplicas).toBe(expected);
+  });
+
+  it("is in step with the user's HPA and a floor only when it carries the floor", () => {
+    const copy = { metadata: { name: 'web-primary' }, spec: withFloor(primaryAutoscalerSpec(user()), 7) };
+    expect([inStep(copy, user(), 7), inStep(copy, user())]).toEqual([true, false]);
   });
 });

@@ -136,8 +136,12 @@ function versionOf(t: Target): string {
 export type RemovalHook = (type: ResourceType, last: KObject) => void;
 
 /** The resource operations of the API server, over the registry and the store. */
+/** Called after every update that was stored (not a dry run, not a no-op), with the writer. */
+export type UpdateHook = (type: ResourceType, old: KObject, next: KObject, caller: Caller) => void;
+
 export class Api {
   removalHooks: RemovalHook[] = [];
+  updateHooks: UpdateHook[] = [];
   /** Set when a kubelet finishes graceful deletions: deleted pods are Terminating for their grace period. */
   gracefulPods = false;
 
@@ -222,11 +226,10 @@ export class Api {
       throw notFound(type, name);
     }
     checkUpdateVersion(type, incoming.metadata.resourceVersion, old, caller);
-    return atVersion(
-      this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts),
-      type,
-      version,
-    );
+    const written = this.write({ type, version, object: this.prepare(type, old, incoming, ref.sub) }, old, opts);
+    if (!opts.dryRun && written.metadata.resourceVersion !== old.metadata.resourceVersion)
+      for (const hook of this.updateHooks) hook(type, old, written, caller);
+    return atVersion(written, type, version);
   }
 
   patch(

@@ -29,6 +29,13 @@ import { isRecord, type KObject } from './types.js';
 /** Simulated CPU use in millicores (a quantity: `400m`, `1.2`): on the scale target, the total of its Ready pods; on a pod (or its template), that pod's own. */
 export const CPU_LOAD_ANNOTATION = 'sandbox.kubestead.io/cpu-load';
 
+/**
+ * On the scale target, a label selector: its cpu-load is the load of a Service that selects these pods (its own and
+ * others', e.g. a canary's), spread evenly over every Ready one of them. Each of its own pods then uses the load over
+ * that count, as with a replica-split canary, where a pod's share of traffic is its share of pods.
+ */
+export const CPU_LOAD_PODS_ANNOTATION = 'sandbox.kubestead.io/cpu-load-pods';
+
 type Obj = Record<string, unknown>;
 const rec = (v: unknown): Obj => (isRecord(v) ? v : {});
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isRecord) : []);
@@ -53,6 +60,12 @@ interface MetricFailure {
   error: Condition;
   warnings: HpaEvent[];
 }
+
+/** The HPA controller writes as kube-controller-manager's horizontal-pod-autoscaler service account does. */
+const HPA_CALLER = {
+  user: { ...SYSTEM_USER, username: 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
+  system: true,
+};
 
 const CPU_REASON = 'cpu resource utilization (percentage of request)';
 
@@ -200,7 +213,7 @@ export class HpaController {
         this.api,
         { type, namespace, name: String(ref.name) },
         { kind: 'Scale', spec: { replicas: outcome.desired } },
-        { caller: { user: SYSTEM_USER, system: true } },
+        { caller: HPA_CALLER },
       );
       storeScaleEvent(this.memoryOf(hpa, current), behaviorOf(hpa), {
         from: current,
@@ -273,9 +286,12 @@ export class HpaController {
 
   private samples(target: KObject, namespace: string | undefined, selector: string): PodSample[] {
     const matches = parseLabelSelector(selector);
-    const pods = this.api.store.list('/pods', namespace).filter((p) => selector !== '' && matches(p));
+    const all = this.api.store.list('/pods', namespace);
+    const pods = all.filter((p) => selector !== '' && matches(p));
     const total = loadOf(target.metadata.annotations);
-    const ready = pods.filter((p) => isReady(p) && !p.metadata.deletionTimestamp).length;
+    const shared = target.metadata.annotations?.[CPU_LOAD_PODS_ANNOTATION];
+    const sharing = shared === undefined ? pods : all.filter(parseLabelSelector(shared));
+    const ready = sharing.filter((p) => isReady(p) && !p.metadata.deletionTimestamp).length;
     return pods.map((pod) => {
       const phase = rec(pod.status).phase;
       const own = loadOf(pod.metadata.annotations);

@@ -16,6 +16,7 @@ import { ensureNode } from './node.js';
 import { RbacAuthorizer } from './rbac.js';
 import { Registry } from './registry.js';
 import { RequestLog } from './request-log.js';
+import { ScaleLog } from './scale-log.js';
 import { createApiServer } from './server.js';
 import { loadState, readState, saveState, SandboxInputError, type Identity, type Snapshot } from './state.js';
 import { ServiceAccountController } from './service-accounts.js';
@@ -28,12 +29,13 @@ export type { FaultRule, FaultResponse } from './faults.js';
 export type { PodBehaviour, WorkloadOptions } from './workloads.js';
 export type { UserInfo } from './auth.js';
 export type { LoggedRequest, RequestLog } from './request-log.js';
+export type { ScaleLog, ScaleWrite } from './scale-log.js';
 export type { KObject } from './types.js';
 export type { SandboxClock, Timing } from './clock.js';
 export { INSTANT_TIMING, REALISTIC_TIMING } from './clock.js';
 export { Faults } from './faults.js';
 export { Workloads } from './workloads.js';
-export { CPU_LOAD_ANNOTATION } from './hpa-controller.js';
+export { CPU_LOAD_ANNOTATION, CPU_LOAD_PODS_ANNOTATION } from './hpa-controller.js';
 export { Api } from './api.js';
 export { SandboxInputError } from './state.js';
 
@@ -85,6 +87,8 @@ export interface Sandbox {
   faults: Faults;
   /** The requests answered (the newest 10,000): count writes, retries, faults seen by a client. */
   requests: RequestLog;
+  /** Every change of a Deployment's (or any scalable object's) replicas, by any writer, the sandbox's HPAs included. */
+  scales: ScaleLog;
   /** The simulated workloads; undefined when turned off. */
   workloads: Workloads | undefined;
   /** A client-node KubeConfig pointing at the sandbox (admin token). */
@@ -237,6 +241,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     api,
     faults,
     requests,
+    scales: ScaleLog.of(api, clock),
     workloads,
     kubeConfig: () => kubeConfigOf(kubeconfig),
     client: (apiType) => kubeConfigOf(kubeconfig).makeApiClient(apiType),

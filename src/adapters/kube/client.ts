@@ -175,6 +175,11 @@ export class KubeClient {
     return this.autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace, body });
   }
 
+  /** Reads an HPA (primary's, before a write that must not wait for the cache). */
+  readAutoscaler(namespace: string, name: string): Promise<V2HorizontalPodAutoscaler> {
+    return this.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name });
+  }
+
   /** Replaces primary's HPA (its metadata.resourceVersion guards the write: 409 when it changed since). */
   replaceAutoscaler(body: V2HorizontalPodAutoscaler): Promise<V2HorizontalPodAutoscaler> {
     const { namespace = '', name = '' } = body.metadata ?? {};

@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { V1Deployment, V1DeploymentStrategy } from '@kubernetes/client-node';
+import type { V1Deployment, V1DeploymentStrategy, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { RouterWeight, Traffic, TrafficRouter } from '../../adapters/routers/router.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
 import { primaryTemplate } from './deployments.js';
+import { readModifyWrite } from '../../adapters/kube/objects.js';
 import { configCopy, type TrackedConfig } from './config.js';
+import { canaryCount, withFloor, type CanarySizing } from './autoscaler.js';
 
 /** What one actuation changed and what was read back after it. */
 export interface Applied {
@@ -21,6 +23,10 @@ export interface ActuatorTarget {
   primary: V1Deployment;
   /** The target's tracked config (docs/operating.md): copied for primary when it is promoted. */
   config?: TrackedConfig;
+  /** The target has a user's HPA: how the canary is sized against it (docs/hpa.md); undefined without one. */
+  sizing?: CanarySizing;
+  /** Primary's own HPA (a copy of the user's), when there is one. */
+  primaryAutoscaler?: V2HorizontalPodAutoscaler;
 }
 
 /**
@@ -55,7 +61,21 @@ export class Actuator {
   canaryReplicasForTraffic(traffic: Traffic): number {
     if (traffic.stage) return this.stableReplicas;
     const pods = this.canaryReplicasFor(Math.max(traffic.weight, traffic.mirror ?? 0));
-    return traffic.match ? Math.max(1, pods) : pods;
+    return canaryCount(
+      traffic.match ? Math.max(1, pods) : pods,
+      0,
+      this.at.sizing && { ...this.at.sizing, byAutoscaler: false },
+    );
+  }
+
+  /**
+   * The canary count this actuation gives: the traffic's, except that with a user's HPA a running canary is never
+   * lowered (and, with `canaryScale: autoscaled`, keeps its own count): Kubestead never writes its /scale against the
+   * HPA's.
+   */
+  canaryReplicasToGive(traffic: Traffic): number {
+    if (traffic.stage || !this.at.sizing) return this.canaryReplicasForTraffic(traffic);
+    return canaryCount(this.canaryReplicasForTraffic(traffic), this.at.target.spec?.replicas ?? 0, this.at.sizing);
   }
 
   /** setCanaryTraffic with a weight only (a canary step). */
@@ -70,7 +90,7 @@ export class Actuator {
    * new version's pods start, so that none of them is ever reached by the user's Service.
    */
   async setCanaryTraffic(traffic: Traffic, canaryReady: number): Promise<Applied> {
-    const wanted = this.canaryReplicasForTraffic(traffic);
+    const wanted = this.canaryReplicasToGive(traffic);
     if (traffic.stage === 'preview') {
       const weight = await this.router.setTraffic(traffic);
       const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
@@ -114,8 +134,57 @@ export class Actuator {
     if (!primary.spec) return;
     await syncCopies(this.kube, this.at.namespace, this.at.config);
     primary.spec.template = primaryTemplate(this.at.target.spec?.template, this.at.config);
-    if (keepCapacity) primary.spec.strategy = surgeOnly(primary.spec.strategy);
-    await this.kube.replaceDeployment(primary);
+    // Autoscaled (docs/hpa.md): primary is to carry the canary's load too once traffic moves, so it takes the serving
+    // count (its own and the canary's pods) before, and keeps its ready pods through the switch; its HPA takes over.
+    if (!this.at.sizing) {
+      if (keepCapacity) primary.spec.strategy = surgeOnly(primary.spec.strategy);
+      await this.kube.replaceDeployment(primary);
+      return;
+    }
+    const replicas = await this.holdServingCount();
+    // Primary's HPA and Deployment controller write it often: read fresh, and again after a conflict.
+    await this.rewritePrimary((spec) => ({
+      ...spec,
+      template: primary.spec!.template,
+      replicas: Math.max(replicas, spec.replicas ?? 1),
+      strategy: surgeOnly(spec.strategy),
+    }));
+  }
+
+  /** Writes primary's spec as `change` makes it from the live one (read fresh; once more after a conflict). */
+  private async rewritePrimary(
+    change: (spec: NonNullable<V1Deployment['spec']>) => V1Deployment['spec'],
+  ): Promise<void> {
+    const name = this.at.primary.metadata?.name ?? '';
+    await readModifyWrite(
+      () => this.kube.readDeployment(this.at.namespace, name),
+      (live) => (live?.spec ? { ...live, spec: change(live.spec) } : undefined),
+      (next) => this.kube.replaceDeployment(next),
+    );
+  }
+
+  /**
+   * Primary's HPA must not take the serving count away before the load moves (its window keeps recommendations, not
+   * counts): its minimum is raised to that count first (at most its maximum); the autoscale stage keeps it there
+   * while the promotion lasts and gives the user's minimum back after.
+   */
+  private async holdServingCount(): Promise<number> {
+    const copy = this.at.primaryAutoscaler;
+    const serving = this.servingReplicas;
+    if (!copy?.spec) return serving;
+    // Its controller writes its status often: read it fresh, and again after a conflict.
+    const { namespace = '', name = '' } = copy.metadata ?? {};
+    const held = await readModifyWrite(
+      () => this.kube.readAutoscaler(namespace, name),
+      (live) => (live.spec ? { ...live, spec: withFloor(live.spec, serving) } : undefined),
+      (next) => this.kube.replaceAutoscaler(next),
+    );
+    return Math.min(serving, held.spec?.maxReplicas ?? serving);
+  }
+
+  /** The pods that serve now: primary's and the canary's. */
+  get servingReplicas(): number {
+    return this.stableReplicas + (this.at.target.spec?.replicas ?? 0);
   }
 
   /**
@@ -127,7 +196,7 @@ export class Actuator {
     const strategy = this.at.target.spec?.strategy;
     const primary = this.at.primary;
     if (primary.spec && !isDeepStrictEqual(primary.spec.strategy, strategy))
-      await this.kube.replaceDeployment({ ...primary, spec: { ...primary.spec, strategy } });
+      await this.rewritePrimary((spec) => ({ ...spec, strategy }));
     const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, 0);
     return { canaryReplicas, weightSet: true };
   }

@@ -12,6 +12,7 @@ import { webhooksSchema } from './webhooks.js';
 import { windowsSchema } from './windows.js';
 import { configTrackingSchema } from './config-tracking.js';
 import { fastRevertSchema } from './fast-revert.js';
+import { canaryScaleSchema } from './canary-scale.js';
 import { blueGreenSchema, matchSchema, mirrorSchema, STRATEGIES } from './strategies.js';
 
 export { dnsLabel, secretRefSchema } from './schema-parts.js';
@@ -302,6 +303,7 @@ export const specSchema = strict({
   windows: windowsSchema,
   configTracking: configTrackingSchema,
   fastRevert: fastRevertSchema,
+  canaryScale: canaryScaleSchema,
 }).meta(doc('What to release and how to judge it.'));
 
 export const metadataSchema = z

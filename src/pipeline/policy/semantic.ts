@@ -8,6 +8,7 @@ import { BUILTIN_RULES } from './vocabulary.js';
 import { comparisonIssues } from './compare.js';
 import { inconclusiveIssues, webhookIssues, webQueryIssues } from './analysis-issues.js';
 import { cloudWatchQueryIssues } from './cloudwatch-issues.js';
+import { canaryScaleIssues } from './canary-scale.js';
 
 /** The only variables a query template may use (docs/architecture.md, "The policy"). */
 export const TEMPLATE_VARIABLES = ['target.name', 'target.namespace', 'policy.name', 'rollout.canaryRevision'] as const;
@@ -30,6 +31,7 @@ export function semanticIssues(spec: unknown): PolicyIssue[] {
     ...webQueryIssues(spec),
     ...cloudWatchQueryIssues(spec),
     ...webhookIssues(spec),
+    ...canaryScaleIssues(spec),
   ];
 }
 

@@ -61,7 +61,7 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   const traffic = { ...trafficOfPlan(stepPlan(policyOf(ctx).spec, ctx.next.currentStep ?? 0)), weight };
   const pending = routesPending(ctx, weight);
   const unchanged =
-    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasForTraffic(traffic) &&
+    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasToGive(traffic) &&
     decision.action !== 'advance' &&
     !pending;
   if (unchanged) return unchangedWeight(ctx);

@@ -1,18 +1,10 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { inStep, primaryAutoscalerFrom, primaryAutoscalerSpec } from '../../pipeline/actuate/autoscaler.js';
+import { inStep, primaryAutoscalerFrom, primaryAutoscalerSpec, withFloor } from '../../pipeline/actuate/autoscaler.js';
 import { isConflict } from '../../adapters/kube/errors.js';
-import { isOwnedByKubestead, policyOwner } from '../../adapters/kube/names.js';
-import { primaryName } from '../../pipeline/policy/vocabulary.js';
-import { isShadow, type Stop, type TickContext } from './context.js';
-import { recordEvent } from './record.js';
+import { policyOwner } from '../../adapters/kube/names.js';
+import { isShadow, primaryAutoscaler, type Stop, type TickContext } from './context.js';
 
-/** Primary's own HPA (`<target>-primary`, made by Kubestead) from the cache, if there is one. */
-export function primaryAutoscaler(ctx: TickContext, target: string): V2HorizontalPodAutoscaler | undefined {
-  const name = primaryName(target);
-  return ctx.shared.deps.cache
-    .autoscalers(ctx.key.namespace, name)
-    .find((h) => h.metadata?.name === name && isOwnedByKubestead(h.metadata));
-}
+import { recordEvent } from './record.js';
 
 const bounds = (hpa: V2HorizontalPodAutoscaler): string =>
   `${hpa.spec?.minReplicas ?? 1}–${hpa.spec?.maxReplicas ?? '?'} replicas`;
@@ -41,8 +33,12 @@ async function bringInStep(
 ): Promise<void> {
   if (!user) return copy ? removeCopy(ctx, copy) : undefined;
   if (!copy) return createCopy(ctx, user);
-  if (!inStep(copy, user)) return updateCopy(ctx, copy, user);
+  if (!inStep(copy, user, promotionFloor(ctx))) return updateCopy(ctx, copy, user);
 }
+
+/** While a promotion lasts, primary's HPA keeps the count primary was given for the whole load as its minimum. */
+const promotionFloor = (ctx: TickContext): number | undefined =>
+  ctx.status.phase === 'Promoting' ? (ctx.primary?.spec?.replicas ?? undefined) : undefined;
 
 async function createCopy(ctx: TickContext, user: V2HorizontalPodAutoscaler): Promise<void> {
   const owner = policyOwner(ctx.key.name, ctx.raw.metadata?.uid ?? '');
@@ -63,7 +59,7 @@ async function updateCopy(
   copy: V2HorizontalPodAutoscaler,
   user: V2HorizontalPodAutoscaler,
 ): Promise<void> {
-  const next = { ...copy, spec: primaryAutoscalerSpec(user) };
+  const next = { ...copy, spec: withFloor(primaryAutoscalerSpec(user), promotionFloor(ctx)) };
   await ctx.shared.kube.replaceAutoscaler(next);
   await recordEvent(
     ctx,

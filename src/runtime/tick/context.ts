@@ -15,10 +15,13 @@ import type { PolicyMemo } from './policy-memo.js';
 import type { TickReadings } from './readings.js';
 import type { PendingOverride } from './overrides.js';
 import type { RolloutStatus } from './status.js';
-import type { PolicyKey } from '../../adapters/kube/names.js';
+import { isOwnedByKubestead, type PolicyKey } from '../../adapters/kube/names.js';
+import { primaryName } from '../../pipeline/policy/vocabulary.js';
 import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
 import { stepCount } from '../../pipeline/policy/strategies.js';
 import type { TrackedConfig } from '../../pipeline/actuate/config.js';
+import { canarySizing } from '../../pipeline/actuate/autoscaler.js';
+import { canaryScaleOf } from '../../pipeline/policy/canary-scale.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
 export interface TickShared {
@@ -139,10 +142,24 @@ export function actuatorOf(ctx: TickContext): Actuator {
     target: targetOf(ctx),
     primary: primaryOf(ctx),
     config: ctx.config,
+    sizing: canarySizing(ctx.autoscaler, autoscaledCanary(ctx)),
+    primaryAutoscaler: ctx.autoscaler ? primaryAutoscaler(ctx, targetOf(ctx).metadata?.name ?? '') : undefined,
   });
 }
+
+/** `canaryScale: autoscaled` with a weighted router: the user's HPA sizes the running canary (docs/hpa.md). */
+const autoscaledCanary = (ctx: TickContext): boolean =>
+  canaryScaleOf(policyOf(ctx).spec) === 'autoscaled' && routerOf(ctx).weighted;
 
 /** Status after an actuation: what /scale read back. */
 export function noteApplied(ctx: TickContext, applied: Applied): void {
   ctx.next.canaryReplicas = applied.canaryReplicas;
+}
+
+/** Primary's own HPA (`<target>-primary`, made by Kubestead) from the cache, if there is one. */
+export function primaryAutoscaler(ctx: TickContext, target: string): V2HorizontalPodAutoscaler | undefined {
+  const name = primaryName(target);
+  return ctx.shared.deps.cache
+    .autoscalers(ctx.key.namespace, name)
+    .find((h) => h.metadata?.name === name && isOwnedByKubestead(h.metadata));
 }

@@ -7,7 +7,7 @@ import { stop, WAIT_MS, type Stop, type TickContext } from './context.js';
 import { FINALIZER } from '../../adapters/kube/names.js';
 import { recordEvent } from './record.js';
 import { recordUserWrites } from './verify.js';
-import { primaryAutoscaler } from './autoscale.js';
+import { primaryAutoscaler } from './context.js';
 import { freshDeployment, routerFor } from './target.js';
 import { primaryName } from '../../pipeline/policy/vocabulary.js';
 

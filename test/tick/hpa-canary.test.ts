@@ -1,0 +1,187 @@
+import { AutoscalingV2Api, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { CPU_LOAD_ANNOTATION, CPU_LOAD_PODS_ANNOTATION, type ScaleWrite } from '@kubestead/sandbox';
+import { nearestCanaryCount } from '../../src/adapters/routers/replicas.js';
+import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
+import { sampleReadyPods } from '../support/capacity.js';
+import { waitFor } from '../support/wait.js';
+import { scenario } from './scenario.js';
+import { MERGE, type TickFixture } from './support.js';
+
+/** The sandbox's HPAs sync every 200 ms of its (real) clock: a test waits for their counts, never a fixed time. */
+const env = scenario({ hpaSyncMs: 200 });
+const MIN = 2;
+const MAX = 10;
+
+/**
+ * The user's HPA of `app`: 2 to 10 replicas at 50 % cpu; `prompt`: scaling down without a stabilization window
+ * (Kubernetes' default waits 5 minutes).
+ */
+function userHpa(prompt: boolean): V2HorizontalPodAutoscaler {
+  return {
+    metadata: { name: 'app' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
+      minReplicas: MIN,
+      maxReplicas: MAX,
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
+      ],
+      ...(prompt ? { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } : {}),
+    },
+  };
+}
+
+const hpaOf = (f: TickFixture, name: string): Promise<V2HorizontalPodAutoscaler> =>
+  env.sandbox.client(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name });
+
+/**
+ * The load of the Service in front of `app`: `load` millicores spread over every ready pod of primary and canary (the
+ * sandbox's cpu-load-pods), as replica routing spreads requests. Primary first: both HPAs then read the same load.
+ */
+async function serviceLoad(f: TickFixture, load: string): Promise<void> {
+  const annotations = { [CPU_LOAD_ANNOTATION]: load, [CPU_LOAD_PODS_ANNOTATION]: 'app=app' };
+  for (const name of ['app-primary', 'app'])
+    await f.apps.patchNamespacedDeployment(
+      { namespace: f.namespace, name, body: { metadata: { annotations } } },
+      MERGE,
+    );
+}
+
+/** `app` adopted at the 6 its HPA asks for (300m over pods of 100m at 50 %), primary autoscaled at 6. */
+async function adoptedAt6(steps: unknown[], prompt = true): Promise<TickFixture> {
+  const f = await env.fixture();
+  const labels = { app: 'app' };
+  await f.apps.createNamespacedDeployment({
+    namespace: f.namespace,
+    body: {
+      metadata: { name: 'app', labels, annotations: { [CPU_LOAD_ANNOTATION]: '300m' } },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'app', image: 'app:1', resources: { requests: { cpu: '100m' } } }] },
+        },
+      },
+    },
+  });
+  await env.sandbox
+    .client(AutoscalingV2Api)
+    .createNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, body: userHpa(prompt) });
+  await waitFor(async () => (await hpaOf(f, 'app')).status?.currentReplicas === 6, 10_000, 'the HPA to scale app to 6');
+  await f.settle();
+  await f.applyPolicy(env.spec({ steps }));
+  await f.adopt();
+  await waitFor(async () => (await hpaOf(f, 'app-primary')).status?.currentReplicas === 6, 10_000, "primary's HPA");
+  await serviceLoad(f, '300m');
+  return f;
+}
+
+/** The canary count Kubestead gives a 25 % step against primary's count (within the HPA's bounds). */
+const share = (primary: number): number => Math.min(MAX, Math.max(MIN, nearestCanaryCount(25, primary)));
+
+/**
+ * Ticks (as the controller does on every change) until both HPAs are at rest, everything has rolled out and the canary
+ * has its share of primary's count; returns primary's count.
+ */
+async function steady(f: TickFixture, what: string): Promise<number> {
+  let seen = '';
+  await waitFor(
+    async () => {
+      await f.tick();
+      const [primary, canary, user, copy] = await Promise.all([
+        f.deployment('app-primary'),
+        f.deployment('app'),
+        hpaOf(f, 'app'),
+        hpaOf(f, 'app-primary'),
+      ]);
+      const [p, c] = [primary.spec?.replicas ?? 0, canary.spec?.replicas ?? 0];
+      const wants = [copy.status?.desiredReplicas, user.status?.desiredReplicas];
+      seen = `primary ${p} (HPA wants ${wants[0]}), canary ${c} (HPA wants ${wants[1]})`;
+      return rolledOut(primary) && rolledOut(canary) && wants[0] === p && wants[1] === c && c === Math.max(share(p), c);
+    },
+    15_000,
+    () => `${what}: ${seen}`,
+  );
+  return (await f.deployment('app-primary')).spec?.replicas ?? 0;
+}
+
+/** Writes that undo the previous write of another writer (A→B by one, B→A by the other): two controllers fighting. */
+function undone(writes: ScaleWrite[]): string[] {
+  return writes.flatMap((w, i) => {
+    const before = writes[i - 1];
+    return before && before.user !== w.user && before.to === w.from && before.from === w.to
+      ? [`${before.from}→${before.to} by ${before.user}, undone by ${w.user}`]
+      : [];
+  });
+}
+
+const line = (writes: ScaleWrite[]): string => writes.map((w) => `${w.from}→${w.to} (${w.user})`).join(', ');
+
+describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () => {
+  it("follows its share of primary's autoscaled count as load rises and falls, without two writers on one /scale", async () => {
+    const f = await adoptedAt6([{ weight: 25, soak: '1h' }]);
+    env.sandbox.scales.clear();
+    const started = Date.now();
+    await f.setImage('app:2');
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+    const atRest = await steady(f, 'the canary at 25 %');
+    // the load triples: primary's HPA scales it up, the canary follows its share
+    await serviceLoad(f, '900m');
+    const scaled = await waitFor(
+      async () => {
+        const [primary, copy] = await Promise.all([f.deployment('app-primary'), hpaOf(f, 'app-primary')]);
+        const p = primary.spec?.replicas ?? 0;
+        return p > atRest && copy.status?.desiredReplicas === p && p;
+      },
+      10_000,
+      "primary's HPA to scale it up",
+    );
+    // one tick after primary scaled, the canary has at least its share of primary's new count
+    await f.tick();
+    expect((await f.status()).canaryReplicas).toBeGreaterThanOrEqual(share(scaled));
+    const up = await steady(f, 'after the load rise');
+    expect(up).toBeGreaterThan(atRest);
+    // and falls back: both come down again
+    await serviceLoad(f, '300m');
+    const down = await steady(f, 'after the load fall');
+    expect(down).toBeLessThan(up);
+    const samples = await sampler.stop();
+    const minutes = Math.max(1, (Date.now() - started) / 60_000);
+    for (const name of ['app', 'app-primary']) {
+      const writes = env.sandbox.scales.list({ namespace: f.namespace, name });
+      expect(undone(writes), `${name}: ${line(writes)}`).toEqual([]);
+      expect(writes.length / minutes, `${name}: ${line(writes)}`).toBeLessThanOrEqual(12);
+    }
+    console.log(
+      `primary ${atRest} → ${up} → ${down}; writes: app ${line(env.sandbox.scales.list({ namespace: f.namespace, name: 'app' }))}; ` +
+        `app-primary ${line(env.sandbox.scales.list({ namespace: f.namespace, name: 'app-primary' }))}; ready min ${Math.min(...samples)}`,
+    );
+  });
+
+  it('a promotion under load gives the new primary the serving count before traffic moves: never fewer ready pods', async () => {
+    // Kubernetes' default scale-down window: the surge of the promotion's roll does not look like a load drop
+    const f = await adoptedAt6([{ weight: 25, soak: '1m' }], false);
+    await f.setImage('app:2');
+    const primary = await steady(f, 'the canary at 25 %');
+    const serving = primary + share(primary);
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+    await f.clock.advance(61_000);
+    const status = await f.tickUntil((s) => s.phase === 'Succeeded', 1_000);
+    const samples = await sampler.stop();
+    expect(status.lastDecision?.action).toBe('promote');
+    expect(samples.length).toBeGreaterThan(5);
+    expect(
+      Math.min(...samples),
+      `ready pods sampled during the promotion: ${samples.join(' ')}`,
+    ).toBeGreaterThanOrEqual(serving);
+    const promoted = await f.deployment('app-primary');
+    expect(promoted.spec?.template?.spec?.containers[0]?.image).toBe('app:2');
+    expect(promoted.spec?.replicas).toBeGreaterThanOrEqual(serving);
+    expect((await f.deployment('app')).spec?.replicas).toBe(0);
+    // primary's HPA held the serving count as its minimum while the promotion lasted; then the user's minimum again
+    await f.tick();
+    expect((await hpaOf(f, 'app-primary')).spec?.minReplicas).toBe(MIN);
+  });
+});

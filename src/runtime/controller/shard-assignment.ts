@@ -86,3 +86,15 @@ export function loads(assignment: ReadonlyMap<string, string>, members: readonly
   for (const owner of assignment.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
   return counts;
 }
+
+/** `--shard-selector a=b,c=d`: the labels a policy must carry for this replica set to consider it. */
+export function parseShardSelector(text: string): Record<string, string> {
+  const selector: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim())) {
+    const [key, value, extra] = pair.split('=');
+    if (!key || value === undefined || extra !== undefined)
+      throw new Error(`--shard-selector: expected LABEL=VALUE[,LABEL=VALUE…], got ${JSON.stringify(text)}`);
+    selector[key.trim()] = value.trim();
+  }
+  return selector;
+}

@@ -295,7 +295,7 @@ export class ShardMembership {
  */
 export function shardedReconciler(
   inner: Reconciler,
-  shards: ShardMembership,
+  shards: Pick<ShardMembership, 'mayAct' | 'owns' | 'begin'>,
   uidOf: (key: PolicyKey) => string | undefined,
   retryMs: number,
 ): Reconciler {

@@ -105,7 +105,8 @@ describe('deploy/ (generated)', () => {
     expect(grants('leases', 'update')).toBe(false);
     expect(grants('selfsubjectreviews', 'create')).toBe(false);
     expect(NAMESPACE_RULES).toEqual([
-      expect.objectContaining({ resources: ['leases'], verbs: ['get', 'create', 'update'] }),
+      // list: --shards auto reads its peers' membership Leases by label, in this namespace only
+      expect.objectContaining({ resources: ['leases'], verbs: ['get', 'list', 'create', 'update'] }),
     ]);
     const role = find('ClusterRole') as Manifest & { rules: unknown[] };
     expect(role.rules).toHaveLength(CLUSTER_RULES.length);

@@ -17,6 +17,10 @@ import { OperatorMetrics } from './telemetry.js';
 import { WorkQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 import { kubeClients, type KubeClients } from '../../adapters/kube/clients.js';
+import type { PolicyObject } from '../../adapters/kube/cache.js';
+import type { PolicyKey } from '../../adapters/kube/names.js';
+import { matchesSelector } from './object-index.js';
+import { ShardMembership, shardedReconciler } from './shards.js';
 
 /** Tuning that tests and the benchmark set; the defaults are the documented ones. */
 export interface OperatorTuning {
@@ -42,6 +46,10 @@ export interface OperatorOptions {
   leaderElect?: boolean;
   /** Where the Lease lives (default: `namespace`, else `default`). */
   leaseNamespace?: string;
+  /** `--shards auto`: every replica holds a membership Lease and acts on its share of the policies. */
+  shards?: boolean;
+  /** `--shard-selector`: only the policies carrying these labels are considered (static shards). */
+  shardSelector?: Record<string, string>;
   /** `[HOST]:PORT` of /metrics (default 127.0.0.1:0: a free loopback port). */
   metricsAddr?: string;
   /** `[HOST]:PORT` of /healthz and /readyz (default 127.0.0.1:0). */
@@ -72,6 +80,7 @@ interface Parts {
   queue: WorkQueue;
   controller: Controller;
   elector: LeaderElector | null;
+  shards: ShardMembership | null;
 }
 
 function build(options: OperatorOptions, clock: Clock, logger: Logger, identity: string): Parts {
@@ -83,6 +92,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
       informerList(parts.cache.informers).map((i) => ({ name: i.spec.name, staleMs: i.staleMs(), synced: i.synced() })),
     isLeader: leader,
     queue: () => ({ policies: parts.queue.size, inFlight: parts.queue.inFlight }),
+    ...(options.shards ? { shards: () => parts.shards?.counts() ?? { owned: 0, unowned: 0, multiOwned: 0 } } : {}),
   });
   const kubeConfig = new ObservedKubeConfig(options.kubeConfig, (verb, code) => parts.metrics.apiRequest(verb, code));
   const supervision = {
@@ -106,10 +116,11 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
     identity,
     allowedHosts: options.allowedHosts,
   };
+  parts.shards = options.shards ? membership(options, clients, parts, { clock, logger, identity }) : null;
   parts.queue = new WorkQueue({
     clock,
     logger,
-    reconciler: options.reconcilerFactory(deps),
+    reconciler: reconcilerOf(options, deps, parts),
     maxInFlight: tuning.maxInFlight,
     backoffMaxMs: tuning.backoffMaxMs,
     intervalOf: (key) => intervalMs(parts.cache.policy(key)),
@@ -124,8 +135,61 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
     relatedDelayMs: tuning.relatedDelayMs,
     recorder,
   });
-  parts.elector = options.leaderElect ? elector(options, clients, parts, { clock, logger, identity, leader }) : null;
+  parts.elector =
+    options.leaderElect && !options.shards
+      ? elector(options, clients, parts, { clock, logger, identity, leader })
+      : null;
   return parts;
+}
+
+/** The tick, behind the shard gate with `--shards auto`; the policies a --shard-selector excludes never tick. */
+function reconcilerOf(options: OperatorOptions, deps: OperatorDeps, parts: Parts): Reconciler {
+  const inner = options.reconcilerFactory(deps);
+  const selector = options.shardSelector;
+  const selected = (key: PolicyKey): PolicyObject | undefined => {
+    const policy = parts.cache.policy(key);
+    return policy && (!selector || matchesSelector(policy, selector)) ? policy : undefined;
+  };
+  if (!options.shards && !selector) return inner;
+  if (!options.shards)
+    return {
+      forget: (key) => inner.forget(key),
+      reconcile: async (key, signal) => (selected(key) ? inner.reconcile(key, signal) : { requeueAfterMs: null }),
+    };
+  const retryMs = options.tuning?.retryPeriodMs ?? 2000;
+  const shards = parts.shards;
+  if (!shards) throw new Error('shard membership is made before the queue');
+  return shardedReconciler(inner, shards, (key) => selected(key)?.metadata?.uid, retryMs);
+}
+
+/** The membership Lease of `--shards auto`: a new view re-adds every policy to the queue. */
+function membership(
+  options: OperatorOptions,
+  clients: KubeClients,
+  parts: Parts,
+  own: { clock: Clock; logger: Logger; identity: string },
+): ShardMembership {
+  const tuning = options.tuning ?? {};
+  const selector = options.shardSelector;
+  return new ShardMembership({
+    leases: clients.coordination,
+    ...own,
+    namespace: options.leaseNamespace ?? options.namespace ?? 'default',
+    leaseDurationMs: tuning.leaseDurationMs,
+    renewDeadlineMs: tuning.renewDeadlineMs,
+    retryPeriodMs: tuning.retryPeriodMs,
+    policies: () =>
+      parts.cache.synced()
+        ? parts.cache.allPolicies().flatMap((key) => {
+            const policy = parts.cache.policy(key);
+            const uid = policy?.metadata?.uid;
+            return uid && (!selector || matchesSelector(policy, selector)) ? [uid] : [];
+          })
+        : [],
+    onChange: () => {
+      for (const key of parts.cache.allPolicies()) parts.queue.add(key, 0, false);
+    },
+  });
 }
 
 /** Leader election on the Lease (--leader-elect): the controller acts only while it holds it. */
@@ -198,6 +262,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   );
   for (const informer of informerList(parts.cache.informers)) informer.start();
   const dispatching = parts.queue.run();
+  parts.shards?.start();
   if (parts.elector) parts.elector.start();
   else void parts.controller.activate(() => true);
   return {
@@ -210,6 +275,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await parts.queue.drain(options.tuning?.shutdownGraceMs ?? 30_000, new Error('operator shutting down'));
       await dispatching;
       await parts.elector?.stop();
+      await parts.shards?.stop();
       await Promise.all(informerList(parts.cache.informers).map((i) => i.stop()));
       await Promise.all(servers.map((s) => s.close()));
       logger.info({ identity }, 'kubestead operator stopped');

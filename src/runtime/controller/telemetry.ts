@@ -11,6 +11,8 @@ export interface LoopState {
   informers(): Array<{ name: string; staleMs: number; synced: boolean }>;
   isLeader(): boolean;
   queue(): { policies: number; inFlight: number };
+  /** With `--shards auto`: this replica's share (owned), policies nobody may act on yet, and any acted on twice. */
+  shards?(): { owned: number; unowned: number; multiOwned: number };
 }
 
 /**
@@ -137,9 +139,38 @@ export class OperatorMetrics implements TickObserver {
     });
   }
 
+  /** The shard gauges (docs/sharding.md), only with `--shards auto`. */
+  private shardGauges(): void {
+    const shards = this.loop.shards?.bind(this.loop);
+    if (!shards) return;
+    const gauges = [
+      ['kubestead_owned_policies', 'Policies this replica owns and may act on now (--shards auto)', 'owned'],
+      [
+        'kubestead_unowned_policies',
+        'Policies nobody may act on yet: a move waits for every replica to agree',
+        'unowned',
+      ],
+      [
+        'kubestead_multi_owned_policies',
+        'Policies this replica acts on that another replica owns (must stay 0)',
+        'multiOwned',
+      ],
+    ] as const;
+    for (const [name, help, field] of gauges)
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(shards()[field]);
+        },
+      });
+  }
+
   private loopGauges(): void {
     const loop = this.loop;
     const registers = [this.registry];
+    this.shardGauges();
     new Gauge({
       name: 'kubestead_informer_staleness_seconds',
       help: 'Seconds since an informer last heard from the API server (an event, a bookmark, a list)',

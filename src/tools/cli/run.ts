@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../../lib/clock/clock.js';
 import type { OperatorDeps } from '../../runtime/controller/deps.js';
 import { parseAddress } from '../../runtime/controller/http.js';
+import { parseShardSelector } from '../../runtime/controller/shard-assignment.js';
 import type { Reconciler } from '../../runtime/controller/reconciler.js';
 import type { TickOptions } from '../../runtime/tick/index.js';
 import type { Destination } from '../../pipeline/record/audit/webhook/destination.js';
@@ -49,6 +50,17 @@ export const RUN_OPTIONS = {
     value: 'NS',
     description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)",
   },
+  shards: {
+    type: 'string',
+    value: 'MODE',
+    description:
+      'auto: every replica holds a membership Lease and acts on its share of the policies (docs/sharding.md)',
+  },
+  'shard-selector': {
+    type: 'string',
+    value: 'LABELS',
+    description: 'consider only the policies with these labels (LABEL=VALUE[,…]: static shards)',
+  },
   'allowed-hosts': {
     type: 'string',
     value: 'HOSTS',
@@ -81,6 +93,10 @@ export interface RunArgs {
   dashboardAddr?: string;
   leaderElect: boolean;
   leaseNamespace?: string;
+  /** --shards auto. */
+  shards: boolean;
+  /** --shard-selector, parsed. */
+  shardSelector?: Record<string, string>;
   allowedHosts?: string[];
   logLevel: string;
   kubeconfig?: string;
@@ -108,6 +124,23 @@ function checkAddresses(out: RunArgs): void {
   }
 }
 
+/** --shards (only `auto`) and --shard-selector LABEL=VALUE[,…]. */
+function shardFlags(
+  mode: string | undefined,
+  selector: string | undefined,
+): { shards: boolean; shardSelector?: Record<string, string> } {
+  if (mode !== undefined && mode !== 'auto')
+    throw new UsageError(`--shards: expected auto, got ${JSON.stringify(mode)}`);
+  try {
+    return {
+      shards: mode === 'auto',
+      ...(selector !== undefined ? { shardSelector: parseShardSelector(selector) } : {}),
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
@@ -117,6 +150,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
     dashboardAddr: values['dashboard-addr'],
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['lease-namespace'],
+    ...shardFlags(values.shards, values['shard-selector']),
     logLevel: values['log-level'] ?? 'info',
     kubeconfig: values.kubeconfig,
     auditFile: values['audit-file'],
@@ -267,6 +301,8 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     metricsAddr: options.metricsAddr,
     healthAddr: options.healthAddr,
     leaderElect: options.leaderElect,
+    shards: options.shards,
+    shardSelector: options.shardSelector,
     leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace,
     allowedHosts: options.allowedHosts,
   });

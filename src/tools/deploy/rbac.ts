@@ -180,8 +180,10 @@ export const NAMESPACE_RULES: readonly RbacRule[] = [
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
-    verbs: ['get', 'create', 'update'],
-    why: 'src/runtime/controller leader election: one Lease in kubestead-system, read, created once, renewed',
+    verbs: ['get', 'list', 'create', 'update'],
+    why:
+      'src/runtime/controller leader election: one Lease in kubestead-system, read, created once, renewed; ' +
+      'with --shards auto one membership Lease per replica, and the peers listed by label',
   },
 ];
 

@@ -284,12 +284,13 @@ describe('kubestead status against the sandbox', () => {
         ...GROUP,
         body: parse(fixtureText('policies/checkout-blue-green.yaml')) as object,
       });
-      const stage = async (value: Record<string, unknown>) =>
-        objects.patchNamespacedCustomObjectStatus({
+      const stage = async (value: Record<string, unknown>): Promise<void> => {
+        await objects.patchNamespacedCustomObjectStatus({
           ...GROUP,
           name: 'checkout-blue-green',
           body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', ...value } }],
         });
+      };
       const kubectl = await kubectlFor(sandbox);
       try {
         const seen: string[][] = [];

@@ -303,6 +303,28 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await c.read(f)).toEqual(created);
     }, 90_000);
 
+    it.each([
+      ['mid-preview', (s: Body) => s.currentStep === 0 && s.stage === 'preview'],
+      ['mid-scaleDownDelay', (s: Body) => s.currentStep === 1 && s.effectiveWeight === 100],
+    ] as const)(
+      'deleting the policy %s leaves nothing added, traffic on one version',
+      async (_when, at) => {
+        const f = await env.fixture();
+        const created = await adopted(f, c);
+        const seen = new Set<string>();
+        await f.setImage('app:2');
+        await f.tick();
+        await f.settle();
+        await until(f, c, seen, at);
+        await deletePolicy(f);
+        expect(await c.read(f)).toEqual(created);
+        expect(await missing(f, 'app-preview')).toBe(true);
+        await f.settle();
+        expect(await sample(f, c)).toBe('app:2');
+      },
+      90_000,
+    );
+
     it('a breach inside scaleDownDelay switches back within one interval, the old pods never below full count', async () => {
       const f = await env.fixture();
       const created = await adopted(f, c);

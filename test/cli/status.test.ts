@@ -17,6 +17,7 @@ import type { Sandbox } from '@kubestead/sandbox';
 import { fixtureText, ROOT } from '../helpers.js';
 import { testSandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { kubectlFor, kubectlPresent } from '../support/kubectl.js';
 
 const STARTED = '2026-11-26T10:00:00.000Z';
 const at = (seconds: number) => Date.parse(STARTED) + seconds * 1000;
@@ -142,6 +143,25 @@ describe('the status view', () => {
     expect(renderPolicy(view, { color: false, now: at(1) })[0]).toBe(headline);
   });
 
+  const blueGreen: PolicyView = {
+    metadata: { name: 'checkout', namespace: 'shop' },
+    spec: { blueGreen: { previewService: 'checkout-preview' } },
+  };
+  it.each([
+    ['Progressing', 0, 'preview', 0, 'shop/checkout  Progressing  step 1/2 (preview)  weight 0%'],
+    ['Paused', 0, 'preview', 0, 'shop/checkout  Paused  step 1/2 (preview)  weight 0%'],
+    [
+      'Progressing',
+      1,
+      'switched, old kept 30 s',
+      100,
+      'shop/checkout  Progressing  step 2/2 (switched, old kept 30 s)  weight 100%',
+    ],
+  ] as const)('shows a blue-green stage: %s at step %i, %s', (phase, currentStep, stage, weight, headline) => {
+    const status = { phase, currentStep, stage, canaryWeight: weight, effectiveWeight: weight };
+    expect(renderPolicy({ ...blueGreen, status }, { color: false, now: at(1) })[0]).toBe(headline);
+  });
+
   it('shows a manual pause step, and a policy with no status yet', () => {
     const paused = {
       ...progressing,
@@ -255,6 +275,54 @@ describe('kubestead status against the sandbox', () => {
     const { stdout } = await kubestead('status', 'shop', '-n', 'shop');
     expect(stdout).toContain('  error-rate  0.3       max 0.05      ABOVE MAX');
   });
+
+  it.skipIf(!kubectlPresent)(
+    'shows a blue-green stage in its headline and in the Stage printer column (kubectl get)',
+    async () => {
+      const objects = sandbox.client(CustomObjectsApi);
+      await objects.createNamespacedCustomObject({
+        ...GROUP,
+        body: parse(fixtureText('policies/checkout-blue-green.yaml')) as object,
+      });
+      const stage = async (value: Record<string, unknown>): Promise<void> => {
+        await objects.patchNamespacedCustomObjectStatus({
+          ...GROUP,
+          name: 'checkout-blue-green',
+          body: [{ op: 'add', path: '/status', value: { phase: 'Progressing', ...value } }],
+        });
+      };
+      const kubectl = await kubectlFor(sandbox);
+      try {
+        const seen: string[][] = [];
+        for (const [step, current, name, weight] of [
+          ['1/2', 0, 'preview', 0],
+          ['2/2', 1, 'switched, old kept 30 s', 100],
+        ] as const) {
+          await stage({ currentStep: current, step, stage: name, canaryWeight: weight, effectiveWeight: weight });
+          const { stdout } = await kubestead('status', 'checkout-blue-green', '-n', 'shop');
+          const table = await kubectl.run('get', 'rolloutpolicies', 'checkout-blue-green', '-n', 'shop');
+          expect(table.code).toBe(0);
+          seen.push([stdout.split('\n')[0]!, ...table.stdout.trim().split('\n')]);
+        }
+        expect(seen[0]![0]).toBe('shop/checkout-blue-green  Progressing  step 1/2 (preview)  weight 0%');
+        expect(seen[1]![0]).toBe(
+          'shop/checkout-blue-green  Progressing  step 2/2 (switched, old kept 30 s)  weight 100%',
+        );
+        for (const [index, [, header, row]] of seen.entries()) {
+          const columns = header!.split(/\s{2,}/);
+          const cells = row!.split(/\s{2,}/);
+          expect(columns.slice(0, 5)).toEqual(['NAME', 'PHASE', 'STEP', 'STAGE', 'WEIGHT']);
+          expect(cells.slice(0, 5)).toEqual(
+            index === 0
+              ? ['checkout-blue-green', 'Progressing', '1/2', 'preview', '0']
+              : ['checkout-blue-green', 'Progressing', '2/2', 'switched, old kept 30 s', '100'],
+          );
+        }
+      } finally {
+        await kubectl.close();
+      }
+    },
+  );
 
   it('names a policy that does not exist, with exit 2 and no stack trace', async () => {
     const { code, stdout, stderr } = await kubestead('status', 'nope', '-n', 'shop');

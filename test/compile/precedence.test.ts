@@ -100,6 +100,7 @@ describe('precedence is a named list in code', () => {
       'override-promote',
       'pause-step',
       'pod-health',
+      'preview-deadline',
       'preview-not-ready',
       'promote-switch',
       'soak',

@@ -4,6 +4,8 @@ import type { Body } from '../support/sandbox.js';
 import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
 import { scenario } from './scenario.js';
 import { GROUP, MERGE, type TickFixture } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
 
 /**
  * Blue-green driven by the real tick (ManualClock) with replica routing (the user's Service selector) and with a
@@ -104,30 +106,41 @@ async function primaryReady(f: TickFixture): Promise<number> {
 }
 
 /** The target, the user's Service (and route), the policy adopted; returns the user's objects as created. */
-async function adopted(f: TickFixture, c: Case, blueGreen: Record<string, unknown> = BLUE_GREEN): Promise<Body> {
+async function adopted(
+  f: TickFixture,
+  c: Case,
+  blueGreen: Record<string, unknown> = BLUE_GREEN,
+  extra: Record<string, unknown> = {},
+): Promise<Body> {
   await f.createDeployment('app', 'app:1', FULL);
   await f.core.createNamespacedService({ namespace: f.namespace, body: USER_SERVICE });
   await c.create(f);
   const created = await c.read(f);
   await f.settle();
   const { steps: _steps, ...spec } = env.spec({ trafficRouting: c.trafficRouting });
-  await f.applyPolicy({ ...spec, strategy: 'blueGreen', blueGreen });
+  await f.applyPolicy({ ...spec, ...extra, strategy: 'blueGreen', blueGreen });
   await f.adopt();
   return created;
 }
 
 /** One interval: the clock moves, the tick runs, the sandbox's pods settle; the user's traffic sampled after each. */
-async function step(f: TickFixture, c: Case, seen: Set<string>): Promise<void> {
+async function step(f: TickFixture, c: Case, seen: Set<string>, settle = () => f.settle()): Promise<void> {
   await f.clock.advance(INTERVAL_MS);
   await f.tick();
   seen.add(await sample(f, c));
-  await f.settle();
+  await settle();
   seen.add(await sample(f, c));
 }
 
-async function until(f: TickFixture, c: Case, seen: Set<string>, done: (s: Body) => boolean, max = 30): Promise<Body> {
+async function until(
+  f: TickFixture,
+  c: Case,
+  seen: Set<string>,
+  done: (s: Body) => boolean,
+  { max = 30, settle = () => f.settle() } = {},
+): Promise<Body> {
   for (let i = 0; i < max; i++) {
-    await step(f, c, seen);
+    await step(f, c, seen, settle);
     const status = await f.status();
     if (done(status)) return status;
   }
@@ -139,6 +152,30 @@ async function stalePreview(f: TickFixture): Promise<void> {
   const service = await f.core.readNamespacedService({ name: 'app-preview', namespace: f.namespace });
   service.spec = { ...service.spec, selector: { ...service.spec?.selector, 'pod-template-hash': 'not-the-new-one' } };
   await f.core.replaceNamespacedService({ name: 'app-preview', namespace: f.namespace, body: service });
+}
+
+/**
+ * The sandbox has done what it will with pods that never get Ready (`:unready`): every Deployment's pods started,
+ * the ones with that image Running and unready, every other one rolled out.
+ */
+async function started(f: TickFixture): Promise<void> {
+  await waitFor(
+    async () => {
+      const deployments = (await f.apps.listNamespacedDeployment({ namespace: f.namespace })).items;
+      const pods = (await f.core.listNamespacedPod({ namespace: f.namespace })).items;
+      const unready = pods.filter((p) => p.spec?.containers[0]?.image?.endsWith(':unready'));
+      return (
+        unready.every((p) => p.status?.phase === 'Running') &&
+        deployments.every((d) =>
+          d.spec?.template.spec?.containers[0]?.image?.endsWith(':unready')
+            ? (d.status?.replicas ?? 0) === d.spec.replicas && d.status?.observedGeneration === d.metadata?.generation
+            : rolledOut(d),
+        )
+      );
+    },
+    10_000,
+    'pods to start',
+  );
 }
 
 async function previewSelects(f: TickFixture): Promise<string[]> {
@@ -227,6 +264,67 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await c.read(f)).toEqual(created);
     }, 60_000);
 
+    it('a preview never Ready rolls back at progressDeadline from its start: the user traffic stays on the old', async () => {
+      const f = await env.fixture();
+      const created = await adopted(f, c, BLUE_GREEN, { podHealth: { progressDeadline: '1m' } });
+      const seen = new Set<string>();
+      await f.setImage('app:unready');
+      await f.tick();
+      const began = String((await f.status()).stepStartedAt);
+      expect(Date.parse(began)).toBe(f.clock.now());
+      await started(f);
+      const starts = new Set<string>();
+      const done = await until(
+        f,
+        c,
+        seen,
+        (s) => {
+          if (s.phase === 'Progressing') starts.add(String(s.stepStartedAt));
+          return s.phase !== 'Progressing';
+        },
+        { settle: () => started(f) },
+      );
+      // While it waited, the soak clock started again at every tick; the preview's start stayed in status.
+      expect(starts.size).toBeGreaterThan(3);
+      expect(done.previewStartedAt).toBe(began);
+      expect(done.phase).toBe('RolledBack');
+      expect(done.lastDecision.reasons[0].rule).toBe('preview-deadline');
+      expect(Date.parse(String(done.lastDecision.time)) - Date.parse(began)).toBe(60_000);
+      expect(seen).toEqual(new Set(['app:1']));
+      await started(f);
+      expect(await sample(f, c)).toBe('app:1');
+      expect((await f.deployment('app')).spec?.replicas).toBe(0);
+      expect(await missing(f, 'app-preview')).toBe(true);
+      // The user reverts the template (a hand back waits for the target's pods to be Ready), then deletes the policy.
+      await f.setImage('app:1');
+      await f.tick();
+      await f.settle();
+      await deletePolicy(f);
+      expect(await c.read(f)).toEqual(created);
+    }, 90_000);
+
+    it.each([
+      ['mid-preview', (s: Body) => s.currentStep === 0 && s.stage === 'preview'],
+      ['mid-scaleDownDelay', (s: Body) => s.currentStep === 1 && s.effectiveWeight === 100],
+    ] as const)(
+      'deleting the policy %s leaves nothing added, traffic on one version',
+      async (_when, at) => {
+        const f = await env.fixture();
+        const created = await adopted(f, c);
+        const seen = new Set<string>();
+        await f.setImage('app:2');
+        await f.tick();
+        await f.settle();
+        await until(f, c, seen, at);
+        await deletePolicy(f);
+        expect(await c.read(f)).toEqual(created);
+        expect(await missing(f, 'app-preview')).toBe(true);
+        await f.settle();
+        expect(await sample(f, c)).toBe('app:2');
+      },
+      90_000,
+    );
+
     it('a breach inside scaleDownDelay switches back within one interval, the old pods never below full count', async () => {
       const f = await env.fixture();
       const created = await adopted(f, c);
@@ -290,7 +388,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       },
       MERGE,
     );
-    await until(f, replicas, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100, 3);
+    await until(f, replicas, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100, { max: 3 });
     expect(await sample(f, replicas)).toBe('app:2');
   }, 60_000);
 });

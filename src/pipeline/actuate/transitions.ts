@@ -30,6 +30,7 @@ export function canaryStarted(revision: string, weight: number, now: string): St
     currentStep: 0,
     canaryRevision: revision,
     stepStartedAt: now,
+    previewStartedAt: undefined,
     pausedSeconds: 0,
     ...UNPAUSED,
     ...UNACCEPTED,
@@ -45,6 +46,7 @@ export function steppedTo(step: number, weight: number, now: string): StatusChan
     phase: 'Progressing',
     currentStep: step,
     stepStartedAt: now,
+    previewStartedAt: undefined,
     pausedSeconds: 0,
     ...UNPAUSED,
     ...UNACCEPTED,
@@ -89,10 +91,16 @@ const waitsForAPerson = (decision: Decision): boolean => decision.reasons[0]?.ru
 
 /**
  * A blue-green preview whose new version is not every pod Ready yet (rules/soak.json, `preview-not-ready`): its soak
- * has not started, so the stage's clock starts again now (docs/strategies.md).
+ * has not started, so the stage's clock starts again now (docs/strategies.md). When the preview began is kept
+ * (`previewStartedAt`, the first start of that clock): the progress deadline counts from it (rules/pod-health.json).
  */
-function soakRestarted(decision: Decision, now: string): StatusChange {
-  return decision.reasons.some((r) => r.rule === 'preview-not-ready') ? { stepStartedAt: now, pausedSeconds: 0 } : {};
+function soakRestarted(status: PolicyStatus, decision: Decision, now: string): StatusChange {
+  if (!decision.reasons.some((r) => r.rule === 'preview-not-ready')) return {};
+  return {
+    stepStartedAt: now,
+    pausedSeconds: 0,
+    previewStartedAt: status.previewStartedAt ?? status.stepStartedAt ?? now,
+  };
 }
 
 /** When and with what a decision is taken: the tick's time, its override, and each step's weight. */
@@ -123,7 +131,12 @@ export function decided(status: PolicyStatus, decision: Decision, at: DecisionCo
     case 'rollback':
       return { ...change, ...pauseEnded(status, at.nowMs), phase: 'RolledBack', canaryWeight: 0, manualPause: false };
     case 'hold':
-      return { ...change, ...pauseEnded(status, at.nowMs), phase: 'Progressing', ...soakRestarted(decision, now) };
+      return {
+        ...change,
+        ...pauseEnded(status, at.nowMs),
+        phase: 'Progressing',
+        ...soakRestarted(status, decision, now),
+      };
     default: {
       const unknown: never = decision.action;
       throw new Error(`unknown action ${String(unknown)}`);

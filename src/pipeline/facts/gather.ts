@@ -32,6 +32,8 @@ export interface RolloutPosition {
   manualPause: boolean;
   /** Soak time of the step so far, paused time excluded. */
   stepElapsedSeconds: number;
+  /** Blue-green: seconds since the preview began (status.previewStartedAt; absent: the step's own clock). */
+  previewElapsedSeconds?: number;
   /** A person resumed this step: the inconclusive bands no longer pause it. */
   inconclusiveAccepted?: boolean;
 }
@@ -173,6 +175,9 @@ export async function snapshotOf(
       ...(plan.match ? { match: plan.match } : {}),
       ...(plan.mirror !== undefined ? { mirror: plan.mirror } : {}),
       stepElapsedSeconds: position.stepElapsedSeconds,
+      ...(plan.kind === 'preview'
+        ? { previewElapsedSeconds: position.previewElapsedSeconds ?? position.stepElapsedSeconds }
+        : {}),
       soakSeconds: plan.soakSeconds,
       canary: workload.canary,
       stable: workload.stable,

@@ -45,6 +45,11 @@ const rolloutFactsSchema = z
     /** A mirror step (or a pause after one): the percent of primary's requests copied to the canary. */
     mirror: mirrorSchema.optional(),
     stepElapsedSeconds: z.number().min(0),
+    /**
+     * Blue-green preview: seconds since the preview began. Its soak (stepElapsedSeconds) starts only once every new
+     * pod is Ready; the progress deadline counts from here (rules/pod-health.json, `preview-deadline`).
+     */
+    previewElapsedSeconds: z.number().min(0).optional(),
     soakSeconds: z.number().min(0).nullable(),
     canary: z.strictObject({ desiredReplicas: count, readyReplicas: count, restarts: count }),
     stable: z.strictObject({ desiredReplicas: count, readyReplicas: count }),

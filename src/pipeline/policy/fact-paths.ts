@@ -27,7 +27,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   ...leaves('version', 'time', 'override'),
   rollout: {
     ...leaves('phase', 'step', 'stepCount', 'manualPause', 'stepKind', 'weight', 'stepElapsedSeconds', 'soakSeconds'),
-    ...leaves('inconclusiveAccepted'),
+    ...leaves('inconclusiveAccepted', 'previewElapsedSeconds'),
     match: 'any',
     mirror: 'leaf',
     canary: leaves('desiredReplicas', 'readyReplicas', 'restarts'),

@@ -114,6 +114,16 @@ export const policyStatusSchema = z
       .string()
       .meta(doc('When the current step started (its soak counts from here).', 'stepStartedAt: "2026-11-26T10:00:00Z"'))
       .optional(),
+    previewStartedAt: z
+      .string()
+      .meta(
+        doc(
+          'Blue-green: when the preview began. Its soak starts only once every new pod is Ready, so ' +
+            '`podHealth.progressDeadline` counts from here (it survives a restart of the controller).',
+          'previewStartedAt: "2026-11-26T10:00:00Z"',
+        ),
+      )
+      .optional(),
     stableRevision: z
       .string()
       .meta(doc('The pod-template hash `<name>-primary` runs.', 'stableRevision: 5d8f7c9b4'))

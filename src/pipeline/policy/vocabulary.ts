@@ -23,6 +23,7 @@ export const BUILTIN_RULES = [
   'webhook-failed',
   'webhook-rollback',
   'pod-health',
+  'preview-deadline',
   'metric-unavailable',
   'inconclusive',
   'manual-pause',

@@ -16,6 +16,12 @@ export function stepElapsedSeconds(status: RolloutStatus, now: number): number {
   return Math.max(0, Math.round(elapsed * 1000) / 1000);
 }
 
+/** Seconds since a blue-green preview began (status.previewStartedAt), paused or not; undefined without it. */
+function previewElapsedSeconds(status: RolloutStatus, now: number): number | undefined {
+  const started = status.previewStartedAt ? Date.parse(status.previewStartedAt) : NaN;
+  return Number.isNaN(started) ? undefined : Math.max(0, Math.round(now - started) / 1000);
+}
+
 /** Where the rollout is, as status keeps it. */
 function positionOf(ctx: TickContext): RolloutPosition {
   return {
@@ -23,6 +29,7 @@ function positionOf(ctx: TickContext): RolloutPosition {
     step: ctx.next.currentStep ?? 0,
     manualPause: ctx.next.manualPause ?? false,
     stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
+    previewElapsedSeconds: previewElapsedSeconds(ctx.next, ctx.now),
     inconclusiveAccepted: ctx.next.inconclusiveAccepted ?? false,
   };
 }

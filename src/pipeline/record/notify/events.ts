@@ -14,6 +14,7 @@ function pauseEvent(entry: AuditEntry, first: string | undefined): NotificationE
 
 function rollbackEvent(first: { rule: string; message: string } | undefined): NotificationEvent {
   if (first?.rule === 'metric-unavailable') return 'metricUnavailable';
+  if (first?.rule === 'preview-deadline') return 'progressDeadlineExceeded';
   if (first?.rule === 'pod-health' && /progressDeadline/.test(first.message)) return 'progressDeadlineExceeded';
   return 'rolledBack';
 }

@@ -24,9 +24,9 @@ import {
 } from '../../src/runtime/controller/informers.js';
 import type { SupervisionOptions } from '../../src/runtime/controller/informer.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
-import type { Sandbox } from '@kubestead/sandbox';
+import type { KObject, Sandbox } from '@kubestead/sandbox';
 import { waitFor } from '../support/wait.js';
-import { createNamespace, createPolicy, deploymentBody, sandboxWithCrd } from './support.js';
+import { createNamespace, createPolicy, deploymentBody, policyBody, sandboxWithCrd } from './support.js';
 import { kubeClients } from '../../src/adapters/kube/clients.js';
 import { usersAutoscaler } from '../../src/adapters/kube/autoscalers.js';
 
@@ -67,10 +67,10 @@ const deploymentNames = (cache: InformerCache, ns: string): string[] =>
     .map((d: V1Deployment) => d.metadata!.name!)
     .sort();
 
-/** Creates `count` objects, 50 at a time. */
-async function inBatches(count: number, create: (i: number) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < count; i += 50)
-    await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => create(i + j)));
+/** Creates `count` objects of a resource in the sandbox's store as its own controllers do, with no request. */
+function seed(group: string, resource: string, count: number, body: (i: number) => Record<string, unknown>): void {
+  const type = sandbox.api.registry.get(group, resource)!;
+  for (let i = 0; i < count; i++) sandbox.api.createAsSystem(type, body(i) as unknown as KObject);
 }
 
 /** The cache keeps what the controller reads: a pod's metadata and status, a ReplicaSet without its template. */
@@ -296,19 +296,18 @@ describe('ClusterCache over supervised informers (real client-node against the s
     const core = sandbox.client(CoreV1Api);
     const involved = { kind: 'Pod', name: 'busy', namespace: 'e' };
     const count = LIST_PAGE_SIZE * 2 + 10;
-    await inBatches(count, (i) =>
-      core.createNamespacedEvent({
-        namespace: 'e',
-        body: {
-          metadata: { name: `w${i}` },
-          involvedObject: involved,
-          reason: 'BackOff',
-          type: 'Warning',
-          message: 'crash',
-        },
-      }),
-    );
-    await inBatches(LIST_PAGE_SIZE + 1, (i) => createPolicy(sandbox, 'e', `p${i}`, `app${i}`));
+    // Seeded straight into the store: what is tested is the paged list, not 1,500 creates over HTTPS.
+    seed('', 'events', count, (i) => ({
+      metadata: { name: `w${i}`, namespace: 'e' },
+      involvedObject: involved,
+      reason: 'BackOff',
+      type: 'Warning',
+      message: 'crash',
+    }));
+    seed('kubestead.io', 'rolloutpolicies', LIST_PAGE_SIZE + 1, (i) => {
+      const body = policyBody(`p${i}`, `app${i}`);
+      return { ...body, metadata: { name: `p${i}`, namespace: 'e' } };
+    });
     sandbox.requests.clear();
     const cache = start({}, 'e');
     await waitFor(() => cache.synced() && allWatching(cache));

@@ -184,4 +184,41 @@ describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () 
     await f.tick();
     expect((await hpaOf(f, 'app-primary')).spec?.minReplicas).toBe(MIN);
   });
+  it('a rollback during a scale-up gives primary the serving count before the canary goes: never fewer ready pods', async () => {
+    // Kubernetes' default scale-down window: primary's HPA does not take back what the canary's pods carried
+    const f = await adoptedAt6([{ weight: 25, soak: '1h' }], false);
+    await f.setImage('app:2');
+    await steady(f, 'the canary at 25 %');
+    // the load triples: both HPAs scale up, and the breach comes while primary's new pods are not ready yet
+    await serviceLoad(f, '900m');
+    await waitFor(
+      async () => {
+        const primary = await f.deployment('app-primary');
+        return (primary.spec?.replicas ?? 0) > (primary.status?.readyReplicas ?? 0);
+      },
+      10_000,
+      "primary's HPA to start scaling it up",
+    );
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+    // what served before the rollback, or all primary may have (its HPA's maxReplicas) when the canary's pods were more
+    const before = Math.min(sampler.samples[0] ?? 0, MAX);
+    env.prom.set(0.4);
+    const status = await f.clock
+      .advance(11_000)
+      .then(() => f.tickUntil((s) => s.phase === 'RolledBack' && s.canaryReplicas === 0, 1_000))
+      .finally(() => env.prom.set(0.001));
+    const samples = await sampler.stop();
+    expect(status.lastDecision?.action).toBe('rollback');
+    expect(samples.length).toBeGreaterThan(3);
+    expect(Math.min(...samples), `ready pods sampled during the rollback: ${samples.join(' ')}`).toBeGreaterThanOrEqual(
+      before,
+    );
+    expect((await f.deployment('app')).spec?.replicas).toBe(0);
+    // primary's HPA held the serving count while the canary waited; the next tick gives the user's minimum back
+    await f.tick();
+    expect((await hpaOf(f, 'app-primary')).spec?.minReplicas).toBe(MIN);
+    const reasons = await f.eventReasons();
+    expect(reasons).toContain('AutoscalerMinimumRestored');
+    expect(reasons).not.toContain('AutoscalerUpdated');
+  });
 });

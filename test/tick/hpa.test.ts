@@ -1,4 +1,9 @@
-import { AutoscalingV2Api, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AutoscalingV2Api,
+  type V1CustomResourceDefinition,
+  type V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CPU_LOAD_ANNOTATION } from '@kubestead/sandbox';
 import { renderPolicy, type PolicyView } from '../../src/tools/view/policy-view.js';
@@ -43,6 +48,26 @@ function userHpa(): V2HorizontalPodAutoscaler {
     },
   };
 }
+
+/** A stand-in for KEDA's ScaledObject (its own group: no third-party material), to own a KEDA-like HPA. */
+const SCALED_OBJECT_CRD: V1CustomResourceDefinition = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'scaledobjects.keda.example.com' },
+  spec: {
+    group: 'keda.example.com',
+    scope: 'Namespaced',
+    names: { plural: 'scaledobjects', singular: 'scaledobject', kind: 'ScaledObject', listKind: 'ScaledObjectList' },
+    versions: [
+      {
+        name: 'v1alpha1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
+      },
+    ],
+  },
+};
 
 async function hpaOf(f: TickFixture, name: string): Promise<V2HorizontalPodAutoscaler> {
   return env.sandbox.client(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name });
@@ -167,5 +192,111 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
       10_000,
       "the user's HPA scaling app again",
     );
+  });
+  it("the user's HPA deleted mid-canary: its copy goes, primary keeps its count, the rollout goes on", async () => {
+    const f = await autoscaledAt6();
+    const autoscaling = env.sandbox.client(AutoscalingV2Api);
+    await f.applyPolicy(
+      env.spec({
+        steps: [
+          { weight: 25, soak: '1m' },
+          { weight: 50, soak: '1m' },
+        ],
+      }),
+    );
+    await f.adopt();
+    await f.setImage('app:2');
+    const started = await f.tickUntil((s) => s.phase === 'Progressing' && (s.canaryReplicas ?? 0) > 0, 1_000);
+    await autoscaling.deleteNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name: 'app' });
+    await f.tick();
+    // primary keeps the count its HPA last gave it: nobody scales it any more
+    const primary = (await f.deployment('app-primary')).spec?.replicas;
+    expect(primary).toBeGreaterThanOrEqual(2);
+    expect((await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: f.namespace })).items).toEqual([]);
+    expect(await f.eventReasons()).toContain('AutoscalerRemoved');
+    const after = await f.status();
+    expect([after.phase, after.currentStep, after.autoscaler]).toEqual(['Progressing', 0, undefined]);
+    // the canary is now the replica split of primary's count alone (no HPA minimum under it any more)
+    expect(after.canaryReplicas).toBeGreaterThan(0);
+    expect((await f.deployment('app')).spec?.replicas).toBe(after.canaryReplicas);
+    expect(started.canaryReplicas).toBeGreaterThanOrEqual(after.canaryReplicas ?? 0);
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(primary);
+    // the rollout goes on: the next step, primary still at its count, nobody autoscaling it any more
+    await f.clock.advance(61_000);
+    const next = await f.tickUntil((s) => s.currentStep === 1, 1_000);
+    expect(next.phase).toBe('Progressing');
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(primary);
+    expect((await f.deployment('app')).spec?.replicas).toBe(next.canaryReplicas);
+    expect(next.canaryReplicas).toBeGreaterThan(after.canaryReplicas ?? 0);
+  });
+
+  it('a KEDA-like HPA made by another controller (its field manager, owned by a ScaledObject) is found and copied', async () => {
+    const f = await env.fixture();
+    await autoscaledApp(f, 4, '300m');
+    // a ScaledObject-like owner: KEDA's operator owns the HPA it makes (keda-hpa-<name>)
+    await env.sandbox
+      .client(ApiextensionsV1Api)
+      .createCustomResourceDefinition({ body: SCALED_OBJECT_CRD })
+      .catch((error: unknown) => {
+        if ((error as { code?: number }).code !== 409) throw error;
+      });
+    const owner = (await f.objects.createNamespacedCustomObject({
+      group: 'keda.example.com',
+      version: 'v1alpha1',
+      namespace: f.namespace,
+      plural: 'scaledobjects',
+      body: {
+        apiVersion: 'keda.example.com/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: 'app' },
+        spec: { scaleTargetRef: { name: 'app' } },
+      },
+    })) as { metadata: { uid: string } };
+    const keda = userHpa();
+    keda.metadata = {
+      name: 'keda-hpa-app',
+      labels: { 'app.kubernetes.io/managed-by': 'keda-operator' },
+      ownerReferences: [
+        {
+          apiVersion: 'keda.example.com/v1alpha1',
+          kind: 'ScaledObject',
+          name: 'app',
+          uid: owner.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    };
+    const autoscaling = env.sandbox.client(AutoscalingV2Api);
+    await autoscaling.createNamespacedHorizontalPodAutoscaler({
+      namespace: f.namespace,
+      body: keda,
+      fieldManager: 'keda-operator',
+    });
+    await waitFor(
+      async () => (await hpaOf(f, 'keda-hpa-app')).status?.currentReplicas === 6,
+      10_000,
+      'the KEDA-like HPA to scale app to 6',
+    );
+    await f.settle();
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+    await f.applyPolicy(env.spec());
+    const adopted = await f.adopt();
+    const samples = await sampler.stop();
+    expect(Math.min(...samples), `ready pods sampled during adoption: ${samples.join(' ')}`).toBeGreaterThanOrEqual(6);
+    expect(adopted.autoscaler?.name).toBe('keda-hpa-app');
+    const [copy, user] = [await hpaOf(f, 'app-primary'), await hpaOf(f, 'keda-hpa-app')];
+    expect(copy.spec).toEqual({
+      ...user.spec,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app-primary' },
+    });
+    expect(copy.metadata?.ownerReferences?.map((o) => o.kind)).toEqual(['RolloutPolicy']);
+    // KEDA's HPA is not written: its manager and owner are KEDA's alone
+    const kept = await hpaOf(f, 'keda-hpa-app');
+    expect(kept.metadata?.ownerReferences?.map((o) => o.kind)).toEqual(['ScaledObject']);
+    expect(kept.metadata?.managedFields?.map((m) => m.manager)).toEqual(
+      user.metadata?.managedFields?.map((m) => m.manager),
+    );
+    expect((await f.deployment('app-primary')).spec?.replicas).toBe(6);
   });
 });

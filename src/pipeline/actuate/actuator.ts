@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { V1Deployment, V1DeploymentStrategy, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { RouterWeight, Traffic, TrafficRouter } from '../../adapters/routers/router.js';
 import type { KubeClient } from '../../adapters/kube/client.js';
-import { primaryTemplate } from './deployments.js';
+import { primaryTemplate, rolledOut } from './deployments.js';
 import { readModifyWrite } from '../../adapters/kube/objects.js';
 import { configCopy, type TrackedConfig } from './config.js';
 import { canaryCount, withFloor, type CanarySizing } from './autoscaler.js';
@@ -112,6 +112,21 @@ export class Actuator {
     return { canaryReplicas, weightSet: true };
   }
 
+  /**
+   * Rollback of an autoscaled target, first half (docs/hpa.md): the canary's pods carry part of the load, so before its
+   * traffic and pods go, primary takes the serving count (its pods and the canary's, at most its HPA's maximum, which
+   * its HPA holds as its minimum meanwhile, as at a promotion). True when primary already serves that count ready and
+   * rollback() may follow at once; otherwise a later tick goes on once primary has rolled out (tick/rollback.ts).
+   * Without a user's HPA or a running canary: true, nothing written.
+   */
+  async prepareRollback(): Promise<boolean> {
+    if (!this.at.sizing || (this.at.target.spec?.replicas ?? 0) === 0) return true;
+    const replicas = await this.holdServingCount();
+    if (replicas <= this.stableReplicas && rolledOut(this.at.primary)) return true;
+    await this.rewritePrimary((spec) => ({ ...spec, replicas: Math.max(replicas, spec.replicas ?? 1) }));
+    return false;
+  }
+
   /** `written`: the share the write of 0 left, as the API server answered it. */
   private async endTraffic(written: RouterWeight | undefined): Promise<void> {
     const live = written ?? (await this.router.getWeight());
@@ -166,7 +181,7 @@ export class Actuator {
   /**
    * Primary's HPA must not take the serving count away before the load moves (its window keeps recommendations, not
    * counts): its minimum is raised to that count first (at most its maximum); the autoscale stage keeps it there
-   * while the promotion lasts and gives the user's minimum back after.
+   * while the promotion (or a rollback's wait for primary) lasts and gives the user's minimum back after.
    */
   private async holdServingCount(): Promise<number> {
     const copy = this.at.primaryAutoscaler;

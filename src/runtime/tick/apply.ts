@@ -33,7 +33,11 @@ function nextPosition(ctx: TickContext, decision: Decision): void {
  */
 async function actuate(ctx: TickContext, decision: Decision): Promise<RouterWeight | undefined> {
   if (decision.action === 'rollback') {
-    ctx.next.canaryReplicas = (await actuatorOf(ctx).rollback()).canaryReplicas;
+    // Autoscaled (docs/hpa.md): primary first takes the serving count; the canary goes once it is ready.
+    const actuator = actuatorOf(ctx);
+    ctx.next.canaryReplicas = (await actuator.prepareRollback())
+      ? (await actuator.rollback()).canaryReplicas
+      : (targetOf(ctx).spec?.replicas ?? 0);
     return undefined;
   }
   if (decision.action === 'promote') {

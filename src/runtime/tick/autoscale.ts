@@ -5,6 +5,9 @@ import { policyOwner } from '../../adapters/kube/names.js';
 import { isShadow, primaryAutoscaler, type Stop, type TickContext } from './context.js';
 
 import { recordEvent } from './record.js';
+import { rollbackWaits } from './rollback.js';
+
+const minimumOf = (hpa: V2HorizontalPodAutoscaler): number => hpa.spec?.minReplicas ?? 1;
 
 const bounds = (hpa: V2HorizontalPodAutoscaler): string =>
   `${hpa.spec?.minReplicas ?? 1}–${hpa.spec?.maxReplicas ?? '?'} replicas`;
@@ -36,9 +39,12 @@ async function bringInStep(
   if (!inStep(copy, user, promotionFloor(ctx))) return updateCopy(ctx, copy, user);
 }
 
-/** While a promotion lasts, primary's HPA keeps the count primary was given for the whole load as its minimum. */
+/**
+ * While a promotion lasts, or a rollback waits for primary to serve the whole load (rollback.ts), primary's HPA keeps
+ * the count primary was given for the whole load as its minimum.
+ */
 const promotionFloor = (ctx: TickContext): number | undefined =>
-  ctx.status.phase === 'Promoting' ? (ctx.primary?.spec?.replicas ?? undefined) : undefined;
+  ctx.status.phase === 'Promoting' || rollbackWaits(ctx) ? (ctx.primary?.spec?.replicas ?? undefined) : undefined;
 
 async function createCopy(ctx: TickContext, user: V2HorizontalPodAutoscaler): Promise<void> {
   const owner = policyOwner(ctx.key.name, ctx.raw.metadata?.uid ?? '');
@@ -59,13 +65,42 @@ async function updateCopy(
   copy: V2HorizontalPodAutoscaler,
   user: V2HorizontalPodAutoscaler,
 ): Promise<void> {
-  const next = { ...copy, spec: withFloor(primaryAutoscalerSpec(user), promotionFloor(ctx)) };
+  const floor = promotionFloor(ctx);
+  const next = { ...copy, spec: withFloor(primaryAutoscalerSpec(user), floor) };
   await ctx.shared.kube.replaceAutoscaler(next);
-  await recordEvent(
-    ctx,
+  const [reason, message] = updateNamed(copy, user, floor);
+  await recordEvent(ctx, reason, message);
+}
+
+/**
+ * What an update of primary's HPA is: the end of the minimum a promotion or a rollback held (the copy differed from the
+ * user's spec in its raised minReplicas alone), the held minimum raised, or a change of the user's HPA copied.
+ */
+function updateNamed(
+  copy: V2HorizontalPodAutoscaler,
+  user: V2HorizontalPodAutoscaler,
+  floor: number | undefined,
+): [string, string] {
+  const name = copy.metadata?.name ?? '';
+  const [held, own] = [minimumOf(copy), minimumOf(user)];
+  // Only the minimum differs from the user's spec: the held one is raised or given back.
+  const minimumOnly = inStep(copy, user, held);
+  if (minimumOnly && floor === undefined && held > own)
+    return [
+      'autoscaler-minimum-restored',
+      `${name}'s HPA gets the user's minReplicas ${own} back: the ${held} it held while primary took the whole load ` +
+        `are no longer needed (${bounds(user)})`,
+    ];
+  if (minimumOnly && floor !== undefined)
+    return [
+      'autoscaler-minimum-held',
+      `${name}'s HPA holds ${minimumOf({ spec: withFloor(primaryAutoscalerSpec(user), floor) })} replicas as its ` +
+        `minimum while primary takes the whole load (the user's HPA: ${bounds(user)})`,
+    ];
+  return [
     'autoscaler-updated',
-    `the user's HPA ${user.metadata?.name ?? ''} changed: ${copy.metadata?.name ?? ''}'s HPA follows it (${bounds(user)})`,
-  );
+    `the user's HPA ${user.metadata?.name ?? ''} changed: ${name}'s HPA follows it (${bounds(user)})`,
+  ];
 }
 
 async function removeCopy(ctx: TickContext, copy: V2HorizontalPodAutoscaler): Promise<void> {

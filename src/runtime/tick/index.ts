@@ -25,6 +25,7 @@ import { validatePolicy } from './load.js';
 import { PolicyMemo } from './policy-memo.js';
 import { TickReadings } from './readings.js';
 import { recordDecision } from './record.js';
+import { continueRollback } from './rollback.js';
 import { continuePromotion } from './promotion.js';
 import { askPostRollout } from './post-rollout.js';
 import { followScale, followTemplate } from './target-changes.js';
@@ -46,6 +47,7 @@ const STAGES: ReadonlyArray<[string, Stage]> = [
   ['autoscale', followAutoscaler],
   ['adopt', adopt],
   ['promotion', continuePromotion],
+  ['rollback', continueRollback],
   ['scale', followScale],
   ['template', followTemplate],
   ['overrides', readOverrides],

@@ -104,6 +104,7 @@ describe('precedence is a named list in code', () => {
       'preview-not-ready',
       'promote-switch',
       'soak',
+      'switched-not-ready',
       'webhook-failed',
       'webhook-rollback',
       'window',

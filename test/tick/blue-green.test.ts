@@ -1,16 +1,18 @@
-import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, NetworkingV1Api, type V1Ingress, type V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/sandbox.js';
 import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
 import { scenario } from './scenario.js';
 import { GROUP, MERGE, type TickFixture } from './support.js';
 import { waitFor } from '../support/wait.js';
+import { serving, watchPods } from '../support/capacity.js';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
 
 /**
- * Blue-green driven by the real tick (ManualClock) with replica routing (the user's Service selector) and with a
- * weighted router (Gateway API's HTTPRoute, on its published CRD): at every tick the pods the user's traffic reaches
- * are sampled: one version, at least the full count of them Ready (docs/strategies.md, "Blue-green").
+ * Blue-green driven by the real tick (ManualClock) with replica routing (the user's Service selector) and with each
+ * weighted router (Gateway API's HTTPRoute, Istio's VirtualService + DestinationRule, ingress-nginx's canary Ingress,
+ * on their published CRDs): at every tick the pods the user's traffic reaches are sampled: one version, at least the
+ * full count of them Ready (docs/strategies.md, "Blue-green").
  */
 
 const env = scenario();
@@ -31,13 +33,19 @@ interface Case {
   create(f: TickFixture): Promise<void>;
   /** The user's objects as they are now: the Service, and the HTTPRoute's spec. */
   read(f: TickFixture): Promise<Body>;
-  /** The Services the user's traffic reaches now. */
-  reached(f: TickFixture): Promise<string[]>;
+  /** The pods the user's traffic reaches now: a label selector per destination with weight. */
+  reached(f: TickFixture): Promise<Selector[]>;
+  /** The user's objects once the policy is handed back: as created, but for what docs/routing.md says stays. */
+  released?(created: Body): Body;
 }
+
+type Selector = Record<string, string>;
 
 const custom = (f: TickFixture) => f.sandbox.client(CustomObjectsApi);
 const readService = async (f: TickFixture, name = 'app'): Promise<Body> =>
   (await f.core.readNamespacedService({ namespace: f.namespace, name })) as Body;
+const selectorOf = async (f: TickFixture, service: string): Promise<Selector> =>
+  (await readService(f, service)).spec.selector as Selector;
 
 const replicas: Case = {
   name: 'replica routing (the user Service selector)',
@@ -46,7 +54,7 @@ const replicas: Case = {
   async read(f) {
     return { selector: (await readService(f)).spec.selector };
   },
-  reached: () => Promise.resolve(['app']),
+  reached: async (f) => [await selectorOf(f, 'app')],
 };
 
 const httpRoute = {
@@ -73,7 +81,117 @@ const gateway: Case = {
   async reached(f) {
     const route = (await this.read(f)).route;
     const refs = route.rules[0].backendRefs as Array<{ name: string; weight?: number }>;
-    return refs.filter((ref) => (ref.weight ?? 1) > 0).map((ref) => ref.name);
+    return Promise.all(refs.filter((ref) => (ref.weight ?? 1) > 0).map((ref) => selectorOf(f, ref.name)));
+  },
+};
+
+const VS = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
+const DR = { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules' };
+const virtualService = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'app' },
+  spec: {
+    hosts: ['app'],
+    http: [
+      {
+        name: 'http-primary',
+        retries: { attempts: 3, perTryTimeout: '2s' },
+        route: [{ destination: { host: 'app', port: { number: 80 } } }],
+      },
+    ],
+  },
+};
+const destinationRule = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'DestinationRule',
+  metadata: { name: 'app' },
+  spec: {
+    host: 'app',
+    subsets: [
+      { name: 'stable', labels: { version: 'v1' } },
+      { name: 'canary', labels: { version: 'v2' } },
+    ],
+  },
+};
+
+const istio: Case = {
+  name: 'Istio (VirtualService + DestinationRule subsets)',
+  trafficRouting: {
+    istio: {
+      virtualService: { name: 'app', routes: ['http-primary'] },
+      destinationRule: { name: 'app', stableSubsetName: 'stable', canarySubsetName: 'canary' },
+    },
+  },
+  async create(f) {
+    await custom(f).createNamespacedCustomObject({ ...DR, namespace: f.namespace, body: destinationRule });
+    await custom(f).createNamespacedCustomObject({ ...VS, namespace: f.namespace, body: virtualService });
+  },
+  async read(f) {
+    const [vs, dr] = await Promise.all(
+      [VS, DR].map((ref) => custom(f).getNamespacedCustomObject({ ...ref, namespace: f.namespace, name: 'app' })),
+    );
+    return { selector: (await readService(f)).spec.selector, vs: vs.spec, dr: dr.spec };
+  },
+  async reached(f) {
+    const { vs, dr } = await this.read(f);
+    const route = (vs.http as Body[]).find((h) => h.name === 'http-primary')!.route as Body[];
+    const subsets = new Map((dr.subsets as Body[]).map((s) => [s.name as string, s.labels as Selector]));
+    const service = await selectorOf(f, 'app');
+    return route
+      .filter((r) => (r.weight ?? 100) > 0)
+      .map((r) => ({ ...service, ...subsets.get(String(r.destination.subset)) }));
+  },
+  // docs/routing.md: the DestinationRule's subset labels keep the values Kubestead set; the rest is as it was.
+  released(created) {
+    const subsets = [
+      { name: 'stable', labels: { 'kubestead.io/role': 'primary' } },
+      { name: 'canary', labels: { 'pod-template-hash': expect.any(String) as unknown } },
+    ];
+    const dr: Record<string, unknown> = { ...(created.dr as Record<string, unknown>), subsets };
+    return { ...(created as Record<string, unknown>), dr };
+  },
+};
+
+const NGINX = 'nginx.ingress.kubernetes.io/';
+const userIngress: V1Ingress = {
+  metadata: { name: 'app', annotations: { [`${NGINX}proxy-body-size`]: '8m' } },
+  spec: {
+    ingressClassName: 'nginx',
+    rules: [
+      {
+        host: 'shop.example.com',
+        http: {
+          paths: [{ path: '/app', pathType: 'Prefix', backend: { service: { name: 'app', port: { number: 80 } } } }],
+        },
+      },
+    ],
+  },
+};
+const networking = (f: TickFixture) => f.sandbox.client(NetworkingV1Api);
+const readIngress = (f: TickFixture, name: string): Promise<V1Ingress | undefined> =>
+  networking(f)
+    .readNamespacedIngress({ namespace: f.namespace, name })
+    .catch(() => undefined);
+const backendOf = (ingress: V1Ingress): string =>
+  ingress.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name ?? '?';
+
+const nginx: Case = {
+  name: 'ingress-nginx (the canary Ingress)',
+  trafficRouting: { nginx: { ingress: { name: 'app' } } },
+  async create(f) {
+    await networking(f).createNamespacedIngress({ namespace: f.namespace, body: userIngress });
+  },
+  async read(f) {
+    const user = (await readIngress(f, 'app'))!;
+    return { selector: (await readService(f)).spec.selector, spec: user.spec, annotations: user.metadata?.annotations };
+  },
+  async reached(f) {
+    const user = (await readIngress(f, 'app'))!;
+    const canary = await readIngress(f, 'app-canary');
+    const weight = Number(canary?.metadata?.annotations?.[`${NGINX}canary-weight`] ?? 0);
+    const backends = [...(weight < 100 ? [backendOf(user)] : []), ...(canary && weight > 0 ? [backendOf(canary)] : [])];
+    return Promise.all(backends.map((name) => selectorOf(f, name)));
   },
 };
 
@@ -81,9 +199,8 @@ const isReady = (pod: V1Pod): boolean =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
   !pod.metadata?.deletionTimestamp;
 
-/** The Ready pods a Service selects, by image. */
-async function readyImages(f: TickFixture, service: string): Promise<string[]> {
-  const selector = (await readService(f, service)).spec.selector as Record<string, string>;
+/** The Ready pods a selector selects, by image. */
+async function readyImages(f: TickFixture, selector: Selector): Promise<string[]> {
   const labelSelector = Object.entries(selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
@@ -93,7 +210,7 @@ async function readyImages(f: TickFixture, service: string): Promise<string[]> {
 
 /** What the user's traffic reaches now: one version, at least FULL of its pods Ready; that version's image. */
 async function sample(f: TickFixture, c: Case): Promise<string> {
-  const images = (await Promise.all((await c.reached(f)).map((name) => readyImages(f, name)))).flat();
+  const images = (await Promise.all((await c.reached(f)).map((selector) => readyImages(f, selector)))).flat();
   expect(new Set(images).size, `user traffic reaches ${images.join(', ')}`).toBe(1);
   expect(images.length).toBeGreaterThanOrEqual(FULL);
   return images[0]!;
@@ -179,7 +296,7 @@ async function started(f: TickFixture): Promise<void> {
 }
 
 async function previewSelects(f: TickFixture): Promise<string[]> {
-  return readyImages(f, 'app-preview');
+  return readyImages(f, await selectorOf(f, 'app-preview'));
 }
 
 async function deletePolicy(f: TickFixture): Promise<void> {
@@ -196,6 +313,26 @@ async function deletePolicy(f: TickFixture): Promise<void> {
   throw new Error('the policy was never handed back');
 }
 
+/** What a kubelet writes when a readiness probe starts failing: one pod of the new version goes unready. */
+async function goUnready(f: TickFixture): Promise<void> {
+  const pods = (await f.core.listNamespacedPod({ namespace: f.namespace })).items;
+  const pod = pods.find((p) => serving(p) && p.spec?.containers[0]?.image === 'app:2');
+  if (!pod?.metadata?.name) throw new Error('no Ready pod of the new version');
+  pod.status = {
+    ...pod.status,
+    conditions: pod.status?.conditions?.map((c) =>
+      c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'ContainersNotReady' } : c,
+    ),
+    containerStatuses: pod.status?.containerStatuses?.map((c) => ({ ...c, ready: false })),
+  };
+  await f.core.replaceNamespacedPodStatus({ namespace: f.namespace, name: pod.metadata.name, body: pod });
+  await waitFor(
+    async () => (await f.deployment('app')).status?.readyReplicas === FULL - 1,
+    10_000,
+    'the new version to count one pod unready',
+  );
+}
+
 const missing = (f: TickFixture, name: string) =>
   f.core.readNamespacedService({ namespace: f.namespace, name }).then(
     () => false,
@@ -205,7 +342,7 @@ const missing = (f: TickFixture, name: string) =>
 describe.skipIf(!present)('blue-green through the tick', () => {
   beforeAll(() => installRouterCrds(env.sandbox));
 
-  describe.each([replicas, gateway])('$name', (c) => {
+  describe.each([replicas, gateway, istio, nginx])('$name', (c) => {
     it('preview at full count, the switch in one write, the old version kept, then promoted; deletion hands back', async () => {
       const f = await env.fixture();
       const created = await adopted(f, c);
@@ -238,7 +375,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await missing(f, 'app-preview')).toBe(true);
 
       await deletePolicy(f);
-      expect(await c.read(f)).toEqual(created);
+      expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
     }, 90_000);
 
     it('a breach during the preview soak rolls back: the user traffic never reaches the new version', async () => {
@@ -261,7 +398,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect((await f.deployment('app')).spec?.replicas).toBe(0);
       expect(await missing(f, 'app-preview')).toBe(true);
       await deletePolicy(f);
-      expect(await c.read(f)).toEqual(created);
+      expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
     }, 60_000);
 
     it('a preview never Ready rolls back at progressDeadline from its start: the user traffic stays on the old', async () => {
@@ -300,7 +437,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       await f.tick();
       await f.settle();
       await deletePolicy(f);
-      expect(await c.read(f)).toEqual(created);
+      expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
     }, 90_000);
 
     it.each([
@@ -317,10 +454,11 @@ describe.skipIf(!present)('blue-green through the tick', () => {
         await f.settle();
         await until(f, c, seen, at);
         await deletePolicy(f);
-        expect(await c.read(f)).toEqual(created);
+        expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
         expect(await missing(f, 'app-preview')).toBe(true);
         await f.settle();
-        // Not yet verified, so rolled back before the hand-back (row 11): the old version serves on.
+        // The new version was not promoted: the hand-back rolls it back first (docs/operating.md, "A policy deleted
+        // mid-canary"), so the user's Deployment serves the old template at full count.
         expect(await sample(f, c)).toBe('app:1');
       },
       90_000,
@@ -353,7 +491,40 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await sample(f, c)).toBe('app:1');
       expect(await missing(f, 'app-preview')).toBe(true);
       await deletePolicy(f);
-      expect(await c.read(f)).toEqual(created);
+      expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
+    }, 90_000);
+
+    it('a new pod unready inside scaleDownDelay switches back within one interval, the old pods never below full count', async () => {
+      const f = await env.fixture();
+      const created = await adopted(f, c);
+      const seen = new Set<string>();
+      await f.setImage('app:2');
+      await f.tick();
+      await f.settle();
+      await until(f, c, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100);
+      expect(await sample(f, c)).toBe('app:2');
+      // Serving pods per version after every change to any pod (a watch): the old one's never below full count.
+      const pods = await watchPods(env.sandbox, f.namespace, (all) => {
+        const count = (image: string) => all.filter((p) => serving(p) && p.spec?.containers[0]?.image === image).length;
+        return { old: count('app:1'), new: count('app:2') };
+      });
+      await goUnready(f);
+      await f.clock.advance(INTERVAL_MS);
+      await f.tick();
+      // The first tick after the pod went unready switches back (not progressDeadline later).
+      const back = await f.status();
+      expect(back.phase).toBe('RolledBack');
+      expect(back.lastDecision?.reasons[0]?.rule).toBe('switched-not-ready');
+      expect(Date.parse(String(back.lastDecision?.time))).toBe(f.clock.now());
+      expect(await sample(f, c)).toBe('app:1');
+      await f.settle();
+      expect(await sample(f, c)).toBe('app:1');
+      const samples = await pods.stop();
+      expect(samples.some((n) => n.new === FULL - 1)).toBe(true);
+      expect(Math.min(...samples.map((n) => n.old))).toBe(FULL);
+      expect(await missing(f, 'app-preview')).toBe(true);
+      await deletePolicy(f);
+      expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
     }, 90_000);
   });
 

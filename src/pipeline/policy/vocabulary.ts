@@ -24,6 +24,7 @@ export const BUILTIN_RULES = [
   'webhook-rollback',
   'pod-health',
   'preview-deadline',
+  'switched-not-ready',
   'metric-unavailable',
   'inconclusive',
   'manual-pause',

@@ -15,8 +15,11 @@ const ALLOCATE = '$count($append([1..90000], [1..90000]))';
 /** Knowable: a function that calls itself. */
 const RECURSE = '($f := function($n){ $f($n+1) }; $f(0))';
 
+/** A derived fact is evaluated when a rule reads it: this one holds on it. */
 const derived = (expression: string) =>
-  `  onMetricUnavailable: pause\n  derived: {hostile: ${JSON.stringify(expression)}}\n`;
+  `  onMetricUnavailable: pause\n  derived: {hostile: ${JSON.stringify(expression)}}\n` +
+  '  rules:\n    - name: hostile-hold\n      when: {all: [{fact: derived, path: "$.hostile", operator: lessThan, value: 0}]}\n' +
+  '      then: hold\n';
 
 describe.runIf(prometheusTestsEnabled())('row 37: a hostile policy expression in a running controller', () => {
   const cluster = operatorCluster();

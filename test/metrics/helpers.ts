@@ -20,8 +20,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** An HTTP server on 127.0.0.1 that records every request and answers with `handler`. */
-export async function startServer(handler: Handler, server: Server = createServer()): Promise<TestServer> {
+/**
+ * An HTTP server on 127.0.0.1 (or `host`: 127.0.0.2 is loopback too, an address of its own to allow-list) that
+ * records every request and answers with `handler`.
+ */
+export async function startServer(
+  handler: Handler,
+  server: Server = createServer(),
+  host = '127.0.0.1',
+): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -40,11 +47,11 @@ export async function startServer(handler: Handler, server: Server = createServe
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   const scheme = 'key' in server ? 'https' : 'http';
   return {
-    url: `${scheme}://127.0.0.1:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
     requests,
     close: () =>

@@ -5,10 +5,14 @@ import type { FactSnapshot } from './snapshot.js';
 
 /**
  * Computes the policy's derived facts the snapshot does not already carry (the facts gatherer
- * computes them before the snapshot is frozen; fixtures may give them directly).
+ * computes them before the snapshot is frozen; fixtures may give them directly). A fact over its
+ * budget is left out, not frozen as null: decide evaluates it again and marks it unavailable, named
+ * (row 37 of docs/reliability.md: in a running controller it was silently null).
  */
 export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapshot): Promise<FactSnapshot> {
-  return (await derivedFacts(compiled, snapshot)).snapshot;
+  const { snapshot: out, exceeded } = await derivedFacts(compiled, snapshot);
+  if (exceeded.length === 0) return out;
+  return { ...out, derived: Object.fromEntries(Object.entries(out.derived).filter(([k]) => !exceeded.includes(k))) };
 }
 
 /**
@@ -19,18 +23,21 @@ export async function withDerived(compiled: CompiledPolicy, snapshot: FactSnapsh
 export async function derivedFacts(
   compiled: CompiledPolicy,
   snapshot: FactSnapshot,
-): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[] }> {
+): Promise<{ snapshot: FactSnapshot; unavailable: CompiledReason[]; exceeded: string[] }> {
   const missing = compiled.derived.filter((d) => !(d.name in snapshot.derived));
-  if (missing.length === 0) return { snapshot, unavailable: [] };
+  if (missing.length === 0) return { snapshot, unavailable: [], exceeded: [] };
   const derived = { ...snapshot.derived };
   const unavailable: CompiledReason[] = [];
+  const exceeded: string[] = [];
   for (const { name, text, expression } of missing) {
     const result = await evaluateJsonata(expression, snapshot);
     derived[name] = 'value' in result ? result.value : null;
-    if ('error' in result && result.exceeded)
+    if ('error' in result && result.exceeded) {
+      exceeded.push(name);
       unavailable.push(derivedUnavailable(compiled, name, `${quoteExpression(text)} ${result.error}`));
+    }
   }
-  return { snapshot: { ...snapshot, derived }, unavailable };
+  return { snapshot: { ...snapshot, derived }, unavailable, exceeded };
 }
 
 function derivedUnavailable(compiled: CompiledPolicy, name: string, error: string): CompiledReason {

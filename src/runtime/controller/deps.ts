@@ -28,4 +28,6 @@ export interface OperatorDeps {
   identity: string;
   /** The operator's allow-list of metric provider hosts; undefined: any host but link-local. */
   allowedHosts?: readonly string[];
+  /** How long a read provider Secret is reused (`--secret-ttl`; default 30 s): a rotation is seen within it. */
+  secretTtlMs?: number;
 }

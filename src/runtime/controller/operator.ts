@@ -55,6 +55,8 @@ export interface OperatorOptions {
   /** `[HOST]:PORT` of /healthz and /readyz (default 127.0.0.1:0). */
   healthAddr?: string;
   allowedHosts?: readonly string[];
+  /** How long a read provider Secret is reused (default 30 s). */
+  secretTtlMs?: number;
   /** In Events, records and the Lease (default: host name and pid; in a pod the host name is the pod's name). */
   identity?: string;
   reconcilerFactory(deps: OperatorDeps): Reconciler;
@@ -115,6 +117,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
     observer: parts.metrics,
     identity,
     allowedHosts: options.allowedHosts,
+    ...(options.secretTtlMs === undefined ? {} : { secretTtlMs: options.secretTtlMs }),
   };
   parts.shards = options.shards ? membership(options, clients, parts, { clock, logger, identity }) : null;
   parts.queue = new WorkQueue({

@@ -158,7 +158,7 @@ class TickReconciler implements Reconciler {
 export function createTickReconciler(deps: OperatorDeps, options: TickOptions = {}): Reconciler {
   const gatherRuntime = options.gather ?? {
     metrics: createMetricsRuntime({ allowedHosts: deps.allowedHosts, clock: deps.clock }),
-    secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock }),
+    secrets: kubernetesSecretReader(deps.clients, { clock: deps.clock, ttlMs: deps.secretTtlMs }),
     clock: deps.clock,
     logger: deps.logger,
   };

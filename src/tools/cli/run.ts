@@ -17,6 +17,7 @@ import { backlogLimitFromFlags, WEBHOOK_OPTIONS, webhookFromFlags } from './run-
 import { NOTIFY_OPTIONS, notifyDefaultsFromFlags } from './run-notify.js';
 import type { NotifyDestination } from '../../pipeline/record/notify/destination.js';
 import { UsageError } from './usage-error.js';
+import { parseDuration } from '../../pipeline/policy/duration.js';
 
 const DESCRIPTION = `Runs the operator: watches RolloutPolicies and the Deployments they target, and runs a canary
 whenever a target's pod template changes. With no flags it uses the current kubeconfig (in a pod:
@@ -66,6 +67,11 @@ export const RUN_OPTIONS = {
     value: 'HOSTS',
     description: 'comma-separated metric provider hosts the operator may query (default: any but link-local)',
   },
+  'secret-ttl': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how long a read provider Secret is reused: a rotation is seen within it (default 30s)',
+  },
   'dashboard-addr': {
     type: 'string',
     value: 'ADDR',
@@ -98,6 +104,8 @@ export interface RunArgs {
   /** --shard-selector, parsed. */
   shardSelector?: Record<string, string>;
   allowedHosts?: string[];
+  /** --secret-ttl in ms: how long a read provider Secret is reused. */
+  secretTtlMs?: number;
   logLevel: string;
   kubeconfig?: string;
   auditFile?: string;
@@ -141,6 +149,15 @@ function shardFlags(
   }
 }
 
+/** --secret-ttl: a positive duration (`30s`, `500ms`). */
+function secretTtlFlag(text: string | undefined): { secretTtlMs?: number } {
+  if (text === undefined) return {};
+  const seconds = parseDuration(text);
+  if (seconds === null || seconds <= 0)
+    throw new UsageError(`--secret-ttl: expected a positive duration like 30s, got ${JSON.stringify(text)}`);
+  return { secretTtlMs: seconds * 1000 };
+}
+
 export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTIONS>): RunArgs {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const out: RunArgs = {
@@ -158,6 +175,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
       ?.split(',')
       .map((h) => h.trim())
       .filter(Boolean),
+    ...secretTtlFlag(values['secret-ttl']),
     webhook: webhookFromFlags(values),
     backlogLimit: backlogLimitFromFlags(values),
     notify: notifyDefaultsFromFlags(values),
@@ -305,6 +323,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     shardSelector: options.shardSelector,
     leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace,
     allowedHosts: options.allowedHosts,
+    secretTtlMs: options.secretTtlMs,
   });
   const closeDashboard = await startClusterDashboard(kubeConfig, options, logger);
   const signal = await untilSignal();

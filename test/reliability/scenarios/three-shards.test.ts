@@ -114,14 +114,14 @@ describe('three kubestead run --shards auto processes, 30 rollouts in progress',
       60_000,
       'every rollout progressing',
     );
-    a!.kill('SIGKILL');
-    await a!.exited;
+    a.kill('SIGKILL');
+    await a.exited;
     const d = await start();
-    b!.kill('SIGTERM');
-    expect(await b!.exited).toEqual({ code: 0, signal: null });
+    b.kill('SIGTERM');
+    expect(await b.exited).toEqual({ code: 0, signal: null });
     const done = await allIn('Succeeded', 90_000);
 
-    const live = [c!, d];
+    const live = [c, d];
     const owned = await Promise.all(live.map((p) => gauge(p, 'kubestead_owned_policies')));
     expect(owned.reduce((x, y) => x + y)).toBe(N);
     for (const o of owned) expect(o).toBeLessThanOrEqual(shardCap(N, live.length));

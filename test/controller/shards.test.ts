@@ -27,11 +27,13 @@ interface Member {
   shards: ShardMembership;
   changes: number;
   stopped: boolean;
+  /** What onStale was last given. */
+  stale: string[];
 }
 
 /** A member in its own namespace of the sandbox (one per test), on the shared ManualClock. */
 function member(clock: ManualClock, namespace: string, id: string, kubeConfig = sandbox.kubeConfig()): Member {
-  const m: Member = { id, changes: 0, stopped: false, shards: undefined as unknown as ShardMembership };
+  const m: Member = { id, changes: 0, stopped: false, stale: [], shards: undefined as unknown as ShardMembership };
   m.shards = new ShardMembership({
     leases: kubeConfig.makeApiClient(CoordinationV1Api),
     clock,
@@ -40,6 +42,7 @@ function member(clock: ManualClock, namespace: string, id: string, kubeConfig = 
     namespace,
     policies: () => UIDS,
     onChange: () => (m.changes += 1),
+    onStale: (uids) => (m.stale = uids),
   });
   cleanup.push(async () => stop(clock, m));
   return m;
@@ -150,6 +153,37 @@ describe('shard membership on Leases (real client-node, sandbox, ManualClock)', 
     expect(c.shards.counts().owned).toBe(moved.length);
   });
 
+  it('a move that does not settle: past the lease duration every live member calls the policies stale, none after', async () => {
+    const clock = new ManualClock();
+    const ns = await freshNamespace();
+    const members = ['replica-a', 'replica-b'].map((id) => member(clock, ns, id));
+    await start(clock, members);
+    for (let i = 0; i < 3; i++) await round(clock, members);
+    const before = actors(members);
+    const ends = UIDS.map((uid) => members.find((m) => m.id === before.get(uid))!.shards.begin(uid));
+    const c = member(clock, ns, 'replica-c');
+    members.push(c);
+    await start(clock, [c]);
+    const joinedAt = clock.now();
+    const firstStale = new Map<string, number>();
+    while (clock.now() - joinedAt < 24_000) {
+      await round(clock, members);
+      for (const m of members)
+        if (!firstStale.has(m.id) && m.shards.stale().length > 0) firstStale.set(m.id, clock.now() - joinedAt);
+    }
+    for (const m of members) {
+      expect(m.shards.stale(), m.id).toEqual([...UIDS].sort());
+      expect(m.stale, m.id).toEqual([...UIDS].sort());
+      // not before a lease duration without agreement, and within a round or two after it
+      expect(firstStale.get(m.id), m.id).toBeGreaterThan(15_000);
+      expect(firstStale.get(m.id), m.id).toBeLessThanOrEqual(15_000 + 2 * 2000);
+    }
+    for (const end of ends) end();
+    for (let i = 0; i < 3; i++) await round(clock, members);
+    expect(actors(members).size).toBe(UIDS.length);
+    for (const m of members) expect(m.shards.stale(), m.id).toEqual([]);
+  });
+
   it('a graceful stop releases the Lease: the others take over at their next round, not after a lease duration', async () => {
     const clock = new ManualClock();
     const ns = await freshNamespace();
@@ -201,5 +235,7 @@ describe('shard membership on Leases (real client-node, sandbox, ManualClock)', 
     expect(takenOver).toBeGreaterThanOrEqual(15_000);
     // unowned no longer than a lease duration plus a round or two of agreement
     expect(takenOver).toBeLessThanOrEqual(15_000 + 3 * 2000);
+    // a move that completes within the lease duration calls nothing stale; the cut member, not renewing, says nothing
+    for (const m of members) expect([m.id, m.stale, m.shards.stale()]).toEqual([m.id, [], []]);
   });
 });

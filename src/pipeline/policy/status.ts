@@ -8,7 +8,9 @@ export const conditionStatusSchema = z
   .object({
     type: z
       .string()
-      .meta(doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded or Frozen.', 'type: Degraded')),
+      .meta(
+        doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded, Frozen or Stale.', 'type: Degraded'),
+      ),
     status: z.enum(['True', 'False', 'Unknown']).meta(doc('Whether the condition holds.', 'status: "False"')),
     reason: z.string().meta(doc('Why, in one PascalCase word.', 'reason: AsExpected')),
     message: z.string().meta(doc('Why, in a sentence with the values.', 'message: nothing degraded')),
@@ -246,7 +248,11 @@ export const policyStatusSchema = z
     autoscaler: autoscalerStatusSchema.optional(),
     conditions: z
       .array(conditionStatusSchema)
-      .meta(doc('Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded and Frozen.'))
+      .meta(
+        doc(
+          'Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded, Frozen and Stale (`--shards auto`: no replica could act on it for a lease duration).',
+        ),
+      )
       .optional(),
     observedGeneration: z
       .number()

@@ -21,6 +21,8 @@ import type { PolicyObject } from '../../adapters/kube/cache.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 import { matchesSelector } from './object-index.js';
 import { ShardMembership, shardedReconciler } from './shards.js';
+import { markStale } from './stale.js';
+import { KubeClient } from '../../adapters/kube/client.js';
 
 /** Tuning that tests and the benchmark set; the defaults are the documented ones. */
 export interface OperatorTuning {
@@ -192,7 +194,24 @@ function membership(
     onChange: () => {
       for (const key of parts.cache.allPolicies()) parts.queue.add(key, 0, false);
     },
+    onStale: staleMarker(parts, new KubeClient(clients), { ...own, leaseMs: tuning.leaseDurationMs ?? 15_000 }),
   });
+}
+
+/** Writes `Stale=True` on the policies nobody could act on for a lease duration, one batch at a time. */
+function staleMarker(
+  parts: Parts,
+  kube: KubeClient,
+  own: { clock: Clock; logger: Logger; leaseMs: number },
+): (uids: string[]) => void {
+  let writing: Promise<unknown> | null = null;
+  return (uids) => {
+    if (writing) return;
+    const wanted = new Set(uids);
+    const keys = parts.cache.allPolicies().filter((key) => wanted.has(parts.cache.policy(key)?.metadata?.uid ?? ''));
+    const marking = { kube, ...own, cached: (key: PolicyKey) => parts.cache.policy(key) };
+    writing = markStale(marking, keys).finally(() => (writing = null));
+  };
 }
 
 /** Leader election on the Lease (--leader-elect): the controller acts only while it holds it. */

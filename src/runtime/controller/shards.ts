@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock/clock.js';
 import { errorLine } from '../../adapters/kube/errors.js';
 import { withSignal } from '../../adapters/kube/requests.js';
 import { assignShards, hash32 } from './shard-assignment.js';
+import { OwnerlessSince } from './stale.js';
 import type { Reconciler } from './reconciler.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 
@@ -31,6 +32,8 @@ export interface ShardOptions {
   policies(): string[];
   /** The view changed: every policy is worth a look (the newly owned ones act once the others drained). */
   onChange(): void;
+  /** After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees them. */
+  onStale?(uids: string[]): void;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -70,6 +73,7 @@ export class ShardMembership {
   private view = '';
   private published = '';
   private owners = new Map<string, string>();
+  private readonly ownerless = new OwnerlessSince();
   /** Rounds of renew-and-read that have started, and that have finished (succeeded or not). */
   roundsStarted = 0;
   rounds = 0;
@@ -131,6 +135,14 @@ export class ShardMembership {
     return { owned: agreed ? owned : 0, unowned: agreed ? 0 : this.owners.size, multiOwned };
   }
 
+  /**
+   * The policies nobody could act on for longer than the lease duration (no agreed view of live members
+   * throughout), as this replica sees them; none while this replica does not hold its own Lease.
+   */
+  stale(): string[] {
+    return this.renewing() ? this.ownerless.stale(this.options.clock.now(), this.leaseMs) : [];
+  }
+
   private renewing(): boolean {
     return this.lastRenew + this.renewMs > this.options.clock.now();
   }
@@ -161,11 +173,16 @@ export class ShardMembership {
   private async round(signal: AbortSignal): Promise<void> {
     try {
       this.drain();
+      // a replica that could not renew saw nothing meanwhile: it starts counting afresh, not from before the gap
+      if (!this.renewing()) this.ownerless.reset();
       await this.renew(signal);
       this.lastRenew = this.options.clock.now();
       await this.readPeers(signal);
       this.adopt();
       this.drain();
+      this.ownerless.observe(this.owners.keys(), this.agreed() && this.renewing(), this.options.clock.now());
+      const stale = this.stale();
+      if (stale.length > 0) this.options.onStale?.(stale);
     } catch (error) {
       this.options.logger.debug({ err: errorLine(error) }, 'shard membership round failed');
     }

@@ -7,7 +7,8 @@ import type { PolicyStatus } from '../../pipeline/policy/status.js';
  */
 export type RolloutStatus = PolicyStatus;
 export type Condition = NonNullable<PolicyStatus['conditions']>[number];
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy' | 'Frozen' | 'NotificationsDegraded';
+export type ConditionType =
+  'Ready' | 'Progressing' | 'Degraded' | 'AuditHealthy' | 'Frozen' | 'NotificationsDegraded' | 'Stale';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -3,7 +3,7 @@ import { stageText, stepPlan } from '../../pipeline/facts/steps.js';
 import { stepsOf, type TickContext } from './context.js';
 import { isConflict } from '../../adapters/kube/errors.js';
 import { keyString, OVERRIDE_ANNOTATION } from '../../adapters/kube/names.js';
-import { compact, sameStatus, type RolloutStatus } from './status.js';
+import { compact, conditionOf, sameStatus, type RolloutStatus } from './status.js';
 import { stepLabel } from '../../pipeline/policy/vocabulary.js';
 import { describeStep } from '../../pipeline/policy/strategies.js';
 
@@ -51,6 +51,8 @@ function stageOf(ctx: TickContext): string | undefined {
 
 /** Conditions every tick sets the same way, so that an unchanged tick writes nothing. */
 function settle(ctx: TickContext): RolloutStatus {
+  // an owner acts: the policy is no longer without one (src/runtime/controller/stale.ts wrote Stale=True)
+  if (conditionOf(ctx.next, 'Stale')) ctx.next.conditions = ctx.next.conditions?.filter((c) => c.type !== 'Stale');
   if (ctx.policy && ctx.next.phase) progressingCondition(ctx);
   if (!ctx.degraded && ctx.policy && ctx.next.phase)
     condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });

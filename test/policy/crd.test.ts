@@ -42,6 +42,7 @@ describe('RolloutPolicy CRD', () => {
     expect(Object.keys(spec.properties as Schema).sort()).toEqual([
       'audit',
       'blueGreen',
+      'canaryScale',
       'checks',
       'configTracking',
       'derived',

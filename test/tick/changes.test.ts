@@ -137,6 +137,12 @@ describe('changes of the target and the policy', () => {
     expect(target.spec?.replicas).toBe(4);
     expect(imageOf(target)).toBe('app:1');
     await f.settle();
+    // primary's pods go after primary (garbage collection): then only the handed-back ones serve
+    await waitFor(
+      () => stable.samples.at(-1) === 4,
+      10_000,
+      () => `4 stable pods serving, not ${stable.samples.at(-1)}`,
+    );
     const samples = await stable.stop();
     expect(samples[0]).toBe(4);
     expect(Math.min(...samples)).toBeGreaterThan(0);

@@ -145,6 +145,12 @@ describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () 
     expect(up).toBeGreaterThan(atRest);
     // and falls back: both come down again
     await serviceLoad(f, '300m');
+    // as for the rise: primary's HPA must have read the fall before "at rest" can mean the new state
+    await waitFor(
+      async () => ((await hpaOf(f, 'app-primary')).status?.desiredReplicas ?? up) < up,
+      10_000,
+      "primary's HPA to scale it down",
+    );
     const down = await steady(f, 'after the load fall');
     expect(down).toBeLessThan(up);
     const samples = await sampler.stop();

@@ -76,27 +76,27 @@ describe('fault injection', () => {
     await core.createNamespace({ body: { metadata: { name: 'fi' } } });
     await core.createNamespacedConfigMap({
       namespace: 'fi',
-      body: { metadata: { name: 'shared' }, data: { by: 'nobody' } },
+      body: { metadata: { name: 'contested' }, data: { by: 'nobody' } },
     });
     const edit = async (by: string) => {
-      const live = await core.readNamespacedConfigMap({ name: 'shared', namespace: 'fi' });
-      return core.replaceNamespacedConfigMap({ name: 'shared', namespace: 'fi', body: { ...live, data: { by } } });
+      const live = await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' });
+      return core.replaceNamespacedConfigMap({ name: 'contested', namespace: 'fi', body: { ...live, data: { by } } });
     };
     let editedBeforeTheAnswer = false;
-    sandbox.faults.interleave({ method: 'PUT', path: '/api/v1/namespaces/fi/configmaps/shared' }, async () => {
+    sandbox.faults.interleave({ method: 'PUT', path: '/api/v1/namespaces/fi/configmaps/contested' }, async () => {
       await edit('someone else');
       editedBeforeTheAnswer = true;
     });
-    await core.readNamespacedConfigMap({ name: 'shared', namespace: 'fi' }); // a GET does not match
+    await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' }); // a GET does not match
     const answer = await edit('me');
     expect(editedBeforeTheAnswer).toBe(true);
     // the answer is the object as this request stored it; the edit came after it
     expect(answer.data).toEqual({ by: 'me' });
-    const live = await core.readNamespacedConfigMap({ name: 'shared', namespace: 'fi' });
+    const live = await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' });
     expect(live.data).toEqual({ by: 'someone else' });
     expect(Number(live.metadata?.resourceVersion)).toBeGreaterThan(Number(answer.metadata?.resourceVersion));
     expect((await edit('me again')).data).toEqual({ by: 'me again' });
-    expect((await core.readNamespacedConfigMap({ name: 'shared', namespace: 'fi' })).data).toEqual({ by: 'me again' });
+    expect((await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' })).data).toEqual({ by: 'me again' });
   });
 
   it('hangs a request past the client timeout', async () => {

@@ -96,7 +96,9 @@ describe('fault injection', () => {
     expect(live.data).toEqual({ by: 'someone else' });
     expect(Number(live.metadata?.resourceVersion)).toBeGreaterThan(Number(answer.metadata?.resourceVersion));
     expect((await edit('me again')).data).toEqual({ by: 'me again' });
-    expect((await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' })).data).toEqual({ by: 'me again' });
+    expect((await core.readNamespacedConfigMap({ name: 'contested', namespace: 'fi' })).data).toEqual({
+      by: 'me again',
+    });
   });
 
   it('hangs a request past the client timeout', async () => {

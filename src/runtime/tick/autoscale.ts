@@ -1,6 +1,7 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { inStep, primaryAutoscalerFrom, primaryAutoscalerSpec, withFloor } from '../../pipeline/actuate/autoscaler.js';
 import { isConflict } from '../../adapters/kube/errors.js';
+import { readModifyWrite } from '../../adapters/kube/objects.js';
 import { policyOwner } from '../../adapters/kube/names.js';
 import { isShadow, primaryAutoscaler, type Stop, type TickContext } from './context.js';
 
@@ -66,9 +67,20 @@ async function updateCopy(
   user: V2HorizontalPodAutoscaler,
 ): Promise<void> {
   const floor = promotionFloor(ctx);
-  const next = { ...copy, spec: withFloor(primaryAutoscalerSpec(user), floor) };
-  await ctx.shared.kube.replaceAutoscaler(next);
-  const [reason, message] = updateNamed(copy, user, floor);
+  const name = copy.metadata?.name ?? '';
+  let replaced: V2HorizontalPodAutoscaler | undefined;
+  // Kubernetes' HPA controller writes the copy's status on its own, which changes its resourceVersion: re-read on 409.
+  await readModifyWrite(
+    () => ctx.shared.kube.readAutoscaler(ctx.key.namespace, name),
+    (current) => {
+      if (inStep(current, user, floor)) return undefined;
+      replaced = current;
+      return { ...current, spec: withFloor(primaryAutoscalerSpec(user), floor) };
+    },
+    (next) => ctx.shared.kube.replaceAutoscaler(next),
+  );
+  if (!replaced) return;
+  const [reason, message] = updateNamed(replaced, user, floor);
   await recordEvent(ctx, reason, message);
 }
 

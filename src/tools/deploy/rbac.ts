@@ -67,11 +67,12 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
   {
     apiGroups: ['autoscaling'],
     resources: ['horizontalpodautoscalers'],
-    verbs: ['list', 'watch', 'create', 'update', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
     why:
       "src/runtime/controller's informer lists and watches HPAs (autoscaling/v2) to find the one that scales a " +
       "target (docs/hpa.md); src/runtime/tick/autoscale.ts creates `<target>-primary`'s own HPA, replaces it when " +
-      "the user's changes (with the resourceVersion read) and deletes it; the user's HPA is never written",
+      "the user's changes or a promotion holds its minimum (read fresh with get, since its controller writes its " +
+      "status often) and deletes it; the user's HPA is never written",
   },
   {
     apiGroups: [''],

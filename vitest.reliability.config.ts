@@ -4,7 +4,8 @@ import base from './vitest.config.js';
 /**
  * The slow reliability scenarios (docs/reliability.md): real `kubestead run` processes against a
  * sandbox with faults injected. They run on their own (`npm run test:reliability`, after the main
- * suites in .ci/run), one file at a time, so their timings never compete with other suites.
+ * suites in .ci/run), two files at a time: as many side by side as the main suites run in CI, each file with its
+ * own sandbox and processes on ports the OS chose, and nothing else beside them.
  */
 export default defineConfig({
   ...base,
@@ -12,7 +13,7 @@ export default defineConfig({
     ...base.test,
     include: ['test/reliability/scenarios/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
-    fileParallelism: false,
+    maxWorkers: 2,
     testTimeout: 240_000,
   },
 });

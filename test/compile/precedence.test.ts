@@ -107,6 +107,7 @@ describe('precedence is a named list in code', () => {
       'switched-not-ready',
       'webhook-failed',
       'webhook-rollback',
+      'weight-not-given',
       'window',
     ]);
   });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '@kubestead/sandbox';
 import { serving } from '../support/capacity.js';
 import { CASES, createObject, type RouterCase } from './cases.js';
-import { createApp, createPolicy, operatorWorld, policyOf } from './operator.js';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { waitFor } from '../support/wait.js';
+import { createApp, createPolicy, INTERVAL_MS, operatorWorld, policyOf, SOAK_MS } from './operator.js';
 import { thirdPartyCrdsPresent } from './support.js';
 
 const present = thirdPartyCrdsPresent();
@@ -94,5 +96,41 @@ describe.skipIf(!present)(
       },
       60_000,
     );
+
+    it('gatewayAPI: a step soaked while its route write failed is not advanced: the weight is given, then the soak starts', async () => {
+      const rc = ROUTERS.find((r) => r.name === 'gatewayAPI')!;
+      const w = world();
+      const ns = 'soak-without-traffic';
+      const prom = await w.prometheus();
+      await createApp(w.sandbox, ns);
+      for (const object of rc.objects()) await createObject(w.sandbox, ns, object);
+      await createPolicy(w.sandbox, ns, policyOf(rc, prom));
+      await w.until(ns, 'adopted', (s) => s.phase === 'Idle');
+
+      // Every write of the route fails while the step soaks: its canary pod is ready, and gets no traffic.
+      const route = `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes/checkout`;
+      const before = w.sandbox.faults.fired;
+      w.sandbox.faults.inject({ method: 'PUT', path: route, respond: 500, times: Infinity });
+      await w.setImage(ns, 'shop/checkout:2');
+      await w.until(ns, 'the canary started', (s) => s.phase === 'Progressing' && s.currentStep === 0);
+      const apps = w.sandbox.client(AppsV1Api);
+      await waitFor(
+        async () =>
+          (await apps.readNamespacedDeployment({ namespace: ns, name: 'checkout' })).status?.readyReplicas === 1,
+        10_000,
+        'the canary pod ready',
+      );
+      await w.interval(SOAK_MS + INTERVAL_MS);
+      const soaked = w.clock.now();
+      await waitFor(() => w.sandbox.faults.fired > before, 10_000, 'a refused route write');
+      expect((await w.status(ns)).effectiveWeight).toBe(0);
+
+      // The route writes go through again: the soaked step gets its weight, and soaks from then.
+      w.sandbox.faults.clear();
+      const given = await w.advanceUntilStatus(ns, 'the weight given', (s) => s.effectiveWeight !== 0);
+      expect({ step: given.currentStep, weight: given.effectiveWeight }).toEqual({ step: 0, weight: 0.5 });
+      // Its soak starts again from the tick that gave the weight: no sooner than the soak it spent without traffic.
+      expect(Date.parse(given.stepStartedAt ?? '')).toBeGreaterThanOrEqual(soaked);
+    }, 60_000);
   },
 );

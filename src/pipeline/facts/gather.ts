@@ -36,6 +36,8 @@ export interface RolloutPosition {
   previewElapsedSeconds?: number;
   /** A person resumed this step: the inconclusive bands no longer pause it. */
   inconclusiveAccepted?: boolean;
+  /** A weighted router at a weight step: whether the route gives the canary the step's weight now. */
+  weightGiven?: boolean;
 }
 
 export interface GatherInput {
@@ -182,6 +184,7 @@ export async function snapshotOf(
       canary: workload.canary,
       stable: workload.stable,
       ...(position.inconclusiveAccepted ? { inconclusiveAccepted: true } : {}),
+      ...(plan.kind === 'weight' && position.weightGiven !== undefined ? { weightGiven: position.weightGiven } : {}),
     },
     checks,
     derived: {},

@@ -55,6 +55,12 @@ const rolloutFactsSchema = z
     stable: z.strictObject({ desiredReplicas: count, readyReplicas: count }),
     /** A person resumed this step: a value in a check's inconclusive band no longer pauses it. */
     inconclusiveAccepted: z.boolean().optional(),
+    /**
+     * A weighted router at a weight step (absent otherwise): whether the route gave the canary the step's weight when
+     * the tick began. A weighted router gives it only once every canary pod is ready, and the soak counts from then
+     * (rules/canary-not-ready.json, `weight-not-given`).
+     */
+    weightGiven: z.boolean().optional(),
   })
   .refine((r) => r.step < r.stepCount, { error: 'rollout.step must be below rollout.stepCount', path: ['step'] })
   .refine((r) => r.stepKind === 'pause' || r.soakSeconds !== null, {

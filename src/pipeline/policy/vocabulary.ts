@@ -39,6 +39,7 @@ export const BUILTIN_RULES = [
   'soak',
   'preview-not-ready',
   'canary-not-ready',
+  'weight-not-given',
   'advance',
   'derived-unavailable',
   'no-decision',

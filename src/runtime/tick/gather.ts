@@ -1,7 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import { gatherFacts, type Gathered, type RolloutPosition } from '../../pipeline/facts/gather.js';
 import { workloadState } from '../../pipeline/facts/workload.js';
-import { inRollout, isoAt, policyOf, type Stop, stop, targetOf, type TickContext } from './context.js';
+import {
+  actuatorOf,
+  inRollout,
+  isoAt,
+  isShadow,
+  policyOf,
+  type Stop,
+  stop,
+  targetOf,
+  type TickContext,
+} from './context.js';
+import { shownWeight } from './drift.js';
 import type { RolloutStatus } from './status.js';
 import type { FactSnapshot } from '../../pipeline/facts/snapshot.js';
 import type { FailureRun } from '../../pipeline/facts/verdict.js';
@@ -31,7 +42,14 @@ function positionOf(ctx: TickContext): RolloutPosition {
     stepElapsedSeconds: stepElapsedSeconds(ctx.next, ctx.now),
     previewElapsedSeconds: previewElapsedSeconds(ctx.next, ctx.now),
     inconclusiveAccepted: ctx.next.inconclusiveAccepted ?? false,
+    weightGiven: weightGiven(ctx),
   };
+}
+
+/** A weighted router (not in shadow mode): whether the route gives the canary the weight status asks (drift.ts read it). */
+function weightGiven(ctx: TickContext): boolean | undefined {
+  if (isShadow(ctx) || !actuatorOf(ctx).router.weighted) return undefined;
+  return ctx.next.effectiveWeight === shownWeight(ctx.next.canaryWeight ?? 0);
 }
 
 /** Gather and freeze: the tick's FactSnapshot, and each check's measurement in status.checks. */

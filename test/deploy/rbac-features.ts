@@ -272,7 +272,9 @@ export class Features {
       ...this.routed.map((rc, i) =>
         this.promotion(
           ns.routers[i]!,
-          policyOf(ns.routers[i]!, this.passing.url, { trafficRouting: rc.trafficRouting }),
+          // 5 s: the step's soak counts from its start, not from the weight given once the canary is ready; a
+          // soak shorter than the canary's start can promote before the router ever wrote the canary's weight
+          policyOf(ns.routers[i]!, this.passing.url, { trafficRouting: rc.trafficRouting }, '5s'),
         ),
       ),
     ]);

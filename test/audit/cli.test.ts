@@ -42,10 +42,19 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
     expect(run.stdout).toBe('FAIL shop/checkout: line 2 (seq 2): reordered: it follows seq 1, which is at line 3\n');
   });
 
-  it('a cut tail: exit 1 against the head', async () => {
-    const run = await kubestead(['audit', 'verify', file('cut.jsonl'), '--head', entries.at(-1)!.hash]);
+  it('a cut tail: exit 1 against the head; valid to seq C, k entries unverifiable with its seq', async () => {
+    const head = entries.at(-1)!.hash;
+    const run = await kubestead(['audit', 'verify', file('cut.jsonl'), '--head', head]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('line 4 (seq 3): truncated');
+    expect(run.stdout).toContain(
+      `line 4 (seq 3): truncated: valid to seq 3 (${entries[3]!.hash}); the entries after it`,
+    );
+    const counted = await kubestead(['audit', 'verify', file('cut.jsonl'), '--head', head, '--head-seq', '5']);
+    expect(counted.code).toBe(1);
+    expect(counted.stdout).toBe(
+      `FAIL shop/checkout: line 4 (seq 3): truncated: valid to seq 3 (${entries[3]!.hash}); 2 entries after it ` +
+        `(seq 4..5, up to the head ${head}) are unverifiable: not in the file (the SIEM's copy holds them)\n`,
+    );
   });
 
   it.each([
@@ -69,6 +78,9 @@ describe('kubestead audit verify', { timeout: 120_000 }, () => {
     const run = await kubestead(['audit', 'verify', file('good.jsonl'), '--head', 'xyz']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--head: expected a 64-digit hex SHA-256, got "xyz"');
+    expect((await kubestead(['audit', 'verify', file('good.jsonl'), '--head-seq', '5'])).stderr).toContain(
+      '--head-seq: expected a sequence number with --head, got "5"',
+    );
     expect((await kubestead(['audit', 'frobnicate'])).stderr).toContain(
       'expected "export", "verify" or "replay", got "frobnicate"',
     );

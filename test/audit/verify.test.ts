@@ -103,7 +103,28 @@ describe('audit verify', () => {
     expect(verify(cut).ok).toBe(true);
     const result = verify(cut, { head });
     expect(result.finding).toMatchObject({ problem: 'truncated', line: 6, seq: 5 });
-    expect(result.finding?.message).toContain(`the head ${head} is not in it`);
+    expect(result.finding?.message).toBe(
+      `line 6 (seq 5): truncated: valid to seq 5 (${entries[5]!.hash}); the entries after it, up to the head ${head}, ` +
+        "are unverifiable: not in the file (the SIEM's copy holds them; --head-seq counts them)",
+    );
+  });
+
+  it.each([
+    [7, '1 entry after it (seq 7..7'],
+    [4, '4 entries after it (seq 4..7'],
+    [1, '7 entries after it (seq 1..7'],
+  ])('cut the tail to %i entries: valid to the last kept, %s unverifiable (the matrix, row 31)', (kept, lost) => {
+    const result = verify(textOf(linesOf(text).slice(0, kept)), { head, headSeq: 7 });
+    expect(result.ok).toBe(false);
+    expect(result.finding?.message).toBe(
+      `line ${kept} (seq ${kept - 1}): truncated: valid to seq ${kept - 1} (${entries[kept - 1]!.hash}); ` +
+        `${lost}, up to the head ${head}) are unverifiable: not in the file (the SIEM's copy holds them)`,
+    );
+  });
+
+  it("a head's seq that does not follow the last entry: no count, and said so", () => {
+    const result = verify(textOf(linesOf(text).slice(0, 6)), { head, headSeq: 5 });
+    expect(result.finding?.message).toContain("the head's seq 5 does not follow it");
   });
 
   it('a head older than the file: the newer entries are noted, not an error', () => {

@@ -23,6 +23,11 @@ const OPTIONS = {
     value: 'HASH',
     description: "verify: the policy's status.audit.head; a cut tail is found too",
   },
+  'head-seq': {
+    type: 'string',
+    value: 'N',
+    description: "verify, with --head: the policy's status.audit.seq; a cut tail is counted (k entries unverifiable)",
+  },
   policy: {
     type: 'string',
     value: 'NS/NAME|FILE',
@@ -57,6 +62,7 @@ function verifyText(text: string, source: string, values: Args['values']): Verif
   try {
     return verifyChain(parseChainText(text, source), {
       head: values.head,
+      ...(values['head-seq'] === undefined ? {} : { headSeq: Number(values['head-seq']) }),
       policy: values.policy,
       partial: values.partial,
     });
@@ -71,6 +77,9 @@ async function verify({ values, positionals }: Args): Promise<number> {
   if (!file || extra.length) throw new UsageError('expected one FILE (or - for standard input)');
   if (values.head !== undefined && !/^[0-9a-f]{64}$/.test(values.head))
     throw new UsageError(`--head: expected a 64-digit hex SHA-256, got ${JSON.stringify(values.head)}`);
+  const headSeq = values['head-seq'];
+  if (headSeq !== undefined && (values.head === undefined || !/^\d{1,15}$/.test(headSeq)))
+    throw new UsageError(`--head-seq: expected a sequence number with --head, got ${JSON.stringify(headSeq)}`);
   const result = verifyText(await readInput(file), file === '-' ? '(stdin)' : file, values);
   process.stdout.write(verifySummary(result));
   return result.ok ? 0 : 1;
@@ -127,13 +136,14 @@ export const auditCommand = defineCommand({
   name: 'audit',
   summary: "export a policy's audit chain, verify one, or replay its decisions with a policy",
   usage:
-    'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH] [--policy NS/NAME] [--partial] | ' +
+    'export NAME [-n NS] [--since T] | verify FILE|- [--head HASH [--head-seq N]] [--policy NS/NAME] [--partial] | ' +
     'replay FILE|- --policy POLICY.yaml [--json]',
   description: `export  prints the audit chain of RolloutPolicy NAME as JSON Lines, oldest entry first, read
         from the cluster of the current kubeconfig.
 verify  recomputes every entry's hash and every link of a chain (a file, or - for standard
         input) and names the first bad entry: modified, missing, reordered or inserted; with
-        --head, truncated. docs/audit.md has the entry format.
+        --head, truncated ("valid to seq C; k entries … unverifiable", k with --head-seq).
+        docs/audit.md has the entry format.
 replay  re-decides every decision entry of a chain from the snapshot it recorded, with the policy
         of --policy FILE, through the controller's own compile and decide: with the policy the
         controller ran, "N decisions re-derived identically"; with a changed one, each entry whose

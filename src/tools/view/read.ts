@@ -62,8 +62,9 @@ async function readChain(
   const lines = segmentLines(await new SegmentStore(clients, { keepAfterDeletion: true }).list(namespace, uid));
   if (lines.length === 0) return null;
   const parsed = parseChainText(`${lines.join('\n')}\n`, `${namespace}/${name}`);
-  const head = policy.status?.audit?.head;
-  const result = verifyChain(parsed, { policy: `${namespace}/${name}`, ...(head ? { head } : {}) });
+  const { head, seq } = policy.status?.audit ?? {};
+  const anchor = head ? { head, ...(seq === undefined ? {} : { headSeq: seq }) } : {};
+  const result = verifyChain(parsed, { policy: `${namespace}/${name}`, ...anchor });
   return {
     entries: parsed.flatMap((line) => (line.entry ? [line.entry] : [])),
     audit: { entries: result.entries, head: head ?? null, verified: result.ok, summary: verifySummary(result).trim() },

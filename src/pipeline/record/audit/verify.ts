@@ -26,6 +26,8 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** The head from status.audit.head (or the SIEM's copy): detects a cut tail. */
   head?: string;
+  /** The head's seq (status.audit.seq): how many entries a cut tail lost. */
+  headSeq?: number;
   /** `namespace/name`: the chain must be this policy's. */
   policy?: string;
   /** The file starts mid-chain on purpose (an `export --since`): its first link is not checked. */
@@ -141,13 +143,37 @@ function startFinding(entries: Entries, options: VerifyOptions, notes: string[])
   );
 }
 
+/**
+ * A cut tail, in the matrix's terms: the chain is valid to its last entry C; the k entries after it, up
+ * to the head, are not in the file and cannot be verified here (k when the head's seq is known).
+ */
+function truncation(last: Entries[number], head: string, headSeq: number | undefined): Finding {
+  const { seq, hash } = last.entry;
+  const lost =
+    headSeq !== undefined && headSeq > seq
+      ? `${headSeq - seq} ${headSeq - seq === 1 ? 'entry' : 'entries'} after it (seq ${seq + 1}..${headSeq}, up to the head ${head})`
+      : `the entries after it, up to the head ${head},`;
+  const count =
+    headSeq === undefined
+      ? '; --head-seq counts them'
+      : headSeq > seq
+        ? ''
+        : `; the head's seq ${headSeq} does not follow it`;
+  return finding(
+    'truncated',
+    last,
+    `valid to seq ${seq} (${hash}); ${lost} are unverifiable: not in the file (the SIEM's copy holds them${count})`,
+  );
+}
+
 function tailFinding(
   entries: Entries,
-  head: string | undefined,
+  options: VerifyOptions,
   byHash: Map<string, number>,
   notes: string[],
 ): Finding | null {
   const last = entries.at(-1)!;
+  const { head } = options;
   if (head === undefined || last.entry.hash === head) return null;
   const at = byHash.get(head);
   if (at !== undefined) {
@@ -156,11 +182,7 @@ function tailFinding(
     );
     return null;
   }
-  return finding(
-    'truncated',
-    last,
-    `the chain ends here, but the head ${head} is not in it: entries after seq ${last.entry.seq} are missing`,
-  );
+  return truncation(last, head, options.headSeq);
 }
 
 /** Recomputes every hash and link of one policy's chain; the first bad entry is named. */
@@ -192,7 +214,7 @@ export function verifyChain(lines: ChainLine[], options: VerifyOptions = {}): Ve
     if (entry.prevHash !== prev.hash || entry.seq !== prev.seq + 1)
       return result(entries, linkFinding(entries, i, byHash));
   }
-  return result(entries, tailFinding(entries, options.head, byHash, notes));
+  return result(entries, tailFinding(entries, options, byHash, notes));
 }
 
 /** The verdict of a verification in one line (then its notes): `OK shop/web: 9 entries, seq 0..8, head …`. */

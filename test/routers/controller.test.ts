@@ -15,6 +15,9 @@ import {
 import { createApp, createPolicy, operatorWorld, policyOf, SOAK_MS, type OperatorWorld } from './operator.js';
 import type { FakePrometheus } from '../tick/fake-prometheus.js';
 import { thirdPartyCrdsPresent } from './support.js';
+import { policyPath } from '../e2e/support.js';
+import { actuations } from '../support/invariant.js';
+import { chainHoldingI } from '../support/rollout-checks.js';
 
 const present = thirdPartyCrdsPresent();
 const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -143,7 +146,7 @@ async function driftIsCorrected(
   rc: RouterCase,
   live: LiveObjects,
   edit: () => Promise<void>,
-): Promise<void> {
+): Promise<string> {
   await edit();
   let events: string[] = [];
   const drift = await world.advanceUntil(
@@ -167,13 +170,45 @@ async function driftIsCorrected(
   );
   await live.expectSplit(5, 995);
   expect((await world.status(ns)).effectiveWeight).toBe(0.5);
+  return record!.message;
+}
+
+/** A status write of the policy as the API server applied it: the status written, and the route read right then. */
+interface StatusWrite {
+  phase?: string;
+  effectiveWeight?: number;
+  split: { canary: number; primary: number } | null;
+}
+
+/**
+ * Watches every status write of the policy: each is served, then (before its answer) the status it wrote and the
+ * router's split are read from the API server. A tick writes status once, at its end: the write that first shows
+ * `RolledBack` ends the tick that decided the rollback, and the split then is what that tick left.
+ */
+function watchStatusWrites(world: OperatorWorld, ns: string, rc: RouterCase): { seen: StatusWrite[]; stop(): void } {
+  const seen: StatusWrite[] = [];
+  let stopped = false;
+  const arm = (): void =>
+    world.sandbox.faults.interleave({ method: 'PUT', path: `${policyPath(ns, 'checkout')}/status` }, async () => {
+      if (stopped) return;
+      const { phase, effectiveWeight } = await world.status(ns);
+      seen.push({ phase, effectiveWeight, split: await rc.liveSplit(world.sandbox, ns) });
+      arm();
+    });
+  arm();
+  return {
+    seen,
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 describe.skipIf(!present)('weighted routers driven by the operator (informers, queue, real tick; ManualClock)', () => {
   const world = operatorWorld();
 
   it.each(CASES.map((rc) => ({ name: rc.name, rc })))(
-    '$name: one canary to Succeeded and one to RolledBack, each through the 0.5 % step',
+    '$name: one canary to Succeeded; one hand-edited mid-step (drift corrected, in the chain), then RolledBack with weight 0 read back in the same tick; the route matches the chain (I)',
     async ({ rc }) => {
       const w = world();
       const ns = `op-${slug(rc.name)}`;
@@ -208,11 +243,31 @@ describe.skipIf(!present)('weighted routers driven by the operator (informers, q
       await w.until(ns, 'the next canary at 0.5 %', atHalfPercent);
       await live.expectSplit(5, 995);
       await live.expectTracks(await live.hashOf('shop/checkout:3'));
-      await driftIsCorrected(w, ns, rc, live, () => rc.handEdit(w.sandbox, ns, 30, 70));
+      const drift = await driftIsCorrected(w, ns, rc, live, () => rc.handEdit(w.sandbox, ns, 30, 70));
+      const writes = watchStatusWrites(w, ns, rc);
       prom.set(0.4);
       const rolledBack = await w.advanceUntilStatus(ns, 'RolledBack', (s) => s.phase === 'RolledBack');
       expect(rolledBack).toMatchObject({ canaryWeight: 0, effectiveWeight: 0, lastDecision: { action: 'rollback' } });
+      // Abort (row 12): the tick that decided the rollback wrote the canary's weight to 0 and read it back before
+      // its status write, the first to say RolledBack (no later tick, no later write needed).
+      const endOfRollbackTick = await waitFor(
+        () => writes.seen.find((write) => write.phase === 'RolledBack'),
+        5000,
+        () => `a status write saying RolledBack; seen: ${JSON.stringify(writes.seen)}`,
+      );
+      writes.stop();
+      expect(endOfRollbackTick).toEqual({
+        phase: 'RolledBack',
+        effectiveWeight: 0,
+        split: rc.name === 'nginx' ? null : { canary: 0, primary: 100 },
+      });
       await live.expectSplit(0, 100);
+      // The router's state against the chain (I with the cluster's actuations): the hand edit is a drift entry
+      // (row 14), the rollback the release's one actuating decision after the first release's advance and promote.
+      const entries = await chainHoldingI(w.sandbox, ns, 'checkout');
+      const drifts = entries.filter((e) => e.kind === 'event' && e.decision?.reasons[0]?.rule === 'weight-drift');
+      expect(drifts.map((e) => e.message)).toEqual([drift]);
+      expect(actuations(entries)).toEqual(['advance 0', 'promote 1', 'rollback 0']);
       await live.expectWorkloads(0, 'shop/checkout:2');
       const reasons = (await w.events(ns)).map((e) => e.slice(0, e.indexOf(':')));
       expect(reasons).toEqual(

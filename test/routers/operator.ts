@@ -1,10 +1,19 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
 import { startOperator, type RunningOperator } from '../../src/runtime/controller/operator.js';
 import { silentLogger } from '../../src/lib/log/logger.js';
+import { systemClock } from '../../src/lib/clock/clock.js';
+import { AuditRecorder } from '../../src/pipeline/record/audit/index.js';
 import type { PolicyStatus } from '../../src/pipeline/policy/status.js';
-import type { DecisionRecord, Recorder } from '../../src/pipeline/record/recorder.js';
+import type { DecisionRecord, RecordReceipt } from '../../src/pipeline/record/recorder.js';
 import type { Sandbox } from '@kubestead/sandbox';
 import { createTickReconciler } from '../../src/runtime/tick/index.js';
 import { testSandbox } from '../support/sandbox.js';
@@ -20,26 +29,40 @@ const STRATEGIC = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergeP
 export const INTERVAL_MS = 10_000;
 export const SOAK_MS = 120_000;
 
+/** The audit chain's recorder, keeping every record it is given in `records` as well. */
+class KeepingAuditRecorder extends AuditRecorder {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly kept: DecisionRecord[],
+  ) {
+    super(kubeConfig, systemClock, silentLogger);
+  }
+
+  override record(entry: DecisionRecord): Promise<RecordReceipt> {
+    this.kept.push(entry);
+    return super.record(entry);
+  }
+}
+
 /**
  * The operator as `kubestead run` starts it (informers, work queue, the real tick), on a
- * ManualClock, against a sandbox with the published router CRDs; records that reach the
- * operator's recorder (where the audit chain plugs in) are kept for assertions.
+ * ManualClock, against a sandbox with the published router CRDs. Its recorder is the audit chain
+ * `kubestead run` keeps (ConfigMaps beside each policy, so a test can hold the router's state to the
+ * chain: invariant I); every record that reaches it is also kept here for assertions. The chain's
+ * `recordedAt` is real time, as the sandbox's request log has it.
  */
 export class OperatorWorld {
   readonly clock = new ManualClock(Date.now());
   readonly records: DecisionRecord[] = [];
   private op: RunningOperator | undefined;
+  private audit: AuditRecorder | undefined;
   private readonly stubs: FakePrometheus[] = [];
 
   constructor(readonly sandbox: Sandbox) {}
 
   async start(): Promise<void> {
-    const recorder: Recorder = {
-      record: (entry) => {
-        this.records.push(entry);
-        return Promise.resolve({});
-      },
-    };
+    const recorder = new KeepingAuditRecorder(this.sandbox.kubeConfig(), this.records);
+    this.audit = recorder;
     this.op = await startOperator({
       kubeConfig: this.sandbox.kubeConfig(),
       clock: this.clock,
@@ -83,6 +106,7 @@ export class OperatorWorld {
       'the operator to stop',
     );
     await stopping;
+    await this.audit?.stop();
     await Promise.all(this.stubs.splice(0).map((stub) => stub.close()));
   }
 

@@ -66,6 +66,34 @@ describe('the recorder seam (write-ahead)', () => {
   });
 });
 
+describe('an aborted tick (its replica lost the Lease)', () => {
+  it('starts no further stage: the advance recorded as the Lease went is not applied, no status written', async () => {
+    const lost = new AbortController();
+    const recorder = new TestRecorder();
+    const f = await env.fixture({ recorder });
+    await f.startCanary(spec());
+    await f.settle();
+    const before = await f.status();
+    const recording = recorder.record.bind(recorder);
+    recorder.record = (entry) => {
+      if (entry.kind === 'decision') lost.abort(new Error('lost leadership: no renew within 10000 ms'));
+      return recording(entry);
+    };
+    await f.clock.advance(60_000);
+    await f.cache.refresh();
+    const since = Date.now();
+    await expect(f.reconciler.reconcile({ namespace: f.namespace, name: 'app' }, lost.signal)).rejects.toThrow(
+      'lost leadership',
+    );
+    expect(recorder.records.at(-1)?.decision).toMatchObject({ action: 'advance', step: 0 });
+    // The record stage under way finishes (its Events); no actuation, no status write follows it.
+    const writes = f.sandbox.requests.list({ since }).filter((r) => r.method !== 'GET');
+    expect(writes.filter((r) => !r.path.endsWith('/events')).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect(await f.status()).toEqual(before);
+    expect((await f.deployment('app')).spec?.replicas).toBe(1);
+  });
+});
+
 describe('routers', () => {
   it('a weighted router whose objects do not exist is Ready=False with its message, never a fallback to replicas', async () => {
     const f = await env.fixture();

@@ -8,6 +8,8 @@ export interface FaultRule {
   method?: string;
   /** A path prefix (`/apis/apps/v1/namespaces/x/deployments`) or a pattern over path + query. */
   path: string | RegExp;
+  /** Only the requests of this user (its token's username): one client cut off while the others are served. */
+  user?: string;
   times?: number;
   respond: FaultResponse;
   /** 429/503: the Retry-After header. */
@@ -21,10 +23,11 @@ interface ActiveRule extends FaultRule {
 }
 
 /** Which requests a rule matches: a method (any when absent) and a path prefix or a pattern over path + query. */
-type RequestMatch = Pick<FaultRule, 'method' | 'path'>;
+type RequestMatch = Pick<FaultRule, 'method' | 'path' | 'user'>;
 
-function matches(rule: RequestMatch, method: string, pathAndQuery: string): boolean {
+function matches(rule: RequestMatch, method: string, pathAndQuery: string, user?: string): boolean {
   if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (rule.user !== undefined && rule.user !== user) return false;
   const path = pathAndQuery.split('?')[0] ?? '';
   return typeof rule.path === 'string'
     ? path === rule.path || path.startsWith(`${rule.path.replace(/\/$/, '')}/`)
@@ -101,9 +104,9 @@ export class Faults {
     return this.rules.reduce((n, r) => n + r.left, 0);
   }
 
-  /** The fault for this request, if one matches (and counts it). */
-  take(method: string, pathAndQuery: string): FaultRule | undefined {
-    const rule = this.rules.find((r) => matches(r, method, pathAndQuery));
+  /** The fault for this request (of `user`, when known), if one matches (and counts it). */
+  take(method: string, pathAndQuery: string, user?: string): FaultRule | undefined {
+    const rule = this.rules.find((r) => matches(r, method, pathAndQuery, user));
     if (!rule) return undefined;
     rule.left -= 1;
     if (rule.left <= 0) this.rules = this.rules.filter((r) => r !== rule);

@@ -119,7 +119,8 @@ function openApi(deps: ServerDeps, pathname: string): unknown {
 
 /** Answers with an injected fault, if one matches the request; true when it did. */
 function injectFault(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, state: FaultState): boolean {
-  const fault = deps.faults.take(req.method ?? 'GET', req.url ?? '/');
+  const user = deps.auth.authenticate(req.headers.authorization)?.username;
+  const fault = deps.faults.take(req.method ?? 'GET', req.url ?? '/', user);
   if (!fault) return false;
   state.faulted.add(res);
   if (fault.respond === 'hang') hang(res, fault, state.hanging);

@@ -1,5 +1,5 @@
 import { request } from 'node:https';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
 import { failureOf, raw, testSandbox, type Body } from '../../../test/support/sandbox.js';
@@ -46,6 +46,27 @@ describe('fault injection', () => {
     const log = sandbox.requests.list({ method: 'GET', path: '/api/v1/namespaces/f/configmaps/c', since });
     expect(log.map((r) => `${r.code}${r.fault ? ' fault' : ''}`)).toEqual(['503 fault', '503 fault', '200']);
     expect(log[2]!.user).toBe('kubestead-admin');
+  });
+
+  it("fails only the named user's requests: one client cut off, the others served", async () => {
+    const path = await sandbox.addUser('cut-off-token-0123456789', { username: 'cut-off', groups: ['system:masters'] });
+    const cutOff = new KubeConfig();
+    cutOff.loadFromFile(path);
+    const theirs = cutOff.makeApiClient(CoreV1Api);
+    sandbox.faults.inject({
+      path: '/api/v1/namespaces/f/configmaps/c',
+      user: 'cut-off',
+      respond: 503,
+      times: Infinity,
+    });
+    try {
+      expect((await failureOf(theirs.readNamespacedConfigMap({ name: 'c', namespace: 'f' }))).code).toBe(503);
+      expect((await core.readNamespacedConfigMap({ name: 'c', namespace: 'f' })).metadata?.name).toBe('c');
+      expect((await failureOf(theirs.readNamespacedConfigMap({ name: 'c', namespace: 'f' }))).code).toBe(503);
+      expect((await theirs.listNamespacedConfigMap({ namespace: 'f' })).items).toHaveLength(1);
+    } finally {
+      sandbox.faults.clear();
+    }
   });
 
   it('keeps failing for an outage (times: Infinity) until cleared', async () => {

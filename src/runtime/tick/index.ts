@@ -77,8 +77,14 @@ export interface TickOptions {
   readings?: TickReadings;
 }
 
+/**
+ * The tick's stages in order. An aborted tick (the replica lost its Lease, or the reconcile timed out) starts no
+ * further stage: the stage under way finishes, nothing after it is written (docs/operator.md, row 3 of
+ * docs/reliability.md). Stopping between record and actuate is a crash there: the next leader re-decides.
+ */
 async function runStages(ctx: TickContext): Promise<Stop | undefined> {
   for (const [name, stage] of STAGES) {
+    ctx.signal.throwIfAborted();
     const stopped = await stage(ctx);
     if (stopped) {
       ctx.log.debug({ stage: name, why: stopped.why }, 'tick ended early');
@@ -140,6 +146,7 @@ class TickReconciler implements Reconciler {
     };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
+    signal.throwIfAborted();
     await askPostRollout(ctx);
     await showAuditHealth(ctx);
     await showNotificationHealth(ctx);

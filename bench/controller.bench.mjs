@@ -10,7 +10,8 @@
 // event loop at 1 ms), and the RSS target in the progressing one. This process's own stall (the
 // harness beside the operator, Node's default flags) is printed too. BENCH_COMPARE_FLAGS=
 // "none|--flag VAR=value" measures other settings beside the shipped one. Each target prints PASS or FAIL.
-// BENCH_WINDOW_S / BENCH_IDLE_WINDOW_S set the windows.
+// BENCH_WINDOW_S / BENCH_IDLE_WINDOW_S set the windows. BENCH_HPA_EVERY=10 gives every tenth Deployment an HPA
+// (fleet.mjs): the controller then also watches HPAs and keeps a copy of each for its primary.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { startOperator } from '../dist/runtime/controller/operator.js';
 import { createTickReconciler } from '../dist/runtime/tick/index.js';
 import { createLogger } from '../dist/lib/log/logger.js';
 import {
+  autoscaled,
   benchClients,
   DISTINCT_QUERIES,
   INTERVAL_S,
@@ -394,7 +396,10 @@ export async function run() {
   try {
     const t0 = Date.now();
     await populate(kc, provider, N, (i) => (breaches(i) ? BREACH_QUERY : queryOf(i)));
-    console.log(`populated ${N} Deployments and policies in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const hpas = Array.from({ length: N }, (_, i) => i).filter(autoscaled).length;
+    console.log(
+      `populated ${N} Deployments and policies (${hpas} of them autoscaled by an HPA) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const start = () =>
       startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
     let operator = await start();

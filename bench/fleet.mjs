@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { reuseAgents } from '../dist/adapters/kube/requests.js';
 import { ROOT } from './support.mjs';
 
@@ -51,6 +51,7 @@ export function benchClients(kubeconfigPath) {
     apps: config.makeApiClient(AppsV1Api),
     core: config.makeApiClient(CoreV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
+    autoscaling: config.makeApiClient(AutoscalingV2Api),
   };
 }
 
@@ -74,25 +75,62 @@ export async function until(probe, timeoutMs, what) {
 /** The query of policy i's check: one of DISTINCT_QUERIES. */
 export const queryOf = (i) => `sum(rate(errors_total{shard="${i % DISTINCT_QUERIES}"}[1m]))`;
 
-/** N Deployments app-0… and a policy on each, at INTERVAL_S, checking `query(i)` (default queryOf) against max 1. */
+/**
+ * BENCH_HPA_EVERY=K: every K-th Deployment (app-0, app-K, …) is autoscaled, as most production Deployments are
+ * (docs/hpa.md): an HPA of 2–4 replicas at 50 % cpu, its pods asking 100m and using 100m together (the sandbox's
+ * cpu-load), so that the HPA is active and at rest at 2. 0 (the default): no HPA.
+ */
+export const HPA_EVERY = Number(process.env.BENCH_HPA_EVERY ?? 0);
+export const autoscaled = (i) => HPA_EVERY > 0 && i % HPA_EVERY === 0;
+
+/** The Deployment app-i: 2 replicas of app:1; an autoscaled one asks cpu and has a load, and gets its HPA. */
+async function createApp(kc, i) {
+  const labels = { app: `app-${i}` };
+  const hpa = autoscaled(i);
+  const container = { name: 'app', image: 'app:1', ...(hpa ? { resources: { requests: { cpu: '100m' } } } : {}) };
+  await kc.apps.createNamespacedDeployment({
+    namespace: NS,
+    body: {
+      metadata: {
+        name: `app-${i}`,
+        labels,
+        ...(hpa ? { annotations: { 'sandbox.kubestead.io/cpu-load': '100m' } } : {}),
+      },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [container] } },
+      },
+    },
+  });
+  if (!hpa) return;
+  await kc.autoscaling.createNamespacedHorizontalPodAutoscaler({
+    namespace: NS,
+    body: {
+      metadata: { name: `app-${i}` },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}` },
+        minReplicas: 2,
+        maxReplicas: 4,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
+        ],
+      },
+    },
+  });
+}
+
+/**
+ * N Deployments app-0… (every HPA_EVERY-th autoscaled) and a policy on each, at INTERVAL_S, checking `query(i)`
+ * (default queryOf) against max 1.
+ */
 export async function populate(kc, provider, n, query = queryOf) {
   await promisify(execFile)('kubectl', ['apply', '-f', join(ROOT, 'crds/rolloutpolicies.kubestead.io.yaml')], {
     env: { ...process.env, KUBECONFIG: kc.kubeconfigPath },
   });
   await kc.core.createNamespace({ body: { metadata: { name: NS } } });
   await parallel(n, async (i) => {
-    const labels = { app: `app-${i}` };
-    await kc.apps.createNamespacedDeployment({
-      namespace: NS,
-      body: {
-        metadata: { name: `app-${i}`, labels },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
-        },
-      },
-    });
+    await createApp(kc, i);
     await kc.custom.createNamespacedCustomObject({
       ...POLICY,
       namespace: NS,

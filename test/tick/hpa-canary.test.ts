@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CPU_LOAD_ANNOTATION, CPU_LOAD_PODS_ANNOTATION, type ScaleWrite } from '@kubestead/sandbox';
 import { nearestCanaryCount } from '../../src/adapters/routers/replicas.js';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
-import { sampleReadyPods } from '../support/capacity.js';
+import { sampleReadyPods, serving as servesNow } from '../support/capacity.js';
 import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
 import { MERGE, type TickFixture } from './support.js';
@@ -48,9 +48,37 @@ async function serviceLoad(f: TickFixture, load: string): Promise<void> {
     );
 }
 
-/** `app` adopted at the 6 its HPA asks for (300m over pods of 100m at 50 %), primary autoscaled at 6. */
-async function adoptedAt6(steps: unknown[], prompt = true): Promise<TickFixture> {
+/**
+ * The load behind a weighted router: `total` millicores, of which the canary's pods together get `weight` % and
+ * primary's the rest, each spread over its own ready pods (the router splits requests by weight, not by pods).
+ */
+async function routedLoad(f: TickFixture, total: number, weight: number): Promise<void> {
+  const loads: Array<[string, number]> = [
+    ['app-primary', (total * (100 - weight)) / 100],
+    ['app', (total * weight) / 100],
+  ];
+  for (const [name, load] of loads) {
+    const annotations = { [CPU_LOAD_ANNOTATION]: `${Math.round(load)}m`, [CPU_LOAD_PODS_ANNOTATION]: null };
+    await f.apps.patchNamespacedDeployment(
+      { namespace: f.namespace, name, body: { metadata: { annotations } } },
+      MERGE,
+    );
+  }
+}
+
+/** How a test's policy routes traffic: its spec's fields, and the user's objects it needs (made before adoption). */
+interface Routing {
+  spec: Record<string, unknown>;
+  create(f: TickFixture): Promise<void>;
+}
+
+/**
+ * `app` adopted at the 6 its HPA asks for (300m over pods of 100m at 50 %), primary autoscaled at 6. With `routing`,
+ * its policy has those fields and the load is primary's own (a weighted router's canary gets its weight's share).
+ */
+async function adoptedAt6(steps: unknown[], prompt = true, routing?: Routing): Promise<TickFixture> {
   const f = await env.fixture();
+  await routing?.create(f);
   const labels = { app: 'app' };
   await f.apps.createNamespacedDeployment({
     namespace: f.namespace,
@@ -71,10 +99,10 @@ async function adoptedAt6(steps: unknown[], prompt = true): Promise<TickFixture>
     .createNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, body: userHpa(prompt) });
   await waitFor(async () => (await hpaOf(f, 'app')).status?.currentReplicas === 6, 10_000, 'the HPA to scale app to 6');
   await f.settle();
-  await f.applyPolicy(env.spec({ steps }));
+  await f.applyPolicy(env.spec({ steps, ...routing?.spec }));
   await f.adopt();
   await waitFor(async () => (await hpaOf(f, 'app-primary')).status?.currentReplicas === 6, 10_000, "primary's HPA");
-  await serviceLoad(f, '300m');
+  await (routing ? routedLoad(f, 300, 0) : serviceLoad(f, '300m'));
   return f;
 }
 
@@ -85,7 +113,7 @@ const share = (primary: number): number => Math.min(MAX, Math.max(MIN, nearestCa
  * Ticks (as the controller does on every change) until both HPAs are at rest, everything has rolled out and the canary
  * has its share of primary's count; returns primary's count.
  */
-async function steady(f: TickFixture, what: string): Promise<number> {
+async function steady(f: TickFixture, what: string, shareOf = share): Promise<number> {
   let seen = '';
   await waitFor(
     async () => {
@@ -99,7 +127,9 @@ async function steady(f: TickFixture, what: string): Promise<number> {
       const [p, c] = [primary.spec?.replicas ?? 0, canary.spec?.replicas ?? 0];
       const wants = [copy.status?.desiredReplicas, user.status?.desiredReplicas];
       seen = `primary ${p} (HPA wants ${wants[0]}), canary ${c} (HPA wants ${wants[1]})`;
-      return rolledOut(primary) && rolledOut(canary) && wants[0] === p && wants[1] === c && c === Math.max(share(p), c);
+      return (
+        rolledOut(primary) && rolledOut(canary) && wants[0] === p && wants[1] === c && c === Math.max(shareOf(p), c)
+      );
     },
     15_000,
     () => `${what}: ${seen}`,
@@ -115,6 +145,13 @@ function undone(writes: ScaleWrite[]): string[] {
       ? [`${before.from}→${before.to} by ${before.user}, undone by ${w.user}`]
       : [];
   });
+}
+
+/** Deletes the pods of `deployment` that are not ready: its ReplicaSet replaces them (as a restarted pod would be). */
+async function deleteUnready(f: TickFixture, deployment: string): Promise<void> {
+  const pods = await f.core.listNamespacedPod({ namespace: f.namespace });
+  for (const pod of pods.items.filter((p) => p.metadata?.name?.startsWith(`${deployment}-`) && !servesNow(p)))
+    await f.core.deleteNamespacedPod({ namespace: f.namespace, name: pod.metadata?.name ?? '' });
 }
 
 const line = (writes: ScaleWrite[]): string => writes.map((w) => `${w.from}→${w.to} (${w.user})`).join(', ');
@@ -195,7 +232,11 @@ describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () 
     const f = await adoptedAt6([{ weight: 25, soak: '1h' }], false);
     await f.setImage('app:2');
     await steady(f, 'the canary at 25 %');
-    // the load triples: both HPAs scale up, and the breach comes while primary's new pods are not ready yet
+    // primary's new pods are slow to be ready (held until the canary has been seen to wait for them): were they ready
+    // at once, primary's HPA alone would make up for a canary dropped first, and the order would not show
+    const workloads = env.sandbox.workloads!;
+    workloads.neverReady(f.namespace, 'app-primary');
+    // the load triples: both HPAs scale up, and the breach comes while primary's new pods are not ready
     await serviceLoad(f, '900m');
     await waitFor(
       async () => {
@@ -209,12 +250,24 @@ describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () 
     // what served before the rollback, or all primary may have (its HPA's maxReplicas) when the canary's pods were more
     const before = Math.min(sampler.samples[0] ?? 0, MAX);
     env.prom.set(0.4);
-    const status = await f.clock
-      .advance(11_000)
-      .then(() => f.tickUntil((s) => s.phase === 'RolledBack' && s.canaryReplicas === 0, 1_000))
-      .finally(() => env.prom.set(0.001));
+    try {
+      await f.clock.advance(11_000);
+      const rolledBack = await f.tickUntil((s) => s.phase === 'RolledBack', 1_000, 10, false);
+      expect(rolledBack.lastDecision?.action).toBe('rollback');
+      // more ticks while primary's new pods are not ready: the canary keeps its pods (and its traffic) all along
+      for (let i = 0; i < 3; i++) await f.clock.advance(1_000).then(() => f.tick());
+      expect((await f.status()).canaryReplicas).toBeGreaterThan(0);
+      expect((await f.deployment('app')).spec?.replicas).toBeGreaterThan(0);
+      // primary's pods become ready: the rollback ends
+      workloads.healthy(f.namespace, 'app-primary');
+      await deleteUnready(f, 'app-primary');
+      await waitFor(async () => rolledOut(await f.deployment('app-primary')), 10_000, "primary's new pods ready");
+      await f.tickUntil((s) => s.phase === 'RolledBack' && s.canaryReplicas === 0, 1_000, 20, false);
+    } finally {
+      env.prom.set(0.001);
+      workloads.healthy(f.namespace, 'app-primary');
+    }
     const samples = await sampler.stop();
-    expect(status.lastDecision?.action).toBe('rollback');
     expect(samples.length).toBeGreaterThan(3);
     expect(Math.min(...samples), `ready pods sampled during the rollback: ${samples.join(' ')}`).toBeGreaterThanOrEqual(
       before,

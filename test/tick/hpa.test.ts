@@ -193,7 +193,7 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
       "the user's HPA scaling app again",
     );
   });
-  it("the user's HPA deleted mid-canary: its copy goes, primary keeps its count, the rollout goes on", async () => {
+  it("the user's HPA deleted mid-canary: its copy goes, primary and the canary keep their pods, the rollout goes on", async () => {
     const f = await autoscaledAt6();
     const autoscaling = env.sandbox.client(AutoscalingV2Api);
     await f.applyPolicy(
@@ -206,28 +206,41 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
     );
     await f.adopt();
     await f.setImage('app:2');
-    const started = await f.tickUntil((s) => s.phase === 'Progressing' && (s.canaryReplicas ?? 0) > 0, 1_000);
+    await f.tickUntil((s) => s.phase === 'Progressing' && (s.canaryReplicas ?? 0) > 0, 1_000);
+    const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+    // what served before the deletion: primary's and the canary's ready pods
+    const before = sampler.samples[0] ?? 0;
     await autoscaling.deleteNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name: 'app' });
+    // nobody scales the canary any more: the count the HPA last gave it (or Kubestead) is the one it had
+    const canary = (await f.deployment('app')).spec?.replicas ?? 0;
     await f.tick();
     // primary keeps the count its HPA last gave it: nobody scales it any more
-    const primary = (await f.deployment('app-primary')).spec?.replicas;
+    const primary = (await f.deployment('app-primary')).spec?.replicas ?? 0;
     expect(primary).toBeGreaterThanOrEqual(2);
     expect((await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: f.namespace })).items).toEqual([]);
     expect(await f.eventReasons()).toContain('AutoscalerRemoved');
     const after = await f.status();
     expect([after.phase, after.currentStep, after.autoscaler]).toEqual(['Progressing', 0, undefined]);
-    // the canary is now the replica split of primary's count alone (no HPA minimum under it any more)
-    expect(after.canaryReplicas).toBeGreaterThan(0);
-    expect((await f.deployment('app')).spec?.replicas).toBe(after.canaryReplicas);
-    expect(started.canaryReplicas).toBeGreaterThanOrEqual(after.canaryReplicas ?? 0);
+    // the canary keeps its pods while its step lasts, even above its share of primary's count (no HPA minimum any more)
+    expect(after.canaryReplicas).toBe(canary);
+    await f.clock.advance(10_000);
+    await f.tick();
+    expect((await f.status()).canaryReplicas).toBe(canary);
+    expect((await f.deployment('app')).spec?.replicas).toBe(canary);
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(primary);
-    // the rollout goes on: the next step, primary still at its count, nobody autoscaling it any more
+    // the rollout goes on: the next step is the replica split of primary's count, nobody autoscaling it any more
     await f.clock.advance(61_000);
     const next = await f.tickUntil((s) => s.currentStep === 1, 1_000);
     expect(next.phase).toBe('Progressing');
     expect((await f.deployment('app-primary')).spec?.replicas).toBe(primary);
     expect((await f.deployment('app')).spec?.replicas).toBe(next.canaryReplicas);
-    expect(next.canaryReplicas).toBeGreaterThan(after.canaryReplicas ?? 0);
+    expect(next.canaryReplicas).toBeGreaterThanOrEqual(canary);
+    await f.settle();
+    const samples = await sampler.stop();
+    expect(
+      Math.min(...samples),
+      `ready pods from the deletion to the next step: ${samples.join(' ')}`,
+    ).toBeGreaterThanOrEqual(before);
   });
 
   it('a KEDA-like HPA made by another controller (its field manager, owned by a ScaledObject) is found and copied', async () => {

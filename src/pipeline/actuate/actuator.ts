@@ -71,11 +71,13 @@ export class Actuator {
   /**
    * The canary count this actuation gives: the traffic's, except that with a user's HPA a running canary is never
    * lowered (and, with `canaryScale: autoscaled`, keeps its own count): Kubestead never writes its /scale against the
-   * HPA's.
+   * HPA's. `keep`: a count a running canary keeps when its share is less (a hold keeps its pods; docs/hpa.md).
    */
-  canaryReplicasToGive(traffic: Traffic): number {
-    if (traffic.stage || !this.at.sizing) return this.canaryReplicasForTraffic(traffic);
-    return canaryCount(this.canaryReplicasForTraffic(traffic), this.at.target.spec?.replicas ?? 0, this.at.sizing);
+  canaryReplicasToGive(traffic: Traffic, keep = 0): number {
+    if (traffic.stage) return this.canaryReplicasForTraffic(traffic);
+    const share = this.canaryReplicasForTraffic(traffic);
+    const given = this.at.sizing ? canaryCount(share, this.at.target.spec?.replicas ?? 0, this.at.sizing) : share;
+    return given > 0 ? Math.max(given, keep) : given;
   }
 
   /** setCanaryTraffic with a weight only (a canary step). */
@@ -87,10 +89,11 @@ export class Actuator {
    * Gives the canary a step's traffic (its weight, an A/B match or a mirror): first the pods, then the traffic,
    * and a weighted router's only once every canary pod is ready (never traffic to an unready canary). A blue-green
    * preview is the other way round: the user's traffic is held on primary (and the preview Service made) before the
-   * new version's pods start, so that none of them is ever reached by the user's Service.
+   * new version's pods start, so that none of them is ever reached by the user's Service. `keep`: see
+   * canaryReplicasToGive.
    */
-  async setCanaryTraffic(traffic: Traffic, canaryReady: number): Promise<Applied> {
-    const wanted = this.canaryReplicasToGive(traffic);
+  async setCanaryTraffic(traffic: Traffic, canaryReady: number, keep = 0): Promise<Applied> {
+    const wanted = this.canaryReplicasToGive(traffic, keep);
     if (traffic.stage === 'preview') {
       const weight = await this.router.setTraffic(traffic);
       const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);

@@ -55,6 +55,17 @@ function routesPending(ctx: TickContext, weight: number): boolean {
 }
 
 /**
+ * The count a running canary keeps (docs/hpa.md): it is not lowered while its weight is not, under the count Kubestead
+ * last gave or saw it given (its live count, when status has it). Without an HPA that is its share anyway; the user's
+ * HPA, deleted mid-canary, may have left it above its share, and taking those pods away would serve the same load with
+ * fewer. 0: nothing kept (a lower weight; a count someone else set is the scale stage's).
+ */
+function keptCanary(ctx: TickContext, weight: number): number {
+  const live = targetOf(ctx).spec?.replicas ?? 0;
+  return live === ctx.next.canaryReplicas && weight >= (ctx.status.canaryWeight ?? 0) ? live : 0;
+}
+
+/**
  * advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
  * and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
  */
@@ -64,12 +75,13 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   const weight = ctx.next.canaryWeight ?? 0;
   const traffic = { ...trafficOfPlan(stepPlan(policyOf(ctx).spec, ctx.next.currentStep ?? 0)), weight };
   const pending = routesPending(ctx, weight);
+  const keep = keptCanary(ctx, weight);
   const unchanged =
-    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasToGive(traffic) &&
+    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasToGive(traffic, keep) &&
     decision.action !== 'advance' &&
     !pending;
   if (unchanged) return unchangedWeight(ctx);
-  const applied = await actuator.setCanaryTraffic(traffic, ready);
+  const applied = await actuator.setCanaryTraffic(traffic, ready, keep);
   ctx.next.canaryReplicas = applied.canaryReplicas;
   return applied.weightSet ? applied.weight : unchangedWeight(ctx);
 }

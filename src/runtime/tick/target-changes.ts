@@ -55,9 +55,12 @@ function notAScale(ctx: TickContext, live: number, expected: number): boolean {
   return live === expected || live === 0 || isOwnStart(ctx, live) || scaledByAutoscaler(ctx, live);
 }
 
-/** The user's HPA scaled the target: its count, not a person's scale (primary has its own HPA; docs/hpa.md). */
+/**
+ * The user's HPA scaled the target: its count, not a person's scale (primary has its own HPA; docs/hpa.md). An HPA
+ * deleted since the last tick (status still shows it) may have scaled it just before: its count too.
+ */
 function scaledByAutoscaler(ctx: TickContext, live: number): boolean {
-  if (!ctx.autoscaler) return false;
+  if (!ctx.autoscaler && !ctx.status.autoscaler) return false;
   ctx.next.canaryReplicas = live;
   return true;
 }

@@ -163,6 +163,17 @@ describe('test', () => {
     const decided = await kubestead(['eval', CHECKOUT, '--facts', '-'], printed.stdout);
     expect(decided.stdout.split('\n')[0]).toBe('hold (step 2/4)');
   });
+
+  it('--print-default-snapshot --step 1 of a blue-green policy is its switched stage, at full count; eval says 2/2', async () => {
+    const blueGreen = 'fixtures/policies/checkout-blue-green.yaml';
+    const printed = await kubestead(['test', '--print-default-snapshot', blueGreen, '--step', '1']);
+    expect(printed.code).toBe(0);
+    const snapshot = JSON.parse(printed.stdout) as { rollout: Record<string, unknown> };
+    expect(snapshot.rollout).toMatchObject({ step: 1, stepCount: 2, stepKind: 'switched', weight: 100 });
+    expect(snapshot.rollout.canary).toEqual({ desiredReplicas: 4, readyReplicas: 4, restarts: 0 });
+    const decided = await kubestead(['eval', blueGreen, '--facts', '-'], printed.stdout);
+    expect(decided.stdout.split('\n')[0]).toBe('hold (step 2/2)');
+  });
 });
 
 describe('bounded evaluation through the CLI', () => {

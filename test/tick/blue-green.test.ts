@@ -1,4 +1,4 @@
-import { CustomObjectsApi, NetworkingV1Api, type V1Ingress, type V1Pod } from '@kubernetes/client-node';
+import { AutoscalingV2Api, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/sandbox.js';
 import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
@@ -7,6 +7,17 @@ import { GROUP, MERGE, type TickFixture } from './support.js';
 import { waitFor } from '../support/wait.js';
 import { serving, watchPods } from '../support/capacity.js';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
+import { FINALIZER } from '../../src/adapters/kube/names.js';
+import {
+  type Case,
+  gateway,
+  istio,
+  nginx,
+  replicas,
+  type Selector,
+  selectorOf,
+  USER_SERVICE,
+} from './blue-green-routers.js';
 
 /**
  * Blue-green driven by the real tick (ManualClock) with replica routing (the user's Service selector) and with each
@@ -19,182 +30,8 @@ const env = scenario();
 const present = thirdPartyCrdsPresent();
 const INTERVAL_MS = 10_000;
 const FULL = 4;
-const BLUE_GREEN = { previewService: 'app-preview', soak: '1m', scaleDownDelay: '30s' };
-const ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
-const USER_SERVICE = {
-  metadata: { name: 'app' },
-  spec: { selector: { app: 'app' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-};
-
-interface Case {
-  name: string;
-  trafficRouting: Record<string, unknown>;
-  /** Creates the user's route objects (none with replica routing). */
-  create(f: TickFixture): Promise<void>;
-  /** The user's objects as they are now: the Service, and the HTTPRoute's spec. */
-  read(f: TickFixture): Promise<Body>;
-  /** The pods the user's traffic reaches now: a label selector per destination with weight. */
-  reached(f: TickFixture): Promise<Selector[]>;
-  /** The user's objects once the policy is handed back: as created, but for what docs/routing.md says stays. */
-  released?(created: Body): Body;
-}
-
-type Selector = Record<string, string>;
-
-const custom = (f: TickFixture) => f.sandbox.client(CustomObjectsApi);
-const readService = async (f: TickFixture, name = 'app'): Promise<Body> =>
-  (await f.core.readNamespacedService({ namespace: f.namespace, name })) as Body;
-const selectorOf = async (f: TickFixture, service: string): Promise<Selector> =>
-  (await readService(f, service)).spec.selector as Selector;
-
-const replicas: Case = {
-  name: 'replica routing (the user Service selector)',
-  trafficRouting: { replicas: {} },
-  create: () => Promise.resolve(),
-  async read(f) {
-    return { selector: (await readService(f)).spec.selector };
-  },
-  reached: async (f) => [await selectorOf(f, 'app')],
-};
-
-const httpRoute = {
-  apiVersion: 'gateway.networking.k8s.io/v1',
-  kind: 'HTTPRoute',
-  metadata: { name: 'app' },
-  spec: {
-    parentRefs: [{ name: 'eg' }],
-    hostnames: ['shop.example.com'],
-    rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/app' } }], backendRefs: [{ name: 'app', port: 80 }] }],
-  },
-};
-
-const gateway: Case = {
-  name: 'Gateway API (HTTPRoute)',
-  trafficRouting: { gatewayAPI: { httpRoute: { name: 'app' } } },
-  async create(f) {
-    await custom(f).createNamespacedCustomObject({ ...ROUTES, namespace: f.namespace, body: httpRoute });
-  },
-  async read(f) {
-    const route: Body = await custom(f).getNamespacedCustomObject({ ...ROUTES, namespace: f.namespace, name: 'app' });
-    return { selector: (await readService(f)).spec.selector, route: route.spec };
-  },
-  async reached(f) {
-    const route = (await this.read(f)).route;
-    const refs = route.rules[0].backendRefs as Array<{ name: string; weight?: number }>;
-    return Promise.all(refs.filter((ref) => (ref.weight ?? 1) > 0).map((ref) => selectorOf(f, ref.name)));
-  },
-};
-
-const VS = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
-const DR = { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules' };
-const virtualService = {
-  apiVersion: 'networking.istio.io/v1',
-  kind: 'VirtualService',
-  metadata: { name: 'app' },
-  spec: {
-    hosts: ['app'],
-    http: [
-      {
-        name: 'http-primary',
-        retries: { attempts: 3, perTryTimeout: '2s' },
-        route: [{ destination: { host: 'app', port: { number: 80 } } }],
-      },
-    ],
-  },
-};
-const destinationRule = {
-  apiVersion: 'networking.istio.io/v1',
-  kind: 'DestinationRule',
-  metadata: { name: 'app' },
-  spec: {
-    host: 'app',
-    subsets: [
-      { name: 'stable', labels: { version: 'v1' } },
-      { name: 'canary', labels: { version: 'v2' } },
-    ],
-  },
-};
-
-const istio: Case = {
-  name: 'Istio (VirtualService + DestinationRule subsets)',
-  trafficRouting: {
-    istio: {
-      virtualService: { name: 'app', routes: ['http-primary'] },
-      destinationRule: { name: 'app', stableSubsetName: 'stable', canarySubsetName: 'canary' },
-    },
-  },
-  async create(f) {
-    await custom(f).createNamespacedCustomObject({ ...DR, namespace: f.namespace, body: destinationRule });
-    await custom(f).createNamespacedCustomObject({ ...VS, namespace: f.namespace, body: virtualService });
-  },
-  async read(f) {
-    const [vs, dr] = await Promise.all(
-      [VS, DR].map((ref) => custom(f).getNamespacedCustomObject({ ...ref, namespace: f.namespace, name: 'app' })),
-    );
-    return { selector: (await readService(f)).spec.selector, vs: vs.spec, dr: dr.spec };
-  },
-  async reached(f) {
-    const { vs, dr } = await this.read(f);
-    const route = (vs.http as Body[]).find((h) => h.name === 'http-primary')!.route as Body[];
-    const subsets = new Map((dr.subsets as Body[]).map((s) => [s.name as string, s.labels as Selector]));
-    const service = await selectorOf(f, 'app');
-    return route
-      .filter((r) => (r.weight ?? 100) > 0)
-      .map((r) => ({ ...service, ...subsets.get(String(r.destination.subset)) }));
-  },
-  // docs/routing.md: the DestinationRule's subset labels keep the values Kubestead set; the rest is as it was.
-  released(created) {
-    const subsets = [
-      { name: 'stable', labels: { 'kubestead.io/role': 'primary' } },
-      { name: 'canary', labels: { 'pod-template-hash': expect.any(String) as unknown } },
-    ];
-    const dr: Record<string, unknown> = { ...(created.dr as Record<string, unknown>), subsets };
-    return { ...(created as Record<string, unknown>), dr };
-  },
-};
-
-const NGINX = 'nginx.ingress.kubernetes.io/';
-const userIngress: V1Ingress = {
-  metadata: { name: 'app', annotations: { [`${NGINX}proxy-body-size`]: '8m' } },
-  spec: {
-    ingressClassName: 'nginx',
-    rules: [
-      {
-        host: 'shop.example.com',
-        http: {
-          paths: [{ path: '/app', pathType: 'Prefix', backend: { service: { name: 'app', port: { number: 80 } } } }],
-        },
-      },
-    ],
-  },
-};
-const networking = (f: TickFixture) => f.sandbox.client(NetworkingV1Api);
-const readIngress = (f: TickFixture, name: string): Promise<V1Ingress | undefined> =>
-  networking(f)
-    .readNamespacedIngress({ namespace: f.namespace, name })
-    .catch(() => undefined);
-const backendOf = (ingress: V1Ingress): string =>
-  ingress.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name ?? '?';
-
-const nginx: Case = {
-  name: 'ingress-nginx (the canary Ingress)',
-  trafficRouting: { nginx: { ingress: { name: 'app' } } },
-  async create(f) {
-    await networking(f).createNamespacedIngress({ namespace: f.namespace, body: userIngress });
-  },
-  async read(f) {
-    const user = (await readIngress(f, 'app'))!;
-    return { selector: (await readService(f)).spec.selector, spec: user.spec, annotations: user.metadata?.annotations };
-  },
-  async reached(f) {
-    const user = (await readIngress(f, 'app'))!;
-    const canary = await readIngress(f, 'app-canary');
-    const weight = Number(canary?.metadata?.annotations?.[`${NGINX}canary-weight`] ?? 0);
-    const backends = [...(weight < 100 ? [backendOf(user)] : []), ...(canary && weight > 0 ? [backendOf(canary)] : [])];
-    return Promise.all(backends.map((name) => selectorOf(f, name)));
-  },
-};
-
+// Two intervals of soak, three of scaleDownDelay: each stage is held over more than one tick, no longer.
+const BLUE_GREEN = { previewService: 'app-preview', soak: '20s', scaleDownDelay: '30s' };
 const isReady = (pod: V1Pod): boolean =>
   pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
   !pod.metadata?.deletionTimestamp;
@@ -314,7 +151,7 @@ async function deletePolicy(f: TickFixture): Promise<void> {
 }
 
 /** What a kubelet writes when a readiness probe starts failing: one pod of the new version goes unready. */
-async function goUnready(f: TickFixture): Promise<void> {
+async function goUnready(f: TickFixture, readyAfter = FULL - 1): Promise<void> {
   const pods = (await f.core.listNamespacedPod({ namespace: f.namespace })).items;
   const pod = pods.find((p) => serving(p) && p.spec?.containers[0]?.image === 'app:2');
   if (!pod?.metadata?.name) throw new Error('no Ready pod of the new version');
@@ -327,11 +164,44 @@ async function goUnready(f: TickFixture): Promise<void> {
   };
   await f.core.replaceNamespacedPodStatus({ namespace: f.namespace, name: pod.metadata.name, body: pod });
   await waitFor(
-    async () => (await f.deployment('app')).status?.readyReplicas === FULL - 1,
+    async () => (await f.deployment('app')).status?.readyReplicas === readyAfter,
     10_000,
     'the new version to count one pod unready',
   );
 }
+
+/** The pods of the user's Deployment (not primary's). */
+async function userPods(f: TickFixture): Promise<V1Pod[]> {
+  const pods = await f.core.listNamespacedPod({ namespace: f.namespace, labelSelector: 'app=app,!kubestead.io/role' });
+  return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+/** The user's Deployment runs `running` pods of `image`, `ready` of them Ready (the others `neverReady`'s). */
+async function runningPods(f: TickFixture, image: string, { running, ready }: { running: number; ready: number }) {
+  await waitFor(
+    async () => {
+      const pods = (await userPods(f)).filter((p) => p.spec?.containers[0]?.image === image);
+      const started = pods.every((p) => p.status?.phase === 'Running');
+      return started && pods.length === running && pods.filter(isReady).length === ready;
+    },
+    10_000,
+    `${running} pods of ${image} running, ${ready} of them Ready`,
+  );
+}
+
+/**
+ * The user's HPA of the target. Its pods report no CPU here, so the sandbox's HPA controller writes no count of its
+ * own: the test writes the scale-up, through /scale as the HPA does.
+ */
+const USER_HPA: V2HorizontalPodAutoscaler = {
+  metadata: { name: 'app' },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
+    minReplicas: 2,
+    maxReplicas: 10,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+  },
+};
 
 const missing = (f: TickFixture, name: string) =>
   f.core.readNamespacedService({ namespace: f.namespace, name }).then(
@@ -361,7 +231,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await previewSelects(f)).toEqual(Array(FULL).fill('app:2'));
       const previewStart = Date.parse((await f.status()).stepStartedAt ?? '');
       const switched = await until(f, c, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100);
-      expect(Date.parse(String(switched.stepStartedAt)) - previewStart).toBeGreaterThanOrEqual(60_000);
+      expect(Date.parse(String(switched.stepStartedAt)) - previewStart).toBeGreaterThanOrEqual(20_000);
       expect(switched.stage).toBe('switched, old kept 30 s');
       expect(await sample(f, c)).toBe('app:2');
       expect(await primaryReady(f)).toBe(FULL);
@@ -403,7 +273,7 @@ describe.skipIf(!present)('blue-green through the tick', () => {
 
     it('a preview never Ready rolls back at progressDeadline from its start: the user traffic stays on the old', async () => {
       const f = await env.fixture();
-      const created = await adopted(f, c, BLUE_GREEN, { podHealth: { progressDeadline: '1m' } });
+      const created = await adopted(f, c, BLUE_GREEN, { podHealth: { progressDeadline: '30s' } });
       const seen = new Set<string>();
       await f.setImage('app:unready');
       await f.tick();
@@ -422,11 +292,11 @@ describe.skipIf(!present)('blue-green through the tick', () => {
         { settle: () => started(f) },
       );
       // While it waited, the soak clock started again at every tick; the preview's start stayed in status.
-      expect(starts.size).toBeGreaterThan(3);
+      expect(starts.size).toBeGreaterThan(1);
       expect(done.previewStartedAt).toBe(began);
       expect(done.phase).toBe('RolledBack');
       expect(done.lastDecision.reasons[0].rule).toBe('preview-deadline');
-      expect(Date.parse(String(done.lastDecision.time)) - Date.parse(began)).toBe(60_000);
+      expect(Date.parse(String(done.lastDecision.time)) - Date.parse(began)).toBe(30_000);
       expect(seen).toEqual(new Set(['app:1']));
       await started(f);
       expect(await sample(f, c)).toBe('app:1');
@@ -527,6 +397,89 @@ describe.skipIf(!present)('blue-green through the tick', () => {
       expect(await c.read(f)).toEqual(c.released?.(created) ?? created);
     }, 90_000);
   });
+
+  it('inside scaleDownDelay an HPA scale-up is no switch-back; fewer Ready than the full count is', async () => {
+    const f = await env.fixture();
+    const created = await adopted(f, replicas);
+    const seen = new Set<string>();
+    await f.setImage('app:2');
+    await f.tick();
+    await f.settle();
+    await until(f, replicas, seen, (s) => s.currentStep === 1 && s.effectiveWeight === 100);
+    await env.sandbox
+      .client(AutoscalingV2Api)
+      .createNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, body: USER_HPA });
+    // The HPA scales the new version up under load: two more pods, starting (here: never Ready).
+    env.sandbox.workloads?.neverReady(f.namespace, 'app');
+    try {
+      const scale = { spec: { replicas: FULL + 2 } };
+      await f.apps.patchNamespacedDeploymentScale({ namespace: f.namespace, name: 'app', body: scale }, MERGE);
+      await runningPods(f, 'app:2', { running: FULL + 2, ready: FULL });
+      for (const _ of [1, 2]) {
+        await f.clock.advance(INTERVAL_MS);
+        await f.tick();
+        expect(f.observer.decisions.at(-1)).toMatch(/:hold$/);
+        expect(await f.status()).toMatchObject({ phase: 'Progressing', currentStep: 1, effectiveWeight: 100 });
+        expect(await sample(f, replicas)).toBe('app:2');
+        // The HPA's count stays: Kubestead never writes /scale against it (docs/hpa.md).
+        expect((await f.deployment('app')).spec?.replicas).toBe(FULL + 2);
+      }
+      // One of the full count goes unready: 3 Ready of 6, under the full count 4.
+      await goUnready(f, FULL - 1);
+      await f.clock.advance(INTERVAL_MS);
+      await f.tick();
+      const back = await f.status();
+      expect(back.phase).toBe('RolledBack');
+      expect(back.lastDecision?.reasons[0]?.rule).toBe('switched-not-ready');
+      expect(back.lastDecision?.reasons[0]?.message).toContain('3 pods of the new version ready');
+      expect(await sample(f, replicas)).toBe('app:1');
+      expect(await primaryReady(f)).toBe(FULL);
+    } finally {
+      env.sandbox.workloads?.healthy(f.namespace, 'app');
+    }
+    await deletePolicy(f);
+    expect(await replicas.read(f)).toEqual(created);
+  }, 60_000);
+
+  it("a hand-back waits for the user's Deployment to be Ready: the policy stays, the old version serves", async () => {
+    const f = await env.fixture();
+    const created = await adopted(f, replicas);
+    const seen = new Set<string>();
+    await f.setImage('app:2');
+    await f.tick();
+    await f.settle();
+    await step(f, replicas, seen);
+    expect((await f.status()).stage).toBe('preview');
+    // From here no new pod of the user's Deployment gets Ready (a readiness probe that fails).
+    env.sandbox.workloads?.neverReady(f.namespace, 'app');
+    try {
+      await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
+      // One tick gives it the old template at 0, the next scales it to primary's count; then the hand-back waits.
+      for (const _ of [1, 2]) {
+        await f.tick();
+        seen.add(await sample(f, replicas));
+      }
+      await runningPods(f, 'app:1', { running: FULL, ready: 0 });
+      await f.tick();
+      seen.add(await sample(f, replicas));
+      const held = await f.policy();
+      expect(held.metadata?.deletionTimestamp).toBeDefined();
+      expect(held.metadata?.finalizers).toContain(FINALIZER);
+      expect(await selectorOf(f, 'app')).toEqual({ app: 'app', 'kubestead.io/role': 'primary' });
+      expect(await missing(f, 'app-preview')).toBe(false);
+      expect(await primaryReady(f)).toBe(FULL);
+      expect(seen).toEqual(new Set(['app:1']));
+    } finally {
+      env.sandbox.workloads?.healthy(f.namespace, 'app');
+    }
+    // Its pods replaced by ones that get Ready: the hand-back completes.
+    for (const pod of await userPods(f))
+      await f.core.deleteNamespacedPod({ namespace: f.namespace, name: pod.metadata?.name ?? '' });
+    await deletePolicy(f);
+    expect(await replicas.read(f)).toEqual(created);
+    expect(await missing(f, 'app-preview')).toBe(true);
+    expect(await sample(f, replicas)).toBe('app:1');
+  }, 60_000);
 
   it('autoPromote: false waits for promote after the soak, then switches', async () => {
     const f = await env.fixture();

@@ -27,6 +27,11 @@ export interface ActuatorTarget {
   sizing?: CanarySizing;
   /** Primary's own HPA (a copy of the user's), when there is one. */
   primaryAutoscaler?: V2HorizontalPodAutoscaler;
+  /**
+   * A blue-green rollout: primary runs at full count throughout, so a rollback is one write back to it, at once, with
+   * or without an HPA (docs/strategies.md).
+   */
+  blueGreen?: boolean;
 }
 
 /**
@@ -74,9 +79,14 @@ export class Actuator {
    * HPA's. `keep`: a count a running canary keeps when its share is less (a hold keeps its pods; docs/hpa.md).
    */
   canaryReplicasToGive(traffic: Traffic, keep = 0): number {
-    if (traffic.stage) return this.canaryReplicasForTraffic(traffic);
+    const live = this.at.target.spec?.replicas ?? 0;
+    if (traffic.stage) {
+      if (!this.at.sizing) return this.canaryReplicasForTraffic(traffic);
+      // Blue-green: at least primary's full count, and never under what the user's HPA gave the new version.
+      return Math.max(this.stableReplicas, Math.min(live, this.at.sizing.maxReplicas));
+    }
     const share = this.canaryReplicasForTraffic(traffic);
-    const given = this.at.sizing ? canaryCount(share, this.at.target.spec?.replicas ?? 0, this.at.sizing) : share;
+    const given = this.at.sizing ? canaryCount(share, live, this.at.sizing) : share;
     return given > 0 ? Math.max(given, keep) : given;
   }
 
@@ -120,10 +130,11 @@ export class Actuator {
    * traffic and pods go, primary takes the serving count (its pods and the canary's, at most its HPA's maximum, which
    * its HPA holds as its minimum meanwhile, as at a promotion). True when primary already serves that count ready and
    * rollback() may follow at once; otherwise a later tick goes on once primary has rolled out (tick/rollback.ts).
-   * Without a user's HPA or a running canary: true, nothing written.
+   * Without a user's HPA or a running canary, and in blue-green (primary never left its full count): true, nothing
+   * written.
    */
   async prepareRollback(): Promise<boolean> {
-    if (!this.at.sizing || (this.at.target.spec?.replicas ?? 0) === 0) return true;
+    if (!this.at.sizing || this.at.blueGreen || (this.at.target.spec?.replicas ?? 0) === 0) return true;
     const replicas = await this.holdServingCount();
     if (replicas <= this.stableReplicas && rolledOut(this.at.primary)) return true;
     await this.rewritePrimary((spec) => ({ ...spec, replicas: Math.max(replicas, spec.replicas ?? 1) }));

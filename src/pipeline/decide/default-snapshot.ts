@@ -8,7 +8,8 @@ export const DEFAULT_TIME = '2026-01-01T00:00:00Z';
 
 /**
  * A healthy snapshot of a policy (documented in docs/policy-tests.md): the rollout at `step` (clamped
- * to the policy's steps) that has just started it, every check of the policy `ok` with a passing
+ * to the policy's steps) that has just started it (the canary one ready pod; blue-green's new version at primary's full
+ * count, all ready), every check of the policy `ok` with a passing
  * value (in bounds, outside its inconclusive band; a comparison: canary and primary alike), no events and no override. Inline test facts merge onto it; `kubestead query` judges one
  * measurement in it; `kubestead test --print-default-snapshot` prints it.
  */
@@ -25,8 +26,8 @@ export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
       manualPause: false,
       ...stepFacts(spec, index),
       stepElapsedSeconds: 0,
-      canary: { desiredReplicas: 1, readyReplicas: 1, restarts: 0 },
-      stable: { desiredReplicas: 4, readyReplicas: 4 },
+      canary: { ...healthyCanary(spec), restarts: 0 },
+      stable: { ...FULL_COUNT },
     },
     checks: Object.fromEntries(spec.checks.map((c) => [c.name, healthyMeasurement(c)])),
     derived: {},
@@ -34,6 +35,12 @@ export function defaultSnapshot(spec: PolicySpec, step: number): FactSnapshot {
     override: null,
   };
 }
+
+/** Primary's count in the default snapshot. */
+const FULL_COUNT = { desiredReplicas: 4, readyReplicas: 4 };
+
+/** A healthy canary: one ready pod, or blue-green's new version at primary's full count, every pod ready. */
+const healthyCanary = (spec: PolicySpec) => (spec.blueGreen ? FULL_COUNT : { desiredReplicas: 1, readyReplicas: 1 });
 
 /** A check's healthy measurement: an in-bounds value, or a comparison that finds no difference. */
 function healthyMeasurement(check: CheckSpec): CheckFacts {

@@ -144,6 +144,7 @@ export function actuatorOf(ctx: TickContext): Actuator {
     config: ctx.config,
     sizing: canarySizing(ctx.autoscaler, autoscaledCanary(ctx)),
     primaryAutoscaler: ctx.autoscaler ? primaryAutoscaler(ctx, targetOf(ctx).metadata?.name ?? '') : undefined,
+    blueGreen: policyOf(ctx).spec.blueGreen !== undefined,
   });
 }
 

@@ -40,7 +40,11 @@ export async function handBack(ctx: TickContext): Promise<Stop> {
   const name = targetName(ctx);
   if (name) {
     const waiting = await restoreTarget(ctx, name);
-    if (waiting) return waiting;
+    // The policy stays (its finalizer held) while the hand-back waits: the log says what for.
+    if (waiting) {
+      ctx.log.info(waiting.why);
+      return waiting;
+    }
   }
   ctx.raw = await ctx.shared.kube.patchPolicyMetadata(ctx.raw, {
     finalizers: finalizersOf(ctx).filter((f) => f !== FINALIZER),

@@ -10,6 +10,7 @@ import { loadOnePolicy } from './load-one.js';
 import type { AuditEntry } from '../../pipeline/record/audit/entry.js';
 import { kubeClients } from '../../adapters/kube/clients.js';
 import { systemClock } from '../../lib/clock/clock.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 
 const OPTIONS = {
   ...NAMESPACE_OPTION,
@@ -110,7 +111,7 @@ async function replay({ values, positionals }: Args): Promise<number> {
   try {
     const result = await replayEntries(entries, loaded.policy);
     process.stdout.write(
-      values.json ? `${JSON.stringify(result, null, 2)}\n` : replayText(result, loaded.policy.spec.steps.length),
+      values.json ? `${JSON.stringify(result, null, 2)}\n` : replayText(result, stepCount(loaded.policy.spec)),
     );
     return result.differences.length ? 1 : 0;
   } catch (error) {

@@ -9,6 +9,7 @@ import { issueLines } from '../../pipeline/policy/yaml.js';
 import { defineCommand } from './define.js';
 import { loadOnePolicy, NAME_OPTION } from './load-one.js';
 import { UsageError } from './usage-error.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 
 export const evalCommand = defineCommand({
   name: 'eval',
@@ -37,7 +38,7 @@ Either POLICY or SNAPSHOT may be '-', standard input.`,
     try {
       const decision = await decide(compilePolicy(loaded.policy), snapshot.snapshot);
       process.stdout.write(
-        values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, loaded.policy.spec.steps.length),
+        values.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, stepCount(loaded.policy.spec)),
       );
       return 0;
     } catch (error) {

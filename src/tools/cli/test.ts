@@ -6,6 +6,7 @@ import { defineCommand } from './define.js';
 import { formatDecision } from './eval.js';
 import { loadOnePolicy, NAME_OPTION } from './load-one.js';
 import { UsageError } from './usage-error.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 
 export const testCommand = defineCommand({
   name: 'test',
@@ -50,8 +51,8 @@ async function printDefaultSnapshot(
     process.stderr.write(`${loaded.errors.join('\n')}\n`);
     return 2;
   }
-  if (index >= loaded.policy.spec.steps.length)
-    throw new UsageError(`--step ${index}: the policy has ${loaded.policy.spec.steps.length} step(s)`);
+  if (index >= stepCount(loaded.policy.spec))
+    throw new UsageError(`--step ${index}: the policy has ${stepCount(loaded.policy.spec)} step(s)`);
   process.stdout.write(`${JSON.stringify(defaultSnapshot(loaded.policy.spec, index), null, 2)}\n`);
   return 0;
 }

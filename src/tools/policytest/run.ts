@@ -9,6 +9,7 @@ import { issueLines, type SourceDocument } from '../../pipeline/policy/yaml.js';
 import { defaultSnapshot, mergeSnapshot } from './defaults.js';
 import { testFileIssues } from './typos.js';
 import { loadTestFile, type TestCase, type TestFile } from './testfile.js';
+import { stepCount } from '../../pipeline/policy/strategies.js';
 
 export interface CaseResult {
   name: string;
@@ -76,7 +77,7 @@ async function runCase(compiled: CompiledPolicy, testCase: TestCase, source: Cas
     const decision = await decide(compiled, facts.snapshot);
     const names = new Set(decision.reasons.flatMap((r) => (r.check ? [r.rule, r.check] : [r.rule])));
     const passed = decision.action === testCase.expect.action && testCase.expect.reasons.every((r) => names.has(r));
-    return { name: testCase.name, passed, expected, decision, stepCount: compiled.spec.steps.length };
+    return { name: testCase.name, passed, expected, decision, stepCount: stepCount(compiled.spec) };
   } catch (error) {
     if (!(error instanceof SnapshotError)) throw error;
     const prefix = ['cases', source.index, 'facts'];

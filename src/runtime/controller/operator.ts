@@ -194,6 +194,7 @@ function membership(
     onChange: () => {
       for (const key of parts.cache.allPolicies()) parts.queue.add(key, 0, false);
     },
+    ready: () => parts.cache.synced(),
     onStale: staleMarker(parts, new KubeClient(clients), { ...own, leaseMs: tuning.leaseDurationMs ?? 15_000 }),
   });
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { errorLine } from '../../adapters/kube/errors.js';
 import { withSignal } from '../../adapters/kube/requests.js';
-import { assignShards, hash32 } from './shard-assignment.js';
+import { assignShards, hash32, movedPolicies } from './shard-assignment.js';
 import { OwnerlessSince } from './stale.js';
 import type { Reconciler } from './reconciler.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
@@ -34,6 +34,8 @@ export interface ShardOptions {
   onChange(): void;
   /** After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees them. */
   onStale?(uids: string[]): void;
+  /** This replica sees every policy (its caches synced): until it first does, it holds no Lease and pauses nobody. */
+  ready?(): boolean;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -69,6 +71,7 @@ export class ShardMembership {
   private readonly acting = new Map<string, number>();
   private loop: Promise<void> | null = null;
   private lastRenew = Number.NEGATIVE_INFINITY;
+  private joined = false;
   private members: string[] = [];
   private view = '';
   private published = '';
@@ -171,6 +174,9 @@ export class ShardMembership {
 
   /** Renew our Lease with the view we drained to, read the peers', adopt the new view. */
   private async round(signal: AbortSignal): Promise<void> {
+    // a replica joins once it sees every policy, and stays: its caches may fall silent later, its Lease should not
+    if (!this.joined && this.options.ready && !this.options.ready()) return;
+    this.joined = true;
     try {
       this.drain();
       // a replica that could not renew saw nothing meanwhile: it starts counting afresh, not from before the gap
@@ -179,13 +185,22 @@ export class ShardMembership {
       this.lastRenew = this.options.clock.now();
       await this.readPeers(signal);
       this.adopt();
-      this.drain();
+      await this.publishNow(signal);
       this.ownerless.observe(this.owners.keys(), this.agreed() && this.renewing(), this.options.clock.now());
       const stale = this.stale();
       if (stale.length > 0) this.options.onStale?.(stale);
     } catch (error) {
       this.options.logger.debug({ err: errorLine(error) }, 'shard membership round failed');
     }
+  }
+
+  /** Drains to the view just adopted and, when that changes what our Lease says, writes it now, not a round later. */
+  private async publishNow(signal: AbortSignal): Promise<void> {
+    const said = this.published;
+    this.drain();
+    if (this.published === said) return;
+    await this.renew(signal);
+    this.lastRenew = this.options.clock.now();
   }
 
   /** Published once no tick of a policy outside our share under the current view is in flight. */
@@ -275,9 +290,12 @@ export class ShardMembership {
     const uids = [...new Set(this.options.policies())].sort();
     const view = hash32(`${this.members.join(',')}\n${uids.join(',')}`).toString(16);
     if (view === this.view) return;
+    const before = this.owners;
     this.view = view;
     this.owners = assignShards(uids, this.members);
-    this.options.logger.info({ members: this.members, policies: uids.length, view }, 'shard view changed');
+    // moved: the policies of both views whose owner changed (0 on this replica's first view)
+    const moved = movedPolicies(before, this.owners).length;
+    this.options.logger.info({ members: this.members, policies: uids.length, moved, view }, 'shard view changed');
     this.options.onChange();
   }
 

@@ -1,8 +1,18 @@
-import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { errorLine } from '../../adapters/kube/errors.js';
 import { withSignal } from '../../adapters/kube/requests.js';
+import {
+  everyRetryPeriod,
+  holdLease,
+  lapsed,
+  observeLease,
+  readLease,
+  releaseLease,
+  type LeaseRecord,
+  type LeaseRef,
+} from './lease.js';
 import { assignShards, hash32, movedPolicies } from './shard-assignment.js';
 import { OwnerlessSince } from './stale.js';
 import type { Reconciler } from './reconciler.js';
@@ -41,17 +51,10 @@ export interface ShardOptions {
   retryPeriodMs?: number;
 }
 
-interface Peer {
+/** A peer's Lease record as this replica last saw it, and the view it published there. */
+interface Peer extends LeaseRecord {
   view: string;
-  renewTime: string;
-  resourceVersion: string;
-  /** When this replica last saw the record change, on its own clock. */
-  at: number;
 }
-
-const micro = (ms: number): V1MicroTime => new V1MicroTime(ms);
-const timeText = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '';
 
 /**
  * A replica's membership in `--shards auto`: it holds a Lease of its own (renewed every retry period),
@@ -159,17 +162,21 @@ export class ShardMembership {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      const attempt = new AbortController();
-      const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(
-        () => attempt.abort(new Error('membership request timed out')),
-        () => attempt.abort(),
-      );
+    const timing = {
+      clock: this.options.clock,
+      retryMs: this.retryMs,
+      stopping: this.stopping.signal,
+      timedOut: 'membership request timed out',
+    };
+    await everyRetryPeriod(timing, async (signal) => {
       this.roundsStarted += 1;
-      await this.round(attempt.signal);
+      await this.round(signal);
       this.rounds += 1;
-      await cutoff;
-    }
+    });
+  }
+
+  private get lease(): LeaseRef {
+    return { api: this.options.leases, name: this.name, namespace: this.options.namespace };
   }
 
   /** Renew our Lease with the view we drained to, read the peers', adopt the new view. */
@@ -211,45 +218,16 @@ export class ShardMembership {
   }
 
   private async renew(signal: AbortSignal): Promise<void> {
-    const ns = this.options.namespace;
-    const now = this.options.clock.now();
-    const metadata = {
-      name: this.name,
-      namespace: ns,
-      labels: { [SHARD_MEMBER_LABEL]: 'true' },
-      annotations: { [SHARD_VIEW_ANNOTATION]: this.published },
+    const hold = {
+      identity: this.options.identity,
+      leaseMs: this.leaseMs,
+      now: this.options.clock.now(),
+      metadata: {
+        labels: { [SHARD_MEMBER_LABEL]: 'true' },
+        annotations: { [SHARD_VIEW_ANNOTATION]: this.published },
+      },
     };
-    const spec = {
-      holderIdentity: this.options.identity,
-      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
-      renewTime: micro(now),
-    };
-    const current = await this.read(signal);
-    if (!current) {
-      await this.options.leases.createNamespacedLease(
-        { namespace: ns, body: { metadata, spec: { ...spec, acquireTime: micro(now) } } },
-        withSignal(signal),
-      );
-      return;
-    }
-    const body: V1Lease = {
-      ...current,
-      metadata: { ...current.metadata, ...metadata },
-      spec: { ...current.spec, ...spec },
-    };
-    await this.options.leases.replaceNamespacedLease({ name: this.name, namespace: ns, body }, withSignal(signal));
-  }
-
-  private async read(signal: AbortSignal): Promise<V1Lease | null> {
-    try {
-      return await this.options.leases.readNamespacedLease(
-        { name: this.name, namespace: this.options.namespace },
-        withSignal(signal),
-      );
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return null;
-      throw error;
-    }
+    await holdLease(this.lease, hold, await readLease(this.lease, signal), signal);
   }
 
   /** The peers' Leases; a peer is live while its record changed within its lease duration (on our clock). */
@@ -263,9 +241,7 @@ export class ShardMembership {
     for (const lease of list.items) {
       const holder = lease.spec?.holderIdentity ?? '';
       if (holder === '' || holder === this.options.identity) continue;
-      const peer = this.observe(holder, lease, now);
-      const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
-      if (peer.at + durationMs > now) live.add(holder);
+      if (!lapsed(this.observe(holder, lease, now), lease, this.leaseMs, now)) live.add(holder);
     }
     for (const holder of this.peers.keys())
       if (!list.items.some((l) => l.spec?.holderIdentity === holder)) this.peers.delete(holder);
@@ -274,15 +250,11 @@ export class ShardMembership {
 
   private observe(holder: string, lease: V1Lease, now: number): Peer {
     const seen = this.peers.get(holder);
-    const current: Peer = {
-      view: lease.metadata?.annotations?.[SHARD_VIEW_ANNOTATION] ?? '',
-      renewTime: timeText(lease.spec?.renewTime),
-      resourceVersion: lease.metadata?.resourceVersion ?? '',
-      at: now,
-    };
-    if (seen && seen.renewTime === current.renewTime && seen.resourceVersion === current.resourceVersion) return seen;
-    this.peers.set(holder, current);
-    return current;
+    const record = observeLease(lease, seen, now);
+    if (seen && record === seen) return seen;
+    const peer = { ...record, view: lease.metadata?.annotations?.[SHARD_VIEW_ANNOTATION] ?? '' };
+    this.peers.set(holder, peer);
+    return peer;
   }
 
   /** A new view (other members, or other policies): compute the owners and tell the controller. */
@@ -300,26 +272,14 @@ export class ShardMembership {
   }
 
   private async release(): Promise<void> {
-    const attempt = new AbortController();
-    const timer = new AbortController();
-    void this.options.clock.sleep(this.retryMs, timer.signal).then(
-      () => attempt.abort(new Error('membership release timed out')),
-      () => undefined,
-    );
-    try {
-      const lease = await this.read(attempt.signal);
-      if (!lease || lease.spec?.holderIdentity !== this.options.identity) return;
-      const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } };
-      await this.options.leases.replaceNamespacedLease(
-        { name: this.name, namespace: this.options.namespace, body },
-        withSignal(attempt.signal),
-      );
-      this.options.logger.info({ lease: `${this.options.namespace}/${this.name}` }, 'released the membership lease');
-    } catch (error) {
-      this.options.logger.warn({ err: errorLine(error) }, 'could not release the membership lease');
-    } finally {
-      timer.abort();
-    }
+    await releaseLease({
+      ...this.lease,
+      identity: this.options.identity,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      retryMs: this.retryMs,
+      what: 'membership lease',
+    });
   }
 }
 

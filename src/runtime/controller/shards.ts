@@ -16,6 +16,7 @@ import {
 import { assignShards, hash32, movedPolicies } from './shard-assignment.js';
 import { OwnerlessSince } from './stale.js';
 import type { Reconciler } from './reconciler.js';
+import type { ShardClaim, WriteFence } from './deps.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 
 /** The label every membership Lease carries, so that a replica lists its peers' Leases and nothing else. */
@@ -64,7 +65,7 @@ interface Peer extends LeaseRecord {
  * live member has published the view it holds itself. A member whose Lease lapses is no longer live, and
  * it stops acting itself after the renew deadline, before the others see its Lease lapse.
  */
-export class ShardMembership {
+export class ShardMembership implements WriteFence {
   private readonly name: string;
   private readonly leaseMs: number;
   private readonly renewMs: number;
@@ -79,6 +80,8 @@ export class ShardMembership {
   private view = '';
   private published = '';
   private owners = new Map<string, string>();
+  /** The view in which each policy this replica owns moved to it: the epoch of its claim (a move gives a new one). */
+  private ownedSince = new Map<string, string>();
   private readonly ownerless = new OwnerlessSince();
   /** Rounds of renew-and-read that have started, and that have finished (succeeded or not). */
   roundsStarted = 0;
@@ -111,6 +114,12 @@ export class ShardMembership {
   mayAct(uid: string): boolean {
     if (!this.renewing() || this.owners.get(uid) !== this.options.identity) return false;
     return this.agreed();
+  }
+
+  /** The write fence's claim (docs/sharding.md): this replica and the view the policy moved to it in, while it may act. */
+  claim(uid: string): ShardClaim | null {
+    const epoch = this.ownedSince.get(uid);
+    return epoch !== undefined && this.mayAct(uid) ? { replica: this.options.identity, epoch } : null;
   }
 
   /** The current view gives the policy to this replica (it may still wait for the others to agree). */
@@ -267,8 +276,18 @@ export class ShardMembership {
     this.owners = assignShards(uids, this.members);
     // moved: the policies of both views whose owner changed (0 on this replica's first view)
     const moved = movedPolicies(before, this.owners).length;
+    this.ownedSince = this.claimEpochs(before, view);
     this.options.logger.info({ members: this.members, policies: uids.length, moved, view }, 'shard view changed');
     this.options.onChange();
+  }
+
+  /** Each policy the new view gives this replica: since the view it already owned it in, else since `view`. */
+  private claimEpochs(before: ReadonlyMap<string, string>, view: string): Map<string, string> {
+    const me = this.options.identity;
+    const since = new Map<string, string>();
+    for (const [uid, owner] of this.owners)
+      if (owner === me) since.set(uid, (before.get(uid) === me ? this.ownedSince.get(uid) : undefined) ?? view);
+    return since;
   }
 
   private async release(): Promise<void> {

@@ -135,12 +135,14 @@ describe('shard membership on Leases (real client-node, sandbox, ManualClock)', 
     expect(before.size).toBe(UIDS.length);
     // every policy has a tick in flight on its owner when the newcomer joins
     const ends = new Map(UIDS.map((uid) => [uid, members.find((m) => m.id === before.get(uid))!.shards.begin(uid)]));
+    const claimed = new Map(UIDS.map((uid) => [uid, members.find((m) => m.id === before.get(uid))!.shards.claim(uid)]));
     const c = member(clock, ns, 'replica-c');
     members.push(c);
     await start(clock, [c]);
     for (let i = 0; i < 6; i++) {
       await round(clock, members);
       expect(actors(members).size, 'nobody acts while a move waits for the old owners to drain').toBe(0);
+      expect(UIDS.flatMap((uid) => members.map((m) => m.shards.claim(uid))).every((x) => x === null)).toBe(true);
     }
     expect(members.map((m) => m.shards.counts().unowned)).toEqual([30, 30, 30]);
     for (const end of ends.values()) end();
@@ -151,6 +153,13 @@ describe('shard membership on Leases (real client-node, sandbox, ManualClock)', 
     expect(moved.length).toBeGreaterThan(0);
     expect(moved.every((uid) => after.get(uid) === 'replica-c')).toBe(true);
     expect(c.shards.counts().owned).toBe(moved.length);
+    // the write fence's claims: one claimant each; a moved policy has a new epoch, a kept one its old claim
+    for (const uid of UIDS) {
+      const claims = members.flatMap((m) => m.shards.claim(uid) ?? []);
+      expect(claims.map((x) => x.replica)).toEqual([after.get(uid)]);
+      expect([uid, claims[0]!.epoch !== claimed.get(uid)!.epoch]).toEqual([uid, moved.includes(uid)]);
+      if (!moved.includes(uid)) expect(claims[0]).toEqual(claimed.get(uid));
+    }
   });
 
   it('a move that does not settle: past the lease duration every live member calls the policies stale, none after', async () => {

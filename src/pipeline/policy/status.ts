@@ -246,6 +246,25 @@ export const policyStatusSchema = z
       )
       .optional(),
     autoscaler: autoscalerStatusSchema.optional(),
+    /** Extension (`--shards auto`): the write fence's claim, docs/sharding.md. */
+    shardOwner: z
+      .object({
+        replica: z
+          .string()
+          .meta(doc('The replica that claimed it (pod name, or host and pid).', 'replica: kubestead-7d9f8-x2k4p')),
+        epoch: z
+          .string()
+          .meta(
+            doc('The shard view in which the policy moved to that replica (new at every move).', 'epoch: 3f9a0c21'),
+          ),
+      })
+      .meta(
+        doc(
+          '`--shards auto`: the replica that acts on the policy and since which shard view; a replica writes for ' +
+            'the policy only while it holds this claim (docs/sharding.md).',
+        ),
+      )
+      .optional(),
     conditions: z
       .array(conditionStatusSchema)
       .meta(

@@ -15,6 +15,18 @@ export interface TickObserver {
   audit?(key: string, health: { healthy: boolean; reason: string; backlog: number }): void;
 }
 
+/** `--shards auto`: the replica that acts on a policy and the shard view in which the policy moved to it. */
+export interface ShardClaim {
+  replica: string;
+  epoch: string;
+}
+
+/** The write fence of `--shards auto` (docs/sharding.md): what a tick must hold to write for a policy. */
+export interface WriteFence {
+  /** This replica's claim on the policy (by UID) while it may act on it; null when it may not write for it now. */
+  claim(uid: string): ShardClaim | null;
+}
+
 /** Everything a reconciler needs from the process around it, built once by `kubestead run`. */
 export interface OperatorDeps {
   cache: ClusterCache;
@@ -30,4 +42,6 @@ export interface OperatorDeps {
   allowedHosts?: readonly string[];
   /** How long a read provider Secret is reused (`--secret-ttl`; default 30 s): a rotation is seen within it. */
   secretTtlMs?: number;
+  /** `--shards auto`: every tick writes only while it holds this replica's claim on the policy (none: always). */
+  fence?: WriteFence;
 }

@@ -1,15 +1,18 @@
 import { errorLine } from '../../adapters/kube/errors.js';
-import {
-  ApiException,
-  V1MicroTime,
-  type CoordinationV1Api,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { LEADER_LEASE } from '../../adapters/kube/names.js';
-import { withSignal } from '../../adapters/kube/requests.js';
+import {
+  everyRetryPeriod,
+  holdLease,
+  lapsed,
+  observeLease,
+  readLease,
+  releaseLease,
+  type LeaseRecord,
+  type LeaseRef,
+} from './lease.js';
 
 export interface LeaderOptions {
   /** The process's coordination.k8s.io client. */
@@ -30,18 +33,6 @@ export interface LeaderOptions {
   onStoppedLeading(reason: string): void;
 }
 
-/** What this replica last saw of the Lease, and when (on its own clock: other replicas' clocks may be skewed). */
-interface Observed {
-  holder: string;
-  renewTime: string;
-  resourceVersion: string;
-  at: number;
-}
-
-const micro = (ms: number): V1MicroTime => new V1MicroTime(ms);
-const timeText = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '';
-
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: acquire when the Lease is free
  * or its holder has not renewed for a lease duration (as observed on this replica's clock), renew every
@@ -52,10 +43,10 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = Number.NEGATIVE_INFINITY;
   private lastAnswer = Number.NEGATIVE_INFINITY;
-  private observed: Observed | null = null;
+  private observed: LeaseRecord | undefined;
   private readonly stopping = new AbortController();
   private deadlineTimer: AbortController | null = null;
-  private readonly api: CoordinationV1Api;
+  private readonly ref: LeaseRef;
   private readonly name: string;
   private readonly leaseMs: number;
   private readonly renewMs: number;
@@ -65,8 +56,8 @@ export class LeaderElector {
   attempts = 0;
 
   constructor(private readonly options: LeaderOptions) {
-    this.api = options.leases;
     this.name = options.name ?? LEADER_LEASE;
+    this.ref = { api: options.leases, name: this.name, namespace: options.namespace };
     this.leaseMs = options.leaseDurationMs ?? 15_000;
     this.renewMs = options.renewDeadlineMs ?? 10_000;
     this.retryMs = options.retryPeriodMs ?? 2000;
@@ -95,18 +86,17 @@ export class LeaderElector {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      const attempt = new AbortController();
-      const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(
-        () => attempt.abort(new Error('lease request timed out')),
-        () => attempt.abort(),
-      );
-      const ok = await this.tryAcquireOrRenew(attempt.signal);
+    const timing = {
+      clock: this.options.clock,
+      retryMs: this.retryMs,
+      stopping: this.stopping.signal,
+      timedOut: 'lease request timed out',
+    };
+    await everyRetryPeriod(timing, async (signal) => {
+      const ok = await this.tryAcquireOrRenew(signal);
       this.attempts += 1;
       if (ok) this.renewed();
-      await cutoff;
-      if (this.stopping.signal.aborted) return;
-    }
+    });
   }
 
   private renewed(): void {
@@ -151,9 +141,9 @@ export class LeaderElector {
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     try {
       const lease = await this.read(signal);
-      if (!lease) return await this.create(signal);
-      if (!this.mayTake(lease)) return false;
-      await this.take(lease, signal);
+      if (lease && !this.mayTake(lease)) return false;
+      const hold = { identity: this.options.identity, leaseMs: this.leaseMs, now: this.options.clock.now() };
+      await holdLease(this.ref, hold, lease, signal);
       return true;
     } catch (error) {
       this.options.logger.debug({ err: errorLine(error) }, 'lease attempt failed');
@@ -161,122 +151,31 @@ export class LeaderElector {
     }
   }
 
+  /** The Lease (null when there is none), noting that the API server answered. */
   private async read(signal: AbortSignal): Promise<V1Lease | null> {
-    try {
-      const lease = await this.api.readNamespacedLease(
-        { name: this.name, namespace: this.options.namespace },
-        withSignal(signal),
-      );
-      this.lastAnswer = this.options.clock.now();
-      return lease;
-    } catch (error) {
-      if (!(error instanceof ApiException && error.code === 404)) throw error;
-      this.lastAnswer = this.options.clock.now();
-      return null;
-    }
-  }
-
-  private async create(signal: AbortSignal): Promise<boolean> {
-    const now = this.options.clock.now();
-    const spec: V1LeaseSpec = {
-      holderIdentity: this.options.identity,
-      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
-      acquireTime: micro(now),
-      renewTime: micro(now),
-      leaseTransitions: 0,
-    };
-    await this.api.createNamespacedLease(
-      {
-        namespace: this.options.namespace,
-        body: { metadata: { name: this.name, namespace: this.options.namespace }, spec },
-      },
-      withSignal(signal),
-    );
-    return true;
+    const lease = await readLease(this.ref, signal);
+    this.lastAnswer = this.options.clock.now();
+    return lease;
   }
 
   /** Ours, free, or not renewed by its holder for a lease duration (as this replica observed it). */
   private mayTake(lease: V1Lease): boolean {
     const now = this.options.clock.now();
-    const observed = this.observe(lease, now);
-    if (observed.holder === '' || observed.holder === this.options.identity) return true;
-    const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
-    return observed.at + durationMs <= now;
+    this.observed = observeLease(lease, this.observed, now);
+    const holder = this.observed.holder;
+    if (holder === '' || holder === this.options.identity) return true;
+    return lapsed(this.observed, lease, this.leaseMs, now);
   }
 
-  /** Notes when the Lease record last changed, on this replica's clock. */
-  private observe(lease: V1Lease, now: number): Observed {
-    const current = {
-      holder: lease.spec?.holderIdentity ?? '',
-      renewTime: timeText(lease.spec?.renewTime),
-      resourceVersion: lease.metadata?.resourceVersion ?? '',
-      at: now,
-    };
-    const seen = this.observed;
-    const same =
-      seen !== null &&
-      seen.holder === current.holder &&
-      seen.renewTime === current.renewTime &&
-      seen.resourceVersion === current.resourceVersion;
-    if (!same) this.observed = current;
-    return this.observed ?? current;
-  }
-
-  private async take(lease: V1Lease, signal: AbortSignal): Promise<void> {
-    const now = this.options.clock.now();
-    const spec = lease.spec ?? {};
-    const ours = spec.holderIdentity === this.options.identity;
-    const acquired = ours && spec.acquireTime ? new Date(spec.acquireTime).getTime() : now;
-    const body: V1Lease = {
-      ...lease,
-      spec: {
-        holderIdentity: this.options.identity,
-        leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
-        acquireTime: micro(acquired),
-        renewTime: micro(now),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
-      },
-    };
-    await this.api.replaceNamespacedLease(
-      { name: this.name, namespace: this.options.namespace, body },
-      withSignal(signal),
-    );
-  }
-
-  /**
-   * Hands the Lease back (holder empty), so that a standby takes it on its next try instead of after a lease duration.
-   */
+  /** Hands the Lease back, so that a standby takes it on its next try instead of after a lease duration. */
   private async release(): Promise<void> {
-    const attempt = new AbortController();
-    const timer = new AbortController();
-    void this.options.clock.sleep(this.retryMs, timer.signal).then(
-      () => attempt.abort(new Error('lease release timed out')),
-      () => undefined,
-    );
-    const signal = attempt.signal;
-    try {
-      const lease = await this.read(signal);
-      if (!lease || lease.spec?.holderIdentity !== this.options.identity) return;
-      const now = this.options.clock.now();
-      const spec = {
-        ...lease.spec,
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        renewTime: micro(now),
-        acquireTime: micro(now),
-      };
-      await this.api.replaceNamespacedLease(
-        { name: this.name, namespace: this.options.namespace, body: { ...lease, spec } },
-        withSignal(signal),
-      );
-      this.options.logger.info({ lease: `${this.options.namespace}/${this.name}` }, 'released the lease');
-    } catch (error) {
-      this.options.logger.warn(
-        { err: errorLine(error) },
-        'could not release the lease; another replica takes it after the lease duration',
-      );
-    } finally {
-      timer.abort();
-    }
+    await releaseLease({
+      ...this.ref,
+      identity: this.options.identity,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      retryMs: this.retryMs,
+      what: 'lease',
+    });
   }
 }

@@ -164,6 +164,8 @@ function reconcilerOf(options: OperatorOptions, deps: OperatorDeps, parts: Parts
   const retryMs = options.tuning?.retryPeriodMs ?? 2000;
   const shards = parts.shards;
   if (!shards) throw new Error('shard membership is made before the queue');
+  // the write fence (src/runtime/tick/fence.ts): a tick writes only while this replica holds its claim on the policy
+  deps.fence = shards;
   return shardedReconciler(inner, shards, (key) => selected(key)?.metadata?.uid, retryMs);
 }
 
@@ -194,6 +196,7 @@ function membership(
     onChange: () => {
       for (const key of parts.cache.allPolicies()) parts.queue.add(key, 0, false);
     },
+    ready: () => parts.cache.synced(),
     onStale: staleMarker(parts, new KubeClient(clients), { ...own, leaseMs: tuning.leaseDurationMs ?? 15_000 }),
   });
 }

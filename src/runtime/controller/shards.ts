@@ -1,11 +1,22 @@
-import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock/clock.js';
 import { errorLine } from '../../adapters/kube/errors.js';
 import { withSignal } from '../../adapters/kube/requests.js';
-import { assignShards, hash32 } from './shard-assignment.js';
+import {
+  everyRetryPeriod,
+  holdLease,
+  lapsed,
+  observeLease,
+  readLease,
+  releaseLease,
+  type LeaseRecord,
+  type LeaseRef,
+} from './lease.js';
+import { assignShards, hash32, movedPolicies } from './shard-assignment.js';
 import { OwnerlessSince } from './stale.js';
 import type { Reconciler } from './reconciler.js';
+import type { ShardClaim, WriteFence } from './deps.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
 
 /** The label every membership Lease carries, so that a replica lists its peers' Leases and nothing else. */
@@ -34,22 +45,17 @@ export interface ShardOptions {
   onChange(): void;
   /** After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees them. */
   onStale?(uids: string[]): void;
+  /** This replica sees every policy (its caches synced): until it first does, it holds no Lease and pauses nobody. */
+  ready?(): boolean;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
 }
 
-interface Peer {
+/** A peer's Lease record as this replica last saw it, and the view it published there. */
+interface Peer extends LeaseRecord {
   view: string;
-  renewTime: string;
-  resourceVersion: string;
-  /** When this replica last saw the record change, on its own clock. */
-  at: number;
 }
-
-const micro = (ms: number): V1MicroTime => new V1MicroTime(ms);
-const timeText = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : '';
 
 /**
  * A replica's membership in `--shards auto`: it holds a Lease of its own (renewed every retry period),
@@ -59,7 +65,7 @@ const timeText = (value: unknown): string =>
  * live member has published the view it holds itself. A member whose Lease lapses is no longer live, and
  * it stops acting itself after the renew deadline, before the others see its Lease lapse.
  */
-export class ShardMembership {
+export class ShardMembership implements WriteFence {
   private readonly name: string;
   private readonly leaseMs: number;
   private readonly renewMs: number;
@@ -69,10 +75,13 @@ export class ShardMembership {
   private readonly acting = new Map<string, number>();
   private loop: Promise<void> | null = null;
   private lastRenew = Number.NEGATIVE_INFINITY;
+  private joined = false;
   private members: string[] = [];
   private view = '';
   private published = '';
   private owners = new Map<string, string>();
+  /** The view in which each policy this replica owns moved to it: the epoch of its claim (a move gives a new one). */
+  private ownedSince = new Map<string, string>();
   private readonly ownerless = new OwnerlessSince();
   /** Rounds of renew-and-read that have started, and that have finished (succeeded or not). */
   roundsStarted = 0;
@@ -105,6 +114,12 @@ export class ShardMembership {
   mayAct(uid: string): boolean {
     if (!this.renewing() || this.owners.get(uid) !== this.options.identity) return false;
     return this.agreed();
+  }
+
+  /** The write fence's claim (docs/sharding.md): this replica and the view the policy moved to it in, while it may act. */
+  claim(uid: string): ShardClaim | null {
+    const epoch = this.ownedSince.get(uid);
+    return epoch !== undefined && this.mayAct(uid) ? { replica: this.options.identity, epoch } : null;
   }
 
   /** The current view gives the policy to this replica (it may still wait for the others to agree). */
@@ -156,21 +171,28 @@ export class ShardMembership {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      const attempt = new AbortController();
-      const cutoff = this.options.clock.sleep(this.retryMs, this.stopping.signal).then(
-        () => attempt.abort(new Error('membership request timed out')),
-        () => attempt.abort(),
-      );
+    const timing = {
+      clock: this.options.clock,
+      retryMs: this.retryMs,
+      stopping: this.stopping.signal,
+      timedOut: 'membership request timed out',
+    };
+    await everyRetryPeriod(timing, async (signal) => {
       this.roundsStarted += 1;
-      await this.round(attempt.signal);
+      await this.round(signal);
       this.rounds += 1;
-      await cutoff;
-    }
+    });
+  }
+
+  private get lease(): LeaseRef {
+    return { api: this.options.leases, name: this.name, namespace: this.options.namespace };
   }
 
   /** Renew our Lease with the view we drained to, read the peers', adopt the new view. */
   private async round(signal: AbortSignal): Promise<void> {
+    // a replica joins once it sees every policy, and stays: its caches may fall silent later, its Lease should not
+    if (!this.joined && this.options.ready && !this.options.ready()) return;
+    this.joined = true;
     try {
       this.drain();
       // a replica that could not renew saw nothing meanwhile: it starts counting afresh, not from before the gap
@@ -179,13 +201,22 @@ export class ShardMembership {
       this.lastRenew = this.options.clock.now();
       await this.readPeers(signal);
       this.adopt();
-      this.drain();
+      await this.publishNow(signal);
       this.ownerless.observe(this.owners.keys(), this.agreed() && this.renewing(), this.options.clock.now());
       const stale = this.stale();
       if (stale.length > 0) this.options.onStale?.(stale);
     } catch (error) {
       this.options.logger.debug({ err: errorLine(error) }, 'shard membership round failed');
     }
+  }
+
+  /** Drains to the view just adopted and, when that changes what our Lease says, writes it now, not a round later. */
+  private async publishNow(signal: AbortSignal): Promise<void> {
+    const said = this.published;
+    this.drain();
+    if (this.published === said) return;
+    await this.renew(signal);
+    this.lastRenew = this.options.clock.now();
   }
 
   /** Published once no tick of a policy outside our share under the current view is in flight. */
@@ -196,45 +227,16 @@ export class ShardMembership {
   }
 
   private async renew(signal: AbortSignal): Promise<void> {
-    const ns = this.options.namespace;
-    const now = this.options.clock.now();
-    const metadata = {
-      name: this.name,
-      namespace: ns,
-      labels: { [SHARD_MEMBER_LABEL]: 'true' },
-      annotations: { [SHARD_VIEW_ANNOTATION]: this.published },
+    const hold = {
+      identity: this.options.identity,
+      leaseMs: this.leaseMs,
+      now: this.options.clock.now(),
+      metadata: {
+        labels: { [SHARD_MEMBER_LABEL]: 'true' },
+        annotations: { [SHARD_VIEW_ANNOTATION]: this.published },
+      },
     };
-    const spec = {
-      holderIdentity: this.options.identity,
-      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
-      renewTime: micro(now),
-    };
-    const current = await this.read(signal);
-    if (!current) {
-      await this.options.leases.createNamespacedLease(
-        { namespace: ns, body: { metadata, spec: { ...spec, acquireTime: micro(now) } } },
-        withSignal(signal),
-      );
-      return;
-    }
-    const body: V1Lease = {
-      ...current,
-      metadata: { ...current.metadata, ...metadata },
-      spec: { ...current.spec, ...spec },
-    };
-    await this.options.leases.replaceNamespacedLease({ name: this.name, namespace: ns, body }, withSignal(signal));
-  }
-
-  private async read(signal: AbortSignal): Promise<V1Lease | null> {
-    try {
-      return await this.options.leases.readNamespacedLease(
-        { name: this.name, namespace: this.options.namespace },
-        withSignal(signal),
-      );
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return null;
-      throw error;
-    }
+    await holdLease(this.lease, hold, await readLease(this.lease, signal), signal);
   }
 
   /** The peers' Leases; a peer is live while its record changed within its lease duration (on our clock). */
@@ -248,9 +250,7 @@ export class ShardMembership {
     for (const lease of list.items) {
       const holder = lease.spec?.holderIdentity ?? '';
       if (holder === '' || holder === this.options.identity) continue;
-      const peer = this.observe(holder, lease, now);
-      const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
-      if (peer.at + durationMs > now) live.add(holder);
+      if (!lapsed(this.observe(holder, lease, now), lease, this.leaseMs, now)) live.add(holder);
     }
     for (const holder of this.peers.keys())
       if (!list.items.some((l) => l.spec?.holderIdentity === holder)) this.peers.delete(holder);
@@ -259,15 +259,11 @@ export class ShardMembership {
 
   private observe(holder: string, lease: V1Lease, now: number): Peer {
     const seen = this.peers.get(holder);
-    const current: Peer = {
-      view: lease.metadata?.annotations?.[SHARD_VIEW_ANNOTATION] ?? '',
-      renewTime: timeText(lease.spec?.renewTime),
-      resourceVersion: lease.metadata?.resourceVersion ?? '',
-      at: now,
-    };
-    if (seen && seen.renewTime === current.renewTime && seen.resourceVersion === current.resourceVersion) return seen;
-    this.peers.set(holder, current);
-    return current;
+    const record = observeLease(lease, seen, now);
+    if (seen && record === seen) return seen;
+    const peer = { ...record, view: lease.metadata?.annotations?.[SHARD_VIEW_ANNOTATION] ?? '' };
+    this.peers.set(holder, peer);
+    return peer;
   }
 
   /** A new view (other members, or other policies): compute the owners and tell the controller. */
@@ -275,33 +271,34 @@ export class ShardMembership {
     const uids = [...new Set(this.options.policies())].sort();
     const view = hash32(`${this.members.join(',')}\n${uids.join(',')}`).toString(16);
     if (view === this.view) return;
+    const before = this.owners;
     this.view = view;
     this.owners = assignShards(uids, this.members);
-    this.options.logger.info({ members: this.members, policies: uids.length, view }, 'shard view changed');
+    // moved: the policies of both views whose owner changed (0 on this replica's first view)
+    const moved = movedPolicies(before, this.owners).length;
+    this.ownedSince = this.claimEpochs(before, view);
+    this.options.logger.info({ members: this.members, policies: uids.length, moved, view }, 'shard view changed');
     this.options.onChange();
   }
 
+  /** Each policy the new view gives this replica: since the view it already owned it in, else since `view`. */
+  private claimEpochs(before: ReadonlyMap<string, string>, view: string): Map<string, string> {
+    const me = this.options.identity;
+    const since = new Map<string, string>();
+    for (const [uid, owner] of this.owners)
+      if (owner === me) since.set(uid, (before.get(uid) === me ? this.ownedSince.get(uid) : undefined) ?? view);
+    return since;
+  }
+
   private async release(): Promise<void> {
-    const attempt = new AbortController();
-    const timer = new AbortController();
-    void this.options.clock.sleep(this.retryMs, timer.signal).then(
-      () => attempt.abort(new Error('membership release timed out')),
-      () => undefined,
-    );
-    try {
-      const lease = await this.read(attempt.signal);
-      if (!lease || lease.spec?.holderIdentity !== this.options.identity) return;
-      const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } };
-      await this.options.leases.replaceNamespacedLease(
-        { name: this.name, namespace: this.options.namespace, body },
-        withSignal(attempt.signal),
-      );
-      this.options.logger.info({ lease: `${this.options.namespace}/${this.name}` }, 'released the membership lease');
-    } catch (error) {
-      this.options.logger.warn({ err: errorLine(error) }, 'could not release the membership lease');
-    } finally {
-      timer.abort();
-    }
+    await releaseLease({
+      ...this.lease,
+      identity: this.options.identity,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      retryMs: this.retryMs,
+      what: 'membership lease',
+    });
   }
 }
 

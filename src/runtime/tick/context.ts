@@ -3,7 +3,7 @@ import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../../pipeline/compile/compile.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
-import type { OperatorDeps } from '../controller/deps.js';
+import type { OperatorDeps, ShardClaim } from '../controller/deps.js';
 import type { Decision } from '../../pipeline/decide/decision.js';
 import type { GatherRuntime, Gathered } from '../../pipeline/facts/gather.js';
 import type { RolloutPolicy } from '../../pipeline/policy/schema.js';
@@ -79,6 +79,8 @@ export interface TickContext {
   removeOverride?: boolean;
   /** Something this tick set the Degraded condition (a later stage must not clear it). */
   degraded?: boolean;
+  /** `--shards auto`: the claim this tick writes under (fence.ts); it writes nothing once the replica no longer holds it. */
+  claim?: ShardClaim;
 }
 
 /** Why a stage ended the tick early, and when to come back (null: on the next change only). */

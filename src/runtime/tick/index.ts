@@ -17,7 +17,7 @@ import { showNotificationHealth } from './notifications.js';
 import { recordBreaches } from './breach.js';
 import { noCrash, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
-import type { Stage, Stop, TickContext, TickShared } from './context.js';
+import { WAIT_MS, type Stage, type Stop, type TickContext, type TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { reportForbidden } from './forbidden.js';
 import { KubeClient } from '../../adapters/kube/client.js';
@@ -34,6 +34,7 @@ import { resolveTarget } from './target.js';
 import { showWindow } from './window.js';
 import { readConfig } from './config.js';
 import { StatusConflict, writeStatus } from './write.js';
+import { claimPolicy, holdsClaim } from './fence.js';
 import { ConflictBudget } from './conflict-budget.js';
 import { keyString, type PolicyKey } from '../../adapters/kube/names.js';
 
@@ -81,10 +82,17 @@ export interface TickOptions {
  * The tick's stages in order. An aborted tick (the replica lost its Lease, or the reconcile timed out) starts no
  * further stage: the stage under way finishes, nothing after it is written (docs/operator.md, row 3 of
  * docs/reliability.md). Stopping between record and actuate is a crash there: the next leader re-decides.
+ *
+ * A tick whose replica lost its claim mid-tick (fence.ts) ends the same way, and looks again shortly: if the
+ * policy moved, the shard gate then leaves it to the new owner; if the replicas were only agreeing on a new view
+ * that keeps it here, it goes on.
  */
+const MOVED: Stop = { why: 'the policy moved to another replica', requeueAfterMs: WAIT_MS };
+
 async function runStages(ctx: TickContext): Promise<Stop | undefined> {
   for (const [name, stage] of STAGES) {
     ctx.signal.throwIfAborted();
+    if (!holdsClaim(ctx)) return MOVED;
     const stopped = await stage(ctx);
     if (stopped) {
       ctx.log.debug({ stage: name, why: stopped.why }, 'tick ended early');
@@ -92,6 +100,15 @@ async function runStages(ctx: TickContext): Promise<Stop | undefined> {
     }
   }
   return undefined;
+}
+
+/** The writes after the stages, each only while the tick holds its claim; false when it no longer does. */
+async function finish(ctx: TickContext, stopped: Stop | undefined): Promise<boolean> {
+  for (const write of [askPostRollout, showAuditHealth, showNotificationHealth, writeStatus]) {
+    if (stopped === MOVED || !holdsClaim(ctx)) return false;
+    await write(ctx);
+  }
+  return true;
 }
 
 class TickReconciler implements Reconciler {
@@ -144,13 +161,11 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }),
       intervalMs: 30_000,
     };
+    if (!(await claimPolicy(ctx))) return { requeueAfterMs: WAIT_MS };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     signal.throwIfAborted();
-    await askPostRollout(ctx);
-    await showAuditHealth(ctx);
-    await showNotificationHealth(ctx);
-    await writeStatus(ctx);
+    if (!(await finish(ctx, stopped))) return { requeueAfterMs: WAIT_MS };
     if (stopped?.terminal) throw new TerminalError(`${keyString(key)}: ${stopped.why}`);
     return { requeueAfterMs: stopped ? stopped.requeueAfterMs : ctx.intervalMs };
   }

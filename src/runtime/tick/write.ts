@@ -49,10 +49,16 @@ function stageOf(ctx: TickContext): string | undefined {
   return step ? describeStep(step) : undefined;
 }
 
+/** The write fence's claim this tick holds (fence.ts) stays shown, whatever a stage rebuilt status from. */
+function showClaim(ctx: TickContext): void {
+  if (ctx.claim) ctx.next.shardOwner = ctx.claim;
+}
+
 /** Conditions every tick sets the same way, so that an unchanged tick writes nothing. */
 function settle(ctx: TickContext): RolloutStatus {
   // an owner acts: the policy is no longer without one (src/runtime/controller/stale.ts wrote Stale=True)
   if (conditionOf(ctx.next, 'Stale')) ctx.next.conditions = ctx.next.conditions?.filter((c) => c.type !== 'Stale');
+  showClaim(ctx);
   if (ctx.policy && ctx.next.phase) progressingCondition(ctx);
   if (!ctx.degraded && ctx.policy && ctx.next.phase)
     condition(ctx, 'Degraded', false, { reason: 'AsExpected', message: 'nothing degraded' });

@@ -15,6 +15,7 @@ import type { OptionSpecs, ParsedArgs } from './args.js';
 import { defineCommand } from './define.js';
 import { backlogLimitFromFlags, WEBHOOK_OPTIONS, webhookFromFlags } from './run-webhook.js';
 import { NOTIFY_OPTIONS, notifyDefaultsFromFlags } from './run-notify.js';
+import { LEASE_OPTIONS, leaseTimingFromFlags, type LeaseTiming } from './run-lease.js';
 import type { NotifyDestination } from '../../pipeline/record/notify/destination.js';
 import { UsageError } from './usage-error.js';
 import { parseDuration } from '../../pipeline/policy/duration.js';
@@ -51,6 +52,7 @@ export const RUN_OPTIONS = {
     value: 'NS',
     description: "where that Lease lives (default: the pod's namespace, else --namespace, else default)",
   },
+  ...LEASE_OPTIONS,
   shards: {
     type: 'string',
     value: 'MODE',
@@ -99,6 +101,8 @@ export interface RunArgs {
   dashboardAddr?: string;
   leaderElect: boolean;
   leaseNamespace?: string;
+  /** --lease-duration, --renew-deadline, --retry-period in ms (only those given). */
+  leaseTiming: LeaseTiming;
   /** --shards auto. */
   shards: boolean;
   /** --shard-selector, parsed. */
@@ -167,6 +171,7 @@ export function parseRunArgs({ values, positionals }: ParsedArgs<typeof RUN_OPTI
     dashboardAddr: values['dashboard-addr'],
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['lease-namespace'],
+    leaseTiming: leaseTimingFromFlags(values),
     ...shardFlags(values.shards, values['shard-selector']),
     logLevel: values['log-level'] ?? 'info',
     kubeconfig: values.kubeconfig,
@@ -324,6 +329,7 @@ export async function runOperator(args: ParsedArgs<typeof RUN_OPTIONS>, tick: Ti
     leaseNamespace: options.leaseNamespace ?? podNamespace() ?? options.namespace,
     allowedHosts: options.allowedHosts,
     secretTtlMs: options.secretTtlMs,
+    tuning: options.leaseTiming,
   });
   const closeDashboard = await startClusterDashboard(kubeConfig, options, logger);
   const signal = await untilSignal();

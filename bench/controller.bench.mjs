@@ -11,7 +11,9 @@
 // harness beside the operator, Node's default flags) is printed too. BENCH_COMPARE_FLAGS=
 // "none|--flag VAR=value" measures other settings beside the shipped one. Each target prints PASS or FAIL.
 // BENCH_WINDOW_S / BENCH_IDLE_WINDOW_S set the windows. BENCH_HPA_EVERY=10 gives every tenth Deployment an HPA
-// (fleet.mjs): the controller then also watches HPAs and keeps a copy of each for its primary.
+// (fleet.mjs): the controller then also watches HPAs and keeps a copy of each for its primary. BENCH_REPLICAS=R runs R
+// replicas with `--shards auto` instead, each in a process of its own, and measures the same windows and targets
+// per replica (bench/replicas.mjs); its summary line names R.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,75 +24,40 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startOperator } from '../dist/runtime/controller/operator.js';
-import { createTickReconciler } from '../dist/runtime/tick/index.js';
 import { createLogger } from '../dist/lib/log/logger.js';
 import {
+  alignToInterval,
+  apiCounts,
   autoscaled,
   benchClients,
+  cpuMsOf,
   DISTINCT_QUERIES,
   INTERVAL_S,
   NS,
   parallel,
   phases,
   populate,
+  procStatus,
   queryOf,
   startProvider,
+  tickRecorder,
   until,
   watchDeployments,
 } from './fleet.mjs';
 import { shippedCommand } from './image.mjs';
+import { describeReplica, measureReplicas, startReplicas, summarize } from './replicas.mjs';
 import { forwardWarnings, percentile, ROOT, startSandboxProcess } from './support.mjs';
 
 const N = Number(process.env.BENCH_POLICIES ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
 const IDLE_WINDOW_S = Number(process.env.BENCH_IDLE_WINDOW_S ?? 30);
+/** BENCH_REPLICAS=R: R replicas with `--shards auto` instead of one operator (0: unset, the one-replica run). */
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 0);
+if (!Number.isInteger(REPLICAS) || REPLICAS < 0)
+  throw new Error(`BENCH_REPLICAS: expected a whole number, got ${process.env.BENCH_REPLICAS}`);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
-
-async function apiCounts(port) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const counts = { all: 0, writes: 0 };
-  for (const m of text.matchAll(/^kubestead_api_requests_total\{verb="(\w+)",code="[^"]+"\} (\d+)/gm)) {
-    counts.all += Number(m[2]);
-    if (['create', 'update', 'patch', 'delete'].includes(m[1])) counts.writes += Number(m[2]);
-  }
-  return counts;
-}
-
-/** Sleeps until the next multiple of the interval on the wall clock: the metrics cache's windows start there. */
-async function alignToInterval() {
-  const ms = INTERVAL_S * 1000;
-  await new Promise((r) => setTimeout(r, ms - (Date.now() % ms) + 100));
-}
-
-/** Records each tick (its start and duration) while `on`. */
-function tickRecorder() {
-  const rec = { on: false, ticks: [], starts: new Map() };
-  rec.factory = (deps) => {
-    const inner = createTickReconciler(deps);
-    return {
-      async reconcile(key, signal) {
-        const t0 = performance.now();
-        try {
-          return await inner.reconcile(key, signal);
-        } finally {
-          if (rec.on) {
-            rec.ticks.push(performance.now() - t0);
-            const id = `${key.namespace}/${key.name}`;
-            rec.starts.set(id, [...(rec.starts.get(id) ?? []), t0]);
-          }
-        }
-      },
-      forget: (key) => inner.forget(key),
-    };
-  };
-  rec.reset = () => {
-    rec.ticks = [];
-    rec.starts = new Map();
-  };
-  return rec;
-}
 
 /**
  * The longest stretch the loop was held by this process's own work: each 10 ms timer's lateness,
@@ -123,15 +90,6 @@ function memoryBreakdown() {
     .map((s) => `${s.space_name.replace(/_space$/, '')} ${mib(s.space_used_size)}/${mib(s.space_size)}`);
   return `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB committed [${spaces.join(', ')}]; external ${mib(m.external)} MiB; outside the heap ${mib(m.rss - m.heapTotal)} MiB`;
 }
-
-/** CPU time (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-const cpuMsOf = async (pid) => {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
-
-const procStatus = async (pid, field) =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /**
  * `kubestead run` as a user runs it, in a process of its own (the bench's harness and its client
@@ -331,6 +289,11 @@ async function detection(kc, provider) {
 const RSS_TARGET_MIB = 120 + (56 * N) / 1024;
 
 const results = [];
+/** The summary line: every target met or how many missed, and the replicas and policies it was measured with. */
+const printOutcome = () =>
+  console.log(
+    `\n${results.every(Boolean) ? 'all targets met' : `${results.filter((r) => !r).length} of ${results.length} targets missed`} (${REPLICAS ? `BENCH_REPLICAS=${REPLICAS}` : 'one replica'}, ${N} policies)`,
+  );
 function target(name, ok, figures) {
   results.push(ok);
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${figures}`);
@@ -382,6 +345,107 @@ function report(label, m) {
   );
 }
 
+/** A new image for every Deployment: each policy starts a canary (step 1, a 1 h soak). */
+async function startCanaries(kc) {
+  const patch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  await parallel(N, (i) =>
+    kc.apps.patchNamespacedDeployment(
+      {
+        name: `app-${i}`,
+        namespace: NS,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } },
+      },
+      patch,
+    ),
+  );
+  const t2 = Date.now();
+  await until(async () => (await phases(kc)).Progressing === N, 900_000, 'every canary started');
+  console.log(`started ${N} canaries in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+}
+
+/** The targets of one window over every replica, as report() checks them for one. */
+function reportReplicas(label, m) {
+  const all = summarize(m);
+  const late = all.gaps.filter((g) => g > INTERVAL_S * 1000 * 1.1 + 1000).length;
+  console.log(`\n### ${label}, ${m.each.length} replicas (${m.seconds} s)`);
+  m.each.forEach((r, i) => console.log(describeReplica(r, i, m)));
+  console.log(
+    `ticks: ${all.ticks.length} (${(all.ticks.length / (N * m.intervals)).toFixed(2)} of the ${N * m.intervals} due); per replica CPU ${all.meanCpuMsPerTick.toFixed(2)} ms a tick, ${all.meanCorePercent.toFixed(0)} % of a core (mean of ${m.each.length}); load average now ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
+  );
+  target(
+    `every policy ticked within its interval, by one replica (${label})`,
+    all.ticked === N && late === 0 && all.tickedTwice === 0,
+    `${all.ticked}/${N} policies ticked, ${all.tickedTwice} by two replicas; ${longestGap(all.gaps)}; ${late}/${all.gaps.length} gaps over interval + 10 % jitter + 1 s`,
+  );
+  const bound = Math.ceil((1.25 * N) / m.each.length);
+  const owned = m.each.map((r) => r.owned);
+  target(
+    `owned gauges sum to the policies, none above ⌈1.25 × average⌉ = ${bound} (${label})`,
+    owned.reduce((a, b) => a + b, 0) === N && Math.max(...owned) <= bound,
+    `owned ${owned.join(' + ')} = ${owned.reduce((a, b) => a + b, 0)} of ${N}`,
+  );
+  const perInterval = m.providerRequests / m.intervals;
+  target(
+    `provider requests = distinct queries, per replica (${label})`,
+    perInterval <= m.distinctQueries * m.each.length,
+    `${perInterval.toFixed(1)} requests per interval against ${m.distinctQueries} distinct queries on each of ${m.each.length} replicas (each keeps its own cache)`,
+  );
+  const stall = Math.max(...m.each.map((r) => r.stallMs));
+  target(
+    `longest event-loop stall ≤ 25 ms on every replica (${label})`,
+    stall <= 25,
+    `${stall.toFixed(1)} ms at most, at 1 ms resolution (load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores)`,
+  );
+  return all;
+}
+
+/**
+ * BENCH_REPLICAS=R: R replicas with `--shards auto` (bench/replicas.mjs) take the policies over; the
+ * idle and progressing windows, the detection and the RSS (a function of each replica's policies)
+ * are measured on them, per replica.
+ */
+async function runReplicated(kc, sandbox, provider) {
+  const t1 = Date.now();
+  const replicas = await startReplicas(sandbox.kubeconfig, NS, REPLICAS, await shippedCommand());
+  try {
+    await until(async () => (await phases(kc)).Idle === N, 900_000, 'every policy adopted');
+    console.log(
+      `adopted ${N} by ${REPLICAS} replicas in ${((Date.now() - t1) / 1000).toFixed(1)} s (\`${replicas.command}\`)`,
+    );
+    await new Promise((r) => setTimeout(r, INTERVAL_S * 1000));
+    const idle = await measureReplicas(replicas, provider, IDLE_WINDOW_S);
+    const idleAll = reportReplicas('idle', idle);
+    target(
+      '0 API writes for idle policies (the membership Leases apart)',
+      idleAll.writes === 0,
+      `${idleAll.writes} writes in ${idleAll.ticks.length} ticks`,
+    );
+    await startCanaries(kc);
+    await new Promise((r) => setTimeout(r, 2 * INTERVAL_S * 1000));
+    const progressing = await measureReplicas(replicas, provider, WINDOW_S, () => {
+      provider.state.value = '0.02';
+    });
+    const busy = reportReplicas('progressing', progressing);
+    target(
+      '≤ 1 status write per tick, only when something shown changed (progressing)',
+      busy.writes <= N && busy.writes <= busy.ticks.length,
+      `${busy.writes} writes in ${busy.ticks.length} ticks for ${N} shown changes (one value change per policy)`,
+    );
+    const rss = progressing.each.map((r) => ({ max: r.rssMax, target: 120 + (56 * r.owned) / 1024 }));
+    target(
+      "every replica's RSS ≤ 120 MiB + 56 KiB a policy it owns (progressing)",
+      rss.every((r) => r.max <= r.target),
+      rss.map((r) => `${r.max.toFixed(0)} of ${r.target.toFixed(0)} MiB`).join(', '),
+    );
+    await detection(kc, provider);
+    console.log(
+      `\nBENCH_REPLICAS=${REPLICAS}, ${N} policies: per replica ${idleAll.meanCpuMsPerTick.toFixed(2)} ms of CPU a tick idle (${idleAll.meanCorePercent.toFixed(1)} % of a core), ${busy.meanCpuMsPerTick.toFixed(2)} ms progressing (${busy.meanCorePercent.toFixed(1)} % of a core); owned ${progressing.each.map((r) => r.owned).join('/')}`,
+    );
+  } finally {
+    await replicas.stop();
+  }
+}
+
 export async function run() {
   const sandbox = await startSandboxProcess();
   const provider = await startProvider();
@@ -400,6 +464,10 @@ export async function run() {
     console.log(
       `populated ${N} Deployments and policies (${hpas} of them autoscaled by an HPA) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
+    if (REPLICAS) {
+      await runReplicated(kc, sandbox, provider);
+      return printOutcome();
+    }
     const start = () =>
       startOperator({ kubeConfig: config, reconcilerFactory: rec.factory, logger: createLogger({ level: 'error' }) });
     let operator = await start();
@@ -415,20 +483,7 @@ export async function run() {
     stallTarget('idle', shippedIdle);
     operator = await start();
 
-    const patch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-    await parallel(N, (i) =>
-      kc.apps.patchNamespacedDeployment(
-        {
-          name: `app-${i}`,
-          namespace: NS,
-          body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } },
-        },
-        patch,
-      ),
-    );
-    const t2 = Date.now();
-    await until(async () => (await phases(kc)).Progressing === N, 900_000, 'every canary started');
-    console.log(`started ${N} canaries in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+    await startCanaries(kc);
     // Two intervals: every check has been shown once in status, and the caches have caught up.
     await new Promise((r) => setTimeout(r, 2 * INTERVAL_S * 1000));
     // Half-way, every check's value changes once: each policy shows it once (one write), then holds again (none).
@@ -468,9 +523,7 @@ export async function run() {
       `${describeRss(own)} (${(((own.max - 120) * 1024) / N).toFixed(1)} KiB a policy above 120 MiB); on its own, ${N - Math.ceil(N / 100)} policies progressing and ${Math.ceil(N / 100)} rolled back, no forced GC`,
     );
     stallTarget('progressing, every check changing half-way', own);
-    console.log(
-      `\n${results.every(Boolean) ? 'all targets met' : `${results.filter((r) => !r).length} of ${results.length} targets missed`}`,
-    );
+    printOutcome();
   } finally {
     await provider.close();
     await sandbox.stop();

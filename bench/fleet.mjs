@@ -1,11 +1,14 @@
 // What the controller and adoption benches share: a Prometheus stand-in, N Deployments each with
-// its RolloutPolicy in the sandbox, the clients of the bench's own process, and polling helpers.
+// its RolloutPolicy in the sandbox, the clients of the bench's own process, polling helpers, and
+// what the controller bench reads of an operator (its ticks, API requests, CPU and memory).
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { reuseAgents } from '../dist/adapters/kube/requests.js';
+import { createTickReconciler } from '../dist/runtime/tick/index.js';
 import { ROOT } from './support.mjs';
 
 export const INTERVAL_S = 10;
@@ -186,3 +189,58 @@ export async function watchDeployments(kc, labelSelector, onEvent) {
     request.abort();
   };
 }
+
+/** The operator's API requests (all, and writes) as its /metrics counts them. */
+export async function apiCounts(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const counts = { all: 0, writes: 0 };
+  for (const m of text.matchAll(/^kubestead_api_requests_total\{verb="(\w+)",code="[^"]+"\} (\d+)/gm)) {
+    counts.all += Number(m[2]);
+    if (['create', 'update', 'patch', 'delete'].includes(m[1])) counts.writes += Number(m[2]);
+  }
+  return counts;
+}
+
+/** Sleeps until the next multiple of the interval on the wall clock: the metrics cache's windows start there. */
+export async function alignToInterval() {
+  const ms = INTERVAL_S * 1000;
+  await new Promise((r) => setTimeout(r, ms - (Date.now() % ms) + 100));
+}
+
+/** Records each tick (its start and duration) while `on`. */
+export function tickRecorder() {
+  const rec = { on: false, ticks: [], starts: new Map() };
+  rec.factory = (deps) => {
+    const inner = createTickReconciler(deps);
+    return {
+      async reconcile(key, signal) {
+        const t0 = performance.now();
+        try {
+          return await inner.reconcile(key, signal);
+        } finally {
+          if (rec.on) {
+            rec.ticks.push(performance.now() - t0);
+            const id = `${key.namespace}/${key.name}`;
+            rec.starts.set(id, [...(rec.starts.get(id) ?? []), t0]);
+          }
+        }
+      },
+      forget: (key) => inner.forget(key),
+    };
+  };
+  rec.reset = () => {
+    rec.ticks = [];
+    rec.starts = new Map();
+  };
+  return rec;
+}
+
+/** CPU time (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+export const cpuMsOf = async (pid) => {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
+/** A field of /proc/PID/status in MiB (VmRSS, VmHWM). */
+export const procStatus = async (pid, field) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;

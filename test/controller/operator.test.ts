@@ -15,7 +15,7 @@ const cleanup: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   sandbox = await sandboxWithCrd();
-  for (const ns of ['op', 'rel', 'met', 'ha', 'cut']) await createNamespace(sandbox, ns);
+  for (const ns of ['op', 'rel', 'sel', 'met', 'ha', 'cut']) await createNamespace(sandbox, ns);
 });
 afterAll(async () => sandbox.close());
 afterEach(async () => {
@@ -48,6 +48,14 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 
 const objects = () => sandbox.client(CustomObjectsApi);
 
+const relabel = (namespace: string, name: string, labels: Record<string, string>) =>
+  objects().patchNamespacedCustomObject({
+    ...POLICY,
+    namespace,
+    name,
+    body: [{ op: 'add', path: '/metadata/labels', value: labels }],
+  });
+
 describe('startOperator against the sandbox (real client-node, recording reconciler)', () => {
   it('reconciles every policy once synced; a spec change reconciles it again, a status write does not; a deleted policy is forgotten', async () => {
     await createPolicy(sandbox, 'op', 'p1', 'web1');
@@ -75,6 +83,23 @@ describe('startOperator against the sandbox (real client-node, recording reconci
     expect(reconciler.callsOf('op/p1')).toHaveLength(1);
     await objects().deleteNamespacedCustomObject({ ...POLICY, namespace: 'op', name: 'p1' });
     await waitFor(() => reconciler.forgotten.includes('op/p1'), 8000, 'the deleted policy forgotten');
+  });
+
+  it('--shard-selector: the API server sends only the selected policies; one relabelled out is forgotten, one relabelled in ticks', async () => {
+    await createPolicy(sandbox, 'sel', 'shop', 'web1');
+    await createPolicy(sandbox, 'sel', 'other', 'web2');
+    await relabel('sel', 'shop', { team: 'shop' });
+    const reconciler = new RecordingReconciler();
+    const { deps } = await operator(reconciler, { namespace: 'sel', shardSelector: { team: 'shop' } });
+    await waitFor(() => reconciler.callsOf('sel/shop').length === 1, 8000, 'the selected policy reconciled');
+    const held = () => ['shop', 'other'].filter((name) => deps().cache.policy({ namespace: 'sel', name }));
+    expect(held()).toEqual(['shop']);
+    await relabel('sel', 'shop', { team: 'web' });
+    await waitFor(() => reconciler.forgotten.includes('sel/shop'), 8000, 'the policy relabelled out forgotten');
+    await relabel('sel', 'other', { team: 'shop' });
+    await waitFor(() => reconciler.callsOf('sel/other').length === 1, 8000, 'the policy relabelled in reconciled');
+    expect(held()).toEqual(['other']);
+    expect(reconciler.callsOf('sel/shop')).toHaveLength(1);
   });
 
   it('a change of the target, of its -primary, of its ReplicaSets and pods reconciles the policy', async () => {

@@ -82,23 +82,34 @@ async function allPages<T extends KubernetesObject>(
   return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
 }
 
+/**
+ * `policySelector` (a label selector, `--shard-selector`'s) filters the policies on the API server, in the list and the
+ * watch: a policy outside it is never held, and one relabelled out of it arrives as a deletion. The other informers
+ * cannot be filtered by it: the labels are the policy's, not its workload's.
+ */
 export function createInformers(
   clients: KubeClients,
   namespace: string | undefined,
   supervision: SupervisionOptions,
+  policySelector?: string,
 ): Informers {
   return {
-    policies: policyInformer(clients, namespace, supervision),
+    policies: policyInformer(clients, namespace, supervision, policySelector),
     ...workloadInformers(clients, namespace, supervision),
     events: eventInformer(clients, namespace, supervision),
     autoscalers: autoscalerInformer(clients, namespace, supervision),
   };
 }
 
-/** The RolloutPolicy informer (the controller's, and the dashboard's live updates). */
-export function policyInformer(clients: KubeClients, ns: string | undefined, supervision: SupervisionOptions) {
+/** The RolloutPolicy informer (the controller's, and the dashboard's live updates), of the policies `labelSelector` selects. */
+export function policyInformer(
+  clients: KubeClients,
+  ns: string | undefined,
+  supervision: SupervisionOptions,
+  labelSelector?: string,
+) {
   const { group, version, plural } = POLICY_RESOURCE;
-  const crd = { group, version, plural };
+  const crd = { group, version, plural, ...(labelSelector ? { labelSelector } : {}) };
   const listPolicies = (page: Page): Promise<KubernetesListObject<PolicyObject>> =>
     (ns
       ? clients.custom.listNamespacedCustomObject({ ...crd, namespace: ns, ...page })
@@ -107,6 +118,7 @@ export function policyInformer(clients: KubeClients, ns: string | undefined, sup
     {
       name: 'policies',
       path: scoped(`/apis/${group}/${version}`, plural, ns),
+      ...(labelSelector ? { labelSelector } : {}),
       keep: withoutManagedFields,
       list: () => allPages(listPolicies),
     },

@@ -70,6 +70,12 @@ export function selectorKeys(namespace: string, selector: Record<string, string>
   return pairs.length > 0 ? pairs : [`${namespace}\t`];
 }
 
+/** `{a: 'b', c: 'd'}` as the label selector the API server takes: `a=b,c=d`. */
+export const labelSelectorOf = (selector: Record<string, string>): string =>
+  Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
 export function matchesSelector(object: KubernetesObject, selector: Record<string, string>): boolean {
   const labels = object.metadata?.labels ?? {};
   return Object.entries(selector).every(([k, v]) => labels[k] === v);

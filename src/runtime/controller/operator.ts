@@ -12,6 +12,7 @@ import type { OperatorDeps } from './deps.js';
 import { parseAddress, serveHealth, serveMetrics, type Check, type RunningServer } from './http.js';
 import { InformerCache } from './informer-cache.js';
 import { createInformers, informerList } from './informers.js';
+import type { SupervisionOptions } from './informer.js';
 import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './telemetry.js';
 import { WorkQueue } from './queue.js';
@@ -19,7 +20,7 @@ import type { Reconciler } from './reconciler.js';
 import { kubeClients, type KubeClients } from '../../adapters/kube/clients.js';
 import type { PolicyObject } from '../../adapters/kube/cache.js';
 import type { PolicyKey } from '../../adapters/kube/names.js';
-import { matchesSelector } from './object-index.js';
+import { labelSelectorOf, matchesSelector } from './object-index.js';
 import { ShardMembership, shardedReconciler } from './shards.js';
 import { markStale } from './stale.js';
 import { KubeClient } from '../../adapters/kube/client.js';
@@ -108,7 +109,7 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
     silentAfterMs: tuning.silentAfterMs,
   };
   const clients = kubeClients(kubeConfig);
-  parts.cache = new InformerCache(createInformers(clients, options.namespace, supervision));
+  parts.cache = informerCache(options, clients, supervision);
   const recorder = options.recorder ?? nullRecorder;
   const deps: OperatorDeps = {
     cache: parts.cache,
@@ -145,6 +146,12 @@ function build(options: OperatorOptions, clock: Clock, logger: Logger, identity:
       ? elector(options, clients, parts, { clock, logger, identity, leader })
       : null;
   return parts;
+}
+
+/** The informers' cache; with --shard-selector the API server sends only the policies it selects. */
+function informerCache(options: OperatorOptions, clients: KubeClients, supervision: SupervisionOptions): InformerCache {
+  const policySelector = options.shardSelector && labelSelectorOf(options.shardSelector);
+  return new InformerCache(createInformers(clients, options.namespace, supervision, policySelector));
 }
 
 /** The tick, behind the shard gate with `--shards auto`; the policies a --shard-selector excludes never tick. */

@@ -43,6 +43,10 @@ const RUN_ELSEWHERE: Array<[RegExp, string]> = [
   ],
   [/^kubestead backtest\b/, 'test/backtest/prometheus.test.ts (the real Prometheus with recorded data)'],
   [
+    /^kubectl get rolloutpolicy shop -n shop -o jsonpath='\{\.status\.shardOwner\}/,
+    'test/tick/stale.test.ts (status.shardOwner exists only under --shards auto; the demo runs one replica without it)',
+  ],
+  [
     /^kubestead audit replay\b/,
     "test/audit/replay.test.ts (the demo's exported log, as is and with a changed threshold)",
   ],

@@ -95,8 +95,6 @@ const waitsForAPerson = (decision: Decision): boolean => decision.reasons[0]?.ru
  * (`previewStartedAt`, the first start of that clock): the progress deadline counts from it (rules/pod-health.json).
  */
 function soakRestarted(status: PolicyStatus, decision: Decision, now: string): StatusChange {
-  // The canary's pods are ready and a weighted router gives it its weight now: the step's soak starts here.
-  if (decision.reasons.some((r) => r.rule === 'weight-not-given')) return { stepStartedAt: now, pausedSeconds: 0 };
   if (!decision.reasons.some((r) => r.rule === 'preview-not-ready')) return {};
   return {
     stepStartedAt: now,

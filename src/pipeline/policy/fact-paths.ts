@@ -27,7 +27,7 @@ export const SNAPSHOT_SHAPE: Record<string, FactShape> = {
   ...leaves('version', 'time', 'override'),
   rollout: {
     ...leaves('phase', 'step', 'stepCount', 'manualPause', 'stepKind', 'weight', 'stepElapsedSeconds', 'soakSeconds'),
-    ...leaves('inconclusiveAccepted', 'previewElapsedSeconds'),
+    ...leaves('inconclusiveAccepted', 'previewElapsedSeconds', 'weightGiven'),
     match: 'any',
     mirror: 'leaf',
     canary: leaves('desiredReplicas', 'readyReplicas', 'restarts'),

@@ -83,7 +83,19 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   if (unchanged) return unchangedWeight(ctx);
   const applied = await actuator.setCanaryTraffic(traffic, ready, keep);
   ctx.next.canaryReplicas = applied.canaryReplicas;
+  if (applied.weightSet) soakFromWeightGiven(ctx);
   return applied.weightSet ? applied.weight : unchangedWeight(ctx);
+}
+
+/**
+ * A weighted router's canary gets the step's weight only now (`rollout.weightGiven: false` when the tick began,
+ * rules/canary-not-ready.json): the step's soak starts here, whichever rule held this tick. Now is the clock's at the
+ * write, not the tick's start: a write retried for a while (a failing route) gives the weight later than it began.
+ */
+function soakFromWeightGiven(ctx: TickContext): void {
+  if (ctx.gathered?.snapshot.rollout.weightGiven !== false) return;
+  ctx.next.stepStartedAt = isoAt(ctx.shared.deps.clock.now());
+  ctx.next.pausedSeconds = 0;
 }
 
 /**

@@ -176,16 +176,26 @@ async function userPods(f: TickFixture): Promise<V1Pod[]> {
   return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
+type PodCounts = { running: number; ready: number };
+
 /** The user's Deployment runs `running` pods of `image`, `ready` of them Ready (the others `neverReady`'s). */
-async function runningPods(f: TickFixture, image: string, { running, ready }: { running: number; ready: number }) {
+async function podsAre(f: TickFixture, image: string, { running, ready }: PodCounts): Promise<boolean> {
+  const pods = (await userPods(f)).filter((p) => p.spec?.containers[0]?.image === image);
+  const started = pods.every((p) => p.status?.phase === 'Running');
+  return started && pods.length === running && pods.filter(isReady).length === ready;
+}
+
+/** The user's pods, for a failure message: `image phase ready` each. */
+async function podsOf(f: TickFixture): Promise<string> {
+  const pods = await userPods(f);
+  return pods.map((p) => `${p.spec?.containers[0]?.image} ${p.status?.phase} ${isReady(p)}`).join('; ');
+}
+
+async function runningPods(f: TickFixture, image: string, counts: PodCounts): Promise<void> {
   await waitFor(
-    async () => {
-      const pods = (await userPods(f)).filter((p) => p.spec?.containers[0]?.image === image);
-      const started = pods.every((p) => p.status?.phase === 'Running');
-      return started && pods.length === running && pods.filter(isReady).length === ready;
-    },
+    () => podsAre(f, image, counts),
     10_000,
-    `${running} pods of ${image} running, ${ready} of them Ready`,
+    `${counts.running} pods of ${image} running, ${counts.ready} of them Ready`,
   );
 }
 
@@ -454,12 +464,14 @@ describe.skipIf(!present)('blue-green through the tick', () => {
     env.sandbox.workloads?.neverReady(f.namespace, 'app');
     try {
       await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
-      // One tick gives it the old template at 0, the next scales it to primary's count; then the hand-back waits.
-      for (const _ of [1, 2]) {
+      // Ticks give it the old template at 0, then (the canary's pods gone) primary's count; then the hand-back waits.
+      // The samples' assertions fail the test at once (waitFor would take them for "not yet").
+      const deadline = Date.now() + 10_000;
+      while (!(await podsAre(f, 'app:1', { running: FULL, ready: 0 }))) {
+        if (Date.now() > deadline) throw new Error(`no ${FULL} pods of app:1 running unready: ${await podsOf(f)}`);
         await f.tick();
         seen.add(await sample(f, replicas));
       }
-      await runningPods(f, 'app:1', { running: FULL, ready: 0 });
       await f.tick();
       seen.add(await sample(f, replicas));
       const held = await f.policy();

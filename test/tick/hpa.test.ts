@@ -69,8 +69,16 @@ const SCALED_OBJECT_CRD: V1CustomResourceDefinition = {
   },
 };
 
+/** The last HPA read, for a wait's failure message: its spec's bounds and its whole status. */
+let lastSeen = '';
+
 async function hpaOf(f: TickFixture, name: string): Promise<V2HorizontalPodAutoscaler> {
-  return env.sandbox.client(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name });
+  const hpa = await env.sandbox
+    .client(AutoscalingV2Api)
+    .readNamespacedHorizontalPodAutoscaler({ namespace: f.namespace, name });
+  const { minReplicas, maxReplicas } = hpa.spec ?? {};
+  lastSeen = `${name} ${JSON.stringify({ minReplicas, maxReplicas, status: hpa.status })}`;
+  return hpa;
 }
 
 /** `app` ready at the 6 replicas its HPA asks for (300m over 100m pods at a 50 % target). */
@@ -166,7 +174,11 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
     const f = await autoscaledAt6();
     await f.applyPolicy(env.spec());
     await f.adopt();
-    await waitFor(async () => (await hpaOf(f, 'app-primary')).status?.currentReplicas === 6, 10_000, "primary's HPA");
+    await waitFor(
+      async () => (await hpaOf(f, 'app-primary')).status?.currentReplicas === 6,
+      10_000,
+      () => `primary's HPA at 6: ${lastSeen}`,
+    );
     const sampler = await sampleReadyPods(env.sandbox, f.namespace);
     await f.objects.deleteNamespacedCustomObject({ ...GROUP, namespace: f.namespace, name: 'app' });
     await waitFor(
@@ -190,7 +202,7 @@ describe("the user's HPA of the target (docs/hpa.md)", () => {
     await waitFor(
       async () => (await hpaOf(f, 'app')).status?.currentReplicas === 6,
       10_000,
-      "the user's HPA scaling app again",
+      () => `the user's HPA scaling app again: ${lastSeen}`,
     );
   });
   it("the user's HPA deleted mid-canary: its copy goes, primary and the canary keep their pods, the rollout goes on", async () => {

@@ -65,14 +65,9 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
     await releaseRouting(ctx, name);
     return undefined;
   }
-  const rollingBack = await restoreStable(ctx, target, primary);
-  if (rollingBack) return rollingBack;
+  const waiting = (await restoreStable(ctx, target, primary)) ?? (await scaleToServing(ctx, target, primary));
+  if (waiting) return waiting;
   const want = replicasOf(primary);
-  if (replicasOf(target) !== want) {
-    await ctx.shared.kube.scale(ctx.key.namespace, name, want);
-    return stop(`handing back: ${name} scaled to ${want}; waiting for it to be ready`, WAIT_MS);
-  }
-  if (!rolledOut(target)) return stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
   await releaseRouting(ctx, name);
   await ctx.shared.kube.deleteDeployment(ctx.key.namespace, primaryName(name), primary.metadata?.uid);
   // The user's HPA scales the target again from here (it is no longer at 0); primary's copy goes with primary.
@@ -87,6 +82,21 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
       `at ${want} replicas; ${[primaryName(name), ...copies].join(', ')} deleted`,
   );
   return undefined;
+}
+
+/** The target scaled to primary's count and ready; a Stop while it is not yet. */
+async function scaleToServing(ctx: TickContext, target: V1Deployment, primary: V1Deployment): Promise<Stop | undefined> {
+  const name = target.metadata?.name ?? '';
+  const want = replicasOf(primary);
+  // The rollback's write (the stable template at 0) done by the Deployment controller first: the canary's pods gone
+  // before the stable ones come, not a rolling update between them that unready stable pods would hold halfway.
+  if (replicasOf(target) === 0 && !rolledOut(target))
+    return stop(`handing back: waiting for ${name}'s canary pods to go`, WAIT_MS);
+  if (replicasOf(target) !== want) {
+    await ctx.shared.kube.scale(ctx.key.namespace, name, want);
+    return stop(`handing back: ${name} scaled to ${want}; waiting for it to be ready`, WAIT_MS);
+  }
+  return rolledOut(target) ? undefined : stop(`handing back: waiting for ${name} to be ready`, WAIT_MS);
 }
 
 /**

@@ -32,7 +32,10 @@ export interface ShardOptions {
   policies(): string[];
   /** The view changed: every policy is worth a look (the newly owned ones act once the others drained). */
   onChange(): void;
-  /** After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees them. */
+  /**
+   * After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees
+   * them.
+   */
   onStale?(uids: string[]): void;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;

@@ -269,7 +269,8 @@ export const policyStatusSchema = z
       .array(conditionStatusSchema)
       .meta(
         doc(
-          'Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded, Frozen and Stale (`--shards auto`: no replica could act on it for a lease duration).',
+          'Ready, Progressing, Degraded, AuditHealthy, NotificationsDegraded, Frozen and Stale ' +
+            '(`--shards auto`: no replica could act on it for a lease duration).',
         ),
       )
       .optional(),

@@ -43,7 +43,10 @@ export interface ShardOptions {
   policies(): string[];
   /** The view changed: every policy is worth a look (the newly owned ones act once the others drained). */
   onChange(): void;
-  /** After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees them. */
+  /**
+   * After a round: the policies nobody could act on for longer than the lease duration, as this live replica sees
+   * them.
+   */
   onStale?(uids: string[]): void;
   /** This replica sees every policy (its caches synced): until it first does, it holds no Lease and pauses nobody. */
   ready?(): boolean;

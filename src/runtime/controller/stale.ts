@@ -57,7 +57,9 @@ export function staleStatus(policy: PolicyObject, leaseMs: number, now: string):
     type: STALE_CONDITION,
     status: 'True',
     reason: STALE_REASON,
-    message: `no replica has been able to act on it for more than the lease duration (${leaseMs / 1000} s): the shard view is not agreed or its owner is gone`,
+    message:
+      `no replica has been able to act on it for more than the lease duration (${leaseMs / 1000} s): ` +
+      'the shard view is not agreed or its owner is gone',
     lastTransitionTime: now,
     ...(policy.metadata?.generation === undefined ? {} : { observedGeneration: policy.metadata.generation }),
   };

@@ -51,12 +51,14 @@ class MovableFence implements WriteFence {
   }
 }
 
-/** Every write the sandbox answered in the fixture's namespace since `since` (its request log). */
-const writesSince = (f: TickFixture, since: number): string[] =>
+/** Every write the sandbox answered in the fixture's namespace since `since`, in the order answered (its request log). */
+const namespaceWrites = (f: TickFixture, since: number) =>
   f.sandbox.requests
     .list({ since })
-    .filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${f.namespace}/`))
-    .map((r) => `${r.method} ${r.path}`);
+    .filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${f.namespace}/`));
+
+const writesSince = (f: TickFixture, since: number): string[] =>
+  namespaceWrites(f, since).map((r) => `${r.method} ${r.path}`);
 
 describe('the write fence of --shards auto (sandbox)', () => {
   it('claims a policy once per move; a replica that loses it mid-tick writes nothing more', async () => {
@@ -142,15 +144,12 @@ async function takeOver(f: TickFixture, claim: ShardClaim): Promise<void> {
   await b.writePolicyStatus(policy, { ...policy.status, shardOwner: claim });
 }
 
-/** The writes the sandbox answered in the fixture's namespace since `since`, in the order answered: `user code METHOD path`. */
+/** namespaceWrites as `user code METHOD path` (user A: the fixture's; B: replica B's). */
 const answeredSince = (f: TickFixture, since: number): string[] =>
-  f.sandbox.requests
-    .list({ since })
-    .filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${f.namespace}/`))
-    .map(
-      (r) =>
-        `${r.user === REPLICA_B ? 'B' : 'A'} ${r.code} ${r.method} ${r.path.replace(`/namespaces/${f.namespace}/`, '/…/')}`,
-    );
+  namespaceWrites(f, since).map(
+    (r) =>
+      `${r.user === REPLICA_B ? 'B' : 'A'} ${r.code} ${r.method} ${r.path.replace(`/namespaces/${f.namespace}/`, '/…/')}`,
+  );
 
 /** What A's tick could have written: the policy's status, both Deployments' replicas, its Events, audit entries. */
 async function written(f: TickFixture, records: KeptRecords) {

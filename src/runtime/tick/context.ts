@@ -81,6 +81,19 @@ export interface TickContext {
   degraded?: boolean;
   /** `--shards auto`: the claim this tick writes under (fence.ts); it writes nothing once the replica no longer holds it. */
   claim?: ShardClaim;
+  /** `--shards auto`: what the write fence (fence.ts) compares this tick against. */
+  fenced?: FenceMarks;
+}
+
+/** `--shards auto`: what the write fence (fence.ts) knows of the policy's claim beyond this replica's own view. */
+export interface FenceMarks {
+  /** The policy's resourceVersion in the cache when the tick began: a version other than it and the tick's is news. */
+  cachedAt?: string;
+  /**
+   * Across the attempts of one reconcile (a 409 re-reads): the claim status last showed, as read or as this replica
+   * wrote it (null: none; undefined: not read yet).
+   */
+  attempts: { shown?: ShardClaim | null };
 }
 
 /** Why a stage ended the tick early, and when to come back (null: on the next change only). */

@@ -17,7 +17,7 @@ import { showNotificationHealth } from './notifications.js';
 import { recordBreaches } from './breach.js';
 import { noCrash, type CrashHook } from './crash.js';
 import { correctDrift } from './drift.js';
-import { WAIT_MS, type Stage, type Stop, type TickContext, type TickShared } from './context.js';
+import { WAIT_MS, type FenceMarks, type Stage, type Stop, type TickContext, type TickShared } from './context.js';
 import { ensureFinalizer, handBack } from './finalizer.js';
 import { reportForbidden } from './forbidden.js';
 import { KubeClient } from '../../adapters/kube/client.js';
@@ -111,17 +111,24 @@ async function finish(ctx: TickContext, stopped: Stop | undefined): Promise<bool
   return true;
 }
 
+/** One attempt of a reconcile: a re-read after a 409, and what the write fence carries between attempts. */
+interface Attempt {
+  reread: boolean;
+  fence: FenceMarks['attempts'];
+}
+
 class TickReconciler implements Reconciler {
   constructor(private readonly shared: TickShared) {}
 
   async reconcile(key: PolicyKey, signal: AbortSignal): Promise<ReconcileResult> {
     const started = performance.now();
     try {
+      const fence: FenceMarks['attempts'] = {}; // the write fence's, from attempt to attempt (fence.ts)
       for (let attempt = 1; ; attempt++) {
         const waitMs = this.shared.conflicts.waitMs(keyString(key), this.shared.deps.clock.now());
         if (waitMs > 0) return { requeueAfterMs: waitMs };
         try {
-          return await this.tick(key, signal, attempt > 1);
+          return await this.tick(key, signal, { reread: attempt > 1, fence });
         } catch (error) {
           if (!(error instanceof StatusConflict) || attempt >= MAX_ATTEMPTS) throw error;
           this.shared.deps.logger.info({ namespace: key.namespace, policy: key.name, attempt }, error.message);
@@ -144,8 +151,8 @@ class TickReconciler implements Reconciler {
     return this.shared.kube.readPolicy(key.namespace, key.name);
   }
 
-  private async tick(key: PolicyKey, signal: AbortSignal, reread: boolean): Promise<ReconcileResult> {
-    const loaded = await this.load(key, reread);
+  private async tick(key: PolicyKey, signal: AbortSignal, attempt: Attempt): Promise<ReconcileResult> {
+    const loaded = await this.load(key, attempt.reread);
     if (!loaded) return { requeueAfterMs: null };
     // A list's items may come without apiVersion and kind; validation and the status PUT need them.
     const raw: PolicyObject = { ...loaded, apiVersion: loaded.apiVersion ?? API_VERSION, kind: loaded.kind ?? KIND };
@@ -161,7 +168,7 @@ class TickReconciler implements Reconciler {
       log: this.shared.deps.logger.child({ namespace: key.namespace, policy: key.name }),
       intervalMs: 30_000,
     };
-    if (!(await claimPolicy(ctx))) return { requeueAfterMs: WAIT_MS };
+    if (!(await claimPolicy(ctx, attempt.fence))) return { requeueAfterMs: WAIT_MS };
     if (raw.metadata?.deletionTimestamp) return { requeueAfterMs: (await handBack(ctx)).requeueAfterMs };
     const stopped = await runStages(ctx).catch((error: unknown) => reportForbidden(ctx, error));
     signal.throwIfAborted();

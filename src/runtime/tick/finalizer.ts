@@ -85,7 +85,11 @@ async function restoreTarget(ctx: TickContext, name: string): Promise<Stop | und
 }
 
 /** The target scaled to primary's count and ready; a Stop while it is not yet. */
-async function scaleToServing(ctx: TickContext, target: V1Deployment, primary: V1Deployment): Promise<Stop | undefined> {
+async function scaleToServing(
+  ctx: TickContext,
+  target: V1Deployment,
+  primary: V1Deployment,
+): Promise<Stop | undefined> {
   const name = target.metadata?.name ?? '';
   const want = replicasOf(primary);
   // The rollback's write (the stable template at 0) done by the Deployment controller first: the canary's pods gone

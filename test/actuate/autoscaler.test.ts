@@ -2,6 +2,7 @@ import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   canaryCount,
+  canaryScaledLast,
   canarySizing,
   inStep,
   primaryAutoscalerFrom,
@@ -93,6 +94,26 @@ describe('the canary count with a user HPA of 2–10 replicas (docs/hpa.md)', ()
     ['running: a canary at 0 starts at the count wanted', 2, 0, 'running' as const, 2],
   ])('the write of the /scale, %s (wanted %i, live %i)', (_what, wanted, live, floor, expected) => {
     expect(floored(wanted, live, floor)).toBe(expected);
+  });
+
+  const scaledAt = (lastScaleTime?: string): V2HorizontalPodAutoscaler => ({
+    ...user(),
+    status: { desiredReplicas: 2, ...(lastScaleTime ? { lastScaleTime: new Date(lastScaleTime) } : {}) },
+  });
+  it.each([
+    ["the user's HPA after primary's", scaledAt('2026-12-07T10:00:05Z'), scaledAt('2026-12-07T10:00:00Z'), true],
+    ['both in the same second', scaledAt('2026-12-07T10:00:00Z'), scaledAt('2026-12-07T10:00:00Z'), true],
+    [
+      "primary's HPA after the user's: the share is the newer",
+      scaledAt('2026-12-07T10:00:00Z'),
+      scaledAt('2026-12-07T10:00:05Z'),
+      false,
+    ],
+    ["primary's HPA never scaled", scaledAt('2026-12-07T10:00:00Z'), scaledAt(), true],
+    ["the user's HPA never scaled", scaledAt(), scaledAt('2026-12-07T10:00:00Z'), false],
+    ["no user's HPA", undefined, scaledAt('2026-12-07T10:00:00Z'), false],
+  ])('the canary was scaled last by the HPA: %s', (_what, userHpa, primaryHpa, expected) => {
+    expect(canaryScaledLast(userHpa, primaryHpa)).toBe(expected);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   canaryCount,
+  canaryScaledLast,
   canarySizing,
   inStep,
   primaryAutoscalerFrom,
@@ -9,6 +10,7 @@ import {
   servingCount,
   withFloor,
 } from '../../src/pipeline/actuate/autoscaler.js';
+import { floored } from '../../src/adapters/kube/client.js';
 
 const user = (desiredReplicas?: number, maxReplicas = 10): V2HorizontalPodAutoscaler => ({
   metadata: { name: 'web', namespace: 'shop', labels: { team: 'a' } },
@@ -80,6 +82,38 @@ describe('the canary count with a user HPA of 2–10 replicas (docs/hpa.md)', ()
     ['autoscaled: the end is 0', 0, 5, autoscaled, 0],
   ])('%s (share %i, live %i)', (_what, share, live, sizing, expected) => {
     expect(canaryCount(share, live, sizing)).toBe(expected);
+  });
+
+  it.each([
+    ['no floor: the count wanted, lower or not', 2, 5, undefined, 2],
+    ['live: a count the HPA raised since the tick read it is not lowered', 2, 5, 'live' as const, 5],
+    ['live: a raise over the live count is written', 6, 5, 'live' as const, 6],
+    ['live: a canary at 0 starts at the count wanted', 3, 0, 'live' as const, 3],
+    ["running: a running canary keeps the HPA's count, lower", 6, 4, 'running' as const, 4],
+    ["running: a running canary keeps the HPA's count, higher", 2, 5, 'running' as const, 5],
+    ['running: a canary at 0 starts at the count wanted', 2, 0, 'running' as const, 2],
+  ])('the write of the /scale, %s (wanted %i, live %i)', (_what, wanted, live, floor, expected) => {
+    expect(floored(wanted, live, floor)).toBe(expected);
+  });
+
+  const scaledAt = (lastScaleTime?: string): V2HorizontalPodAutoscaler => ({
+    ...user(),
+    status: { desiredReplicas: 2, ...(lastScaleTime ? { lastScaleTime: new Date(lastScaleTime) } : {}) },
+  });
+  it.each([
+    ["the user's HPA after primary's", scaledAt('2026-12-07T10:00:05Z'), scaledAt('2026-12-07T10:00:00Z'), true],
+    ['both in the same second', scaledAt('2026-12-07T10:00:00Z'), scaledAt('2026-12-07T10:00:00Z'), true],
+    [
+      "primary's HPA after the user's: the share is the newer",
+      scaledAt('2026-12-07T10:00:00Z'),
+      scaledAt('2026-12-07T10:00:05Z'),
+      false,
+    ],
+    ["primary's HPA never scaled", scaledAt('2026-12-07T10:00:00Z'), scaledAt(), true],
+    ["the user's HPA never scaled", scaledAt(), scaledAt('2026-12-07T10:00:00Z'), false],
+    ["no user's HPA", undefined, scaledAt('2026-12-07T10:00:00Z'), false],
+  ])('the canary was scaled last by the HPA: %s', (_what, userHpa, primaryHpa, expected) => {
+    expect(canaryScaledLast(userHpa, primaryHpa)).toBe(expected);
   });
 
   it.each([

@@ -1,8 +1,11 @@
 import { AutoscalingV2Api, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CPU_LOAD_ANNOTATION, CPU_LOAD_PODS_ANNOTATION, type ScaleWrite } from '@kubestead/sandbox';
 import { nearestCanaryCount } from '../../src/adapters/routers/replicas.js';
 import { rolledOut } from '../../src/pipeline/actuate/deployments.js';
+import { podsForWeight } from '../../src/pipeline/policy/weights.js';
+import { installRouterCrds, thirdPartyCrdsPresent } from '../routers/support.js';
+import { gateway, USER_SERVICE } from './blue-green-routers.js';
 import { sampleReadyPods, serving as servesNow } from '../support/capacity.js';
 import { waitFor } from '../support/wait.js';
 import { scenario } from './scenario.js';
@@ -10,6 +13,7 @@ import { MERGE, type TickFixture } from './support.js';
 
 /** The sandbox's HPAs sync every 200 ms of its (real) clock: a test waits for their counts, never a fixed time. */
 const env = scenario({ hpaSyncMs: 200 });
+const present = thirdPartyCrdsPresent();
 const MIN = 2;
 const MAX = 10;
 
@@ -51,11 +55,12 @@ async function serviceLoad(f: TickFixture, load: string): Promise<void> {
 /**
  * The load behind a weighted router: `total` millicores, of which the canary's pods together get `weight` % and
  * primary's the rest, each spread over its own ready pods (the router splits requests by weight, not by pods).
+ * `canaryCost`: what a request costs the canary against primary (1: the same; 0.2: a fifth, uneven load).
  */
-async function routedLoad(f: TickFixture, total: number, weight: number): Promise<void> {
+async function routedLoad(f: TickFixture, total: number, weight: number, canaryCost = 1): Promise<void> {
   const loads: Array<[string, number]> = [
     ['app-primary', (total * (100 - weight)) / 100],
-    ['app', (total * weight) / 100],
+    ['app', (total * weight * canaryCost) / 100],
   ];
   for (const [name, load] of loads) {
     const annotations = { [CPU_LOAD_ANNOTATION]: `${Math.round(load)}m`, [CPU_LOAD_PODS_ANNOTATION]: null };
@@ -280,4 +285,157 @@ describe('a replica-split canary of an autoscaled Deployment (docs/hpa.md)', () 
     expect(reasons).toContain('AutoscalerMinimumRestored');
     expect(reasons).not.toContain('AutoscalerUpdated');
   });
+});
+
+/** The writer of the sandbox's HPAs (kube-controller-manager's horizontal-pod-autoscaler service account). */
+const HPA_USER = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
+
+/** The user's Service and HTTPRoute in front of `app` (Gateway API); the policy routes through them, sized `canaryScale`. */
+const gatewayRouting = (canaryScale: string): Routing => ({
+  spec: { trafficRouting: gateway.trafficRouting, canaryScale },
+  async create(f) {
+    await f.core.createNamespacedService({ namespace: f.namespace, body: USER_SERVICE });
+    await gateway.create(f);
+  },
+});
+
+/**
+ * Kubestead's writes of a running canary under a count the HPA wrote since Kubestead's own last write: taking back
+ * what the HPA gave (a write of 0, the end of the canary, is not one).
+ */
+function underTheHpa(writes: ScaleWrite[]): string[] {
+  let since: number[] = [];
+  return writes.flatMap((w) => {
+    if (w.user === HPA_USER) {
+      since.push(w.to);
+      return [];
+    }
+    const highest = Math.max(0, ...since);
+    since = [];
+    return w.to > 0 && w.to < highest ? [`${w.from}→${w.to} by ${w.user}, the HPA had written ${highest}`] : [];
+  });
+}
+
+/**
+ * Proportional under uneven load (docs/hpa.md): the canary's requests cost a fifth of primary's, so its HPA wants fewer
+ * pods than its share of primary's count. At 600m and 50 %, primary's HPA wants 6 (its share: 3), the canary's 2 (60m
+ * on 100m pods at 50 %). Raising the canary back to its share at every tick, Kubestead would write its /scale against
+ * the HPA at every sync; it raises it only when primary scaled after the HPA scaled the canary. Ticks (as the
+ * controller does on every change) until the canary has been at the HPA's 2 for 5 ticks in a row, Kubestead writing
+ * nothing (a raise would come at the first tick after the HPA's write).
+ */
+async function unevenLoad(f: TickFixture): Promise<void> {
+  const primaryWrites = () => env.sandbox.scales.list({ namespace: f.namespace, name: 'app-primary' });
+  const from = { app: canaryWrites(f).length, primary: primaryWrites().length };
+  await routedLoad(f, 600, 50, 0.2);
+  let quiet = 0;
+  await waitFor(
+    async () => {
+      const before = canaryWrites(f).length;
+      await f.tick();
+      const [primary, canary] = await Promise.all([f.deployment('app-primary'), f.deployment('app')]);
+      const atRest = primary.spec?.replicas === 6 && canary.spec?.replicas === 2 && canaryWrites(f).length === before;
+      quiet = atRest ? quiet + 1 : 0;
+      return quiet >= 5;
+    },
+    15_000,
+    () => `the canary at the HPA's 2, primary at 6, no write for 5 ticks: ${line(canaryWrites(f).slice(from.app))}`,
+  );
+  const writes = canaryWrites(f).slice(from.app);
+  const grew = primaryWrites()
+    .slice(from.primary)
+    .filter((w) => w.to > w.from);
+  console.log(`proportional, uneven load: ${line(writes)}; app-primary ${line(grew)}`);
+  // at most one raise for each time primary grew (here 3→6), taken back by the HPA once: no alternation
+  expect(writes.filter((w) => w.user !== HPA_USER).length, line(writes)).toBeLessThanOrEqual(grew.length);
+  expect(writes.at(-1)?.user, line(writes)).toBe(HPA_USER);
+}
+
+const canaryWrites = (f: TickFixture): ScaleWrite[] => env.sandbox.scales.list({ namespace: f.namespace, name: 'app' });
+
+/** The weighted step's canary is at `weight` % with every one of its pods ready: ticks (1 s apart) until it is. */
+const weightGiven = (f: TickFixture, weight: number) => f.tickUntil((s) => s.effectiveWeight === weight, 1_000);
+
+describe.skipIf(!present)('a weighted canary (Gateway API) of an autoscaled Deployment (docs/hpa.md)', () => {
+  beforeAll(() => installRouterCrds(env.sandbox));
+
+  it.each(['autoscaled', 'proportional'])(
+    'canaryScale: %s: the HPA scales the canary up and down during its steps; Kubestead never writes against it',
+    async (mode) => {
+      const f = await adoptedAt6(
+        [
+          { weight: 25, soak: '1m' },
+          { weight: 50, soak: '1h' },
+        ],
+        true,
+        gatewayRouting(mode),
+      );
+      env.sandbox.scales.clear();
+      const started = Date.now();
+      const sampler = await sampleReadyPods(env.sandbox, f.namespace);
+      await f.setImage('app:2');
+      await weightGiven(f, 25);
+      await routedLoad(f, 300, 25);
+      const canary = (await f.deployment('app')).spec?.replicas ?? 0;
+      // The load triples while the advance's tick reads the Deployments (the controller's cache): the user's HPA scales
+      // the canary up before the tick writes its /scale, as it may at any moment of a tick (the race made, not awaited).
+      let raced = 0;
+      env.sandbox.faults.interleave(
+        { method: 'GET', path: new RegExp(`^/apis/apps/v1/namespaces/${f.namespace}/deployments(\\?.*)?$`) },
+        async () => {
+          await routedLoad(f, 900, 25);
+          raced = await waitFor(
+            () => canaryWrites(f).find((w) => w.user === HPA_USER && w.to > canary)?.to ?? 0,
+            10_000,
+            "the user's HPA to scale the canary up",
+          );
+        },
+      );
+      await f.clock.advance(61_000);
+      await f.tick();
+      expect(raced, 'the HPA wrote between the read and the write of the advance').toBeGreaterThan(canary);
+      expect((await f.status()).currentStep).toBe(1);
+      expect((await f.deployment('app')).spec?.replicas, line(canaryWrites(f))).toBeGreaterThanOrEqual(raced);
+      await weightGiven(f, 50);
+      // ... and falls back: both HPAs scale down (no stabilization window), and Kubestead lets the canary's go
+      await routedLoad(f, 300, 50);
+      await waitFor(
+        async () => ((await hpaOf(f, 'app')).status?.desiredReplicas ?? raced) < raced,
+        10_000,
+        "the user's HPA to scale the canary down",
+      );
+      const shareOf =
+        mode === 'autoscaled' ? () => 0 : (p: number) => Math.min(MAX, Math.max(MIN, podsForWeight(50, p)));
+      const down = await steady(f, 'after the load fall', shareOf);
+      const samples = await sampler.stop();
+      const minutes = Math.max(1, (Date.now() - started) / 60_000);
+      const [writes, primary] = ['app', 'app-primary'].map((name) =>
+        env.sandbox.scales.list({ namespace: f.namespace, name }),
+      ) as [ScaleWrite[], ScaleWrite[]];
+      const shown = `app ${line(writes)}; app-primary ${line(primary)}`;
+      console.log(`${mode}: ${shown}; primary ${down} after the fall; ready min ${Math.min(...samples)}`);
+      expect((await f.deployment('app')).spec?.replicas, shown).toBeLessThan(raced);
+      expect(underTheHpa(writes), shown).toEqual([]);
+      for (const ws of [writes, primary]) {
+        expect(undone(ws), shown).toEqual([]);
+        // each load change and each step moves a Deployment a few times; two writers fighting write at every sync
+        expect(ws.length / minutes, shown).toBeLessThanOrEqual(12);
+      }
+      // autoscaled: Kubestead only starts the canary (from 0); every count in between is the HPA's
+      if (mode === 'autoscaled')
+        expect(
+          writes.filter((w) => w.user !== HPA_USER && w.from > 0),
+          shown,
+        ).toEqual([]);
+      // primary's /scale is its own HPA's alone during the canary
+      expect(
+        primary.filter((w) => w.user !== HPA_USER),
+        shown,
+      ).toEqual([]);
+      // the capacity invariant: never fewer ready pods than the 6 before the canary (what both HPAs want at 300m)
+      expect(Math.min(...samples), `ready pods sampled: ${samples.join(' ')}`).toBeGreaterThanOrEqual(6);
+      if (mode === 'proportional') await unevenLoad(f);
+    },
+    60_000,
+  );
 });

@@ -22,6 +22,21 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const REPLACED_KEPT = 32;
 
 /**
+ * What a /scale write may not do to the count the /scale holds at the moment of the write (read just before it, and
+ * again after a conflict), for a Deployment another controller scales too (the user's HPA, docs/hpa.md):
+ * - `live`: never lower it (the count written is at least the live one);
+ * - `running`: leave a running count (above 0) as it is, only start one from 0.
+ * The count computed from what the tick read earlier may be older than another writer's since.
+ */
+export type ScaleFloor = 'live' | 'running';
+
+/** The count a /scale write gives: `wanted`, or what `floor` keeps of the `live` count. */
+export function floored(wanted: number, live: number, floor: ScaleFloor | undefined): number {
+  if (floor === 'running' && live > 0) return live;
+  return floor ? Math.max(wanted, live) : wanted;
+}
+
+/**
  * Every API call the tick makes, each a direct request (never the cache): the writes carry the
  * resourceVersion they were computed from, so that a concurrent change answers 409 instead of
  * being overwritten.
@@ -149,20 +164,22 @@ export class KubeClient {
   /**
    * Sets a Deployment's replicas through its /scale subresource (what an HPA or `kubectl scale`
    * uses), guarded by the resourceVersion of the scale just read. Returns the replicas read back.
+   * `floor`: what the write may not do to the count the /scale holds when it is written (see ScaleFloor).
    */
-  async scale(namespace: string, name: string, replicas: number): Promise<number> {
+  async scale(namespace: string, name: string, replicas: number, floor?: ScaleFloor): Promise<number> {
     try {
-      return await this.scaleOnce(namespace, name, replicas);
+      return await this.scaleOnce(namespace, name, replicas, floor);
     } catch (error) {
       // The Deployment changed between read and write (its controller updates it often): read it
-      // again and write the same absolute count once more; a second conflict fails the tick.
+      // again and write the same absolute count once more (floored again); a second conflict fails the tick.
       if (!isConflict(error)) throw error;
-      return this.scaleOnce(namespace, name, replicas);
+      return this.scaleOnce(namespace, name, replicas, floor);
     }
   }
 
-  private async scaleOnce(namespace: string, name: string, replicas: number): Promise<number> {
+  private async scaleOnce(namespace: string, name: string, wanted: number, floor?: ScaleFloor): Promise<number> {
     const current = await this.apps.readNamespacedDeploymentScale({ namespace, name });
+    const replicas = floored(wanted, current.spec?.replicas ?? 0, floor);
     if (current.spec?.replicas === replicas) return replicas;
     const body = { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas } };
     const written = await this.apps.patchNamespacedDeploymentScale({ namespace, name, body }, MERGE);

@@ -90,6 +90,18 @@ export class Actuator {
     return given > 0 ? Math.max(given, keep) : given;
   }
 
+  /**
+   * Writes a count of a running canary (0 ends it, unfloored). With a user's HPA, that HPA may have written the canary's
+   * /scale since the tick read the target, so the floor is applied to the count the /scale holds at the write
+   * (docs/hpa.md): with `canaryScale: autoscaled` a running canary's count is the HPA's alone (Kubestead only starts it
+   * from 0); otherwise Kubestead only raises it. Either way it never writes against the HPA's newest count.
+   */
+  private scaleCanary(replicas: number): Promise<number> {
+    const sizing = this.at.sizing;
+    if (!sizing || replicas <= 0) return this.kube.scale(this.at.namespace, this.targetName, replicas);
+    return this.kube.scale(this.at.namespace, this.targetName, replicas, sizing.byAutoscaler ? 'running' : 'live');
+  }
+
   /** setCanaryTraffic with a weight only (a canary step). */
   async setCanaryWeight(weight: number, canaryReady: number): Promise<Applied> {
     return this.setCanaryTraffic({ weight }, canaryReady);
@@ -106,11 +118,12 @@ export class Actuator {
     const wanted = this.canaryReplicasToGive(traffic, keep);
     if (traffic.stage === 'preview') {
       const weight = await this.router.setTraffic(traffic);
-      const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
+      const canaryReplicas = await this.scaleCanary(wanted);
       return { canaryReplicas, weightSet: true, ...(weight ? { weight } : {}) };
     }
-    const canaryReplicas = await this.kube.scale(this.at.namespace, this.targetName, wanted);
-    if (this.router.weighted && canaryReady < wanted) return { canaryReplicas, weightSet: false };
+    const canaryReplicas = await this.scaleCanary(wanted);
+    // every pod of the canary ready: the count the /scale holds, which the user's HPA may have raised over `wanted`
+    if (this.router.weighted && canaryReady < canaryReplicas) return { canaryReplicas, weightSet: false };
     return { canaryReplicas, weightSet: true, weight: await this.router.setTraffic(traffic) };
   }
 

@@ -92,3 +92,24 @@ export function canaryCount(share: number, live: number, sizing: CanarySizing | 
   const floor = live > 0 ? Math.max(sizing.minReplicas, sizing.desiredReplicas, live) : sizing.minReplicas;
   return Math.min(sizing.maxReplicas, Math.max(floor, share));
 }
+
+const timeOf = (time: Date | string | undefined): number | undefined => {
+  const ms = time instanceof Date ? time.getTime() : Date.parse(time ?? '');
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/**
+ * Whether the user's HPA scaled the canary last: at or after primary's HPA last scaled primary (docs/hpa.md). Its count
+ * is then the newer verdict, on the canary's own load; raising it to its share of primary's older count would be
+ * undone at the HPA's next sync (a canary needing fewer pods than its share: the two would alternate). Once primary
+ * scales again, its share is the newer one.
+ */
+export function canaryScaledLast(
+  user: V2HorizontalPodAutoscaler | undefined,
+  primary: V2HorizontalPodAutoscaler | undefined,
+): boolean {
+  const canary = timeOf(user?.status?.lastScaleTime);
+  if (canary === undefined) return false;
+  const stable = timeOf(primary?.status?.lastScaleTime);
+  return stable === undefined || canary >= stable;
+}

@@ -1,5 +1,15 @@
 import type { Decision } from '../../pipeline/decide/decision.js';
-import { isoAt, policyOf, targetOf, type Stop, type TickContext, actuatorOf, isShadow, stepsOf } from './context.js';
+import {
+  isoAt,
+  policyOf,
+  targetOf,
+  type Stop,
+  type TickContext,
+  actuatorOf,
+  isShadow,
+  stepsOf,
+  canaryHeldByAutoscaler,
+} from './context.js';
 import { shownWeight } from './drift.js';
 import { recordEvent } from './record.js';
 import type { RouterWeight } from '../../adapters/routers/router.js';
@@ -66,6 +76,13 @@ function keptCanary(ctx: TickContext, weight: number): number {
 }
 
 /**
+ * Whether the canary has the count a hold gives it (`given`), or one the user's HPA set that a hold leaves it
+ * (docs/hpa.md, `proportional` under uneven load).
+ */
+const hasItsCount = (ctx: TickContext, given: number): boolean =>
+  (targetOf(ctx).spec?.replicas ?? 1) === given || canaryHeldByAutoscaler(ctx);
+
+/**
  * advance gives the next step's weight; hold and pause keep (and re-apply, idempotently) the current one,
  * and give a weighted router's canary its weight once its pods are ready (a step starts at 0 until then).
  */
@@ -77,9 +94,7 @@ async function giveStepWeight(ctx: TickContext, decision: Decision): Promise<Rou
   const pending = routesPending(ctx, weight);
   const keep = keptCanary(ctx, weight);
   const unchanged =
-    (targetOf(ctx).spec?.replicas ?? 1) === actuator.canaryReplicasToGive(traffic, keep) &&
-    decision.action !== 'advance' &&
-    !pending;
+    hasItsCount(ctx, actuator.canaryReplicasToGive(traffic, keep)) && decision.action !== 'advance' && !pending;
   if (unchanged) return unchangedWeight(ctx);
   const applied = await actuator.setCanaryTraffic(traffic, ready, keep);
   ctx.next.canaryReplicas = applied.canaryReplicas;

@@ -20,7 +20,7 @@ import { primaryName } from '../../pipeline/policy/vocabulary.js';
 import { Actuator, type Applied } from '../../pipeline/actuate/actuator.js';
 import { stepCount } from '../../pipeline/policy/strategies.js';
 import type { TrackedConfig } from '../../pipeline/actuate/config.js';
-import { canarySizing } from '../../pipeline/actuate/autoscaler.js';
+import { canaryScaledLast, canarySizing } from '../../pipeline/actuate/autoscaler.js';
 import { canaryScaleOf } from '../../pipeline/policy/canary-scale.js';
 
 /** What every tick of the process shares, built once by createTickReconciler. */
@@ -162,6 +162,17 @@ export function actuatorOf(ctx: TickContext): Actuator {
     blueGreen: policyOf(ctx).spec.blueGreen !== undefined,
   });
 }
+
+/**
+ * A running weighted canary sized `proportional` (not blue-green) whose count the user's HPA set after primary last
+ * scaled: on a hold, Kubestead leaves it to the HPA rather than raise it back to its share (docs/hpa.md).
+ */
+export const canaryHeldByAutoscaler = (ctx: TickContext): boolean =>
+  (targetOf(ctx).spec?.replicas ?? 0) > 0 &&
+  routerOf(ctx).weighted &&
+  canaryScaleOf(policyOf(ctx).spec) === 'proportional' &&
+  policyOf(ctx).spec.blueGreen === undefined &&
+  canaryScaledLast(ctx.autoscaler, primaryAutoscaler(ctx, targetOf(ctx).metadata?.name ?? ''));
 
 /** `canaryScale: autoscaled` with a weighted router: the user's HPA sizes the running canary (docs/hpa.md). */
 const autoscaledCanary = (ctx: TickContext): boolean =>

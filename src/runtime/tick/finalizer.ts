@@ -1,4 +1,5 @@
 import { deleteCopies } from './config.js';
+import { readModifyWrite } from '../../adapters/kube/objects.js';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { imagesOf, rolledOut, stableTemplateOf } from '../../pipeline/actuate/deployments.js';
 import { templateHash } from './revision.js';
@@ -121,8 +122,12 @@ async function restoreStable(ctx: TickContext, target: V1Deployment, primary: V1
     `handing back: the canary (${imagesOf(target.spec?.template)}) was not verified; rolled back: Deployment ` +
       `${namespace}/${name} gets the stable template (${imagesOf(stable)}) back`,
   );
-  const spec = { ...target.spec!, template: stable, replicas: 0 };
-  await ctx.shared.kube.replaceDeployment({ ...target, spec });
+  // Its controller (or the user's HPA) writes the Deployment often: read fresh, and once more after a conflict.
+  await readModifyWrite(
+    () => ctx.shared.kube.readDeployment(namespace, name),
+    (live) => (live?.spec ? { ...live, spec: { ...live.spec, template: stable, replicas: 0 } } : undefined),
+    (next) => ctx.shared.kube.replaceDeployment(next),
+  );
   return stop(`handing back: ${name} rolled back to the stable template; scaling it next`, WAIT_MS);
 }
 

@@ -91,10 +91,10 @@ export class Actuator {
   }
 
   /**
-   * Writes a count of a running canary (0 ends it, unfloored). With a user's HPA, that HPA may have written the canary's
-   * /scale since the tick read the target, so the floor is applied to the count the /scale holds at the write
-   * (docs/hpa.md): with `canaryScale: autoscaled` a running canary's count is the HPA's alone (Kubestead only starts it
-   * from 0); otherwise Kubestead only raises it. Either way it never writes against the HPA's newest count.
+   * Writes a count of a running canary (0 ends it, unfloored). With a user's HPA, that HPA may have written the
+   * canary's /scale since the tick read the target, so the floor is applied to the count the /scale holds at the
+   * write (docs/hpa.md): with `canaryScale: autoscaled` a running canary's count is the HPA's alone (Kubestead only
+   * starts it from 0); otherwise Kubestead only raises it. Either way it never writes against the HPA's newest count.
    */
   private scaleCanary(replicas: number): Promise<number> {
     const sizing = this.at.sizing;
